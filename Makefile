@@ -1,0 +1,51 @@
+# idmesh — see README.md. Every target works on a fresh machine with Go.
+GO       ?= go
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS  := -X main.version=$(VERSION)
+BIN      := bin/idmesh
+HOME_DIR ?= ./data
+GOLANGCI := github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.15.0
+FUZZTIME ?= 30s
+
+.PHONY: all build run test test-long bench fuzz lint verify clean
+
+all: build
+
+build:
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/idmesh
+
+## run: a single-validator network with every HTTP service on 127.0.0.1:8080, data under ./data
+run: build
+	./$(BIN) dev --home $(HOME_DIR)
+
+## test: unit, property, fuzz-seed and end-to-end tests, with the race detector
+test:
+	$(GO) vet ./...
+	$(GO) test -race -count=1 ./...
+
+## test-long: the same plus long simulations and soak runs
+test-long:
+	IDMESH_LONG=1 $(GO) test -race -count=1 -timeout 60m ./...
+
+## bench: the benchmarks of docs/benchmarks.md (no -race)
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -count 1 -timeout 20m ./registry/... ./did/... ./api/...
+
+## fuzz: run every fuzz target for FUZZTIME each
+fuzz:
+	@set -e; for pkg in $$($(GO) list ./...); do \
+	  for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+	    echo "fuzz $$pkg $$t"; $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg; \
+	  done; \
+	done
+
+lint:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)
+	$(GO) vet ./...
+	$(GO) run $(GOLANGCI) run ./...
+
+verify: lint
+	$(GO) mod tidy -diff
+
+clean:
+	rm -rf bin

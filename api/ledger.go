@@ -1,0 +1,242 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/gorilla/mux"
+
+	"github.com/idmesh/idmesh/did/idmesh"
+	"github.com/idmesh/idmesh/node"
+	"github.com/idmesh/idmesh/registry"
+)
+
+// SubmitResponse answers POST /v1/operations.
+type SubmitResponse struct {
+	Hash      registry.Hash `json:"hash"`
+	DID       string        `json:"did"`
+	VersionID string        `json:"versionId"`
+	Status    node.TxState  `json:"status"`
+	Height    uint64        `json:"height,omitempty"`
+}
+
+// handleSubmitOperation serves POST /v1/operations: a signed did:idmesh
+// operation in JSON. It answers 202 with the transaction hash once the
+// operation passed its checks and is pending; with ?wait=DURATION it
+// waits for the commit and answers 200 (or the rejection).
+func (s *Server) handleSubmitOperation(w http.ResponseWriter, r *http.Request) {
+	wait, err := s.waitFor(r)
+	if err != nil {
+		writeProblem(w, r, http.StatusBadRequest, ProblemInvalidParameter, err.Error())
+		return
+	}
+	body, ok := s.readBody(w, r)
+	if !ok {
+		return
+	}
+	if !json.Valid(body) {
+		writeProblem(w, r, http.StatusBadRequest, ProblemInvalidJSON, "the body is not a JSON document")
+		return
+	}
+	op, err := idmesh.Decode(body)
+	if err != nil {
+		writeProblem(w, r, http.StatusBadRequest, ProblemInvalidOperation, err.Error())
+		return
+	}
+	subject, err := op.SubjectDID()
+	if err != nil {
+		writeProblem(w, r, http.StatusBadRequest, ProblemInvalidOperation, err.Error())
+		return
+	}
+	vid, _ := op.VersionID()
+	tx, err := registry.DIDTx(op)
+	if err != nil {
+		writeProblem(w, r, http.StatusBadRequest, ProblemInvalidOperation, err.Error())
+		return
+	}
+	h, err := s.ledger.Submit(tx)
+	if err != nil {
+		s.writeTxError(w, r, err)
+		return
+	}
+	resp := SubmitResponse{Hash: h, DID: subject, VersionID: vid, Status: node.TxPending}
+	if wait > 0 {
+		ctx, cancel := context.WithTimeout(r.Context(), wait)
+		defer cancel()
+		st, err := s.ledger.WaitStatus(ctx, h)
+		if err != nil {
+			writeProblem(w, r, http.StatusInternalServerError, ProblemInternal, err.Error())
+			return
+		}
+		if st.Status == node.TxRejected {
+			writeProblemObject(w, r, problemForCode(st.Code, st.Reason))
+			return
+		}
+		resp.Status, resp.Height = st.Status, st.Height
+		if st.Status == node.TxCommitted {
+			writeJSON(w, http.StatusOK, resp)
+			return
+		}
+	}
+	w.Header().Set("Location", "/v1/operations/"+h.String())
+	writeJSON(w, http.StatusAccepted, resp)
+}
+
+func (s *Server) writeTxError(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, node.ErrMempoolFull) {
+		w.Header().Set("Retry-After", "1")
+		writeProblem(w, r, http.StatusServiceUnavailable, ProblemUnavailable, err.Error())
+		return
+	}
+	if !errors.Is(err, node.ErrRejected) {
+		s.log.Error("submit", "err", err)
+		writeProblem(w, r, http.StatusInternalServerError, ProblemInternal, "")
+		return
+	}
+	writeProblemObject(w, r, problemForCode(registry.CodeOf(err), err.Error()))
+}
+
+func problemForCode(code uint32, detail string) Problem {
+	p := Problem{Code: code, Detail: detail}
+	switch code {
+	case registry.CodeUnauthorized:
+		p.Type, p.Status = ProblemUnauthorizedOp, http.StatusForbidden
+	case registry.CodeConflict:
+		p.Type, p.Status = ProblemConflict, http.StatusConflict
+	case registry.CodeNotFound:
+		p.Type, p.Status = ProblemNotFound, http.StatusNotFound
+	case registry.CodeInternal:
+		p.Type, p.Status = ProblemInternal, http.StatusInternalServerError
+	default:
+		p.Type, p.Status = ProblemInvalidOperation, http.StatusBadRequest
+	}
+	p.Title = titles[p.Type]
+	return p
+}
+
+// handleOperationStatus serves GET /v1/operations/{hash}[?wait=DURATION].
+func (s *Server) handleOperationStatus(w http.ResponseWriter, r *http.Request) {
+	h, err := registry.ParseHash(mux.Vars(r)["hash"])
+	if err != nil {
+		writeProblem(w, r, http.StatusBadRequest, ProblemInvalidParameter, err.Error())
+		return
+	}
+	wait, err := s.waitFor(r)
+	if err != nil {
+		writeProblem(w, r, http.StatusBadRequest, ProblemInvalidParameter, err.Error())
+		return
+	}
+	var st node.TxStatus
+	if wait > 0 {
+		ctx, cancel := context.WithTimeout(r.Context(), wait)
+		defer cancel()
+		st, err = s.ledger.WaitStatus(ctx, h)
+	} else {
+		st, err = s.ledger.Status(h)
+	}
+	switch {
+	case errors.Is(err, registry.ErrNotFound):
+		writeProblem(w, r, http.StatusNotFound, ProblemNotFound, "this node knows no operation "+h.String())
+	case err != nil:
+		s.log.Error("operation status", "err", err)
+		writeProblem(w, r, http.StatusInternalServerError, ProblemInternal, "")
+	default:
+		writeJSON(w, http.StatusOK, st)
+	}
+}
+
+// BlockResponse answers GET /v1/blocks/{height}.
+type BlockResponse struct {
+	BlockID  registry.Hash    `json:"block_id"`
+	Header   registry.Header  `json:"header"`
+	TxHashes []registry.Hash  `json:"tx_hashes"`
+	Txs      []TxView         `json:"txs"`
+	Last     *registry.Commit `json:"last_commit,omitempty"`
+	Commit   *registry.Commit `json:"commit,omitempty"`
+}
+
+// TxView shows a transaction in a block.
+type TxView struct {
+	Hash    registry.Hash   `json:"hash"`
+	Type    string          `json:"type"`
+	Payload json.RawMessage `json:"payload"`
+}
+
+// handleBlock serves GET /v1/blocks/{height}; "latest" names the tip.
+func (s *Server) handleBlock(w http.ResponseWriter, r *http.Request) {
+	v := mux.Vars(r)["height"]
+	var height uint64
+	if v == "latest" {
+		height = s.ledger.State().Height
+	} else {
+		var err error
+		if height, err = strconv.ParseUint(v, 10, 64); err != nil || height == 0 {
+			writeProblem(w, r, http.StatusBadRequest, ProblemInvalidParameter, "height must be a positive integer or \"latest\"")
+			return
+		}
+	}
+	b, err := s.ledger.Block(height)
+	if errors.Is(err, registry.ErrNotFound) {
+		writeProblem(w, r, http.StatusNotFound, ProblemNotFound, "no block at height "+strconv.FormatUint(height, 10))
+		return
+	}
+	if err != nil {
+		s.log.Error("read block", "height", height, "err", err)
+		writeProblem(w, r, http.StatusInternalServerError, ProblemInternal, "")
+		return
+	}
+	resp := BlockResponse{BlockID: b.ID(), Header: b.Header, TxHashes: b.TxHashes(), Last: b.LastCommit}
+	for i, t := range b.Txs {
+		tv := TxView{Hash: resp.TxHashes[i], Type: t.Type.String()}
+		if json.Valid(t.Payload) {
+			tv.Payload = t.Payload
+		}
+		resp.Txs = append(resp.Txs, tv)
+	}
+	if c, err := s.ledger.Commit(height); err == nil {
+		resp.Commit = c
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+// StatusResponse answers GET /v1/status.
+type StatusResponse struct {
+	ChainID       string           `json:"chain_id"`
+	Height        uint64           `json:"height"`
+	LastBlockHash registry.Hash    `json:"last_block_hash"`
+	LastBlockTime string           `json:"last_block_time"`
+	StateRoot     registry.Hash    `json:"state_root"`
+	Validators    []ValidatorView  `json:"validators"`
+	Syncing       bool             `json:"syncing"`
+	Peers         []string         `json:"peers"`
+	Version       string           `json:"version,omitempty"`
+	LastCommit    *registry.Commit `json:"last_commit,omitempty"`
+}
+
+// ValidatorView shows a validator.
+type ValidatorView struct {
+	Address registry.Address `json:"address"`
+	PubKey  []byte           `json:"pub_key"`
+	Power   int64            `json:"power"`
+}
+
+func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
+	st := s.ledger.State()
+	resp := StatusResponse{
+		ChainID: st.ChainID, Height: st.Height, LastBlockHash: st.LastBlockID,
+		LastBlockTime: st.LastBlockTime.UTC().Format("2006-01-02T15:04:05.000Z"),
+		StateRoot:     st.StateRoot, Peers: []string{}, Version: s.cfg.Version,
+	}
+	for _, v := range st.Validators.Validators {
+		resp.Validators = append(resp.Validators, ValidatorView{Address: v.Address(), PubKey: v.PubKey, Power: v.Power})
+	}
+	if st.Height > 0 {
+		if c, err := s.ledger.Commit(st.Height); err == nil {
+			resp.LastCommit = c
+		}
+	}
+	writeJSON(w, http.StatusOK, resp)
+}

@@ -1,0 +1,93 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"github.com/idmesh/idmesh/did"
+)
+
+// handleResolve serves GET /1.0/identifiers/{did}: the DIF Universal
+// Resolver driver interface and the DID Resolution HTTPS binding.
+func (s *Server) handleResolve(w http.ResponseWriter, r *http.Request) {
+	raw := mux.Vars(r)["did"]
+	// A client may percent-encode the whole DID ("did%3Aweb%3A..."); a DID
+	// written as is keeps its own pct-encoded characters.
+	if strings.HasPrefix(strings.ToLower(raw), "did%3a") {
+		if u, err := url.PathUnescape(raw); err == nil {
+			raw = u
+		}
+	}
+	rep, ok := negotiate(r.Header.Get("Accept"))
+	if !ok {
+		s.writeResolution(w, http.StatusNotAcceptable, representation{did.MediaTypeDIDResolution, true},
+			did.ErrorResult(errorf(did.ErrRepresentationNotSupported, "cannot produce any of %q", r.Header.Get("Accept"))))
+		return
+	}
+	opts := did.Options{Accept: rep.contentType}
+	q := r.URL.Query()
+	opts.VersionID = q.Get("versionId")
+	if vt := q.Get("versionTime"); vt != "" {
+		t, err := time.Parse(time.RFC3339, vt)
+		if err != nil {
+			s.writeResolution(w, http.StatusBadRequest, representation{did.MediaTypeDIDResolution, true},
+				did.ErrorResult(errorf(did.ErrInvalidOptions, "versionTime %q is not an XML datetime", vt)))
+			return
+		}
+		opts.VersionTime = t
+	}
+	res, err := s.resolver.Resolve(r.Context(), raw, opts)
+	if err != nil {
+		s.writeResolution(w, resolutionStatus(err), representation{did.MediaTypeDIDResolution, true}, did.ErrorResult(err))
+		return
+	}
+	res.DIDResolutionMetadata.ContentType = rep.contentType
+	if res.DIDDocumentMetadata.Deactivated {
+		// 410, and the body is still the whole result.
+		s.writeResolution(w, http.StatusGone, representation{did.MediaTypeDIDResolution, true}, res)
+		return
+	}
+	s.writeResolution(w, http.StatusOK, rep, res)
+}
+
+func (s *Server) writeResolution(w http.ResponseWriter, status int, rep representation, res *did.ResolutionResult) {
+	if rep.result {
+		if res.Context == nil {
+			res.Context = did.ContextResolution
+		}
+		writeJSONAs(w, status, rep.contentType, res)
+		return
+	}
+	var v any = res.DIDDocument
+	b, err := json.Marshal(v)
+	if err != nil {
+		writeProblem(w, nil, http.StatusInternalServerError, ProblemInternal, "encode document")
+		return
+	}
+	w.Header().Set("Content-Type", rep.contentType)
+	w.WriteHeader(status)
+	_, _ = w.Write(append(b, '\n'))
+}
+
+// resolutionStatus maps a resolution error to the HTTPS binding's status.
+func resolutionStatus(err error) int {
+	switch {
+	case errors.Is(err, did.ErrInvalidDID), errors.Is(err, did.ErrInvalidDIDURL), errors.Is(err, did.ErrInvalidOptions):
+		return http.StatusBadRequest
+	case errors.Is(err, did.ErrNotFound):
+		return http.StatusNotFound
+	case errors.Is(err, did.ErrMethodNotSupported):
+		return http.StatusNotImplemented
+	case errors.Is(err, did.ErrRepresentationNotSupported):
+		return http.StatusNotAcceptable
+	case errors.Is(err, did.ErrInvalidDocument):
+		return http.StatusBadGateway
+	}
+	return http.StatusInternalServerError
+}

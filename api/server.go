@@ -1,0 +1,185 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/gorilla/mux"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/idmesh/idmesh/did"
+	"github.com/idmesh/idmesh/node"
+	"github.com/idmesh/idmesh/registry"
+)
+
+// Ledger is what the API needs of a node.
+type Ledger interface {
+	// Submit checks and queues a transaction.
+	Submit(t registry.Tx) (registry.Hash, error)
+	// Status says where a transaction stands.
+	Status(h registry.Hash) (node.TxStatus, error)
+	// WaitStatus waits until a transaction is no longer pending or ctx ends.
+	WaitStatus(ctx context.Context, h registry.Hash) (node.TxStatus, error)
+	// State returns the chain's tip.
+	State() registry.ChainState
+	// Block and Commit read the block store.
+	Block(height uint64) (*registry.Block, error)
+	Commit(height uint64) (*registry.Commit, error)
+}
+
+// Config configures a Server.
+type Config struct {
+	Ledger   Ledger
+	Resolver did.Resolver
+	Log      *slog.Logger
+	// Registry receives the HTTP metrics and serves /metrics; nil
+	// disables both.
+	Registry *prometheus.Registry
+	// MaxBodyBytes bounds request bodies; default 256 KiB.
+	MaxBodyBytes int64
+	// MaxWait bounds how long a request may wait for a commit; default 30s.
+	MaxWait time.Duration
+	// Version is reported by /v1/status.
+	Version string
+}
+
+// Server is the HTTP API.
+type Server struct {
+	cfg      Config
+	ledger   Ledger
+	resolver did.Resolver
+	log      *slog.Logger
+	router   *mux.Router
+	requests *prometheus.HistogramVec
+}
+
+// NewServer returns the API with every route registered.
+func NewServer(cfg Config) (*Server, error) {
+	if cfg.Ledger == nil || cfg.Resolver == nil {
+		return nil, errors.New("api: a ledger and a resolver are required")
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = 256 << 10
+	}
+	if cfg.MaxWait <= 0 {
+		cfg.MaxWait = 30 * time.Second
+	}
+	s := &Server{cfg: cfg, ledger: cfg.Ledger, resolver: cfg.Resolver, log: cfg.Log, router: mux.NewRouter()}
+	s.router.UseEncodedPath()
+	if cfg.Registry != nil {
+		s.requests = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "idmesh_http_request_duration_seconds",
+			Help:    "HTTP requests by route and status code.",
+			Buckets: prometheus.ExponentialBuckets(0.0001, 4, 10),
+		}, []string{"route", "code"})
+		if err := cfg.Registry.Register(s.requests); err != nil {
+			return nil, fmt.Errorf("api: register metrics: %w", err)
+		}
+	}
+	routes := []struct {
+		method, path, name string
+		h                  http.HandlerFunc
+	}{
+		{http.MethodGet, "/1.0/identifiers/{did}", "resolve", s.handleResolve},
+		{http.MethodPost, "/v1/operations", "submit_operation", s.handleSubmitOperation},
+		{http.MethodGet, "/v1/operations/{hash}", "operation_status", s.handleOperationStatus},
+		{http.MethodGet, "/v1/blocks/{height}", "block", s.handleBlock},
+		{http.MethodGet, "/v1/status", "status", s.handleStatus},
+		{http.MethodGet, "/healthz", "healthz", s.handleHealth},
+	}
+	for _, rt := range routes {
+		s.router.Handle(rt.path, s.instrument(rt.name, rt.h)).Methods(rt.method).Name(rt.name)
+	}
+	if cfg.Registry != nil {
+		s.router.Handle("/metrics", promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{})).Methods(http.MethodGet)
+	}
+	s.router.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeProblem(w, r, http.StatusNotFound, ProblemNotFound, "no such endpoint")
+	})
+	s.router.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeProblem(w, r, http.StatusMethodNotAllowed, ProblemMethodNotAllowed, r.Method+" is not allowed here")
+	})
+	return s, nil
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.ServeHTTP(w, r) }
+
+type statusRecorder struct {
+	http.ResponseWriter
+	code int
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	r.code = code
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (s *Server) instrument(route string, h http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w, code: http.StatusOK}
+		defer func() {
+			if v := recover(); v != nil {
+				s.log.Error("handler panic", "route", route, "panic", v)
+				writeProblem(rec, r, http.StatusInternalServerError, ProblemInternal, "")
+			}
+			d := time.Since(start)
+			if s.requests != nil {
+				s.requests.WithLabelValues(route, strconv.Itoa(rec.code)).Observe(d.Seconds())
+			}
+			s.log.Debug("http", "method", r.Method, "path", r.URL.Path, "status", rec.code, "duration", d)
+		}()
+		h(rec, r)
+	})
+}
+
+// readBody reads a bounded request body, answering 413 or 400 itself.
+func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooBig):
+		writeProblem(w, r, http.StatusRequestEntityTooLarge, ProblemBodyTooLarge, fmt.Sprintf("the body exceeds %d bytes", s.cfg.MaxBodyBytes))
+		return nil, false
+	case err != nil:
+		writeProblem(w, r, http.StatusBadRequest, ProblemInvalidJSON, "read body: "+err.Error())
+		return nil, false
+	}
+	return body, true
+}
+
+// waitFor parses a "wait" query parameter: a Go duration or "true"
+// (the maximum), bounded by MaxWait.
+func (s *Server) waitFor(r *http.Request) (time.Duration, error) {
+	v := r.URL.Query().Get("wait")
+	switch v {
+	case "", "false", "0":
+		return 0, nil
+	case "true":
+		return s.cfg.MaxWait, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("wait %q is not a duration such as 5s", v)
+	}
+	return min(d, s.cfg.MaxWait), nil
+}
+
+func errorf(sentinel error, format string, a ...any) error {
+	return fmt.Errorf("%w: %s", sentinel, fmt.Sprintf(format, a...))
+}
+
+func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "height": s.ledger.State().Height})
+}

@@ -1,0 +1,193 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/idmesh/idmesh/api"
+	"github.com/idmesh/idmesh/did"
+	"github.com/idmesh/idmesh/did/idmesh"
+	"github.com/idmesh/idmesh/did/jwk"
+	"github.com/idmesh/idmesh/did/key"
+	"github.com/idmesh/idmesh/did/web"
+	"github.com/idmesh/idmesh/node"
+	"github.com/idmesh/idmesh/node/home"
+	"github.com/idmesh/idmesh/node/privval"
+	"github.com/idmesh/idmesh/registry"
+	"github.com/idmesh/idmesh/registry/leveldb"
+)
+
+// nodeFlags are the flags of `idmesh dev` and `idmesh node`.
+type nodeFlags struct {
+	home, http, chainID, logLevel, logFormat, tlsCert, tlsKey, config string
+	tls                                                               bool
+	blockInterval                                                     time.Duration
+}
+
+func (f *nodeFlags) register(fs *flag.FlagSet, dev bool) {
+	fs.StringVar(&f.home, "home", "./data", "home directory: keys, genesis and the chain")
+	fs.StringVar(&f.http, "http", "127.0.0.1:8080", "address of the HTTP API (port 0 picks a free one)")
+	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&f.logFormat, "log-format", "text", "text or json")
+	fs.StringVar(&f.tlsCert, "tls-cert", "", "serve HTTPS with this certificate (PEM)")
+	fs.StringVar(&f.tlsKey, "tls-key", "", "the certificate's private key (PEM)")
+	fs.StringVar(&f.config, "config", "", "JSON file of flag values")
+	fs.DurationVar(&f.blockInterval, "block-interval", 100*time.Millisecond, "minimum time between blocks")
+	if dev {
+		fs.StringVar(&f.chainID, "chain-id", "idmesh-dev", "chain ID of a new dev chain")
+		fs.BoolVar(&f.tls, "tls", false, "serve HTTPS with a self-signed certificate kept in HOME/tls")
+	}
+}
+
+func runDev(ctx context.Context, e env, args []string) error {
+	var f nodeFlags
+	fs := newFlags(e, "dev", "dev [--home DIR] [--http ADDR] [--tls]")
+	f.register(fs, true)
+	if _, err := parse(fs, e, args); err != nil {
+		return err
+	}
+	h := home.Dir(f.home)
+	created, err := h.InitSingle(f.chainID, time.Now())
+	if err != nil {
+		return err
+	}
+	if created {
+		fmt.Fprintf(e.stdout, "idmesh: created a single-validator chain %q in %s\n", f.chainID, f.home)
+	}
+	if f.tls && f.tlsCert == "" {
+		if f.tlsCert, f.tlsKey, err = h.EnsureSelfSignedTLS(time.Now()); err != nil {
+			return err
+		}
+	}
+	return serve(ctx, e, f)
+}
+
+func runNode(ctx context.Context, e env, args []string) error {
+	var f nodeFlags
+	fs := newFlags(e, "node", "node --home DIR [--http ADDR]")
+	f.register(fs, false)
+	if _, err := parse(fs, e, args); err != nil {
+		return err
+	}
+	return serve(ctx, e, f)
+}
+
+func newLogger(e env, level, format string) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, usageError("--log-level: " + err.Error())
+	}
+	o := &slog.HandlerOptions{Level: l}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(e.stderr, o)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(e.stderr, o)), nil
+	}
+	return nil, usageError("--log-format must be text or json")
+}
+
+// serve runs a node from f.home until ctx ends, then shuts down in order:
+// stop accepting requests, stop the engine, close the store.
+func serve(ctx context.Context, e env, f nodeFlags) error {
+	log, err := newLogger(e, f.logLevel, f.logFormat)
+	if err != nil {
+		return err
+	}
+	h := home.Dir(f.home)
+	g, err := registry.LoadGenesis(h.Genesis())
+	if err != nil {
+		return fmt.Errorf("%w (run 'idmesh dev' to create a single-validator home)", err)
+	}
+	kf, err := privval.LoadKey(h.ValidatorKey())
+	if err != nil {
+		return err
+	}
+	signer, err := privval.Open(kf.PrivateKey, h.SignerState())
+	if err != nil {
+		return err
+	}
+	store, err := leveldb.Open(h.Chain())
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	chain, err := registry.OpenChain(store, g, registry.NewMachineDefault())
+	if err != nil {
+		return err
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	n, err := node.New(chain, node.Options{Log: log, Registerer: reg})
+	if err != nil {
+		return err
+	}
+	resolver := did.Methods{
+		idmesh.Method: &idmesh.Resolver{State: registry.ReaderOf(store)},
+		"key":         key.Resolver{},
+		"jwk":         jwk.Resolver{},
+		"web":         &web.Resolver{},
+	}
+	srv, err := api.NewServer(api.Config{Ledger: n, Resolver: resolver, Log: log, Registry: reg, Version: version})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", f.http)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", f.http, err)
+	}
+	scheme := "http"
+	if f.tlsCert != "" {
+		scheme = "https"
+	}
+	base := fmt.Sprintf("%s://%s", scheme, ln.Addr())
+	st := chain.State()
+	fmt.Fprintf(e.stdout, "idmesh: chain %s at height %d, validator %s, home %s\n", st.ChainID, st.Height, signer.Address(), f.home)
+	fmt.Fprintf(e.stdout, "idmesh: resolver    %s/1.0/identifiers/{did}\n", base)
+	fmt.Fprintf(e.stdout, "idmesh: operations  %s/v1/operations\n", base)
+	fmt.Fprintf(e.stdout, "idmesh: status      %s/v1/status   metrics %s/metrics\n", base, base)
+	fmt.Fprintf(e.stdout, "idmesh: serving %s\n", base)
+
+	httpSrv := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	producer := &node.Producer{Chain: chain, Mempool: n.Mempool, Signer: signer, Interval: f.blockInterval, Log: log, Committed: n.Committed}
+
+	grp, gctx := errgroup.WithContext(ctx)
+	grp.Go(func() error {
+		var err error
+		if f.tlsCert != "" {
+			err = httpSrv.ServeTLS(ln, f.tlsCert, f.tlsKey)
+		} else {
+			err = httpSrv.Serve(ln)
+		}
+		if errors.Is(err, http.ErrServerClosed) {
+			return nil
+		}
+		return fmt.Errorf("http: %w", err)
+	})
+	grp.Go(func() error {
+		if err := producer.Run(gctx); err != nil {
+			return fmt.Errorf("engine: %w", err)
+		}
+		return nil
+	})
+	grp.Go(func() error {
+		<-gctx.Done()
+		log.Info("shutting down")
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		return httpSrv.Shutdown(sctx)
+	})
+	err = grp.Wait()
+	log.Info("stopped", "height", chain.State().Height)
+	return err
+}

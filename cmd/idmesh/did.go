@@ -1,0 +1,466 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/idmesh/idmesh/api"
+	"github.com/idmesh/idmesh/did"
+	"github.com/idmesh/idmesh/did/idmesh"
+	"github.com/idmesh/idmesh/did/keys"
+	"github.com/idmesh/idmesh/did/keystore"
+)
+
+func runDID(ctx context.Context, e env, args []string) error {
+	subs := map[string]func(context.Context, env, []string) error{
+		"create": didCreate, "rotate": didRotate, "update": didUpdate,
+		"deactivate": didDeactivate, "resolve": didResolve,
+	}
+	if len(args) == 0 || subs[args[0]] == nil {
+		fmt.Fprintln(e.stderr, `Usage: idmesh did <command> [flags]
+
+Commands:
+  create                      create a did:idmesh DID; its key stays in the keystore
+  resolve DID                 resolve any supported DID (idmesh, key, jwk, web)
+  update DID --add-service TYPE=URL [--remove-service ID]
+  rotate DID [--compromised]  replace the DID's keys; old ones are retired or compromised
+  deactivate DID              deactivate the DID for good`)
+		if len(args) == 0 {
+			return usageError("did: no command given")
+		}
+		return usageError(fmt.Sprintf("did: unknown command %q", args[0]))
+	}
+	return subs[args[0]](ctx, e, args[1:])
+}
+
+// didFlags are shared by the did commands.
+type didFlags struct {
+	clientFlags
+	keystoreFlags
+}
+
+func (f *didFlags) register(fs *flag.FlagSet) {
+	f.clientFlags.register(fs)
+	f.keystoreFlags.register(fs)
+}
+
+// chainID asks the node which chain operations are signed for.
+func (c *client) chainID(ctx context.Context) (string, error) {
+	var st api.StatusResponse
+	if _, err := c.do(ctx, "GET", "/v1/status", nil, "", &st); err != nil {
+		return "", err
+	}
+	return st.ChainID, nil
+}
+
+// result is what the did commands print.
+type result struct {
+	DID         string   `json:"did"`
+	VersionID   string   `json:"versionId"`
+	Height      uint64   `json:"height"`
+	Operation   string   `json:"operation"`
+	Keys        []string `json:"keys,omitempty"`
+	Compromised []string `json:"compromised,omitempty"`
+	Retired     []string `json:"retired,omitempty"`
+	Deactivated bool     `json:"deactivated,omitempty"`
+}
+
+func (r result) print(e env, asJSON bool, verb string) error {
+	if asJSON {
+		return json.NewEncoder(e.stdout).Encode(r)
+	}
+	fmt.Fprintf(e.stdout, "%s %s\n", verb, r.DID)
+	for _, k := range r.Keys {
+		fmt.Fprintf(e.stdout, "  key          %s\n", k)
+	}
+	for _, k := range r.Retired {
+		fmt.Fprintf(e.stdout, "  retired      %s\n", k)
+	}
+	for _, k := range r.Compromised {
+		fmt.Fprintf(e.stdout, "  compromised  %s\n", k)
+	}
+	fmt.Fprintf(e.stdout, "  version      %s\n  height       %d\n  operation    %s\n", r.VersionID, r.Height, r.Operation)
+	return nil
+}
+
+func didCreate(ctx context.Context, e env, args []string) error {
+	var f didFlags
+	var keyType string
+	var services multiFlag
+	fs := newFlags(e, "did create", "did create [--node URL] [--keystore FILE] [--key-type Ed25519|P-256] [--service TYPE=URL]")
+	f.register(fs)
+	fs.StringVar(&keyType, "key-type", "Ed25519", "key type: Ed25519 or P-256")
+	fs.Var(&services, "service", "add a service TYPE=URL (repeatable)")
+	pos, err := parse(fs, e, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 0 {
+		return usageError("did create takes no arguments")
+	}
+	kt, err := parseKeyType(keyType)
+	if err != nil {
+		return err
+	}
+	c, err := f.client()
+	if err != nil {
+		return err
+	}
+	chainID, err := c.chainID(ctx)
+	if err != nil {
+		return err
+	}
+	ks, err := f.open(e, true)
+	if err != nil {
+		return err
+	}
+	defer ks.Close()
+	// The DID depends on the key, so the key is generated under a
+	// temporary name, then stored under the DID's key ID before submitting.
+	tmp, err := keys.Generate(kt, randReader)
+	if err != nil {
+		return err
+	}
+	doc := &did.Document{
+		Context:            []any{did.ContextV1, did.ContextMultikey},
+		VerificationMethod: []did.VerificationMethod{did.NewMultikey("#key-1", "", tmp.Public())},
+	}
+	ref := []did.Relationship{did.Ref("#key-1")}
+	doc.Authentication, doc.AssertionMethod, doc.CapabilityInvocation, doc.CapabilityDelegation = ref, ref, ref, ref
+	for i, s := range services {
+		svc, err := parseService(s, fmt.Sprintf("#service-%d", i+1))
+		if err != nil {
+			return err
+		}
+		doc.Service = append(doc.Service, svc)
+	}
+	op := &idmesh.Operation{Type: idmesh.Create, Document: doc}
+	if err := op.Sign(chainID, "#key-1", tmp); err != nil {
+		return err
+	}
+	subject, err := op.SubjectDID()
+	if err != nil {
+		return err
+	}
+	keyID := subject + "#key-1"
+	if err := storeKey(ks, tmp, keyID, subject); err != nil {
+		return err
+	}
+	resp, err := c.submit(ctx, op, f.timeout)
+	if err != nil {
+		return err
+	}
+	setStatus(e, ks, keyID, statusLive)
+	return result{DID: subject, VersionID: resp.VersionID, Height: resp.Height, Operation: resp.Hash.String(), Keys: []string{keyID + " (" + string(kt) + ")"}}.print(e, f.json, "created")
+}
+
+// current resolves d's latest version for an update, and returns the
+// document, its versionId and the number the next version will have.
+func current(ctx context.Context, c *client, d string) (*did.Document, string, uint64, error) {
+	if err := idmesh.ValidateDID(d); err != nil {
+		return nil, "", 0, usageError(err.Error())
+	}
+	res, err := c.resolve(ctx, d, nil)
+	if err != nil {
+		return nil, "", 0, err
+	}
+	md := res.DIDDocumentMetadata
+	if md.Deactivated {
+		return nil, "", 0, fmt.Errorf("%s is deactivated", d)
+	}
+	n, ok := md.Extra["versionNumber"].(float64)
+	if !ok {
+		return nil, "", 0, fmt.Errorf("resolve %s: the node did not report versionNumber", d)
+	}
+	return res.DIDDocument, md.VersionID, uint64(n) + 1, nil
+}
+
+// signingKey finds a key in the keystore that may change doc.
+func signingKey(ks *keystore.Store, doc *did.Document) (string, keys.PrivateKey, error) {
+	for _, vm := range doc.Methods(did.RelCapabilityInvocation) {
+		id := vm.ID
+		if strings.HasPrefix(id, "#") {
+			id = doc.ID + id
+		}
+		k, err := loadKey(ks, id)
+		if err == nil {
+			return id, k, nil
+		}
+	}
+	return "", keys.PrivateKey{}, fmt.Errorf("the keystore holds no capabilityInvocation key of %s", doc.ID)
+}
+
+func didUpdate(ctx context.Context, e env, args []string) error {
+	var f didFlags
+	var add, remove multiFlag
+	fs := newFlags(e, "did update", "did update DID --add-service TYPE=URL [--remove-service ID]")
+	f.register(fs)
+	fs.Var(&add, "add-service", "add a service TYPE=URL (repeatable)")
+	fs.Var(&remove, "remove-service", "remove the service with this id or #fragment (repeatable)")
+	pos, err := parse(fs, e, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageError("did update takes one DID")
+	}
+	if len(add) == 0 && len(remove) == 0 {
+		return usageError("did update: nothing to change (use --add-service or --remove-service)")
+	}
+	return change(ctx, e, f, pos[0], "updated", func(doc *did.Document, _ *keystore.Store, _ uint64) (*idmesh.Operation, []string, error) {
+		for _, r := range remove {
+			i := indexService(doc, r)
+			if i < 0 {
+				return nil, nil, fmt.Errorf("%s has no service %s", doc.ID, r)
+			}
+			doc.Service = append(doc.Service[:i], doc.Service[i+1:]...)
+		}
+		for _, a := range add {
+			n := len(doc.Service) + 1
+			for indexService(doc, fmt.Sprintf("#service-%d", n)) >= 0 {
+				n++
+			}
+			svc, err := parseService(a, fmt.Sprintf("#service-%d", n))
+			if err != nil {
+				return nil, nil, err
+			}
+			doc.Service = append(doc.Service, svc)
+		}
+		return &idmesh.Operation{Type: idmesh.Update, Document: doc}, nil, nil
+	})
+}
+
+func didRotate(ctx context.Context, e env, args []string) error {
+	var f didFlags
+	var compromised bool
+	var keyType string
+	fs := newFlags(e, "did rotate", "did rotate DID [--compromised] [--key-type Ed25519|P-256]")
+	f.register(fs)
+	fs.BoolVar(&compromised, "compromised", false, "mark the replaced keys compromised, not retired: credentials they signed stop verifying")
+	fs.StringVar(&keyType, "key-type", "", "type of the new key (default: the type of the old one)")
+	pos, err := parse(fs, e, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageError("did rotate takes one DID")
+	}
+	var oldIDs, newIDs []string
+	err = change(ctx, e, f, pos[0], "rotated", func(doc *did.Document, ks *keystore.Store, next uint64) (*idmesh.Operation, []string, error) {
+		kt := keys.Type("")
+		for _, vm := range doc.VerificationMethod {
+			oldIDs = append(oldIDs, vm.ID)
+			if pub, err := vm.PublicKey(); err == nil && kt == "" {
+				kt = pub.Type()
+			}
+		}
+		if keyType != "" {
+			var err error
+			if kt, err = parseKeyType(keyType); err != nil {
+				return nil, nil, err
+			}
+		}
+		if kt == "" || kt == keys.X25519 {
+			kt = keys.Ed25519
+		}
+		newID := fmt.Sprintf("%s#key-%d", doc.ID, next)
+		k, err := newKey(ks, kt, newID, doc.ID)
+		if err != nil {
+			return nil, nil, err
+		}
+		newIDs = append(newIDs, newID)
+		ref := []did.Relationship{did.Ref(newID)}
+		doc.VerificationMethod = []did.VerificationMethod{did.NewMultikey(newID, doc.ID, k.Public())}
+		doc.Authentication, doc.AssertionMethod, doc.CapabilityInvocation, doc.CapabilityDelegation = ref, ref, ref, ref
+		doc.KeyAgreement = nil
+		op := &idmesh.Operation{Type: idmesh.Update, Document: doc}
+		if compromised {
+			op.Compromised = oldIDs
+		}
+		return op, []string{newID + " (" + string(kt) + ")"}, nil
+	}, func(ks *keystore.Store, r *result) {
+		status := "retired"
+		if compromised {
+			status = "compromised"
+			r.Compromised = oldIDs
+		} else {
+			r.Retired = oldIDs
+		}
+		for _, id := range oldIDs {
+			setStatus(e, ks, id, status)
+		}
+		for _, id := range newIDs {
+			setStatus(e, ks, id, statusLive)
+		}
+	})
+	return err
+}
+
+func didDeactivate(ctx context.Context, e env, args []string) error {
+	var f didFlags
+	fs := newFlags(e, "did deactivate", "did deactivate DID")
+	f.register(fs)
+	pos, err := parse(fs, e, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageError("did deactivate takes one DID")
+	}
+	return change(ctx, e, f, pos[0], "deactivated", func(doc *did.Document, _ *keystore.Store, _ uint64) (*idmesh.Operation, []string, error) {
+		return &idmesh.Operation{Type: idmesh.Deactivate}, nil, nil
+	}, func(_ *keystore.Store, r *result) { r.Deactivated = true })
+}
+
+// change runs an update or deactivate: resolve the current version, let
+// build edit it, sign with a key from the keystore, submit and wait.
+func change(ctx context.Context, e env, f didFlags, d, verb string,
+	build func(doc *did.Document, ks *keystore.Store, nextVersion uint64) (*idmesh.Operation, []string, error),
+	after ...func(*keystore.Store, *result)) error {
+	c, err := f.client()
+	if err != nil {
+		return err
+	}
+	chainID, err := c.chainID(ctx)
+	if err != nil {
+		return err
+	}
+	doc, prev, next, err := current(ctx, c, d)
+	if err != nil {
+		return err
+	}
+	ks, err := f.open(e, false)
+	if err != nil {
+		return err
+	}
+	defer ks.Close()
+	signerID, k, err := signingKey(ks, doc)
+	if err != nil {
+		return err
+	}
+	op, newKeys, err := build(doc.Clone(), ks, next)
+	if err != nil {
+		return err
+	}
+	op.DID, op.Previous = d, prev
+	if err := op.Sign(chainID, signerID, k); err != nil {
+		return err
+	}
+	resp, err := c.submit(ctx, op, f.timeout)
+	if err != nil {
+		return err
+	}
+	r := result{DID: d, VersionID: resp.VersionID, Height: resp.Height, Operation: resp.Hash.String(), Keys: newKeys}
+	for _, a := range after {
+		a(ks, &r)
+	}
+	return r.print(e, f.json, verb)
+}
+
+func didResolve(ctx context.Context, e env, args []string) error {
+	var f clientFlags
+	var versionID, versionTime string
+	fs := newFlags(e, "did resolve", "did resolve DID [--version-id ID] [--version-time TIME]")
+	f.register(fs)
+	fs.StringVar(&versionID, "version-id", "", "resolve this version")
+	fs.StringVar(&versionTime, "version-time", "", "resolve the version current at this time (RFC 3339)")
+	pos, err := parse(fs, e, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageError("did resolve takes one DID")
+	}
+	c, err := f.client()
+	if err != nil {
+		return err
+	}
+	q := url.Values{}
+	if versionID != "" {
+		q.Set("versionId", versionID)
+	}
+	if versionTime != "" {
+		q.Set("versionTime", versionTime)
+	}
+	res, err := c.resolve(ctx, pos[0], q)
+	if err != nil {
+		return err
+	}
+	if f.json {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(res)
+	}
+	return printResolution(e, res)
+}
+
+func printResolution(e env, res *did.ResolutionResult) error {
+	doc, md := res.DIDDocument, res.DIDDocumentMetadata
+	w := e.stdout
+	fmt.Fprintf(w, "%s\n", doc.ID)
+	if md.VersionID != "" {
+		fmt.Fprintf(w, "  version      %s\n", md.VersionID)
+	}
+	if md.Created != "" {
+		fmt.Fprintf(w, "  created      %s\n", md.Created)
+	}
+	if md.Updated != "" {
+		fmt.Fprintf(w, "  updated      %s\n", md.Updated)
+	}
+	if md.NextVersionID != "" {
+		fmt.Fprintf(w, "  next version %s\n", md.NextVersionID)
+	}
+	if md.Deactivated {
+		fmt.Fprintf(w, "  DEACTIVATED\n")
+	}
+	for _, vm := range doc.VerificationMethod {
+		kt := ""
+		if pub, err := vm.PublicKey(); err == nil {
+			kt = string(pub.Type())
+		}
+		fmt.Fprintf(w, "  key          %s (%s %s)\n", vm.ID, vm.Type, kt)
+	}
+	for _, s := range doc.Service {
+		fmt.Fprintf(w, "  service      %s %s %s\n", s.ID, strings.Join(s.Type, ","), string(s.ServiceEndpoint))
+	}
+	if rk, ok := md.Extra["rotatedKeys"].([]any); ok {
+		for _, x := range rk {
+			if m, ok := x.(map[string]any); ok {
+				fmt.Fprintf(w, "  %-12s %v (in version %v)\n", m["status"], m["id"], m["versionId"])
+			}
+		}
+	}
+	return nil
+}
+
+// multiFlag is a repeatable string flag.
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+func parseService(s, id string) (did.Service, error) {
+	typ, endpoint, ok := strings.Cut(s, "=")
+	if !ok || typ == "" || endpoint == "" {
+		return did.Service{}, usageError(fmt.Sprintf("service %q is not TYPE=URL", s))
+	}
+	u, err := url.Parse(endpoint)
+	if err != nil || u.Scheme == "" {
+		return did.Service{}, usageError(fmt.Sprintf("service endpoint %q is not an absolute URL", endpoint))
+	}
+	ep, _ := json.Marshal(endpoint)
+	return did.Service{ID: id, Type: did.StringSet{typ}, ServiceEndpoint: ep}, nil
+}
+
+func indexService(doc *did.Document, id string) int {
+	for i, s := range doc.Service {
+		if s.ID == id || s.ID == doc.ID+id || (strings.HasPrefix(s.ID, "#") && doc.ID+s.ID == id) {
+			return i
+		}
+	}
+	return -1
+}

@@ -1,0 +1,425 @@
+package idmesh_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/idmesh/idmesh/did"
+	"github.com/idmesh/idmesh/did/idmesh"
+	"github.com/idmesh/idmesh/did/key"
+	"github.com/idmesh/idmesh/did/keys"
+)
+
+const chainID = "test-chain"
+
+// mapKV is an in-memory KV.
+type mapKV map[string][]byte
+
+func (m mapKV) Get(k []byte) ([]byte, bool, error) { v, ok := m[string(k)]; return v, ok, nil }
+func (m mapKV) Set(k, v []byte)                    { m[string(k)] = v }
+
+// seeded returns a deterministic key source.
+func seeded(seed uint64) *rand.ChaCha8 {
+	var s [32]byte
+	s[0] = byte(seed)
+	return rand.NewChaCha8(s)
+}
+
+func genKey(t testing.TB, typ keys.Type, seed uint64) keys.PrivateKey {
+	t.Helper()
+	k, err := keys.Generate(typ, seeded(seed))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+func template(pub keys.PublicKey) *did.Document {
+	ref := []did.Relationship{did.Ref("#key-1")}
+	return &did.Document{
+		Context:              []any{did.ContextV1, did.ContextMultikey},
+		VerificationMethod:   []did.VerificationMethod{did.NewMultikey("#key-1", "", pub)},
+		Authentication:       ref,
+		AssertionMethod:      ref,
+		CapabilityInvocation: ref,
+	}
+}
+
+type env struct {
+	t   *testing.T
+	kv  mapKV
+	now time.Time
+	h   uint64
+}
+
+func newEnv(t *testing.T) *env {
+	return &env{t: t, kv: mapKV{}, now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+}
+
+// apply round-trips op through its encoding, as the ledger does, and applies it.
+func (e *env) apply(op *idmesh.Operation) error {
+	e.t.Helper()
+	b, err := op.Encode()
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	dec, err := idmesh.Decode(b)
+	if err != nil {
+		return err
+	}
+	e.h++
+	e.now = e.now.Add(time.Minute)
+	return idmesh.Apply(e.kv, idmesh.Env{ChainID: chainID, Height: e.h, Time: e.now}, dec)
+}
+
+func (e *env) create(k keys.PrivateKey) (string, string) {
+	e.t.Helper()
+	op := &idmesh.Operation{Type: idmesh.Create, Document: template(k.Public())}
+	if err := op.Sign(chainID, "#key-1", k); err != nil {
+		e.t.Fatal(err)
+	}
+	if err := e.apply(op); err != nil {
+		e.t.Fatalf("create: %v", err)
+	}
+	d, _ := op.SubjectDID()
+	v, _ := op.VersionID()
+	return d, v
+}
+
+func (e *env) resolve(d string, o did.Options) *did.ResolutionResult {
+	e.t.Helper()
+	r := &idmesh.Resolver{State: e.kv}
+	res, err := r.Resolve(context.Background(), d, o)
+	if err != nil {
+		e.t.Fatalf("resolve %s: %v", d, err)
+	}
+	return res
+}
+
+func update(d, prev string, doc *did.Document, signer string, k keys.PrivateKey, chain string) *idmesh.Operation {
+	op := &idmesh.Operation{Type: idmesh.Update, DID: d, Previous: prev, Document: doc}
+	if err := op.Sign(chain, signer, k); err != nil {
+		panic(err)
+	}
+	return op
+}
+
+func TestCreateAndResolve(t *testing.T) {
+	for _, typ := range []keys.Type{keys.Ed25519, keys.P256} {
+		t.Run(string(typ), func(t *testing.T) {
+			e := newEnv(t)
+			k := genKey(t, typ, 1)
+			d, v := e.create(k)
+			if err := idmesh.ValidateDID(d); err != nil {
+				t.Fatal(err)
+			}
+			res := e.resolve(d, did.Options{})
+			if res.DIDDocument.ID != d || res.DIDDocumentMetadata.VersionID != v || res.DIDDocumentMetadata.Deactivated {
+				t.Fatalf("result %+v", res.DIDDocumentMetadata)
+			}
+			vm, ok := res.DIDDocument.VerificationMethodByID(d + "#key-1")
+			if !ok || vm.Controller != d {
+				t.Fatalf("verification method %+v", vm)
+			}
+			pub, err := vm.PublicKey()
+			if err != nil || !pub.Equal(k.Public()) {
+				t.Fatal("resolved key differs")
+			}
+			if err := res.DIDDocument.Validate(); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+func TestCreateRules(t *testing.T) {
+	k, other := genKey(t, keys.Ed25519, 1), genKey(t, keys.Ed25519, 2)
+	tests := []struct {
+		name  string
+		build func() *idmesh.Operation
+		err   error
+	}{
+		{"unsigned", func() *idmesh.Operation {
+			return &idmesh.Operation{Type: idmesh.Create, Document: template(k.Public())}
+		}, idmesh.ErrInvalidOperation},
+		{"signed by a key not in the document", func() *idmesh.Operation {
+			op := &idmesh.Operation{Type: idmesh.Create, Document: template(k.Public())}
+			_ = op.Sign(chainID, "#key-1", other)
+			return op
+		}, idmesh.ErrUnauthorized},
+		{"signed for another chain", func() *idmesh.Operation {
+			op := &idmesh.Operation{Type: idmesh.Create, Document: template(k.Public())}
+			_ = op.Sign("other-chain", "#key-1", k)
+			return op
+		}, idmesh.ErrUnauthorized},
+		{"names a signer that is not capabilityInvocation", func() *idmesh.Operation {
+			doc := template(k.Public())
+			doc.CapabilityInvocation = []did.Relationship{did.Ref("#key-2")}
+			doc.VerificationMethod = append(doc.VerificationMethod, did.NewMultikey("#key-2", "", other.Public()))
+			op := &idmesh.Operation{Type: idmesh.Create, Document: doc}
+			_ = op.Sign(chainID, "#key-1", k)
+			return op
+		}, idmesh.ErrUnauthorized},
+		{"document with an id", func() *idmesh.Operation {
+			doc := template(k.Public())
+			doc.ID = "did:idmesh:abc"
+			op := &idmesh.Operation{Type: idmesh.Create, Document: doc}
+			_ = op.Sign(chainID, "#key-1", k)
+			return op
+		}, idmesh.ErrInvalidOperation},
+		{"web controller", func() *idmesh.Operation {
+			doc := template(k.Public())
+			doc.Controller = did.StringSet{"did:web:example.com"}
+			op := &idmesh.Operation{Type: idmesh.Create, Document: doc}
+			_ = op.Sign(chainID, "#key-1", k)
+			return op
+		}, idmesh.ErrInvalidOperation},
+		{"no key that could ever change it", func() *idmesh.Operation {
+			doc := template(k.Public())
+			doc.CapabilityInvocation = nil
+			op := &idmesh.Operation{Type: idmesh.Create, Document: doc}
+			_ = op.Sign(chainID, "#key-1", k)
+			return op
+		}, idmesh.ErrInvalidOperation},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t)
+			err := e.apply(tt.build())
+			if !errors.Is(err, tt.err) {
+				t.Fatalf("error %v, want %v", err, tt.err)
+			}
+			if len(e.kv) != 0 {
+				t.Fatal("a rejected operation wrote state")
+			}
+		})
+	}
+}
+
+func TestCreateReplayAndDeterminism(t *testing.T) {
+	e := newEnv(t)
+	k := genKey(t, keys.Ed25519, 1)
+	op := &idmesh.Operation{Type: idmesh.Create, Document: template(k.Public())}
+	if err := op.Sign(chainID, "#key-1", k); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.apply(op); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.apply(op); !errors.Is(err, idmesh.ErrConflict) {
+		t.Fatalf("replayed create: %v", err)
+	}
+	// The same operation written with other whitespace and member order
+	// decodes to the same canonical bytes, DID and version.
+	b, _ := op.Encode()
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	pretty, _ := json.MarshalIndent(m, "", "    ")
+	dec, err := idmesh.Decode(pretty)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b2, _ := dec.Encode()
+	if !bytes.Equal(b, b2) {
+		t.Fatal("canonical encoding depends on whitespace")
+	}
+	d1, _ := op.SubjectDID()
+	d2, _ := dec.SubjectDID()
+	if d1 != d2 {
+		t.Fatal("DID depends on whitespace")
+	}
+}
+
+func TestUpdateRotateDeactivate(t *testing.T) {
+	e := newEnv(t)
+	k1, k2, k3 := genKey(t, keys.Ed25519, 1), genKey(t, keys.P256, 2), genKey(t, keys.Ed25519, 3)
+	d, v1 := e.create(k1)
+
+	// Add a service.
+	res := e.resolve(d, did.Options{})
+	doc := res.DIDDocument.Clone()
+	doc.Service = []did.Service{{ID: "#hub", Type: did.StringSet{"LinkedDomains"}, ServiceEndpoint: json.RawMessage(`"https://example.com"`)}}
+	op := update(d, v1, doc, "#key-1", k1, chainID)
+	if err := e.apply(op); err != nil {
+		t.Fatal(err)
+	}
+	v2, _ := op.VersionID()
+
+	// Replays and forks of the same previous version are rejected.
+	if err := e.apply(op); !errors.Is(err, idmesh.ErrConflict) {
+		t.Fatalf("replayed update: %v", err)
+	}
+	fork := update(d, v1, res.DIDDocument.Clone(), "#key-1", k1, chainID)
+	if err := e.apply(fork); !errors.Is(err, idmesh.ErrConflict) {
+		t.Fatalf("update naming a stale version: %v", err)
+	}
+
+	// Routine rotation: key-1 retired, key-2 (P-256) in.
+	rot := e.resolve(d, did.Options{}).DIDDocument.Clone()
+	ref := []did.Relationship{did.Ref("#key-2")}
+	rot.VerificationMethod = []did.VerificationMethod{did.NewMultikey("#key-2", "", k2.Public())}
+	rot.Authentication, rot.AssertionMethod, rot.CapabilityInvocation = ref, ref, ref
+	op = update(d, v2, rot, "#key-1", k1, chainID)
+	if err := e.apply(op); err != nil {
+		t.Fatal(err)
+	}
+	v3, _ := op.VersionID()
+
+	// The retired key can no longer change the DID.
+	stale := update(d, v3, rot.Clone(), "#key-1", k1, chainID)
+	if err := e.apply(stale); !errors.Is(err, idmesh.ErrUnauthorized) {
+		t.Fatalf("update signed by a rotated-out key: %v", err)
+	}
+
+	// Rotation because key-2 is compromised.
+	comp := rot.Clone()
+	ref = []did.Relationship{did.Ref("#key-3")}
+	comp.VerificationMethod = []did.VerificationMethod{did.NewMultikey("#key-3", "", k3.Public())}
+	comp.Authentication, comp.AssertionMethod, comp.CapabilityInvocation = ref, ref, ref
+	op = update(d, v3, comp, "#key-2", k2, chainID)
+	op.Compromised = []string{"#key-2"}
+	op.Proof = nil
+	if err := op.Sign(chainID, "#key-2", k2); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.apply(op); err != nil {
+		t.Fatal(err)
+	}
+	v4, _ := op.VersionID()
+
+	// A compromised key may never come back.
+	back := comp.Clone()
+	back.VerificationMethod = append(back.VerificationMethod, did.NewMultikey("#key-2", "", k2.Public()))
+	if err := e.apply(update(d, v4, back, "#key-3", k3, chainID)); !errors.Is(err, idmesh.ErrInvalidOperation) {
+		t.Fatalf("re-adding a compromised key: %v", err)
+	}
+
+	latest := e.resolve(d, did.Options{})
+	md := latest.DIDDocumentMetadata
+	if md.VersionID != v4 || md.NextVersionID != "" || md.Updated == "" || md.Created == "" {
+		t.Fatalf("metadata %+v", md)
+	}
+	events, ok := md.Extra["rotatedKeys"].([]idmesh.KeyEvent)
+	if !ok || len(events) != 2 || events[0].Status != idmesh.KeyRetired || events[1].Status != idmesh.KeyCompromised ||
+		events[0].ID != d+"#key-1" || events[1].PublicKeyMultibase != k2.Public().Multibase() {
+		t.Fatalf("rotated keys %+v", md.Extra["rotatedKeys"])
+	}
+
+	// Old versions stay resolvable by versionId and versionTime.
+	old := e.resolve(d, did.Options{VersionID: v1})
+	if old.DIDDocumentMetadata.VersionID != v1 || old.DIDDocumentMetadata.NextVersionID != v2 || len(old.DIDDocument.Service) != 0 {
+		t.Fatalf("version 1: %+v", old.DIDDocumentMetadata)
+	}
+	at := e.resolve(d, did.Options{VersionTime: time.Date(2026, 1, 1, 0, 2, 30, 0, time.UTC)})
+	if at.DIDDocumentMetadata.VersionID != v2 {
+		t.Fatalf("versionTime gave %s, want %s", at.DIDDocumentMetadata.VersionID, v2)
+	}
+	r := &idmesh.Resolver{State: e.kv}
+	if _, err := r.Resolve(context.Background(), d, did.Options{VersionTime: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}); !errors.Is(err, did.ErrNotFound) {
+		t.Fatalf("before creation: %v", err)
+	}
+
+	// Deactivate; then nothing changes it any more, and it still resolves.
+	deact := &idmesh.Operation{Type: idmesh.Deactivate, DID: d, Previous: v4}
+	if err := deact.Sign(chainID, "#key-3", k3); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.apply(deact); err != nil {
+		t.Fatal(err)
+	}
+	v5, _ := deact.VersionID()
+	if err := e.apply(update(d, v5, comp.Clone(), "#key-3", k3, chainID)); !errors.Is(err, idmesh.ErrDeactivated) {
+		t.Fatalf("update after deactivate: %v", err)
+	}
+	gone := e.resolve(d, did.Options{})
+	if !gone.DIDDocumentMetadata.Deactivated || len(gone.DIDDocument.VerificationMethod) != 0 {
+		t.Fatalf("deactivated result %+v", gone.DIDDocumentMetadata)
+	}
+}
+
+func TestControllers(t *testing.T) {
+	e := newEnv(t)
+	owner := genKey(t, keys.Ed25519, 7)
+	ctrl, _ := e.create(owner)
+	subjectKey := genKey(t, keys.Ed25519, 8)
+	keyCtrl := genKey(t, keys.P256, 9)
+	keyDID := key.New(keyCtrl.Public())
+
+	doc := template(subjectKey.Public())
+	doc.Controller = did.StringSet{ctrl, keyDID}
+	op := &idmesh.Operation{Type: idmesh.Create, Document: doc}
+	if err := op.Sign(chainID, ctrl+"#key-1", owner); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.apply(op); err != nil {
+		t.Fatalf("create signed by a did:idmesh controller: %v", err)
+	}
+	d, _ := op.SubjectDID()
+	v, _ := op.VersionID()
+
+	// The subject's own key is not a controller's key: refused.
+	cur := e.resolve(d, did.Options{}).DIDDocument
+	if err := e.apply(update(d, v, cur.Clone(), "#key-1", subjectKey, chainID)); !errors.Is(err, idmesh.ErrUnauthorized) {
+		t.Fatalf("update by a non-controller key: %v", err)
+	}
+	// The did:key controller may update.
+	kd, err := key.Document(keyDID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer := kd.CapabilityInvocation[0].Reference
+	if err := e.apply(update(d, v, cur.Clone(), signer, keyCtrl, chainID)); err != nil {
+		t.Fatalf("update by a did:key controller: %v", err)
+	}
+}
+
+func TestResolveErrors(t *testing.T) {
+	r := &idmesh.Resolver{State: mapKV{}}
+	tests := map[string]error{
+		"did:idmesh:nope0OIl": did.ErrInvalidDID,
+		"not a did":           did.ErrInvalidDID,
+		"did:idmesh:11111111111111111111111111111111":            did.ErrNotFound,
+		"did:idmesh:4vJ9JU1bJJE96FWSJKvHsmmFADCg4gpZQff4P3bkLKi": did.ErrNotFound,
+	}
+	for in, want := range tests {
+		if _, err := r.Resolve(context.Background(), in, did.Options{}); !errors.Is(err, want) {
+			t.Errorf("%s: %v, want %v", in, err, want)
+		}
+	}
+}
+
+func FuzzDecode(f *testing.F) {
+	k, _ := keys.Generate(keys.Ed25519, seeded(1))
+	op := &idmesh.Operation{Type: idmesh.Create, Document: template(k.Public())}
+	_ = op.Sign(chainID, "#key-1", k)
+	b, _ := op.Encode()
+	f.Add(b)
+	f.Add([]byte(`{"type":"update","did":"did:idmesh:x","previous":"00","proof":[]}`))
+	f.Add([]byte(`{"type":"create","type":"update"}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		op, err := idmesh.Decode(data)
+		if err != nil {
+			return
+		}
+		enc, err := op.Encode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, err := idmesh.Decode(enc)
+		if err != nil {
+			t.Fatalf("canonical form does not decode: %v", err)
+		}
+		enc2, _ := again.Encode()
+		if !bytes.Equal(enc, enc2) {
+			t.Fatal("canonical form is not stable")
+		}
+		_ = idmesh.Apply(mapKV{}, idmesh.Env{ChainID: chainID, Height: 1, Time: time.Unix(0, 0)}, op)
+	})
+}

@@ -1,0 +1,348 @@
+package idmesh
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/gowebpki/jcs"
+	"github.com/mr-tron/base58"
+
+	"github.com/idmesh/idmesh/did"
+	"github.com/idmesh/idmesh/did/keys"
+)
+
+// Method is the DID method name.
+const Method = "idmesh"
+
+// Errors of operations. Apply wraps one of them, with the reason.
+var (
+	ErrInvalidOperation = errors.New("invalid operation")
+	ErrUnauthorized     = errors.New("operation not authorized")
+	ErrConflict         = errors.New("operation conflicts with the current version")
+	ErrNotFound         = errors.New("DID not found")
+	ErrDeactivated      = errors.New("DID is deactivated")
+)
+
+// Limits.
+const (
+	MaxOperationBytes = 64 << 10
+	MaxProofs         = 8
+	maxSignatureBytes = 128
+)
+
+// Type is an operation type.
+type Type string
+
+// Operation types.
+const (
+	Create     Type = "create"
+	Update     Type = "update"
+	Deactivate Type = "deactivate"
+)
+
+// Operation is a signed change to a did:idmesh DID.
+type Operation struct {
+	Type Type `json:"type"`
+	// DID is the subject of an update or deactivate; empty for create,
+	// whose DID is derived from the operation.
+	DID string `json:"did,omitempty"`
+	// Previous is the versionId that an update or deactivate replaces.
+	Previous string `json:"previous,omitempty"`
+	// Document is the new document. For create it is a template with no
+	// id and relative ("#key-1") references; for update it may use
+	// relative or absolute references.
+	Document *did.Document `json:"document,omitempty"`
+	// Compromised lists verification methods of the replaced version that
+	// this update removes because their keys are compromised; other
+	// removed keys are recorded as retired.
+	Compromised []string `json:"compromised,omitempty"`
+	// Proof holds the signatures.
+	Proof []Proof `json:"proof,omitempty"`
+
+	raw []byte // the canonical JSON this operation was decoded from
+}
+
+// Proof is one signature over the operation's signing input.
+type Proof struct {
+	// VerificationMethod is the DID URL of the signing key (relative to
+	// the operation's DID when it starts with "#").
+	VerificationMethod string `json:"verificationMethod"`
+	// Signature is base64url without padding: Ed25519, or P-256 r||s
+	// over SHA-256, by the key's type.
+	Signature string `json:"signature"`
+}
+
+// Decode parses an operation from JSON: bounded size, valid UTF-8, no
+// duplicate or unknown members, then ValidateBasic. Whitespace and member
+// order do not matter: Encode gives the canonical form.
+func Decode(b []byte) (*Operation, error) {
+	if len(b) > MaxOperationBytes {
+		return nil, fmt.Errorf("%w: %d bytes exceeds %d", ErrInvalidOperation, len(b), MaxOperationBytes)
+	}
+	if !utf8.Valid(b) {
+		return nil, fmt.Errorf("%w: not valid UTF-8", ErrInvalidOperation)
+	}
+	if err := checkDuplicateKeys(b); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalidOperation, err)
+	}
+	canon, err := jcs.Transform(b)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalidOperation, err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(canon))
+	dec.DisallowUnknownFields()
+	op := new(Operation)
+	if err := dec.Decode(op); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalidOperation, err)
+	}
+	op.raw = canon
+	if err := op.ValidateBasic(); err != nil {
+		return nil, err
+	}
+	return op, nil
+}
+
+// Encode returns the canonical JSON (RFC 8785) of the operation.
+func (op *Operation) Encode() ([]byte, error) {
+	if op.raw != nil {
+		return op.raw, nil
+	}
+	b, err := json.Marshal(op)
+	if err != nil {
+		return nil, fmt.Errorf("encode operation: %w", err)
+	}
+	return jcs.Transform(b)
+}
+
+// body returns the canonical JSON of the operation without its proofs.
+func (op *Operation) body() ([]byte, error) {
+	if op.raw == nil {
+		c := *op
+		c.Proof = nil
+		b, err := json.Marshal(&c)
+		if err != nil {
+			return nil, fmt.Errorf("encode operation: %w", err)
+		}
+		return jcs.Transform(b)
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(op.raw, &m); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalidOperation, err)
+	}
+	delete(m, "proof")
+	b, err := json.Marshal(m)
+	if err != nil {
+		return nil, fmt.Errorf("encode operation: %w", err)
+	}
+	return jcs.Transform(b)
+}
+
+// Digest returns SHA-256 of the canonical operation without its proofs.
+// It is the versionId of the version the operation makes.
+func (op *Operation) Digest() ([32]byte, error) {
+	b, err := op.body()
+	if err != nil {
+		return [32]byte{}, err
+	}
+	return sha256.Sum256(b), nil
+}
+
+// VersionID returns the versionId of the version this operation makes.
+func (op *Operation) VersionID() (string, error) {
+	d, err := op.Digest()
+	if err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(d[:]), nil
+}
+
+// SubjectDID returns the DID the operation is about: the derived DID for
+// create, op.DID otherwise.
+func (op *Operation) SubjectDID() (string, error) {
+	if op.Type != Create {
+		return op.DID, nil
+	}
+	d, err := op.Digest()
+	if err != nil {
+		return "", err
+	}
+	return "did:" + Method + ":" + base58.Encode(d[:]), nil
+}
+
+// SigningInput returns the bytes each proof signs on chainID.
+func (op *Operation) SigningInput(chainID string) ([]byte, error) {
+	b, err := op.body()
+	if err != nil {
+		return nil, err
+	}
+	in := make([]byte, 0, 32+len(chainID)+len(b))
+	in = append(in, "idmesh/did-operation/v1\x00"...)
+	in = append(in, chainID...)
+	in = append(in, 0)
+	return append(in, b...), nil
+}
+
+// Sign appends a proof by key k, named vm, over the operation on chainID.
+// Call it after the operation is complete: changing the operation after
+// signing invalidates the proofs.
+func (op *Operation) Sign(chainID, vm string, k keys.PrivateKey) error {
+	op.raw = nil
+	in, err := op.SigningInput(chainID)
+	if err != nil {
+		return err
+	}
+	sig, err := k.Sign(in)
+	if err != nil {
+		return fmt.Errorf("sign operation: %w", err)
+	}
+	op.Proof = append(op.Proof, Proof{VerificationMethod: vm, Signature: base64.RawURLEncoding.EncodeToString(sig)})
+	return nil
+}
+
+// ValidateBasic checks what needs no state.
+func (op *Operation) ValidateBasic() error {
+	bad := func(format string, a ...any) error {
+		return fmt.Errorf("%w: %s", ErrInvalidOperation, fmt.Sprintf(format, a...))
+	}
+	switch op.Type {
+	case Create:
+		if op.DID != "" || op.Previous != "" {
+			return bad("create names no did and no previous version")
+		}
+		if op.Document == nil {
+			return bad("create needs a document")
+		}
+		if op.Document.ID != "" {
+			return bad("the create document must have no id: the DID is derived from the operation")
+		}
+		if len(op.Compromised) > 0 {
+			return bad("create cannot mark keys compromised")
+		}
+	case Update, Deactivate:
+		if err := ValidateDID(op.DID); err != nil {
+			return err
+		}
+		if _, err := hex.DecodeString(op.Previous); err != nil || len(op.Previous) != 64 {
+			return bad("previous must be the 64-hex-digit versionId being replaced")
+		}
+		if op.Type == Update && op.Document == nil {
+			return bad("update needs a document")
+		}
+		if op.Type == Deactivate && (op.Document != nil || len(op.Compromised) > 0) {
+			return bad("deactivate carries no document and no compromised keys")
+		}
+	default:
+		return bad("unknown type %q", op.Type)
+	}
+	if len(op.Proof) == 0 {
+		return bad("no proof")
+	}
+	if len(op.Proof) > MaxProofs {
+		return bad("%d proofs, at most %d", len(op.Proof), MaxProofs)
+	}
+	if len(op.Compromised) > 64 {
+		return bad("too many compromised keys")
+	}
+	seen := make(map[string]bool, len(op.Proof))
+	for _, p := range op.Proof {
+		if p.VerificationMethod == "" || len(p.VerificationMethod) > 2048 {
+			return bad("proof without a verification method")
+		}
+		if seen[p.VerificationMethod] {
+			return bad("two proofs by %s", p.VerificationMethod)
+		}
+		seen[p.VerificationMethod] = true
+		if len(p.Signature) > base64.RawURLEncoding.EncodedLen(maxSignatureBytes) {
+			return bad("signature too long")
+		}
+		if _, err := base64.RawURLEncoding.DecodeString(p.Signature); err != nil {
+			return bad("signature is not base64url: %v", err)
+		}
+	}
+	return nil
+}
+
+// ValidateDID checks that s is a syntactically valid did:idmesh DID.
+func ValidateDID(s string) error {
+	d, err := did.Parse(s)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalidOperation, err)
+	}
+	if d.Method != Method {
+		return fmt.Errorf("%w: %s is not a did:%s DID", ErrInvalidOperation, s, Method)
+	}
+	b, err := base58.Decode(d.ID)
+	if err != nil || len(b) != sha256.Size || base58.Encode(b) != d.ID {
+		return fmt.Errorf("%w: %s: the method-specific id must be a base58btc SHA-256 digest", ErrInvalidOperation, s)
+	}
+	return nil
+}
+
+// checkDuplicateKeys rejects JSON objects with a repeated member name,
+// which parsers resolve differently.
+func checkDuplicateKeys(b []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	type frame struct {
+		obj  bool
+		keys map[string]bool
+		key  bool // next token in an object is a key
+	}
+	var stack []*frame
+	for depth := 0; ; {
+		t, err := dec.Token()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		var top *frame
+		if len(stack) > 0 {
+			top = stack[len(stack)-1]
+		}
+		if top != nil && top.obj && top.key {
+			if k, ok := t.(string); ok {
+				if top.keys[k] {
+					return fmt.Errorf("duplicate member %q", k)
+				}
+				top.keys[k] = true
+				top.key = false
+				continue
+			}
+		}
+		switch t {
+		case json.Delim('{'), json.Delim('['):
+			if depth++; depth > 64 {
+				return errors.New("nested too deeply")
+			}
+			if top != nil && top.obj {
+				top.key = true
+			}
+			stack = append(stack, &frame{obj: t == json.Delim('{'), keys: map[string]bool{}, key: true})
+		case json.Delim('}'), json.Delim(']'):
+			depth--
+			stack = stack[:len(stack)-1]
+		default:
+			if top != nil && top.obj {
+				top.key = true
+			}
+		}
+	}
+}
+
+// relative turns a "#frag" reference into an absolute one against subject.
+func absolute(subject, ref string) string {
+	if strings.HasPrefix(ref, "#") {
+		return subject + ref
+	}
+	return ref
+}

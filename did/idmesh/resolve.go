@@ -1,0 +1,117 @@
+package idmesh
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/idmesh/idmesh/did"
+)
+
+// Resolver resolves did:idmesh DIDs from ledger state.
+type Resolver struct {
+	State Reader
+}
+
+var _ did.Resolver = (*Resolver)(nil)
+
+// xmlTime formats t as DID Resolution's XML datetime in UTC.
+func xmlTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05Z") }
+
+// Resolve returns the latest version of d, or the one selected by
+// opts.VersionID or opts.VersionTime. A deactivated DID resolves, with
+// deactivated set in the metadata.
+func (r *Resolver) Resolve(_ context.Context, d string, opts did.Options) (*did.ResolutionResult, error) {
+	if _, err := did.Parse(d); err != nil {
+		return nil, fmt.Errorf("%w: %v", did.ErrInvalidDID, err)
+	}
+	if err := ValidateDID(d); err != nil {
+		return nil, fmt.Errorf("%w: %v", did.ErrInvalidDID, err)
+	}
+	if opts.VersionID != "" && !opts.VersionTime.IsZero() {
+		return nil, fmt.Errorf("%w: versionId and versionTime are exclusive", did.ErrInvalidOptions)
+	}
+	rec, err := LoadRecord(r.State, d)
+	if errors.Is(err, ErrNotFound) {
+		return nil, fmt.Errorf("%w: %s", did.ErrNotFound, d)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", did.ErrInternal, err)
+	}
+	n := rec.Versions
+	switch {
+	case opts.VersionID != "":
+		if n, err = VersionNumber(r.State, d, opts.VersionID); err != nil {
+			return nil, wrapNotFound(err)
+		}
+	case !opts.VersionTime.IsZero():
+		if n, err = r.versionAt(d, rec.Versions, opts.VersionTime); err != nil {
+			return nil, wrapNotFound(err)
+		}
+	}
+	v, err := LoadVersion(r.State, d, n)
+	if err != nil {
+		return nil, wrapNotFound(err)
+	}
+	md := did.DocumentMetadata{
+		Created:   xmlTime(rec.Created),
+		VersionID: v.VersionID,
+		Extra:     map[string]any{"versionNumber": v.Number, "blockHeight": v.Height},
+	}
+	if v.Number > 1 {
+		md.Updated = xmlTime(v.Time)
+	}
+	if v.Number < rec.Versions {
+		next, err := LoadVersion(r.State, d, v.Number+1)
+		if err != nil {
+			return nil, wrapNotFound(err)
+		}
+		md.NextVersionID = next.VersionID
+	}
+	md.Deactivated = v.Deactivated
+	var events []KeyEvent
+	for _, e := range rec.RotatedKeys {
+		if e.Version <= v.Number {
+			events = append(events, e)
+		}
+	}
+	if len(events) > 0 {
+		md.Extra["rotatedKeys"] = events
+	}
+	return &did.ResolutionResult{
+		Context:               did.ContextResolution,
+		DIDDocument:           v.Document,
+		DIDResolutionMetadata: did.ResolutionMetadata{ContentType: did.MediaTypeDIDLDJSON},
+		DIDDocumentMetadata:   md,
+	}, nil
+}
+
+// versionAt finds the latest version whose time is at or before t by
+// binary search over the version numbers 1..latest.
+func (r *Resolver) versionAt(d string, latest uint64, t time.Time) (uint64, error) {
+	var ferr error
+	i := sort.Search(int(latest), func(i int) bool {
+		v, err := LoadVersion(r.State, d, uint64(i)+1)
+		if err != nil {
+			ferr = err
+			return true
+		}
+		return v.Time.After(t)
+	})
+	if ferr != nil {
+		return 0, ferr
+	}
+	if i == 0 {
+		return 0, fmt.Errorf("%w: %s did not exist at %s", ErrNotFound, d, xmlTime(t))
+	}
+	return uint64(i), nil
+}
+
+func wrapNotFound(err error) error {
+	if errors.Is(err, ErrNotFound) {
+		return fmt.Errorf("%w: %v", did.ErrNotFound, err)
+	}
+	return fmt.Errorf("%w: %v", did.ErrInternal, err)
+}

@@ -1,0 +1,115 @@
+// Package home lays out a node's home directory and creates it:
+//
+//	HOME/genesis.json          the chain's genesis
+//	HOME/validator_key.json    this node's validator key (mode 0600)
+//	HOME/privval_state.json    what the validator signed last
+//	HOME/chain/                the LevelDB store
+//	HOME/tls/cert.pem, key.pem a self-signed certificate (idmesh dev --tls)
+package home
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"math/big"
+	"net"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/idmesh/idmesh/node/privval"
+	"github.com/idmesh/idmesh/registry"
+)
+
+// Dir is a node's home directory.
+type Dir string
+
+// Paths inside the home directory.
+func (d Dir) Genesis() string      { return filepath.Join(string(d), "genesis.json") }
+func (d Dir) ValidatorKey() string { return filepath.Join(string(d), "validator_key.json") }
+func (d Dir) SignerState() string  { return filepath.Join(string(d), "privval_state.json") }
+func (d Dir) Chain() string        { return filepath.Join(string(d), "chain") }
+func (d Dir) TLSCert() string      { return filepath.Join(string(d), "tls", "cert.pem") }
+func (d Dir) TLSKey() string       { return filepath.Join(string(d), "tls", "key.pem") }
+
+// InitSingle creates a single-validator chain in d if d has no genesis
+// yet, and reports whether it did.
+func (d Dir) InitSingle(chainID string, now time.Time) (bool, error) {
+	if _, err := os.Stat(d.Genesis()); err == nil {
+		return false, nil
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return false, fmt.Errorf("init home: %w", err)
+	}
+	if err := os.MkdirAll(string(d), 0o700); err != nil {
+		return false, fmt.Errorf("init home: %w", err)
+	}
+	kf, err := privval.GenerateKey(d.ValidatorKey(), nil)
+	if err != nil {
+		return false, err
+	}
+	g := &registry.Genesis{ChainID: chainID, GenesisTime: now.UTC().Truncate(time.Millisecond), Validators: []registry.Validator{{PubKey: kf.PublicKey, Power: 10}}}
+	if err := g.Validate(); err != nil {
+		return false, err
+	}
+	b, err := json.MarshalIndent(g, "", "  ")
+	if err != nil {
+		return false, err
+	}
+	if err := os.WriteFile(d.Genesis(), append(b, '\n'), 0o644); err != nil {
+		return false, fmt.Errorf("init home: %w", err)
+	}
+	return true, nil
+}
+
+// EnsureSelfSignedTLS creates a self-signed certificate for localhost
+// and 127.0.0.1 in d/tls unless one is there, and returns its paths.
+func (d Dir) EnsureSelfSignedTLS(now time.Time) (certFile, keyFile string, err error) {
+	certFile, keyFile = d.TLSCert(), d.TLSKey()
+	if _, err := os.Stat(certFile); err == nil {
+		return certFile, keyFile, nil
+	}
+	if err := os.MkdirAll(filepath.Dir(certFile), 0o700); err != nil {
+		return "", "", fmt.Errorf("create tls dir: %w", err)
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return "", "", err
+	}
+	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
+	if err != nil {
+		return "", "", err
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          serial,
+		Subject:               pkix.Name{CommonName: "idmesh dev"},
+		NotBefore:             now.Add(-time.Hour),
+		NotAfter:              now.Add(365 * 24 * time.Hour),
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+		DNSNames:              []string{"localhost"},
+		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return "", "", fmt.Errorf("create certificate: %w", err)
+	}
+	kb, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return "", "", err
+	}
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kb}), 0o600); err != nil {
+		return "", "", err
+	}
+	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
+		return "", "", err
+	}
+	return certFile, keyFile, nil
+}

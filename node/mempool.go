@@ -1,0 +1,142 @@
+package node
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/idmesh/idmesh/registry"
+)
+
+// Mempool errors.
+var (
+	ErrMempoolFull = errors.New("mempool is full")
+	ErrDuplicate   = errors.New("transaction already pending")
+)
+
+// Mempool holds checked transactions waiting for a block, in arrival
+// order, without duplicates and within a count and a byte bound. It also
+// remembers, for a while, why recent transactions were rejected.
+type Mempool struct {
+	maxTxs   int
+	maxBytes int
+
+	mu       sync.Mutex
+	order    []registry.Hash
+	txs      map[registry.Hash]registry.Tx
+	bytes    int
+	rejected map[registry.Hash]string
+	rejOrder []registry.Hash
+	notify   chan struct{} // closed and replaced when a tx arrives
+}
+
+const maxRejected = 10_000
+
+// NewMempool returns a mempool bounded to maxTxs transactions and
+// maxBytes encoded bytes.
+func NewMempool(maxTxs, maxBytes int) *Mempool {
+	return &Mempool{maxTxs: maxTxs, maxBytes: maxBytes, txs: make(map[registry.Hash]registry.Tx), rejected: make(map[registry.Hash]string), notify: make(chan struct{})}
+}
+
+// Add queues a checked transaction.
+func (m *Mempool) Add(h registry.Hash, t registry.Tx) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.txs[h]; ok {
+		return fmt.Errorf("%w: %s", ErrDuplicate, h)
+	}
+	n := len(t.Payload)
+	if len(m.txs) >= m.maxTxs || m.bytes+n > m.maxBytes {
+		return fmt.Errorf("%w: %d transactions, %d bytes", ErrMempoolFull, len(m.txs), m.bytes)
+	}
+	m.txs[h] = t
+	m.order = append(m.order, h)
+	m.bytes += n
+	delete(m.rejected, h)
+	close(m.notify)
+	m.notify = make(chan struct{})
+	return nil
+}
+
+// Has reports whether h is pending.
+func (m *Mempool) Has(h registry.Hash) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	_, ok := m.txs[h]
+	return ok
+}
+
+// Len returns the number of pending transactions.
+func (m *Mempool) Len() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.txs)
+}
+
+// Wait returns a channel closed when a transaction is next added, or
+// already closed if some are pending.
+func (m *Mempool) Wait() <-chan struct{} {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if len(m.txs) > 0 {
+		c := make(chan struct{})
+		close(c)
+		return c
+	}
+	return m.notify
+}
+
+// Reap returns up to max pending transactions in arrival order, without
+// removing them.
+func (m *Mempool) Reap(max int) []registry.Tx {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n := min(max, len(m.order))
+	out := make([]registry.Tx, 0, n)
+	for _, h := range m.order[:n] {
+		out = append(out, m.txs[h])
+	}
+	return out
+}
+
+// Remove drops committed transactions, and records rejected ones with
+// their reason.
+func (m *Mempool) Remove(committed []registry.Hash, rejected map[registry.Hash]string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	drop := func(h registry.Hash) {
+		if t, ok := m.txs[h]; ok {
+			m.bytes -= len(t.Payload)
+			delete(m.txs, h)
+		}
+	}
+	for _, h := range committed {
+		drop(h)
+	}
+	for h, why := range rejected {
+		drop(h)
+		if _, ok := m.rejected[h]; !ok {
+			m.rejOrder = append(m.rejOrder, h)
+		}
+		m.rejected[h] = why
+	}
+	for len(m.rejOrder) > maxRejected {
+		delete(m.rejected, m.rejOrder[0])
+		m.rejOrder = m.rejOrder[1:]
+	}
+	order := m.order[:0]
+	for _, h := range m.order {
+		if _, ok := m.txs[h]; ok {
+			order = append(order, h)
+		}
+	}
+	m.order = order
+}
+
+// Rejected returns why a recent transaction was left out of a block.
+func (m *Mempool) Rejected(h registry.Hash) (string, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	why, ok := m.rejected[h]
+	return why, ok
+}

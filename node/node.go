@@ -1,0 +1,199 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/idmesh/idmesh/registry"
+)
+
+// Node ties a chain, its mempool and the notification of commits.
+type Node struct {
+	Chain   *registry.Chain
+	Mempool *Mempool
+	now     func() time.Time
+	log     *slog.Logger
+	metrics *metrics
+
+	mu      sync.Mutex
+	changed chan struct{} // closed and replaced on every commit
+}
+
+// Options configures a Node.
+type Options struct {
+	MaxPendingTxs   int // default 50,000
+	MaxPendingBytes int // default 256 MiB
+	Now             func() time.Time
+	Log             *slog.Logger
+	Registerer      prometheus.Registerer // nil: no metrics registered
+}
+
+// New returns a node on chain.
+func New(chain *registry.Chain, o Options) (*Node, error) {
+	if o.MaxPendingTxs <= 0 {
+		o.MaxPendingTxs = 50_000
+	}
+	if o.MaxPendingBytes <= 0 {
+		o.MaxPendingBytes = 256 << 20
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	n := &Node{Chain: chain, Mempool: NewMempool(o.MaxPendingTxs, o.MaxPendingBytes), now: o.Now, log: o.Log, changed: make(chan struct{})}
+	m, err := newMetrics(o.Registerer, n)
+	if err != nil {
+		return nil, err
+	}
+	n.metrics = m
+	return n, nil
+}
+
+// ErrRejected wraps the reason a transaction failed its check.
+var ErrRejected = errors.New("transaction rejected")
+
+// Submit checks t against the committed state and queues it. A
+// transaction already pending is accepted again (idempotent). The
+// returned error wraps ErrRejected and a registry.TxError with the code.
+func (n *Node) Submit(t registry.Tx) (registry.Hash, error) {
+	h := t.Hash()
+	if n.Mempool.Has(h) {
+		return h, nil
+	}
+	if rec, err := n.Chain.Store().Tx(h); err == nil {
+		return h, fmt.Errorf("%w: %w", ErrRejected, registry.Reject(registry.CodeConflict, fmt.Errorf("transaction %s was already committed at height %d (replay)", h, rec.Height)))
+	}
+	if err := n.Chain.CheckTx(t, n.now()); err != nil {
+		n.metrics.rejected.Inc()
+		return h, fmt.Errorf("%w: %w", ErrRejected, err)
+	}
+	if err := n.Mempool.Add(h, t); err != nil && !errors.Is(err, ErrDuplicate) {
+		return h, err
+	}
+	n.metrics.submitted.Inc()
+	return h, nil
+}
+
+// TxState is where a transaction stands.
+type TxState string
+
+// Transaction states.
+const (
+	TxPending   TxState = "pending"
+	TxCommitted TxState = "committed"
+	TxRejected  TxState = "rejected"
+)
+
+// TxStatus says where a transaction stands.
+type TxStatus struct {
+	Hash   registry.Hash `json:"hash"`
+	Status TxState       `json:"status"`
+	Height uint64        `json:"height,omitempty"`
+	Code   uint32        `json:"code,omitempty"`
+	Reason string        `json:"reason,omitempty"`
+}
+
+// Status returns the status of transaction h, or an error wrapping
+// registry.ErrNotFound if the node does not know it.
+func (n *Node) Status(h registry.Hash) (TxStatus, error) {
+	rec, err := n.Chain.Store().Tx(h)
+	if err == nil {
+		s := TxStatus{Hash: h, Status: TxCommitted, Height: rec.Height}
+		if !rec.Result.OK() {
+			s.Status, s.Code, s.Reason = TxRejected, rec.Result.Code, rec.Result.Log
+		}
+		return s, nil
+	}
+	if !errors.Is(err, registry.ErrNotFound) {
+		return TxStatus{}, err
+	}
+	if n.Mempool.Has(h) {
+		return TxStatus{Hash: h, Status: TxPending}, nil
+	}
+	if why, ok := n.Mempool.Rejected(h); ok {
+		return TxStatus{Hash: h, Status: TxRejected, Reason: why}, nil
+	}
+	return TxStatus{}, fmt.Errorf("transaction %s: %w", h, registry.ErrNotFound)
+}
+
+// Changed returns a channel closed at the next commit.
+func (n *Node) Changed() <-chan struct{} {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.changed
+}
+
+// Committed is called by the engine after each block is saved.
+func (n *Node) Committed(b *registry.Block, results []registry.Result) {
+	n.metrics.blocks.Inc()
+	for _, r := range results {
+		if r.OK() {
+			n.metrics.txs.Inc()
+		}
+	}
+	n.metrics.height.Set(float64(b.Header.Height))
+	n.mu.Lock()
+	close(n.changed)
+	n.changed = make(chan struct{})
+	n.mu.Unlock()
+}
+
+// WaitStatus waits until transaction h is committed or rejected, or ctx
+// ends, and returns its last status.
+func (n *Node) WaitStatus(ctx context.Context, h registry.Hash) (TxStatus, error) {
+	for {
+		ch := n.Changed()
+		s, err := n.Status(h)
+		if err != nil || s.Status != TxPending {
+			return s, err
+		}
+		select {
+		case <-ctx.Done():
+			return s, nil
+		case <-ch:
+		}
+	}
+}
+
+type metrics struct {
+	submitted, rejected, blocks, txs prometheus.Counter
+	height                           prometheus.Gauge
+}
+
+func newMetrics(r prometheus.Registerer, n *Node) (*metrics, error) {
+	m := &metrics{
+		submitted: prometheus.NewCounter(prometheus.CounterOpts{Name: "idmesh_txs_submitted_total", Help: "Transactions accepted into the mempool."}),
+		rejected:  prometheus.NewCounter(prometheus.CounterOpts{Name: "idmesh_txs_rejected_total", Help: "Transactions rejected at submission."}),
+		blocks:    prometheus.NewCounter(prometheus.CounterOpts{Name: "idmesh_blocks_committed_total", Help: "Blocks committed."}),
+		txs:       prometheus.NewCounter(prometheus.CounterOpts{Name: "idmesh_txs_committed_total", Help: "Transactions committed successfully."}),
+		height:    prometheus.NewGauge(prometheus.GaugeOpts{Name: "idmesh_chain_height", Help: "Height of the last committed block."}),
+	}
+	if r == nil {
+		return m, nil
+	}
+	pending := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "idmesh_mempool_txs", Help: "Transactions waiting for a block."}, func() float64 { return float64(n.Mempool.Len()) })
+	for _, c := range []prometheus.Collector{m.submitted, m.rejected, m.blocks, m.txs, m.height, pending} {
+		if err := r.Register(c); err != nil {
+			return nil, fmt.Errorf("register metrics: %w", err)
+		}
+	}
+	m.height.Set(float64(n.Chain.State().Height))
+	return m, nil
+}
+
+// State returns the chain's tip.
+func (n *Node) State() registry.ChainState { return n.Chain.State() }
+
+// Block returns the committed block at height.
+func (n *Node) Block(height uint64) (*registry.Block, error) { return n.Chain.Store().Block(height) }
+
+// Commit returns the commit of the block at height.
+func (n *Node) Commit(height uint64) (*registry.Commit, error) { return n.Chain.Store().Commit(height) }

@@ -1,0 +1,314 @@
+package registry
+
+import (
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Limits on what a block may hold.
+const (
+	MaxBlockTxs     = 10_000
+	MaxChainIDBytes = 64
+	MaxCommitSigs   = 1_000
+	maxSigBytes     = 128
+)
+
+// ErrInvalidBlock reports a block that breaks a structural or chain rule.
+var ErrInvalidBlock = errors.New("invalid block")
+
+// Header is what validators sign (through its ID) and light clients keep.
+// StateRoot is the root of the state after applying this block's
+// transactions, so a light client holding header H can check a read of
+// the state at height H.
+type Header struct {
+	ChainID            string    `json:"chain_id"`
+	Height             uint64    `json:"height"`
+	Time               time.Time `json:"time"`
+	LastBlockID        Hash      `json:"last_block_id"`
+	LastCommitHash     Hash      `json:"last_commit_hash"`
+	TxRoot             Hash      `json:"tx_root"`
+	StateRoot          Hash      `json:"state_root"`
+	ValidatorsHash     Hash      `json:"validators_hash"`
+	NextValidatorsHash Hash      `json:"next_validators_hash"`
+	Proposer           Address   `json:"proposer"`
+}
+
+const headerVersion = 1
+
+func (h *Header) encode(e *encoder) {
+	e.u8(headerVersion)
+	e.str(h.ChainID)
+	e.u64(h.Height)
+	e.i64(h.Time.UnixNano())
+	e.fixed(h.LastBlockID[:])
+	e.fixed(h.LastCommitHash[:])
+	e.fixed(h.TxRoot[:])
+	e.fixed(h.StateRoot[:])
+	e.fixed(h.ValidatorsHash[:])
+	e.fixed(h.NextValidatorsHash[:])
+	e.fixed(h.Proposer[:])
+}
+
+func (h *Header) decode(d *decoder) {
+	if v := d.u8("header version"); d.err == nil && v != headerVersion {
+		d.err = fmt.Errorf("%w: header version %d", ErrMalformed, v)
+	}
+	h.ChainID = d.str("chain id", MaxChainIDBytes)
+	h.Height = d.u64("height")
+	h.Time = time.Unix(0, d.i64("time")).UTC()
+	h.LastBlockID = d.hash("last block id")
+	h.LastCommitHash = d.hash("last commit hash")
+	h.TxRoot = d.hash("tx root")
+	h.StateRoot = d.hash("state root")
+	h.ValidatorsHash = d.hash("validators hash")
+	h.NextValidatorsHash = d.hash("next validators hash")
+	copy(h.Proposer[:], d.take(len(h.Proposer), "proposer"))
+}
+
+// Encode returns the header's deterministic encoding.
+func (h *Header) Encode() []byte {
+	var e encoder
+	h.encode(&e)
+	return e.b
+}
+
+// ID returns the block ID: SHA-256 of the encoded header.
+func (h *Header) ID() Hash { return Sum(h.Encode()) }
+
+// DecodeHeader decodes an encoded header.
+func DecodeHeader(b []byte) (*Header, error) {
+	d := decoder{b: b}
+	h := new(Header)
+	h.decode(&d)
+	if err := d.finish("header"); err != nil {
+		return nil, err
+	}
+	return h, nil
+}
+
+// CommitSig is one validator's signature over a block ID.
+type CommitSig struct {
+	Validator Address `json:"validator"`
+	Signature []byte  `json:"signature"`
+}
+
+// Commit is the proof that a block is final: signatures over its ID from
+// validators holding more than two thirds of the voting power. The
+// canonical commit for height H travels in block H+1 as LastCommit.
+type Commit struct {
+	Height     uint64      `json:"height"`
+	Round      uint32      `json:"round"`
+	BlockID    Hash        `json:"block_id"`
+	Signatures []CommitSig `json:"signatures"`
+}
+
+func (c *Commit) encode(e *encoder) {
+	e.u64(c.Height)
+	e.u32(c.Round)
+	e.fixed(c.BlockID[:])
+	e.u32(uint32(len(c.Signatures)))
+	for _, s := range c.Signatures {
+		e.fixed(s.Validator[:])
+		e.bytes(s.Signature)
+	}
+}
+
+func (c *Commit) decode(d *decoder) {
+	c.Height = d.u64("commit height")
+	c.Round = d.u32("commit round")
+	c.BlockID = d.hash("commit block id")
+	n := int(d.u32("commit signatures"))
+	if n > MaxCommitSigs || n > len(d.b)/(len(Address{})+1) {
+		d.fail("commit signature count")
+		return
+	}
+	c.Signatures = make([]CommitSig, n)
+	for i := range c.Signatures {
+		copy(c.Signatures[i].Validator[:], d.take(len(Address{}), "commit validator"))
+		c.Signatures[i].Signature = d.bytes("commit signature", maxSigBytes)
+	}
+}
+
+// Encode returns the commit's deterministic encoding.
+func (c *Commit) Encode() []byte {
+	var e encoder
+	c.encode(&e)
+	return e.b
+}
+
+// Hash returns SHA-256 of the encoded commit; a nil commit hashes to zero.
+func (c *Commit) Hash() Hash {
+	if c == nil {
+		return Hash{}
+	}
+	return Sum(c.Encode())
+}
+
+// DecodeCommit decodes an encoded commit.
+func DecodeCommit(b []byte) (*Commit, error) {
+	d := decoder{b: b}
+	c := new(Commit)
+	c.decode(&d)
+	if err := d.finish("commit"); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// VoteSignBytes returns the bytes a validator signs to precommit blockID
+// at height and round on chainID. The domain tag keeps these signatures
+// from being valid as anything else.
+func VoteSignBytes(chainID string, height uint64, round uint32, blockID Hash) []byte {
+	e := encoder{b: []byte("idmesh/precommit/v1\x00")}
+	e.str(chainID)
+	e.u64(height)
+	e.u32(round)
+	e.fixed(blockID[:])
+	return e.b
+}
+
+// ErrInsufficientPower reports a commit without a two-thirds majority.
+var ErrInsufficientPower = errors.New("commit lacks more than 2/3 of voting power")
+
+// VerifyCommit checks that c commits blockID at height with valid
+// signatures from more than two thirds of vs's voting power. Unknown
+// signers, duplicates and bad signatures are errors, not ignored.
+func VerifyCommit(chainID string, vs *ValidatorSet, height uint64, blockID Hash, c *Commit) error {
+	if c == nil {
+		return fmt.Errorf("verify commit: %w: missing", ErrInvalidBlock)
+	}
+	if c.Height != height || c.BlockID != blockID {
+		return fmt.Errorf("verify commit: %w: commit is for height %d block %s, want %d %s", ErrInvalidBlock, c.Height, c.BlockID, height, blockID)
+	}
+	msg := VoteSignBytes(chainID, c.Height, c.Round, c.BlockID)
+	seen := make(map[Address]bool, len(c.Signatures))
+	var power int64
+	for _, s := range c.Signatures {
+		v, ok := vs.ByAddress(s.Validator)
+		if !ok {
+			return fmt.Errorf("verify commit: %w: signer %s is not a validator", ErrInvalidBlock, s.Validator)
+		}
+		if seen[s.Validator] {
+			return fmt.Errorf("verify commit: %w: duplicate signature from %s", ErrInvalidBlock, s.Validator)
+		}
+		seen[s.Validator] = true
+		if !ed25519.Verify(v.PubKey, msg, s.Signature) {
+			return fmt.Errorf("verify commit: %w: bad signature from %s", ErrInvalidBlock, s.Validator)
+		}
+		power += v.Power
+	}
+	if 3*power <= 2*vs.TotalPower() {
+		return fmt.Errorf("verify commit: %w", ErrInsufficientPower)
+	}
+	return nil
+}
+
+// Block is a header, its transactions in order, and the commit of the
+// previous block.
+type Block struct {
+	Header     Header  `json:"header"`
+	Txs        []Tx    `json:"txs"`
+	LastCommit *Commit `json:"last_commit,omitempty"`
+}
+
+// ID returns the block ID (the header's).
+func (b *Block) ID() Hash { return b.Header.ID() }
+
+// TxHashes returns the hashes of b's transactions in order.
+func (b *Block) TxHashes() []Hash {
+	hs := make([]Hash, len(b.Txs))
+	for i, t := range b.Txs {
+		hs[i] = t.Hash()
+	}
+	return hs
+}
+
+// Encode returns the block's deterministic encoding.
+func (b *Block) Encode() []byte {
+	var e encoder
+	b.Header.encode(&e)
+	e.u32(uint32(len(b.Txs)))
+	for _, t := range b.Txs {
+		e.bytes(t.Encode())
+	}
+	if b.LastCommit == nil {
+		e.u8(0)
+	} else {
+		e.u8(1)
+		b.LastCommit.encode(&e)
+	}
+	return e.b
+}
+
+// DecodeBlock decodes an encoded block and checks it with ValidateBasic.
+func DecodeBlock(raw []byte) (*Block, error) {
+	d := decoder{b: raw}
+	b := new(Block)
+	b.Header.decode(&d)
+	n := int(d.u32("tx count"))
+	if n > MaxBlockTxs || n > len(d.b)/2 {
+		d.fail("tx count")
+	} else {
+		b.Txs = make([]Tx, 0, n)
+		for i := 0; i < n && d.err == nil; i++ {
+			tb := d.bytes("tx", MaxTxBytes)
+			if d.err != nil {
+				break
+			}
+			t, err := DecodeTx(tb)
+			if err != nil {
+				d.err = fmt.Errorf("tx %d: %w", i, err)
+				break
+			}
+			b.Txs = append(b.Txs, t)
+		}
+	}
+	switch d.u8("last commit flag") {
+	case 0:
+	case 1:
+		b.LastCommit = new(Commit)
+		b.LastCommit.decode(&d)
+	default:
+		d.fail("last commit flag")
+	}
+	if err := d.finish("block"); err != nil {
+		return nil, err
+	}
+	if err := b.ValidateBasic(); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// ValidateBasic checks what needs no chain state: bounds, and that the
+// header commits to the transactions and last commit the block carries.
+func (b *Block) ValidateBasic() error {
+	h := &b.Header
+	if h.ChainID == "" || len(h.ChainID) > MaxChainIDBytes {
+		return fmt.Errorf("%w: chain id length %d", ErrInvalidBlock, len(h.ChainID))
+	}
+	if h.Height == 0 {
+		return fmt.Errorf("%w: height 0", ErrInvalidBlock)
+	}
+	if len(b.Txs) > MaxBlockTxs {
+		return fmt.Errorf("%w: %d transactions", ErrInvalidBlock, len(b.Txs))
+	}
+	if got := MerkleRoot(b.TxHashes()); got != h.TxRoot {
+		return fmt.Errorf("%w: tx root %s does not match transactions (%s)", ErrInvalidBlock, h.TxRoot, got)
+	}
+	if got := b.LastCommit.Hash(); got != h.LastCommitHash {
+		return fmt.Errorf("%w: last commit hash mismatch", ErrInvalidBlock)
+	}
+	if h.Height == 1 && (b.LastCommit != nil || !h.LastBlockID.IsZero()) {
+		return fmt.Errorf("%w: first block has a previous block", ErrInvalidBlock)
+	}
+	if h.Height > 1 && b.LastCommit == nil {
+		return fmt.Errorf("%w: missing last commit", ErrInvalidBlock)
+	}
+	if b.LastCommit != nil && (b.LastCommit.Height != h.Height-1 || b.LastCommit.BlockID != h.LastBlockID) {
+		return fmt.Errorf("%w: last commit is not for the previous block", ErrInvalidBlock)
+	}
+	return nil
+}

@@ -1,0 +1,229 @@
+package registry
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/idmesh/idmesh/registry/smt"
+)
+
+// Chain applies blocks to a Store through a Machine. It is what a block
+// producer drives: Propose builds the next block from candidate
+// transactions, Verify checks a block built elsewhere by re-executing it,
+// and Commit saves a block together with a commit proving it final.
+//
+// Propose, Verify and Commit are called by one goroutine (the consensus
+// driver); State and CheckTx may be called from any goroutine.
+type Chain struct {
+	store Store
+	m     *Machine
+
+	mu    sync.RWMutex
+	state ChainState
+	execs map[Hash]*Execution // executions of blocks not yet committed
+}
+
+// OpenChain records g in store if it is new and loads the chain's tip.
+func OpenChain(store Store, g *Genesis, m *Machine) (*Chain, error) {
+	if err := g.Validate(); err != nil {
+		return nil, err
+	}
+	if err := store.SaveGenesis(g); err != nil {
+		return nil, err
+	}
+	st, ok, err := store.State()
+	if err != nil {
+		return nil, fmt.Errorf("open chain: %w", err)
+	}
+	if !ok {
+		return nil, errors.New("open chain: store has no chain state")
+	}
+	if st.ChainID != g.ChainID {
+		return nil, fmt.Errorf("open chain: store is chain %q, genesis is %q", st.ChainID, g.ChainID)
+	}
+	return &Chain{store: store, m: m, state: st, execs: make(map[Hash]*Execution)}, nil
+}
+
+// State returns the chain state after the last committed block.
+func (c *Chain) State() ChainState {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.state
+}
+
+// Store returns the underlying store, for reads.
+func (c *Chain) Store() Store { return c.store }
+
+// nextContext returns the transaction context of the next block.
+func (c *Chain) nextContext(st ChainState, t time.Time) TxContext {
+	return TxContext{ChainID: st.ChainID, Height: st.Height + 1, Time: t.UTC()}
+}
+
+// CheckTx runs t against the committed state as if it were the next
+// block's only transaction at time now, and discards the result.
+func (c *Chain) CheckTx(t Tx, now time.Time) error {
+	st := c.State()
+	return c.m.Check(c.nextContext(st, c.blockTime(st, now)), NewOverlay(c.store), t)
+}
+
+// blockTime keeps block times strictly increasing whatever the clock says.
+func (c *Chain) blockTime(st ChainState, now time.Time) time.Time {
+	now = now.UTC().Round(0)
+	if min := st.LastBlockTime.Add(time.Millisecond); now.Before(min) {
+		return min
+	}
+	return now.Truncate(time.Millisecond)
+}
+
+// Rejected is a candidate transaction that Propose left out, and why.
+type Rejected struct {
+	Tx  Tx
+	Err error
+}
+
+// Propose builds the next block from candidates at time now: each is
+// checked in order on top of the ones before it, and those that fail are
+// left out and returned. The block's header carries the roots after
+// applying the kept transactions. lastCommit must be the commit of the
+// current tip (nil at height 1).
+func (c *Chain) Propose(candidates []Tx, now time.Time, proposer Address, lastCommit *Commit) (*Block, []Rejected, error) {
+	st := c.State()
+	ctx := c.nextContext(st, c.blockTime(st, now))
+	ov := NewOverlay(c.store)
+	var kept []Tx
+	var rejected []Rejected
+	for _, t := range candidates {
+		if len(kept) == MaxBlockTxs {
+			break
+		}
+		if err := c.m.Check(ctx, ov, t); err != nil {
+			if ov.readErr != nil {
+				return nil, nil, fmt.Errorf("propose: %w", ov.readErr)
+			}
+			rejected = append(rejected, Rejected{Tx: t, Err: err})
+			continue
+		}
+		kept = append(kept, t)
+	}
+	ex, err := c.m.Execute(c.store, st.StateRoot, ctx, kept)
+	if err != nil {
+		return nil, nil, fmt.Errorf("propose: %w", err)
+	}
+	b := &Block{
+		Header: Header{
+			ChainID:            st.ChainID,
+			Height:             ctx.Height,
+			Time:               ctx.Time,
+			LastBlockID:        st.LastBlockID,
+			LastCommitHash:     lastCommit.Hash(),
+			StateRoot:          ex.StateRoot,
+			ValidatorsHash:     st.Validators.Hash(),
+			NextValidatorsHash: st.NextValidators.Hash(),
+			Proposer:           proposer,
+		},
+		Txs:        kept,
+		LastCommit: lastCommit,
+	}
+	hs := b.TxHashes()
+	b.Header.TxRoot = MerkleRoot(hs)
+	c.remember(b.ID(), ex)
+	return b, rejected, nil
+}
+
+func (c *Chain) remember(id Hash, ex *Execution) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.execs) > 64 {
+		clear(c.execs)
+	}
+	c.execs[id] = ex
+}
+
+// Verify checks that b can extend the chain: structure, chain ID, height,
+// link to the tip, time, validator hashes, proposer, the last commit, and
+// by re-executing its transactions, the state root.
+func (c *Chain) Verify(b *Block) error {
+	_, err := c.verify(b)
+	return err
+}
+
+func (c *Chain) verify(b *Block) (*Execution, error) {
+	if err := b.ValidateBasic(); err != nil {
+		return nil, err
+	}
+	st := c.State()
+	h := &b.Header
+	switch {
+	case h.ChainID != st.ChainID:
+		return nil, fmt.Errorf("%w: chain %q, want %q", ErrInvalidBlock, h.ChainID, st.ChainID)
+	case h.Height != st.Height+1:
+		return nil, fmt.Errorf("%w: height %d, want %d", ErrInvalidBlock, h.Height, st.Height+1)
+	case h.LastBlockID != st.LastBlockID:
+		return nil, fmt.Errorf("%w: previous block %s, want %s", ErrInvalidBlock, h.LastBlockID, st.LastBlockID)
+	case !h.Time.After(st.LastBlockTime):
+		return nil, fmt.Errorf("%w: time %s not after %s", ErrInvalidBlock, h.Time, st.LastBlockTime)
+	case h.ValidatorsHash != st.Validators.Hash() || h.NextValidatorsHash != st.NextValidators.Hash():
+		return nil, fmt.Errorf("%w: validator set hash mismatch", ErrInvalidBlock)
+	}
+	if _, ok := st.Validators.ByAddress(h.Proposer); !ok {
+		return nil, fmt.Errorf("%w: proposer %s is not a validator", ErrInvalidBlock, h.Proposer)
+	}
+	if h.Height > 1 {
+		if err := VerifyCommit(st.ChainID, st.Validators, h.Height-1, h.LastBlockID, b.LastCommit); err != nil {
+			return nil, fmt.Errorf("%w: last commit: %v", ErrInvalidBlock, err)
+		}
+	}
+	id := b.ID()
+	c.mu.RLock()
+	ex := c.execs[id]
+	c.mu.RUnlock()
+	if ex == nil {
+		var err error
+		ex, err = c.m.Execute(c.store, st.StateRoot, c.nextContext(st, h.Time), b.Txs)
+		if err != nil {
+			return nil, err
+		}
+		c.remember(id, ex)
+	}
+	if ex.StateRoot != h.StateRoot {
+		return nil, fmt.Errorf("%w: state root %s, re-execution gives %s", ErrInvalidBlock, h.StateRoot, ex.StateRoot)
+	}
+	return ex, nil
+}
+
+// Commit verifies b and commit and saves them atomically, and returns
+// the transactions' results. After Commit returns, State reflects b.
+func (c *Chain) Commit(b *Block, commit *Commit) ([]Result, error) {
+	ex, err := c.verify(b)
+	if err != nil {
+		return nil, fmt.Errorf("commit block %d: %w", b.Header.Height, err)
+	}
+	st := c.State()
+	if err := VerifyCommit(st.ChainID, st.Validators, b.Header.Height, b.ID(), commit); err != nil {
+		return nil, fmt.Errorf("commit block %d: %w", b.Header.Height, err)
+	}
+	next := st
+	next.Height = b.Header.Height
+	next.LastBlockID = b.ID()
+	next.LastBlockTime = b.Header.Time
+	next.StateRoot = ex.StateRoot
+	next.Validators = st.NextValidators
+	if err := c.store.SaveBlock(&BlockUpdate{Block: b, Commit: commit, Results: ex.Results, Writes: ex.Writes, Nodes: ex.Nodes, State: next}); err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	c.state = next
+	clear(c.execs)
+	c.mu.Unlock()
+	return ex.Results, nil
+}
+
+// Prove returns a proof of the value (or absence) of a state key against
+// the current state root, with the height whose header carries that root.
+func (c *Chain) Prove(key []byte) (smt.Proof, uint64, error) {
+	st := c.State()
+	p, err := smt.Prove(c.store, smt.Hash(st.StateRoot), smt.Hash(Sum(key)))
+	return p, st.Height, err
+}

@@ -1,0 +1,80 @@
+package registry
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/idmesh/idmesh/did/idmesh"
+)
+
+// DIDHandler applies did:idmesh operations (TxDIDOperation).
+type DIDHandler struct{}
+
+var _ Handler = DIDHandler{}
+
+// DeliverTx decodes and applies one operation.
+func (DIDHandler) DeliverTx(ctx TxContext, st *Overlay, payload []byte) error {
+	op, err := idmesh.Decode(payload)
+	if err != nil {
+		return Reject(CodeInvalid, err)
+	}
+	err = idmesh.Apply(KVOf(st), idmesh.Env{ChainID: ctx.ChainID, Height: ctx.Height, Time: ctx.Time}, op)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, idmesh.ErrUnauthorized):
+		return Reject(CodeUnauthorized, err)
+	case errors.Is(err, idmesh.ErrConflict), errors.Is(err, idmesh.ErrDeactivated):
+		return Reject(CodeConflict, err)
+	case errors.Is(err, idmesh.ErrNotFound):
+		return Reject(CodeNotFound, err)
+	case errors.Is(err, idmesh.ErrInvalidOperation):
+		return Reject(CodeInvalid, err)
+	}
+	return Reject(CodeInternal, err)
+}
+
+// DIDTx wraps an operation as a transaction with its canonical payload.
+func DIDTx(op *idmesh.Operation) (Tx, error) {
+	b, err := op.Encode()
+	if err != nil {
+		return Tx{}, err
+	}
+	t := Tx{Type: TxDIDOperation, Payload: b}
+	if err := t.ValidateBasic(); err != nil {
+		return Tx{}, fmt.Errorf("did operation: %w", err)
+	}
+	return t, nil
+}
+
+// NewMachineDefault returns the machine with every transaction type this
+// release knows.
+func NewMachineDefault() *Machine {
+	return NewMachine(map[TxType]Handler{TxDIDOperation: DIDHandler{}})
+}
+
+// kv adapts a StateReader (and an Overlay for writes) to the ok-style
+// interface of the method packages.
+type kv struct {
+	r StateReader
+	o *Overlay
+}
+
+// KVOf returns st as an idmesh.KV.
+func KVOf(st *Overlay) idmesh.KV { return kv{r: st, o: st} }
+
+// ReaderOf returns r as an idmesh.Reader.
+func ReaderOf(r StateReader) idmesh.Reader { return kv{r: r} }
+
+func (a kv) Get(key []byte) ([]byte, bool, error) {
+	v, err := a.r.Get(key)
+	if errors.Is(err, ErrNotFound) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	return v, true, nil
+}
+
+func (a kv) Set(key, value []byte) { a.o.Set(key, value) }

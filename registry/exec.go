@@ -1,0 +1,223 @@
+package registry
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/idmesh/idmesh/registry/smt"
+)
+
+// Result codes. The set is append-only; clients may switch on them.
+const (
+	CodeOK           uint32 = 0
+	CodeInvalid      uint32 = 1 // malformed, or breaks a rule of its type
+	CodeUnauthorized uint32 = 2 // not signed by a key allowed to make it
+	CodeConflict     uint32 = 3 // stale version, replay, or already exists
+	CodeNotFound     uint32 = 4 // names something that does not exist
+	CodeInternal     uint32 = 5 // the node failed, not the transaction
+)
+
+// TxError is a transaction's failure with the code it is recorded under.
+type TxError struct {
+	Code uint32
+	Err  error
+}
+
+func (e *TxError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the underlying error.
+func (e *TxError) Unwrap() error { return e.Err }
+
+// Reject wraps err with a result code.
+func Reject(code uint32, err error) error { return &TxError{Code: code, Err: err} }
+
+// CodeOf returns the result code of a transaction error.
+func CodeOf(err error) uint32 {
+	if err == nil {
+		return CodeOK
+	}
+	var te *TxError
+	if errors.As(err, &te) {
+		return te.Code
+	}
+	return CodeInvalid
+}
+
+// TxContext is what a handler may know of the block it runs in. Time is
+// the block's time, never the wall clock.
+type TxContext struct {
+	ChainID string
+	Height  uint64
+	Time    time.Time
+	TxHash  Hash
+}
+
+// Handler applies transactions of one type. DeliverTx must be
+// deterministic: it reads and writes only st and uses only ctx for time.
+// On error the machine discards whatever the handler wrote.
+type Handler interface {
+	DeliverTx(ctx TxContext, st *Overlay, payload []byte) error
+}
+
+// Machine is the deterministic state machine: given the state after block
+// H-1 and block H's transactions it computes every write, each
+// transaction's result and the new state root. It has no clock,
+// randomness or I/O of its own; it reads state through a StateReader.
+type Machine struct {
+	handlers map[TxType]Handler
+}
+
+// NewMachine returns a machine with the given handler per transaction type.
+func NewMachine(handlers map[TxType]Handler) *Machine {
+	m := &Machine{handlers: make(map[TxType]Handler, len(handlers))}
+	for t, h := range handlers {
+		m.handlers[t] = h
+	}
+	return m
+}
+
+// Execution is the outcome of executing a block's transactions.
+type Execution struct {
+	Results   []Result
+	Writes    []KV // sorted by key; each key once
+	Nodes     []smt.Node
+	StateRoot Hash
+}
+
+// Execute runs txs in order on top of r, whose tree root is root.
+func (m *Machine) Execute(r StateReader, root Hash, ctx TxContext, txs []Tx) (*Execution, error) {
+	ov := NewOverlay(r)
+	ex := &Execution{Results: make([]Result, len(txs))}
+	for i, t := range txs {
+		ctx.TxHash = t.Hash()
+		if err := m.deliver(ctx, ov, t); err != nil {
+			var fatal *fatalError
+			if errors.As(err, &fatal) {
+				return nil, fatal.err
+			}
+			ex.Results[i] = Result{Code: CodeOf(err), Log: err.Error()}
+		}
+	}
+	ex.Writes = ov.Writes()
+	changes := make([]smt.Change, len(ex.Writes))
+	for i, w := range ex.Writes {
+		changes[i] = smt.Change{Key: smt.Hash(sha256.Sum256(w.Key))}
+		if w.Value == nil {
+			changes[i].Delete = true
+		} else {
+			changes[i].Value = smt.Hash(sha256.Sum256(w.Value))
+		}
+	}
+	newRoot, nodes, err := smt.Update(r, smt.Hash(root), changes)
+	if err != nil {
+		return nil, fmt.Errorf("update state tree: %w", err)
+	}
+	ex.Nodes, ex.StateRoot = nodes, Hash(newRoot)
+	return ex, nil
+}
+
+// Check runs one transaction on top of ov without committing anything
+// to the store, as the mempool and a block builder do. On success its
+// writes stay in ov, so later checks see them.
+func (m *Machine) Check(ctx TxContext, ov *Overlay, t Tx) error {
+	ctx.TxHash = t.Hash()
+	err := m.deliver(ctx, ov, t)
+	var fatal *fatalError
+	if errors.As(err, &fatal) {
+		return fatal.err
+	}
+	return err
+}
+
+// fatalError is a failure of the node (a store read error), which must
+// stop block execution rather than be recorded as the transaction's fault.
+type fatalError struct{ err error }
+
+func (e *fatalError) Error() string { return e.err.Error() }
+
+func (m *Machine) deliver(ctx TxContext, ov *Overlay, t Tx) (err error) {
+	if err := t.ValidateBasic(); err != nil {
+		return Reject(CodeInvalid, err)
+	}
+	h, ok := m.handlers[t.Type]
+	if !ok {
+		return Reject(CodeInvalid, fmt.Errorf("%w: %s", ErrUnknownTxType, t.Type))
+	}
+	child := NewOverlay(ov)
+	if err := h.DeliverTx(ctx, child, t.Payload); err != nil {
+		if child.readErr != nil {
+			return &fatalError{err: child.readErr}
+		}
+		return err
+	}
+	if child.readErr != nil {
+		return &fatalError{err: child.readErr}
+	}
+	child.mergeInto(ov)
+	return nil
+}
+
+// Overlay buffers writes over a StateReader. Reads see the overlay's own
+// writes first. A read error other than not-found is remembered, and
+// fails the block: a transaction must not be judged on a broken read.
+type Overlay struct {
+	parent  StateReader
+	writes  map[string][]byte
+	readErr error
+}
+
+var _ StateReader = (*Overlay)(nil)
+
+// NewOverlay returns an empty overlay on r.
+func NewOverlay(r StateReader) *Overlay {
+	return &Overlay{parent: r, writes: make(map[string][]byte)}
+}
+
+// Get returns the value of key, or an error wrapping ErrNotFound.
+func (o *Overlay) Get(key []byte) ([]byte, error) {
+	if v, ok := o.writes[string(key)]; ok {
+		if v == nil {
+			return nil, fmt.Errorf("state key: %w", ErrNotFound)
+		}
+		return v, nil
+	}
+	v, err := o.parent.Get(key)
+	if err != nil && !errors.Is(err, ErrNotFound) && o.readErr == nil {
+		o.readErr = err
+	}
+	return v, err
+}
+
+// Node reads a tree node from the parent.
+func (o *Overlay) Node(h smt.Hash) ([]byte, error) { return o.parent.Node(h) }
+
+// Set writes value under key; a nil value deletes it.
+func (o *Overlay) Set(key, value []byte) {
+	if value != nil {
+		value = bytes.Clone(value)
+	}
+	o.writes[string(key)] = value
+}
+
+func (o *Overlay) mergeInto(p *Overlay) {
+	for k, v := range o.writes {
+		p.writes[k] = v
+	}
+	if o.readErr != nil && p.readErr == nil {
+		p.readErr = o.readErr
+	}
+}
+
+// Writes returns the buffered writes sorted by key.
+func (o *Overlay) Writes() []KV {
+	kvs := make([]KV, 0, len(o.writes))
+	for k, v := range o.writes {
+		kvs = append(kvs, KV{Key: []byte(k), Value: v})
+	}
+	sort.Slice(kvs, func(i, j int) bool { return bytes.Compare(kvs[i].Key, kvs[j].Key) < 0 })
+	return kvs
+}

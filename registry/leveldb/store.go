@@ -1,0 +1,296 @@
+package leveldb
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/syndtr/goleveldb/leveldb"
+	"github.com/syndtr/goleveldb/leveldb/opt"
+	"github.com/syndtr/goleveldb/leveldb/storage"
+	"github.com/syndtr/goleveldb/leveldb/util"
+
+	"github.com/idmesh/idmesh/registry"
+	"github.com/idmesh/idmesh/registry/smt"
+)
+
+const (
+	pMeta    = 'M'
+	pGenesis = 'G'
+	pBlock   = 'B'
+	pCommit  = 'C'
+	pBlockID = 'I'
+	pTx      = 'T'
+	pState   = 'S'
+	pNode    = 'N'
+)
+
+// Store is a registry.Store on LevelDB. It is safe for concurrent use;
+// SaveBlock calls must come from one goroutine (the chain's driver).
+type Store struct {
+	db *leveldb.DB
+}
+
+var _ registry.Store = (*Store)(nil)
+
+// Open opens or creates the store in dir.
+func Open(dir string) (*Store, error) {
+	db, err := leveldb.OpenFile(dir, &opt.Options{
+		BlockCacheCapacity: 64 << 20,
+		WriteBuffer:        16 << 20,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open store %s: %w", dir, err)
+	}
+	return &Store{db: db}, nil
+}
+
+// OpenMemory opens a store kept in memory, for tests and tools.
+func OpenMemory() (*Store, error) {
+	db, err := leveldb.Open(storage.NewMemStorage(), nil)
+	if err != nil {
+		return nil, fmt.Errorf("open memory store: %w", err)
+	}
+	return &Store{db: db}, nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+func key(prefix byte, parts ...[]byte) []byte {
+	n := 1
+	for _, p := range parts {
+		n += len(p)
+	}
+	k := make([]byte, 0, n)
+	k = append(k, prefix)
+	for _, p := range parts {
+		k = append(k, p...)
+	}
+	return k
+}
+
+func u64(v uint64) []byte { return binary.BigEndian.AppendUint64(nil, v) }
+
+func (s *Store) get(k []byte, what string) ([]byte, error) {
+	v, err := s.db.Get(k, nil)
+	if errors.Is(err, leveldb.ErrNotFound) {
+		return nil, fmt.Errorf("%s: %w", what, registry.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", what, err)
+	}
+	return v, nil
+}
+
+// Get returns the current value of a state key.
+func (s *Store) Get(k []byte) ([]byte, error) { return s.get(key(pState, k), "state key") }
+
+// Node returns a state tree node.
+func (s *Store) Node(h smt.Hash) ([]byte, error) {
+	v, err := s.db.Get(key(pNode, h[:]), nil)
+	if errors.Is(err, leveldb.ErrNotFound) {
+		return nil, fmt.Errorf("node %x: %w", h[:8], smt.ErrMissingNode)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read node: %w", err)
+	}
+	return v, nil
+}
+
+// State returns the chain state after the last saved block.
+func (s *Store) State() (registry.ChainState, bool, error) {
+	var st registry.ChainState
+	v, err := s.get([]byte{pMeta}, "chain state")
+	if errors.Is(err, registry.ErrNotFound) {
+		return st, false, nil
+	}
+	if err != nil {
+		return st, false, err
+	}
+	if err := json.Unmarshal(v, &st); err != nil {
+		return st, false, fmt.Errorf("decode chain state: %w", err)
+	}
+	return st, true, nil
+}
+
+// SaveGenesis records g and its initial state if no genesis is recorded,
+// and checks that it matches otherwise.
+func (s *Store) SaveGenesis(g *registry.Genesis) error {
+	gb, err := json.Marshal(g)
+	if err != nil {
+		return fmt.Errorf("encode genesis: %w", err)
+	}
+	old, err := s.get([]byte{pGenesis}, "genesis")
+	switch {
+	case err == nil:
+		if !bytes.Equal(old, gb) {
+			return fmt.Errorf("save genesis: the store holds a different genesis (chain %s)", chainOf(old))
+		}
+		return nil
+	case !errors.Is(err, registry.ErrNotFound):
+		return err
+	}
+	st, err := g.State()
+	if err != nil {
+		return err
+	}
+	sb, err := json.Marshal(st)
+	if err != nil {
+		return fmt.Errorf("encode chain state: %w", err)
+	}
+	b := new(leveldb.Batch)
+	b.Put([]byte{pGenesis}, gb)
+	b.Put([]byte{pMeta}, sb)
+	if err := s.db.Write(b, &opt.WriteOptions{Sync: true}); err != nil {
+		return fmt.Errorf("save genesis: %w", err)
+	}
+	return nil
+}
+
+func chainOf(genesisJSON []byte) string {
+	var g registry.Genesis
+	_ = json.Unmarshal(genesisJSON, &g)
+	return g.ChainID
+}
+
+// Genesis returns the recorded genesis.
+func (s *Store) Genesis() (*registry.Genesis, error) {
+	v, err := s.get([]byte{pGenesis}, "genesis")
+	if err != nil {
+		return nil, err
+	}
+	var g registry.Genesis
+	if err := json.Unmarshal(v, &g); err != nil {
+		return nil, fmt.Errorf("decode genesis: %w", err)
+	}
+	return &g, nil
+}
+
+// SaveBlock writes the block, its commit, the transaction index, the
+// state writes, the new tree nodes and the chain state in one synced
+// batch. It checks that the block extends the saved tip.
+func (s *Store) SaveBlock(u *registry.BlockUpdate) error {
+	cur, ok, err := s.State()
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return errors.New("save block: no genesis recorded")
+	}
+	h := u.Block.Header.Height
+	if h != cur.Height+1 || u.Block.Header.LastBlockID != cur.LastBlockID {
+		return fmt.Errorf("save block %d: does not extend the stored tip %d", h, cur.Height)
+	}
+	if len(u.Results) != len(u.Block.Txs) {
+		return fmt.Errorf("save block %d: %d results for %d transactions", h, len(u.Results), len(u.Block.Txs))
+	}
+	id := u.Block.ID()
+	b := new(leveldb.Batch)
+	b.Put(key(pBlock, u64(h)), u.Block.Encode())
+	if u.Commit != nil {
+		b.Put(key(pCommit, u64(h)), u.Commit.Encode())
+	}
+	b.Put(key(pBlockID, id[:]), u64(h))
+	for i, t := range u.Block.Txs {
+		th := t.Hash()
+		b.Put(key(pTx, th[:]), encodeTxRecord(h, uint32(i), u.Results[i]))
+	}
+	for _, w := range u.Writes {
+		if w.Value == nil {
+			b.Delete(key(pState, w.Key))
+		} else {
+			b.Put(key(pState, w.Key), w.Value)
+		}
+	}
+	for _, n := range u.Nodes {
+		b.Put(key(pNode, n.Hash[:]), n.Encoding)
+	}
+	sb, err := json.Marshal(u.State)
+	if err != nil {
+		return fmt.Errorf("encode chain state: %w", err)
+	}
+	b.Put([]byte{pMeta}, sb)
+	if err := s.db.Write(b, &opt.WriteOptions{Sync: true}); err != nil {
+		return fmt.Errorf("save block %d: %w", h, err)
+	}
+	return nil
+}
+
+// SaveCommit replaces the seen commit of a saved block (a later, fuller
+// set of signatures).
+func (s *Store) SaveCommit(c *registry.Commit) error {
+	if err := s.db.Put(key(pCommit, u64(c.Height)), c.Encode(), &opt.WriteOptions{Sync: true}); err != nil {
+		return fmt.Errorf("save commit %d: %w", c.Height, err)
+	}
+	return nil
+}
+
+func encodeTxRecord(h uint64, i uint32, r registry.Result) []byte {
+	b := binary.BigEndian.AppendUint64(nil, h)
+	b = binary.BigEndian.AppendUint32(b, i)
+	b = binary.BigEndian.AppendUint32(b, r.Code)
+	return append(b, r.Log...)
+}
+
+// Block returns the block at height.
+func (s *Store) Block(height uint64) (*registry.Block, error) {
+	v, err := s.get(key(pBlock, u64(height)), fmt.Sprintf("block %d", height))
+	if err != nil {
+		return nil, err
+	}
+	return registry.DecodeBlock(v)
+}
+
+// Commit returns the seen commit of the block at height.
+func (s *Store) Commit(height uint64) (*registry.Commit, error) {
+	v, err := s.get(key(pCommit, u64(height)), fmt.Sprintf("commit %d", height))
+	if err != nil {
+		return nil, err
+	}
+	return registry.DecodeCommit(v)
+}
+
+// HeightOf returns the height of a block by ID.
+func (s *Store) HeightOf(id registry.Hash) (uint64, error) {
+	v, err := s.get(key(pBlockID, id[:]), "block "+id.String())
+	if err != nil {
+		return 0, err
+	}
+	if len(v) != 8 {
+		return 0, fmt.Errorf("block index: %w", registry.ErrMalformed)
+	}
+	return binary.BigEndian.Uint64(v), nil
+}
+
+// Tx returns the record of a committed transaction.
+func (s *Store) Tx(hash registry.Hash) (registry.TxRecord, error) {
+	v, err := s.get(key(pTx, hash[:]), "transaction "+hash.String())
+	if err != nil {
+		return registry.TxRecord{}, err
+	}
+	if len(v) < 16 {
+		return registry.TxRecord{}, fmt.Errorf("tx index: %w", registry.ErrMalformed)
+	}
+	return registry.TxRecord{
+		Hash:   hash,
+		Height: binary.BigEndian.Uint64(v),
+		Index:  binary.BigEndian.Uint32(v[8:]),
+		Result: registry.Result{Code: binary.BigEndian.Uint32(v[12:]), Log: string(v[16:])},
+	}, nil
+}
+
+// Scan calls fn for each state key with the given prefix, in key order,
+// until fn returns false.
+func (s *Store) Scan(prefix []byte, fn func(k, v []byte) bool) error {
+	it := s.db.NewIterator(util.BytesPrefix(key(pState, prefix)), nil)
+	defer it.Release()
+	for it.Next() {
+		if !fn(it.Key()[1:], it.Value()) {
+			break
+		}
+	}
+	return it.Error()
+}

@@ -1,0 +1,238 @@
+package smt
+
+import (
+	"bytes"
+	"cmp"
+	"crypto/sha256"
+	"encoding/binary"
+	"fmt"
+	"slices"
+)
+
+// item is one pair during an update. keep marks a pair whose leaf is already
+// stored (an existing leaf, or a change to its current value), so the leaf
+// is not emitted again.
+type item struct {
+	key, value Hash
+	del, keep  bool
+}
+
+// Update applies changes to the tree with the given root in one pass and
+// returns the new root and the nodes it created, sorted by hash and without
+// duplicates. The caller stores the nodes (for instance in the block's write
+// batch); r is only read. changes is not modified and may be in any order.
+//
+// Update reads and creates O(k log n) nodes for k changes to a tree of n
+// pairs. A change that sets a key to its current value, or deletes an absent
+// key, creates no nodes. It fails with ErrDuplicateKey if two changes have
+// the same key, ErrZeroValue if a non-delete change has a zero value, and
+// with the reader's error (such as ErrMissingNode) if a node cannot be read;
+// on error nothing is returned.
+func Update(r NodeReader, root Hash, changes []Change) (Hash, []Node, error) {
+	items := make([]item, len(changes))
+	for i, c := range changes {
+		if !c.Delete && c.Value == Empty {
+			return Empty, nil, fmt.Errorf("update key %s: %w", c.Key, ErrZeroValue)
+		}
+		items[i] = item{key: c.Key, value: c.Value, del: c.Delete}
+	}
+	slices.SortFunc(items, func(a, b item) int { return bytes.Compare(a.key[:], b.key[:]) })
+	for i := 1; i < len(items); i++ {
+		if items[i].key == items[i-1].key {
+			return Empty, nil, fmt.Errorf("update key %s: %w", items[i].key, ErrDuplicateKey)
+		}
+	}
+	u := updater{r: r}
+	newRoot, _, err := u.update(root, kindUnknown, 0, items)
+	if err != nil {
+		return Empty, nil, fmt.Errorf("update: %w", err)
+	}
+	return newRoot, sortNodes(u.nodes), nil
+}
+
+// sortNodes returns nodes sorted by hash without duplicates. It sorts small
+// (prefix, index) pairs rather than moving the nodes themselves.
+func sortNodes(nodes []Node) []Node {
+	type ref struct {
+		prefix uint64
+		i      int
+	}
+	refs := make([]ref, len(nodes))
+	for i := range nodes {
+		refs[i] = ref{binary.BigEndian.Uint64(nodes[i].Hash[:8]), i}
+	}
+	slices.SortFunc(refs, func(a, b ref) int {
+		if c := cmp.Compare(a.prefix, b.prefix); c != 0 {
+			return c
+		}
+		return bytes.Compare(nodes[a.i].Hash[:], nodes[b.i].Hash[:])
+	})
+	out := make([]Node, 0, len(nodes))
+	for _, r := range refs {
+		if n := len(out); n > 0 && out[n-1].Hash == nodes[r.i].Hash {
+			continue
+		}
+		out = append(out, nodes[r.i])
+	}
+	return out
+}
+
+// updater holds the state of one Update call.
+type updater struct {
+	r     NodeReader
+	nodes []Node
+	slab  []byte // backing store for created encodings
+}
+
+// update applies items (sorted, all sharing the first depth bits of their
+// keys) to the subtree h at depth, whose kind may be known, and returns the
+// new subtree's hash and kind (kindUnknown if unchanged and never read).
+func (u *updater) update(h Hash, k kind, depth int, items []item) (Hash, kind, error) {
+	if len(items) == 0 {
+		return h, k, nil
+	}
+	if h == Empty {
+		// Drop deletes in place: this range of items belongs to us alone.
+		n := 0
+		for _, it := range items {
+			if !it.del {
+				items[n] = it
+				n++
+			}
+		}
+		return u.build(depth, items[:n])
+	}
+	nd, err := readNode(u.r, h, depth)
+	if err != nil {
+		return Empty, kindUnknown, err
+	}
+	if nd.kind == kindLeaf {
+		return u.mergeLeaf(depth, nd.a, nd.b, items)
+	}
+	split := splitIndex(items, depth)
+	l, lk, err := u.update(nd.a, kindUnknown, depth+1, items[:split])
+	if err != nil {
+		return Empty, kindUnknown, err
+	}
+	r, rk, err := u.update(nd.b, kindUnknown, depth+1, items[split:])
+	if err != nil {
+		return Empty, kindUnknown, err
+	}
+	if l == nd.a && r == nd.b {
+		return h, kindInner, nil
+	}
+	return u.join(depth, l, lk, r, rk)
+}
+
+// join returns the canonical subtree at depth with children l and r,
+// lifting a lone leaf and collapsing an empty pair.
+func (u *updater) join(depth int, l Hash, lk kind, r Hash, rk kind) (Hash, kind, error) {
+	switch {
+	case l == Empty && r == Empty:
+		return Empty, kindEmpty, nil
+	case l == Empty || r == Empty:
+		other, otherKind := r, rk
+		if r == Empty {
+			other, otherKind = l, lk
+		}
+		if otherKind == kindUnknown { // an untouched sibling: look
+			nd, err := readNode(u.r, other, depth+1)
+			if err != nil {
+				return Empty, kindUnknown, err
+			}
+			otherKind = nd.kind
+		}
+		if otherKind == kindLeaf {
+			return other, kindLeaf, nil
+		}
+	}
+	return u.emit(tagInner, &l, &r), kindInner, nil
+}
+
+// mergeLeaf applies items to the subtree at depth that is the single leaf
+// key→value.
+func (u *updater) mergeLeaf(depth int, key, value Hash, items []item) (Hash, kind, error) {
+	if !samePrefix(&key, &items[0].key, depth) {
+		return Empty, kindUnknown, fmt.Errorf("leaf %s at depth %d: off its path: %w", LeafHash(key, value), depth, ErrMalformed)
+	}
+	merged := make([]item, 0, len(items)+1)
+	placed := false
+	for _, it := range items {
+		if !placed && bytes.Compare(key[:], it.key[:]) <= 0 {
+			placed = true
+			if it.key == key {
+				if !it.del {
+					it.keep = it.value == value
+					merged = append(merged, it)
+				}
+				continue
+			}
+			merged = append(merged, item{key: key, value: value, keep: true})
+		}
+		if !it.del {
+			merged = append(merged, it)
+		}
+	}
+	if !placed {
+		merged = append(merged, item{key: key, value: value, keep: true})
+	}
+	return u.build(depth, merged)
+}
+
+// build returns the canonical subtree at depth holding items (sorted,
+// distinct keys sharing the first depth bits, no deletes).
+func (u *updater) build(depth int, items []item) (Hash, kind, error) {
+	switch len(items) {
+	case 0:
+		return Empty, kindEmpty, nil
+	case 1:
+		it := &items[0]
+		if it.keep {
+			return LeafHash(it.key, it.value), kindLeaf, nil
+		}
+		return u.emit(tagLeaf, &it.key, &it.value), kindLeaf, nil
+	}
+	if depth >= maxDepth {
+		panic("smt: distinct keys share all 256 bits") // unreachable: keys are deduplicated
+	}
+	split := splitIndex(items, depth)
+	l, _, err := u.build(depth+1, items[:split])
+	if err != nil {
+		return Empty, kindUnknown, err
+	}
+	r, _, err := u.build(depth+1, items[split:])
+	if err != nil {
+		return Empty, kindUnknown, err
+	}
+	return u.emit(tagInner, &l, &r), kindInner, nil
+}
+
+// emit creates a node, records it and returns its hash.
+func (u *updater) emit(tag byte, a, b *Hash) Hash {
+	const chunk = 64 * nodeSize
+	if len(u.slab) < nodeSize {
+		u.slab = make([]byte, chunk)
+	}
+	enc := (*[nodeSize]byte)(u.slab[:nodeSize])
+	u.slab = u.slab[nodeSize:]
+	encodeNode(enc, tag, a, b)
+	h := Hash(sha256.Sum256(enc[:]))
+	u.nodes = append(u.nodes, Node{Hash: h, Encoding: enc[:nodeSize:nodeSize]})
+	return h
+}
+
+// splitIndex returns the index of the first item whose key has bit depth
+// set; items are sorted and share the bits before depth, so those with the
+// bit clear come first.
+func splitIndex(items []item, depth int) int {
+	lo, hi := 0, len(items)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if bit(&items[m].key, depth) == 0 {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return lo
+}

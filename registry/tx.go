@@ -1,0 +1,90 @@
+package registry
+
+import (
+	"errors"
+	"fmt"
+)
+
+// TxType says what a transaction's payload is. The set is append-only:
+// a type's number never changes meaning.
+type TxType uint8
+
+// Transaction types.
+const (
+	// TxDIDOperation carries a signed did:idmesh operation (create,
+	// update or deactivate) in canonical JSON.
+	TxDIDOperation TxType = 1
+)
+
+func (t TxType) String() string {
+	switch t {
+	case TxDIDOperation:
+		return "did-operation"
+	}
+	return fmt.Sprintf("tx-type-%d", uint8(t))
+}
+
+// MaxTxBytes bounds an encoded transaction.
+const MaxTxBytes = 128 << 10
+
+// txVersion is the first byte of every encoded transaction.
+const txVersion = 1
+
+// ErrUnknownTxType reports a transaction type this node does not know.
+var ErrUnknownTxType = errors.New("unknown transaction type")
+
+// Tx is a transaction: a typed, canonical payload. Its signatures live
+// inside the payload, whose format the type defines.
+type Tx struct {
+	Type    TxType
+	Payload []byte
+}
+
+// Encode returns the deterministic encoding: version, type, payload.
+func (t Tx) Encode() []byte {
+	e := encoder{b: make([]byte, 0, 2+5+len(t.Payload))}
+	e.u8(txVersion)
+	e.u8(uint8(t.Type))
+	e.bytes(t.Payload)
+	return e.b
+}
+
+// Hash returns SHA-256 of the encoding; it names the transaction.
+func (t Tx) Hash() Hash { return Sum(t.Encode()) }
+
+// DecodeTx decodes an encoded transaction and checks it structurally.
+func DecodeTx(b []byte) (Tx, error) {
+	if len(b) > MaxTxBytes {
+		return Tx{}, fmt.Errorf("decode tx: %w: %d bytes exceeds %d", ErrMalformed, len(b), MaxTxBytes)
+	}
+	d := decoder{b: b}
+	v := d.u8("version")
+	t := Tx{Type: TxType(d.u8("type")), Payload: d.bytes("payload", MaxTxBytes)}
+	if err := d.finish("tx"); err != nil {
+		return Tx{}, err
+	}
+	if v != txVersion {
+		return Tx{}, fmt.Errorf("decode tx: %w: version %d", ErrMalformed, v)
+	}
+	if err := t.ValidateBasic(); err != nil {
+		return Tx{}, err
+	}
+	return t, nil
+}
+
+// ValidateBasic checks what needs no state: a known type and a bounded,
+// non-empty payload.
+func (t Tx) ValidateBasic() error {
+	switch t.Type {
+	case TxDIDOperation:
+	default:
+		return fmt.Errorf("validate tx: %w: %d", ErrUnknownTxType, t.Type)
+	}
+	if len(t.Payload) == 0 {
+		return fmt.Errorf("validate tx: %w: empty payload", ErrMalformed)
+	}
+	if len(t.Payload) > MaxTxBytes-16 {
+		return fmt.Errorf("validate tx: %w: payload too large", ErrMalformed)
+	}
+	return nil
+}

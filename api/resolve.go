@@ -30,7 +30,12 @@ func (s *Server) handleResolve(w http.ResponseWriter, r *http.Request) {
 			did.ErrorResult(errorf(did.ErrRepresentationNotSupported, "cannot produce any of %q", r.Header.Get("Accept"))))
 		return
 	}
-	opts := did.Options{Accept: rep.contentType}
+	// The resolver is asked for the document representation; whether the
+	// whole result is sent is this binding's business.
+	opts := did.Options{Accept: did.MediaTypeDIDLDJSON}
+	if !rep.result {
+		opts.Accept = rep.contentType
+	}
 	q := r.URL.Query()
 	opts.VersionID = q.Get("versionId")
 	if vt := q.Get("versionTime"); vt != "" {

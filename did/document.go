@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 )
 
 // JSON-LD contexts.
@@ -26,9 +27,13 @@ const (
 	RelCapabilityDelegation = "capabilityDelegation"
 )
 
-// Relationships lists the verification relationship names in document
+// relationshipNames lists the verification relationship names in document
 // order.
-var Relationships = []string{RelAuthentication, RelAssertionMethod, RelKeyAgreement, RelCapabilityInvocation, RelCapabilityDelegation}
+var relationshipNames = [...]string{RelAuthentication, RelAssertionMethod, RelKeyAgreement, RelCapabilityInvocation, RelCapabilityDelegation}
+
+// RelationshipNames returns the five verification relationship names in
+// document order, in a fresh slice.
+func RelationshipNames() []string { return slices.Clone(relationshipNames[:]) }
 
 // Document is a DID document in its JSON representation. Properties that
 // this model does not know are dropped when decoding.

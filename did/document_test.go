@@ -447,3 +447,14 @@ func TestSchemaRequired(t *testing.T) {
 		}
 	}
 }
+
+func TestRelationshipNamesIsACopy(t *testing.T) {
+	names := did.RelationshipNames()
+	if len(names) != 5 || names[0] != did.RelAuthentication {
+		t.Fatalf("RelationshipNames() = %v", names)
+	}
+	names[0] = "changed"
+	if did.RelationshipNames()[0] != did.RelAuthentication {
+		t.Fatal("RelationshipNames() aliases package state")
+	}
+}

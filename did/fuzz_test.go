@@ -90,7 +90,7 @@ func FuzzDocument(f *testing.F) {
 		if err := doc.Clone().Validate(); err != nil {
 			t.Fatalf("clone invalid: %v", err)
 		}
-		for _, rel := range did.Relationships {
+		for _, rel := range did.RelationshipNames() {
 			_ = doc.Methods(rel)
 		}
 	})

@@ -57,7 +57,7 @@ func (d *Document) VerificationMethodByID(ref string) (VerificationMethod, bool)
 	if vm, ok := d.topLevelMethod(abs); ok {
 		return vm, true
 	}
-	for _, rel := range Relationships {
+	for _, rel := range relationshipNames {
 		for _, r := range d.relationship(rel) {
 			if r.Embedded != nil && absolute(d.ID, r.Embedded.ID) == abs {
 				return *r.Embedded, true
@@ -120,7 +120,7 @@ func (d *Document) WithID(id string) (*Document, error) {
 	for i := range c.VerificationMethod {
 		fix(&c.VerificationMethod[i])
 	}
-	for _, rel := range Relationships {
+	for _, rel := range relationshipNames {
 		for i := range *c.relationshipPtr(rel) {
 			r := &(*c.relationshipPtr(rel))[i]
 			if r.Embedded != nil {
@@ -156,7 +156,7 @@ func (d *Document) Clone() *Document {
 			c.VerificationMethod[i] = vm.clone()
 		}
 	}
-	for _, rel := range Relationships {
+	for _, rel := range relationshipNames {
 		src := d.relationship(rel)
 		if src == nil {
 			continue

@@ -3,6 +3,7 @@ package did
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 )
 
@@ -34,12 +35,20 @@ func ParseDocument(b []byte) (*Document, error) {
 	}
 	var d Document
 	if err := json.Unmarshal(b, &d); err != nil {
-		return nil, fmt.Errorf("parse did document: %w: %w", ErrInvalidDocument, err)
+		return nil, decodeError(err)
 	}
 	if err := d.Validate(); err != nil {
 		return nil, fmt.Errorf("parse did document: %w", err)
 	}
 	return &d, nil
+}
+
+// decodeError wraps a JSON decoding error in ErrInvalidDocument once.
+func decodeError(err error) error {
+	if errors.Is(err, ErrInvalidDocument) {
+		return fmt.Errorf("parse did document: %w", err)
+	}
+	return fmt.Errorf("parse did document: %w: %w", ErrInvalidDocument, err)
 }
 
 // invalid builds a validation error wrapping ErrInvalidDocument.
@@ -121,7 +130,7 @@ func (d *Document) Validate() error {
 			return err
 		}
 	}
-	for _, rel := range Relationships {
+	for _, rel := range relationshipNames {
 		entries := d.relationship(rel)
 		if len(entries) > MaxRelationshipEntries {
 			return invalid("%s: %d entries exceeds %d", rel, len(entries), MaxRelationshipEntries)

@@ -54,7 +54,7 @@ func TestSpecExamples(t *testing.T) {
 			if !reflect.DeepEqual(vm.PublicKeyJwk, ex.PublicKeyJwk) {
 				t.Fatalf("publicKeyJwk = %v, want %v", vm.PublicKeyJwk, ex.PublicKeyJwk)
 			}
-			for _, rel := range did.Relationships {
+			for _, rel := range did.RelationshipNames() {
 				want := 0
 				for _, r := range ex.Relationships {
 					if r == rel {
@@ -101,7 +101,7 @@ func TestNewRoundTrip(t *testing.T) {
 			if err := res.DIDDocument.Validate(); err != nil {
 				t.Fatal(err)
 			}
-			for _, rel := range did.Relationships {
+			for _, rel := range did.RelationshipNames() {
 				vms := res.DIDDocument.Methods(rel)
 				if len(vms) != 1 {
 					t.Fatalf("%s has %d methods", rel, len(vms))

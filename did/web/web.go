@@ -136,6 +136,9 @@ func (r *Resolver) Resolve(ctx context.Context, d string, opts did.Options) (*di
 	}
 	var doc did.Document
 	if err := json.Unmarshal(body, &doc); err != nil {
+		if errors.Is(err, did.ErrInvalidDocument) {
+			return nil, fmt.Errorf("resolve %s: %w", d, err)
+		}
 		return nil, fmt.Errorf("resolve %s: %w: %w", d, did.ErrInvalidDocument, err)
 	}
 	if doc.ID != d {

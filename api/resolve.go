@@ -25,6 +25,17 @@ func (s *Server) handleResolve(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	rep, ok := negotiate(r.Header.Get("Accept"))
+	// Take the height before resolving: a response cached under it is at
+	// least as new as that height.
+	height := s.ledger.State().Height
+	key := raw + "\x00" + r.URL.RawQuery + "\x00" + rep.contentType
+	if c, hit := s.cache.get(height, key); hit && ok {
+		w.Header().Set("Content-Type", c.contentType)
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		w.WriteHeader(c.status)
+		_, _ = w.Write(c.body)
+		return
+	}
 	if !ok {
 		s.writeResolution(w, http.StatusNotAcceptable, representation{did.MediaTypeDIDResolution, true},
 			did.ErrorResult(errorf(did.ErrRepresentationNotSupported, "cannot produce any of %q", r.Header.Get("Accept"))))
@@ -53,31 +64,38 @@ func (s *Server) handleResolve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	res.DIDResolutionMetadata.ContentType = rep.contentType
+	status := http.StatusOK
 	if res.DIDDocumentMetadata.Deactivated {
 		// 410, and the body is still the whole result.
-		s.writeResolution(w, http.StatusGone, representation{did.MediaTypeDIDResolution, true}, res)
-		return
+		status, rep = http.StatusGone, representation{did.MediaTypeDIDResolution, true}
 	}
-	s.writeResolution(w, http.StatusOK, rep, res)
+	if c, ok := s.writeResolution(w, status, rep, res); ok {
+		s.cache.put(height, key, c)
+	}
 }
 
-func (s *Server) writeResolution(w http.ResponseWriter, status int, rep representation, res *did.ResolutionResult) {
+// writeResolution writes a result, or the bare document, and returns the
+// response it wrote.
+func (s *Server) writeResolution(w http.ResponseWriter, status int, rep representation, res *did.ResolutionResult) (cachedResponse, bool) {
+	var v any = res.DIDDocument
 	if rep.result {
 		if res.Context == nil {
 			res.Context = did.ContextResolution
 		}
-		writeJSONAs(w, status, rep.contentType, res)
-		return
+		v = res
 	}
-	var v any = res.DIDDocument
 	b, err := json.Marshal(v)
 	if err != nil {
-		writeProblem(w, nil, http.StatusInternalServerError, ProblemInternal, "encode document")
-		return
+		s.log.Error("encode resolution result", "err", err)
+		writeProblem(w, nil, http.StatusInternalServerError, ProblemInternal, "encode resolution result")
+		return cachedResponse{}, false
 	}
+	b = append(b, '\n')
 	w.Header().Set("Content-Type", rep.contentType)
+	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
-	_, _ = w.Write(append(b, '\n'))
+	_, _ = w.Write(b)
+	return cachedResponse{status: status, contentType: rep.contentType, body: b}, true
 }
 
 // resolutionStatus maps a resolution error to the HTTPS binding's status.

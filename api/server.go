@@ -48,6 +48,9 @@ type Config struct {
 	MaxWait time.Duration
 	// Version is reported by /v1/status.
 	Version string
+	// ResolveCacheEntries bounds the cache of resolver responses, which a
+	// new block empties; default 10,000, negative disables it.
+	ResolveCacheEntries int
 }
 
 // Server is the HTTP API.
@@ -58,6 +61,7 @@ type Server struct {
 	log      *slog.Logger
 	router   *mux.Router
 	requests *prometheus.HistogramVec
+	cache    *responseCache
 }
 
 // NewServer returns the API with every route registered.
@@ -74,7 +78,10 @@ func NewServer(cfg Config) (*Server, error) {
 	if cfg.MaxWait <= 0 {
 		cfg.MaxWait = 30 * time.Second
 	}
-	s := &Server{cfg: cfg, ledger: cfg.Ledger, resolver: cfg.Resolver, log: cfg.Log, router: mux.NewRouter()}
+	if cfg.ResolveCacheEntries == 0 {
+		cfg.ResolveCacheEntries = 10_000
+	}
+	s := &Server{cfg: cfg, ledger: cfg.Ledger, resolver: cfg.Resolver, log: cfg.Log, router: mux.NewRouter(), cache: newResponseCache(cfg.ResolveCacheEntries)}
 	s.router.UseEncodedPath()
 	if cfg.Registry != nil {
 		s.requests = prometheus.NewHistogramVec(prometheus.HistogramOpts{

@@ -102,6 +102,14 @@ func (m *Machine) Execute(r StateReader, root Hash, ctx TxContext, txs []Tx) (*E
 			ex.Results[i] = Result{Code: CodeOf(err), Log: err.Error()}
 		}
 	}
+	if err := m.finish(r, root, ov, ex); err != nil {
+		return nil, err
+	}
+	return ex, nil
+}
+
+// finish computes ex's writes, tree nodes and root from ov's writes.
+func (m *Machine) finish(r StateReader, root Hash, ov *Overlay, ex *Execution) error {
 	ex.Writes = ov.Writes()
 	changes := make([]smt.Change, len(ex.Writes))
 	for i, w := range ex.Writes {
@@ -114,10 +122,10 @@ func (m *Machine) Execute(r StateReader, root Hash, ctx TxContext, txs []Tx) (*E
 	}
 	newRoot, nodes, err := smt.Update(r, smt.Hash(root), changes)
 	if err != nil {
-		return nil, fmt.Errorf("update state tree: %w", err)
+		return fmt.Errorf("update state tree: %w", err)
 	}
 	ex.Nodes, ex.StateRoot = nodes, Hash(newRoot)
-	return ex, nil
+	return nil
 }
 
 // Check runs one transaction on top of ov without committing anything

@@ -67,7 +67,8 @@ type Operation struct {
 	// Proof holds the signatures.
 	Proof []Proof `json:"proof,omitempty"`
 
-	raw []byte // the canonical JSON this operation was decoded from
+	raw    []byte // the canonical JSON this operation was decoded from
+	bodyOf []byte // body() of raw, computed once
 }
 
 // Proof is one signature over the operation's signing input.
@@ -133,6 +134,9 @@ func (op *Operation) body() ([]byte, error) {
 		}
 		return jcs.Transform(b)
 	}
+	if op.bodyOf != nil {
+		return op.bodyOf, nil
+	}
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(op.raw, &m); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalidOperation, err)
@@ -142,7 +146,11 @@ func (op *Operation) body() ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encode operation: %w", err)
 	}
-	return jcs.Transform(b)
+	if b, err = jcs.Transform(b); err != nil {
+		return nil, err
+	}
+	op.bodyOf = b
+	return b, nil
 }
 
 // Digest returns SHA-256 of the canonical operation without its proofs.
@@ -194,7 +202,7 @@ func (op *Operation) SigningInput(chainID string) ([]byte, error) {
 // Call it after the operation is complete: changing the operation after
 // signing invalidates the proofs.
 func (op *Operation) Sign(chainID, vm string, k keys.PrivateKey) error {
-	op.raw = nil
+	op.raw, op.bodyOf = nil, nil
 	in, err := op.SigningInput(chainID)
 	if err != nil {
 		return err

@@ -17,7 +17,7 @@ import (
 	"github.com/idmesh/idmesh/api"
 	"github.com/idmesh/idmesh/did"
 	"github.com/idmesh/idmesh/did/idmesh"
-	"github.com/idmesh/idmesh/internal/benchutil"
+	"github.com/idmesh/idmesh/registry/registrytest"
 	"github.com/idmesh/idmesh/node"
 	"github.com/idmesh/idmesh/registry"
 	"github.com/idmesh/idmesh/registry/leveldb"
@@ -62,7 +62,7 @@ func fetch(b *testing.B, c *http.Client, u string) {
 //
 //	go test -run '^$' -bench HTTP ./api/
 func BenchmarkHTTP(b *testing.B) {
-	c, err := benchutil.Open("")
+	c, err := registrytest.Open("")
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -116,7 +116,7 @@ func BenchmarkResolve1M(b *testing.B) {
 	}
 	const n = 1_000_000
 	start := time.Now()
-	stored, err := benchutil.EnsureStore(filepath.Join(dir, "dids-1m"), n, func(done uint64) {
+	stored, err := registrytest.EnsureStore(filepath.Join(dir, "dids-1m"), n, func(done uint64) {
 		if done%50_000 == 0 {
 			fmt.Fprintf(os.Stderr, "building the benchmark store: %d/%d DIDs (%s)\n", done, n, time.Since(start).Round(time.Second))
 		}
@@ -124,7 +124,7 @@ func BenchmarkResolve1M(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	size, err := benchutil.DirSize(stored.Dir)
+	size, err := registrytest.DirSize(stored.Dir)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -133,7 +133,7 @@ func BenchmarkResolve1M(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer store.Close()
-	c, err := registry.OpenChain(store, benchutil.Genesis(), registry.NewMachineDefault())
+	c, err := registry.OpenChain(store, registrytest.Genesis(), registry.NewMachineDefault())
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -152,8 +152,8 @@ func BenchmarkResolve1M(b *testing.B) {
 		mu.Unlock()
 	}
 	slices.Sort(lat)
-	b.ReportMetric(float64(benchutil.Percentile(lat, 50).Microseconds()), "p50-µs")
-	b.ReportMetric(float64(benchutil.Percentile(lat, 99).Microseconds()), "p99-µs")
+	b.ReportMetric(float64(registrytest.Percentile(lat, 50).Microseconds()), "p50-µs")
+	b.ReportMetric(float64(registrytest.Percentile(lat, 99).Microseconds()), "p99-µs")
 	b.ReportMetric(float64(size)/n, "store-B/DID")
 	_ = context.Background
 }

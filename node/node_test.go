@@ -342,9 +342,8 @@ func TestProducerEmptyMempoolProducesNoBlocks(t *testing.T) {
 }
 
 func TestProducerRejectsTxFailingInPropose(t *testing.T) {
-	tn := mustNet(t, registry.NewMachine(map[registry.TxType]registry.Handler{registry.TxDIDOperation: toyHandler{}}))
-
 	t.Run("conflict within the block", func(t *testing.T) {
+		tn := mustNet(t, registry.NewMachine(map[registry.TxType]registry.Handler{registry.TxDIDOperation: toyHandler{}}))
 		n := mustNode(t, tn.mustChain(t), node.Options{})
 		// Each passes its check alone; together the second conflicts.
 		first := mustSubmit(t, n, toyTx("setonce k 1"))
@@ -369,6 +368,7 @@ func TestProducerRejectsTxFailingInPropose(t *testing.T) {
 	})
 
 	t.Run("every candidate fails: no block", func(t *testing.T) {
+		tn := mustNet(t, registry.NewMachine(map[registry.TxType]registry.Handler{registry.TxDIDOperation: toyHandler{}}))
 		chain := tn.mustChain(t)
 		height := chain.State().Height
 		// The node checks at genesis time, the producer proposes a day later.
@@ -540,7 +540,7 @@ func TestProducerRecoversSignedBlock(t *testing.T) {
 			changed := n.Changed()
 			r := mustStart(t, n, restarted, newClock(genesisTime.Add(time.Hour)).Now)
 			mustRecv(t, changed, "the recovered block")
-			if len(tt.pending) > 0 {
+			if tt.wantHeight > 1 {
 				r.nextRound()
 			}
 			if err := r.stop(); err != nil {

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/idmesh/idmesh/internal/benchutil"
+	"github.com/idmesh/idmesh/registry/registrytest"
 	"github.com/idmesh/idmesh/registry"
 )
 
@@ -31,7 +31,7 @@ func BenchmarkApply(b *testing.B) {
 	// Execute: decode, validate, verify, apply and update the state tree,
 	// on a chain that already holds 10,000 DIDs, without saving.
 	b.Run("execute", func(b *testing.B) {
-		c, err := benchutil.Open("")
+		c, err := registrytest.Open("")
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -39,7 +39,7 @@ func BenchmarkApply(b *testing.B) {
 		if _, err := c.Fill(0, 10_000, 5000, nil); err != nil {
 			b.Fatal(err)
 		}
-		txs, _, err := benchutil.CreateOps(1_000_000, blockSize)
+		txs, _, err := registrytest.CreateOps(1_000_000, blockSize)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -58,7 +58,7 @@ func BenchmarkApply(b *testing.B) {
 	// Commit: propose (check every operation), sign and save each block of
 	// 1,000 creates with one synced LevelDB write on disk.
 	b.Run("commit-disk", func(b *testing.B) {
-		c, err := benchutil.Open(b.TempDir())
+		c, err := registrytest.Open(b.TempDir())
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -67,7 +67,7 @@ func BenchmarkApply(b *testing.B) {
 		var applied time.Duration
 		for b.Loop() {
 			b.StopTimer()
-			txs, _, err := benchutil.CreateOps(next, blockSize)
+			txs, _, err := registrytest.CreateOps(next, blockSize)
 			if err != nil {
 				b.Fatal(err)
 			}

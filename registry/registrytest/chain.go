@@ -1,7 +1,7 @@
-// Package benchutil builds chains full of DIDs for benchmarks and load
+// Package registrytest builds chains full of DIDs for benchmarks and load
 // tests: signed did:idmesh create operations, generated in parallel from
 // a seed, committed through the real chain in blocks.
-package benchutil
+package registrytest
 
 import (
 	"bufio"

@@ -101,6 +101,7 @@ func NewServer(cfg Config) (*Server, error) {
 		{http.MethodPost, "/v1/operations", "submit_operation", s.handleSubmitOperation},
 		{http.MethodGet, "/v1/operations/{hash}", "operation_status", s.handleOperationStatus},
 		{http.MethodGet, "/v1/blocks/{height}", "block", s.handleBlock},
+		{http.MethodGet, "/v1/proofs/dids/{did}", "proof", s.handleProof},
 		{http.MethodGet, "/v1/status", "status", s.handleStatus},
 		{http.MethodGet, "/healthz", "healthz", s.handleHealth},
 	}

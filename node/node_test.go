@@ -730,6 +730,7 @@ func TestProducerDIDOperations(t *testing.T) {
 	}
 	// The same operation signed for another chain is refused.
 	wrong := *op
+	wrong.Proof = nil
 	if err := wrong.Sign("other-chain", "#key-1", k); err != nil {
 		t.Fatal(err)
 	}
@@ -737,8 +738,8 @@ func TestProducerDIDOperations(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := n.Submit(wrongTx); !errors.Is(err, node.ErrRejected) {
-		t.Fatalf("operation signed for another chain: err = %v, want ErrRejected", err)
+	if _, err := n.Submit(wrongTx); !errors.Is(err, node.ErrRejected) || registry.CodeOf(err) != registry.CodeUnauthorized {
+		t.Fatalf("operation signed for another chain: err = %v (code %d), want an unauthorized rejection", err, registry.CodeOf(err))
 	}
 
 	h := mustSubmit(t, n, tx)

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -22,6 +23,8 @@ import (
 	"github.com/idmesh/idmesh/did"
 	"github.com/idmesh/idmesh/did/idmesh"
 	"github.com/idmesh/idmesh/did/keys"
+	"github.com/idmesh/idmesh/registry"
+	"github.com/idmesh/idmesh/registry/smt"
 )
 
 // binary is the idmesh binary the end-to-end tests run, built once.
@@ -286,6 +289,10 @@ func TestDIDLifecycle(t *testing.T) {
 	if got := get(t, resolveURL(n2.url, d, nil), "").body; !bytes.Equal(got, latestBody) {
 		t.Fatal("latest version resolves differently after restart")
 	}
+	// A light client checks a read against a header the validators signed.
+	checkProof(t, n2.url, d, true)
+	checkProof(t, n2.url, "did:idmesh:11111111111111111111111111111111", false)
+
 	// And the chain goes on.
 	mustCLI(t, n2.url, ks, "did", "create")
 	if st := status(t, n2.url); st.Height != before.Height+1 {
@@ -482,4 +489,89 @@ func TestBadOperations(t *testing.T) {
 	n.stop()
 	_ = context.Background
 	_ = time.Second
+}
+
+// checkProof fetches a DID's record with its proof, the header at the
+// proof's height and that header's commit, and checks all three as a
+// light client would, trusting only the validator set.
+func checkProof(t *testing.T, node, d string, present bool) {
+	t.Helper()
+	var pr api.ProofResponse
+	r := get(t, node+"/v1/proofs/dids/"+d, "")
+	if err := json.Unmarshal(r.body, &pr); err != nil || r.status != 200 {
+		t.Fatalf("proof: %d %s", r.status, r.body)
+	}
+	var blk api.BlockResponse
+	if err := json.Unmarshal(get(t, fmt.Sprintf("%s/v1/blocks/%d", node, pr.Height), "").body, &blk); err != nil {
+		t.Fatal(err)
+	}
+	st := status(t, node)
+	var vals []registry.Validator
+	for _, v := range st.Validators {
+		vals = append(vals, registry.Validator{PubKey: v.PubKey, Power: v.Power})
+	}
+	vs, err := registry.NewValidatorSet(vals)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if blk.Header.ID() != blk.BlockID || blk.Header.ValidatorsHash != vs.Hash() {
+		t.Fatal("header does not match its ID or the validator set")
+	}
+	if err := registry.VerifyCommit(st.ChainID, vs, pr.Height, blk.BlockID, blk.Commit); err != nil {
+		t.Fatalf("header commit: %v", err)
+	}
+	if blk.Header.StateRoot != pr.StateRoot {
+		t.Fatal("proof is not against the header's state root")
+	}
+	key, _ := base64.StdEncoding.DecodeString(pr.Key)
+	tk := smt.Hash(registry.Sum(key))
+	if !present {
+		if pr.Value != nil {
+			t.Fatal("absent DID has a value")
+		}
+		if err := pr.Proof.Verify(smt.Hash(pr.StateRoot), tk, nil); err != nil {
+			t.Fatalf("non-inclusion proof: %v", err)
+		}
+		return
+	}
+	if pr.Value == nil {
+		t.Fatal("present DID has no value")
+	}
+	val, _ := base64.StdEncoding.DecodeString(*pr.Value)
+	vh := smt.Hash(registry.Sum(val))
+	if err := pr.Proof.Verify(smt.Hash(pr.StateRoot), tk, &vh); err != nil {
+		t.Fatalf("inclusion proof: %v", err)
+	}
+	if !strings.Contains(string(val), d) {
+		t.Fatal("proved value is not the DID's record")
+	}
+	vh[0] ^= 1
+	if pr.Proof.Verify(smt.Hash(pr.StateRoot), tk, &vh) == nil {
+		t.Fatal("proof verified a forged value")
+	}
+}
+
+// TestDevTLS serves HTTPS with the self-signed certificate of dev --tls
+// and drives it with the CLI trusting that certificate.
+func TestDevTLS(t *testing.T) {
+	home := filepath.Join(t.TempDir(), "home")
+	n := startDev(t, home, "--tls")
+	if !strings.HasPrefix(n.url, "https://") {
+		t.Fatalf("dev --tls serves %s", n.url)
+	}
+	ks := filepath.Join(t.TempDir(), "ks.json")
+	cert := filepath.Join(home, "tls", "cert.pem")
+	// Without trusting the certificate the CLI refuses the connection.
+	if _, errOut, code := cli(t, n.url, ks, "did", "create"); code == 0 || !strings.Contains(errOut, "certificate") {
+		t.Fatalf("untrusted certificate: exit %d, %s", code, errOut)
+	}
+	var c struct{ DID string }
+	if err := json.Unmarshal([]byte(mustCLI(t, n.url, ks, "did", "create", "--json", "--ca-cert", cert)), &c); err != nil {
+		t.Fatal(err)
+	}
+	out := mustCLI(t, n.url, ks, "did", "resolve", c.DID, "--ca-cert", cert)
+	if !strings.Contains(out, c.DID) {
+		t.Fatalf("resolve over HTTPS: %s", out)
+	}
+	n.stop()
 }

@@ -1,0 +1,67 @@
+package api
+
+import (
+	"encoding/base64"
+	"errors"
+	"net/http"
+
+	"github.com/gorilla/mux"
+
+	"github.com/idmesh/idmesh/did/idmesh"
+	"github.com/idmesh/idmesh/registry"
+	"github.com/idmesh/idmesh/registry/smt"
+)
+
+// Prover is what the proof endpoint needs: a read of a state key with a
+// proof against the state root of a committed header.
+type Prover interface {
+	// ProveKey returns the value of key (nil if absent), a proof of it
+	// against the state root of the header at the returned height.
+	ProveKey(key []byte) (value []byte, proof smt.Proof, height uint64, root registry.Hash, err error)
+}
+
+// ProofResponse answers GET /v1/proofs/dids/{did}. A light client checks
+// proof against state_root, which the header at height carries (GET
+// /v1/blocks/{height} gives the header and the validators' commit):
+// sha256(key) is the tree key, sha256(value) the leaf value, and a null
+// value is a proof that the DID does not exist.
+type ProofResponse struct {
+	Height    uint64        `json:"height"`
+	StateRoot registry.Hash `json:"state_root"`
+	Key       string        `json:"key"`   // base64 of the state key
+	Value     *string       `json:"value"` // base64 of the value, null if absent
+	Proof     smt.Proof     `json:"proof"`
+}
+
+// handleProof serves GET /v1/proofs/dids/{did}: the DID's record (its
+// latest versionId, version count, deactivation and rotated keys) with
+// an inclusion or non-inclusion proof.
+func (s *Server) handleProof(w http.ResponseWriter, r *http.Request) {
+	d := mux.Vars(r)["did"]
+	if err := idmesh.ValidateDID(d); err != nil {
+		writeProblem(w, r, http.StatusBadRequest, ProblemInvalidParameter, err.Error())
+		return
+	}
+	p, ok := s.ledger.(Prover)
+	if !ok {
+		writeProblem(w, r, http.StatusNotImplemented, ProblemUnavailable, "this node serves no proofs")
+		return
+	}
+	key := idmesh.RecordKey(d)
+	value, proof, height, root, err := p.ProveKey(key)
+	if err != nil {
+		if errors.Is(err, registry.ErrNotFound) {
+			writeProblem(w, r, http.StatusNotFound, ProblemNotFound, err.Error())
+			return
+		}
+		s.log.Error("prove", "err", err)
+		writeProblem(w, r, http.StatusInternalServerError, ProblemInternal, "")
+		return
+	}
+	resp := ProofResponse{Height: height, StateRoot: root, Key: base64.StdEncoding.EncodeToString(key), Proof: proof}
+	if value != nil {
+		v := base64.StdEncoding.EncodeToString(value)
+		resp.Value = &v
+	}
+	writeJSON(w, http.StatusOK, resp)
+}

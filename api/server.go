@@ -104,6 +104,7 @@ func NewServer(cfg Config) (*Server, error) {
 		{http.MethodGet, "/v1/proofs/dids/{did}", "proof", s.handleProof},
 		{http.MethodGet, "/v1/status", "status", s.handleStatus},
 		{http.MethodGet, "/healthz", "healthz", s.handleHealth},
+		{http.MethodGet, "/openapi.yaml", "openapi", s.handleOpenAPI},
 	}
 	for _, rt := range routes {
 		s.router.Handle(rt.path, s.instrument(rt.name, rt.h)).Methods(rt.method).Name(rt.name)

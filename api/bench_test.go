@@ -17,10 +17,10 @@ import (
 	"github.com/idmesh/idmesh/api"
 	"github.com/idmesh/idmesh/did"
 	"github.com/idmesh/idmesh/did/idmesh"
-	"github.com/idmesh/idmesh/registry/registrytest"
 	"github.com/idmesh/idmesh/node"
 	"github.com/idmesh/idmesh/registry"
 	"github.com/idmesh/idmesh/registry/leveldb"
+	"github.com/idmesh/idmesh/registry/registrytest"
 )
 
 // benchServer serves the real API on loopback TCP for chain c.

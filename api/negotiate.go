@@ -48,6 +48,7 @@ func negotiate(accept string) (representation, bool) {
 		return offers[0].rep, true
 	}
 	var ranges []mediaRange
+	var refused []mediaRange // q=0: "not acceptable", even through a wildcard
 	for i, part := range strings.Split(accept, ",") {
 		mt, params, err := mime.ParseMediaType(strings.TrimSpace(part))
 		if err != nil {
@@ -60,10 +61,12 @@ func negotiate(accept string) (representation, bool) {
 				q = v
 			}
 		}
+		r := mediaRange{typ: typ, sub: sub, profile: params["profile"], q: q, order: i}
 		if q == 0 {
+			refused = append(refused, r)
 			continue
 		}
-		ranges = append(ranges, mediaRange{typ: typ, sub: sub, profile: params["profile"], q: q, order: i})
+		ranges = append(ranges, r)
 	}
 	// Most specific and most preferred first.
 	sort.SliceStable(ranges, func(i, j int) bool {
@@ -74,12 +77,23 @@ func negotiate(accept string) (representation, bool) {
 	})
 	for _, r := range ranges {
 		for _, o := range offers {
-			if matches(r, o.typ, o.profile) {
+			if matches(r, o.typ, o.profile) && !isRefused(refused, r, o.typ, o.profile) {
 				return o.rep, true
 			}
 		}
 	}
 	return representation{}, false
+}
+
+// isRefused reports whether an offer is refused with q=0 by a range at
+// least as specific as the one that matched it.
+func isRefused(refused []mediaRange, matched mediaRange, typ, profile string) bool {
+	for _, q0 := range refused {
+		if matches(q0, typ, profile) && specificity(q0) >= specificity(matched) {
+			return true
+		}
+	}
+	return false
 }
 
 func specificity(r mediaRange) int {

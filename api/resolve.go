@@ -2,7 +2,6 @@ package api
 
 import (
 	"encoding/json"
-	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -63,7 +62,11 @@ func (s *Server) handleResolve(w http.ResponseWriter, r *http.Request) {
 		s.writeResolution(w, resolutionStatus(err), representation{did.MediaTypeDIDResolution, true}, did.ErrorResult(err))
 		return
 	}
-	res.DIDResolutionMetadata.ContentType = rep.contentType
+	// contentType is the media type of the document the result carries.
+	res.DIDResolutionMetadata.ContentType = did.MediaTypeDIDLDJSON
+	if !rep.result {
+		res.DIDResolutionMetadata.ContentType = rep.contentType
+	}
 	status := http.StatusOK
 	if res.DIDDocumentMetadata.Deactivated {
 		// 410, and the body is still the whole result.
@@ -98,19 +101,6 @@ func (s *Server) writeResolution(w http.ResponseWriter, status int, rep represen
 	return cachedResponse{status: status, contentType: rep.contentType, body: b}, true
 }
 
-// resolutionStatus maps a resolution error to the HTTPS binding's status.
-func resolutionStatus(err error) int {
-	switch {
-	case errors.Is(err, did.ErrInvalidDID), errors.Is(err, did.ErrInvalidDIDURL), errors.Is(err, did.ErrInvalidOptions):
-		return http.StatusBadRequest
-	case errors.Is(err, did.ErrNotFound):
-		return http.StatusNotFound
-	case errors.Is(err, did.ErrMethodNotSupported):
-		return http.StatusNotImplemented
-	case errors.Is(err, did.ErrRepresentationNotSupported):
-		return http.StatusNotAcceptable
-	case errors.Is(err, did.ErrInvalidDocument):
-		return http.StatusBadGateway
-	}
-	return http.StatusInternalServerError
-}
+// resolutionStatus maps a resolution error to the HTTPS binding's status,
+// from the one table in package did.
+func resolutionStatus(err error) int { return did.ProblemFor(err).HTTPStatus() }

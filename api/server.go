@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -116,9 +117,24 @@ func NewServer(cfg Config) (*Server, error) {
 		writeProblem(w, r, http.StatusNotFound, ProblemNotFound, "no such endpoint")
 	})
 	s.router.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Allow", strings.Join(s.allowed(r), ", "))
 		writeProblem(w, r, http.StatusMethodNotAllowed, ProblemMethodNotAllowed, r.Method+" is not allowed here")
 	})
 	return s, nil
+}
+
+// allowed returns the methods that have a route for r's path.
+func (s *Server) allowed(r *http.Request) []string {
+	var out []string
+	for _, m := range []string{http.MethodGet, http.MethodPost} {
+		c := r.Clone(r.Context())
+		c.Method = m
+		var match mux.RouteMatch
+		if s.router.Match(c, &match) && match.MatchErr == nil {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 // ServeHTTP implements http.Handler.

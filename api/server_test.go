@@ -318,7 +318,7 @@ func TestResolveErrors(t *testing.T) {
 		{"not found", fmt.Errorf("%w: %s", did.ErrNotFound, testDID), 404, did.ProblemNotFound, "", ""},
 		{"representation not supported", fmt.Errorf("%w: x", did.ErrRepresentationNotSupported), 406, did.ProblemRepresentationNotSupported, "", ""},
 		{"method not supported", fmt.Errorf("%w: %q", did.ErrMethodNotSupported, "example"), 501, did.ProblemMethodNotSupported, "", ""},
-		{"invalid document from the method", fmt.Errorf("%w: x", did.ErrInvalidDocument), 502, did.ProblemInvalidDIDDocument, "", ""},
+		{"invalid document from the method", fmt.Errorf("%w: x", did.ErrInvalidDocument), 500, did.ProblemInvalidDIDDocument, "", ""},
 		{"any other error", errors.New("disk on fire"), 500, did.ProblemInternalError, "", ""},
 		{"bad versionTime", nil, 400, did.ProblemInvalidOptions, "yesterday", ""},
 		{"unacceptable representation", nil, 406, did.ProblemRepresentationNotSupported, "", "text/html"},
@@ -359,7 +359,6 @@ func TestResolveErrors(t *testing.T) {
 }
 
 func TestResolveFeatureNotSupportedIs501(t *testing.T) {
-	t.Skip("BUG: resolutionStatus has no case for did.ErrFeatureNotSupported, so it answers 500 where the did package (Problem.HTTPStatus) assigns 501")
 	s := mustServer(t, nil)
 	s.resolver.err = fmt.Errorf("%w: versionTime", did.ErrFeatureNotSupported)
 	w := s.do(http.MethodGet, "/1.0/identifiers/"+testDID, nil)
@@ -419,7 +418,6 @@ func TestResolveRepresentations(t *testing.T) {
 }
 
 func TestResolveResultContentTypeIsTheDocuments(t *testing.T) {
-	t.Skip("BUG: with a whole resolution result, didResolutionMetadata.contentType is set to the envelope's type (application/did-resolution) instead of the media type of the didDocument it carries")
 	s := mustServer(t, nil)
 	w := s.do(http.MethodGet, "/1.0/identifiers/"+testDID, nil, "Accept", did.MediaTypeDIDResolution)
 	var body resolutionBody
@@ -653,7 +651,7 @@ func TestBlocks(t *testing.T) {
 		if string(resp.Txs[0].Payload) != `{"a":1}` || resp.Txs[0].Type != "did-operation" || resp.Txs[0].Hash != b1.Txs[0].Hash() {
 			t.Fatalf("tx 0 %+v", resp.Txs[0])
 		}
-		if resp.Txs[1].Payload != nil {
+		if p := string(resp.Txs[1].Payload); p != "" && p != "null" {
 			t.Fatalf("a non-JSON payload is shown as %s", resp.Txs[1].Payload)
 		}
 	})
@@ -726,7 +724,6 @@ func TestRoutingProblems(t *testing.T) {
 }
 
 func TestMethodNotAllowedListsAllow(t *testing.T) {
-	t.Skip("BUG: 405 answers carry no Allow header, which RFC 9110 section 15.5.6 requires")
 	s := mustServer(t, nil)
 	w := s.do(http.MethodPost, "/v1/status", nil)
 	if got := w.Header().Get("Allow"); !strings.Contains(got, http.MethodGet) {

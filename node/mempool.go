@@ -25,17 +25,28 @@ type Mempool struct {
 	order    []registry.Hash
 	txs      map[registry.Hash]registry.Tx
 	bytes    int
-	rejected map[registry.Hash]string
-	rejOrder []registry.Hash
+	rejected map[registry.Hash]rejection
+	rejOrder []rejectionRef // oldest first; stale refs are skipped
+	rejSeq   uint64
 	notify   chan struct{} // closed and replaced when a tx arrives
 }
 
 const maxRejected = 10_000
 
+type rejection struct {
+	why string
+	seq uint64
+}
+
+type rejectionRef struct {
+	h   registry.Hash
+	seq uint64
+}
+
 // NewMempool returns a mempool bounded to maxTxs transactions and
 // maxBytes encoded bytes.
 func NewMempool(maxTxs, maxBytes int) *Mempool {
-	return &Mempool{maxTxs: maxTxs, maxBytes: maxBytes, txs: make(map[registry.Hash]registry.Tx), rejected: make(map[registry.Hash]string), notify: make(chan struct{})}
+	return &Mempool{maxTxs: maxTxs, maxBytes: maxBytes, txs: make(map[registry.Hash]registry.Tx), rejected: make(map[registry.Hash]rejection), notify: make(chan struct{})}
 }
 
 // Add queues a checked transaction.
@@ -115,14 +126,18 @@ func (m *Mempool) Remove(committed []registry.Hash, rejected map[registry.Hash]s
 	}
 	for h, why := range rejected {
 		drop(h)
-		if _, ok := m.rejected[h]; !ok {
-			m.rejOrder = append(m.rejOrder, h)
-		}
-		m.rejected[h] = why
+		m.rejSeq++
+		m.rejected[h] = rejection{why: why, seq: m.rejSeq}
+		m.rejOrder = append(m.rejOrder, rejectionRef{h: h, seq: m.rejSeq})
 	}
-	for len(m.rejOrder) > maxRejected {
-		delete(m.rejected, m.rejOrder[0])
+	// Evict the oldest rejections; a ref is stale if its hash was
+	// accepted again or rejected again later.
+	for len(m.rejected) > maxRejected || len(m.rejOrder) > 2*maxRejected {
+		ref := m.rejOrder[0]
 		m.rejOrder = m.rejOrder[1:]
+		if r, ok := m.rejected[ref.h]; ok && r.seq == ref.seq {
+			delete(m.rejected, ref.h)
+		}
 	}
 	order := m.order[:0]
 	for _, h := range m.order {
@@ -137,6 +152,6 @@ func (m *Mempool) Remove(committed []registry.Hash, rejected map[registry.Hash]s
 func (m *Mempool) Rejected(h registry.Hash) (string, bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	why, ok := m.rejected[h]
-	return why, ok
+	r, ok := m.rejected[h]
+	return r.why, ok
 }

@@ -227,7 +227,6 @@ func TestMempoolRejectedIsBounded(t *testing.T) {
 }
 
 func TestMempoolRejectedEvictsByLatestRejection(t *testing.T) {
-	t.Skip("BUG: Add clears a rejection but leaves its hash in the eviction order, so a re-rejected tx is evicted by its stale first entry while newer rejections are kept")
 	const maxRejected = 10_000
 	m := node.NewMempool(10, 1000)
 	tx := payloadTx("again")

@@ -414,9 +414,12 @@ func TestBadOperations(t *testing.T) {
 		var m map[string]any
 		_ = json.Unmarshal(b, &m)
 		p := m["proof"].([]any)[0].(map[string]any)
-		s := []byte(p["signature"].(string))
-		s[3] ^= 'A' ^ 'B'
-		p["signature"] = string(s)
+		sig, err := base64.RawURLEncoding.DecodeString(p["signature"].(string))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sig[5] ^= 1
+		p["signature"] = base64.RawURLEncoding.EncodeToString(sig)
 		out, _ := json.Marshal(m)
 		return out
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -49,22 +50,33 @@ func newFlags(e env, name, synopsis string) *flag.FlagSet {
 // from the JSON config file named by --config (if the set has one).
 // It returns the positional arguments.
 func parse(fs *flag.FlagSet, e env, args []string) ([]string, error) {
+	// The flag package prints errors and usage itself; errors here are
+	// one line on stderr instead, and usage only for -h.
+	usage := fs.Usage
+	fs.Usage = func() {}
 	fs.SetOutput(io.Discard)
+	defer func() { fs.Usage = usage; fs.SetOutput(e.stderr) }()
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
-				fs.Usage()
+				fs.SetOutput(e.stderr)
+				usage()
 				return nil, errUsageShown
 			}
 			return nil, usageError(fmt.Sprintf("%s: %v", fs.Name(), err))
 		}
-		args = fs.Args()
-		if len(args) == 0 {
+		rest := fs.Args()
+		if len(rest) == 0 {
 			break
 		}
-		pos = append(pos, args[0])
-		args = args[1:]
+		// After "--" everything is positional.
+		if consumed := len(args) - len(rest); consumed > 0 && args[consumed-1] == "--" {
+			pos = append(pos, rest...)
+			break
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
@@ -100,7 +112,9 @@ func applyConfigFile(fs *flag.FlagSet, path string, set map[string]bool) error {
 		return fmt.Errorf("config: %w", err)
 	}
 	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber() // 1000000 stays 1000000, not 1e+06
+	if err := dec.Decode(&m); err != nil {
 		return fmt.Errorf("config %s: %w", path, err)
 	}
 	for k, v := range m {
@@ -112,9 +126,6 @@ func applyConfigFile(fs *flag.FlagSet, path string, set map[string]bool) error {
 			continue
 		}
 		s := fmt.Sprint(v)
-		if f, ok := v.(float64); ok {
-			s = fmt.Sprintf("%g", f)
-		}
 		if err := fs.Set(k, s); err != nil {
 			return fmt.Errorf("config %s: %s: %w", path, k, err)
 		}

@@ -205,3 +205,17 @@ func cloneJSON(v any) any {
 	}
 	return v
 }
+
+// AllMethods returns the top-level verification methods and those
+// embedded in relationships, in document order.
+func (d *Document) AllMethods() []VerificationMethod {
+	out := append([]VerificationMethod(nil), d.VerificationMethod...)
+	for _, rel := range RelationshipNames() {
+		for _, r := range d.relationship(rel) {
+			if r.Embedded != nil {
+				out = append(out, *r.Embedded)
+			}
+		}
+	}
+	return out
+}

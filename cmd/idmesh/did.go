@@ -179,19 +179,29 @@ func current(ctx context.Context, c *client, d string) (*did.Document, string, u
 	return res.DIDDocument, md.VersionID, uint64(n) + 1, nil
 }
 
-// signingKey finds a key in the keystore that may change doc.
-func signingKey(ks *keystore.Store, doc *did.Document) (string, keys.PrivateKey, error) {
-	for _, vm := range doc.Methods(did.RelCapabilityInvocation) {
-		id := vm.ID
-		if strings.HasPrefix(id, "#") {
-			id = doc.ID + id
+// signingKey finds a key in the keystore that may change doc: a
+// capabilityInvocation key of the DID itself or of one of its controllers.
+func signingKey(ctx context.Context, c *client, ks *keystore.Store, doc *did.Document) (string, keys.PrivateKey, error) {
+	for _, ctl := range doc.ControllerDIDs() {
+		cdoc := doc
+		if ctl != doc.ID {
+			res, err := c.resolve(ctx, ctl, nil)
+			if err != nil {
+				continue
+			}
+			cdoc = res.DIDDocument
 		}
-		k, err := loadKey(ks, id)
-		if err == nil {
-			return id, k, nil
+		for _, vm := range cdoc.Methods(did.RelCapabilityInvocation) {
+			id := vm.ID
+			if strings.HasPrefix(id, "#") {
+				id = cdoc.ID + id
+			}
+			if k, err := loadKey(ks, id); err == nil {
+				return id, k, nil
+			}
 		}
 	}
-	return "", keys.PrivateKey{}, fmt.Errorf("the keystore holds no capabilityInvocation key of %s", doc.ID)
+	return "", keys.PrivateKey{}, fmt.Errorf("the keystore holds no capabilityInvocation key of %s or of its controllers", doc.ID)
 }
 
 func didUpdate(ctx context.Context, e env, args []string) error {
@@ -252,7 +262,7 @@ func didRotate(ctx context.Context, e env, args []string) error {
 	var oldIDs, newIDs []string
 	err = change(ctx, e, f, pos[0], "rotated", func(doc *did.Document, ks *keystore.Store, next uint64) (*idmesh.Operation, []string, error) {
 		kt := keys.Type("")
-		for _, vm := range doc.VerificationMethod {
+		for _, vm := range doc.AllMethods() {
 			oldIDs = append(oldIDs, vm.ID)
 			if pub, err := vm.PublicKey(); err == nil && kt == "" {
 				kt = pub.Type()
@@ -338,7 +348,7 @@ func change(ctx context.Context, e env, f didFlags, d, verb string,
 		return err
 	}
 	defer ks.Close()
-	signerID, k, err := signingKey(ks, doc)
+	signerID, k, err := signingKey(ctx, c, ks, doc)
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 
@@ -422,4 +423,98 @@ func FuzzDecode(f *testing.F) {
 		}
 		_ = idmesh.Apply(mapKV{}, idmesh.Env{ChainID: chainID, Height: 1, Time: time.Unix(0, 0)}, op)
 	})
+}
+
+func TestDecodeKeepsWhatIsSigned(t *testing.T) {
+	k := genKey(t, keys.Ed25519, 1)
+	op := &idmesh.Operation{Type: idmesh.Create, Document: template(k.Public())}
+	if err := op.Sign(chainID, "#key-1", k); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := op.Encode()
+	var m map[string]any
+	_ = json.Unmarshal(b, &m)
+	doc := m["document"].(map[string]any)
+	// A lone string @context is JSON-LD's one-element array: accepted.
+	doc["@context"] = did.ContextV1
+	doc["verificationMethod"].([]any)[0].(map[string]any)["controller"] = ""
+	ok, _ := json.Marshal(m)
+	if _, err := idmesh.Decode(ok); err != nil {
+		t.Fatalf("equivalent form refused: %v", err)
+	}
+	for name, mutate := range map[string]func(doc map[string]any){
+		"unknown document member": func(doc map[string]any) { doc["extra"] = "x" },
+		"unknown member in a verification method": func(doc map[string]any) {
+			doc["verificationMethod"].([]any)[0].(map[string]any)["note"] = 1
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			var m map[string]any
+			_ = json.Unmarshal(b, &m)
+			mutate(m["document"].(map[string]any))
+			bad, _ := json.Marshal(m)
+			if _, err := idmesh.Decode(bad); !errors.Is(err, idmesh.ErrInvalidOperation) {
+				t.Fatalf("error %v, want ErrInvalidOperation", err)
+			}
+		})
+	}
+}
+
+func TestMoreRules(t *testing.T) {
+	e := newEnv(t)
+	k := genKey(t, keys.Ed25519, 1)
+	d, v1 := e.create(k)
+
+	upper := update(d, strings.ToUpper(v1), e.resolve(d, did.Options{}).DIDDocument.Clone(), "#key-1", k, chainID)
+	if err := e.apply(upper); !errors.Is(err, idmesh.ErrInvalidOperation) {
+		t.Fatalf("uppercase previous: %v", err)
+	}
+
+	// A document nobody could ever change again is refused.
+	x := genKey(t, keys.Ed25519, 2)
+	xpub, err := x.Public().X25519()
+	if err != nil {
+		t.Fatal(err)
+	}
+	frozen := template(k.Public())
+	frozen.VerificationMethod = append(frozen.VerificationMethod, did.NewMultikey("#ka", "", xpub))
+	frozen.CapabilityInvocation = []did.Relationship{did.Ref("#ka")}
+	op := update(d, v1, frozen, "#key-1", k, chainID)
+	if err := e.apply(op); !errors.Is(err, idmesh.ErrInvalidOperation) {
+		t.Fatalf("X25519-only capabilityInvocation: %v", err)
+	}
+	ghost := template(k.Public())
+	ghost.Controller = did.StringSet{"did:idmesh:11111111111111111111111111111111"}
+	if err := e.apply(update(d, v1, ghost, "#key-1", k, chainID)); !errors.Is(err, idmesh.ErrInvalidOperation) {
+		t.Fatalf("controller that does not exist: %v", err)
+	}
+
+	// Metadata: nextUpdate, versionTime at the reported second, and
+	// deactivated on every version once deactivated.
+	op = update(d, v1, e.resolve(d, did.Options{}).DIDDocument.Clone(), "#key-1", k, chainID)
+	if err := e.apply(op); err != nil {
+		t.Fatal(err)
+	}
+	v2, _ := op.VersionID()
+	first := e.resolve(d, did.Options{VersionID: v1}).DIDDocumentMetadata
+	if first.NextVersionID != v2 || first.NextUpdate == "" {
+		t.Fatalf("version 1 metadata %+v", first)
+	}
+	created, err := time.Parse(time.RFC3339, first.Created)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := e.resolve(d, did.Options{VersionTime: created}).DIDDocumentMetadata.VersionID; got != v1 {
+		t.Fatalf("versionTime = created gives %s, want %s", got, v1)
+	}
+	deact := &idmesh.Operation{Type: idmesh.Deactivate, DID: d, Previous: v2}
+	if err := deact.Sign(chainID, "#key-1", k); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.apply(deact); err != nil {
+		t.Fatal(err)
+	}
+	if !e.resolve(d, did.Options{VersionID: v1}).DIDDocumentMetadata.Deactivated {
+		t.Fatal("an old version of a deactivated DID does not say deactivated")
+	}
 }

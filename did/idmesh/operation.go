@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"strings"
 	"unicode/utf8"
 
@@ -37,6 +38,10 @@ const (
 	MaxProofs         = 8
 	maxSignatureBytes = 128
 )
+
+// sigEncoding is base64url without padding, strict: a signature has one
+// spelling, so an operation has one hash.
+var sigEncoding = base64.RawURLEncoding.Strict()
 
 // Type is an operation type.
 type Type string
@@ -108,7 +113,66 @@ func Decode(b []byte) (*Operation, error) {
 	if err := op.ValidateBasic(); err != nil {
 		return nil, err
 	}
+	// What is signed (the JSON as sent) must be what is stored (the JSON
+	// as understood): no member may be dropped on the way, however deep.
+	norm, err := json.Marshal(op)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalidOperation, err)
+	}
+	var sent, kept any
+	if err := json.Unmarshal(canon, &sent); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalidOperation, err)
+	}
+	if err := json.Unmarshal(norm, &kept); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalidOperation, err)
+	}
+	if err := subsumed(sent, kept, "operation"); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalidOperation, err)
+	}
 	return op, nil
+}
+
+// subsumed checks that every member and value of sent survives in kept,
+// the operation as idmesh understood it. kept may add empty defaults and
+// may write a lone string as a one-element array (JSON-LD's equivalence);
+// anything else that differs is an unknown member or an unusable value.
+func subsumed(sent, kept any, path string) error {
+	switch s := sent.(type) {
+	case map[string]any:
+		k, ok := kept.(map[string]any)
+		if !ok {
+			return fmt.Errorf("%s: unexpected object", path)
+		}
+		for name, v := range s {
+			kv, ok := k[name]
+			if !ok {
+				return fmt.Errorf("%s: unknown member %q", path, name)
+			}
+			if err := subsumed(v, kv, path+"."+name); err != nil {
+				return err
+			}
+		}
+		return nil
+	case []any:
+		k, ok := kept.([]any)
+		if !ok || len(k) != len(s) {
+			return fmt.Errorf("%s: array not kept as sent", path)
+		}
+		for i := range s {
+			if err := subsumed(s[i], k[i], fmt.Sprintf("%s[%d]", path, i)); err != nil {
+				return err
+			}
+		}
+		return nil
+	case string:
+		if k, ok := kept.([]any); ok && len(k) == 1 && k[0] == s {
+			return nil
+		}
+	}
+	if !reflect.DeepEqual(sent, kept) {
+		return fmt.Errorf("%s: value not kept as sent", path)
+	}
+	return nil
 }
 
 // Encode returns the canonical JSON (RFC 8785) of the operation.
@@ -211,7 +275,7 @@ func (op *Operation) Sign(chainID, vm string, k keys.PrivateKey) error {
 	if err != nil {
 		return fmt.Errorf("sign operation: %w", err)
 	}
-	op.Proof = append(op.Proof, Proof{VerificationMethod: vm, Signature: base64.RawURLEncoding.EncodeToString(sig)})
+	op.Proof = append(op.Proof, Proof{VerificationMethod: vm, Signature: sigEncoding.EncodeToString(sig)})
 	return nil
 }
 
@@ -238,8 +302,8 @@ func (op *Operation) ValidateBasic() error {
 		if err := ValidateDID(op.DID); err != nil {
 			return err
 		}
-		if _, err := hex.DecodeString(op.Previous); err != nil || len(op.Previous) != 64 {
-			return bad("previous must be the 64-hex-digit versionId being replaced")
+		if b, err := hex.DecodeString(op.Previous); err != nil || len(b) != 32 || hex.EncodeToString(b) != op.Previous {
+			return bad("previous must be the versionId being replaced: 64 lowercase hex digits")
 		}
 		if op.Type == Update && op.Document == nil {
 			return bad("update needs a document")
@@ -271,7 +335,7 @@ func (op *Operation) ValidateBasic() error {
 		if len(p.Signature) > base64.RawURLEncoding.EncodedLen(maxSignatureBytes) {
 			return bad("signature too long")
 		}
-		if _, err := base64.RawURLEncoding.DecodeString(p.Signature); err != nil {
+		if _, err := sigEncoding.DecodeString(p.Signature); err != nil {
 			return bad("signature is not base64url: %v", err)
 		}
 	}

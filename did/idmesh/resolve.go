@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/idmesh/idmesh/did"
@@ -69,8 +70,10 @@ func (r *Resolver) Resolve(_ context.Context, d string, opts did.Options) (*did.
 			return nil, wrapNotFound(err)
 		}
 		md.NextVersionID = next.VersionID
+		md.NextUpdate = xmlTime(next.Time)
 	}
-	md.Deactivated = v.Deactivated
+	// DID Core: once deactivated, the metadata of every version says so.
+	md.Deactivated = rec.Deactivated
 	var events []KeyEvent
 	for _, e := range rec.RotatedKeys {
 		if e.Version <= v.Number {
@@ -98,7 +101,9 @@ func (r *Resolver) versionAt(d string, latest uint64, t time.Time) (uint64, erro
 			ferr = err
 			return true
 		}
-		return v.Time.After(t)
+		// Compare at the second, the precision metadata reports times in,
+		// so that a reported created or updated time selects its version.
+		return v.Time.Truncate(time.Second).After(t)
 	})
 	if ferr != nil {
 		return 0, ferr
@@ -111,7 +116,7 @@ func (r *Resolver) versionAt(d string, latest uint64, t time.Time) (uint64, erro
 
 func wrapNotFound(err error) error {
 	if errors.Is(err, ErrNotFound) {
-		return fmt.Errorf("%w: %v", did.ErrNotFound, err)
+		return fmt.Errorf("%w: %s", did.ErrNotFound, strings.TrimPrefix(err.Error(), ErrNotFound.Error()+": "))
 	}
 	return fmt.Errorf("%w: %v", did.ErrInternal, err)
 }

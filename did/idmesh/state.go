@@ -1,7 +1,6 @@
 package idmesh
 
 import (
-	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -14,7 +13,6 @@ import (
 	"github.com/idmesh/idmesh/did"
 	"github.com/idmesh/idmesh/did/jwk"
 	"github.com/idmesh/idmesh/did/key"
-	"github.com/idmesh/idmesh/did/keys"
 )
 
 // Reader reads ledger state. Get returns ok=false for an absent key; an
@@ -192,7 +190,7 @@ func applyCreate(kv KV, env Env, op *Operation, subject, vid string, input []byt
 	} else if !errors.Is(err, ErrNotFound) {
 		return err
 	}
-	doc, err := prepareDocument(op.Document, subject)
+	doc, err := prepareDocument(kv, op.Document, subject)
 	if err != nil {
 		return err
 	}
@@ -228,7 +226,7 @@ func applyChange(kv KV, env Env, op *Operation, subject, vid string, input []byt
 		next.Document = &did.Document{Context: []any{did.ContextV1}, ID: subject}
 		rec.Deactivated = true
 	} else {
-		doc, err := prepareDocument(op.Document, subject)
+		doc, err := prepareDocument(kv, op.Document, subject)
 		if err != nil {
 			return err
 		}
@@ -258,8 +256,9 @@ func save(kv KV, rec *Record, ver *Version) error {
 }
 
 // prepareDocument makes a submitted document absolute for subject and
-// validates it, including the method's own rules.
-func prepareDocument(d *did.Document, subject string) (*did.Document, error) {
+// validates it, including the method's own rules: controllers of the
+// allowed methods that exist, and somebody left who can sign changes.
+func prepareDocument(r Reader, d *did.Document, subject string) (*did.Document, error) {
 	if d.ID != "" && d.ID != subject {
 		return nil, fmt.Errorf("%w: document id %s is not %s", ErrInvalidOperation, d.ID, subject)
 	}
@@ -274,11 +273,30 @@ func prepareDocument(d *did.Document, subject string) (*did.Document, error) {
 		if err := checkControllerMethod(c); err != nil {
 			return nil, err
 		}
+		if c == subject {
+			continue
+		}
+		if _, err := controllerDocument(r, c); err != nil {
+			if errors.Is(err, ErrUnauthorized) {
+				return nil, fmt.Errorf("%w: %v", ErrInvalidOperation, err)
+			}
+			return nil, err
+		}
 	}
-	if len(doc.Methods(did.RelCapabilityInvocation)) == 0 && len(doc.Controller) == 0 {
-		return nil, fmt.Errorf("%w: the document has no capabilityInvocation key and no controller, so it could never be changed", ErrInvalidOperation)
+	if !slices.ContainsFunc(doc.ControllerDIDs(), func(c string) bool { return c != subject }) && !canSign(doc.Methods(did.RelCapabilityInvocation)) {
+		return nil, fmt.Errorf("%w: no capabilityInvocation key can sign (Ed25519 or P-256) and no other controller is named, so the DID could never be changed", ErrInvalidOperation)
 	}
 	return doc, nil
+}
+
+// canSign reports whether any of vms holds a signing key.
+func canSign(vms []did.VerificationMethod) bool {
+	for _, vm := range vms {
+		if pub, err := vm.PublicKey(); err == nil && pub.Algorithm() != "" {
+			return true
+		}
+	}
+	return false
 }
 
 func checkControllerMethod(c string) error {
@@ -310,7 +328,7 @@ func authorize(r Reader, doc *did.Document, subject string, op *Operation, input
 		if err != nil {
 			return fmt.Errorf("%w: key %s: %v", ErrUnauthorized, ref, err)
 		}
-		sig, err := base64.RawURLEncoding.DecodeString(p.Signature)
+		sig, err := sigEncoding.DecodeString(p.Signature)
 		if err != nil || !pub.Verify(input, sig) {
 			return fmt.Errorf("%w: bad signature by %s", ErrUnauthorized, ref)
 		}
@@ -383,7 +401,7 @@ func controllerDocument(r Reader, c string) (*did.Document, error) {
 // listed. A compromised key may never return.
 func rotatedKeys(rec *Record, prev, next *did.Document, compromised []string, ver *Version, at time.Time) ([]KeyEvent, error) {
 	nextKeys := make(map[string]bool)
-	for _, vm := range allMethods(next) {
+	for _, vm := range next.AllMethods() {
 		if pub, err := vm.PublicKey(); err == nil {
 			nextKeys[pub.Multibase()] = true
 		}
@@ -399,7 +417,7 @@ func rotatedKeys(rec *Record, prev, next *did.Document, compromised []string, ve
 	}
 	var events []KeyEvent
 	seen := make(map[string]bool)
-	for _, vm := range allMethods(prev) {
+	for _, vm := range prev.AllMethods() {
 		pub, err := vm.PublicKey()
 		if err != nil || seen[pub.Multibase()] {
 			continue
@@ -429,18 +447,3 @@ func rotatedKeys(rec *Record, prev, next *did.Document, compromised []string, ve
 	}
 	return events, nil
 }
-
-// allMethods returns the top-level and embedded verification methods.
-func allMethods(d *did.Document) []did.VerificationMethod {
-	out := slices.Clone(d.VerificationMethod)
-	for _, rel := range [][]did.Relationship{d.Authentication, d.AssertionMethod, d.KeyAgreement, d.CapabilityInvocation, d.CapabilityDelegation} {
-		for _, r := range rel {
-			if r.Embedded != nil {
-				out = append(out, *r.Embedded)
-			}
-		}
-	}
-	return out
-}
-
-var _ = keys.Ed25519

@@ -8,9 +8,11 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/idmesh/idmesh/did"
@@ -98,9 +100,11 @@ func parseHost(seg string) (string, error) {
 // Resolver resolves did:web DIDs over HTTPS. The zero value is ready to
 // use; it is safe for concurrent use if Client is.
 type Resolver struct {
-	// Client makes the requests; nil means a new http.Client with default
-	// settings. Its CheckRedirect is replaced (on a copy) by the redirect
-	// policy of this package.
+	// Client makes the requests; nil means a client that connects only to
+	// public addresses, so that nobody can make a node fetch from its own
+	// network (loopback, private, link-local and other special ranges are
+	// refused after DNS resolution). Its CheckRedirect is replaced (on a
+	// copy) by the redirect policy of this package.
 	Client *http.Client
 	// MaxBytes bounds the document size; 0 means DefaultMaxBytes.
 	MaxBytes int64
@@ -169,7 +173,7 @@ func (r *Resolver) fetch(ctx context.Context, u string) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 
-	var c http.Client
+	c := http.Client{Transport: publicTransport}
 	if r.Client != nil {
 		c = *r.Client
 	}
@@ -209,4 +213,49 @@ func (r *Resolver) fetch(ctx context.Context, u string) ([]byte, error) {
 		return nil, fmt.Errorf("%w: get %s: body exceeds %d bytes", did.ErrInvalidDocument, u, maxBytes)
 	}
 	return body, nil
+}
+
+// errNotPublic reports a connection to an address that is not public.
+var errNotPublic = errors.New("refusing to connect to a non-public address")
+
+// publicTransport dials only public unicast addresses, checked on the
+// resolved IP at connect time (so DNS cannot point it inward).
+var publicTransport = func() *http.Transport {
+	d := &net.Dialer{Timeout: DefaultTimeout, Control: func(_, address string, _ syscall.RawConn) error {
+		host, _, err := net.SplitHostPort(address)
+		if err != nil {
+			return err
+		}
+		ip, err := netip.ParseAddr(host)
+		if err != nil || !isPublic(ip.Unmap()) {
+			return fmt.Errorf("%w: %s", errNotPublic, host)
+		}
+		return nil
+	}}
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.Proxy = nil
+	t.DialContext = d.DialContext
+	return t
+}()
+
+// special are ranges that are not public destinations (RFC 6890 and
+// friends) beyond what netip's predicates cover.
+var special = []netip.Prefix{
+	netip.MustParsePrefix("100.64.0.0/10"), // shared address space (CGNAT)
+	netip.MustParsePrefix("192.0.0.0/24"),  // IETF protocol assignments
+	netip.MustParsePrefix("198.18.0.0/15"), // benchmarking
+	netip.MustParsePrefix("240.0.0.0/4"),   // reserved
+	netip.MustParsePrefix("64:ff9b::/96"),  // NAT64, could reach IPv4 inside
+}
+
+func isPublic(ip netip.Addr) bool {
+	if !ip.IsGlobalUnicast() || ip.IsPrivate() || ip.IsLoopback() || ip.IsLinkLocalUnicast() {
+		return false
+	}
+	for _, p := range special {
+		if p.Contains(ip) {
+			return false
+		}
+	}
+	return true
 }

@@ -296,3 +296,18 @@ func FuzzURLFor(f *testing.F) {
 		}
 	})
 }
+
+// TestDefaultClientRefusesNonPublicAddresses checks that a node cannot be
+// made to fetch from its own network: the default client refuses to
+// connect to loopback even when the server is there.
+func TestDefaultClientRefusesNonPublicAddresses(t *testing.T) {
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		t.Error("the default client reached a loopback server")
+	}))
+	defer srv.Close()
+	port := srv.URL[strings.LastIndex(srv.URL, ":")+1:]
+	_, err := (&web.Resolver{}).Resolve(context.Background(), "did:web:localhost%3A"+port, did.Options{})
+	if err == nil || !strings.Contains(err.Error(), "non-public") {
+		t.Fatalf("error %v, want a refusal of the non-public address", err)
+	}
+}

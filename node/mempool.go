@@ -29,6 +29,7 @@ type Mempool struct {
 	rejOrder []rejectionRef // oldest first; stale refs are skipped
 	rejSeq   uint64
 	notify   chan struct{} // closed and replaced when a tx arrives
+	onReject func()        // called, outside the lock, after rejections are recorded
 }
 
 const maxRejected = 10_000
@@ -113,6 +114,9 @@ func (m *Mempool) Reap(max int) []registry.Tx {
 // Remove drops committed transactions, and records rejected ones with
 // their reason.
 func (m *Mempool) Remove(committed []registry.Hash, rejected map[registry.Hash]string) {
+	if len(rejected) > 0 && m.onReject != nil {
+		defer m.onReject()
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	drop := func(h registry.Hash) {

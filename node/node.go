@@ -55,6 +55,7 @@ func New(chain *registry.Chain, o Options) (*Node, error) {
 		return nil, err
 	}
 	n.metrics = m
+	n.Mempool.onReject = n.notify
 	return n, nil
 }
 
@@ -125,7 +126,8 @@ func (n *Node) Status(h registry.Hash) (TxStatus, error) {
 	return TxStatus{}, fmt.Errorf("transaction %s: %w", h, registry.ErrNotFound)
 }
 
-// Changed returns a channel closed at the next commit.
+// Changed returns a channel closed at the next commit, or when a block
+// proposal leaves transactions out as rejected.
 func (n *Node) Changed() <-chan struct{} {
 	n.mu.Lock()
 	defer n.mu.Unlock()
@@ -141,6 +143,11 @@ func (n *Node) Committed(b *registry.Block, results []registry.Result) {
 		}
 	}
 	n.metrics.height.Set(float64(b.Header.Height))
+	n.notify()
+}
+
+// notify wakes everyone waiting on Changed.
+func (n *Node) notify() {
 	n.mu.Lock()
 	close(n.changed)
 	n.changed = make(chan struct{})

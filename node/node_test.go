@@ -20,7 +20,8 @@ import (
 	"github.com/idmesh/idmesh/did/idmesh"
 	"github.com/idmesh/idmesh/did/keys"
 	"github.com/idmesh/idmesh/node"
-	"github.com/idmesh/idmesh/node/privval"
+	"github.com/idmesh/idmesh/node/consensus"
+	"github.com/idmesh/idmesh/node/wal"
 	"github.com/idmesh/idmesh/registry"
 	"github.com/idmesh/idmesh/registry/leveldb"
 )
@@ -79,11 +80,11 @@ func (c *fakeClock) Now() time.Time {
 
 // testNet is one node on a chain whose only validator is key.
 type testNet struct {
-	store     *leveldb.Store
-	genesis   *registry.Genesis
-	machine   *registry.Machine
-	key       ed25519.PrivateKey
-	statePath string
+	store   *leveldb.Store
+	genesis *registry.Genesis
+	machine *registry.Machine
+	key     ed25519.PrivateKey
+	walPath string
 }
 
 func mustNet(tb testing.TB, m *registry.Machine) *testNet {
@@ -95,11 +96,11 @@ func mustNet(tb testing.TB, m *registry.Machine) *testNet {
 	tb.Cleanup(func() { store.Close() })
 	key := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{7}, ed25519.SeedSize))
 	return &testNet{
-		store:     store,
-		genesis:   &registry.Genesis{ChainID: chainID, GenesisTime: genesisTime, Validators: []registry.Validator{{PubKey: key.Public().(ed25519.PublicKey), Power: 10}}},
-		machine:   m,
-		key:       key,
-		statePath: filepath.Join(tb.TempDir(), "priv_validator_state.json"),
+		store:   store,
+		genesis: &registry.Genesis{ChainID: chainID, GenesisTime: genesisTime, Validators: []registry.Validator{{PubKey: key.Public().(ed25519.PublicKey), Power: 10}}},
+		machine: m,
+		key:     key,
+		walPath: filepath.Join(tb.TempDir(), "consensus.wal"),
 	}
 }
 
@@ -114,15 +115,6 @@ func (tn *testNet) mustChain(tb testing.TB) *registry.Chain {
 }
 
 // mustSigner opens the validator's signer from its state file.
-func (tn *testNet) mustSigner(tb testing.TB) *privval.Signer {
-	tb.Helper()
-	s, err := privval.Open(tn.key, tn.statePath)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return s
-}
-
 func mustNode(tb testing.TB, c *registry.Chain, o node.Options) *node.Node {
 	tb.Helper()
 	if o.Now == nil {
@@ -135,8 +127,8 @@ func mustNode(tb testing.TB, c *registry.Chain, o node.Options) *node.Node {
 	return n
 }
 
-// runner runs a Producer whose inter-block timer the test controls: each
-// time the producer finishes a round it hands the test a timer channel on
+// runner runs a Consensus whose inter-block timer the test controls: each
+// time the engine finishes a round it hands the test a timer channel on
 // timers, and waits until the test fires it.
 type runner struct {
 	tb     testing.TB
@@ -146,15 +138,17 @@ type runner struct {
 	done   bool
 }
 
-func mustStart(tb testing.TB, n *node.Node, signer *privval.Signer, now func() time.Time) *runner {
+func mustStart(tb testing.TB, n *node.Node, tn *testNet, now func() time.Time) *runner {
 	tb.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &runner{tb: tb, cancel: cancel, errc: make(chan error, 1), timers: make(chan chan time.Time)}
-	p := &node.Producer{
+	p := &node.Consensus{
 		Chain:     n.Chain,
 		Mempool:   n.Mempool,
-		Signer:    signer,
-		Interval:  time.Hour, // never a real timer: After is injected
+		Key:       tn.key,
+		WALPath:   tn.walPath,
+		Interval:  time.Hour,            // never a real timer: After is injected
+		Ticks:     make(chan time.Time), // one validator decides without timeouts
 		Now:       now,
 		Committed: n.Committed,
 		After: func(time.Duration) <-chan time.Time {
@@ -171,11 +165,11 @@ func mustStart(tb testing.TB, n *node.Node, signer *privval.Signer, now func() t
 	return r
 }
 
-// failsafe bounds every wait so that a broken producer fails the test
+// failsafe bounds every wait so that a broken engine fails the test
 // instead of hanging it; passing runs never reach it.
 const failsafe = 30 * time.Second
 
-// nextRound waits until the producer finished a round and returns the
+// nextRound waits until the engine finished a round and returns the
 // timer that lets it start the next.
 func (r *runner) nextRound() chan<- time.Time {
 	r.tb.Helper()
@@ -184,14 +178,14 @@ func (r *runner) nextRound() chan<- time.Time {
 		return c
 	case err := <-r.errc:
 		r.done = true
-		r.tb.Fatalf("producer stopped: %v", err)
+		r.tb.Fatalf("engine stopped: %v", err)
 	case <-time.After(failsafe):
-		r.tb.Fatal("producer did not finish a round")
+		r.tb.Fatal("engine did not finish a round")
 	}
 	return nil
 }
 
-// stop cancels the producer and returns what Run returned.
+// stop cancels the engine and returns what Run returned.
 func (r *runner) stop() error {
 	if r.done {
 		return nil
@@ -202,7 +196,7 @@ func (r *runner) stop() error {
 	case err := <-r.errc:
 		return err
 	case <-time.After(failsafe):
-		r.tb.Error("producer did not stop")
+		r.tb.Error("engine did not stop")
 		return nil
 	}
 }
@@ -246,10 +240,9 @@ func mustBlock(tb testing.TB, n *node.Node, height uint64) *registry.Block {
 	return b
 }
 
-func TestProducerCommitsSubmittedTxs(t *testing.T) {
+func TestConsensusCommitsSubmittedTxs(t *testing.T) {
 	tn := mustNet(t, registry.NewMachine(map[registry.TxType]registry.Handler{registry.TxDIDOperation: toyHandler{}}))
 	n := mustNode(t, tn.mustChain(t), node.Options{})
-	signer := tn.mustSigner(t)
 
 	a := mustSubmit(t, n, toyTx("set a 1"))
 	b := mustSubmit(t, n, toyTx("set b 2"))
@@ -265,7 +258,7 @@ func TestProducerCommitsSubmittedTxs(t *testing.T) {
 	}
 
 	changed := n.Changed()
-	r := mustStart(t, n, signer, newClock(genesisTime.Add(time.Hour)).Now)
+	r := mustStart(t, n, tn, newClock(genesisTime.Add(time.Hour)).Now)
 	mustRecv(t, changed, "block 1")
 	for _, h := range []registry.Hash{a, b} {
 		if s := mustStatus(t, n, h); s.Status != node.TxCommitted || s.Height != 1 || s.Hash != h {
@@ -286,9 +279,6 @@ func TestProducerCommitsSubmittedTxs(t *testing.T) {
 	}
 	if err := registry.VerifyCommit(chainID, n.State().Validators, 1, b1.ID(), c1); err != nil {
 		t.Fatalf("commit of block 1: %v", err)
-	}
-	if l := signer.Last(); l.Height != 1 || l.BlockID != b1.ID() {
-		t.Fatalf("signer recorded %+v", l)
 	}
 	if n.Mempool.Len() != 0 {
 		t.Fatalf("mempool holds %d after the commit", n.Mempool.Len())
@@ -312,13 +302,13 @@ func TestProducerCommitsSubmittedTxs(t *testing.T) {
 	}
 }
 
-func TestProducerEmptyMempoolProducesNoBlocks(t *testing.T) {
+func TestConsensusEmptyMempoolProducesNoBlocks(t *testing.T) {
 	tn := mustNet(t, registry.NewMachine(map[registry.TxType]registry.Handler{registry.TxDIDOperation: toyHandler{}}))
 	n := mustNode(t, tn.mustChain(t), node.Options{})
 	changed := n.Changed()
-	r := mustStart(t, n, tn.mustSigner(t), newClock(genesisTime.Add(time.Hour)).Now)
+	r := mustStart(t, n, tn, newClock(genesisTime.Add(time.Hour)).Now)
 
-	// The producer idles on the empty mempool; the first block it makes
+	// The engine idles on the empty mempool; the first block it makes
 	// holds the first transaction.
 	h := mustSubmit(t, n, toyTx("set a 1"))
 	mustRecv(t, changed, "block 1")
@@ -341,7 +331,7 @@ func TestProducerEmptyMempoolProducesNoBlocks(t *testing.T) {
 	}
 }
 
-func TestProducerRejectsTxFailingInPropose(t *testing.T) {
+func TestConsensusRejectsTxFailingInPropose(t *testing.T) {
 	t.Run("conflict within the block", func(t *testing.T) {
 		tn := mustNet(t, registry.NewMachine(map[registry.TxType]registry.Handler{registry.TxDIDOperation: toyHandler{}}))
 		n := mustNode(t, tn.mustChain(t), node.Options{})
@@ -349,7 +339,7 @@ func TestProducerRejectsTxFailingInPropose(t *testing.T) {
 		first := mustSubmit(t, n, toyTx("setonce k 1"))
 		second := mustSubmit(t, n, toyTx("setonce k 2"))
 		changed := n.Changed()
-		r := mustStart(t, n, tn.mustSigner(t), newClock(genesisTime.Add(time.Hour)).Now)
+		r := mustStart(t, n, tn, newClock(genesisTime.Add(time.Hour)).Now)
 		mustRecv(t, changed, "block 1")
 		r.nextRound()
 		if s := mustStatus(t, n, first); s.Status != node.TxCommitted || s.Height != 1 {
@@ -371,12 +361,14 @@ func TestProducerRejectsTxFailingInPropose(t *testing.T) {
 		tn := mustNet(t, registry.NewMachine(map[registry.TxType]registry.Handler{registry.TxDIDOperation: toyHandler{}}))
 		chain := tn.mustChain(t)
 		height := chain.State().Height
-		// The node checks at genesis time, the producer proposes a day later.
+		// The node checks at genesis time, the engine proposes a day later.
 		n := mustNode(t, chain, node.Options{Now: newClock(genesisTime).Now})
 		deadline := genesisTime.Add(time.Hour).Unix()
 		h := mustSubmit(t, n, toyTx(fmt.Sprint("until ", deadline)))
-		r := mustStart(t, n, tn.mustSigner(t), newClock(genesisTime.Add(24*time.Hour)).Now)
-		r.nextRound()
+		r := mustStart(t, n, tn, newClock(genesisTime.Add(24*time.Hour)).Now)
+		if s, err := n.WaitStatus(t.Context(), h); err != nil || s.Status != node.TxRejected {
+			t.Fatalf("status %+v, %v; want rejected", s, err)
+		}
 		if st := n.State(); st.Height != height {
 			t.Fatalf("height %d, want %d: a block without transactions was made", st.Height, height)
 		}
@@ -398,7 +390,7 @@ func TestSubmitRejects(t *testing.T) {
 	n := mustNode(t, tn.mustChain(t), node.Options{MaxPendingTxs: 2})
 	committed := mustSubmit(t, n, toyTx("setonce a 1"))
 	changed := n.Changed()
-	r := mustStart(t, n, tn.mustSigner(t), newClock(genesisTime.Add(time.Hour)).Now)
+	r := mustStart(t, n, tn, newClock(genesisTime.Add(time.Hour)).Now)
 	mustRecv(t, changed, "block 1")
 	r.nextRound()
 	if err := r.stop(); err != nil {
@@ -479,7 +471,7 @@ func TestWaitStatus(t *testing.T) {
 			s, err := n.WaitStatus(t.Context(), h)
 			got <- result{s, err}
 		}()
-		r := mustStart(t, n, tn.mustSigner(t), newClock(genesisTime.Add(time.Hour)).Now)
+		r := mustStart(t, n, tn, newClock(genesisTime.Add(time.Hour)).Now)
 		select {
 		case res := <-got:
 			if res.err != nil || res.s.Status != node.TxCommitted || res.s.Height != 1 {
@@ -495,10 +487,37 @@ func TestWaitStatus(t *testing.T) {
 	})
 }
 
-func TestProducerRecoversSignedBlock(t *testing.T) {
+// walApp lets a test drive a consensus.Engine over a chain by hand.
+type walApp struct {
+	chain *registry.Chain
+	addr  registry.Address
+	txs   []registry.Tx
+}
+
+func (a walApp) ProposeBlock(h uint64, _ int32, last *registry.Commit) (*registry.Block, error) {
+	b, _, err := a.chain.Propose(a.txs, genesisTime.Add(time.Minute), a.addr, last)
+	return b, err
+}
+func (a walApp) ValidateBlock(b *registry.Block) error { return a.chain.Verify(b) }
+func (a walApp) Validators(uint64) (*registry.ValidatorSet, error) {
+	return a.chain.State().Validators, nil
+}
+func (a walApp) Decided(uint64) (*registry.Block, *registry.Commit, bool) { return nil, nil, false }
+
+type edSigner struct{ k ed25519.PrivateKey }
+
+func (s edSigner) Address() registry.Address {
+	return registry.AddressOf(s.k.Public().(ed25519.PublicKey))
+}
+func (s edSigner) Sign(m []byte) []byte { return ed25519.Sign(s.k, m) }
+
+// TestConsensusResumesFromWAL crashes a validator after it signed and
+// logged block 1 and before it saved it: the restarted validator commits
+// exactly the block it signed, with the signature it logged.
+func TestConsensusResumesFromWAL(t *testing.T) {
 	tests := []struct {
 		name string
-		// pending is submitted to the restarted node before its producer runs.
+		// pending is submitted to the restarted node before it runs.
 		pending    []string
 		wantHeight uint64
 	}{
@@ -510,52 +529,62 @@ func TestProducerRecoversSignedBlock(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			tn := mustNet(t, registry.NewMachine(map[registry.TxType]registry.Handler{registry.TxDIDOperation: toyHandler{}}))
 
-			// Before the crash: block 1 is proposed and signed, and the
-			// process dies before the chain saves it.
+			// Before the crash: the engine proposes, prevotes and
+			// precommits block 1, the driver logs what it signed, and the
+			// process dies before the chain saves the block.
 			chain := tn.mustChain(t)
-			signer := tn.mustSigner(t)
-			signed, rej, err := chain.Propose([]registry.Tx{toyTx("set a 1")}, genesisTime.Add(time.Minute), signer.Address(), nil)
-			if err != nil || len(rej) != 0 {
-				t.Fatalf("propose: %v %v", err, rej)
-			}
-			sig, err := signer.SignPrecommit(chainID, 1, 0, signed.ID(), signed.Encode())
+			sg := edSigner{tn.key}
+			e, err := consensus.New(consensus.Config{ChainID: chainID, Height: 1, Signer: sg,
+				App: walApp{chain: chain, addr: sg.Address(), txs: []registry.Tx{toyTx("set a 1")}}})
 			if err != nil {
 				t.Fatal(err)
 			}
+			rd := e.Ready()
+			if len(rd.Decided) != 1 {
+				t.Fatalf("the lone validator decided %d blocks", len(rd.Decided))
+			}
+			signed := rd.Decided[0]
+			log, _, err := wal.Open(tn.walPath, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := log.Append(1, rd.Persist); err != nil {
+				t.Fatal(err)
+			}
+			log.Close()
 			if st := chain.State(); st.Height != 0 {
 				t.Fatalf("height %d before the restart", st.Height)
 			}
 
-			// After the restart: a new chain, signer and node on the same
-			// store and state file, with other work pending.
+			// After the restart: a new chain and node on the same store
+			// and log, with other work pending.
 			n := mustNode(t, tn.mustChain(t), node.Options{})
 			var hs []registry.Hash
 			for _, s := range tt.pending {
 				hs = append(hs, mustSubmit(t, n, toyTx(s)))
 			}
-			restarted := tn.mustSigner(t)
-			if l := restarted.Last(); l.Height != 1 || l.BlockID != signed.ID() {
-				t.Fatalf("signer state after restart %+v", l)
-			}
 			changed := n.Changed()
-			r := mustStart(t, n, restarted, newClock(genesisTime.Add(time.Hour)).Now)
+			r := mustStart(t, n, tn, newClock(genesisTime.Add(time.Hour)).Now)
 			mustRecv(t, changed, "the recovered block")
 			if tt.wantHeight > 1 {
-				r.nextRound()
+				r.nextRound() <- genesisTime
+				for n.State().Height < tt.wantHeight {
+					mustRecv(t, n.Changed(), "block 2")
+				}
 			}
 			if err := r.stop(); err != nil {
 				t.Fatalf("Run: %v", err)
 			}
 
 			b1 := mustBlock(t, n, 1)
-			if b1.ID() != signed.ID() {
-				t.Fatalf("block 1 is %s, want the signed block %s", b1.ID(), signed.ID())
+			if b1.ID() != signed.Block.ID() {
+				t.Fatalf("block 1 is %s, want the signed block %s", b1.ID(), signed.Block.ID())
 			}
 			c1, err := n.Commit(1)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if c1.BlockID != signed.ID() || len(c1.Signatures) != 1 || !bytes.Equal(c1.Signatures[0].Signature, sig) {
+			if c1.BlockID != signed.Block.ID() || len(c1.Signatures) != 1 || !bytes.Equal(c1.Signatures[0].Signature, signed.Commit.Signatures[0].Signature) {
 				t.Fatal("block 1's commit is not the signature made before the crash")
 			}
 			if st := n.State(); st.Height != tt.wantHeight {
@@ -569,19 +598,16 @@ func TestProducerRecoversSignedBlock(t *testing.T) {
 			if n.Mempool.Len() != 0 {
 				t.Fatalf("mempool holds %d", n.Mempool.Len())
 			}
-			if l := restarted.Last(); l.Height != tt.wantHeight {
-				t.Fatalf("signer last signed height %d, want %d", l.Height, tt.wantHeight)
-			}
 		})
 	}
 }
 
-func TestProducerRestartAfterSavedBlock(t *testing.T) {
+func TestConsensusRestartAfterSavedBlock(t *testing.T) {
 	tn := mustNet(t, registry.NewMachine(map[registry.TxType]registry.Handler{registry.TxDIDOperation: toyHandler{}}))
 	n := mustNode(t, tn.mustChain(t), node.Options{})
 	mustSubmit(t, n, toyTx("set a 1"))
 	changed := n.Changed()
-	r := mustStart(t, n, tn.mustSigner(t), newClock(genesisTime.Add(time.Hour)).Now)
+	r := mustStart(t, n, tn, newClock(genesisTime.Add(time.Hour)).Now)
 	mustRecv(t, changed, "block 1")
 	r.nextRound()
 	if err := r.stop(); err != nil {
@@ -593,7 +619,7 @@ func TestProducerRestartAfterSavedBlock(t *testing.T) {
 	n2 := mustNode(t, tn.mustChain(t), node.Options{})
 	h := mustSubmit(t, n2, toyTx("set b 2"))
 	changed = n2.Changed()
-	r2 := mustStart(t, n2, tn.mustSigner(t), newClock(genesisTime.Add(2*time.Hour)).Now)
+	r2 := mustStart(t, n2, tn, newClock(genesisTime.Add(2*time.Hour)).Now)
 	mustRecv(t, changed, "block 2")
 	r2.nextRound()
 	if err := r2.stop(); err != nil {
@@ -604,19 +630,6 @@ func TestProducerRestartAfterSavedBlock(t *testing.T) {
 	}
 	if s := mustStatus(t, n2, h); s.Status != node.TxCommitted || s.Height != 2 {
 		t.Fatalf("status %+v", s)
-	}
-}
-
-func TestProducerRequiresSoleValidator(t *testing.T) {
-	tn := mustNet(t, registry.NewMachine(map[registry.TxType]registry.Handler{registry.TxDIDOperation: toyHandler{}}))
-	n := mustNode(t, tn.mustChain(t), node.Options{})
-	other, err := privval.Open(ed25519.NewKeyFromSeed(bytes.Repeat([]byte{8}, ed25519.SeedSize)), filepath.Join(t.TempDir(), "state.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &node.Producer{Chain: n.Chain, Mempool: n.Mempool, Signer: other}
-	if err := p.Run(t.Context()); err == nil {
-		t.Fatal("a producer ran with a key that is not the chain's validator")
 	}
 }
 
@@ -665,7 +678,7 @@ func TestMetrics(t *testing.T) {
 	}
 
 	changed := n.Changed()
-	r := mustStart(t, n, tn.mustSigner(t), newClock(genesisTime.Add(time.Hour)).Now)
+	r := mustStart(t, n, tn, newClock(genesisTime.Add(time.Hour)).Now)
 	mustRecv(t, changed, "block 1")
 	r.nextRound()
 	if err := r.stop(); err != nil {
@@ -697,9 +710,9 @@ func TestMetrics(t *testing.T) {
 	mustNode(t, chain, node.Options{})
 }
 
-// TestProducerDIDOperations runs the real state machine: a did:idmesh
+// TestConsensusDIDOperations runs the real state machine: a did:idmesh
 // create is committed and resolves, and its replay is rejected.
-func TestProducerDIDOperations(t *testing.T) {
+func TestConsensusDIDOperations(t *testing.T) {
 	tn := mustNet(t, registry.NewMachineDefault())
 	n := mustNode(t, tn.mustChain(t), node.Options{})
 
@@ -744,7 +757,7 @@ func TestProducerDIDOperations(t *testing.T) {
 
 	h := mustSubmit(t, n, tx)
 	changed := n.Changed()
-	r := mustStart(t, n, tn.mustSigner(t), newClock(genesisTime.Add(time.Hour)).Now)
+	r := mustStart(t, n, tn, newClock(genesisTime.Add(time.Hour)).Now)
 	mustRecv(t, changed, "block 1")
 	r.nextRound()
 	if err := r.stop(); err != nil {

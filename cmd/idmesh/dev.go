@@ -113,10 +113,6 @@ func serve(ctx context.Context, e env, f nodeFlags) error {
 	if err != nil {
 		return err
 	}
-	signer, err := privval.Open(kf.PrivateKey, h.SignerState())
-	if err != nil {
-		return err
-	}
 	store, err := leveldb.Open(h.Chain())
 	if err != nil {
 		return err
@@ -152,14 +148,14 @@ func serve(ctx context.Context, e env, f nodeFlags) error {
 	}
 	base := fmt.Sprintf("%s://%s", scheme, ln.Addr())
 	st := chain.State()
-	fmt.Fprintf(e.stdout, "idmesh: chain %s at height %d, validator %s, home %s\n", st.ChainID, st.Height, signer.Address(), f.home)
+	fmt.Fprintf(e.stdout, "idmesh: chain %s at height %d, validator %s, home %s\n", st.ChainID, st.Height, kf.Address, f.home)
 	fmt.Fprintf(e.stdout, "idmesh: resolver    %s/1.0/identifiers/{did}\n", base)
 	fmt.Fprintf(e.stdout, "idmesh: operations  %s/v1/operations\n", base)
 	fmt.Fprintf(e.stdout, "idmesh: status      %s/v1/status   metrics %s/metrics\n", base, base)
 	fmt.Fprintf(e.stdout, "idmesh: serving %s\n", base)
 
 	httpSrv := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
-	producer := &node.Producer{Chain: chain, Mempool: n.Mempool, Signer: signer, Interval: f.blockInterval, Log: log, Committed: n.Committed}
+	engine := &node.Consensus{Chain: chain, Mempool: n.Mempool, Key: kf.PrivateKey, WALPath: h.WAL(), Interval: f.blockInterval, Log: log, Committed: n.Committed}
 
 	grp, gctx := errgroup.WithContext(ctx)
 	grp.Go(func() error {
@@ -175,7 +171,7 @@ func serve(ctx context.Context, e env, f nodeFlags) error {
 		return fmt.Errorf("http: %w", err)
 	})
 	grp.Go(func() error {
-		if err := producer.Run(gctx); err != nil {
+		if err := engine.Run(gctx); err != nil {
 			return fmt.Errorf("engine: %w", err)
 		}
 		return nil

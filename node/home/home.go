@@ -2,7 +2,7 @@
 //
 //	HOME/genesis.json          the chain's genesis
 //	HOME/validator_key.json    this node's validator key (mode 0600)
-//	HOME/privval_state.json    what the validator signed last
+//	HOME/consensus.wal         what the validator signed at the current height
 //	HOME/chain/                the LevelDB store
 //	HOME/tls/cert.pem, key.pem a self-signed certificate (idmesh dev --tls)
 package home
@@ -33,7 +33,7 @@ type Dir string
 // Paths inside the home directory.
 func (d Dir) Genesis() string      { return filepath.Join(string(d), "genesis.json") }
 func (d Dir) ValidatorKey() string { return filepath.Join(string(d), "validator_key.json") }
-func (d Dir) SignerState() string  { return filepath.Join(string(d), "privval_state.json") }
+func (d Dir) WAL() string          { return filepath.Join(string(d), "consensus.wal") }
 func (d Dir) Chain() string        { return filepath.Join(string(d), "chain") }
 func (d Dir) TLSCert() string      { return filepath.Join(string(d), "tls", "cert.pem") }
 func (d Dir) TLSKey() string       { return filepath.Join(string(d), "tls", "key.pem") }

@@ -1,0 +1,256 @@
+package node
+
+import (
+	"context"
+	"crypto/ed25519"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/idmesh/idmesh/node/consensus"
+	"github.com/idmesh/idmesh/node/wal"
+	"github.com/idmesh/idmesh/registry"
+)
+
+// Engine decides and commits blocks. Consensus implements it; with one
+// validator it is how `idmesh dev` makes blocks.
+type Engine interface {
+	// Run decides and commits blocks until ctx ends.
+	Run(ctx context.Context) error
+}
+
+// Transport carries consensus messages between validators. A
+// single-validator chain needs none.
+type Transport interface {
+	// Send delivers m to m.To, or to every peer if m.To is zero.
+	Send(m consensus.Message)
+	// Receive yields messages from peers.
+	Receive() <-chan consensus.Message
+}
+
+// Consensus drives a consensus.Engine: it ticks it, feeds it messages,
+// and carries out its Ready (WAL first, then send, then commit in order).
+// One goroutine (Run) owns the engine.
+type Consensus struct {
+	Chain   *registry.Chain
+	Mempool *Mempool
+	Key     ed25519.PrivateKey // nil: follow without signing
+	WALPath string
+	// Transport is nil for a single validator.
+	Transport Transport
+	// Tick is the engine's clock period; default 10ms. Timeouts are in
+	// ticks (consensus.Config defaults: propose 300ms + 100ms per round).
+	Tick time.Duration
+	// Interval is the minimum time between blocks; default 100ms.
+	Interval time.Duration
+	// EmptyBlocks makes blocks even with no transactions pending.
+	EmptyBlocks bool
+	Now         func() time.Time
+	Log         *slog.Logger
+	// Committed is called after each block is saved.
+	Committed func(b *registry.Block, results []registry.Result)
+	// Ticks and After replace the real ticker and timer in tests.
+	Ticks <-chan time.Time
+	After func(time.Duration) <-chan time.Time
+	// Config adjusts the engine's configuration (timeouts) if set.
+	Config func(*consensus.Config)
+}
+
+var _ Engine = (*Consensus)(nil)
+
+func (c *Consensus) defaults() {
+	if c.Tick <= 0 {
+		c.Tick = 10 * time.Millisecond
+	}
+	if c.Interval <= 0 {
+		c.Interval = 100 * time.Millisecond
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Log == nil {
+		c.Log = slog.New(slog.DiscardHandler)
+	}
+	if c.After == nil {
+		c.After = time.After
+	}
+}
+
+// signer signs with an Ed25519 key.
+type signer struct{ key ed25519.PrivateKey }
+
+func (s signer) Address() registry.Address {
+	return registry.AddressOf(s.key.Public().(ed25519.PublicKey))
+}
+func (s signer) Sign(msg []byte) []byte { return ed25519.Sign(s.key, msg) }
+
+// chainApp is the engine's view of the chain.
+type chainApp struct {
+	c    *Consensus
+	self registry.Address
+}
+
+func (a chainApp) ProposeBlock(height uint64, _ int32, lastCommit *registry.Commit) (*registry.Block, error) {
+	st := a.c.Chain.State()
+	if height != st.Height+1 {
+		return nil, fmt.Errorf("propose height %d on tip %d", height, st.Height)
+	}
+	b, rejected, err := a.c.Chain.Propose(a.c.Mempool.Reap(MaxTxsPerBlock), a.c.Now(), a.self, lastCommit)
+	if err != nil {
+		return nil, err
+	}
+	if len(rejected) > 0 {
+		why := make(map[registry.Hash]string, len(rejected))
+		for _, r := range rejected {
+			why[r.Tx.Hash()] = r.Err.Error()
+		}
+		a.c.Mempool.Remove(nil, why)
+	}
+	if len(b.Txs) == 0 && !a.c.EmptyBlocks {
+		return nil, nil
+	}
+	return b, nil
+}
+
+func (a chainApp) ValidateBlock(b *registry.Block) error { return a.c.Chain.Verify(b) }
+
+func (a chainApp) Validators(height uint64) (*registry.ValidatorSet, error) {
+	st := a.c.Chain.State()
+	switch height {
+	case st.Height + 1:
+		return st.Validators, nil
+	case st.Height + 2:
+		return st.NextValidators, nil
+	}
+	return nil, fmt.Errorf("validators of height %d: the tip is %d", height, st.Height)
+}
+
+func (a chainApp) Decided(height uint64) (*registry.Block, *registry.Commit, bool) {
+	b, err := a.c.Chain.Store().Block(height)
+	if err != nil {
+		return nil, nil, false
+	}
+	cm, err := a.c.Chain.Store().Commit(height)
+	if err != nil {
+		return nil, nil, false
+	}
+	return b, cm, true
+}
+
+// MaxTxsPerBlock bounds the transactions a proposer puts in a block.
+const MaxTxsPerBlock = 5000
+
+// Run drives the engine until ctx ends.
+func (c *Consensus) Run(ctx context.Context) error {
+	c.defaults()
+	st := c.Chain.State()
+	height := st.Height + 1
+	var last *registry.Commit
+	if st.Height > 0 {
+		var err error
+		if last, err = c.Chain.Store().Commit(st.Height); err != nil {
+			return fmt.Errorf("consensus: last commit: %w", err)
+		}
+	}
+	log, signed, err := wal.Open(c.WALPath, height)
+	if err != nil {
+		return err
+	}
+	defer log.Close()
+	cfg := consensus.Config{ChainID: st.ChainID, Height: height, LastCommit: last, Signed: signed, WaitForTxs: !c.EmptyBlocks}
+	var self registry.Address
+	if c.Key != nil {
+		s := signer{c.Key}
+		cfg.Signer, self = s, s.Address()
+	}
+	cfg.App = chainApp{c: c, self: self}
+	if c.Config != nil {
+		c.Config(&cfg)
+	}
+	if len(signed) > 0 {
+		c.Log.Info("resuming height from the write-ahead log", "height", height, "messages", len(signed))
+	}
+	e, err := consensus.New(cfg)
+	if err != nil {
+		return err
+	}
+	ticks := c.Ticks
+	if ticks == nil {
+		t := time.NewTicker(c.Tick)
+		defer t.Stop()
+		ticks = t.C
+	}
+	var incoming <-chan consensus.Message
+	if c.Transport != nil {
+		incoming = c.Transport.Receive()
+	}
+	// ready is when the next block may start: after Interval since the
+	// last commit, once transactions are waiting.
+	var interval <-chan time.Time
+	pending := c.Mempool.Wait()
+	for {
+		// The engine may have work before any event: a height resumed
+		// from the log decides at once.
+		if e.HasReady() {
+			if err := c.handle(e, log, &interval, &pending); err != nil {
+				return err
+			}
+		}
+		if interval == nil && pending == nil && e.Waiting() {
+			pending = c.Mempool.Wait()
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-ticks:
+			e.Tick()
+		case m := <-incoming:
+			if err := e.Step(m); err != nil {
+				c.Log.Debug("consensus message refused", "from", m.From, "err", err)
+			}
+		case <-interval:
+			interval = nil
+		case <-pending:
+			pending = nil
+			e.TxsAvailable()
+		}
+	}
+}
+
+// handle carries out one Ready: log what was signed, send, commit the
+// decided blocks in order, then Advance.
+func (c *Consensus) handle(e *consensus.Engine, log *wal.Log, interval *<-chan time.Time, pending *<-chan struct{}) error {
+	rd := e.Ready()
+	if err := log.Append(e.Height(), rd.Persist); err != nil {
+		return fmt.Errorf("consensus: %w", err)
+	}
+	if c.Transport != nil {
+		for _, m := range rd.Messages {
+			c.Transport.Send(m)
+		}
+	}
+	for _, ev := range rd.Evidence {
+		c.Log.Warn("equivocation detected", "validator", ev.A.Validator, "height", ev.A.Height, "round", ev.A.Round, "type", ev.A.Type)
+	}
+	for _, d := range rd.Decided {
+		results, err := c.Chain.Commit(d.Block, d.Commit)
+		if err != nil {
+			return fmt.Errorf("consensus: %w", err)
+		}
+		c.Mempool.Remove(d.Block.TxHashes(), nil)
+		c.Log.Info("committed block", "height", d.Block.Header.Height, "round", d.Commit.Round, "txs", len(d.Block.Txs), "block", d.Block.ID())
+		if c.Committed != nil {
+			c.Committed(d.Block, results)
+		}
+	}
+	if len(rd.Decided) > 0 {
+		if err := log.Reset(); err != nil {
+			return fmt.Errorf("consensus: %w", err)
+		}
+		*interval, *pending = c.After(c.Interval), nil
+	}
+	if err := e.Advance(); err != nil {
+		return fmt.Errorf("consensus: %w", err)
+	}
+	return nil
+}

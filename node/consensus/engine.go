@@ -1,0 +1,529 @@
+package consensus
+
+import (
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+
+	"github.com/idmesh/idmesh/registry"
+)
+
+// Step is where a validator is within a round.
+type Step uint8
+
+// Steps of a round, in order. StepDecided means the height is decided and
+// the engine waits for Advance.
+const (
+	StepPropose Step = iota + 1
+	StepPrevote
+	StepPrecommit
+	StepDecided
+)
+
+func (s Step) String() string {
+	switch s {
+	case StepPropose:
+		return "propose"
+	case StepPrevote:
+		return "prevote"
+	case StepPrecommit:
+		return "precommit"
+	case StepDecided:
+		return "decided"
+	}
+	return fmt.Sprintf("step-%d", uint8(s))
+}
+
+// App is what the engine needs of the application (the chain). Its
+// methods must be deterministic for the same chain state.
+type App interface {
+	// ProposeBlock builds a block for height on top of the last committed
+	// one, carrying lastCommit.
+	ProposeBlock(height uint64, round int32, lastCommit *registry.Commit) (*registry.Block, error)
+	// ValidateBlock checks a proposed block, re-executing it.
+	ValidateBlock(b *registry.Block) error
+	// Validators returns the validator set that decides height.
+	Validators(height uint64) (*registry.ValidatorSet, error)
+	// Decided returns a committed block and its commit, to help a peer
+	// that is behind; ok is false if the app does not have it.
+	Decided(height uint64) (b *registry.Block, c *registry.Commit, ok bool)
+}
+
+// Signer signs with the validator's key. It is a pure function of its
+// input (Ed25519 is deterministic); the double-sign guard lives in the
+// engine and, across restarts, in the driver's write-ahead log.
+type Signer interface {
+	Address() registry.Address
+	Sign(msg []byte) []byte
+}
+
+// Config configures an Engine. Timeouts are in ticks; the driver decides
+// how long a tick is.
+type Config struct {
+	ChainID string
+	// Height is the first height to decide: the last committed height + 1.
+	Height uint64
+	// LastCommit is the commit of Height-1 (nil at height 1).
+	LastCommit *registry.Commit
+	// Signer signs as a validator; nil for a node that only follows.
+	Signer Signer
+	App    App
+
+	// Timeouts of round r are Base + r*Delta ticks.
+	TimeoutPropose, TimeoutProposeDelta     int
+	TimeoutPrevote, TimeoutPrevoteDelta     int
+	TimeoutPrecommit, TimeoutPrecommitDelta int
+	// RebroadcastTicks is how often the engine sends its own proposal and
+	// votes of the current height again, so that peers that lost them
+	// (or are behind) catch up.
+	RebroadcastTicks int
+	// MaxRoundsAhead bounds how far past its round the engine keeps
+	// messages; default 64.
+	MaxRoundsAhead int32
+	// MaxFuture bounds the messages kept for later heights; default 10,000.
+	MaxFuture int
+
+	// Signed are this validator's own messages at Height from the
+	// write-ahead log, replayed at start so that it never signs anything
+	// conflicting after a restart.
+	Signed []Message
+
+	// WaitForTxs makes each height wait, before its first round starts its
+	// timers or proposes, until the driver calls TxsAvailable (or a
+	// proposal arrives), so that an idle chain makes no empty blocks.
+	WaitForTxs bool
+}
+
+func (c *Config) validate() error {
+	if c.ChainID == "" || c.Height == 0 || c.App == nil {
+		return errors.New("consensus: config needs a chain ID, a height and an app")
+	}
+	if c.Height > 1 && c.LastCommit == nil {
+		return errors.New("consensus: config needs the last commit above height 1")
+	}
+	def := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	def(&c.TimeoutPropose, 30)
+	def(&c.TimeoutProposeDelta, 10)
+	def(&c.TimeoutPrevote, 10)
+	def(&c.TimeoutPrevoteDelta, 10)
+	def(&c.TimeoutPrecommit, 10)
+	def(&c.TimeoutPrecommitDelta, 10)
+	def(&c.RebroadcastTicks, 20)
+	def(&c.MaxFuture, 10_000)
+	if c.MaxRoundsAhead <= 0 {
+		c.MaxRoundsAhead = 64
+	}
+	return nil
+}
+
+// Ready is what the engine asks its driver to do. The driver must
+// persist Persist (synced) before it sends Messages, must apply Decided
+// in order, and then calls Advance.
+type Ready struct {
+	// Persist holds the messages this validator just signed.
+	Persist []Message
+	// Messages are to be sent: to To, or to everyone if To is zero.
+	Messages []Message
+	// Decided holds decided blocks with their commits, in height order.
+	Decided []Decided
+	// Evidence holds newly detected equivocations.
+	Evidence []Evidence
+}
+
+func (r Ready) empty() bool {
+	return len(r.Persist) == 0 && len(r.Messages) == 0 && len(r.Decided) == 0 && len(r.Evidence) == 0
+}
+
+type timeout struct {
+	at     uint64
+	step   Step
+	height uint64
+	round  int32
+}
+
+type signKey struct {
+	typ   VoteType
+	round int32
+}
+
+type ruleKey struct {
+	line  int // the paper's line number of the rule
+	round int32
+}
+
+// Engine is Tendermint consensus ("The latest gossip on BFT consensus",
+// Buchman, Kwon and Milosevic, 2018) as a deterministic state machine:
+// messages and ticks in, a Ready out. It has no goroutines, clock,
+// network or randomness; one goroutine drives it.
+type Engine struct {
+	cfg  Config
+	self registry.Address
+	tick uint64
+
+	height uint64
+	round  int32
+	step   Step
+
+	lockedRound int32
+	lockedID    registry.Hash
+	validRound  int32
+	validBlock  *registry.Block
+
+	vals   *registry.ValidatorSet
+	power  map[registry.Address]int64
+	total  int64
+	sched  schedule
+	commit *registry.Commit // of height-1
+
+	proposals  map[int32]*Proposal
+	prevotes   map[int32]*voteSet
+	precommits map[int32]*voteSet
+	senders    map[int32]map[registry.Address]bool // who sent anything at a round
+	validity   map[registry.Hash]error
+	done       map[ruleKey]bool
+	signed     map[signKey]*Vote
+	ownProp    *Proposal
+	timeouts   []timeout
+	future     []Message
+	seenEv     map[[2]registry.Hash]bool
+	replied    map[registry.Address]uint64 // tick of the last catch-up reply per peer
+	lastResend uint64
+	waiting    bool // WaitForTxs: round 0 not started yet
+	txsReady   bool // WaitForTxs: TxsAvailable was called at this height
+
+	ready Ready
+}
+
+// New returns an engine at cfg.Height, round 0, with its first round
+// started.
+func New(cfg Config) (*Engine, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	e := &Engine{cfg: cfg, height: cfg.Height, commit: cfg.LastCommit, replied: make(map[registry.Address]uint64)}
+	if cfg.Signer != nil {
+		e.self = cfg.Signer.Address()
+	}
+	if err := e.resetHeight(); err != nil {
+		return nil, err
+	}
+	e.restore(cfg.Signed)
+	e.startRound(e.round)
+	e.checkRules()
+	return e, nil
+}
+
+// Height returns the height being decided.
+func (e *Engine) Height() uint64 { return e.height }
+
+// Round returns the current round.
+func (e *Engine) Round() int32 { return e.round }
+
+// CurrentStep returns the current step.
+func (e *Engine) CurrentStep() Step { return e.step }
+
+// Locked returns the locked round and block ID.
+func (e *Engine) Locked() (int32, registry.Hash) { return e.lockedRound, e.lockedID }
+
+// Valid returns the valid round and block.
+func (e *Engine) Valid() (int32, *registry.Block) { return e.validRound, e.validBlock }
+
+func (e *Engine) resetHeight() error {
+	vs, err := e.cfg.App.Validators(e.height)
+	if err != nil {
+		return fmt.Errorf("consensus: validators of height %d: %w", e.height, err)
+	}
+	e.vals = vs
+	e.power = make(map[registry.Address]int64, len(vs.Validators))
+	for _, v := range vs.Validators {
+		e.power[v.Address()] = v.Power
+	}
+	e.total = vs.TotalPower()
+	e.sched = newSchedule(vs)
+	e.round, e.step = 0, StepPropose
+	e.lockedRound, e.lockedID = NilRound, registry.Hash{}
+	e.validRound, e.validBlock = NilRound, nil
+	e.proposals = make(map[int32]*Proposal)
+	e.prevotes = make(map[int32]*voteSet)
+	e.precommits = make(map[int32]*voteSet)
+	e.senders = make(map[int32]map[registry.Address]bool)
+	e.validity = make(map[registry.Hash]error)
+	e.done = make(map[ruleKey]bool)
+	e.signed = make(map[signKey]*Vote)
+	e.ownProp = nil
+	e.txsReady, e.waiting = false, false
+	e.timeouts = nil
+	e.seenEv = make(map[[2]registry.Hash]bool)
+	return nil
+}
+
+// restore replays this validator's own signed messages of the current
+// height: its votes count again and its double-sign guard knows them;
+// its round, step and lock are where those votes put it.
+func (e *Engine) restore(msgs []Message) {
+	for _, m := range msgs {
+		switch {
+		case m.Vote != nil && m.Vote.Height == e.height && m.Vote.Validator == e.self:
+			v := m.Vote
+			e.signed[signKey{v.Type, v.Round}] = v
+			e.addVote(v)
+			if v.Round > e.round {
+				e.round, e.step = v.Round, StepPropose
+			}
+			if v.Round == e.round {
+				if s := stepAfter(v.Type); s > e.step {
+					e.step = s
+				}
+			}
+			if v.Type == Precommit && !v.BlockID.IsZero() && v.Round > e.lockedRound {
+				e.lockedRound, e.lockedID = v.Round, v.BlockID
+			}
+		case m.Proposal != nil && m.Proposal.Height == e.height && m.Proposal.Proposer == e.self:
+			e.ownProp = m.Proposal
+			e.addProposal(m.Proposal)
+		}
+	}
+}
+
+func stepAfter(t VoteType) Step {
+	if t == Prevote {
+		return StepPrevote
+	}
+	return StepPrecommit
+}
+
+// proposer returns the proposer of round r at the current height.
+func (e *Engine) proposer(r int32) registry.Address { return e.sched.proposer(e.height, r) }
+
+// HasReady reports whether the driver has work.
+func (e *Engine) HasReady() bool { return !e.ready.empty() }
+
+// Ready returns the pending work. Call Advance once it is done.
+func (e *Engine) Ready() Ready { return e.ready }
+
+// Advance acknowledges the last Ready: its messages were persisted and
+// sent and its decided blocks applied. After a decision it moves to the
+// next height.
+func (e *Engine) Advance() error {
+	decided := len(e.ready.Decided) > 0
+	e.ready = Ready{}
+	if !decided {
+		return nil
+	}
+	if err := e.resetHeight(); err != nil {
+		return err
+	}
+	e.startRound(0)
+	future := e.future
+	e.future = nil
+	for _, m := range future {
+		_ = e.step1(m)
+	}
+	e.checkRules()
+	return nil
+}
+
+// Waiting reports whether the engine waits for TxsAvailable.
+func (e *Engine) Waiting() bool { return e.waiting }
+
+// TxsAvailable tells an engine configured with WaitForTxs that
+// transactions are waiting, so the height's first round may start.
+func (e *Engine) TxsAvailable() {
+	e.txsReady = true
+	if !e.waiting {
+		return
+	}
+	e.waiting = false
+	// A proposal may have moved the round on while waiting; start it
+	// only if nothing has happened yet.
+	if e.round == 0 && e.step == StepPropose && len(e.signed) == 0 {
+		e.startRound(0)
+		e.checkRules()
+	}
+}
+
+// Tick advances the engine's clock by one tick, firing due timeouts.
+func (e *Engine) Tick() {
+	e.tick++
+	if e.step == StepDecided {
+		return
+	}
+	var due []timeout
+	keep := e.timeouts[:0]
+	for _, t := range e.timeouts {
+		if t.at <= e.tick {
+			due = append(due, t)
+		} else {
+			keep = append(keep, t)
+		}
+	}
+	e.timeouts = keep
+	for _, t := range due {
+		e.onTimeout(t)
+	}
+	if e.tick-e.lastResend >= uint64(e.cfg.RebroadcastTicks) {
+		e.lastResend = e.tick
+		e.rebroadcast()
+	}
+	e.checkRules()
+}
+
+// Step takes one message from a peer (or from the write-ahead log).
+func (e *Engine) Step(m Message) error {
+	if err := e.step1(m); err != nil {
+		return err
+	}
+	e.checkRules()
+	return nil
+}
+
+func (e *Engine) step1(m Message) error {
+	if err := m.ValidateBasic(); err != nil {
+		return err
+	}
+	h := m.Height()
+	switch {
+	case h < e.height:
+		e.helpPeer(m.From, h)
+		return nil
+	case h > e.height || e.step == StepDecided:
+		if len(e.future) < e.cfg.MaxFuture {
+			e.future = append(e.future, m)
+		}
+		return nil
+	}
+	switch {
+	case m.Decided != nil:
+		return e.onDecided(m.Decided)
+	case m.Proposal != nil:
+		return e.onProposal(m.Proposal)
+	default:
+		return e.onVote(m.Vote)
+	}
+}
+
+// helpPeer answers a peer that sent a message for a height this engine
+// already decided with that height's block and commit, at most once per
+// rebroadcast period.
+func (e *Engine) helpPeer(peer registry.Address, h uint64) {
+	if peer == (registry.Address{}) || peer == e.self {
+		return
+	}
+	if last, ok := e.replied[peer]; ok && e.tick-last < uint64(e.cfg.RebroadcastTicks) {
+		return
+	}
+	b, c, ok := e.cfg.App.Decided(h)
+	if !ok {
+		return
+	}
+	e.replied[peer] = e.tick
+	e.send(Message{To: peer, Decided: &Decided{Block: b, Commit: c}})
+}
+
+func (e *Engine) roundInWindow(r int32) bool { return r <= e.round+e.cfg.MaxRoundsAhead }
+
+func (e *Engine) onProposal(p *Proposal) error {
+	if !e.roundInWindow(p.Round) {
+		return nil
+	}
+	if p.Proposer != e.proposer(p.Round) {
+		return fmt.Errorf("%w: %s is not the proposer of %d/%d", ErrInvalidMessage, p.Proposer, p.Height, p.Round)
+	}
+	val, ok := e.vals.ByAddress(p.Proposer)
+	if !ok {
+		return fmt.Errorf("%w: %s", ErrNotValidator, p.Proposer)
+	}
+	if !verify(val, p.SignBytes(e.cfg.ChainID), p.Signature) {
+		return fmt.Errorf("%w: proposal by %s", ErrBadSignature, p.Proposer)
+	}
+	e.addProposal(p)
+	return nil
+}
+
+// addProposal keeps the first proposal of a round; a proposer that signs
+// two is ignored the second time (its votes are what can be proven).
+func (e *Engine) addProposal(p *Proposal) {
+	if _, ok := e.proposals[p.Round]; ok {
+		return
+	}
+	e.proposals[p.Round] = p
+	e.sender(p.Round, p.Proposer)
+}
+
+func (e *Engine) sender(r int32, a registry.Address) {
+	s := e.senders[r]
+	if s == nil {
+		s = make(map[registry.Address]bool)
+		e.senders[r] = s
+	}
+	s[a] = true
+}
+
+func (e *Engine) onVote(v *Vote) error {
+	if !e.roundInWindow(v.Round) {
+		return nil
+	}
+	val, ok := e.vals.ByAddress(v.Validator)
+	if !ok {
+		return fmt.Errorf("%w: %s", ErrNotValidator, v.Validator)
+	}
+	if err := v.Verify(e.cfg.ChainID, val); err != nil {
+		return err
+	}
+	e.addVote(v)
+	return nil
+}
+
+func (e *Engine) addVote(v *Vote) {
+	sets := e.prevotes
+	if v.Type == Precommit {
+		sets = e.precommits
+	}
+	s := sets[v.Round]
+	if s == nil {
+		s = newVoteSet()
+		sets[v.Round] = s
+	}
+	conflict, _ := s.add(v, e.power[v.Validator])
+	if conflict != nil {
+		key := [2]registry.Hash{registry.Sum(conflict.Signature), registry.Sum(v.Signature)}
+		if !e.seenEv[key] {
+			e.seenEv[key] = true
+			e.ready.Evidence = append(e.ready.Evidence, Evidence{A: *conflict, B: *v})
+		}
+	}
+	e.sender(v.Round, v.Validator)
+}
+
+// onDecided takes a peer's decided block for the current height: a valid
+// commit from this height's validators is enough to decide it.
+func (e *Engine) onDecided(d *Decided) error {
+	id := d.Block.ID()
+	if err := registry.VerifyCommit(e.cfg.ChainID, e.vals, e.height, id, d.Commit); err != nil {
+		return fmt.Errorf("%w: decided block: %v", ErrInvalidMessage, err)
+	}
+	if !e.valid(d.Block) {
+		return fmt.Errorf("%w: decided block %s is invalid: %v", ErrInvalidMessage, id, e.validity[id])
+	}
+	e.decide(d.Block, d.Commit)
+	return nil
+}
+
+// valid is the paper's valid(v), cached per block ID.
+func (e *Engine) valid(b *registry.Block) bool {
+	id := b.ID()
+	err, ok := e.validity[id]
+	if !ok {
+		err = e.cfg.App.ValidateBlock(b)
+		e.validity[id] = err
+	}
+	return err == nil
+}
+
+func verify(val registry.Validator, msg, sig []byte) bool {
+	return ed25519.Verify(val.PubKey, msg, sig)
+}

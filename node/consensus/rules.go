@@ -1,0 +1,310 @@
+package consensus
+
+import (
+	"slices"
+
+	"github.com/idmesh/idmesh/registry"
+)
+
+// This file holds the paper's Algorithm 1, one function per rule, named
+// by the line where the rule starts.
+
+// startRound is StartRound(round), lines 11-21.
+func (e *Engine) startRound(r int32) {
+	e.round, e.step = r, StepPropose
+	if r == 0 && e.cfg.WaitForTxs && !e.txsReady && len(e.proposals) == 0 && len(e.signed) == 0 {
+		// Wait for TxsAvailable, or for a proposal (rule 22 still applies:
+		// a proposal from elsewhere gets this node's prevote).
+		e.waiting = true
+		return
+	}
+	e.waiting = false
+	if e.self != (registry.Address{}) && e.proposer(r) == e.self {
+		if p, ok := e.proposals[r]; ok && p.Proposer == e.self {
+			// Restored from the log: send what was signed, never a new one.
+			e.send(Message{Proposal: p})
+			return
+		}
+		b := e.validBlock
+		if b == nil {
+			var err error
+			if b, err = e.cfg.App.ProposeBlock(e.height, r, e.commit); err != nil || b == nil {
+				if r == 0 && e.cfg.WaitForTxs {
+					// Nothing worth a block after all: wait again.
+					e.waiting, e.txsReady = true, false
+					return
+				}
+				// Nothing to propose: the others time out and move on.
+				e.schedule(StepPropose, r)
+				return
+			}
+		}
+		p := &Proposal{Height: e.height, Round: r, POLRound: e.validRound, Block: b, Proposer: e.self}
+		p.Signature = e.cfg.Signer.Sign(p.SignBytes(e.cfg.ChainID))
+		e.ownProp = p
+		e.addProposal(p)
+		e.ready.Persist = append(e.ready.Persist, Message{From: e.self, Proposal: p})
+		e.send(Message{Proposal: p})
+		return
+	}
+	e.schedule(StepPropose, r)
+}
+
+// schedule arms the timeout of step in round r.
+func (e *Engine) schedule(step Step, r int32) {
+	var base, delta int
+	switch step {
+	case StepPropose:
+		base, delta = e.cfg.TimeoutPropose, e.cfg.TimeoutProposeDelta
+	case StepPrevote:
+		base, delta = e.cfg.TimeoutPrevote, e.cfg.TimeoutPrevoteDelta
+	default:
+		base, delta = e.cfg.TimeoutPrecommit, e.cfg.TimeoutPrecommitDelta
+	}
+	at := e.tick + uint64(base) + uint64(delta)*uint64(r)
+	e.timeouts = append(e.timeouts, timeout{at: at, step: step, height: e.height, round: r})
+}
+
+// onTimeout is OnTimeoutPropose (57), OnTimeoutPrevote (61) and
+// OnTimeoutPrecommit (65).
+func (e *Engine) onTimeout(t timeout) {
+	if t.height != e.height || t.round != e.round {
+		return
+	}
+	switch t.step {
+	case StepPropose:
+		if e.step == StepPropose {
+			e.vote(Prevote, registry.Hash{})
+			e.step = StepPrevote
+		}
+	case StepPrevote:
+		if e.step == StepPrevote {
+			e.vote(Precommit, registry.Hash{})
+			e.step = StepPrecommit
+		}
+	case StepPrecommit:
+		e.startRound(e.round + 1)
+	}
+}
+
+// vote signs and sends a vote of the current round. The guard refuses to
+// sign a second, different vote of one type in one round of a height.
+func (e *Engine) vote(t VoteType, id registry.Hash) {
+	if e.self == (registry.Address{}) {
+		return
+	}
+	if _, ok := e.power[e.self]; !ok {
+		return
+	}
+	k := signKey{t, e.round}
+	if old, ok := e.signed[k]; ok {
+		if old.BlockID == id {
+			e.send(Message{Vote: old})
+		}
+		return
+	}
+	v := &Vote{Type: t, Height: e.height, Round: e.round, BlockID: id, Validator: e.self}
+	v.Signature = e.cfg.Signer.Sign(v.SignBytes(e.cfg.ChainID))
+	e.signed[k] = v
+	e.addVote(v)
+	e.ready.Persist = append(e.ready.Persist, Message{From: e.self, Vote: v})
+	e.send(Message{Vote: v})
+}
+
+func (e *Engine) send(m Message) {
+	m.From = e.self
+	e.ready.Messages = append(e.ready.Messages, m)
+}
+
+// rebroadcast sends this validator's proposal and votes of the current
+// round again. Gossip may lose or drop messages; liveness must not.
+func (e *Engine) rebroadcast() {
+	if e.ownProp != nil && e.ownProp.Round == e.round {
+		e.send(Message{Proposal: e.ownProp})
+	}
+	for _, t := range []VoteType{Prevote, Precommit} {
+		for _, r := range []int32{e.round, e.round - 1} {
+			if v, ok := e.signed[signKey{t, r}]; ok {
+				e.send(Message{Vote: v})
+			}
+		}
+	}
+}
+
+// checkRules applies every rule whose condition holds, until none does.
+func (e *Engine) checkRules() {
+	for e.step != StepDecided && e.applyOne() {
+	}
+}
+
+// applyOne applies the first rule that fires and reports whether one did.
+func (e *Engine) applyOne() bool {
+	return e.rule49() || e.rule55() || e.rule22() || e.rule28() || e.rule34() || e.rule36() || e.rule44() || e.rule47()
+}
+
+func (e *Engine) once(line int, r int32) bool {
+	k := ruleKey{line, r}
+	if e.done[k] {
+		return false
+	}
+	e.done[k] = true
+	return true
+}
+
+func (e *Engine) prevoteSet(r int32) *voteSet {
+	if s := e.prevotes[r]; s != nil {
+		return s
+	}
+	return newVoteSet()
+}
+
+func (e *Engine) precommitSet(r int32) *voteSet {
+	if s := e.precommits[r]; s != nil {
+		return s
+	}
+	return newVoteSet()
+}
+
+// rule22: upon PROPOSAL(h, r, v, -1) from proposer(h, r) while step =
+// propose: prevote id(v) if valid(v) and (lockedRound = -1 or lockedValue
+// = v), else nil.
+func (e *Engine) rule22() bool {
+	p := e.proposals[e.round]
+	if e.step != StepPropose || p == nil || p.POLRound != NilRound {
+		return false
+	}
+	id := p.Block.ID()
+	if e.valid(p.Block) && (e.lockedRound == NilRound || e.lockedID == id) {
+		e.vote(Prevote, id)
+	} else {
+		e.vote(Prevote, registry.Hash{})
+	}
+	e.step = StepPrevote
+	return true
+}
+
+// rule28: upon PROPOSAL(h, r, v, vr) and 2f+1 PREVOTE(h, vr, id(v)) while
+// step = propose and 0 <= vr < r: prevote id(v) if valid(v) and
+// (lockedRound <= vr or lockedValue = v), else nil.
+func (e *Engine) rule28() bool {
+	p := e.proposals[e.round]
+	if e.step != StepPropose || p == nil || p.POLRound == NilRound || p.POLRound >= e.round {
+		return false
+	}
+	id := p.Block.ID()
+	if !twoThirds(e.prevoteSet(p.POLRound).byBlock[id], e.total) {
+		return false
+	}
+	if e.valid(p.Block) && (e.lockedRound <= p.POLRound || e.lockedID == id) {
+		e.vote(Prevote, id)
+	} else {
+		e.vote(Prevote, registry.Hash{})
+	}
+	e.step = StepPrevote
+	return true
+}
+
+// rule34: upon 2f+1 PREVOTE(h, r, *) while step = prevote, the first
+// time: schedule OnTimeoutPrevote(h, r).
+func (e *Engine) rule34() bool {
+	if e.step != StepPrevote || !twoThirds(e.prevoteSet(e.round).total, e.total) || !e.once(34, e.round) {
+		return false
+	}
+	e.schedule(StepPrevote, e.round)
+	return true
+}
+
+// rule36: upon PROPOSAL(h, r, v, *) and 2f+1 PREVOTE(h, r, id(v)) while
+// valid(v) and step >= prevote, the first time: if step = prevote, lock
+// v and precommit id(v); in any case, validValue = v.
+func (e *Engine) rule36() bool {
+	p := e.proposals[e.round]
+	if e.step < StepPrevote || p == nil {
+		return false
+	}
+	id := p.Block.ID()
+	if !twoThirds(e.prevoteSet(e.round).byBlock[id], e.total) || !e.valid(p.Block) || !e.once(36, e.round) {
+		return false
+	}
+	if e.step == StepPrevote {
+		e.lockedRound, e.lockedID = e.round, id
+		e.vote(Precommit, id)
+		e.step = StepPrecommit
+	}
+	e.validRound, e.validBlock = e.round, p.Block
+	return true
+}
+
+// rule44: upon 2f+1 PREVOTE(h, r, nil) while step = prevote: precommit nil.
+func (e *Engine) rule44() bool {
+	if e.step != StepPrevote || !twoThirds(e.prevoteSet(e.round).byBlock[registry.Hash{}], e.total) {
+		return false
+	}
+	e.vote(Precommit, registry.Hash{})
+	e.step = StepPrecommit
+	return true
+}
+
+// rule47: upon 2f+1 PRECOMMIT(h, r, *) the first time: schedule
+// OnTimeoutPrecommit(h, r).
+func (e *Engine) rule47() bool {
+	if !twoThirds(e.precommitSet(e.round).total, e.total) || !e.once(47, e.round) {
+		return false
+	}
+	e.schedule(StepPrecommit, e.round)
+	return true
+}
+
+// rule49: upon PROPOSAL(h, r, v, *) and 2f+1 PRECOMMIT(h, r, id(v)) while
+// decision is nil, for any round r: if valid(v), decide v.
+func (e *Engine) rule49() bool {
+	rounds := make([]int32, 0, len(e.precommits))
+	for r := range e.precommits {
+		rounds = append(rounds, r)
+	}
+	slices.Sort(rounds) // map order is random; decisions must not be
+	for _, r := range rounds {
+		s := e.precommits[r]
+		id, ok := s.majority(e.total)
+		if !ok || id.IsZero() {
+			continue
+		}
+		p := e.proposals[r]
+		if p == nil || p.Block.ID() != id || !e.valid(p.Block) {
+			continue
+		}
+		e.decide(p.Block, s.commit(e.vals, e.height, r, id))
+		return true
+	}
+	return false
+}
+
+// rule55: upon f+1 messages of round r > round_p: StartRound(r).
+func (e *Engine) rule55() bool {
+	best := NilRound
+	for r, senders := range e.senders {
+		if r <= e.round || r <= best {
+			continue
+		}
+		var p int64
+		for a := range senders {
+			p += e.power[a]
+		}
+		if oneThird(p, e.total) {
+			best = r
+		}
+	}
+	if best == NilRound {
+		return false
+	}
+	e.startRound(best)
+	return true
+}
+
+// decide records the decision; the engine waits for Advance.
+func (e *Engine) decide(b *registry.Block, c *registry.Commit) {
+	e.step = StepDecided
+	e.commit = c
+	e.height++ // messages of the decided height are now "past"
+	e.ready.Decided = append(e.ready.Decided, Decided{Block: b, Commit: c})
+}

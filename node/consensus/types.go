@@ -1,0 +1,215 @@
+package consensus
+
+import (
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+
+	"github.com/idmesh/idmesh/registry"
+)
+
+// VoteType is prevote or precommit.
+type VoteType uint8
+
+// Vote types.
+const (
+	Prevote   VoteType = 1
+	Precommit VoteType = 2
+)
+
+func (t VoteType) String() string {
+	switch t {
+	case Prevote:
+		return "prevote"
+	case Precommit:
+		return "precommit"
+	}
+	return fmt.Sprintf("vote-type-%d", uint8(t))
+}
+
+// NilRound is the round of "no round" (a proposal without proof of lock,
+// no locked or valid value).
+const NilRound int32 = -1
+
+// Errors of messages.
+var (
+	ErrInvalidMessage = errors.New("invalid consensus message")
+	ErrBadSignature   = errors.New("bad signature")
+	ErrNotValidator   = errors.New("not a validator")
+)
+
+// Vote is a signed prevote or precommit for a block ID at a height and
+// round. A zero BlockID is a vote for nil.
+type Vote struct {
+	Type      VoteType         `json:"type"`
+	Height    uint64           `json:"height"`
+	Round     int32            `json:"round"`
+	BlockID   registry.Hash    `json:"block_id"`
+	Validator registry.Address `json:"validator"`
+	Signature []byte           `json:"signature"`
+}
+
+// SignBytes returns what the validator signs. A precommit's are
+// registry.VoteSignBytes, so precommits form a registry.Commit as they are.
+func (v *Vote) SignBytes(chainID string) []byte {
+	if v.Type == Precommit {
+		return registry.VoteSignBytes(chainID, v.Height, uint32(v.Round), v.BlockID)
+	}
+	b := []byte("idmesh/prevote/v1\x00")
+	b = appendString(b, chainID)
+	b = appendU64(b, v.Height)
+	b = appendU64(b, uint64(uint32(v.Round)))
+	return append(b, v.BlockID[:]...)
+}
+
+// ValidateBasic checks what needs no state.
+func (v *Vote) ValidateBasic() error {
+	if v.Type != Prevote && v.Type != Precommit {
+		return fmt.Errorf("%w: vote type %d", ErrInvalidMessage, v.Type)
+	}
+	if v.Height == 0 || v.Round < 0 {
+		return fmt.Errorf("%w: vote at height %d round %d", ErrInvalidMessage, v.Height, v.Round)
+	}
+	if len(v.Signature) != ed25519.SignatureSize {
+		return fmt.Errorf("%w: vote signature length %d", ErrInvalidMessage, len(v.Signature))
+	}
+	return nil
+}
+
+// Verify checks the vote's signature with the validator's key.
+func (v *Vote) Verify(chainID string, val registry.Validator) error {
+	if !ed25519.Verify(val.PubKey, v.SignBytes(chainID), v.Signature) {
+		return fmt.Errorf("%w: %s by %s at %d/%d", ErrBadSignature, v.Type, v.Validator, v.Height, v.Round)
+	}
+	return nil
+}
+
+// Proposal is a proposer's signed block for a height and round, with the
+// round of its proof of lock (POLRound, NilRound if none).
+type Proposal struct {
+	Height    uint64           `json:"height"`
+	Round     int32            `json:"round"`
+	POLRound  int32            `json:"pol_round"`
+	Block     *registry.Block  `json:"block"`
+	Proposer  registry.Address `json:"proposer"`
+	Signature []byte           `json:"signature"`
+}
+
+// SignBytes returns what the proposer signs: the block ID, not the block.
+func (p *Proposal) SignBytes(chainID string) []byte {
+	b := []byte("idmesh/proposal/v1\x00")
+	b = appendString(b, chainID)
+	b = appendU64(b, p.Height)
+	b = appendU64(b, uint64(uint32(p.Round)))
+	b = appendU64(b, uint64(uint32(p.POLRound)))
+	id := p.Block.ID()
+	return append(b, id[:]...)
+}
+
+// ValidateBasic checks what needs no state.
+func (p *Proposal) ValidateBasic() error {
+	switch {
+	case p.Height == 0 || p.Round < 0:
+		return fmt.Errorf("%w: proposal at height %d round %d", ErrInvalidMessage, p.Height, p.Round)
+	case p.POLRound < NilRound || p.POLRound >= p.Round:
+		return fmt.Errorf("%w: proposal POL round %d for round %d", ErrInvalidMessage, p.POLRound, p.Round)
+	case p.Block == nil:
+		return fmt.Errorf("%w: proposal without a block", ErrInvalidMessage)
+	case p.Block.Header.Height != p.Height:
+		return fmt.Errorf("%w: proposal for height %d carries block %d", ErrInvalidMessage, p.Height, p.Block.Header.Height)
+	case len(p.Signature) != ed25519.SignatureSize:
+		return fmt.Errorf("%w: proposal signature length %d", ErrInvalidMessage, len(p.Signature))
+	}
+	return nil
+}
+
+// Decided is a decided block with a commit proving it, sent to a peer that
+// is behind.
+type Decided struct {
+	Block  *registry.Block  `json:"block"`
+	Commit *registry.Commit `json:"commit"`
+}
+
+// Message is what validators exchange. Exactly one of the payloads is set.
+// To is the recipient, or the zero address for everyone.
+type Message struct {
+	From     registry.Address `json:"from"`
+	To       registry.Address `json:"to"`
+	Proposal *Proposal        `json:"proposal,omitempty"`
+	Vote     *Vote            `json:"vote,omitempty"`
+	Decided  *Decided         `json:"decided,omitempty"`
+}
+
+// Broadcast reports whether m goes to everyone.
+func (m Message) Broadcast() bool { return m.To == registry.Address{} }
+
+// Height returns the height the message is about.
+func (m Message) Height() uint64 {
+	switch {
+	case m.Proposal != nil:
+		return m.Proposal.Height
+	case m.Vote != nil:
+		return m.Vote.Height
+	case m.Decided != nil && m.Decided.Block != nil:
+		return m.Decided.Block.Header.Height
+	}
+	return 0
+}
+
+// ValidateBasic checks the message's shape.
+func (m Message) ValidateBasic() error {
+	n := 0
+	if m.Proposal != nil {
+		n++
+		if err := m.Proposal.ValidateBasic(); err != nil {
+			return err
+		}
+	}
+	if m.Vote != nil {
+		n++
+		if err := m.Vote.ValidateBasic(); err != nil {
+			return err
+		}
+	}
+	if m.Decided != nil {
+		n++
+		if m.Decided.Block == nil || m.Decided.Commit == nil {
+			return fmt.Errorf("%w: decided without block or commit", ErrInvalidMessage)
+		}
+	}
+	if n != 1 {
+		return fmt.Errorf("%w: %d payloads", ErrInvalidMessage, n)
+	}
+	return nil
+}
+
+// Evidence is proof that a validator signed two conflicting votes: same
+// type, height and round, different block IDs.
+type Evidence struct {
+	A, B Vote
+}
+
+// Verify checks that the evidence proves equivocation by a validator of vs.
+func (ev Evidence) Verify(chainID string, vs *registry.ValidatorSet) error {
+	a, b := ev.A, ev.B
+	if a.Validator != b.Validator || a.Type != b.Type || a.Height != b.Height || a.Round != b.Round || a.BlockID == b.BlockID {
+		return fmt.Errorf("%w: votes do not conflict", ErrInvalidMessage)
+	}
+	val, ok := vs.ByAddress(a.Validator)
+	if !ok {
+		return fmt.Errorf("%w: %s", ErrNotValidator, a.Validator)
+	}
+	if err := a.Verify(chainID, val); err != nil {
+		return err
+	}
+	return b.Verify(chainID, val)
+}
+
+func appendU64(b []byte, v uint64) []byte {
+	return append(b, byte(v>>56), byte(v>>48), byte(v>>40), byte(v>>32), byte(v>>24), byte(v>>16), byte(v>>8), byte(v))
+}
+
+func appendString(b []byte, s string) []byte {
+	b = appendU64(b, uint64(len(s)))
+	return append(b, s...)
+}

@@ -231,6 +231,7 @@ func (c *Consensus) handle(e *consensus.Engine, log *wal.Log, interval *<-chan t
 	}
 	for _, ev := range rd.Evidence {
 		c.Log.Warn("equivocation detected", "validator", ev.A.Validator, "height", ev.A.Height, "round", ev.A.Round, "type", ev.A.Type)
+		c.submitEvidence(ev)
 	}
 	for _, d := range rd.Decided {
 		results, err := c.Chain.Commit(d.Block, d.Commit)
@@ -253,4 +254,19 @@ func (c *Consensus) handle(e *consensus.Engine, log *wal.Log, interval *<-chan t
 		return fmt.Errorf("consensus: %w", err)
 	}
 	return nil
+}
+
+// submitEvidence queues a transaction recording ev, so that it is
+// included in a block.
+func (c *Consensus) submitEvidence(ev consensus.Evidence) {
+	tx, err := ev.Tx(c.Chain.State().Validators)
+	if err == nil {
+		err = c.Chain.CheckTx(tx, c.Now())
+	}
+	if err == nil {
+		err = c.Mempool.Add(tx.Hash(), tx)
+	}
+	if err != nil {
+		c.Log.Warn("evidence not queued", "validator", ev.A.Validator, "err", err)
+	}
 }

@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/idmesh/idmesh/registry/registrytest"
 	"github.com/idmesh/idmesh/registry"
+	"github.com/idmesh/idmesh/registry/registrytest"
 )
 
 // BenchmarkApply measures did:idmesh create operations applied per second

@@ -179,6 +179,9 @@ func VerifyCommit(chainID string, vs *ValidatorSet, height uint64, blockID Hash,
 	if c == nil {
 		return fmt.Errorf("verify commit: %w: missing", ErrInvalidBlock)
 	}
+	if vs == nil {
+		return fmt.Errorf("verify commit: %w: no validator set for height %d", ErrInvalidBlock, height)
+	}
 	if c.Height != height || c.BlockID != blockID {
 		return fmt.Errorf("verify commit: %w: commit is for height %d block %s, want %d %s", ErrInvalidBlock, c.Height, c.BlockID, height, blockID)
 	}

@@ -58,7 +58,7 @@ func (c *Chain) Store() Store { return c.store }
 
 // nextContext returns the transaction context of the next block.
 func (c *Chain) nextContext(st ChainState, t time.Time) TxContext {
-	return TxContext{ChainID: st.ChainID, Height: st.Height + 1, Time: t.UTC()}
+	return TxContext{ChainID: st.ChainID, Height: st.Height + 1, Time: t.UTC(), Validators: st.Validators}
 }
 
 // CheckTx runs t against the committed state as if it were the next
@@ -173,7 +173,7 @@ func (c *Chain) verify(b *Block) (*Execution, error) {
 		return nil, fmt.Errorf("%w: proposer %s is not a validator", ErrInvalidBlock, h.Proposer)
 	}
 	if h.Height > 1 {
-		if err := VerifyCommit(st.ChainID, st.Validators, h.Height-1, h.LastBlockID, b.LastCommit); err != nil {
+		if err := VerifyCommit(st.ChainID, st.LastValidators, h.Height-1, h.LastBlockID, b.LastCommit); err != nil {
 			return nil, fmt.Errorf("%w: last commit: %v", ErrInvalidBlock, err)
 		}
 	}
@@ -211,7 +211,16 @@ func (c *Chain) Commit(b *Block, commit *Commit) ([]Result, error) {
 	next.LastBlockID = b.ID()
 	next.LastBlockTime = b.Header.Time
 	next.StateRoot = ex.StateRoot
+	next.LastValidators = st.Validators
 	next.Validators = st.NextValidators
+	// A validator-set change in block H decides heights from H+2 on.
+	scheduled, err := nextValidators(ex.Writes)
+	if err != nil {
+		return nil, fmt.Errorf("commit block %d: %w", b.Header.Height, err)
+	}
+	if scheduled != nil {
+		next.NextValidators = scheduled
+	}
 	if err := c.store.SaveBlock(&BlockUpdate{Block: b, Commit: commit, Results: ex.Results, Writes: ex.Writes, Nodes: ex.Nodes, State: next}); err != nil {
 		return nil, err
 	}

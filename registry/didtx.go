@@ -50,7 +50,11 @@ func DIDTx(op *idmesh.Operation) (Tx, error) {
 // NewMachineDefault returns the machine with every transaction type this
 // release knows.
 func NewMachineDefault() *Machine {
-	return NewMachine(map[TxType]Handler{TxDIDOperation: DIDHandler{}})
+	return NewMachine(map[TxType]Handler{
+		TxDIDOperation: DIDHandler{},
+		TxValidatorSet: ValidatorSetHandler{},
+		TxEvidence:     EvidenceHandler{},
+	})
 }
 
 // kv adapts a StateReader (and an Overlay for writes) to the ok-style

@@ -54,6 +54,8 @@ type TxContext struct {
 	Height  uint64
 	Time    time.Time
 	TxHash  Hash
+	// Validators is the set deciding this block.
+	Validators *ValidatorSet
 }
 
 // Handler applies transactions of one type. DeliverTx must be

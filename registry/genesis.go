@@ -61,6 +61,9 @@ type ChainState struct {
 	LastBlockID    Hash          `json:"last_block_id"`
 	LastBlockTime  time.Time     `json:"last_block_time"`
 	StateRoot      Hash          `json:"state_root"`
+	// LastValidators decided the last block (nil before the first);
+	// Validators decide the next one; NextValidators the one after.
+	LastValidators *ValidatorSet `json:"last_validators,omitempty"`
 	Validators     *ValidatorSet `json:"validators"`
 	NextValidators *ValidatorSet `json:"next_validators"`
 }

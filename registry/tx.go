@@ -20,6 +20,10 @@ func (t TxType) String() string {
 	switch t {
 	case TxDIDOperation:
 		return "did-operation"
+	case TxValidatorSet:
+		return "validator-set"
+	case TxEvidence:
+		return "evidence"
 	}
 	return fmt.Sprintf("tx-type-%d", uint8(t))
 }
@@ -76,7 +80,7 @@ func DecodeTx(b []byte) (Tx, error) {
 // non-empty payload.
 func (t Tx) ValidateBasic() error {
 	switch t.Type {
-	case TxDIDOperation:
+	case TxDIDOperation, TxValidatorSet, TxEvidence:
 	default:
 		return fmt.Errorf("validate tx: %w: %d", ErrUnknownTxType, t.Type)
 	}

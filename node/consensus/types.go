@@ -2,6 +2,7 @@ package consensus
 
 import (
 	"crypto/ed25519"
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -55,11 +56,7 @@ func (v *Vote) SignBytes(chainID string) []byte {
 	if v.Type == Precommit {
 		return registry.VoteSignBytes(chainID, v.Height, uint32(v.Round), v.BlockID)
 	}
-	b := []byte("idmesh/prevote/v1\x00")
-	b = appendString(b, chainID)
-	b = appendU64(b, v.Height)
-	b = appendU64(b, uint64(uint32(v.Round)))
-	return append(b, v.BlockID[:]...)
+	return registry.PrevoteSignBytes(chainID, v.Height, uint32(v.Round), v.BlockID)
 }
 
 // ValidateBasic checks what needs no state.
@@ -187,6 +184,19 @@ func (m Message) ValidateBasic() error {
 // type, height and round, different block IDs.
 type Evidence struct {
 	A, B Vote
+}
+
+// Tx returns the transaction that records the evidence on chain, for
+// the validator set vs that the votes were counted against.
+func (ev Evidence) Tx(vs *registry.ValidatorSet) (registry.Tx, error) {
+	conv := func(v Vote) registry.SignedVote {
+		return registry.SignedVote{Type: uint8(v.Type), Height: v.Height, Round: uint32(v.Round), BlockID: v.BlockID, Validator: v.Validator, Signature: v.Signature}
+	}
+	b, err := json.Marshal(registry.DuplicateVoteEvidence{ValidatorsHash: vs.Hash(), A: conv(ev.A), B: conv(ev.B)})
+	if err != nil {
+		return registry.Tx{}, err
+	}
+	return registry.Tx{Type: registry.TxEvidence, Payload: b}, nil
 }
 
 // Verify checks that the evidence proves equivocation by a validator of vs.

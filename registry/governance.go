@@ -1,0 +1,246 @@
+package registry
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/gowebpki/jcs"
+)
+
+// Governance and evidence transactions.
+const (
+	// TxValidatorSet changes the validator set. It needs signatures from
+	// validators holding more than two thirds of the current voting
+	// power, and takes effect two heights after the block that carries it.
+	TxValidatorSet TxType = 2
+	// TxEvidence records proof that a validator signed two conflicting
+	// votes.
+	TxEvidence TxType = 3
+)
+
+// ErrGovernance reports a governance transaction that breaks a rule.
+var ErrGovernance = errors.New("invalid governance transaction")
+
+// Governance state keys.
+var (
+	keyGovSequence = []byte("gov\x00sequence")
+	keyGovNextVals = []byte("gov\x00next-validators")
+)
+
+// ValidatorSetChange is the payload of TxValidatorSet.
+type ValidatorSetChange struct {
+	ChainID string `json:"chain_id"`
+	// Sequence is the number of validator-set changes before this one:
+	// a change applies once, in order.
+	Sequence   uint64        `json:"sequence"`
+	Validators []Validator   `json:"validators"`
+	Signatures []CommitSig   `json:"signatures,omitempty"`
+	set        *ValidatorSet // canonical form, set by decode
+}
+
+// SignBytes is what each current validator signs.
+func (c *ValidatorSetChange) SignBytes() ([]byte, error) {
+	body := *c
+	body.Signatures = nil
+	b, err := json.Marshal(&body)
+	if err != nil {
+		return nil, err
+	}
+	canon, err := jcs.Transform(b)
+	if err != nil {
+		return nil, err
+	}
+	return append([]byte("idmesh/governance/validator-set/v1\x00"), canon...), nil
+}
+
+// Sign adds a validator's signature.
+func (c *ValidatorSetChange) Sign(key ed25519.PrivateKey) error {
+	msg, err := c.SignBytes()
+	if err != nil {
+		return err
+	}
+	c.Signatures = append(c.Signatures, CommitSig{Validator: AddressOf(key.Public().(ed25519.PublicKey)), Signature: ed25519.Sign(key, msg)})
+	return nil
+}
+
+// Tx returns the transaction carrying the change.
+func (c *ValidatorSetChange) Tx() (Tx, error) {
+	b, err := json.Marshal(c)
+	if err != nil {
+		return Tx{}, err
+	}
+	canon, err := jcs.Transform(b)
+	if err != nil {
+		return Tx{}, err
+	}
+	return Tx{Type: TxValidatorSet, Payload: canon}, nil
+}
+
+// ValidatorSetHandler applies TxValidatorSet.
+type ValidatorSetHandler struct{}
+
+// DeliverTx checks the change against the current validators (those
+// deciding this block) and records the new set for height+2.
+func (ValidatorSetHandler) DeliverTx(ctx TxContext, st *Overlay, payload []byte) error {
+	var c ValidatorSetChange
+	dec := json.NewDecoder(bytes.NewReader(payload))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&c); err != nil {
+		return Reject(CodeInvalid, fmt.Errorf("%w: %v", ErrGovernance, err))
+	}
+	if c.ChainID != ctx.ChainID {
+		return Reject(CodeUnauthorized, fmt.Errorf("%w: signed for chain %q", ErrGovernance, c.ChainID))
+	}
+	next, err := NewValidatorSet(c.Validators)
+	if err != nil {
+		return Reject(CodeInvalid, fmt.Errorf("%w: %v", ErrGovernance, err))
+	}
+	var seq uint64
+	if b, err := st.Get(keyGovSequence); err == nil && len(b) == 8 {
+		seq = binary.BigEndian.Uint64(b)
+	}
+	if c.Sequence != seq {
+		return Reject(CodeConflict, fmt.Errorf("%w: sequence %d, want %d (replayed or out of order)", ErrGovernance, c.Sequence, seq))
+	}
+	if ctx.Validators == nil {
+		return Reject(CodeInternal, fmt.Errorf("%w: no current validator set", ErrGovernance))
+	}
+	msg, err := c.SignBytes()
+	if err != nil {
+		return Reject(CodeInvalid, err)
+	}
+	if err := quorumSigned(ctx.Validators, msg, c.Signatures); err != nil {
+		return Reject(CodeUnauthorized, fmt.Errorf("%w: %v", ErrGovernance, err))
+	}
+	enc, err := json.Marshal(next)
+	if err != nil {
+		return Reject(CodeInternal, err)
+	}
+	st.Set(keyGovSequence, binary.BigEndian.AppendUint64(nil, seq+1))
+	st.Set(keyGovNextVals, enc)
+	return nil
+}
+
+// quorumSigned checks that sigs are valid signatures of msg by distinct
+// members of vs holding more than two thirds of its power.
+func quorumSigned(vs *ValidatorSet, msg []byte, sigs []CommitSig) error {
+	seen := map[Address]bool{}
+	var power int64
+	for _, s := range sigs {
+		v, ok := vs.ByAddress(s.Validator)
+		if !ok {
+			return fmt.Errorf("signer %s is not a validator", s.Validator)
+		}
+		if seen[s.Validator] {
+			return fmt.Errorf("two signatures by %s", s.Validator)
+		}
+		seen[s.Validator] = true
+		if !ed25519.Verify(v.PubKey, msg, s.Signature) {
+			return fmt.Errorf("bad signature by %s", s.Validator)
+		}
+		power += v.Power
+	}
+	if 3*power <= 2*vs.TotalPower() {
+		return fmt.Errorf("signers hold %d of %d voting power, not more than two thirds", power, vs.TotalPower())
+	}
+	return nil
+}
+
+// nextValidators returns the validator set a block's writes schedule,
+// if any.
+func nextValidators(writes []KV) (*ValidatorSet, error) {
+	for _, w := range writes {
+		if bytes.Equal(w.Key, keyGovNextVals) && w.Value != nil {
+			var vs ValidatorSet
+			if err := json.Unmarshal(w.Value, &vs); err != nil {
+				return nil, fmt.Errorf("decode scheduled validator set: %w", err)
+			}
+			return &vs, vs.Validate()
+		}
+	}
+	return nil, nil
+}
+
+// SignedVote is a consensus vote as evidence carries it. Its sign bytes
+// are the consensus engine's: VoteSignBytes for a precommit,
+// PrevoteSignBytes for a prevote.
+type SignedVote struct {
+	Type      uint8   `json:"type"` // 1 prevote, 2 precommit
+	Height    uint64  `json:"height"`
+	Round     uint32  `json:"round"`
+	BlockID   Hash    `json:"block_id"`
+	Validator Address `json:"validator"`
+	Signature []byte  `json:"signature"`
+}
+
+// SignBytes returns what the validator signed.
+func (v *SignedVote) SignBytes(chainID string) []byte {
+	if v.Type == 2 {
+		return VoteSignBytes(chainID, v.Height, v.Round, v.BlockID)
+	}
+	return PrevoteSignBytes(chainID, v.Height, v.Round, v.BlockID)
+}
+
+// PrevoteSignBytes returns the bytes a validator signs to prevote.
+func PrevoteSignBytes(chainID string, height uint64, round uint32, blockID Hash) []byte {
+	e := encoder{b: []byte("idmesh/prevote/v1\x00")}
+	e.str(chainID)
+	e.u64(height)
+	e.u32(round)
+	e.fixed(blockID[:])
+	return e.b
+}
+
+// DuplicateVoteEvidence proves that a validator signed two votes of one
+// type at one height and round for different blocks.
+type DuplicateVoteEvidence struct {
+	ValidatorsHash Hash       `json:"validators_hash"`
+	A              SignedVote `json:"a"`
+	B              SignedVote `json:"b"`
+}
+
+// EvidenceHandler applies TxEvidence: it verifies the evidence against
+// the current validator set and records it once.
+type EvidenceHandler struct{}
+
+// DeliverTx verifies and records evidence.
+func (EvidenceHandler) DeliverTx(ctx TxContext, st *Overlay, payload []byte) error {
+	var ev DuplicateVoteEvidence
+	dec := json.NewDecoder(bytes.NewReader(payload))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&ev); err != nil {
+		return Reject(CodeInvalid, fmt.Errorf("evidence: %v", err))
+	}
+	a, b := ev.A, ev.B
+	if a.Validator != b.Validator || a.Type != b.Type || a.Height != b.Height || a.Round != b.Round || a.BlockID == b.BlockID || (a.Type != 1 && a.Type != 2) {
+		return Reject(CodeInvalid, errors.New("evidence: the votes do not conflict"))
+	}
+	if ctx.Validators == nil || ev.ValidatorsHash != ctx.Validators.Hash() {
+		return Reject(CodeInvalid, errors.New("evidence: not for the current validator set"))
+	}
+	val, ok := ctx.Validators.ByAddress(a.Validator)
+	if !ok {
+		return Reject(CodeInvalid, fmt.Errorf("evidence: %s is not a validator", a.Validator))
+	}
+	if !ed25519.Verify(val.PubKey, a.SignBytes(ctx.ChainID), a.Signature) || !ed25519.Verify(val.PubKey, b.SignBytes(ctx.ChainID), b.Signature) {
+		return Reject(CodeInvalid, errors.New("evidence: bad signature"))
+	}
+	k := EvidenceKey(a.Validator, a.Height, a.Round, a.Type)
+	if _, err := st.Get(k); err == nil {
+		return Reject(CodeConflict, errors.New("evidence: already recorded"))
+	}
+	st.Set(k, payload)
+	return nil
+}
+
+// EvidenceKey is the state key of a validator's recorded equivocation.
+func EvidenceKey(v Address, height uint64, round uint32, typ uint8) []byte {
+	k := append([]byte("ev\x00"), v[:]...)
+	k = binary.BigEndian.AppendUint64(k, height)
+	k = binary.BigEndian.AppendUint32(k, round)
+	return append(k, typ)
+}

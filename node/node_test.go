@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -24,6 +23,7 @@ import (
 	"github.com/idmesh/idmesh/node/wal"
 	"github.com/idmesh/idmesh/registry"
 	"github.com/idmesh/idmesh/registry/leveldb"
+	"github.com/idmesh/idmesh/registry/registrytest"
 )
 
 const chainID = "test"
@@ -36,31 +36,6 @@ var genesisTime = time.Unix(1_700_000_000, 0).UTC()
 //	setonce K V   writes K unless it exists (CodeConflict)
 //	until UNIX    succeeds only in blocks before time UNIX
 //	anything else fails (CodeInvalid)
-type toyHandler struct{}
-
-func (toyHandler) DeliverTx(ctx registry.TxContext, st *registry.Overlay, p []byte) error {
-	f := strings.Fields(string(p))
-	switch {
-	case len(f) == 3 && f[0] == "set":
-		st.Set([]byte(f[1]), []byte(f[2]))
-		return nil
-	case len(f) == 3 && f[0] == "setonce":
-		if _, err := st.Get([]byte(f[1])); err == nil {
-			return registry.Reject(registry.CodeConflict, fmt.Errorf("%s exists", f[1]))
-		}
-		st.Set([]byte(f[1]), []byte(f[2]))
-		return nil
-	case len(f) == 2 && f[0] == "until":
-		u, err := strconv.ParseInt(f[1], 10, 64)
-		if err == nil && ctx.Time.Unix() < u {
-			st.Set([]byte("until"), []byte(f[1]))
-			return nil
-		}
-		return registry.Reject(registry.CodeInvalid, errors.New("expired"))
-	}
-	return registry.Reject(registry.CodeInvalid, errors.New(string(p)))
-}
-
 func toyTx(s string) registry.Tx { return payloadTx(s) }
 
 // fakeClock advances by a second at every reading.
@@ -241,7 +216,7 @@ func mustBlock(tb testing.TB, n *node.Node, height uint64) *registry.Block {
 }
 
 func TestConsensusCommitsSubmittedTxs(t *testing.T) {
-	tn := mustNet(t, registry.NewMachine(map[registry.TxType]registry.Handler{registry.TxDIDOperation: toyHandler{}}))
+	tn := mustNet(t, registrytest.ToyMachine())
 	n := mustNode(t, tn.mustChain(t), node.Options{})
 
 	a := mustSubmit(t, n, toyTx("set a 1"))
@@ -303,7 +278,7 @@ func TestConsensusCommitsSubmittedTxs(t *testing.T) {
 }
 
 func TestConsensusEmptyMempoolProducesNoBlocks(t *testing.T) {
-	tn := mustNet(t, registry.NewMachine(map[registry.TxType]registry.Handler{registry.TxDIDOperation: toyHandler{}}))
+	tn := mustNet(t, registrytest.ToyMachine())
 	n := mustNode(t, tn.mustChain(t), node.Options{})
 	changed := n.Changed()
 	r := mustStart(t, n, tn, newClock(genesisTime.Add(time.Hour)).Now)
@@ -333,7 +308,7 @@ func TestConsensusEmptyMempoolProducesNoBlocks(t *testing.T) {
 
 func TestConsensusRejectsTxFailingInPropose(t *testing.T) {
 	t.Run("conflict within the block", func(t *testing.T) {
-		tn := mustNet(t, registry.NewMachine(map[registry.TxType]registry.Handler{registry.TxDIDOperation: toyHandler{}}))
+		tn := mustNet(t, registrytest.ToyMachine())
 		n := mustNode(t, tn.mustChain(t), node.Options{})
 		// Each passes its check alone; together the second conflicts.
 		first := mustSubmit(t, n, toyTx("setonce k 1"))
@@ -358,7 +333,7 @@ func TestConsensusRejectsTxFailingInPropose(t *testing.T) {
 	})
 
 	t.Run("every candidate fails: no block", func(t *testing.T) {
-		tn := mustNet(t, registry.NewMachine(map[registry.TxType]registry.Handler{registry.TxDIDOperation: toyHandler{}}))
+		tn := mustNet(t, registrytest.ToyMachine())
 		chain := tn.mustChain(t)
 		height := chain.State().Height
 		// The node checks at genesis time, the engine proposes a day later.
@@ -386,7 +361,7 @@ func TestConsensusRejectsTxFailingInPropose(t *testing.T) {
 }
 
 func TestSubmitRejects(t *testing.T) {
-	tn := mustNet(t, registry.NewMachine(map[registry.TxType]registry.Handler{registry.TxDIDOperation: toyHandler{}}))
+	tn := mustNet(t, registrytest.ToyMachine())
 	n := mustNode(t, tn.mustChain(t), node.Options{MaxPendingTxs: 2})
 	committed := mustSubmit(t, n, toyTx("setonce a 1"))
 	changed := n.Changed()
@@ -444,7 +419,7 @@ func TestSubmitRejects(t *testing.T) {
 }
 
 func TestWaitStatus(t *testing.T) {
-	tn := mustNet(t, registry.NewMachine(map[registry.TxType]registry.Handler{registry.TxDIDOperation: toyHandler{}}))
+	tn := mustNet(t, registrytest.ToyMachine())
 	n := mustNode(t, tn.mustChain(t), node.Options{})
 	h := mustSubmit(t, n, toyTx("set a 1"))
 
@@ -527,7 +502,7 @@ func TestConsensusResumesFromWAL(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tn := mustNet(t, registry.NewMachine(map[registry.TxType]registry.Handler{registry.TxDIDOperation: toyHandler{}}))
+			tn := mustNet(t, registrytest.ToyMachine())
 
 			// Before the crash: the engine proposes, prevotes and
 			// precommits block 1, the driver logs what it signed, and the
@@ -603,7 +578,7 @@ func TestConsensusResumesFromWAL(t *testing.T) {
 }
 
 func TestConsensusRestartAfterSavedBlock(t *testing.T) {
-	tn := mustNet(t, registry.NewMachine(map[registry.TxType]registry.Handler{registry.TxDIDOperation: toyHandler{}}))
+	tn := mustNet(t, registrytest.ToyMachine())
 	n := mustNode(t, tn.mustChain(t), node.Options{})
 	mustSubmit(t, n, toyTx("set a 1"))
 	changed := n.Changed()
@@ -654,7 +629,7 @@ func gather(tb testing.TB, g prometheus.Gatherer) map[string]float64 {
 }
 
 func TestMetrics(t *testing.T) {
-	tn := mustNet(t, registry.NewMachine(map[registry.TxType]registry.Handler{registry.TxDIDOperation: toyHandler{}}))
+	tn := mustNet(t, registrytest.ToyMachine())
 	reg := prometheus.NewRegistry()
 	chain := tn.mustChain(t)
 	n := mustNode(t, chain, node.Options{Registerer: reg})

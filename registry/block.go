@@ -161,7 +161,18 @@ func DecodeCommit(b []byte) (*Commit, error) {
 // at height and round on chainID. The domain tag keeps these signatures
 // from being valid as anything else.
 func VoteSignBytes(chainID string, height uint64, round uint32, blockID Hash) []byte {
-	e := encoder{b: []byte("idmesh/precommit/v1\x00")}
+	return voteSignBytes("idmesh/precommit/v1\x00", chainID, height, round, blockID)
+}
+
+// PrevoteSignBytes returns the bytes a validator signs to prevote.
+func PrevoteSignBytes(chainID string, height uint64, round uint32, blockID Hash) []byte {
+	return voteSignBytes("idmesh/prevote/v1\x00", chainID, height, round, blockID)
+}
+
+// voteSignBytes encodes a vote under a domain tag that keeps a signature
+// of one kind from being valid as any other.
+func voteSignBytes(domain, chainID string, height uint64, round uint32, blockID Hash) []byte {
+	e := encoder{b: []byte(domain)}
 	e.str(chainID)
 	e.u64(height)
 	e.u32(round)

@@ -4,39 +4,16 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"fmt"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/idmesh/idmesh/registry"
 	"github.com/idmesh/idmesh/registry/leveldb"
+	"github.com/idmesh/idmesh/registry/registrytest"
 	"github.com/idmesh/idmesh/registry/smt"
 )
 
-// setHandler is a toy transaction type for the chain's tests:
-// "set KEY VALUE" writes, "fail REASON" fails.
-type setHandler struct{}
-
-func (setHandler) DeliverTx(_ registry.TxContext, st *registry.Overlay, p []byte) error {
-	f := strings.Fields(string(p))
-	switch {
-	case len(f) == 3 && f[0] == "set":
-		st.Set([]byte(f[1]), []byte(f[2]))
-		return nil
-	case len(f) == 3 && f[0] == "setonce":
-		if _, err := st.Get([]byte(f[1])); err == nil {
-			return registry.Reject(registry.CodeConflict, fmt.Errorf("%s exists", f[1]))
-		}
-		st.Set([]byte(f[1]), []byte(f[2]))
-		return nil
-	}
-	st.Set([]byte("garbage"), []byte("must be discarded"))
-	return registry.Reject(registry.CodeInvalid, errors.New(string(p)))
-}
-
-func toyTx(s string) registry.Tx {
-	return registry.Tx{Type: registry.TxDIDOperation, Payload: []byte(s)}
-}
+func toyTx(s string) registry.Tx { return registrytest.ToyTx(s) }
 
 type testChain struct {
 	*registry.Chain
@@ -50,7 +27,7 @@ func newTestChain(t *testing.T, store registry.Store) *testChain {
 	t.Helper()
 	vs, keys := testValidators(t, 1)
 	g := &registry.Genesis{ChainID: "test", GenesisTime: time.Unix(1_700_000_000, 0).UTC(), Validators: vs.Validators}
-	c, err := registry.OpenChain(store, g, registry.NewMachine(map[registry.TxType]registry.Handler{registry.TxDIDOperation: setHandler{}}))
+	c, err := registry.OpenChain(store, g, registrytest.ToyMachine())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -185,16 +185,6 @@ func (v *SignedVote) SignBytes(chainID string) []byte {
 	return PrevoteSignBytes(chainID, v.Height, v.Round, v.BlockID)
 }
 
-// PrevoteSignBytes returns the bytes a validator signs to prevote.
-func PrevoteSignBytes(chainID string, height uint64, round uint32, blockID Hash) []byte {
-	e := encoder{b: []byte("idmesh/prevote/v1\x00")}
-	e.str(chainID)
-	e.u64(height)
-	e.u32(round)
-	e.fixed(blockID[:])
-	return e.b
-}
-
 // DuplicateVoteEvidence proves that a validator signed two votes of one
 // type at one height and round for different blocks.
 type DuplicateVoteEvidence struct {

@@ -56,11 +56,11 @@ func LoadGenesis(path string) (*Genesis, error) {
 // ChainState is what a node knows of the chain's tip: enough to build or
 // check the next block.
 type ChainState struct {
-	ChainID        string        `json:"chain_id"`
-	Height         uint64        `json:"height"`
-	LastBlockID    Hash          `json:"last_block_id"`
-	LastBlockTime  time.Time     `json:"last_block_time"`
-	StateRoot      Hash          `json:"state_root"`
+	ChainID       string    `json:"chain_id"`
+	Height        uint64    `json:"height"`
+	LastBlockID   Hash      `json:"last_block_id"`
+	LastBlockTime time.Time `json:"last_block_time"`
+	StateRoot     Hash      `json:"state_root"`
 	// LastValidators decided the last block (nil before the first);
 	// Validators decide the next one; NextValidators the one after.
 	LastValidators *ValidatorSet `json:"last_validators,omitempty"`

@@ -49,7 +49,9 @@ func (ToyHandler) DeliverTx(ctx registry.TxContext, st *registry.Overlay, p []by
 
 // ToyTx wraps a ToyHandler command as a transaction (of the type slot
 // the test machine maps to ToyHandler).
-func ToyTx(s string) registry.Tx { return registry.Tx{Type: registry.TxDIDOperation, Payload: []byte(s)} }
+func ToyTx(s string) registry.Tx {
+	return registry.Tx{Type: registry.TxDIDOperation, Payload: []byte(s)}
+}
 
 // ToyMachine returns a machine that runs ToyHandler.
 func ToyMachine() *registry.Machine {

@@ -269,14 +269,30 @@ func (e *Engine) rule49() bool {
 		if !ok || id.IsZero() {
 			continue
 		}
-		p := e.proposals[r]
-		if p == nil || p.Block.ID() != id || !e.valid(p.Block) {
-			continue
+		b := e.blockByID(id)
+		if b == nil || !e.valid(b) {
+			continue // the block is missing: a proposal or a Decided brings it
 		}
-		e.decide(p.Block, s.commit(e.vals, e.height, r, id))
+		e.decide(b, s.commit(e.vals, e.height, r, id))
 		return true
 	}
 	return false
+}
+
+// blockByID returns a proposed block with the given ID from any round:
+// the decision is about the block, whichever round's proposal carried it.
+func (e *Engine) blockByID(id registry.Hash) *registry.Block {
+	rounds := make([]int32, 0, len(e.proposals))
+	for r := range e.proposals {
+		rounds = append(rounds, r)
+	}
+	slices.Sort(rounds)
+	for _, r := range rounds {
+		if p := e.proposals[r]; p.Block.ID() == id {
+			return p.Block
+		}
+	}
+	return nil
 }
 
 // rule55: upon f+1 messages of round r > round_p: StartRound(r).

@@ -8,17 +8,21 @@ import (
 )
 
 // DIDHandler applies did:idmesh operations (TxDIDOperation).
-type DIDHandler struct{}
+type DIDHandler struct {
+	// Sigs caches verified signatures across the mempool check, the
+	// proposal and the commit; nil verifies every time.
+	Sigs *idmesh.SigCache
+}
 
 var _ Handler = DIDHandler{}
 
 // DeliverTx decodes and applies one operation.
-func (DIDHandler) DeliverTx(ctx TxContext, st *Overlay, payload []byte) error {
+func (h DIDHandler) DeliverTx(ctx TxContext, st *Overlay, payload []byte) error {
 	op, err := idmesh.Decode(payload)
 	if err != nil {
 		return Reject(CodeInvalid, err)
 	}
-	err = idmesh.Apply(KVOf(st), idmesh.Env{ChainID: ctx.ChainID, Height: ctx.Height, Time: ctx.Time}, op)
+	err = idmesh.Apply(KVOf(st), idmesh.Env{ChainID: ctx.ChainID, Height: ctx.Height, Time: ctx.Time, Sigs: h.Sigs}, op)
 	switch {
 	case err == nil:
 		return nil
@@ -51,7 +55,7 @@ func DIDTx(op *idmesh.Operation) (Tx, error) {
 // release knows.
 func NewMachineDefault() *Machine {
 	return NewMachine(map[TxType]Handler{
-		TxDIDOperation: DIDHandler{},
+		TxDIDOperation: DIDHandler{Sigs: idmesh.NewSigCache(100_000)},
 		TxValidatorSet: ValidatorSetHandler{},
 		TxEvidence:     EvidenceHandler{},
 	})

@@ -72,6 +72,8 @@ type Env struct {
 	ChainID string
 	Height  uint64
 	Time    time.Time
+	// Sigs caches verified signatures; nil verifies every time.
+	Sigs *SigCache
 }
 
 // State keys. All did:idmesh state lives under "did\x00".
@@ -194,7 +196,7 @@ func applyCreate(kv KV, env Env, op *Operation, subject, vid string, input []byt
 	if err != nil {
 		return err
 	}
-	if err := authorize(kv, doc, subject, op, input); err != nil {
+	if err := authorize(kv, env.Sigs, doc, subject, op, input); err != nil {
 		return err
 	}
 	rec := &Record{DID: subject, Versions: 1, VersionID: vid, Created: env.Time, Updated: env.Time}
@@ -217,7 +219,7 @@ func applyChange(kv KV, env Env, op *Operation, subject, vid string, input []byt
 	if err != nil {
 		return err
 	}
-	if err := authorize(kv, cur.Document, subject, op, input); err != nil {
+	if err := authorize(kv, env.Sigs, cur.Document, subject, op, input); err != nil {
 		return err
 	}
 	next := &Version{Number: rec.Versions + 1, VersionID: vid, Previous: rec.VersionID, Time: env.Time, Height: env.Height}
@@ -313,7 +315,7 @@ func checkControllerMethod(c string) error {
 
 // authorize checks every proof and requires at least one by a key in the
 // capabilityInvocation of doc's controllers (doc itself when it names none).
-func authorize(r Reader, doc *did.Document, subject string, op *Operation, input []byte) error {
+func authorize(r Reader, sigs *SigCache, doc *did.Document, subject string, op *Operation, input []byte) error {
 	allowed, err := authorizedKeys(r, doc, subject)
 	if err != nil {
 		return err
@@ -329,7 +331,7 @@ func authorize(r Reader, doc *did.Document, subject string, op *Operation, input
 			return fmt.Errorf("%w: key %s: %v", ErrUnauthorized, ref, err)
 		}
 		sig, err := sigEncoding.DecodeString(p.Signature)
-		if err != nil || !pub.Verify(input, sig) {
+		if err != nil || !sigs.Verify(pub, input, sig) {
 			return fmt.Errorf("%w: bad signature by %s", ErrUnauthorized, ref)
 		}
 	}

@@ -1,0 +1,42 @@
+package idmesh_test
+
+import (
+	"testing"
+
+	"github.com/idmesh/idmesh/did/idmesh"
+	"github.com/idmesh/idmesh/did/keys"
+)
+
+func TestSigCache(t *testing.T) {
+	k := genKey(t, keys.Ed25519, 3)
+	msg := []byte("operation")
+	sig, _ := k.Sign(msg)
+	bad := append([]byte(nil), sig...)
+	bad[0] ^= 1
+	c := idmesh.NewSigCache(2)
+	for range 2 {
+		if !c.Verify(k.Public(), msg, sig) {
+			t.Fatal("good signature refused")
+		}
+		if c.Verify(k.Public(), msg, bad) {
+			t.Fatal("bad signature accepted")
+		}
+	}
+	// A cached verdict is for that key, message and signature only.
+	other := genKey(t, keys.Ed25519, 4)
+	if c.Verify(other.Public(), msg, sig) || c.Verify(k.Public(), []byte("other"), sig) {
+		t.Fatal("a cached verdict leaked to another key or message")
+	}
+	// Bounded: more entries than max evict the oldest, results unchanged.
+	for i := range 5 {
+		m := []byte{byte(i)}
+		s, _ := k.Sign(m)
+		if !c.Verify(k.Public(), m, s) {
+			t.Fatal("good signature refused")
+		}
+	}
+	var nilCache *idmesh.SigCache
+	if !nilCache.Verify(k.Public(), msg, sig) || nilCache.Verify(k.Public(), msg, bad) {
+		t.Fatal("nil cache verifies wrongly")
+	}
+}

@@ -1,7 +1,6 @@
 package api_test
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -155,5 +154,4 @@ func BenchmarkResolve1M(b *testing.B) {
 	b.ReportMetric(float64(registrytest.Percentile(lat, 50).Microseconds()), "p50-µs")
 	b.ReportMetric(float64(registrytest.Percentile(lat, 99).Microseconds()), "p99-µs")
 	b.ReportMetric(float64(size)/n, "store-B/DID")
-	_ = context.Background
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
@@ -17,7 +16,6 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/idmesh/idmesh/api"
 	"github.com/idmesh/idmesh/did"
@@ -490,8 +488,6 @@ func TestBadOperations(t *testing.T) {
 		t.Errorf("unreachable node: exit %d, %q", code, errOut)
 	}
 	n.stop()
-	_ = context.Background
-	_ = time.Second
 }
 
 // checkProof fetches a DID's record with its proof, the header at the

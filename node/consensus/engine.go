@@ -67,7 +67,10 @@ type Config struct {
 	LastCommit *registry.Commit
 	// Signer signs as a validator; nil for a node that only follows.
 	Signer Signer
-	App    App
+	// ID names a node without a Signer in the From of its messages, so
+	// that peers can answer it; a validator is named by its address.
+	ID  registry.Address
+	App App
 
 	// Timeouts of round r are Base + r*Delta ticks.
 	TimeoutPropose, TimeoutProposeDelta     int
@@ -150,6 +153,11 @@ type signKey struct {
 	round int32
 }
 
+type replyKey struct {
+	peer   registry.Address
+	height uint64
+}
+
 type ruleKey struct {
 	line  int // the paper's line number of the rule
 	round int32
@@ -190,7 +198,8 @@ type Engine struct {
 	timeouts   []timeout
 	future     []Message
 	seenEv     map[[2]registry.Hash]bool
-	replied    map[registry.Address]uint64 // tick of the last catch-up reply per peer
+	replied    map[replyKey]bool // catch-up replies in this rebroadcast period
+	caughtUp   bool              // the last decision came from a peer's Decided
 	lastResend uint64
 	waiting    bool // WaitForTxs: round 0 not started yet
 	txsReady   bool // WaitForTxs: TxsAvailable was called at this height
@@ -204,7 +213,7 @@ func New(cfg Config) (*Engine, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	e := &Engine{cfg: cfg, height: cfg.Height, commit: cfg.LastCommit, replied: make(map[registry.Address]uint64)}
+	e := &Engine{cfg: cfg, height: cfg.Height, commit: cfg.LastCommit, replied: make(map[replyKey]bool), self: cfg.ID}
 	if cfg.Signer != nil {
 		e.self = cfg.Signer.Address()
 	}
@@ -317,6 +326,12 @@ func (e *Engine) Advance() error {
 	if err := e.resetHeight(); err != nil {
 		return err
 	}
+	if e.caughtUp {
+		// Catching up: ask for the next height at once, not at the next
+		// rebroadcast.
+		e.caughtUp = false
+		e.send(Message{Status: &Status{Height: e.height}})
+	}
 	e.startRound(0)
 	future := e.future
 	e.future = nil
@@ -367,6 +382,7 @@ func (e *Engine) Tick() {
 	}
 	if e.tick-e.lastResend >= uint64(e.cfg.RebroadcastTicks) {
 		e.lastResend = e.tick
+		clear(e.replied)
 		e.rebroadcast()
 	}
 	e.checkRules()
@@ -386,6 +402,12 @@ func (e *Engine) step1(m Message) error {
 		return err
 	}
 	h := m.Height()
+	if m.Status != nil {
+		if h < e.height {
+			e.helpPeer(m.From, h)
+		}
+		return nil
+	}
 	switch {
 	case h < e.height:
 		e.helpPeer(m.From, h)
@@ -408,19 +430,20 @@ func (e *Engine) step1(m Message) error {
 
 // helpPeer answers a peer that sent a message for a height this engine
 // already decided with that height's block and commit, at most once per
-// rebroadcast period.
+// peer and height in a rebroadcast period.
 func (e *Engine) helpPeer(peer registry.Address, h uint64) {
 	if peer == (registry.Address{}) || peer == e.self {
 		return
 	}
-	if last, ok := e.replied[peer]; ok && e.tick-last < uint64(e.cfg.RebroadcastTicks) {
+	k := replyKey{peer, h}
+	if e.replied[k] || len(e.replied) > 10_000 {
 		return
 	}
 	b, c, ok := e.cfg.App.Decided(h)
 	if !ok {
 		return
 	}
-	e.replied[peer] = e.tick
+	e.replied[k] = true
 	e.send(Message{To: peer, Decided: &Decided{Block: b, Commit: c}})
 }
 
@@ -509,6 +532,7 @@ func (e *Engine) onDecided(d *Decided) error {
 	if !e.valid(d.Block) {
 		return fmt.Errorf("%w: decided block %s is invalid: %v", ErrInvalidMessage, id, e.validity[id])
 	}
+	e.caughtUp = true
 	e.decide(d.Block, d.Commit)
 	return nil
 }

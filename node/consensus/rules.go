@@ -19,7 +19,7 @@ func (e *Engine) startRound(r int32) {
 		return
 	}
 	e.waiting = false
-	if e.self != (registry.Address{}) && e.proposer(r) == e.self {
+	if e.cfg.Signer != nil && e.proposer(r) == e.self {
 		if p, ok := e.proposals[r]; ok && p.Proposer == e.self {
 			// Restored from the log: send what was signed, never a new one.
 			e.send(Message{Proposal: p})
@@ -45,6 +45,9 @@ func (e *Engine) startRound(r int32) {
 		e.addProposal(p)
 		e.ready.Persist = append(e.ready.Persist, Message{From: e.self, Proposal: p})
 		e.send(Message{Proposal: p})
+		if p.POLRound != NilRound {
+			e.sendPOL() // the proof of lock travels with the re-proposal
+		}
 		return
 	}
 	e.schedule(StepPropose, r)
@@ -90,7 +93,7 @@ func (e *Engine) onTimeout(t timeout) {
 // vote signs and sends a vote of the current round. The guard refuses to
 // sign a second, different vote of one type in one round of a height.
 func (e *Engine) vote(t VoteType, id registry.Hash) {
-	if e.self == (registry.Address{}) {
+	if e.cfg.Signer == nil {
 		return
 	}
 	if _, ok := e.power[e.self]; !ok {
@@ -116,17 +119,49 @@ func (e *Engine) send(m Message) {
 	e.ready.Messages = append(e.ready.Messages, m)
 }
 
-// rebroadcast sends this validator's proposal and votes of the current
-// round again. Gossip may lose or drop messages; liveness must not.
+// rebroadcast sends again this validator's proposal of the current
+// round, every vote it signed at this height, and the prevotes that
+// justify its valid value (the proof of lock others need to accept a
+// re-proposal of it, which may include a Byzantine validator's vote that
+// only some received). Gossip may lose or drop messages; liveness must
+// not. Followers instead ask for the height they are at.
 func (e *Engine) rebroadcast() {
+	if _, isValidator := e.power[e.self]; !isValidator {
+		e.send(Message{Status: &Status{Height: e.height}})
+		return
+	}
 	if e.ownProp != nil && e.ownProp.Round == e.round {
 		e.send(Message{Proposal: e.ownProp})
 	}
-	for _, t := range []VoteType{Prevote, Precommit} {
-		for _, r := range []int32{e.round, e.round - 1} {
-			if v, ok := e.signed[signKey{t, r}]; ok {
-				e.send(Message{Vote: v})
-			}
+	keys := make([]signKey, 0, len(e.signed))
+	for k := range e.signed {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b signKey) int {
+		if a.round != b.round {
+			return int(a.round - b.round)
+		}
+		return int(a.typ) - int(b.typ)
+	})
+	for _, k := range keys {
+		e.send(Message{Vote: e.signed[k]})
+	}
+	e.sendPOL()
+}
+
+// sendPOL relays the prevotes of validRound for the valid value.
+func (e *Engine) sendPOL() {
+	if e.validRound == NilRound || e.validBlock == nil {
+		return
+	}
+	s := e.prevotes[e.validRound]
+	if s == nil {
+		return
+	}
+	id := e.validBlock.ID()
+	for _, val := range e.vals.Validators {
+		if v := s.vote(val.Address(), id); v != nil && v.Validator != e.self {
+			e.send(Message{Vote: v})
 		}
 	}
 }

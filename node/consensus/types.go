@@ -127,6 +127,13 @@ type Decided struct {
 	Commit *registry.Commit `json:"commit"`
 }
 
+// Status says which height a node is deciding. A node that signs nothing
+// (a follower) sends it so that peers ahead of it answer with Decided.
+// It is unsigned: answering it costs a peer only a rate-limited reply.
+type Status struct {
+	Height uint64 `json:"height"`
+}
+
 // Message is what validators exchange. Exactly one of the payloads is set.
 // To is the recipient, or the zero address for everyone.
 type Message struct {
@@ -135,6 +142,7 @@ type Message struct {
 	Proposal *Proposal        `json:"proposal,omitempty"`
 	Vote     *Vote            `json:"vote,omitempty"`
 	Decided  *Decided         `json:"decided,omitempty"`
+	Status   *Status          `json:"status,omitempty"`
 }
 
 // Broadcast reports whether m goes to everyone.
@@ -149,6 +157,8 @@ func (m Message) Height() uint64 {
 		return m.Vote.Height
 	case m.Decided != nil && m.Decided.Block != nil:
 		return m.Decided.Block.Header.Height
+	case m.Status != nil:
+		return m.Status.Height
 	}
 	return 0
 }
@@ -172,6 +182,12 @@ func (m Message) ValidateBasic() error {
 		n++
 		if m.Decided.Block == nil || m.Decided.Commit == nil {
 			return fmt.Errorf("%w: decided without block or commit", ErrInvalidMessage)
+		}
+	}
+	if m.Status != nil {
+		n++
+		if m.Status.Height == 0 {
+			return fmt.Errorf("%w: status at height 0", ErrInvalidMessage)
 		}
 	}
 	if n != 1 {

@@ -1,0 +1,102 @@
+// Package p2p is idmesh's network layer on libp2p: a Host gossips
+// consensus messages and transactions between the nodes of one chain,
+// sends consensus messages addressed to one validator directly, and lets
+// a node that fell behind fetch committed blocks from its peers.
+//
+// # Transports and identity
+//
+// A Host listens on TCP and QUIC (Config.ListenAddrs; by default on
+// 127.0.0.1 at ports the system picks) with libp2p's TLS or Noise
+// security. Its network identity is a libp2p key (Config.Identity, see
+// LoadOrCreateIdentity), separate from any validator key: peers are
+// authenticated by the connection, validators by the signatures inside
+// consensus messages. Peers are found through Config.Bootstrap (full
+// multiaddrs ending in /p2p/<id>, redialed while disconnected), Connect,
+// and optionally mDNS on the local network (service "_idmesh-<first 6 hex
+// digits of SHA-256 of the chain ID>._udp").
+//
+// # Gossip topics
+//
+// Two gossipsub topics per chain, on the protocol /idmesh/meshsub/1.2.0:
+//
+//   - /idmesh/<chainID>/consensus/1 carries proposals, votes and decided
+//     blocks (consensus.Message). Each gossip message is an envelope: a
+//     version byte, the publishing host's sequence number and peer ID,
+//     and the message in EncodeMessage's compact deterministic binary
+//     encoding (blocks and commits in registry's encodings). A message is
+//     at most Config.MaxMessageBytes (8 MiB) so that proposals can carry
+//     big blocks; gossipsub's RPC bound is raised to match.
+//   - /idmesh/<chainID>/txs/1 carries encoded transactions
+//     (registry.Tx.Encode, at most registry.MaxTxBytes).
+//
+// A gossip message's ID is SHA-256 of its data, so a host drops what it
+// has already seen. For transactions the ID is the transaction hash: a
+// transaction submitted at several nodes travels once. For consensus
+// messages the envelope's sequence number makes every publication new,
+// because the consensus engine rebroadcasts its own proposal and votes to
+// stay live when messages are lost, and identical bytes would be dropped
+// as duplicates for gossipsub's seen-messages TTL (two minutes).
+//
+// Messages are not signed by libp2p (gossipsub's StrictNoSign, with no
+// author or sequence number fields): every vote and proposal is signed by
+// a validator key, a decided block carries a commit signed by more than
+// two thirds of the validators, and transactions carry their own
+// signatures in their payloads. A libp2p signature would add a second
+// signature check per message per host and about 100 bytes per message,
+// and authenticate only the network key, which the consensus does not
+// care about.
+//
+// Every message from a peer goes through a topic validator before it is
+// delivered or forwarded. A consensus message must decode and pass
+// ValidateBasic; a vote's or proposal's From must be its signer, who must
+// be a validator of the message's height (Config.Chain.Validators) and
+// whose signature must verify; a decided block's commit must verify with
+// registry.VerifyCommit. Malformed or wrongly signed messages are rejected
+// (gossipsub's ValidationReject, which lowers the forwarding peer's score:
+// a few rejections and its gossip is ignored, then it is graylisted);
+// messages for heights more than Config.StaleHeights below the tip, or
+// whose validator set this node does not know, are ignored without
+// penalty. Our own messages are not checked. A transaction must decode
+// with registry.DecodeTx; Config.CheckTx may ignore it.
+//
+// gossipsub's queues (per-peer outbound, validation, subscription) default
+// to 32 messages and silently drop bursts beyond; a Host raises them all
+// to Config.QueueSize (4096).
+//
+// # Direct messages
+//
+// A consensus message with To set (the engine's help for a peer that is
+// behind: a decided block and its commit) goes over a stream of
+// /idmesh/<chainID>/direct/1 to the host that validator was last heard
+// from directly: the peer that was the first hop of a gossiped vote or
+// proposal it signed, or that sent one on a direct stream. The stream
+// carries one encoded message; the receiver judges it as a gossiped one
+// and answers one byte (0 accepted). Without a route, or if the stream
+// fails, the message is published on the consensus topic instead, and
+// only the host whose Config.Self is To delivers it. Routes are not
+// authenticated: a peer that relays a validator's message as if it had
+// published it can draw that validator's direct messages, which costs
+// only liveness, and the validator's own rebroadcasts win the route back.
+//
+// # Sync and status
+//
+// Gossip drops what it has seen and does not replay the past, so a node
+// that missed blocks asks for them:
+//
+//   - /idmesh/<chainID>/status/1: the client sends nothing; the server
+//     answers its chain ID, height and last block ID (Status, BestPeer).
+//   - /idmesh/<chainID>/sync/1: the client sends from and to; the server
+//     answers from Config.Blocks a prefix of that range, each block with
+//     its commit, at most Config.MaxSyncBlocks (100) blocks and about
+//     MaxSyncBytes (16 MiB) (FetchBlocks).
+//
+// The client checks only that a response decodes and is well formed. The
+// caller must verify every commit against the validator set of its height
+// before using a block.
+//
+// # Use
+//
+// Host implements node.Transport (Send, Receive) for node.Consensus;
+// PublishTx and Txs carry the mempool's transactions. Close stops the
+// host and waits for its goroutines.
+package p2p

@@ -3,7 +3,9 @@ package node
 import (
 	"context"
 	"crypto/ed25519"
+	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"time"
 
@@ -54,6 +56,11 @@ type Consensus struct {
 	After func(time.Duration) <-chan time.Time
 	// Config adjusts the engine's configuration (timeouts) if set.
 	Config func(*consensus.Config)
+	// ID names a node without a Key in its consensus messages.
+	ID registry.Address
+	// Audit, if set, receives every message this validator signs, one JSON
+	// object a line ({"height":…,"message":…}), for audits and tests.
+	Audit io.Writer
 }
 
 var _ Engine = (*Consensus)(nil)
@@ -157,7 +164,7 @@ func (c *Consensus) Run(ctx context.Context) error {
 		return err
 	}
 	defer log.Close()
-	cfg := consensus.Config{ChainID: st.ChainID, Height: height, LastCommit: last, Signed: signed, WaitForTxs: !c.EmptyBlocks}
+	cfg := consensus.Config{ChainID: st.ChainID, Height: height, LastCommit: last, Signed: signed, WaitForTxs: !c.EmptyBlocks, ID: c.ID}
 	var self registry.Address
 	if c.Key != nil {
 		s := signer{c.Key}
@@ -223,6 +230,17 @@ func (c *Consensus) handle(e *consensus.Engine, log *wal.Log, interval *<-chan t
 	rd := e.Ready()
 	if err := log.Append(e.Height(), rd.Persist); err != nil {
 		return fmt.Errorf("consensus: %w", err)
+	}
+	if c.Audit != nil {
+		for _, m := range rd.Persist {
+			b, err := json.Marshal(struct {
+				Height  uint64            `json:"height"`
+				Message consensus.Message `json:"message"`
+			}{m.Height(), m})
+			if err == nil {
+				_, _ = c.Audit.Write(append(b, '\n'))
+			}
+		}
 	}
 	if c.Transport != nil {
 		for _, m := range rd.Messages {

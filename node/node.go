@@ -22,6 +22,8 @@ type Node struct {
 	log     *slog.Logger
 	metrics *metrics
 
+	gossip func(registry.Tx)
+
 	mu      sync.Mutex
 	changed chan struct{} // closed and replaced on every commit
 }
@@ -33,6 +35,9 @@ type Options struct {
 	Now             func() time.Time
 	Log             *slog.Logger
 	Registerer      prometheus.Registerer // nil: no metrics registered
+	// Gossip, if set, is given every transaction this node accepts from
+	// a client, to spread it to the network.
+	Gossip func(registry.Tx)
 }
 
 // New returns a node on chain.
@@ -49,7 +54,7 @@ func New(chain *registry.Chain, o Options) (*Node, error) {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
-	n := &Node{Chain: chain, Mempool: NewMempool(o.MaxPendingTxs, o.MaxPendingBytes), now: o.Now, log: o.Log, changed: make(chan struct{})}
+	n := &Node{Chain: chain, Mempool: NewMempool(o.MaxPendingTxs, o.MaxPendingBytes), now: o.Now, log: o.Log, changed: make(chan struct{}), gossip: o.Gossip}
 	m, err := newMetrics(o.Registerer, n)
 	if err != nil {
 		return nil, err
@@ -66,22 +71,41 @@ var ErrRejected = errors.New("transaction rejected")
 // transaction already pending is accepted again (idempotent). The
 // returned error wraps ErrRejected and a registry.TxError with the code.
 func (n *Node) Submit(t registry.Tx) (registry.Hash, error) {
+	h, fresh, err := n.submit(t)
+	if err == nil && fresh && n.gossip != nil {
+		n.gossip(t)
+	}
+	return h, err
+}
+
+// SubmitGossiped queues a transaction that came from the network: the
+// same checks, and no gossip of its own (the network already spreads it).
+func (n *Node) SubmitGossiped(t registry.Tx) (registry.Hash, error) {
+	h, _, err := n.submit(t)
+	return h, err
+}
+
+// submit checks and queues t, and reports whether it was new here.
+func (n *Node) submit(t registry.Tx) (registry.Hash, bool, error) {
 	h := t.Hash()
 	if n.Mempool.Has(h) {
-		return h, nil
+		return h, false, nil
 	}
 	if rec, err := n.Chain.Store().Tx(h); err == nil {
-		return h, fmt.Errorf("%w: %w", ErrRejected, registry.Reject(registry.CodeConflict, fmt.Errorf("transaction %s was already committed at height %d (replay)", h, rec.Height)))
+		return h, false, fmt.Errorf("%w: %w", ErrRejected, registry.Reject(registry.CodeConflict, fmt.Errorf("transaction %s was already committed at height %d (replay)", h, rec.Height)))
 	}
 	if err := n.Chain.CheckTx(t, n.now()); err != nil {
 		n.metrics.rejected.Inc()
-		return h, fmt.Errorf("%w: %w", ErrRejected, err)
+		return h, false, fmt.Errorf("%w: %w", ErrRejected, err)
 	}
-	if err := n.Mempool.Add(h, t); err != nil && !errors.Is(err, ErrDuplicate) {
-		return h, err
+	if err := n.Mempool.Add(h, t); err != nil {
+		if errors.Is(err, ErrDuplicate) {
+			return h, false, nil
+		}
+		return h, false, err
 	}
 	n.metrics.submitted.Inc()
-	return h, nil
+	return h, true, nil
 }
 
 // TxState is where a transaction stands.

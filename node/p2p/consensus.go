@@ -262,6 +262,11 @@ func signer(m consensus.Message) registry.Address {
 // carries a commit by more than two thirds of it (decided blocks).
 func (h *Host) judge(m consensus.Message) (Outcome, error) {
 	height := m.Height()
+	if m.Status != nil {
+		// Unsigned and cheap: a peer at any height may ask for help; the
+		// engine answers at most once per peer and height in a period.
+		return Accepted, nil
+	}
 	if height+h.cfg.StaleHeights < h.cfg.Chain.Height() {
 		return Ignored, fmt.Errorf("%w: %d", ErrStale, height)
 	}

@@ -30,6 +30,7 @@ func TestMessageRoundTrip(t *testing.T) {
 		"vote":     signedVote(k, 7, 3),
 		"proposal": {From: addrOf(k), Proposal: p},
 		"decided":  {From: addrOf(k), To: addrOf(validatorKeys[1]), Decided: &consensus.Decided{Block: b, Commit: c}},
+		"status":   {From: addrOf(k), Status: &consensus.Status{Height: 9}},
 	}
 	for name, m := range msgs {
 		t.Run(name, func(t *testing.T) {
@@ -485,4 +486,29 @@ func TestMDNS(t *testing.T) {
 	if err := hosts[0].WaitPeers(ctx, 1); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// FuzzDecodeMessage: whatever decodes re-encodes to the same bytes.
+func FuzzDecodeMessage(f *testing.F) {
+	k := validatorKeys[0]
+	for _, m := range []consensus.Message{signedVote(k, 7, 3), {From: addrOf(k), Status: &consensus.Status{Height: 9}}} {
+		raw, err := p2p.EncodeMessage(m)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(raw)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		m, err := p2p.DecodeMessage(data)
+		if err != nil {
+			return
+		}
+		again, err := p2p.EncodeMessage(m)
+		if err != nil {
+			t.Fatalf("decoded message does not encode: %v", err)
+		}
+		if !bytes.Equal(again, data) {
+			t.Fatal("two encodings for one message")
+		}
+	})
 }

@@ -19,6 +19,7 @@ const (
 	kindProposal = 1
 	kindVote     = 2
 	kindDecided  = 3
+	kindStatus   = 4
 
 	// maxSigBytes bounds a signature on the wire (Ed25519's are 64).
 	maxSigBytes = 128
@@ -33,6 +34,7 @@ const (
 //	vote:     u8 type | u64 height | u32 round | block ID [32] | validator [20] | sig
 //	proposal: u64 height | u32 round | u32 POL round | proposer [20] | sig | block
 //	decided:  block | commit
+//	status:   u64 height
 //
 // Integers are big-endian, rounds are int32 in two's complement, and sig,
 // block and commit are a u32 length followed by the bytes; blocks and
@@ -41,7 +43,7 @@ const (
 // one payload.
 func EncodeMessage(m consensus.Message) ([]byte, error) {
 	n := 0
-	for _, set := range []bool{m.Proposal != nil, m.Vote != nil, m.Decided != nil} {
+	for _, set := range []bool{m.Proposal != nil, m.Vote != nil, m.Decided != nil, m.Status != nil} {
 		if set {
 			n++
 		}
@@ -56,6 +58,8 @@ func EncodeMessage(m consensus.Message) ([]byte, error) {
 		w.u8(kindProposal)
 	case m.Vote != nil:
 		w.u8(kindVote)
+	case m.Status != nil:
+		w.u8(kindStatus)
 	default:
 		w.u8(kindDecided)
 	}
@@ -81,6 +85,8 @@ func EncodeMessage(m consensus.Message) ([]byte, error) {
 		w.fixed(p.Proposer[:])
 		w.bytes(p.Signature)
 		w.bytes(p.Block.Encode())
+	case m.Status != nil:
+		w.u64(m.Status.Height)
 	default:
 		d := m.Decided
 		if d.Block == nil || d.Commit == nil {
@@ -117,6 +123,8 @@ func DecodeMessage(b []byte) (consensus.Message, error) {
 		p.Signature = r.bytes(maxSigBytes)
 		p.Block = r.block()
 		m.Proposal = p
+	case kindStatus:
+		m.Status = &consensus.Status{Height: r.u64()}
 	case kindDecided:
 		d := &consensus.Decided{Block: r.block()}
 		d.Commit = r.commit()

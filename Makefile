@@ -7,7 +7,7 @@ HOME_DIR ?= ./data
 GOLANGCI := github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.15.0
 FUZZTIME ?= 30s
 
-.PHONY: all build run test test-long bench fuzz lint verify clean
+.PHONY: all build run testnet test test-long bench fuzz lint verify clean
 
 all: build
 
@@ -17,6 +17,12 @@ build:
 ## run: a single-validator network with every HTTP service on 127.0.0.1:8080, data under ./data
 run: build
 	./$(BIN) dev --home $(HOME_DIR)
+
+## testnet: four validators as separate processes on loopback (HTTP on 127.0.0.1:27000-27003)
+TESTNET_DIR ?= ./testnet
+testnet: build
+	@test -d $(TESTNET_DIR)/node0 || ./$(BIN) testnet init --validators 4 --dir $(TESTNET_DIR) --base-port 27000
+	./$(BIN) testnet start --dir $(TESTNET_DIR)
 
 ## test: unit, property, fuzz-seed and end-to-end tests, with the race detector
 test:

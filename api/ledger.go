@@ -238,5 +238,8 @@ func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
 			resp.LastCommit = c
 		}
 	}
+	if nw := s.cfg.Network; nw != nil {
+		resp.Peers, resp.Syncing = nw.Peers(), nw.Syncing()
+	}
 	writeJSON(w, http.StatusOK, resp)
 }

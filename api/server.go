@@ -52,6 +52,14 @@ type Config struct {
 	// ResolveCacheEntries bounds the cache of resolver responses, which a
 	// new block empties; default 10,000, negative disables it.
 	ResolveCacheEntries int
+	// Network, if set, tells /v1/status about peers and sync.
+	Network Network
+}
+
+// Network is what /v1/status shows of a node's network.
+type Network interface {
+	Peers() []string
+	Syncing() bool
 }
 
 // Server is the HTTP API.

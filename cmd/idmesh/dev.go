@@ -2,12 +2,13 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -22,6 +23,7 @@ import (
 	"github.com/idmesh/idmesh/did/web"
 	"github.com/idmesh/idmesh/node"
 	"github.com/idmesh/idmesh/node/home"
+	"github.com/idmesh/idmesh/node/p2p"
 	"github.com/idmesh/idmesh/node/privval"
 	"github.com/idmesh/idmesh/registry"
 	"github.com/idmesh/idmesh/registry/leveldb"
@@ -30,7 +32,8 @@ import (
 // nodeFlags are the flags of `idmesh dev` and `idmesh node`.
 type nodeFlags struct {
 	home, http, chainID, logLevel, logFormat, tlsCert, tlsKey, config string
-	tls                                                               bool
+	p2p, bootstrap, genesis, auditLog                                 string
+	tls, mdns                                                         bool
 	blockInterval                                                     time.Duration
 }
 
@@ -43,10 +46,16 @@ func (f *nodeFlags) register(fs *flag.FlagSet, dev bool) {
 	fs.StringVar(&f.tlsKey, "tls-key", "", "the certificate's private key (PEM)")
 	fs.StringVar(&f.config, "config", "", "JSON file of flag values")
 	fs.DurationVar(&f.blockInterval, "block-interval", 100*time.Millisecond, "minimum time between blocks")
+	fs.StringVar(&f.auditLog, "audit-log", "", "append every consensus message this validator signs to this file (JSON lines)")
 	if dev {
 		fs.StringVar(&f.chainID, "chain-id", "idmesh-dev", "chain ID of a new dev chain")
 		fs.BoolVar(&f.tls, "tls", false, "serve HTTPS with a self-signed certificate kept in HOME/tls")
+		return
 	}
+	fs.StringVar(&f.p2p, "p2p", "", "libp2p listen multiaddrs, comma-separated (e.g. /ip4/127.0.0.1/tcp/27100)")
+	fs.StringVar(&f.bootstrap, "bootstrap", "", "peers to dial, comma-separated full multiaddrs with /p2p/<id>")
+	fs.BoolVar(&f.mdns, "mdns", false, "find peers of the same chain on the local network")
+	fs.StringVar(&f.genesis, "genesis", "", "genesis file to start a new home from")
 }
 
 func runDev(ctx context.Context, e env, args []string) error {
@@ -73,13 +82,35 @@ func runDev(ctx context.Context, e env, args []string) error {
 }
 
 func runNode(ctx context.Context, e env, args []string) error {
-	var f nodeFlags
-	fs := newFlags(e, "node", "node --home DIR [--http ADDR]")
-	f.register(fs, false)
-	if _, err := parse(fs, e, args); err != nil {
+	parseNode := func(args []string) (nodeFlags, error) {
+		var f nodeFlags
+		fs := newFlags(e, "node", "node --home DIR [--http ADDR] [--p2p ADDRS] [--bootstrap ADDRS] [--genesis FILE]")
+		f.register(fs, false)
+		_, err := parse(fs, e, args)
+		return f, err
+	}
+	f, err := parseNode(args)
+	if err != nil {
 		return err
 	}
+	// A home made by `idmesh testnet init` carries its settings in
+	// HOME/config.json; flags and IDMESH_* still win over it.
+	if cfg := home.Dir(f.home).Config(); f.config == "" && fileExists(cfg) {
+		if f, err = parseNode(append(args, "--config", cfg)); err != nil {
+			return err
+		}
+	}
+	if f.genesis != "" {
+		if err := home.Dir(f.home).AdoptGenesis(f.genesis); err != nil {
+			return err
+		}
+	}
 	return serve(ctx, e, f)
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }
 
 func newLogger(e env, level, format string) (*slog.Logger, error) {
@@ -98,7 +129,7 @@ func newLogger(e env, level, format string) (*slog.Logger, error) {
 }
 
 // serve runs a node from f.home until ctx ends, then shuts down in order:
-// stop accepting requests, stop the engine, close the store.
+// stop accepting requests, stop the engine, close the network and store.
 func serve(ctx context.Context, e env, f nodeFlags) error {
 	log, err := newLogger(e, f.logLevel, f.logFormat)
 	if err != nil {
@@ -107,10 +138,14 @@ func serve(ctx context.Context, e env, f nodeFlags) error {
 	h := home.Dir(f.home)
 	g, err := registry.LoadGenesis(h.Genesis())
 	if err != nil {
-		return fmt.Errorf("%w (run 'idmesh dev' to create a single-validator home)", err)
+		return fmt.Errorf("%w (run 'idmesh dev' for a single-validator home, or give --genesis)", err)
 	}
-	kf, err := privval.LoadKey(h.ValidatorKey())
-	if err != nil {
+	// A home without a validator key runs a full node that follows.
+	var valKey ed25519.PrivateKey
+	var self registry.Address
+	if kf, err := privval.LoadKey(h.ValidatorKey()); err == nil {
+		valKey, self = kf.PrivateKey, kf.Address
+	} else if !errors.Is(err, os.ErrNotExist) {
 		return err
 	}
 	store, err := leveldb.Open(h.Chain())
@@ -124,7 +159,23 @@ func serve(ctx context.Context, e env, f nodeFlags) error {
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	n, err := node.New(chain, node.Options{Log: log, Registerer: reg})
+
+	grp, gctx := errgroup.WithContext(ctx)
+	var host *p2p.Host
+	var gossip func(registry.Tx)
+	nodeID := self
+	if f.p2p != "" || f.bootstrap != "" || f.mdns {
+		if host, nodeID, err = startNetwork(gctx, f, h, chain, self, log); err != nil {
+			return err
+		}
+		defer host.Close()
+		gossip = func(t registry.Tx) {
+			if err := host.PublishTx(gctx, t); err != nil {
+				log.Warn("gossip transaction", "tx", t.Hash(), "err", err)
+			}
+		}
+	}
+	n, err := node.New(chain, node.Options{Log: log, Registerer: reg, Gossip: gossip})
 	if err != nil {
 		return err
 	}
@@ -134,13 +185,14 @@ func serve(ctx context.Context, e env, f nodeFlags) error {
 		"jwk":         jwk.Resolver{},
 		"web":         &web.Resolver{},
 	}
-	srv, err := api.NewServer(api.Config{Ledger: n, Resolver: resolver, Log: log, Registry: reg, Version: version})
+	netStatus := &netInfo{host: host}
+	srv, err := api.NewServer(api.Config{Ledger: n, Resolver: resolver, Log: log, Registry: reg, Version: version, Network: netStatus})
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", f.http)
+	ln, err := net2Listen(f.http)
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w", f.http, err)
+		return err
 	}
 	scheme := "http"
 	if f.tlsCert != "" {
@@ -148,16 +200,38 @@ func serve(ctx context.Context, e env, f nodeFlags) error {
 	}
 	base := fmt.Sprintf("%s://%s", scheme, ln.Addr())
 	st := chain.State()
-	fmt.Fprintf(e.stdout, "idmesh: chain %s at height %d, validator %s, home %s\n", st.ChainID, st.Height, kf.Address, f.home)
+	role := "validator " + self.String()
+	if valKey == nil {
+		role = "full node (not a validator)"
+	}
+	fmt.Fprintf(e.stdout, "idmesh: chain %s at height %d, %s, home %s\n", st.ChainID, st.Height, role, f.home)
+	if host != nil {
+		for _, a := range host.Addrs() {
+			fmt.Fprintf(e.stdout, "idmesh: p2p         %s\n", a)
+		}
+	}
 	fmt.Fprintf(e.stdout, "idmesh: resolver    %s/1.0/identifiers/{did}\n", base)
 	fmt.Fprintf(e.stdout, "idmesh: operations  %s/v1/operations\n", base)
 	fmt.Fprintf(e.stdout, "idmesh: status      %s/v1/status   metrics %s/metrics\n", base, base)
 	fmt.Fprintf(e.stdout, "idmesh: serving %s\n", base)
 
-	httpSrv := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
-	engine := &node.Consensus{Chain: chain, Mempool: n.Mempool, Key: kf.PrivateKey, WALPath: h.WAL(), Interval: f.blockInterval, Log: log, Committed: n.Committed}
+	var audit *os.File
+	if f.auditLog != "" {
+		if audit, err = os.OpenFile(f.auditLog, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600); err != nil {
+			return fmt.Errorf("audit log: %w", err)
+		}
+		defer audit.Close()
+	}
+	engine := &node.Consensus{Chain: chain, Mempool: n.Mempool, Key: valKey, WALPath: h.WAL(), Interval: f.blockInterval, Log: log, Committed: n.Committed}
+	if audit != nil {
+		engine.Audit = audit
+	}
+	if host != nil {
+		engine.Transport = host
+		engine.ID = nodeID
+	}
 
-	grp, gctx := errgroup.WithContext(ctx)
+	httpSrv := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	grp.Go(func() error {
 		var err error
 		if f.tlsCert != "" {
@@ -171,6 +245,12 @@ func serve(ctx context.Context, e env, f nodeFlags) error {
 		return fmt.Errorf("http: %w", err)
 	})
 	grp.Go(func() error {
+		if host != nil {
+			go receiveTxs(gctx, host, n, log)
+			if err := catchUp(gctx, host, n, netStatus, log); err != nil {
+				return err
+			}
+		}
 		if err := engine.Run(gctx); err != nil {
 			return fmt.Errorf("engine: %w", err)
 		}

@@ -52,6 +52,7 @@ func commands() []command {
 	return []command{
 		{"dev", "run a single-validator network with every HTTP service", runDev},
 		{"node", "run a node from an initialized home directory", runNode},
+		{"testnet", "write and run a local multi-validator network", runTestnet},
 		{"did", "create, update, rotate, deactivate and resolve DIDs", runDID},
 		{"keys", "generate and list keys in the local keystore", runKeys},
 		{"version", "print the version", func(_ context.Context, e env, _ []string) error {

@@ -4,6 +4,8 @@
 //	HOME/validator_key.json    this node's validator key (mode 0600)
 //	HOME/consensus.wal         what the validator signed at the current height
 //	HOME/chain/                the LevelDB store
+//	HOME/node_key              the libp2p network identity (mode 0600)
+//	HOME/config.json           flag values for `idmesh node` (testnet init)
 //	HOME/tls/cert.pem, key.pem a self-signed certificate (idmesh dev --tls)
 package home
 
@@ -35,6 +37,8 @@ func (d Dir) Genesis() string      { return filepath.Join(string(d), "genesis.js
 func (d Dir) ValidatorKey() string { return filepath.Join(string(d), "validator_key.json") }
 func (d Dir) WAL() string          { return filepath.Join(string(d), "consensus.wal") }
 func (d Dir) Chain() string        { return filepath.Join(string(d), "chain") }
+func (d Dir) NodeKey() string      { return filepath.Join(string(d), "node_key") }
+func (d Dir) Config() string       { return filepath.Join(string(d), "config.json") }
 func (d Dir) TLSCert() string      { return filepath.Join(string(d), "tls", "cert.pem") }
 func (d Dir) TLSKey() string       { return filepath.Join(string(d), "tls", "key.pem") }
 
@@ -112,4 +116,27 @@ func (d Dir) EnsureSelfSignedTLS(now time.Time) (certFile, keyFile string, err e
 		return "", "", err
 	}
 	return certFile, keyFile, nil
+}
+
+// AdoptGenesis copies the genesis file at path into d if d has none, and
+// checks that it is the same file otherwise.
+func (d Dir) AdoptGenesis(path string) error {
+	g, err := registry.LoadGenesis(path)
+	if err != nil {
+		return err
+	}
+	if old, err := registry.LoadGenesis(d.Genesis()); err == nil {
+		if old.ChainID != g.ChainID || !old.GenesisTime.Equal(g.GenesisTime) {
+			return fmt.Errorf("home %s already holds chain %q", d, old.ChainID)
+		}
+		return nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(string(d), 0o700); err != nil {
+		return fmt.Errorf("adopt genesis: %w", err)
+	}
+	return os.WriteFile(d.Genesis(), b, 0o644)
 }

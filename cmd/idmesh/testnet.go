@@ -1,0 +1,194 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/idmesh/idmesh/node/home"
+	"github.com/idmesh/idmesh/node/p2p"
+	"github.com/idmesh/idmesh/node/privval"
+	"github.com/idmesh/idmesh/registry"
+)
+
+func runTestnet(ctx context.Context, e env, args []string) error {
+	if len(args) == 0 || (args[0] != "init" && args[0] != "start") {
+		fmt.Fprintln(e.stderr, `Usage: idmesh testnet <command> [flags]
+
+Commands:
+  init --validators N --dir DIR --base-port P   write keys, configs and genesis for N local validators:
+                                                DIR/node0 ... DIR/node{N-1}, node i serving HTTP on
+                                                127.0.0.1:P+i and libp2p on port P+100+i
+  start --dir DIR                               run every node of DIR as a separate process`)
+		return usageError("testnet: give init or start")
+	}
+	if args[0] == "start" {
+		return testnetStart(ctx, e, args[1:])
+	}
+	var n, base int
+	var dir, chainID, config string
+	fs := newFlags(e, "testnet init", "testnet init --validators N --dir DIR --base-port P")
+	fs.IntVar(&n, "validators", 4, "number of validators")
+	fs.StringVar(&dir, "dir", "./testnet", "directory for the nodes' homes")
+	fs.IntVar(&base, "base-port", 27000, "node i serves HTTP on 127.0.0.1:P+i and libp2p on P+100+i")
+	fs.StringVar(&chainID, "chain-id", "idmesh-testnet", "chain ID")
+	fs.StringVar(&config, "config", "", "JSON file of flag values")
+	pos, err := parse(fs, e, args[1:])
+	if err != nil {
+		return err
+	}
+	switch {
+	case len(pos) != 0:
+		return usageError("testnet init takes no arguments")
+	case n < 1 || n > 100:
+		return usageError("--validators must be 1 to 100")
+	case base < 1024 || base+100+n > 65535:
+		return usageError("--base-port must leave room for P+100+N below 65536")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "node0")); err == nil {
+		return fmt.Errorf("%s already holds a testnet (remove it first)", dir)
+	}
+	type nodeInfo struct {
+		home home.Dir
+		addr string // full p2p multiaddr
+	}
+	nodes := make([]nodeInfo, n)
+	var vals []registry.Validator
+	for i := range nodes {
+		h := home.Dir(filepath.Join(dir, fmt.Sprintf("node%d", i)))
+		if err := os.MkdirAll(string(h), 0o700); err != nil {
+			return err
+		}
+		kf, err := privval.GenerateKey(h.ValidatorKey(), nil)
+		if err != nil {
+			return err
+		}
+		vals = append(vals, registry.Validator{PubKey: kf.PublicKey, Power: 10})
+		id, err := p2p.LoadOrCreateIdentity(h.NodeKey())
+		if err != nil {
+			return err
+		}
+		pid, err := peer.IDFromPrivateKey(id)
+		if err != nil {
+			return err
+		}
+		nodes[i] = nodeInfo{home: h, addr: fmt.Sprintf("/ip4/127.0.0.1/tcp/%d/p2p/%s", base+100+i, pid)}
+	}
+	g := &registry.Genesis{ChainID: chainID, GenesisTime: time.Now().UTC().Truncate(time.Millisecond), Validators: vals}
+	if err := g.Validate(); err != nil {
+		return err
+	}
+	gb, err := json.MarshalIndent(g, "", "  ")
+	if err != nil {
+		return err
+	}
+	for i, nd := range nodes {
+		if err := os.WriteFile(nd.home.Genesis(), append(gb, '\n'), 0o644); err != nil {
+			return err
+		}
+		var peers []string
+		for j, other := range nodes {
+			if j != i {
+				peers = append(peers, other.addr)
+			}
+		}
+		cfg := map[string]string{
+			"http":      fmt.Sprintf("127.0.0.1:%d", base+i),
+			"p2p":       fmt.Sprintf("/ip4/127.0.0.1/tcp/%d,/ip4/127.0.0.1/udp/%d/quic-v1", base+100+i, base+100+i),
+			"bootstrap": strings.Join(peers, ","),
+		}
+		cb, _ := json.MarshalIndent(cfg, "", "  ")
+		if err := os.WriteFile(nd.home.Config(), append(cb, '\n'), 0o600); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "node%d  http://127.0.0.1:%d  %s\n", i, base+i, nd.addr)
+	}
+	fmt.Fprintf(e.stdout, "wrote %d validators of chain %q in %s; run each with: idmesh node --home %s/nodeI\n", n, chainID, dir, dir)
+	return nil
+}
+
+// testnetStart runs `idmesh node` for every node home in DIR as child
+// processes and prefixes their output. A node that exits (or is killed,
+// to try the network's fault tolerance) is reported and the others go
+// on; all are stopped when ctx ends. Restart a node by hand with
+// `idmesh node --home DIR/nodeI`.
+func testnetStart(ctx context.Context, e env, args []string) error {
+	var dir, config string
+	fs := newFlags(e, "testnet start", "testnet start --dir DIR")
+	fs.StringVar(&dir, "dir", "./testnet", "directory made by testnet init")
+	fs.StringVar(&config, "config", "", "JSON file of flag values")
+	if _, err := parse(fs, e, args); err != nil {
+		return err
+	}
+	homes, err := filepath.Glob(filepath.Join(dir, "node*"))
+	if err != nil || len(homes) == 0 {
+		return fmt.Errorf("no node homes in %s (run idmesh testnet init first)", dir)
+	}
+	sort.Strings(homes)
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	done := make(chan struct{}, len(homes))
+	var cmds []*exec.Cmd
+	for _, h := range homes {
+		cmd := exec.Command(self, "node", "--home", h)
+		out, err := cmd.StdoutPipe()
+		if err != nil {
+			return err
+		}
+		cmd.Stderr = cmd.Stdout
+		if err := cmd.Start(); err != nil {
+			return fmt.Errorf("start %s: %w", h, err)
+		}
+		cmds = append(cmds, cmd)
+		name := filepath.Base(h)
+		wg.Go(func() { prefixLines(out, e.stdout, name+" | ", &mu) })
+		go func() {
+			err := cmd.Wait()
+			mu.Lock()
+			fmt.Fprintf(e.stdout, "%s exited: %v\n", name, err)
+			mu.Unlock()
+			done <- struct{}{}
+		}()
+	}
+	for running := len(cmds); running > 0; {
+		select {
+		case <-ctx.Done():
+			for _, c := range cmds {
+				_ = c.Process.Signal(syscall.SIGTERM)
+			}
+			for ; running > 0; running-- {
+				<-done
+			}
+		case <-done:
+			running--
+		}
+	}
+	wg.Wait()
+	return nil
+}
+
+func prefixLines(r io.Reader, w io.Writer, prefix string, mu *sync.Mutex) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		mu.Lock()
+		fmt.Fprintln(w, prefix+sc.Text())
+		mu.Unlock()
+	}
+}

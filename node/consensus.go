@@ -61,6 +61,18 @@ type Consensus struct {
 	// Audit, if set, receives every message this validator signs, one JSON
 	// object a line ({"height":…,"message":…}), for audits and tests.
 	Audit io.Writer
+	// Failpoint, if set, is called at each named point of handling a
+	// Ready, with the height: crash tests make it exit the process there.
+	// Points: "before-wal", "after-wal" (logged, not sent),
+	// "after-send" (sent, not committed), "after-commit" (committed, log
+	// not reset).
+	Failpoint func(point string, height uint64)
+}
+
+func (c *Consensus) failpoint(point string, height uint64) {
+	if c.Failpoint != nil {
+		c.Failpoint(point, height)
+	}
 }
 
 var _ Engine = (*Consensus)(nil)
@@ -228,7 +240,12 @@ func (c *Consensus) Run(ctx context.Context) error {
 // decided blocks in order, then Advance.
 func (c *Consensus) handle(e *consensus.Engine, log *wal.Log, interval *<-chan time.Time, pending *<-chan struct{}) error {
 	rd := e.Ready()
-	if err := log.Append(e.Height(), rd.Persist); err != nil {
+	signedAt := uint64(0)
+	if len(rd.Persist) > 0 {
+		signedAt = rd.Persist[0].Height()
+		c.failpoint("before-wal", signedAt)
+	}
+	if err := log.Append(rd.Persist); err != nil {
 		return fmt.Errorf("consensus: %w", err)
 	}
 	if c.Audit != nil {
@@ -242,10 +259,16 @@ func (c *Consensus) handle(e *consensus.Engine, log *wal.Log, interval *<-chan t
 			}
 		}
 	}
+	if len(rd.Persist) > 0 {
+		c.failpoint("after-wal", signedAt)
+	}
 	if c.Transport != nil {
 		for _, m := range rd.Messages {
 			c.Transport.Send(m)
 		}
+	}
+	if len(rd.Decided) > 0 {
+		c.failpoint("after-send", rd.Decided[0].Block.Header.Height)
 	}
 	for _, ev := range rd.Evidence {
 		c.Log.Warn("equivocation detected", "validator", ev.A.Validator, "height", ev.A.Height, "round", ev.A.Round, "type", ev.A.Type)
@@ -263,6 +286,7 @@ func (c *Consensus) handle(e *consensus.Engine, log *wal.Log, interval *<-chan t
 		}
 	}
 	if len(rd.Decided) > 0 {
+		c.failpoint("after-commit", rd.Decided[len(rd.Decided)-1].Block.Header.Height)
 		if err := log.Reset(); err != nil {
 			return fmt.Errorf("consensus: %w", err)
 		}

@@ -523,7 +523,7 @@ func TestConsensusResumesFromWAL(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := log.Append(1, rd.Persist); err != nil {
+			if err := log.Append(rd.Persist); err != nil {
 				t.Fatal(err)
 			}
 			log.Close()

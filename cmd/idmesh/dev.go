@@ -226,6 +226,9 @@ func serve(ctx context.Context, e env, f nodeFlags) error {
 	if audit != nil {
 		engine.Audit = audit
 	}
+	if fp := os.Getenv("IDMESH_FAILPOINT"); fp != "" {
+		engine.Failpoint = failpoint(fp, log)
+	}
 	if host != nil {
 		engine.Transport = host
 		engine.ID = nodeID

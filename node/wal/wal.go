@@ -92,14 +92,15 @@ func read(f *os.File, height uint64) ([]consensus.Message, int64, error) {
 	}
 }
 
-// Append writes the messages signed at height and syncs the file.
-func (l *Log) Append(height uint64, msgs []consensus.Message) error {
+// Append writes signed messages, each under its own height, and syncs
+// the file.
+func (l *Log) Append(msgs []consensus.Message) error {
 	if len(msgs) == 0 {
 		return nil
 	}
 	var buf []byte
 	for _, m := range msgs {
-		body, err := json.Marshal(record{Height: height, Message: m})
+		body, err := json.Marshal(record{Height: m.Height(), Message: m})
 		if err != nil {
 			return fmt.Errorf("wal append: %w", err)
 		}

@@ -20,10 +20,10 @@ func TestLog(t *testing.T) {
 	if err != nil || len(got) != 0 {
 		t.Fatalf("open new: %v %v", got, err)
 	}
-	if err := l.Append(4, []consensus.Message{vote(4, 0)}); err != nil {
+	if err := l.Append([]consensus.Message{vote(4, 0)}); err != nil {
 		t.Fatal(err)
 	}
-	if err := l.Append(5, []consensus.Message{vote(5, 0), vote(5, 1)}); err != nil {
+	if err := l.Append([]consensus.Message{vote(5, 0), vote(5, 1)}); err != nil {
 		t.Fatal(err)
 	}
 	l.Close()
@@ -48,7 +48,7 @@ func TestLog(t *testing.T) {
 	if fi2, _ := os.Stat(path); fi2.Size() != fi.Size() {
 		t.Fatalf("torn tail not truncated: %d, want %d", fi2.Size(), fi.Size())
 	}
-	if err := l.Append(5, []consensus.Message{vote(5, 2)}); err != nil {
+	if err := l.Append([]consensus.Message{vote(5, 2)}); err != nil {
 		t.Fatal(err)
 	}
 	l.Close()

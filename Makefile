@@ -29,15 +29,17 @@ test:
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
 
-## test-long: the same plus long simulations and soak runs
-test-long:
-	IDMESH_LONG=1 $(GO) test -race -count=1 -timeout 60m ./...
+## test-long: make test, then 100,000 consensus simulation seeds and the longer crash
+## runs (without -race, on every core; hours on 2 cores)
+test-long: test
+	IDMESH_LONG=1 $(GO) test -count=1 -timeout 12h ./node/consensus/... ./registry/...
 
 ## bench: the benchmarks of docs/benchmarks.md (no -race). The first run builds a
 ## 1,000,000-DID store under .bench/ (about 5 minutes) that later runs reuse.
 BENCH_DIR ?= $(CURDIR)/.bench
 bench:
-	IDMESH_BENCH_DIR=$(BENCH_DIR) $(GO) test -run '^$$' -bench . -benchmem -count 1 -timeout 20m ./registry/... ./did/... ./api/...
+	IDMESH_BENCH_DIR=$(BENCH_DIR) $(GO) test -run '^$$' -bench . -benchmem -count 1 -timeout 20m ./registry/... ./did/... ./api/... ./node/...
+	IDMESH_BENCH_NET=1 $(GO) test -run '^$$' -bench Network -benchtime 1x -timeout 20m ./cmd/idmesh/
 
 ## fuzz: run every fuzz target for FUZZTIME each
 fuzz:

@@ -1,0 +1,239 @@
+package consensustest
+
+import (
+	"github.com/idmesh/idmesh/node/consensus"
+	"github.com/idmesh/idmesh/registry"
+)
+
+// Envelope is a message for node To.
+type Envelope struct {
+	To  int
+	Msg consensus.Message
+}
+
+// Strategy is a Byzantine behaviour. It sees every message its node's
+// engine hands the driver and returns what actually goes out; it holds the
+// node's key, so it may sign anything.
+type Strategy interface {
+	Name() string
+	Outgoing(n *Node, m consensus.Message) []Envelope
+}
+
+// Strategies returns a fresh instance of each named strategy that needs
+// no coordination, for random scenarios.
+func Strategies() []Strategy {
+	return []Strategy{Silent(), EquivocatingProposer(), EquivocatingVoter(), InvalidProposer(), RandomVoter()}
+}
+
+// halves splits n's peers: the first half and the rest.
+func halves(n *Node) (a, b []int) {
+	ps := n.Peers()
+	return ps[:len(ps)/2], ps[len(ps)/2:]
+}
+
+func to(peers []int, m consensus.Message) []Envelope {
+	out := make([]Envelope, 0, len(peers))
+	for _, p := range peers {
+		out = append(out, Envelope{To: p, Msg: m})
+	}
+	return out
+}
+
+// passthrough routes m as an honest node would.
+func passthrough(n *Node, m consensus.Message) []Envelope { return n.sim.route(n, m) }
+
+type silent struct{}
+
+// Silent sends nothing: a crashed or mute validator.
+func Silent() Strategy { return silent{} }
+
+func (silent) Name() string                                 { return "silent" }
+func (silent) Outgoing(*Node, consensus.Message) []Envelope { return nil }
+
+type hr struct {
+	t consensus.VoteType // 0 for proposals
+	h uint64
+	r int32
+}
+
+type equivProposer struct{ alt map[hr]*consensus.Proposal }
+
+// EquivocatingProposer, when proposer, signs a second block for the same
+// round and sends its engine's proposal to half its peers and the other
+// to the rest. Everything else goes out unchanged.
+func EquivocatingProposer() Strategy { return &equivProposer{alt: map[hr]*consensus.Proposal{}} }
+
+func (*equivProposer) Name() string { return "equivocating-proposer" }
+
+func (s *equivProposer) Outgoing(n *Node, m consensus.Message) []Envelope {
+	p := m.Proposal
+	if p == nil || !m.Broadcast() {
+		return passthrough(n, m)
+	}
+	k := hr{h: p.Height, r: p.Round}
+	alt := s.alt[k]
+	if alt == nil {
+		alt = SignProposal(n.Signer, n.ChainID(), p.Height, p.Round, p.POLRound, Variant(p.Block, n.Rand()))
+		s.alt[k] = alt
+	}
+	a, b := halves(n)
+	return append(to(a, m), to(b, consensus.Message{Proposal: alt})...)
+}
+
+type equivVoter struct{ alt map[hr]*consensus.Vote }
+
+// EquivocatingVoter signs, for every vote its engine signs, a conflicting
+// one (nil for a block, a random block ID for nil) and sends the two to
+// different halves of its peers.
+func EquivocatingVoter() Strategy { return &equivVoter{alt: map[hr]*consensus.Vote{}} }
+
+func (*equivVoter) Name() string { return "equivocating-voter" }
+
+func (s *equivVoter) Outgoing(n *Node, m consensus.Message) []Envelope {
+	v := m.Vote
+	if v == nil || !m.Broadcast() {
+		return passthrough(n, m)
+	}
+	k := hr{t: v.Type, h: v.Height, r: v.Round}
+	alt := s.alt[k]
+	if alt == nil {
+		var id registry.Hash
+		if v.BlockID.IsZero() {
+			id = randomID(n)
+		}
+		alt = SignVote(n.Signer, n.ChainID(), v.Type, v.Height, v.Round, id)
+		s.alt[k] = alt
+	}
+	a, b := halves(n)
+	return append(to(a, m), to(b, consensus.Message{Vote: alt})...)
+}
+
+type invalidProposer struct{ bad map[hr]*consensus.Proposal }
+
+// InvalidProposer replaces its proposals with well-formed blocks that
+// every App rejects.
+func InvalidProposer() Strategy { return &invalidProposer{bad: map[hr]*consensus.Proposal{}} }
+
+func (*invalidProposer) Name() string { return "invalid-proposer" }
+
+func (s *invalidProposer) Outgoing(n *Node, m consensus.Message) []Envelope {
+	p := m.Proposal
+	if p == nil {
+		return passthrough(n, m)
+	}
+	k := hr{h: p.Height, r: p.Round}
+	bad := s.bad[k]
+	if bad == nil {
+		bad = SignProposal(n.Signer, n.ChainID(), p.Height, p.Round, p.POLRound, MarkInvalid(p.Block))
+		s.bad[k] = bad
+	}
+	return passthrough(n, consensus.Message{To: m.To, Proposal: bad})
+}
+
+type randomVoter struct{ ids map[hr]*consensus.Vote }
+
+// RandomVoter replaces each of its votes with one for a random block ID
+// (one per type, height and round).
+func RandomVoter() Strategy { return &randomVoter{ids: map[hr]*consensus.Vote{}} }
+
+func (*randomVoter) Name() string { return "random-voter" }
+
+func (s *randomVoter) Outgoing(n *Node, m consensus.Message) []Envelope {
+	v := m.Vote
+	if v == nil {
+		return passthrough(n, m)
+	}
+	k := hr{t: v.Type, h: v.Height, r: v.Round}
+	rv := s.ids[k]
+	if rv == nil {
+		rv = SignVote(n.Signer, n.ChainID(), v.Type, v.Height, v.Round, randomID(n))
+		s.ids[k] = rv
+	}
+	return passthrough(n, consensus.Message{To: m.To, Vote: rv})
+}
+
+func randomID(n *Node) registry.Hash {
+	var id registry.Hash
+	for i := range id {
+		id[i] = byte(n.Rand().Uint32())
+	}
+	return id
+}
+
+// ForkCoalition is a coordinated attack by all the nodes that share one
+// instance: it splits the honest nodes into two groups and shows each a
+// consistent world. A coalition proposer signs block A for the first group
+// and block B for the second; every coalition vote goes to each group for
+// that group's block of the round (nil in rounds the coalition did not
+// propose), and the coalition never helps anyone catch up. With more than
+// a third of the power it forks the chain; with less it must not.
+type ForkCoalition struct {
+	views map[hr][2]*registry.Block
+	group map[int]int
+}
+
+// NewForkCoalition returns a coalition; give the same instance to every
+// member as its Strategy.
+func NewForkCoalition() *ForkCoalition {
+	return &ForkCoalition{views: map[hr][2]*registry.Block{}}
+}
+
+// Name returns "fork-coalition".
+func (*ForkCoalition) Name() string { return "fork-coalition" }
+
+func (c *ForkCoalition) groups(n *Node) map[int]int {
+	if c.group == nil {
+		c.group = map[int]int{}
+		k := 0
+		for _, o := range n.sim.nodes {
+			if o.Honest() {
+				c.group[o.Index] = k % 2
+				k++
+			}
+		}
+	}
+	return c.group
+}
+
+// Outgoing implements Strategy.
+func (c *ForkCoalition) Outgoing(n *Node, m consensus.Message) []Envelope {
+	g := c.groups(n)
+	var out []Envelope
+	switch {
+	case m.Proposal != nil:
+		p := m.Proposal
+		k := hr{h: p.Height, r: p.Round}
+		v, ok := c.views[k]
+		if !ok {
+			v = [2]*registry.Block{p.Block, Variant(p.Block, n.Rand())}
+			c.views[k] = v
+		}
+		props := [2]*consensus.Proposal{
+			SignProposal(n.Signer, n.ChainID(), p.Height, p.Round, p.POLRound, v[0]),
+			SignProposal(n.Signer, n.ChainID(), p.Height, p.Round, p.POLRound, v[1]),
+		}
+		for _, peer := range n.Peers() {
+			grp, honest := g[peer]
+			if !honest {
+				grp = 0
+			}
+			out = append(out, Envelope{To: peer, Msg: consensus.Message{Proposal: props[grp]}})
+		}
+	case m.Vote != nil:
+		vt := m.Vote
+		view, ok := c.views[hr{h: vt.Height, r: vt.Round}]
+		for _, peer := range n.Peers() {
+			grp, honest := g[peer]
+			if !honest {
+				out = append(out, Envelope{To: peer, Msg: m})
+				continue
+			}
+			var id registry.Hash
+			if ok {
+				id = view[grp].ID()
+			}
+			out = append(out, Envelope{To: peer, Msg: consensus.Message{Vote: SignVote(n.Signer, n.ChainID(), vt.Type, vt.Height, vt.Round, id)}})
+		}
+	}
+	return out
+}

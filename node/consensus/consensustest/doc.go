@@ -1,0 +1,22 @@
+// Package consensustest is a deterministic simulation of idmesh's
+// Tendermint engine (package consensus): N engines driven by a
+// single-threaded event loop over a priority queue keyed by (simulated
+// tick, sequence number), a simulated network with delays, loss,
+// duplication, reordering and partitions, named Byzantine strategies, and
+// a checker of safety and liveness.
+//
+// Everything is derived from one seed: a failing run is replayed exactly
+// by running the same seed again. The pieces:
+//
+//   - Signer, NewValidators, SignVote, SignProposal, MakeCommit: seeded
+//     Ed25519 keys and hand-signed messages, for simulations and for
+//     tests that drive a single engine by hand.
+//   - App: a fake application per node that builds and validates real
+//     registry.Blocks linked to that node's own decided chain.
+//   - Sim: the network and the driver, which follows the Ready contract
+//     (persist, send, apply decided blocks in order, Advance).
+//   - Strategy: Byzantine behaviours wrapping a node's outgoing messages.
+//   - Check: safety (no fork, valid commits, no honest double-signing)
+//     and liveness (honest nodes reach a target height after partitions
+//     heal).
+package consensustest

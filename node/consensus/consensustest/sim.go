@@ -1,0 +1,447 @@
+package consensustest
+
+import (
+	"container/heap"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"time"
+
+	"github.com/idmesh/idmesh/node/consensus"
+	"github.com/idmesh/idmesh/registry"
+)
+
+// Config describes one simulation run. Node i is validator i of the
+// initial set in address order.
+type Config struct {
+	// Seed determines keys, network behaviour, payloads and Byzantine
+	// choices: the same Config gives the same run.
+	Seed    uint64
+	ChainID string // default "sim"
+	// Powers are the initial voting powers, one per node.
+	Powers []int64
+	// ChangeAt, if non-zero, is the first height decided by NewPowers
+	// (same nodes; a power of 0 removes the node from the set).
+	ChangeAt  uint64
+	NewPowers []int64
+
+	// TargetHeight is the height every honest node must decide.
+	TargetHeight uint64
+	// Liveness is how many ticks after the last partition ends the honest
+	// nodes have to reach TargetHeight; the run stops then at the latest.
+	Liveness uint64
+
+	// Network: a delay in [MinDelay, MaxDelay] ticks (at least 1), the
+	// probability that a message is lost, or delivered twice, and
+	// partitions.
+	MinDelay, MaxDelay uint64
+	Loss, Dup          float64
+	Partitions         []Partition
+
+	// Byzantine maps a node to the strategy wrapping its outgoing
+	// messages. Its engine runs as an honest one underneath.
+	Byzantine map[int]Strategy
+	// Restarts recreate honest nodes' engines during the run.
+	Restarts []Restart
+
+	// Engine adjusts every engine's config (timeouts) before New.
+	Engine func(*consensus.Config)
+	// Relay makes honest nodes forward every proposal and vote they
+	// receive for the first time to all their peers, as a gossip layer
+	// (libp2p pubsub) does. Tendermint's liveness argument assumes it: a
+	// message one correct process receives, every correct process
+	// eventually receives.
+	Relay bool
+
+	// Trace records a line per delivery, decision and restart.
+	Trace bool
+}
+
+// Restart recreates node Node's engine at tick At from its App's chain.
+// The engine gets the node's write-ahead log of the current height as
+// Config.Signed, unless Forget is set: a forgetful node, the broken
+// variant that may sign conflicting votes.
+type Restart struct {
+	Node   int
+	At     uint64
+	Forget bool
+}
+
+// Stats counts what happened in a run.
+type Stats struct {
+	Ticks     uint64 // ticks simulated
+	Sent      int    // messages put on the network (per recipient)
+	Delivered int
+	Dropped   int
+	Decisions int // decided blocks applied, over all nodes
+	Rejected  int // messages the engines returned an error for
+	Evidence  int
+}
+
+// Node is one simulated validator: its engine, app, write-ahead log and
+// (if Byzantine) strategy.
+type Node struct {
+	Index    int
+	Signer   *Signer
+	App      *App
+	Engine   *consensus.Engine
+	Strategy Strategy // nil if honest
+
+	// WAL is everything the node's engine signed (Ready.Persist), over
+	// all its restarts.
+	WAL []consensus.Message
+	// Sent is every message the node's engine handed to the driver
+	// (Ready.Messages), before any strategy.
+	Sent []consensus.Message
+
+	sim     *Sim
+	relayed map[string]bool
+}
+
+// Honest reports whether the node follows the protocol.
+func (n *Node) Honest() bool { return n.Strategy == nil }
+
+// Peers returns the indexes of the other nodes, in order.
+func (n *Node) Peers() []int {
+	ps := make([]int, 0, len(n.sim.nodes)-1)
+	for i := range n.sim.nodes {
+		if i != n.Index {
+			ps = append(ps, i)
+		}
+	}
+	return ps
+}
+
+// Rand returns the simulation's random source.
+func (n *Node) Rand() *rand.Rand { return n.sim.rng }
+
+// ChainID returns the chain ID.
+func (n *Node) ChainID() string { return n.sim.cfg.ChainID }
+
+// Sim is a simulation: nodes, the network and the clock.
+type Sim struct {
+	cfg   Config
+	rng   *rand.Rand
+	nodes []*Node
+	addr  map[registry.Address]int
+	vals  [2]*registry.ValidatorSet
+	q     queue
+	seq   uint64
+	now   uint64
+	stats Stats
+	trace []string
+
+	// decided[h] is the first block ID an honest node decided at h and
+	// which node; safety violations are recorded as they happen.
+	decided    map[uint64]decision
+	violations []Violation
+	evidence   []consensus.Evidence
+}
+
+type decision struct {
+	node int
+	id   registry.Hash
+}
+
+// New builds a simulation from cfg.
+func New(cfg Config) *Sim {
+	if cfg.ChainID == "" {
+		cfg.ChainID = "sim"
+	}
+	if cfg.MinDelay == 0 {
+		cfg.MinDelay = 1
+	}
+	if cfg.MaxDelay < cfg.MinDelay {
+		cfg.MaxDelay = cfg.MinDelay
+	}
+	if cfg.TargetHeight == 0 {
+		cfg.TargetHeight = 3
+	}
+	if cfg.Liveness == 0 {
+		cfg.Liveness = 5000
+	}
+	s := &Sim{cfg: cfg, rng: rand.New(rand.NewPCG(cfg.Seed, 0x1d3e5)), addr: map[registry.Address]int{}, decided: map[uint64]decision{}}
+	vs, signers := NewValidators(cfg.Seed, cfg.Powers)
+	s.vals[0], s.vals[1] = vs, vs
+	if cfg.ChangeAt > 0 {
+		var vals []registry.Validator
+		for i, sg := range signers {
+			if p := cfg.NewPowers[i]; p > 0 {
+				vals = append(vals, registry.Validator{PubKey: sg.PubKey(), Power: p})
+			}
+		}
+		nvs, err := registry.NewValidatorSet(vals)
+		if err != nil {
+			panic(fmt.Sprintf("consensustest: new validator set: %v", err))
+		}
+		s.vals[1] = nvs
+	}
+	for i, sg := range signers {
+		n := &Node{Index: i, Signer: sg, Strategy: cfg.Byzantine[i], sim: s}
+		n.App = NewApp(AppConfig{ChainID: cfg.ChainID, Validators: s.Validators, Self: sg.Address(), Now: s.Now, Rand: s.rng})
+		s.addr[sg.Address()] = i
+		s.nodes = append(s.nodes, n)
+	}
+	for _, n := range s.nodes {
+		s.start(n, nil)
+	}
+	return s
+}
+
+// Validators returns the validator set of height h.
+func (s *Sim) Validators(h uint64) *registry.ValidatorSet {
+	if s.cfg.ChangeAt > 0 && h >= s.cfg.ChangeAt {
+		return s.vals[1]
+	}
+	return s.vals[0]
+}
+
+// Now returns the simulated time: a millisecond per tick after Genesis.
+func (s *Sim) Now() time.Time { return Genesis.Add(time.Duration(s.now) * time.Millisecond) }
+
+// Tick returns the current tick.
+func (s *Sim) Tick() uint64 { return s.now }
+
+// Nodes returns the nodes.
+func (s *Sim) Nodes() []*Node { return s.nodes }
+
+// Config returns the run's configuration (with defaults filled in).
+func (s *Sim) Config() Config { return s.cfg }
+
+// Stats returns the counters of the run.
+func (s *Sim) Stats() Stats { return s.stats }
+
+// TraceLines returns the trace (empty unless Config.Trace).
+func (s *Sim) TraceLines() []string { return s.trace }
+
+func (s *Sim) tracef(format string, args ...any) {
+	if s.cfg.Trace {
+		s.trace = append(s.trace, fmt.Sprintf("t=%d ", s.now)+fmt.Sprintf(format, args...))
+	}
+}
+
+// start (re)creates n's engine at the height after its chain.
+func (s *Sim) start(n *Node, signed []consensus.Message) {
+	last, commit := n.App.Last()
+	h := uint64(1)
+	if last != nil {
+		h = last.Header.Height + 1
+	}
+	cfg := consensus.Config{ChainID: s.cfg.ChainID, Height: h, LastCommit: commit, Signer: n.Signer, App: n.App, Signed: signed}
+	if s.cfg.Engine != nil {
+		s.cfg.Engine(&cfg)
+	}
+	e, err := consensus.New(cfg)
+	if err != nil {
+		panic(fmt.Sprintf("consensustest: node %d: %v", n.Index, err))
+	}
+	n.Engine = e
+	s.handle(n)
+}
+
+// restart recreates n's engine, with its write-ahead log of the current
+// height unless forget.
+func (s *Sim) restart(n *Node, forget bool) {
+	var signed []consensus.Message
+	h := n.App.Height() + 1
+	if !forget {
+		for _, m := range n.WAL {
+			if m.Height() == h {
+				signed = append(signed, m)
+			}
+		}
+	}
+	s.tracef("restart n%d at h%d r%d forget=%v (%d signed replayed)", n.Index, h, n.Engine.Round(), forget, len(signed))
+	s.start(n, signed)
+}
+
+// Run simulates until every honest node has decided TargetHeight after
+// the last partition ended, or until the liveness deadline, or until a
+// fork or bad commit is found (checked as decisions are applied).
+func (s *Sim) Run() {
+	settle := uint64(0)
+	for _, p := range s.cfg.Partitions {
+		settle = max(settle, p.To)
+	}
+	for _, r := range s.cfg.Restarts {
+		settle = max(settle, r.At)
+	}
+	deadline := settle + s.cfg.Liveness
+	for s.now = 1; s.now <= deadline; s.now++ {
+		for _, r := range s.cfg.Restarts {
+			if r.At == s.now {
+				s.restart(s.nodes[r.Node], r.Forget)
+			}
+		}
+		for len(s.q) > 0 && s.q[0].at <= s.now {
+			ev := heap.Pop(&s.q).(event)
+			s.deliver(ev)
+		}
+		for _, n := range s.nodes {
+			n.Engine.Tick()
+			s.handle(n)
+		}
+		s.stats.Ticks = s.now
+		if len(s.violations) > 0 { // a fork or a bad commit: nothing more to learn
+			break
+		}
+		if s.now >= settle && s.honestReached(s.cfg.TargetHeight) {
+			break
+		}
+	}
+}
+
+func (s *Sim) honestReached(h uint64) bool {
+	for _, n := range s.nodes {
+		if n.Honest() && n.App.Height() < h {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *Sim) deliver(ev event) {
+	n := s.nodes[ev.to]
+	s.stats.Delivered++
+	if s.cfg.Trace {
+		s.tracef("n%d→n%d %s", ev.from, ev.to, Describe(ev.msg))
+	}
+	err := n.Engine.Step(ev.msg)
+	if err != nil {
+		s.stats.Rejected++
+		s.tracef("n%d rejects: %v", ev.to, err)
+	}
+	s.handle(n)
+	if s.cfg.Relay && err == nil && n.Honest() {
+		s.relay(n, ev)
+	}
+}
+
+// relay forwards a proposal or vote n received for the first time to its
+// other peers.
+func (s *Sim) relay(n *Node, ev event) {
+	var sig []byte
+	switch {
+	case ev.msg.Vote != nil:
+		sig = ev.msg.Vote.Signature
+	case ev.msg.Proposal != nil:
+		sig = ev.msg.Proposal.Signature
+	default:
+		return
+	}
+	if n.relayed == nil {
+		n.relayed = map[string]bool{}
+	}
+	if n.relayed[string(sig)] {
+		return
+	}
+	n.relayed[string(sig)] = true
+	m := ev.msg
+	m.To = registry.Address{}
+	for _, p := range n.Peers() {
+		if p != ev.from {
+			s.stats.Sent++
+			s.transmit(n.Index, p, m)
+		}
+	}
+}
+
+// handle follows the Ready contract: persist, send, apply decided blocks
+// in order, then Advance.
+func (s *Sim) handle(n *Node) {
+	for n.Engine.HasReady() {
+		rd := n.Engine.Ready()
+		n.WAL = append(n.WAL, rd.Persist...)
+		for _, m := range rd.Messages {
+			n.Sent = append(n.Sent, m)
+			var out []Envelope
+			if n.Strategy != nil {
+				out = n.Strategy.Outgoing(n, m)
+			} else {
+				out = s.route(n, m)
+			}
+			for _, env := range out {
+				env.Msg.From = n.Signer.Address()
+				s.stats.Sent++
+				s.transmit(n.Index, env.To, env.Msg)
+			}
+		}
+		for _, d := range rd.Decided {
+			s.apply(n, d)
+		}
+		for _, ev := range rd.Evidence {
+			s.stats.Evidence++
+			s.evidence = append(s.evidence, ev)
+		}
+		if err := n.Engine.Advance(); err != nil {
+			panic(fmt.Sprintf("consensustest: node %d: advance: %v", n.Index, err))
+		}
+	}
+}
+
+// route returns the envelopes of an honest message: to its recipient, or
+// to every other node.
+func (s *Sim) route(n *Node, m consensus.Message) []Envelope {
+	if !m.Broadcast() {
+		if to, ok := s.addr[m.To]; ok && to != n.Index {
+			return []Envelope{{To: to, Msg: m}}
+		}
+		return nil
+	}
+	out := make([]Envelope, 0, len(s.nodes)-1)
+	for _, p := range n.Peers() {
+		out = append(out, Envelope{To: p, Msg: m})
+	}
+	return out
+}
+
+func (s *Sim) apply(n *Node, d consensus.Decided) {
+	h, id := d.Block.Header.Height, d.Block.ID()
+	s.stats.Decisions++
+	s.tracef("n%d decides h%d %s (commit round %d, %d sigs)", n.Index, h, short(id), d.Commit.Round, len(d.Commit.Signatures))
+	if err := registry.VerifyCommit(s.cfg.ChainID, s.Validators(h), h, id, d.Commit); err != nil && n.Honest() {
+		s.violate(KindBadCommit, "node %d decided h%d %s with a commit VerifyCommit rejects: %v", n.Index, h, short(id), err)
+	}
+	if err := n.App.Commit(d); err != nil {
+		if n.Honest() {
+			s.violate(KindBadCommit, "node %d cannot apply its decision at h%d: %v", n.Index, h, err)
+		}
+		return
+	}
+	if !n.Honest() {
+		return
+	}
+	if first, ok := s.decided[h]; !ok {
+		s.decided[h] = decision{node: n.Index, id: id}
+	} else if first.id != id {
+		s.violate(KindFork, "fork at h%d: node %d decided %s, node %d decided %s", h, first.node, short(first.id), n.Index, short(id))
+	}
+}
+
+func (s *Sim) violate(k Kind, format string, args ...any) {
+	v := Violation{Kind: k, Tick: s.now, Detail: fmt.Sprintf(format, args...)}
+	s.tracef("VIOLATION %s", v)
+	s.violations = append(s.violations, v)
+}
+
+// Describe returns a one-line description of m for traces.
+func Describe(m consensus.Message) string {
+	switch {
+	case m.Proposal != nil:
+		p := m.Proposal
+		return fmt.Sprintf("proposal h%d r%d pol%d %s", p.Height, p.Round, p.POLRound, short(p.Block.ID()))
+	case m.Vote != nil:
+		v := m.Vote
+		return fmt.Sprintf("%s h%d r%d %s", v.Type, v.Height, v.Round, short(v.BlockID))
+	case m.Decided != nil:
+		return fmt.Sprintf("decided h%d %s", m.Decided.Block.Header.Height, short(m.Decided.Block.ID()))
+	}
+	return "empty"
+}
+
+func short(id registry.Hash) string {
+	if id.IsZero() {
+		return "nil"
+	}
+	return strings.ToUpper(id.String()[:8])
+}

@@ -156,8 +156,9 @@ func (a chainApp) Decided(height uint64) (*registry.Block, *registry.Commit, boo
 	return b, cm, true
 }
 
-// MaxTxsPerBlock bounds the transactions a proposer puts in a block.
-const MaxTxsPerBlock = 5000
+// MaxTxsPerBlock bounds the transactions a proposer puts in a block, and
+// so the time every validator spends re-executing it.
+const MaxTxsPerBlock = 2000
 
 // Run drives the engine until ctx ends.
 func (c *Consensus) Run(ctx context.Context) error {

@@ -104,7 +104,7 @@ func (n *devNode) stop() {
 
 // cli runs the idmesh binary against the node and returns stdout, stderr
 // and the exit code.
-func cli(t *testing.T, node, keystore string, args ...string) (string, string, int) {
+func cli(t testing.TB, node, keystore string, args ...string) (string, string, int) {
 	t.Helper()
 	cmd := exec.Command(binary, args...)
 	cmd.Env = append(os.Environ(), "IDMESH_PASSPHRASE=correct horse", "IDMESH_KEYSTORE="+keystore, "IDMESH_NODE="+node)
@@ -120,7 +120,7 @@ func cli(t *testing.T, node, keystore string, args ...string) (string, string, i
 	return out.String(), errb.String(), code
 }
 
-func mustCLI(t *testing.T, node, keystore string, args ...string) string {
+func mustCLI(t testing.TB, node, keystore string, args ...string) string {
 	t.Helper()
 	out, errOut, code := cli(t, node, keystore, args...)
 	if code != 0 {
@@ -135,7 +135,7 @@ type httpResult struct {
 	body        []byte
 }
 
-func get(t *testing.T, u, accept string) httpResult {
+func get(t testing.TB, u, accept string) httpResult {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodGet, u, nil)
 	if accept != "" {
@@ -144,14 +144,14 @@ func get(t *testing.T, u, accept string) httpResult {
 	return do(t, req)
 }
 
-func post(t *testing.T, u string, body []byte) httpResult {
+func post(t testing.TB, u string, body []byte) httpResult {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, u, bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	return do(t, req)
 }
 
-func do(t *testing.T, req *http.Request) httpResult {
+func do(t testing.TB, req *http.Request) httpResult {
 	t.Helper()
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -183,7 +183,7 @@ func resolveResult(t *testing.T, node, d string, q url.Values) (*did.ResolutionR
 	return &res, r.status
 }
 
-func status(t *testing.T, node string) api.StatusResponse {
+func status(t testing.TB, node string) api.StatusResponse {
 	t.Helper()
 	var st api.StatusResponse
 	if err := json.Unmarshal(get(t, node+"/v1/status", "").body, &st); err != nil {

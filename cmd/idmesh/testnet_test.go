@@ -25,7 +25,7 @@ import (
 )
 
 // freeBase finds a base port P with P..P+k and P+100..P+100+k free.
-func freeBase(t *testing.T, k int) int {
+func freeBase(t testing.TB, k int) int {
 	t.Helper()
 	r := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), uint64(os.Getpid())))
 	for range 50 {
@@ -55,7 +55,7 @@ func freeBase(t *testing.T, k int) int {
 
 // proc is a node process of the testnet.
 type proc struct {
-	t    *testing.T
+	t    testing.TB
 	name string
 	cmd  *exec.Cmd
 	url  string
@@ -63,7 +63,7 @@ type proc struct {
 	mu   sync.Mutex
 }
 
-func startNode(t *testing.T, name string, args ...string) *proc {
+func startNode(t testing.TB, name string, args ...string) *proc {
 	t.Helper()
 	cmd := exec.Command(binary, append([]string{"node"}, args...)...)
 	cmd.Env = append(os.Environ(), "QUIC_GO_DISABLE_RECEIVE_BUFFER_WARNING=1")
@@ -108,7 +108,7 @@ func (l *lockedWriter) Write(b []byte) (int, error) {
 	return l.w.Write(b)
 }
 
-func (p *proc) status(t *testing.T) api.StatusResponse {
+func (p *proc) status(t testing.TB) api.StatusResponse {
 	t.Helper()
 	var st api.StatusResponse
 	r := get(t, p.url+"/v1/status", "")
@@ -120,7 +120,7 @@ func (p *proc) status(t *testing.T) api.StatusResponse {
 
 // waitHeight waits (on the node's own long-poll, no sleeping) until p
 // reaches height h.
-func (p *proc) waitHeight(t *testing.T, h uint64, within time.Duration) {
+func (p *proc) waitHeight(t testing.TB, h uint64, within time.Duration) {
 	t.Helper()
 	deadline := time.Now().Add(within)
 	for p.status(t).Height < h {

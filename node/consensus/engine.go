@@ -109,12 +109,15 @@ func (c *Config) validate() error {
 			*v = d
 		}
 	}
-	def(&c.TimeoutPropose, 30)
-	def(&c.TimeoutProposeDelta, 10)
-	def(&c.TimeoutPrevote, 10)
-	def(&c.TimeoutPrevoteDelta, 10)
-	def(&c.TimeoutPrecommit, 10)
-	def(&c.TimeoutPrecommitDelta, 10)
+	// With 10 ms ticks: propose 1 s, prevote and precommit 500 ms, each
+	// 500 ms longer per round: time for a 2,000-operation block to be
+	// built, sent and re-executed on a loaded 2-core machine.
+	def(&c.TimeoutPropose, 100)
+	def(&c.TimeoutProposeDelta, 50)
+	def(&c.TimeoutPrevote, 50)
+	def(&c.TimeoutPrevoteDelta, 50)
+	def(&c.TimeoutPrecommit, 50)
+	def(&c.TimeoutPrecommitDelta, 50)
 	def(&c.RebroadcastTicks, 20)
 	def(&c.MaxFuture, 10_000)
 	if c.MaxRoundsAhead <= 0 {

@@ -1,0 +1,147 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/idmesh/idmesh/registry/registrytest"
+)
+
+// BenchmarkNetwork runs N validators as processes on loopback and measures
+// committed DID operations per second and the time from submission to
+// commit (each client waits for its operation's commit, 1,024 in flight,
+// submitted to nodes in turn), then how fast a new full node syncs the
+// resulting chain. It needs the binary and real processes, so it runs
+// only with IDMESH_BENCH_NET=1 (make bench sets it):
+//
+//	IDMESH_BENCH_NET=1 go test -run '^$' -bench Network -benchtime 1x ./cmd/idmesh/
+func BenchmarkNetwork(b *testing.B) {
+	if os.Getenv("IDMESH_BENCH_NET") == "" {
+		b.Skip("set IDMESH_BENCH_NET=1 to run validators as processes")
+	}
+	for _, n := range []int{4, 7, 10} {
+		b.Run(fmt.Sprintf("validators=%d", n), func(b *testing.B) {
+			for b.Loop() {
+				benchNetwork(b, n, 6000)
+			}
+		})
+	}
+}
+
+// inFlight is how many clients submit at once, each waiting for its
+// operation's commit before sending the next: throughput is inFlight
+// divided by the commit latency, up to what the network can do.
+const inFlight = 1024
+
+func benchNetwork(b *testing.B, n, ops int) {
+	dir := b.TempDir()
+	base := freeBase(b, n+1)
+	out, errOut, code := cli(b, "", "", "testnet", "init", "--validators", fmt.Sprint(n), "--dir", dir, "--base-port", fmt.Sprint(base), "--chain-id", registrytest.ChainID)
+	if code != 0 {
+		b.Fatalf("testnet init: %s %s", out, errOut)
+	}
+	logLevel := os.Getenv("IDMESH_BENCH_LOG") // the nodes' log level
+	if logLevel == "" {
+		logLevel = "error"
+	}
+	var nodes []*proc
+	for i := range n {
+		nodes = append(nodes, startNode(b, fmt.Sprintf("node%d", i), "--home", filepath.Join(dir, fmt.Sprintf("node%d", i)), "--log-level", logLevel))
+	}
+	txs, _, err := registrytest.CreateOps(0, uint64(ops))
+	if err != nil {
+		b.Fatal(err)
+	}
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: inFlight, MaxConnsPerHost: inFlight}}
+	lat := make([]time.Duration, ops)
+	var wg sync.WaitGroup
+	next := make(chan int)
+	start := time.Now()
+	for range inFlight {
+		wg.Go(func() {
+			for i := range next {
+				url := nodes[i%n].url + "/v1/operations?wait=30s"
+				t0 := time.Now()
+				resp, err := client.Post(url, "application/json", strings.NewReader(string(txs[i].Payload)))
+				if err != nil {
+					b.Error(err)
+					continue
+				}
+				body, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					b.Errorf("operation %d: HTTP %d %s", i, resp.StatusCode, body)
+					continue
+				}
+				lat[i] = time.Since(t0)
+			}
+		})
+	}
+	for i := range ops {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	elapsed := time.Since(start)
+	if b.Failed() {
+		for _, p := range nodes {
+			p.mu.Lock()
+			b.Logf("%s:\n%s", p.name, tail(p.logs.String(), 6000))
+			p.mu.Unlock()
+		}
+		b.FailNow()
+	}
+	slices.Sort(lat)
+	b.ReportMetric(float64(ops)/elapsed.Seconds(), "ops/s")
+	b.ReportMetric(float64(lat[len(lat)/2].Milliseconds()), "p50-ms")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Milliseconds()), "p99-ms")
+	height := nodes[0].status(b).Height
+	b.ReportMetric(float64(height), "blocks")
+	extra := 0 // blocks decided after round 0
+	for h := uint64(1); h <= height; h++ {
+		var blk struct {
+			Commit struct{ Round int } `json:"commit"`
+		}
+		_ = json.Unmarshal(get(b, fmt.Sprintf("%s/v1/blocks/%d", nodes[0].url, h), "").body, &blk)
+		if blk.Commit.Round > 0 {
+			extra++
+		}
+	}
+	b.ReportMetric(float64(extra), "late-rounds")
+
+	// A new full node syncs the chain from a bootstrap peer.
+	var cfg map[string]string
+	if raw, err := os.ReadFile(filepath.Join(dir, "node0", "config.json")); err != nil || json.Unmarshal(raw, &cfg) != nil {
+		b.Fatalf("read config: %v", err)
+	}
+	t0 := time.Now()
+	late := startNode(b, "late", "--home", filepath.Join(dir, "late"), "--genesis", filepath.Join(dir, "node0", "genesis.json"),
+		"--http", fmt.Sprintf("127.0.0.1:%d", base+n), "--p2p", "/ip4/127.0.0.1/tcp/0", "--bootstrap", strings.Split(cfg["bootstrap"], ",")[0], "--log-level", "info")
+	for late.status(b).Height < height {
+		if time.Since(t0) > 5*time.Minute {
+			b.Fatal("the new node did not sync")
+		}
+		time.Sleep(5 * time.Millisecond) // polling a process's progress for a measurement
+	}
+	took := time.Since(t0)
+	if took > 10*time.Second {
+		late.mu.Lock()
+		b.Logf("slow sync:\n%s", tail(late.logs.String(), 4000))
+		late.mu.Unlock()
+	}
+	b.ReportMetric(float64(height)/took.Seconds(), "sync-blocks/s")
+	b.ReportMetric(float64(ops)/took.Seconds(), "sync-ops/s")
+	for _, p := range append(nodes, late) {
+		_ = p.cmd.Process.Kill()
+		_ = p.cmd.Wait()
+	}
+}

@@ -208,7 +208,18 @@ func (c *Consensus) Run(ctx context.Context) error {
 	// last commit, once transactions are waiting.
 	var interval <-chan time.Time
 	pending := c.Mempool.Wait()
+	type where struct {
+		h       uint64
+		r       int32
+		s       consensus.Step
+		waiting bool
+	}
+	var at where
 	for {
+		if now := (where{e.Height(), e.Round(), e.CurrentStep(), e.Waiting()}); now != at {
+			c.Log.Debug("consensus", "height", now.h, "round", now.r, "step", now.s, "waiting", now.waiting, "mempool", c.Mempool.Len())
+			at = now
+		}
 		// The engine may have work before any event: a height resumed
 		// from the log decides at once.
 		if e.HasReady() {

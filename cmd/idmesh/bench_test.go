@@ -95,7 +95,7 @@ func benchNetwork(b *testing.B, n, ops int) {
 	if b.Failed() {
 		for _, p := range nodes {
 			p.mu.Lock()
-			b.Logf("%s:\n%s", p.name, tail(p.logs.String(), 6000))
+			b.Logf("%s:\n%s", p.name, tail(p.logs.String(), 60000))
 			p.mu.Unlock()
 		}
 		b.FailNow()

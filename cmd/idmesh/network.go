@@ -56,11 +56,15 @@ func startNetwork(ctx context.Context, f nodeFlags, h home.Dir, chain *registry.
 		Identity:    id,
 		Bootstrap:   splitList(f.bootstrap),
 		MDNS:        f.mdns,
-		Log:         log,
+		Log:         quiet(log),
 		Self:        self,
 		Chain:       node.ChainView{Chain: chain},
 		Blocks:      node.BlockSource{Chain: chain},
-		CheckTx:     func(t registry.Tx) error { return chain.CheckTx(t, time.Now()) },
+		// No CheckTx in the gossip validator: gossipsub validates every
+		// topic through one queue, and checking each transaction there
+		// (signature, state) delayed consensus messages behind thousands of
+		// transactions under load. The node checks every gossiped
+		// transaction once, in SubmitGossiped, off the network's path.
 	}
 	host, err := p2p.New(ctx, cfg)
 	if err != nil {
@@ -141,3 +145,21 @@ func failpoint(spec string, log *slog.Logger) func(string, uint64) {
 		}
 	}
 }
+
+// quiet keeps libp2p's debug logs (a line per gossip message) out of the
+// node's debug log: the network logs at info and above.
+func quiet(log *slog.Logger) *slog.Logger {
+	return slog.New(minLevel{log.Handler(), slog.LevelInfo})
+}
+
+type minLevel struct {
+	slog.Handler
+	min slog.Level
+}
+
+func (m minLevel) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= m.min && m.Handler.Enabled(ctx, l)
+}
+
+func (m minLevel) WithAttrs(a []slog.Attr) slog.Handler { return minLevel{m.Handler.WithAttrs(a), m.min} }
+func (m minLevel) WithGroup(g string) slog.Handler      { return minLevel{m.Handler.WithGroup(g), m.min} }

@@ -124,10 +124,12 @@ func (e *Engine) send(m Message) {
 // justify its valid value (the proof of lock others need to accept a
 // re-proposal of it, which may include a Byzantine validator's vote that
 // only some received). Gossip may lose or drop messages; liveness must
-// not. Followers instead ask for the height they are at.
+// not. Every node also says which height it is at, so that peers already
+// past it answer with the decided block: a network may refuse to relay
+// votes for heights it no longer tracks, but never a Status.
 func (e *Engine) rebroadcast() {
+	e.send(Message{Status: &Status{Height: e.height}})
 	if _, isValidator := e.power[e.self]; !isValidator {
-		e.send(Message{Status: &Status{Height: e.height}})
 		return
 	}
 	if e.ownProp != nil && e.ownProp.Round == e.round {

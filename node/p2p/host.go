@@ -53,8 +53,9 @@ type Host struct {
 	learn  chan route             // validator routes, for sendLoop
 	recv   chan consensus.Message // Receive
 	txs    chan registry.Tx       // Txs
-	seq    atomic.Uint64          // consensus envelope sequence
-	syncs  chan struct{}          // bounds the sync requests served at once
+	batch  *txBatcher
+	seq    atomic.Uint64 // consensus envelope sequence
+	syncs  chan struct{} // bounds the sync requests served at once
 
 	stats stats
 
@@ -96,6 +97,7 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		learn:       make(chan route, cfg.QueueSize),
 		recv:        make(chan consensus.Message, cfg.QueueSize),
 		txs:         make(chan registry.Tx, cfg.QueueSize),
+		batch:       newTxBatcher(),
 		syncs:       make(chan struct{}, 4),
 	}
 	for _, a := range cfg.Bootstrap {
@@ -181,6 +183,7 @@ func (h *Host) start(ctx context.Context) error {
 	h.spawn(h.sendLoop)
 	h.spawn(h.readConsensus)
 	h.spawn(h.readTxs)
+	h.spawn(h.batchLoop)
 
 	if cfg.MDNS {
 		sum := sha256.Sum256([]byte(cfg.ChainID))

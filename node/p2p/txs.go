@@ -2,7 +2,10 @@ package p2p
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
+	"sync"
+	"time"
 
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -10,11 +13,104 @@ import (
 	"github.com/idmesh/idmesh/registry"
 )
 
-// PublishTx gossips t to the network. The gossip message's ID is t's
-// hash, so a transaction already seen (published here or received) is not
-// sent again, and PublishTx returns nil for it. The caller checks t
-// first (node.Submit does).
-func (h *Host) PublishTx(ctx context.Context, t registry.Tx) error {
+// Transactions travel in batches: one gossip message carries every
+// transaction published here in the last BatchInterval (at most
+// maxBatchTxs). Under load this is what keeps gossip's per-message work,
+// which all topics share, from delaying consensus messages behind
+// thousands of single transactions.
+const (
+	batchInterval = 10 * time.Millisecond
+	maxBatchTxs   = 512
+	maxBatchBytes = 4 << 20
+	maxSeenTxs    = 100_000
+)
+
+// txBatcher collects transactions to publish and remembers the hashes of
+// transactions seen (published here or received), so none is sent twice.
+type txBatcher struct {
+	mu      sync.Mutex
+	pending [][]byte
+	size    int
+	seen    map[registry.Hash]struct{}
+	order   []registry.Hash
+	full    chan struct{} // signalled when a batch is full
+}
+
+func newTxBatcher() *txBatcher {
+	return &txBatcher{seen: make(map[registry.Hash]struct{}), full: make(chan struct{}, 1)}
+}
+
+// markSeen records h and reports whether it was new.
+func (b *txBatcher) markSeen(h registry.Hash) bool {
+	if _, ok := b.seen[h]; ok {
+		return false
+	}
+	b.seen[h] = struct{}{}
+	b.order = append(b.order, h)
+	if len(b.order) > maxSeenTxs {
+		delete(b.seen, b.order[0])
+		b.order = b.order[1:]
+	}
+	return true
+}
+
+// take returns the pending batch, encoded, and empties it.
+func (b *txBatcher) take() []byte {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.pending) == 0 {
+		return nil
+	}
+	out := binary.BigEndian.AppendUint32(make([]byte, 0, 4+b.size+4*len(b.pending)), uint32(len(b.pending)))
+	for _, raw := range b.pending {
+		out = binary.BigEndian.AppendUint32(out, uint32(len(raw)))
+		out = append(out, raw...)
+	}
+	b.pending, b.size = nil, 0
+	return out
+}
+
+// decodeBatch decodes a batch of transactions.
+func decodeBatch(data []byte) ([]registry.Tx, error) {
+	if len(data) < 4 || len(data) > maxBatchBytes+4*maxBatchTxs+4 {
+		return nil, fmt.Errorf("%w: transaction batch of %d bytes", ErrMalformed, len(data))
+	}
+	n := binary.BigEndian.Uint32(data)
+	data = data[4:]
+	if n == 0 || n > maxBatchTxs {
+		return nil, fmt.Errorf("%w: batch of %d transactions", ErrMalformed, n)
+	}
+	txs := make([]registry.Tx, 0, n)
+	for range n {
+		if len(data) < 4 {
+			return nil, fmt.Errorf("%w: truncated batch", ErrMalformed)
+		}
+		l := binary.BigEndian.Uint32(data)
+		data = data[4:]
+		if uint64(l) > uint64(len(data)) {
+			return nil, fmt.Errorf("%w: truncated batch", ErrMalformed)
+		}
+		t, err := registry.DecodeTx(data[:l])
+		if err != nil {
+			return nil, err
+		}
+		txs = append(txs, t)
+		data = data[l:]
+	}
+	if len(data) != 0 {
+		return nil, fmt.Errorf("%w: %d bytes after the batch", ErrMalformed, len(data))
+	}
+	return txs, nil
+}
+
+// PublishTx queues t for gossip in the next batch. A transaction this
+// host already published or received is not sent again (nil is
+// returned). The caller checks t against the chain first (node.Submit
+// does); PublishTx checks its structure.
+func (h *Host) PublishTx(_ context.Context, t registry.Tx) error {
+	if err := t.ValidateBasic(); err != nil {
+		return fmt.Errorf("p2p: publish tx: %w", err)
+	}
 	raw := t.Encode()
 	if len(raw) > registry.MaxTxBytes {
 		return fmt.Errorf("p2p: publish tx: %w: %d bytes", ErrTooLarge, len(raw))
@@ -22,14 +118,50 @@ func (h *Host) PublishTx(ctx context.Context, t registry.Tx) error {
 	if h.ctx.Err() != nil {
 		return fmt.Errorf("p2p: publish tx: %w", ErrClosed)
 	}
-	if err := h.txTopic.Publish(ctx, raw); err != nil {
-		if h.ctx.Err() != nil {
-			return fmt.Errorf("p2p: publish tx: %w", ErrClosed)
-		}
-		return fmt.Errorf("p2p: publish tx: %w", err)
+	b := h.batch
+	b.mu.Lock()
+	if !b.markSeen(t.Hash()) {
+		b.mu.Unlock()
+		return nil
 	}
-	h.stats.txsPublished.Add(1)
+	b.pending = append(b.pending, raw)
+	b.size += len(raw)
+	full := len(b.pending) >= maxBatchTxs || b.size >= maxBatchBytes
+	b.mu.Unlock()
+	if full {
+		select {
+		case b.full <- struct{}{}:
+		default:
+		}
+	}
 	return nil
+}
+
+// batchLoop publishes the pending batch every batchInterval, or at once
+// when it is full.
+func (h *Host) batchLoop() {
+	t := time.NewTicker(batchInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-h.ctx.Done():
+			return
+		case <-t.C:
+		case <-h.batch.full:
+		}
+		data := h.batch.take()
+		if data == nil {
+			continue
+		}
+		if err := h.txTopic.Publish(h.ctx, data); err != nil {
+			if h.ctx.Err() != nil {
+				return
+			}
+			h.log.Warn("publish transactions", "err", err)
+			continue
+		}
+		h.stats.txsPublished.Add(1)
+	}
 }
 
 // Txs returns the channel of transactions received from peers that
@@ -39,30 +171,30 @@ func (h *Host) PublishTx(ctx context.Context, t registry.Tx) error {
 func (h *Host) Txs() <-chan registry.Tx { return h.txs }
 
 // validateTx is the transaction topic's validator: the data must decode
-// as a transaction (registry.DecodeTx bounds its size and checks its
-// type); if Config.CheckTx is set, a transaction it refuses is ignored.
-// Gossipsub remembers the verdict on a message ID (the transaction hash)
-// for its seen-messages TTL, so a transaction is judged once per host
-// however many peers send it.
+// as a batch of transactions (registry.DecodeTx bounds each one's size
+// and checks its type); if Config.CheckTx is set, a batch with a
+// transaction it refuses is ignored.
 func (h *Host) validateTx(_ context.Context, from peer.ID, msg *pubsub.Message) pubsub.ValidationResult {
 	topic := msg.GetTopic()
-	t, err := registry.DecodeTx(msg.Data)
+	txs, err := decodeBatch(msg.Data)
 	if err != nil {
 		return h.verdict(topic, from, Rejected, err)
 	}
-	msg.ValidatorData = t
+	msg.ValidatorData = txs
 	if from == h.self {
 		return pubsub.ValidationAccept
 	}
 	if h.cfg.CheckTx != nil {
-		if err := h.cfg.CheckTx(t); err != nil {
-			return h.verdict(topic, from, Ignored, err)
+		for _, t := range txs {
+			if err := h.cfg.CheckTx(t); err != nil {
+				return h.verdict(topic, from, Ignored, err)
+			}
 		}
 	}
 	return h.verdict(topic, from, Accepted, nil)
 }
 
-// readTxs hands validated transactions from peers to Txs.
+// readTxs hands validated transactions from peers to Txs, each once.
 func (h *Host) readTxs() {
 	for {
 		msg, err := h.txSub.Next(h.ctx)
@@ -72,15 +204,23 @@ func (h *Host) readTxs() {
 		if msg.ReceivedFrom == h.self || msg.Local {
 			continue
 		}
-		t, ok := msg.ValidatorData.(registry.Tx)
+		txs, ok := msg.ValidatorData.([]registry.Tx)
 		if !ok {
 			continue
 		}
-		select {
-		case h.txs <- t:
-			h.stats.txsReceived.Add(1)
-		case <-h.ctx.Done():
-			return
+		for _, t := range txs {
+			h.batch.mu.Lock()
+			fresh := h.batch.markSeen(t.Hash())
+			h.batch.mu.Unlock()
+			if !fresh {
+				continue
+			}
+			select {
+			case h.txs <- t:
+				h.stats.txsReceived.Add(1)
+			case <-h.ctx.Done():
+				return
+			}
 		}
 	}
 }

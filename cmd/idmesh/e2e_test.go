@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"crypto/rand"
 	"encoding/base64"
@@ -14,7 +13,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 
 	"github.com/idmesh/idmesh/api"
@@ -45,61 +43,11 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// devNode is an `idmesh dev` process.
-type devNode struct {
-	t    *testing.T
-	cmd  *exec.Cmd
-	url  string
-	home string
-	logs *bytes.Buffer
-}
-
 // startDev starts `idmesh dev` on a free port and waits until it serves.
-func startDev(t *testing.T, home string, extra ...string) *devNode {
+func startDev(t *testing.T, home string, extra ...string) *proc {
 	t.Helper()
-	args := append([]string{"dev", "--home", home, "--http", "127.0.0.1:0"}, extra...)
-	cmd := exec.Command(binary, args...)
-	cmd.Env = append(os.Environ(), "IDMESH_LOG_LEVEL=debug")
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	logs := new(bytes.Buffer)
-	cmd.Stderr = logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	n := &devNode{t: t, cmd: cmd, home: home, logs: logs}
-	t.Cleanup(func() {
-		if n.cmd.ProcessState == nil {
-			_ = n.cmd.Process.Kill()
-			_ = n.cmd.Wait()
-		}
-	})
-	sc := bufio.NewScanner(stdout)
-	for sc.Scan() {
-		if u, ok := strings.CutPrefix(sc.Text(), "idmesh: serving "); ok {
-			n.url = u
-			break
-		}
-	}
-	if n.url == "" {
-		_ = cmd.Wait()
-		t.Fatalf("idmesh dev did not start:\n%s", logs)
-	}
-	go func() { _, _ = io.Copy(io.Discard, stdout) }()
-	return n
-}
-
-// stop sends SIGTERM and waits for a clean exit.
-func (n *devNode) stop() {
-	n.t.Helper()
-	if err := n.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		n.t.Fatal(err)
-	}
-	if err := n.cmd.Wait(); err != nil {
-		n.t.Fatalf("idmesh dev exited with %v:\n%s", err, n.logs)
-	}
+	args := append([]string{"dev", "--home", home, "--http", "127.0.0.1:0", "--log-level", "debug"}, extra...)
+	return startProc(t, "dev", args...)
 }
 
 // cli runs the idmesh binary against the node and returns stdout, stderr

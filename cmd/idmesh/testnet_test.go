@@ -63,9 +63,17 @@ type proc struct {
 	mu   sync.Mutex
 }
 
+// startNode starts `idmesh node` with args and waits until it serves.
 func startNode(t testing.TB, name string, args ...string) *proc {
 	t.Helper()
-	cmd := exec.Command(binary, append([]string{"node"}, args...)...)
+	return startProc(t, name, append([]string{"node"}, args...)...)
+}
+
+// startProc runs the idmesh binary with args and waits until it prints
+// the address it serves.
+func startProc(t testing.TB, name string, args ...string) *proc {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
 	cmd.Env = append(os.Environ(), "QUIC_GO_DISABLE_RECEIVE_BUFFER_WARNING=1")
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -106,6 +114,19 @@ func (l *lockedWriter) Write(b []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.w.Write(b)
+}
+
+// stop sends SIGTERM and waits for a clean exit.
+func (p *proc) stop() {
+	p.t.Helper()
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		p.t.Fatal(err)
+	}
+	if err := p.cmd.Wait(); err != nil {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		p.t.Fatalf("%s exited with %v:\n%s", p.name, err, p.logs)
+	}
 }
 
 func (p *proc) status(t testing.TB) api.StatusResponse {
@@ -250,12 +271,7 @@ func TestTestnetProcesses(t *testing.T) {
 	sameChainsHTTP(t, append(nodes, late), nil)
 
 	for _, p := range append(nodes, late) {
-		if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-			t.Fatal(err)
-		}
-		if err := p.cmd.Wait(); err != nil {
-			t.Errorf("%s exit: %v", p.name, err)
-		}
+		p.stop()
 	}
 	checkAudit(t, []string{audit(0), audit(1), audit(2), audit(3)})
 }

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"time"
@@ -234,7 +235,10 @@ func serve(ctx context.Context, e env, f nodeFlags) error {
 		engine.ID = nodeID
 	}
 
-	httpSrv := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	httpSrv := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		// Requests end with the node: a shutdown ends long polls
+		// (?wait=) at once instead of waiting them out.
+		BaseContext: func(net.Listener) context.Context { return gctx }}
 	grp.Go(func() error {
 		var err error
 		if f.tlsCert != "" {

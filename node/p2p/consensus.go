@@ -277,10 +277,10 @@ func (h *Host) judge(m consensus.Message) (Outcome, error) {
 	chainID := h.cfg.ChainID
 	switch {
 	case m.Vote != nil:
+		// A vote may be relayed by another node (the proof of lock a
+		// validator passes on): its signature, not its sender, is what
+		// counts. Routes are learned only where sender and signer match.
 		v := m.Vote
-		if v.Validator != m.From {
-			return Rejected, fmt.Errorf("%w: vote by %s from %s", ErrSenderMismatch, v.Validator, m.From)
-		}
 		val, ok := vs.ByAddress(v.Validator)
 		if !ok {
 			return Rejected, fmt.Errorf("%w: %s at height %d", consensus.ErrNotValidator, v.Validator, height)

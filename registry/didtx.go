@@ -12,13 +12,15 @@ type DIDHandler struct {
 	// Sigs caches verified signatures across the mempool check, the
 	// proposal and the commit; nil verifies every time.
 	Sigs *idmesh.SigCache
+	// Ops caches decoded operations the same way; nil decodes every time.
+	Ops *idmesh.OpCache
 }
 
 var _ Handler = DIDHandler{}
 
 // DeliverTx decodes and applies one operation.
 func (h DIDHandler) DeliverTx(ctx TxContext, st *Overlay, payload []byte) error {
-	op, err := idmesh.Decode(payload)
+	op, err := h.Ops.Decode(payload)
 	if err != nil {
 		return Reject(CodeInvalid, err)
 	}
@@ -55,7 +57,7 @@ func DIDTx(op *idmesh.Operation) (Tx, error) {
 // release knows.
 func NewMachineDefault() *Machine {
 	return NewMachine(map[TxType]Handler{
-		TxDIDOperation: DIDHandler{Sigs: idmesh.NewSigCache(100_000)},
+		TxDIDOperation: DIDHandler{Sigs: idmesh.NewSigCache(100_000), Ops: idmesh.NewOpCache(20_000)},
 		TxValidatorSet: ValidatorSetHandler{},
 		TxEvidence:     EvidenceHandler{},
 	})

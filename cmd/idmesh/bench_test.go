@@ -31,8 +31,8 @@ func BenchmarkNetwork(b *testing.B) {
 	}
 	// Seven and ten validator processes share the same two cores, so they
 	// get a lighter load.
-	for _, c := range []struct{ n, ops, inFlight int }{{4, 6000, 1024}, {7, 2000, 256}, {10, 2000, 256}} {
-		b.Run(fmt.Sprintf("validators=%d", c.n), func(b *testing.B) {
+	for _, c := range []struct{ n, ops, inFlight int }{{4, 6000, 1024}, {4, 3000, 256}, {4, 6000, 512}, {7, 2000, 256}, {10, 2000, 256}} {
+		b.Run(fmt.Sprintf("validators=%d/clients=%d", c.n, c.inFlight), func(b *testing.B) {
 			for b.Loop() {
 				benchNetwork(b, c.n, c.ops, c.inFlight)
 			}

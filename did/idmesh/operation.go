@@ -129,6 +129,11 @@ func Decode(b []byte) (*Operation, error) {
 	if err := subsumed(sent, kept, "operation"); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalidOperation, err)
 	}
+	// Compute the body now: a decoded operation is never modified after,
+	// so it may be shared between goroutines (see OpCache).
+	if _, err := op.body(); err != nil {
+		return nil, err
+	}
 	return op, nil
 }
 

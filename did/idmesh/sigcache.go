@@ -65,3 +65,52 @@ func (c *SigCache) Verify(pub keys.PublicKey, msg, sig []byte) bool {
 	}
 	return true
 }
+
+// OpCache keeps decoded operations by the SHA-256 of their encoding, so a
+// node decodes an operation once (when it enters the mempool) and not
+// again when it proposes or re-executes the block. Decoding is
+// deterministic and decoded operations are never modified, so the cache
+// never changes a result. It is safe for concurrent use and bounded; nil
+// decodes every time.
+type OpCache struct {
+	max int
+
+	mu   sync.Mutex
+	ops  map[[32]byte]*Operation
+	fifo [][32]byte
+}
+
+// NewOpCache returns a cache of at most max operations.
+func NewOpCache(max int) *OpCache {
+	return &OpCache{max: max, ops: make(map[[32]byte]*Operation, max)}
+}
+
+// Decode returns Decode(b), from the cache when b was decoded before.
+// Only operations that decode are cached.
+func (c *OpCache) Decode(b []byte) (*Operation, error) {
+	if c == nil {
+		return Decode(b)
+	}
+	k := sha256.Sum256(b)
+	c.mu.Lock()
+	op, ok := c.ops[k]
+	c.mu.Unlock()
+	if ok {
+		return op, nil
+	}
+	op, err := Decode(b)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.ops[k]; !ok {
+		if len(c.fifo) >= c.max {
+			delete(c.ops, c.fifo[0])
+			c.fifo = c.fifo[1:]
+		}
+		c.ops[k] = op
+		c.fifo = append(c.fifo, k)
+	}
+	return op, nil
+}

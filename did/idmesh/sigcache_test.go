@@ -40,3 +40,29 @@ func TestSigCache(t *testing.T) {
 		t.Fatal("nil cache verifies wrongly")
 	}
 }
+
+func TestOpCache(t *testing.T) {
+	k := genKey(t, keys.Ed25519, 5)
+	op := &idmesh.Operation{Type: idmesh.Create, Document: template(k.Public())}
+	if err := op.Sign(chainID, "#key-1", k); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := op.Encode()
+	c := idmesh.NewOpCache(1)
+	a, err := c.Decode(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := c.Decode(b); again != a {
+		t.Fatal("a cached operation was decoded again")
+	}
+	if _, err := c.Decode([]byte(`{"type":"nope"}`)); err == nil {
+		t.Fatal("a bad operation decoded")
+	}
+	want, _ := idmesh.Decode(b)
+	wd, _ := want.Digest()
+	ad, _ := a.Digest()
+	if wd != ad {
+		t.Fatal("the cached operation differs from a fresh decode")
+	}
+}

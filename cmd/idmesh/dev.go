@@ -191,7 +191,7 @@ func serve(ctx context.Context, e env, f nodeFlags) error {
 	if err != nil {
 		return err
 	}
-	ln, err := net2Listen(f.http)
+	ln, err := listenTCP(f.http)
 	if err != nil {
 		return err
 	}

@@ -17,7 +17,8 @@ import (
 	"github.com/idmesh/idmesh/registry"
 )
 
-func net2Listen(addr string) (net.Listener, error) {
+// listenTCP listens on addr for the HTTP API.
+func listenTCP(addr string) (net.Listener, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", addr, err)

@@ -76,9 +76,9 @@ type Config struct {
 	TimeoutPropose, TimeoutProposeDelta     int
 	TimeoutPrevote, TimeoutPrevoteDelta     int
 	TimeoutPrecommit, TimeoutPrecommitDelta int
-	// RebroadcastTicks is how often the engine sends its own proposal and
-	// votes of the current height again, so that peers that lost them
-	// (or are behind) catch up.
+	// RebroadcastTicks is the period after which a node that made no
+	// progress asks its peers for what it lacks (a Status message, which
+	// peers answer with decided blocks, proposals and votes).
 	RebroadcastTicks int
 	// MaxRoundsAhead bounds how far past its round the engine keeps
 	// messages; default 64.
@@ -202,6 +202,8 @@ type Engine struct {
 	future     []Message
 	seenEv     map[[2]registry.Hash]bool
 	replied    map[replyKey]bool // catch-up replies in this rebroadcast period
+	progressAt uint64            // tick of the last change of height, round or step
+	progress   [3]uint64         // the height, round and step seen then
 	caughtUp   bool              // the last decision came from a peer's Decided
 	lastResend uint64
 	waiting    bool // WaitForTxs: round 0 not started yet
@@ -383,12 +385,14 @@ func (e *Engine) Tick() {
 	for _, t := range due {
 		e.onTimeout(t)
 	}
+	e.noteProgress()
 	if e.tick-e.lastResend >= uint64(e.cfg.RebroadcastTicks) {
 		e.lastResend = e.tick
 		clear(e.replied)
 		e.rebroadcast()
 	}
 	e.checkRules()
+	e.noteProgress()
 }
 
 // Step takes one message from a peer (or from the write-ahead log).
@@ -397,7 +401,17 @@ func (e *Engine) Step(m Message) error {
 		return err
 	}
 	e.checkRules()
+	e.noteProgress()
 	return nil
+}
+
+// noteProgress records the tick of the last change of height, round or
+// step, which tells rebroadcast whether this node is stuck.
+func (e *Engine) noteProgress() {
+	now := [3]uint64{e.height, uint64(e.round), uint64(e.step)}
+	if now != e.progress {
+		e.progress, e.progressAt = now, e.tick
+	}
 }
 
 func (e *Engine) step1(m Message) error {
@@ -406,8 +420,15 @@ func (e *Engine) step1(m Message) error {
 	}
 	h := m.Height()
 	if m.Status != nil {
-		if h < e.height {
+		switch {
+		case h < e.height:
 			e.helpPeer(m.From, h)
+		case h == e.height && m.Status.Stuck && e.step != StepDecided && m.From != (registry.Address{}) && m.From != e.self:
+			k := replyKey{m.From, h}
+			if !e.replied[k] && len(e.replied) <= 10_000 {
+				e.replied[k] = true
+				e.answer(m.From, m.Status.Round)
+			}
 		}
 		return nil
 	}

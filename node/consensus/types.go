@@ -132,6 +132,10 @@ type Decided struct {
 // It is unsigned: answering it costs a peer only a rate-limited reply.
 type Status struct {
 	Height uint64 `json:"height"`
+	Round  int32  `json:"round"`
+	// Stuck says the node made no progress for a whole period: peers at
+	// its height answer with the proposals and votes they hold.
+	Stuck bool `json:"stuck,omitempty"`
 }
 
 // Message is what validators exchange. Exactly one of the payloads is set.
@@ -186,8 +190,8 @@ func (m Message) ValidateBasic() error {
 	}
 	if m.Status != nil {
 		n++
-		if m.Status.Height == 0 {
-			return fmt.Errorf("%w: status at height 0", ErrInvalidMessage)
+		if m.Status.Height == 0 || m.Status.Round < 0 {
+			return fmt.Errorf("%w: status at height %d round %d", ErrInvalidMessage, m.Status.Height, m.Status.Round)
 		}
 	}
 	if n != 1 {

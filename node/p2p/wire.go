@@ -34,7 +34,7 @@ const (
 //	vote:     u8 type | u64 height | u32 round | block ID [32] | validator [20] | sig
 //	proposal: u64 height | u32 round | u32 POL round | proposer [20] | sig | block
 //	decided:  block | commit
-//	status:   u64 height
+//	status:   u64 height | u32 round | u8 stuck (0 or 1)
 //
 // Integers are big-endian, rounds are int32 in two's complement, and sig,
 // block and commit are a u32 length followed by the bytes; blocks and
@@ -87,6 +87,12 @@ func EncodeMessage(m consensus.Message) ([]byte, error) {
 		w.bytes(p.Block.Encode())
 	case m.Status != nil:
 		w.u64(m.Status.Height)
+		w.u32(uint32(m.Status.Round))
+		stuck := uint8(0)
+		if m.Status.Stuck {
+			stuck = 1
+		}
+		w.u8(stuck)
 	default:
 		d := m.Decided
 		if d.Block == nil || d.Commit == nil {
@@ -124,7 +130,16 @@ func DecodeMessage(b []byte) (consensus.Message, error) {
 		p.Block = r.block()
 		m.Proposal = p
 	case kindStatus:
-		m.Status = &consensus.Status{Height: r.u64()}
+		m.Status = &consensus.Status{Height: r.u64(), Round: int32(r.u32())}
+		switch r.u8() {
+		case 0:
+		case 1:
+			m.Status.Stuck = true
+		default:
+			if r.err == nil {
+				r.err = fmt.Errorf("%w: status flag", ErrMalformed)
+			}
+		}
 	case kindDecided:
 		d := &consensus.Decided{Block: r.block()}
 		d.Commit = r.commit()

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/idmesh/idmesh/did/key"
@@ -19,7 +20,7 @@ func runKeys(ctx context.Context, e env, args []string) error {
 		fmt.Fprintln(e.stderr, `Usage: idmesh keys <command> [flags]
 
 Commands:
-  generate [--type Ed25519|P-256]   generate a key; its ID is its did:key
+  generate [--type Ed25519|P-256]   generate a key; its ID is its did:key verification method
   list                              list the keys (never the secrets)`)
 		return usageError("keys: give generate or list")
 	}
@@ -74,8 +75,11 @@ Commands:
 	if err != nil {
 		return err
 	}
-	id := key.New(k.Public())
-	if err := storeKey(ks, k, id, id); err != nil {
+	// Stored under its verification method's ID (did:key:X#X), the ID a
+	// DID that names this did:key as controller signs with.
+	subject := key.New(k.Public())
+	id := subject + "#" + strings.TrimPrefix(subject, "did:key:")
+	if err := storeKey(ks, k, id, subject); err != nil {
 		return err
 	}
 	setStatus(e, ks, id, statusLive)

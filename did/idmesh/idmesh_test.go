@@ -438,9 +438,29 @@ func TestDecodeKeepsWhatIsSigned(t *testing.T) {
 	// A lone string @context is JSON-LD's one-element array: accepted.
 	doc["@context"] = did.ContextV1
 	doc["verificationMethod"].([]any)[0].(map[string]any)["controller"] = ""
+	// So are a one-element array where the model writes a string, and
+	// empty members the model leaves out.
+	doc["alsoKnownAs"] = []any{}
+	doc["service"] = nil
 	ok, _ := json.Marshal(m)
 	if _, err := idmesh.Decode(ok); err != nil {
 		t.Fatalf("equivalent form refused: %v", err)
+	}
+	ctl := &idmesh.Operation{Type: idmesh.Create, Document: template(k.Public())}
+	ctl.Document.Controller = did.StringSet{"did:key:z6MkiTBz1ymuepAQ4HEHYSF1H8quG5GLVVQR3djdX3mDooWp"}
+	cb, _ := json.Marshal(ctl)
+	var cm map[string]any
+	_ = json.Unmarshal(cb, &cm)
+	cm["document"].(map[string]any)["controller"] = []any{"did:key:z6MkiTBz1ymuepAQ4HEHYSF1H8quG5GLVVQR3djdX3mDooWp"}
+	cm["proof"] = []any{map[string]any{"verificationMethod": "#key-1", "signature": "AA"}}
+	cb, _ = json.Marshal(cm)
+	if _, err := idmesh.Decode(cb); err != nil {
+		t.Fatalf("a one-element controller array refused: %v", err)
+	}
+	cm["proof"] = []any{map[string]any{"verificationMethod": "#key-1"}}
+	cb, _ = json.Marshal(cm)
+	if _, err := idmesh.Decode(cb); !errors.Is(err, idmesh.ErrInvalidOperation) {
+		t.Fatalf("a proof without a signature: %v", err)
 	}
 	for name, mutate := range map[string]func(doc map[string]any){
 		"unknown document member": func(doc map[string]any) { doc["extra"] = "x" },

@@ -137,6 +137,19 @@ func Decode(b []byte) (*Operation, error) {
 	return op, nil
 }
 
+// isEmpty reports whether v is JSON null, [] or {}.
+func isEmpty(v any) bool {
+	switch x := v.(type) {
+	case nil:
+		return true
+	case []any:
+		return len(x) == 0
+	case map[string]any:
+		return len(x) == 0
+	}
+	return false
+}
+
 // subsumed checks that every member and value of sent survives in kept,
 // the operation as idmesh understood it. kept may add empty defaults and
 // may write a lone string as a one-element array (JSON-LD's equivalence);
@@ -151,6 +164,9 @@ func subsumed(sent, kept any, path string) error {
 		for name, v := range s {
 			kv, ok := k[name]
 			if !ok {
+				if isEmpty(v) {
+					continue // an empty value the model leaves out
+				}
 				return fmt.Errorf("%s: unknown member %q", path, name)
 			}
 			if err := subsumed(v, kv, path+"."+name); err != nil {
@@ -160,6 +176,10 @@ func subsumed(sent, kept any, path string) error {
 		return nil
 	case []any:
 		k, ok := kept.([]any)
+		if !ok && len(s) == 1 {
+			// A one-element array the model writes as its element.
+			return subsumed(s[0], kept, path+"[0]")
+		}
 		if !ok || len(k) != len(s) {
 			return fmt.Errorf("%s: array not kept as sent", path)
 		}
@@ -332,6 +352,9 @@ func (op *Operation) ValidateBasic() error {
 	for _, p := range op.Proof {
 		if p.VerificationMethod == "" || len(p.VerificationMethod) > 2048 {
 			return bad("proof without a verification method")
+		}
+		if p.Signature == "" {
+			return bad("proof by %s without a signature", p.VerificationMethod)
 		}
 		if seen[p.VerificationMethod] {
 			return bad("two proofs by %s", p.VerificationMethod)

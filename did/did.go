@@ -35,10 +35,10 @@ func Parse(s string) (DID, error) {
 		return DID{}, fmt.Errorf("parse did %s: %w: missing method-specific-id", quote(s), ErrInvalidDID)
 	}
 	if err := checkMethod(method); err != nil {
-		return DID{}, fmt.Errorf("parse did %s: %w: %s", quote(s), ErrInvalidDID, err)
+		return DID{}, fmt.Errorf("parse did %s: %w: %w", quote(s), ErrInvalidDID, err)
 	}
 	if err := checkMethodSpecificID(id); err != nil {
-		return DID{}, fmt.Errorf("parse did %s: %w: %s", quote(s), ErrInvalidDID, err)
+		return DID{}, fmt.Errorf("parse did %s: %w: %w", quote(s), ErrInvalidDID, err)
 	}
 	return DID{Method: method, ID: id}, nil
 }

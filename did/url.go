@@ -39,15 +39,15 @@ func ParseURL(s string) (URL, error) {
 	rest := s[end:]
 	rest, u.Fragment, _ = strings.Cut(rest, "#")
 	if err := checkURIPart(u.Fragment, "/?"); err != nil {
-		return URL{}, fmt.Errorf("parse did url %s: %w: fragment: %s", quote(s), ErrInvalidDIDURL, err)
+		return URL{}, fmt.Errorf("parse did url %s: %w: fragment: %w", quote(s), ErrInvalidDIDURL, err)
 	}
 	rest, u.Query, _ = strings.Cut(rest, "?")
 	if err := checkURIPart(u.Query, "/?"); err != nil {
-		return URL{}, fmt.Errorf("parse did url %s: %w: query: %s", quote(s), ErrInvalidDIDURL, err)
+		return URL{}, fmt.Errorf("parse did url %s: %w: query: %w", quote(s), ErrInvalidDIDURL, err)
 	}
 	u.Path = rest
 	if err := checkURIPart(u.Path, "/"); err != nil {
-		return URL{}, fmt.Errorf("parse did url %s: %w: path: %s", quote(s), ErrInvalidDIDURL, err)
+		return URL{}, fmt.Errorf("parse did url %s: %w: path: %w", quote(s), ErrInvalidDIDURL, err)
 	}
 	return u, nil
 }
@@ -100,7 +100,7 @@ func isPchar(c byte) bool {
 // and then only URI characters with well-formed pct-encoding.
 func isURI(s string) bool {
 	scheme, rest, ok := strings.Cut(s, ":")
-	if !ok || scheme == "" || !(scheme[0] >= 'a' && scheme[0] <= 'z' || scheme[0] >= 'A' && scheme[0] <= 'Z') {
+	if !ok || scheme == "" || !isAlpha(scheme[0]) {
 		return false
 	}
 	for i := 1; i < len(scheme); i++ {
@@ -122,3 +122,5 @@ func absolute(base, ref string) string {
 	}
 	return ref
 }
+
+func isAlpha(c byte) bool { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') }

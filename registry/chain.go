@@ -174,7 +174,7 @@ func (c *Chain) verify(b *Block) (*Execution, error) {
 	}
 	if h.Height > 1 {
 		if err := VerifyCommit(st.ChainID, st.LastValidators, h.Height-1, h.LastBlockID, b.LastCommit); err != nil {
-			return nil, fmt.Errorf("%w: last commit: %v", ErrInvalidBlock, err)
+			return nil, fmt.Errorf("%w: last commit: %w", ErrInvalidBlock, err)
 		}
 	}
 	id := b.ID()

@@ -118,18 +118,6 @@ func (d *decoder) bytes(what string, limit int) []byte {
 
 func (d *decoder) str(what string, limit int) string { return string(d.bytes(what, limit)) }
 
-// count reads a list length and checks it against both limit and the bytes
-// left, assuming each element needs at least minSize bytes, so a hostile
-// length cannot make the caller allocate more than the input justifies.
-func (d *decoder) count(what string, limit, minSize int) int {
-	n := d.length(what, limit)
-	if d.err == nil && minSize > 0 && n > len(d.b)/minSize {
-		d.fail(what + " count")
-		return 0
-	}
-	return n
-}
-
 func (d *decoder) finish(what string) error {
 	if d.err != nil {
 		return fmt.Errorf("decode %s: %w", what, d.err)

@@ -36,10 +36,9 @@ type ValidatorSetChange struct {
 	ChainID string `json:"chain_id"`
 	// Sequence is the number of validator-set changes before this one:
 	// a change applies once, in order.
-	Sequence   uint64        `json:"sequence"`
-	Validators []Validator   `json:"validators"`
-	Signatures []CommitSig   `json:"signatures,omitempty"`
-	set        *ValidatorSet // canonical form, set by decode
+	Sequence   uint64      `json:"sequence"`
+	Validators []Validator `json:"validators"`
+	Signatures []CommitSig `json:"signatures,omitempty"`
 }
 
 // SignBytes is what each current validator signs.
@@ -90,14 +89,14 @@ func (ValidatorSetHandler) DeliverTx(ctx TxContext, st *Overlay, payload []byte)
 	dec := json.NewDecoder(bytes.NewReader(payload))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&c); err != nil {
-		return Reject(CodeInvalid, fmt.Errorf("%w: %v", ErrGovernance, err))
+		return Reject(CodeInvalid, fmt.Errorf("%w: %w", ErrGovernance, err))
 	}
 	if c.ChainID != ctx.ChainID {
 		return Reject(CodeUnauthorized, fmt.Errorf("%w: signed for chain %q", ErrGovernance, c.ChainID))
 	}
 	next, err := NewValidatorSet(c.Validators)
 	if err != nil {
-		return Reject(CodeInvalid, fmt.Errorf("%w: %v", ErrGovernance, err))
+		return Reject(CodeInvalid, fmt.Errorf("%w: %w", ErrGovernance, err))
 	}
 	var seq uint64
 	if b, err := st.Get(keyGovSequence); err == nil && len(b) == 8 {
@@ -114,7 +113,7 @@ func (ValidatorSetHandler) DeliverTx(ctx TxContext, st *Overlay, payload []byte)
 		return Reject(CodeInvalid, err)
 	}
 	if err := quorumSigned(ctx.Validators, msg, c.Signatures); err != nil {
-		return Reject(CodeUnauthorized, fmt.Errorf("%w: %v", ErrGovernance, err))
+		return Reject(CodeUnauthorized, fmt.Errorf("%w: %w", ErrGovernance, err))
 	}
 	enc, err := json.Marshal(next)
 	if err != nil {
@@ -203,7 +202,7 @@ func (EvidenceHandler) DeliverTx(ctx TxContext, st *Overlay, payload []byte) err
 	dec := json.NewDecoder(bytes.NewReader(payload))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&ev); err != nil {
-		return Reject(CodeInvalid, fmt.Errorf("evidence: %v", err))
+		return Reject(CodeInvalid, fmt.Errorf("evidence: %w", err))
 	}
 	a, b := ev.A, ev.B
 	if a.Validator != b.Validator || a.Type != b.Type || a.Height != b.Height || a.Round != b.Round || a.BlockID == b.BlockID || (a.Type != 1 && a.Type != 2) {

@@ -35,7 +35,7 @@ func ParseHash(s string) (Hash, error) {
 		return h, fmt.Errorf("parse hash: %w: want %d hex digits", ErrMalformed, 2*len(h))
 	}
 	if _, err := hex.Decode(h[:], []byte(s)); err != nil {
-		return h, fmt.Errorf("parse hash: %w: %v", ErrMalformed, err)
+		return h, fmt.Errorf("parse hash: %w: %w", ErrMalformed, err)
 	}
 	return h, nil
 }

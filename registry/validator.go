@@ -26,7 +26,7 @@ func (a *Address) UnmarshalText(b []byte) error {
 		return fmt.Errorf("parse address: %w: want %d hex digits", ErrMalformed, 2*len(a))
 	}
 	if _, err := hex.Decode(a[:], b); err != nil {
-		return fmt.Errorf("parse address: %w: %v", ErrMalformed, err)
+		return fmt.Errorf("parse address: %w: %w", ErrMalformed, err)
 	}
 	return nil
 }

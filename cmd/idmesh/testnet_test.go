@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -396,7 +397,8 @@ func TestCrashAtFailpoints(t *testing.T) {
 			// This create reaches the failpoint at height 2: the node dies.
 			_, _, _ = cli(t, url, ks, "did", "create", "--timeout", "5s")
 			err := cmd.Wait()
-			if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 99 {
+			var ee *exec.ExitError
+			if !errors.As(err, &ee) || ee.ExitCode() != 99 {
 				t.Fatalf("want the failpoint's crash (exit 99), got %v:\n%s", err, logs.String())
 			}
 

@@ -97,17 +97,17 @@ func Decode(b []byte) (*Operation, error) {
 		return nil, fmt.Errorf("%w: not valid UTF-8", ErrInvalidOperation)
 	}
 	if err := checkDuplicateKeys(b); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalidOperation, err)
+		return nil, fmt.Errorf("%w: %w", ErrInvalidOperation, err)
 	}
 	canon, err := jcs.Transform(b)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalidOperation, err)
+		return nil, fmt.Errorf("%w: %w", ErrInvalidOperation, err)
 	}
 	dec := json.NewDecoder(bytes.NewReader(canon))
 	dec.DisallowUnknownFields()
 	op := new(Operation)
 	if err := dec.Decode(op); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalidOperation, err)
+		return nil, fmt.Errorf("%w: %w", ErrInvalidOperation, err)
 	}
 	op.raw = canon
 	if err := op.ValidateBasic(); err != nil {
@@ -117,17 +117,17 @@ func Decode(b []byte) (*Operation, error) {
 	// as understood): no member may be dropped on the way, however deep.
 	norm, err := json.Marshal(op)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalidOperation, err)
+		return nil, fmt.Errorf("%w: %w", ErrInvalidOperation, err)
 	}
 	var sent, kept any
 	if err := json.Unmarshal(canon, &sent); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalidOperation, err)
+		return nil, fmt.Errorf("%w: %w", ErrInvalidOperation, err)
 	}
 	if err := json.Unmarshal(norm, &kept); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalidOperation, err)
+		return nil, fmt.Errorf("%w: %w", ErrInvalidOperation, err)
 	}
 	if err := subsumed(sent, kept, "operation"); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalidOperation, err)
+		return nil, fmt.Errorf("%w: %w", ErrInvalidOperation, err)
 	}
 	// Compute the body now: a decoded operation is never modified after,
 	// so it may be shared between goroutines (see OpCache).
@@ -228,7 +228,7 @@ func (op *Operation) body() ([]byte, error) {
 	}
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(op.raw, &m); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalidOperation, err)
+		return nil, fmt.Errorf("%w: %w", ErrInvalidOperation, err)
 	}
 	delete(m, "proof")
 	b, err := json.Marshal(m)
@@ -374,7 +374,7 @@ func (op *Operation) ValidateBasic() error {
 func ValidateDID(s string) error {
 	d, err := did.Parse(s)
 	if err != nil {
-		return fmt.Errorf("%w: %v", ErrInvalidOperation, err)
+		return fmt.Errorf("%w: %w", ErrInvalidOperation, err)
 	}
 	if d.Method != Method {
 		return fmt.Errorf("%w: %s is not a did:%s DID", ErrInvalidOperation, s, Method)

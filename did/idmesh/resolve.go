@@ -26,10 +26,10 @@ func xmlTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05Z")
 // deactivated set in the metadata.
 func (r *Resolver) Resolve(_ context.Context, d string, opts did.Options) (*did.ResolutionResult, error) {
 	if _, err := did.Parse(d); err != nil {
-		return nil, fmt.Errorf("%w: %v", did.ErrInvalidDID, err)
+		return nil, fmt.Errorf("%w: %w", did.ErrInvalidDID, err)
 	}
 	if err := ValidateDID(d); err != nil {
-		return nil, fmt.Errorf("%w: %v", did.ErrInvalidDID, err)
+		return nil, fmt.Errorf("%w: %w", did.ErrInvalidDID, err)
 	}
 	if opts.VersionID != "" && !opts.VersionTime.IsZero() {
 		return nil, fmt.Errorf("%w: versionId and versionTime are exclusive", did.ErrInvalidOptions)
@@ -39,7 +39,7 @@ func (r *Resolver) Resolve(_ context.Context, d string, opts did.Options) (*did.
 		return nil, fmt.Errorf("%w: %s", did.ErrNotFound, d)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", did.ErrInternal, err)
+		return nil, fmt.Errorf("%w: %w", did.ErrInternal, err)
 	}
 	n := rec.Versions
 	switch {
@@ -118,5 +118,5 @@ func wrapNotFound(err error) error {
 	if errors.Is(err, ErrNotFound) {
 		return fmt.Errorf("%w: %s", did.ErrNotFound, strings.TrimPrefix(err.Error(), ErrNotFound.Error()+": "))
 	}
-	return fmt.Errorf("%w: %v", did.ErrInternal, err)
+	return fmt.Errorf("%w: %w", did.ErrInternal, err)
 }

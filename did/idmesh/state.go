@@ -266,10 +266,10 @@ func prepareDocument(r Reader, d *did.Document, subject string) (*did.Document, 
 	}
 	doc, err := d.WithID(subject)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalidOperation, err)
+		return nil, fmt.Errorf("%w: %w", ErrInvalidOperation, err)
 	}
 	if err := doc.Validate(); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalidOperation, err)
+		return nil, fmt.Errorf("%w: %w", ErrInvalidOperation, err)
 	}
 	for _, c := range doc.Controller {
 		if err := checkControllerMethod(c); err != nil {
@@ -280,7 +280,7 @@ func prepareDocument(r Reader, d *did.Document, subject string) (*did.Document, 
 		}
 		if _, err := controllerDocument(r, c); err != nil {
 			if errors.Is(err, ErrUnauthorized) {
-				return nil, fmt.Errorf("%w: %v", ErrInvalidOperation, err)
+				return nil, fmt.Errorf("%w: %w", ErrInvalidOperation, err)
 			}
 			return nil, err
 		}
@@ -304,7 +304,7 @@ func canSign(vms []did.VerificationMethod) bool {
 func checkControllerMethod(c string) error {
 	d, err := did.Parse(c)
 	if err != nil {
-		return fmt.Errorf("%w: controller: %v", ErrInvalidOperation, err)
+		return fmt.Errorf("%w: controller: %w", ErrInvalidOperation, err)
 	}
 	switch d.Method {
 	case Method, "key", "jwk":
@@ -328,7 +328,7 @@ func authorize(r Reader, sigs *SigCache, doc *did.Document, subject string, op *
 		}
 		pub, err := vm.PublicKey()
 		if err != nil {
-			return fmt.Errorf("%w: key %s: %v", ErrUnauthorized, ref, err)
+			return fmt.Errorf("%w: key %s: %w", ErrUnauthorized, ref, err)
 		}
 		sig, err := sigEncoding.DecodeString(p.Signature)
 		if err != nil || !sigs.Verify(pub, input, sig) {
@@ -341,11 +341,8 @@ func authorize(r Reader, sigs *SigCache, doc *did.Document, subject string, op *
 func authorizedKeys(r Reader, doc *did.Document, subject string) (map[string]did.VerificationMethod, error) {
 	out := make(map[string]did.VerificationMethod)
 	for _, c := range doc.ControllerDIDs() {
-		var cdoc *did.Document
-		switch {
-		case c == subject:
-			cdoc = doc
-		default:
+		cdoc := doc
+		if c != subject {
 			var err error
 			if cdoc, err = controllerDocument(r, c); err != nil {
 				return nil, err
@@ -363,19 +360,19 @@ func authorizedKeys(r Reader, doc *did.Document, subject string) (map[string]did
 func controllerDocument(r Reader, c string) (*did.Document, error) {
 	d, err := did.Parse(c)
 	if err != nil {
-		return nil, fmt.Errorf("%w: controller: %v", ErrInvalidOperation, err)
+		return nil, fmt.Errorf("%w: controller: %w", ErrInvalidOperation, err)
 	}
 	switch d.Method {
 	case "key":
 		doc, err := key.Document(c)
 		if err != nil {
-			return nil, fmt.Errorf("%w: controller %s: %v", ErrUnauthorized, c, err)
+			return nil, fmt.Errorf("%w: controller %s: %w", ErrUnauthorized, c, err)
 		}
 		return doc, nil
 	case "jwk":
 		doc, err := jwk.Document(c)
 		if err != nil {
-			return nil, fmt.Errorf("%w: controller %s: %v", ErrUnauthorized, c, err)
+			return nil, fmt.Errorf("%w: controller %s: %w", ErrUnauthorized, c, err)
 		}
 		return doc, nil
 	case Method:

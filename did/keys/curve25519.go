@@ -86,7 +86,7 @@ func checkX25519(b []byte) error {
 	}
 	pub, err := ecdh.X25519().NewPublicKey(b)
 	if err != nil {
-		return fmt.Errorf("x25519 key: %w: %v", ErrInvalidKey, err)
+		return fmt.Errorf("x25519 key: %w: %w", ErrInvalidKey, err)
 	}
 	if _, err := lowOrderProbe.ECDH(pub); err != nil {
 		return fmt.Errorf("x25519 key: %w: small-order point", ErrInvalidKey)

@@ -135,7 +135,7 @@ func coordinate(jwk map[string]any, name string, size int) ([]byte, error) {
 	}
 	b, err := b64.DecodeString(s)
 	if err != nil {
-		return nil, fmt.Errorf("parse jwk: %w: %q: %v", ErrInvalidKey, name, err)
+		return nil, fmt.Errorf("parse jwk: %w: %q: %w", ErrInvalidKey, name, err)
 	}
 	return b, nil
 }

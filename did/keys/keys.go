@@ -190,7 +190,7 @@ func compressP256(b []byte) ([]byte, error) {
 		// ParseUncompressedPublicKey rejects off-curve points, the point at
 		// infinity and non-canonical coordinates.
 		if _, err := ecdsa.ParseUncompressedPublicKey(elliptic.P256(), b); err != nil {
-			return nil, fmt.Errorf("p-256 key: %w: %v", ErrInvalidKey, err)
+			return nil, fmt.Errorf("p-256 key: %w: %w", ErrInvalidKey, err)
 		}
 		c := make([]byte, P256CompressedSize)
 		c[0] = 2 | b[64]&1

@@ -58,7 +58,7 @@ func ParseMultibase(s string) (PublicKey, error) {
 	}
 	raw, err := base58.Decode(s[1:])
 	if err != nil {
-		return PublicKey{}, fmt.Errorf("parse multibase: %w: %v", ErrInvalidKey, err)
+		return PublicKey{}, fmt.Errorf("parse multibase: %w: %w", ErrInvalidKey, err)
 	}
 	code, n := binary.Uvarint(raw)
 	if n <= 0 {

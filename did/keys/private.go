@@ -80,7 +80,7 @@ func newPrivate(t Type, secret []byte) (PrivateKey, error) {
 	case P256:
 		ec, err := ecdsa.ParseRawPrivateKey(elliptic.P256(), secret)
 		if err != nil {
-			return PrivateKey{}, fmt.Errorf("p-256 scalar: %w: %v", ErrInvalidKey, err)
+			return PrivateKey{}, fmt.Errorf("p-256 scalar: %w: %w", ErrInvalidKey, err)
 		}
 		k.ec = ec
 		raw, err := ec.PublicKey.Bytes()

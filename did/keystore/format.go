@@ -90,7 +90,7 @@ func decodeDoc(data []byte) (*fileDoc, error) {
 		return nil, fmt.Errorf("%w: %w", ErrCorrupt, err)
 	}
 	if err := doc.validate(); err != nil {
-		return nil, fmt.Errorf("%w: %s", ErrCorrupt, err)
+		return nil, fmt.Errorf("%w: %w", ErrCorrupt, err)
 	}
 	return &doc, nil
 }
@@ -121,7 +121,7 @@ func (d *fileDoc) validate() error {
 	for i := range d.Entries {
 		e := &d.Entries[i]
 		if err := checkFields(e.ID, e.Type, e.Public, e.Created.UTC(), e.Labels); err != nil {
-			return fmt.Errorf("entry %d: %s", i, err)
+			return fmt.Errorf("entry %d: %w", i, err)
 		}
 		if seen[e.ID] {
 			return fmt.Errorf("duplicate entry %q", e.ID)

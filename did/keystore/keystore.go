@@ -495,7 +495,7 @@ func cloneLabels(m map[string]string) map[string]string {
 // validateEntry checks the clear fields of e against the rules on Entry.
 func validateEntry(e Entry) error {
 	if err := checkFields(e.ID, e.Type, e.Public, e.Created.UTC(), e.Labels); err != nil {
-		return fmt.Errorf("%w: %s", ErrInvalidEntry, err)
+		return fmt.Errorf("%w: %w", ErrInvalidEntry, err)
 	}
 	return nil
 }

@@ -551,10 +551,10 @@ func (e *Engine) addVote(v *Vote) {
 func (e *Engine) onDecided(d *Decided) error {
 	id := d.Block.ID()
 	if err := registry.VerifyCommit(e.cfg.ChainID, e.vals, e.height, id, d.Commit); err != nil {
-		return fmt.Errorf("%w: decided block: %v", ErrInvalidMessage, err)
+		return fmt.Errorf("%w: decided block: %w", ErrInvalidMessage, err)
 	}
 	if !e.valid(d.Block) {
-		return fmt.Errorf("%w: decided block %s is invalid: %v", ErrInvalidMessage, id, e.validity[id])
+		return fmt.Errorf("%w: decided block %s is invalid: %w", ErrInvalidMessage, id, e.validity[id])
 	}
 	e.caughtUp = true
 	e.decide(d.Block, d.Commit)

@@ -32,15 +32,29 @@ import (
 // Dir is a node's home directory.
 type Dir string
 
-// Paths inside the home directory.
-func (d Dir) Genesis() string      { return filepath.Join(string(d), "genesis.json") }
+// Genesis is the chain's genesis file.
+func (d Dir) Genesis() string { return filepath.Join(string(d), "genesis.json") }
+
+// ValidatorKey is the validator key file; a home without one is a full node.
 func (d Dir) ValidatorKey() string { return filepath.Join(string(d), "validator_key.json") }
-func (d Dir) WAL() string          { return filepath.Join(string(d), "consensus.wal") }
-func (d Dir) Chain() string        { return filepath.Join(string(d), "chain") }
-func (d Dir) NodeKey() string      { return filepath.Join(string(d), "node_key") }
-func (d Dir) Config() string       { return filepath.Join(string(d), "config.json") }
-func (d Dir) TLSCert() string      { return filepath.Join(string(d), "tls", "cert.pem") }
-func (d Dir) TLSKey() string       { return filepath.Join(string(d), "tls", "key.pem") }
+
+// WAL is the consensus write-ahead log.
+func (d Dir) WAL() string { return filepath.Join(string(d), "consensus.wal") }
+
+// Chain is the LevelDB store's directory.
+func (d Dir) Chain() string { return filepath.Join(string(d), "chain") }
+
+// NodeKey is the libp2p network identity.
+func (d Dir) NodeKey() string { return filepath.Join(string(d), "node_key") }
+
+// Config is the JSON file of flag values that `idmesh node` reads.
+func (d Dir) Config() string { return filepath.Join(string(d), "config.json") }
+
+// TLSCert is the self-signed certificate of `idmesh dev --tls`.
+func (d Dir) TLSCert() string { return filepath.Join(string(d), "tls", "cert.pem") }
+
+// TLSKey is that certificate's private key.
+func (d Dir) TLSKey() string { return filepath.Join(string(d), "tls", "key.pem") }
 
 // InitSingle creates a single-validator chain in d if d has no genesis
 // yet, and reports whether it did.

@@ -13,8 +13,6 @@ import (
 	"github.com/idmesh/idmesh/registry"
 )
 
-const chainID = "test-chain"
-
 // seed returns a deterministic Ed25519 seed.
 func seed(b byte) []byte { return bytes.Repeat([]byte{b}, ed25519.SeedSize) }
 

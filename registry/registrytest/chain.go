@@ -135,7 +135,7 @@ func (c *Chain) CommitBlock(txs []registry.Tx) (*registry.Block, error) {
 		return nil, err
 	}
 	if len(rej) > 0 {
-		return nil, fmt.Errorf("%d transactions rejected, first: %v", len(rej), rej[0].Err)
+		return nil, fmt.Errorf("%d transactions rejected, first: %w", len(rej), rej[0].Err)
 	}
 	id := b.ID()
 	sig := ed25519.Sign(ValidatorKey, registry.VoteSignBytes(ChainID, b.Header.Height, 0, id))

@@ -124,7 +124,7 @@ func (a *App) ProposeBlock(height uint64, round int32, lastCommit *registry.Comm
 // transaction root and validator hashes; and that b is not marked invalid.
 func (a *App) ValidateBlock(b *registry.Block) error {
 	if err := b.ValidateBasic(); err != nil {
-		return fmt.Errorf("%w: %v", ErrRejected, err)
+		return fmt.Errorf("%w: %w", ErrRejected, err)
 	}
 	h := &b.Header
 	switch {
@@ -146,7 +146,7 @@ func (a *App) ValidateBlock(b *registry.Block) error {
 			return fmt.Errorf("%w: time %v not after %v", ErrRejected, h.Time, prev.Header.Time)
 		}
 		if err := registry.VerifyCommit(h.ChainID, a.cfg.Validators(h.Height-1), h.Height-1, prev.ID(), b.LastCommit); err != nil {
-			return fmt.Errorf("%w: last commit: %v", ErrRejected, err)
+			return fmt.Errorf("%w: last commit: %w", ErrRejected, err)
 		}
 	}
 	if IsMarkedInvalid(b) {

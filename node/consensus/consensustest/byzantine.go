@@ -58,7 +58,7 @@ type hr struct {
 
 type equivProposer struct{ alt map[hr]*consensus.Proposal }
 
-// EquivocatingProposer, when proposer, signs a second block for the same
+// EquivocatingProposer returns a strategy that, when proposer, signs a second block for the same
 // round and sends its engine's proposal to half its peers and the other
 // to the rest. Everything else goes out unchanged.
 func EquivocatingProposer() Strategy { return &equivProposer{alt: map[hr]*consensus.Proposal{}} }

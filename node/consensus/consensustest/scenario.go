@@ -76,9 +76,7 @@ func RandomConfig(seed uint64, powers []int64, fault Fault) Config {
 	for range rng.IntN(3) {
 		p := Partition{From: rng.Uint64N(300)}
 		p.To = p.From + 20 + rng.Uint64N(400)
-		for _, i := range rng.Perm(n)[:1+rng.IntN(n-1)] {
-			p.Nodes = append(p.Nodes, i)
-		}
+		p.Nodes = append(p.Nodes, rng.Perm(n)[:1+rng.IntN(n-1)]...)
 		cfg.Partitions = append(cfg.Partitions, p)
 	}
 	var total, faulty int64

@@ -1,0 +1,15 @@
+// Package registry is idmesh's ledger: blocks, transactions and commits in
+// a deterministic encoding, the state machine that applies them, and the
+// chain that checks and stores them.
+//
+// A Machine executes a block's transactions on an Overlay over the
+// committed state: pure, with the block's time and height as its only
+// clock, and a result per transaction (a failed one changes nothing). The
+// state root in every header is the root of a sparse Merkle tree
+// (registry/smt) over the state after the block, so a read can be proven
+// against a header the validators signed. A Chain drives the machine for
+// whatever decides blocks (the consensus engine): Propose builds the next
+// block, Verify re-executes one built elsewhere, Commit checks its commit
+// and saves everything in one atomic write through a Store
+// (registry/leveldb). docs/design.md explains the whole.
+package registry

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -23,6 +24,9 @@ type Node struct {
 	metrics *metrics
 
 	gossip func(registry.Tx)
+
+	rechecking  atomic.Bool
+	recheckDone func() // for tests
 
 	mu      sync.Mutex
 	changed chan struct{} // closed and replaced on every commit
@@ -168,6 +172,34 @@ func (n *Node) Committed(b *registry.Block, results []registry.Result) {
 	}
 	n.metrics.height.Set(float64(b.Header.Height))
 	n.notify()
+	n.Recheck()
+}
+
+// Recheck checks the pending transactions again against the state the
+// last block left, and drops those that no longer pass (an update whose
+// previous version another update replaced, say), recording why: every
+// node, not only the next proposer, then reports them rejected. It runs
+// in the background and never twice at once.
+func (n *Node) Recheck() {
+	if !n.rechecking.CompareAndSwap(false, true) {
+		return
+	}
+	go func() {
+		defer n.rechecking.Store(false)
+		why := map[registry.Hash]string{}
+		now := n.now()
+		for _, t := range n.Mempool.Reap(n.Mempool.Len()) {
+			if err := n.Chain.CheckTx(t, now); err != nil {
+				why[t.Hash()] = err.Error()
+			}
+		}
+		if len(why) > 0 {
+			n.Mempool.Remove(nil, why)
+		}
+		if n.recheckDone != nil {
+			n.recheckDone()
+		}
+	}()
 }
 
 // notify wakes everyone waiting on Changed.

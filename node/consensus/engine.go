@@ -423,11 +423,11 @@ func (e *Engine) step1(m Message) error {
 		switch {
 		case h < e.height:
 			e.helpPeer(m.From, h)
-		case h == e.height && m.Status.Stuck && e.step != StepDecided && m.From != (registry.Address{}) && m.From != e.self:
+		case h == e.height && e.step != StepDecided && m.From != (registry.Address{}) && m.From != e.self:
 			k := replyKey{m.From, h}
 			if !e.replied[k] && len(e.replied) <= 10_000 {
 				e.replied[k] = true
-				e.answer(m.From, m.Status.Round)
+				e.answer(m.From, m.Status)
 			}
 		}
 		return nil

@@ -119,75 +119,91 @@ func (e *Engine) send(m Message) {
 	e.ready.Messages = append(e.ready.Messages, m)
 }
 
-// rebroadcast runs once a period. Every node says which height and
-// round it is at (Status): peers already past that height answer with
-// the decided block, and, if this node made no progress for a whole
-// period, peers at the same height answer with the proposals and votes
-// they hold (see answer). A validator also sends again its proposal of
-// the current round, every vote it signed at this height, and the
-// prevotes that justify its valid value: the simulation shows that under
-// heavy loss the answers alone are not yet enough for ten validators.
+// rebroadcast runs once a period: the node says where it is and what it
+// holds (Status). Peers already past its height answer with the decided
+// block; peers at its height answer with the proposals and votes of its
+// round and the one before that it lacks, and with their own later
+// round's messages and proof of lock (see answer). Nothing is published
+// twice: a node that lost a message gets it by asking.
 func (e *Engine) rebroadcast() {
 	_, isValidator := e.power[e.self]
 	stuck := !isValidator || e.tick-e.progressAt >= uint64(e.cfg.RebroadcastTicks)
-	e.send(Message{Status: &Status{Height: e.height, Round: e.round, Stuck: stuck}})
-	if !isValidator {
-		return
+	st := &Status{Height: e.height, Round: e.round, Stuck: stuck}
+	for i, r := range []int32{e.round - 1, e.round} {
+		st.Has[i] = e.has(r)
 	}
-	if e.ownProp != nil && e.ownProp.Round == e.round {
-		e.send(Message{Proposal: e.ownProp})
-	}
-	keys := make([]signKey, 0, len(e.signed))
-	for k := range e.signed {
-		keys = append(keys, k)
-	}
-	slices.SortFunc(keys, func(a, b signKey) int {
-		if a.round != b.round {
-			return int(a.round - b.round)
-		}
-		return int(a.typ) - int(b.typ)
-	})
-	for _, k := range keys {
-		e.send(Message{Vote: e.signed[k]})
-	}
-	e.sendPOL()
+	e.send(Message{Status: st})
 }
 
-// answer sends peer, which is at this height in round r and stuck, what
-// this node holds that it may lack: every proposal and vote of rounds
-// r-1 and later, and the proposal and proof of lock of the valid round.
-func (e *Engine) answer(peer registry.Address, r int32) {
-	rounds := map[int32]bool{}
-	for x := range e.proposals {
-		rounds[x] = true
+// has returns what this node holds of round r.
+func (e *Engine) has(r int32) RoundHas {
+	var h RoundHas
+	if r < 0 {
+		return h
 	}
-	for x := range e.prevotes {
-		rounds[x] = true
-	}
-	for x := range e.precommits {
-		rounds[x] = true
-	}
-	sorted := make([]int32, 0, len(rounds))
-	for x := range rounds {
-		if x >= r-1 || x == e.validRound {
-			sorted = append(sorted, x)
+	_, h.Proposal = e.proposals[r]
+	bits := func(s *voteSet) []byte {
+		if s == nil {
+			return nil
 		}
-	}
-	slices.Sort(sorted)
-	for _, x := range sorted {
-		if p, ok := e.proposals[x]; ok {
-			e.send(Message{To: peer, Proposal: p})
+		b := make([]byte, (len(e.vals.Validators)+7)/8)
+		for i, v := range e.vals.Validators {
+			if len(s.votes[v.Address()]) > 0 {
+				b[i/8] |= 1 << (i % 8)
+			}
 		}
-		for _, set := range []*voteSet{e.prevotes[x], e.precommits[x]} {
-			if set == nil {
+		return b
+	}
+	h.Prevotes, h.Precommits = bits(e.prevotes[r]), bits(e.precommits[r])
+	return h
+}
+
+// answer sends peer, which is at this height, what it lacks of its round
+// and the one before; if this node is in a later round, that round's
+// messages (so that the peer can follow, by the f+1 rule); and if the
+// peer is stuck, every proposal and vote of this node's valid round (the
+// proof of lock the peer may need to accept a re-proposal).
+func (e *Engine) answer(peer registry.Address, st *Status) {
+	sendSet := func(s *voteSet, have []byte) {
+		if s == nil {
+			return
+		}
+		for i, val := range e.vals.Validators {
+			if have != nil && hasBit(have, i) {
 				continue
 			}
-			for _, val := range e.vals.Validators {
-				for _, v := range set.votes[val.Address()] {
-					e.send(Message{To: peer, Vote: v})
-				}
+			for _, v := range s.votes[val.Address()] {
+				e.send(Message{To: peer, Vote: v})
 			}
 		}
+	}
+	sendRound := func(r int32, has *RoundHas) {
+		if p, ok := e.proposals[r]; ok && (has == nil || !has.Proposal) {
+			e.send(Message{To: peer, Proposal: p})
+		}
+		var pv, pc []byte
+		if has != nil {
+			pv, pc = has.Prevotes, has.Precommits
+			if pv == nil {
+				pv = []byte{}
+			}
+			if pc == nil {
+				pc = []byte{}
+			}
+		}
+		sendSet(e.prevotes[r], pv)
+		sendSet(e.precommits[r], pc)
+	}
+	for i, r := range []int32{st.Round - 1, st.Round} {
+		if r >= 0 {
+			sendRound(r, &st.Has[i])
+		}
+	}
+	if e.round > st.Round {
+		sendRound(e.round, nil)
+	}
+	if st.Stuck && e.validRound >= 0 && e.validRound < st.Round-1 {
+		sendRound(e.validRound, nil)
 	}
 }
 

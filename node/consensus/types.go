@@ -134,9 +134,26 @@ type Status struct {
 	Height uint64 `json:"height"`
 	Round  int32  `json:"round"`
 	// Stuck says the node made no progress for a whole period: peers at
-	// its height answer with the proposals and votes they hold.
+	// its height answer with the proposals and votes it lacks.
 	Stuck bool `json:"stuck,omitempty"`
+	// Has says, for rounds Round-1 and Round, what the node holds, so
+	// that answers carry only what it lacks.
+	Has [2]RoundHas `json:"has"`
 }
+
+// RoundHas is what a node holds of one round: the proposal, and the
+// prevotes and precommits by validator index (bit i of byte i/8, in the
+// height's validator order).
+type RoundHas struct {
+	Proposal   bool   `json:"proposal,omitempty"`
+	Prevotes   []byte `json:"prevotes,omitempty"`
+	Precommits []byte `json:"precommits,omitempty"`
+}
+
+// maxHasBytes bounds a vote bitmap (8,192 validators).
+const maxHasBytes = 1024
+
+func hasBit(b []byte, i int) bool { return i/8 < len(b) && b[i/8]&(1<<(i%8)) != 0 }
 
 // Message is what validators exchange. Exactly one of the payloads is set.
 // To is the recipient, or the zero address for everyone.
@@ -192,6 +209,11 @@ func (m Message) ValidateBasic() error {
 		n++
 		if m.Status.Height == 0 || m.Status.Round < 0 {
 			return fmt.Errorf("%w: status at height %d round %d", ErrInvalidMessage, m.Status.Height, m.Status.Round)
+		}
+		for _, h := range m.Status.Has {
+			if len(h.Prevotes) > maxHasBytes || len(h.Precommits) > maxHasBytes {
+				return fmt.Errorf("%w: status bitmap too long", ErrInvalidMessage)
+			}
 		}
 	}
 	if n != 1 {

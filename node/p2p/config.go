@@ -32,9 +32,6 @@ var (
 	// ErrUnknownValidators reports a consensus message for a height whose
 	// validator set this node does not know (ignored).
 	ErrUnknownValidators = errors.New("p2p: validator set unknown")
-	// ErrSenderMismatch reports a vote or proposal whose From is not its
-	// signer.
-	ErrSenderMismatch = errors.New("p2p: sender is not the signer")
 	// ErrRemote reports an error a peer sent in answer to a request.
 	ErrRemote = errors.New("p2p: peer error")
 )

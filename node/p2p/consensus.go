@@ -289,10 +289,9 @@ func (h *Host) judge(m consensus.Message) (Outcome, error) {
 			return Rejected, err
 		}
 	case m.Proposal != nil:
+		// Like votes, proposals are relayed (a peer answering a node that
+		// asks for what it lacks): the signature is what counts.
 		p := m.Proposal
-		if p.Proposer != m.From {
-			return Rejected, fmt.Errorf("%w: proposal by %s from %s", ErrSenderMismatch, p.Proposer, m.From)
-		}
 		if p.Block.Header.ChainID != chainID {
 			return Rejected, fmt.Errorf("%w: proposal of chain %q", ErrWrongChain, p.Block.Header.ChainID)
 		}

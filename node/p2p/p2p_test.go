@@ -30,7 +30,7 @@ func TestMessageRoundTrip(t *testing.T) {
 		"vote":     signedVote(k, 7, 3),
 		"proposal": {From: addrOf(k), Proposal: p},
 		"decided":  {From: addrOf(k), To: addrOf(validatorKeys[1]), Decided: &consensus.Decided{Block: b, Commit: c}},
-		"status":   {From: addrOf(k), Status: &consensus.Status{Height: 9}},
+		"status":   {From: addrOf(k), Status: &consensus.Status{Height: 9, Round: 2, Stuck: true, Has: [2]consensus.RoundHas{{Proposal: true, Prevotes: []byte{5}}, {Precommits: []byte{1, 2}}}}},
 	}
 	for name, m := range msgs {
 		t.Run(name, func(t *testing.T) {

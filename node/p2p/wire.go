@@ -23,6 +23,8 @@ const (
 
 	// maxSigBytes bounds a signature on the wire (Ed25519's are 64).
 	maxSigBytes = 128
+	// maxStatusBitmap bounds a vote bitmap in a status (8,192 validators).
+	maxStatusBitmap = 1024
 	// maxPeerIDBytes bounds an encoded libp2p peer ID (an Ed25519 one
 	// is 38 bytes).
 	maxPeerIDBytes = 128
@@ -34,7 +36,9 @@ const (
 //	vote:     u8 type | u64 height | u32 round | block ID [32] | validator [20] | sig
 //	proposal: u64 height | u32 round | u32 POL round | proposer [20] | sig | block
 //	decided:  block | commit
-//	status:   u64 height | u32 round | u8 stuck (0 or 1)
+//	status:   u64 height | u32 round | u8 flags (1 stuck, 2 and 4: has the
+//	          proposal of round-1, of round) | four bitmaps (prevotes and
+//	          precommits of round-1, then of round)
 //
 // Integers are big-endian, rounds are int32 in two's complement, and sig,
 // block and commit are a u32 length followed by the bytes; blocks and
@@ -86,13 +90,24 @@ func EncodeMessage(m consensus.Message) ([]byte, error) {
 		w.bytes(p.Signature)
 		w.bytes(p.Block.Encode())
 	case m.Status != nil:
-		w.u64(m.Status.Height)
-		w.u32(uint32(m.Status.Round))
-		stuck := uint8(0)
-		if m.Status.Stuck {
-			stuck = 1
+		st := m.Status
+		w.u64(st.Height)
+		w.u32(uint32(st.Round))
+		flags := uint8(0)
+		if st.Stuck {
+			flags |= 1
 		}
-		w.u8(stuck)
+		if st.Has[0].Proposal {
+			flags |= 2
+		}
+		if st.Has[1].Proposal {
+			flags |= 4
+		}
+		w.u8(flags)
+		for _, h := range st.Has {
+			w.bytes(h.Prevotes)
+			w.bytes(h.Precommits)
+		}
 	default:
 		d := m.Decided
 		if d.Block == nil || d.Commit == nil {
@@ -130,16 +145,17 @@ func DecodeMessage(b []byte) (consensus.Message, error) {
 		p.Block = r.block()
 		m.Proposal = p
 	case kindStatus:
-		m.Status = &consensus.Status{Height: r.u64(), Round: int32(r.u32())}
-		switch r.u8() {
-		case 0:
-		case 1:
-			m.Status.Stuck = true
-		default:
-			if r.err == nil {
-				r.err = fmt.Errorf("%w: status flag", ErrMalformed)
-			}
+		st := &consensus.Status{Height: r.u64(), Round: int32(r.u32())}
+		flags := r.u8()
+		if flags&^7 != 0 && r.err == nil {
+			r.err = fmt.Errorf("%w: status flags %#x", ErrMalformed, flags)
 		}
+		st.Stuck, st.Has[0].Proposal, st.Has[1].Proposal = flags&1 != 0, flags&2 != 0, flags&4 != 0
+		for i := range st.Has {
+			st.Has[i].Prevotes = r.bytes(maxStatusBitmap)
+			st.Has[i].Precommits = r.bytes(maxStatusBitmap)
+		}
+		m.Status = st
 	case kindDecided:
 		d := &consensus.Decided{Block: r.block()}
 		d.Commit = r.commit()

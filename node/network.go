@@ -2,10 +2,11 @@ package node
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 
+	"github.com/idmesh/idmesh/node/consensus"
 	"github.com/idmesh/idmesh/node/p2p"
 	"github.com/idmesh/idmesh/registry"
 )
@@ -48,43 +49,78 @@ func (s BlockSource) Commit(h uint64) (*registry.Commit, error) { return s.Chain
 // Height returns the tip's height.
 func (s BlockSource) Height() uint64 { return s.Chain.State().Height }
 
-// Sync fetches committed blocks from the best peer until this node is at
-// its tip, verifying each block's commit and re-executing the block, and
-// calls progress after each batch. It must run before the consensus
-// driver starts (one goroutine commits to the chain).
+// syncBatch is the number of blocks asked of one peer at a time.
+const syncBatch = 100
+
+// Sync fetches committed blocks from the peers that are ahead until this
+// node is at the tip: consecutive batches from different peers at once,
+// each block's commit checked against the validators of its height and
+// the block re-executed before it is saved, in order. It calls progress
+// after each round of batches. It must run before the consensus driver
+// starts (one goroutine commits to the chain).
 func Sync(ctx context.Context, host *p2p.Host, n *Node, log *slog.Logger, progress func(height, target uint64)) error {
 	for {
-		best, err := host.BestPeer(ctx)
-		if errors.Is(err, p2p.ErrNoPeers) {
-			return nil // alone: nothing to catch up with
-		}
-		if err != nil {
-			return fmt.Errorf("sync: %w", err)
-		}
 		st := n.Chain.State()
-		if best.Height <= st.Height {
-			return nil
-		}
-		batch, err := host.FetchBlocks(ctx, best.Peer, st.Height+1, best.Height)
-		if err != nil {
-			return fmt.Errorf("sync from %s: %w", best.Peer, err)
-		}
-		if len(batch) == 0 {
-			return fmt.Errorf("sync from %s: no blocks above %d", best.Peer, st.Height)
-		}
-		for _, d := range batch {
-			// Chain.Commit checks the commit against the validators of
-			// that height and re-executes the block.
-			results, err := n.Chain.Commit(d.Block, d.Commit)
-			if err != nil {
-				return fmt.Errorf("sync block %d from %s: %w", d.Block.Header.Height, best.Peer, err)
+		var ahead []p2p.Status
+		for _, s := range host.Statuses(ctx) {
+			if s.Height > st.Height {
+				ahead = append(ahead, s)
 			}
-			n.Mempool.Remove(d.Block.TxHashes(), nil)
-			n.Committed(d.Block, results)
+		}
+		if len(ahead) == 0 {
+			return ctx.Err() // no peer is ahead (or none answered)
+		}
+		target := ahead[0].Height // Statuses sorts by height, highest first
+		type job struct {
+			peer     string
+			from, to uint64
+			got      []consensus.Decided
+			err      error
+		}
+		var jobs []*job
+		for i, from := 0, st.Height+1; i < len(ahead) && i < 4 && from <= target; i++ {
+			to := min(from+syncBatch-1, ahead[i].Height)
+			if to < from {
+				break
+			}
+			jobs = append(jobs, &job{peer: ahead[i].Peer, from: from, to: to})
+			from = to + 1
+		}
+		var wg sync.WaitGroup
+		for _, j := range jobs {
+			wg.Go(func() { j.got, j.err = host.FetchBlocks(ctx, j.peer, j.from, j.to) })
+		}
+		wg.Wait()
+		saved := 0
+		for _, j := range jobs {
+			if j.err != nil {
+				log.Debug("sync batch failed", "peer", j.peer, "from", j.from, "err", j.err)
+				break
+			}
+			for _, d := range j.got {
+				if d.Block.Header.Height != n.Chain.State().Height+1 {
+					break // a short answer: the next round asks again
+				}
+				// Chain.Commit checks the commit against the validators of
+				// that height and re-executes the block.
+				results, err := n.Chain.Commit(d.Block, d.Commit)
+				if err != nil {
+					return fmt.Errorf("sync block %d from %s: %w", d.Block.Header.Height, j.peer, err)
+				}
+				n.Mempool.Remove(d.Block.TxHashes(), nil)
+				n.Committed(d.Block, results)
+				saved++
+			}
+			if len(j.got) == 0 || j.got[len(j.got)-1].Block.Header.Height != j.to {
+				break
+			}
+		}
+		if saved == 0 {
+			return fmt.Errorf("sync: no peer gave blocks above %d", st.Height)
 		}
 		if progress != nil {
-			progress(n.Chain.State().Height, best.Height)
+			progress(n.Chain.State().Height, target)
 		}
-		log.Debug("synced", "height", n.Chain.State().Height, "target", best.Height, "peer", best.Peer)
+		log.Debug("synced", "height", n.Chain.State().Height, "target", target, "peers", len(jobs))
 	}
 }

@@ -7,23 +7,50 @@ import (
 	"github.com/idmesh/idmesh/did/keys"
 )
 
+// fifo is a bounded map that forgets its oldest entries first. It is safe
+// for concurrent use.
+type fifo[V any] struct {
+	max int
+
+	mu    sync.Mutex
+	items map[[32]byte]V
+	order [][32]byte
+}
+
+func newFIFO[V any](max int) *fifo[V] {
+	return &fifo[V]{max: max, items: make(map[[32]byte]V, max)}
+}
+
+func (f *fifo[V]) get(k [32]byte) (V, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	v, ok := f.items[k]
+	return v, ok
+}
+
+func (f *fifo[V]) put(k [32]byte, v V) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if _, ok := f.items[k]; ok {
+		return
+	}
+	if len(f.order) >= f.max {
+		delete(f.items, f.order[0])
+		f.order = f.order[1:]
+	}
+	f.items[k] = v
+	f.order = append(f.order, k)
+}
+
 // SigCache remembers signatures that verified, so that a node checks an
 // operation's signature once (when it enters the mempool) and not again
 // when it proposes, re-executes or commits the block. Verification is
 // deterministic, so the cache never changes a result. It is safe for
 // concurrent use and bounded; nil is a valid, empty cache.
-type SigCache struct {
-	max int
-
-	mu   sync.Mutex
-	ok   map[[32]byte]struct{}
-	fifo [][32]byte
-}
+type SigCache struct{ ok *fifo[struct{}] }
 
 // NewSigCache returns a cache of at most max verified signatures.
-func NewSigCache(max int) *SigCache {
-	return &SigCache{max: max, ok: make(map[[32]byte]struct{}, max)}
-}
+func NewSigCache(max int) *SigCache { return &SigCache{ok: newFIFO[struct{}](max)} }
 
 func sigKey(pub keys.PublicKey, msg, sig []byte) [32]byte {
 	h := sha256.New()
@@ -44,25 +71,13 @@ func (c *SigCache) Verify(pub keys.PublicKey, msg, sig []byte) bool {
 		return pub.Verify(msg, sig)
 	}
 	k := sigKey(pub, msg, sig)
-	c.mu.Lock()
-	_, hit := c.ok[k]
-	c.mu.Unlock()
-	if hit {
+	if _, hit := c.ok.get(k); hit {
 		return true
 	}
 	if !pub.Verify(msg, sig) {
 		return false
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if _, ok := c.ok[k]; !ok {
-		if len(c.fifo) >= c.max {
-			delete(c.ok, c.fifo[0])
-			c.fifo = c.fifo[1:]
-		}
-		c.ok[k] = struct{}{}
-		c.fifo = append(c.fifo, k)
-	}
+	c.ok.put(k, struct{}{})
 	return true
 }
 
@@ -72,18 +87,10 @@ func (c *SigCache) Verify(pub keys.PublicKey, msg, sig []byte) bool {
 // deterministic and decoded operations are never modified, so the cache
 // never changes a result. It is safe for concurrent use and bounded; nil
 // decodes every time.
-type OpCache struct {
-	max int
-
-	mu   sync.Mutex
-	ops  map[[32]byte]*Operation
-	fifo [][32]byte
-}
+type OpCache struct{ ops *fifo[*Operation] }
 
 // NewOpCache returns a cache of at most max operations.
-func NewOpCache(max int) *OpCache {
-	return &OpCache{max: max, ops: make(map[[32]byte]*Operation, max)}
-}
+func NewOpCache(max int) *OpCache { return &OpCache{ops: newFIFO[*Operation](max)} }
 
 // Decode returns Decode(b), from the cache when b was decoded before.
 // Only operations that decode are cached.
@@ -92,25 +99,13 @@ func (c *OpCache) Decode(b []byte) (*Operation, error) {
 		return Decode(b)
 	}
 	k := sha256.Sum256(b)
-	c.mu.Lock()
-	op, ok := c.ops[k]
-	c.mu.Unlock()
-	if ok {
+	if op, ok := c.ops.get(k); ok {
 		return op, nil
 	}
 	op, err := Decode(b)
 	if err != nil {
 		return nil, err
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if _, ok := c.ops[k]; !ok {
-		if len(c.fifo) >= c.max {
-			delete(c.ops, c.fifo[0])
-			c.fifo = c.fifo[1:]
-		}
-		c.ops[k] = op
-		c.fifo = append(c.fifo, k)
-	}
+	c.ops.put(k, op)
 	return op, nil
 }

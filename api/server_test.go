@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -20,10 +19,9 @@ import (
 
 	"github.com/idmesh/idmesh/api"
 	"github.com/idmesh/idmesh/did"
-	"github.com/idmesh/idmesh/did/idmesh"
-	"github.com/idmesh/idmesh/did/keys"
 	"github.com/idmesh/idmesh/node"
 	"github.com/idmesh/idmesh/registry"
+	"github.com/idmesh/idmesh/registry/registrytest"
 )
 
 // fakeLedger is an in-memory api.Ledger.
@@ -253,21 +251,8 @@ func mustJSON(tb testing.TB, w *httptest.ResponseRecorder, status int, v any) {
 // mustOperation returns a signed did:idmesh create operation in JSON.
 func mustOperation(tb testing.TB) ([]byte, string) {
 	tb.Helper()
-	var seed [32]byte
-	seed[0] = 5
-	k, err := keys.Generate(keys.Ed25519, rand.NewChaCha8(seed))
+	op, _, err := registrytest.NewCreate("test", 5)
 	if err != nil {
-		tb.Fatal(err)
-	}
-	ref := []did.Relationship{did.Ref("#key-1")}
-	op := &idmesh.Operation{Type: idmesh.Create, Document: &did.Document{
-		Context:              []any{did.ContextV1, did.ContextMultikey},
-		VerificationMethod:   []did.VerificationMethod{did.NewMultikey("#key-1", "", k.Public())},
-		Authentication:       ref,
-		AssertionMethod:      ref,
-		CapabilityInvocation: ref,
-	}}
-	if err := op.Sign("test", "#key-1", k); err != nil {
 		tb.Fatal(err)
 	}
 	b, err := op.Encode()

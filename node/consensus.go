@@ -54,8 +54,6 @@ type Consensus struct {
 	// Ticks and After replace the real ticker and timer in tests.
 	Ticks <-chan time.Time
 	After func(time.Duration) <-chan time.Time
-	// Config adjusts the engine's configuration (timeouts) if set.
-	Config func(*consensus.Config)
 	// ID names a node without a Key in its consensus messages.
 	ID registry.Address
 	// Audit, if set, receives every message this validator signs, one JSON
@@ -184,9 +182,6 @@ func (c *Consensus) Run(ctx context.Context) error {
 		cfg.Signer, self = s, s.Address()
 	}
 	cfg.App = chainApp{c: c, self: self}
-	if c.Config != nil {
-		c.Config(&cfg)
-	}
 	if len(signed) > 0 {
 		c.Log.Info("resuming height from the write-ahead log", "height", height, "messages", len(signed))
 	}

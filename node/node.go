@@ -262,32 +262,8 @@ func (n *Node) Block(height uint64) (*registry.Block, error) { return n.Chain.St
 // Commit returns the commit of the block at height.
 func (n *Node) Commit(height uint64) (*registry.Commit, error) { return n.Chain.Store().Commit(height) }
 
-// ProveKey reads a state key with a proof against the state root of the
-// tip, retrying if a block lands between the read and the proof, so the
-// value always matches the proof and the returned height.
+// ProveKey reads a state key with a proof against the tip's state root
+// (see registry.Chain.ProveKey).
 func (n *Node) ProveKey(key []byte) ([]byte, smt.Proof, uint64, registry.Hash, error) {
-	tk := smt.Hash(registry.Sum(key))
-	for range 8 {
-		st := n.Chain.State()
-		p, err := smt.Prove(n.Chain.Store(), smt.Hash(st.StateRoot), tk)
-		if err != nil {
-			return nil, smt.Proof{}, 0, registry.Hash{}, err
-		}
-		v, err := n.Chain.Store().Get(key)
-		switch {
-		case errors.Is(err, registry.ErrNotFound):
-			if p.Verify(smt.Hash(st.StateRoot), tk, nil) == nil {
-				return nil, p, st.Height, st.StateRoot, nil
-			}
-		case err != nil:
-			return nil, smt.Proof{}, 0, registry.Hash{}, err
-		default:
-			vh := smt.Hash(registry.Sum(v))
-			if p.Verify(smt.Hash(st.StateRoot), tk, &vh) == nil {
-				return v, p, st.Height, st.StateRoot, nil
-			}
-		}
-		// A block committed between the proof and the read: try again.
-	}
-	return nil, smt.Proof{}, 0, registry.Hash{}, errors.New("prove: the state keeps changing or does not match its root")
+	return n.Chain.ProveKey(key)
 }

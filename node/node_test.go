@@ -6,7 +6,6 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -17,7 +16,6 @@ import (
 
 	"github.com/idmesh/idmesh/did"
 	"github.com/idmesh/idmesh/did/idmesh"
-	"github.com/idmesh/idmesh/did/keys"
 	"github.com/idmesh/idmesh/node"
 	"github.com/idmesh/idmesh/node/consensus"
 	"github.com/idmesh/idmesh/node/wal"
@@ -691,21 +689,8 @@ func TestConsensusDIDOperations(t *testing.T) {
 	tn := mustNet(t, registry.NewMachineDefault())
 	n := mustNode(t, tn.mustChain(t), node.Options{})
 
-	var s [32]byte
-	s[0] = 1
-	k, err := keys.Generate(keys.Ed25519, rand.NewChaCha8(s))
+	op, k, err := registrytest.NewCreate(chainID, 1)
 	if err != nil {
-		t.Fatal(err)
-	}
-	ref := []did.Relationship{did.Ref("#key-1")}
-	op := &idmesh.Operation{Type: idmesh.Create, Document: &did.Document{
-		Context:              []any{did.ContextV1, did.ContextMultikey},
-		VerificationMethod:   []did.VerificationMethod{did.NewMultikey("#key-1", "", k.Public())},
-		Authentication:       ref,
-		AssertionMethod:      ref,
-		CapabilityInvocation: ref,
-	}}
-	if err := op.Sign(chainID, "#key-1", k); err != nil {
 		t.Fatal(err)
 	}
 	subject, err := op.SubjectDID()

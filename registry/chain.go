@@ -231,10 +231,33 @@ func (c *Chain) Commit(b *Block, commit *Commit) ([]Result, error) {
 	return ex.Results, nil
 }
 
-// Prove returns a proof of the value (or absence) of a state key against
-// the current state root, with the height whose header carries that root.
-func (c *Chain) Prove(key []byte) (smt.Proof, uint64, error) {
-	st := c.State()
-	p, err := smt.Prove(c.store, smt.Hash(st.StateRoot), smt.Hash(Sum(key)))
-	return p, st.Height, err
+// ProveKey reads a state key with a proof of its value (nil if absent)
+// against the state root of the tip, and returns the height whose header
+// carries that root. It retries if a block lands between the proof and
+// the read, so the value always matches the proof and the height.
+func (c *Chain) ProveKey(key []byte) ([]byte, smt.Proof, uint64, Hash, error) {
+	tk := smt.Hash(Sum(key))
+	for range 8 {
+		st := c.State()
+		p, err := smt.Prove(c.store, smt.Hash(st.StateRoot), tk)
+		if err != nil {
+			return nil, smt.Proof{}, 0, Hash{}, err
+		}
+		v, err := c.store.Get(key)
+		var vh *smt.Hash
+		switch {
+		case errors.Is(err, ErrNotFound):
+			v = nil
+		case err != nil:
+			return nil, smt.Proof{}, 0, Hash{}, err
+		default:
+			h := smt.Hash(Sum(v))
+			vh = &h
+		}
+		if p.Verify(smt.Hash(st.StateRoot), tk, vh) == nil {
+			return v, p, st.Height, st.StateRoot, nil
+		}
+		// A block committed between the proof and the read: try again.
+	}
+	return nil, smt.Proof{}, 0, Hash{}, errors.New("prove: the state keeps changing or does not match its root")
 }

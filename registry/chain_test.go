@@ -106,17 +106,17 @@ func TestChainProposeAndCommit(t *testing.T) {
 	}
 
 	// The state root proves reads.
-	p, h, err := c.Prove([]byte("a"))
-	if err != nil || h != 1 {
-		t.Fatal(err)
+	val, p, h, root, err := c.ProveKey([]byte("a"))
+	if err != nil || h != 1 || root != b.Header.StateRoot || string(val) != "1" {
+		t.Fatalf("prove a: %q at %d: %v", val, h, err)
 	}
 	v := smt.Hash(registry.Sum([]byte("1")))
 	if err := p.Verify(smt.Hash(b.Header.StateRoot), smt.Hash(registry.Sum([]byte("a"))), &v); err != nil {
 		t.Fatalf("inclusion proof: %v", err)
 	}
-	p, _, err = c.Prove([]byte("zzz"))
-	if err != nil {
-		t.Fatal(err)
+	val, p, _, _, err = c.ProveKey([]byte("zzz"))
+	if err != nil || val != nil {
+		t.Fatalf("prove zzz: %q %v", val, err)
 	}
 	if err := p.Verify(smt.Hash(b.Header.StateRoot), smt.Hash(registry.Sum([]byte("zzz"))), nil); err != nil {
 		t.Fatalf("non-inclusion proof: %v", err)

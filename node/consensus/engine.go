@@ -197,7 +197,6 @@ type Engine struct {
 	validity   map[registry.Hash]error
 	done       map[ruleKey]bool
 	signed     map[signKey]*Vote
-	ownProp    *Proposal
 	timeouts   []timeout
 	future     []Message
 	seenEv     map[[2]registry.Hash]bool
@@ -268,7 +267,6 @@ func (e *Engine) resetHeight() error {
 	e.validity = make(map[registry.Hash]error)
 	e.done = make(map[ruleKey]bool)
 	e.signed = make(map[signKey]*Vote)
-	e.ownProp = nil
 	e.txsReady, e.waiting = false, false
 	e.timeouts = nil
 	e.seenEv = make(map[[2]registry.Hash]bool)
@@ -297,7 +295,6 @@ func (e *Engine) restore(msgs []Message) {
 				e.lockedRound, e.lockedID = v.Round, v.BlockID
 			}
 		case m.Proposal != nil && m.Proposal.Height == e.height && m.Proposal.Proposer == e.self:
-			e.ownProp = m.Proposal
 			e.addProposal(m.Proposal)
 		}
 	}

@@ -41,7 +41,6 @@ func (e *Engine) startRound(r int32) {
 		}
 		p := &Proposal{Height: e.height, Round: r, POLRound: e.validRound, Block: b, Proposer: e.self}
 		p.Signature = e.cfg.Signer.Sign(p.SignBytes(e.cfg.ChainID))
-		e.ownProp = p
 		e.addProposal(p)
 		e.ready.Persist = append(e.ready.Persist, Message{From: e.self, Proposal: p})
 		e.send(Message{Proposal: p})

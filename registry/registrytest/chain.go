@@ -35,14 +35,16 @@ func Genesis() *registry.Genesis {
 		Validators: []registry.Validator{{PubKey: ValidatorKey.Public().(ed25519.PublicKey), Power: 1}}}
 }
 
-// CreateOp returns the i-th signed create operation of a deterministic
-// sequence, and its DID.
-func CreateOp(i uint64) (registry.Tx, string, error) {
+// NewCreate returns the i-th of a deterministic sequence of did:idmesh
+// create operations, signed for chainID with its key (also returned): a
+// document with one Ed25519 Multikey "#key-1" for authentication,
+// assertions and changes.
+func NewCreate(chainID string, i uint64) (*idmesh.Operation, keys.PrivateKey, error) {
 	var seed [32]byte
 	binary.BigEndian.PutUint64(seed[:], i)
 	k, err := keys.Generate(keys.Ed25519, rand.NewChaCha8(seed))
 	if err != nil {
-		return registry.Tx{}, "", err
+		return nil, k, err
 	}
 	ref := []did.Relationship{did.Ref("#key-1")}
 	doc := &did.Document{
@@ -51,7 +53,14 @@ func CreateOp(i uint64) (registry.Tx, string, error) {
 		Authentication:     ref, AssertionMethod: ref, CapabilityInvocation: ref,
 	}
 	op := &idmesh.Operation{Type: idmesh.Create, Document: doc}
-	if err := op.Sign(ChainID, "#key-1", k); err != nil {
+	return op, k, op.Sign(chainID, "#key-1", k)
+}
+
+// CreateOp returns the i-th create operation signed for ChainID as a
+// transaction, and its DID.
+func CreateOp(i uint64) (registry.Tx, string, error) {
+	op, _, err := NewCreate(ChainID, i)
+	if err != nil {
 		return registry.Tx{}, "", err
 	}
 	d, err := op.SubjectDID()

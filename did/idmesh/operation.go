@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"reflect"
 	"strings"
 	"unicode/utf8"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/idmesh/idmesh/did"
 	"github.com/idmesh/idmesh/did/keys"
+	"github.com/idmesh/idmesh/did/strictjson"
 )
 
 // Method is the DID method name.
@@ -96,7 +96,7 @@ func Decode(b []byte) (*Operation, error) {
 	if !utf8.Valid(b) {
 		return nil, fmt.Errorf("%w: not valid UTF-8", ErrInvalidOperation)
 	}
-	if err := checkDuplicateKeys(b); err != nil {
+	if err := strictjson.CheckDuplicates(b); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidOperation, err)
 	}
 	canon, err := jcs.Transform(b)
@@ -384,59 +384,6 @@ func ValidateDID(s string) error {
 		return fmt.Errorf("%w: %s: the method-specific id must be a base58btc SHA-256 digest", ErrInvalidOperation, s)
 	}
 	return nil
-}
-
-// checkDuplicateKeys rejects JSON objects with a repeated member name,
-// which parsers resolve differently.
-func checkDuplicateKeys(b []byte) error {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	type frame struct {
-		obj  bool
-		keys map[string]bool
-		key  bool // next token in an object is a key
-	}
-	var stack []*frame
-	for depth := 0; ; {
-		t, err := dec.Token()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		var top *frame
-		if len(stack) > 0 {
-			top = stack[len(stack)-1]
-		}
-		if top != nil && top.obj && top.key {
-			if k, ok := t.(string); ok {
-				if top.keys[k] {
-					return fmt.Errorf("duplicate member %q", k)
-				}
-				top.keys[k] = true
-				top.key = false
-				continue
-			}
-		}
-		switch t {
-		case json.Delim('{'), json.Delim('['):
-			if depth++; depth > 64 {
-				return errors.New("nested too deeply")
-			}
-			if top != nil && top.obj {
-				top.key = true
-			}
-			stack = append(stack, &frame{obj: t == json.Delim('{'), keys: map[string]bool{}, key: true})
-		case json.Delim('}'), json.Delim(']'):
-			depth--
-			stack = stack[:len(stack)-1]
-		default:
-			if top != nil && top.obj {
-				top.key = true
-			}
-		}
-	}
 }
 
 // relative turns a "#frag" reference into an absolute one against subject.

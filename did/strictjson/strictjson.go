@@ -1,0 +1,105 @@
+// Package strictjson decodes JSON the way signed identity data needs it:
+// one meaning per document. Repeated member names (which parsers resolve
+// differently), nesting beyond a bound, trailing data and oversize input
+// are errors. DID operations and verifiable credentials both decode with it.
+package strictjson
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// MaxDepth is the deepest nesting of arrays and objects accepted.
+const MaxDepth = 64
+
+// Errors wrapped by this package's functions.
+var (
+	// ErrDuplicate reports an object with a repeated member name.
+	ErrDuplicate = errors.New("duplicate member")
+	// ErrTooDeep reports nesting beyond MaxDepth.
+	ErrTooDeep = errors.New("nested too deeply")
+	// ErrTooLarge reports input beyond the caller's size bound.
+	ErrTooLarge = errors.New("too large")
+	// ErrTrailing reports data after the JSON value.
+	ErrTrailing = errors.New("trailing data after the JSON value")
+)
+
+// CheckDuplicates rejects a JSON text with an object that repeats a
+// member name or that nests deeper than MaxDepth.
+func CheckDuplicates(b []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	type frame struct {
+		obj  bool
+		keys map[string]bool
+		key  bool // next token in an object is a key
+	}
+	var stack []*frame
+	for {
+		t, err := dec.Token()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		var top *frame
+		if len(stack) > 0 {
+			top = stack[len(stack)-1]
+		}
+		if top != nil && top.obj && top.key {
+			if k, ok := t.(string); ok {
+				if top.keys[k] {
+					return fmt.Errorf("%w %q", ErrDuplicate, k)
+				}
+				top.keys[k] = true
+				top.key = false
+				continue
+			}
+		}
+		switch t {
+		case json.Delim('{'), json.Delim('['):
+			if len(stack) >= MaxDepth {
+				return ErrTooDeep
+			}
+			if top != nil && top.obj {
+				top.key = true
+			}
+			stack = append(stack, &frame{obj: t == json.Delim('{'), keys: map[string]bool{}, key: true})
+		case json.Delim('}'), json.Delim(']'):
+			stack = stack[:len(stack)-1]
+		default:
+			if top != nil && top.obj {
+				top.key = true
+			}
+		}
+	}
+}
+
+// Object decodes b, at most maxBytes long (0: no bound), as one JSON
+// object, after CheckDuplicates. Numbers stay json.Number so that values
+// survive a round trip unchanged.
+func Object(b []byte, maxBytes int) (map[string]any, error) {
+	if maxBytes > 0 && len(b) > maxBytes {
+		return nil, fmt.Errorf("%w: %d bytes, at most %d", ErrTooLarge, len(b), maxBytes)
+	}
+	if err := CheckDuplicates(b); err != nil {
+		return nil, err
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var m map[string]any
+	if err := dec.Decode(&m); err != nil {
+		return nil, err
+	}
+	if m == nil {
+		return nil, errors.New("not a JSON object")
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, ErrTrailing
+	}
+	return m, nil
+}

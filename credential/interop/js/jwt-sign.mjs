@@ -1,0 +1,20 @@
+// jwt-sign: secures a credential as application/vc+jwt (VC-JOSE-COSE).
+//
+// stdin:  {"credential": {...}, "seed": "<hex Ed25519 seed>"}
+// stdout: the compact JWS: protected header {alg: EdDSA, typ: vc+jwt,
+//         kid: the did:key verification method of the seed}, payload the
+//         credential itself, signed with the jose package.
+
+import {CompactSign} from 'jose';
+
+import {keyFromSeed, main, readJSON} from './lib.mjs';
+
+main(async () => {
+  const input = await readJSON();
+  const {methodID, keyObject} = await keyFromSeed(input.seed);
+  const payload = new TextEncoder().encode(JSON.stringify(input.credential));
+  const token = await new CompactSign(payload)
+    .setProtectedHeader({alg: 'EdDSA', typ: 'vc+jwt', kid: methodID})
+    .sign(keyObject);
+  process.stdout.write(token + '\n');
+});

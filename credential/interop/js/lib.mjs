@@ -4,7 +4,7 @@
 // Nothing here touches the network: the document loader serves the bundled
 // contexts and did:key documents, and throws on every other URL.
 
-import {existsSync, readFileSync} from 'node:fs';
+import {readFileSync} from 'node:fs';
 import {createPrivateKey} from 'node:crypto';
 import {dirname, join, resolve} from 'node:path';
 import {fileURLToPath} from 'node:url';
@@ -17,35 +17,25 @@ const repoRoot = resolve(here, '..', '..', '..');
 const DID_V1 = 'https://www.w3.org/ns/did/v1';
 const MULTIKEY_V1 = 'https://w3id.org/security/multikey/v1';
 
-// contextsDir returns the folder that holds the contexts and their index:
-// $IDMESH_CONTEXTS_DIR, else credential/ld/contexts, else the shared vectors.
-export function contextsDir() {
-  const candidates = [
-    process.env.IDMESH_CONTEXTS_DIR,
-    join(repoRoot, 'credential', 'ld', 'contexts'),
-    process.env.IDMESH_VECTORS_DIR && join(process.env.IDMESH_VECTORS_DIR, 'contexts'),
-    join(repoRoot, '..', 'shared', 'vectors', 'contexts'),
-  ];
-  for(const dir of candidates) {
-    if(dir && existsSync(join(dir, 'index.json'))) {
-      return dir;
-    }
+// The contexts are the files of credential/ld/contexts, the ones the Go
+// side embeds; contexts.json maps each context URL to its file there (the
+// Go test checks that it matches ld.Known and ld.Context byte for byte).
+// IDMESH_CONTEXTS_DIR overrides the folder: it must then hold its own
+// index.json in the same form.
+export function contextsIndex() {
+  const dir = process.env.IDMESH_CONTEXTS_DIR;
+  if(dir) {
+    return {dir, index: join(dir, 'index.json')};
   }
-  throw new Error('no contexts folder with an index.json: set IDMESH_CONTEXTS_DIR');
+  return {dir: join(repoRoot, 'credential', 'ld', 'contexts'), index: join(here, 'contexts.json')};
 }
 
-// loadContexts reads index.json (context URL -> file) in dir. A file path is
-// taken relative to dir, or else to its parent (the layout of the shared
-// vectors, whose index names "contexts/w3c/...").
-export function loadContexts(dir = contextsDir()) {
-  const index = JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8'));
+// loadContexts reads every context of the index into a map URL -> document.
+export function loadContexts({dir, index} = contextsIndex()) {
+  const files = JSON.parse(readFileSync(index, 'utf8'));
   const contexts = new Map();
-  for(const [url, file] of Object.entries(index)) {
-    let path = resolve(dir, file);
-    if(!existsSync(path)) {
-      path = resolve(dir, '..', file);
-    }
-    contexts.set(url, JSON.parse(readFileSync(path, 'utf8')));
+  for(const [url, file] of Object.entries(files)) {
+    contexts.set(url, JSON.parse(readFileSync(resolve(dir, file), 'utf8')));
   }
   return contexts;
 }

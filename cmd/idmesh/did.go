@@ -125,21 +125,16 @@ func didCreate(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	doc := &did.Document{
-		Context:            []any{did.ContextV1, did.ContextMultikey},
-		VerificationMethod: []did.VerificationMethod{did.NewMultikey("#key-1", "", tmp.Public())},
-	}
-	ref := []did.Relationship{did.Ref("#key-1")}
-	doc.Authentication, doc.AssertionMethod, doc.CapabilityInvocation, doc.CapabilityDelegation = ref, ref, ref, ref
+	var svcs []did.Service
 	for i, s := range services {
 		svc, err := parseService(s, fmt.Sprintf("#service-%d", i+1))
 		if err != nil {
 			return err
 		}
-		doc.Service = append(doc.Service, svc)
+		svcs = append(svcs, svc)
 	}
-	op := &idmesh.Operation{Type: idmesh.Create, Document: doc}
-	if err := op.Sign(chainID, "#key-1", tmp); err != nil {
+	op, err := idmesh.NewCreate(chainID, tmp, svcs...)
+	if err != nil {
 		return err
 	}
 	subject, err := op.SubjectDID()

@@ -393,3 +393,24 @@ func absolute(subject, ref string) string {
 	}
 	return ref
 }
+
+// NewCreate returns a create operation, signed for chainID, of a document
+// with one Multikey "#key-1" for k under authentication, assertionMethod,
+// capabilityInvocation and capabilityDelegation, and the given services.
+func NewCreate(chainID string, k keys.PrivateKey, services ...did.Service) (*Operation, error) {
+	ref := []did.Relationship{did.Ref("#key-1")}
+	doc := &did.Document{
+		Context:              []any{did.ContextV1, did.ContextMultikey},
+		VerificationMethod:   []did.VerificationMethod{did.NewMultikey("#key-1", "", k.Public())},
+		Authentication:       ref,
+		AssertionMethod:      ref,
+		CapabilityInvocation: ref,
+		CapabilityDelegation: ref,
+		Service:              services,
+	}
+	op := &Operation{Type: Create, Document: doc}
+	if err := op.Sign(chainID, "#key-1", k); err != nil {
+		return nil, err
+	}
+	return op, nil
+}

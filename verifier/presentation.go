@@ -1,0 +1,163 @@
+package verifier
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/idmesh/idmesh/credential"
+	"github.com/idmesh/idmesh/credential/dataintegrity"
+	"github.com/idmesh/idmesh/credential/jose"
+)
+
+// VerifyPresentation verifies a presentation (secured with Data Integrity
+// or enveloped as application/vp+jwt): the holder's proof with the
+// authentication purpose, challenge and domain; the challenge against the
+// store (accepted once); then every credential it carries, with the same
+// checks; and, if asked, that the holder is each credential's subject.
+func (v *Verifier) VerifyPresentation(ctx context.Context, in any, opts Options) Result {
+	res := newResult()
+	checks, err := selected(opts.Checks, defaultPresentationChecks, CheckHolderBinding, CheckValidity, CheckRelatedResource)
+	if err != nil {
+		res.fail(CheckParse, err, credential.MalformedValueError)
+		return res
+	}
+	token, media, obj, err := form(in, jose.MediaTypeVP)
+	if err != nil {
+		res.fail(CheckParse, err, credential.ParsingError)
+		return res
+	}
+	challenge, domain := opts.Challenge, opts.Domain
+	var key credential.VerificationKey
+	if token != "" {
+		obj, key, err = jose.Verify(ctx, token, media, v.Keys, jose.VerifyOptions{Now: v.now(), Nonce: challenge, Audience: domain})
+		if err != nil {
+			if isParseError(err) {
+				res.fail(CheckParse, err, credential.ParsingError)
+				return res
+			}
+			res.pass(CheckParse)
+			res.fail(CheckProof, err, credential.CryptographicSecurityError)
+			return res
+		}
+		res.Format = "vp+jwt"
+		if challenge == "" {
+			challenge, _ = obj["nonce"].(string)
+		}
+		if domain == "" {
+			domain, _ = obj["aud"].(string)
+		}
+	}
+	p, err := credential.PresentationFrom(obj)
+	if err == nil && p.Enveloped {
+		err = credential.Errorf(credential.MalformedValueError, "an enveloped presentation must not envelope another")
+	}
+	if err != nil {
+		res.fail(CheckParse, err, credential.MalformedValueError)
+		return res
+	}
+	res.pass(CheckParse)
+	res.Document, res.Holder = obj, p.Holder
+	if checks[CheckContext] {
+		res.record(CheckContext, knownContexts(obj), credential.UnknownContextError)
+	}
+	if token == "" {
+		if challenge == "" {
+			challenge = proofMember(obj, "challenge")
+		}
+		if domain == "" {
+			domain = proofMember(obj, "domain")
+		}
+		key, err = v.verifyDI(ctx, obj, p.Holder, dataintegrity.VerifyOptions{
+			ExpectedProofPurpose: credential.PurposeAuthentication, Challenge: challenge, Domain: domain, Now: v.now(), Skew: v.skew(),
+		}, &res)
+		res.record(CheckProof, err, credential.ProofVerificationError)
+	} else {
+		res.pass(CheckProof)
+	}
+	holder := p.Holder
+	if holder == "" {
+		holder = key.Controller
+	}
+	res.Holder = holder
+	// The challenge is spent only by a presentation whose proof verified,
+	// so that nobody can burn another's challenge with a forged one.
+	if checks[CheckChallenge] && v.Challenges != nil {
+		res.record(CheckChallenge, v.consume(challenge, domain, opts, res.Verified), credential.InvalidChallengeError)
+	}
+	if checks[CheckCredentials] {
+		ok := true
+		for i, c := range p.Credentials {
+			cr := v.VerifyCredential(ctx, c, Options{})
+			res.Credentials = append(res.Credentials, cr)
+			if !cr.Verified && ok {
+				ok = false
+				pd := cr.ProblemDetails[0]
+				pd.Detail = fmt.Sprintf("credential %d: %s", i+1, pd.Detail)
+				res.failWith(CheckCredentials, pd)
+			}
+		}
+		if ok {
+			res.pass(CheckCredentials)
+		}
+	}
+	if opts.HolderBinding || checks[CheckHolderBinding] {
+		res.record(CheckHolderBinding, holderBinding(holder, res.Credentials), credential.HolderBindingError)
+	}
+	return res
+}
+
+func (v *Verifier) consume(challenge, domain string, opts Options, proofOK bool) error {
+	switch {
+	case challenge == "" && opts.AllowNoChallenge:
+		return nil
+	case challenge == "":
+		return credential.Errorf(credential.InvalidChallengeError, "the presentation carries no challenge: ask POST /challenges for one")
+	case !proofOK:
+		// Report the challenge's state without spending it.
+		if err := v.Challenges.Check(challenge, domain); err != nil {
+			return credential.Errorf(credential.InvalidChallengeError, "%v", err)
+		}
+		return credential.Errorf(credential.InvalidChallengeError, "not accepted: the proof did not verify")
+	}
+	if err := v.Challenges.Consume(challenge, domain); err != nil {
+		return credential.Errorf(credential.InvalidChallengeError, "%v", err)
+	}
+	return nil
+}
+
+// holderBinding checks that the holder is a subject of every credential.
+func holderBinding(holder string, results []Result) error {
+	if holder == "" {
+		return credential.Errorf(credential.HolderBindingError, "the presentation names no holder")
+	}
+	for i, r := range results {
+		c, err := credential.CredentialFrom(r.Document)
+		if err != nil {
+			return credential.Errorf(credential.HolderBindingError, "credential %d could not be read", i+1)
+		}
+		if !slices.Contains(c.SubjectIDs(), holder) {
+			return credential.Errorf(credential.HolderBindingError, "credential %d is not about %s", i+1, holder)
+		}
+	}
+	return nil
+}
+
+// proofMember returns a member of the first proof that has it.
+func proofMember(obj map[string]any, name string) string {
+	var proofs []any
+	switch p := obj["proof"].(type) {
+	case map[string]any:
+		proofs = []any{p}
+	case []any:
+		proofs = p
+	}
+	for _, p := range proofs {
+		if m, ok := p.(map[string]any); ok {
+			if s, ok := m[name].(string); ok && s != "" {
+				return s
+			}
+		}
+	}
+	return ""
+}

@@ -1,0 +1,258 @@
+package verifier
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/idmesh/idmesh/credential"
+	"github.com/idmesh/idmesh/credential/dataintegrity"
+	"github.com/idmesh/idmesh/credential/jose"
+	"github.com/idmesh/idmesh/credential/ld"
+)
+
+// Verifier runs the checks. Its zero value is not usable: Keys is required.
+type Verifier struct {
+	// Keys finds issuers' and holders' keys.
+	Keys credential.KeyResolver
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+	// Skew is the clock skew tolerated on validity periods and proof
+	// dates; default one minute.
+	Skew time.Duration
+	// Challenges, when set, issues presentation challenges and accepts
+	// each once; a presentation must then carry one of them.
+	Challenges *Challenges
+}
+
+// Options select what VerifyCredential and VerifyPresentation check.
+type Options struct {
+	// Checks names the checks to run; empty means the defaults. Parsing
+	// and the proof always run: a result without them means nothing.
+	Checks []string
+	// Challenge and Domain are what the presentation's proof must carry.
+	// When Challenges is set and Challenge is empty, the proof's own
+	// challenge is taken and must be one this verifier issued.
+	Challenge, Domain string
+	// AllowNoChallenge accepts a presentation without a challenge (which
+	// can be replayed) when the verifier has a challenge store.
+	AllowNoChallenge bool
+	// HolderBinding requires every credential's subject to be the holder
+	// whose key signed the presentation.
+	HolderBinding bool
+}
+
+// Default checks.
+var (
+	defaultCredentialChecks   = []string{CheckContext, CheckProof, CheckValidity, CheckRelatedResource}
+	defaultPresentationChecks = []string{CheckContext, CheckProof, CheckChallenge, CheckCredentials}
+)
+
+// selected returns the checks to run, aliases resolved, or an error for
+// an unknown name.
+func selected(names, defaults []string, extra ...string) (map[string]bool, error) {
+	if len(names) == 0 {
+		names = defaults
+	}
+	known := append(slices.Clone(defaults), extra...)
+	out := map[string]bool{CheckParse: true, CheckProof: true}
+	for _, n := range names {
+		if a, ok := checkAliases[n]; ok {
+			n = a
+		}
+		if !slices.Contains(known, n) && n != CheckParse {
+			return nil, credential.Errorf(credential.MalformedValueError, "unknown check %q (known: %s)", n, strings.Join(known, ", "))
+		}
+		out[n] = true
+	}
+	return out, nil
+}
+
+func (v *Verifier) now() time.Time {
+	if v.Now != nil {
+		return v.Now()
+	}
+	return time.Now()
+}
+
+func (v *Verifier) skew() time.Duration {
+	if v.Skew > 0 {
+		return v.Skew
+	}
+	return time.Minute
+}
+
+// VerifyCredential verifies a credential given as a JSON object (secured
+// with Data Integrity, or an EnvelopedVerifiableCredential), a compact
+// JWS, or a data: URL.
+func (v *Verifier) VerifyCredential(ctx context.Context, in any, opts Options) Result {
+	res := newResult()
+	checks, err := selected(opts.Checks, defaultCredentialChecks, CheckRelatedResource)
+	if err != nil {
+		res.fail(CheckParse, err, credential.MalformedValueError)
+		return res
+	}
+	token, media, obj, err := form(in, jose.MediaTypeVC)
+	if err != nil {
+		res.fail(CheckParse, err, credential.ParsingError)
+		return res
+	}
+	var key credential.VerificationKey
+	var proofErr error
+	if token != "" {
+		// The JWS must verify before its payload is worth parsing.
+		if obj, key, err = jose.Verify(ctx, token, media, v.Keys, jose.VerifyOptions{Now: v.now()}); err != nil {
+			if isParseError(err) {
+				res.fail(CheckParse, err, credential.ParsingError)
+				return res
+			}
+			res.pass(CheckParse)
+			res.fail(CheckProof, err, credential.CryptographicSecurityError)
+			return res
+		}
+		res.Format = "vc+jwt"
+	}
+	c, err := credential.CredentialFrom(obj)
+	if err == nil && c.Enveloped {
+		err = credential.Errorf(credential.MalformedValueError, "an enveloped credential must not envelope another")
+	}
+	if err != nil {
+		res.fail(CheckParse, err, credential.MalformedValueError)
+		return res
+	}
+	res.pass(CheckParse)
+	res.Document, res.Issuer = obj, c.Issuer
+	if checks[CheckContext] {
+		res.record(CheckContext, knownContexts(obj), credential.UnknownContextError)
+	}
+	if token == "" {
+		key, proofErr = v.verifyDI(ctx, obj, c.Issuer, dataintegrity.VerifyOptions{ExpectedProofPurpose: credential.PurposeAssertion, Now: v.now(), Skew: v.skew()}, &res)
+		res.record(CheckProof, proofErr, credential.ProofVerificationError)
+	} else {
+		res.pass(CheckProof)
+	}
+	_ = key
+	if checks[CheckValidity] {
+		res.record(CheckValidity, v.validity(c), credential.ValidityPeriodError)
+	}
+	if checks[CheckRelatedResource] && len(c.RelatedResources) > 0 {
+		res.record(CheckRelatedResource, relatedResources(c, &res), credential.ResourceIntegrityError)
+	}
+	return res
+}
+
+// form tells the secured forms apart: a compact JWS (a bare token or a
+// data: URL, or an enveloping object) or an object secured with embedded
+// proofs.
+func form(in any, wantMedia string) (token, media string, obj map[string]any, err error) {
+	switch x := in.(type) {
+	case string:
+		if strings.HasPrefix(x, "data:") {
+			mt, data, err := jose.ParseDataURL(x)
+			if err != nil {
+				return "", "", nil, err
+			}
+			return string(data), mt, nil, nil
+		}
+		return x, wantMedia, nil, nil
+	case map[string]any:
+		if t, ok := x["type"]; ok && (t == credential.TypeEnvelopedCredential || t == credential.TypeEnvelopedPresentation ||
+			hasString(t, credential.TypeEnvelopedCredential) || hasString(t, credential.TypeEnvelopedPresentation)) {
+			tok, mt, err := jose.Unenvelope(x)
+			return tok, mt, nil, err
+		}
+		return "", "", x, nil
+	case nil:
+		return "", "", nil, credential.Errorf(credential.ParsingError, "no document")
+	}
+	return "", "", nil, credential.Errorf(credential.ParsingError, "a document must be a JSON object or a string")
+}
+
+func hasString(v any, s string) bool {
+	arr, ok := v.([]any)
+	return ok && slices.Contains(arr, any(s))
+}
+
+func isParseError(err error) bool {
+	switch credential.CodeOf(err, "") {
+	case credential.ParsingError, credential.MalformedValueError:
+		return true
+	}
+	return errors.Is(err, jose.ErrUnsupportedMediaType) || errors.Is(err, jose.ErrInvalidDataURL)
+}
+
+// verifyDI verifies the embedded proofs and that each was made by a key
+// of want (the issuer, or the holder when want is empty and then set).
+func (v *Verifier) verifyDI(ctx context.Context, obj map[string]any, want string, o dataintegrity.VerifyOptions, res *Result) (credential.VerificationKey, error) {
+	if _, ok := obj["proof"]; !ok {
+		return credential.VerificationKey{}, credential.Errorf(credential.MalformedProofError, "no proof")
+	}
+	r, err := dataintegrity.Verify(ctx, obj, v.Keys, o)
+	if len(r.Proofs) > 0 {
+		res.Format = r.Proofs[0].Proof.Cryptosuite
+	}
+	if err != nil {
+		return credential.VerificationKey{}, err
+	}
+	var key credential.VerificationKey
+	for _, p := range r.Proofs {
+		if want != "" && p.Key.Controller != want {
+			return credential.VerificationKey{}, credential.Errorf(credential.IssuerMismatchError,
+				"proof by %s, whose controller is not %s", p.Proof.VerificationMethod, want)
+		}
+		key = p.Key
+	}
+	return key, nil
+}
+
+// validity checks the validity period against the clock, with skew.
+func (v *Verifier) validity(c *credential.Credential) error {
+	now, skew := v.now(), v.skew()
+	if !c.ValidFrom.IsZero() && now.Add(skew).Before(c.ValidFrom) {
+		return credential.Errorf(credential.ValidityPeriodError, "not valid before %s", credential.FormatDateTime(c.ValidFrom))
+	}
+	if !c.ValidUntil.IsZero() && now.Add(-skew).After(c.ValidUntil) {
+		return credential.Errorf(credential.ValidityPeriodError, "expired at %s", credential.FormatDateTime(c.ValidUntil))
+	}
+	return nil
+}
+
+// knownContexts checks that every context a document names by URL is one
+// this verifier bundles: nothing is fetched, so an unknown context cannot
+// be checked and is refused.
+func knownContexts(obj map[string]any) error {
+	var list []any
+	switch c := obj["@context"].(type) {
+	case string:
+		list = []any{c}
+	case []any:
+		list = c
+	}
+	for _, e := range list {
+		if u, ok := e.(string); ok {
+			if _, known := ld.Context(u); !known {
+				return credential.Errorf(credential.UnknownContextError, "context %s is not known to this verifier", u)
+			}
+		}
+	}
+	return nil
+}
+
+// relatedResources checks the digests of the related resources this
+// verifier holds (the bundled contexts); the others are warnings.
+func relatedResources(c *credential.Credential, res *Result) error {
+	for _, r := range c.RelatedResources {
+		content, ok := ld.Context(r.ID)
+		if !ok {
+			res.warn(credential.ResourceIntegrityError, fmt.Sprintf("%s was not checked: not available offline", r.ID))
+			continue
+		}
+		if err := r.Check(content); err != nil {
+			return err
+		}
+	}
+	return nil
+}

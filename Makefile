@@ -7,7 +7,7 @@ HOME_DIR ?= ./data
 GOLANGCI := github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.15.0
 FUZZTIME ?= 30s
 
-.PHONY: all build run testnet test test-long bench fuzz lint verify clean
+.PHONY: all build run testnet test test-long bench fuzz interop lint verify clean
 
 all: build
 
@@ -48,6 +48,13 @@ fuzz:
 	    echo "fuzz $$pkg $$t"; $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg; \
 	  done; \
 	done
+
+## interop: credential/interop against the reference JavaScript implementations (node and
+## the npm registry; versions pinned by credential/interop/package-lock.json): Data Integrity
+## and VC-JWT both ways, RDFC-1.0 byte for byte, and Go's verify speed against theirs
+interop:
+	cd credential/interop && npm ci --no-audit --no-fund
+	IDMESH_INTEROP=1 $(GO) test -count=1 -v ./credential/interop/
 
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)

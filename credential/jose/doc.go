@@ -1,0 +1,52 @@
+// Package jose secures credentials and presentations as compact JSON Web
+// Signatures, the JOSE part of W3C "Securing Verifiable Credentials using
+// JOSE and COSE" (VC-JOSE-COSE, https://www.w3.org/TR/vc-jose-cose/).
+//
+// A secured credential is a compact JWS (RFC 7515) whose payload is the
+// unsecured credential itself, with no "vc" or "vp" wrapper claim:
+//
+//	BASE64URL({"alg":"EdDSA","kid":"did:example:issuer#key-1","typ":"vc+jwt"})
+//	  "." BASE64URL(credential JSON) "." BASE64URL(signature)
+//
+// Its media type is application/vc+jwt ([MediaTypeVC]); presentations use
+// application/vp+jwt ([MediaTypeVP]) with typ "vp+jwt".
+//
+// [SignCredential] and [SignPresentation] produce tokens with a
+// [credential.Signer]: Ed25519 keys sign as "EdDSA" (or "Ed25519", RFC 9864,
+// on request), P-256 keys as "ES256" with a 64-byte r||s signature. A
+// presentation can carry the verifier's challenge and domain in the
+// registered JWT claims "nonce" and "aud".
+//
+// [Verify] is strict. It accepts only the compact serialization with an
+// attached, base64url-encoded payload; it rejects "alg":"none", algorithms
+// other than EdDSA, Ed25519 and ES256, an alg that does not fit the
+// resolved key, any "crit" header, "b64":false, a typ other than the
+// expected media type, duplicate JSON member names, deep nesting, oversize
+// input and anything after the signature. The "kid" header is required: it
+// names the verification method, absolute or relative to the issuer (for
+// presentations, the holder), and is looked up through a
+// [credential.KeyResolver] for assertionMethod (authentication for
+// presentations). The key's controller must be the issuer (the holder) and
+// a compromised key never verifies. Header parameters such as "jwk", "jku"
+// and "x5c" are ignored: keys come only from the resolver.
+//
+// Errors wrap a [credential.Error] whose code tells the failure apart:
+// PARSING_ERROR for input that is not a well-formed compact JWS of JSON,
+// MALFORMED_VALUE_ERROR for a well-formed token with headers or claims
+// this profile forbids, CRYPTOGRAPHIC_SECURITY_ERROR for unsupported or
+// mismatched algorithms, unknown keys and bad signatures (VC Data Model 2.0
+// section 7.1: the securing mechanism failed), ISSUER_MISMATCH_ERROR and
+// KEY_COMPROMISED_ERROR for key policy, INVALID_CHALLENGE_ERROR and
+// INVALID_DOMAIN_ERROR for presentation binding.
+//
+// Enveloping (VC Data Model 2.0 section 4.13) wraps a token in a JSON-LD
+// object whose id is a data: URL (RFC 2397): [Envelope], [Unenvelope] and
+// [ParseDataURL]. A JOSE-secured presentation carries its credentials as
+// EnvelopedVerifiableCredential objects; [EnvelopedCredentials] lists them
+// so that a verifier can check each one with [Verify].
+//
+// SD-JWT (application/vc+sd-jwt) and COSE (application/vc+cose) are not
+// implemented: Verify reports them with [ErrUnsupportedMediaType]. ES384,
+// ES512 and the RSA and HMAC algorithms are reported with
+// [ErrUnsupportedAlgorithm].
+package jose

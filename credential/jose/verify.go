@@ -1,0 +1,379 @@
+package jose
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"time"
+
+	"github.com/idmesh/idmesh/credential"
+	"github.com/idmesh/idmesh/did/keys"
+	"github.com/idmesh/idmesh/did/strictjson"
+)
+
+// VerifyOptions tune [Verify]. The zero value applies the defaults and
+// checks neither time nor presentation binding.
+type VerifyOptions struct {
+	// MaxBytes bounds the token length; 0 means DefaultMaxBytes.
+	MaxBytes int
+	// Nonce, when set, must equal the "nonce" claim (the verifier's
+	// challenge); else INVALID_CHALLENGE_ERROR.
+	Nonce string
+	// Audience, when set, must be the "aud" claim or one of its values
+	// (the verifier's domain); else INVALID_DOMAIN_ERROR.
+	Audience string
+	// Now, when set, is checked against the "exp" and "nbf" claims, which
+	// bound the validity of the signature (VC-JOSE-COSE 3.1.3). Data model
+	// validity (validFrom, validUntil) is the caller's business.
+	Now time.Time
+}
+
+// kind is what a media type secures.
+type kind struct {
+	typ     string // "vc+jwt" or "vp+jwt"
+	cty     string // "application/vc" or "application/vp"
+	subject string // "issuer" or "holder"
+	purpose string // verification relationship of the signing key
+}
+
+var (
+	kindVC = &kind{typ: "application/vc+jwt", cty: "application/vc", subject: "issuer", purpose: credential.PurposeAssertion}
+	kindVP = &kind{typ: "application/vp+jwt", cty: "application/vp", subject: "holder", purpose: credential.PurposeAuthentication}
+)
+
+// kindOf maps a media type, with or without "application/", to its kind.
+func kindOf(mediaType string) (*kind, error) {
+	switch normalizeType(mediaType) {
+	case kindVC.typ:
+		return kindVC, nil
+	case kindVP.typ:
+		return kindVP, nil
+	}
+	return nil, credential.Errorf(credential.ParsingError, "verify: %w: %q", ErrUnsupportedMediaType, mediaType)
+}
+
+// normalizeType lowercases a media type and adds the "application/" that
+// JOSE typ and cty values may omit (RFC 7515 sections 4.1.9 and 4.1.10).
+func normalizeType(t string) string {
+	t = strings.ToLower(t)
+	if !strings.Contains(t, "/") {
+		t = "application/" + t
+	}
+	return t
+}
+
+// Verify checks token, a compact JWS of mediaType (MediaTypeVC or
+// MediaTypeVP), and returns its payload and the key that verified it.
+//
+// It resolves the "kid" header with resolver for assertionMethod (credentials)
+// or authentication (presentations); a kid without a scheme ("#key-1" or
+// "key-1") is a fragment of the issuer's (holder's) identifier. The key's
+// controller must be the issuer, or the holder when the presentation names
+// one, and so must the "iss" claim when present. Numbers in the payload are
+// json.Number. See the package documentation for what it rejects; every
+// error wraps a [credential.Error].
+func Verify(ctx context.Context, token string, mediaType string, resolver credential.KeyResolver, opts VerifyOptions) (map[string]any, credential.VerificationKey, error) {
+	var none credential.VerificationKey
+	k, err := kindOf(mediaType)
+	if err != nil {
+		return nil, none, err
+	}
+	max := opts.MaxBytes
+	if max <= 0 {
+		max = DefaultMaxBytes
+	}
+	if len(token) > max {
+		return nil, none, credential.Errorf(credential.ParsingError, "verify: token of %d bytes exceeds %d", len(token), max)
+	}
+	p, err := split(token)
+	if err != nil {
+		return nil, none, err
+	}
+	alg, kid, err := checkHeader(p.header, k)
+	if err != nil {
+		return nil, none, err
+	}
+
+	// An absolute kid names the key on its own: check the signature before
+	// reading the payload. A relative one needs the issuer or holder first.
+	var payload map[string]any
+	var subject string
+	methodID := kid
+	if !isAbsolute(kid) {
+		if payload, err = decodePayload(p.payload); err != nil {
+			return nil, none, err
+		}
+		if subject, err = subjectOf(payload, k); err != nil {
+			return nil, none, err
+		}
+		if methodID, err = resolveRelative(kid, subject); err != nil {
+			return nil, none, err
+		}
+	}
+	if resolver == nil {
+		return nil, none, credential.Errorf(credential.CryptographicSecurityError, "verify: no key resolver")
+	}
+	key, err := resolver.ResolveKey(ctx, methodID, k.purpose)
+	if err != nil {
+		return nil, none, credential.Errorf(credential.CryptographicSecurityError, "resolve %s: %w", methodID, err)
+	}
+	if key.Compromised {
+		return nil, none, credential.Errorf(credential.KeyCompromisedError, "verify: key %s is compromised", key.ID)
+	}
+	if key.Public.Type() != alg {
+		return nil, none, credential.Errorf(credential.CryptographicSecurityError, "verify: %w: alg does not fit the %q key %s", ErrUnsupportedAlgorithm, key.Public.Type(), methodID)
+	}
+	if !key.Public.Verify([]byte(p.signingInput), p.sig) {
+		return nil, none, credential.Errorf(credential.CryptographicSecurityError, "verify: %w", keys.ErrInvalidSignature)
+	}
+
+	if payload == nil {
+		if payload, err = decodePayload(p.payload); err != nil {
+			return nil, none, err
+		}
+		if subject, err = subjectOf(payload, k); err != nil {
+			return nil, none, err
+		}
+	}
+	if subject != "" && key.Controller != subject {
+		return nil, none, credential.Errorf(credential.IssuerMismatchError, "verify: key %s is controlled by %q, not the %s %q", key.ID, key.Controller, k.subject, subject)
+	}
+	if err := checkClaims(payload, subject, k, opts); err != nil {
+		return nil, none, err
+	}
+	return payload, key, nil
+}
+
+// parts is a compact JWS split at its dots, with its header decoded.
+type parts struct {
+	signingInput string // header "." payload, as received
+	header       map[string]any
+	payload      []byte // decoded, not yet parsed
+	sig          []byte
+}
+
+// split checks the compact serialization: exactly three parts of
+// base64url characters (no padding, no whitespace: the decoder would
+// skip CR and LF), an attached payload. It decodes all three and parses
+// the header.
+func split(token string) (parts, error) {
+	if strings.HasPrefix(strings.TrimLeft(token, " \t\r\n"), "{") {
+		return parts{}, credential.Errorf(credential.ParsingError, "verify: the JWS JSON serialization is not supported")
+	}
+	dots := [2]int{}
+	n := 0
+	for i := 0; i < len(token); i++ {
+		c := token[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '-', c == '_':
+		case c == '.':
+			if n == 2 {
+				return parts{}, credential.Errorf(credential.ParsingError, "verify: not a compact JWS: more than 3 parts")
+			}
+			dots[n] = i
+			n++
+		default:
+			return parts{}, credential.Errorf(credential.ParsingError, "verify: not a compact JWS: character %q at %d is not base64url", c, i)
+		}
+	}
+	if n != 2 {
+		return parts{}, credential.Errorf(credential.ParsingError, "verify: not a compact JWS: %d parts, want 3", n+1)
+	}
+	i, j := dots[0], dots[1]
+	if i+1 == j {
+		return parts{}, credential.Errorf(credential.ParsingError, "verify: detached payloads are not supported")
+	}
+	p := parts{signingInput: token[:j]}
+	hb, err := b64.DecodeString(token[:i])
+	if err != nil {
+		return parts{}, credential.Errorf(credential.ParsingError, "verify: protected header: %w", err)
+	}
+	if p.payload, err = b64.DecodeString(token[i+1 : j]); err != nil {
+		return parts{}, credential.Errorf(credential.ParsingError, "verify: payload: %w", err)
+	}
+	if p.sig, err = b64.DecodeString(token[j+1:]); err != nil {
+		return parts{}, credential.Errorf(credential.ParsingError, "verify: signature: %w", err)
+	}
+	if p.header, err = strictjson.Object(hb, 0); err != nil {
+		return parts{}, credential.Errorf(credential.ParsingError, "verify: protected header: %w", err)
+	}
+	return p, nil
+}
+
+// checkHeader enforces the header profile and returns the key type the
+// alg needs and the kid.
+func checkHeader(h map[string]any, k *kind) (keys.Type, string, error) {
+	alg, ok := h["alg"].(string)
+	if !ok {
+		return "", "", credential.Errorf(credential.MalformedValueError, "verify: alg is missing or not a string")
+	}
+	var kt keys.Type
+	switch alg {
+	case AlgEdDSA, AlgEd25519:
+		kt = keys.Ed25519
+	case AlgES256:
+		kt = keys.P256
+	case "none":
+		return "", "", credential.Errorf(credential.CryptographicSecurityError, "verify: %w: \"none\": unsecured JWTs are ignored (VC-JOSE-COSE 1.1.2.1)", ErrUnsupportedAlgorithm)
+	default:
+		return "", "", credential.Errorf(credential.CryptographicSecurityError, "verify: %w: %q (supported: EdDSA, Ed25519, ES256)", ErrUnsupportedAlgorithm, alg)
+	}
+	if _, ok := h["crit"]; ok {
+		return "", "", credential.Errorf(credential.MalformedValueError, "verify: crit header: no extensions are understood")
+	}
+	if v, ok := h["b64"]; ok && v != true {
+		return "", "", credential.Errorf(credential.MalformedValueError, "verify: b64 header %v: unencoded payloads are not supported", v)
+	}
+	typ, ok := h["typ"].(string)
+	if !ok {
+		return "", "", credential.Errorf(credential.MalformedValueError, "verify: typ is missing or not a string, want %q", k.typ)
+	}
+	if normalizeType(typ) != k.typ {
+		return "", "", credential.Errorf(credential.MalformedValueError, "verify: typ %q, want %q", typ, k.typ)
+	}
+	if v, ok := h["cty"]; ok {
+		if cty, ok := v.(string); !ok || normalizeType(cty) != k.cty {
+			return "", "", credential.Errorf(credential.MalformedValueError, "verify: cty %v, want %q", v, k.cty)
+		}
+	}
+	kid, ok := h["kid"].(string)
+	if !ok || kid == "" {
+		return "", "", credential.Errorf(credential.MalformedValueError, "verify: kid is missing or not a non-empty string")
+	}
+	return kt, kid, nil
+}
+
+// decodePayload parses the payload as one strict JSON object.
+func decodePayload(b []byte) (map[string]any, error) {
+	m, err := strictjson.Object(b, 0)
+	if err != nil {
+		return nil, credential.Errorf(credential.ParsingError, "verify: payload: %w", err)
+	}
+	return m, nil
+}
+
+// subjectOf returns the issuer of a credential (required) or the holder of
+// a presentation ("" when absent).
+func subjectOf(payload map[string]any, k *kind) (string, error) {
+	v, ok := payload[k.subject]
+	if !ok && k == kindVP {
+		return "", nil
+	}
+	id, ok := entityID(v)
+	if !ok || id == "" {
+		return "", credential.Errorf(credential.MalformedValueError, "verify: %s is missing or not a string or an object with an id", k.subject)
+	}
+	return id, nil
+}
+
+// checkClaims applies the claim rules after the signature verified.
+func checkClaims(payload map[string]any, subject string, k *kind, opts VerifyOptions) error {
+	for _, claim := range []string{"vc", "vp"} {
+		if _, ok := payload[claim]; ok {
+			return credential.Errorf(credential.MalformedValueError, "verify: the %q claim must not be present (VC-JOSE-COSE 3.1.3)", claim)
+		}
+	}
+	if v, ok := payload["iss"]; ok {
+		iss, ok := v.(string)
+		if !ok {
+			return credential.Errorf(credential.MalformedValueError, "verify: iss is not a string")
+		}
+		if subject != "" && iss != subject {
+			return credential.Errorf(credential.IssuerMismatchError, "verify: iss %q does not match the %s %q (VC-JOSE-COSE 4.1.2)", iss, k.subject, subject)
+		}
+	}
+	if opts.Nonce != "" {
+		if n, _ := payload["nonce"].(string); n != opts.Nonce {
+			return credential.Errorf(credential.InvalidChallengeError, "verify: nonce claim does not match the challenge")
+		}
+	}
+	if opts.Audience != "" && !hasAudience(payload["aud"], opts.Audience) {
+		return credential.Errorf(credential.InvalidDomainError, "verify: aud claim does not name %q", opts.Audience)
+	}
+	if !opts.Now.IsZero() {
+		now := opts.Now.Unix()
+		if exp, ok, err := numericDate(payload, "exp"); err != nil {
+			return err
+		} else if ok && now >= exp {
+			return credential.Errorf(credential.ValidityPeriodError, "verify: signature expired at %s", time.Unix(exp, 0).UTC().Format(time.RFC3339))
+		}
+		if nbf, ok, err := numericDate(payload, "nbf"); err != nil {
+			return err
+		} else if ok && now < nbf {
+			return credential.Errorf(credential.ValidityPeriodError, "verify: signature not valid before %s", time.Unix(nbf, 0).UTC().Format(time.RFC3339))
+		}
+	}
+	return nil
+}
+
+// hasAudience reports whether aud, a string or an array of strings,
+// names want.
+func hasAudience(aud any, want string) bool {
+	switch aud := aud.(type) {
+	case string:
+		return aud == want
+	case []any:
+		for _, a := range aud {
+			if a == want {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// numericDate reads a NumericDate claim (RFC 7519 section 2), truncated
+// to whole seconds.
+func numericDate(payload map[string]any, claim string) (int64, bool, error) {
+	v, ok := payload[claim]
+	if !ok {
+		return 0, false, nil
+	}
+	n, ok := v.(json.Number)
+	if !ok {
+		return 0, false, credential.Errorf(credential.MalformedValueError, "verify: %s is not a NumericDate", claim)
+	}
+	f, err := n.Float64()
+	if err != nil || f < -1e15 || f > 1e15 {
+		return 0, false, credential.Errorf(credential.MalformedValueError, "verify: %s %s is not a NumericDate", claim, n)
+	}
+	return int64(f), true, nil
+}
+
+// isAbsolute reports whether s starts with a URI scheme (RFC 3986 3.1).
+func isAbsolute(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z':
+		case i > 0 && ('0' <= c && c <= '9' || c == '+' || c == '-' || c == '.'):
+		case i > 0 && c == ':':
+			return true
+		default:
+			return false
+		}
+	}
+	return false
+}
+
+// resolveRelative turns a relative kid, "#frag" or a bare "frag" of
+// unreserved characters, into subject#frag.
+func resolveRelative(kid, subject string) (string, error) {
+	if subject == "" {
+		return "", credential.Errorf(credential.MalformedValueError, "verify: relative kid %q without an issuer or holder to resolve it against", kid)
+	}
+	if strings.ContainsAny(subject, "#") {
+		return "", credential.Errorf(credential.MalformedValueError, "verify: relative kid %q against %q, which has a fragment", kid, subject)
+	}
+	frag := strings.TrimPrefix(kid, "#")
+	if frag == "" {
+		return "", credential.Errorf(credential.MalformedValueError, "verify: empty kid fragment")
+	}
+	for i := 0; i < len(frag); i++ {
+		c := frag[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '.' || c == '_' || c == '~') {
+			return "", credential.Errorf(credential.MalformedValueError, "verify: kid %q is neither absolute nor a plain fragment", kid)
+		}
+	}
+	return subject + "#" + frag, nil
+}

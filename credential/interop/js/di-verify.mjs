@@ -3,6 +3,8 @@
 // stdin:  a secured credential (eddsa-rdfc-2022 or eddsa-jcs-2022 proof)
 // stdout: {"verified": bool, "error": string|null,
 //          "credential": {"verified": bool, "error": string|null}}
+// With --batch, stdin is an array of credentials and stdout an array of
+// verdicts, in order.
 //
 // "verified" is the proof check of jsonld-signatures with the assertionMethod
 // purpose: the signature, the key resolved from the did:key verification
@@ -18,9 +20,7 @@ import {verifySuites} from './suites.mjs';
 
 const {purposes: {AssertionProofPurpose}} = jsigs;
 
-main(async () => {
-  const credential = await readJSON();
-  const loader = documentLoader();
+async function verify(credential, loader) {
   const proof = await jsigs.verify(structuredClone(credential), {
     suite: verifySuites(),
     purpose: new AssertionProofPurpose(),
@@ -31,9 +31,23 @@ main(async () => {
     suite: verifySuites(),
     documentLoader: loader,
   });
-  writeJSON({
+  return {
     verified: proof.verified,
     error: errorText(proof.error),
     credential: {verified: full.verified, error: errorText(full.error)},
-  });
+  };
+}
+
+main(async () => {
+  const input = await readJSON();
+  const loader = documentLoader();
+  if(!process.argv.includes('--batch')) {
+    writeJSON(await verify(input, loader));
+    return;
+  }
+  const out = [];
+  for(const credential of input) {
+    out.push(await verify(credential, loader));
+  }
+  writeJSON(out);
 });

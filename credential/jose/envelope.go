@@ -1,6 +1,7 @@
 package jose
 
 import (
+	"bytes"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -182,6 +183,10 @@ func ParseDataURL(u string) (mediaType string, data []byte, err error) {
 		return bad("%v", err)
 	}
 	if isBase64 {
+		// The decoder skips CR and LF even in strict mode: refuse them first.
+		if i := bytes.IndexAny(decoded, "\r\n"); i >= 0 {
+			return bad("base64: line break at %d", i)
+		}
 		if decoded, err = base64.StdEncoding.Strict().DecodeString(string(decoded)); err != nil {
 			return bad("base64: %v", err)
 		}

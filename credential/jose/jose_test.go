@@ -146,8 +146,8 @@ type fakeSigner struct {
 	sig []byte
 }
 
-func (s fakeSigner) MethodID() string             { return s.id }
-func (s fakeSigner) Public() keys.PublicKey       { return s.pub }
+func (s fakeSigner) MethodID() string            { return s.id }
+func (s fakeSigner) Public() keys.PublicKey      { return s.pub }
 func (s fakeSigner) Sign([]byte) ([]byte, error) { return s.sig, nil }
 
 func TestVerifyCredentialFailures(t *testing.T) {

@@ -8,7 +8,6 @@ import (
 
 	"github.com/idmesh/idmesh/credential"
 	"github.com/idmesh/idmesh/did/keys"
-	"github.com/idmesh/idmesh/did/strictjson"
 )
 
 // VerifyOptions tune [Verify]. The zero value applies the defaults and
@@ -194,7 +193,7 @@ func split(token string) (parts, error) {
 	if p.sig, err = b64.DecodeString(token[j+1:]); err != nil {
 		return parts{}, credential.Errorf(credential.ParsingError, "verify: signature: %w", err)
 	}
-	if p.header, err = strictjson.Object(hb, 0); err != nil {
+	if p.header, err = decodeObject(hb); err != nil {
 		return parts{}, credential.Errorf(credential.ParsingError, "verify: protected header: %w", err)
 	}
 	return p, nil
@@ -245,7 +244,7 @@ func checkHeader(h map[string]any, k *kind) (keys.Type, string, error) {
 
 // decodePayload parses the payload as one strict JSON object.
 func decodePayload(b []byte) (map[string]any, error) {
-	m, err := strictjson.Object(b, 0)
+	m, err := decodeObject(b)
 	if err != nil {
 		return nil, credential.Errorf(credential.ParsingError, "verify: payload: %w", err)
 	}

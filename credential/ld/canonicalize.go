@@ -1,0 +1,520 @@
+package ld
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/gowebpki/jcs"
+	jsonld "github.com/piprate/json-gold/ld"
+
+	"github.com/idmesh/idmesh/credential"
+)
+
+// Package defaults of the bounds in [Options].
+const (
+	DefaultMaxQuads      = 10_000
+	DefaultMaxBlankNodes = 1_000
+	// DefaultMaxWork bounds the steps of the N-degree hashing (calls,
+	// permutations and related-node hashes). Real credentials need none or
+	// a few dozen; a poison graph exhausts it in tens of milliseconds (a
+	// 5-clique of blank nodes costs about 8,500 units, a 6-clique 77,000).
+	DefaultMaxWork = 20_000
+)
+
+// Errors of Canonicalize, wrapped in a [*credential.Error].
+var (
+	// ErrTooLarge reports a dataset with more quads or blank nodes than
+	// Options allow.
+	ErrTooLarge = errors.New("RDF dataset too large")
+	// ErrTooMuchWork reports a dataset whose blank nodes are so symmetric
+	// that canonicalizing it would exceed Options.MaxWork.
+	ErrTooMuchWork = errors.New("RDF canonicalization work limit exceeded")
+	// ErrUndefinedTerm reports data that JSON-LD processing would drop or
+	// could not map to an absolute IRI (safe mode).
+	ErrUndefinedTerm = errors.New("undefined term")
+)
+
+// Options of Canonicalize. The zero value is the safe default.
+type Options struct {
+	// AllowUndefinedTerms turns off "safe mode": by default a term or
+	// property that no context defines, a relative IRI that cannot be
+	// resolved, or any value JSON-LD expansion would silently drop is an
+	// error (credential.UndefinedTermError), as VC Data Integrity requires.
+	AllowUndefinedTerms bool
+	// MaxQuads, MaxBlankNodes, MaxWork bound the work; zero means the
+	// package defaults (DefaultMaxQuads, DefaultMaxBlankNodes,
+	// DefaultMaxWork). A negative value means no bound.
+	MaxQuads, MaxBlankNodes, MaxWork int
+}
+
+func (o Options) limits() (quads, blanks, work int) {
+	pick := func(v, def int) int {
+		switch {
+		case v == 0:
+			return def
+		case v < 0:
+			return math.MaxInt
+		}
+		return v
+	}
+	return pick(o.MaxQuads, DefaultMaxQuads), pick(o.MaxBlankNodes, DefaultMaxBlankNodes), pick(o.MaxWork, DefaultMaxWork)
+}
+
+// Canonicalize expands doc (a JSON value as decoded by encoding/json, i.e.
+// map[string]any) with the bundled contexts only, converts it to an RDF
+// dataset and returns its RDFC-1.0 canonical N-Quads (each line ending in
+// "\n", lines sorted).
+//
+// Errors carry a [credential.Code]: UnknownContextError (wrapping
+// [ErrUnknownContext]) for a context that is not bundled,
+// UndefinedTermError in safe mode, ParsingError for JSON-LD that cannot be
+// expanded, and MalformedValueError for a dataset over the bounds
+// ([ErrTooLarge], [ErrTooMuchWork]) or a cancelled ctx.
+func Canonicalize(ctx context.Context, doc any, opts Options) ([]byte, error) {
+	maxQuads, maxBlanks, maxWork := opts.limits()
+	safe := !opts.AllowUndefinedTerms
+	expanded, err := expand(doc, safe)
+	if err != nil {
+		return nil, err
+	}
+	quads, err := toRDF(expanded, safe, maxQuads)
+	if err != nil {
+		return nil, err
+	}
+	c := newCanonicalizer(ctx, quads, maxWork)
+	if n := len(c.bnQuads); n > maxBlanks {
+		return nil, credential.Errorf(credential.MalformedValueError, "canonicalize: %d blank nodes, limit %d: %w", n, maxBlanks, ErrTooLarge)
+	}
+	out, err := c.run()
+	if err != nil {
+		return nil, credential.Errorf(credential.MalformedValueError, "canonicalize: %w", err)
+	}
+	return out, nil
+}
+
+// ctxCache holds processed top-level contexts, keyed by safe mode and the
+// list of context URLs, so that json-gold's slow context processing runs
+// once per combination. A json-gold Context is read-only during expansion,
+// so sharing it between goroutines is safe. The cache is bounded: past
+// maxCachedContexts entries new combinations are processed every time.
+var (
+	ctxCache     sync.Map // ctxKey → *jsonld.Context
+	ctxCacheSize atomic.Int64
+)
+
+const maxCachedContexts = 256
+
+type ctxKey struct {
+	safe bool
+	urls string
+}
+
+func newJSONLDOptions(safe bool) *jsonld.JsonLdOptions {
+	o := jsonld.NewJsonLdOptions("")
+	o.DocumentLoader = loader{}
+	o.ProcessingMode = jsonld.JsonLd_1_1
+	o.SafeMode = safe
+	return o
+}
+
+// expand runs JSON-LD expansion with the bundled contexts only.
+func expand(doc any, safe bool) (out []any, err error) {
+	defer func() {
+		// json-gold has code paths that panic on malformed input (type
+		// assertions); they must not take the caller down.
+		if r := recover(); r != nil {
+			out, err = nil, credential.Errorf(credential.ParsingError, "expand JSON-LD: invalid document (%v)", r)
+		}
+	}()
+	opts := newJSONLDOptions(safe)
+	m, isMap := doc.(map[string]any)
+	local, hasCtx := m["@context"]
+	if !isMap || !hasCtx {
+		expanded, err := jsonld.NewJsonLdProcessor().Expand(doc, opts)
+		if err != nil {
+			return nil, expandError(err)
+		}
+		return expanded, nil
+	}
+	active, err := activeContext(local, safe, opts)
+	if err != nil {
+		return nil, expandError(err)
+	}
+	body := make(map[string]any, len(m)-1)
+	for k, v := range m {
+		if k != "@context" {
+			body[k] = v
+		}
+	}
+	expanded, err := jsonld.NewJsonLdApi().Expand(active, "", body, opts, false, nil)
+	if err != nil {
+		return nil, expandError(err)
+	}
+	// The final steps of the expansion algorithm (JsonLdProcessor.expand).
+	if em, ok := expanded.(map[string]any); ok {
+		if g, ok := em["@graph"]; ok && len(em) == 1 {
+			expanded = g
+		} else if len(em) == 0 {
+			expanded = nil
+		}
+	}
+	switch e := expanded.(type) {
+	case nil:
+		return []any{}, nil
+	case []any:
+		return e, nil
+	default:
+		return []any{e}, nil
+	}
+}
+
+// activeContext processes a top-level @context, from the cache when it is
+// a URL or a list of URLs.
+func activeContext(local any, safe bool, opts *jsonld.JsonLdOptions) (*jsonld.Context, error) {
+	key, cacheable := contextKey(local)
+	if cacheable {
+		if c, ok := ctxCache.Load(ctxKey{safe, key}); ok {
+			return c.(*jsonld.Context), nil
+		}
+	}
+	c, err := jsonld.NewContext(nil, opts).Parse(local)
+	if err != nil {
+		return nil, err
+	}
+	if cacheable && ctxCacheSize.Load() < maxCachedContexts {
+		if _, loaded := ctxCache.LoadOrStore(ctxKey{safe, key}, c); !loaded {
+			ctxCacheSize.Add(1)
+		}
+	}
+	return c, nil
+}
+
+func contextKey(local any) (string, bool) {
+	switch v := local.(type) {
+	case string:
+		return v, true
+	case []any:
+		parts := make([]string, len(v))
+		for i, e := range v {
+			s, ok := e.(string)
+			if !ok || strings.Contains(s, "\n") {
+				return "", false
+			}
+			parts[i] = s
+		}
+		return strings.Join(parts, "\n"), true
+	}
+	return "", false
+}
+
+func expandError(err error) error {
+	if errors.Is(err, ErrUnknownContext) {
+		return credential.Errorf(credential.UnknownContextError, "expand JSON-LD: %w", err)
+	}
+	var je *jsonld.JsonLdError
+	if errors.As(err, &je) && je.Code == jsonld.InvalidProperty {
+		return credential.Errorf(credential.UndefinedTermError, "expand JSON-LD: %w", fmt.Errorf("%w: %w", ErrUndefinedTerm, err))
+	}
+	return credential.Errorf(credential.ParsingError, "expand JSON-LD: %w", err)
+}
+
+// RDF terms and quads.
+
+type termKind uint8
+
+const (
+	kindNone    termKind = iota // the default graph
+	kindIRI                     // value is the IRI
+	kindBlank                   // value is the label, without "_:"
+	kindLiteral                 // value, datatype and lang
+)
+
+type term struct {
+	kind            termKind
+	value, datatype string
+	lang            string
+}
+
+type quad struct{ s, p, o, g term }
+
+const (
+	xsdString     = "http://www.w3.org/2001/XMLSchema#string"
+	xsdBoolean    = "http://www.w3.org/2001/XMLSchema#boolean"
+	xsdInteger    = "http://www.w3.org/2001/XMLSchema#integer"
+	xsdDouble     = "http://www.w3.org/2001/XMLSchema#double"
+	rdfType       = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+	rdfFirst      = "http://www.w3.org/1999/02/22-rdf-syntax-ns#first"
+	rdfRest       = "http://www.w3.org/1999/02/22-rdf-syntax-ns#rest"
+	rdfNil        = "http://www.w3.org/1999/02/22-rdf-syntax-ns#nil"
+	rdfLangString = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
+	rdfJSON       = "http://www.w3.org/1999/02/22-rdf-syntax-ns#JSON"
+)
+
+// rdfBuilder runs the JSON-LD "Deserialize JSON-LD to RDF" algorithm over
+// json-gold's node map. In safe mode anything the algorithm would skip is
+// an error instead.
+type rdfBuilder struct {
+	safe     bool
+	maxQuads int
+	issuer   *jsonld.IdentifierIssuer
+	quads    []quad
+}
+
+func toRDF(expanded []any, safe bool, maxQuads int) (out []quad, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			out, err = nil, credential.Errorf(credential.ParsingError, "convert JSON-LD to RDF: invalid document (%v)", r)
+		}
+	}()
+	issuer := jsonld.NewIdentifierIssuer("_:b")
+	nodeMap := map[string]any{"@default": map[string]any{}}
+	if _, err := jsonld.NewJsonLdApi().GenerateNodeMap(expanded, nodeMap, "@default", issuer, "", "", nil); err != nil {
+		return nil, credential.Errorf(credential.ParsingError, "convert JSON-LD to RDF: %w", err)
+	}
+	b := &rdfBuilder{safe: safe, maxQuads: maxQuads, issuer: issuer}
+	for graphName, g := range nodeMap {
+		var gt term
+		if graphName != "@default" {
+			var ok bool
+			if gt, ok, err = b.node(graphName, "graph name"); err != nil {
+				return nil, err
+			} else if !ok {
+				continue
+			}
+		}
+		if err := b.graph(gt, g.(map[string]any)); err != nil {
+			return nil, err
+		}
+	}
+	return b.quads, nil
+}
+
+// dropped reports data the conversion skips: an error in safe mode.
+func (b *rdfBuilder) dropped(format string, args ...any) error {
+	if !b.safe {
+		return nil
+	}
+	return credential.Errorf(credential.UndefinedTermError, "convert JSON-LD to RDF: %w: "+format, append([]any{ErrUndefinedTerm}, args...)...)
+}
+
+// node maps a node identifier to an IRI or blank node term; ok is false
+// when it is neither (a relative or malformed IRI).
+func (b *rdfBuilder) node(id, what string) (term, bool, error) {
+	if l, ok := strings.CutPrefix(id, "_:"); ok {
+		return term{kind: kindBlank, value: l}, true, nil
+	}
+	if !absoluteIRI(id) {
+		return term{}, false, b.dropped("%s %q is not an absolute IRI", what, id)
+	}
+	return term{kind: kindIRI, value: id}, true, nil
+}
+
+func (b *rdfBuilder) add(q quad) error {
+	if len(b.quads) >= b.maxQuads {
+		return credential.Errorf(credential.MalformedValueError, "convert JSON-LD to RDF: more than %d quads: %w", b.maxQuads, ErrTooLarge)
+	}
+	b.quads = append(b.quads, q)
+	return nil
+}
+
+func (b *rdfBuilder) graph(g term, nodes map[string]any) error {
+	for id, n := range nodes {
+		s, ok, err := b.node(id, "subject")
+		if err != nil {
+			return err
+		}
+		if !ok {
+			continue
+		}
+		node := n.(map[string]any)
+		for prop, vals := range node {
+			var p term
+			switch {
+			case prop == "@type":
+				for _, t := range vals.([]any) {
+					o, ok, err := b.node(t.(string), "type")
+					if err != nil {
+						return err
+					}
+					if ok {
+						if err := b.add(quad{s, term{kind: kindIRI, value: rdfType}, o, g}); err != nil {
+							return err
+						}
+					}
+				}
+				continue
+			case jsonld.IsKeyword(prop):
+				continue
+			case strings.HasPrefix(prop, "_:"):
+				if err := b.dropped("blank node property %q", prop); err != nil {
+					return err
+				}
+				continue
+			case !absoluteIRI(prop):
+				if err := b.dropped("property %q is not an absolute IRI", prop); err != nil {
+					return err
+				}
+				continue
+			default:
+				p = term{kind: kindIRI, value: prop}
+			}
+			for _, item := range vals.([]any) {
+				o, ok, err := b.object(item, g)
+				if err != nil {
+					return err
+				}
+				if ok {
+					if err := b.add(quad{s, p, o, g}); err != nil {
+						return err
+					}
+				}
+			}
+		}
+	}
+	return nil
+}
+
+var langTag = regexp.MustCompile(`^[a-zA-Z]{1,8}(-[a-zA-Z0-9]{1,8})*$`)
+
+// object converts a value, list or node reference (JSON-LD "Object to RDF
+// Conversion"). ok is false when the item yields no term.
+func (b *rdfBuilder) object(item any, g term) (term, bool, error) {
+	m, isMap := item.(map[string]any)
+	if !isMap {
+		return term{}, false, b.dropped("free-floating value %v", item)
+	}
+	if l, isList := m["@list"]; isList {
+		return b.list(l.([]any), g)
+	}
+	v, isValue := m["@value"]
+	if !isValue {
+		id, _ := m["@id"].(string)
+		return b.node(id, "node identifier")
+	}
+	dt, _ := m["@type"].(string)
+	if dt != "" && dt != "@json" && !absoluteIRI(dt) {
+		return term{}, false, b.dropped("datatype %q is not an absolute IRI", dt)
+	}
+	if _, hasDir := m["@direction"]; hasDir {
+		// With rdfDirection unset the direction is dropped.
+		if err := b.dropped("@direction of %q has no RDF representation here", v); err != nil {
+			return term{}, false, err
+		}
+	}
+	lit := term{kind: kindLiteral, datatype: dt}
+	if dt == "@json" {
+		raw, err := json.Marshal(v)
+		if err != nil {
+			return term{}, false, credential.Errorf(credential.ParsingError, "convert JSON literal: %w", err)
+		}
+		c, err := jcs.Transform(raw)
+		if err != nil {
+			return term{}, false, credential.Errorf(credential.ParsingError, "canonicalize JSON literal: %w", err)
+		}
+		lit.value, lit.datatype = string(c), rdfJSON
+		return lit, true, nil
+	}
+	if n, ok := v.(json.Number); ok {
+		f, err := n.Float64()
+		if err != nil {
+			return term{}, false, credential.Errorf(credential.ParsingError, "convert number %s: %w", n, err)
+		}
+		v = f
+	}
+	switch x := v.(type) {
+	case bool:
+		lit.value = strconv.FormatBool(x)
+		if lit.datatype == "" {
+			lit.datatype = xsdBoolean
+		}
+	case float64:
+		if math.IsInf(x, 0) || math.IsNaN(x) {
+			return term{}, false, credential.Errorf(credential.ParsingError, "convert number: %v is not JSON", x)
+		}
+		if x != math.Trunc(x) || math.Abs(x) >= 1e21 || lit.datatype == xsdDouble {
+			lit.value = jsonld.GetCanonicalDouble(x)
+			if lit.datatype == "" {
+				lit.datatype = xsdDouble
+			}
+		} else {
+			lit.value = strconv.FormatFloat(x, 'f', -1, 64)
+			if lit.datatype == "" {
+				lit.datatype = xsdInteger
+			}
+		}
+	case string:
+		lit.value = x
+		if lang, ok := m["@language"].(string); ok {
+			if !langTag.MatchString(lang) {
+				return term{}, false, b.dropped("language tag %q is not well-formed", lang)
+			}
+			lit.lang, lit.datatype = lang, rdfLangString
+		} else if lit.datatype == "" {
+			lit.datatype = xsdString
+		}
+	default:
+		return term{}, false, b.dropped("value %v of type %T", v, v)
+	}
+	return lit, true, nil
+}
+
+// list converts a list to rdf:first/rdf:rest quads and returns its head.
+func (b *rdfBuilder) list(items []any, g term) (term, bool, error) {
+	if len(items) == 0 {
+		return term{kind: kindIRI, value: rdfNil}, true, nil
+	}
+	first, rest := term{kind: kindIRI, value: rdfFirst}, term{kind: kindIRI, value: rdfRest}
+	head := term{kind: kindBlank, value: strings.TrimPrefix(b.issuer.GetId(""), "_:")}
+	cur := head
+	for i, item := range items {
+		o, ok, err := b.object(item, g)
+		if err != nil {
+			return term{}, false, err
+		}
+		if ok {
+			if err := b.add(quad{cur, first, o, g}); err != nil {
+				return term{}, false, err
+			}
+		}
+		next := term{kind: kindIRI, value: rdfNil}
+		if i < len(items)-1 {
+			next = term{kind: kindBlank, value: strings.TrimPrefix(b.issuer.GetId(""), "_:")}
+		}
+		if err := b.add(quad{cur, rest, next, g}); err != nil {
+			return term{}, false, err
+		}
+		cur = next
+	}
+	return head, true, nil
+}
+
+// absoluteIRI reports whether s has a scheme and no character that an
+// N-Quads IRIREF cannot hold.
+func absoluteIRI(s string) bool {
+	colon := strings.IndexByte(s, ':')
+	if colon < 1 {
+		return false
+	}
+	for i := 0; i < colon; i++ {
+		c := s[i]
+		alpha := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+		if i == 0 && !alpha || !alpha && !(c >= '0' && c <= '9') && c != '+' && c != '-' && c != '.' {
+			return false
+		}
+	}
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c <= 0x20, c == '<', c == '>', c == '"', c == '{', c == '}', c == '|', c == '^', c == '`', c == '\\':
+			return false
+		}
+	}
+	return true
+}

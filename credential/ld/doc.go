@@ -1,0 +1,58 @@
+// Package ld is offline JSON-LD processing and RDF Dataset
+// Canonicalization (RDFC-1.0) for Data Integrity proofs such as
+// eddsa-rdfc-2022.
+//
+// # Contexts
+//
+// The JSON-LD contexts a verifier needs are bundled under contexts/ (their
+// sources and licences are in contexts/SOURCES.md) and pinned by SHA-256 in
+// a table in contexts.go. The digests are checked when the package is
+// initialized: a binary whose contexts were altered panics instead of
+// running. [Loader] serves only these documents; any other URL is an error
+// wrapping [ErrUnknownContext]. Nothing is ever fetched. [Context] and
+// [Known] expose the bundled bytes and URLs.
+//
+// # Canonicalize
+//
+// [Canonicalize] runs in three stages:
+//
+//  1. JSON-LD expansion with github.com/piprate/json-gold, using the
+//     bundled contexts only. Processed top-level contexts are cached by
+//     their list of URLs (json-gold's context processing dominates the
+//     cost otherwise); the cache is bounded and safe for concurrent use.
+//  2. Conversion of the expanded document to an RDF dataset (the JSON-LD
+//     "Deserialize JSON-LD to RDF" algorithm over json-gold's node map),
+//     implemented here so that nothing is dropped silently.
+//  3. RDFC-1.0 (https://www.w3.org/TR/rdf-canon/) with SHA-256,
+//     implemented here from the specification: first-degree hashes,
+//     N-degree hashes with their permutations and recursion, the c14n
+//     identifier issuer, and the canonical N-Quads serialization (RDF 1.2
+//     canonical N-Triples escaping: \b \t \n \f \r \" \\ as two-character
+//     escapes, other U+0000–U+001F and U+007F as \uXXXX, IRIs as they are).
+//     json-gold's own normalizer is not used: it defaults to URGNA2012,
+//     escapes differently and has no bound on work.
+//
+// # Safe mode
+//
+// Unless Options.AllowUndefinedTerms is set, Canonicalize fails with
+// credential.UndefinedTermError (wrapping [ErrUndefinedTerm]) where JSON-LD
+// would silently lose data: a property no context defines, a type, node
+// identifier, datatype or graph name that is not an absolute IRI, a
+// blank-node property, an ill-formed language tag, a value with
+// @direction (which has no RDF form without rdfDirection), or a
+// free-floating value. A context with @vocab (such as
+// https://www.w3.org/ns/credentials/undefined-terms/v2) defines every term
+// on purpose and is accepted.
+//
+// # Bounds
+//
+// A hostile document can make RDFC-1.0 exponential: blank nodes that no
+// first-degree hash tells apart (symmetric cliques, "poison graphs") send
+// the N-degree hashing through every permutation. Options bounds the
+// number of quads (default [DefaultMaxQuads]), of blank nodes
+// ([DefaultMaxBlankNodes]) and the work of the N-degree step
+// ([DefaultMaxWork] units: one per call, per related-node hash and per
+// permutation). Exceeding a bound is an error (credential.MalformedValueError
+// wrapping [ErrTooLarge] or [ErrTooMuchWork]), reached in milliseconds. The
+// context is checked during that step too.
+package ld

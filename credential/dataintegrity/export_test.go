@@ -10,3 +10,6 @@ func SigningInput(ctx context.Context, cryptosuite string, doc, options map[stri
 
 // RDFCAvailable reports whether this build canonicalizes RDF.
 const RDFCAvailable = rdfcAvailable
+
+// CanonicalJSON exposes the direct RFC 8785 writer.
+var CanonicalJSON = canonicalJSON

@@ -3,6 +3,7 @@ package dataintegrity
 import (
 	"context"
 	"crypto/sha256"
+	"slices"
 	"time"
 
 	"github.com/mr-tron/base58"
@@ -32,7 +33,9 @@ type SignOptions struct {
 // Sign returns a copy of doc with a new proof added (VC Data Integrity
 // sections 4.2 and 4.3); doc itself is not modified. Without an existing
 // proof, "proof" becomes the new proof object; otherwise "proof" becomes
-// a proof set (an array) with the existing proofs first.
+// a proof set (an array) with the existing proofs first. When the
+// document's @context does not define the proof's terms (a VC 1.1
+// credential, say), the copy gets [DataIntegrityContext] appended.
 //
 // The signer's key must be Ed25519. Errors carry PROOF_GENERATION_ERROR,
 // or the code of a canonicalization failure.
@@ -70,6 +73,7 @@ func Sign(ctx context.Context, doc map[string]any, signer credential.Signer, opt
 	// Add Proof Set/Chain, steps 2 to 6: the input is the document
 	// without its proofs, plus the proofs the new one chains to.
 	input := withoutProof(doc)
+	injected := injectContext(input)
 	if len(opts.PreviousProof) > 0 {
 		matching, err := matchingProofs(existing, opts.PreviousProof)
 		if err != nil {
@@ -99,6 +103,9 @@ func Sign(ctx context.Context, doc map[string]any, signer credential.Signer, opt
 	proof["proofValue"] = "z" + base58.Encode(sig)
 
 	out := deepCopy(doc).(map[string]any)
+	if injected {
+		out["@context"] = deepCopy(input["@context"])
+	}
 	if len(existing) == 0 {
 		out["proof"] = proof
 	} else {
@@ -109,6 +116,29 @@ func Sign(ctx context.Context, doc map[string]any, signer credential.Signer, opt
 		out["proof"] = append(set.([]any), proof)
 	}
 	return out, nil
+}
+
+// DataIntegrityContext is the context that defines the proof terms.
+const DataIntegrityContext = "https://w3id.org/security/data-integrity/v2"
+
+// injectContext appends DataIntegrityContext to doc's @context when no
+// entry defines the Data Integrity terms (VC Data Integrity section
+// 2.4.2, Context Injection), and reports whether it did. A document
+// without @context is left alone: it is plain JSON, for eddsa-jcs-2022.
+func injectContext(doc map[string]any) bool {
+	c, ok := doc["@context"]
+	if !ok {
+		return false
+	}
+	list := contextList(c)
+	for _, e := range list {
+		switch e {
+		case "https://www.w3.org/ns/credentials/v2", DataIntegrityContext, "https://w3id.org/security/data-integrity/v1":
+			return false
+		}
+	}
+	doc["@context"] = append(slices.Clone(list), DataIntegrityContext)
+	return true
 }
 
 // signingInput returns the canonical proof configuration and the

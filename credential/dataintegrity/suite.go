@@ -1,13 +1,10 @@
 package dataintegrity
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/json"
 	"reflect"
-
-	"github.com/gowebpki/jcs"
 
 	"github.com/idmesh/idmesh/credential"
 )
@@ -148,15 +145,4 @@ func (jcsSuite) docKey(options map[string]any) string {
 		return "" // never cached
 	}
 	return "jcs" + string(b)
-}
-
-// canonicalJSON is RFC 8785 of v's JSON serialization.
-func canonicalJSON(v any) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return jcs.Transform(buf.Bytes())
 }

@@ -54,7 +54,7 @@ func testVerifyFailures(t *testing.T, suite string) {
 	tests := []struct {
 		name   string
 		doc    func(t *testing.T) map[string]any // nil: base
-		keys   credential.KeyResolver           // nil: good
+		keys   credential.KeyResolver            // nil: good
 		opts   dataintegrity.VerifyOptions
 		code   credential.Code
 		target error // optional errors.Is target
@@ -166,12 +166,16 @@ func testVerifyFailures(t *testing.T, suite string) {
 		{name: "challenge missing", code: credential.InvalidChallengeError,
 			opts: dataintegrity.VerifyOptions{Challenge: "c-1"}},
 		{name: "challenge mismatch", code: credential.InvalidChallengeError,
-			doc:  func(t *testing.T) map[string]any { return sign(t, unsigned, dataintegrity.SignOptions{Challenge: "c-1"}) },
+			doc: func(t *testing.T) map[string]any {
+				return sign(t, unsigned, dataintegrity.SignOptions{Challenge: "c-1"})
+			},
 			opts: dataintegrity.VerifyOptions{Challenge: "c-2"}},
 		{name: "domain missing", code: credential.InvalidDomainError,
 			opts: dataintegrity.VerifyOptions{Domain: "https://verifier.example"}},
 		{name: "domain mismatch", code: credential.InvalidDomainError,
-			doc:  func(t *testing.T) map[string]any { return sign(t, unsigned, dataintegrity.SignOptions{Domain: "https://a.example"}) },
+			doc: func(t *testing.T) map[string]any {
+				return sign(t, unsigned, dataintegrity.SignOptions{Domain: "https://a.example"})
+			},
 			opts: dataintegrity.VerifyOptions{Domain: "https://b.example"}},
 		{name: "domain array with another domain", code: credential.InvalidDomainError,
 			doc: func(t *testing.T) map[string]any {
@@ -538,5 +542,49 @@ func TestFormatDateTime(t *testing.T) {
 	}
 	if _, err := dataintegrity.ParseDateTime(strings.ToLower("2023-02-24T22:36:38Z")); err == nil {
 		t.Error("lower-case t and z accepted")
+	}
+}
+
+// TestContextInjection signs a VC 1.1 credential, whose contexts do not
+// define DataIntegrityProof: Sign appends the Data Integrity context.
+func TestContextInjection(t *testing.T) {
+	for _, suite := range suites(t) {
+		t.Run(suite, func(t *testing.T) {
+			signer := MustGenerate(t, keys.Ed25519, 1)
+			v1 := MustDecode(t, []byte(`{
+				"@context": ["https://www.w3.org/2018/credentials/v1", {
+					"AlumniCredential": "https://example.org/examples#AlumniCredential",
+					"alumniOf": "https://schema.org/alumniOf"
+				}],
+				"type": ["VerifiableCredential", "AlumniCredential"],
+				"issuer": "did:example:issuer",
+				"issuanceDate": "2010-01-01T19:23:24Z",
+				"credentialSubject": {"id": "did:example:s", "alumniOf": "The School of Examples"}
+			}`))
+			before := MustClone(t, v1)
+			signed, err := dataintegrity.Sign(t.Context(), v1, signer, dataintegrity.SignOptions{Cryptosuite: suite})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(v1, before) {
+				t.Error("Sign modified its input")
+			}
+			want := append(before["@context"].([]any), dataintegrity.DataIntegrityContext)
+			if !reflect.DeepEqual(signed["@context"], want) {
+				t.Errorf("@context %v", signed["@context"])
+			}
+			if _, err := dataintegrity.Verify(t.Context(), signed, Resolver(signer), dataintegrity.VerifyOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			// A v2 credential is left as it is.
+			v2 := MustLoadJSON(t, "unsigned.json")
+			signed, err = dataintegrity.Sign(t.Context(), v2, signer, dataintegrity.SignOptions{Cryptosuite: suite})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(signed["@context"], v2["@context"]) {
+				t.Errorf("v2 @context %v", signed["@context"])
+			}
+		})
 	}
 }

@@ -8,8 +8,5 @@ func SigningInput(ctx context.Context, cryptosuite string, doc, options map[stri
 	return signingInput(ctx, suiteFor(ProofType, cryptosuite), doc, options, ldOptions{})
 }
 
-// RDFCAvailable reports whether this build canonicalizes RDF.
-const RDFCAvailable = rdfcAvailable
-
 // CanonicalJSON exposes the direct RFC 8785 writer.
 var CanonicalJSON = canonicalJSON

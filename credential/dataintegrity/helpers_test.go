@@ -122,23 +122,9 @@ func Resolver(signers ...credential.KeySigner) *credential.StaticKeys {
 // vectorTime is the created time of the single-proof vectors.
 var vectorTime = time.Date(2023, 2, 24, 23, 36, 38, 0, time.UTC)
 
-// suites lists the suites a test runs under, skipping RDFC when this
-// build cannot canonicalize RDF.
-func suites(t *testing.T) []string {
-	if dataintegrity.RDFCAvailable {
-		return []string{dataintegrity.CryptosuiteRDFC, dataintegrity.CryptosuiteJCS}
-	}
-	t.Log("eddsa-rdfc-2022 skipped: credential/ld not built in")
-	return []string{dataintegrity.CryptosuiteJCS}
-}
-
-// requireRDFC skips a test that needs RDF canonicalization when this
-// build has none.
-func requireRDFC(t testing.TB) {
-	t.Helper()
-	if !dataintegrity.RDFCAvailable {
-		t.Skip("eddsa-rdfc-2022: credential/ld not built in")
-	}
+// suites lists the cryptosuites.
+func suites(*testing.T) []string {
+	return []string{dataintegrity.CryptosuiteRDFC, dataintegrity.CryptosuiteJCS}
 }
 
 // wantCode fails unless err carries code.

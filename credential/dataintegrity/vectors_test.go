@@ -46,9 +46,6 @@ func TestVectors(t *testing.T) {
 		{dataintegrity.CryptosuiteJCS, "eddsa-jcs-2022/", "JCS"},
 	} {
 		t.Run(tc.suite, func(t *testing.T) {
-			if tc.suite == dataintegrity.CryptosuiteRDFC {
-				requireRDFC(t)
-			}
 			file := func(name, ext string) string { return tc.dir + name + tc.suffix + ext }
 			signer := MustKeyPair(t, MustLoadJSON(t, "keyPair.json"))
 			unsigned := MustLoadJSON(t, "unsigned.json")
@@ -120,7 +117,6 @@ func TestVectors(t *testing.T) {
 // TestProofSetChainVectors rebuilds the proof set and proof chain
 // vectors one proof at a time, and verifies each published stage.
 func TestProofSetChainVectors(t *testing.T) {
-	requireRDFC(t)
 	pairs := MustLoadJSON(t, "proof-set-chain/multiKeyPairs.json")
 	k1, k2 := MustKeyPair(t, pairs["keyPair1"]), MustKeyPair(t, pairs["keyPair2"])
 	k3, k4 := MustKeyPair(t, pairs["keyPair3"]), MustKeyPair(t, pairs["keyPair4"])

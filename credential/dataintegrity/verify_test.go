@@ -448,7 +448,6 @@ func TestProofSetsAndChains(t *testing.T) {
 
 // TestMixedSuites verifies a proof set with one proof of each suite.
 func TestMixedSuites(t *testing.T) {
-	requireRDFC(t)
 	a, b := MustGenerate(t, keys.Ed25519, 1), MustGenerate(t, keys.Ed25519, 2)
 	doc, err := dataintegrity.Sign(t.Context(), MustLoadJSON(t, "unsigned.json"), a, dataintegrity.SignOptions{Cryptosuite: dataintegrity.CryptosuiteRDFC, ID: "urn:a"})
 	if err != nil {

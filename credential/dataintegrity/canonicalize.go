@@ -1,5 +1,3 @@
-//go:build ld
-
 package dataintegrity
 
 import (
@@ -8,10 +6,8 @@ import (
 	"github.com/idmesh/idmesh/credential/ld"
 )
 
-const rdfcAvailable = true
-
 // canonicalizeRDF is RDFC-1.0 of doc in canonical N-Quads, with bundled
-// contexts only.
+// contexts only and credential/ld's default work bounds.
 func canonicalizeRDF(ctx context.Context, doc map[string]any, lo ldOptions) ([]byte, error) {
 	return ld.Canonicalize(ctx, doc, ld.Options{AllowUndefinedTerms: lo.allowUndefinedTerms})
 }

@@ -1,0 +1,24 @@
+// Package interop tests idmesh's credential securing mechanisms against the
+// reference JavaScript implementations, in both directions: what idmesh
+// signs the reference verifies, and what the reference signs idmesh
+// verifies; tampered documents fail on both sides.
+//
+// The package has no code, only tests. They run node on the scripts in js/
+// (pinned in package.json and package-lock.json) and are skipped unless
+// IDMESH_INTEROP=1; `make interop` installs the scripts' packages with
+// `npm ci` and runs them:
+//
+//	eddsa-rdfc-2022 and eddsa-jcs-2022   credential/dataintegrity against
+//	                                     @digitalbazaar/vc, data-integrity and
+//	                                     the two cryptosuites
+//	application/vc+jwt                   credential/jose against jose
+//	RDFC-1.0                             credential/ld against jsonld and
+//	                                     rdf-canonize, byte for byte
+//	verification speed                   Go eddsa-rdfc-2022 verifications per
+//	                                     second against the reference's
+//
+// Nothing touches the network. Both sides load JSON-LD contexts only from
+// credential/ld/contexts (js/contexts.json maps each URL to its file, and a
+// test keeps that map equal to the embedded set), and verification methods
+// are Ed25519 did:key Multikeys, which both sides resolve by decoding.
+package interop

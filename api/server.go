@@ -15,9 +15,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/idmesh/idmesh/credential/issuer"
 	"github.com/idmesh/idmesh/did"
 	"github.com/idmesh/idmesh/node"
 	"github.com/idmesh/idmesh/registry"
+	"github.com/idmesh/idmesh/verifier"
 )
 
 // Ledger is what the API needs of a node.
@@ -54,6 +56,17 @@ type Config struct {
 	ResolveCacheEntries int
 	// Network, if set, tells /v1/status about peers and sync.
 	Network Network
+	// Issuers keeps the node's issuers; nil disables the issuer endpoints.
+	Issuers *issuer.Registry
+	// Verifier runs the verification endpoints; by default one over
+	// Resolver with a challenge store.
+	Verifier *verifier.Verifier
+	// APIToken authenticates the issuer and admin endpoints (bearer
+	// token); empty refuses them all. Only its hash is kept.
+	APIToken string
+	// Now and Rand default to the system clock and crypto/rand.
+	Now  func() time.Time
+	Rand io.Reader
 }
 
 // Network is what /v1/status shows of a node's network.
@@ -71,6 +84,17 @@ type Server struct {
 	router   *mux.Router
 	requests *prometheus.HistogramVec
 	cache    *responseCache
+	issuers  *issuer.Registry
+	verifier *verifier.Verifier
+	token    *tokenHash
+	now      func() time.Time
+	rand     io.Reader
+}
+
+// route is one endpoint.
+type route struct {
+	method, path, name string
+	h                  http.HandlerFunc
 }
 
 // NewServer returns the API with every route registered.
@@ -90,7 +114,17 @@ func NewServer(cfg Config) (*Server, error) {
 	if cfg.ResolveCacheEntries == 0 {
 		cfg.ResolveCacheEntries = 10_000
 	}
-	s := &Server{cfg: cfg, ledger: cfg.Ledger, resolver: cfg.Resolver, log: cfg.Log, router: mux.NewRouter(), cache: newResponseCache(cfg.ResolveCacheEntries)}
+	if cfg.Now == nil {
+		cfg.Now = defaultNow
+	}
+	if cfg.Rand == nil {
+		cfg.Rand = defaultRand
+	}
+	if cfg.Verifier == nil {
+		cfg.Verifier = &verifier.Verifier{Keys: verifier.DIDKeys{Resolver: cfg.Resolver}, Now: cfg.Now, Challenges: &verifier.Challenges{Now: cfg.Now, Rand: cfg.Rand}}
+	}
+	s := &Server{cfg: cfg, ledger: cfg.Ledger, resolver: cfg.Resolver, log: cfg.Log, router: mux.NewRouter(), cache: newResponseCache(cfg.ResolveCacheEntries),
+		issuers: cfg.Issuers, verifier: cfg.Verifier, token: hashToken(cfg.APIToken), now: cfg.Now, rand: cfg.Rand}
 	s.router.UseEncodedPath()
 	if cfg.Registry != nil {
 		s.requests = prometheus.NewHistogramVec(prometheus.HistogramOpts{
@@ -102,10 +136,7 @@ func NewServer(cfg Config) (*Server, error) {
 			return nil, fmt.Errorf("api: register metrics: %w", err)
 		}
 	}
-	routes := []struct {
-		method, path, name string
-		h                  http.HandlerFunc
-	}{
+	routes := []route{
 		{http.MethodGet, "/1.0/identifiers/{did}", "resolve", s.handleResolve},
 		{http.MethodPost, "/v1/operations", "submit_operation", s.handleSubmitOperation},
 		{http.MethodGet, "/v1/operations/{hash}", "operation_status", s.handleOperationStatus},
@@ -115,6 +146,7 @@ func NewServer(cfg Config) (*Server, error) {
 		{http.MethodGet, "/healthz", "healthz", s.handleHealth},
 		{http.MethodGet, "/openapi.yaml", "openapi", s.handleOpenAPI},
 	}
+	routes = append(routes, s.credentialRoutes()...)
 	for _, rt := range routes {
 		s.router.Handle(rt.path, s.instrument(rt.name, rt.h)).Methods(rt.method).Name(rt.name)
 	}

@@ -17,10 +17,12 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/idmesh/idmesh/api"
+	"github.com/idmesh/idmesh/credential/issuer"
 	"github.com/idmesh/idmesh/did"
 	"github.com/idmesh/idmesh/did/idmesh"
 	"github.com/idmesh/idmesh/did/jwk"
 	"github.com/idmesh/idmesh/did/key"
+	"github.com/idmesh/idmesh/did/keystore"
 	"github.com/idmesh/idmesh/did/web"
 	"github.com/idmesh/idmesh/node"
 	"github.com/idmesh/idmesh/node/home"
@@ -34,6 +36,7 @@ import (
 type nodeFlags struct {
 	home, http, chainID, logLevel, logFormat, tlsCert, tlsKey, config string
 	p2p, bootstrap, genesis, auditLog                                 string
+	apiToken, issuerPass                                              string
 	tls, mdns                                                         bool
 	blockInterval                                                     time.Duration
 }
@@ -48,6 +51,7 @@ func (f *nodeFlags) register(fs *flag.FlagSet, dev bool) {
 	fs.StringVar(&f.config, "config", "", "JSON file of flag values")
 	fs.DurationVar(&f.blockInterval, "block-interval", 100*time.Millisecond, "minimum time between blocks")
 	fs.StringVar(&f.auditLog, "audit-log", "", "append every consensus message this validator signs to this file (JSON lines)")
+	fs.StringVar(&f.apiToken, "api-token", "", "bearer token of the issuer and admin endpoints (prefer IDMESH_API_TOKEN: flags show in ps)")
 	if dev {
 		fs.StringVar(&f.chainID, "chain-id", "idmesh-dev", "chain ID of a new dev chain")
 		fs.BoolVar(&f.tls, "tls", false, "serve HTTPS with a self-signed certificate kept in HOME/tls")
@@ -79,6 +83,23 @@ func runDev(ctx context.Context, e env, args []string) error {
 			return err
 		}
 	}
+	// A dev node works out of the box: it makes an API token and an
+	// issuer keystore passphrase once and keeps them in its home (0600).
+	if f.apiToken == "" {
+		tok, made, err := home.EnsureSecret(h.APIToken(), randReader)
+		if err != nil {
+			return fmt.Errorf("api token: %w", err)
+		}
+		f.apiToken = tok
+		if made {
+			fmt.Fprintf(e.stdout, "idmesh: API token   %s (saved in %s)\n", tok, h.APIToken())
+		}
+	}
+	if f.issuerPass = os.Getenv("IDMESH_ISSUER_PASSPHRASE"); f.issuerPass == "" {
+		if f.issuerPass, _, err = home.EnsureSecret(h.IssuerPassphrase(), randReader); err != nil {
+			return fmt.Errorf("issuer passphrase: %w", err)
+		}
+	}
 	return serve(ctx, e, f)
 }
 
@@ -106,6 +127,7 @@ func runNode(ctx context.Context, e env, args []string) error {
 			return err
 		}
 	}
+	f.issuerPass = os.Getenv("IDMESH_ISSUER_PASSPHRASE")
 	return serve(ctx, e, f)
 }
 
@@ -187,7 +209,22 @@ func serve(ctx context.Context, e env, f nodeFlags) error {
 		"web":         &web.Resolver{},
 	}
 	netStatus := &netInfo{host: host}
-	srv, err := api.NewServer(api.Config{Ledger: n, Resolver: resolver, Log: log, Registry: reg, Version: version, Network: netStatus})
+	// Issuers' keys live in their own keystore, opened only with a
+	// passphrase (IDMESH_ISSUER_PASSPHRASE; idmesh dev makes one).
+	var issuers *issuer.Registry
+	if f.issuerPass != "" {
+		ks, err := keystore.OpenOrCreate(h.Issuers(), []byte(f.issuerPass), keystore.DefaultParams)
+		if err != nil {
+			return fmt.Errorf("issuer keystore: %w", err)
+		}
+		defer ks.Close()
+		issuers = issuer.NewRegistry(ks)
+	}
+	if f.apiToken == "" {
+		log.Warn("no API token: the issuer and admin endpoints refuse every request (set IDMESH_API_TOKEN)")
+	}
+	srv, err := api.NewServer(api.Config{Ledger: n, Resolver: resolver, Log: log, Registry: reg, Version: version, Network: netStatus,
+		Issuers: issuers, APIToken: f.apiToken})
 	if err != nil {
 		return err
 	}
@@ -214,6 +251,8 @@ func serve(ctx context.Context, e env, f nodeFlags) error {
 	fmt.Fprintf(e.stdout, "idmesh: resolver    %s/1.0/identifiers/{did}\n", base)
 	fmt.Fprintf(e.stdout, "idmesh: operations  %s/v1/operations\n", base)
 	fmt.Fprintf(e.stdout, "idmesh: status      %s/v1/status   metrics %s/metrics\n", base, base)
+	fmt.Fprintf(e.stdout, "idmesh: issuers     %s/v1/issuers   (bearer token)\n", base)
+	fmt.Fprintf(e.stdout, "idmesh: VC-API      %s/credentials/issue  /credentials/verify  /presentations/verify  /challenges\n", base)
 	fmt.Fprintf(e.stdout, "idmesh: serving %s\n", base)
 
 	var audit *os.File

@@ -15,14 +15,17 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
 	"math/big"
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/idmesh/idmesh/node/privval"
@@ -153,4 +156,37 @@ func (d Dir) AdoptGenesis(path string) error {
 		return fmt.Errorf("adopt genesis: %w", err)
 	}
 	return os.WriteFile(d.Genesis(), b, 0o644)
+}
+
+// APIToken holds the API token `idmesh dev` generated (mode 0600).
+func (d Dir) APIToken() string { return filepath.Join(string(d), "api-token") }
+
+// Issuers is the keystore of the issuers' keys, encrypted at rest.
+func (d Dir) Issuers() string { return filepath.Join(string(d), "issuers.keystore.json") }
+
+// IssuerPassphrase holds the issuers' keystore passphrase that `idmesh
+// dev` generated (mode 0600). Real nodes take it from the environment.
+func (d Dir) IssuerPassphrase() string { return filepath.Join(string(d), "issuer-passphrase") }
+
+// EnsureSecret returns the secret in file, creating it (32 random bytes,
+// base64url, mode 0600) if it does not exist. It reports whether it did.
+func EnsureSecret(file string, random io.Reader) (string, bool, error) {
+	if b, err := os.ReadFile(file); err == nil {
+		s := strings.TrimSpace(string(b))
+		if s == "" {
+			return "", false, fmt.Errorf("%s is empty", file)
+		}
+		return s, false, nil
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return "", false, err
+	}
+	var b [32]byte
+	if _, err := io.ReadFull(random, b[:]); err != nil {
+		return "", false, err
+	}
+	s := base64.RawURLEncoding.EncodeToString(b[:])
+	if err := os.WriteFile(file, []byte(s+"\n"), 0o600); err != nil {
+		return "", false, err
+	}
+	return s, true, nil
 }

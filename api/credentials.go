@@ -1,0 +1,334 @@
+package api
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"github.com/idmesh/idmesh/credential"
+	"github.com/idmesh/idmesh/credential/issuer"
+	"github.com/idmesh/idmesh/did/keys"
+	"github.com/idmesh/idmesh/did/keystore"
+	"github.com/idmesh/idmesh/did/strictjson"
+	"github.com/idmesh/idmesh/node"
+	"github.com/idmesh/idmesh/registry"
+	"github.com/idmesh/idmesh/verifier"
+)
+
+// Problem types of the credential endpoints.
+const (
+	ProblemInvalidCredential = ProblemBase + "invalid-credential"
+	ProblemIssuerExists      = ProblemBase + "issuer-exists"
+	ProblemUnknownIssuer     = ProblemBase + "unknown-issuer"
+	ProblemNotConfigured     = ProblemBase + "not-configured"
+)
+
+func init() {
+	titles[ProblemInvalidCredential] = "The credential cannot be issued"
+	titles[ProblemIssuerExists] = "An issuer with this name exists"
+	titles[ProblemUnknownIssuer] = "No such issuer on this node"
+	titles[ProblemNotConfigured] = "This node does not offer the service"
+}
+
+// credentialRoutes are the issuer, verifier and challenge endpoints.
+func (s *Server) credentialRoutes() []route {
+	return []route{
+		{http.MethodPost, "/v1/issuers", "issuer_create", s.private(s.handleCreateIssuer)},
+		{http.MethodGet, "/v1/issuers", "issuer_list", s.private(s.handleListIssuers)},
+		{http.MethodPost, "/credentials/issue", "credential_issue", s.private(s.handleIssue)},
+		{http.MethodPost, "/issuers/{name}/{mechanism}/credentials/issue", "credential_issue_by", s.private(s.handleIssue)},
+		{http.MethodPost, "/credentials/verify", "credential_verify", s.handleVerifyCredential},
+		{http.MethodPost, "/issuers/{name}/{mechanism}/credentials/verify", "credential_verify_by", s.handleVerifyCredential},
+		{http.MethodPost, "/presentations/verify", "presentation_verify", s.handleVerifyPresentation},
+		{http.MethodPost, "/issuers/{name}/{mechanism}/presentations/verify", "presentation_verify_by", s.handleVerifyPresentation},
+		{http.MethodPost, "/challenges", "challenge", s.handleChallenge},
+		{http.MethodPost, "/issuers/{name}/{mechanism}/challenges", "challenge_by", s.handleChallenge},
+	}
+}
+
+// readObject reads a bounded, strict JSON object body, answering itself
+// on failure.
+func (s *Server) readObject(w http.ResponseWriter, r *http.Request) (map[string]any, bool) {
+	body, ok := s.readBody(w, r)
+	if !ok {
+		return nil, false
+	}
+	if len(body) == 0 {
+		return map[string]any{}, true
+	}
+	m, err := strictjson.Object(body, int(s.cfg.MaxBodyBytes))
+	if err != nil {
+		writeProblem(w, r, http.StatusBadRequest, ProblemInvalidJSON, err.Error())
+		return nil, false
+	}
+	return m, true
+}
+
+// IssuerResponse is the answer of POST /v1/issuers.
+type IssuerResponse struct {
+	issuer.Issuer
+	Height uint64 `json:"height,omitempty"`
+	// Endpoints are the issuer's VC-API bases, one per mechanism.
+	Endpoints map[string]string `json:"endpoints"`
+}
+
+func endpoints(name string) map[string]string {
+	out := map[string]string{}
+	for _, f := range issuer.Formats {
+		out[f] = "/issuers/" + name + "/" + f
+	}
+	return out
+}
+
+func (s *Server) handleCreateIssuer(w http.ResponseWriter, r *http.Request) {
+	if s.issuers == nil {
+		writeProblem(w, r, http.StatusNotImplemented, ProblemNotConfigured, "this node keeps no issuer keys")
+		return
+	}
+	m, ok := s.readObject(w, r)
+	if !ok {
+		return
+	}
+	name, _ := m["name"].(string)
+	kt := keys.Ed25519
+	if v, ok := m["keyType"].(string); ok {
+		kt = keys.Type(v)
+	}
+	if kt != keys.Ed25519 && kt != keys.P256 {
+		writeProblem(w, r, http.StatusBadRequest, ProblemInvalidParameter, "keyType must be Ed25519 or P-256")
+		return
+	}
+	iss, op, err := s.issuers.Create(name, kt, s.ledger.State().ChainID, s.rand, s.now())
+	switch {
+	case errors.Is(err, issuer.ErrInvalidName):
+		writeProblem(w, r, http.StatusBadRequest, ProblemInvalidParameter, err.Error())
+		return
+	case errors.Is(err, issuer.ErrExists):
+		writeProblem(w, r, http.StatusConflict, ProblemIssuerExists, err.Error())
+		return
+	case err != nil:
+		s.log.Error("create issuer", "err", err)
+		writeProblem(w, r, http.StatusInternalServerError, ProblemInternal, "")
+		return
+	}
+	tx, err := registry.DIDTx(op)
+	if err == nil {
+		var h registry.Hash
+		if h, err = s.ledger.Submit(tx); err == nil {
+			ctx, cancel := context.WithTimeout(r.Context(), s.cfg.MaxWait)
+			defer cancel()
+			var st node.TxStatus
+			st, err = s.ledger.WaitStatus(ctx, h)
+			switch {
+			case err == nil && st.Status == node.TxCommitted:
+				if err := s.issuers.SetStatus(iss, issuer.StatusLive); err != nil {
+					s.log.Error("issuer status", "issuer", iss.Name, "err", err)
+				}
+				iss.Status = issuer.StatusLive
+				s.log.Info("issuer registered", "name", iss.Name, "did", iss.DID, "height", st.Height)
+				w.Header().Set("Location", "/v1/issuers/"+iss.Name)
+				writeJSON(w, http.StatusCreated, IssuerResponse{Issuer: iss, Height: st.Height, Endpoints: endpoints(iss.Name)})
+				return
+			case err == nil && st.Status == node.TxRejected:
+				err = fmt.Errorf("the chain rejected the DID: %s", st.Reason)
+			case err == nil:
+				err = errors.New("the DID was not committed in time")
+			}
+		}
+	}
+	// Nothing reached the chain: forget the key so the name can be reused.
+	if derr := s.issuers.Delete(iss); derr != nil && !errors.Is(derr, keystore.ErrNotFound) {
+		s.log.Error("forget issuer", "issuer", iss.Name, "err", derr)
+	}
+	if errors.Is(err, node.ErrMempoolFull) {
+		s.writeTxError(w, r, err)
+		return
+	}
+	writeProblem(w, r, http.StatusServiceUnavailable, ProblemUnavailable, "register issuer: "+err.Error())
+}
+
+func (s *Server) handleListIssuers(w http.ResponseWriter, r *http.Request) {
+	out := []IssuerResponse{}
+	if s.issuers != nil {
+		for _, iss := range s.issuers.List() {
+			out = append(out, IssuerResponse{Issuer: iss, Endpoints: endpoints(iss.Name)})
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"issuers": out})
+}
+
+// IssueRequest is the VC-API's issue request.
+type IssueRequest struct {
+	Credential map[string]any `json:"credential"`
+	Options    struct {
+		// Format is our extension: vc+jwt, or a cryptosuite name.
+		Format      string `json:"format"`
+		Cryptosuite string `json:"cryptosuite"`
+	} `json:"options"`
+}
+
+func (s *Server) handleIssue(w http.ResponseWriter, r *http.Request) {
+	if s.issuers == nil {
+		writeProblem(w, r, http.StatusNotImplemented, ProblemNotConfigured, "this node keeps no issuer keys")
+		return
+	}
+	m, ok := s.readObject(w, r)
+	if !ok {
+		return
+	}
+	cred, _ := m["credential"].(map[string]any)
+	if cred == nil {
+		writeProblem(w, r, http.StatusBadRequest, ProblemInvalidCredential, "credential must be a JSON object")
+		return
+	}
+	format, err := issueFormat(m, mux.Vars(r)["mechanism"])
+	if err != nil {
+		writeProblem(w, r, http.StatusBadRequest, ProblemInvalidParameter, err.Error())
+		return
+	}
+	// The issuer is the path's, or the credential's.
+	who := mux.Vars(r)["name"]
+	if who == "" {
+		who, err = issuerID(cred["issuer"])
+		if err != nil {
+			writeProblem(w, r, http.StatusBadRequest, ProblemInvalidCredential, err.Error())
+			return
+		}
+	}
+	iss, err := s.issuers.Find(who)
+	if err != nil || iss.Status != issuer.StatusLive {
+		writeProblem(w, r, http.StatusNotFound, ProblemUnknownIssuer, fmt.Sprintf("%s is not an issuer on this node: register one with POST /v1/issuers", who))
+		return
+	}
+	signer, err := s.issuers.Signer(iss)
+	if err != nil {
+		s.log.Error("issuer key", "issuer", iss.Name, "err", err)
+		writeProblem(w, r, http.StatusInternalServerError, ProblemInternal, "")
+		return
+	}
+	vc, err := issuer.Issue(r.Context(), cred, signer, issuer.Options{Format: format, Now: s.now()})
+	if err != nil {
+		pd := verifier.Problem(err, credential.MalformedValueError)
+		writeProblemObject(w, r, Problem{Type: pd.Type, Title: pd.Title, Status: http.StatusBadRequest, Detail: pd.Detail})
+		return
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"verifiableCredential": vc})
+}
+
+// issueFormat picks the securing mechanism: the path's, else
+// options.format, else options.cryptosuite, else the default.
+func issueFormat(req map[string]any, mechanism string) (string, error) {
+	opts, _ := req["options"].(map[string]any)
+	format, _ := opts["format"].(string)
+	suite, _ := opts["cryptosuite"].(string)
+	switch {
+	case mechanism != "" && (format != "" && format != mechanism || suite != "" && suite != mechanism):
+		return "", fmt.Errorf("this endpoint issues %s only", mechanism)
+	case mechanism != "":
+		format = mechanism
+	case format == "jwt" || format == "application/vc+jwt" || format == "vc+jwt":
+		format = issuer.FormatJWT
+	case format == "" || format == "ldp_vc" || format == "di":
+		format = suite
+	}
+	if format == "" {
+		format = issuer.FormatRDFC
+	}
+	if !slices.Contains(issuer.Formats, format) {
+		return "", fmt.Errorf("unknown format %q: use %v", format, issuer.Formats)
+	}
+	return format, nil
+}
+
+func issuerID(v any) (string, error) {
+	switch x := v.(type) {
+	case string:
+		return x, nil
+	case map[string]any:
+		if id, ok := x["id"].(string); ok {
+			return id, nil
+		}
+	}
+	return "", errors.New("credential.issuer must be the DID of an issuer on this node")
+}
+
+// verifyOptions reads the VC-API verify options.
+func verifyOptions(m map[string]any) (verifier.Options, error) {
+	var o verifier.Options
+	opts, _ := m["options"].(map[string]any)
+	if raw, ok := opts["checks"].([]any); ok {
+		for _, c := range raw {
+			s, ok := c.(string)
+			if !ok {
+				return o, errors.New("options.checks must be strings")
+			}
+			o.Checks = append(o.Checks, s)
+		}
+	}
+	o.Challenge, _ = opts["challenge"].(string)
+	o.Domain, _ = opts["domain"].(string)
+	o.HolderBinding, _ = opts["holderBinding"].(bool)
+	return o, nil
+}
+
+func (s *Server) writeVerification(w http.ResponseWriter, res verifier.Result) {
+	status := http.StatusOK
+	if !res.Verified {
+		status = http.StatusBadRequest
+	}
+	writeJSON(w, status, res)
+}
+
+func (s *Server) handleVerifyCredential(w http.ResponseWriter, r *http.Request) {
+	m, ok := s.readObject(w, r)
+	if !ok {
+		return
+	}
+	opts, err := verifyOptions(m)
+	if err != nil {
+		writeProblem(w, r, http.StatusBadRequest, ProblemInvalidParameter, err.Error())
+		return
+	}
+	s.writeVerification(w, s.verifier.VerifyCredential(r.Context(), m["verifiableCredential"], opts))
+}
+
+func (s *Server) handleVerifyPresentation(w http.ResponseWriter, r *http.Request) {
+	m, ok := s.readObject(w, r)
+	if !ok {
+		return
+	}
+	opts, err := verifyOptions(m)
+	if err != nil {
+		writeProblem(w, r, http.StatusBadRequest, ProblemInvalidParameter, err.Error())
+		return
+	}
+	s.writeVerification(w, s.verifier.VerifyPresentation(r.Context(), m["verifiablePresentation"], opts))
+}
+
+func (s *Server) handleChallenge(w http.ResponseWriter, r *http.Request) {
+	if s.verifier.Challenges == nil {
+		writeProblem(w, r, http.StatusNotImplemented, ProblemNotConfigured, "this verifier issues no challenges")
+		return
+	}
+	m, ok := s.readObject(w, r)
+	if !ok {
+		return
+	}
+	domain, _ := m["domain"].(string)
+	ch, err := s.verifier.Challenges.Issue(domain)
+	if err != nil {
+		writeProblem(w, r, http.StatusInternalServerError, ProblemInternal, "")
+		return
+	}
+	writeJSON(w, http.StatusCreated, ch)
+}
+
+func defaultNow() time.Time { return time.Now() }
+
+var defaultRand = rand.Reader

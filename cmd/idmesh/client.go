@@ -39,8 +39,9 @@ func (f *clientFlags) register(fs *flag.FlagSet) {
 
 // client talks to a node's HTTP API.
 type client struct {
-	base string
-	http *http.Client
+	base  string
+	http  *http.Client
+	token string // bearer token for the issuer and admin endpoints
 }
 
 func (f *clientFlags) client() (*client, error) {
@@ -87,6 +88,9 @@ func (c *client) do(ctx context.Context, method, path string, body []byte, accep
 	}
 	if accept != "" {
 		req.Header.Set("Accept", accept)
+	}
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {

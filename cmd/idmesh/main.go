@@ -55,6 +55,9 @@ func commands() []command {
 		{"testnet", "write and run a local multi-validator network", runTestnet},
 		{"did", "create, update, rotate, deactivate and resolve DIDs", runDID},
 		{"keys", "generate and list keys in the local keystore", runKeys},
+		{"issuer", "register issuers whose keys the node keeps", runIssuer},
+		{"vc", "issue and verify verifiable credentials", runVC},
+		{"vp", "sign and verify verifiable presentations", runVP},
 		{"version", "print the version", func(_ context.Context, e env, _ []string) error {
 			fmt.Fprintln(e.stdout, "idmesh", version)
 			return nil

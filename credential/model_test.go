@@ -72,7 +72,9 @@ func TestCredentialRules(t *testing.T) {
 		{"1.1 accepted", v1, ""},
 		{"1.1 without issuanceDate", func(m map[string]any) { v1(m); delete(m, "issuanceDate") }, credential.MalformedValueError},
 		{"no context", func(m map[string]any) { delete(m, "@context") }, credential.MalformedValueError},
-		{"wrong first context", func(m map[string]any) { m["@context"] = []any{"https://www.w3.org/ns/credentials/examples/v2", credential.ContextV2} }, credential.MalformedValueError},
+		{"wrong first context", func(m map[string]any) {
+			m["@context"] = []any{"https://www.w3.org/ns/credentials/examples/v2", credential.ContextV2}
+		}, credential.MalformedValueError},
 		{"context entry not a URL", func(m map[string]any) { m["@context"] = []any{credential.ContextV2, "not a url"} }, credential.MalformedValueError},
 		{"context entry number", func(m map[string]any) { m["@context"] = []any{credential.ContextV2, 3.0} }, credential.MalformedValueError},
 		{"no type", func(m map[string]any) { delete(m, "type") }, credential.MalformedValueError},

@@ -121,7 +121,7 @@ func NewServer(cfg Config) (*Server, error) {
 		cfg.Rand = defaultRand
 	}
 	if cfg.Verifier == nil {
-		cfg.Verifier = &verifier.Verifier{Keys: verifier.DIDKeys{Resolver: cfg.Resolver}, Now: cfg.Now, Challenges: &verifier.Challenges{Now: cfg.Now, Rand: cfg.Rand}}
+		cfg.Verifier = &verifier.Verifier{Keys: &verifier.CachedKeys{Next: verifier.DIDKeys{Resolver: cfg.Resolver}}, Now: cfg.Now, Challenges: &verifier.Challenges{Now: cfg.Now, Rand: cfg.Rand}}
 	}
 	s := &Server{cfg: cfg, ledger: cfg.Ledger, resolver: cfg.Resolver, log: cfg.Log, router: mux.NewRouter(), cache: newResponseCache(cfg.ResolveCacheEntries),
 		issuers: cfg.Issuers, verifier: cfg.Verifier, token: hashToken(cfg.APIToken), now: cfg.Now, rand: cfg.Rand}

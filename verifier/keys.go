@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
+	"sync"
 
 	"github.com/idmesh/idmesh/credential"
 	"github.com/idmesh/idmesh/did"
@@ -75,4 +77,47 @@ func rotated(md did.DocumentMetadata, methodID string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// CachedKeys remembers the keys of DIDs whose documents cannot change
+// (did:key and did:jwk: the document is derived from the DID itself), so
+// that verifying many credentials of one such issuer decodes its key once.
+// Other methods pass through. Safe for concurrent use.
+type CachedKeys struct {
+	Next credential.KeyResolver
+	// Max bounds the entries; default 10,000 (the cache is emptied when
+	// it is full).
+	Max int
+
+	mu sync.RWMutex
+	m  map[[2]string]credential.VerificationKey
+}
+
+// ResolveKey implements [credential.KeyResolver].
+func (c *CachedKeys) ResolveKey(ctx context.Context, methodID, purpose string) (credential.VerificationKey, error) {
+	if !strings.HasPrefix(methodID, "did:key:") && !strings.HasPrefix(methodID, "did:jwk:") {
+		return c.Next.ResolveKey(ctx, methodID, purpose)
+	}
+	k := [2]string{methodID, purpose}
+	c.mu.RLock()
+	v, ok := c.m[k]
+	c.mu.RUnlock()
+	if ok {
+		return v, nil
+	}
+	v, err := c.Next.ResolveKey(ctx, methodID, purpose)
+	if err != nil {
+		return v, err
+	}
+	max := c.Max
+	if max <= 0 {
+		max = 10_000
+	}
+	c.mu.Lock()
+	if c.m == nil || len(c.m) >= max {
+		c.m = make(map[[2]string]credential.VerificationKey)
+	}
+	c.m[k] = v
+	c.mu.Unlock()
+	return v, nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/idmesh/idmesh/credential"
@@ -233,13 +234,22 @@ func knownContexts(obj map[string]any) error {
 	}
 	for _, e := range list {
 		if u, ok := e.(string); ok {
-			if _, known := ld.Context(u); !known {
+			if !bundled()[u] {
 				return credential.Errorf(credential.UnknownContextError, "context %s is not known to this verifier", u)
 			}
 		}
 	}
 	return nil
 }
+
+// bundled is the set of context URLs the verifier has.
+var bundled = sync.OnceValue(func() map[string]bool {
+	m := map[string]bool{}
+	for _, u := range ld.Known() {
+		m[u] = true
+	}
+	return m
+})
 
 // relatedResources checks the digests of the related resources this
 // verifier holds (the bundled contexts); the others are warnings.

@@ -223,5 +223,8 @@ func (p PublicKey) X25519() (PublicKey, error) {
 	if err != nil {
 		return PublicKey{}, err
 	}
-	return FromRaw(X25519, u)
+	// p was validated (on the curve, not of small order), so its image is
+	// a canonical u that is not of small order either: the map sends
+	// small-order points to small-order points and nothing else to them.
+	return PublicKey{t: X25519, b: string(u)}, nil
 }

@@ -136,17 +136,7 @@ func NewServer(cfg Config) (*Server, error) {
 			return nil, fmt.Errorf("api: register metrics: %w", err)
 		}
 	}
-	routes := []route{
-		{http.MethodGet, "/1.0/identifiers/{did}", "resolve", s.handleResolve},
-		{http.MethodPost, "/v1/operations", "submit_operation", s.handleSubmitOperation},
-		{http.MethodGet, "/v1/operations/{hash}", "operation_status", s.handleOperationStatus},
-		{http.MethodGet, "/v1/blocks/{height}", "block", s.handleBlock},
-		{http.MethodGet, "/v1/proofs/dids/{did}", "proof", s.handleProof},
-		{http.MethodGet, "/v1/status", "status", s.handleStatus},
-		{http.MethodGet, "/healthz", "healthz", s.handleHealth},
-		{http.MethodGet, "/openapi.yaml", "openapi", s.handleOpenAPI},
-	}
-	routes = append(routes, s.credentialRoutes()...)
+	routes := s.routes()
 	for _, rt := range routes {
 		s.router.Handle(rt.path, s.instrument(rt.name, rt.h)).Methods(rt.method).Name(rt.name)
 	}
@@ -161,6 +151,20 @@ func NewServer(cfg Config) (*Server, error) {
 		writeProblem(w, r, http.StatusMethodNotAllowed, ProblemMethodNotAllowed, r.Method+" is not allowed here")
 	})
 	return s, nil
+}
+
+// routes lists every endpoint but /metrics.
+func (s *Server) routes() []route {
+	return append([]route{
+		{http.MethodGet, "/1.0/identifiers/{did}", "resolve", s.handleResolve},
+		{http.MethodPost, "/v1/operations", "submit_operation", s.handleSubmitOperation},
+		{http.MethodGet, "/v1/operations/{hash}", "operation_status", s.handleOperationStatus},
+		{http.MethodGet, "/v1/blocks/{height}", "block", s.handleBlock},
+		{http.MethodGet, "/v1/proofs/dids/{did}", "proof", s.handleProof},
+		{http.MethodGet, "/v1/status", "status", s.handleStatus},
+		{http.MethodGet, "/healthz", "healthz", s.handleHealth},
+		{http.MethodGet, "/openapi.yaml", "openapi", s.handleOpenAPI},
+	}, s.credentialRoutes()...)
 }
 
 // allowed returns the methods that have a route for r's path.

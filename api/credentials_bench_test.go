@@ -14,6 +14,7 @@ import (
 
 	"github.com/idmesh/idmesh/api"
 	"github.com/idmesh/idmesh/credential"
+	"github.com/idmesh/idmesh/credential/didkeys"
 	"github.com/idmesh/idmesh/credential/issuer"
 	"github.com/idmesh/idmesh/did"
 	"github.com/idmesh/idmesh/did/key"
@@ -78,7 +79,7 @@ func rawVerifyRate(b *testing.B, msgLen int) float64 {
 //	go test -run '^$' -bench VerifyCredential ./api/
 func BenchmarkVerifyCredential(b *testing.B) {
 	signer := benchIssuer(b)
-	v := &verifier.Verifier{Keys: &verifier.CachedKeys{Next: verifier.DIDKeys{Resolver: did.Methods{"key": key.Resolver{}}}}, Now: func() time.Time { return time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC) }}
+	v := &verifier.Verifier{Keys: &didkeys.CachedKeys{Next: didkeys.DIDKeys{Resolver: did.Methods{"key": key.Resolver{}}}}, Now: func() time.Time { return time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC) }}
 	raw := rawVerifyRate(b, 600)
 	creds := map[string]map[string]any{}
 	for _, f := range issuer.Formats {

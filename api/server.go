@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/idmesh/idmesh/credential/didkeys"
 	"github.com/idmesh/idmesh/credential/issuer"
 	"github.com/idmesh/idmesh/did"
 	"github.com/idmesh/idmesh/node"
@@ -121,7 +122,7 @@ func NewServer(cfg Config) (*Server, error) {
 		cfg.Rand = defaultRand
 	}
 	if cfg.Verifier == nil {
-		cfg.Verifier = &verifier.Verifier{Keys: &verifier.CachedKeys{Next: verifier.DIDKeys{Resolver: cfg.Resolver}}, Now: cfg.Now, Challenges: &verifier.Challenges{Now: cfg.Now, Rand: cfg.Rand}}
+		cfg.Verifier = &verifier.Verifier{Keys: &didkeys.CachedKeys{Next: didkeys.DIDKeys{Resolver: cfg.Resolver}}, Now: cfg.Now, Challenges: &verifier.Challenges{Now: cfg.Now, Rand: cfg.Rand}}
 	}
 	s := &Server{cfg: cfg, ledger: cfg.Ledger, resolver: cfg.Resolver, log: cfg.Log, router: mux.NewRouter(), cache: newResponseCache(cfg.ResolveCacheEntries),
 		issuers: cfg.Issuers, verifier: cfg.Verifier, token: hashToken(cfg.APIToken), now: cfg.Now, rand: cfg.Rand}

@@ -1,4 +1,7 @@
-package verifier
+// Package didkeys finds the keys of verification methods through DID
+// resolution, for verifiers and for the ledger's checks of issuer-signed
+// transactions alike.
+package didkeys
 
 import (
 	"context"

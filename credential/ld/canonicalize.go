@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -102,19 +103,82 @@ func Canonicalize(ctx context.Context, doc any, opts Options) ([]byte, error) {
 
 // ctxCache holds processed top-level contexts, keyed by safe mode and the
 // list of context URLs, so that json-gold's slow context processing runs
-// once per combination. A json-gold Context is read-only during expansion,
-// so sharing it between goroutines is safe. The cache is bounded: past
-// maxCachedContexts entries new combinations are processed every time.
+// once per combination; each entry also keeps the property- and
+// type-scoped contexts derived from it (ctxNode). A json-gold Context is
+// read-only during expansion (processing a context copies it), so sharing
+// it between goroutines is safe. The cache is bounded: past
+// maxCachedContexts top-level entries, or maxScopedContexts derived ones,
+// new combinations are processed every time.
 var (
-	ctxCache     sync.Map // ctxKey → *jsonld.Context
-	ctxCacheSize atomic.Int64
+	ctxCache        sync.Map // ctxKey → *ctxNode
+	ctxCacheSize    atomic.Int64
+	scopedCacheSize atomic.Int64
 )
 
-const maxCachedContexts = 256
+const (
+	maxCachedContexts = 256
+	maxScopedContexts = 4096
+)
 
 type ctxKey struct {
 	safe bool
 	urls string
+}
+
+// ctxNode is a cached processed context and the scoped contexts derived
+// from it, keyed by the term definition (of a cached context) whose local
+// context was applied, and whether it was applied as a type-scoped
+// context.
+type ctxNode struct {
+	ctx *jsonld.Context
+	// prev is the context that reverting a type-scoped context yields
+	// (json-gold's previousContext), nil if there is none.
+	prev     *ctxNode
+	children sync.Map // scopedKey → *ctxNode
+}
+
+type scopedKey struct {
+	td         *jsonld.TermDefinition
+	typeScoped bool
+}
+
+func (n *ctxNode) child(td *jsonld.TermDefinition, typeScoped bool) *ctxNode {
+	if c, ok := n.children.Load(scopedKey{td, typeScoped}); ok {
+		return c.(*ctxNode)
+	}
+	return nil
+}
+
+// addChild caches c, the result of applying td's local context to n.ctx,
+// and returns the cached node (nil when c is not cached).
+func (n *ctxNode) addChild(td *jsonld.TermDefinition, typeScoped bool, c *jsonld.Context) *ctxNode {
+	if scopedCacheSize.Load() >= maxScopedContexts {
+		return nil
+	}
+	// Which context c reverts to: the one n.ctx reverts to, which c
+	// inherits, or n.ctx itself when c is not propagated. A null in the
+	// local context starts from an empty context; such a c is cached only
+	// when it reverts to nothing.
+	hasPrev := c.RevertToPreviousContext() != c
+	child := &ctxNode{ctx: c}
+	switch {
+	case slices.Contains(jsonld.Arrayify(td.Context), nil):
+		if hasPrev {
+			return nil
+		}
+	case n.prev != nil:
+		if !hasPrev {
+			return nil // not what json-gold does; do not guess
+		}
+		child.prev = n.prev
+	case hasPrev:
+		child.prev = n
+	}
+	got, loaded := n.children.LoadOrStore(scopedKey{td, typeScoped}, child)
+	if !loaded {
+		scopedCacheSize.Add(1)
+	}
+	return got.(*ctxNode)
 }
 
 func newJSONLDOptions(safe bool) *jsonld.JsonLdOptions {
@@ -135,26 +199,29 @@ func expand(doc any, safe bool) (out []any, err error) {
 		}
 	}()
 	opts := newJSONLDOptions(safe)
-	m, isMap := doc.(map[string]any)
-	local, hasCtx := m["@context"]
-	if !isMap || !hasCtx {
-		expanded, err := jsonld.NewJsonLdProcessor().Expand(doc, opts)
-		if err != nil {
-			return nil, expandError(err)
+	e := &expander{safe: safe, nodes: map[*jsonld.Context]*ctxNode{}}
+	active := jsonld.NewContext(nil, opts)
+	body := doc
+	if m, isMap := doc.(map[string]any); isMap {
+		if local, hasCtx := m["@context"]; hasCtx {
+			n, c, err := activeContext(local, safe, opts)
+			if err != nil {
+				return nil, expandError(err)
+			}
+			active = c
+			if n != nil {
+				e.nodes[c] = n
+			}
+			b := make(map[string]any, len(m)-1)
+			for k, v := range m {
+				if k != "@context" {
+					b[k] = v
+				}
+			}
+			body = b
 		}
-		return expanded, nil
 	}
-	active, err := activeContext(local, safe, opts)
-	if err != nil {
-		return nil, expandError(err)
-	}
-	body := make(map[string]any, len(m)-1)
-	for k, v := range m {
-		if k != "@context" {
-			body[k] = v
-		}
-	}
-	expanded, err := jsonld.NewJsonLdApi().Expand(active, "", body, opts, false, nil)
+	expanded, err := e.expand(active, "", body, false, nil)
 	if err != nil {
 		return nil, expandError(err)
 	}
@@ -177,24 +244,26 @@ func expand(doc any, safe bool) (out []any, err error) {
 }
 
 // activeContext processes a top-level @context, from the cache when it is
-// a URL or a list of URLs.
-func activeContext(local any, safe bool, opts *jsonld.JsonLdOptions) (*jsonld.Context, error) {
+// a URL or a list of URLs; the node is nil when it is not cached.
+func activeContext(local any, safe bool, opts *jsonld.JsonLdOptions) (*ctxNode, *jsonld.Context, error) {
 	key, cacheable := contextKey(local)
 	if cacheable {
-		if c, ok := ctxCache.Load(ctxKey{safe, key}); ok {
-			return c.(*jsonld.Context), nil
+		if n, ok := ctxCache.Load(ctxKey{safe, key}); ok {
+			return n.(*ctxNode), n.(*ctxNode).ctx, nil
 		}
 	}
 	c, err := jsonld.NewContext(nil, opts).Parse(local)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	if cacheable && ctxCacheSize.Load() < maxCachedContexts {
-		if _, loaded := ctxCache.LoadOrStore(ctxKey{safe, key}, c); !loaded {
-			ctxCacheSize.Add(1)
-		}
+	if !cacheable || c.RevertToPreviousContext() != c || ctxCacheSize.Load() >= maxCachedContexts {
+		return nil, c, nil
 	}
-	return c, nil
+	n, loaded := ctxCache.LoadOrStore(ctxKey{safe, key}, &ctxNode{ctx: c})
+	if !loaded {
+		ctxCacheSize.Add(1)
+	}
+	return n.(*ctxNode), n.(*ctxNode).ctx, nil
 }
 
 func contextKey(local any) (string, bool) {
@@ -403,9 +472,14 @@ func (b *rdfBuilder) object(item any, g term) (term, bool, error) {
 	if dt != "" && dt != "@json" && !absoluteIRI(dt) {
 		return term{}, false, b.dropped("datatype %q is not an absolute IRI", dt)
 	}
-	if _, hasDir := m["@direction"]; hasDir {
-		// With rdfDirection unset the direction is dropped.
-		if err := b.dropped("@direction of %q has no RDF representation here", v); err != nil {
+	if dir, hasDir := m["@direction"]; hasDir {
+		s, isString := v.(string)
+		if isString {
+			return b.directional(s, m["@language"], dir)
+		}
+		// Where JSON-LD 1.1 keeps the direction (an i18n datatype) and
+		// jsonld.js drops it: an error in safe mode, dropped otherwise.
+		if err := b.dropped("@direction on the non-string value %v", v); err != nil {
 			return term{}, false, err
 		}
 	}
@@ -464,6 +538,31 @@ func (b *rdfBuilder) object(item any, g term) (term, bool, error) {
 		return term{}, false, b.dropped("value %v of type %T", v, v)
 	}
 	return lit, true, nil
+}
+
+// i18nNamespace is the namespace of the datatypes of literals with a base
+// direction (JSON-LD 1.1, "The i18n Namespace").
+const i18nNamespace = "https://www.w3.org/ns/i18n#"
+
+// directional converts a value object with @direction as JSON-LD 1.1
+// toRdf does with rdfDirection "i18n-datatype" (Object to RDF Conversion,
+// step 13): a literal whose datatype is the i18n namespace followed by the
+// language in lower case (empty without one), "_" and the direction, so
+// "شهادة" in ar, rtl is "شهادة"^^<https://www.w3.org/ns/i18n#ar_rtl>.
+// This is the option the eddsa-rdfc-2022 and ecdsa-rdfc-2019 cryptosuites
+// and jsonld-signatures (since 11.5.0) canonicalize with; VC Data Integrity
+// leaves rdfDirection unspecified (w3c/vc-data-integrity#366), and without
+// it the direction would be lost.
+func (b *rdfBuilder) directional(s string, lang, dir any) (term, bool, error) {
+	d, _ := dir.(string)
+	if d != "ltr" && d != "rtl" {
+		return term{}, false, credential.Errorf(credential.ParsingError, "convert JSON-LD to RDF: @direction %v is neither ltr nor rtl", dir)
+	}
+	l, _ := lang.(string)
+	if lang != nil && !langTag.MatchString(l) {
+		return term{}, false, b.dropped("language tag %q is not well-formed", lang)
+	}
+	return term{kind: kindLiteral, value: s, datatype: i18nNamespace + strings.ToLower(l) + "_" + d}, true, nil
 }
 
 // list converts a list to rdf:first/rdf:rest quads and returns its head.

@@ -16,10 +16,16 @@
 //
 // [Canonicalize] runs in three stages:
 //
-//  1. JSON-LD expansion with github.com/piprate/json-gold, using the
-//     bundled contexts only. Processed top-level contexts are cached by
-//     their list of URLs (json-gold's context processing dominates the
-//     cost otherwise); the cache is bounded and safe for concurrent use.
+//  1. JSON-LD 1.1 expansion (expand.go, derived from json-gold's, with
+//     json-gold's context processing), using the bundled contexts only.
+//     json-gold's own expansion reads a key's container mapping from the
+//     key's scoped context, so credentials v2's verifiableCredential
+//     ("@container": "@graph", "@context": null) lost its named graph;
+//     here it comes from the active context, as the algorithm says.
+//     Processed contexts are cached: top-level ones by their list of
+//     URLs, and the property- and type-scoped contexts derived from them
+//     (json-gold's context processing dominates the cost otherwise); the
+//     cache is bounded and safe for concurrent use.
 //  2. Conversion of the expanded document to an RDF dataset (the JSON-LD
 //     "Deserialize JSON-LD to RDF" algorithm over json-gold's node map),
 //     implemented here so that nothing is dropped silently.
@@ -38,9 +44,19 @@
 // credential.UndefinedTermError (wrapping [ErrUndefinedTerm]) where JSON-LD
 // would silently lose data: a property no context defines, a type, node
 // identifier, datatype or graph name that is not an absolute IRI, a
-// blank-node property, an ill-formed language tag, a value with
-// @direction (which has no RDF form without rdfDirection), or a
-// free-floating value. A context with @vocab (such as
+// blank-node property, an ill-formed language tag, a free-floating value,
+// an item of a @graph container that makes no graph, or @direction on a
+// value that is not a string.
+//
+// # Base direction
+//
+// A string with @direction becomes a literal with an i18n datatype, as
+// JSON-LD 1.1 toRdf does with rdfDirection "i18n-datatype": "شهادة" in
+// ar, rtl is "شهادة"^^<https://www.w3.org/ns/i18n#ar_rtl> (the language in
+// lower case; "#_rtl" without one). VC Data Integrity does not name
+// rdfDirection (w3c/vc-data-integrity#366); this is what the reference
+// eddsa-rdfc-2022 and ecdsa-rdfc-2019 cryptosuites and jsonld-signatures
+// use, and without it the direction would not be signed. A context with @vocab (such as
 // https://www.w3.org/ns/credentials/undefined-terms/v2) defines every term
 // on purpose and is accepted.
 //

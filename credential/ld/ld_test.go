@@ -73,6 +73,61 @@ func TestVectors(t *testing.T) {
 	}
 }
 
+// TestReference: documents whose canonical form the reference
+// implementation wrote (testdata/SOURCES.md): a value with @direction
+// (an i18n datatype, rdfDirection "i18n-datatype") and a presentation
+// whose embedded credential, under credentials v2's @graph container with
+// a null scoped context, goes into a named graph.
+func TestReference(t *testing.T) {
+	for _, name := range []string{"direction", "presentation-graph"} {
+		t.Run(name, func(t *testing.T) {
+			want, err := os.ReadFile(filepath.Join("testdata/reference", name+".nq"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, opts := range []ld.Options{{}, {AllowUndefinedTerms: true}} {
+				got, err := ld.Canonicalize(t.Context(), MustReadJSON(t, "reference/"+name+".json"), opts)
+				if err != nil {
+					t.Fatalf("%+v: %v", opts, err)
+				}
+				if !bytes.Equal(got, want) {
+					t.Errorf("%+v: got\n%s\nwant\n%s", opts, got, want)
+				}
+			}
+		})
+	}
+}
+
+// TestDirection: the i18n datatype of JSON-LD 1.1 toRdf, and what safe
+// mode rejects.
+func TestDirection(t *testing.T) {
+	tests := []struct {
+		name, value string
+		want        string // the object of the name quad; "" for an error
+	}{
+		{"language and direction", `{"@value": "x", "@language": "ar", "@direction": "rtl"}`, `"x"^^<https://www.w3.org/ns/i18n#ar_rtl>`},
+		{"language in lower case", `{"@value": "x", "@language": "EN-GB", "@direction": "ltr"}`, `"x"^^<https://www.w3.org/ns/i18n#en-gb_ltr>`},
+		{"no language", `{"@value": "x", "@direction": "rtl"}`, `"x"^^<https://www.w3.org/ns/i18n#_rtl>`},
+		{"not a direction", `{"@value": "x", "@direction": "up"}`, ""},
+		{"not a string", `{"@value": true, "@direction": "rtl"}`, ""},
+		{"ill-formed language", `{"@value": "x", "@language": "a b", "@direction": "rtl"}`, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := ld.Canonicalize(t.Context(), MustParse(t, `{`+v2+`, "id": "urn:a", "name": `+tt.value+`}`), ld.Options{})
+			if tt.want == "" {
+				if err == nil {
+					t.Fatalf("no error:\n%s", got)
+				}
+				return
+			}
+			if line := "<urn:a> <https://schema.org/name> " + tt.want + " .\n"; err != nil || string(got) != line {
+				t.Errorf("got %q, %v; want %q", got, err, line)
+			}
+		})
+	}
+}
+
 const v2 = `"@context": ["https://www.w3.org/ns/credentials/v2"]`
 
 func TestSafeMode(t *testing.T) {

@@ -29,7 +29,9 @@ func benchToken(tb testing.TB) (string, credential.KeyResolver, keys.PublicKey) 
 }
 
 // BenchmarkVerifyCredentialEdDSA is the whole Verify: split, strict
-// header and payload parse, key lookup, policy checks, Ed25519.
+// header and payload parse, key lookup, policy checks, and jwx's
+// VerifyCompactFast (Ed25519). The issue asks for at least 0.6 of the
+// throughput of BenchmarkEd25519Verify.
 func BenchmarkVerifyCredentialEdDSA(b *testing.B) {
 	tok, resolver, _ := benchToken(b)
 	ctx := context.Background()

@@ -49,4 +49,32 @@
 // implemented: Verify reports them with [ErrUnsupportedMediaType]. ES384,
 // ES512 and the RSA and HMAC algorithms are reported with
 // [ErrUnsupportedAlgorithm].
+//
+// # What jwx does and what this package checks
+//
+// The signatures are github.com/lestrrat-go/jwx/v3's. The Sign functions,
+// given a [credential.KeySigner], import its private key with jwk.Import
+// and call jws.Sign with the protected headers alg, kid and typ; ES256
+// signatures come out as the 64-byte r||s of RFC 7518 section 3.4. Other
+// [credential.Signer] implementations (a key jwx cannot hold, such as one
+// in a hardware module) sign the JWS signing input the package builds,
+// with the same header members.
+//
+// [Verify] does its own checking first and hands jwx only a token it has
+// accepted: the size bound, its compact parser (base64url alphabet,
+// strict padding and trailing bits, exactly three parts), its strict
+// JSON decoder (duplicate member names, nesting depth, trailing data),
+// the header profile above (alg allow-list, no "none", typ, cty, crit,
+// b64, kid), kid resolution, the compromised flag and the check that the
+// resolved key's type fits alg. Only then does jwx check the signature,
+// through jws.VerifyCompactFast with that key and alg (which again
+// refuses an alg that does not fit the key or differs from the header's);
+// a token with "b64":true, which the fast path refuses, goes through
+// jws.Verify. When the kid names the key absolutely, the payload is
+// parsed (by the strict decoder) only after the signature verified, from
+// the bytes jwx decoded; a relative kid needs the issuer or holder, so the
+// payload is parsed first. The controller binding, "iss", the
+// presentation claims and exp/nbf are this package's checks too; jwx's
+// JWT layer is not used, and jwx's parser never decides on its own
+// whether a token is acceptable.
 package jose

@@ -1,17 +1,13 @@
-//go:build jwx
-
-// jwx/v3 needs github.com/lestrrat-go/dsig, httpcc, httprc/v3 and
-// valyala/fastjson in go.sum, which the module does not list yet: run
-// these with -tags jwx once it does.
-
 package jose_test
 
 import (
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
+	"encoding/base64"
 	"encoding/json"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/lestrrat-go/jwx/v3/jwa"
@@ -22,9 +18,13 @@ import (
 	"github.com/idmesh/idmesh/did/keys"
 )
 
-// TestJWXInterop checks the package against jwx, an independent JOSE
-// implementation, both ways: jwx verifies what SignCredential makes, and
-// Verify accepts what jwx signs.
+// TestJWXInterop checks the package against jwx used directly, both ways:
+// jwx's own jws.Parse and jws.Verify accept what SignCredential makes, and
+// Verify accepts what jws.Sign makes with headers the package did not
+// write. Since the package signs and verifies through jwx too, each token
+// is also checked with crypto/ed25519 and crypto/ecdsa alone
+// (keys.PublicKey.Verify), and signers that are not a KeySigner (the
+// package signs for them without jwx) are checked against Verify.
 func TestJWXInterop(t *testing.T) {
 	f := MustFixture(t)
 	edSeed, p256Scalar := mustSecret(t, f.ed.Key), mustSecret(t, f.p256.Key)
@@ -61,6 +61,17 @@ func TestJWXInterop(t *testing.T) {
 			if _, err := jws.Verify([]byte(tok), jws.WithKey(tt.alg, tt.pub)); err != nil {
 				t.Fatalf("jwx verify: %v", err)
 			}
+			mustStdlibVerify(t, tok, tt.signer.Public())
+		})
+		t.Run(tt.name+" other signer", func(t *testing.T) {
+			tok, err := jose.SignCredential(credentialDoc(issuerDID), opaqueSigner{tt.signer}, jose.SignOptions{Algorithm: tt.ours})
+			if err != nil {
+				t.Fatal(err)
+			}
+			mustStdlibVerify(t, tok, tt.signer.Public())
+			if _, key, err := jose.Verify(t.Context(), tok, jose.MediaTypeVC, f.keys, jose.VerifyOptions{}); err != nil || key.ID != tt.signer.ID {
+				t.Fatalf("Verify = %s, %v", key.ID, err)
+			}
 		})
 		t.Run(tt.name+" jwx to ours", func(t *testing.T) {
 			hdr := jws.NewHeaders()
@@ -77,6 +88,24 @@ func TestJWXInterop(t *testing.T) {
 				t.Fatalf("Verify(jwx token) = %s, %v", key.ID, err)
 			}
 		})
+	}
+}
+
+// opaqueSigner hides the KeySigner behind the Signer interface, as a
+// signer whose key lives elsewhere would.
+type opaqueSigner struct{ credential.Signer }
+
+// mustStdlibVerify checks the signature of tok with pub alone, without
+// jwx: r||s for ES256 (RFC 7518 section 3.4).
+func mustStdlibVerify(tb testing.TB, tok string, pub keys.PublicKey) {
+	tb.Helper()
+	i := strings.LastIndexByte(tok, '.')
+	sig, err := base64.RawURLEncoding.DecodeString(tok[i+1:])
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if len(sig) != keys.SignatureSize || !pub.Verify([]byte(tok[:i]), sig) {
+		tb.Fatalf("signature of %d bytes does not verify with %s alone", len(sig), pub.Type())
 	}
 }
 
@@ -114,7 +143,8 @@ func TestJWXRFC8037(t *testing.T) {
 
 // BenchmarkJWXVerifyEdDSA is jwx's general verify of the token of
 // BenchmarkVerifyCredentialEdDSA, signature and payload bytes only (no
-// JSON parse, no key lookup), for comparison.
+// JSON parse, no key lookup), for comparison: Verify uses it only for a
+// token with a "b64" header.
 func BenchmarkJWXVerifyEdDSA(b *testing.B) {
 	tok, _, pub := benchToken(b)
 	key := ed25519.PublicKey(pub.Bytes())
@@ -127,7 +157,7 @@ func BenchmarkJWXVerifyEdDSA(b *testing.B) {
 }
 
 // BenchmarkJWXVerifyCompactFastEdDSA is jwx's fast compact path on the
-// same token.
+// same token, the one Verify takes.
 func BenchmarkJWXVerifyCompactFastEdDSA(b *testing.B) {
 	tok, _, pub := benchToken(b)
 	key := ed25519.PublicKey(pub.Bytes())

@@ -133,8 +133,13 @@ func sign(doc map[string]any, signer credential.Signer, alg, typ string) (string
 	if err := strictjson.CheckDuplicates(payload); err != nil {
 		return "", credential.Errorf(credential.MalformedValueError, "encode payload: %w", err)
 	}
-	header := `{"alg":` + quote(alg) + `,"kid":` + quote(kid) + `,"typ":` + quote(typ) + `}`
-	tok, err := signCompact([]byte(header), payload, signer)
+	var tok string
+	if ks, ok := keySignerOf(signer); ok {
+		tok, err = signJWX(payload, alg, kid, typ, ks)
+	} else {
+		header := `{"alg":` + quote(alg) + `,"kid":` + quote(kid) + `,"typ":` + quote(typ) + `}`
+		tok, err = signCompact([]byte(header), payload, signer)
+	}
 	if err != nil {
 		return "", err
 	}
@@ -144,8 +149,23 @@ func sign(doc map[string]any, signer credential.Signer, alg, typ string) (string
 	return tok, nil
 }
 
+// keySignerOf returns the in-memory key of signer, if it has one.
+func keySignerOf(signer credential.Signer) (credential.KeySigner, bool) {
+	switch s := signer.(type) {
+	case credential.KeySigner:
+		return s, true
+	case *credential.KeySigner:
+		if s != nil {
+			return *s, true
+		}
+	}
+	return credential.KeySigner{}, false
+}
+
 // signCompact returns the compact JWS of header and payload, both as
-// given, signed by signer.
+// given, signed by signer. It serves signers whose private key jwx cannot
+// hold (Signer implementations other than [credential.KeySigner], such as
+// a key in a hardware module): they sign the JWS signing input themselves.
 func signCompact(header, payload []byte, signer credential.Signer) (string, error) {
 	var sb strings.Builder
 	sb.Grow(b64.EncodedLen(len(header)) + b64.EncodedLen(len(payload)) + 2 + b64.EncodedLen(keys.SignatureSize))

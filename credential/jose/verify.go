@@ -2,6 +2,7 @@ package jose
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"strings"
 	"time"
@@ -88,7 +89,7 @@ func Verify(ctx context.Context, token string, mediaType string, resolver creden
 	if err != nil {
 		return nil, none, err
 	}
-	alg, kid, err := checkHeader(p.header, k)
+	alg, keyType, kid, err := checkHeader(p.header, k)
 	if err != nil {
 		return nil, none, err
 	}
@@ -99,7 +100,7 @@ func Verify(ctx context.Context, token string, mediaType string, resolver creden
 	var subject string
 	methodID := kid
 	if !isAbsolute(kid) {
-		if payload, err = decodePayload(p.payload); err != nil {
+		if payload, err = decodePayloadB64(p.payload); err != nil {
 			return nil, none, err
 		}
 		if subject, err = subjectOf(payload, k); err != nil {
@@ -119,15 +120,17 @@ func Verify(ctx context.Context, token string, mediaType string, resolver creden
 	if key.Compromised {
 		return nil, none, credential.Errorf(credential.KeyCompromisedError, "verify: key %s is compromised", key.ID)
 	}
-	if key.Public.Type() != alg {
+	if key.Public.Type() != keyType {
 		return nil, none, credential.Errorf(credential.CryptographicSecurityError, "verify: %w: alg does not fit the %q key %s", ErrUnsupportedAlgorithm, key.Public.Type(), methodID)
 	}
-	if !key.Public.Verify([]byte(p.signingInput), p.sig) {
-		return nil, none, credential.Errorf(credential.CryptographicSecurityError, "verify: %w", keys.ErrInvalidSignature)
+	raw, err := verifyJWX(token, alg, key.Public)
+	if err != nil {
+		return nil, none, err
 	}
 
 	if payload == nil {
-		if payload, err = decodePayload(p.payload); err != nil {
+		// jwx has base64-decoded the payload it verified: parse that.
+		if payload, err = decodePayload(raw); err != nil {
 			return nil, none, err
 		}
 		if subject, err = subjectOf(payload, k); err != nil {
@@ -147,14 +150,15 @@ func Verify(ctx context.Context, token string, mediaType string, resolver creden
 type parts struct {
 	signingInput string // header "." payload, as received
 	header       map[string]any
-	payload      []byte // decoded, not yet parsed
-	sig          []byte
+	payload      string // base64url, checked, not yet decoded
 }
 
 // split checks the compact serialization: exactly three parts of
 // base64url characters (no padding, no whitespace: the decoder would
-// skip CR and LF), an attached payload. It decodes all three and parses
-// the header.
+// skip CR and LF), an attached payload. It decodes and parses the header
+// and checks that the payload and the signature are strict base64url,
+// leaving their decoding to whoever needs the bytes (jwx decodes both
+// when it verifies).
 func split(token string) (parts, error) {
 	if strings.HasPrefix(strings.TrimLeft(token, " \t\r\n"), "{") {
 		return parts{}, credential.Errorf(credential.ParsingError, "verify: the JWS JSON serialization is not supported")
@@ -187,10 +191,11 @@ func split(token string) (parts, error) {
 	if err != nil {
 		return parts{}, credential.Errorf(credential.ParsingError, "verify: protected header: %w", err)
 	}
-	if p.payload, err = b64.DecodeString(token[i+1 : j]); err != nil {
+	p.payload = token[i+1 : j]
+	if err := checkBase64(p.payload); err != nil {
 		return parts{}, credential.Errorf(credential.ParsingError, "verify: payload: %w", err)
 	}
-	if p.sig, err = b64.DecodeString(token[j+1:]); err != nil {
+	if err := checkBase64(token[j+1:]); err != nil {
 		return parts{}, credential.Errorf(credential.ParsingError, "verify: signature: %w", err)
 	}
 	if p.header, err = decodeObject(hb); err != nil {
@@ -199,47 +204,91 @@ func split(token string) (parts, error) {
 	return p, nil
 }
 
-// checkHeader enforces the header profile and returns the key type the
-// alg needs and the kid.
-func checkHeader(h map[string]any, k *kind) (keys.Type, string, error) {
+// checkHeader enforces the header profile and returns the alg, the key
+// type it needs and the kid.
+func checkHeader(h map[string]any, k *kind) (alg string, kt keys.Type, kid string, err error) {
 	alg, ok := h["alg"].(string)
 	if !ok {
-		return "", "", credential.Errorf(credential.MalformedValueError, "verify: alg is missing or not a string")
+		return "", "", "", credential.Errorf(credential.MalformedValueError, "verify: alg is missing or not a string")
 	}
-	var kt keys.Type
 	switch alg {
 	case AlgEdDSA, AlgEd25519:
 		kt = keys.Ed25519
 	case AlgES256:
 		kt = keys.P256
 	case "none":
-		return "", "", credential.Errorf(credential.CryptographicSecurityError, "verify: %w: \"none\": unsecured JWTs are ignored (VC-JOSE-COSE 1.1.2.1)", ErrUnsupportedAlgorithm)
+		return "", "", "", credential.Errorf(credential.CryptographicSecurityError, "verify: %w: \"none\": unsecured JWTs are ignored (VC-JOSE-COSE 1.1.2.1)", ErrUnsupportedAlgorithm)
 	default:
-		return "", "", credential.Errorf(credential.CryptographicSecurityError, "verify: %w: %q (supported: EdDSA, Ed25519, ES256)", ErrUnsupportedAlgorithm, alg)
+		return "", "", "", credential.Errorf(credential.CryptographicSecurityError, "verify: %w: %q (supported: EdDSA, Ed25519, ES256)", ErrUnsupportedAlgorithm, alg)
 	}
 	if _, ok := h["crit"]; ok {
-		return "", "", credential.Errorf(credential.MalformedValueError, "verify: crit header: no extensions are understood")
+		return "", "", "", credential.Errorf(credential.MalformedValueError, "verify: crit header: no extensions are understood")
 	}
 	if v, ok := h["b64"]; ok && v != true {
-		return "", "", credential.Errorf(credential.MalformedValueError, "verify: b64 header %v: unencoded payloads are not supported", v)
+		return "", "", "", credential.Errorf(credential.MalformedValueError, "verify: b64 header %v: unencoded payloads are not supported", v)
 	}
 	typ, ok := h["typ"].(string)
 	if !ok {
-		return "", "", credential.Errorf(credential.MalformedValueError, "verify: typ is missing or not a string, want %q", k.typ)
+		return "", "", "", credential.Errorf(credential.MalformedValueError, "verify: typ is missing or not a string, want %q", k.typ)
 	}
 	if normalizeType(typ) != k.typ {
-		return "", "", credential.Errorf(credential.MalformedValueError, "verify: typ %q, want %q", typ, k.typ)
+		return "", "", "", credential.Errorf(credential.MalformedValueError, "verify: typ %q, want %q", typ, k.typ)
 	}
 	if v, ok := h["cty"]; ok {
 		if cty, ok := v.(string); !ok || normalizeType(cty) != k.cty {
-			return "", "", credential.Errorf(credential.MalformedValueError, "verify: cty %v, want %q", v, k.cty)
+			return "", "", "", credential.Errorf(credential.MalformedValueError, "verify: cty %v, want %q", v, k.cty)
 		}
 	}
-	kid, ok := h["kid"].(string)
+	kid, ok = h["kid"].(string)
 	if !ok || kid == "" {
-		return "", "", credential.Errorf(credential.MalformedValueError, "verify: kid is missing or not a non-empty string")
+		return "", "", "", credential.Errorf(credential.MalformedValueError, "verify: kid is missing or not a non-empty string")
 	}
-	return kt, kid, nil
+	return alg, kt, kid, nil
+}
+
+// checkBase64 reports whether s, already known to hold only base64url
+// characters, is what the strict unpadded decoder accepts: a length that
+// is not 1 modulo 4 and zero bits after the last full byte.
+func checkBase64(s string) error {
+	var mask byte
+	switch len(s) % 4 {
+	case 0:
+		return nil
+	case 1:
+		return base64.CorruptInputError(len(s) - 1)
+	case 2:
+		mask = 0x0f
+	case 3:
+		mask = 0x03
+	}
+	if base64URLValue(s[len(s)-1])&mask != 0 {
+		return base64.CorruptInputError(len(s) - 1)
+	}
+	return nil
+}
+
+// base64URLValue returns the 6-bit value of a base64url character.
+func base64URLValue(c byte) byte {
+	switch {
+	case 'A' <= c && c <= 'Z':
+		return c - 'A'
+	case 'a' <= c && c <= 'z':
+		return c - 'a' + 26
+	case '0' <= c && c <= '9':
+		return c - '0' + 52
+	case c == '-':
+		return 62
+	}
+	return 63 // '_'
+}
+
+// decodePayloadB64 decodes a checked base64url payload and parses it.
+func decodePayloadB64(s string) (map[string]any, error) {
+	b, err := b64.DecodeString(s)
+	if err != nil {
+		return nil, credential.Errorf(credential.ParsingError, "verify: payload: %w", err)
+	}
+	return decodePayload(b)
 }
 
 // decodePayload parses the payload as one strict JSON object.

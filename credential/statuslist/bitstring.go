@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/base64"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -207,11 +208,21 @@ func Decode(encoded string, maxBits int) (*Bitstring, error) {
 	if err != nil {
 		return nil, credential.Errorf(credential.MalformedValueError, "encodedList is not base64url without padding: %w", err)
 	}
+	// The trailer's ISIZE is the last member's size mod 2^32: size the
+	// buffer by it when it is plausible (deflate expands at most 1032:1),
+	// but trust only the bounded read, as trailers can lie.
+	hint := 0
+	if len(raw) >= 18 {
+		isize := int64(binary.LittleEndian.Uint32(raw[len(raw)-4:]))
+		if isize <= int64(maxBytes) && isize <= 1032*int64(len(raw)) {
+			hint = int(isize)
+		}
+	}
 	zr, err := gzip.NewReader(bytes.NewReader(raw))
 	if err != nil {
 		return nil, credential.Errorf(credential.MalformedValueError, "encodedList is not GZIP: %w", err)
 	}
-	out, err := readBounded(zr, maxBytes)
+	out, err := readBounded(zr, maxBytes, hint)
 	if errors.Is(err, ErrTooLarge) {
 		return nil, credential.Errorf(credential.RangeError, "decompressed status list over %d bits: %w", maxBits, err)
 	}
@@ -225,25 +236,25 @@ func Decode(encoded string, maxBits int) (*Bitstring, error) {
 }
 
 // readBounded reads r to EOF into a buffer that never grows beyond limit
-// bytes, failing with ErrTooLarge when r holds more.
-func readBounded(r io.Reader, limit int) ([]byte, error) {
-	buf := make([]byte, 0, min(limit, 16<<10))
+// bytes, failing with ErrTooLarge when r holds more. The buffer starts at
+// hint bytes (the expected size, at most limit).
+func readBounded(r io.Reader, limit, hint int) ([]byte, error) {
+	buf := make([]byte, 0, max(hint, min(limit, 4<<10)))
 	for {
 		if len(buf) == cap(buf) {
-			if len(buf) == limit {
-				var one [1]byte
-				n, err := io.ReadFull(r, one[:])
-				if n > 0 {
-					return nil, ErrTooLarge
-				}
-				if err == io.EOF {
-					return buf, nil
-				}
+			// Full: grow only if there is more to read.
+			var one [1]byte
+			if _, err := io.ReadFull(r, one[:]); err == io.EOF {
+				return buf, nil
+			} else if err != nil {
 				return nil, err
+			}
+			if len(buf) == limit {
+				return nil, ErrTooLarge
 			}
 			grown := make([]byte, len(buf), min(limit, 2*cap(buf)+1))
 			copy(grown, buf)
-			buf = grown
+			buf = append(grown, one[0])
 		}
 		n, err := r.Read(buf[len(buf):cap(buf)])
 		buf = buf[:len(buf)+n]

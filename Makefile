@@ -53,6 +53,7 @@ fuzz:
 ## the npm registry; versions pinned by credential/interop/package-lock.json): Data Integrity
 ## and VC-JWT both ways, RDFC-1.0 byte for byte, and Go's verify speed against theirs
 interop:
+	credential/interop/ensure-node.sh
 	cd credential/interop && npm ci --no-audit --no-fund
 	IDMESH_INTEROP=1 $(GO) test -count=1 -v ./credential/interop/
 

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"time"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/idmesh/idmesh/credential"
 	"github.com/idmesh/idmesh/credential/issuer"
+	"github.com/idmesh/idmesh/credential/statuslist"
 	"github.com/idmesh/idmesh/did/keys"
 	"github.com/idmesh/idmesh/did/keystore"
 	"github.com/idmesh/idmesh/did/strictjson"
@@ -212,6 +214,11 @@ func (s *Server) handleIssue(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, http.StatusInternalServerError, ProblemInternal, "")
 		return
 	}
+	if cred, err = s.withStatus(r.Context(), iss, cred, m); err != nil {
+		pd := verifier.Problem(err, credential.MalformedValueError)
+		writeProblemObject(w, r, Problem{Type: pd.Type, Title: pd.Title, Status: http.StatusBadRequest, Detail: pd.Detail})
+		return
+	}
 	vc, err := issuer.Issue(r.Context(), cred, signer, issuer.Options{Format: format, Now: s.now()})
 	if err != nil {
 		pd := verifier.Problem(err, credential.MalformedValueError)
@@ -219,6 +226,52 @@ func (s *Server) handleIssue(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusCreated, map[string]any{"verifiableCredential": vc})
+}
+
+// withStatus gives a credential its status entries (revocation and
+// suspension unless options.statusPurposes says otherwise), and an id
+// if it has none, so that its status can be changed later.
+func (s *Server) withStatus(ctx context.Context, iss issuer.Issuer, cred, req map[string]any) (map[string]any, error) {
+	purposes := issuer.Purposes
+	if opts, _ := req["options"].(map[string]any); opts != nil {
+		if raw, ok := opts["statusPurposes"].([]any); ok {
+			purposes = nil
+			for _, p := range raw {
+				ps, ok := p.(string)
+				if !ok || (ps != statuslist.PurposeRevocation && ps != statuslist.PurposeSuspension) {
+					return nil, credential.Errorf(credential.MalformedValueError, "options.statusPurposes: use revocation and suspension")
+				}
+				purposes = append(purposes, ps)
+			}
+		}
+	}
+	if s.cfg.Status == nil || len(purposes) == 0 {
+		return cred, nil
+	}
+	if _, has := cred["credentialStatus"]; has {
+		return cred, nil // the caller manages its status itself
+	}
+	cred = maps.Clone(cred)
+	id, _ := cred["id"].(string)
+	if id == "" {
+		var err error
+		if id, err = newCredentialID(); err != nil {
+			return nil, err
+		}
+		cred["id"] = id
+	} else if _, err := s.cfg.Status.Refs(id); err == nil {
+		return nil, credential.Errorf(credential.MalformedValueError, "a credential with id %s was issued here before: ids must be unique", id)
+	}
+	entries, err := s.cfg.Status.Entries(ctx, iss, id, purposes)
+	if err != nil {
+		return nil, err
+	}
+	if len(entries) == 1 {
+		cred["credentialStatus"] = entries[0]
+	} else {
+		cred["credentialStatus"] = entries
+	}
+	return cred, nil
 }
 
 // issueFormat picks the securing mechanism: the path's, else

@@ -12,17 +12,22 @@ import (
 	"github.com/idmesh/idmesh/did"
 )
 
+// unescapeDID decodes a DID that a client percent-encoded as a whole
+// ("did%3Aweb%3A..."); a DID written as is keeps its own pct-encoded
+// characters.
+func unescapeDID(raw string) string {
+	if strings.HasPrefix(strings.ToLower(raw), "did%3a") {
+		if u, err := url.PathUnescape(raw); err == nil {
+			return u
+		}
+	}
+	return raw
+}
+
 // handleResolve serves GET /1.0/identifiers/{did}: the DIF Universal
 // Resolver driver interface and the DID Resolution HTTPS binding.
 func (s *Server) handleResolve(w http.ResponseWriter, r *http.Request) {
-	raw := mux.Vars(r)["did"]
-	// A client may percent-encode the whole DID ("did%3Aweb%3A..."); a DID
-	// written as is keeps its own pct-encoded characters.
-	if strings.HasPrefix(strings.ToLower(raw), "did%3a") {
-		if u, err := url.PathUnescape(raw); err == nil {
-			raw = u
-		}
-	}
+	raw := unescapeDID(mux.Vars(r)["did"])
 	rep, ok := negotiate(r.Header.Get("Accept"))
 	// Take the height before resolving: a response cached under it is at
 	// least as new as that height.

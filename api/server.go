@@ -65,6 +65,12 @@ type Config struct {
 	// APIToken authenticates the issuer and admin endpoints (bearer
 	// token); empty refuses them all. Only its hash is kept.
 	APIToken string
+	// State reads the committed state (status lists, schemas, trust).
+	State registry.StateReader
+	// Status gives issued credentials their status entries and changes
+	// them; nil issues credentials without status. Its Chain is
+	// NewChain(Ledger, State).
+	Status *issuer.StatusService
 	// Now and Rand default to the system clock and crypto/rand.
 	Now  func() time.Time
 	Rand io.Reader
@@ -121,11 +127,15 @@ func NewServer(cfg Config) (*Server, error) {
 	if cfg.Rand == nil {
 		cfg.Rand = defaultRand
 	}
-	if cfg.Verifier == nil {
-		cfg.Verifier = &verifier.Verifier{Keys: &didkeys.CachedKeys{Next: didkeys.DIDKeys{Resolver: cfg.Resolver}}, Now: cfg.Now, Challenges: &verifier.Challenges{Now: cfg.Now, Rand: cfg.Rand}}
-	}
 	s := &Server{cfg: cfg, ledger: cfg.Ledger, resolver: cfg.Resolver, log: cfg.Log, router: mux.NewRouter(), cache: newResponseCache(cfg.ResolveCacheEntries),
 		issuers: cfg.Issuers, verifier: cfg.Verifier, token: hashToken(cfg.APIToken), now: cfg.Now, rand: cfg.Rand}
+	if cfg.Verifier == nil {
+		cfg.Verifier = &verifier.Verifier{Keys: &didkeys.CachedKeys{Next: didkeys.DIDKeys{Resolver: cfg.Resolver}}, Now: cfg.Now, Challenges: &verifier.Challenges{Now: cfg.Now, Rand: cfg.Rand}}
+		if cfg.State != nil {
+			cfg.Verifier.Lists = statusLists{s}
+		}
+		s.verifier, s.cfg.Verifier = cfg.Verifier, cfg.Verifier
+	}
 	s.router.UseEncodedPath()
 	if cfg.Registry != nil {
 		s.requests = prometheus.NewHistogramVec(prometheus.HistogramOpts{
@@ -165,7 +175,7 @@ func (s *Server) routes() []route {
 		{http.MethodGet, "/v1/status", "status", s.handleStatus},
 		{http.MethodGet, "/healthz", "healthz", s.handleHealth},
 		{http.MethodGet, "/openapi.yaml", "openapi", s.handleOpenAPI},
-	}, s.credentialRoutes()...)
+	}, append(s.credentialRoutes(), s.statusRoutes()...)...)
 }
 
 // allowed returns the methods that have a route for r's path.

@@ -42,6 +42,8 @@ const (
 	SchemaValidationError  Code = "SCHEMA_VALIDATION_ERROR"
 	UntrustedIssuerError   Code = "UNTRUSTED_ISSUER_ERROR"
 	ResourceIntegrityError Code = "RESOURCE_INTEGRITY_ERROR"
+	CredentialRevoked      Code = "CREDENTIAL_REVOKED"
+	CredentialSuspended    Code = "CREDENTIAL_SUSPENDED"
 )
 
 // Type is the problem-details type URL of the code: the specification's

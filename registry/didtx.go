@@ -60,6 +60,9 @@ func NewMachineDefault() *Machine {
 		TxDIDOperation: DIDHandler{Sigs: idmesh.NewSigCache(100_000), Ops: idmesh.NewOpCache(20_000)},
 		TxValidatorSet: ValidatorSetHandler{},
 		TxEvidence:     EvidenceHandler{},
+		TxStatusList:   StatusListHandler{},
+		TxSchema:       SchemaHandler{},
+		TxTrust:        TrustHandler{},
 	})
 }
 

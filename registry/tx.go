@@ -24,6 +24,12 @@ func (t TxType) String() string {
 		return "validator-set"
 	case TxEvidence:
 		return "evidence"
+	case TxStatusList:
+		return "status-list"
+	case TxSchema:
+		return "schema"
+	case TxTrust:
+		return "trust"
 	}
 	return fmt.Sprintf("tx-type-%d", uint8(t))
 }
@@ -80,7 +86,7 @@ func DecodeTx(b []byte) (Tx, error) {
 // non-empty payload.
 func (t Tx) ValidateBasic() error {
 	switch t.Type {
-	case TxDIDOperation, TxValidatorSet, TxEvidence:
+	case TxDIDOperation, TxValidatorSet, TxEvidence, TxStatusList, TxSchema, TxTrust:
 	default:
 		return fmt.Errorf("validate tx: %w: %d", ErrUnknownTxType, t.Type)
 	}

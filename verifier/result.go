@@ -61,6 +61,8 @@ type Result struct {
 	// Document is the verified credential or presentation; for an
 	// enveloped one, the decoded payload.
 	Document map[string]any `json:"document,omitempty"`
+	// StatusHeight is the chain height the status lists were read at.
+	StatusHeight uint64 `json:"statusHeight,omitempty"`
 	// Credentials are the results of a presentation's credentials.
 	Credentials []Result `json:"credentialResults,omitempty"`
 }
@@ -151,4 +153,6 @@ var titles = map[credential.Code]string{
 	credential.SchemaValidationError:       "The credential does not match its schema",
 	credential.UntrustedIssuerError:        "The issuer is not trusted for this credential",
 	credential.ResourceIntegrityError:      "A related resource does not match its digest",
+	credential.CredentialRevoked:           "The credential is revoked",
+	credential.CredentialSuspended:         "The credential is suspended",
 }

@@ -27,6 +27,11 @@ type Verifier struct {
 	// Challenges, when set, issues presentation challenges and accepts
 	// each once; a presentation must then carry one of them.
 	Challenges *Challenges
+	// Lists, when set, serves the status lists of the verifier's chain;
+	// the status check then runs by default.
+	Lists StatusLists
+
+	lists listCache
 }
 
 // Options select what VerifyCredential and VerifyPresentation check.
@@ -72,6 +77,14 @@ func selected(names, defaults []string, extra ...string) (map[string]bool, error
 	return out, nil
 }
 
+// credentialChecks are the checks that run by default.
+func (v *Verifier) credentialChecks() []string {
+	if v.Lists != nil {
+		return append(slices.Clone(defaultCredentialChecks), CheckStatus)
+	}
+	return defaultCredentialChecks
+}
+
 func (v *Verifier) now() time.Time {
 	if v.Now != nil {
 		return v.Now()
@@ -91,7 +104,7 @@ func (v *Verifier) skew() time.Duration {
 // JWS, or a data: URL.
 func (v *Verifier) VerifyCredential(ctx context.Context, in any, opts Options) Result {
 	res := newResult()
-	checks, err := selected(opts.Checks, defaultCredentialChecks, CheckRelatedResource)
+	checks, err := selected(opts.Checks, v.credentialChecks(), CheckRelatedResource, CheckStatus)
 	if err != nil {
 		res.fail(CheckParse, err, credential.MalformedValueError)
 		return res
@@ -141,6 +154,15 @@ func (v *Verifier) VerifyCredential(ctx context.Context, in any, opts Options) R
 	}
 	if checks[CheckRelatedResource] && len(c.RelatedResources) > 0 {
 		res.record(CheckRelatedResource, relatedResources(c, &res), credential.ResourceIntegrityError)
+	}
+	switch {
+	case len(c.Status) == 0:
+	case checks[CheckStatus]:
+		h, err := v.status(ctx, c)
+		res.StatusHeight = h
+		res.record(CheckStatus, err, credential.StatusVerificationError)
+	default:
+		res.warn(credential.StatusRetrievalError, "the credential's status was not checked")
 	}
 	return res
 }

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -30,13 +31,14 @@ import (
 	"github.com/idmesh/idmesh/node/privval"
 	"github.com/idmesh/idmesh/registry"
 	"github.com/idmesh/idmesh/registry/leveldb"
+	goleveldb "github.com/syndtr/goleveldb/leveldb"
 )
 
 // nodeFlags are the flags of `idmesh dev` and `idmesh node`.
 type nodeFlags struct {
 	home, http, chainID, logLevel, logFormat, tlsCert, tlsKey, config string
 	p2p, bootstrap, genesis, auditLog                                 string
-	apiToken, issuerPass                                              string
+	apiToken, issuerPass, publicURL                                   string
 	tls, mdns                                                         bool
 	blockInterval                                                     time.Duration
 }
@@ -51,6 +53,7 @@ func (f *nodeFlags) register(fs *flag.FlagSet, dev bool) {
 	fs.StringVar(&f.config, "config", "", "JSON file of flag values")
 	fs.DurationVar(&f.blockInterval, "block-interval", 100*time.Millisecond, "minimum time between blocks")
 	fs.StringVar(&f.auditLog, "audit-log", "", "append every consensus message this validator signs to this file (JSON lines)")
+	fs.StringVar(&f.publicURL, "public-url", "", "the node's public base URL, in the status list URLs of issued credentials (default: the address it serves)")
 	fs.StringVar(&f.apiToken, "api-token", "", "bearer token of the issuer and admin endpoints (prefer IDMESH_API_TOKEN: flags show in ps)")
 	if dev {
 		fs.StringVar(&f.chainID, "chain-id", "idmesh-dev", "chain ID of a new dev chain")
@@ -223,11 +226,6 @@ func serve(ctx context.Context, e env, f nodeFlags) error {
 	if f.apiToken == "" {
 		log.Warn("no API token: the issuer and admin endpoints refuse every request (set IDMESH_API_TOKEN)")
 	}
-	srv, err := api.NewServer(api.Config{Ledger: n, Resolver: resolver, Log: log, Registry: reg, Version: version, Network: netStatus,
-		Issuers: issuers, APIToken: f.apiToken})
-	if err != nil {
-		return err
-	}
 	ln, err := listenTCP(f.http)
 	if err != nil {
 		return err
@@ -237,6 +235,25 @@ func serve(ctx context.Context, e env, f nodeFlags) error {
 		scheme = "https"
 	}
 	base := fmt.Sprintf("%s://%s", scheme, ln.Addr())
+	if f.publicURL == "" {
+		f.publicURL = base
+	}
+	// The issuers' status lists: which credential holds which index is
+	// kept in a database of the node's own, next to the keystore.
+	var status *issuer.StatusService
+	if issuers != nil {
+		db, err := goleveldb.OpenFile(h.IssuerState(), nil)
+		if err != nil {
+			return fmt.Errorf("issuer state: %w", err)
+		}
+		defer db.Close()
+		status = &issuer.StatusService{DB: db, Chain: api.NewChain(n, store), Registry: issuers, BaseURL: strings.TrimRight(f.publicURL, "/")}
+	}
+	srv, err := api.NewServer(api.Config{Ledger: n, Resolver: resolver, Log: log, Registry: reg, Version: version, Network: netStatus,
+		Issuers: issuers, APIToken: f.apiToken, State: store, Status: status})
+	if err != nil {
+		return err
+	}
 	st := chain.State()
 	role := "validator " + self.String()
 	if valKey == nil {

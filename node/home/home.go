@@ -190,3 +190,6 @@ func EnsureSecret(file string, random io.Reader) (string, bool, error) {
 	}
 	return s, true, nil
 }
+
+// IssuerState is the database of the issuers' status allocations.
+func (d Dir) IssuerState() string { return filepath.Join(string(d), "issuer-state") }

@@ -1,0 +1,209 @@
+package api
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"github.com/idmesh/idmesh/credential/issuer"
+	"github.com/idmesh/idmesh/credential/statuslist"
+	"github.com/idmesh/idmesh/node"
+	"github.com/idmesh/idmesh/registry"
+)
+
+// Problem types of the status endpoints.
+const (
+	ProblemRevocationFinal   = ProblemBase + "revocation-final"
+	ProblemUnknownCredential = ProblemBase + "unknown-credential"
+)
+
+func init() {
+	titles[ProblemRevocationFinal] = "Revocation is final"
+	titles[ProblemUnknownCredential] = "This node issued no such credential with that status purpose"
+}
+
+func (s *Server) statusRoutes() []route {
+	return []route{
+		{http.MethodPost, "/credentials/status", "credential_status", s.private(s.handleSetStatus)},
+		{http.MethodPost, "/issuers/{name}/{mechanism}/credentials/status", "credential_status_by", s.private(s.handleSetStatus)},
+		{http.MethodGet, "/status-lists/{id}", "status_list", s.handleStatusList},
+		{http.MethodGet, "/1.0/identifiers/{did}/status-lists/{id}", "status_list_did_url", s.handleStatusList},
+	}
+}
+
+// NewChain adapts a ledger and its committed state to what the issuers'
+// status service needs.
+func NewChain(l Ledger, st registry.StateReader) issuer.Chain {
+	return chainView{ledger: l, state: st, maxWait: 30 * time.Second}
+}
+
+type chainView struct {
+	ledger  Ledger
+	state   registry.StateReader
+	maxWait time.Duration
+}
+
+// SubmitWait implements issuer.Chain.
+func (c chainView) SubmitWait(ctx context.Context, t registry.Tx) (uint64, error) {
+	h, err := c.ledger.Submit(t)
+	if err != nil {
+		return 0, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.maxWait)
+	defer cancel()
+	st, err := c.ledger.WaitStatus(ctx, h)
+	switch {
+	case err != nil:
+		return 0, err
+	case st.Status == node.TxRejected:
+		return 0, fmt.Errorf("the chain rejected the transaction: %s", st.Reason)
+	case st.Status != node.TxCommitted:
+		return 0, errors.New("the transaction was not committed in time")
+	}
+	return st.Height, nil
+}
+
+// StatusList implements issuer.Chain.
+func (c chainView) StatusList(listID string) ([]byte, error) {
+	return registry.StatusList(c.state, listID)
+}
+
+// Height implements issuer.Chain.
+func (c chainView) Height() uint64 { return c.ledger.State().Height }
+
+// statusLists implements verifier.StatusLists over the node's state.
+type statusLists struct{ s *Server }
+
+func (l statusLists) StatusList(url string) ([]byte, uint64, error) {
+	id, ok := registry.StatusListID(url)
+	if !ok {
+		return nil, 0, fmt.Errorf("not a status list of an idmesh chain (…%s{id}); it is not fetched", registry.StatusListPathSegment)
+	}
+	h := l.s.ledger.State().Height
+	b, err := registry.StatusList(l.s.cfg.State, id)
+	if errors.Is(err, registry.ErrNotFound) {
+		return nil, h, fmt.Errorf("no status list %s on this chain at height %d", id, h)
+	}
+	return b, h, err
+}
+
+func (s *Server) handleStatusList(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.State == nil {
+		writeProblem(w, r, http.StatusNotImplemented, ProblemNotConfigured, "this node serves no status lists")
+		return
+	}
+	id := mux.Vars(r)["id"]
+	b, err := registry.StatusList(s.cfg.State, id)
+	if errors.Is(err, registry.ErrNotFound) {
+		writeProblem(w, r, http.StatusNotFound, ProblemNotFound, "no status list "+id)
+		return
+	}
+	if err != nil {
+		writeProblem(w, r, http.StatusInternalServerError, ProblemInternal, "")
+		return
+	}
+	if d := mux.Vars(r)["did"]; d != "" {
+		// As a DID URL, the list must be the DID's own.
+		d = unescapeDID(d)
+		if !strings.HasPrefix(id, registry.StatusListOwner(d)) {
+			writeProblem(w, r, http.StatusNotFound, ProblemNotFound, fmt.Sprintf("%s has no status list %s", d, id))
+			return
+		}
+	}
+	ct := mediaJSON
+	if strings.Contains(r.Header.Get("Accept"), "application/vc") {
+		ct = "application/vc"
+	}
+	w.Header().Set("Content-Type", ct)
+	w.Header().Set("Cache-Control", "no-cache")
+	_, _ = w.Write(b)
+}
+
+// SetStatusRequest is the VC-API's status update.
+type SetStatusRequest struct {
+	CredentialID     string `json:"credentialId"`
+	CredentialStatus struct {
+		Type          string `json:"type"`
+		StatusPurpose string `json:"statusPurpose"`
+	} `json:"credentialStatus"`
+	Status any `json:"status"`
+}
+
+// SetStatusResponse answers a committed status update.
+type SetStatusResponse struct {
+	CredentialID  string `json:"credentialId"`
+	StatusPurpose string `json:"statusPurpose"`
+	Status        bool   `json:"status"`
+	Height        uint64 `json:"height"`
+}
+
+func (s *Server) handleSetStatus(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.Status == nil {
+		writeProblem(w, r, http.StatusNotImplemented, ProblemNotConfigured, "this node keeps no issuers")
+		return
+	}
+	m, ok := s.readObject(w, r)
+	if !ok {
+		return
+	}
+	id, _ := m["credentialId"].(string)
+	cs, _ := m["credentialStatus"].(map[string]any)
+	typ, _ := cs["type"].(string)
+	purpose, _ := cs["statusPurpose"].(string)
+	var status bool
+	switch v := m["status"].(type) {
+	case bool:
+		status = v
+	case string:
+		status = v == "true" || v == "revoked" || v == "suspended"
+		if !status && v != "false" {
+			writeProblem(w, r, http.StatusBadRequest, ProblemInvalidParameter, "status must be true or false")
+			return
+		}
+	default:
+		writeProblem(w, r, http.StatusBadRequest, ProblemInvalidParameter, "status must be true or false")
+		return
+	}
+	switch {
+	case id == "":
+		writeProblem(w, r, http.StatusBadRequest, ProblemInvalidParameter, "credentialId is required")
+		return
+	case typ != statuslist.TypeEntry:
+		writeProblem(w, r, http.StatusBadRequest, ProblemInvalidParameter, "credentialStatus.type must be "+statuslist.TypeEntry)
+		return
+	case purpose != statuslist.PurposeRevocation && purpose != statuslist.PurposeSuspension:
+		writeProblem(w, r, http.StatusBadRequest, ProblemInvalidParameter, "credentialStatus.statusPurpose must be revocation or suspension")
+		return
+	}
+	h, err := s.cfg.Status.SetStatus(r.Context(), id, purpose, status)
+	switch {
+	case errors.Is(err, issuer.ErrRevocationFinal):
+		writeProblem(w, r, http.StatusBadRequest, ProblemRevocationFinal, err.Error())
+	case errors.Is(err, issuer.ErrUnknownCredential):
+		writeProblem(w, r, http.StatusNotFound, ProblemUnknownCredential, err.Error())
+	case err != nil:
+		s.log.Warn("status update", "credential", id, "err", err)
+		writeProblem(w, r, http.StatusServiceUnavailable, ProblemUnavailable, err.Error())
+	default:
+		s.log.Info("status updated", "credential", id, "purpose", purpose, "status", status, "height", h)
+		writeJSON(w, http.StatusOK, SetStatusResponse{CredentialID: id, StatusPurpose: purpose, Status: status, Height: h})
+	}
+}
+
+// newCredentialID is a fresh urn:uuid (version 4) for a credential that
+// needs an id to carry a status.
+func newCredentialID() (string, error) {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", err
+	}
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("urn:uuid:%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:]), nil
+}

@@ -1,0 +1,122 @@
+package verifier
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"sync"
+
+	"github.com/idmesh/idmesh/credential"
+	"github.com/idmesh/idmesh/credential/dataintegrity"
+	"github.com/idmesh/idmesh/credential/statuslist"
+)
+
+// CheckStatus names the status check.
+const CheckStatus = "status"
+
+// StatusLists reads status list credentials from the verifier's own node:
+// nothing is fetched from the URL a credential names.
+type StatusLists interface {
+	// StatusList returns the latest version of the list a
+	// statusListCredential URL names, and the chain height it was read
+	// at. It fails for a URL that does not name a list of this chain.
+	StatusList(url string) (list []byte, height uint64, err error)
+}
+
+// listCache remembers status lists whose proof verified, keyed by the
+// hash of their bytes, so that a list is verified once per version.
+type listCache struct {
+	mu sync.Mutex
+	m  map[[32]byte]*statuslist.List
+}
+
+func (c *listCache) get(k [32]byte) *statuslist.List {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.m[k]
+}
+
+func (c *listCache) put(k [32]byte, l *statuslist.List) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= 1024 {
+		c.m = map[[32]byte]*statuslist.List{}
+	}
+	c.m[k] = l
+}
+
+// status checks every BitstringStatusListEntry of the credential against
+// the list on the verifier's chain: the list's proof by the credential's
+// issuer, its length, and the entry's bit. It returns the height read.
+func (v *Verifier) status(ctx context.Context, c *credential.Credential) (uint64, error) {
+	if v.Lists == nil {
+		return 0, credential.Errorf(credential.StatusRetrievalError, "this verifier reads no status lists")
+	}
+	var height uint64
+	for _, raw := range c.Status {
+		e, err := statuslist.ParseEntry(raw)
+		if err != nil {
+			return 0, credential.Errorf(credential.StatusVerificationError, "credentialStatus: %v", err)
+		}
+		b, h, err := v.Lists.StatusList(e.ListCredential)
+		if err != nil {
+			return 0, credential.Errorf(credential.StatusRetrievalError, "%s: %v", e.ListCredential, err)
+		}
+		height = max(height, h)
+		l, err := v.verifiedList(ctx, b)
+		if err != nil {
+			return 0, err
+		}
+		if l.Issuer != c.Issuer {
+			return 0, credential.Errorf(credential.StatusVerificationError, "the status list is issued by %s, the credential by %s", l.Issuer, c.Issuer)
+		}
+		if l.ID != e.ListCredential {
+			return 0, credential.Errorf(credential.StatusVerificationError, "the status list's id is %s, not %s", l.ID, e.ListCredential)
+		}
+		st, err := statuslist.Check(e, l)
+		if err != nil {
+			return 0, err
+		}
+		if st.Set {
+			switch e.Purpose {
+			case statuslist.PurposeRevocation:
+				return height, credential.Errorf(credential.CredentialRevoked, "revoked (status list %s, entry %d, height %d)", e.ListCredential, e.Index, h)
+			case statuslist.PurposeSuspension:
+				return height, credential.Errorf(credential.CredentialSuspended, "suspended (status list %s, entry %d, height %d)", e.ListCredential, e.Index, h)
+			}
+		}
+	}
+	return height, nil
+}
+
+// verifiedList parses a status list credential and verifies its proof,
+// once per version.
+func (v *Verifier) verifiedList(ctx context.Context, b []byte) (*statuslist.List, error) {
+	k := sha256.Sum256(b)
+	if l := v.lists.get(k); l != nil {
+		return l, nil
+	}
+	var obj map[string]any
+	if err := json.Unmarshal(b, &obj); err != nil {
+		return nil, credential.Errorf(credential.StatusVerificationError, "status list: %v", err)
+	}
+	l, err := statuslist.ParseListCredential(obj, 0)
+	if err != nil {
+		if credential.CodeOf(err, "") == credential.StatusListLengthError {
+			return nil, err
+		}
+		return nil, credential.Errorf(credential.StatusVerificationError, "status list: %v", err)
+	}
+	res, err := dataintegrity.Verify(ctx, obj, v.Keys, dataintegrity.VerifyOptions{ExpectedProofPurpose: credential.PurposeAssertion})
+	if err != nil {
+		return nil, credential.Errorf(credential.StatusVerificationError, "status list proof: %v", err)
+	}
+	for _, p := range res.Proofs {
+		if p.Key.Controller != l.Issuer {
+			return nil, credential.Errorf(credential.StatusVerificationError, "status list signed by %s, not its issuer", p.Proof.VerificationMethod)
+		}
+	}
+	v.lists.put(k, l)
+	return l, nil
+}
+

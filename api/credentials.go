@@ -219,6 +219,15 @@ func (s *Server) handleIssue(w http.ResponseWriter, r *http.Request) {
 		writeProblemObject(w, r, Problem{Type: pd.Type, Title: pd.Title, Status: http.StatusBadRequest, Detail: pd.Detail})
 		return
 	}
+	// A credential that breaks its own schema is not issued.
+	if c, err := credential.CredentialFrom(cred); err == nil {
+		err = s.verifier.CheckSchemas(c)
+		if err != nil {
+			pd := verifier.Problem(err, credential.SchemaValidationError)
+			writeProblemObject(w, r, Problem{Type: pd.Type, Title: pd.Title, Status: http.StatusBadRequest, Detail: pd.Detail})
+			return
+		}
+	}
 	vc, err := issuer.Issue(r.Context(), cred, signer, issuer.Options{Format: format, Now: s.now()})
 	if err != nil {
 		pd := verifier.Problem(err, credential.MalformedValueError)

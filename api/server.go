@@ -2,11 +2,13 @@ package api
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -17,6 +19,7 @@ import (
 
 	"github.com/idmesh/idmesh/credential/didkeys"
 	"github.com/idmesh/idmesh/credential/issuer"
+	"github.com/idmesh/idmesh/credential/schema"
 	"github.com/idmesh/idmesh/did"
 	"github.com/idmesh/idmesh/node"
 	"github.com/idmesh/idmesh/registry"
@@ -71,6 +74,13 @@ type Config struct {
 	// them; nil issues credentials without status. Its Chain is
 	// NewChain(Ledger, State).
 	Status *issuer.StatusService
+	// PublicURL is the node's public base URL (in schema ids it answers).
+	PublicURL string
+	// ValidatorKey, on a validator, signs trust changes (POST /v1/trust).
+	ValidatorKey ed25519.PrivateKey
+	// RequireTrust lists credential types whose issuers must be
+	// accredited on the chain for the default verifier ("*": every type).
+	RequireTrust []string
 	// Now and Rand default to the system clock and crypto/rand.
 	Now  func() time.Time
 	Rand io.Reader
@@ -96,6 +106,7 @@ type Server struct {
 	token    *tokenHash
 	now      func() time.Time
 	rand     io.Reader
+	schemas  *schema.Compiler
 }
 
 // route is one endpoint.
@@ -128,12 +139,14 @@ func NewServer(cfg Config) (*Server, error) {
 		cfg.Rand = defaultRand
 	}
 	s := &Server{cfg: cfg, ledger: cfg.Ledger, resolver: cfg.Resolver, log: cfg.Log, router: mux.NewRouter(), cache: newResponseCache(cfg.ResolveCacheEntries),
-		issuers: cfg.Issuers, verifier: cfg.Verifier, token: hashToken(cfg.APIToken), now: cfg.Now, rand: cfg.Rand}
+		issuers: cfg.Issuers, verifier: cfg.Verifier, token: hashToken(cfg.APIToken), now: cfg.Now, rand: cfg.Rand, schemas: &schema.Compiler{}}
 	if cfg.Verifier == nil {
 		cfg.Verifier = &verifier.Verifier{Keys: &didkeys.CachedKeys{Next: didkeys.DIDKeys{Resolver: cfg.Resolver}}, Now: cfg.Now, Challenges: &verifier.Challenges{Now: cfg.Now, Rand: cfg.Rand}}
 		if cfg.State != nil {
-			cfg.Verifier.Lists = statusLists{s}
+			cfg.Verifier.Lists, cfg.Verifier.Trust = statusLists{s}, trusted{s}
 		}
+		cfg.Verifier.Schemas = schemaSource{s}
+		cfg.Verifier.TrustPolicy.Require = cfg.RequireTrust
 		s.verifier, s.cfg.Verifier = cfg.Verifier, cfg.Verifier
 	}
 	s.router.UseEncodedPath()
@@ -175,7 +188,7 @@ func (s *Server) routes() []route {
 		{http.MethodGet, "/v1/status", "status", s.handleStatus},
 		{http.MethodGet, "/healthz", "healthz", s.handleHealth},
 		{http.MethodGet, "/openapi.yaml", "openapi", s.handleOpenAPI},
-	}, append(s.credentialRoutes(), s.statusRoutes()...)...)
+	}, slices.Concat(s.credentialRoutes(), s.statusRoutes(), s.lifecycleRoutes())...)
 }
 
 // allowed returns the methods that have a route for r's path.

@@ -2,17 +2,14 @@ package registry
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 
-	"github.com/gowebpki/jcs"
-
 	"github.com/idmesh/idmesh/credential"
 	"github.com/idmesh/idmesh/credential/dataintegrity"
 	"github.com/idmesh/idmesh/credential/didkeys"
+	"github.com/idmesh/idmesh/credential/schema"
 	"github.com/idmesh/idmesh/did"
 	"github.com/idmesh/idmesh/did/idmesh"
 	"github.com/idmesh/idmesh/did/key"
@@ -20,7 +17,7 @@ import (
 )
 
 // TxSchema registers a credential schema (JSON Schema) under the hash of
-// its content. The payload is a registration signed with Data Integrity
+// its content (schema.Hash: SHA-256 of its JCS form). The payload is a registration signed with Data Integrity
 // by a key in the registrant DID's assertionMethod.
 const TxSchema TxType = 5
 
@@ -32,17 +29,6 @@ var ErrSchema = errors.New("invalid schema registration")
 
 // SchemaKey is the state key of a schema.
 func SchemaKey(hash string) []byte { return append([]byte("sc\x00"), hash...) }
-
-// SchemaHash is a schema's content address: hex SHA-256 of its JSON
-// Canonicalization (RFC 8785), so that formatting does not matter.
-func SchemaHash(schema []byte) (string, []byte, error) {
-	canon, err := jcs.Transform(schema)
-	if err != nil {
-		return "", nil, fmt.Errorf("canonicalize schema: %w", err)
-	}
-	sum := sha256.Sum256(canon)
-	return hex.EncodeToString(sum[:]), canon, nil
-}
 
 // SchemaRecord is a registered schema in state.
 type SchemaRecord struct {
@@ -77,7 +63,7 @@ func (SchemaHandler) DeliverTx(ctx TxContext, st *Overlay, payload []byte) error
 		return Reject(CodeInvalid, fmt.Errorf("%w: %w", ErrSchema, err))
 	}
 	registrant, _ := reg["registrant"].(string)
-	schema, ok := reg["schema"].(map[string]any)
+	doc, ok := reg["schema"].(map[string]any)
 	if !ok || registrant == "" {
 		return Reject(CodeInvalid, fmt.Errorf("%w: schema (an object) and registrant (a DID) are required", ErrSchema))
 	}
@@ -86,11 +72,11 @@ func (SchemaHandler) DeliverTx(ctx TxContext, st *Overlay, payload []byte) error
 			return Reject(CodeInvalid, fmt.Errorf("%w: unknown member %q", ErrSchema, k))
 		}
 	}
-	raw, err := json.Marshal(schema)
+	raw, err := json.Marshal(doc)
 	if err != nil || len(raw) > MaxSchemaBytes {
 		return Reject(CodeInvalid, fmt.Errorf("%w: the schema must be at most %d bytes", ErrSchema, MaxSchemaBytes))
 	}
-	hash, canon, err := SchemaHash(raw)
+	hash, err := schema.Hash(raw)
 	if err != nil {
 		return Reject(CodeInvalid, fmt.Errorf("%w: %w", ErrSchema, err))
 	}
@@ -109,7 +95,7 @@ func (SchemaHandler) DeliverTx(ctx TxContext, st *Overlay, payload []byte) error
 			return Reject(CodeUnauthorized, fmt.Errorf("%w: signed by %s, not by the registrant %s", ErrSchema, p.Proof.VerificationMethod, registrant))
 		}
 	}
-	b, err := json.Marshal(SchemaRecord{Hash: hash, Registrant: registrant, Height: ctx.Height, Schema: canon})
+	b, err := json.Marshal(SchemaRecord{Hash: hash, Registrant: registrant, Height: ctx.Height, Schema: raw})
 	if err != nil {
 		return Reject(CodeInternal, err)
 	}

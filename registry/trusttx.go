@@ -195,3 +195,13 @@ func (TrustHandler) DeliverTx(ctx TxContext, st *Overlay, payload []byte) error 
 	st.Set(TrustKey(c.Issuer), b)
 	return nil
 }
+
+// CheckQuorum reports whether the change carries signatures of members of
+// vs holding more than two thirds of its power.
+func (c *TrustChange) CheckQuorum(vs *ValidatorSet) error {
+	msg, err := c.SignBytes()
+	if err != nil {
+		return err
+	}
+	return quorumSigned(vs, msg, c.Signatures)
+}

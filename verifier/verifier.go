@@ -30,8 +30,15 @@ type Verifier struct {
 	// Lists, when set, serves the status lists of the verifier's chain;
 	// the status check then runs by default.
 	Lists StatusLists
+	// Schemas serves credential schemas; the schema check runs when a
+	// credential names one.
+	Schemas SchemaSource
+	// Trust and TrustPolicy drive the trust check.
+	Trust       TrustRegistry
+	TrustPolicy TrustPolicy
 
-	lists listCache
+	lists    listCache
+	compiler compilerOf
 }
 
 // Options select what VerifyCredential and VerifyPresentation check.
@@ -104,7 +111,7 @@ func (v *Verifier) skew() time.Duration {
 // JWS, or a data: URL.
 func (v *Verifier) VerifyCredential(ctx context.Context, in any, opts Options) Result {
 	res := newResult()
-	checks, err := selected(opts.Checks, v.credentialChecks(), CheckRelatedResource, CheckStatus)
+	checks, err := selected(opts.Checks, v.credentialChecks(), CheckRelatedResource, CheckStatus, CheckSchema, CheckTrust)
 	if err != nil {
 		res.fail(CheckParse, err, credential.MalformedValueError)
 		return res
@@ -154,6 +161,16 @@ func (v *Verifier) VerifyCredential(ctx context.Context, in any, opts Options) R
 	}
 	if checks[CheckRelatedResource] && len(c.RelatedResources) > 0 {
 		res.record(CheckRelatedResource, relatedResources(c, &res), credential.ResourceIntegrityError)
+	}
+	switch {
+	case len(c.Schemas) == 0:
+	case checks[CheckSchema] || len(opts.Checks) == 0:
+		res.record(CheckSchema, v.CheckSchemas(c), credential.SchemaValidationError)
+	default:
+		res.warn(credential.SchemaValidationError, "the credential's schema was not checked")
+	}
+	if required := v.trustRequired(c, slices.Contains(opts.Checks, CheckTrust)); len(required) > 0 {
+		res.record(CheckTrust, v.trust(c, required), credential.UntrustedIssuerError)
 	}
 	switch {
 	case len(c.Status) == 0:

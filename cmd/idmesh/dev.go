@@ -38,7 +38,7 @@ import (
 type nodeFlags struct {
 	home, http, chainID, logLevel, logFormat, tlsCert, tlsKey, config string
 	p2p, bootstrap, genesis, auditLog                                 string
-	apiToken, issuerPass, publicURL                                   string
+	apiToken, issuerPass, publicURL, requireTrust                     string
 	tls, mdns                                                         bool
 	blockInterval                                                     time.Duration
 }
@@ -54,6 +54,7 @@ func (f *nodeFlags) register(fs *flag.FlagSet, dev bool) {
 	fs.DurationVar(&f.blockInterval, "block-interval", 100*time.Millisecond, "minimum time between blocks")
 	fs.StringVar(&f.auditLog, "audit-log", "", "append every consensus message this validator signs to this file (JSON lines)")
 	fs.StringVar(&f.publicURL, "public-url", "", "the node's public base URL, in the status list URLs of issued credentials (default: the address it serves)")
+	fs.StringVar(&f.requireTrust, "require-trust", "", "credential types whose issuers must be accredited on the chain, comma-separated (* for all)")
 	fs.StringVar(&f.apiToken, "api-token", "", "bearer token of the issuer and admin endpoints (prefer IDMESH_API_TOKEN: flags show in ps)")
 	if dev {
 		fs.StringVar(&f.chainID, "chain-id", "idmesh-dev", "chain ID of a new dev chain")
@@ -250,7 +251,8 @@ func serve(ctx context.Context, e env, f nodeFlags) error {
 		status = &issuer.StatusService{DB: db, Chain: api.NewChain(n, store), Registry: issuers, BaseURL: strings.TrimRight(f.publicURL, "/")}
 	}
 	srv, err := api.NewServer(api.Config{Ledger: n, Resolver: resolver, Log: log, Registry: reg, Version: version, Network: netStatus,
-		Issuers: issuers, APIToken: f.apiToken, State: store, Status: status})
+		Issuers: issuers, APIToken: f.apiToken, State: store, Status: status, PublicURL: f.publicURL, ValidatorKey: valKey,
+		RequireTrust: splitList(f.requireTrust)})
 	if err != nil {
 		return err
 	}

@@ -58,6 +58,8 @@ func commands() []command {
 		{"issuer", "register issuers whose keys the node keeps", runIssuer},
 		{"vc", "issue and verify verifiable credentials", runVC},
 		{"vp", "sign and verify verifiable presentations", runVP},
+		{"schema", "register and read credential schemas on the chain", runSchema},
+		{"trust", "accredit issuers for credential types (governance)", runTrust},
 		{"version", "print the version", func(_ context.Context, e env, _ []string) error {
 			fmt.Fprintln(e.stdout, "idmesh", version)
 			return nil

@@ -156,9 +156,10 @@ func runVC(ctx context.Context, e env, args []string) error {
 Commands:
   issue --issuer NAME|DID [--format F] FILE   sign a credential with an issuer the node keeps
   verify FILE                                 verify a credential (JSON, compact JWS or data: URL)
+  status ID --purpose P --set true|false      revoke, suspend or unsuspend a credential the node issued
 
 FILE may be - for standard input.`, map[string]func(context.Context, env, []string) error{
-		"issue": vcIssue, "verify": vcVerify,
+		"issue": vcIssue, "verify": vcVerify, "status": vcStatus,
 	}, args)
 }
 

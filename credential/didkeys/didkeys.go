@@ -52,8 +52,17 @@ func (k DIDKeys) ResolveKey(ctx context.Context, methodID, purpose string) (cred
 		}
 		return credential.VerificationKey{ID: methodID, Controller: id, Public: pub}, nil
 	}
-	if ev, ok := rotated(res.DIDDocumentMetadata, methodID); ok && ev == idmesh.KeyCompromised {
+	switch ev, ok := rotated(res.DIDDocumentMetadata, methodID); {
+	case ok && ev.Status == idmesh.KeyCompromised:
+		// Nothing the key signed can be trusted, whatever dates it claims.
 		return credential.VerificationKey{ID: methodID, Controller: id, Compromised: true}, nil
+	case ok && ev.Status == idmesh.KeyRetired && ev.Version > 1:
+		// A key retired in a routine rotation keeps what it signed valid:
+		// it counts if the version before its removal listed it under
+		// the purpose.
+		if k.versions() != nil {
+			return k.retired(ctx, id, methodID, purpose, ev.Version-1)
+		}
 	}
 	if _, ok := doc.VerificationMethodByID(methodID); ok {
 		return credential.VerificationKey{}, fmt.Errorf("%w: %s is not in %s's %s", credential.ErrKeyNotAuthorized, methodID, id, purpose)
@@ -61,25 +70,64 @@ func (k DIDKeys) ResolveKey(ctx context.Context, methodID, purpose string) (cred
 	return credential.VerificationKey{}, fmt.Errorf("%w: %s", credential.ErrKeyNotFound, methodID)
 }
 
-// rotated returns the status a did:idmesh rotatedKeys entry gives the
-// method, if any.
-func rotated(md did.DocumentMetadata, methodID string) (string, bool) {
-	events, _ := md.Extra["rotatedKeys"].([]any)
-	for _, e := range events {
-		m, _ := e.(map[string]any)
-		if id, _ := m["id"].(string); id == methodID {
-			s, _ := m["status"].(string)
-			return s, true
+// keyEvent is what a rotatedKeys entry says of a method.
+type keyEvent struct {
+	Status  string
+	Version uint64
+}
+
+// rotated returns the did:idmesh rotatedKeys entry of the method, if any.
+func rotated(md did.DocumentMetadata, methodID string) (keyEvent, bool) {
+	switch events := md.Extra["rotatedKeys"].(type) {
+	case []idmesh.KeyEvent: // from an in-process resolver
+		for _, e := range events {
+			if e.ID == methodID {
+				return keyEvent{Status: e.Status, Version: e.Version}, true
+			}
+		}
+	case []any: // decoded from JSON
+		for _, e := range events {
+			m, _ := e.(map[string]any)
+			if id, _ := m["id"].(string); id == methodID {
+				s, _ := m["status"].(string)
+				v, _ := m["version"].(float64)
+				return keyEvent{Status: s, Version: uint64(v)}, true
+			}
 		}
 	}
-	// In-process resolvers hand over the typed events.
-	typed, _ := md.Extra["rotatedKeys"].([]idmesh.KeyEvent)
-	for _, e := range typed {
-		if e.ID == methodID {
-			return e.Status, true
+	return keyEvent{}, false
+}
+
+// versionResolver resolves a version of a DID by number (did:idmesh).
+type versionResolver interface {
+	ResolveVersionNumber(ctx context.Context, d string, n uint64) (*did.ResolutionResult, error)
+}
+
+func (k DIDKeys) versions() versionResolver {
+	if m, ok := k.Resolver.(did.Methods); ok {
+		v, _ := m[idmesh.Method].(versionResolver)
+		return v
+	}
+	v, _ := k.Resolver.(versionResolver)
+	return v
+}
+
+// retired finds a retired key in the version that still listed it.
+func (k DIDKeys) retired(ctx context.Context, id, methodID, purpose string, n uint64) (credential.VerificationKey, error) {
+	res, err := k.versions().ResolveVersionNumber(ctx, id, n)
+	if err != nil {
+		return credential.VerificationKey{}, fmt.Errorf("resolve %s version %d: %w", id, n, err)
+	}
+	for _, vm := range res.DIDDocument.Methods(purpose) {
+		if vm.ID == methodID {
+			pub, err := vm.PublicKey()
+			if err != nil {
+				return credential.VerificationKey{}, fmt.Errorf("%w: %s: %w", credential.ErrKeyNotFound, methodID, err)
+			}
+			return credential.VerificationKey{ID: methodID, Controller: id, Public: pub}, nil
 		}
 	}
-	return "", false
+	return credential.VerificationKey{}, fmt.Errorf("%w: %s (retired) was not in %s's %s", credential.ErrKeyNotAuthorized, methodID, id, purpose)
 }
 
 // CachedKeys remembers the keys of DIDs whose documents cannot change

@@ -52,6 +52,31 @@ func (r *Resolver) Resolve(_ context.Context, d string, opts did.Options) (*did.
 			return nil, wrapNotFound(err)
 		}
 	}
+	return r.version(d, rec, n)
+}
+
+// ResolveVersionNumber returns version n (1 for the create) of d, as
+// Resolve would with that version's versionId. Verifiers use it to look at
+// the document that listed a key the DID later retired.
+func (r *Resolver) ResolveVersionNumber(_ context.Context, d string, n uint64) (*did.ResolutionResult, error) {
+	if err := ValidateDID(d); err != nil {
+		return nil, fmt.Errorf("%w: %w", did.ErrInvalidDID, err)
+	}
+	rec, err := LoadRecord(r.State, d)
+	if errors.Is(err, ErrNotFound) {
+		return nil, fmt.Errorf("%w: %s", did.ErrNotFound, d)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", did.ErrInternal, err)
+	}
+	if n == 0 || n > rec.Versions {
+		return nil, fmt.Errorf("%w: %s has no version %d", did.ErrNotFound, d, n)
+	}
+	return r.version(d, rec, n)
+}
+
+// version builds the resolution result of version n of d.
+func (r *Resolver) version(d string, rec *Record, n uint64) (*did.ResolutionResult, error) {
 	v, err := LoadVersion(r.State, d, n)
 	if err != nil {
 		return nil, wrapNotFound(err)

@@ -119,4 +119,3 @@ func (v *Verifier) verifiedList(ctx context.Context, b []byte) (*statuslist.List
 	v.lists.put(k, l)
 	return l, nil
 }
-

@@ -129,9 +129,11 @@ Commands:
 A change needs signatures of validators holding more than 2/3 of the voting power. The
 node signs with its validator key; in a network of several validators, pass the change
 it prints to the next validator with --change FILE.`, map[string]func(context.Context, env, []string) error{
-		"add":    func(ctx context.Context, e env, a []string) error { return trustChange(ctx, e, registry.TrustAdd, a) },
-		"remove": func(ctx context.Context, e env, a []string) error { return trustChange(ctx, e, registry.TrustRemove, a) },
-		"show":   trustShow,
+		"add": func(ctx context.Context, e env, a []string) error { return trustChange(ctx, e, registry.TrustAdd, a) },
+		"remove": func(ctx context.Context, e env, a []string) error {
+			return trustChange(ctx, e, registry.TrustRemove, a)
+		},
+		"show": trustShow,
 	}, args)
 }
 

@@ -14,6 +14,11 @@
 //	application/vc+jwt                   credential/jose against jose
 //	RDFC-1.0                             credential/ld against jsonld and
 //	                                     rdf-canonize, byte for byte
+//	Bitstring Status List                credential/statuslist against
+//	                                     @digitalbazaar/vc-bitstring-status-list:
+//	                                     every bit of lists either side
+//	                                     encodes, and checkStatus (list proof,
+//	                                     issuer, purpose, bit) against Go's
 //	verification speed                   Go eddsa-rdfc-2022 verifications per
 //	                                     second against the reference's
 //

@@ -30,17 +30,10 @@ func (v *Verifier) VerifyPresentation(ctx context.Context, in any, opts Options)
 	challenge, domain := opts.Challenge, opts.Domain
 	var key credential.VerificationKey
 	if token != "" {
-		obj, key, err = jose.Verify(ctx, token, media, v.Keys, jose.VerifyOptions{Now: v.now(), Nonce: challenge, Audience: domain})
-		if err != nil {
-			if isParseError(err) {
-				res.fail(CheckParse, err, credential.ParsingError)
-				return res
-			}
-			res.pass(CheckParse)
-			res.fail(CheckProof, err, credential.CryptographicSecurityError)
+		var ok bool
+		if obj, key, ok = v.verifyJWS(ctx, token, media, "vp+jwt", jose.VerifyOptions{Now: v.now(), Nonce: challenge, Audience: domain}, &res); !ok {
 			return res
 		}
-		res.Format = "vp+jwt"
 		if challenge == "" {
 			challenge, _ = obj["nonce"].(string)
 		}
@@ -107,18 +100,18 @@ func (v *Verifier) VerifyPresentation(ctx context.Context, in any, opts Options)
 	return res
 }
 
-func (v *Verifier) consume(challenge, domain string, opts Options, proofOK bool) error {
+func (v *Verifier) consume(challenge, domain string, opts Options, verified bool) error {
 	switch {
 	case challenge == "" && opts.AllowNoChallenge:
 		return nil
 	case challenge == "":
 		return credential.Errorf(credential.InvalidChallengeError, "the presentation carries no challenge: ask POST /challenges for one")
-	case !proofOK:
+	case !verified:
 		// Report the challenge's state without spending it.
 		if err := v.Challenges.Check(challenge, domain); err != nil {
 			return credential.Errorf(credential.InvalidChallengeError, "%v", err)
 		}
-		return credential.Errorf(credential.InvalidChallengeError, "not accepted: the proof did not verify")
+		return credential.Errorf(credential.InvalidChallengeError, "not accepted: the presentation failed an earlier check")
 	}
 	if err := v.Challenges.Consume(challenge, domain); err != nil {
 		return credential.Errorf(credential.InvalidChallengeError, "%v", err)

@@ -124,17 +124,10 @@ func (v *Verifier) VerifyCredential(ctx context.Context, in any, opts Options) R
 	var key credential.VerificationKey
 	var proofErr error
 	if token != "" {
-		// The JWS must verify before its payload is worth parsing.
-		if obj, key, err = jose.Verify(ctx, token, media, v.Keys, jose.VerifyOptions{Now: v.now()}); err != nil {
-			if isParseError(err) {
-				res.fail(CheckParse, err, credential.ParsingError)
-				return res
-			}
-			res.pass(CheckParse)
-			res.fail(CheckProof, err, credential.CryptographicSecurityError)
+		var ok bool
+		if obj, key, ok = v.verifyJWS(ctx, token, media, "vc+jwt", jose.VerifyOptions{Now: v.now()}, &res); !ok {
 			return res
 		}
-		res.Format = "vc+jwt"
 	}
 	c, err := credential.CredentialFrom(obj)
 	if err == nil && c.Enveloped {
@@ -182,6 +175,25 @@ func (v *Verifier) VerifyCredential(ctx context.Context, in any, opts Options) R
 		res.warn(credential.StatusRetrievalError, "the credential's status was not checked")
 	}
 	return res
+}
+
+// verifyJWS verifies an enveloped credential or presentation: the JWS
+// must verify before its payload is worth parsing. A failure is recorded
+// under parse or proof.
+func (v *Verifier) verifyJWS(ctx context.Context, token, media, format string, o jose.VerifyOptions, res *Result) (map[string]any, credential.VerificationKey, bool) {
+	obj, key, err := jose.Verify(ctx, token, media, v.Keys, o)
+	switch {
+	case err != nil && isParseError(err):
+		res.fail(CheckParse, err, credential.ParsingError)
+		return nil, key, false
+	case err != nil:
+		res.pass(CheckParse)
+		res.Format = format
+		res.fail(CheckProof, err, credential.CryptographicSecurityError)
+		return nil, key, false
+	}
+	res.Format = format
+	return obj, key, true
 }
 
 // form tells the secured forms apart: a compact JWS (a bare token or a

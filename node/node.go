@@ -134,16 +134,9 @@ type TxStatus struct {
 // Status returns the status of transaction h, or an error wrapping
 // registry.ErrNotFound if the node does not know it.
 func (n *Node) Status(h registry.Hash) (TxStatus, error) {
-	rec, err := n.Chain.Store().Tx(h)
-	if err == nil {
-		s := TxStatus{Hash: h, Status: TxCommitted, Height: rec.Height}
-		if !rec.Result.OK() {
-			s.Status, s.Code, s.Reason = TxRejected, rec.Result.Code, rec.Result.Log
-		}
-		return s, nil
-	}
-	if !errors.Is(err, registry.ErrNotFound) {
-		return TxStatus{}, err
+	s, err := n.committedStatus(h)
+	if err == nil || !errors.Is(err, registry.ErrNotFound) {
+		return s, err
 	}
 	if n.Mempool.Has(h) {
 		return TxStatus{Hash: h, Status: TxPending}, nil
@@ -151,7 +144,26 @@ func (n *Node) Status(h registry.Hash) (TxStatus, error) {
 	if why, ok := n.Mempool.Rejected(h); ok {
 		return TxStatus{Hash: h, Status: TxRejected, Reason: why}, nil
 	}
-	return TxStatus{}, fmt.Errorf("transaction %s: %w", h, registry.ErrNotFound)
+	// A transaction leaves the mempool after its block is saved: one that
+	// was neither saved at the first look nor pending at the second was
+	// committed in between.
+	return n.committedStatus(h)
+}
+
+// committedStatus is the status of a transaction in a saved block.
+func (n *Node) committedStatus(h registry.Hash) (TxStatus, error) {
+	rec, err := n.Chain.Store().Tx(h)
+	if errors.Is(err, registry.ErrNotFound) {
+		return TxStatus{}, fmt.Errorf("transaction %s: %w", h, registry.ErrNotFound)
+	}
+	if err != nil {
+		return TxStatus{}, err
+	}
+	s := TxStatus{Hash: h, Status: TxCommitted, Height: rec.Height}
+	if !rec.Result.OK() {
+		s.Status, s.Code, s.Reason = TxRejected, rec.Result.Code, rec.Result.Log
+	}
+	return s, nil
 }
 
 // Changed returns a channel closed at the next commit, or when a block

@@ -51,7 +51,7 @@ fuzz:
 
 ## interop: credential/interop against the reference JavaScript implementations (node and
 ## the npm registry; versions pinned by credential/interop/package-lock.json): Data Integrity
-## and VC-JWT both ways, RDFC-1.0 byte for byte, and Go's verify speed against theirs
+## and VC-JWT both ways, RDFC-1.0 byte for byte, status lists bit for bit, and Go's verify speed against theirs
 interop:
 	credential/interop/ensure-node.sh
 	cd credential/interop && npm ci --no-audit --no-fund

@@ -18,7 +18,6 @@ import (
 	"github.com/idmesh/idmesh/did/keys"
 	"github.com/idmesh/idmesh/did/keystore"
 	"github.com/idmesh/idmesh/did/strictjson"
-	"github.com/idmesh/idmesh/node"
 	"github.com/idmesh/idmesh/registry"
 	"github.com/idmesh/idmesh/verifier"
 )
@@ -120,39 +119,31 @@ func (s *Server) handleCreateIssuer(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	tx, err := registry.DIDTx(op)
-	if err == nil {
-		var h registry.Hash
-		if h, err = s.ledger.Submit(tx); err == nil {
-			ctx, cancel := context.WithTimeout(r.Context(), s.cfg.MaxWait)
-			defer cancel()
-			var st node.TxStatus
-			st, err = s.ledger.WaitStatus(ctx, h)
-			switch {
-			case err == nil && st.Status == node.TxCommitted:
-				if err := s.issuers.SetStatus(iss, issuer.StatusLive); err != nil {
-					s.log.Error("issuer status", "issuer", iss.Name, "err", err)
-				}
-				iss.Status = issuer.StatusLive
-				s.log.Info("issuer registered", "name", iss.Name, "did", iss.DID, "height", st.Height)
-				w.Header().Set("Location", "/v1/issuers/"+iss.Name)
-				writeJSON(w, http.StatusCreated, IssuerResponse{Issuer: iss, Height: st.Height, Endpoints: endpoints(iss.Name)})
-				return
-			case err == nil && st.Status == node.TxRejected:
-				err = fmt.Errorf("the chain rejected the DID: %s", st.Reason)
-			case err == nil:
-				err = errors.New("the DID was not committed in time")
-			}
-		}
-	}
-	// Nothing reached the chain: forget the key so the name can be reused.
-	if derr := s.issuers.Delete(iss); derr != nil && !errors.Is(derr, keystore.ErrNotFound) {
-		s.log.Error("forget issuer", "issuer", iss.Name, "err", derr)
-	}
-	if errors.Is(err, node.ErrMempoolFull) {
-		s.writeTxError(w, r, err)
+	if err != nil {
+		s.forget(iss)
+		writeProblem(w, r, http.StatusInternalServerError, ProblemInternal, "")
 		return
 	}
-	writeProblem(w, r, http.StatusServiceUnavailable, ProblemUnavailable, "register issuer: "+err.Error())
+	h, ok := s.commit(w, r, tx)
+	if !ok {
+		// Nothing reached the chain: forget the key so the name can be reused.
+		s.forget(iss)
+		return
+	}
+	if err := s.issuers.SetStatus(iss, issuer.StatusLive); err != nil {
+		s.log.Error("issuer status", "issuer", iss.Name, "err", err)
+	}
+	iss.Status = issuer.StatusLive
+	s.log.Info("issuer registered", "name", iss.Name, "did", iss.DID, "height", h)
+	w.Header().Set("Location", "/v1/issuers/"+iss.Name)
+	writeJSON(w, http.StatusCreated, IssuerResponse{Issuer: iss, Height: h, Endpoints: endpoints(iss.Name)})
+}
+
+// forget deletes an issuer whose DID did not reach the chain.
+func (s *Server) forget(iss issuer.Issuer) {
+	if err := s.issuers.Delete(iss); err != nil && !errors.Is(err, keystore.ErrNotFound) {
+		s.log.Error("forget issuer", "issuer", iss.Name, "err", err)
+	}
 }
 
 func (s *Server) handleListIssuers(w http.ResponseWriter, r *http.Request) {
@@ -348,19 +339,15 @@ func (s *Server) writeVerification(w http.ResponseWriter, res verifier.Result) {
 }
 
 func (s *Server) handleVerifyCredential(w http.ResponseWriter, r *http.Request) {
-	m, ok := s.readObject(w, r)
-	if !ok {
-		return
-	}
-	opts, err := verifyOptions(m)
-	if err != nil {
-		writeProblem(w, r, http.StatusBadRequest, ProblemInvalidParameter, err.Error())
-		return
-	}
-	s.writeVerification(w, s.verifier.VerifyCredential(r.Context(), m["verifiableCredential"], opts))
+	s.verify(w, r, "verifiableCredential", s.verifier.VerifyCredential)
 }
 
 func (s *Server) handleVerifyPresentation(w http.ResponseWriter, r *http.Request) {
+	s.verify(w, r, "verifiablePresentation", s.verifier.VerifyPresentation)
+}
+
+// verify runs a VC-API verification of the body's member.
+func (s *Server) verify(w http.ResponseWriter, r *http.Request, member string, run func(context.Context, any, verifier.Options) verifier.Result) {
 	m, ok := s.readObject(w, r)
 	if !ok {
 		return
@@ -370,7 +357,7 @@ func (s *Server) handleVerifyPresentation(w http.ResponseWriter, r *http.Request
 		writeProblem(w, r, http.StatusBadRequest, ProblemInvalidParameter, err.Error())
 		return
 	}
-	s.writeVerification(w, s.verifier.VerifyPresentation(r.Context(), m["verifiablePresentation"], opts))
+	s.writeVerification(w, run(r.Context(), m[member], opts))
 }
 
 func (s *Server) handleChallenge(w http.ResponseWriter, r *http.Request) {

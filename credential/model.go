@@ -115,7 +115,7 @@ func (c *Credential) parse() error {
 	if !slices.Contains(c.Types, TypeCredential) {
 		return malformed("credential: type must include %s", TypeCredential)
 	}
-	if c.ID, err = optionalURL(m, "id"); err != nil {
+	if c.ID, err = OptionalURL(m, "id"); err != nil {
 		return err
 	}
 	if c.Issuer, err = idOf(m["issuer"], "issuer", true); err != nil {
@@ -178,7 +178,7 @@ func (c *Credential) parseSubjects() error {
 		if len(s) == 0 {
 			return malformed("credential: a credentialSubject has no claims")
 		}
-		if _, err := optionalURL(s, "id"); err != nil {
+		if _, err := OptionalURL(s, "id"); err != nil {
 			return err
 		}
 	}
@@ -277,7 +277,7 @@ func baseContext(m map[string]any) (Version, error) {
 	for _, e := range list[1:] {
 		switch e := e.(type) {
 		case string:
-			if !isURL(e) {
+			if !IsURL(e) {
 				return 0, malformed("@context entry %q is not a URL", e)
 			}
 		case map[string]any:
@@ -321,13 +321,13 @@ func idOf(raw any, name string, required bool) (string, error) {
 		}
 		return "", nil
 	case string:
-		if !isURL(v) {
+		if !IsURL(v) {
 			return "", malformed("%s %q is not a URL", name, v)
 		}
 		return v, nil
 	case map[string]any:
 		id, ok := v["id"].(string)
-		if !ok || !isURL(id) {
+		if !ok || !IsURL(id) {
 			return "", malformed("%s.id must be a URL", name)
 		}
 		if err := languageValue(v, "name"); err != nil {
@@ -338,13 +338,15 @@ func idOf(raw any, name string, required bool) (string, error) {
 	return "", malformed("%s must be a URL or an object with an id", name)
 }
 
-func optionalURL(m map[string]any, name string) (string, error) {
+// OptionalURL reads member name of m, which may be absent ("") but when
+// present must be a URL (MALFORMED_VALUE_ERROR otherwise).
+func OptionalURL(m map[string]any, name string) (string, error) {
 	raw, ok := m[name]
 	if !ok {
 		return "", nil
 	}
 	s, ok := raw.(string)
-	if !ok || !isURL(s) {
+	if !ok || !IsURL(s) {
 		return "", malformed("%s must be a URL", name)
 	}
 	return s, nil
@@ -382,7 +384,7 @@ func typedObjects(m map[string]any, name string, needID bool) ([]map[string]any,
 		if _, err := types(o, name); err != nil {
 			return nil, err
 		}
-		id, err := optionalURL(o, "id")
+		id, err := OptionalURL(o, "id")
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
@@ -454,9 +456,9 @@ func ParseDateTime(s string) (time.Time, error) {
 // FormatDateTime formats t as a dateTimeStamp in UTC, to the second.
 func FormatDateTime(t time.Time) string { return t.UTC().Truncate(time.Second).Format(time.RFC3339) }
 
-// isURL reports whether s is an absolute URL (a scheme and something after
+// IsURL reports whether s is an absolute URL (a scheme and something after
 // it), which includes DIDs, URNs and data: URLs.
-func isURL(s string) bool {
+func IsURL(s string) bool {
 	if s == "" || strings.ContainsAny(s, " \t\r\n") {
 		return false
 	}

@@ -60,7 +60,7 @@ func PresentationFrom(m map[string]any) (*Presentation, error) {
 	if !slices.Contains(p.Types, TypePresentation) {
 		return nil, malformed("presentation: type must include %s", TypePresentation)
 	}
-	if p.ID, err = optionalURL(m, "id"); err != nil {
+	if p.ID, err = OptionalURL(m, "id"); err != nil {
 		return nil, err
 	}
 	if p.Holder, err = idOf(m["holder"], "holder", false); err != nil {

@@ -22,7 +22,7 @@ func relatedResources(m map[string]any) ([]RelatedResource, error) {
 	seen := map[string]bool{}
 	out := make([]RelatedResource, 0, len(objs))
 	for _, o := range objs {
-		id, err := optionalURL(o, "id")
+		id, err := OptionalURL(o, "id")
 		if err != nil || id == "" {
 			return nil, malformed("relatedResource: id must be a URL")
 		}

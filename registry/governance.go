@@ -45,30 +45,25 @@ type ValidatorSetChange struct {
 func (c *ValidatorSetChange) SignBytes() ([]byte, error) {
 	body := *c
 	body.Signatures = nil
-	b, err := json.Marshal(&body)
-	if err != nil {
-		return nil, err
-	}
-	canon, err := jcs.Transform(b)
-	if err != nil {
-		return nil, err
-	}
-	return append([]byte("idmesh/governance/validator-set/v1\x00"), canon...), nil
+	return governanceSignBytes("idmesh/governance/validator-set/v1", &body)
 }
 
 // Sign adds a validator's signature.
 func (c *ValidatorSetChange) Sign(key ed25519.PrivateKey) error {
-	msg, err := c.SignBytes()
-	if err != nil {
-		return err
+	sig, err := governanceSign(c.SignBytes, key)
+	if err == nil {
+		c.Signatures = append(c.Signatures, sig)
 	}
-	c.Signatures = append(c.Signatures, CommitSig{Validator: AddressOf(key.Public().(ed25519.PublicKey)), Signature: ed25519.Sign(key, msg)})
-	return nil
+	return err
 }
 
 // Tx returns the transaction carrying the change.
-func (c *ValidatorSetChange) Tx() (Tx, error) {
-	b, err := json.Marshal(c)
+func (c *ValidatorSetChange) Tx() (Tx, error) { return canonicalTx(TxValidatorSet, c) }
+
+// canonicalTx is a transaction whose payload is v's JSON in RFC 8785
+// canonical form.
+func canonicalTx(t TxType, v any) (Tx, error) {
+	b, err := json.Marshal(v)
 	if err != nil {
 		return Tx{}, err
 	}
@@ -76,7 +71,26 @@ func (c *ValidatorSetChange) Tx() (Tx, error) {
 	if err != nil {
 		return Tx{}, err
 	}
-	return Tx{Type: TxValidatorSet, Payload: canon}, nil
+	return Tx{Type: t, Payload: canon}, nil
+}
+
+// governanceSignBytes is what validators sign of a governance body: a
+// domain separator and the body's canonical JSON.
+func governanceSignBytes(domain string, body any) ([]byte, error) {
+	t, err := canonicalTx(0, body)
+	if err != nil {
+		return nil, err
+	}
+	return append([]byte(domain+"\x00"), t.Payload...), nil
+}
+
+// governanceSign signs what signBytes returns with a validator's key.
+func governanceSign(signBytes func() ([]byte, error), key ed25519.PrivateKey) (CommitSig, error) {
+	msg, err := signBytes()
+	if err != nil {
+		return CommitSig{}, err
+	}
+	return CommitSig{Validator: AddressOf(key.Public().(ed25519.PublicKey)), Signature: ed25519.Sign(key, msg)}, nil
 }
 
 // ValidatorSetHandler applies TxValidatorSet.

@@ -9,8 +9,6 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/gowebpki/jcs"
-
 	"github.com/idmesh/idmesh/did"
 )
 
@@ -57,39 +55,20 @@ type TrustRecord struct {
 func (c *TrustChange) SignBytes() ([]byte, error) {
 	body := *c
 	body.Signatures = nil
-	b, err := json.Marshal(&body)
-	if err != nil {
-		return nil, err
-	}
-	canon, err := jcs.Transform(b)
-	if err != nil {
-		return nil, err
-	}
-	return append([]byte("idmesh/governance/trust/v1\x00"), canon...), nil
+	return governanceSignBytes("idmesh/governance/trust/v1", &body)
 }
 
 // Sign adds a validator's signature.
 func (c *TrustChange) Sign(key ed25519.PrivateKey) error {
-	msg, err := c.SignBytes()
-	if err != nil {
-		return err
+	sig, err := governanceSign(c.SignBytes, key)
+	if err == nil {
+		c.Signatures = append(c.Signatures, sig)
 	}
-	c.Signatures = append(c.Signatures, CommitSig{Validator: AddressOf(key.Public().(ed25519.PublicKey)), Signature: ed25519.Sign(key, msg)})
-	return nil
+	return err
 }
 
 // Tx returns the transaction carrying the change.
-func (c *TrustChange) Tx() (Tx, error) {
-	b, err := json.Marshal(c)
-	if err != nil {
-		return Tx{}, err
-	}
-	canon, err := jcs.Transform(b)
-	if err != nil {
-		return Tx{}, err
-	}
-	return Tx{Type: TxTrust, Payload: canon}, nil
-}
+func (c *TrustChange) Tx() (Tx, error) { return canonicalTx(TxTrust, c) }
 
 // Validate checks what needs no state.
 func (c *TrustChange) Validate() error {

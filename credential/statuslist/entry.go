@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -74,7 +73,7 @@ func ParseEntry(m map[string]any) (Entry, error) {
 		return Entry{}, malformed("credentialStatus: type must be %s", TypeEntry)
 	}
 	var err error
-	if e.ID, err = optionalURL(m, "id"); err != nil {
+	if e.ID, err = credential.OptionalURL(m, "id"); err != nil {
 		return Entry{}, err
 	}
 	purpose, ok := m["statusPurpose"].(string)
@@ -85,7 +84,7 @@ func ParseEntry(m map[string]any) (Entry, error) {
 	if e.Index, err = parseIndex(m["statusListIndex"]); err != nil {
 		return Entry{}, err
 	}
-	if e.ListCredential, err = optionalURL(m, "statusListCredential"); err != nil {
+	if e.ListCredential, err = credential.OptionalURL(m, "statusListCredential"); err != nil {
 		return Entry{}, err
 	}
 	if e.ListCredential == "" {
@@ -260,27 +259,6 @@ func jsonKind(raw any) string {
 	return fmt.Sprintf("%T", raw)
 }
 
-// isURL reports whether s is an absolute URL (DIDs and URNs included).
-func isURL(s string) bool {
-	if s == "" || strings.ContainsAny(s, " \t\r\n") {
-		return false
-	}
-	u, err := url.Parse(s)
-	return err == nil && u.Scheme != "" && (u.Opaque != "" || u.Host != "" || u.Path != "")
-}
-
-func optionalURL(m map[string]any, name string) (string, error) {
-	raw, ok := m[name]
-	if !ok {
-		return "", nil
-	}
-	s, ok := raw.(string)
-	if !ok || !isURL(s) {
-		return "", malformed("%s must be a URL", name)
-	}
-	return s, nil
-}
-
 // urls reads a member that is a URL or an array of URLs.
 func urls(m map[string]any, name string) ([]string, error) {
 	switch v := m[name].(type) {
@@ -290,7 +268,7 @@ func urls(m map[string]any, name string) ([]string, error) {
 		}
 		return nil, nil
 	case string:
-		if !isURL(v) {
+		if !credential.IsURL(v) {
 			return nil, malformed("%s %q is not a URL", name, v)
 		}
 		return []string{v}, nil
@@ -298,7 +276,7 @@ func urls(m map[string]any, name string) ([]string, error) {
 		out := make([]string, 0, len(v))
 		for _, el := range v {
 			s, ok := el.(string)
-			if !ok || !isURL(s) {
+			if !ok || !credential.IsURL(s) {
 				return nil, malformed("%s entries must be URLs", name)
 			}
 			out = append(out, s)

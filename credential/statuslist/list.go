@@ -124,10 +124,10 @@ func purposes(raw any) ([]string, error) {
 // has a fraction. A list shorter than [MinLength] fails with
 // STATUS_LIST_LENGTH_ERROR.
 func NewListCredential(id, issuer, purpose string, bits *Bitstring, validFrom time.Time) (map[string]any, error) {
-	if !isURL(id) {
+	if !credential.IsURL(id) {
 		return nil, malformed("status list credential: id %q is not a URL", id)
 	}
-	if !isURL(issuer) {
+	if !credential.IsURL(issuer) {
 		return nil, malformed("status list credential: issuer %q is not a URL", issuer)
 	}
 	if purpose == "" {

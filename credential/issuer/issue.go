@@ -73,6 +73,12 @@ func Issue(ctx context.Context, cred map[string]any, signer credential.Signer, o
 	if parsed.Issuer != want {
 		return nil, credential.Errorf(credential.IssuerMismatchError, "the credential's issuer is %s, not this issuer (%s)", parsed.Issuer, want)
 	}
+	// An unknown context is refused alike in every mechanism (signing
+	// with eddsa-rdfc-2022 would report it as a proof transformation
+	// error).
+	if err := bundledContexts(c); err != nil {
+		return nil, err
+	}
 	// Every mechanism is held to the JSON-LD rules, so that a credential
 	// means the same whichever way it is secured (eddsa-rdfc-2022 applies
 	// them as it signs).
@@ -91,4 +97,21 @@ func Issue(ctx context.Context, cred map[string]any, signer credential.Signer, o
 	default:
 		return dataintegrity.Sign(ctx, c, signer, dataintegrity.SignOptions{Cryptosuite: format, Created: opts.Now})
 	}
+}
+
+// bundledContexts checks that every context the credential names by URL
+// is bundled: nothing is fetched.
+func bundledContexts(c map[string]any) error {
+	list, ok := c["@context"].([]any)
+	if !ok {
+		list = []any{c["@context"]}
+	}
+	for _, e := range list {
+		if u, ok := e.(string); ok {
+			if _, known := ld.Context(u); !known {
+				return credential.Errorf(credential.UnknownContextError, "context %s is not known to this issuer", u)
+			}
+		}
+	}
+	return nil
 }

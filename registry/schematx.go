@@ -8,11 +8,7 @@ import (
 
 	"github.com/idmesh/idmesh/credential"
 	"github.com/idmesh/idmesh/credential/dataintegrity"
-	"github.com/idmesh/idmesh/credential/didkeys"
 	"github.com/idmesh/idmesh/credential/schema"
-	"github.com/idmesh/idmesh/did"
-	"github.com/idmesh/idmesh/did/idmesh"
-	"github.com/idmesh/idmesh/did/key"
 	"github.com/idmesh/idmesh/did/strictjson"
 )
 
@@ -85,8 +81,7 @@ func (SchemaHandler) DeliverTx(ctx TxContext, st *Overlay, payload []byte) error
 	} else if !errors.Is(err, ErrNotFound) {
 		return Reject(CodeInternal, err)
 	}
-	keys := didkeys.DIDKeys{Resolver: did.Methods{idmesh.Method: &idmesh.Resolver{State: ReaderOf(st)}, "key": key.Resolver{}}}
-	res, err := dataintegrity.Verify(context.Background(), reg, keys, dataintegrity.VerifyOptions{ExpectedProofPurpose: credential.PurposeAssertion})
+	res, err := dataintegrity.Verify(context.Background(), reg, currentKeys(st), dataintegrity.VerifyOptions{ExpectedProofPurpose: credential.PurposeAssertion})
 	if err != nil {
 		return Reject(CodeUnauthorized, fmt.Errorf("%w: proof: %w", ErrSchema, err))
 	}

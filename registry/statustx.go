@@ -94,8 +94,7 @@ func (StatusListHandler) DeliverTx(ctx TxContext, st *Overlay, payload []byte) e
 	}
 	// The issuer's keys as of this transaction: the chain's state
 	// (earlier transactions of the block included).
-	keys := didkeys.DIDKeys{Resolver: did.Methods{idmesh.Method: &idmesh.Resolver{State: ReaderOf(st)}, "key": key.Resolver{}}}
-	res, err := dataintegrity.Verify(context.Background(), obj, keys, dataintegrity.VerifyOptions{ExpectedProofPurpose: credential.PurposeAssertion})
+	res, err := dataintegrity.Verify(context.Background(), obj, currentKeys(st), dataintegrity.VerifyOptions{ExpectedProofPurpose: credential.PurposeAssertion})
 	if err != nil {
 		return Reject(CodeUnauthorized, fmt.Errorf("%w: proof: %w", ErrStatusList, err))
 	}
@@ -124,6 +123,19 @@ func (StatusListHandler) DeliverTx(ctx TxContext, st *Overlay, payload []byte) e
 	st.Set(StatusListKey(listID), payload)
 	return nil
 }
+
+// currentKeys resolves the keys that may sign a transaction now: those
+// of the latest version of a did:idmesh DID in st, and did:key keys. A
+// key retired in a rotation is refused: the chain cannot tell that a
+// signature predates the rotation, and a date the signer claims is not
+// enough (docs/did-method.md, section 8.4). Hiding the version resolver
+// keeps didkeys from looking retired keys up in earlier versions.
+func currentKeys(st StateReader) didkeys.DIDKeys {
+	return didkeys.DIDKeys{Resolver: did.Methods{idmesh.Method: latestOnly{&idmesh.Resolver{State: ReaderOf(st)}}, "key": key.Resolver{}}}
+}
+
+// latestOnly resolves the latest version of a DID and nothing else.
+type latestOnly struct{ did.Resolver }
 
 // successor checks that next may follow prev.
 func successor(prev, next *statuslist.List) error {

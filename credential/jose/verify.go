@@ -9,6 +9,7 @@ import (
 
 	"github.com/idmesh/idmesh/credential"
 	"github.com/idmesh/idmesh/did/keys"
+	"github.com/idmesh/idmesh/did/strictjson"
 )
 
 // VerifyOptions tune [Verify]. The zero value applies the defaults and
@@ -198,7 +199,7 @@ func split(token string) (parts, error) {
 	if err := checkBase64(token[j+1:]); err != nil {
 		return parts{}, credential.Errorf(credential.ParsingError, "verify: signature: %w", err)
 	}
-	if p.header, err = decodeObject(hb); err != nil {
+	if p.header, err = strictjson.Object(hb, 0); err != nil {
 		return parts{}, credential.Errorf(credential.ParsingError, "verify: protected header: %w", err)
 	}
 	return p, nil
@@ -293,7 +294,7 @@ func decodePayloadB64(s string) (map[string]any, error) {
 
 // decodePayload parses the payload as one strict JSON object.
 func decodePayload(b []byte) (map[string]any, error) {
-	m, err := decodeObject(b)
+	m, err := strictjson.Object(b, 0)
 	if err != nil {
 		return nil, credential.Errorf(credential.ParsingError, "verify: payload: %w", err)
 	}

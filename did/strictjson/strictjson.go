@@ -80,26 +80,12 @@ func CheckDuplicates(b []byte) error {
 }
 
 // Object decodes b, at most maxBytes long (0: no bound), as one JSON
-// object, after CheckDuplicates. Numbers stay json.Number so that values
+// object in a single pass: repeated member names, nesting beyond MaxDepth
+// and trailing data are errors. Numbers stay json.Number so that values
 // survive a round trip unchanged.
 func Object(b []byte, maxBytes int) (map[string]any, error) {
 	if maxBytes > 0 && len(b) > maxBytes {
 		return nil, fmt.Errorf("%w: %d bytes, at most %d", ErrTooLarge, len(b), maxBytes)
 	}
-	if err := CheckDuplicates(b); err != nil {
-		return nil, err
-	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	var m map[string]any
-	if err := dec.Decode(&m); err != nil {
-		return nil, err
-	}
-	if m == nil {
-		return nil, errors.New("not a JSON object")
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, ErrTrailing
-	}
-	return m, nil
+	return decodeObject(b)
 }

@@ -1,4 +1,4 @@
-package jose
+package strictjson
 
 import (
 	"bytes"
@@ -8,13 +8,11 @@ import (
 	"unicode"
 	"unicode/utf16"
 	"unicode/utf8"
-
-	"github.com/idmesh/idmesh/did/strictjson"
 )
 
 // decodeObject decodes b as one JSON object in a single pass, with the
 // rules and the result of strictjson.Object (duplicate member names,
-// nesting beyond strictjson.MaxDepth and trailing data are errors wrapping
+// nesting beyond MaxDepth and trailing data are errors wrapping
 // its sentinels; numbers are json.Number; invalid UTF-8 and lone
 // surrogates become U+FFFD as encoding/json makes them). strictjson
 // tokenizes the input and then decodes it again by reflection, which made
@@ -32,7 +30,7 @@ func decodeObject(b []byte) (map[string]any, error) {
 	}
 	d.skipSpace()
 	if d.pos != len(d.data) {
-		return nil, strictjson.ErrTrailing
+		return nil, ErrTrailing
 	}
 	return v.(map[string]any), nil
 }
@@ -91,8 +89,8 @@ func (d *jsonDecoder) literal(lit string) error {
 }
 
 func (d *jsonDecoder) enter() error {
-	if d.depth >= strictjson.MaxDepth {
-		return strictjson.ErrTooDeep
+	if d.depth >= MaxDepth {
+		return ErrTooDeep
 	}
 	d.depth++
 	d.pos++ // '{' or '['
@@ -119,7 +117,7 @@ func (d *jsonDecoder) object() (any, error) {
 			return nil, err
 		}
 		if _, dup := m[k]; dup {
-			return nil, fmt.Errorf("%w %q", strictjson.ErrDuplicate, k)
+			return nil, fmt.Errorf("%w %q", ErrDuplicate, k)
 		}
 		d.skipSpace()
 		if d.pos >= len(d.data) || d.data[d.pos] != ':' {
@@ -322,4 +320,17 @@ func (d *jsonDecoder) hex4(i int) rune {
 		r = r<<4 | rune(v)
 	}
 	return r
+}
+
+// unhex is the value of a hex digit, or -1.
+func unhex(c byte) int {
+	switch {
+	case '0' <= c && c <= '9':
+		return int(c - '0')
+	case 'a' <= c && c <= 'f':
+		return int(c-'a') + 10
+	case 'A' <= c && c <= 'F':
+		return int(c-'A') + 10
+	}
+	return -1
 }

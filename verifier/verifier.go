@@ -203,11 +203,8 @@ func form(in any, wantMedia string) (token, media string, obj map[string]any, er
 	switch x := in.(type) {
 	case string:
 		if strings.HasPrefix(x, "data:") {
-			mt, data, err := jose.ParseDataURL(x)
-			if err != nil {
-				return "", "", nil, err
-			}
-			return string(data), mt, nil, nil
+			tok, mt, err := jose.DataURLText(x)
+			return tok, mt, nil, err
 		}
 		return x, wantMedia, nil, nil
 	case map[string]any:

@@ -70,7 +70,7 @@ func Unenvelope(obj map[string]any) (token, mediaType string, err error) {
 	if !ok {
 		return "", "", credential.Errorf(credential.MalformedValueError, "unenvelope: id is missing or not a string")
 	}
-	mt, data, err := ParseDataURL(id)
+	token, mt, err := DataURLText(id)
 	if err != nil {
 		return "", "", err
 	}
@@ -80,8 +80,25 @@ func Unenvelope(obj map[string]any) (token, mediaType string, err error) {
 	if !strings.HasPrefix(mt, wantPrefix) {
 		return "", "", credential.Errorf(credential.MalformedValueError, "unenvelope: media type %q does not fit an %s", mt, obj["type"])
 	}
+	return token, mt, nil
+}
+
+// DataURLText is ParseDataURL for data that must be UTF-8 text, such as
+// a compact JWS: it returns the data as a string, without copying it when
+// the URL needs no decoding (no percent-escapes, not base64), the common
+// case of enveloped credentials.
+func DataURLText(u string) (text, mediaType string, err error) {
+	mt, data, err := ParseDataURL(u)
+	if err != nil {
+		return "", "", err
+	}
 	if !utf8.Valid(data) {
-		return "", "", credential.Errorf(credential.ParsingError, "unenvelope: %w: data is not UTF-8", ErrInvalidDataURL)
+		return "", "", credential.Errorf(credential.ParsingError, "data URL: %w: data is not UTF-8", ErrInvalidDataURL)
+	}
+	// ParseDataURL checked the URL; when the data needed no decoding it
+	// equals the text after the comma, which u already holds.
+	if raw := u[strings.IndexByte(u, ',')+1:]; len(raw) == len(data) {
+		return raw, mt, nil
 	}
 	return string(data), mt, nil
 }
@@ -246,6 +263,14 @@ func isURLChar(c byte) bool {
 
 // unescapeData validates the characters of s and decodes %XX escapes.
 func unescapeData(s string) ([]byte, error) {
+	if strings.IndexByte(s, '%') < 0 {
+		for i := 0; i < len(s); i++ {
+			if !isURLChar(s[i]) {
+				return nil, fmt.Errorf("character %q at %d is not allowed in a URL", s[i], i)
+			}
+		}
+		return []byte(s), nil
+	}
 	out := make([]byte, 0, len(s))
 	for i := 0; i < len(s); i++ {
 		c := s[i]

@@ -78,6 +78,9 @@ type Config struct {
 	PublicURL string
 	// ValidatorKey, on a validator, signs trust changes (POST /v1/trust).
 	ValidatorKey ed25519.PrivateKey
+	// ClockSkew is the verifier's tolerance on validity periods and proof
+	// dates; default one minute.
+	ClockSkew time.Duration
 	// RequireTrust lists credential types whose issuers must be
 	// accredited on the chain for the default verifier ("*": every type).
 	RequireTrust []string
@@ -141,7 +144,8 @@ func NewServer(cfg Config) (*Server, error) {
 	s := &Server{cfg: cfg, ledger: cfg.Ledger, resolver: cfg.Resolver, log: cfg.Log, router: mux.NewRouter(), cache: newResponseCache(cfg.ResolveCacheEntries),
 		issuers: cfg.Issuers, verifier: cfg.Verifier, token: hashToken(cfg.APIToken), now: cfg.Now, rand: cfg.Rand, schemas: &schema.Compiler{}}
 	if cfg.Verifier == nil {
-		cfg.Verifier = &verifier.Verifier{Keys: &didkeys.CachedKeys{Next: didkeys.DIDKeys{Resolver: cfg.Resolver}}, Now: cfg.Now, Challenges: &verifier.Challenges{Now: cfg.Now, Rand: cfg.Rand}}
+		cfg.Verifier = &verifier.Verifier{Keys: &didkeys.CachedKeys{Next: didkeys.DIDKeys{Resolver: cfg.Resolver}}, Now: cfg.Now, Skew: cfg.ClockSkew,
+			Challenges: &verifier.Challenges{Now: cfg.Now, Rand: cfg.Rand}}
 		if cfg.State != nil {
 			cfg.Verifier.Lists, cfg.Verifier.Trust = statusLists{s}, trusted{s}
 		}

@@ -40,7 +40,7 @@ type nodeFlags struct {
 	p2p, bootstrap, genesis, auditLog                                 string
 	apiToken, issuerPass, publicURL, requireTrust                     string
 	tls, mdns                                                         bool
-	blockInterval                                                     time.Duration
+	blockInterval, clockSkew                                          time.Duration
 }
 
 func (f *nodeFlags) register(fs *flag.FlagSet, dev bool) {
@@ -54,6 +54,7 @@ func (f *nodeFlags) register(fs *flag.FlagSet, dev bool) {
 	fs.DurationVar(&f.blockInterval, "block-interval", 100*time.Millisecond, "minimum time between blocks")
 	fs.StringVar(&f.auditLog, "audit-log", "", "append every consensus message this validator signs to this file (JSON lines)")
 	fs.StringVar(&f.publicURL, "public-url", "", "the node's public base URL, in the status list URLs of issued credentials (default: the address it serves)")
+	fs.DurationVar(&f.clockSkew, "clock-skew", time.Minute, "clock skew the verifier tolerates on validity periods and proof dates")
 	fs.StringVar(&f.requireTrust, "require-trust", "", "credential types whose issuers must be accredited on the chain, comma-separated (* for all)")
 	fs.StringVar(&f.apiToken, "api-token", "", "bearer token of the issuer and admin endpoints (prefer IDMESH_API_TOKEN: flags show in ps)")
 	if dev {
@@ -252,7 +253,7 @@ func serve(ctx context.Context, e env, f nodeFlags) error {
 	}
 	srv, err := api.NewServer(api.Config{Ledger: n, Resolver: resolver, Log: log, Registry: reg, Version: version, Network: netStatus,
 		Issuers: issuers, APIToken: f.apiToken, State: store, Status: status, PublicURL: f.publicURL, ValidatorKey: valKey,
-		RequireTrust: splitList(f.requireTrust)})
+		RequireTrust: splitList(f.requireTrust), ClockSkew: f.clockSkew})
 	if err != nil {
 		return err
 	}

@@ -87,7 +87,7 @@ func ParseCredential(b []byte) (*Credential, error) {
 
 // CredentialFrom validates a decoded credential object against the data
 // model. The object is kept, not copied.
-func CredentialFrom(m map[string]any) (*Credential, error) {
+func CredentialFrom(m map[string]any) (*Credential, error) { //nolint:revive // pairs with PresentationFrom
 	c := &Credential{Object: m}
 	if err := c.parse(); err != nil {
 		return nil, err

@@ -95,8 +95,11 @@ func TrustSequence(r StateReader) (uint64, error) {
 	if errors.Is(err, ErrNotFound) {
 		return 0, nil
 	}
-	if err != nil || len(b) != 8 {
-		return 0, fmt.Errorf("trust sequence: %v", err)
+	if err != nil {
+		return 0, fmt.Errorf("trust sequence: %w", err)
+	}
+	if len(b) != 8 {
+		return 0, fmt.Errorf("trust sequence: %d bytes, want 8", len(b))
 	}
 	return binary.BigEndian.Uint64(b), nil
 }

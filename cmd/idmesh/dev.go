@@ -15,6 +15,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	goleveldb "github.com/syndtr/goleveldb/leveldb"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/idmesh/idmesh/api"
@@ -31,7 +32,6 @@ import (
 	"github.com/idmesh/idmesh/node/privval"
 	"github.com/idmesh/idmesh/registry"
 	"github.com/idmesh/idmesh/registry/leveldb"
-	goleveldb "github.com/syndtr/goleveldb/leveldb"
 )
 
 // nodeFlags are the flags of `idmesh dev` and `idmesh node`.

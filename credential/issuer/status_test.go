@@ -73,7 +73,7 @@ func (c *fakeChain) SubmitWait(ctx context.Context, t registry.Tx) (uint64, erro
 	if !c.parseOnly {
 		res, err := dataintegrity.Verify(ctx, obj, c.keys, dataintegrity.VerifyOptions{})
 		if err != nil || len(res.Proofs) != 1 || res.Proofs[0].Key.Controller != l.Issuer {
-			return 0, fmt.Errorf("%w: proof: %v", registry.ErrStatusList, err)
+			return 0, fmt.Errorf("%w: proof: %w", registry.ErrStatusList, err)
 		}
 	}
 	c.mu.Lock()

@@ -153,7 +153,7 @@ func TestEnvelopedCredentials(t *testing.T) {
 			}
 			got, err := jose.EnvelopedCredentials(pres)
 			if tt.err != nil {
-				if err == nil || credential.CodeOf(err, "") == "" || (tt.err != errAnyCode && !errors.Is(err, tt.err)) {
+				if err == nil || credential.CodeOf(err, "") == "" || (!errors.Is(tt.err, errAnyCode) && !errors.Is(err, tt.err)) {
 					t.Fatalf("EnvelopedCredentials = %v, want %v", err, tt.err)
 				}
 				return

@@ -420,7 +420,8 @@ func resolveRelative(kid, subject string) (string, error) {
 	}
 	for i := 0; i < len(frag); i++ {
 		c := frag[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '.' || c == '_' || c == '~') {
+		plain := 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '.' || c == '_' || c == '~'
+		if !plain {
 			return "", credential.Errorf(credential.MalformedValueError, "verify: kid %q is neither absolute nor a plain fragment", kid)
 		}
 	}

@@ -605,7 +605,8 @@ func absoluteIRI(s string) bool {
 	for i := 0; i < colon; i++ {
 		c := s[i]
 		alpha := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
-		if i == 0 && !alpha || !alpha && !(c >= '0' && c <= '9') && c != '+' && c != '-' && c != '.' {
+		digit := c >= '0' && c <= '9'
+		if i == 0 && !alpha || !alpha && !digit && c != '+' && c != '-' && c != '.' {
 			return false
 		}
 	}

@@ -299,7 +299,7 @@ func (e *expander) expandMap(active *jsonld.Context, activeProperty string, elem
 			}
 		} else if hasType {
 			types := jsonld.Arrayify(typeValue)
-			if !(len(types) == 1 && types[0] == "@json") {
+			if len(types) != 1 || types[0] != "@json" {
 				for _, v := range types {
 					s, isString := v.(string)
 					if !isString || !jsonld.IsAbsoluteIri(s) || strings.HasPrefix(s, "_:") {

@@ -263,14 +263,6 @@ _:c14n3 <http://example.org/vocab#prev> _:c14n2 _:c14n0 .
 	}
 }
 
-func relabelText(tb fataler, doc string, m map[string]string) string {
-	var sb strings.Builder
-	for _, q := range relabel(mustParseNQuads(tb, doc), m) {
-		writeQuad(&sb, q, func(l string) string { return l })
-	}
-	return sb.String()
-}
-
 func TestEscapeLiteral(t *testing.T) {
 	named := map[byte]string{'\b': `\b`, '\t': `\t`, '\n': `\n`, '\f': `\f`, '\r': `\r`, '"': `\"`, '\\': `\\`}
 	for c := 0; c < 0x80; c++ {

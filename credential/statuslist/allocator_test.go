@@ -57,7 +57,7 @@ func TestAllocatorUsed(t *testing.T) {
 	r := seeded(2)
 	x, _ := a.Allocate(r)
 	y, _ := a.Allocate(r)
-	if !(x == 17 && y == 40 || x == 40 && y == 17) {
+	if (x != 17 || y != 40) && (x != 40 || y != 17) {
 		t.Fatalf("allocated %d, %d; want 17 and 40", x, y)
 	}
 	b, _ := statuslist.NewAllocator(64, nil)

@@ -35,7 +35,7 @@ func TestObject(t *testing.T) {
 				t.Fatalf("Object: %v", err)
 			case tt.want == nil && m == nil:
 				t.Fatal("no object")
-			case tt.want == errAny && err == nil, tt.want != nil && tt.want != errAny && !errors.Is(err, tt.want):
+			case errors.Is(tt.want, errAny) && err == nil, tt.want != nil && !errors.Is(tt.want, errAny) && !errors.Is(err, tt.want):
 				t.Fatalf("Object = %v, want %v", err, tt.want)
 			}
 		})

@@ -87,12 +87,18 @@ func endpoints(name string) map[string]string {
 	return out
 }
 
-func (s *Server) handleCreateIssuer(w http.ResponseWriter, r *http.Request) {
+// issuerBody reads the body of an issuer endpoint, answering 501 itself
+// on a node that keeps no issuers.
+func (s *Server) issuerBody(w http.ResponseWriter, r *http.Request) (map[string]any, bool) {
 	if s.issuers == nil {
 		writeProblem(w, r, http.StatusNotImplemented, ProblemNotConfigured, "this node keeps no issuer keys")
-		return
+		return nil, false
 	}
-	m, ok := s.readObject(w, r)
+	return s.readObject(w, r)
+}
+
+func (s *Server) handleCreateIssuer(w http.ResponseWriter, r *http.Request) {
+	m, ok := s.issuerBody(w, r)
 	if !ok {
 		return
 	}
@@ -167,11 +173,7 @@ type IssueRequest struct {
 }
 
 func (s *Server) handleIssue(w http.ResponseWriter, r *http.Request) {
-	if s.issuers == nil {
-		writeProblem(w, r, http.StatusNotImplemented, ProblemNotConfigured, "this node keeps no issuer keys")
-		return
-	}
-	m, ok := s.readObject(w, r)
+	m, ok := s.issuerBody(w, r)
 	if !ok {
 		return
 	}

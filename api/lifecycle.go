@@ -132,11 +132,7 @@ func (s *Server) registerSchema(w http.ResponseWriter, r *http.Request, reg map[
 // handleIssuerSchema registers a schema in the name of one of the node's
 // issuers, signed with its key.
 func (s *Server) handleIssuerSchema(w http.ResponseWriter, r *http.Request) {
-	if s.issuers == nil {
-		writeProblem(w, r, http.StatusNotImplemented, ProblemNotConfigured, "this node keeps no issuers")
-		return
-	}
-	doc, ok := s.readObject(w, r)
+	doc, ok := s.issuerBody(w, r)
 	if !ok {
 		return
 	}

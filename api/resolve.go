@@ -10,6 +10,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/idmesh/idmesh/did"
+	"github.com/idmesh/idmesh/registry"
 )
 
 // unescapeDID decodes a DID that a client percent-encoded as a whole
@@ -28,6 +29,17 @@ func unescapeDID(raw string) string {
 // Resolver driver interface and the DID Resolution HTTPS binding.
 func (s *Server) handleResolve(w http.ResponseWriter, r *http.Request) {
 	raw := unescapeDID(mux.Vars(r)["did"])
+	// A DID URL encoded as a whole (did%3A...%2Fstatus-lists%2F{id})
+	// dereferences to the DID's status list, as its plain form does.
+	if d, id, ok := strings.Cut(raw, registry.StatusListPathSegment); ok {
+		s.serveStatusList(w, r, d, id)
+		return
+	}
+	const encodedSegment = "%2fstatus-lists%2f" // a DID has no '/': this is a path
+	if i := strings.Index(strings.ToLower(raw), encodedSegment); i > 0 {
+		s.serveStatusList(w, r, raw[:i], raw[i+len(encodedSegment):])
+		return
+	}
 	rep, ok := negotiate(r.Header.Get("Accept"))
 	// Take the height before resolving: a response cached under it is at
 	// least as new as that height.

@@ -94,11 +94,20 @@ func (l statusLists) StatusList(url string) ([]byte, uint64, error) {
 }
 
 func (s *Server) handleStatusList(w http.ResponseWriter, r *http.Request) {
+	s.serveStatusList(w, r, unescapeDID(mux.Vars(r)["did"]), mux.Vars(r)["id"])
+}
+
+// serveStatusList answers a list from chain state; with a DID (the DID
+// URL form), only a list of that DID.
+func (s *Server) serveStatusList(w http.ResponseWriter, r *http.Request, d, id string) {
 	if s.cfg.State == nil {
 		writeProblem(w, r, http.StatusNotImplemented, ProblemNotConfigured, "this node serves no status lists")
 		return
 	}
-	id := mux.Vars(r)["id"]
+	if d != "" && !strings.HasPrefix(id, registry.StatusListOwner(d)) {
+		writeProblem(w, r, http.StatusNotFound, ProblemNotFound, fmt.Sprintf("%s has no status list %s", d, id))
+		return
+	}
 	b, err := registry.StatusList(s.cfg.State, id)
 	if errors.Is(err, registry.ErrNotFound) {
 		writeProblem(w, r, http.StatusNotFound, ProblemNotFound, "no status list "+id)
@@ -107,14 +116,6 @@ func (s *Server) handleStatusList(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		writeProblem(w, r, http.StatusInternalServerError, ProblemInternal, "")
 		return
-	}
-	if d := mux.Vars(r)["did"]; d != "" {
-		// As a DID URL, the list must be the DID's own.
-		d = unescapeDID(d)
-		if !strings.HasPrefix(id, registry.StatusListOwner(d)) {
-			writeProblem(w, r, http.StatusNotFound, ProblemNotFound, fmt.Sprintf("%s has no status list %s", d, id))
-			return
-		}
 	}
 	ct := mediaJSON
 	if strings.Contains(r.Header.Get("Accept"), "application/vc") {

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -125,7 +126,8 @@ func TestCredentialLifecycle(t *testing.T) {
 	t.Run("status lists are served", func(t *testing.T) {
 		for _, u := range lists {
 			listID := u[strings.LastIndex(u, "/")+1:]
-			for _, path := range []string{"/status-lists/" + listID, "/1.0/identifiers/" + uni + "/status-lists/" + listID} {
+			for _, path := range []string{"/status-lists/" + listID, "/1.0/identifiers/" + uni + "/status-lists/" + listID,
+				"/1.0/identifiers/" + url.PathEscape(uni+"/status-lists/"+listID)} {
 				r := get(t, n.url+path, "")
 				if r.status != http.StatusOK || !strings.Contains(string(r.body), "BitstringStatusListCredential") {
 					t.Fatalf("GET %s: %d %s", path, r.status, r.body)

@@ -227,6 +227,7 @@ func (s *Server) handleIssue(w http.ResponseWriter, r *http.Request) {
 		writeProblemObject(w, r, Problem{Type: pd.Type, Title: pd.Title, Status: http.StatusBadRequest, Detail: pd.Detail})
 		return
 	}
+	s.creds.issue(format)
 	writeJSON(w, http.StatusCreated, map[string]any{"verifiableCredential": vc})
 }
 
@@ -341,15 +342,15 @@ func (s *Server) writeVerification(w http.ResponseWriter, res verifier.Result) {
 }
 
 func (s *Server) handleVerifyCredential(w http.ResponseWriter, r *http.Request) {
-	s.verify(w, r, "verifiableCredential", s.verifier.VerifyCredential)
+	s.verify(w, r, "credential", "verifiableCredential", s.verifier.VerifyCredential)
 }
 
 func (s *Server) handleVerifyPresentation(w http.ResponseWriter, r *http.Request) {
-	s.verify(w, r, "verifiablePresentation", s.verifier.VerifyPresentation)
+	s.verify(w, r, "presentation", "verifiablePresentation", s.verifier.VerifyPresentation)
 }
 
 // verify runs a VC-API verification of the body's member.
-func (s *Server) verify(w http.ResponseWriter, r *http.Request, member string, run func(context.Context, any, verifier.Options) verifier.Result) {
+func (s *Server) verify(w http.ResponseWriter, r *http.Request, kind, member string, run func(context.Context, any, verifier.Options) verifier.Result) {
 	m, ok := s.readObject(w, r)
 	if !ok {
 		return
@@ -359,7 +360,13 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request, member string, r
 		writeProblem(w, r, http.StatusBadRequest, ProblemInvalidParameter, err.Error())
 		return
 	}
-	s.writeVerification(w, run(r.Context(), m[member], opts))
+	res := run(r.Context(), m[member], opts)
+	problem := ""
+	if len(res.ProblemDetails) > 0 {
+		problem = res.ProblemDetails[0].Type
+	}
+	s.creds.verification(kind, res.Verified, problem)
+	s.writeVerification(w, res)
 }
 
 func (s *Server) handleChallenge(w http.ResponseWriter, r *http.Request) {

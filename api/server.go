@@ -103,6 +103,7 @@ type Server struct {
 	log      *slog.Logger
 	router   *mux.Router
 	requests *prometheus.HistogramVec
+	creds    credentialMetrics
 	cache    *responseCache
 	issuers  *issuer.Registry
 	verifier *verifier.Verifier
@@ -161,6 +162,9 @@ func NewServer(cfg Config) (*Server, error) {
 			Buckets: prometheus.ExponentialBuckets(0.0001, 4, 10),
 		}, []string{"route", "code"})
 		if err := cfg.Registry.Register(s.requests); err != nil {
+			return nil, fmt.Errorf("api: register metrics: %w", err)
+		}
+		if err := s.creds.register(cfg.Registry); err != nil {
 			return nil, fmt.Errorf("api: register metrics: %w", err)
 		}
 	}

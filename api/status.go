@@ -193,6 +193,7 @@ func (s *Server) handleSetStatus(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, http.StatusServiceUnavailable, ProblemUnavailable, err.Error())
 	default:
 		s.log.Info("status updated", "credential", id, "purpose", purpose, "status", status, "height", h)
+		s.creds.statusChange(purpose, status)
 		writeJSON(w, http.StatusOK, SetStatusResponse{CredentialID: id, StatusPurpose: purpose, Status: status, Height: h})
 	}
 }

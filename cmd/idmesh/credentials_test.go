@@ -286,6 +286,16 @@ func TestCredentials(t *testing.T) {
 		}
 	})
 
+	t.Run("metrics", func(t *testing.T) {
+		body := string(get(t, n.url+"/metrics", "").body)
+		for _, want := range []string{`idmesh_credentials_issued_total{format="vc+jwt"}`, `idmesh_verifications_total{kind="credential",problem="",verified="true"}`,
+			`idmesh_verifications_total{kind="presentation"`} {
+			if !strings.Contains(body, want) {
+				t.Errorf("/metrics lacks %s", want)
+			}
+		}
+	})
+
 	t.Run("cli", func(t *testing.T) {
 		dir := t.TempDir()
 		in := filepath.Join(dir, "degree.json")

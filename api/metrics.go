@@ -1,0 +1,48 @@
+package api
+
+import (
+	"strconv"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// credentialMetrics count what the credential endpoints did; nil counters
+// (no registry) count nothing.
+type credentialMetrics struct {
+	issued        *prometheus.CounterVec // by format
+	verifications *prometheus.CounterVec // by kind, verified, first problem type
+	statusChanges *prometheus.CounterVec // by purpose and value
+}
+
+func (m *credentialMetrics) register(r prometheus.Registerer) error {
+	m.issued = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "idmesh_credentials_issued_total",
+		Help: "Credentials issued, by securing mechanism."}, []string{"format"})
+	m.verifications = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "idmesh_verifications_total",
+		Help: "Verifications by kind (credential, presentation), outcome and the first problem's type."}, []string{"kind", "verified", "problem"})
+	m.statusChanges = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "idmesh_status_changes_total",
+		Help: "Committed status changes, by purpose and new value."}, []string{"purpose", "status"})
+	for _, c := range []prometheus.Collector{m.issued, m.verifications, m.statusChanges} {
+		if err := r.Register(c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (m *credentialMetrics) issue(format string) {
+	if m.issued != nil {
+		m.issued.WithLabelValues(format).Inc()
+	}
+}
+
+func (m *credentialMetrics) verification(kind string, verified bool, problem string) {
+	if m.verifications != nil {
+		m.verifications.WithLabelValues(kind, strconv.FormatBool(verified), problem).Inc()
+	}
+}
+
+func (m *credentialMetrics) statusChange(purpose string, status bool) {
+	if m.statusChanges != nil {
+		m.statusChanges.WithLabelValues(purpose, strconv.FormatBool(status)).Inc()
+	}
+}

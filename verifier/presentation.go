@@ -34,14 +34,11 @@ func (v *Verifier) VerifyPresentation(ctx context.Context, in any, opts Options)
 		if obj, key, ok = v.verifyJWS(ctx, token, media, "vp+jwt", jose.VerifyOptions{Now: v.now(), Nonce: challenge, Audience: domain}, &res); !ok {
 			return res
 		}
-		if challenge == "" {
-			challenge, _ = obj["nonce"].(string)
-		}
-		if domain == "" {
-			domain, _ = obj["aud"].(string)
-		}
 	}
 	p, err := credential.PresentationFrom(obj)
+	if err == nil {
+		err = credential.CheckPlain(obj)
+	}
 	if err == nil && p.Enveloped {
 		err = credential.Errorf(credential.MalformedValueError, "an enveloped presentation must not envelope another")
 	}
@@ -55,12 +52,6 @@ func (v *Verifier) VerifyPresentation(ctx context.Context, in any, opts Options)
 		res.record(CheckContext, knownContexts(obj), credential.UnknownContextError)
 	}
 	if token == "" {
-		if challenge == "" {
-			challenge = proofMember(obj, "challenge")
-		}
-		if domain == "" {
-			domain = proofMember(obj, "domain")
-		}
 		key, err = v.verifyDI(ctx, obj, p.Holder, dataintegrity.VerifyOptions{
 			ExpectedProofPurpose: credential.PurposeAuthentication, Challenge: challenge, Domain: domain, Now: v.now(), Skew: v.skew(),
 		}, &res)
@@ -105,7 +96,7 @@ func (v *Verifier) consume(challenge, domain string, opts Options, verified bool
 	case challenge == "" && opts.AllowNoChallenge:
 		return nil
 	case challenge == "":
-		return credential.Errorf(credential.InvalidChallengeError, "the presentation carries no challenge: ask POST /challenges for one")
+		return credential.Errorf(credential.InvalidChallengeError, "no challenge: options.challenge must be the challenge this verifier issued (POST /challenges) for the presentation")
 	case !verified:
 		// Report the challenge's state without spending it.
 		if err := v.Challenges.Check(challenge, domain); err != nil {
@@ -134,23 +125,4 @@ func holderBinding(holder string, results []Result) error {
 		}
 	}
 	return nil
-}
-
-// proofMember returns a member of the first proof that has it.
-func proofMember(obj map[string]any, name string) string {
-	var proofs []any
-	switch p := obj["proof"].(type) {
-	case map[string]any:
-		proofs = []any{p}
-	case []any:
-		proofs = p
-	}
-	for _, p := range proofs {
-		if m, ok := p.(map[string]any); ok {
-			if s, ok := m[name].(string); ok && s != "" {
-				return s
-			}
-		}
-	}
-	return ""
 }

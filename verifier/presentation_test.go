@@ -285,7 +285,16 @@ func TestVerifyPresentation(t *testing.T) {
 							want.code = credential.CryptographicSecurityError
 						}
 					}
-					res := v.VerifyPresentation(t.Context(), in, s.opts)
+					// The relying party passes the challenge it issued and its
+					// domain; the verifier never takes them from the proof.
+					opts := s.opts
+					if opts.Challenge == "" {
+						opts.Challenge = challenge
+					}
+					if opts.Domain == "" {
+						opts.Domain = dom
+					}
+					res := v.VerifyPresentation(t.Context(), in, opts)
 					if t.Failed() {
 						return
 					}

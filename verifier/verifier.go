@@ -46,9 +46,10 @@ type Options struct {
 	// Checks names the checks to run; empty means the defaults. Parsing
 	// and the proof always run: a result without them means nothing.
 	Checks []string
-	// Challenge and Domain are what the presentation's proof must carry.
-	// When Challenges is set and Challenge is empty, the proof's own
-	// challenge is taken and must be one this verifier issued.
+	// Challenge and Domain are what the presentation's proof must carry:
+	// the caller's own, never read from the presentation (a presentation
+	// made for another relying party would then pass). With Challenges
+	// set, Challenge must be one this verifier issued, for Domain.
 	Challenge, Domain string
 	// AllowNoChallenge accepts a presentation without a challenge (which
 	// can be replayed) when the verifier has a challenge store.
@@ -130,6 +131,9 @@ func (v *Verifier) VerifyCredential(ctx context.Context, in any, opts Options) R
 		}
 	}
 	c, err := credential.CredentialFrom(obj)
+	if err == nil {
+		err = credential.CheckPlain(obj)
+	}
 	if err == nil && c.Enveloped {
 		err = credential.Errorf(credential.MalformedValueError, "an enveloped credential must not envelope another")
 	}
@@ -198,26 +202,35 @@ func (v *Verifier) verifyJWS(ctx context.Context, token, media, format string, o
 
 // form tells the secured forms apart: a compact JWS (a bare token or a
 // data: URL, or an enveloping object) or an object secured with embedded
-// proofs.
+// proofs. An enveloped form must carry wantMedia: a presentation's JWS
+// (signed with an authentication key, holder optional) must never pass
+// for a credential, nor a credential's for a presentation.
 func form(in any, wantMedia string) (token, media string, obj map[string]any, err error) {
 	switch x := in.(type) {
 	case string:
-		if strings.HasPrefix(x, "data:") {
-			tok, mt, err := jose.DataURLText(x)
-			return tok, mt, nil, err
+		if !strings.HasPrefix(x, "data:") {
+			return x, wantMedia, nil, nil
 		}
-		return x, wantMedia, nil, nil
+		token, media, err = jose.DataURLText(x)
 	case map[string]any:
-		if t, ok := x["type"]; ok && (t == credential.TypeEnvelopedCredential || t == credential.TypeEnvelopedPresentation ||
-			hasString(t, credential.TypeEnvelopedCredential) || hasString(t, credential.TypeEnvelopedPresentation)) {
-			tok, mt, err := jose.Unenvelope(x)
-			return tok, mt, nil, err
+		t := x["type"]
+		if t != credential.TypeEnvelopedCredential && t != credential.TypeEnvelopedPresentation &&
+			!hasString(t, credential.TypeEnvelopedCredential) && !hasString(t, credential.TypeEnvelopedPresentation) {
+			return "", "", x, nil
 		}
-		return "", "", x, nil
+		token, media, err = jose.Unenvelope(x)
 	case nil:
 		return "", "", nil, credential.Errorf(credential.ParsingError, "no document")
+	default:
+		return "", "", nil, credential.Errorf(credential.ParsingError, "a document must be a JSON object or a string")
 	}
-	return "", "", nil, credential.Errorf(credential.ParsingError, "a document must be a JSON object or a string")
+	if err != nil {
+		return "", "", nil, err
+	}
+	if mt, _, _ := strings.Cut(media, ";"); !strings.EqualFold(strings.TrimSpace(mt), wantMedia) {
+		return "", "", nil, credential.Errorf(credential.ParsingError, "%w: %s where %s is expected", jose.ErrUnsupportedMediaType, mt, wantMedia)
+	}
+	return token, wantMedia, nil, nil
 }
 
 func hasString(v any, s string) bool {

@@ -253,17 +253,26 @@ func TestCredentials(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, format := range []string{"eddsa-rdfc-2022", "vp+jwt"} {
-			// vp sign asks the node for a challenge.
-			vp := mustCLI(t, n.url, ks, "vp", "sign", "--holder", holder.DID+"#key-1", "--format", format, credFile, jwtFile)
+			// vp sign asks the node for a challenge and says which.
+			vp, errOut, code := cli(t, n.url, ks, "vp", "sign", "--holder", holder.DID+"#key-1", "--format", format, credFile, jwtFile)
+			_, after, ok := strings.Cut(errOut, "idmesh: challenge ")
+			if code != 0 || !ok {
+				t.Fatalf("vp sign: exit %d: %s", code, errOut)
+			}
+			challenge := strings.Fields(after)[0]
 			vpFile := filepath.Join(dir, "vp-"+format+".json")
 			if err := os.WriteFile(vpFile, []byte(vp), 0o600); err != nil {
 				t.Fatal(err)
 			}
-			if out := mustCLI(t, n.url, ks, "vp", "verify", vpFile); !strings.Contains(out, "verified") {
+			// Without the challenge the verifier issued, nothing verifies.
+			if _, _, code := cli(t, n.url, ks, "vp", "verify", vpFile); code != 1 {
+				t.Fatalf("%s: vp verify without --challenge: exit %d", format, code)
+			}
+			if out := mustCLI(t, n.url, ks, "vp", "verify", "--challenge", challenge, vpFile); !strings.Contains(out, "verified") {
 				t.Fatalf("%s: vp verify:\n%s", format, out)
 			}
 			// The same presentation again: its challenge is spent.
-			out, _, code := cli(t, n.url, ks, "vp", "verify", "--json", vpFile)
+			out, _, code := cli(t, n.url, ks, "vp", "verify", "--json", "--challenge", challenge, vpFile)
 			if code != 1 || !strings.Contains(out, "challenge already used") {
 				t.Fatalf("%s: replay: exit %d\n%s", format, code, out)
 			}
@@ -272,7 +281,7 @@ func TestCredentials(t *testing.T) {
 		vp := mustCLI(t, n.url, ks, "vp", "sign", "--holder", holder.DID+"#key-1", "--challenge", "made-up", credFile)
 		var m map[string]any
 		_ = json.Unmarshal([]byte(vp), &m)
-		r := authPost(t, n.url+"/presentations/verify", "", map[string]any{"verifiablePresentation": m})
+		r := authPost(t, n.url+"/presentations/verify", "", map[string]any{"verifiablePresentation": m, "options": map[string]any{"challenge": "made-up"}})
 		if _, typ := problemType(t, r); typ != credential.InvalidChallengeError.Type() {
 			t.Fatalf("foreign challenge: %s", typ)
 		}
@@ -280,7 +289,7 @@ func TestCredentials(t *testing.T) {
 		ch := decode[verifier.Challenge](t, authPost(t, n.url+"/challenges", "", map[string]any{}))
 		vp = mustCLI(t, n.url, ks, "vp", "sign", "--holder", holder.DID+"#key-1", "--challenge", ch.Challenge, credFile)
 		_ = json.Unmarshal([]byte(vp), &m)
-		r = authPost(t, n.url+"/presentations/verify", "", map[string]any{"verifiablePresentation": m, "options": map[string]any{"holderBinding": true}})
+		r = authPost(t, n.url+"/presentations/verify", "", map[string]any{"verifiablePresentation": m, "options": map[string]any{"holderBinding": true, "challenge": ch.Challenge}})
 		if _, typ := problemType(t, r); typ != credential.HolderBindingError.Type() {
 			t.Fatalf("holder binding: %s", typ)
 		}

@@ -219,7 +219,7 @@ func (f *verifyFlags) register(fs *flag.FlagSet, presentation bool) {
 	f.clientFlags.register(fs)
 	fs.StringVar(&f.checks, "checks", "", "comma-separated checks to run (default: all that apply)")
 	if presentation {
-		fs.StringVar(&f.challenge, "challenge", "", "the challenge the presentation must carry (default: its own, which must be one the node issued)")
+		fs.StringVar(&f.challenge, "challenge", "", "the challenge the node issued for this presentation (required: the presentation's own is not trusted)")
 		fs.StringVar(&f.domain, "domain", "", "the domain the presentation must be bound to")
 		fs.BoolVar(&f.holderBinding, "holder-binding", false, "require the holder to be every credential's subject")
 	}
@@ -387,6 +387,9 @@ func vpSign(ctx context.Context, e env, args []string) error {
 			return fmt.Errorf("vp sign: ask the node for a challenge: %w", err)
 		}
 		challenge = ch.Challenge
+		// The verifier checks the presentation against the challenge it
+		// issued, never against the one the presentation carries.
+		fmt.Fprintf(e.stderr, "idmesh: challenge %s (verify with vp verify --challenge %s)\n", challenge, challenge)
 	}
 	ks, err := f.open(e, false)
 	if err != nil {

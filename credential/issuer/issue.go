@@ -64,6 +64,9 @@ func Issue(ctx context.Context, cred map[string]any, signer credential.Signer, o
 		c["validFrom"] = credential.FormatDateTime(opts.Now)
 	}
 	parsed, err := credential.CredentialFrom(c)
+	if err == nil {
+		err = credential.CheckPlain(c)
+	}
 	if err != nil {
 		return nil, err
 	}

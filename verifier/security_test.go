@@ -1,0 +1,98 @@
+package verifier_test
+
+import (
+	"testing"
+	"time"
+
+	"math/rand/v2"
+
+	"github.com/idmesh/idmesh/credential"
+	"github.com/idmesh/idmesh/credential/issuer"
+	"github.com/idmesh/idmesh/credential/jose"
+	"github.com/idmesh/idmesh/verifier"
+)
+
+// These are attacks a review found; each must fail.
+
+// TestRenamedMembers: eddsa-rdfc-2022 signs the RDF graph, so renaming a
+// member to its full IRI, or aliasing it in an inline context, keeps the
+// signature; the verifier must not then read the credential without it.
+func TestRenamedMembers(t *testing.T) {
+	f := newFixture(t)
+	v := f.verifier()
+	c := degree(f.iss.DID)
+	c["validUntil"] = credential.FormatDateTime(t0.Add(-30 * time.Minute)) // expired at t0
+	vc := MustIssue(t, c, f.iss.Signer, issuer.FormatRDFC)
+	if res := v.VerifyCredential(t.Context(), vc, verifier.Options{}); res.Verified {
+		t.Fatal("the expired credential verifies")
+	}
+	renamed := MustClone(t, vc)
+	renamed["https://www.w3.org/2018/credentials#validUntil"] = map[string]any{"@value": renamed["validUntil"], "@type": "http://www.w3.org/2001/XMLSchema#dateTime"}
+	delete(renamed, "validUntil")
+	aliased := MustClone(t, vc)
+	aliased["@context"] = append(aliased["@context"].([]any), map[string]any{"until": map[string]any{"@id": "https://www.w3.org/2018/credentials#validUntil", "@type": "http://www.w3.org/2001/XMLSchema#dateTime"}})
+	aliased["until"] = aliased["validUntil"]
+	delete(aliased, "validUntil")
+	keyword := MustClone(t, vc)
+	keyword["@nest"] = map[string]any{}
+	for name, doc := range map[string]map[string]any{"full IRI": renamed, "inline context": aliased, "keyword": keyword} {
+		res := v.VerifyCredential(t.Context(), doc, verifier.Options{})
+		if res.Verified || res.Results[0].Check != verifier.CheckParse || res.Results[0].Verified {
+			t.Errorf("%s: %+v", name, res.ProblemDetails)
+		}
+	}
+}
+
+// TestEnvelopeMediaTypes: a presentation's JWS (an authentication key,
+// holder optional) must not pass for a credential, nor the reverse.
+func TestEnvelopeMediaTypes(t *testing.T) {
+	f := newFixture(t)
+	v := f.verifier()
+	forged := degree(f.iss.DID) // claims the issuer, signed by the holder
+	forged["type"] = []any{credential.TypePresentation}
+	tok, err := jose.SignPresentation(forged, f.holder.Signer, jose.SignOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, in := range map[string]any{"envelope": jose.Envelope(tok, jose.MediaTypeVP), "data URL": "data:application/vp+jwt," + tok} {
+		if res := v.VerifyCredential(t.Context(), in, verifier.Options{}); res.Verified {
+			t.Errorf("a vp+jwt %s passed as a credential", name)
+		}
+	}
+	vcTok, err := jose.SignCredential(degree(f.iss.DID), f.iss.Signer, jose.SignOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res := v.VerifyPresentation(t.Context(), jose.Envelope(vcTok, jose.MediaTypeVC), verifier.Options{AllowNoChallenge: true}); res.Verified {
+		t.Error("a vc+jwt passed as a presentation")
+	}
+}
+
+// TestRelayedPresentation: a presentation made for one relying party (its
+// challenge) is refused by another on the same verifier, and the verifier
+// never takes the challenge from the presentation.
+func TestRelayedPresentation(t *testing.T) {
+	for _, format := range []string{formatDI, formatVPJ} {
+		t.Run(format, func(t *testing.T) {
+			f := newFixture(t)
+			v := f.verifier()
+			v.Challenges = &verifier.Challenges{TTL: 5 * time.Minute, Now: f.clk.now, Rand: rand.NewChaCha8([32]byte{5})}
+			evil, err := v.Challenges.Issue("")
+			if err != nil {
+				t.Fatal(err)
+			}
+			good, _ := v.Challenges.Issue("")
+			p := presenter{f: f, format: format}
+			vp := p.MustPresent(t, []any{p.MustCredential(t, subjectDID)}, evil.Challenge, "")
+			if res := v.VerifyPresentation(t.Context(), vp, verifier.Options{}); res.Verified {
+				t.Fatal("verified without the relying party's challenge")
+			}
+			if res := v.VerifyPresentation(t.Context(), vp, verifier.Options{Challenge: good.Challenge}); res.Verified {
+				t.Fatal("another relying party's presentation verified")
+			}
+			if res := v.VerifyPresentation(t.Context(), vp, verifier.Options{Challenge: evil.Challenge}); !res.Verified {
+				t.Fatalf("its own relying party: %+v", res.ProblemDetails)
+			}
+		})
+	}
+}

@@ -24,25 +24,42 @@ type StatusLists interface {
 }
 
 // listCache remembers status lists whose proof verified, keyed by the
-// hash of their bytes, so that a list is verified once per version.
+// hash of their bytes, so that a list is parsed and its proof verified
+// once per version. It holds at most maxCachedListBytes of decoded lists.
 type listCache struct {
-	mu sync.Mutex
-	m  map[[32]byte]*statuslist.List
+	mu    sync.Mutex
+	m     map[[32]byte]*cachedList
+	bytes int
 }
 
-func (c *listCache) get(k [32]byte) *statuslist.List {
+// cachedList is a verified list and the keys that signed it.
+type cachedList struct {
+	list *statuslist.List
+	keys []credential.VerificationKey
+}
+
+// maxCachedListBytes bounds the decoded lists a verifier keeps: a free
+// did:key can publish many long, well-compressed lists.
+const maxCachedListBytes = 64 << 20
+
+func (c *listCache) get(k [32]byte) *cachedList {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.m[k]
 }
 
-func (c *listCache) put(k [32]byte, l *statuslist.List) {
+func (c *listCache) put(k [32]byte, l *cachedList) {
+	size := l.list.Bits.Len() / 8
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.m == nil || len(c.m) >= 1024 {
-		c.m = map[[32]byte]*statuslist.List{}
+	if c.m == nil || c.bytes+size > maxCachedListBytes || len(c.m) >= 4096 {
+		c.m, c.bytes = map[[32]byte]*cachedList{}, 0
+	}
+	if size > maxCachedListBytes {
+		return
 	}
 	c.m[k] = l
+	c.bytes += size
 }
 
 // status checks every BitstringStatusListEntry of the credential against
@@ -90,11 +107,18 @@ func (v *Verifier) status(ctx context.Context, c *credential.Credential) (uint64
 }
 
 // verifiedList parses a status list credential and verifies its proof,
-// once per version.
+// once per version; a cached version's signing keys are looked up again,
+// so that a list signed by a key later marked compromised stops counting.
 func (v *Verifier) verifiedList(ctx context.Context, b []byte) (*statuslist.List, error) {
 	k := sha256.Sum256(b)
-	if l := v.lists.get(k); l != nil {
-		return l, nil
+	if c := v.lists.get(k); c != nil {
+		for _, key := range c.keys {
+			now, err := v.Keys.ResolveKey(ctx, key.ID, credential.PurposeAssertion)
+			if err != nil || now.Compromised || !now.Public.Equal(key.Public) {
+				return nil, credential.Errorf(credential.StatusVerificationError, "status list signed by %s, which no longer verifies (%v)", key.ID, err)
+			}
+		}
+		return c.list, nil
 	}
 	var obj map[string]any
 	if err := json.Unmarshal(b, &obj); err != nil {
@@ -111,11 +135,13 @@ func (v *Verifier) verifiedList(ctx context.Context, b []byte) (*statuslist.List
 	if err != nil {
 		return nil, credential.Errorf(credential.StatusVerificationError, "status list proof: %v", err)
 	}
+	c := &cachedList{list: l}
 	for _, p := range res.Proofs {
 		if p.Key.Controller != l.Issuer {
 			return nil, credential.Errorf(credential.StatusVerificationError, "status list signed by %s, not its issuer", p.Proof.VerificationMethod)
 		}
+		c.keys = append(c.keys, p.Key)
 	}
-	v.lists.put(k, l)
+	v.lists.put(k, c)
 	return l, nil
 }

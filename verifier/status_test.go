@@ -220,7 +220,9 @@ func TestVerifyStatus(t *testing.T) {
 }
 
 // TestStatusListVerifiedOncePerVersion counts the key lookups: a list's
-// proof is verified when a version is first seen, not on every check.
+// proof is verified when a version is first seen; later checks only look
+// its signing key up again (so that a compromise counts at once), and a
+// key marked compromised stops a cached list.
 func TestStatusListVerifiedOncePerVersion(t *testing.T) {
 	f := newFixture(t)
 	keys := &countingKeys{next: f.keys}
@@ -244,13 +246,22 @@ func TestStatusListVerifiedOncePerVersion(t *testing.T) {
 	}
 	ok := expect{passed: []string{verifier.CheckStatus}}
 	verify(3, ok) // the credential's proof and both lists'
-	verify(1, ok) // the credential's only
-	verify(1, ok)
+	verify(3, ok) // the same, the lists' keys looked up again
 	sus.set = []int{statusIndex}
 	lists.put(suspensionList, MustList(t, sus), 2)
-	verify(2, expect{check: verifier.CheckStatus, code: credential.CredentialSuspended}) // the new version
-	verify(1, expect{check: verifier.CheckStatus, code: credential.CredentialSuspended})
+	verify(3, expect{check: verifier.CheckStatus, code: credential.CredentialSuspended}) // the new version
 	sus.set = nil
 	lists.put(suspensionList, MustList(t, sus), 3) // the same bytes as version 1
-	verify(1, ok)
+	verify(3, ok)
+	// The issuer marks its key compromised: the cached lists stop counting
+	// (and so does the credential).
+	compromised := f.iss.Key()
+	compromised.Compromised = true
+	f.keys.Add(compromised, credential.PurposeAssertion)
+	if res := v.VerifyCredential(t.Context(), vc, verifier.Options{Checks: []string{verifier.CheckStatus}}); res.Verified {
+		t.Fatal("verified after the key was marked compromised")
+	}
+	if !hasDetail(v.VerifyCredential(t.Context(), vc, verifier.Options{Checks: []string{verifier.CheckStatus}}), verifier.CheckStatus, "no longer verifies") {
+		t.Error("the status check did not notice the compromised key")
+	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/idmesh/idmesh/credential"
 	"github.com/idmesh/idmesh/credential/issuer"
 	"github.com/idmesh/idmesh/credential/statuslist"
+	"github.com/idmesh/idmesh/did"
 	"github.com/idmesh/idmesh/did/keys"
 	"github.com/idmesh/idmesh/did/keystore"
 	"github.com/idmesh/idmesh/did/strictjson"
@@ -130,10 +131,15 @@ func (s *Server) handleCreateIssuer(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, http.StatusInternalServerError, ProblemInternal, "")
 		return
 	}
-	h, ok := s.commit(w, r, tx)
-	if !ok {
+	h, out := s.commitOutcome(w, r, tx)
+	switch out {
+	case refused:
 		// Nothing reached the chain: forget the key so the name can be reused.
 		s.forget(iss)
+		return
+	case undecided:
+		// It may still commit: keep the key; the issuer stays pending and
+		// becomes live when its DID is found on the chain.
 		return
 	}
 	if err := s.issuers.SetStatus(iss, issuer.StatusLive); err != nil {
@@ -143,6 +149,23 @@ func (s *Server) handleCreateIssuer(w http.ResponseWriter, r *http.Request) {
 	s.log.Info("issuer registered", "name", iss.Name, "did", iss.DID, "height", h)
 	w.Header().Set("Location", "/v1/issuers/"+iss.Name)
 	writeJSON(w, http.StatusCreated, IssuerResponse{Issuer: iss, Height: h, Endpoints: endpoints(iss.Name)})
+}
+
+// liveIssuer marks a pending issuer live once its DID is on the chain
+// (its registration outlived the request that made it).
+func (s *Server) liveIssuer(ctx context.Context, iss issuer.Issuer) issuer.Issuer {
+	if iss.Status != issuer.StatusPending {
+		return iss
+	}
+	if _, err := s.resolver.Resolve(ctx, iss.DID, did.Options{}); err != nil {
+		return iss
+	}
+	if err := s.issuers.SetStatus(iss, issuer.StatusLive); err != nil {
+		s.log.Error("issuer status", "issuer", iss.Name, "err", err)
+		return iss
+	}
+	iss.Status = issuer.StatusLive
+	return iss
 }
 
 // forget deletes an issuer whose DID did not reach the chain.
@@ -197,6 +220,9 @@ func (s *Server) handleIssue(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	iss, err := s.issuers.Find(who)
+	if err == nil {
+		iss = s.liveIssuer(r.Context(), iss)
+	}
 	if err != nil || iss.Status != issuer.StatusLive {
 		writeProblem(w, r, http.StatusNotFound, ProblemUnknownIssuer, fmt.Sprintf("%s is not an issuer on this node: register one with POST /v1/issuers", who))
 		return
@@ -207,21 +233,23 @@ func (s *Server) handleIssue(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, http.StatusInternalServerError, ProblemInternal, "")
 		return
 	}
-	if cred, err = s.withStatus(r.Context(), iss, cred, m); err != nil {
-		pd := verifier.Problem(err, credential.MalformedValueError)
-		writeProblemObject(w, r, Problem{Type: pd.Type, Title: pd.Title, Status: http.StatusBadRequest, Detail: pd.Detail})
-		return
+	if _, has := cred["issuer"]; !has {
+		cred = maps.Clone(cred)
+		cred["issuer"] = iss.DID
 	}
-	// A credential that breaks its own schema is not issued.
-	if c, err := credential.CredentialFrom(cred); err == nil {
+	// A credential that breaks its own schema is not issued (checked
+	// before any status entry is allocated for it).
+	c, err := credential.CredentialFrom(cred)
+	if err == nil {
 		err = s.verifier.CheckSchemas(c)
-		if err != nil {
-			pd := verifier.Problem(err, credential.SchemaValidationError)
-			writeProblemObject(w, r, Problem{Type: pd.Type, Title: pd.Title, Status: http.StatusBadRequest, Detail: pd.Detail})
-			return
-		}
 	}
-	vc, err := issuer.Issue(r.Context(), cred, signer, issuer.Options{Format: format, Now: s.now()})
+	if err == nil {
+		cred, err = s.withStatus(r.Context(), iss, cred, m)
+	}
+	var vc map[string]any
+	if err == nil {
+		vc, err = issuer.Issue(r.Context(), cred, signer, issuer.Options{Format: format, Now: s.now()})
+	}
 	if err != nil {
 		pd := verifier.Problem(err, credential.MalformedValueError)
 		writeProblemObject(w, r, Problem{Type: pd.Type, Title: pd.Title, Status: http.StatusBadRequest, Detail: pd.Detail})
@@ -262,10 +290,11 @@ func (s *Server) withStatus(ctx context.Context, iss issuer.Issuer, cred, req ma
 			return nil, err
 		}
 		cred["id"] = id
-	} else if _, err := s.cfg.Status.Refs(id); err == nil {
-		return nil, credential.Errorf(credential.MalformedValueError, "a credential with id %s was issued here before: ids must be unique", id)
 	}
 	entries, err := s.cfg.Status.Entries(ctx, iss, id, purposes)
+	if errors.Is(err, issuer.ErrDuplicateID) {
+		return nil, credential.Errorf(credential.MalformedValueError, "%v: ids must be unique", err)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -35,14 +35,32 @@ func (s *Server) lifecycleRoutes() []route {
 // commit submits a transaction and waits for its commit, answering the
 // request itself on failure.
 func (s *Server) commit(w http.ResponseWriter, r *http.Request, t registry.Tx) (uint64, bool) {
+	h, out := s.commitOutcome(w, r, t)
+	return h, out == committed
+}
+
+// outcome is what became of a submitted transaction.
+type outcome int
+
+const (
+	committed outcome = iota
+	// refused: the transaction is not and will not be on the chain.
+	refused
+	// undecided: not committed in time, but it may still be.
+	undecided
+)
+
+// commitOutcome is commit, telling a refused transaction from one that
+// may still commit.
+func (s *Server) commitOutcome(w http.ResponseWriter, r *http.Request, t registry.Tx) (uint64, outcome) {
 	if err := t.ValidateBasic(); err != nil {
 		writeProblem(w, r, http.StatusBadRequest, ProblemInvalidOperation, err.Error())
-		return 0, false
+		return 0, refused
 	}
 	h, err := s.ledger.Submit(t)
 	if err != nil {
 		s.writeTxError(w, r, err)
-		return 0, false
+		return 0, refused
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.MaxWait)
 	defer cancel()
@@ -50,15 +68,15 @@ func (s *Server) commit(w http.ResponseWriter, r *http.Request, t registry.Tx) (
 	switch {
 	case err != nil:
 		writeProblem(w, r, http.StatusServiceUnavailable, ProblemUnavailable, "not committed in time: "+err.Error())
-		return 0, false
+		return 0, undecided
 	case st.Status == node.TxRejected:
 		writeProblemObject(w, r, problemForCode(st.Code, st.Reason))
-		return 0, false
+		return 0, refused
 	case st.Status != node.TxCommitted:
-		writeProblem(w, r, http.StatusServiceUnavailable, ProblemUnavailable, "not committed in time")
-		return 0, false
+		writeProblem(w, r, http.StatusServiceUnavailable, ProblemUnavailable, "not committed in time: the issuer stays pending and becomes live once its DID is committed")
+		return 0, undecided
 	}
-	return st.Height, true
+	return st.Height, committed
 }
 
 // handleSubmitStatusList publishes an issuer-signed status list version:

@@ -28,6 +28,10 @@ var (
 	// ErrUnknownCredential reports a credential this node did not issue
 	// with a status entry of the asked purpose.
 	ErrUnknownCredential = errors.New("no status entry of that purpose for this credential on this node")
+	// ErrDuplicateID reports a credential id that already has status
+	// entries here: ids must be unique, or one credential's status could
+	// no longer be changed.
+	ErrDuplicateID = errors.New("a credential with this id was issued here before")
 	// ErrRevocationFinal reports an attempt to un-revoke.
 	ErrRevocationFinal = errors.New("the credential is revoked, and revocation is final")
 )
@@ -76,6 +80,7 @@ type StatusService struct {
 	current map[string]string // issuer/purpose -> list ID
 	lists   map[string]*listBatch
 	create  sync.Mutex // one new list at a time
+	record  sync.Mutex // makes "is the id new, then record it" atomic
 }
 
 func (s *StatusService) now() time.Time {
@@ -131,6 +136,14 @@ func (s *StatusService) Entries(ctx context.Context, iss Issuer, credentialID st
 		return nil, err
 	}
 	batch.Put(keyCredential(credentialID), b)
+	s.record.Lock()
+	defer s.record.Unlock()
+	if has, err := s.DB.Has(keyCredential(credentialID), nil); err != nil || has {
+		if err == nil {
+			err = fmt.Errorf("%w: %s", ErrDuplicateID, credentialID)
+		}
+		return nil, err
+	}
 	if err := s.DB.Write(batch, syncWrite); err != nil {
 		return nil, fmt.Errorf("record status entries: %w", err)
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net"
 	"net/http"
 	"slices"
 	"time"
@@ -29,6 +30,7 @@ const (
 	ProblemIssuerExists      = ProblemBase + "issuer-exists"
 	ProblemUnknownIssuer     = ProblemBase + "unknown-issuer"
 	ProblemNotConfigured     = ProblemBase + "not-configured"
+	ProblemTooManyRequests   = ProblemBase + "too-many-requests"
 )
 
 func init() {
@@ -36,6 +38,7 @@ func init() {
 	titles[ProblemIssuerExists] = "An issuer with this name exists"
 	titles[ProblemUnknownIssuer] = "No such issuer on this node"
 	titles[ProblemNotConfigured] = "This node does not offer the service"
+	titles[ProblemTooManyRequests] = "Too many requests from this client"
 }
 
 // credentialRoutes are the issuer, verifier and challenge endpoints.
@@ -408,7 +411,16 @@ func (s *Server) handleChallenge(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	domain, _ := m["domain"].(string)
-	ch, err := s.verifier.Challenges.Issue(domain)
+	client, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		client = r.RemoteAddr
+	}
+	ch, err := s.verifier.Challenges.IssueFor(client, domain)
+	if errors.Is(err, verifier.ErrTooManyChallenges) {
+		w.Header().Set("Retry-After", "60")
+		writeProblem(w, r, http.StatusTooManyRequests, ProblemTooManyRequests, err.Error())
+		return
+	}
 	if err != nil {
 		writeProblem(w, r, http.StatusInternalServerError, ProblemInternal, "")
 		return

@@ -186,6 +186,8 @@ func (s *Server) handleSetStatus(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case errors.Is(err, issuer.ErrRevocationFinal):
 		writeProblem(w, r, http.StatusBadRequest, ProblemRevocationFinal, err.Error())
+	case errors.Is(err, issuer.ErrSuperseded):
+		writeProblem(w, r, http.StatusConflict, ProblemConflict, err.Error())
 	case errors.Is(err, issuer.ErrUnknownCredential):
 		writeProblem(w, r, http.StatusNotFound, ProblemUnknownCredential, err.Error())
 	case err != nil:

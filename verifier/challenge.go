@@ -21,6 +21,9 @@ var (
 	ErrChallengeExpired = errors.New("challenge expired")
 	// ErrChallengeDomain reports a challenge issued for another domain.
 	ErrChallengeDomain = errors.New("challenge issued for another domain")
+	// ErrTooManyChallenges reports a client that asked for more
+	// challenges than MaxPerClient within one TTL.
+	ErrTooManyChallenges = errors.New("too many challenges for this client: try again later")
 )
 
 // Challenges issues one-time challenges for presentations and accepts
@@ -37,11 +40,22 @@ type Challenges struct {
 	Now func() time.Time
 	// Rand is the randomness; default crypto/rand.
 	Rand io.Reader
+	// MaxPerClient bounds the challenges one client (IssueFor's client)
+	// gets within one TTL, so that nobody evicts everyone else's
+	// outstanding challenges; default 1,000.
+	MaxPerClient int
 
-	mu    sync.Mutex
-	items map[[32]byte]*challenge
-	order [][32]byte // issue order, for eviction
-	head  int
+	mu      sync.Mutex
+	items   map[[32]byte]*challenge
+	order   [][32]byte // issue order, for eviction
+	head    int
+	clients map[string]*window
+}
+
+// window counts a client's challenges since start.
+type window struct {
+	start time.Time
+	n     int
 }
 
 type challenge struct {
@@ -83,8 +97,15 @@ func (c *Challenges) max() int {
 func key(s string) [32]byte { return sha256.Sum256([]byte(s)) }
 
 // Issue returns a new challenge (128 random bits, base64url) for domain,
-// which may be empty.
-func (c *Challenges) Issue(domain string) (Challenge, error) {
+// which may be empty, with no per-client bound.
+func (c *Challenges) Issue(domain string) (Challenge, error) { return c.IssueFor("", domain) }
+
+// IssueFor is Issue for a client (for example its network address): a
+// client gets at most MaxPerClient challenges per TTL (ErrTooManyChallenges).
+func (c *Challenges) IssueFor(client, domain string) (Challenge, error) {
+	if client != "" && !c.admit(client) {
+		return Challenge{}, ErrTooManyChallenges
+	}
 	var b [16]byte
 	r := c.Rand
 	if r == nil {
@@ -111,6 +132,31 @@ func (c *Challenges) Issue(domain string) (Challenge, error) {
 	c.items[k] = &challenge{domain: domain, expires: ch.Expires}
 	c.order = append(c.order, k)
 	return ch, nil
+}
+
+// admit counts a challenge for client, reporting whether it is within
+// its bound.
+func (c *Challenges) admit(client string) bool {
+	max := c.MaxPerClient
+	if max <= 0 {
+		max = 1000
+	}
+	now := c.now()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.clients == nil || len(c.clients) > 100_000 {
+		c.clients = map[string]*window{} // forget old windows wholesale
+	}
+	w := c.clients[client]
+	if w == nil || now.Sub(w.start) > c.ttl() {
+		w = &window{start: now}
+		c.clients[client] = w
+	}
+	if w.n >= max {
+		return false
+	}
+	w.n++
+	return true
 }
 
 // Consume accepts challenge once for domain: it must have been issued

@@ -54,3 +54,23 @@ func TestChallenges(t *testing.T) {
 		t.Fatalf("newest: %v", err)
 	}
 }
+
+func TestChallengesPerClient(t *testing.T) {
+	clk := &clock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	c := &verifier.Challenges{TTL: time.Minute, MaxPerClient: 2, Now: clk.now, Rand: rand.NewChaCha8([32]byte{2})}
+	for range 2 {
+		if _, err := c.IssueFor("10.0.0.1", ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := c.IssueFor("10.0.0.1", ""); !errors.Is(err, verifier.ErrTooManyChallenges) {
+		t.Fatalf("third: %v", err)
+	}
+	if _, err := c.IssueFor("10.0.0.2", ""); err != nil {
+		t.Fatalf("another client: %v", err)
+	}
+	clk.t = clk.t.Add(2 * time.Minute)
+	if _, err := c.IssueFor("10.0.0.1", ""); err != nil {
+		t.Fatalf("next window: %v", err)
+	}
+}

@@ -32,6 +32,9 @@ var (
 	// entries here: ids must be unique, or one credential's status could
 	// no longer be changed.
 	ErrDuplicateID = errors.New("a credential with this id was issued here before")
+	// ErrSuperseded reports a change overtaken, before it was published,
+	// by a later change of the same entry.
+	ErrSuperseded = errors.New("a later change of the same status entry superseded this one")
 	// ErrRevocationFinal reports an attempt to un-revoke.
 	ErrRevocationFinal = errors.New("the credential is revoked, and revocation is final")
 )
@@ -312,6 +315,7 @@ type listBatch struct {
 }
 
 type change struct {
+	ctx    context.Context // the caller's: a change nobody waits for any more is dropped
 	index  int
 	value  bool
 	height uint64
@@ -332,7 +336,7 @@ func (s *StatusService) SetStatus(ctx context.Context, credentialID, purpose str
 		return 0, fmt.Errorf("%w: %s has no %s entry", ErrUnknownCredential, credentialID, purpose)
 	}
 	ref := refs[i]
-	c := &change{index: ref.Index, value: value, done: make(chan struct{})}
+	c := &change{ctx: ctx, index: ref.Index, value: value, done: make(chan struct{})}
 	s.mu.Lock()
 	if s.lists == nil {
 		s.lists = map[string]*listBatch{}
@@ -406,13 +410,25 @@ func (s *StatusService) round(ctx context.Context, ref EntryRef, batch []*change
 	}
 	bits := cur.Bits.Clone()
 	var apply []*change
+	last := map[int]*change{} // the last change of each entry in the round
+	for _, c := range batch {
+		if c.ctx.Err() == nil {
+			last[c.index] = c
+		}
+	}
 	for _, c := range batch {
 		was, err := bits.Get(c.index)
 		switch {
+		case c.ctx.Err() != nil:
+			// The caller was answered that it failed: do not apply it.
+			finish(c, 0, c.ctx.Err())
 		case err != nil:
 			finish(c, 0, err)
 		case was && !c.value && ref.Purpose == statuslist.PurposeRevocation:
 			finish(c, 0, ErrRevocationFinal)
+		case last[c.index] != c:
+			// A later change of the same entry in this round decides it.
+			finish(c, 0, ErrSuperseded)
 		default:
 			_ = bits.Set(c.index, c.value)
 			apply = append(apply, c)

@@ -37,7 +37,7 @@ func checkPlain(v any, path string, contextOK bool) error {
 					return err
 				}
 				continue
-			case strings.HasPrefix(k, "@") && !(isValue && valueKeywords[k]):
+			case strings.HasPrefix(k, "@") && (!isValue || !valueKeywords[k]):
 				return Errorf(MalformedValueError, "%s: the keyword %s is not accepted as a member name", path+"/"+k, k)
 			case strings.Contains(k, ":"):
 				return Errorf(MalformedValueError, "%s: member names must be terms of the contexts, not IRIs", path+"/"+k)

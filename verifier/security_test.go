@@ -1,10 +1,9 @@
 package verifier_test
 
 import (
+	"math/rand/v2"
 	"testing"
 	"time"
-
-	"math/rand/v2"
 
 	"github.com/idmesh/idmesh/credential"
 	"github.com/idmesh/idmesh/credential/issuer"

@@ -1,7 +1,8 @@
 package credential
 
 import (
-	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -18,58 +19,75 @@ import (
 // VC terms are protected, and plain member names, what the verifier reads
 // by name is what the proof covers.
 func CheckPlain(obj map[string]any) error {
-	return checkPlain(obj, "", true)
+	return checkPlain(obj, make([]string, 0, 8), true)
 }
 
 var valueKeywords = map[string]bool{"@value": true, "@language": true, "@direction": true, "@type": true}
 
 // checkPlain walks v; contextOK says whether v may carry an @context (the
 // document itself, its proofs, whose eddsa-jcs-2022 options do, and a
-// presentation's credentials).
-func checkPlain(v any, path string, contextOK bool) error {
+// presentation's credentials). at is the path of v as segments, joined
+// only for an error: the walk runs on every verification.
+func checkPlain(v any, at []string, contextOK bool) error {
 	switch x := v.(type) {
 	case map[string]any:
 		_, isValue := x["@value"]
 		for k, e := range x {
 			switch {
 			case k == "@context" && contextOK:
-				if err := contextURLs(e, path); err != nil {
+				if err := contextURLs(e, at); err != nil {
 					return err
 				}
 				continue
 			case strings.HasPrefix(k, "@") && (!isValue || !valueKeywords[k]):
-				return Errorf(MalformedValueError, "%s: the keyword %s is not accepted as a member name", path+"/"+k, k)
+				return Errorf(MalformedValueError, "%s: the keyword %s is not accepted as a member name", path(at, k), k)
 			case strings.Contains(k, ":"):
-				return Errorf(MalformedValueError, "%s: member names must be terms of the contexts, not IRIs", path+"/"+k)
+				return Errorf(MalformedValueError, "%s: member names must be terms of the contexts, not IRIs", path(at, k))
 			}
-			if err := checkPlain(e, path+"/"+k, k == "proof" || k == "verifiableCredential"); err != nil {
-				return err
+			switch e.(type) {
+			case map[string]any, []any:
+				if err := checkPlain(e, append(at, k), k == "proof" || k == "verifiableCredential"); err != nil {
+					return err
+				}
 			}
 		}
 	case []any:
+		// The proofs of a proof set, and a presentation's credentials,
+		// are the array's objects.
+		last := ""
+		if len(at) > 0 {
+			last = at[len(at)-1]
+		}
+		elemContextOK := contextOK && (last == "proof" || last == "verifiableCredential")
 		for i, e := range x {
-			// The proofs of a proof set, and a presentation's credentials,
-			// are the array's objects.
-			if err := checkPlain(e, fmt.Sprintf("%s/%d", path, i), contextOK && (strings.HasSuffix(path, "/proof") || strings.HasSuffix(path, "/verifiableCredential"))); err != nil {
-				return err
+			switch e.(type) {
+			case map[string]any, []any:
+				if err := checkPlain(e, append(at, strconv.Itoa(i)), elemContextOK); err != nil {
+					return err
+				}
 			}
 		}
 	}
 	return nil
 }
 
+// path joins the segments of a member's path for a message.
+func path(at []string, k string) string {
+	return "/" + strings.Join(append(slices.Clone(at), k), "/")
+}
+
 // contextURLs checks that an @context names its contexts by URL.
-func contextURLs(c any, path string) error {
+func contextURLs(c any, at []string) error {
 	switch c := c.(type) {
 	case string:
 		return nil
 	case []any:
 		for _, e := range c {
 			if _, ok := e.(string); !ok {
-				return Errorf(MalformedValueError, "%s/@context: inline context objects are not accepted: name contexts by URL", path)
+				return Errorf(MalformedValueError, "%s: inline context objects are not accepted: name contexts by URL", path(at, "@context"))
 			}
 		}
 		return nil
 	}
-	return Errorf(MalformedValueError, "%s/@context: contexts must be URLs", path)
+	return Errorf(MalformedValueError, "%s: contexts must be URLs", path(at, "@context"))
 }

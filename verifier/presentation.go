@@ -48,7 +48,7 @@ func (v *Verifier) VerifyPresentation(ctx context.Context, in any, opts Options)
 	}
 	res.pass(CheckParse)
 	res.Document, res.Holder = obj, p.Holder
-	if checks[CheckContext] {
+	if checks.has(CheckContext) {
 		res.record(CheckContext, knownContexts(obj), credential.UnknownContextError)
 	}
 	if token == "" {
@@ -66,10 +66,10 @@ func (v *Verifier) VerifyPresentation(ctx context.Context, in any, opts Options)
 	res.Holder = holder
 	// The challenge is spent only by a presentation whose proof verified,
 	// so that nobody can burn another's challenge with a forged one.
-	if checks[CheckChallenge] && v.Challenges != nil {
+	if checks.has(CheckChallenge) && v.Challenges != nil {
 		res.record(CheckChallenge, v.consume(challenge, domain, opts, res.Verified), credential.InvalidChallengeError)
 	}
-	if checks[CheckCredentials] {
+	if checks.has(CheckCredentials) {
 		ok := true
 		for i, c := range p.Credentials {
 			cr := v.VerifyCredential(ctx, c, Options{})
@@ -85,7 +85,7 @@ func (v *Verifier) VerifyPresentation(ctx context.Context, in any, opts Options)
 			res.pass(CheckCredentials)
 		}
 	}
-	if opts.HolderBinding || checks[CheckHolderBinding] {
+	if opts.HolderBinding || checks.has(CheckHolderBinding) {
 		res.record(CheckHolderBinding, holderBinding(holder, res.Credentials), credential.HolderBindingError)
 	}
 	return res

@@ -68,7 +68,7 @@ type Result struct {
 }
 
 func newResult() Result {
-	return Result{Verified: true, Checks: []string{}, Results: []CheckResult{}, Warnings: []ProblemDetail{}, Errors: []ProblemDetail{}, ProblemDetails: []ProblemDetail{}}
+	return Result{Verified: true, Checks: make([]string, 0, 8), Results: make([]CheckResult, 0, 8), Warnings: []ProblemDetail{}, Errors: []ProblemDetail{}, ProblemDetails: []ProblemDetail{}}
 }
 
 // pass records a passed check.

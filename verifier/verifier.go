@@ -65,22 +65,39 @@ var (
 	defaultPresentationChecks = []string{CheckContext, CheckProof, CheckChallenge, CheckCredentials}
 )
 
+// checkSet is a set of checks; a bit per name in checkBits.
+type checkSet uint32
+
+var checkBits = map[string]checkSet{}
+
+func init() {
+	for i, n := range []string{CheckParse, CheckContext, CheckProof, CheckValidity, CheckRelatedResource, CheckChallenge,
+		CheckHolderBinding, CheckCredentials, CheckStatus, CheckSchema, CheckTrust} {
+		checkBits[n] = 1 << i
+	}
+}
+
+func (s checkSet) has(name string) bool { return s&checkBits[name] != 0 }
+
 // selected returns the checks to run, aliases resolved, or an error for
 // an unknown name.
-func selected(names, defaults []string, extra ...string) (map[string]bool, error) {
+func selected(names, defaults []string, extra ...string) (checkSet, error) {
+	out := checkBits[CheckParse] | checkBits[CheckProof]
 	if len(names) == 0 {
-		names = defaults
+		for _, n := range defaults {
+			out |= checkBits[n]
+		}
+		return out, nil
 	}
-	known := append(slices.Clone(defaults), extra...)
-	out := map[string]bool{CheckParse: true, CheckProof: true}
 	for _, n := range names {
 		if a, ok := checkAliases[n]; ok {
 			n = a
 		}
-		if !slices.Contains(known, n) && n != CheckParse {
-			return nil, credential.Errorf(credential.MalformedValueError, "unknown check %q (known: %s)", n, strings.Join(known, ", "))
+		if !slices.Contains(defaults, n) && !slices.Contains(extra, n) && n != CheckParse {
+			known := append(slices.Clone(defaults), extra...)
+			return 0, credential.Errorf(credential.MalformedValueError, "unknown check %q (known: %s)", n, strings.Join(known, ", "))
 		}
-		out[n] = true
+		out |= checkBits[n]
 	}
 	return out, nil
 }
@@ -88,10 +105,12 @@ func selected(names, defaults []string, extra ...string) (map[string]bool, error
 // credentialChecks are the checks that run by default.
 func (v *Verifier) credentialChecks() []string {
 	if v.Lists != nil {
-		return append(slices.Clone(defaultCredentialChecks), CheckStatus)
+		return defaultCredentialChecksWithStatus
 	}
 	return defaultCredentialChecks
 }
+
+var defaultCredentialChecksWithStatus = append(slices.Clone(defaultCredentialChecks), CheckStatus)
 
 func (v *Verifier) now() time.Time {
 	if v.Now != nil {
@@ -143,7 +162,7 @@ func (v *Verifier) VerifyCredential(ctx context.Context, in any, opts Options) R
 	}
 	res.pass(CheckParse)
 	res.Document, res.Issuer = obj, c.Issuer
-	if checks[CheckContext] {
+	if checks.has(CheckContext) {
 		res.record(CheckContext, knownContexts(obj), credential.UnknownContextError)
 	}
 	if token == "" {
@@ -153,15 +172,15 @@ func (v *Verifier) VerifyCredential(ctx context.Context, in any, opts Options) R
 		res.pass(CheckProof)
 	}
 	_ = key
-	if checks[CheckValidity] {
+	if checks.has(CheckValidity) {
 		res.record(CheckValidity, v.validity(c), credential.ValidityPeriodError)
 	}
-	if checks[CheckRelatedResource] && len(c.RelatedResources) > 0 {
+	if checks.has(CheckRelatedResource) && len(c.RelatedResources) > 0 {
 		res.record(CheckRelatedResource, relatedResources(c, &res), credential.ResourceIntegrityError)
 	}
 	switch {
 	case len(c.Schemas) == 0:
-	case checks[CheckSchema] || len(opts.Checks) == 0:
+	case checks.has(CheckSchema) || len(opts.Checks) == 0:
 		res.record(CheckSchema, v.CheckSchemas(c), credential.SchemaValidationError)
 	default:
 		res.warn(credential.SchemaValidationError, "the credential's schema was not checked")
@@ -171,7 +190,7 @@ func (v *Verifier) VerifyCredential(ctx context.Context, in any, opts Options) R
 	}
 	switch {
 	case len(c.Status) == 0:
-	case checks[CheckStatus]:
+	case checks.has(CheckStatus):
 		h, err := v.status(ctx, c)
 		res.StatusHeight = h
 		res.record(CheckStatus, err, credential.StatusVerificationError)

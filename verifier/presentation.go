@@ -65,8 +65,9 @@ func (v *Verifier) VerifyPresentation(ctx context.Context, in any, opts Options)
 	}
 	res.Holder = holder
 	// The challenge is spent only by a presentation whose proof verified,
-	// so that nobody can burn another's challenge with a forged one.
-	if checks.has(CheckChallenge) && v.Challenges != nil {
+	// so that nobody can burn another's challenge with a forged one. A
+	// challenge given is always spent, whatever checks were selected.
+	if (checks.has(CheckChallenge) || challenge != "") && v.Challenges != nil {
 		res.record(CheckChallenge, v.consume(challenge, domain, opts, res.Verified), credential.InvalidChallengeError)
 	}
 	if checks.has(CheckCredentials) {

@@ -95,3 +95,25 @@ func TestRelayedPresentation(t *testing.T) {
 		})
 	}
 }
+
+// TestChallengeSpentWhateverChecks: a relying party that selects checks
+// without "challenge" but passes its challenge still spends it, so the
+// presentation cannot be replayed.
+func TestChallengeSpentWhateverChecks(t *testing.T) {
+	f := newFixture(t)
+	v := f.verifier()
+	v.Challenges = &verifier.Challenges{TTL: 5 * time.Minute, Now: f.clk.now, Rand: rand.NewChaCha8([32]byte{6})}
+	ch, err := v.Challenges.Issue("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := presenter{f: f, format: formatDI}
+	vp := p.MustPresent(t, []any{p.MustCredential(t, subjectDID)}, ch.Challenge, "")
+	opts := verifier.Options{Challenge: ch.Challenge, Checks: []string{verifier.CheckProof}}
+	if res := v.VerifyPresentation(t.Context(), vp, opts); !res.Verified {
+		t.Fatalf("first: %+v", res.ProblemDetails)
+	}
+	if res := v.VerifyPresentation(t.Context(), vp, opts); res.Verified {
+		t.Fatal("replayed with the challenge check deselected")
+	}
+}

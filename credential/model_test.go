@@ -211,3 +211,16 @@ func FuzzParseCredential(f *testing.F) {
 		_, _ = credential.ParsePresentation(b)
 	})
 }
+
+func TestIsURL(t *testing.T) {
+	for s, want := range map[string]bool{
+		"https://example.com/a": true, "did:example:123": true, "urn:uuid:58172aac-d8ba-11ed-83dd-0b3aef56cc33": true,
+		"data:application/vc+jwt,eyJ": true, "did:web:example.com%3A8080": true, "x+y.z-1:abc": true,
+		"": false, "example": false, ":abc": false, "https:": false, "1http://x": false, "ht tp://x": false,
+		"https://exa mple.com": false, "https://x\n": false, "did:bad:%zz": false, "did:bad:%4": false, "h_t:x": false,
+	} {
+		if got := credential.IsURL(s); got != want {
+			t.Errorf("IsURL(%q) = %v, want %v", s, got, want)
+		}
+	}
+}

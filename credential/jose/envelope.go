@@ -253,13 +253,17 @@ func isParamValue(s string) bool {
 // isURLChar reports whether c may appear unescaped in the data part:
 // RFC 3986 unreserved, reserved (but '#', which starts a fragment), and
 // '%' for escapes.
-func isURLChar(c byte) bool {
-	switch {
-	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		return true
+func isURLChar(c byte) bool { return urlChars[c] }
+
+// urlChars are the bytes allowed in a URL: unreserved, reserved and '%'.
+var urlChars = func() (t [256]bool) {
+	for c := 0; c < 256; c++ {
+		b := byte(c)
+		t[c] = 'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' || '0' <= b && b <= '9' ||
+			strings.IndexByte("-._~:/?[]@!$&'()*+,;=%", b) >= 0
 	}
-	return strings.IndexByte("-._~:/?[]@!$&'()*+,;=%", c) >= 0
-}
+	return t
+}()
 
 // unescapeData validates the characters of s and decodes %XX escapes.
 func unescapeData(s string) ([]byte, error) {

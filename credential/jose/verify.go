@@ -160,6 +160,15 @@ type parts struct {
 // and checks that the payload and the signature are strict base64url,
 // leaving their decoding to whoever needs the bytes (jwx decodes both
 // when it verifies).
+// base64URLChars are the bytes of unpadded base64url.
+var base64URLChars = func() (t [256]bool) {
+	for c := 0; c < 256; c++ {
+		b := byte(c)
+		t[c] = 'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' || '0' <= b && b <= '9' || b == '-' || b == '_'
+	}
+	return t
+}()
+
 func split(token string) (parts, error) {
 	if strings.HasPrefix(strings.TrimLeft(token, " \t\r\n"), "{") {
 		return parts{}, credential.Errorf(credential.ParsingError, "verify: the JWS JSON serialization is not supported")
@@ -169,7 +178,7 @@ func split(token string) (parts, error) {
 	for i := 0; i < len(token); i++ {
 		c := token[i]
 		switch {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '-', c == '_':
+		case base64URLChars[c]:
 		case c == '.':
 			if n == 2 {
 				return parts{}, credential.Errorf(credential.ParsingError, "verify: not a compact JWS: more than 3 parts")

@@ -468,7 +468,7 @@ func IsURL(s string) bool {
 		return false
 	}
 	for i := 1; i < colon; i++ {
-		if c := s[i]; !isAlpha(c) && !('0' <= c && c <= '9') && c != '+' && c != '-' && c != '.' {
+		if c := s[i]; !isAlpha(c) && (c < '0' || c > '9') && c != '+' && c != '-' && c != '.' {
 			return false
 		}
 	}

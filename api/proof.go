@@ -42,12 +42,29 @@ func (s *Server) handleProof(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, http.StatusBadRequest, ProblemInvalidParameter, err.Error())
 		return
 	}
+	s.prove(w, r, idmesh.RecordKey(d))
+}
+
+// handleStatusListProof serves GET /v1/proofs/status-lists/{id}: the
+// list's latest version (the signed list credential, as /status-lists/{id}
+// serves it) with a proof against a header's state root, so that a light
+// client need not trust the node for a credential's status either.
+func (s *Server) handleStatusListProof(w http.ResponseWriter, r *http.Request) {
+	id := mux.Vars(r)["id"]
+	if _, ok := registry.StatusListID(registry.StatusListPathSegment + id); !ok {
+		writeProblem(w, r, http.StatusBadRequest, ProblemInvalidParameter, "not a status list id: "+id)
+		return
+	}
+	s.prove(w, r, registry.StatusListKey(id))
+}
+
+// prove answers a state key's value with its proof.
+func (s *Server) prove(w http.ResponseWriter, r *http.Request, key []byte) {
 	p, ok := s.ledger.(Prover)
 	if !ok {
 		writeProblem(w, r, http.StatusNotImplemented, ProblemUnavailable, "this node serves no proofs")
 		return
 	}
-	key := idmesh.RecordKey(d)
 	value, proof, height, root, err := p.ProveKey(key)
 	if err != nil {
 		if errors.Is(err, registry.ErrNotFound) {

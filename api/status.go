@@ -34,6 +34,7 @@ func (s *Server) statusRoutes() []route {
 		{http.MethodPost, "/issuers/{name}/{mechanism}/credentials/status", "credential_status_by", s.private(s.handleSetStatus)},
 		{http.MethodGet, "/status-lists/{id}", "status_list", s.handleStatusList},
 		{http.MethodGet, "/1.0/identifiers/{did}/status-lists/{id}", "status_list_did_url", s.handleStatusList},
+		{http.MethodGet, "/v1/proofs/status-lists/{id}", "status_list_proof", s.handleStatusListProof},
 	}
 }
 

@@ -18,6 +18,7 @@ import (
 	"github.com/idmesh/idmesh/did/key"
 	"github.com/idmesh/idmesh/did/keys"
 	"github.com/idmesh/idmesh/did/keystore"
+	"github.com/idmesh/idmesh/registry"
 	"github.com/idmesh/idmesh/verifier"
 )
 
@@ -146,6 +147,14 @@ func TestCredentialLifecycle(t *testing.T) {
 		}
 		res, code := n.verify(t, vc, nil)
 		wantFailure(t, res, code, credential.CredentialRevoked)
+		// A light client checks the list against a header the validators
+		// signed: the proved value is the list the node serves.
+		listID := lists[0][strings.LastIndex(lists[0], "/")+1:]
+		proved := checkProofAt(t, n.url, "/v1/proofs/status-lists/"+listID, true)
+		if served := get(t, n.url+"/status-lists/"+listID, "").body; string(proved) != string(served) {
+			t.Fatal("the proved list is not the served one")
+		}
+		checkProofAt(t, n.url, "/v1/proofs/status-lists/"+registry.StatusListOwner(uni)+"none", false)
 		// Un-revoking is refused, and the credential stays revoked.
 		r := n.setStatus(t, id, "revocation", false)
 		if r.status != http.StatusBadRequest || !strings.Contains(string(r.body), "revocation-final") {

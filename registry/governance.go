@@ -7,8 +7,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 
 	"github.com/gowebpki/jcs"
+
+	"github.com/idmesh/idmesh/did/strictjson"
 )
 
 // Governance and evidence transactions.
@@ -60,6 +63,24 @@ func (c *ValidatorSetChange) Sign(key ed25519.PrivateKey) error {
 // Tx returns the transaction carrying the change.
 func (c *ValidatorSetChange) Tx() (Tx, error) { return canonicalTx(TxValidatorSet, c) }
 
+// decodeStrict decodes a governance or evidence payload: one JSON object
+// of known members, none repeated, nothing after it, so that one signed
+// change has one encoding (and one transaction hash).
+func decodeStrict(payload []byte, v any) error {
+	if err := strictjson.CheckDuplicates(payload); err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(payload))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return strictjson.ErrTrailing
+	}
+	return nil
+}
+
 // canonicalTx is a transaction whose payload is v's JSON in RFC 8785
 // canonical form.
 func canonicalTx(t TxType, v any) (Tx, error) {
@@ -100,9 +121,7 @@ type ValidatorSetHandler struct{}
 // deciding this block) and records the new set for height+2.
 func (ValidatorSetHandler) DeliverTx(ctx TxContext, st *Overlay, payload []byte) error {
 	var c ValidatorSetChange
-	dec := json.NewDecoder(bytes.NewReader(payload))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&c); err != nil {
+	if err := decodeStrict(payload, &c); err != nil {
 		return Reject(CodeInvalid, fmt.Errorf("%w: %w", ErrGovernance, err))
 	}
 	if c.ChainID != ctx.ChainID {
@@ -213,9 +232,7 @@ type EvidenceHandler struct{}
 // DeliverTx verifies and records evidence.
 func (EvidenceHandler) DeliverTx(ctx TxContext, st *Overlay, payload []byte) error {
 	var ev DuplicateVoteEvidence
-	dec := json.NewDecoder(bytes.NewReader(payload))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&ev); err != nil {
+	if err := decodeStrict(payload, &ev); err != nil {
 		return Reject(CodeInvalid, fmt.Errorf("evidence: %w", err))
 	}
 	a, b := ev.A, ev.B

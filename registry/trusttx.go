@@ -1,7 +1,6 @@
 package registry
 
 import (
-	"bytes"
 	"crypto/ed25519"
 	"encoding/binary"
 	"encoding/json"
@@ -124,9 +123,7 @@ type TrustHandler struct{}
 // deciding this block and updates the issuer's accredited types.
 func (TrustHandler) DeliverTx(ctx TxContext, st *Overlay, payload []byte) error {
 	var c TrustChange
-	dec := json.NewDecoder(bytes.NewReader(payload))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&c); err != nil {
+	if err := decodeStrict(payload, &c); err != nil {
 		return Reject(CodeInvalid, fmt.Errorf("%w: %w", ErrGovernance, err))
 	}
 	if err := c.Validate(); err != nil {

@@ -200,3 +200,18 @@ func TestTrustQuorum(t *testing.T) {
 		}
 	}
 }
+
+// TestTrustPayloadOneEncoding: a signed change followed by anything, or
+// with a repeated member, is refused: one change has one transaction hash.
+func TestTrustPayloadOneEncoding(t *testing.T) {
+	for name, payload := range map[string]string{
+		"trailing":  `{"chain_id":"c","sequence":0,"action":"add","issuer":"did:example:a","types":["T"]} {}`,
+		"garbage":   `{"chain_id":"c","sequence":0,"action":"add","issuer":"did:example:a","types":["T"]}x`,
+		"duplicate": `{"chain_id":"c","chain_id":"c","sequence":0,"action":"add","issuer":"did:example:a","types":["T"]}`,
+	} {
+		err := registry.TrustHandler{}.DeliverTx(registry.TxContext{ChainID: "c"}, registry.NewOverlay(nil), []byte(payload))
+		if registry.CodeOf(err) != registry.CodeInvalid {
+			t.Errorf("%s: %v, want invalid", name, err)
+		}
+	}
+}

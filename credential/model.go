@@ -1,7 +1,6 @@
 package credential
 
 import (
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -219,25 +218,6 @@ func (c *Credential) SubjectIDs() []string {
 
 // HasType reports whether the credential lists typ among its types.
 func (c *Credential) HasType(typ string) bool { return slices.Contains(c.Types, typ) }
-
-// Unsecured returns a shallow copy of the object without its proof.
-func (c *Credential) Unsecured() map[string]any { return withoutProof(c.Object) }
-
-// Proofs returns the embedded proofs (none for an enveloped credential).
-func (c *Credential) Proofs() []map[string]any {
-	ps, _ := objects(c.Object["proof"], "proof")
-	return ps
-}
-
-func withoutProof(m map[string]any) map[string]any {
-	out := make(map[string]any, len(m))
-	for k, v := range m {
-		if k != "proof" {
-			out[k] = v
-		}
-	}
-	return out
-}
 
 // baseContext checks @context: a non-empty list (a single string is
 // accepted for 1.1) whose first entry is a base context, with every other
@@ -489,6 +469,3 @@ func isAlpha(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' 
 func isHexDigit(c byte) bool {
 	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
 }
-
-// Marshal encodes the object (for example, a signed credential) as JSON.
-func Marshal(m map[string]any) ([]byte, error) { return json.Marshal(m) }

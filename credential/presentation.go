@@ -74,6 +74,3 @@ func PresentationFrom(m map[string]any) (*Presentation, error) {
 	}
 	return p, nil
 }
-
-// Unsecured returns a shallow copy of the object without its proof.
-func (p *Presentation) Unsecured() map[string]any { return withoutProof(p.Object) }

@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	"github.com/idmesh/idmesh/credential"
-	"github.com/idmesh/idmesh/credential/schema"
 )
 
 // Names of the lifecycle checks.
@@ -97,6 +96,3 @@ func (v *Verifier) trust(c *credential.Credential, required []string) error {
 	}
 	return nil
 }
-
-// compilerOf is the schema cache of a verifier.
-type compilerOf = schema.Compiler

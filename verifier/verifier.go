@@ -13,6 +13,7 @@ import (
 	"github.com/idmesh/idmesh/credential/dataintegrity"
 	"github.com/idmesh/idmesh/credential/jose"
 	"github.com/idmesh/idmesh/credential/ld"
+	"github.com/idmesh/idmesh/credential/schema"
 )
 
 // Verifier runs the checks. Its zero value is not usable: Keys is required.
@@ -38,7 +39,7 @@ type Verifier struct {
 	TrustPolicy TrustPolicy
 
 	lists    listCache
-	compiler compilerOf
+	compiler schema.Compiler // compiled schemas, by content hash
 }
 
 // Options select what VerifyCredential and VerifyPresentation check.

@@ -5,14 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"runtime"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/syndtr/goleveldb/leveldb"
+	"github.com/syndtr/goleveldb/leveldb/util"
 
 	"github.com/idmesh/idmesh/credential"
 	"github.com/idmesh/idmesh/credential/dataintegrity"
@@ -20,8 +17,7 @@ import (
 	"github.com/idmesh/idmesh/credential/statuslist"
 	"github.com/idmesh/idmesh/did/key"
 	"github.com/idmesh/idmesh/did/keys"
-	"github.com/idmesh/idmesh/did/keystore"
-	"github.com/idmesh/idmesh/registry"
+	"github.com/idmesh/idmesh/registry/registrytest"
 )
 
 // BenchmarkStatusMillion reports what tracking 1,000,000 status entries
@@ -82,83 +78,21 @@ func BenchmarkStatusMillion(b *testing.B) {
 		})
 	}
 	b.Run("issuer-records", func(b *testing.B) {
-		dir := b.TempDir()
-		db, err := leveldb.OpenFile(filepath.Join(dir, "state"), nil)
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer db.Close()
-		ks, err := keystore.Create(filepath.Join(dir, "ks.json"), []byte("pw"), keystore.TestParams)
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer ks.Close()
-		reg := issuer.NewRegistry(ks)
-		iss, _, err := reg.Create("uni", keys.Ed25519, "bench", rand.NewChaCha8([32]byte{4}), time.Now())
-		if err != nil {
-			b.Fatal(err)
-		}
-		svc := &issuer.StatusService{DB: db, Chain: &memChain{lists: map[string][]byte{}}, Registry: reg, BaseURL: "https://node.example", Rand: rand.NewChaCha8([32]byte{5})}
+		e := MustEnv(b)
+		e.chain.parseOnly = true
 		const n = 2000
 		for b.Loop() {
 			for i := range n {
-				if _, err := svc.Entries(context.Background(), iss, fmt.Sprintf("urn:uuid:00000000-0000-4000-8000-%012d", i), issuer.Purposes); err != nil {
+				if _, err := e.svc.Entries(context.Background(), e.iss, fmt.Sprintf("urn:uuid:00000000-0000-4000-8000-%012d", i), issuer.Purposes); err != nil {
 					b.Fatal(err)
 				}
 			}
 		}
-		db.CompactRange(struct{ Start, Limit []byte }{})
-		size := dirSize(b, filepath.Join(dir, "state"))
+		e.db.CompactRange(util.Range{})
+		size, err := registrytest.DirSize(e.dir)
+		if err != nil {
+			b.Fatal(err)
+		}
 		b.ReportMetric(float64(size)/(2*n)*1e6, "issuer-B/1M-entries")
 	})
-}
-
-func dirSize(b *testing.B, dir string) int64 {
-	var total int64
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		b.Fatal(err)
-	}
-	for _, e := range entries {
-		if info, err := e.Info(); err == nil && !e.IsDir() {
-			total += info.Size()
-		}
-	}
-	return total
-}
-
-// memChain is a Chain that commits every transaction at once.
-type memChain struct {
-	mu     sync.Mutex
-	lists  map[string][]byte
-	height uint64
-}
-
-func (c *memChain) SubmitWait(_ context.Context, t registry.Tx) (uint64, error) {
-	var obj map[string]any
-	if err := json.Unmarshal(t.Payload, &obj); err != nil {
-		return 0, err
-	}
-	id, _ := registry.StatusListID(obj["id"].(string))
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.height++
-	c.lists[id] = t.Payload
-	return c.height, nil
-}
-
-func (c *memChain) StatusList(id string) ([]byte, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	b, ok := c.lists[id]
-	if !ok {
-		return nil, registry.ErrNotFound
-	}
-	return b, nil
-}
-
-func (c *memChain) Height() uint64 {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.height
 }

@@ -26,7 +26,7 @@ import (
 //
 //	IDMESH_BENCH_NET=1 go test -run '^$' -bench Network -benchtime 1x ./cmd/idmesh/
 func BenchmarkNetwork(b *testing.B) {
-	if os.Getenv("IDMESH_BENCH_NET") == "" {
+	if knob("IDMESH_BENCH_NET") == "" {
 		b.Skip("set IDMESH_BENCH_NET=1 to run validators as processes")
 	}
 	// Seven and ten validator processes share the same two cores, so they
@@ -50,7 +50,7 @@ func benchNetwork(b *testing.B, n, ops, inFlight int) {
 	if code != 0 {
 		b.Fatalf("testnet init: %s %s", out, errOut)
 	}
-	logLevel := os.Getenv("IDMESH_BENCH_LOG") // the nodes' log level
+	logLevel := knob("IDMESH_BENCH_LOG") // the nodes' log level
 	if logLevel == "" {
 		logLevel = "error"
 	}

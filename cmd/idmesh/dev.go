@@ -100,7 +100,7 @@ func runDev(ctx context.Context, e env, args []string) error {
 			fmt.Fprintf(e.stdout, "idmesh: API token   %s (saved in %s)\n", tok, h.APIToken())
 		}
 	}
-	if f.issuerPass = os.Getenv("IDMESH_ISSUER_PASSPHRASE"); f.issuerPass == "" {
+	if f.issuerPass = e.getenv("IDMESH_ISSUER_PASSPHRASE"); f.issuerPass == "" {
 		if f.issuerPass, _, err = home.EnsureSecret(h.IssuerPassphrase(), randReader); err != nil {
 			return fmt.Errorf("issuer passphrase: %w", err)
 		}
@@ -132,7 +132,7 @@ func runNode(ctx context.Context, e env, args []string) error {
 			return err
 		}
 	}
-	f.issuerPass = os.Getenv("IDMESH_ISSUER_PASSPHRASE")
+	f.issuerPass = e.getenv("IDMESH_ISSUER_PASSPHRASE")
 	return serve(ctx, e, f)
 }
 
@@ -286,7 +286,7 @@ func serve(ctx context.Context, e env, f nodeFlags) error {
 	if audit != nil {
 		engine.Audit = audit
 	}
-	if fp := os.Getenv("IDMESH_FAILPOINT"); fp != "" {
+	if fp := e.getenv("IDMESH_FAILPOINT"); fp != "" {
 		engine.Failpoint = failpoint(fp, log)
 	}
 	if host != nil {

@@ -28,6 +28,7 @@ import (
 var binary string
 
 func TestMain(m *testing.M) {
+	scrubEnvironment()
 	dir, err := os.MkdirTemp("", "idmesh-e2e")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

@@ -26,7 +26,7 @@ import (
 //
 //	IDMESH_BENCH_NET=1 go test -run '^$' -bench Revocations -benchtime 1x ./cmd/idmesh/
 func BenchmarkRevocations(b *testing.B) {
-	if os.Getenv("IDMESH_BENCH_NET") == "" {
+	if knob("IDMESH_BENCH_NET") == "" {
 		b.Skip("set IDMESH_BENCH_NET=1 to run the node as a process")
 	}
 	for b.Loop() {

@@ -3,6 +3,7 @@ package didkeys_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -24,7 +25,7 @@ func (m mapKV) Set(k, v []byte)                    { m[string(k)] = v }
 
 // ledger applies operations to an in-memory state at increasing times.
 type ledger struct {
-	t   *testing.T
+	t   testing.TB
 	kv  mapKV
 	now time.Time
 }
@@ -58,7 +59,7 @@ func doc(id string, pubs ...keys.PublicKey) *did.Document {
 	return d
 }
 
-func gen(t *testing.T, seed byte) keys.PrivateKey {
+func gen(t testing.TB, seed byte) keys.PrivateKey {
 	var s [32]byte
 	s[0] = seed
 	k, err := keys.Generate(keys.Ed25519, rand.NewChaCha8(s))
@@ -141,5 +142,45 @@ func TestKeyStatusFromIndex(t *testing.T) {
 	}
 	if v, err := dk.ResolveKey(ctx, a+"#key-1", credential.PurposeAssertion); err != nil || v.Compromised {
 		t.Fatalf("A's other key: %+v %v", v, err)
+	}
+}
+
+// BenchmarkResolveKeyHistory measures looking up the current key of a
+// did:idmesh issuer with no rotation and with 200 (each retiring a key):
+// the history is not read for a current key, so both cost alike.
+//
+//	go test -run '^$' -bench ResolveKeyHistory ./credential/didkeys/
+func BenchmarkResolveKeyHistory(b *testing.B) {
+
+	for _, n := range []int{0, 200} {
+		l := &ledger{t: b, kv: mapKV{}, now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+		k := gen(b, 1)
+		create := &idmesh.Operation{Type: idmesh.Create, Document: doc("#key-1", k.Public())}
+		if err := create.Sign(chainID, "#key-1", k); err != nil {
+			b.Fatal(err)
+		}
+		v := l.apply(create)
+		d, _ := create.SubjectDID()
+		for i := range n {
+			next := gen(b, byte(i+2))
+			if i+2 > 255 {
+				var s [32]byte
+				s[0], s[1] = byte(i), 1
+				next, _ = keys.Generate(keys.Ed25519, rand.NewChaCha8(s))
+			}
+			op := &idmesh.Operation{Type: idmesh.Update, DID: d, Previous: v, Document: doc("#key-1", next.Public())}
+			if err := op.Sign(chainID, "#key-1", k); err != nil {
+				b.Fatal(err)
+			}
+			v, k = l.apply(op), next
+		}
+		dk := didkeys.DIDKeys{Resolver: did.Methods{idmesh.Method: &idmesh.Resolver{State: l.kv}}}
+		b.Run(fmt.Sprintf("history-%d", n), func(b *testing.B) {
+			for b.Loop() {
+				if _, err := dk.ResolveKey(context.Background(), d+"#key-1", credential.PurposeAssertion); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

@@ -490,6 +490,9 @@ func printResolution(e env, res *did.ResolutionResult) error {
 	for _, s := range doc.Service {
 		fmt.Fprintf(w, "  service      %s %s %s\n", s.ID, strings.Join(s.Type, ","), string(s.ServiceEndpoint))
 	}
+	if n, ok := md.Extra["rotatedKeysTotal"].(float64); ok {
+		fmt.Fprintf(w, "  key events   %d (the newest %d below)\n", int(n), min(int(n), idmesh.MaxListedRotatedKeys))
+	}
 	if rk, ok := md.Extra["rotatedKeys"].([]any); ok {
 		for _, x := range rk {
 			if m, ok := x.(map[string]any); ok {

@@ -1,6 +1,8 @@
 // Package didkeys finds the keys of verification methods through DID
 // resolution, for verifiers and for the ledger's checks of issuer-signed
-// transactions alike.
+// transactions alike, with their status from the chain's key-status
+// index: compromised (by any DID, under any id) or retired at a time
+// (credential.VerificationKey.CheckClaimedTime applies the rules).
 package didkeys
 
 import (

@@ -27,7 +27,7 @@ type KeyStatus struct {
 	// First and Last are the first and the latest event of the key.
 	First KeyMark `json:"first"`
 	Last  KeyMark `json:"last"`
-	// Events counts the events of the key.
+	// Events counts the events of the key; each is kept (LoadKeyMark).
 	Events uint64 `json:"events"`
 }
 
@@ -49,7 +49,28 @@ func (s *KeyStatus) IsCompromised() bool { return s != nil && s.Status == KeyCom
 //	did\x00k\x00 <multibase>              the key-status index (KeyStatus)
 //	did\x00e\x00 <DID> 0x00 <u64 n>       the DID's n-th key event (KeyEvent, n from 0)
 //	did\x00h\x00 <DID> 0x00 <method id>   the latest removal of a method (KeyEvent)
+//	did\x00m\x00 <multibase> 0x00 <u64 n> the key's n-th event (KeyMark, n from 0)
 func keyStatusKey(multibase string) []byte { return append([]byte("did\x00k\x00"), multibase...) }
+
+func keyMarkKey(multibase string, n uint64) []byte {
+	k := append([]byte("did\x00m\x00"), multibase...)
+	k = append(k, 0)
+	return binary.BigEndian.AppendUint64(k, n)
+}
+
+// LoadKeyMark returns the n-th event (from 0, below KeyStatus.Events) of
+// the key pub, whichever DID made it: the index keeps every mark.
+func LoadKeyMark(r Reader, pub keys.PublicKey, n uint64) (*KeyMark, error) {
+	var m KeyMark
+	ok, err := getJSON(r, keyMarkKey(pub.Multibase(), n), &m)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, fmt.Errorf("%w: key %s event %d", ErrNotFound, pub.Multibase(), n)
+	}
+	return &m, nil
+}
 
 func keyEventKey(d string, n uint64) []byte {
 	k := append([]byte("did\x00e\x00"), d...)
@@ -118,6 +139,9 @@ func markKey(kv KV, d string, e KeyEvent) error {
 	}
 	if e.Status == KeyCompromised && s.Compromised == nil {
 		s.Status, s.Compromised = KeyCompromised, &m
+	}
+	if err := putJSON(kv, keyMarkKey(e.PublicKeyMultibase, s.Events), m); err != nil {
+		return err
 	}
 	s.Last = m
 	s.Events++

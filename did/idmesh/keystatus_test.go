@@ -179,6 +179,15 @@ func TestCompromiseFollowsKeyMaterial(t *testing.T) {
 	if st2 := keyStatus(t, e, shared.Public()); *st2.Compromised != *st.Compromised || st2.Events != 3 {
 		t.Fatalf("the first mark must stay: %+v", st2)
 	}
+	// Every mark is kept, in order.
+	for i, want := range []struct{ did, id, status string }{
+		{a, a + "#key-1", idmesh.KeyRetired}, {b, b + "#other", idmesh.KeyCompromised}, {a, a + "#key-1", idmesh.KeyCompromised},
+	} {
+		m, err := idmesh.LoadKeyMark(e.kv, shared.Public(), uint64(i))
+		if err != nil || m.DID != want.did || m.ID != want.id || m.Status != want.status {
+			t.Fatalf("mark %d: %+v %v, want %+v", i, m, err, want)
+		}
+	}
 	// C may not add it either.
 	c, vc1 := e.create(kc)
 	add := e.resolve(c, did.Options{}).DIDDocument.Clone()

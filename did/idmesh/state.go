@@ -500,7 +500,7 @@ func keyEvents(r Reader, prev, next *did.Document, compromised []string, ver *Ve
 		marked[e.PublicKeyMultibase] = true
 		earlier = append(earlier, KeyEvent{ID: id, Type: e.Type, PublicKeyMultibase: e.PublicKeyMultibase, Status: KeyCompromised, Version: ver.Number, VersionID: ver.VersionID, Time: at})
 	}
-	for mb := range marked {
+	for _, mb := range sortedKeys(marked) {
 		if nextKeys[mb] {
 			return nil, fmt.Errorf("%w: key %s is marked compromised but the new document keeps it", ErrInvalidOperation, mb)
 		}

@@ -19,9 +19,11 @@ import (
 	"github.com/idmesh/idmesh/credential/issuer"
 	"github.com/idmesh/idmesh/credential/statuslist"
 	"github.com/idmesh/idmesh/did"
+	"github.com/idmesh/idmesh/did/idmesh"
 	"github.com/idmesh/idmesh/did/key"
 	"github.com/idmesh/idmesh/did/keys"
 	"github.com/idmesh/idmesh/node"
+	"github.com/idmesh/idmesh/registry"
 	"github.com/idmesh/idmesh/registry/registrytest"
 	"github.com/idmesh/idmesh/verifier"
 )
@@ -83,6 +85,18 @@ func BenchmarkVerifyCredential(b *testing.B) {
 	signer := benchIssuer(b)
 	v := &verifier.Verifier{Keys: &didkeys.CachedKeys{Next: didkeys.DIDKeys{Resolver: did.Methods{"key": key.Resolver{}}}}, Now: func() time.Time { return time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC) }}
 	raw := rawVerifyRate(b, 600)
+	c, err := registrytest.Open("")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.Fill(0, 1000, 500, nil); err != nil {
+		b.Fatal(err)
+	}
+	// The same keys with the chain's key-status index consulted for every
+	// verification (one state read, as a node's verifier does).
+	vi := &verifier.Verifier{Keys: &didkeys.CachedKeys{Next: didkeys.DIDKeys{Resolver: did.Methods{"key": key.Resolver{}},
+		Index: &idmesh.Resolver{State: registry.ReaderOf(c.Store)}}}, Now: v.Now}
 	creds := map[string]map[string]any{}
 	for _, f := range issuer.Formats {
 		vc, err := issuer.Issue(context.Background(), benchCredential(key.New(signer.Public())), signer, issuer.Options{Format: f, Now: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)})
@@ -94,6 +108,18 @@ func BenchmarkVerifyCredential(b *testing.B) {
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
 					if res := v.VerifyCredential(context.Background(), vc, verifier.Options{}); !res.Verified {
+						b.Fatalf("not verified: %+v", res.ProblemDetails)
+					}
+				}
+			})
+			rate := float64(b.N) / b.Elapsed().Seconds()
+			b.ReportMetric(rate, "verify/s")
+			b.ReportMetric(rate/raw, "x-raw")
+		})
+		b.Run("in-process/"+f+"+key-index", func(b *testing.B) {
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if res := vi.VerifyCredential(context.Background(), vc, verifier.Options{}); !res.Verified {
 						b.Fatalf("not verified: %+v", res.ProblemDetails)
 					}
 				}
@@ -129,11 +155,6 @@ func BenchmarkVerifyCredential(b *testing.B) {
 			b.ReportMetric(rate/raw, "x-raw")
 		})
 	}
-	c, err := registrytest.Open("")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer c.Close()
 	n, err := node.New(c.Chain, node.Options{})
 	if err != nil {
 		b.Fatal(err)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/idmesh/idmesh/did/keys"
 )
@@ -26,9 +27,38 @@ type VerificationKey struct {
 	Controller string
 	// Public is the key.
 	Public keys.PublicKey
-	// Compromised is set when the controller rotated this key out as
-	// compromised: nothing it signed can be trusted, whatever its dates.
+	// Compromised is set when any DID on the chain marked this key
+	// material compromised: nothing it signed can be trusted, under any
+	// id, whatever its dates.
 	Compromised bool
+	// RetiredAt, when set, is the block time of the rotation that
+	// removed the method from its controller's document. A proof by the
+	// key counts only if the time it claims is before it (see
+	// [VerificationKey.CheckClaimedTime]).
+	RetiredAt time.Time
+}
+
+// CheckClaimedTime applies the key-status rules to a proof that claims
+// to have been made at claimed (zero when it claims no time): a
+// compromised key verifies nothing, and a retired key only proofs that
+// claim a time before its retirement. A claimed time cannot be checked:
+// a key holder can backdate, and marking the key compromised is what
+// stops that. Errors carry KEY_COMPROMISED_ERROR or KEY_RETIRED_ERROR.
+func (k VerificationKey) CheckClaimedTime(claimed time.Time) error {
+	if k.Compromised {
+		return Errorf(KeyCompromisedError, "key %s is compromised", k.ID)
+	}
+	if k.RetiredAt.IsZero() {
+		return nil
+	}
+	at := k.RetiredAt.UTC().Format(time.RFC3339Nano)
+	if claimed.IsZero() {
+		return Errorf(KeyRetiredError, "key %s was retired at %s and the proof claims no time of signing", k.ID, at)
+	}
+	if !claimed.Before(k.RetiredAt) {
+		return Errorf(KeyRetiredError, "key %s was retired at %s; the proof claims %s", k.ID, at, claimed.UTC().Format(time.RFC3339Nano))
+	}
+	return nil
 }
 
 // A KeyResolver finds the key of a verification method and checks that the

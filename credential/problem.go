@@ -37,6 +37,7 @@ const (
 	UndefinedTermError     Code = "UNDEFINED_TERM_ERROR"
 	ValidityPeriodError    Code = "VALIDITY_PERIOD_ERROR"
 	KeyCompromisedError    Code = "KEY_COMPROMISED_ERROR"
+	KeyRetiredError        Code = "KEY_RETIRED_ERROR"
 	HolderBindingError     Code = "HOLDER_BINDING_ERROR"
 	IssuerMismatchError    Code = "ISSUER_MISMATCH_ERROR"
 	SchemaValidationError  Code = "SCHEMA_VALIDATION_ERROR"

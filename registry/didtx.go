@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 
@@ -38,6 +39,26 @@ func (h DIDHandler) DeliverTx(ctx TxContext, st *Overlay, payload []byte) error 
 		return Reject(CodeInvalid, err)
 	}
 	return Reject(CodeInternal, err)
+}
+
+// Admit refuses an operation whose payload is not its canonical form
+// (RFC 8785, proof references to the operation's own DID relative), so
+// that one operation enters the mempool and a block under one hash.
+// DeliverTx accepts both, as blocks committed before this rule may hold
+// other spellings.
+func (h DIDHandler) Admit(payload []byte) error {
+	op, err := h.Ops.Decode(payload)
+	if err != nil {
+		return Reject(CodeInvalid, err)
+	}
+	canon, err := op.Encode()
+	if err != nil {
+		return Reject(CodeInvalid, err)
+	}
+	if !bytes.Equal(canon, payload) {
+		return Reject(CodeInvalid, fmt.Errorf("%w: the payload is not the operation's canonical form (RFC 8785, proof references to its own DID as #fragment)", idmesh.ErrInvalidOperation))
+	}
+	return nil
 }
 
 // DIDTx wraps an operation as a transaction with its canonical payload.

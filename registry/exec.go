@@ -65,6 +65,13 @@ type Handler interface {
 	DeliverTx(ctx TxContext, st *Overlay, payload []byte) error
 }
 
+// Admitter is a Handler with rules for new transactions only: Check (the
+// mempool and the proposer) applies them, the execution of a block does
+// not, so that blocks committed before a rule existed still execute.
+type Admitter interface {
+	Admit(payload []byte) error
+}
+
 // Machine is the deterministic state machine: given the state after block
 // H-1 and block H's transactions it computes every write, each
 // transaction's result and the new state root. It has no clock,
@@ -135,6 +142,11 @@ func (m *Machine) finish(r StateReader, root Hash, ov *Overlay, ex *Execution) e
 // writes stay in ov, so later checks see them.
 func (m *Machine) Check(ctx TxContext, ov *Overlay, t Tx) error {
 	ctx.TxHash = t.Hash()
+	if a, ok := m.handlers[t.Type].(Admitter); ok {
+		if err := a.Admit(t.Payload); err != nil {
+			return err
+		}
+	}
 	err := m.deliver(ctx, ov, t)
 	var fatal *fatalError
 	if errors.As(err, &fatal) {

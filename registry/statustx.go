@@ -128,14 +128,13 @@ func (StatusListHandler) DeliverTx(ctx TxContext, st *Overlay, payload []byte) e
 // of the latest version of a did:idmesh DID in st, and did:key keys. A
 // key retired in a rotation is refused: the chain cannot tell that a
 // signature predates the rotation, and a date the signer claims is not
-// enough (docs/did-method.md, section 8.4). Hiding the version resolver
-// keeps didkeys from looking retired keys up in earlier versions.
+// enough (docs/did-method.md, section 8.4). A key that any DID marked
+// compromised is refused under every id: the key-status index is read
+// for every key.
 func currentKeys(st StateReader) didkeys.DIDKeys {
-	return didkeys.DIDKeys{Resolver: did.Methods{idmesh.Method: latestOnly{&idmesh.Resolver{State: ReaderOf(st)}}, "key": key.Resolver{}}}
+	r := &idmesh.Resolver{State: ReaderOf(st)}
+	return didkeys.DIDKeys{Resolver: did.Methods{idmesh.Method: r, "key": key.Resolver{}}, Index: r, CurrentOnly: true}
 }
-
-// latestOnly resolves the latest version of a DID and nothing else.
-type latestOnly struct{ did.Resolver }
 
 // successor checks that next may follow prev.
 func successor(prev, next *statuslist.List) error {

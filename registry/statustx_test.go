@@ -114,6 +114,19 @@ func TestStatusListRejected(t *testing.T) {
 	rot2 := l.mustUpdate(t, rot, "#key-2", k3, nil)
 	l.mustUpdate(t, cmp, "#key-2", mustKey(t, 43), []string{"#key-1"})
 	l.mustDeactivate(t, gone)
+	// held still lists its key, and dk is a did:key; thief added both
+	// keys to its own document, then marked them compromised: their
+	// status follows the key material, so neither may write any more.
+	held, dk, thief := l.mustDIDIssuer(t, 44), keyIssuer(t, 46), l.mustDIDIssuer(t, 45)
+	both := &idmesh.Operation{Type: idmesh.Update, DID: thief.DID, Previous: thief.Version,
+		Document: multikeyDoc(map[string]keys.PublicKey{"#key-1": thief.Key.Public(), "#key-2": held.Key.Public(), "#key-3": dk.Key.Public()},
+			map[string][]string{"#key-1": {"auth", "assert", "invoke"}, "#key-2": {"assert"}, "#key-3": {"assert"}})}
+	if err := both.Sign(l.ctx.ChainID, "#key-1", thief.Key); err != nil {
+		t.Fatal(err)
+	}
+	l.mustDeliver(t, didTx(t, both))
+	thief.Version = versionID(t, both)
+	l.mustUpdate(t, thief, "#key-1", thief.Key, []string{"#key-2", "#key-3"})
 
 	existing := registry.StatusListOwner(a.DID) + "main"
 	current := signedList(t, listSpec{ID: existing, Set: []int{2}, ValidFrom: blockTime.Add(-time.Hour)}, a)
@@ -151,6 +164,8 @@ func TestStatusListRejected(t *testing.T) {
 		{"signed with another DID's key under the issuer's method", existing, next(a.as(b.Key, a.VM)), registry.CodeUnauthorized, "proof"},
 		{"signed by a retired key", own(rot, "l"), signedList(t, withSpec(func(s *listSpec) { s.ID = own(rot, "l") }), rot), registry.CodeUnauthorized, "proof"},
 		{"signed by a compromised key", own(cmp, "l"), signedList(t, withSpec(func(s *listSpec) { s.ID = own(cmp, "l") }), cmp), registry.CodeUnauthorized, "compromised"},
+		{"signed by a current key another DID marked compromised", own(held, "l"), signedList(t, withSpec(func(s *listSpec) { s.ID, s.Issuer = own(held, "l"), held.DID }), held), registry.CodeUnauthorized, "compromised"},
+		{"signed by a did:key another DID marked compromised", own(dk, "l"), signedList(t, withSpec(func(s *listSpec) { s.ID, s.Issuer = own(dk, "l"), dk.DID }), dk), registry.CodeUnauthorized, "compromised"},
 		{"issuer deactivated", own(gone, "l"), signedList(t, withSpec(func(s *listSpec) { s.ID = own(gone, "l") }), gone), registry.CodeUnauthorized, "deactivated"},
 		{"issuer did:web", own(web, "l"), signedList(t, withSpec(func(s *listSpec) { s.ID, s.Issuer = own(web, "l"), web.DID }), a), registry.CodeInvalid, "did:idmesh or did:key"},
 		{"issuer not a DID", "https.example.com-l", signedList(t, withSpec(func(s *listSpec) { s.ID, s.Issuer = "https.example.com-l", "https://example.com/issuer" }), a), registry.CodeUnauthorized, "prefix"},

@@ -148,6 +148,7 @@ var titles = map[credential.Code]string{
 	credential.UndefinedTermError:          "A term is not defined by the contexts",
 	credential.ValidityPeriodError:         "The credential is outside its validity period",
 	credential.KeyCompromisedError:         "The signing key was reported compromised",
+	credential.KeyRetiredError:             "The signing key was retired before the time the proof claims",
 	credential.HolderBindingError:          "The holder is not the credential's subject",
 	credential.IssuerMismatchError:         "The key does not belong to the issuer",
 	credential.SchemaValidationError:       "The credential does not match its schema",

@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
+	"errors"
 	"sync"
+	"time"
 
 	"github.com/idmesh/idmesh/credential"
 	"github.com/idmesh/idmesh/credential/dataintegrity"
@@ -36,6 +38,9 @@ type listCache struct {
 type cachedList struct {
 	list *statuslist.List
 	keys []credential.VerificationKey
+	// created is each proof's claimed time (zero when none), for the
+	// retired-key rule.
+	created []time.Time
 }
 
 // maxCachedListBytes bounds the decoded lists a verifier keeps: a free
@@ -112,9 +117,14 @@ func (v *Verifier) status(ctx context.Context, c *credential.Credential) (uint64
 func (v *Verifier) verifiedList(ctx context.Context, b []byte) (*statuslist.List, error) {
 	k := sha256.Sum256(b)
 	if c := v.lists.get(k); c != nil {
-		for _, key := range c.keys {
+		for i, key := range c.keys {
 			now, err := v.Keys.ResolveKey(ctx, key.ID, credential.PurposeAssertion)
-			if err != nil || now.Compromised || !now.Public.Equal(key.Public) {
+			if err == nil {
+				if err = now.CheckClaimedTime(c.created[i]); err == nil && !now.Public.Equal(key.Public) {
+					err = errors.New("another key")
+				}
+			}
+			if err != nil {
 				return nil, credential.Errorf(credential.StatusVerificationError, "status list signed by %s, which no longer verifies (%v)", key.ID, err)
 			}
 		}
@@ -140,7 +150,8 @@ func (v *Verifier) verifiedList(ctx context.Context, b []byte) (*statuslist.List
 		if p.Key.Controller != l.Issuer {
 			return nil, credential.Errorf(credential.StatusVerificationError, "status list signed by %s, not its issuer", p.Proof.VerificationMethod)
 		}
-		c.keys = append(c.keys, p.Key)
+		created, _ := dataintegrity.ParseDateTime(p.Proof.Created)
+		c.keys, c.created = append(c.keys, p.Key), append(c.created, created)
 	}
 	v.lists.put(k, c)
 	return l, nil

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/idmesh/idmesh/credential"
 	"github.com/idmesh/idmesh/credential/dataintegrity"
@@ -263,5 +264,48 @@ func TestStatusListVerifiedOncePerVersion(t *testing.T) {
 	}
 	if !hasDetail(v.VerifyCredential(t.Context(), vc, verifier.Options{Checks: []string{verifier.CheckStatus}}), verifier.CheckStatus, "no longer verifies") {
 		t.Error("the status check did not notice the compromised key")
+	}
+}
+
+// TestStatusListRetiredKey: a cached list signed by a key that its issuer
+// has since retired counts only if the list's proof claims a time before
+// the retirement, as for any proof.
+func TestStatusListRetiredKey(t *testing.T) {
+	f := newFixture(t)
+	lists := &fakeLists{}
+	signedAt := issuedAt.Add(30 * time.Minute)
+	for _, l := range []struct{ url, purpose string }{{revocationList, statuslist.PurposeRevocation}, {suspensionList, statuslist.PurposeSuspension}} {
+		bits, err := statuslist.New(statuslist.MinLength)
+		if err != nil {
+			t.Fatal(err)
+		}
+		vc, err := statuslist.NewListCredential(l.url, f.iss.DID, l.purpose, bits, signedAt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		signed, err := dataintegrity.Sign(t.Context(), vc, f.iss.Signer, dataintegrity.SignOptions{Created: signedAt})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := json.Marshal(signed)
+		lists.put(l.url, b, 1)
+	}
+	v := &verifier.Verifier{Keys: f.keys, Now: f.clk.now, Lists: lists}
+	m := degree(f.iss.DID)
+	withStatus(m)
+	vc := MustIssue(t, m, f.iss.Signer, issuer.FormatJCS) // created at issuedAt
+	assertResult(t, v.VerifyCredential(t.Context(), vc, verifier.Options{}), expect{passed: []string{verifier.CheckStatus}})
+
+	retire := func(at time.Time) {
+		k := f.iss.Key()
+		k.RetiredAt = at
+		f.keys.Add(k, credential.PurposeAssertion)
+	}
+	retire(signedAt.Add(time.Minute)) // after the lists were signed: they still count
+	assertResult(t, v.VerifyCredential(t.Context(), vc, verifier.Options{}), expect{passed: []string{verifier.CheckStatus}})
+	retire(issuedAt.Add(10 * time.Minute)) // after the credential, before the lists
+	res := v.VerifyCredential(t.Context(), vc, verifier.Options{})
+	if res.Verified || !hasDetail(res, verifier.CheckStatus, "no longer verifies") || !hasDetail(res, verifier.CheckStatus, "KEY_RETIRED_ERROR") {
+		t.Fatalf("cached lists signed after the key's retirement: %+v", res)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/idmesh/idmesh/api"
@@ -18,7 +19,7 @@ import (
 func runDID(ctx context.Context, e env, args []string) error {
 	subs := map[string]func(context.Context, env, []string) error{
 		"create": didCreate, "rotate": didRotate, "update": didUpdate,
-		"deactivate": didDeactivate, "resolve": didResolve,
+		"compromise": didCompromise, "deactivate": didDeactivate, "resolve": didResolve,
 	}
 	if len(args) == 0 || subs[args[0]] == nil {
 		fmt.Fprintln(e.stderr, `Usage: idmesh did <command> [flags]
@@ -28,6 +29,7 @@ Commands:
   resolve DID                 resolve any supported DID (idmesh, key, jwk, web)
   update DID --add-service TYPE=URL [--remove-service ID]
   rotate DID [--compromised]  replace the DID's keys; old ones are retired or compromised
+  compromise DID KEYID...     mark keys compromised: current ones (removed) or of earlier versions
   deactivate DID              deactivate the DID for good`)
 		if len(args) == 0 {
 			return usageError("did: no command given")
@@ -305,6 +307,62 @@ func didRotate(ctx context.Context, e env, args []string) error {
 	return err
 }
 
+// didCompromise marks keys compromised: a key of the current version is
+// removed from the document (a rotation), a key of an earlier version is
+// only marked. Nothing the keys signed verifies afterwards, under any id.
+func didCompromise(ctx context.Context, e env, args []string) error {
+	var f didFlags
+	fs := newFlags(e, "did compromise", "did compromise DID KEYID... (KEYID: #fragment or absolute method id, current or of an earlier version)")
+	f.register(fs)
+	pos, err := parse(fs, e, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) < 2 {
+		return usageError("did compromise takes a DID and at least one key id")
+	}
+	d := pos[0]
+	var ids []string
+	for _, id := range pos[1:] {
+		switch {
+		case strings.HasPrefix(id, "#"):
+			id = d + id
+		case !strings.HasPrefix(id, d+"#"):
+			return usageError(fmt.Sprintf("did compromise: %s is not a key id of %s (use #fragment or %s#fragment)", id, d, d))
+		}
+		ids = append(ids, id)
+	}
+	return change(ctx, e, f, d, "compromised keys of", func(doc *did.Document, _ *keystore.Store, _ uint64) (*idmesh.Operation, []string, error) {
+		for _, id := range ids {
+			removeMethod(doc, id)
+		}
+		return &idmesh.Operation{Type: idmesh.Update, Document: doc, Compromised: ids}, nil, nil
+	}, func(ks *keystore.Store, r *result) {
+		r.Compromised = ids
+		for _, id := range ids {
+			setStatus(e, ks, id, "compromised")
+		}
+	})
+}
+
+// removeMethod removes the method id (absolute) from doc: the top-level
+// method, references to it and embedded methods with that id.
+func removeMethod(doc *did.Document, id string) {
+	is := func(ref string) bool { return ref == id || (strings.HasPrefix(ref, "#") && doc.ID+ref == id) }
+	doc.VerificationMethod = slices.DeleteFunc(doc.VerificationMethod, func(vm did.VerificationMethod) bool { return is(vm.ID) })
+	for _, rel := range []*[]did.Relationship{&doc.Authentication, &doc.AssertionMethod, &doc.KeyAgreement, &doc.CapabilityInvocation, &doc.CapabilityDelegation} {
+		*rel = slices.DeleteFunc(*rel, func(r did.Relationship) bool {
+			if r.Embedded != nil {
+				return is(r.Embedded.ID)
+			}
+			return is(r.Reference)
+		})
+		if len(*rel) == 0 {
+			*rel = nil
+		}
+	}
+}
+
 func didDeactivate(ctx context.Context, e env, args []string) error {
 	var f didFlags
 	fs := newFlags(e, "did deactivate", "did deactivate DID")
@@ -431,6 +489,9 @@ func printResolution(e env, res *did.ResolutionResult) error {
 	}
 	for _, s := range doc.Service {
 		fmt.Fprintf(w, "  service      %s %s %s\n", s.ID, strings.Join(s.Type, ","), string(s.ServiceEndpoint))
+	}
+	if n, ok := md.Extra["rotatedKeysTotal"].(float64); ok {
+		fmt.Fprintf(w, "  key events   %d (the newest %d below)\n", int(n), min(int(n), idmesh.MaxListedRotatedKeys))
 	}
 	if rk, ok := md.Extra["rotatedKeys"].([]any); ok {
 		for _, x := range rk {

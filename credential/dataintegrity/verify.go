@@ -272,8 +272,16 @@ func (v *verifier) verifyOne(ctx context.Context, i int) error {
 		return credential.Errorf(credential.ProofVerificationError, "resolve %s: %w", p.VerificationMethod, err)
 	}
 	v.results[i].Key = key
-	if key.Compromised {
-		return credential.Errorf(credential.KeyCompromisedError, "verification method %s is compromised", p.VerificationMethod)
+	// The key's status: compromised verifies nothing; retired only
+	// proofs whose created is before the retirement.
+	var created time.Time
+	if p.Created != "" {
+		if created, err = ParseDateTime(p.Created); err != nil {
+			return credential.Errorf(credential.InvalidProofDatetime, "proof created: %w", err)
+		}
+	}
+	if err := key.CheckClaimedTime(created); err != nil {
+		return err
 	}
 	if t := key.Public.Type(); t != keys.Ed25519 {
 		return credential.Errorf(credential.ProofVerificationError, "%s needs an Ed25519 key; %s is %q", p.Cryptosuite, p.VerificationMethod, t)

@@ -1,6 +1,8 @@
 // Package didkeys finds the keys of verification methods through DID
 // resolution, for verifiers and for the ledger's checks of issuer-signed
-// transactions alike.
+// transactions alike, with their status from the chain's key-status
+// index: compromised (by any DID, under any id) or retired at a time
+// (credential.VerificationKey.CheckClaimedTime applies the rules).
 package didkeys
 
 import (
@@ -9,39 +11,112 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/idmesh/idmesh/credential"
 	"github.com/idmesh/idmesh/did"
 	"github.com/idmesh/idmesh/did/idmesh"
+	"github.com/idmesh/idmesh/did/keys"
 )
 
 // DIDKeys is a [credential.KeyResolver] over DID resolution: the key of a
 // verification method comes from the current document of the DID that
-// the method's URL names, and must be listed under the purpose. A key the
-// controller rotated out as compromised is returned with Compromised set,
-// so that a verifier can say why it fails.
+// the method's URL names, and must be listed under the purpose. A method
+// that a did:idmesh DID no longer lists is returned with RetiredAt set if
+// the version before its removal listed it under the purpose. Every key,
+// of any method, is looked up in the chain's key-status index by its
+// material, and returned with Compromised set if any DID marked it
+// compromised, so that a verifier can say why it fails.
 type DIDKeys struct {
 	Resolver did.Resolver
+	// Index is the chain's key history; nil takes it from the did:idmesh
+	// resolver in Resolver, if there is one (else keys have no status).
+	Index Index
+	// CurrentOnly refuses methods the DID no longer lists: the ledger's
+	// own checks of issuer-signed transactions cannot tell that a
+	// signature predates a rotation.
+	CurrentOnly bool
+}
+
+// Index reads the chain's key history (implemented by [idmesh.Resolver]).
+type Index interface {
+	// KeyStatus returns the index entry of a key, or nil.
+	KeyStatus(ctx context.Context, pub keys.PublicKey) (*idmesh.KeyStatus, error)
+	// RemovedMethod returns the latest removal of a method from a DID, or nil.
+	RemovedMethod(ctx context.Context, d, methodID string) (*idmesh.KeyEvent, error)
+	// Latest returns a DID's latest document and whether it is deactivated.
+	Latest(ctx context.Context, d string) (*did.Document, bool, error)
+	// ResolveVersionNumber resolves version n of a DID.
+	ResolveVersionNumber(ctx context.Context, d string, n uint64) (*did.ResolutionResult, error)
+}
+
+// index returns the key history to read, or nil.
+func (k DIDKeys) index() Index {
+	if k.Index != nil {
+		return k.Index
+	}
+	if m, ok := k.Resolver.(did.Methods); ok {
+		ix, _ := m[idmesh.Method].(Index)
+		return ix
+	}
+	ix, _ := k.Resolver.(Index)
+	return ix
 }
 
 // ResolveKey implements [credential.KeyResolver].
 func (k DIDKeys) ResolveKey(ctx context.Context, methodID, purpose string) (credential.VerificationKey, error) {
+	vk, err := k.resolve(ctx, methodID, purpose)
+	if err != nil {
+		return vk, err
+	}
+	return k.WithStatus(ctx, vk)
+}
+
+// WithStatus sets vk.Compromised from the key-status index: one state
+// read. [CachedKeys] calls it on every hit, as a mark may come later.
+func (k DIDKeys) WithStatus(ctx context.Context, vk credential.VerificationKey) (credential.VerificationKey, error) {
+	ix := k.index()
+	if ix == nil || vk.Public.IsZero() {
+		return vk, nil
+	}
+	st, err := ix.KeyStatus(ctx, vk.Public)
+	if err != nil {
+		return credential.VerificationKey{}, fmt.Errorf("key status of %s: %w", vk.ID, err)
+	}
+	vk.Compromised = st.IsCompromised()
+	return vk, nil
+}
+
+// resolve finds the method's key and its retirement, without the index's
+// status.
+func (k DIDKeys) resolve(ctx context.Context, methodID, purpose string) (credential.VerificationKey, error) {
 	u, err := did.ParseURL(methodID)
 	if err != nil || u.Fragment == "" {
 		return credential.VerificationKey{}, fmt.Errorf("%w: %q is not a DID URL with a fragment", credential.ErrKeyNotFound, methodID)
 	}
 	id := u.DID.String()
-	res, err := k.Resolver.Resolve(ctx, id, did.Options{})
+	ix := k.index()
+	var doc *did.Document
+	var deactivated bool
+	if ix != nil && u.DID.Method == idmesh.Method {
+		// The latest document without its metadata: no key history is
+		// read for a current key.
+		doc, deactivated, err = ix.Latest(ctx, id)
+	} else {
+		var res *did.ResolutionResult
+		if res, err = k.Resolver.Resolve(ctx, id, did.Options{}); err == nil {
+			doc, deactivated = res.DIDDocument, res.DIDDocumentMetadata.Deactivated
+		}
+	}
 	if err != nil {
 		if errors.Is(err, did.ErrNotFound) || errors.Is(err, did.ErrInvalidDID) || errors.Is(err, did.ErrMethodNotSupported) {
 			return credential.VerificationKey{}, fmt.Errorf("%w: %w", credential.ErrKeyNotFound, err)
 		}
 		return credential.VerificationKey{}, fmt.Errorf("resolve %s: %w", id, err)
 	}
-	if res.DIDDocumentMetadata.Deactivated {
+	if deactivated {
 		return credential.VerificationKey{}, fmt.Errorf("%w: %s is deactivated", credential.ErrKeyNotAuthorized, id)
 	}
-	doc := res.DIDDocument
 	for _, vm := range doc.Methods(purpose) {
 		if vm.ID != methodID {
 			continue
@@ -52,82 +127,60 @@ func (k DIDKeys) ResolveKey(ctx context.Context, methodID, purpose string) (cred
 		}
 		return credential.VerificationKey{ID: methodID, Controller: id, Public: pub}, nil
 	}
-	switch ev, ok := rotated(res.DIDDocumentMetadata, methodID); {
-	case ok && ev.Status == idmesh.KeyCompromised:
-		// Nothing the key signed can be trusted, whatever dates it claims.
-		return credential.VerificationKey{ID: methodID, Controller: id, Compromised: true}, nil
-	case ok && ev.Status == idmesh.KeyRetired && ev.Version > 1:
-		// A key retired in a routine rotation keeps what it signed valid:
-		// it counts if the version before its removal listed it under
-		// the purpose.
-		if k.versions() != nil {
-			return k.retired(ctx, id, methodID, purpose, ev.Version-1)
-		}
-	}
 	if _, ok := doc.VerificationMethodByID(methodID); ok {
 		return credential.VerificationKey{}, fmt.Errorf("%w: %s is not in %s's %s", credential.ErrKeyNotAuthorized, methodID, id, purpose)
+	}
+	if ix != nil && u.DID.Method == idmesh.Method {
+		ev, err := ix.RemovedMethod(ctx, id, methodID)
+		if err != nil {
+			return credential.VerificationKey{}, fmt.Errorf("resolve %s: %w", methodID, err)
+		}
+		switch {
+		case ev == nil || ev.Version < 2:
+		case k.CurrentOnly:
+			// Say compromised when it is (WithStatus will), else retired.
+			pub, err := keys.ParseMultibase(ev.PublicKeyMultibase)
+			if err != nil {
+				return credential.VerificationKey{}, fmt.Errorf("%w: %s: %w", credential.ErrKeyNotFound, methodID, err)
+			}
+			if st, err := ix.KeyStatus(ctx, pub); err == nil && st.IsCompromised() {
+				return credential.VerificationKey{ID: methodID, Controller: id, Public: pub, Compromised: true}, nil
+			}
+			return credential.VerificationKey{}, fmt.Errorf("%w: %s was retired at %s, and only current keys count here", credential.ErrKeyNotAuthorized, methodID, ev.Time.UTC().Format(time.RFC3339))
+		default:
+			return k.retired(ctx, ix, id, methodID, purpose, ev)
+		}
 	}
 	return credential.VerificationKey{}, fmt.Errorf("%w: %s", credential.ErrKeyNotFound, methodID)
 }
 
-// keyEvent is what a rotatedKeys entry says of a method.
-type keyEvent struct {
-	Status  string
-	Version uint64
-}
-
-// rotated returns the did:idmesh rotatedKeys entry of the method, if any.
-func rotated(md did.DocumentMetadata, methodID string) (keyEvent, bool) {
-	switch events := md.Extra["rotatedKeys"].(type) {
-	case []idmesh.KeyEvent: // from an in-process resolver
-		for _, e := range events {
-			if e.ID == methodID {
-				return keyEvent{Status: e.Status, Version: e.Version}, true
-			}
-		}
-	case []any: // decoded from JSON
-		for _, e := range events {
-			m, _ := e.(map[string]any)
-			if id, _ := m["id"].(string); id == methodID {
-				s, _ := m["status"].(string)
-				v, _ := m["version"].(float64)
-				return keyEvent{Status: s, Version: uint64(v)}, true
-			}
-		}
-	}
-	return keyEvent{}, false
-}
-
-// versionResolver resolves a version of a DID by number (did:idmesh).
-type versionResolver interface {
-	ResolveVersionNumber(ctx context.Context, d string, n uint64) (*did.ResolutionResult, error)
-}
-
-func (k DIDKeys) versions() versionResolver {
-	if m, ok := k.Resolver.(did.Methods); ok {
-		v, _ := m[idmesh.Method].(versionResolver)
-		return v
-	}
-	v, _ := k.Resolver.(versionResolver)
-	return v
-}
-
-// retired finds a retired key in the version that still listed it.
-func (k DIDKeys) retired(ctx context.Context, id, methodID, purpose string, n uint64) (credential.VerificationKey, error) {
-	res, err := k.versions().ResolveVersionNumber(ctx, id, n)
+// retired finds a removed method's key in the version before its
+// removal, which must list it under the purpose; the key counts for
+// proofs that claim a time before the removal.
+func (k DIDKeys) retired(ctx context.Context, ix Index, id, methodID, purpose string, ev *idmesh.KeyEvent) (credential.VerificationKey, error) {
+	res, err := ix.ResolveVersionNumber(ctx, id, ev.Version-1)
 	if err != nil {
-		return credential.VerificationKey{}, fmt.Errorf("resolve %s version %d: %w", id, n, err)
+		return credential.VerificationKey{}, fmt.Errorf("resolve %s version %d: %w", id, ev.Version-1, err)
 	}
 	for _, vm := range res.DIDDocument.Methods(purpose) {
-		if vm.ID == methodID {
-			pub, err := vm.PublicKey()
-			if err != nil {
-				return credential.VerificationKey{}, fmt.Errorf("%w: %s: %w", credential.ErrKeyNotFound, methodID, err)
-			}
-			return credential.VerificationKey{ID: methodID, Controller: id, Public: pub}, nil
+		if vm.ID != methodID {
+			continue
 		}
+		pub, err := vm.PublicKey()
+		if err != nil {
+			return credential.VerificationKey{}, fmt.Errorf("%w: %s: %w", credential.ErrKeyNotFound, methodID, err)
+		}
+		if pub.Multibase() != ev.PublicKeyMultibase {
+			break
+		}
+		return credential.VerificationKey{ID: methodID, Controller: id, Public: pub, RetiredAt: ev.Time}, nil
 	}
 	return credential.VerificationKey{}, fmt.Errorf("%w: %s (retired) was not in %s's %s", credential.ErrKeyNotAuthorized, methodID, id, purpose)
+}
+
+// statusReader is a KeyResolver that reads key status apart (DIDKeys).
+type statusReader interface {
+	WithStatus(ctx context.Context, vk credential.VerificationKey) (credential.VerificationKey, error)
 }
 
 // CachedKeys remembers the keys of DIDs whose documents cannot change
@@ -154,11 +207,18 @@ func (c *CachedKeys) ResolveKey(ctx context.Context, methodID, purpose string) (
 	v, ok := c.m[k]
 	c.mu.RUnlock()
 	if ok {
+		// The key's status is read again: a mark may have come since.
+		if s, ok := c.Next.(statusReader); ok {
+			return s.WithStatus(ctx, v)
+		}
 		return v, nil
 	}
 	v, err := c.Next.ResolveKey(ctx, methodID, purpose)
 	if err != nil {
 		return v, err
+	}
+	if v.Compromised {
+		return v, nil // final: nothing to cache
 	}
 	max := c.Max
 	if max <= 0 {

@@ -92,7 +92,7 @@ func Issue(ctx context.Context, cred map[string]any, signer credential.Signer, o
 	}
 	switch format {
 	case FormatJWT:
-		token, err := jose.SignCredential(c, signer, jose.SignOptions{})
+		token, err := jose.SignCredential(c, signer, jose.SignOptions{IssuedAt: opts.Now})
 		if err != nil {
 			return nil, err
 		}

@@ -35,8 +35,10 @@
 // MALFORMED_VALUE_ERROR for a well-formed token with headers or claims
 // this profile forbids, CRYPTOGRAPHIC_SECURITY_ERROR for unsupported or
 // mismatched algorithms, unknown keys and bad signatures (VC Data Model 2.0
-// section 7.1: the securing mechanism failed), ISSUER_MISMATCH_ERROR and
-// KEY_COMPROMISED_ERROR for key policy, INVALID_CHALLENGE_ERROR and
+// section 7.1: the securing mechanism failed), ISSUER_MISMATCH_ERROR,
+// KEY_COMPROMISED_ERROR and KEY_RETIRED_ERROR for key policy (a retired
+// key verifies a token only if its "iat", else its "validFrom" or
+// "issuanceDate", is before the retirement), INVALID_CHALLENGE_ERROR and
 // INVALID_DOMAIN_ERROR for presentation binding.
 //
 // Enveloping (VC Data Model 2.0 section 4.13) wraps a token in a JSON-LD

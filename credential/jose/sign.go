@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"strings"
+	"time"
 
 	"github.com/idmesh/idmesh/credential"
 	"github.com/idmesh/idmesh/did/keys"
@@ -54,6 +55,9 @@ type SignOptions struct {
 	// Audience is the verifier's domain. SignPresentation puts it in the
 	// "aud" claim; credentials take none.
 	Audience string
+	// IssuedAt, when set, is put in the "iat" claim (whole seconds): the
+	// time verifiers compare with the retirement of the signing key.
+	IssuedAt time.Time
 }
 
 var b64 = base64.RawURLEncoding.Strict()
@@ -73,7 +77,20 @@ func SignCredential(cred map[string]any, signer credential.Signer, opts SignOpti
 	if id, ok := entityID(cred["issuer"]); !ok || id == "" {
 		return "", credential.Errorf(credential.MalformedValueError, "sign credential: issuer is missing or not a string or an object with an id")
 	}
+	if !opts.IssuedAt.IsZero() {
+		cred = withIssuedAt(cred, opts.IssuedAt)
+	}
 	return sign(cred, signer, opts.Algorithm, "vc+jwt")
+}
+
+// withIssuedAt returns a copy of doc with the "iat" claim set to t.
+func withIssuedAt(doc map[string]any, t time.Time) map[string]any {
+	cp := make(map[string]any, len(doc)+1)
+	for k, v := range doc {
+		cp[k] = v
+	}
+	cp["iat"] = t.Unix()
+	return cp
 }
 
 // SignPresentation secures pres as an application/vp+jwt compact JWS,

@@ -144,7 +144,40 @@ func Verify(ctx context.Context, token string, mediaType string, resolver creden
 	if err := checkClaims(payload, subject, k, opts); err != nil {
 		return nil, none, err
 	}
+	if !key.RetiredAt.IsZero() {
+		claimed, err := claimedTime(payload)
+		if err != nil {
+			return nil, none, err
+		}
+		if err := key.CheckClaimedTime(claimed); err != nil {
+			return nil, none, err
+		}
+	}
 	return payload, key, nil
+}
+
+// claimedTime is when the token says it was signed: the "iat" claim,
+// else the credential's validFrom or issuanceDate; zero when it says
+// nothing. It is checked against the retirement of the signing key.
+func claimedTime(payload map[string]any) (time.Time, error) {
+	if iat, ok, err := numericDate(payload, "iat"); err != nil {
+		return time.Time{}, err
+	} else if ok {
+		return time.Unix(iat, 0).UTC(), nil
+	}
+	for _, member := range []string{"validFrom", "issuanceDate"} {
+		v, ok := payload[member]
+		if !ok {
+			continue
+		}
+		s, _ := v.(string)
+		t, err := credential.ParseDateTime(s)
+		if err != nil {
+			return time.Time{}, credential.Errorf(credential.MalformedValueError, "verify: %s: %w", member, err)
+		}
+		return t, nil
+	}
+	return time.Time{}, nil
 }
 
 // parts is a compact JWS split at its dots, with its header decoded.

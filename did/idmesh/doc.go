@@ -16,8 +16,16 @@
 // document (or of a controller's document). Every update and deactivate
 // names the versionId it replaces, so a replayed or forked operation
 // finds a stale version and is rejected. Keys removed by an update are
-// recorded as retired, or compromised when the update says so, and
-// resolution reports them in the document metadata.
+// recorded as retired, or compromised when the update says so; an update
+// may also mark compromised a key that an earlier version held. Each
+// event goes to the DID's event log (resolution lists the newest 64 in
+// the document metadata, with the total) and to the key-status index,
+// which is keyed by the public key: a key's status follows its material,
+// whatever DID or method id held it, and compromised is final.
+//
+// Proofs may name a key of the operation's own DID in absolute or
+// relative form; Decode writes the relative form, so that an operation
+// has one encoding and one hash.
 //
 // The rules are pure: Apply reads and writes a KV and takes time and
 // height from the block; it never touches a clock, the network or disk.

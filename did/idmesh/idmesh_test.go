@@ -403,6 +403,12 @@ func FuzzDecode(f *testing.F) {
 	b, _ := op.Encode()
 	f.Add(b)
 	f.Add([]byte(`{"type":"update","did":"did:idmesh:x","previous":"00","proof":[]}`))
+	// A proof naming its key in absolute form (normalised to "#key-1").
+	d, _ := op.SubjectDID()
+	v, _ := op.VersionID()
+	abs := update(d, v, template(k.Public()), d+"#key-1", k, chainID)
+	ab, _ := abs.Encode()
+	f.Add(ab)
 	f.Add([]byte(`{"type":"create","type":"update"}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		op, err := idmesh.Decode(data)

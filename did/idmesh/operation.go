@@ -134,7 +134,53 @@ func Decode(b []byte) (*Operation, error) {
 	if _, err := op.body(); err != nil {
 		return nil, err
 	}
+	if err := op.normalizeProofs(); err != nil {
+		return nil, err
+	}
 	return op, nil
+}
+
+// normalizeProofs writes every proof's reference to a key of the
+// operation's own DID in the relative form "#frag", in the proofs and in
+// the canonical bytes, so that one operation has one encoding and one
+// hash whichever spelling was sent. The body (and so the versionId and
+// the signing input) does not change: proofs are not part of it.
+func (op *Operation) normalizeProofs() error {
+	subject, err := op.SubjectDID()
+	if err != nil {
+		return err
+	}
+	changed := false
+	for i, p := range op.Proof {
+		if frag, ok := strings.CutPrefix(p.VerificationMethod, subject+"#"); ok {
+			op.Proof[i].VerificationMethod = "#" + frag
+			changed = true
+		}
+	}
+	if !changed {
+		return nil
+	}
+	// Two spellings of one key are two proofs by it.
+	if err := op.ValidateBasic(); err != nil {
+		return err
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(op.raw, &m); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidOperation, err)
+	}
+	proofs, err := json.Marshal(op.Proof)
+	if err != nil {
+		return fmt.Errorf("encode operation: %w", err)
+	}
+	m["proof"] = proofs
+	b, err := json.Marshal(m)
+	if err != nil {
+		return fmt.Errorf("encode operation: %w", err)
+	}
+	if op.raw, err = jcs.Transform(b); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidOperation, err)
+	}
+	return nil
 }
 
 // isEmpty reports whether v is JSON null, [] or {}.

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/idmesh/idmesh/did"
+	"github.com/idmesh/idmesh/did/keys"
 )
 
 // Resolver resolves did:idmesh DIDs from ledger state.
@@ -99,14 +100,20 @@ func (r *Resolver) version(d string, rec *Record, n uint64) (*did.ResolutionResu
 	}
 	// DID Core: once deactivated, the metadata of every version says so.
 	md.Deactivated = rec.Deactivated
-	var events []KeyEvent
-	for _, e := range rec.RotatedKeys {
-		if e.Version <= v.Number {
-			events = append(events, e)
+	// The key events up to this version: the newest MaxListedRotatedKeys
+	// of them, oldest first, and the count of all.
+	if total := v.RotatedKeysTotal; total > 0 {
+		first := total - min(total, MaxListedRotatedKeys)
+		events := make([]KeyEvent, 0, total-first)
+		for i := first; i < total; i++ {
+			e, err := LoadKeyEvent(r.State, d, i)
+			if err != nil {
+				return nil, wrapNotFound(err)
+			}
+			events = append(events, *e)
 		}
-	}
-	if len(events) > 0 {
 		md.Extra["rotatedKeys"] = events
+		md.Extra["rotatedKeysTotal"] = total
 	}
 	return &did.ResolutionResult{
 		Context:               did.ContextResolution,
@@ -144,4 +151,45 @@ func wrapNotFound(err error) error {
 		return fmt.Errorf("%w: %s", did.ErrNotFound, strings.TrimPrefix(err.Error(), ErrNotFound.Error()+": "))
 	}
 	return fmt.Errorf("%w: %w", did.ErrInternal, err)
+}
+
+// Latest returns the latest document of d and whether d is deactivated,
+// without building the metadata: two state reads, for verifiers that
+// need only the current keys.
+func (r *Resolver) Latest(_ context.Context, d string) (*did.Document, bool, error) {
+	if err := ValidateDID(d); err != nil {
+		return nil, false, fmt.Errorf("%w: %w", did.ErrInvalidDID, err)
+	}
+	rec, err := LoadRecord(r.State, d)
+	if errors.Is(err, ErrNotFound) {
+		return nil, false, fmt.Errorf("%w: %s", did.ErrNotFound, d)
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("%w: %w", did.ErrInternal, err)
+	}
+	v, err := LoadVersion(r.State, d, rec.Versions)
+	if err != nil {
+		return nil, false, wrapNotFound(err)
+	}
+	return v.Document, rec.Deactivated, nil
+}
+
+// KeyStatus returns the key-status index entry of pub, or nil when no
+// version of any DID retired or compromised it: one state read.
+func (r *Resolver) KeyStatus(_ context.Context, pub keys.PublicKey) (*KeyStatus, error) {
+	s, err := LoadKeyStatus(r.State, pub)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", did.ErrInternal, err)
+	}
+	return s, nil
+}
+
+// RemovedMethod returns the latest update that removed the verification
+// method methodID (absolute) from d, or nil when none did.
+func (r *Resolver) RemovedMethod(_ context.Context, d, methodID string) (*KeyEvent, error) {
+	e, err := LoadRemovedMethod(r.State, d, methodID)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", did.ErrInternal, err)
+	}
+	return e, nil
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/idmesh/idmesh/did"
 	"github.com/idmesh/idmesh/did/jwk"
 	"github.com/idmesh/idmesh/did/key"
+	"github.com/idmesh/idmesh/did/keys"
 )
 
 // Reader reads ledger state. Get returns ok=false for an absent key; an
@@ -33,19 +34,23 @@ const (
 	KeyCompromised = "compromised"
 )
 
-// Record is the state of one DID: its latest version and the keys that
-// versions have removed.
+// Record is the state of one DID: its latest version and the number of
+// key events of its history. The events themselves live under their own
+// keys (keystatus.go), so that a record stays small however long the
+// history: every resolution decodes it.
 type Record struct {
-	DID         string     `json:"did"`
-	Versions    uint64     `json:"versions"`
-	VersionID   string     `json:"versionId"`
-	Created     time.Time  `json:"created"`
-	Updated     time.Time  `json:"updated"`
-	Deactivated bool       `json:"deactivated,omitempty"`
-	RotatedKeys []KeyEvent `json:"rotatedKeys,omitempty"`
+	DID         string    `json:"did"`
+	Versions    uint64    `json:"versions"`
+	VersionID   string    `json:"versionId"`
+	Created     time.Time `json:"created"`
+	Updated     time.Time `json:"updated"`
+	Deactivated bool      `json:"deactivated,omitempty"`
+	// RotatedKeysTotal counts the DID's key events.
+	RotatedKeysTotal uint64 `json:"rotatedKeysTotal,omitempty"`
 }
 
-// KeyEvent records a verification method that an update removed.
+// KeyEvent records a verification method that an update removed, or a
+// key of an earlier version that an update marked compromised.
 type KeyEvent struct {
 	ID                 string    `json:"id"`
 	Type               string    `json:"type"`
@@ -65,6 +70,9 @@ type Version struct {
 	Height      uint64        `json:"height"`
 	Deactivated bool          `json:"deactivated,omitempty"`
 	Document    *did.Document `json:"document"`
+	// RotatedKeysTotal counts the DID's key events up to and including
+	// this version.
+	RotatedKeysTotal uint64 `json:"rotatedKeysTotal,omitempty"`
 }
 
 // Env is what Apply may know of the block: never the wall clock.
@@ -222,7 +230,8 @@ func applyChange(kv KV, env Env, op *Operation, subject, vid string, input []byt
 	if err := authorize(kv, env.Sigs, cur.Document, subject, op, input); err != nil {
 		return err
 	}
-	next := &Version{Number: rec.Versions + 1, VersionID: vid, Previous: rec.VersionID, Time: env.Time, Height: env.Height}
+	next := &Version{Number: rec.Versions + 1, VersionID: vid, Previous: rec.VersionID, Time: env.Time, Height: env.Height, RotatedKeysTotal: rec.RotatedKeysTotal}
+	var hist *history
 	if op.Type == Deactivate {
 		next.Deactivated = true
 		next.Document = &did.Document{Context: []any{did.ContextV1}, ID: subject}
@@ -232,15 +241,19 @@ func applyChange(kv KV, env Env, op *Operation, subject, vid string, input []byt
 		if err != nil {
 			return err
 		}
-		events, err := rotatedKeys(rec, cur.Document, doc, op.Compromised, next, env.Time)
-		if err != nil {
+		if hist, err = keyEvents(kv, cur.Document, doc, op.Compromised, next, env.Time); err != nil {
 			return err
 		}
-		rec.RotatedKeys = append(rec.RotatedKeys, events...)
 		next.Document = doc
 	}
 	if _, err := VersionNumber(kv, subject, vid); err == nil {
 		return fmt.Errorf("%w: version %s already exists", ErrConflict, vid)
+	}
+	if hist != nil {
+		if err := hist.write(kv, rec); err != nil {
+			return err
+		}
+		next.RotatedKeysTotal = rec.RotatedKeysTotal
 	}
 	rec.Versions, rec.VersionID, rec.Updated = next.Number, vid, env.Time
 	return save(kv, rec, next)
@@ -395,54 +408,151 @@ func controllerDocument(r Reader, c string) (*did.Document, error) {
 	return nil, checkControllerMethod(c)
 }
 
-// rotatedKeys returns the key events of replacing prev by next: every
-// key of prev that next no longer has is retired, or compromised when
-// listed. A compromised key may never return.
-func rotatedKeys(rec *Record, prev, next *did.Document, compromised []string, ver *Version, at time.Time) ([]KeyEvent, error) {
+// history is what an update adds to a DID's key history.
+type history struct {
+	events  []KeyEvent // one per key (material), in the DID's event log and the index
+	removed []KeyEvent // one per removed method id
+}
+
+// write appends h's events to the DID's log, records the removed
+// methods and marks the keys in the key-status index.
+func (h *history) write(kv KV, rec *Record) error {
+	for _, e := range h.events {
+		if err := putJSON(kv, keyEventKey(rec.DID, rec.RotatedKeysTotal), e); err != nil {
+			return err
+		}
+		rec.RotatedKeysTotal++
+		if err := markKey(kv, rec.DID, e); err != nil {
+			return err
+		}
+	}
+	for _, e := range h.removed {
+		if err := putJSON(kv, removedMethodKey(rec.DID, e.ID), e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// heldKey is a key that a version of the DID held, and under which id.
+type heldKey struct {
+	id  string // absolute method id
+	pub keys.PublicKey
+}
+
+// keyEvents returns the key history of replacing prev by next. Keys are
+// compared by their public key. Every key of prev that next no longer
+// has is retired, or compromised when one of its ids is listed in
+// compromised. compromised may also name (relative or absolute) a method
+// id that an earlier version held and an update removed: its key is
+// marked compromised with no other change. A key that any DID marked
+// compromised may not be added again; a document may keep one it holds
+// (so that a mark by another DID cannot lock a DID out), but verifiers
+// refuse its signatures.
+func keyEvents(r Reader, prev, next *did.Document, compromised []string, ver *Version, at time.Time) (*history, error) {
+	subject := prev.ID
 	nextKeys := make(map[string]bool)
+	nextIDs := make(map[string]string) // method id -> multibase
 	for _, vm := range next.AllMethods() {
 		if pub, err := vm.PublicKey(); err == nil {
 			nextKeys[pub.Multibase()] = true
+			nextIDs[absolute(subject, vm.ID)] = pub.Multibase()
 		}
 	}
-	for _, e := range rec.RotatedKeys {
-		if e.Status == KeyCompromised && nextKeys[e.PublicKeyMultibase] {
-			return nil, fmt.Errorf("%w: key %s was marked compromised and cannot be used again", ErrInvalidOperation, e.ID)
-		}
-	}
-	marked := make(map[string]bool, len(compromised))
-	for _, c := range compromised {
-		marked[absolute(prev.ID, c)] = true
-	}
-	var events []KeyEvent
-	seen := make(map[string]bool)
+	// The keys of prev, first holder first, and every id holding one.
+	var prevKeys []heldKey
+	prevHas := make(map[string]bool)
+	prevIDs := make(map[string]keys.PublicKey)
 	for _, vm := range prev.AllMethods() {
 		pub, err := vm.PublicKey()
-		if err != nil || seen[pub.Multibase()] {
+		if err != nil {
 			continue
 		}
-		seen[pub.Multibase()] = true
-		id := absolute(prev.ID, vm.ID)
+		id := absolute(subject, vm.ID)
+		if _, ok := prevIDs[id]; !ok {
+			prevIDs[id] = pub
+		}
+		if !prevHas[pub.Multibase()] {
+			prevHas[pub.Multibase()] = true
+			prevKeys = append(prevKeys, heldKey{id: id, pub: pub})
+		}
+	}
+	// The keys marked compromised, by multibase; earlier keys in order.
+	marked := make(map[string]bool, len(compromised))
+	var earlier []KeyEvent
+	for _, c := range compromised {
+		id := absolute(subject, c)
+		if pub, ok := prevIDs[id]; ok {
+			marked[pub.Multibase()] = true
+			continue
+		}
+		e, err := LoadRemovedMethod(r, subject, id)
+		if err != nil {
+			return nil, err
+		}
+		if e == nil {
+			return nil, fmt.Errorf("%w: compromised %s names no key that a version of %s held", ErrInvalidOperation, id, subject)
+		}
+		if marked[e.PublicKeyMultibase] || prevHas[e.PublicKeyMultibase] {
+			marked[e.PublicKeyMultibase] = true // the current key, named by an old id
+			continue
+		}
+		marked[e.PublicKeyMultibase] = true
+		earlier = append(earlier, KeyEvent{ID: id, Type: e.Type, PublicKeyMultibase: e.PublicKeyMultibase, Status: KeyCompromised, Version: ver.Number, VersionID: ver.VersionID, Time: at})
+	}
+	for _, mb := range sortedKeys(marked) {
+		if nextKeys[mb] {
+			return nil, fmt.Errorf("%w: key %s is marked compromised but the new document keeps it", ErrInvalidOperation, mb)
+		}
+	}
+	// No key that any DID marked compromised may be added.
+	for _, mb := range sortedKeys(nextKeys) {
+		if prevHas[mb] {
+			continue
+		}
+		s, err := loadKeyStatus(r, mb)
+		if err != nil {
+			return nil, err
+		}
+		if s.IsCompromised() {
+			return nil, fmt.Errorf("%w: key %s was marked compromised (by %s) and cannot be used again", ErrInvalidOperation, mb, s.Compromised.ID)
+		}
+	}
+	h := &history{}
+	for _, k := range prevKeys {
+		mb := k.pub.Multibase()
+		if nextKeys[mb] {
+			continue
+		}
 		status := KeyRetired
-		if marked[id] {
+		if marked[mb] {
 			status = KeyCompromised
-			delete(marked, id)
 		}
-		if nextKeys[pub.Multibase()] {
-			if status == KeyCompromised {
-				return nil, fmt.Errorf("%w: %s is marked compromised but the new document keeps its key", ErrInvalidOperation, id)
-			}
+		h.events = append(h.events, KeyEvent{ID: k.id, Type: string(k.pub.Type()), PublicKeyMultibase: mb, Status: status, Version: ver.Number, VersionID: ver.VersionID, Time: at})
+	}
+	h.events = append(h.events, earlier...)
+	// Every method id whose key is gone (or changed) is recorded as
+	// removed, so that it can be named later and its signatures checked.
+	for _, id := range sortedKeys(prevIDs) {
+		pub := prevIDs[id]
+		mb := pub.Multibase()
+		if nextIDs[id] == mb {
 			continue
 		}
-		events = append(events, KeyEvent{ID: id, Type: string(pub.Type()), PublicKeyMultibase: pub.Multibase(), Status: status, Version: ver.Number, VersionID: ver.VersionID, Time: at})
-	}
-	if len(marked) > 0 {
-		ids := make([]string, 0, len(marked))
-		for id := range marked {
-			ids = append(ids, id)
+		status := KeyRetired
+		if marked[mb] {
+			status = KeyCompromised
 		}
-		slices.Sort(ids)
-		return nil, fmt.Errorf("%w: compromised %v names no key of the current version", ErrInvalidOperation, ids)
+		h.removed = append(h.removed, KeyEvent{ID: id, Type: string(pub.Type()), PublicKeyMultibase: mb, Status: status, Version: ver.Number, VersionID: ver.VersionID, Time: at})
 	}
-	return events, nil
+	return h, nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
 }

@@ -211,7 +211,7 @@ func serve(ctx context.Context, e env, f nodeFlags) error {
 		idmesh.Method: &idmesh.Resolver{State: registry.ReaderOf(store)},
 		"key":         key.Resolver{},
 		"jwk":         jwk.Resolver{},
-		"web":         &web.Resolver{},
+		"web":         &web.Resolver{Log: log},
 	}
 	netStatus := &netInfo{host: host}
 	// Issuers' keys live in their own keystore, opened only with a

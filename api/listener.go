@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strconv"
 	"sync"
+	"time"
 )
 
 // ProblemMalformedRequest is the type of the answers that Go's HTTP server
@@ -66,9 +67,14 @@ func (c *problemConn) Write(b []byte) (int, error) {
 	return c.Conn.Write(b)
 }
 
-// problemTLSConn is a problemConn over TLS. It completes the handshake on
-// the first read, so that a plain HTTP request to the TLS port gets a
-// problem too, and tells the server the TLS state.
+// TLSHandshakeTimeout bounds the TLS handshake of a connection accepted
+// by [Listener].
+const TLSHandshakeTimeout = 10 * time.Second
+
+// problemTLSConn is a problemConn over TLS. It completes the handshake
+// before the server asks for its state (net/http reads it once, before the
+// first request), so that handlers see Request.TLS, and answers a plain
+// HTTP request to the TLS port with a problem too.
 type problemTLSConn struct {
 	problemConn
 	tls  *tls.Conn
@@ -76,22 +82,30 @@ type problemTLSConn struct {
 	herr error
 }
 
-// ConnectionState lets http.Server fill Request.TLS.
-func (c *problemTLSConn) ConnectionState() tls.ConnectionState { return c.tls.ConnectionState() }
-
-func (c *problemTLSConn) Read(b []byte) (int, error) {
+// handshake runs the TLS handshake once, within TLSHandshakeTimeout.
+func (c *problemTLSConn) handshake() error {
 	c.once.Do(func() {
-		// Bounded by the read deadline the server sets before it reads a
-		// request (ReadHeaderTimeout).
+		_ = c.tls.SetDeadline(time.Now().Add(TLSHandshakeTimeout))
 		c.herr = c.tls.Handshake()
+		_ = c.tls.SetDeadline(time.Time{})
 		var re tls.RecordHeaderError
 		if errors.As(c.herr, &re) && re.Conn != nil && looksLikeHTTP(re.RecordHeader[:]) {
 			_, _ = re.Conn.Write(problemResponse(http.StatusBadRequest, "the client sent an HTTP request to an HTTPS server"))
 			_ = re.Conn.Close()
 		}
 	})
-	if c.herr != nil {
-		return 0, c.herr
+	return c.herr
+}
+
+// ConnectionState lets http.Server fill Request.TLS.
+func (c *problemTLSConn) ConnectionState() tls.ConnectionState {
+	_ = c.handshake()
+	return c.tls.ConnectionState()
+}
+
+func (c *problemTLSConn) Read(b []byte) (int, error) {
+	if err := c.handshake(); err != nil {
+		return 0, err
 	}
 	return c.tls.Read(b)
 }

@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"bufio"
+	"crypto/tls"
 	"encoding/json"
 	"io"
 	"net"
@@ -237,4 +238,62 @@ func TestDuplicateMembersRefused(t *testing.T) {
 	if n < 10 {
 		t.Fatalf("only %d POST routes", n)
 	}
+}
+
+// TestListenerOverTLS: under TLS the listener keeps the TLS state for the
+// handlers, rewrites the server's own answers inside the TLS stream, and
+// answers a plain HTTP request on the TLS port with a problem too.
+func TestListenerOverTLS(t *testing.T) {
+	certSrc := httptest.NewTLSServer(http.NotFoundHandler())
+	certs := certSrc.TLS.Certificates
+	client := certSrc.Client()
+	certSrc.Close()
+
+	s := mustServer(t, nil)
+	sawTLS := make(chan bool, 1)
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case sawTLS <- r.TLS != nil && r.TLS.HandshakeComplete:
+		default:
+		}
+		s.ServeHTTP(w, r)
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		_ = srv.Serve(api.Listener(tls.NewListener(ln, &tls.Config{Certificates: certs, NextProtos: []string{"http/1.1"}})))
+	}()
+	t.Cleanup(func() { _ = srv.Close() })
+	addr := ln.Addr().String()
+
+	resp, err := client.Get("https://" + addr + "/v1/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !<-sawTLS {
+		t.Fatalf("status %d; the handler did not see the TLS state", resp.StatusCode)
+	}
+
+	c, err := tls.Dial("tcp", addr, &tls.Config{InsecureSkipVerify: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.WriteString(c, "GET /1.0/identifiers/%zz HTTP/1.1\r\nHost: idmesh.test\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	resp, err = http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	wantProblem(t, resp, body, 400, api.ProblemMalformedRequest)
+
+	resp, body = raw(t, addr, http.MethodGet, "GET /v1/status HTTP/1.1\r\nHost: idmesh.test\r\n\r\n")
+	wantProblem(t, resp, body, 400, api.ProblemMalformedRequest)
 }

@@ -165,6 +165,15 @@ func serve(ctx context.Context, e env, f nodeFlags) error {
 		return err
 	}
 	h := home.Dir(f.home)
+	// Secrets readable by others are made private before anything uses
+	// them, and the operator is told.
+	changed, err := h.Tighten()
+	for _, c := range changed {
+		log.Warn("permissions tightened", "path", c.Path, "was", fmt.Sprintf("%04o", c.From), "now", fmt.Sprintf("%04o", c.To))
+	}
+	if err != nil {
+		return err
+	}
 	g, err := registry.LoadGenesis(h.Genesis())
 	if err != nil {
 		return fmt.Errorf("%w (run 'idmesh dev' for a single-validator home, or give --genesis)", err)
@@ -245,6 +254,10 @@ func serve(ctx context.Context, e env, f nodeFlags) error {
 	// kept in a database of the node's own, next to the keystore.
 	var status *issuer.StatusService
 	if issuers != nil {
+		// goleveldb would make the directory 0755.
+		if err := os.MkdirAll(h.IssuerState(), home.DirMode); err != nil {
+			return fmt.Errorf("issuer state: %w", err)
+		}
 		db, err := goleveldb.OpenFile(h.IssuerState(), nil)
 		if err != nil {
 			return fmt.Errorf("issuer state: %w", err)

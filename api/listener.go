@@ -120,7 +120,7 @@ func looksLikeHTTP(hdr []byte) bool {
 }
 
 // serverAnswer matches what net/http's conn.serve writes itself.
-var serverAnswer = regexp.MustCompile(`(?s)\AHTTP/1\.1 ([1-5][0-9][0-9]) [^\r\n]*\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n(.*)\z`)
+var serverAnswer = regexp.MustCompile(`(?s)\AHTTP/1\.1 ([45][0-9][0-9]) [^\r\n]*\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n(.*)\z`)
 
 // expectationFailed matches net/http's bodiless 417; no handler of the
 // API answers 417.

@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"bufio"
+	"bytes"
 	"crypto/tls"
 	"encoding/json"
 	"io"
@@ -296,4 +297,29 @@ func TestListenerOverTLS(t *testing.T) {
 
 	resp, body = raw(t, addr, http.MethodGet, "GET /v1/status HTTP/1.1\r\nHost: idmesh.test\r\n\r\n")
 	wantProblem(t, resp, body, 400, api.ProblemMalformedRequest)
+}
+
+// TestListenerLeavesHandlerAnswers: what a handler writes is never taken
+// for one of the server's own answers, even a plain-text 400 or a body
+// that quotes one.
+func TestListenerLeavesHandlerAnswers(t *testing.T) {
+	goAnswer := "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n400 Bad Request"
+	addr := serveReal(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/error":
+			http.Error(w, "400 Bad Request", http.StatusBadRequest)
+		default:
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			w.Header().Set("Connection", "close")
+			_, _ = io.WriteString(w, strings.Repeat("x", 4096-len(goAnswer)%4096)+goAnswer)
+		}
+	}))
+	// (A bodiless 417 is rewritten whoever writes it: no endpoint of the
+	// API answers 417.)
+	for _, p := range []string{"/error", "/quote"} {
+		resp, body := raw(t, addr, http.MethodGet, "GET "+p+" HTTP/1.1\r\nHost: idmesh.test\r\n\r\n")
+		if ct := resp.Header.Get("Content-Type"); ct == "application/problem+json" || bytes.Contains(body, []byte(api.ProblemMalformedRequest)) {
+			t.Fatalf("%s: a handler's answer was rewritten: %d %s %s", p, resp.StatusCode, ct, body)
+		}
+	}
 }

@@ -10,7 +10,6 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/idmesh/idmesh/did/idmesh"
-	"github.com/idmesh/idmesh/did/strictjson"
 	"github.com/idmesh/idmesh/node"
 	"github.com/idmesh/idmesh/registry"
 )
@@ -40,10 +39,6 @@ func (s *Server) handleSubmitOperation(w http.ResponseWriter, r *http.Request) {
 	}
 	if !json.Valid(body) {
 		writeProblem(w, r, http.StatusBadRequest, ProblemInvalidJSON, "the body is not a JSON document")
-		return
-	}
-	if err := strictjson.CheckDuplicates(body); err != nil {
-		writeProblem(w, r, http.StatusBadRequest, ProblemInvalidJSON, err.Error())
 		return
 	}
 	op, err := idmesh.Decode(body)

@@ -213,7 +213,8 @@ func TestNosniffEverywhere(t *testing.T) {
 }
 
 // TestDuplicateMembersRefused posts a body with a repeated member to every
-// POST route: each refuses it as invalid JSON before doing anything else.
+// POST route: each refuses it before doing anything else, as invalid JSON
+// (an operation as an invalid operation, its documented type).
 func TestDuplicateMembersRefused(t *testing.T) {
 	s := mustServer(t, func(c *api.Config) { c.APIToken = "token" })
 	// Repeated members that the trust endpoint knows, so that a decoder
@@ -227,7 +228,11 @@ func TestDuplicateMembersRefused(t *testing.T) {
 		n++
 		t.Run(rt[1], func(t *testing.T) {
 			w := s.do(http.MethodPost, rt[1], body, "Authorization", "Bearer token", "Content-Type", "application/json")
-			p := mustProblem(t, w, http.StatusBadRequest, api.ProblemInvalidJSON)
+			typ := api.ProblemInvalidJSON
+			if rt[1] == "/v1/operations" {
+				typ = api.ProblemInvalidOperation // as it always was: the operation decoder refuses it
+			}
+			p := mustProblem(t, w, http.StatusBadRequest, typ)
 			if !strings.Contains(p.Detail, "duplicate") {
 				t.Fatalf("detail %q does not name the duplicate", p.Detail)
 			}

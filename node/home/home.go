@@ -226,9 +226,10 @@ type Tightened struct {
 	From, To fs.FileMode
 }
 
-// Tighten removes group and other permissions from the home, its private
-// directories (DirMode) and its secrets (SecretMode) where they exist, and
-// returns what it changed. Stricter modes are kept. Paths that do not
+// Tighten sets DirMode on the home and its private directories, and
+// SecretMode on its secrets, wherever one exists with any permission for
+// group or others, and returns what it changed. Modes without such
+// permissions (0400, say) are kept. Paths that do not
 // exist are skipped; a symbolic link is judged, and changed, by its target.
 func (d Dir) Tighten() ([]Tightened, error) {
 	var out []Tightened

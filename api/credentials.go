@@ -91,14 +91,18 @@ func endpoints(name string) map[string]string {
 	return out
 }
 
-// issuerBody reads the body of an issuer endpoint, answering 501 itself
-// on a node that keeps no issuers.
+// issuerBody reads the body of an issuer endpoint (a malformed one is
+// refused first), answering 501 itself on a node that keeps no issuers.
 func (s *Server) issuerBody(w http.ResponseWriter, r *http.Request) (map[string]any, bool) {
+	m, ok := s.readObject(w, r)
+	if !ok {
+		return nil, false
+	}
 	if s.issuers == nil {
 		writeProblem(w, r, http.StatusNotImplemented, ProblemNotConfigured, "this node keeps no issuer keys")
 		return nil, false
 	}
-	return s.readObject(w, r)
+	return m, true
 }
 
 func (s *Server) handleCreateIssuer(w http.ResponseWriter, r *http.Request) {
@@ -266,18 +270,9 @@ func (s *Server) handleIssue(w http.ResponseWriter, r *http.Request) {
 // suspension unless options.statusPurposes says otherwise), and an id
 // if it has none, so that its status can be changed later.
 func (s *Server) withStatus(ctx context.Context, iss issuer.Issuer, cred, req map[string]any) (map[string]any, error) {
-	purposes := issuer.Purposes
-	if opts, _ := req["options"].(map[string]any); opts != nil {
-		if raw, ok := opts["statusPurposes"].([]any); ok {
-			purposes = nil
-			for _, p := range raw {
-				ps, ok := p.(string)
-				if !ok || (ps != statuslist.PurposeRevocation && ps != statuslist.PurposeSuspension) {
-					return nil, credential.Errorf(credential.MalformedValueError, "options.statusPurposes: use revocation and suspension")
-				}
-				purposes = append(purposes, ps)
-			}
-		}
+	purposes, err := statusPurposes(req)
+	if err != nil {
+		return nil, err
 	}
 	if s.cfg.Status == nil || len(purposes) == 0 {
 		return cred, nil
@@ -288,7 +283,6 @@ func (s *Server) withStatus(ctx context.Context, iss issuer.Issuer, cred, req ma
 	cred = maps.Clone(cred)
 	id, _ := cred["id"].(string)
 	if id == "" {
-		var err error
 		if id, err = newCredentialID(); err != nil {
 			return nil, err
 		}
@@ -307,6 +301,28 @@ func (s *Server) withStatus(ctx context.Context, iss issuer.Issuer, cred, req ma
 		cred["credentialStatus"] = entries
 	}
 	return cred, nil
+}
+
+// statusPurposes reads options.statusPurposes of an issue request: the
+// default purposes when absent, else each purpose once, in the order first
+// given (a repeated purpose would get the credential two entries of it).
+func statusPurposes(req map[string]any) ([]string, error) {
+	opts, _ := req["options"].(map[string]any)
+	raw, ok := opts["statusPurposes"].([]any)
+	if !ok {
+		return issuer.Purposes, nil
+	}
+	var purposes []string
+	for _, p := range raw {
+		ps, ok := p.(string)
+		if !ok || (ps != statuslist.PurposeRevocation && ps != statuslist.PurposeSuspension) {
+			return nil, credential.Errorf(credential.MalformedValueError, "options.statusPurposes: use revocation and suspension")
+		}
+		if !slices.Contains(purposes, ps) {
+			purposes = append(purposes, ps)
+		}
+	}
+	return purposes, nil
 }
 
 // issueFormat picks the securing mechanism: the path's, else
@@ -402,12 +418,12 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request, kind, member str
 }
 
 func (s *Server) handleChallenge(w http.ResponseWriter, r *http.Request) {
-	if s.verifier.Challenges == nil {
-		writeProblem(w, r, http.StatusNotImplemented, ProblemNotConfigured, "this verifier issues no challenges")
-		return
-	}
 	m, ok := s.readObject(w, r)
 	if !ok {
+		return
+	}
+	if s.verifier.Challenges == nil {
+		writeProblem(w, r, http.StatusNotImplemented, ProblemNotConfigured, "this verifier issues no challenges")
 		return
 	}
 	domain, _ := m["domain"].(string)

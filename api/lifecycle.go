@@ -15,6 +15,7 @@ import (
 	"github.com/idmesh/idmesh/credential"
 	"github.com/idmesh/idmesh/credential/dataintegrity"
 	"github.com/idmesh/idmesh/credential/schema"
+	"github.com/idmesh/idmesh/did/strictjson"
 	"github.com/idmesh/idmesh/node"
 	"github.com/idmesh/idmesh/registry"
 	"github.com/idmesh/idmesh/schemas"
@@ -237,6 +238,11 @@ type TrustRequest struct {
 func (s *Server) handleTrust(w http.ResponseWriter, r *http.Request) {
 	body, ok := s.readBody(w, r)
 	if !ok {
+		return
+	}
+	// Repeated members first: encoding/json would keep the last one.
+	if err := strictjson.CheckDuplicates(body); err != nil {
+		writeProblem(w, r, http.StatusBadRequest, ProblemInvalidJSON, err.Error())
 		return
 	}
 	var req TrustRequest

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"path"
 	"slices"
 	"strconv"
 	"strings"
@@ -155,6 +156,9 @@ func NewServer(cfg Config) (*Server, error) {
 		s.verifier, s.cfg.Verifier = cfg.Verifier, cfg.Verifier
 	}
 	s.router.UseEncodedPath()
+	// No 301 to a cleaned path: a path with empty, "." or ".." segments
+	// matches no route and gets a 404 problem.
+	s.router.SkipClean(true)
 	if cfg.Registry != nil {
 		s.requests = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "idmesh_http_request_duration_seconds",
@@ -170,12 +174,16 @@ func NewServer(cfg Config) (*Server, error) {
 	}
 	routes := s.routes()
 	for _, rt := range routes {
-		s.router.Handle(rt.path, s.instrument(rt.name, rt.h)).Methods(rt.method).Name(rt.name)
+		s.router.Handle(rt.path, s.instrument(rt.name, rt.h)).Methods(methods(rt.method)...).Name(rt.name)
 	}
 	if cfg.Registry != nil {
-		s.router.Handle("/metrics", promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{})).Methods(http.MethodGet)
+		s.router.Handle("/metrics", promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{})).Methods(methods(http.MethodGet)...)
 	}
 	s.router.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if p := r.URL.EscapedPath(); p != cleanPath(p) {
+			writeProblem(w, r, http.StatusNotFound, ProblemNotFound, "no such endpoint: the path has empty, \".\" or \"..\" segments")
+			return
+		}
 		writeProblem(w, r, http.StatusNotFound, ProblemNotFound, "no such endpoint")
 	})
 	s.router.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -199,10 +207,32 @@ func (s *Server) routes() []route {
 	}, slices.Concat(s.credentialRoutes(), s.statusRoutes(), s.lifecycleRoutes())...)
 }
 
+// methods are the HTTP methods a route of method m answers: HEAD with
+// every GET (the same response without its body).
+func methods(m string) []string {
+	if m == http.MethodGet {
+		return []string{http.MethodGet, http.MethodHead}
+	}
+	return []string{m}
+}
+
+// cleanPath is p without empty, "." and ".." segments, as path.Clean
+// makes it, keeping a trailing slash.
+func cleanPath(p string) string {
+	if p == "" {
+		return "/"
+	}
+	c := path.Clean("/" + p)
+	if strings.HasSuffix(p, "/") && c != "/" {
+		c += "/"
+	}
+	return c
+}
+
 // allowed returns the methods that have a route for r's path.
 func (s *Server) allowed(r *http.Request) []string {
 	var out []string
-	for _, m := range []string{http.MethodGet, http.MethodPost} {
+	for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost} {
 		c := r.Clone(r.Context())
 		c.Method = m
 		var match mux.RouteMatch
@@ -213,8 +243,13 @@ func (s *Server) allowed(r *http.Request) []string {
 	return out
 }
 
-// ServeHTTP implements http.Handler.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.ServeHTTP(w, r) }
+// ServeHTTP implements http.Handler. Every response, whatever answers it
+// (a handler, /metrics, the 404 and 405 problems), carries
+// X-Content-Type-Options: nosniff.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	s.router.ServeHTTP(w, r)
+}
 
 type statusRecorder struct {
 	http.ResponseWriter

@@ -146,12 +146,12 @@ type SetStatusResponse struct {
 }
 
 func (s *Server) handleSetStatus(w http.ResponseWriter, r *http.Request) {
-	if s.cfg.Status == nil {
-		writeProblem(w, r, http.StatusNotImplemented, ProblemNotConfigured, "this node keeps no issuers")
-		return
-	}
 	m, ok := s.readObject(w, r)
 	if !ok {
+		return
+	}
+	if s.cfg.Status == nil {
+		writeProblem(w, r, http.StatusNotImplemented, ProblemNotConfigured, "this node keeps no issuers")
 		return
 	}
 	id, _ := m["credentialId"].(string)

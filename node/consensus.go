@@ -117,9 +117,9 @@ func (a chainApp) ProposeBlock(height uint64, _ int32, lastCommit *registry.Comm
 		return nil, err
 	}
 	if len(rejected) > 0 {
-		why := make(map[registry.Hash]string, len(rejected))
+		why := make(map[registry.Hash]error, len(rejected))
 		for _, r := range rejected {
-			why[r.Tx.Hash()] = r.Err.Error()
+			why[r.Tx.Hash()] = r.Err
 		}
 		a.c.Mempool.Remove(nil, why)
 	}

@@ -35,7 +35,7 @@ type Mempool struct {
 const maxRejected = 10_000
 
 type rejection struct {
-	why string
+	err error
 	seq uint64
 }
 
@@ -112,8 +112,8 @@ func (m *Mempool) Reap(max int) []registry.Tx {
 }
 
 // Remove drops committed transactions, and records rejected ones with
-// their reason.
-func (m *Mempool) Remove(committed []registry.Hash, rejected map[registry.Hash]string) {
+// their error (which carries the result code, registry.CodeOf).
+func (m *Mempool) Remove(committed []registry.Hash, rejected map[registry.Hash]error) {
 	if len(rejected) > 0 && m.onReject != nil {
 		defer m.onReject()
 	}
@@ -128,10 +128,10 @@ func (m *Mempool) Remove(committed []registry.Hash, rejected map[registry.Hash]s
 	for _, h := range committed {
 		drop(h)
 	}
-	for h, why := range rejected {
+	for h, err := range rejected {
 		drop(h)
 		m.rejSeq++
-		m.rejected[h] = rejection{why: why, seq: m.rejSeq}
+		m.rejected[h] = rejection{err: err, seq: m.rejSeq}
 		m.rejOrder = append(m.rejOrder, rejectionRef{h: h, seq: m.rejSeq})
 	}
 	// Evict the oldest rejections; a ref is stale if its hash was
@@ -152,10 +152,11 @@ func (m *Mempool) Remove(committed []registry.Hash, rejected map[registry.Hash]s
 	m.order = order
 }
 
-// Rejected returns why a recent transaction was left out of a block.
-func (m *Mempool) Rejected(h registry.Hash) (string, bool) {
+// Rejected returns why a recent transaction was left out of a block: the
+// error of its check, with its result code.
+func (m *Mempool) Rejected(h registry.Hash) (error, bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	r, ok := m.rejected[h]
-	return r.why, ok
+	return r.err, ok
 }

@@ -153,7 +153,7 @@ func TestMempoolReapArrivalOrder(t *testing.T) {
 	}
 	// Removing from the middle keeps the order of the rest, and new
 	// arrivals go last.
-	m.Remove([]registry.Hash{hs[1]}, map[registry.Hash]string{hs[3]: "bad"})
+	m.Remove([]registry.Hash{hs[1]}, map[registry.Hash]error{hs[3]: errors.New("bad")})
 	mustAdd(t, m, payloadTx("a"))
 	if got := strings.Join(payloads(m.Reap(10)), " "); got != "z m y a" {
 		t.Fatalf("after remove and re-add: %q, want %q", got, "z m y a")
@@ -167,7 +167,7 @@ func TestMempoolRemove(t *testing.T) {
 	c := mustAdd(t, m, payloadTx("c"))
 	unknown := payloadTx("never added").Hash()
 
-	m.Remove([]registry.Hash{a, unknown}, map[registry.Hash]string{b: "stale version", unknown: "bad signature"})
+	m.Remove([]registry.Hash{a, unknown}, map[registry.Hash]error{b: registry.Reject(registry.CodeConflict, errors.New("stale version")), unknown: errors.New("bad signature")})
 
 	for _, tt := range []struct {
 		name       string
@@ -175,19 +175,20 @@ func TestMempoolRemove(t *testing.T) {
 		pending    bool
 		rejected   bool
 		wantReason string
+		wantCode   uint32
 	}{
-		{"committed", a, false, false, ""},
-		{"rejected", b, false, true, "stale version"},
-		{"untouched", c, true, false, ""},
-		{"rejected without being pending", unknown, false, true, "bad signature"},
+		{"committed", a, false, false, "", registry.CodeOK},
+		{"rejected", b, false, true, "stale version", registry.CodeConflict},
+		{"untouched", c, true, false, "", registry.CodeOK},
+		{"rejected without being pending", unknown, false, true, "bad signature", registry.CodeInvalid},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := m.Has(tt.h); got != tt.pending {
 				t.Fatalf("Has = %v, want %v", got, tt.pending)
 			}
-			why, ok := m.Rejected(tt.h)
-			if ok != tt.rejected || why != tt.wantReason {
-				t.Fatalf("Rejected = %q, %v; want %q, %v", why, ok, tt.wantReason, tt.rejected)
+			err, ok := m.Rejected(tt.h)
+			if ok != tt.rejected || reason(err) != tt.wantReason || registry.CodeOf(err) != tt.wantCode {
+				t.Fatalf("Rejected = %v (code %d), %v; want %q (code %d), %v", err, registry.CodeOf(err), ok, tt.wantReason, tt.wantCode, tt.rejected)
 			}
 		})
 	}
@@ -196,9 +197,9 @@ func TestMempoolRemove(t *testing.T) {
 	}
 
 	// A newer reason replaces the older one.
-	m.Remove(nil, map[registry.Hash]string{b: "conflict"})
-	if why, _ := m.Rejected(b); why != "conflict" {
-		t.Fatalf("reason %q, want the latest", why)
+	m.Remove(nil, map[registry.Hash]error{b: errors.New("conflict")})
+	if err, _ := m.Rejected(b); reason(err) != "conflict" {
+		t.Fatalf("reason %v, want the latest", err)
 	}
 	// Adding a rejected transaction again forgets the rejection.
 	mustAdd(t, m, payloadTx("b"))
@@ -212,7 +213,7 @@ func TestMempoolRejectedIsBounded(t *testing.T) {
 	m := node.NewMempool(1, 1)
 	hash := func(i int) registry.Hash { return payloadTx(fmt.Sprintf("tx-%d", i)).Hash() }
 	for i := range maxRejected + 5 {
-		m.Remove(nil, map[registry.Hash]string{hash(i): fmt.Sprint("reason ", i)})
+		m.Remove(nil, map[registry.Hash]error{hash(i): fmt.Errorf("reason %d", i)})
 	}
 	for i := range 5 {
 		if _, ok := m.Rejected(hash(i)); ok {
@@ -220,8 +221,8 @@ func TestMempoolRejectedIsBounded(t *testing.T) {
 		}
 	}
 	for _, i := range []int{5, maxRejected, maxRejected + 4} {
-		if why, ok := m.Rejected(hash(i)); !ok || why != fmt.Sprint("reason ", i) {
-			t.Fatalf("rejection %d: %q, %v", i, why, ok)
+		if err, ok := m.Rejected(hash(i)); !ok || reason(err) != fmt.Sprint("reason ", i) {
+			t.Fatalf("rejection %d: %v, %v", i, err, ok)
 		}
 	}
 }
@@ -231,15 +232,15 @@ func TestMempoolRejectedEvictsByLatestRejection(t *testing.T) {
 	m := node.NewMempool(10, 1000)
 	tx := payloadTx("again")
 	h := tx.Hash()
-	m.Remove(nil, map[registry.Hash]string{h: "first"})
+	m.Remove(nil, map[registry.Hash]error{h: errors.New("first")})
 	mustAdd(t, m, tx)
-	m.Remove(nil, map[registry.Hash]string{h: "second"})
+	m.Remove(nil, map[registry.Hash]error{h: errors.New("second")})
 	// h's latest rejection is now the oldest of exactly maxRejected.
 	for i := range maxRejected - 1 {
-		m.Remove(nil, map[registry.Hash]string{payloadTx(fmt.Sprint("x", i)).Hash(): "x"})
+		m.Remove(nil, map[registry.Hash]error{payloadTx(fmt.Sprint("x", i)).Hash(): errors.New("x")})
 	}
-	if why, ok := m.Rejected(h); !ok || why != "second" {
-		t.Fatalf("Rejected = %q, %v; want the latest reason while within the bound", why, ok)
+	if err, ok := m.Rejected(h); !ok || reason(err) != "second" {
+		t.Fatalf("Rejected = %v, %v; want the latest reason while within the bound", err, ok)
 	}
 }
 
@@ -274,7 +275,7 @@ func TestMempoolWait(t *testing.T) {
 		t.Fatal("a refused Add woke waiters")
 	}
 	// Rejections alone do not wake waiters.
-	m.Remove(nil, map[registry.Hash]string{a: "no"})
+	m.Remove(nil, map[registry.Hash]error{a: errors.New("no")})
 	if isClosed(w) {
 		t.Fatal("Remove woke waiters")
 	}
@@ -282,4 +283,12 @@ func TestMempoolWait(t *testing.T) {
 	if !isClosed(w) {
 		t.Fatal("Wait channel not closed by the next Add")
 	}
+}
+
+// reason is err's message, "" for nil.
+func reason(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
 }

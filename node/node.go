@@ -141,8 +141,10 @@ func (n *Node) Status(h registry.Hash) (TxStatus, error) {
 	if n.Mempool.Has(h) {
 		return TxStatus{Hash: h, Status: TxPending}, nil
 	}
-	if why, ok := n.Mempool.Rejected(h); ok {
-		return TxStatus{Hash: h, Status: TxRejected, Reason: why}, nil
+	if err, ok := n.Mempool.Rejected(h); ok {
+		// Left out of a block, or dropped by a recheck: the code says
+		// why (a conflict, say), as for a transaction refused on entry.
+		return TxStatus{Hash: h, Status: TxRejected, Code: registry.CodeOf(err), Reason: err.Error()}, nil
 	}
 	// A transaction leaves the mempool after its block is saved: one that
 	// was neither saved at the first look nor pending at the second was
@@ -198,11 +200,11 @@ func (n *Node) Recheck() {
 	}
 	go func() {
 		defer n.rechecking.Store(false)
-		why := map[registry.Hash]string{}
+		why := map[registry.Hash]error{}
 		now := n.now()
 		for _, t := range n.Mempool.Reap(n.Mempool.Len()) {
 			if err := n.Chain.CheckTx(t, now); err != nil {
-				why[t.Hash()] = err.Error()
+				why[t.Hash()] = err
 			}
 		}
 		if len(why) > 0 {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/ed25519"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -164,6 +165,15 @@ func serve(ctx context.Context, e env, f nodeFlags) error {
 		return err
 	}
 	h := home.Dir(f.home)
+	// Secrets readable by others are made private before anything uses
+	// them, and the operator is told.
+	changed, err := h.Tighten()
+	for _, c := range changed {
+		log.Warn("permissions tightened", "path", c.Path, "was", fmt.Sprintf("%04o", c.From), "now", fmt.Sprintf("%04o", c.To))
+	}
+	if err != nil {
+		return err
+	}
 	g, err := registry.LoadGenesis(h.Genesis())
 	if err != nil {
 		return fmt.Errorf("%w (run 'idmesh dev' for a single-validator home, or give --genesis)", err)
@@ -211,7 +221,7 @@ func serve(ctx context.Context, e env, f nodeFlags) error {
 		idmesh.Method: &idmesh.Resolver{State: registry.ReaderOf(store)},
 		"key":         key.Resolver{},
 		"jwk":         jwk.Resolver{},
-		"web":         &web.Resolver{},
+		"web":         &web.Resolver{Log: log},
 	}
 	netStatus := &netInfo{host: host}
 	// Issuers' keys live in their own keystore, opened only with a
@@ -244,6 +254,10 @@ func serve(ctx context.Context, e env, f nodeFlags) error {
 	// kept in a database of the node's own, next to the keystore.
 	var status *issuer.StatusService
 	if issuers != nil {
+		// goleveldb would make the directory 0755.
+		if err := os.MkdirAll(h.IssuerState(), home.DirMode); err != nil {
+			return fmt.Errorf("issuer state: %w", err)
+		}
 		db, err := goleveldb.OpenFile(h.IssuerState(), nil)
 		if err != nil {
 			return fmt.Errorf("issuer state: %w", err)
@@ -297,14 +311,22 @@ func serve(ctx context.Context, e env, f nodeFlags) error {
 	httpSrv := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		// Requests end with the node: a shutdown ends long polls
 		// (?wait=) at once instead of waiting them out.
-		BaseContext: func(net.Listener) context.Context { return gctx }}
-	grp.Go(func() error {
-		var err error
-		if f.tlsCert != "" {
-			err = httpSrv.ServeTLS(ln, f.tlsCert, f.tlsKey)
-		} else {
-			err = httpSrv.Serve(ln)
+		BaseContext: func(net.Listener) context.Context { return gctx },
+		// OPTIONS * goes to the API (a problem), not to a bare 200.
+		DisableGeneralOptionsHandler: true}
+	// api.Listener turns the answers net/http gives on its own (malformed
+	// requests) into problems; over TLS it needs the *tls.Conn under it,
+	// and serves HTTP/1.1.
+	httpLn := ln
+	if f.tlsCert != "" {
+		cert, err := tls.LoadX509KeyPair(f.tlsCert, f.tlsKey)
+		if err != nil {
+			return fmt.Errorf("tls: %w", err)
 		}
+		httpLn = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12, NextProtos: []string{"http/1.1"}})
+	}
+	grp.Go(func() error {
+		err := httpSrv.Serve(api.Listener(httpLn))
 		if errors.Is(err, http.ErrServerClosed) {
 			return nil
 		}

@@ -14,4 +14,12 @@
 // document only if its id is the DID and it passes did.Document.Validate.
 // Relative DID URLs in the fetched document ("#key-1") are made absolute
 // against the DID before validation and in the returned document.
+//
+// The default client connects only to public addresses: the check runs at
+// connect time on the resolved address and refuses every range of the IANA
+// special-purpose registries, IPv4-mapped addresses of such ranges, and
+// the prefixes that embed or tunnel to other addresses (IPv4-compatible,
+// NAT64, 6to4, Teredo); see isPublic. Every failure to obtain the document
+// answers the same error, [ErrNotRetrieved], whose message names no host,
+// address or cause; the detail goes to [Resolver.Log].
 package web

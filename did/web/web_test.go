@@ -174,16 +174,16 @@ func TestResolve(t *testing.T) {
 		name, did string
 		want      error
 	}{
-		{"not found", "did:web:example.com:nobody", did.ErrNotFound},
-		{"gone", "did:web:example.com:gone", did.ErrNotFound},
+		{"not found", "did:web:example.com:nobody", web.ErrNotRetrieved},
+		{"gone", "did:web:example.com:gone", web.ErrNotRetrieved},
 		{"wrong id", "did:web:example.com:wrong-id", did.ErrInvalidDocument},
-		{"oversize", "did:web:example.com:big", did.ErrInvalidDocument},
-		{"oversize without length", "did:web:example.com:chunked-big", did.ErrInvalidDocument},
-		{"not json", "did:web:example.com:not-json", did.ErrInvalidDocument},
+		{"oversize", "did:web:example.com:big", web.ErrNotRetrieved},
+		{"oversize without length", "did:web:example.com:chunked-big", web.ErrNotRetrieved},
+		{"not json", "did:web:example.com:not-json", web.ErrNotRetrieved},
 		{"fails validation", "did:web:example.com:invalid", did.ErrInvalidDocument},
-		{"server error", "did:web:example.com:error", did.ErrInternal},
-		{"redirect to http", "did:web:example.com:to-http", did.ErrInternal},
-		{"redirect loop", "did:web:example.com:loop", did.ErrInternal},
+		{"server error", "did:web:example.com:error", web.ErrNotRetrieved},
+		{"redirect to http", "did:web:example.com:to-http", web.ErrNotRetrieved},
+		{"redirect loop", "did:web:example.com:loop", web.ErrNotRetrieved},
 		{"redirect changes document", "did:web:example.com:moved", did.ErrInvalidDocument},
 		{"invalid did", "did:web:127.0.0.1", did.ErrInvalidDID},
 	}
@@ -192,6 +192,13 @@ func TestResolve(t *testing.T) {
 			res, err := r.Resolve(t.Context(), tc.did, did.Options{})
 			if !errors.Is(err, tc.want) || res != nil {
 				t.Fatalf("Resolve = %v, %v; want %v", res, err, tc.want)
+			}
+			if tc.want == web.ErrNotRetrieved {
+				// One answer for every fetch failure: the sentence, the
+				// INTERNAL_ERROR type, nothing of the cause.
+				if p := did.ProblemFor(err); err.Error() != web.ErrNotRetrieved.Error() || p.Type != did.ProblemInternalError {
+					t.Fatalf("Resolve error = %q, problem %+v; want only %q", err, p, web.ErrNotRetrieved)
+				}
 			}
 		})
 	}
@@ -207,7 +214,7 @@ func TestResolve(t *testing.T) {
 	})
 	t.Run("small MaxBytes", func(t *testing.T) {
 		small := &web.Resolver{Client: r.Client, MaxBytes: 10}
-		if _, err := small.Resolve(t.Context(), ok[0], did.Options{}); !errors.Is(err, did.ErrInvalidDocument) {
+		if _, err := small.Resolve(t.Context(), ok[0], did.Options{}); !errors.Is(err, web.ErrNotRetrieved) {
 			t.Fatal(err)
 		}
 	})
@@ -307,7 +314,7 @@ func TestDefaultClientRefusesNonPublicAddresses(t *testing.T) {
 	defer srv.Close()
 	port := srv.URL[strings.LastIndex(srv.URL, ":")+1:]
 	_, err := (&web.Resolver{}).Resolve(context.Background(), "did:web:localhost%3A"+port, did.Options{})
-	if err == nil || !strings.Contains(err.Error(), "non-public") {
+	if !errors.Is(err, web.ErrNotPublic) || !errors.Is(err, web.ErrNotRetrieved) {
 		t.Fatalf("error %v, want a refusal of the non-public address", err)
 	}
 }

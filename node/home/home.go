@@ -7,6 +7,13 @@
 //	HOME/node_key              the libp2p network identity (mode 0600)
 //	HOME/config.json           flag values for `idmesh node` (testnet init)
 //	HOME/tls/cert.pem, key.pem a self-signed certificate (idmesh dev --tls)
+//	HOME/api-token, issuer-passphrase   secrets idmesh dev makes (mode 0600)
+//	HOME/issuers.keystore.json          the issuers' keys, encrypted (mode 0600)
+//	HOME/issuer-state/                  the issuers' status allocations
+//
+// The home and its private directories are mode 0700 and its secrets mode
+// 0600 when created; [Dir.Tighten], which `idmesh dev` and `idmesh node`
+// run at start, brings an existing home back to those modes.
 package home
 
 import (
@@ -21,6 +28,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math/big"
 	"net"
 	"os"
@@ -193,3 +201,64 @@ func EnsureSecret(file string, random io.Reader) (string, bool, error) {
 
 // IssuerState is the database of the issuers' status allocations.
 func (d Dir) IssuerState() string { return filepath.Join(string(d), "issuer-state") }
+
+// Modes of the home and of what it keeps secret; see [Dir.Tighten].
+const (
+	DirMode    fs.FileMode = 0o700
+	SecretMode fs.FileMode = 0o600
+)
+
+// PrivateDirs are the directories of d that only its owner may enter:
+// the home itself, the TLS directory and the issuers' status database.
+func (d Dir) PrivateDirs() []string {
+	return []string{string(d), filepath.Dir(d.TLSKey()), d.IssuerState()}
+}
+
+// Secrets are the files of d that only its owner may read: keys, tokens,
+// passphrases, keystores and the config (which may hold a token).
+func (d Dir) Secrets() []string {
+	return []string{d.ValidatorKey(), d.NodeKey(), d.APIToken(), d.IssuerPassphrase(), d.Issuers(), d.TLSKey(), d.Config()}
+}
+
+// Tightened is a permission change made by [Dir.Tighten].
+type Tightened struct {
+	Path     string
+	From, To fs.FileMode
+}
+
+// Tighten sets DirMode on the home and its private directories, and
+// SecretMode on its secrets, wherever one exists with any permission for
+// group or others, and returns what it changed. Modes without such
+// permissions (0400, say) are kept. Paths that do not
+// exist are skipped; a symbolic link is judged, and changed, by its target.
+func (d Dir) Tighten() ([]Tightened, error) {
+	var out []Tightened
+	tighten := func(p string, dir bool, mode fs.FileMode) error {
+		fi, err := os.Stat(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("tighten permissions: %w", err)
+		}
+		if fi.IsDir() != dir || fi.Mode().Perm()&0o077 == 0 {
+			return nil
+		}
+		if err := os.Chmod(p, mode); err != nil {
+			return fmt.Errorf("tighten permissions: %w", err)
+		}
+		out = append(out, Tightened{Path: p, From: fi.Mode().Perm(), To: mode})
+		return nil
+	}
+	for _, p := range d.PrivateDirs() {
+		if err := tighten(p, true, DirMode); err != nil {
+			return out, err
+		}
+	}
+	for _, p := range d.Secrets() {
+		if err := tighten(p, false, SecretMode); err != nil {
+			return out, err
+		}
+	}
+	return out, nil
+}

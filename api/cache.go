@@ -83,15 +83,19 @@ func (c *responseCache) pushFront(e *cacheEntry) {
 	c.lru.next = e
 }
 
-// get returns the response cached under key at height.
+// get returns the response cached under key at height. A height above
+// the cache's empties it for that height.
 func (c *responseCache) get(height uint64, key string) (cachedResponse, bool) {
 	if c == nil {
 		return cachedResponse{}, false
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if height != c.height {
+	switch {
+	case height > c.height:
 		c.reset(height)
+		return cachedResponse{}, false
+	case height < c.height: // a request that read the tip before the last block
 		return cachedResponse{}, false
 	}
 	e, ok := c.entries[key]

@@ -23,12 +23,12 @@ import (
 )
 
 // benchServer serves the real API on loopback TCP for chain c.
-func benchServer(b *testing.B, c *registry.Chain, store registry.StateReader, cacheEntries int) *httptest.Server {
+func benchServer(b *testing.B, c *registry.Chain, store registry.StateReader, cacheBytes int64) *httptest.Server {
 	n, err := node.New(c, node.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
-	srv, err := api.NewServer(api.Config{Ledger: n, Resolver: did.Methods{idmesh.Method: &idmesh.Resolver{State: registry.ReaderOf(store)}}, ResolveCacheEntries: cacheEntries})
+	srv, err := api.NewServer(api.Config{Ledger: n, Resolver: did.Methods{idmesh.Method: &idmesh.Resolver{State: registry.ReaderOf(store)}}, ResolveCacheBytes: cacheBytes})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -89,7 +89,7 @@ func BenchmarkHTTP(b *testing.B) {
 	// every request reads the store and encodes the result.
 	for _, bc := range []struct {
 		name  string
-		cache int
+		cache int64
 	}{{"resolve", 0}, {"resolve-uncached", -1}} {
 		b.Run(bc.name, func(b *testing.B) {
 			ts := benchServer(b, c.Chain, c.Store, bc.cache)

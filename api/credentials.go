@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -432,12 +433,21 @@ func (s *Server) handleChallenge(w http.ResponseWriter, r *http.Request) {
 		client = r.RemoteAddr
 	}
 	ch, err := s.verifier.Challenges.IssueFor(client, domain)
-	if errors.Is(err, verifier.ErrTooManyChallenges) {
+	var full *verifier.FullError
+	switch {
+	case errors.Is(err, verifier.ErrTooManyChallenges):
 		w.Header().Set("Retry-After", "60")
 		writeProblem(w, r, http.StatusTooManyRequests, ProblemTooManyRequests, err.Error())
 		return
-	}
-	if err != nil {
+	case errors.Is(err, verifier.ErrDomainTooLong):
+		writeProblem(w, r, http.StatusBadRequest, ProblemInvalidParameter, err.Error())
+		return
+	case errors.As(err, &full):
+		w.Header().Set("Retry-After", strconv.Itoa(int(full.RetryAfter/time.Second)))
+		writeProblem(w, r, http.StatusServiceUnavailable, ProblemUnavailable, verifier.ErrChallengesFull.Error())
+		return
+	case err != nil:
+		s.log.Error("issue challenge", "err", err)
 		writeProblem(w, r, http.StatusInternalServerError, ProblemInternal, "")
 		return
 	}

@@ -1,9 +1,12 @@
 package api
 
 import (
+	"bufio"
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 
@@ -165,7 +168,28 @@ type TxView struct {
 	Payload json.RawMessage `json:"payload"`
 }
 
-// handleBlock serves GET /v1/blocks/{height}; "latest" names the tip.
+// DefaultMaxLargeReads is the default of Config.MaxLargeReads.
+const DefaultMaxLargeReads = 4
+
+// largeRead takes one of the MaxLargeReads slots for a large response and
+// returns its release; when none is free it answers 503 with Retry-After
+// itself and returns false. It does not wait: a client retries later.
+func (s *Server) largeRead(w http.ResponseWriter, r *http.Request) (release func(), ok bool) {
+	select {
+	case s.largeReads <- struct{}{}:
+		return func() { <-s.largeReads }, true
+	default:
+		w.Header().Set("Retry-After", "1")
+		writeProblem(w, r, http.StatusServiceUnavailable, ProblemUnavailable,
+			fmt.Sprintf("this node is serving %d large responses: try again later", cap(s.largeReads)))
+		return nil, false
+	}
+}
+
+// handleBlock serves GET /v1/blocks/{height}; "latest" names the tip. At
+// most MaxLargeReads blocks (and proofs) are served at once, and the
+// block is streamed: the response holds no copy of it beyond the one
+// read from the store.
 func (s *Server) handleBlock(w http.ResponseWriter, r *http.Request) {
 	v := mux.Vars(r)["height"]
 	var height uint64
@@ -178,6 +202,11 @@ func (s *Server) handleBlock(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	release, ok := s.largeRead(w, r)
+	if !ok {
+		return
+	}
+	defer release()
 	b, err := s.ledger.Block(height)
 	if errors.Is(err, registry.ErrNotFound) {
 		writeProblem(w, r, http.StatusNotFound, ProblemNotFound, "no block at height "+strconv.FormatUint(height, 10))
@@ -188,18 +217,97 @@ func (s *Server) handleBlock(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, http.StatusInternalServerError, ProblemInternal, "")
 		return
 	}
-	resp := BlockResponse{BlockID: b.ID(), Header: b.Header, TxHashes: b.TxHashes(), Last: b.LastCommit}
-	for i, t := range b.Txs {
-		tv := TxView{Hash: resp.TxHashes[i], Type: t.Type.String()}
-		if json.Valid(t.Payload) {
-			tv.Payload = t.Payload
+	c, err := s.ledger.Commit(height)
+	if err != nil {
+		c = nil
+	}
+	w.Header().Set("Content-Type", mediaJSON)
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(http.StatusOK)
+	bw := bufio.NewWriterSize(w, 32<<10)
+	if err := writeBlock(bw, b, c); err != nil {
+		s.log.Debug("write block", "height", height, "err", err)
+		return
+	}
+	_ = bw.Flush()
+}
+
+// writeBlock writes b and its commit c (nil if unknown) as a
+// BlockResponse in JSON, followed by a newline, a part at a time: a
+// transaction's payload, when it is JSON, is written as stored, and
+// nothing is copied per transaction but its hash.
+func writeBlock(w *bufio.Writer, b *registry.Block, c *registry.Commit) error {
+	hashes := b.TxHashes()
+	var err error
+	raw := func(s string) {
+		if err == nil {
+			_, err = w.WriteString(s)
 		}
-		resp.Txs = append(resp.Txs, tv)
 	}
-	if c, err := s.ledger.Commit(height); err == nil {
-		resp.Commit = c
+	value := func(v any) {
+		if err != nil {
+			return
+		}
+		var j []byte
+		if j, err = json.Marshal(v); err == nil {
+			_, err = w.Write(j)
+		}
 	}
-	writeJSON(w, http.StatusOK, resp)
+	hash := func(h registry.Hash) {
+		raw(`"`)
+		if err == nil {
+			var hx [2 * len(h)]byte
+			hex.Encode(hx[:], h[:])
+			_, err = w.Write(hx[:])
+		}
+		raw(`"`)
+	}
+	raw(`{"block_id":`)
+	hash(b.ID())
+	raw(`,"header":`)
+	value(b.Header)
+	raw(`,"tx_hashes":[`)
+	for i, h := range hashes {
+		if i > 0 {
+			raw(",")
+		}
+		hash(h)
+	}
+	raw(`],"txs":`)
+	if len(b.Txs) == 0 {
+		raw("null") // as encoding/json writes BlockResponse's nil Txs
+	} else {
+		raw("[")
+		for i, t := range b.Txs {
+			if i > 0 {
+				raw(",")
+			}
+			raw(`{"hash":`)
+			hash(hashes[i])
+			raw(`,"type":`)
+			value(t.Type.String())
+			raw(`,"payload":`)
+			if json.Valid(t.Payload) {
+				if err == nil {
+					_, err = w.Write(t.Payload)
+				}
+			} else {
+				raw("null")
+			}
+			raw("}")
+		}
+		raw("]")
+	}
+	if b.LastCommit != nil {
+		raw(`,"last_commit":`)
+		value(b.LastCommit)
+	}
+	if c != nil {
+		raw(`,"commit":`)
+		value(c)
+	}
+	raw("}\n")
+	return err
 }
 
 // StatusResponse answers GET /v1/status.

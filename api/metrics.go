@@ -4,6 +4,8 @@ import (
 	"strconv"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/idmesh/idmesh/verifier"
 )
 
 // credentialMetrics count what the credential endpoints did; nil counters
@@ -45,4 +47,37 @@ func (m *credentialMetrics) statusChange(purpose string, status bool) {
 	if m.statusChanges != nil {
 		m.statusChanges.WithLabelValues(purpose, strconv.FormatBool(status)).Inc()
 	}
+}
+
+// registerMemoryMetrics exports what the bounded in-memory stores hold,
+// read when /metrics is scraped.
+func (s *Server) registerMemoryMetrics(r prometheus.Registerer) error {
+	challenges := func() verifier.ChallengeStats {
+		if s.verifier == nil || s.verifier.Challenges == nil {
+			return verifier.ChallengeStats{}
+		}
+		return s.verifier.Challenges.Stats()
+	}
+	for _, c := range []prometheus.Collector{
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "idmesh_resolve_cache_bytes",
+			Help: "Bytes held by the resolver's response cache (keys, bodies and per-entry overhead)."},
+			func() float64 { b, _ := s.cache.stats(); return float64(b) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "idmesh_resolve_cache_entries",
+			Help: "Responses held by the resolver's response cache."},
+			func() float64 { _, n := s.cache.stats(); return float64(n) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "idmesh_challenge_store_bytes",
+			Help: "Bytes held by the verifier's challenge store (challenges, domains and per-client windows)."},
+			func() float64 { return float64(challenges().Bytes) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "idmesh_challenge_store_challenges",
+			Help: "Challenges held by the verifier's challenge store, until expired ones are swept."},
+			func() float64 { return float64(challenges().Challenges) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "idmesh_large_reads_in_flight",
+			Help: "Block and proof responses being served (at most the configured MaxLargeReads)."},
+			func() float64 { return float64(len(s.largeReads)) }),
+	} {
+		if err := r.Register(c); err != nil {
+			return err
+		}
+	}
+	return nil
 }

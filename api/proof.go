@@ -1,7 +1,9 @@
 package api
 
 import (
+	"bufio"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"net/http"
 
@@ -58,13 +60,19 @@ func (s *Server) handleStatusListProof(w http.ResponseWriter, r *http.Request) {
 	s.prove(w, r, registry.StatusListKey(id))
 }
 
-// prove answers a state key's value with its proof.
+// prove answers a state key's value with its proof. Values can be
+// large: at most MaxLargeReads proofs (and blocks) are served at once.
 func (s *Server) prove(w http.ResponseWriter, r *http.Request, key []byte) {
 	p, ok := s.ledger.(Prover)
 	if !ok {
 		writeProblem(w, r, http.StatusNotImplemented, ProblemUnavailable, "this node serves no proofs")
 		return
 	}
+	release, ok := s.largeRead(w, r)
+	if !ok {
+		return
+	}
+	defer release()
 	value, proof, height, root, err := p.ProveKey(key)
 	if err != nil {
 		if errors.Is(err, registry.ErrNotFound) {
@@ -75,10 +83,45 @@ func (s *Server) prove(w http.ResponseWriter, r *http.Request, key []byte) {
 		writeProblem(w, r, http.StatusInternalServerError, ProblemInternal, "")
 		return
 	}
-	resp := ProofResponse{Height: height, StateRoot: root, Key: base64.StdEncoding.EncodeToString(key), Proof: proof}
-	if value != nil {
-		v := base64.StdEncoding.EncodeToString(value)
-		resp.Value = &v
+	w.Header().Set("Content-Type", mediaJSON)
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(http.StatusOK)
+	bw := bufio.NewWriterSize(w, 32<<10)
+	if err := writeProof(bw, ProofResponse{Height: height, StateRoot: root, Key: base64.StdEncoding.EncodeToString(key), Proof: proof}, value); err != nil {
+		s.log.Debug("write proof", "err", err)
+		return
 	}
-	writeJSON(w, http.StatusOK, resp)
+	_ = bw.Flush()
+}
+
+// writeProof writes resp with value (nil: null) as its Value, and a
+// newline, as encoding/json would, but encodes the value in base64 on
+// the way out rather than in a string and a buffer first.
+func writeProof(w *bufio.Writer, resp ProofResponse, value []byte) error {
+	head, err := json.Marshal(struct {
+		Height    uint64        `json:"height"`
+		StateRoot registry.Hash `json:"state_root"`
+		Key       string        `json:"key"`
+	}{resp.Height, resp.StateRoot, resp.Key})
+	if err != nil {
+		return err
+	}
+	proof, err := json.Marshal(resp.Proof)
+	if err != nil {
+		return err
+	}
+	_, _ = w.Write(head[:len(head)-1]) // without its '}'
+	if value == nil {
+		_, _ = w.WriteString(`,"value":null`)
+	} else {
+		_, _ = w.WriteString(`,"value":"`)
+		enc := base64.NewEncoder(base64.StdEncoding, w)
+		_, _ = enc.Write(value)
+		_ = enc.Close()
+		_ = w.WriteByte('"')
+	}
+	_, _ = w.WriteString(`,"proof":`)
+	_, _ = w.Write(proof)
+	_, err = w.WriteString("}\n")
+	return err
 }

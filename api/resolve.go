@@ -41,17 +41,6 @@ func (s *Server) handleResolve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rep, ok := negotiate(r.Header.Get("Accept"))
-	// Take the height before resolving: a response cached under it is at
-	// least as new as that height.
-	height := s.ledger.State().Height
-	key := raw + "\x00" + r.URL.RawQuery + "\x00" + rep.contentType
-	if c, hit := s.cache.get(height, key); hit && ok {
-		w.Header().Set("Content-Type", c.contentType)
-		w.Header().Set("X-Content-Type-Options", "nosniff")
-		w.WriteHeader(c.status)
-		_, _ = w.Write(c.body)
-		return
-	}
 	if !ok {
 		s.writeResolution(w, http.StatusNotAcceptable, representation{did.MediaTypeDIDResolution, true},
 			did.ErrorResult(errorf(did.ErrRepresentationNotSupported, "cannot produce any of %q", r.Header.Get("Accept"))))
@@ -63,6 +52,9 @@ func (s *Server) handleResolve(w http.ResponseWriter, r *http.Request) {
 	if !rep.result {
 		opts.Accept = rep.contentType
 	}
+	// versionId and versionTime are the resolution options this binding
+	// knows; other query parameters are ignored (as resolvers ignore
+	// options they do not support), and so are not part of the cache key.
 	q := r.URL.Query()
 	opts.VersionID = q.Get("versionId")
 	if vt := q.Get("versionTime"); vt != "" {
@@ -73,6 +65,17 @@ func (s *Server) handleResolve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		opts.VersionTime = t
+	}
+	// Take the height before resolving: a response cached under it is at
+	// least as new as that height.
+	height := s.ledger.State().Height
+	key := resolveKey(raw, opts.VersionID, opts.VersionTime, rep.contentType)
+	if c, hit := s.cache.get(height, key); hit {
+		w.Header().Set("Content-Type", c.contentType)
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		w.WriteHeader(c.status)
+		_, _ = w.Write(c.body)
+		return
 	}
 	res, err := s.resolver.Resolve(r.Context(), raw, opts)
 	if err != nil {

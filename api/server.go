@@ -56,9 +56,15 @@ type Config struct {
 	MaxWait time.Duration
 	// Version is reported by /v1/status.
 	Version string
-	// ResolveCacheEntries bounds the cache of resolver responses, which a
-	// new block empties; default 10,000, negative disables it.
-	ResolveCacheEntries int
+	// ResolveCacheBytes bounds the cache of resolver responses, which a
+	// new block empties, in bytes (keys, bodies and a per-entry overhead);
+	// a response larger than 1/16 of it is not cached. Default
+	// DefaultResolveCacheBytes (64 MiB); negative disables the cache.
+	ResolveCacheBytes int64
+	// MaxLargeReads bounds the requests for large responses (blocks,
+	// proofs) served at once; beyond it they get 503 with Retry-After.
+	// Default DefaultMaxLargeReads (4).
+	MaxLargeReads int
 	// Network, if set, tells /v1/status about peers and sync.
 	Network Network
 	// Issuers keeps the node's issuers; nil disables the issuer endpoints.
@@ -112,6 +118,9 @@ type Server struct {
 	now      func() time.Time
 	rand     io.Reader
 	schemas  *schema.Compiler
+
+	// largeReads holds a token per large response being served.
+	largeReads chan struct{}
 }
 
 // route is one endpoint.
@@ -134,8 +143,11 @@ func NewServer(cfg Config) (*Server, error) {
 	if cfg.MaxWait <= 0 {
 		cfg.MaxWait = 30 * time.Second
 	}
-	if cfg.ResolveCacheEntries == 0 {
-		cfg.ResolveCacheEntries = 10_000
+	if cfg.ResolveCacheBytes == 0 {
+		cfg.ResolveCacheBytes = DefaultResolveCacheBytes
+	}
+	if cfg.MaxLargeReads <= 0 {
+		cfg.MaxLargeReads = DefaultMaxLargeReads
 	}
 	if cfg.Now == nil {
 		cfg.Now = defaultNow
@@ -143,8 +155,9 @@ func NewServer(cfg Config) (*Server, error) {
 	if cfg.Rand == nil {
 		cfg.Rand = defaultRand
 	}
-	s := &Server{cfg: cfg, ledger: cfg.Ledger, resolver: cfg.Resolver, log: cfg.Log, router: mux.NewRouter(), cache: newResponseCache(cfg.ResolveCacheEntries),
+	s := &Server{cfg: cfg, ledger: cfg.Ledger, resolver: cfg.Resolver, log: cfg.Log, router: mux.NewRouter(), cache: newResponseCache(cfg.ResolveCacheBytes),
 		issuers: cfg.Issuers, verifier: cfg.Verifier, token: hashToken(cfg.APIToken), now: cfg.Now, rand: cfg.Rand, schemas: &schema.Compiler{}}
+	s.largeReads = make(chan struct{}, cfg.MaxLargeReads)
 	if cfg.Verifier == nil {
 		cfg.Verifier = &verifier.Verifier{Keys: &didkeys.CachedKeys{Next: didkeys.DIDKeys{Resolver: cfg.Resolver}}, Now: cfg.Now, Skew: cfg.ClockSkew,
 			Challenges: &verifier.Challenges{Now: cfg.Now, Rand: cfg.Rand}}
@@ -169,6 +182,9 @@ func NewServer(cfg Config) (*Server, error) {
 			return nil, fmt.Errorf("api: register metrics: %w", err)
 		}
 		if err := s.creds.register(cfg.Registry); err != nil {
+			return nil, fmt.Errorf("api: register metrics: %w", err)
+		}
+		if err := s.registerMemoryMetrics(cfg.Registry); err != nil {
 			return nil, fmt.Errorf("api: register metrics: %w", err)
 		}
 	}

@@ -185,7 +185,7 @@ type testServer struct {
 func mustServer(tb testing.TB, mutate func(*api.Config)) *testServer {
 	tb.Helper()
 	l, r := newFakeLedger(), &fakeResolver{res: okResult(false)}
-	cfg := api.Config{Ledger: l, Resolver: r, Version: "v0.0.0-test", ResolveCacheEntries: -1}
+	cfg := api.Config{Ledger: l, Resolver: r, Version: "v0.0.0-test", ResolveCacheBytes: -1}
 	if mutate != nil {
 		mutate(&cfg)
 	}
@@ -460,7 +460,7 @@ func TestResolveRequestDetails(t *testing.T) {
 }
 
 func TestResolveCache(t *testing.T) {
-	s := mustServer(t, func(c *api.Config) { c.ResolveCacheEntries = 10 })
+	s := mustServer(t, func(c *api.Config) { c.ResolveCacheBytes = 1 << 20 })
 	get := func() *httptest.ResponseRecorder {
 		return s.do(http.MethodGet, "/1.0/identifiers/"+testDID, nil)
 	}

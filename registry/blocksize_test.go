@@ -27,7 +27,9 @@ func TestBlockSizeIsEncodedSize(t *testing.T) {
 		}
 		return c
 	}
-	payload := func(n int) registry.Tx { return registry.Tx{Type: registry.TxDIDOperation, Payload: bytes.Repeat([]byte{'x'}, n)} }
+	payload := func(n int) registry.Tx {
+		return registry.Tx{Type: registry.TxDIDOperation, Payload: bytes.Repeat([]byte{'x'}, n)}
+	}
 	tests := []struct {
 		name string
 		b    registry.Block

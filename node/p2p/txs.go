@@ -112,8 +112,8 @@ func (h *Host) PublishTx(_ context.Context, t registry.Tx) error {
 		return fmt.Errorf("p2p: publish tx: %w", err)
 	}
 	raw := t.Encode()
-	if len(raw) > registry.MaxTxBytes {
-		return fmt.Errorf("p2p: publish tx: %w: %d bytes", ErrTooLarge, len(raw))
+	if len(raw) > h.cfg.MaxTxBytes {
+		return fmt.Errorf("p2p: publish tx: %w: %w: %d bytes, at most %d", ErrTooLarge, registry.ErrTxTooLargeForBlock, len(raw), h.cfg.MaxTxBytes)
 	}
 	if h.ctx.Err() != nil {
 		return fmt.Errorf("p2p: publish tx: %w", ErrClosed)
@@ -172,13 +172,21 @@ func (h *Host) Txs() <-chan registry.Tx { return h.txs }
 
 // validateTx is the transaction topic's validator: the data must decode
 // as a batch of transactions (registry.DecodeTx bounds each one's size
-// and checks its type); if Config.CheckTx is set, a batch with a
-// transaction it refuses is ignored.
+// and checks its type), each within Config.MaxTxBytes (one that could
+// never fit in a block is rejected); if Config.CheckTx is set, a batch
+// with a transaction it refuses is ignored.
 func (h *Host) validateTx(_ context.Context, from peer.ID, msg *pubsub.Message) pubsub.ValidationResult {
 	topic := msg.GetTopic()
 	txs, err := decodeBatch(msg.Data)
 	if err != nil {
 		return h.verdict(topic, from, Rejected, err)
+	}
+	for _, t := range txs {
+		// It could never be in a block: useless to anyone, and sent
+		// only by a peer that does not check what it forwards.
+		if n := t.Size(); n > h.cfg.MaxTxBytes {
+			return h.verdict(topic, from, Rejected, fmt.Errorf("%w: %w: %d bytes, at most %d", ErrTooLarge, registry.ErrTxTooLargeForBlock, n, h.cfg.MaxTxBytes))
+		}
 	}
 	msg.ValidatorData = txs
 	if from == h.self {

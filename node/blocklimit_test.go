@@ -3,9 +3,11 @@ package node_test
 import (
 	"bytes"
 	"crypto/ed25519"
+	"errors"
 	"strings"
 	"testing"
 
+	"github.com/idmesh/idmesh/node"
 	"github.com/idmesh/idmesh/node/consensus"
 	"github.com/idmesh/idmesh/registry"
 	"github.com/idmesh/idmesh/registry/leveldb"
@@ -105,5 +107,25 @@ func TestOversizedProposalGetsNilPrevote(t *testing.T) {
 				t.Fatalf("prevote for %s on a block of %d proposal bytes (limit %d); want nil: %v", prevote.BlockID, registry.ProposalBytes(prop.Block), registry.MinBlockBytes, want)
 			}
 		})
+	}
+}
+
+// TestSubmitRefusesTxThatNeverFits: a transaction larger than any block
+// of the chain can hold is refused at submission and never queued.
+func TestSubmitRefusesTxThatNeverFits(t *testing.T) {
+	tn := mustNet(t, registrytest.ToyMachine())
+	tn.genesis.MaxBlockBytes = registry.MinBlockBytes
+	var gossiped int
+	n := mustNode(t, tn.mustChain(t), node.Options{Gossip: func(registry.Tx) { gossiped++ }})
+	big := toyTx("set big " + strings.Repeat("v", registry.MaxTxBytesFor(registry.MinBlockBytes)))
+	_, err := n.Submit(big)
+	if !errors.Is(err, node.ErrRejected) || !errors.Is(err, registry.ErrTxTooLargeForBlock) {
+		t.Fatalf("Submit of %d bytes (at most %d fit) = %v", big.Size(), registry.MaxTxBytesFor(registry.MinBlockBytes), err)
+	}
+	if n.Mempool.Len() != 0 || gossiped != 0 {
+		t.Fatalf("the transaction was queued (%d) or gossiped (%d)", n.Mempool.Len(), gossiped)
+	}
+	if _, err := n.Submit(toyTx("set ok " + strings.Repeat("v", 60_000))); err != nil {
+		t.Fatal(err)
 	}
 }

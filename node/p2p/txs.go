@@ -54,19 +54,29 @@ func (b *txBatcher) markSeen(h registry.Hash) bool {
 	return true
 }
 
-// take returns the pending batch, encoded, and empties it.
+// take returns the oldest pending transactions that fit in one batch
+// (maxBatchTxs, maxBatchBytes), encoded, and removes them; nil if none
+// are pending. Transactions keep arriving while a full batch waits, so
+// what is pending may exceed one batch: the rest waits for the next take.
 func (b *txBatcher) take() []byte {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if len(b.pending) == 0 {
 		return nil
 	}
-	out := binary.BigEndian.AppendUint32(make([]byte, 0, 4+b.size+4*len(b.pending)), uint32(len(b.pending)))
-	for _, raw := range b.pending {
+	// A transaction (at most registry.MaxTxBytes) always fits alone.
+	n, size := 1, len(b.pending[0])
+	for n < len(b.pending) && n < maxBatchTxs && size+len(b.pending[n]) <= maxBatchBytes {
+		size += len(b.pending[n])
+		n++
+	}
+	out := binary.BigEndian.AppendUint32(make([]byte, 0, 4+size+4*n), uint32(n))
+	for _, raw := range b.pending[:n] {
 		out = binary.BigEndian.AppendUint32(out, uint32(len(raw)))
 		out = append(out, raw...)
 	}
-	b.pending, b.size = nil, 0
+	b.pending = append([][]byte(nil), b.pending[n:]...)
+	b.size -= size
 	return out
 }
 
@@ -149,18 +159,16 @@ func (h *Host) batchLoop() {
 		case <-t.C:
 		case <-h.batch.full:
 		}
-		data := h.batch.take()
-		if data == nil {
-			continue
-		}
-		if err := h.txTopic.Publish(h.ctx, data); err != nil {
-			if h.ctx.Err() != nil {
-				return
+		for data := h.batch.take(); data != nil; data = h.batch.take() {
+			if err := h.txTopic.Publish(h.ctx, data); err != nil {
+				if h.ctx.Err() != nil {
+					return
+				}
+				h.log.Warn("publish transactions", "err", err)
+				continue
 			}
-			h.log.Warn("publish transactions", "err", err)
-			continue
+			h.stats.txsPublished.Add(1)
 		}
-		h.stats.txsPublished.Add(1)
 	}
 }
 

@@ -204,6 +204,17 @@ func TestMempoolReapBytes(t *testing.T) {
 	if m.Len() != 5 {
 		t.Fatal("Reap removed transactions")
 	}
+
+	// Skipping is bounded: behind hundreds of transactions that do not
+	// fit, Reap stops rather than scan the whole mempool.
+	m = node.NewMempool(1000, 1<<20)
+	for i := range 300 {
+		mustAdd(t, m, payloadTx(fmt.Sprintf("%03d", i)+strings.Repeat("x", 100)))
+	}
+	mustAdd(t, m, payloadTx("a"))
+	if got := m.Reap(10, 50); len(got) != 0 {
+		t.Fatalf("Reap scanned past 300 misfits: %q", payloads(got))
+	}
 }
 
 func TestMempoolRemove(t *testing.T) {
@@ -327,5 +338,27 @@ func TestMempoolWait(t *testing.T) {
 	mustAdd(t, m, payloadTx("b"))
 	if !isClosed(w) {
 		t.Fatal("Wait channel not closed by the next Add")
+	}
+}
+
+// BenchmarkMempoolReap reaps a 2,000-transaction block from 50,000
+// pending ~300-byte transactions, by count only and by count and bytes
+// (sizes come from payload lengths, nothing is encoded).
+func BenchmarkMempoolReap(b *testing.B) {
+	m := node.NewMempool(50_000, 1<<30)
+	for i := range 50_000 {
+		mustAdd(b, m, payloadTx(fmt.Sprintf("%06d", i)+strings.Repeat("x", 300)))
+	}
+	for _, bc := range []struct {
+		name   string
+		budget int
+	}{{"count", math.MaxInt}, {"bytes", 4 << 20}, {"bytes-tight", 64 << 10}} {
+		b.Run(bc.name, func(b *testing.B) {
+			for b.Loop() {
+				if len(m.Reap(2000, bc.budget)) == 0 {
+					b.Fatal("nothing reaped")
+				}
+			}
+		})
 	}
 }

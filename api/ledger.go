@@ -99,7 +99,13 @@ func (s *Server) writeTxError(w http.ResponseWriter, r *http.Request, err error)
 		writeProblem(w, r, http.StatusInternalServerError, ProblemInternal, "")
 		return
 	}
-	writeProblemObject(w, r, problemForCode(registry.CodeOf(err), err.Error()))
+	p := problemForCode(registry.CodeOf(err), err.Error())
+	if errors.Is(err, registry.ErrTxTooLargeForBlock) {
+		// It could never be in a block of this chain (max_block_bytes).
+		p.Type, p.Status = ProblemBodyTooLarge, http.StatusRequestEntityTooLarge
+		p.Title = titles[p.Type]
+	}
+	writeProblemObject(w, r, p)
 }
 
 func problemForCode(code uint32, detail string) Problem {

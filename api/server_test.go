@@ -530,6 +530,7 @@ func TestSubmitOperation(t *testing.T) {
 		{name: "rejected not found", body: op, submitErr: rejected(registry.CodeNotFound), status: 404, typ: api.ProblemNotFound, code: registry.CodeNotFound},
 		{name: "rejected invalid", body: op, submitErr: rejected(registry.CodeInvalid), status: 400, typ: api.ProblemInvalidOperation, code: registry.CodeInvalid},
 		{name: "node failure", body: op, submitErr: errors.New("disk on fire"), status: 500, typ: api.ProblemInternal},
+		{name: "never fits a block", body: op, submitErr: fmt.Errorf("%w: %w", node.ErrRejected, registry.Reject(registry.CodeInvalid, registry.ErrTxTooLargeForBlock)), status: 413, typ: api.ProblemBodyTooLarge, code: registry.CodeInvalid},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -112,8 +112,14 @@ func (a chainApp) ProposeBlock(height uint64, _ int32, lastCommit *registry.Comm
 	if height != st.Height+1 {
 		return nil, fmt.Errorf("propose height %d on tip %d", height, st.Height)
 	}
-	b, rejected, err := a.c.Chain.Propose(a.c.Mempool.Reap(MaxTxsPerBlock), a.c.Now(), a.self, lastCommit)
+	// Reap by count and by bytes: the block, with lastCommit and the
+	// proposal's framing, stays within the chain's max_block_bytes, which
+	// genesis keeps below the p2p message limit. Propose enforces the
+	// same bound (registry.ProposalBytes) and validators check it.
+	cand := a.c.Mempool.Reap(MaxTxsPerBlock, a.c.Chain.TxRoom(lastCommit))
+	b, rejected, err := a.c.Chain.Propose(cand, a.c.Now(), a.self, lastCommit)
 	if err != nil {
+		a.c.Log.Error("no block proposed", "height", height, "err", err)
 		return nil, err
 	}
 	if len(rejected) > 0 {

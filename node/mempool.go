@@ -98,14 +98,45 @@ func (m *Mempool) Wait() <-chan struct{} {
 	return m.notify
 }
 
-// Reap returns up to max pending transactions in arrival order, without
-// removing them.
-func (m *Mempool) Reap(max int) []registry.Tx {
+// maxReapSkips bounds the transactions Reap passes over because they do
+// not fit, so that a nearly full block does not cost a scan of the whole
+// mempool.
+const maxReapSkips = 256
+
+// Reap returns pending transactions in arrival order, without removing
+// them: at most maxTxs, whose sizes in a block (registry.TxBlockBytes)
+// add up to at most maxBytes. A transaction that does not fit in what is
+// left is skipped, not a stop: later, smaller ones may still fit, and it
+// stays pending for a later block (after maxReapSkips skips Reap stops).
+// Sizes are computed from the payload length, nothing is encoded.
+func (m *Mempool) Reap(maxTxs, maxBytes int) []registry.Tx {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	n := min(max, len(m.order))
-	out := make([]registry.Tx, 0, n)
-	for _, h := range m.order[:n] {
+	out := make([]registry.Tx, 0, min(maxTxs, len(m.order)))
+	skips := 0
+	for _, h := range m.order {
+		// The smallest transaction (a 1-byte payload) takes 5 bytes in
+		// a block.
+		if len(out) >= maxTxs || maxBytes < 5 || skips > maxReapSkips {
+			break
+		}
+		t := m.txs[h]
+		if n := registry.TxBlockBytes(t); n <= maxBytes {
+			out = append(out, t)
+			maxBytes -= n
+		} else {
+			skips++
+		}
+	}
+	return out
+}
+
+// All returns every pending transaction in arrival order.
+func (m *Mempool) All() []registry.Tx {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([]registry.Tx, 0, len(m.order))
+	for _, h := range m.order {
 		out = append(out, m.txs[h])
 	}
 	return out

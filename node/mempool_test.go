@@ -3,6 +3,7 @@ package node_test
 import (
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"testing"
 
@@ -143,7 +144,7 @@ func TestMempoolReapArrivalOrder(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprint(tt.max), func(t *testing.T) {
-			if got := strings.Join(payloads(m.Reap(tt.max)), " "); got != tt.want {
+			if got := strings.Join(payloads(m.Reap(tt.max, math.MaxInt)), " "); got != tt.want {
 				t.Fatalf("Reap(%d) = %q, want %q", tt.max, got, tt.want)
 			}
 		})
@@ -155,8 +156,64 @@ func TestMempoolReapArrivalOrder(t *testing.T) {
 	// arrivals go last.
 	m.Remove([]registry.Hash{hs[1]}, map[registry.Hash]error{hs[3]: errors.New("bad")})
 	mustAdd(t, m, payloadTx("a"))
-	if got := strings.Join(payloads(m.Reap(10)), " "); got != "z m y a" {
+	if got := strings.Join(payloads(m.Reap(10, math.MaxInt)), " "); got != "z m y a" {
 		t.Fatalf("after remove and re-add: %q, want %q", got, "z m y a")
+	}
+}
+
+// TestMempoolReapBytes: Reap keeps arrival order within a byte budget,
+// skipping what does not fit (it stays pending) for smaller ones after.
+func TestMempoolReapBytes(t *testing.T) {
+	m := node.NewMempool(100, 1<<20)
+	// Block sizes: a 5, bbb 7, c 5, 300 x's 306, dd 6.
+	for _, s := range []string{"a", "bbb", "c", strings.Repeat("x", 300), "dd"} {
+		mustAdd(t, m, payloadTx(s))
+	}
+	big := strings.Repeat("x", 300)
+	tests := []struct {
+		name           string
+		maxTxs, budget int
+		want           string
+	}{
+		{"nothing", 10, 0, ""},
+		{"below the smallest", 10, 4, ""},
+		{"exactly the first", 10, 5, "a"},
+		{"second does not fit, third does", 10, 11, "a c"},
+		{"first two", 10, 12, "a bbb"},
+		{"big skipped", 10, 300, "a bbb c dd"},
+		{"big fits exactly", 10, 5 + 7 + 5 + 306, "a bbb c " + big},
+		{"everything", 10, 5 + 7 + 5 + 306 + 6, "a bbb c " + big + " dd"},
+		{"count first", 2, 1 << 20, "a bbb"},
+		{"no count", 0, 1 << 20, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := m.Reap(tt.maxTxs, tt.budget)
+			if s := strings.Join(payloads(got), " "); s != tt.want {
+				t.Fatalf("Reap(%d, %d) = %q, want %q", tt.maxTxs, tt.budget, s, tt.want)
+			}
+			used := 0
+			for _, tx := range got {
+				used += registry.TxBlockBytes(tx)
+			}
+			if used > tt.budget {
+				t.Fatalf("reaped %d bytes over the budget %d", used, tt.budget)
+			}
+		})
+	}
+	if m.Len() != 5 {
+		t.Fatal("Reap removed transactions")
+	}
+
+	// Skipping is bounded: behind hundreds of transactions that do not
+	// fit, Reap stops rather than scan the whole mempool.
+	m = node.NewMempool(1000, 1<<20)
+	for i := range 300 {
+		mustAdd(t, m, payloadTx(fmt.Sprintf("%03d", i)+strings.Repeat("x", 100)))
+	}
+	mustAdd(t, m, payloadTx("a"))
+	if got := m.Reap(10, 50); len(got) != 0 {
+		t.Fatalf("Reap scanned past 300 misfits: %q", payloads(got))
 	}
 }
 
@@ -291,4 +348,26 @@ func reason(err error) string {
 		return ""
 	}
 	return err.Error()
+}
+
+// BenchmarkMempoolReap reaps a 2,000-transaction block from 50,000
+// pending ~300-byte transactions, by count only and by count and bytes
+// (sizes come from payload lengths, nothing is encoded).
+func BenchmarkMempoolReap(b *testing.B) {
+	m := node.NewMempool(50_000, 1<<30)
+	for i := range 50_000 {
+		mustAdd(b, m, payloadTx(fmt.Sprintf("%06d", i)+strings.Repeat("x", 300)))
+	}
+	for _, bc := range []struct {
+		name   string
+		budget int
+	}{{"count", math.MaxInt}, {"bytes", 4 << 20}, {"bytes-tight", 64 << 10}} {
+		b.Run(bc.name, func(b *testing.B) {
+			for b.Loop() {
+				if len(m.Reap(2000, bc.budget)) == 0 {
+					b.Fatal("nothing reaped")
+				}
+			}
+		})
+	}
 }

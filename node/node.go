@@ -202,7 +202,7 @@ func (n *Node) Recheck() {
 		defer n.rechecking.Store(false)
 		why := map[registry.Hash]error{}
 		now := n.now()
-		for _, t := range n.Mempool.Reap(n.Mempool.Len()) {
+		for _, t := range n.Mempool.All() {
 			if err := n.Chain.CheckTx(t, now); err != nil {
 				why[t.Hash()] = err
 			}

@@ -17,8 +17,9 @@ import (
 // Propose, Verify and Commit are called by one goroutine (the consensus
 // driver); State and CheckTx may be called from any goroutine.
 type Chain struct {
-	store Store
-	m     *Machine
+	store    Store
+	m        *Machine
+	maxBytes int // the genesis block byte limit
 
 	mu    sync.RWMutex
 	state ChainState
@@ -43,7 +44,7 @@ func OpenChain(store Store, g *Genesis, m *Machine) (*Chain, error) {
 	if st.ChainID != g.ChainID {
 		return nil, fmt.Errorf("open chain: store is chain %q, genesis is %q", st.ChainID, g.ChainID)
 	}
-	return &Chain{store: store, m: m, state: st, execs: make(map[Hash]*Execution)}, nil
+	return &Chain{store: store, m: m, maxBytes: g.BlockBytes(), state: st, execs: make(map[Hash]*Execution)}, nil
 }
 
 // State returns the chain state after the last committed block.
@@ -51,6 +52,21 @@ func (c *Chain) State() ChainState {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	return c.state
+}
+
+// MaxBlockBytes returns the chain's block byte limit (genesis
+// max_block_bytes): the bound on every block's ProposalBytes.
+func (c *Chain) MaxBlockBytes() int { return c.maxBytes }
+
+// MaxTxBytes returns the largest encoded transaction that can fit in a
+// block of this chain (MaxTxBytesFor of its limit); CheckTx refuses
+// larger ones.
+func (c *Chain) MaxTxBytes() int { return MaxTxBytesFor(c.maxBytes) }
+
+// TxRoom returns the bytes left for transactions (each counted as
+// TxBlockBytes) in a block carrying lastCommit.
+func (c *Chain) TxRoom(lastCommit *Commit) int {
+	return c.maxBytes - EmptyProposalBytes(c.State().ChainID, lastCommit)
 }
 
 // Store returns the underlying store, for reads.
@@ -62,8 +78,13 @@ func (c *Chain) nextContext(st ChainState, t time.Time) TxContext {
 }
 
 // CheckTx runs t against the committed state as if it were the next
-// block's only transaction at time now, and discards the result.
+// block's only transaction at time now, and discards the result. A
+// transaction that can never fit in a block fails with
+// ErrTxTooLargeForBlock (code CodeInvalid).
 func (c *Chain) CheckTx(t Tx, now time.Time) error {
+	if n, limit := t.Size(), c.MaxTxBytes(); n > limit {
+		return Reject(CodeInvalid, fmt.Errorf("%w: %d bytes encoded, at most %d fit in a block of max_block_bytes %d", ErrTxTooLargeForBlock, n, limit, c.maxBytes))
+	}
 	st := c.State()
 	return c.m.Check(c.nextContext(st, c.blockTime(st, now)), NewOverlay(c.store), t)
 }
@@ -85,18 +106,30 @@ type Rejected struct {
 
 // Propose builds the next block from candidates at time now: each is
 // checked in order on top of the ones before it, and those that fail are
-// left out and returned. The block's header carries the roots after
-// applying the kept transactions. lastCommit must be the commit of the
-// current tip (nil at height 1).
+// left out and returned. Candidates that would take the block over its
+// byte limit (MaxBlockBytes, counted by ProposalBytes) are left out too,
+// but not returned, as a later block may hold them, unless they can
+// never fit (ErrTxTooLargeForBlock). The block's header carries the
+// roots after applying the kept transactions. lastCommit must be the
+// commit of the current tip (nil at height 1).
 func (c *Chain) Propose(candidates []Tx, now time.Time, proposer Address, lastCommit *Commit) (*Block, []Rejected, error) {
 	st := c.State()
 	ctx := c.nextContext(st, c.blockTime(st, now))
 	ov := NewOverlay(c.store)
 	var kept []Tx
 	var rejected []Rejected
+	room, maxTx := c.maxBytes-EmptyProposalBytes(st.ChainID, lastCommit), c.MaxTxBytes()
 	for _, t := range candidates {
 		if len(kept) == MaxBlockTxs {
 			break
+		}
+		if n := t.Size(); n > maxTx {
+			rejected = append(rejected, Rejected{Tx: t, Err: Reject(CodeInvalid, fmt.Errorf("%w: %d bytes encoded, at most %d", ErrTxTooLargeForBlock, n, maxTx))})
+			continue
+		}
+		size := TxBlockBytes(t)
+		if size > room {
+			continue
 		}
 		if err := c.m.Check(ctx, ov, t); err != nil {
 			if ov.readErr != nil {
@@ -106,6 +139,7 @@ func (c *Chain) Propose(candidates []Tx, now time.Time, proposer Address, lastCo
 			continue
 		}
 		kept = append(kept, t)
+		room -= size
 	}
 	// The checks above already ran the kept transactions in order on ov,
 	// each successfully: their writes are the block's.
@@ -130,6 +164,10 @@ func (c *Chain) Propose(candidates []Tx, now time.Time, proposer Address, lastCo
 	}
 	hs := b.TxHashes()
 	b.Header.TxRoot = MerkleRoot(hs)
+	if err := checkBlockBytes(b, c.maxBytes); err != nil {
+		// Broken invariant: the loop above keeps the block in bounds.
+		return nil, nil, fmt.Errorf("propose: %w", err)
+	}
 	c.remember(b.ID(), ex)
 	return b, rejected, nil
 }
@@ -143,7 +181,8 @@ func (c *Chain) remember(id Hash, ex *Execution) {
 	c.execs[id] = ex
 }
 
-// Verify checks that b can extend the chain: structure, chain ID, height,
+// Verify checks that b can extend the chain: structure, byte size
+// (ProposalBytes within MaxBlockBytes, else ErrBlockTooLarge), chain ID, height,
 // link to the tip, time, validator hashes, proposer, the last commit, and
 // by re-executing its transactions, the state root.
 func (c *Chain) Verify(b *Block) error {
@@ -153,6 +192,9 @@ func (c *Chain) Verify(b *Block) error {
 
 func (c *Chain) verify(b *Block) (*Execution, error) {
 	if err := b.ValidateBasic(); err != nil {
+		return nil, err
+	}
+	if err := checkBlockBytes(b, c.maxBytes); err != nil {
 		return nil, err
 	}
 	st := c.State()

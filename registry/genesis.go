@@ -12,15 +12,34 @@ type Genesis struct {
 	ChainID     string      `json:"chain_id"`
 	GenesisTime time.Time   `json:"genesis_time"`
 	Validators  []Validator `json:"validators"`
+	// MaxBlockBytes bounds every block's ProposalBytes (the encoded
+	// block with its last commit, plus the proposal's framing). Zero
+	// (absent) means DefaultMaxBlockBytes; otherwise it must lie in
+	// [MinBlockBytes, MaxBlockBytesCeiling], so that any block can be
+	// sent over the p2p layer.
+	MaxBlockBytes int `json:"max_block_bytes,omitempty"`
+}
+
+// BlockBytes returns the chain's block byte limit: MaxBlockBytes, or
+// DefaultMaxBlockBytes if it is not set.
+func (g *Genesis) BlockBytes() int {
+	if g.MaxBlockBytes == 0 {
+		return DefaultMaxBlockBytes
+	}
+	return g.MaxBlockBytes
 }
 
 // ValidatorSet returns the genesis validators in canonical order.
 func (g *Genesis) ValidatorSet() (*ValidatorSet, error) { return NewValidatorSet(g.Validators) }
 
-// Validate checks the chain ID and validators.
+// Validate checks the chain ID, the validators and the block byte
+// limit.
 func (g *Genesis) Validate() error {
 	if g.ChainID == "" || len(g.ChainID) > MaxChainIDBytes {
 		return fmt.Errorf("genesis: chain id must be 1 to %d bytes", MaxChainIDBytes)
+	}
+	if n := g.MaxBlockBytes; n != 0 && (n < MinBlockBytes || n > MaxBlockBytesCeiling) {
+		return fmt.Errorf("genesis: max_block_bytes %d is outside %d..%d (a maximal block with its commit must fit a p2p message of 8 MiB)", n, MinBlockBytes, MaxBlockBytesCeiling)
 	}
 	if _, err := g.ValidatorSet(); err != nil {
 		return fmt.Errorf("genesis: %w", err)

@@ -61,6 +61,9 @@ func startNetwork(ctx context.Context, f nodeFlags, h home.Dir, chain *registry.
 		Self:        self,
 		Chain:       node.ChainView{Chain: chain},
 		Blocks:      node.BlockSource{Chain: chain},
+		// A gossiped transaction that could never fit in a block is
+		// rejected in the gossip validator (a size check, cheap).
+		MaxTxBytes: chain.MaxTxBytes(),
 		// No CheckTx in the gossip validator: gossipsub validates every
 		// topic through one queue, and checking each transaction there
 		// (signature, state) delayed consensus messages behind thousands of

@@ -37,13 +37,14 @@ Commands:
 	if args[0] == "start" {
 		return testnetStart(ctx, e, args[1:])
 	}
-	var n, base int
+	var n, base, maxBlock int
 	var dir, chainID, config string
 	fs := newFlags(e, "testnet init", "testnet init --validators N --dir DIR --base-port P")
 	fs.IntVar(&n, "validators", 4, "number of validators")
 	fs.StringVar(&dir, "dir", "./testnet", "directory for the nodes' homes")
 	fs.IntVar(&base, "base-port", 27000, "node i serves HTTP on 127.0.0.1:P+i and libp2p on P+100+i")
 	fs.StringVar(&chainID, "chain-id", "idmesh-testnet", "chain ID")
+	fs.IntVar(&maxBlock, "max-block-bytes", registry.DefaultMaxBlockBytes, fmt.Sprintf("genesis max_block_bytes: bound on a block with its last commit, as proposed (%d to %d)", registry.MinBlockBytes, registry.MaxBlockBytesCeiling))
 	fs.StringVar(&config, "config", "", "JSON file of flag values")
 	pos, err := parse(fs, e, args[1:])
 	if err != nil {
@@ -56,6 +57,8 @@ Commands:
 		return usageError("--validators must be 1 to 100")
 	case base < 1024 || base+100+n > 65535:
 		return usageError("--base-port must leave room for P+100+N below 65536")
+	case maxBlock < registry.MinBlockBytes || maxBlock > registry.MaxBlockBytesCeiling:
+		return usageError(fmt.Sprintf("--max-block-bytes must be %d to %d", registry.MinBlockBytes, registry.MaxBlockBytesCeiling))
 	}
 	if _, err := os.Stat(filepath.Join(dir, "node0")); err == nil {
 		return fmt.Errorf("%s already holds a testnet (remove it first)", dir)
@@ -86,7 +89,7 @@ Commands:
 		}
 		nodes[i] = nodeInfo{home: h, addr: fmt.Sprintf("/ip4/127.0.0.1/tcp/%d/p2p/%s", base+100+i, pid)}
 	}
-	g := &registry.Genesis{ChainID: chainID, GenesisTime: time.Now().UTC().Truncate(time.Millisecond), Validators: vals}
+	g := &registry.Genesis{ChainID: chainID, GenesisTime: time.Now().UTC().Truncate(time.Millisecond), Validators: vals, MaxBlockBytes: maxBlock}
 	if err := g.Validate(); err != nil {
 		return err
 	}

@@ -153,6 +153,12 @@ type Config struct {
 	// a transaction it refuses is ignored (not forwarded, no penalty:
 	// the peer's state may differ). It is not called for our own.
 	CheckTx func(registry.Tx) error
+	// MaxTxBytes bounds a gossiped transaction's encoding (registry.Tx.
+	// Size): a batch holding a larger one is rejected, and PublishTx
+	// refuses one. A node sets it to registry.Chain.MaxTxBytes, the
+	// largest transaction that can fit in a block of its chain; default
+	// registry.MaxTxBytes.
+	MaxTxBytes int
 	// OnVerdict, if set, is told the verdict on every message from a
 	// peer. It is called from validation goroutines and must not block.
 	OnVerdict func(Verdict)
@@ -207,6 +213,7 @@ func (c *Config) validate() error {
 	def(&c.MaxSyncBlocks, DefaultMaxSyncBlocks)
 	def(&c.MaxSyncBytes, DefaultMaxSyncBytes)
 	def(&c.QueueSize, DefaultQueueSize)
+	def(&c.MaxTxBytes, registry.MaxTxBytes)
 	if c.StaleHeights == 0 {
 		c.StaleHeights = DefaultStaleHeights
 	}

@@ -25,9 +25,13 @@
 //     and the message in EncodeMessage's compact deterministic binary
 //     encoding (blocks and commits in registry's encodings). A message is
 //     at most Config.MaxMessageBytes (8 MiB) so that proposals can carry
-//     big blocks; gossipsub's RPC bound is raised to match.
+//     big blocks; gossipsub's RPC bound is raised to match. Blocks are
+//     bounded by the chain's max_block_bytes (at most
+//     registry.MaxBlockBytesCeiling, 7 MiB), so that a proposal, or a
+//     decided block with its commit, always fits (tested).
 //   - /idmesh/<chainID>/txs/1 carries encoded transactions
-//     (registry.Tx.Encode, at most registry.MaxTxBytes).
+//     (registry.Tx.Encode, at most Config.MaxTxBytes: no more than
+//     registry.MaxTxBytes and than what fits in a block).
 //
 // A gossip message's ID is SHA-256 of its data, so a host drops what it
 // has already seen. For transactions the ID is the transaction hash: a

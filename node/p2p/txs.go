@@ -54,19 +54,29 @@ func (b *txBatcher) markSeen(h registry.Hash) bool {
 	return true
 }
 
-// take returns the pending batch, encoded, and empties it.
+// take returns the oldest pending transactions that fit in one batch
+// (maxBatchTxs, maxBatchBytes), encoded, and removes them; nil if none
+// are pending. Transactions keep arriving while a full batch waits, so
+// what is pending may exceed one batch: the rest waits for the next take.
 func (b *txBatcher) take() []byte {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if len(b.pending) == 0 {
 		return nil
 	}
-	out := binary.BigEndian.AppendUint32(make([]byte, 0, 4+b.size+4*len(b.pending)), uint32(len(b.pending)))
-	for _, raw := range b.pending {
+	// A transaction (at most registry.MaxTxBytes) always fits alone.
+	n, size := 1, len(b.pending[0])
+	for n < len(b.pending) && n < maxBatchTxs && size+len(b.pending[n]) <= maxBatchBytes {
+		size += len(b.pending[n])
+		n++
+	}
+	out := binary.BigEndian.AppendUint32(make([]byte, 0, 4+size+4*n), uint32(n))
+	for _, raw := range b.pending[:n] {
 		out = binary.BigEndian.AppendUint32(out, uint32(len(raw)))
 		out = append(out, raw...)
 	}
-	b.pending, b.size = nil, 0
+	b.pending = append([][]byte(nil), b.pending[n:]...)
+	b.size -= size
 	return out
 }
 
@@ -112,8 +122,8 @@ func (h *Host) PublishTx(_ context.Context, t registry.Tx) error {
 		return fmt.Errorf("p2p: publish tx: %w", err)
 	}
 	raw := t.Encode()
-	if len(raw) > registry.MaxTxBytes {
-		return fmt.Errorf("p2p: publish tx: %w: %d bytes", ErrTooLarge, len(raw))
+	if len(raw) > h.cfg.MaxTxBytes {
+		return fmt.Errorf("p2p: publish tx: %w: %w: %d bytes, at most %d", ErrTooLarge, registry.ErrTxTooLargeForBlock, len(raw), h.cfg.MaxTxBytes)
 	}
 	if h.ctx.Err() != nil {
 		return fmt.Errorf("p2p: publish tx: %w", ErrClosed)
@@ -149,18 +159,16 @@ func (h *Host) batchLoop() {
 		case <-t.C:
 		case <-h.batch.full:
 		}
-		data := h.batch.take()
-		if data == nil {
-			continue
-		}
-		if err := h.txTopic.Publish(h.ctx, data); err != nil {
-			if h.ctx.Err() != nil {
-				return
+		for data := h.batch.take(); data != nil; data = h.batch.take() {
+			if err := h.txTopic.Publish(h.ctx, data); err != nil {
+				if h.ctx.Err() != nil {
+					return
+				}
+				h.log.Warn("publish transactions", "err", err)
+				continue
 			}
-			h.log.Warn("publish transactions", "err", err)
-			continue
+			h.stats.txsPublished.Add(1)
 		}
-		h.stats.txsPublished.Add(1)
 	}
 }
 
@@ -172,13 +180,21 @@ func (h *Host) Txs() <-chan registry.Tx { return h.txs }
 
 // validateTx is the transaction topic's validator: the data must decode
 // as a batch of transactions (registry.DecodeTx bounds each one's size
-// and checks its type); if Config.CheckTx is set, a batch with a
-// transaction it refuses is ignored.
+// and checks its type), each within Config.MaxTxBytes (one that could
+// never fit in a block is rejected); if Config.CheckTx is set, a batch
+// with a transaction it refuses is ignored.
 func (h *Host) validateTx(_ context.Context, from peer.ID, msg *pubsub.Message) pubsub.ValidationResult {
 	topic := msg.GetTopic()
 	txs, err := decodeBatch(msg.Data)
 	if err != nil {
 		return h.verdict(topic, from, Rejected, err)
+	}
+	for _, t := range txs {
+		// It could never be in a block: useless to anyone, and sent
+		// only by a peer that does not check what it forwards.
+		if n := t.Size(); n > h.cfg.MaxTxBytes {
+			return h.verdict(topic, from, Rejected, fmt.Errorf("%w: %w: %d bytes, at most %d", ErrTooLarge, registry.ErrTxTooLargeForBlock, n, h.cfg.MaxTxBytes))
+		}
 	}
 	msg.ValidatorData = txs
 	if from == h.self {

@@ -12,6 +12,7 @@ type credentialMetrics struct {
 	issued        *prometheus.CounterVec // by format
 	verifications *prometheus.CounterVec // by kind, verified, first problem type
 	statusChanges *prometheus.CounterVec // by purpose and value
+	refusals      *prometheus.CounterVec // verifications refused by the limits, by reason
 }
 
 func (m *credentialMetrics) register(r prometheus.Registerer) error {
@@ -21,7 +22,9 @@ func (m *credentialMetrics) register(r prometheus.Registerer) error {
 		Help: "Verifications by kind (credential, presentation), outcome and the first problem's type."}, []string{"kind", "verified", "problem"})
 	m.statusChanges = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "idmesh_status_changes_total",
 		Help: "Committed status changes, by purpose and new value."}, []string{"purpose", "status"})
-	for _, c := range []prometheus.Collector{m.issued, m.verifications, m.statusChanges} {
+	m.refusals = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "idmesh_verify_refusals_total",
+		Help: "Verification requests refused by the limits: rate (429, per client) or busy (503, no slot)."}, []string{"reason"})
+	for _, c := range []prometheus.Collector{m.issued, m.verifications, m.statusChanges, m.refusals} {
 		if err := r.Register(c); err != nil {
 			return err
 		}
@@ -44,5 +47,11 @@ func (m *credentialMetrics) verification(kind string, verified bool, problem str
 func (m *credentialMetrics) statusChange(purpose string, status bool) {
 	if m.statusChanges != nil {
 		m.statusChanges.WithLabelValues(purpose, strconv.FormatBool(status)).Inc()
+	}
+}
+
+func (m *credentialMetrics) refusal(reason string) {
+	if m.refusals != nil {
+		m.refusals.WithLabelValues(reason).Inc()
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -59,7 +60,7 @@ type verifyLimits struct {
 	// proxies are the peers whose X-Forwarded-For names the client.
 	proxies []netip.Prefix
 	// held, when set (tests), runs with a slot held before the handler.
-	held func()
+	held atomic.Pointer[func()]
 }
 
 func newVerifyLimits(cfg Config) *verifyLimits {
@@ -124,8 +125,8 @@ func (s *Server) limitVerify(h http.HandlerFunc) http.HandlerFunc {
 			}
 			defer func() { <-l.slots }()
 		}
-		if l.held != nil {
-			l.held()
+		if f := l.held.Load(); f != nil {
+			(*f)()
 		}
 		h(w, r)
 	}

@@ -21,7 +21,11 @@ import (
 
 // Package defaults of the bounds in [Options].
 const (
-	DefaultMaxQuads      = 10_000
+	// DefaultMaxQuads bounds the quads of a dataset, and the values and
+	// list items of the expanded document (each makes at least one quad).
+	// Credentials have tens; at the bound, the whole of Canonicalize
+	// takes about 25 ms (BenchmarkWorstCase in credential/dataintegrity).
+	DefaultMaxQuads      = 5_000
 	DefaultMaxBlankNodes = 1_000
 	// DefaultMaxWork bounds the steps of the N-degree hashing (calls,
 	// permutations and related-node hashes). Real credentials need none or
@@ -109,10 +113,11 @@ func Canonicalize(ctx context.Context, doc any, opts Options) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := newNodeMapBudget(lim.quads, lim.nodeMapWork).walk(expanded, "@default", "", "", false, false); err != nil {
+	budget := newNodeMapBudget(lim.quads, lim.nodeMapWork)
+	if err := budget.walk(expanded, "@default", "", "", false, false); err != nil {
 		return nil, err
 	}
-	quads, err := toRDF(expanded, safe, lim.quads)
+	quads, err := toRDF(expanded, safe, lim.quads, budget.values)
 	if err != nil {
 		return nil, err
 	}
@@ -369,7 +374,8 @@ type rdfBuilder struct {
 	quads    []quad
 }
 
-func toRDF(expanded []any, safe bool, maxQuads int) (out []quad, err error) {
+// toRDF converts an expanded document of about sizeHint values to quads.
+func toRDF(expanded []any, safe bool, maxQuads, sizeHint int) (out []quad, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			out, err = nil, credential.Errorf(credential.ParsingError, "convert JSON-LD to RDF: invalid document (%v)", r)
@@ -380,7 +386,7 @@ func toRDF(expanded []any, safe bool, maxQuads int) (out []quad, err error) {
 	if _, err := jsonld.NewJsonLdApi().GenerateNodeMap(expanded, nodeMap, "@default", issuer, "", "", nil); err != nil {
 		return nil, credential.Errorf(credential.ParsingError, "convert JSON-LD to RDF: %w", err)
 	}
-	b := &rdfBuilder{safe: safe, maxQuads: maxQuads, issuer: issuer}
+	b := &rdfBuilder{safe: safe, maxQuads: maxQuads, issuer: issuer, quads: make([]quad, 0, min(sizeHint, maxQuads))}
 	for graphName, g := range nodeMap {
 		var gt term
 		if graphName != "@default" {

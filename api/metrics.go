@@ -14,6 +14,7 @@ type credentialMetrics struct {
 	issued        *prometheus.CounterVec // by format
 	verifications *prometheus.CounterVec // by kind, verified, first problem type
 	statusChanges *prometheus.CounterVec // by purpose and value
+	refusals      *prometheus.CounterVec // verifications refused by the limits, by reason
 }
 
 func (m *credentialMetrics) register(r prometheus.Registerer) error {
@@ -23,7 +24,9 @@ func (m *credentialMetrics) register(r prometheus.Registerer) error {
 		Help: "Verifications by kind (credential, presentation), outcome and the first problem's type."}, []string{"kind", "verified", "problem"})
 	m.statusChanges = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "idmesh_status_changes_total",
 		Help: "Committed status changes, by purpose and new value."}, []string{"purpose", "status"})
-	for _, c := range []prometheus.Collector{m.issued, m.verifications, m.statusChanges} {
+	m.refusals = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "idmesh_verify_refusals_total",
+		Help: "Verification requests refused by the limits: rate (429, per client) or busy (503, no slot)."}, []string{"reason"})
+	for _, c := range []prometheus.Collector{m.issued, m.verifications, m.statusChanges, m.refusals} {
 		if err := r.Register(c); err != nil {
 			return err
 		}
@@ -80,4 +83,11 @@ func (s *Server) registerMemoryMetrics(r prometheus.Registerer) error {
 		}
 	}
 	return nil
+}
+
+// refusal counts a verification request refused by the limits ("rate" or "busy").
+func (m *credentialMetrics) refusal(reason string) {
+	if m.refusals != nil {
+		m.refusals.WithLabelValues(reason).Inc()
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"path"
 	"slices"
 	"strconv"
@@ -91,6 +92,25 @@ type Config struct {
 	// RequireTrust lists credential types whose issuers must be
 	// accredited on the chain for the default verifier ("*": every type).
 	RequireTrust []string
+	// VerifyConcurrency bounds the verifications running at once on the
+	// unauthenticated verification endpoints (credentials and
+	// presentations, in every base); default runtime.NumCPU(), negative
+	// for no bound. A request waits at most VerifyWait (default
+	// DefaultVerifyWait) for a slot, then is answered 503.
+	VerifyConcurrency int
+	VerifyWait        time.Duration
+	// VerifyRate and VerifyBurst are each client's token bucket on those
+	// endpoints: requests per second and how many at once (defaults
+	// DefaultVerifyRate, DefaultVerifyBurst); over it a client is
+	// answered 429. A negative VerifyRate turns the limit off. Callers
+	// with the API token are exempt. VerifyClientBytes bounds the memory
+	// of the table of clients (default DefaultVerifyClientBytes).
+	VerifyRate        float64
+	VerifyBurst       int
+	VerifyClientBytes int
+	// TrustedProxies are the peers whose X-Forwarded-For header names
+	// the client for the rate limit; empty trusts none.
+	TrustedProxies []netip.Prefix
 	// Now and Rand default to the system clock and crypto/rand.
 	Now  func() time.Time
 	Rand io.Reader
@@ -121,6 +141,7 @@ type Server struct {
 
 	// largeReads holds a token per large response being served.
 	largeReads chan struct{}
+	limits     *verifyLimits
 }
 
 // route is one endpoint.
@@ -156,7 +177,8 @@ func NewServer(cfg Config) (*Server, error) {
 		cfg.Rand = defaultRand
 	}
 	s := &Server{cfg: cfg, ledger: cfg.Ledger, resolver: cfg.Resolver, log: cfg.Log, router: mux.NewRouter(), cache: newResponseCache(cfg.ResolveCacheBytes),
-		issuers: cfg.Issuers, verifier: cfg.Verifier, token: hashToken(cfg.APIToken), now: cfg.Now, rand: cfg.Rand, schemas: &schema.Compiler{}}
+		issuers: cfg.Issuers, verifier: cfg.Verifier, token: hashToken(cfg.APIToken), now: cfg.Now, rand: cfg.Rand, schemas: &schema.Compiler{},
+		limits: newVerifyLimits(cfg)}
 	s.largeReads = make(chan struct{}, cfg.MaxLargeReads)
 	if cfg.Verifier == nil {
 		cfg.Verifier = &verifier.Verifier{Keys: &didkeys.CachedKeys{Next: didkeys.DIDKeys{Resolver: cfg.Resolver}}, Now: cfg.Now, Skew: cfg.ClockSkew,

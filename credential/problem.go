@@ -45,6 +45,10 @@ const (
 	ResourceIntegrityError Code = "RESOURCE_INTEGRITY_ERROR"
 	CredentialRevoked      Code = "CREDENTIAL_REVOKED"
 	CredentialSuspended    Code = "CREDENTIAL_SUSPENDED"
+	// LimitExceededError: the document is over a bound on the work of
+	// verifying it (its size, nesting, or the work of canonicalizing it)
+	// and was refused without that work.
+	LimitExceededError Code = "LIMIT_EXCEEDED_ERROR"
 )
 
 // Type is the problem-details type URL of the code: the specification's

@@ -35,6 +35,10 @@ func (v *Verifier) VerifyPresentation(ctx context.Context, in any, opts Options)
 			return res
 		}
 	}
+	if err := checkBounds(obj); err != nil {
+		res.fail(CheckParse, err, credential.LimitExceededError)
+		return res
+	}
 	p, err := credential.PresentationFrom(obj)
 	if err == nil {
 		err = credential.CheckPlain(obj)

@@ -156,4 +156,5 @@ var titles = map[credential.Code]string{
 	credential.ResourceIntegrityError:      "A related resource does not match its digest",
 	credential.CredentialRevoked:           "The credential is revoked",
 	credential.CredentialSuspended:         "The credential is suspended",
+	credential.LimitExceededError:          "The document exceeds this verifier's processing bounds",
 }

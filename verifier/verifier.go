@@ -150,6 +150,10 @@ func (v *Verifier) VerifyCredential(ctx context.Context, in any, opts Options) R
 			return res
 		}
 	}
+	if err := checkBounds(obj); err != nil {
+		res.fail(CheckParse, err, credential.LimitExceededError)
+		return res
+	}
 	c, err := credential.CredentialFrom(obj)
 	if err == nil {
 		err = credential.CheckPlain(obj)
@@ -199,6 +203,14 @@ func (v *Verifier) VerifyCredential(ctx context.Context, in any, opts Options) R
 		res.warn(credential.StatusRetrievalError, "the credential's status was not checked")
 	}
 	return res
+}
+
+// checkBounds refuses a document over credential/ld's bounds on size and
+// nesting (LIMIT_EXCEEDED_ERROR) before any other work is done on it,
+// whatever its securing mechanism: the work of every check is bounded by
+// them.
+func checkBounds(obj map[string]any) error {
+	return ld.CheckDocument(obj, ld.Options{})
 }
 
 // verifyJWS verifies an enveloped credential or presentation: the JWS

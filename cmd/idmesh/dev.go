@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"strings"
 	"time"
@@ -42,6 +43,11 @@ type nodeFlags struct {
 	apiToken, issuerPass, publicURL, requireTrust                     string
 	tls, mdns                                                         bool
 	blockInterval, clockSkew                                          time.Duration
+	// The limits of the verification endpoints (api.Config).
+	verifyConcurrency, verifyBurst int
+	verifyRate                     float64
+	verifyWait                     time.Duration
+	trustedProxies                 string
 }
 
 func (f *nodeFlags) register(fs *flag.FlagSet, dev bool) {
@@ -58,6 +64,11 @@ func (f *nodeFlags) register(fs *flag.FlagSet, dev bool) {
 	fs.DurationVar(&f.clockSkew, "clock-skew", time.Minute, "clock skew the verifier tolerates on validity periods and proof dates")
 	fs.StringVar(&f.requireTrust, "require-trust", "", "credential types whose issuers must be accredited on the chain, comma-separated (* for all)")
 	fs.StringVar(&f.apiToken, "api-token", "", "bearer token of the issuer and admin endpoints (prefer IDMESH_API_TOKEN: flags show in ps)")
+	fs.IntVar(&f.verifyConcurrency, "verify-concurrency", 0, "verifications run at once on the public verify endpoints (0: the number of CPUs, negative: no bound)")
+	fs.DurationVar(&f.verifyWait, "verify-wait", api.DefaultVerifyWait, "how long a verification waits for a slot before 503")
+	fs.Float64Var(&f.verifyRate, "verify-rate", api.DefaultVerifyRate, "verifications per second per client without the API token (negative: no limit)")
+	fs.IntVar(&f.verifyBurst, "verify-burst", api.DefaultVerifyBurst, "verifications a client without the API token may make at once")
+	fs.StringVar(&f.trustedProxies, "trusted-proxies", "", "proxies (CIDR prefixes, comma-separated) whose X-Forwarded-For names the client for --verify-rate")
 	if dev {
 		fs.StringVar(&f.chainID, "chain-id", "idmesh-dev", "chain ID of a new dev chain")
 		fs.BoolVar(&f.tls, "tls", false, "serve HTTPS with a self-signed certificate kept in HOME/tls")
@@ -265,9 +276,14 @@ func serve(ctx context.Context, e env, f nodeFlags) error {
 		defer db.Close()
 		status = &issuer.StatusService{DB: db, Chain: api.NewChain(n, store), Registry: issuers, BaseURL: strings.TrimRight(f.publicURL, "/")}
 	}
+	proxies, err := parsePrefixes(f.trustedProxies)
+	if err != nil {
+		return err
+	}
 	srv, err := api.NewServer(api.Config{Ledger: n, Resolver: resolver, Log: log, Registry: reg, Version: version, Network: netStatus,
 		Issuers: issuers, APIToken: f.apiToken, State: store, Status: status, PublicURL: f.publicURL, ValidatorKey: valKey,
-		RequireTrust: splitList(f.requireTrust), ClockSkew: f.clockSkew})
+		RequireTrust: splitList(f.requireTrust), ClockSkew: f.clockSkew,
+		VerifyConcurrency: f.verifyConcurrency, VerifyWait: f.verifyWait, VerifyRate: f.verifyRate, VerifyBurst: f.verifyBurst, TrustedProxies: proxies})
 	if err != nil {
 		return err
 	}
@@ -354,4 +370,22 @@ func serve(ctx context.Context, e env, f nodeFlags) error {
 	err = grp.Wait()
 	log.Info("stopped", "height", chain.State().Height)
 	return err
+}
+
+// parsePrefixes parses a comma-separated list of CIDR prefixes (a bare
+// address is its own /32 or /128).
+func parsePrefixes(list string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, s := range splitList(list) {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			a, aerr := netip.ParseAddr(s)
+			if aerr != nil {
+				return nil, usageError(fmt.Sprintf("--trusted-proxies: %q is not a CIDR prefix or an address", s))
+			}
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/idmesh/idmesh/credential/dataintegrity"
+	"github.com/idmesh/idmesh/credential/ld/ldtest"
 )
 
 func benchVerify(b *testing.B, name string) {
@@ -61,3 +62,40 @@ func BenchmarkSignRDFC(b *testing.B) {
 
 // BenchmarkSignJCS signs the vector credential with eddsa-jcs-2022.
 func BenchmarkSignJCS(b *testing.B) { benchSign(b, dataintegrity.CryptosuiteJCS) }
+
+// BenchmarkWorstCase verifies the hostile eddsa-rdfc-2022 credentials of
+// ldtest (issue 10, item 4): each is refused or verified (its signature
+// is wrong) within credential/ld's bounds. The first sub-benchmark is the
+// raw ed25519.Verify baseline of the same run.
+//
+//	go test -run '^$' -bench WorstCase -benchtime 20x ./credential/dataintegrity/
+func BenchmarkWorstCase(b *testing.B) {
+	signer := ldtest.Signer()
+	b.Run("ed25519-baseline", func(b *testing.B) {
+		msg := make([]byte, 64)
+		sig, err := signer.Sign(msg)
+		if err != nil {
+			b.Fatal(err)
+		}
+		pub := ed25519.PublicKey(signer.Public().Bytes())
+		for b.Loop() {
+			if !ed25519.Verify(pub, msg, sig) {
+				b.Fatal("no")
+			}
+		}
+	})
+	r := Resolver(signer)
+	// Warm the context cache, as a running verifier has it.
+	_, _ = dataintegrity.Verify(b.Context(), ldtest.Document(`{"a":"b"}`), r, dataintegrity.VerifyOptions{})
+	for _, sh := range ldtest.Shapes() {
+		doc := ldtest.Document(sh.Subject)
+		b.Run(sh.Name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := dataintegrity.Verify(b.Context(), doc, r, dataintegrity.VerifyOptions{}); err == nil {
+					b.Fatal("verified")
+				}
+			}
+		})
+	}
+}

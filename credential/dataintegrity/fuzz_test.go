@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/idmesh/idmesh/credential/dataintegrity"
+	"github.com/idmesh/idmesh/credential/ld/ldtest"
 )
 
 // FuzzVerify feeds arbitrary documents to Verify: it must never panic,
@@ -28,11 +29,16 @@ func FuzzVerify(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
+	// The hostile shapes of issue 10 (item 4), with their key below.
+	for _, sh := range ldtest.Shapes() {
+		f.Add(ldtest.Credential(sh.Subject))
+	}
 	pairs := MustLoadJSON(f, "proof-set-chain/multiKeyPairs.json")
 	r := Resolver(
 		MustKeyPair(f, MustLoadJSON(f, "keyPair.json")),
 		MustKeyPair(f, pairs["keyPair1"]), MustKeyPair(f, pairs["keyPair2"]),
 		MustKeyPair(f, pairs["keyPair3"]), MustKeyPair(f, pairs["keyPair4"]),
+		ldtest.Signer(),
 	)
 	now := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 	f.Fuzz(func(t *testing.T, data []byte) {

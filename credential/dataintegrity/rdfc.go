@@ -15,7 +15,7 @@ func (rdfcSuite) unsecured(doc, _ map[string]any) (map[string]any, error) { retu
 func (rdfcSuite) transform(ctx context.Context, doc map[string]any, lo ldOptions) ([]byte, error) {
 	b, err := canonicalizeRDF(ctx, doc, lo)
 	if err != nil {
-		return nil, credential.Errorf(credential.ProofTransformationError, "canonicalize document: %w", err)
+		return nil, credential.Errorf(transformCode(err), "canonicalize document: %w", err)
 	}
 	return b, nil
 }
@@ -37,7 +37,7 @@ func (rdfcSuite) proofConfig(ctx context.Context, doc, options map[string]any, l
 	}
 	b, err := canonicalizeRDF(ctx, cfg, lo)
 	if err != nil {
-		return nil, credential.Errorf(credential.ProofTransformationError, "canonicalize proof configuration: %w", err)
+		return nil, credential.Errorf(transformCode(err), "canonicalize proof configuration: %w", err)
 	}
 	return b, nil
 }
@@ -45,3 +45,13 @@ func (rdfcSuite) proofConfig(ctx context.Context, doc, options map[string]any, l
 // docKey: every RDFC proof without previous proofs signs the same
 // document.
 func (rdfcSuite) docKey(map[string]any) string { return "rdfc" }
+
+// transformCode is the code of a failed canonicalization: a bound
+// exceeded keeps its own (LIMIT_EXCEEDED_ERROR), so that a refusal is
+// told apart from a document that cannot be transformed.
+func transformCode(err error) credential.Code {
+	if credential.CodeOf(err, "") == credential.LimitExceededError {
+		return credential.LimitExceededError
+	}
+	return credential.ProofTransformationError
+}

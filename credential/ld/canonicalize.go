@@ -21,7 +21,11 @@ import (
 
 // Package defaults of the bounds in [Options].
 const (
-	DefaultMaxQuads      = 10_000
+	// DefaultMaxQuads bounds the quads of a dataset, and the values and
+	// list items of the expanded document (each makes at least one quad).
+	// Credentials have tens; at the bound, the whole of Canonicalize
+	// takes about 25 ms (BenchmarkWorstCase in credential/dataintegrity).
+	DefaultMaxQuads      = 5_000
 	DefaultMaxBlankNodes = 1_000
 	// DefaultMaxWork bounds the steps of the N-degree hashing (calls,
 	// permutations and related-node hashes). Real credentials need none or
@@ -35,9 +39,13 @@ var (
 	// ErrTooLarge reports a dataset with more quads or blank nodes than
 	// Options allow.
 	ErrTooLarge = errors.New("RDF dataset too large")
-	// ErrTooMuchWork reports a dataset whose blank nodes are so symmetric
-	// that canonicalizing it would exceed Options.MaxWork.
+	// ErrTooMuchWork reports a document whose processing would exceed a
+	// bound on work: Options.MaxWork (blank nodes so symmetric that the
+	// N-degree hashing explodes), MaxNodeMapWork or MaxContexts.
 	ErrTooMuchWork = errors.New("RDF canonicalization work limit exceeded")
+	// ErrDocumentTooLarge reports a JSON document over a bound of
+	// [CheckDocument]: values, depth or bytes of strings.
+	ErrDocumentTooLarge = errors.New("JSON-LD document too large")
 	// ErrUndefinedTerm reports data that JSON-LD processing would drop or
 	// could not map to an absolute IRI (safe mode).
 	ErrUndefinedTerm = errors.New("undefined term")
@@ -52,11 +60,22 @@ type Options struct {
 	AllowUndefinedTerms bool
 	// MaxQuads, MaxBlankNodes, MaxWork bound the work; zero means the
 	// package defaults (DefaultMaxQuads, DefaultMaxBlankNodes,
-	// DefaultMaxWork). A negative value means no bound.
+	// DefaultMaxWork). A negative value means no bound. MaxQuads also
+	// bounds the values and list items of the expanded document.
 	MaxQuads, MaxBlankNodes, MaxWork int
+	// MaxNodes, MaxContexts and MaxNodeMapWork bound the JSON values of
+	// the document, the contexts processed outside the cache and the
+	// comparisons of node map generation, with the same conventions
+	// (DefaultMaxNodes, DefaultMaxContexts, DefaultMaxNodeMapWork).
+	MaxNodes, MaxContexts, MaxNodeMapWork int
 }
 
-func (o Options) limits() (quads, blanks, work int) {
+// bounds are the effective bounds of Options.
+type bounds struct {
+	quads, blanks, work, nodes, contexts, nodeMapWork int
+}
+
+func (o Options) limits() bounds {
 	pick := func(v, def int) int {
 		switch {
 		case v == 0:
@@ -66,7 +85,10 @@ func (o Options) limits() (quads, blanks, work int) {
 		}
 		return v
 	}
-	return pick(o.MaxQuads, DefaultMaxQuads), pick(o.MaxBlankNodes, DefaultMaxBlankNodes), pick(o.MaxWork, DefaultMaxWork)
+	return bounds{
+		quads: pick(o.MaxQuads, DefaultMaxQuads), blanks: pick(o.MaxBlankNodes, DefaultMaxBlankNodes), work: pick(o.MaxWork, DefaultMaxWork),
+		nodes: pick(o.MaxNodes, DefaultMaxNodes), contexts: pick(o.MaxContexts, DefaultMaxContexts), nodeMapWork: pick(o.MaxNodeMapWork, DefaultMaxNodeMapWork),
+	}
 }
 
 // Canonicalize expands doc (a JSON value as decoded by encoding/json, i.e.
@@ -77,24 +99,36 @@ func (o Options) limits() (quads, blanks, work int) {
 // Errors carry a [credential.Code]: UnknownContextError (wrapping
 // [ErrUnknownContext]) for a context that is not bundled,
 // UndefinedTermError in safe mode, ParsingError for JSON-LD that cannot be
-// expanded, and MalformedValueError for a dataset over the bounds
-// ([ErrTooLarge], [ErrTooMuchWork]) or a cancelled ctx.
+// expanded, LimitExceededError for a document over a bound
+// ([ErrDocumentTooLarge], [ErrTooLarge], [ErrTooMuchWork]; see
+// [CheckDocument] and [Options]), and MalformedValueError for a cancelled
+// ctx. Every bound is checked before or while the work it bounds is done.
 func Canonicalize(ctx context.Context, doc any, opts Options) ([]byte, error) {
-	maxQuads, maxBlanks, maxWork := opts.limits()
+	lim := opts.limits()
+	if err := CheckDocument(doc, opts); err != nil {
+		return nil, err
+	}
 	safe := !opts.AllowUndefinedTerms
-	expanded, err := expand(doc, safe)
+	expanded, err := expand(doc, safe, lim.contexts)
 	if err != nil {
 		return nil, err
 	}
-	quads, err := toRDF(expanded, safe, maxQuads)
+	budget := newNodeMapBudget(lim.quads, lim.nodeMapWork)
+	if err := budget.walk(expanded, "@default", "", "", false, false); err != nil {
+		return nil, err
+	}
+	quads, err := toRDF(expanded, safe, lim.quads, budget.values)
 	if err != nil {
 		return nil, err
 	}
-	c := newCanonicalizer(ctx, quads, maxWork)
-	if n := len(c.bnQuads); n > maxBlanks {
-		return nil, credential.Errorf(credential.MalformedValueError, "canonicalize: %d blank nodes, limit %d: %w", n, maxBlanks, ErrTooLarge)
+	c := newCanonicalizer(ctx, quads, lim.work)
+	if n := len(c.bnQuads); n > lim.blanks {
+		return nil, limitError("canonicalize", ErrTooLarge, lim.blanks, "blank nodes")
 	}
 	out, err := c.run()
+	if errors.Is(err, ErrTooMuchWork) {
+		return nil, credential.Errorf(credential.LimitExceededError, "canonicalize: %w", err)
+	}
 	if err != nil {
 		return nil, credential.Errorf(credential.MalformedValueError, "canonicalize: %w", err)
 	}
@@ -190,7 +224,7 @@ func newJSONLDOptions(safe bool) *jsonld.JsonLdOptions {
 }
 
 // expand runs JSON-LD expansion with the bundled contexts only.
-func expand(doc any, safe bool) (out []any, err error) {
+func expand(doc any, safe bool, maxContexts int) (out []any, err error) {
 	defer func() {
 		// json-gold has code paths that panic on malformed input (type
 		// assertions); they must not take the caller down.
@@ -199,7 +233,7 @@ func expand(doc any, safe bool) (out []any, err error) {
 		}
 	}()
 	opts := newJSONLDOptions(safe)
-	e := &expander{safe: safe, nodes: map[*jsonld.Context]*ctxNode{}}
+	e := &expander{safe: safe, nodes: map[*jsonld.Context]*ctxNode{}, maxContexts: maxContexts}
 	active := jsonld.NewContext(nil, opts)
 	body := doc
 	if m, isMap := doc.(map[string]any); isMap {
@@ -285,6 +319,9 @@ func contextKey(local any) (string, bool) {
 }
 
 func expandError(err error) error {
+	if credential.CodeOf(err, "") == credential.LimitExceededError {
+		return err
+	}
 	if errors.Is(err, ErrUnknownContext) {
 		return credential.Errorf(credential.UnknownContextError, "expand JSON-LD: %w", err)
 	}
@@ -337,7 +374,8 @@ type rdfBuilder struct {
 	quads    []quad
 }
 
-func toRDF(expanded []any, safe bool, maxQuads int) (out []quad, err error) {
+// toRDF converts an expanded document of about sizeHint values to quads.
+func toRDF(expanded []any, safe bool, maxQuads, sizeHint int) (out []quad, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			out, err = nil, credential.Errorf(credential.ParsingError, "convert JSON-LD to RDF: invalid document (%v)", r)
@@ -348,7 +386,7 @@ func toRDF(expanded []any, safe bool, maxQuads int) (out []quad, err error) {
 	if _, err := jsonld.NewJsonLdApi().GenerateNodeMap(expanded, nodeMap, "@default", issuer, "", "", nil); err != nil {
 		return nil, credential.Errorf(credential.ParsingError, "convert JSON-LD to RDF: %w", err)
 	}
-	b := &rdfBuilder{safe: safe, maxQuads: maxQuads, issuer: issuer}
+	b := &rdfBuilder{safe: safe, maxQuads: maxQuads, issuer: issuer, quads: make([]quad, 0, min(sizeHint, maxQuads))}
 	for graphName, g := range nodeMap {
 		var gt term
 		if graphName != "@default" {
@@ -388,7 +426,7 @@ func (b *rdfBuilder) node(id, what string) (term, bool, error) {
 
 func (b *rdfBuilder) add(q quad) error {
 	if len(b.quads) >= b.maxQuads {
-		return credential.Errorf(credential.MalformedValueError, "convert JSON-LD to RDF: more than %d quads: %w", b.maxQuads, ErrTooLarge)
+		return limitError("convert JSON-LD to RDF", ErrTooLarge, b.maxQuads, "quads")
 	}
 	b.quads = append(b.quads, q)
 	return nil

@@ -62,13 +62,31 @@
 //
 // # Bounds
 //
-// A hostile document can make RDFC-1.0 exponential: blank nodes that no
-// first-degree hash tells apart (symmetric cliques, "poison graphs") send
-// the N-degree hashing through every permutation. Options bounds the
-// number of quads (default [DefaultMaxQuads]), of blank nodes
-// ([DefaultMaxBlankNodes]) and the work of the N-degree step
-// ([DefaultMaxWork] units: one per call, per related-node hash and per
-// permutation). Exceeding a bound is an error (credential.MalformedValueError
-// wrapping [ErrTooLarge] or [ErrTooMuchWork]), reached in milliseconds. The
-// context is checked during that step too.
+// Every stage is bounded by a count checked before or while it runs, so
+// that any document is canonicalized or refused in milliseconds; an
+// exceeded bound is a credential.LimitExceededError wrapping
+// [ErrDocumentTooLarge], [ErrTooLarge] or [ErrTooMuchWork].
+//
+//   - Before any JSON-LD work, [CheckDocument]: at most
+//     [DefaultMaxNodes] JSON values, [MaxDepth] levels of nesting and
+//     [MaxStringBytes] of strings. A verifier calls it first too.
+//   - During expansion: at most [DefaultMaxContexts] contexts processed
+//     outside the context cache (each copies the active context).
+//   - On the expanded document, before json-gold builds its node map:
+//     at most [DefaultMaxQuads] values and list items, and at most
+//     [DefaultMaxNodeMapWork] comparisons. Node map generation compares
+//     each value added to a node's property with those already there, so
+//     20,000 identical objects under one property (a 200 KB credential)
+//     cost 200 million comparisons and 6 s; the quad bound applied only
+//     after that.
+//   - While the dataset is built, [DefaultMaxQuads] quads; before RDFC-1.0,
+//     [DefaultMaxBlankNodes] blank nodes.
+//   - During RDFC-1.0: a hostile document can make it exponential: blank
+//     nodes that no first-degree hash tells apart (symmetric cliques,
+//     "poison graphs") send the N-degree hashing through every
+//     permutation. Its work is bounded by [DefaultMaxWork] units (one per
+//     call, per related-node hash and per permutation); the context is
+//     checked during that step too.
+//
+// Options overrides each default. ldtest generates the hostile documents.
 package ld

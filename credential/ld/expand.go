@@ -29,6 +29,18 @@ import (
 type expander struct {
 	safe  bool
 	nodes map[*jsonld.Context]*ctxNode // processed contexts that are cached
+	// contexts counts the contexts processed outside the cache, at most
+	// maxContexts (Options.MaxContexts).
+	contexts, maxContexts int
+}
+
+// process counts a context about to be processed outside the cache.
+func (e *expander) process() error {
+	e.contexts++
+	if e.contexts > e.maxContexts {
+		return limitError("expand JSON-LD", ErrTooMuchWork, e.maxContexts, "contexts processed")
+	}
+	return nil
 }
 
 // node returns the cache node of a processed context, or nil.
@@ -49,6 +61,9 @@ func (e *expander) scoped(active, src *jsonld.Context, td *jsonld.TermDefinition
 			e.nodes[n.ctx] = n
 			return n.ctx, nil
 		}
+	}
+	if err := e.process(); err != nil {
+		return nil, err
 	}
 	var (
 		c   *jsonld.Context
@@ -224,6 +239,9 @@ func (e *expander) expandMap(active *jsonld.Context, activeProperty string, elem
 	}
 	// 9)
 	if hasContext {
+		if err := e.process(); err != nil {
+			return nil, err
+		}
 		if active, err = active.Parse(elemCtx); err != nil {
 			return nil, err
 		}
@@ -711,6 +729,9 @@ func (e *expander) expandIndexMap(mapCtx *jsonld.Context, key string, value map[
 	for _, index := range jsonld.GetOrderedKeys(value) {
 		indexCtx := mapCtx
 		if td := mapCtx.GetTermDefinition(index); indexKey == "@type" && td != nil && td.HasContext {
+			if err := e.process(); err != nil {
+				return nil, err
+			}
 			c, err := mapCtx.Parse(td.Context)
 			if err != nil {
 				return nil, err

@@ -38,8 +38,8 @@ func TestExpandAgainstJSONGold(t *testing.T) {
 		}
 		for _, safe := range []bool{true, false} {
 			want, wantErr := jsonld.NewJsonLdProcessor().Expand(decode(), newJSONLDOptions(safe))
-			got, gotErr := expand(decode(), safe)
-			again, _ := expand(decode(), safe) // from the cache
+			got, gotErr := expand(decode(), safe, DefaultMaxContexts)
+			again, _ := expand(decode(), safe, DefaultMaxContexts) // from the cache
 			if jsonGoldBug[f] {
 				if gotErr != nil || reflect.DeepEqual(got, want) {
 					t.Errorf("%s safe=%v: err %v, or the same expansion as json-gold's", f, safe, gotErr)

@@ -1,0 +1,294 @@
+package api
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"crypto/subtle"
+	"io"
+	"math"
+	"net"
+	"net/http"
+	"net/netip"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Problem types of the verification limits.
+const (
+	// ProblemVerifierBusy: every verification slot stayed taken for the
+	// whole wait (503, with Retry-After).
+	ProblemVerifierBusy = ProblemBase + "verifier-busy"
+)
+
+func init() {
+	titles[ProblemVerifierBusy] = "The verifier is busy"
+}
+
+// Defaults of the limits on the unauthenticated verification endpoints
+// (POST /credentials/verify, /presentations/verify and their per-issuer
+// bases); see Config.
+const (
+	// DefaultVerifyWait is how long a verification waits for a slot
+	// before it is answered 503.
+	DefaultVerifyWait = time.Second
+	// DefaultVerifyRate and DefaultVerifyBurst are each client's token
+	// bucket: requests per second, and how many may come at once.
+	DefaultVerifyRate  = 5
+	DefaultVerifyBurst = 50
+	// DefaultVerifyClientBytes bounds the memory of the per-client table.
+	DefaultVerifyClientBytes = 1 << 20
+	// clientEntryBytes is what one client of the table costs: its key
+	// (netip.Addr, 24 bytes), its bucket (24) and the map's share
+	// (about 80).
+	clientEntryBytes = 128
+	// sweepEvery is how often idle clients are dropped from the table;
+	// a full table is swept at most this often too.
+	sweepEvery = time.Minute
+)
+
+// verifyLimits are the global concurrency limit and the per-client rate
+// limit of the verification endpoints. A nil *verifyLimits limits
+// nothing.
+type verifyLimits struct {
+	slots chan struct{} // nil: no concurrency limit
+	wait  time.Duration
+	rate  *rateLimiter // nil: no rate limit
+	// proxies are the peers whose X-Forwarded-For names the client.
+	proxies []netip.Prefix
+	// held, when set (tests), runs with a slot held before the handler.
+	held atomic.Pointer[func()]
+}
+
+func newVerifyLimits(cfg Config) *verifyLimits {
+	l := &verifyLimits{wait: cfg.VerifyWait, proxies: cfg.TrustedProxies}
+	if l.wait <= 0 {
+		l.wait = DefaultVerifyWait
+	}
+	switch n := cfg.VerifyConcurrency; {
+	case n == 0:
+		l.slots = make(chan struct{}, runtime.NumCPU())
+	case n > 0:
+		l.slots = make(chan struct{}, n)
+	}
+	if cfg.VerifyRate >= 0 {
+		rate, burst, size := cfg.VerifyRate, cfg.VerifyBurst, cfg.VerifyClientBytes
+		if rate == 0 {
+			rate = DefaultVerifyRate
+		}
+		if burst <= 0 {
+			burst = DefaultVerifyBurst
+		}
+		if size <= 0 {
+			size = DefaultVerifyClientBytes
+		}
+		l.rate = newRateLimiter(rate, float64(burst), max(1, size/clientEntryBytes))
+	}
+	return l
+}
+
+// limitVerify wraps a verification handler: an unauthenticated client
+// over its rate is answered 429; the request body is read, and then a
+// slot is waited for (503 past the wait), so that a slow sender holds no
+// slot. Callers with the API token are not rate-limited, only bounded by
+// the slots.
+func (s *Server) limitVerify(h http.HandlerFunc) http.HandlerFunc {
+	l := s.limits
+	return func(w http.ResponseWriter, r *http.Request) {
+		if l.rate != nil && !s.hasToken(r) {
+			if ok, retry := l.rate.allow(l.client(r), s.now()); !ok {
+				s.creds.refusal("rate")
+				w.Header().Set("Retry-After", strconv.Itoa(retry))
+				writeProblem(w, r, http.StatusTooManyRequests, ProblemTooManyRequests,
+					"this client is over its verification rate; retry after "+strconv.Itoa(retry)+"s")
+				return
+			}
+		}
+		body, ok := s.readBody(w, r)
+		if !ok {
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		if l.slots != nil {
+			if !l.acquire(r) {
+				if r.Context().Err() != nil {
+					return // the client is gone
+				}
+				s.creds.refusal("busy")
+				w.Header().Set("Retry-After", "1")
+				writeProblem(w, r, http.StatusServiceUnavailable, ProblemVerifierBusy,
+					"every verification slot is taken; retry later")
+				return
+			}
+			defer func() { <-l.slots }()
+		}
+		if f := l.held.Load(); f != nil {
+			(*f)()
+		}
+		h(w, r)
+	}
+}
+
+// acquire takes a slot, waiting at most l.wait; false if none came or
+// the request ended first.
+func (l *verifyLimits) acquire(r *http.Request) bool {
+	select {
+	case l.slots <- struct{}{}:
+		return true
+	default:
+	}
+	t := time.NewTimer(l.wait)
+	defer t.Stop()
+	select {
+	case l.slots <- struct{}{}:
+		return true
+	case <-t.C:
+		return false
+	case <-r.Context().Done():
+		return false
+	}
+}
+
+// client is the key of r's client: the peer's address, or, when the
+// peer is a trusted proxy, the nearest address in X-Forwarded-For that
+// is not one. IPv6 clients are keyed by their /64, which one host
+// usually holds whole.
+func (l *verifyLimits) client(r *http.Request) netip.Addr {
+	addr := peerAddr(r.RemoteAddr)
+	if l.trusted(addr) {
+		hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+		for i := len(hops) - 1; i >= 0; i-- {
+			a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+			if err != nil {
+				break
+			}
+			addr = a.Unmap()
+			if !l.trusted(addr) {
+				break
+			}
+		}
+	}
+	if addr.Is6() {
+		addr = netip.PrefixFrom(addr, 64).Masked().Addr()
+	}
+	return addr
+}
+
+func (l *verifyLimits) trusted(a netip.Addr) bool {
+	for _, p := range l.proxies {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// peerAddr parses an http.Request's RemoteAddr; the zero Addr if it is
+// not an address (then every such request shares one bucket).
+func peerAddr(remote string) netip.Addr {
+	host, _, err := net.SplitHostPort(remote)
+	if err != nil {
+		host = remote
+	}
+	a, err := netip.ParseAddr(host)
+	if err != nil {
+		return netip.Addr{}
+	}
+	return a.Unmap()
+}
+
+// hasToken reports whether r carries the API token (see authorized),
+// answering nothing.
+func (s *Server) hasToken(r *http.Request) bool {
+	if s.token == nil {
+		return false
+	}
+	scheme, tok, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return false
+	}
+	got := sha256.Sum256([]byte(strings.TrimSpace(tok)))
+	return subtle.ConstantTimeCompare(got[:], s.token[:]) == 1
+}
+
+// rateLimiter is a token bucket per client, in a table of at most
+// maxClients entries. A client whose bucket is full again is the same
+// as one not in the table, so such entries are dropped when the table
+// is swept (every sweepEvery, and when it is full, at most as often).
+// While the table is full of active clients, new clients share one
+// overflow bucket. Time comes from the caller: no goroutine, no timer.
+type rateLimiter struct {
+	mu         sync.Mutex
+	rate       float64 // tokens per second
+	burst      float64
+	maxClients int
+	clients    map[netip.Addr]*bucket
+	overflow   bucket
+	swept      time.Time
+}
+
+type bucket struct {
+	tokens float64
+	at     time.Time
+}
+
+func newRateLimiter(rate, burst float64, maxClients int) *rateLimiter {
+	return &rateLimiter{rate: rate, burst: burst, maxClients: maxClients, clients: map[netip.Addr]*bucket{}, overflow: bucket{tokens: burst}}
+}
+
+// refill brings b's tokens to now.
+func (rl *rateLimiter) refill(b *bucket, now time.Time) {
+	if d := now.Sub(b.at); d > 0 {
+		b.tokens = min(rl.burst, b.tokens+d.Seconds()*rl.rate)
+	}
+	b.at = now
+}
+
+// allow takes a token from client's bucket; when there is none it
+// returns false and the whole seconds until there is one.
+func (rl *rateLimiter) allow(client netip.Addr, now time.Time) (bool, int) {
+	rl.mu.Lock()
+	defer rl.mu.Unlock()
+	if now.Sub(rl.swept) >= sweepEvery {
+		rl.sweep(now)
+	}
+	b, ok := rl.clients[client]
+	if !ok {
+		if len(rl.clients) >= rl.maxClients && now.Sub(rl.swept) >= time.Second {
+			rl.sweep(now)
+		}
+		if len(rl.clients) < rl.maxClients {
+			b = &bucket{tokens: rl.burst, at: now}
+			rl.clients[client] = b
+		} else {
+			b = &rl.overflow
+		}
+	}
+	rl.refill(b, now)
+	if b.tokens >= 1 {
+		b.tokens--
+		return true, 0
+	}
+	return false, int(math.Ceil((1 - b.tokens) / rl.rate))
+}
+
+// sweep drops the clients whose bucket is full again.
+func (rl *rateLimiter) sweep(now time.Time) {
+	rl.swept = now
+	for a, b := range rl.clients {
+		rl.refill(b, now)
+		if b.tokens >= rl.burst {
+			delete(rl.clients, a)
+		}
+	}
+}
+
+// size is the number of clients in the table.
+func (rl *rateLimiter) size() int {
+	rl.mu.Lock()
+	defer rl.mu.Unlock()
+	return len(rl.clients)
+}

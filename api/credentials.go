@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"net"
 	"net/http"
 	"slices"
 	"strconv"
@@ -428,11 +427,9 @@ func (s *Server) handleChallenge(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	domain, _ := m["domain"].(string)
-	client, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		client = r.RemoteAddr
-	}
-	ch, err := s.verifier.Challenges.IssueFor(client, domain)
+	// The client as the verification limits see it: behind a trusted
+	// proxy the forwarded address, an IPv6 client by its /64.
+	ch, err := s.verifier.Challenges.IssueFor(s.limits.client(r).String(), domain)
 	var full *verifier.FullError
 	switch {
 	case errors.Is(err, verifier.ErrTooManyChallenges):

@@ -274,3 +274,44 @@ func TestProofOrderOneEncoding(t *testing.T) {
 		t.Fatalf("decoded to another encoding:\n%s\n%s", z, x)
 	}
 }
+
+// BenchmarkApplyPossession measures applying a create whose document
+// holds 1 and did.MaxVerificationMethods signing keys, each with its
+// proof (no signature cache): the cost grows with the proofs, one
+// verification each, and per byte of operation it stays alike.
+//
+//	go test -run '^$' -bench ApplyPossession ./did/idmesh/
+func BenchmarkApplyPossession(b *testing.B) {
+	for _, n := range []int{1, did.MaxVerificationMethods} {
+		k1 := genKey(b, keys.Ed25519, 1)
+		doc := template(k1.Public())
+		all := signers("#key-1", k1)
+		for i := 1; i < n; i++ {
+			k := genKey(b, keys.Ed25519, uint64(100+i))
+			id := fmt.Sprintf("#n%d", i)
+			doc.VerificationMethod = append(doc.VerificationMethod, did.NewMultikey(id, "", k.Public()))
+			all = append(all, idmesh.Signer{VM: id, Key: k})
+		}
+		op := &idmesh.Operation{Type: idmesh.Create, Document: doc}
+		if err := op.SignAll(chainID, all...); err != nil {
+			b.Fatal(err)
+		}
+		raw, err := op.Encode()
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(fmt.Sprintf("keys-%d", n), func(b *testing.B) {
+			b.SetBytes(int64(len(raw)))
+			env := idmesh.Env{ChainID: chainID, Height: 1}
+			for b.Loop() {
+				dec, err := idmesh.Decode(raw)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if err := idmesh.Apply(mapKV{}, env, dec); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

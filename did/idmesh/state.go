@@ -343,20 +343,7 @@ func authorize(r Reader, sigs *SigCache, auth, prev, next *did.Document, subject
 	if err != nil {
 		return err
 	}
-	added := NewSigningKeys(prev, next)
-	addedByID := make(map[string]keys.PublicKey)
-	if next != nil {
-		need := make(map[string]bool, len(added))
-		for _, vm := range added {
-			pub, _ := vm.PublicKey() // NewSigningKeys keeps only keys that decode
-			need[pub.Multibase()] = true
-		}
-		for _, vm := range next.AllMethods() {
-			if pub, err := vm.PublicKey(); err == nil && need[pub.Multibase()] {
-				addedByID[absolute(subject, vm.ID)] = pub
-			}
-		}
-	}
+	added, addedByID := addedKeys(prev, next, subject)
 	proven := make(map[string]bool, len(op.Proof))
 	authorized := false
 	for _, p := range op.Proof {
@@ -384,13 +371,44 @@ func authorize(r Reader, sigs *SigCache, auth, prev, next *did.Document, subject
 	if !authorized {
 		return fmt.Errorf("%w: no proof by a capabilityInvocation key of a controller of %s: a proof by a key the operation adds proves possession only", ErrUnauthorized, subject)
 	}
-	for _, vm := range added {
-		pub, _ := vm.PublicKey()
-		if !proven[pub.Multibase()] {
-			return fmt.Errorf("%w: key %s is added without a proof of possession", ErrUnauthorized, relative(subject, vm.ID))
+	for _, k := range added {
+		if !proven[k.pub.Multibase()] {
+			return fmt.Errorf("%w: key %s is added without a proof of possession", ErrUnauthorized, relative(subject, k.id))
 		}
 	}
 	return nil
+}
+
+// addedKeys returns the keys next adds to prev (see NewSigningKeys), each
+// under the first method holding it, and every method id of next (made
+// absolute against subject) that holds one. Each key is decoded once.
+func addedKeys(prev, next *did.Document, subject string) ([]heldKey, map[string]keys.PublicKey) {
+	byID := make(map[string]keys.PublicKey)
+	if next == nil {
+		return nil, byID
+	}
+	held := make(map[string]bool)
+	if prev != nil {
+		for _, vm := range prev.AllMethods() {
+			if pub, err := vm.PublicKey(); err == nil {
+				held[pub.Multibase()] = true
+			}
+		}
+	}
+	var out []heldKey
+	seen := make(map[string]bool)
+	for _, vm := range next.AllMethods() {
+		pub, err := vm.PublicKey()
+		if err != nil || pub.Algorithm() == "" || held[pub.Multibase()] {
+			continue
+		}
+		byID[absolute(subject, vm.ID)] = pub
+		if !seen[pub.Multibase()] {
+			seen[pub.Multibase()] = true
+			out = append(out, heldKey{id: vm.ID, pub: pub})
+		}
+	}
+	return out, byID
 }
 
 // NewSigningKeys returns the verification methods of next (top-level and
@@ -402,25 +420,20 @@ func authorize(r Reader, sigs *SigCache, auth, prev, next *did.Document, subject
 // operation, by a method of next holding the key. A key carried over
 // from prev, under any id, needs none.
 func NewSigningKeys(prev, next *did.Document) []did.VerificationMethod {
-	if next == nil {
+	added, _ := addedKeys(prev, next, "")
+	if len(added) == 0 {
 		return nil
 	}
-	held := make(map[string]bool)
-	if prev != nil {
-		for _, vm := range prev.AllMethods() {
-			if pub, err := vm.PublicKey(); err == nil {
-				held[pub.Multibase()] = true
-			}
-		}
+	out := make([]did.VerificationMethod, 0, len(added))
+	ids := make(map[string]bool, len(added))
+	for _, k := range added {
+		ids[k.id] = true
 	}
-	var out []did.VerificationMethod
 	for _, vm := range next.AllMethods() {
-		pub, err := vm.PublicKey()
-		if err != nil || pub.Algorithm() == "" || held[pub.Multibase()] {
-			continue
+		if ids[vm.ID] {
+			delete(ids, vm.ID)
+			out = append(out, vm)
 		}
-		held[pub.Multibase()] = true
-		out = append(out, vm)
 	}
 	return out
 }

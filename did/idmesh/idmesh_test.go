@@ -412,6 +412,14 @@ func FuzzDecode(f *testing.F) {
 	ab, _ := abs.Encode()
 	f.Add(ab)
 	f.Add([]byte(`{"type":"create","type":"update"}`))
+	// A create with a second key and its proof of possession, proofs
+	// sent out of order (sorted by Decode).
+	k2, _ := keys.Generate(keys.Ed25519, seeded(2))
+	two := &idmesh.Operation{Type: idmesh.Create, Document: withKey(template(k.Public()), "#a", k2.Public(), did.RelAssertionMethod)}
+	_ = two.SignAll(chainID, idmesh.Signer{VM: "#key-1", Key: k}, idmesh.Signer{VM: "#a", Key: k2})
+	two.Proof[0], two.Proof[1] = two.Proof[1], two.Proof[0]
+	tb, _ := two.Encode()
+	f.Add(tb)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		op, err := idmesh.Decode(data)
 		if err != nil {

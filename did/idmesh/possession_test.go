@@ -131,7 +131,7 @@ func TestUpdateProofOfPossession(t *testing.T) {
 			signers("#v", victim), idmesh.ErrUnauthorized, "no proof by a capabilityInvocation key"},
 		{"an assertion key of the DID does not authorize", base,
 			signers("#key-2", k2), idmesh.ErrUnauthorized, "is not a capabilityInvocation key"},
-		{"carried-over keys need no new proof", withKey(base, "#ka", x, did.RelKeyAgreement),
+		{"carried-over keys and an added X25519 key need no proof", withKey(base, "#ka", x, did.RelKeyAgreement),
 			signers("#key-1", k1), nil, ""},
 		{"a carried-over key under a new id needs no new proof", renamed,
 			signers("#key-1", k1), nil, ""},

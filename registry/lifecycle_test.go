@@ -144,13 +144,18 @@ func createTx(tb testing.TB, chainID string, seed uint64) (registry.Tx, issuer) 
 
 // mustUpdate replaces i's document with one holding only newKey as vm
 // (relative, "#key-2") in every relationship, marking the methods in
-// compromised as such and the others retired; i's key signs. It returns
-// the issuer with the new key.
+// compromised as such and the others retired; i's key signs, and newKey
+// too (its proof of possession) when it is a new key. It returns the
+// issuer with the new key.
 func (l *ledger) mustUpdate(tb testing.TB, i issuer, vm string, newKey keys.PrivateKey, compromised []string) issuer {
 	tb.Helper()
 	op := &idmesh.Operation{Type: idmesh.Update, DID: i.DID, Previous: i.Version, Compromised: compromised,
 		Document: multikeyDoc(map[string]keys.PublicKey{vm: newKey.Public()}, map[string][]string{vm: {"auth", "assert", "invoke"}})}
-	if err := op.Sign(l.ctx.ChainID, strings.TrimPrefix(i.VM, i.DID), i.Key); err != nil {
+	signers := []idmesh.Signer{{VM: strings.TrimPrefix(i.VM, i.DID), Key: i.Key}}
+	if !newKey.Public().Equal(i.Key.Public()) {
+		signers = append(signers, idmesh.Signer{VM: vm, Key: newKey})
+	}
+	if err := op.SignAll(l.ctx.ChainID, signers...); err != nil {
 		tb.Fatal(err)
 	}
 	l.mustDeliver(tb, didTx(tb, op))

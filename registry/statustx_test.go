@@ -102,7 +102,7 @@ func TestStatusListRejected(t *testing.T) {
 	dOp := &idmesh.Operation{Type: idmesh.Create, Document: multikeyDoc(
 		map[string]keys.PublicKey{"#key-1": k1.Public(), "#key-2": k2.Public()},
 		map[string][]string{"#key-1": {"auth", "assert", "invoke"}, "#key-2": {"auth"}})}
-	if err := dOp.Sign(lifecycleChainID, "#key-1", k1); err != nil {
+	if err := dOp.SignAll(lifecycleChainID, idmesh.Signer{VM: "#key-1", Key: k1}, idmesh.Signer{VM: "#key-2", Key: k2}); err != nil {
 		t.Fatal(err)
 	}
 	l.mustDeliver(t, didTx(t, dOp))
@@ -115,13 +115,14 @@ func TestStatusListRejected(t *testing.T) {
 	l.mustUpdate(t, cmp, "#key-2", mustKey(t, 43), []string{"#key-1"})
 	l.mustDeactivate(t, gone)
 	// held still lists its key, and dk is a did:key; thief added both
-	// keys to its own document, then marked them compromised: their
-	// status follows the key material, so neither may write any more.
+	// keys to its own document (it holds them: proof of possession), then
+	// marked them compromised: their status follows the key material, so
+	// neither may write any more.
 	held, dk, thief := l.mustDIDIssuer(t, 44), keyIssuer(t, 46), l.mustDIDIssuer(t, 45)
 	both := &idmesh.Operation{Type: idmesh.Update, DID: thief.DID, Previous: thief.Version,
 		Document: multikeyDoc(map[string]keys.PublicKey{"#key-1": thief.Key.Public(), "#key-2": held.Key.Public(), "#key-3": dk.Key.Public()},
 			map[string][]string{"#key-1": {"auth", "assert", "invoke"}, "#key-2": {"assert"}, "#key-3": {"assert"}})}
-	if err := both.Sign(l.ctx.ChainID, "#key-1", thief.Key); err != nil {
+	if err := both.SignAll(l.ctx.ChainID, idmesh.Signer{VM: "#key-1", Key: thief.Key}, idmesh.Signer{VM: "#key-2", Key: held.Key}, idmesh.Signer{VM: "#key-3", Key: dk.Key}); err != nil {
 		t.Fatal(err)
 	}
 	l.mustDeliver(t, didTx(t, both))

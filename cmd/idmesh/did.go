@@ -363,6 +363,33 @@ func removeMethod(doc *did.Document, id string) {
 	}
 }
 
+// possessionSigners returns, for every signing key that next adds to
+// prev (idmesh.NewSigningKeys), its private key from the keystore: the
+// chain refuses a key added without a proof by it. A key that signer
+// already is needs no second proof.
+func possessionSigners(ks *keystore.Store, d string, prev, next *did.Document, signer keys.PublicKey) ([]idmesh.Signer, error) {
+	var out []idmesh.Signer
+	for _, vm := range idmesh.NewSigningKeys(prev, next) {
+		pub, err := vm.PublicKey()
+		if err != nil {
+			return nil, err
+		}
+		if pub.Equal(signer) {
+			continue
+		}
+		id := vm.ID
+		if strings.HasPrefix(id, "#") {
+			id = d + id
+		}
+		k, err := loadKey(ks, id)
+		if err != nil || !k.Public().Equal(pub) {
+			return nil, fmt.Errorf("the keystore holds no private key of %s, which the change adds: the chain needs a proof of possession by it", id)
+		}
+		out = append(out, idmesh.Signer{VM: id, Key: k})
+	}
+	return out, nil
+}
+
 func didDeactivate(ctx context.Context, e env, args []string) error {
 	var f didFlags
 	fs := newFlags(e, "did deactivate", "did deactivate DID")
@@ -410,7 +437,11 @@ func change(ctx context.Context, e env, f didFlags, d, verb string,
 		return err
 	}
 	op.DID, op.Previous = d, prev
-	if err := op.Sign(chainID, signerID, k); err != nil {
+	signers, err := possessionSigners(ks, d, doc, op.Document, k.Public())
+	if err != nil {
+		return err
+	}
+	if err := op.SignAll(chainID, append([]idmesh.Signer{{VM: signerID, Key: k}}, signers...)...); err != nil {
 		return err
 	}
 	resp, err := c.submit(ctx, op, f.timeout)

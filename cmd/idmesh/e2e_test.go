@@ -343,7 +343,7 @@ func TestBadOperations(t *testing.T) {
 	d, _ := create.SubjectDID()
 	v1, _ := create.VersionID()
 	rotate := &idmesh.Operation{Type: idmesh.Update, DID: d, Previous: v1, Document: doc("#key-2", k2.Public())}
-	if err := rotate.Sign(chainID, "#key-1", k1); err != nil {
+	if err := rotate.SignAll(chainID, idmesh.Signer{VM: "#key-1", Key: k1}, idmesh.Signer{VM: "#key-2", Key: k2}); err != nil {
 		t.Fatal(err)
 	}
 	if r := submit(rotate); r.status != http.StatusOK {

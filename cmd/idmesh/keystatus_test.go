@@ -95,9 +95,11 @@ func TestKeyStatus(t *testing.T) {
 	// so far, in whole seconds (as proofs write it), and not in the future
 	// beyond the verifier's skew.
 	after := func() time.Time { return time.Now().Add(time.Second) }
-	// addKey adds pub to d's document as id (assertionMethod), signed by
-	// d's #key-1 from the keystore, and returns the HTTP answer.
-	addKey := func(d, id string, pub keys.PublicKey) httpResult {
+	// addKey adds k's public key to d's document as id (assertionMethod),
+	// signed by d's #key-1 from the keystore and by k (its proof of
+	// possession: whoever adds a key holds it), and returns the HTTP answer.
+	addKey := func(d, id string, k keys.PrivateKey) httpResult {
+		pub := k.Public()
 		res, code := resolveResult(t, n.url, d, nil)
 		if code != http.StatusOK {
 			t.Fatalf("resolve %s: %d", d, code)
@@ -106,7 +108,7 @@ func TestKeyStatus(t *testing.T) {
 		doc.VerificationMethod = append(doc.VerificationMethod, did.NewMultikey(d+id, d, pub))
 		doc.AssertionMethod = append(doc.AssertionMethod, did.Ref(d+id))
 		op := &idmesh.Operation{Type: idmesh.Update, DID: d, Previous: res.DIDDocumentMetadata.VersionID, Document: doc}
-		if err := op.Sign(chainID, d+"#key-1", loadKey(d+"#key-1")); err != nil {
+		if err := op.SignAll(chainID, idmesh.Signer{VM: d + "#key-1", Key: loadKey(d + "#key-1")}, idmesh.Signer{VM: d + id, Key: k}); err != nil {
 			t.Fatal(err)
 		}
 		b, err := op.Encode()
@@ -141,7 +143,7 @@ func TestKeyStatus(t *testing.T) {
 	}
 	// Nobody may add the compromised key again.
 	other := createDID()
-	if r := addKey(other, "#stolen", a.Public()); r.status != http.StatusBadRequest || !strings.Contains(string(r.body), "compromised") {
+	if r := addKey(other, "#stolen", a); r.status != http.StatusBadRequest || !strings.Contains(string(r.body), "compromised") {
 		t.Fatalf("adding a compromised key: %d %s", r.status, r.body)
 	}
 	// An id that no version held cannot be marked.
@@ -150,8 +152,9 @@ func TestKeyStatus(t *testing.T) {
 	}
 
 	// 4. Key B of DID d2, retired; its material re-added under another id
-	// in another DID e, which marks it compromised: B's credentials fail
-	// under d2's old id and as a did:key.
+	// in another DID e by a holder of B (proof of possession), which marks
+	// it compromised: B's credentials fail under d2's old id and as a
+	// did:key.
 	d2 := createDID()
 	b := loadKey(d2 + "#key-1")
 	oldB := signed(d2, d2+"#key-1", b, time.Now())
@@ -161,7 +164,7 @@ func TestKeyStatus(t *testing.T) {
 	verifies("B's credential after B's rotation", oldB)
 	verifies("B's did:key credential", asDIDKey)
 	e := createDID()
-	if r := addKey(e, "#reused", b.Public()); r.status != http.StatusOK {
+	if r := addKey(e, "#reused", b); r.status != http.StatusOK {
 		t.Fatalf("re-adding B under another id: %d %s", r.status, r.body)
 	}
 	verifies("B's credential while e holds B", oldB)

@@ -76,7 +76,7 @@ func TestKeyStatusFromIndex(t *testing.T) {
 	l := &ledger{t: t, kv: mapKV{}, now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
 	ka, kb, shared := gen(t, 1), gen(t, 2), gen(t, 3)
 	create := &idmesh.Operation{Type: idmesh.Create, Document: doc("#key-1", ka.Public(), shared.Public())}
-	if err := create.Sign(chainID, "#key-1", ka); err != nil {
+	if err := create.SignAll(chainID, idmesh.Signer{VM: "#key-1", Key: ka}, idmesh.Signer{VM: "#key-1-b", Key: shared}); err != nil {
 		t.Fatal(err)
 	}
 	v1 := l.apply(create)
@@ -112,9 +112,10 @@ func TestKeyStatusFromIndex(t *testing.T) {
 		t.Fatalf("did:key before the mark: %+v %v", v, err)
 	}
 
-	// B adds the shared key under its own id and marks it compromised.
+	// B adds the shared key under its own id (B holds it too: proof of
+	// possession) and marks it compromised.
 	cb := &idmesh.Operation{Type: idmesh.Create, Document: doc("#key-1", kb.Public(), shared.Public())}
-	if err := cb.Sign(chainID, "#key-1", kb); err != nil {
+	if err := cb.SignAll(chainID, idmesh.Signer{VM: "#key-1", Key: kb}, idmesh.Signer{VM: "#key-1-b", Key: shared}); err != nil {
 		t.Fatal(err)
 	}
 	vb := l.apply(cb)
@@ -161,6 +162,7 @@ func BenchmarkResolveKeyHistory(b *testing.B) {
 		}
 		v := l.apply(create)
 		d, _ := create.SubjectDID()
+		id := "#key-1"
 		for i := range n {
 			next := gen(b, byte(i+2))
 			if i+2 > 255 {
@@ -168,16 +170,19 @@ func BenchmarkResolveKeyHistory(b *testing.B) {
 				s[0], s[1] = byte(i), 1
 				next, _ = keys.Generate(keys.Ed25519, rand.NewChaCha8(s))
 			}
-			op := &idmesh.Operation{Type: idmesh.Update, DID: d, Previous: v, Document: doc("#key-1", next.Public())}
-			if err := op.Sign(chainID, "#key-1", k); err != nil {
+			// A new key needs a new id: a proof by the old id is the
+			// current key's, and the new key must prove possession.
+			nextID := fmt.Sprintf("#key-%d", i+2)
+			op := &idmesh.Operation{Type: idmesh.Update, DID: d, Previous: v, Document: doc(nextID, next.Public())}
+			if err := op.SignAll(chainID, idmesh.Signer{VM: id, Key: k}, idmesh.Signer{VM: nextID, Key: next}); err != nil {
 				b.Fatal(err)
 			}
-			v, k = l.apply(op), next
+			v, k, id = l.apply(op), next, nextID
 		}
 		dk := didkeys.DIDKeys{Resolver: did.Methods{idmesh.Method: &idmesh.Resolver{State: l.kv}}}
 		b.Run(fmt.Sprintf("history-%d", n), func(b *testing.B) {
 			for b.Loop() {
-				if _, err := dk.ResolveKey(context.Background(), d+"#key-1", credential.PurposeAssertion); err != nil {
+				if _, err := dk.ResolveKey(context.Background(), d+id, credential.PurposeAssertion); err != nil {
 					b.Fatal(err)
 				}
 			}

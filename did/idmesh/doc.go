@@ -13,7 +13,10 @@
 //	"idmesh/did-operation/v1" 0x00 chainID 0x00 JCS(operation without "proof")
 //
 // by a key in the capabilityInvocation relationship of the current
-// document (or of a controller's document). Every update and deactivate
+// document (or of a controller's document), and by every signing key the
+// new document adds (proof of possession, NewSigningKeys): a document can
+// list only keys its controller holds, so nobody can mark someone else's
+// key compromised. Every update and deactivate
 // names the versionId it replaces, so a replayed or forked operation
 // finds a stale version and is rejected. Keys removed by an update are
 // recorded as retired, or compromised when the update says so; an update
@@ -24,8 +27,8 @@
 // whatever DID or method id held it, and compromised is final.
 //
 // Proofs may name a key of the operation's own DID in absolute or
-// relative form; Decode writes the relative form, so that an operation
-// has one encoding and one hash.
+// relative form, in any order; Decode writes the relative form and sorts
+// the proofs, so that an operation has one encoding and one hash.
 //
 // The rules are pure: Apply reads and writes a KV and takes time and
 // height from the block; it never touches a clock, the network or disk.

@@ -102,9 +102,11 @@ func (e *env) resolve(d string, o did.Options) *did.ResolutionResult {
 	return res
 }
 
-func update(d, prev string, doc *did.Document, signer string, k keys.PrivateKey, chain string) *idmesh.Operation {
+// update returns an update of d signed by k (named signer) and by the
+// added keys, for their proofs of possession.
+func update(d, prev string, doc *did.Document, signer string, k keys.PrivateKey, chain string, added ...idmesh.Signer) *idmesh.Operation {
 	op := &idmesh.Operation{Type: idmesh.Update, DID: d, Previous: prev, Document: doc}
-	if err := op.Sign(chain, signer, k); err != nil {
+	if err := op.SignAll(chain, append([]idmesh.Signer{{VM: signer, Key: k}}, added...)...); err != nil {
 		panic(err)
 	}
 	return op
@@ -267,7 +269,7 @@ func TestUpdateRotateDeactivate(t *testing.T) {
 	ref := []did.Relationship{did.Ref("#key-2")}
 	rot.VerificationMethod = []did.VerificationMethod{did.NewMultikey("#key-2", "", k2.Public())}
 	rot.Authentication, rot.AssertionMethod, rot.CapabilityInvocation = ref, ref, ref
-	op = update(d, v2, rot, "#key-1", k1, chainID)
+	op = update(d, v2, rot, "#key-1", k1, chainID, idmesh.Signer{VM: "#key-2", Key: k2})
 	if err := e.apply(op); err != nil {
 		t.Fatal(err)
 	}
@@ -287,7 +289,7 @@ func TestUpdateRotateDeactivate(t *testing.T) {
 	op = update(d, v3, comp, "#key-2", k2, chainID)
 	op.Compromised = []string{"#key-2"}
 	op.Proof = nil
-	if err := op.Sign(chainID, "#key-2", k2); err != nil {
+	if err := op.SignAll(chainID, idmesh.Signer{VM: "#key-2", Key: k2}, idmesh.Signer{VM: "#key-3", Key: k3}); err != nil {
 		t.Fatal(err)
 	}
 	if err := e.apply(op); err != nil {
@@ -298,7 +300,7 @@ func TestUpdateRotateDeactivate(t *testing.T) {
 	// A compromised key may never come back.
 	back := comp.Clone()
 	back.VerificationMethod = append(back.VerificationMethod, did.NewMultikey("#key-2", "", k2.Public()))
-	if err := e.apply(update(d, v4, back, "#key-3", k3, chainID)); !errors.Is(err, idmesh.ErrInvalidOperation) {
+	if err := e.apply(update(d, v4, back, "#key-3", k3, chainID, idmesh.Signer{VM: "#key-2", Key: k2})); !errors.Is(err, idmesh.ErrInvalidOperation) {
 		t.Fatalf("re-adding a compromised key: %v", err)
 	}
 
@@ -356,7 +358,7 @@ func TestControllers(t *testing.T) {
 	doc := template(subjectKey.Public())
 	doc.Controller = did.StringSet{ctrl, keyDID}
 	op := &idmesh.Operation{Type: idmesh.Create, Document: doc}
-	if err := op.Sign(chainID, ctrl+"#key-1", owner); err != nil {
+	if err := op.SignAll(chainID, idmesh.Signer{VM: ctrl + "#key-1", Key: owner}, idmesh.Signer{VM: "#key-1", Key: subjectKey}); err != nil {
 		t.Fatal(err)
 	}
 	if err := e.apply(op); err != nil {
@@ -410,6 +412,14 @@ func FuzzDecode(f *testing.F) {
 	ab, _ := abs.Encode()
 	f.Add(ab)
 	f.Add([]byte(`{"type":"create","type":"update"}`))
+	// A create with a second key and its proof of possession, proofs
+	// sent out of order (sorted by Decode).
+	k2, _ := keys.Generate(keys.Ed25519, seeded(2))
+	two := &idmesh.Operation{Type: idmesh.Create, Document: withKey(template(k.Public()), "#a", k2.Public(), did.RelAssertionMethod)}
+	_ = two.SignAll(chainID, idmesh.Signer{VM: "#key-1", Key: k}, idmesh.Signer{VM: "#a", Key: k2})
+	two.Proof[0], two.Proof[1] = two.Proof[1], two.Proof[0]
+	tb, _ := two.Encode()
+	f.Add(tb)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		op, err := idmesh.Decode(data)
 		if err != nil {

@@ -16,16 +16,23 @@ import (
 func (e *env) rotateTo(d, prev string, n int, k keys.PrivateKey, signerID string, signer keys.PrivateKey, compromised ...string) (string, error) {
 	e.t.Helper()
 	id := "#key-" + itoa(n)
-	doc := template(k.Public())
-	doc.VerificationMethod[0].ID = id
-	ref := []did.Relationship{did.Ref(id)}
-	doc.Authentication, doc.AssertionMethod, doc.CapabilityInvocation = ref, ref, ref
+	doc := rotatedTemplate(n, k.Public())
 	op := &idmesh.Operation{Type: idmesh.Update, DID: d, Previous: prev, Document: doc, Compromised: compromised}
-	if err := op.Sign(chainID, signerID, signer); err != nil {
+	if err := op.SignAll(chainID, idmesh.Signer{VM: signerID, Key: signer}, idmesh.Signer{VM: id, Key: k}); err != nil {
 		e.t.Fatal(err)
 	}
 	v, _ := op.VersionID()
 	return v, e.apply(op)
+}
+
+// rotatedTemplate is template with the key named "#key-<n>".
+func rotatedTemplate(n int, pub keys.PublicKey) *did.Document {
+	id := "#key-" + itoa(n)
+	doc := template(pub)
+	doc.VerificationMethod[0].ID = id
+	ref := []did.Relationship{did.Ref(id)}
+	doc.Authentication, doc.AssertionMethod, doc.CapabilityInvocation = ref, ref, ref
+	return doc
 }
 
 // mark submits an update that keeps d's current document and marks ids
@@ -103,7 +110,7 @@ func TestCompromiseEarlierKey(t *testing.T) {
 			// The document is unchanged, and k1 may never come back.
 			back := e.resolve(d, did.Options{}).DIDDocument.Clone()
 			back.VerificationMethod = append(back.VerificationMethod, did.NewMultikey(d+"#key-9", d, k1.Public()))
-			if err := e.apply(update(d, v3, back, "#key-2", k2, chainID)); !errors.Is(err, idmesh.ErrInvalidOperation) {
+			if err := e.apply(update(d, v3, back, "#key-2", k2, chainID, idmesh.Signer{VM: "#key-9", Key: k1})); !errors.Is(err, idmesh.ErrInvalidOperation) {
 				t.Fatalf("re-adding the compromised key: %v", err)
 			}
 		})
@@ -148,7 +155,7 @@ func TestCompromiseFollowsKeyMaterial(t *testing.T) {
 	doc := e.resolve(b, did.Options{}).DIDDocument.Clone()
 	doc.VerificationMethod = append(doc.VerificationMethod, did.NewMultikey(b+"#other", b, shared.Public()))
 	doc.AssertionMethod = append(doc.AssertionMethod, did.Ref(b+"#other"))
-	op := update(b, vb1, doc, "#key-1", kb, chainID)
+	op := update(b, vb1, doc, "#key-1", kb, chainID, idmesh.Signer{VM: "#other", Key: shared})
 	if err := e.apply(op); err != nil {
 		t.Fatal(err)
 	}
@@ -192,7 +199,7 @@ func TestCompromiseFollowsKeyMaterial(t *testing.T) {
 	c, vc1 := e.create(kc)
 	add := e.resolve(c, did.Options{}).DIDDocument.Clone()
 	add.VerificationMethod = append(add.VerificationMethod, did.NewMultikey(c+"#x", c, shared.Public()))
-	if err := e.apply(update(c, vc1, add, "#key-1", kc, chainID)); !errors.Is(err, idmesh.ErrInvalidOperation) || !strings.Contains(err.Error(), "compromised") {
+	if err := e.apply(update(c, vc1, add, "#key-1", kc, chainID, idmesh.Signer{VM: "#x", Key: shared})); !errors.Is(err, idmesh.ErrInvalidOperation) || !strings.Contains(err.Error(), "compromised") {
 		t.Fatalf("adding a key compromised elsewhere: %v", err)
 	}
 }
@@ -252,9 +259,9 @@ func TestOperationHashOneSpelling(t *testing.T) {
 	e := newEnv(t)
 	k1, k2 := genKey(t, keys.Ed25519, 1), genKey(t, keys.Ed25519, 2)
 	d, v1 := e.create(k1)
-	doc := template(k2.Public())
+	doc := rotatedTemplate(2, k2.Public())
 	enc := func(signer string) []byte {
-		op := update(d, v1, doc, signer, k1, chainID)
+		op := update(d, v1, doc, signer, k1, chainID, idmesh.Signer{VM: "#key-2", Key: k2})
 		b, err := op.Encode()
 		if err != nil {
 			t.Fatal(err)
@@ -295,11 +302,11 @@ func TestOperationHashOneSpelling(t *testing.T) {
 		t.Fatalf("create: two encodings:\n%s\n%s", a, b)
 	}
 	// The absolute spelling applies like the relative one.
-	if err := e.apply(update(d, v1, doc, d+"#key-1", k1, chainID)); err != nil {
+	if err := e.apply(update(d, v1, doc, d+"#key-1", k1, chainID, idmesh.Signer{VM: d + "#key-2", Key: k2})); err != nil {
 		t.Fatalf("absolute reference: %v", err)
 	}
 	// Both spellings in one operation are two proofs by one key.
-	two := update(d, v1, doc, "#key-1", k1, chainID)
+	two := update(d, v1, doc, "#key-1", k1, chainID, idmesh.Signer{VM: "#key-2", Key: k2})
 	if err := two.Sign(chainID, d+"#key-1", k1); err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -34,8 +35,12 @@ var (
 
 // Limits.
 const (
+	// MaxOperationBytes bounds an operation's JSON.
 	MaxOperationBytes = 64 << 10
-	MaxProofs         = 8
+	// MaxProofs bounds an operation's proofs: one by an authorizing key
+	// and one proof of possession for each key a document may add (see
+	// NewSigningKeys). Each proof costs one signature verification.
+	MaxProofs         = 1 + did.MaxVerificationMethods
 	maxSignatureBytes = 128
 )
 
@@ -143,7 +148,8 @@ func Decode(b []byte) (*Operation, error) {
 // normalizeProofs writes every proof's reference to a key of the
 // operation's own DID in the relative form "#frag", in the proofs and in
 // the canonical bytes, so that one operation has one encoding and one
-// hash whichever spelling was sent. The body (and so the versionId and
+// hash whichever spelling was sent; and it sorts the proofs by their
+// verification method, for the same reason. The body (and so the versionId and
 // the signing input) does not change: proofs are not part of it.
 func (op *Operation) normalizeProofs() error {
 	subject, err := op.SubjectDID()
@@ -156,6 +162,10 @@ func (op *Operation) normalizeProofs() error {
 			op.Proof[i].VerificationMethod = "#" + frag
 			changed = true
 		}
+	}
+	if !slices.IsSortedFunc(op.Proof, func(a, b Proof) int { return strings.Compare(a.VerificationMethod, b.VerificationMethod) }) {
+		sortProofs(op.Proof)
+		changed = true
 	}
 	if !changed {
 		return nil
@@ -347,7 +357,40 @@ func (op *Operation) Sign(chainID, vm string, k keys.PrivateKey) error {
 		return fmt.Errorf("sign operation: %w", err)
 	}
 	op.Proof = append(op.Proof, Proof{VerificationMethod: vm, Signature: sigEncoding.EncodeToString(sig)})
+	sortProofs(op.Proof)
 	return nil
+}
+
+// Signer is a key that signs an operation, and the verification method
+// (relative "#frag" for the operation's own DID, else absolute) that
+// names it.
+type Signer struct {
+	VM  string
+	Key keys.PrivateKey
+}
+
+// SignAll appends a proof by each signer over the operation on chainID:
+// the authorizing key and one proof of possession per key the operation
+// adds (NewSigningKeys). Call it after the operation is complete.
+func (op *Operation) SignAll(chainID string, signers ...Signer) error {
+	for _, s := range signers {
+		if err := op.Sign(chainID, s.VM, s.Key); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// sortProofs puts proofs in the order of their verification methods:
+// proofs are a set, and one operation has one encoding whatever order
+// they were made or sent in.
+func sortProofs(ps []Proof) {
+	slices.SortStableFunc(ps, func(a, b Proof) int {
+		if c := strings.Compare(a.VerificationMethod, b.VerificationMethod); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Signature, b.Signature)
+	})
 }
 
 // ValidateBasic checks what needs no state.

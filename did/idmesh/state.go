@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/gowebpki/jcs"
@@ -204,7 +205,7 @@ func applyCreate(kv KV, env Env, op *Operation, subject, vid string, input []byt
 	if err != nil {
 		return err
 	}
-	if err := authorize(kv, env.Sigs, doc, subject, op, input); err != nil {
+	if err := authorize(kv, env.Sigs, doc, nil, doc, subject, op, input); err != nil {
 		return err
 	}
 	rec := &Record{DID: subject, Versions: 1, VersionID: vid, Created: env.Time, Updated: env.Time}
@@ -227,7 +228,13 @@ func applyChange(kv KV, env Env, op *Operation, subject, vid string, input []byt
 	if err != nil {
 		return err
 	}
-	if err := authorize(kv, env.Sigs, cur.Document, subject, op, input); err != nil {
+	var doc *did.Document // the new document of an update
+	if op.Type == Update {
+		if doc, err = prepareDocument(kv, op.Document, subject); err != nil {
+			return err
+		}
+	}
+	if err := authorize(kv, env.Sigs, cur.Document, cur.Document, doc, subject, op, input); err != nil {
 		return err
 	}
 	next := &Version{Number: rec.Versions + 1, VersionID: vid, Previous: rec.VersionID, Time: env.Time, Height: env.Height, RotatedKeysTotal: rec.RotatedKeysTotal}
@@ -237,10 +244,6 @@ func applyChange(kv KV, env Env, op *Operation, subject, vid string, input []byt
 		next.Document = &did.Document{Context: []any{did.ContextV1}, ID: subject}
 		rec.Deactivated = true
 	} else {
-		doc, err := prepareDocument(kv, op.Document, subject)
-		if err != nil {
-			return err
-		}
 		if hist, err = keyEvents(kv, cur.Document, doc, op.Compromised, next, env.Time); err != nil {
 			return err
 		}
@@ -326,29 +329,121 @@ func checkControllerMethod(c string) error {
 	return fmt.Errorf("%w: controller %s: only did:idmesh, did:key and did:jwk controllers are allowed, so that applying a block never needs the network", ErrInvalidOperation, c)
 }
 
-// authorize checks every proof and requires at least one by a key in the
-// capabilityInvocation of doc's controllers (doc itself when it names none).
-func authorize(r Reader, sigs *SigCache, doc *did.Document, subject string, op *Operation, input []byte) error {
-	allowed, err := authorizedKeys(r, doc, subject)
+// authorize checks every proof of op and requires (1) at least one by a
+// key in the capabilityInvocation of auth's controllers (auth itself when
+// it names none), and (2) a proof of possession by every signing key that
+// next (the new document; nil for a deactivate) adds to prev (the current
+// document; nil for a create): see NewSigningKeys. A proof names either an
+// authorizing key or a method of next that holds an added key; it is
+// checked against the authorizing key when its id names one, else against
+// the added key, so each proof costs one signature verification. A proof
+// by an added key proves possession and authorizes nothing.
+func authorize(r Reader, sigs *SigCache, auth, prev, next *did.Document, subject string, op *Operation, input []byte) error {
+	allowed, err := authorizedKeys(r, auth, subject)
 	if err != nil {
 		return err
 	}
+	added, addedByID := addedKeys(prev, next, subject)
+	proven := make(map[string]bool, len(op.Proof))
+	authorized := false
 	for _, p := range op.Proof {
 		ref := absolute(subject, p.VerificationMethod)
-		vm, ok := allowed[ref]
-		if !ok {
-			return fmt.Errorf("%w: %s is not a capabilityInvocation key of a controller of %s", ErrUnauthorized, ref, subject)
-		}
-		pub, err := vm.PublicKey()
-		if err != nil {
-			return fmt.Errorf("%w: key %s: %w", ErrUnauthorized, ref, err)
+		var pub keys.PublicKey
+		vm, isAuth := allowed[ref]
+		switch {
+		case isAuth:
+			if pub, err = vm.PublicKey(); err != nil {
+				return fmt.Errorf("%w: key %s: %w", ErrUnauthorized, ref, err)
+			}
+		default:
+			var ok bool
+			if pub, ok = addedByID[ref]; !ok {
+				return fmt.Errorf("%w: %s is not a capabilityInvocation key of a controller of %s, nor a key the operation adds", ErrUnauthorized, ref, subject)
+			}
 		}
 		sig, err := sigEncoding.DecodeString(p.Signature)
 		if err != nil || !sigs.Verify(pub, input, sig) {
 			return fmt.Errorf("%w: bad signature by %s", ErrUnauthorized, ref)
 		}
+		authorized = authorized || isAuth
+		proven[pub.Multibase()] = true
+	}
+	if !authorized {
+		return fmt.Errorf("%w: no proof by a capabilityInvocation key of a controller of %s: a proof by a key the operation adds proves possession only", ErrUnauthorized, subject)
+	}
+	for _, k := range added {
+		if !proven[k.pub.Multibase()] {
+			return fmt.Errorf("%w: key %s is added without a proof of possession", ErrUnauthorized, relative(subject, k.id))
+		}
 	}
 	return nil
+}
+
+// addedKeys returns the keys next adds to prev (see NewSigningKeys), each
+// under the first method holding it, and every method id of next (made
+// absolute against subject) that holds one. Each key is decoded once.
+func addedKeys(prev, next *did.Document, subject string) ([]heldKey, map[string]keys.PublicKey) {
+	byID := make(map[string]keys.PublicKey)
+	if next == nil {
+		return nil, byID
+	}
+	held := make(map[string]bool)
+	if prev != nil {
+		for _, vm := range prev.AllMethods() {
+			if pub, err := vm.PublicKey(); err == nil {
+				held[pub.Multibase()] = true
+			}
+		}
+	}
+	var out []heldKey
+	seen := make(map[string]bool)
+	for _, vm := range next.AllMethods() {
+		pub, err := vm.PublicKey()
+		if err != nil || pub.Algorithm() == "" || held[pub.Multibase()] {
+			continue
+		}
+		byID[absolute(subject, vm.ID)] = pub
+		if !seen[pub.Multibase()] {
+			seen[pub.Multibase()] = true
+			out = append(out, heldKey{id: vm.ID, pub: pub})
+		}
+	}
+	return out, byID
+}
+
+// NewSigningKeys returns the verification methods of next (top-level and
+// embedded) whose key can sign (Ed25519, P-256; not X25519) and whose key
+// material prev does not hold, one per distinct key, the first method
+// holding it, in document order. prev is nil for a create: then every
+// signing key of next is new. next may be nil (a deactivate adds nothing).
+// Apply requires a proof of possession by each: a proof, in the
+// operation, by a method of next holding the key. A key carried over
+// from prev, under any id, needs none.
+func NewSigningKeys(prev, next *did.Document) []did.VerificationMethod {
+	added, _ := addedKeys(prev, next, "")
+	if len(added) == 0 {
+		return nil
+	}
+	out := make([]did.VerificationMethod, 0, len(added))
+	ids := make(map[string]bool, len(added))
+	for _, k := range added {
+		ids[k.id] = true
+	}
+	for _, vm := range next.AllMethods() {
+		if ids[vm.ID] {
+			delete(ids, vm.ID)
+			out = append(out, vm)
+		}
+	}
+	return out
+}
+
+// relative turns a reference to a method of subject into "#frag" form.
+func relative(subject, ref string) string {
+	if frag, ok := strings.CutPrefix(ref, subject+"#"); ok {
+		return "#" + frag
+	}
+	return ref
 }
 
 func authorizedKeys(r Reader, doc *did.Document, subject string) (map[string]did.VerificationMethod, error) {

@@ -55,7 +55,11 @@ func TestConflictAtBlockTimeIs409(t *testing.T) {
 	var hashes [2]registry.Hash
 	for i := range bodies {
 		k, _ := keys.Generate(keys.Ed25519, rand.Reader)
-		op := &idmesh.Operation{Type: idmesh.Update, DID: d, Previous: v1, Document: doc("#key-1", k.Public())}
+		// Each update rotates to a new key, which proves its possession.
+		op := &idmesh.Operation{Type: idmesh.Update, DID: d, Previous: v1, Document: doc("#key-2", k.Public())}
+		if err := op.Sign(chainID, "#key-2", k); err != nil {
+			t.Fatal(err)
+		}
 		bodies[i] = encode(op)
 		tx, err := registry.DIDTx(op)
 		if err != nil {

@@ -251,17 +251,27 @@ func (h *Host) status(ctx context.Context, p peer.ID) (Status, error) {
 		s.Reset()
 		return Status{}, err
 	}
+	st, err := decodeStatus(raw, h.cfg.ChainID)
+	if err != nil {
+		return Status{}, err
+	}
+	st.Peer = p.String()
+	return st, nil
+}
+
+// decodeStatus decodes a status answer of a peer on chainID.
+func decodeStatus(raw []byte, chainID string) (Status, error) {
 	r := reader{b: raw}
 	if v := r.u8(); r.err == nil && v != wireVersion {
 		return Status{}, fmt.Errorf("%w: status version %d", ErrMalformed, v)
 	}
-	chainID := r.str(registry.MaxChainIDBytes)
-	st := Status{Peer: p.String(), Height: r.u64(), LastBlockID: r.hash()}
+	peerChain := r.str(registry.MaxChainIDBytes)
+	st := Status{Height: r.u64(), LastBlockID: r.hash()}
 	if err := r.finish(); err != nil {
 		return Status{}, err
 	}
-	if chainID != h.cfg.ChainID {
-		return Status{}, fmt.Errorf("%w: peer is on %q", ErrWrongChain, chainID)
+	if peerChain != chainID {
+		return Status{}, fmt.Errorf("%w: peer is on %q", ErrWrongChain, peerChain)
 	}
 	return st, nil
 }

@@ -273,11 +273,11 @@ func TestResolveCacheBoundedInBytes(t *testing.T) {
 // the expired ones.
 func TestChallengeStoreBounded(t *testing.T) {
 	const maxBytes = 256 << 10
-	clk := &testClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
-	store := &verifier.Challenges{TTL: 5 * time.Minute, MaxBytes: maxBytes, MaxPerClient: 1_000_000, Now: clk.now, Rand: rand.NewChaCha8([32]byte{8})}
+	clk := &fakeClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	store := &verifier.Challenges{TTL: 5 * time.Minute, MaxBytes: maxBytes, MaxPerClient: 1_000_000, Now: clk.Now, Rand: rand.NewChaCha8([32]byte{8})}
 	s := mustChainServer(t, 1, func(c *api.Config) {
-		c.Now = clk.now
-		c.Verifier = &verifier.Verifier{Now: clk.now, Challenges: store}
+		c.Now = clk.Now
+		c.Verifier = &verifier.Verifier{Now: clk.Now, Challenges: store}
 	}, nil)
 	post := func(domain string) (int, http.Header, []byte) {
 		b, _ := json.Marshal(map[string]string{"domain": domain})
@@ -314,31 +314,13 @@ func TestChallengeStoreBounded(t *testing.T) {
 	if n := s.gauge(t, "idmesh_challenge_store_challenges"); int(n) != issued {
 		t.Fatalf("store holds %v challenges, issued %d", n, issued)
 	}
-	clk.advance(5*time.Minute + time.Second)
+	clk.Add(5*time.Minute + time.Second)
 	if status, _, body := post("verifier.example"); status != http.StatusCreated {
 		t.Fatalf("after the TTL: %d %s", status, body)
 	}
 	if n, b := s.gauge(t, "idmesh_challenge_store_challenges"), s.gauge(t, "idmesh_challenge_store_bytes"); n != 1 || b > 1024 {
 		t.Fatalf("expired challenges not swept: %v challenges, %v bytes", n, b)
 	}
-}
-
-// testClock is an injected clock that tests move.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
 }
 
 // holdingLedger is the node, but its first hold block reads announce

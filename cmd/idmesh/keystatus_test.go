@@ -16,7 +16,6 @@ import (
 	"github.com/idmesh/idmesh/did/idmesh"
 	"github.com/idmesh/idmesh/did/key"
 	"github.com/idmesh/idmesh/did/keys"
-	"github.com/idmesh/idmesh/did/keystore"
 )
 
 // TestKeyStatus is issue 10 item 2 through the real binary: a key
@@ -41,22 +40,7 @@ func TestKeyStatus(t *testing.T) {
 	}
 	// loadKey reads a private key from the CLI's keystore, as an attacker
 	// who stole it would hold it.
-	loadKey := func(id string) keys.PrivateKey {
-		store, err := keystore.Open(ks, []byte("correct horse"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer store.Close()
-		e, err := store.Get(id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		k, err := keys.UnmarshalPrivateKey(e.Secret)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return k
-	}
+	loadKey := func(id string) keys.PrivateKey { return keystoreKey(t, ks, id) }
 	// signed returns a credential of issuer signed by kid at the claimed
 	// time, in both mechanisms.
 	type pair struct{ di, jwt map[string]any }

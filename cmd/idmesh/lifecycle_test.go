@@ -288,19 +288,7 @@ func TestCredentialLifecycle(t *testing.T) {
 		}
 		d := created.DID
 		sign := func(keyID string) map[string]any {
-			store, err := keystore.Open(ks, []byte("correct horse"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer store.Close()
-			e, err := store.Get(keyID)
-			if err != nil {
-				t.Fatal(err)
-			}
-			k, err := keys.UnmarshalPrivateKey(e.Secret)
-			if err != nil {
-				t.Fatal(err)
-			}
+			k := keystoreKey(t, ks, keyID)
 			c := degree(d)
 			c["type"] = []any{"VerifiableCredential", "ExampleAlumniCredential"}
 			vc, err := dataintegrity.Sign(context.Background(), c, credential.KeySigner{ID: keyID, Key: k}, dataintegrity.SignOptions{Created: time.Now()})
@@ -331,4 +319,24 @@ func hasCheck(res verifier.Result, check string) bool {
 		}
 	}
 	return false
+}
+
+// keystoreKey reads the private key id from the CLI's keystore ks (the
+// tests' passphrase).
+func keystoreKey(t testing.TB, ks, id string) keys.PrivateKey {
+	t.Helper()
+	store, err := keystore.Open(ks, []byte("correct horse"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	e, err := store.Get(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := keys.UnmarshalPrivateKey(e.Secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
 }

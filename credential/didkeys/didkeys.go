@@ -23,7 +23,8 @@ import (
 // verification method comes from the current document of the DID that
 // the method's URL names, and must be listed under the purpose. A method
 // that a did:idmesh DID no longer lists is returned with RetiredAt set if
-// the version before its removal listed it under the purpose. Every key,
+// the version before its removal listed it under the purpose, except for
+// authentication, which only current keys perform. Every key,
 // of any method, is looked up in the chain's key-status index by its
 // material, and returned with Compromised set if any DID marked it
 // compromised, so that a verifier can say why it fails.
@@ -137,8 +138,11 @@ func (k DIDKeys) resolve(ctx context.Context, methodID, purpose string) (credent
 		}
 		switch {
 		case ev == nil || ev.Version < 2:
-		case k.CurrentOnly:
-			// Say compromised when it is (WithStatus will), else retired.
+		case k.CurrentOnly || purpose == credential.PurposeAuthentication:
+			// A retired key never authenticates: a presentation answers a
+			// fresh challenge, so a proof time it claims before the
+			// retirement is false. Say compromised when it is, else
+			// retired.
 			pub, err := keys.ParseMultibase(ev.PublicKeyMultibase)
 			if err != nil {
 				return credential.VerificationKey{}, fmt.Errorf("%w: %s: %w", credential.ErrKeyNotFound, methodID, err)

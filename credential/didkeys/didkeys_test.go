@@ -54,6 +54,7 @@ func doc(id string, pubs ...keys.PublicKey) *did.Document {
 		}
 		d.VerificationMethod = append(d.VerificationMethod, did.NewMultikey(vid, "", p))
 		d.AssertionMethod = append(d.AssertionMethod, did.Ref(vid))
+		d.Authentication = append(d.Authentication, did.Ref(vid))
 	}
 	d.CapabilityInvocation = []did.Relationship{did.Ref(id)}
 	return d
@@ -107,6 +108,14 @@ func TestKeyStatusFromIndex(t *testing.T) {
 	}
 	if _, err := (didkeys.DIDKeys{Resolver: methods, CurrentOnly: true}).ResolveKey(ctx, a+"#key-1-b", credential.PurposeAssertion); !errors.Is(err, credential.ErrKeyNotAuthorized) {
 		t.Fatalf("retired key, current only: %v", err)
+	}
+	// A retired key never authenticates: a presentation answers a fresh
+	// challenge, so a time it claims before the retirement is false.
+	if _, err := dk.ResolveKey(ctx, a+"#key-1-b", credential.PurposeAuthentication); !errors.Is(err, credential.ErrKeyNotAuthorized) {
+		t.Fatalf("retired key for authentication: %v", err)
+	}
+	if _, err := dk.ResolveKey(ctx, a+"#key-1", credential.PurposeAuthentication); err != nil {
+		t.Fatalf("current key for authentication: %v", err)
 	}
 	if v, err := cached.ResolveKey(ctx, sharedDKID, credential.PurposeAssertion); err != nil || v.Compromised {
 		t.Fatalf("did:key before the mark: %+v %v", v, err)

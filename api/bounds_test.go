@@ -274,9 +274,9 @@ func TestResolveCacheBoundedInBytes(t *testing.T) {
 func TestChallengeStoreBounded(t *testing.T) {
 	const maxBytes = 256 << 10
 	clk := &fakeClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
-	store := &verifier.Challenges{TTL: 5 * time.Minute, MaxBytes: maxBytes, MaxPerClient: 1_000_000, Now: clk.Now, Rand: rand.NewChaCha8([32]byte{8})}
+	store := &verifier.Challenges{TTL: 5 * time.Minute, MaxBytes: maxBytes, MaxPerClient: 1_000_000, MaxClientBytes: 2 * maxBytes, Now: clk.Now, Rand: rand.NewChaCha8([32]byte{8})}
 	s := mustChainServer(t, 1, func(c *api.Config) {
-		c.Now = clk.Now
+		c.Now, c.VerifyRate = clk.Now, -1 // the store's bounds, not the rate, are under test
 		c.Verifier = &verifier.Verifier{Now: clk.Now, Challenges: store}
 	}, nil)
 	post := func(domain string) (int, http.Header, []byte) {

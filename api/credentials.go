@@ -52,8 +52,8 @@ func (s *Server) credentialRoutes() []route {
 		{http.MethodPost, "/issuers/{name}/{mechanism}/credentials/verify", "credential_verify_by", s.limitVerify(s.handleVerifyCredential)},
 		{http.MethodPost, "/presentations/verify", "presentation_verify", s.limitVerify(s.handleVerifyPresentation)},
 		{http.MethodPost, "/issuers/{name}/{mechanism}/presentations/verify", "presentation_verify_by", s.limitVerify(s.handleVerifyPresentation)},
-		{http.MethodPost, "/challenges", "challenge", s.handleChallenge},
-		{http.MethodPost, "/issuers/{name}/{mechanism}/challenges", "challenge_by", s.handleChallenge},
+		{http.MethodPost, "/challenges", "challenge", s.limitRate(s.handleChallenge)},
+		{http.MethodPost, "/issuers/{name}/{mechanism}/challenges", "challenge_by", s.limitRate(s.handleChallenge)},
 	}
 }
 

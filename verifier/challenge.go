@@ -73,6 +73,12 @@ type Challenges struct {
 	// gets within one TTL, so that nobody takes the whole store; default
 	// 1,000.
 	MaxPerClient int
+	// MaxClientBytes bounds what one client's challenges within one TTL
+	// may cost of MaxBytes (ErrTooManyChallenges), so that a few clients
+	// with long domains cannot fill the store; default MaxBytes/64
+	// (256 KiB: 1,000 challenges with short domains, about 390 with the
+	// longest).
+	MaxClientBytes int64
 
 	mu      sync.Mutex
 	bytes   int64
@@ -89,6 +95,7 @@ type window struct {
 	client string
 	start  time.Time
 	n      int
+	bytes  int64 // what its challenges cost, as counted in Challenges.bytes
 }
 
 type challenge struct {
@@ -150,6 +157,13 @@ func (c *Challenges) maxBytes() int64 {
 	return DefaultChallengeBytes
 }
 
+func (c *Challenges) maxClientBytes() int64 {
+	if c.MaxClientBytes > 0 {
+		return c.MaxClientBytes
+	}
+	return c.maxBytes() / 64
+}
+
 func (c *Challenges) maxDomain() int {
 	if c.MaxDomainBytes > 0 {
 		return c.MaxDomainBytes
@@ -173,7 +187,8 @@ func key(s string) [32]byte { return sha256.Sum256([]byte(s)) }
 func (c *Challenges) Issue(domain string) (Challenge, error) { return c.IssueFor("", domain) }
 
 // IssueFor is Issue for a client (for example its network address): a
-// client gets at most MaxPerClient challenges per TTL (ErrTooManyChallenges).
+// client gets at most MaxPerClient challenges costing at most
+// MaxClientBytes per TTL (ErrTooManyChallenges).
 // A domain longer than MaxDomainBytes is refused (ErrDomainTooLong), and
 // so is any challenge while the store is full (a *FullError).
 func (c *Challenges) IssueFor(client, domain string) (Challenge, error) {
@@ -201,7 +216,7 @@ func (c *Challenges) IssueFor(client, domain string) (Challenge, error) {
 	var w *window
 	if client != "" {
 		w = c.clients[client]
-		if w != nil && w.n >= c.maxPerClient() {
+		if w != nil && (w.n >= c.maxPerClient() || w.bytes+cost > c.maxClientBytes()) {
 			return Challenge{}, ErrTooManyChallenges
 		}
 		if w == nil {
@@ -224,6 +239,7 @@ func (c *Challenges) IssueFor(client, domain string) (Challenge, error) {
 	}
 	if w != nil {
 		w.n++
+		w.bytes += cost
 	}
 	c.items[k] = &challenge{domain: domain, expires: ch.Expires}
 	c.order = append(c.order, k)

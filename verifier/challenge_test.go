@@ -132,3 +132,32 @@ func TestChallengesBoundedInBytes(t *testing.T) {
 		t.Fatalf("expired challenges not swept: %+v", st)
 	}
 }
+
+// TestChallengesClientShare: one client's challenges may cost at most
+// MaxClientBytes within a TTL, so that clients with the longest domains
+// need MaxBytes/MaxClientBytes addresses to fill the store, not 25.
+func TestChallengesClientShare(t *testing.T) {
+	clk := &clock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	c := &verifier.Challenges{TTL: time.Minute, MaxBytes: 16 << 20, Now: clk.now, Rand: rand.NewChaCha8([32]byte{5})}
+	domain := strings.Repeat("d", verifier.DefaultMaxDomainBytes)
+	n := 0
+	for ; n < 1000; n++ {
+		if _, err := c.IssueFor("10.0.0.1", domain); errors.Is(err, verifier.ErrTooManyChallenges) {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if st := c.Stats(); st.Bytes > (16<<20)/64 || n == 1000 {
+		t.Fatalf("one client took %d challenges, %d bytes of a %d-byte store", n, st.Bytes, 16<<20)
+	}
+	// Short domains: the count bound (1,000) comes first.
+	for i := range 1000 {
+		if _, err := c.IssueFor("10.0.0.2", "example.com"); err != nil {
+			t.Fatalf("short-domain challenge %d: %v", i, err)
+		}
+	}
+	if _, err := c.IssueFor("10.0.0.3", domain); err != nil {
+		t.Fatalf("another client: %v", err)
+	}
+}

@@ -231,7 +231,16 @@ type Tightened struct {
 // group or others, and returns what it changed. Modes without such
 // permissions (0400, say) are kept. Paths that do not
 // exist are skipped; a symbolic link is judged, and changed, by its target.
-func (d Dir) Tighten() ([]Tightened, error) {
+// A home, private directory or secret owned by another user (unless this
+// process runs as root) fails with ErrForeignOwner: the node will not
+// read keys or tokens that someone else could have written.
+func (d Dir) Tighten() ([]Tightened, error) { return d.tighten(os.Getuid()) }
+
+// ErrForeignOwner reports a file of the home that another user owns.
+var ErrForeignOwner = errors.New("home: owned by another user")
+
+// tighten is Tighten as user uid.
+func (d Dir) tighten(uid int) ([]Tightened, error) {
 	var out []Tightened
 	tighten := func(p string, dir bool, mode fs.FileMode) error {
 		fi, err := os.Stat(p)
@@ -240,6 +249,11 @@ func (d Dir) Tighten() ([]Tightened, error) {
 		}
 		if err != nil {
 			return fmt.Errorf("tighten permissions: %w", err)
+		}
+		if owner, other := ownedByOther(fi, uid); other {
+			// Someone else's file (a link planted while the home was
+			// open to others, say) is not ours to trust.
+			return fmt.Errorf("%w: %s is owned by user %d, not by user %d", ErrForeignOwner, p, owner, uid)
 		}
 		if fi.IsDir() != dir || fi.Mode().Perm()&0o077 == 0 {
 			return nil

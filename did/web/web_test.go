@@ -193,7 +193,7 @@ func TestResolve(t *testing.T) {
 			if !errors.Is(err, tc.want) || res != nil {
 				t.Fatalf("Resolve = %v, %v; want %v", res, err, tc.want)
 			}
-			if tc.want == web.ErrNotRetrieved {
+			if errors.Is(tc.want, web.ErrNotRetrieved) {
 				// One answer for every fetch failure: the sentence, the
 				// INTERNAL_ERROR type, nothing of the cause.
 				if p := did.ProblemFor(err); err.Error() != web.ErrNotRetrieved.Error() || p.Type != did.ProblemInternalError {

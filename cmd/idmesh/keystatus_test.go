@@ -16,6 +16,7 @@ import (
 	"github.com/idmesh/idmesh/did/idmesh"
 	"github.com/idmesh/idmesh/did/key"
 	"github.com/idmesh/idmesh/did/keys"
+	"github.com/idmesh/idmesh/verifier"
 )
 
 // TestKeyStatus is issue 10 item 2 through the real binary: a key
@@ -102,13 +103,37 @@ func TestKeyStatus(t *testing.T) {
 		return post(t, n.url+"/v1/operations?wait=10s", b)
 	}
 
+	// presents returns whether a presentation by holder's key k, claiming
+	// the time at and answering a fresh challenge of the node, verifies.
+	presents := func(holder, kid string, k keys.PrivateKey, at time.Time) (bool, []verifier.ProblemDetail) {
+		t.Helper()
+		ch := decode[verifier.Challenge](t, authPost(t, n.url+"/challenges", "", map[string]any{}))
+		vp := map[string]any{"@context": []any{credential.ContextV2}, "type": []any{"VerifiablePresentation"}, "holder": holder}
+		signedVP, err := dataintegrity.Sign(context.Background(), vp, credential.KeySigner{ID: kid, Key: k},
+			dataintegrity.SignOptions{ProofPurpose: credential.PurposeAuthentication, Created: at, Challenge: ch.Challenge})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := authPost(t, n.url+"/presentations/verify", "", map[string]any{"verifiablePresentation": signedVP, "options": map[string]any{"challenge": ch.Challenge}})
+		res := decode[verifier.Result](t, r)
+		return r.status == http.StatusOK && res.Verified, res.ProblemDetails
+	}
+
 	// 1. Key A of DID d signs; A is rotated out (retired).
 	d := createDID()
 	a := loadKey(d + "#key-1")
 	old := signed(d, d+"#key-1", a, time.Now())
 	verifies("signed by the current key", old)
+	if ok, problems := presents(d, d+"#key-1", a, time.Now()); !ok {
+		t.Fatalf("a presentation by the current key: %+v", problems)
+	}
 	mustCLI(t, n.url, ks, "did", "rotate", d)
 	verifies("signed before the rotation by the retired key", old)
+	// A retired key never authenticates a holder, however far back its
+	// proof claims to have been made: the challenge is fresh.
+	if ok, _ := presents(d, d+"#key-1", a, time.Now().Add(-time.Hour)); ok {
+		t.Fatal("a backdated presentation by a retired key verified")
+	}
 
 	// 2. Whoever holds A signs a new credential now: refused.
 	fails("signed by the retired key after its rotation", signed(d, d+"#key-1", a, after()), credential.KeyRetiredError)

@@ -28,7 +28,10 @@
 //
 // Proofs may name a key of the operation's own DID in absolute or
 // relative form, in any order; Decode writes the relative form and sorts
-// the proofs, so that an operation has one encoding and one hash.
+// the proofs, so that an operation has one encoding and one hash. Nor can
+// anyone but a signer change the proofs: Apply refuses a P-256 proof with
+// a high S (the other valid ECDSA signature, (r, n-s)) and a proof the
+// operation does not need (one a third party could drop).
 //
 // The rules are pure: Apply reads and writes a KV and takes time and
 // height from the block; it never touches a clock, the network or disk.

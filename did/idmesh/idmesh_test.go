@@ -420,6 +420,11 @@ func FuzzDecode(f *testing.F) {
 	two.Proof[0], two.Proof[1] = two.Proof[1], two.Proof[0]
 	tb, _ := two.Encode()
 	f.Add(tb)
+	// A P-256 create with a high S and with a low S; a create by two
+	// controllers with both proofs and with one (FuzzOneEncoding).
+	for _, b := range oneEncodingSeeds(f) {
+		f.Add(b)
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		op, err := idmesh.Decode(data)
 		if err != nil {

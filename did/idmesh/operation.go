@@ -39,7 +39,8 @@ const (
 	MaxOperationBytes = 64 << 10
 	// MaxProofs bounds an operation's proofs: one by an authorizing key
 	// and one proof of possession for each key a document may add (see
-	// NewSigningKeys). Each proof costs one signature verification.
+	// NewSigningKeys); Apply refuses any proof beyond those the operation
+	// needs. Each proof costs one signature verification.
 	MaxProofs         = 1 + did.MaxVerificationMethods
 	maxSignatureBytes = 128
 )
@@ -371,7 +372,8 @@ type Signer struct {
 
 // SignAll appends a proof by each signer over the operation on chainID:
 // the authorizing key and one proof of possession per key the operation
-// adds (NewSigningKeys). Call it after the operation is complete.
+// adds (NewSigningKeys), and no other, as Apply refuses a proof the
+// operation does not need. Call it after the operation is complete.
 func (op *Operation) SignAll(chainID string, signers ...Signer) error {
 	for _, s := range signers {
 		if err := op.Sign(chainID, s.VM, s.Key); err != nil {

@@ -338,14 +338,18 @@ func checkControllerMethod(c string) error {
 // checked against the authorizing key when its id names one, else against
 // the added key, so each proof costs one signature verification. A proof
 // by an added key proves possession and authorizes nothing.
+//
+// So that an operation has one encoding, which nobody but its signers can
+// change: a P-256 signature must be low-S (keys.PublicKey.IsCanonicalSignature),
+// and (3) every proof must be needed for (1) or (2): no proof may be
+// removable with the operation still valid (see necessary).
 func authorize(r Reader, sigs *SigCache, auth, prev, next *did.Document, subject string, op *Operation, input []byte) error {
 	allowed, err := authorizedKeys(r, auth, subject)
 	if err != nil {
 		return err
 	}
 	added, addedByID := addedKeys(prev, next, subject)
-	proven := make(map[string]bool, len(op.Proof))
-	authorized := false
+	checked := make([]checkedProof, 0, len(op.Proof))
 	for _, p := range op.Proof {
 		ref := absolute(subject, p.VerificationMethod)
 		var pub keys.PublicKey
@@ -365,18 +369,65 @@ func authorize(r Reader, sigs *SigCache, auth, prev, next *did.Document, subject
 		if err != nil || !sigs.Verify(pub, input, sig) {
 			return fmt.Errorf("%w: bad signature by %s", ErrUnauthorized, ref)
 		}
-		authorized = authorized || isAuth
-		proven[pub.Multibase()] = true
+		if !pub.IsCanonicalSignature(sig) {
+			return fmt.Errorf("%w: proof by %s: a P-256 signature must have a low S (s <= n/2): (r, n-s) would be a second encoding of the operation", ErrInvalidOperation, relative(subject, ref))
+		}
+		checked = append(checked, checkedProof{ref: ref, auth: isAuth, key: pub.Multibase()})
 	}
-	if !authorized {
+	if !slices.ContainsFunc(checked, func(c checkedProof) bool { return c.auth }) {
 		return fmt.Errorf("%w: no proof by a capabilityInvocation key of a controller of %s: a proof by a key the operation adds proves possession only", ErrUnauthorized, subject)
 	}
+	proven := make(map[string]int, len(checked)) // added key -> proofs by it
+	isAdded := make(map[string]bool, len(added))
 	for _, k := range added {
-		if !proven[k.pub.Multibase()] {
+		isAdded[k.pub.Multibase()] = true
+	}
+	for _, c := range checked {
+		if isAdded[c.key] {
+			proven[c.key]++
+		}
+	}
+	for _, k := range added {
+		if proven[k.pub.Multibase()] == 0 {
 			return fmt.Errorf("%w: key %s is added without a proof of possession", ErrUnauthorized, relative(subject, k.id))
 		}
 	}
+	if c, ok := unneeded(checked, proven); ok {
+		return fmt.Errorf("%w: proof by %s is not needed: an operation carries only the proofs it needs", ErrInvalidOperation, relative(subject, c.ref))
+	}
 	return nil
+}
+
+// checkedProof is a proof that verified: the absolute id it names,
+// whether that is an authorizing key, and its key's multibase.
+type checkedProof struct {
+	ref  string
+	auth bool
+	key  string
+}
+
+// unneeded returns the first proof without which the operation would
+// still be valid, if there is one. proven counts the proofs by each added
+// key. A proof is needed when it is the only authorizing one, or the only
+// proof of possession of an added key (an authorizing proof by an added
+// key is both). The rules are monotone (more proofs never make an
+// operation invalid), so an operation none of whose proofs can be removed
+// alone has no valid proper subset of proofs either: a third party cannot
+// drop proofs to give it a second encoding.
+func unneeded(checked []checkedProof, proven map[string]int) (checkedProof, bool) {
+	auths := 0
+	for _, c := range checked {
+		if c.auth {
+			auths++
+		}
+	}
+	for _, c := range checked {
+		if c.auth && auths == 1 || proven[c.key] == 1 {
+			continue
+		}
+		return c, true
+	}
+	return checkedProof{}, false
 }
 
 // addedKeys returns the keys next adds to prev (see NewSigningKeys), each

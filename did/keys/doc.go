@@ -20,6 +20,9 @@
 //
 // Signatures follow JOSE: Ed25519 is PureEdDSA (RFC 8032) and P-256 is
 // ECDSA over SHA-256 with a 64-byte r||s signature (ES256, RFC 7518).
+// [PrivateKey.Sign] makes P-256 signatures low-S (s ≤ n/2), the form
+// [PublicKey.IsCanonicalSignature] accepts; [PublicKey.Verify] accepts
+// high S too, as ES256 verifiers do.
 //
 // A [PrivateKey] signs. [Generate] derives it deterministically from the
 // bytes of its random source, so tests with a seeded reader are

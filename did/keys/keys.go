@@ -116,6 +116,34 @@ func (p PublicKey) Verify(msg, sig []byte) bool {
 	return false
 }
 
+// The order n of the P-256 group and n/2 (rounded down): a P-256
+// signature is low-S when s ≤ n/2.
+var (
+	p256Order     = elliptic.P256().Params().N
+	p256HalfOrder = new(big.Int).Rsh(p256Order, 1)
+)
+
+// IsCanonicalSignature reports whether sig has the one form that
+// [PrivateKey.Sign] gives, which a third party who sees it cannot change
+// into another valid signature of the same message by the same key. For
+// P-256 that is 64 bytes r||s with s ≤ n/2 ("low S"): ECDSA signatures are
+// malleable, (r, n−s) verifies whenever (r, s) does, and [PublicKey.Verify]
+// accepts both, as JOSE ES256 does. For Ed25519 every 64-byte signature
+// is canonical: crypto/ed25519 already refuses s ≥ L. X25519 and the zero
+// key have no canonical signature. It does not verify sig.
+func (p PublicKey) IsCanonicalSignature(sig []byte) bool {
+	switch p.t {
+	case Ed25519:
+		return len(sig) == ed25519.SignatureSize
+	case P256:
+		if len(sig) != SignatureSize {
+			return false
+		}
+		return new(big.Int).SetBytes(sig[32:]).Cmp(p256HalfOrder) <= 0
+	}
+	return false
+}
+
 // VerifyError is Verify with an error: nil, or one wrapping
 // [ErrInvalidSignature] (or [ErrUnsupportedKey] for X25519 and zero keys).
 func (p PublicKey) VerifyError(msg, sig []byte) error {

@@ -105,7 +105,10 @@ func (k PrivateKey) Type() Type { return k.t }
 func (k PrivateKey) Public() PublicKey { return k.pub }
 
 // Sign signs msg: a 64-byte Ed25519 signature (RFC 8032), or for P-256 a
-// 64-byte r||s ECDSA signature over SHA-256(msg) (JOSE ES256).
+// 64-byte r||s ECDSA signature over SHA-256(msg) (JOSE ES256) with low S
+// (s ≤ n/2): of the two signatures (r, s) and (r, n−s) that verify, Sign
+// always gives the one [PublicKey.IsCanonicalSignature] accepts, so that
+// nobody else can turn it into a second valid signature.
 func (k PrivateKey) Sign(msg []byte) ([]byte, error) {
 	switch k.t {
 	case Ed25519:
@@ -115,6 +118,9 @@ func (k PrivateKey) Sign(msg []byte) ([]byte, error) {
 		r, s, err := ecdsa.Sign(rand.Reader, k.ec, h[:])
 		if err != nil {
 			return nil, fmt.Errorf("sign p-256: %w", err)
+		}
+		if s.Cmp(p256HalfOrder) > 0 {
+			s.Sub(p256Order, s)
 		}
 		sig := make([]byte, SignatureSize)
 		r.FillBytes(sig[:32])

@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"io"
@@ -35,6 +36,18 @@ const (
 	// DefaultVerifyWait is how long a verification waits for a slot
 	// before it is answered 503.
 	DefaultVerifyWait = time.Second
+	// DefaultVerifyTimeout is the deadline of one verification, from
+	// when it holds its slot: key resolution (did:web fetches) and every
+	// check run under it.
+	DefaultVerifyTimeout = 5 * time.Second
+	// MaxWebDIDsPerVerification bounds the distinct did:web DIDs whose
+	// keys one verification request resolves over the network; the keys
+	// of further ones are not fetched and fail.
+	MaxWebDIDsPerVerification = 4
+	// maxInflightClients bounds the table of clients with a verification
+	// running or waiting (each entry about 128 bytes: 512 KiB); a new
+	// client finding it full is answered 503.
+	maxInflightClients = 4096
 	// DefaultVerifyRate and DefaultVerifyBurst are each client's token
 	// bucket: requests per second, and how many may come at once.
 	DefaultVerifyRate  = 5
@@ -61,12 +74,30 @@ type verifyLimits struct {
 	proxies []netip.Prefix
 	// held, when set (tests), runs with a slot held before the handler.
 	held atomic.Pointer[func()]
+	// timeout is each verification's deadline once it holds its slot.
+	timeout time.Duration
+	// perClient: a client without the API token holds at most one slot
+	// at a time (when there is more than one slot). inflight is the
+	// client slot of each client with a verification running or waiting.
+	perClient bool
+	mu        sync.Mutex
+	inflight  map[netip.Addr]*clientSlot
+}
+
+// clientSlot is one client's slot: a semaphore of one, and the requests
+// of the client that hold or wait for it.
+type clientSlot struct {
+	ch   chan struct{}
+	refs int
 }
 
 func newVerifyLimits(cfg Config) *verifyLimits {
-	l := &verifyLimits{wait: cfg.VerifyWait, proxies: cfg.TrustedProxies}
+	l := &verifyLimits{wait: cfg.VerifyWait, proxies: cfg.TrustedProxies, timeout: cfg.VerifyTimeout, inflight: map[netip.Addr]*clientSlot{}}
 	if l.wait <= 0 {
 		l.wait = DefaultVerifyWait
+	}
+	if l.timeout <= 0 {
+		l.timeout = DefaultVerifyTimeout
 	}
 	switch n := cfg.VerifyConcurrency; {
 	case n == 0:
@@ -74,6 +105,7 @@ func newVerifyLimits(cfg Config) *verifyLimits {
 	case n > 0:
 		l.slots = make(chan struct{}, n)
 	}
+	l.perClient = cap(l.slots) > 1
 	if cfg.VerifyRate >= 0 {
 		rate, burst, size := cfg.VerifyRate, cfg.VerifyBurst, cfg.VerifyClientBytes
 		if rate == 0 {
@@ -91,14 +123,18 @@ func newVerifyLimits(cfg Config) *verifyLimits {
 }
 
 // limitVerify wraps a verification handler: an unauthenticated client
-// over its rate is answered 429; the request body is read, and then a
-// slot is waited for (503 past the wait), so that a slow sender holds no
-// slot. Callers with the API token are not rate-limited, only bounded by
-// the slots.
+// over its rate is answered 429; the request body is read, and then the
+// client's own slot (one per client without the API token, when there is
+// more than one slot) and a slot are waited for, together at most
+// l.wait (503 past it), so that a slow sender holds no slot and no
+// client holds more than one. The handler then runs under a deadline of
+// l.timeout (see Config.VerifyTimeout). Callers with the API token are
+// not rate-limited, only bounded by the slots.
 func (s *Server) limitVerify(h http.HandlerFunc) http.HandlerFunc {
 	l := s.limits
 	return func(w http.ResponseWriter, r *http.Request) {
-		if l.rate != nil && !s.hasToken(r) {
+		token := s.hasToken(r)
+		if l.rate != nil && !token {
 			if ok, retry := l.rate.allow(l.client(r), s.now()); !ok {
 				s.creds.refusal("rate")
 				w.Header().Set("Retry-After", strconv.Itoa(retry))
@@ -113,18 +149,39 @@ func (s *Server) limitVerify(h http.HandlerFunc) http.HandlerFunc {
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		if l.slots != nil {
-			if !l.acquire(r) {
+			t := time.NewTimer(l.wait)
+			defer t.Stop()
+			busy := func(detail string) {
 				if r.Context().Err() != nil {
 					return // the client is gone
 				}
 				s.creds.refusal("busy")
 				w.Header().Set("Retry-After", "1")
-				writeProblem(w, r, http.StatusServiceUnavailable, ProblemVerifierBusy,
-					"every verification slot is taken; retry later")
+				writeProblem(w, r, http.StatusServiceUnavailable, ProblemVerifierBusy, detail)
+			}
+			if l.perClient && !token {
+				client := l.client(r)
+				cs := l.join(client)
+				if cs == nil {
+					busy("too many clients are verifying; retry later")
+					return
+				}
+				defer l.leave(client, cs)
+				if !acquire(cs.ch, t.C, r) {
+					busy("this client's verification slot stayed taken by its other verification; retry later")
+					return
+				}
+				defer func() { <-cs.ch }()
+			}
+			if !acquire(l.slots, t.C, r) {
+				busy("every verification slot is taken; retry later")
 				return
 			}
 			defer func() { <-l.slots }()
 		}
+		ctx, cancel := context.WithTimeout(r.Context(), l.timeout)
+		defer cancel()
+		r = r.WithContext(withWebDIDs(ctx))
 		if f := l.held.Load(); f != nil {
 			(*f)()
 		}
@@ -132,24 +189,56 @@ func (s *Server) limitVerify(h http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
-// acquire takes a slot, waiting at most l.wait; false if none came or
-// the request ended first.
-func (l *verifyLimits) acquire(r *http.Request) bool {
+// acquire takes a slot of sem, waiting until expired fires at most;
+// false if none came or the request ended first.
+func acquire(sem chan struct{}, expired <-chan time.Time, r *http.Request) bool {
 	select {
-	case l.slots <- struct{}{}:
+	case sem <- struct{}{}:
 		return true
 	default:
 	}
-	t := time.NewTimer(l.wait)
-	defer t.Stop()
 	select {
-	case l.slots <- struct{}{}:
+	case sem <- struct{}{}:
 		return true
-	case <-t.C:
+	case <-expired:
 		return false
 	case <-r.Context().Done():
 		return false
 	}
+}
+
+// join returns client's slot, counting one more request of it; nil when
+// the table is full of other clients.
+func (l *verifyLimits) join(client netip.Addr) *clientSlot {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	cs, ok := l.inflight[client]
+	if !ok {
+		if len(l.inflight) >= maxInflightClients {
+			return nil
+		}
+		cs = &clientSlot{ch: make(chan struct{}, 1)}
+		l.inflight[client] = cs
+	}
+	cs.refs++
+	return cs
+}
+
+// leave counts one request of client less; the client leaves the table
+// with its last request.
+func (l *verifyLimits) leave(client netip.Addr, cs *clientSlot) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if cs.refs--; cs.refs == 0 {
+		delete(l.inflight, client)
+	}
+}
+
+// inflightClients is the size of the table of clients verifying.
+func (l *verifyLimits) inflightClients() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.inflight)
 }
 
 // client is the key of r's client: the peer's address, or, when the

@@ -97,8 +97,15 @@ type Config struct {
 	// presentations, in every base); default runtime.NumCPU(), negative
 	// for no bound. A request waits at most VerifyWait (default
 	// DefaultVerifyWait) for a slot, then is answered 503.
+	// A client without the API token holds at most one slot at a time
+	// (when there is more than one): its other verifications wait for
+	// it, within the same VerifyWait. Each verification then runs under
+	// a deadline of VerifyTimeout (default DefaultVerifyTimeout), key
+	// resolution included; one cut by it gets the verification result of
+	// what could not be done in time.
 	VerifyConcurrency int
 	VerifyWait        time.Duration
+	VerifyTimeout     time.Duration
 	// VerifyRate and VerifyBurst are each client's token bucket on those
 	// endpoints: requests per second and how many at once (defaults
 	// DefaultVerifyRate, DefaultVerifyBurst); over it a client is
@@ -181,7 +188,7 @@ func NewServer(cfg Config) (*Server, error) {
 		limits: newVerifyLimits(cfg)}
 	s.largeReads = make(chan struct{}, cfg.MaxLargeReads)
 	if cfg.Verifier == nil {
-		cfg.Verifier = &verifier.Verifier{Keys: &didkeys.CachedKeys{Next: didkeys.DIDKeys{Resolver: cfg.Resolver}}, Now: cfg.Now, Skew: cfg.ClockSkew,
+		cfg.Verifier = &verifier.Verifier{Keys: &didkeys.CachedKeys{Next: didkeys.DIDKeys{Resolver: capWeb(cfg.Resolver), Index: keyIndex(cfg.Resolver)}}, Now: cfg.Now, Skew: cfg.ClockSkew,
 			Challenges: &verifier.Challenges{Now: cfg.Now, Rand: cfg.Rand}}
 		if cfg.State != nil {
 			cfg.Verifier.Lists, cfg.Verifier.Trust = statusLists{s}, trusted{s}

@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sync/atomic"
 
 	"github.com/idmesh/idmesh/credential"
 	"github.com/idmesh/idmesh/credential/dataintegrity"
 	"github.com/idmesh/idmesh/credential/jose"
+	"github.com/idmesh/idmesh/credential/ld"
 )
 
 // VerifyPresentation verifies a presentation (secured with Data Integrity
@@ -55,11 +57,19 @@ func (v *Verifier) VerifyPresentation(ctx context.Context, in any, opts Options)
 	if checks.has(CheckContext) {
 		res.record(CheckContext, knownContexts(obj), credential.UnknownContextError)
 	}
+	// One JSON-LD budget for the presentation and every credential it
+	// carries: the request's work is bounded as one document's.
+	budget := ld.NewBudget(ld.Options{})
+	if f := budgetHook.Load(); f != nil {
+		(*f)(budget)
+	}
+	var proofErr error
 	if token == "" {
-		key, err = v.verifyDI(ctx, obj, p.Holder, dataintegrity.VerifyOptions{
+		key, proofErr = v.verifyDI(ctx, obj, p.Holder, dataintegrity.VerifyOptions{
 			ExpectedProofPurpose: credential.PurposeAuthentication, Challenge: challenge, Domain: domain, Now: v.now(), Skew: v.skew(),
+			Budget: budget,
 		}, &res)
-		res.record(CheckProof, err, credential.ProofVerificationError)
+		res.record(CheckProof, proofErr, credential.ProofVerificationError)
 	} else {
 		res.pass(CheckProof)
 	}
@@ -74,10 +84,17 @@ func (v *Verifier) VerifyPresentation(ctx context.Context, in any, opts Options)
 	if (checks.has(CheckChallenge) || challenge != "") && v.Challenges != nil {
 		res.record(CheckChallenge, v.consume(challenge, domain, opts, res.Verified), credential.InvalidChallengeError)
 	}
-	if checks.has(CheckCredentials) {
+	switch {
+	case !checks.has(CheckCredentials):
+	case proofErr != nil:
+		// Whoever sent a presentation its holder did not sign gets no
+		// work done on the credentials in it.
+		res.Credentials = skipped(p.Credentials)
+		res.fail(CheckCredentials, errCredentialsSkipped, credential.ProofVerificationError)
+	default:
 		ok := true
 		for i, c := range p.Credentials {
-			cr := v.VerifyCredential(ctx, c, Options{})
+			cr := v.VerifyCredential(ctx, c, Options{budget: budget})
 			res.Credentials = append(res.Credentials, cr)
 			if !cr.Verified && ok {
 				ok = false
@@ -94,6 +111,28 @@ func (v *Verifier) VerifyPresentation(ctx context.Context, in any, opts Options)
 		res.record(CheckHolderBinding, holderBinding(holder, res.Credentials), credential.HolderBindingError)
 	}
 	return res
+}
+
+// budgetHook, when set (tests), is given each presentation's budget.
+var budgetHook atomic.Pointer[func(*ld.Budget)]
+
+// errCredentialsSkipped is the problem of a presentation's credentials
+// when its holder's proof failed: they are not checked.
+var errCredentialsSkipped = credential.Errorf(credential.ProofVerificationError,
+	"not checked: the presentation's proof did not verify")
+
+// skipped are the results of credentials that were not checked: not
+// verified, with errCredentialsSkipped as their problem and, for those
+// the document.
+func skipped(creds []map[string]any) []Result {
+	out := make([]Result, 0, len(creds))
+	for _, c := range creds {
+		r := newResult()
+		r.Document = c
+		r.fail(CheckProof, errCredentialsSkipped, credential.ProofVerificationError)
+		out = append(out, r)
+	}
+	return out
 }
 
 func (v *Verifier) consume(challenge, domain string, opts Options, verified bool) error {

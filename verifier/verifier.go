@@ -58,6 +58,10 @@ type Options struct {
 	// HolderBinding requires every credential's subject to be the holder
 	// whose key signed the presentation.
 	HolderBinding bool
+
+	// budget is the JSON-LD work budget shared by the documents of one
+	// presentation; nil: one document's bounds.
+	budget *ld.Budget
 }
 
 // Default checks.
@@ -171,7 +175,7 @@ func (v *Verifier) VerifyCredential(ctx context.Context, in any, opts Options) R
 		res.record(CheckContext, knownContexts(obj), credential.UnknownContextError)
 	}
 	if token == "" {
-		key, proofErr = v.verifyDI(ctx, obj, c.Issuer, dataintegrity.VerifyOptions{ExpectedProofPurpose: credential.PurposeAssertion, Now: v.now(), Skew: v.skew()}, &res)
+		key, proofErr = v.verifyDI(ctx, obj, c.Issuer, dataintegrity.VerifyOptions{ExpectedProofPurpose: credential.PurposeAssertion, Now: v.now(), Skew: v.skew(), Budget: opts.budget}, &res)
 		res.record(CheckProof, proofErr, credential.ProofVerificationError)
 	} else {
 		res.pass(CheckProof)

@@ -7,6 +7,7 @@ import (
 	"reflect"
 
 	"github.com/idmesh/idmesh/credential"
+	"github.com/idmesh/idmesh/credential/ld"
 )
 
 // A suite is one cryptosuite's transformation and proof configuration
@@ -31,6 +32,7 @@ type suite interface {
 // ldOptions are the canonicalization settings a verification uses.
 type ldOptions struct {
 	allowUndefinedTerms bool
+	budget              *ld.Budget
 }
 
 // suiteFor returns the suite of a proof's type and cryptosuite, or nil.

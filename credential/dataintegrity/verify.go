@@ -12,6 +12,7 @@ import (
 	"github.com/mr-tron/base58"
 
 	"github.com/idmesh/idmesh/credential"
+	"github.com/idmesh/idmesh/credential/ld"
 	"github.com/idmesh/idmesh/did/keys"
 )
 
@@ -34,6 +35,11 @@ type VerifyOptions struct {
 	// AllowUndefinedTerms lets eddsa-rdfc-2022 drop terms the contexts
 	// do not define instead of failing.
 	AllowUndefinedTerms bool
+	// Budget, when set, bounds the JSON-LD work of eddsa-rdfc-2022 as a
+	// whole for every document verified with it (a presentation and the
+	// credentials it carries): see [ld.Budget]. Nil: each document has
+	// credential/ld's default bounds.
+	Budget *ld.Budget
 }
 
 // ProofResult is the outcome of one proof of the set.
@@ -105,7 +111,7 @@ func Verify(ctx context.Context, doc map[string]any, keys credential.KeyResolver
 		all:     all,
 		keys:    keys,
 		opts:    opts,
-		lo:      ldOptions{allowUndefinedTerms: opts.AllowUndefinedTerms},
+		lo:      ldOptions{allowUndefinedTerms: opts.AllowUndefinedTerms, budget: opts.Budget},
 		hashes:  map[string][32]byte{},
 		results: make([]ProofResult, len(all)),
 	}

@@ -68,6 +68,11 @@ type Options struct {
 	// comparisons of node map generation, with the same conventions
 	// (DefaultMaxNodes, DefaultMaxContexts, DefaultMaxNodeMapWork).
 	MaxNodes, MaxContexts, MaxNodeMapWork int
+	// Budget, when set, is shared with other calls (the documents of one
+	// request): the bounds on quads, blank nodes, work and node-map work
+	// are then at most what remains of it, and this call's work is taken
+	// from it. See [Budget].
+	Budget *Budget
 }
 
 // bounds are the effective bounds of Options.
@@ -105,6 +110,10 @@ func (o Options) limits() bounds {
 // ctx. Every bound is checked before or while the work it bounds is done.
 func Canonicalize(ctx context.Context, doc any, opts Options) ([]byte, error) {
 	lim := opts.limits()
+	if opts.Budget != nil && !opts.Budget.clamp(&lim) {
+		return nil, credential.Errorf(credential.LimitExceededError,
+			"canonicalize: %w: the JSON-LD work budget of this request (one document's bounds for all its documents) is spent", ErrTooMuchWork)
+	}
 	if err := CheckDocument(doc, opts); err != nil {
 		return nil, err
 	}
@@ -113,8 +122,14 @@ func Canonicalize(ctx context.Context, doc any, opts Options) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	var spent Spent
+	if opts.Budget != nil {
+		defer func() { opts.Budget.take(spent) }()
+	}
 	budget := newNodeMapBudget(lim.quads, lim.nodeMapWork)
-	if err := budget.walk(expanded, "@default", "", "", false, false); err != nil {
+	err = budget.walk(expanded, "@default", "", "", false, false)
+	spent.Quads, spent.NodeMapWork = budget.values, budget.work
+	if err != nil {
 		return nil, err
 	}
 	quads, err := toRDF(expanded, safe, lim.quads, budget.values)
@@ -122,10 +137,12 @@ func Canonicalize(ctx context.Context, doc any, opts Options) ([]byte, error) {
 		return nil, err
 	}
 	c := newCanonicalizer(ctx, quads, lim.work)
+	spent.BlankNodes = len(c.bnQuads)
 	if n := len(c.bnQuads); n > lim.blanks {
 		return nil, limitError("canonicalize", ErrTooLarge, lim.blanks, "blank nodes")
 	}
 	out, err := c.run()
+	spent.Work = c.work
 	if errors.Is(err, ErrTooMuchWork) {
 		return nil, credential.Errorf(credential.LimitExceededError, "canonicalize: %w", err)
 	}

@@ -1,0 +1,72 @@
+package ld
+
+import (
+	"sync"
+)
+
+// Budget is JSON-LD work shared by several [Canonicalize] calls, so that
+// the work of one request (a presentation and every credential it
+// carries) is bounded as a whole, not per document: each call's bounds
+// on quads and values, blank nodes, node-map comparisons and N-degree
+// hashing steps are at most what remains of the budget, and what the
+// call spent (or would have spent past the bound) is taken from it. Once
+// a budget is spent, Canonicalize refuses every further document before
+// any JSON-LD work (LimitExceededError wrapping [ErrTooMuchWork]). A
+// Budget is safe for concurrent use.
+type Budget struct {
+	mu                               sync.Mutex
+	quads, blanks, work, nodeMapWork int // remaining
+	used                             Spent
+}
+
+// Spent is the work taken from a [Budget].
+type Spent struct {
+	// Documents is the number of Canonicalize calls that used the budget.
+	Documents int
+	// Quads counts the values and list items of expanded documents (each
+	// makes at least one quad), BlankNodes the blank nodes canonicalized,
+	// NodeMapWork the comparisons of node map generation, Work the steps
+	// of the N-degree hashing.
+	Quads, BlankNodes, NodeMapWork, Work int
+}
+
+// NewBudget returns a budget of one document's bounds as opts gives them
+// (zero fields: the package defaults, as [Canonicalize] uses them).
+func NewBudget(opts Options) *Budget {
+	lim := opts.limits()
+	return &Budget{quads: lim.quads, blanks: lim.blanks, work: lim.work, nodeMapWork: lim.nodeMapWork}
+}
+
+// Spent returns the work taken from b so far.
+func (b *Budget) Spent() Spent {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.used
+}
+
+// clamp lowers lim to what remains of b; false when b is spent.
+func (b *Budget) clamp(lim *bounds) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.used.Documents++
+	if b.quads <= 0 || b.blanks <= 0 || b.work <= 0 || b.nodeMapWork <= 0 {
+		return false
+	}
+	lim.quads, lim.blanks = min(lim.quads, b.quads), min(lim.blanks, b.blanks)
+	lim.work, lim.nodeMapWork = min(lim.work, b.work), min(lim.nodeMapWork, b.nodeMapWork)
+	return true
+}
+
+// take charges a call's work to b.
+func (b *Budget) take(s Spent) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.quads -= s.Quads
+	b.blanks -= s.BlankNodes
+	b.work -= s.Work
+	b.nodeMapWork -= s.NodeMapWork
+	b.used.Quads += s.Quads
+	b.used.BlankNodes += s.BlankNodes
+	b.used.Work += s.Work
+	b.used.NodeMapWork += s.NodeMapWork
+}

@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"net/netip"
 	"runtime"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -133,16 +132,10 @@ func newVerifyLimits(cfg Config) *verifyLimits {
 func (s *Server) limitVerify(h http.HandlerFunc) http.HandlerFunc {
 	l := s.limits
 	return func(w http.ResponseWriter, r *http.Request) {
-		token := s.hasToken(r)
-		if l.rate != nil && !token {
-			if ok, retry := l.rate.allow(l.client(r), s.now()); !ok {
-				s.creds.refusal("rate")
-				w.Header().Set("Retry-After", strconv.Itoa(retry))
-				writeProblem(w, r, http.StatusTooManyRequests, ProblemTooManyRequests,
-					"this client is over its verification rate; retry after "+strconv.Itoa(retry)+"s")
-				return
-			}
+		if s.overRate(w, r) {
+			return
 		}
+		token := s.hasToken(r)
 		body, ok := s.readBody(w, r)
 		if !ok {
 			return

@@ -88,5 +88,9 @@
 //     call, per related-node hash and per permutation); the context is
 //     checked during that step too.
 //
-// Options overrides each default. ldtest generates the hostile documents.
+// Options overrides each default. A [Budget] (Options.Budget) shares one
+// set of these bounds among several documents: a verifier gives one to a
+// presentation and to every credential it carries, so that the work of a
+// request is bounded as a whole, not per document. ldtest generates the
+// hostile documents.
 package ld

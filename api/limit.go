@@ -141,6 +141,7 @@ func (s *Server) limitVerify(h http.HandlerFunc) http.HandlerFunc {
 			return
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
+		var cpu *cpuSlot // the slot, given back while did:web documents are fetched
 		if l.slots != nil {
 			t := time.NewTimer(l.wait)
 			defer t.Stop()
@@ -170,11 +171,12 @@ func (s *Server) limitVerify(h http.HandlerFunc) http.HandlerFunc {
 				busy("every verification slot is taken; retry later")
 				return
 			}
-			defer func() { <-l.slots }()
+			cpu = &cpuSlot{sem: l.slots, held: true}
+			defer cpu.done()
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), l.timeout)
 		defer cancel()
-		r = r.WithContext(withWebDIDs(ctx))
+		r = r.WithContext(withWebDIDs(ctx, cpu))
 		if f := l.held.Load(); f != nil {
 			(*f)()
 		}

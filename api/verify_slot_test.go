@@ -185,3 +185,35 @@ func slicesHasVerified(res verifier.Result, check string) bool {
 	}
 	return false
 }
+
+// TestVerifySlowKeyGivesBackItsSlot: verifications stalled on did:web
+// hosts, one from each of as many clients as there are slots, give their
+// slots back while they wait, so that another client is still verified;
+// the stalled ones finish once their hosts answer.
+func TestVerifySlowKeyGivesBackItsSlot(t *testing.T) {
+	const slots = 2
+	web := stallingWeb{started: make(chan string, 4), release: make(chan struct{})}
+	ts, _, _ := limitServer(t, func(c *api.Config) {
+		proxied(c)
+		c.Resolver = did.Methods{"key": key.Resolver{}, "web": web}
+		c.VerifyConcurrency, c.VerifyWait, c.VerifyTimeout = slots, 50*time.Millisecond, time.Minute
+	})
+	var once sync.Once
+	defer once.Do(func() { close(web.release) })
+	slow := []byte(`{"verifiableCredential":` + webCredential("tarpit.example") + `}`)
+	stalled := make(chan answer, slots)
+	for _, addr := range []string{"192.0.2.1", "2001:db8:0:1::1"} {
+		go func() { stalled <- post(t, ts.Client(), ts.URL+"/credentials/verify", slow, from(addr)...) }()
+		<-web.started // this client's request waits on the did:web host
+	}
+	good := []byte(`{"verifiableCredential":` + string(ldtest.Credential(`{"id":"urn:x"}`)) + `}`)
+	if v := post(t, ts.Client(), ts.URL+"/credentials/verify", good, from("198.51.100.7")...); v.status == http.StatusServiceUnavailable {
+		t.Fatalf("another client refused while %d clients wait on did:web hosts: %s", slots, v.body)
+	}
+	once.Do(func() { close(web.release) })
+	for range slots {
+		if a := <-stalled; a.status != http.StatusBadRequest {
+			t.Fatalf("a stalled request: %d %s", a.status, a.body)
+		}
+	}
+}

@@ -19,13 +19,79 @@ type webDIDs struct {
 	mu     sync.Mutex
 	seen   map[string]bool
 	failed map[string]error
+	cpu    *cpuSlot // the request's verification slot, or nil
 }
 
 type webDIDsKey struct{}
 
-// withWebDIDs returns ctx carrying a fresh count of did:web DIDs.
-func withWebDIDs(ctx context.Context) context.Context {
-	return context.WithValue(ctx, webDIDsKey{}, &webDIDs{seen: map[string]bool{}, failed: map[string]error{}})
+// withWebDIDs returns ctx carrying a fresh count of did:web DIDs, and the
+// verification slot the request holds (nil if none), which is given back
+// while a did:web document is fetched.
+func withWebDIDs(ctx context.Context, cpu *cpuSlot) context.Context {
+	return context.WithValue(ctx, webDIDsKey{}, &webDIDs{seen: map[string]bool{}, failed: map[string]error{}, cpu: cpu})
+}
+
+// cpuSlot is a verification slot (of verifyLimits.slots) that a request
+// holds for its CPU work and gives back while it waits on the network, so
+// that requests stalled on slow did:web hosts cannot keep every slot.
+// Safe for concurrent use; fetches in flight are counted.
+type cpuSlot struct {
+	sem chan struct{}
+
+	mu   sync.Mutex
+	held bool
+	out  int // fetches in flight
+}
+
+// release gives the slot back for a fetch.
+func (c *cpuSlot) release() {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.out++
+	if c.out == 1 && c.held {
+		<-c.sem
+		c.held = false
+	}
+}
+
+// reacquire takes the slot again when the last fetch is done, waiting as
+// long as ctx allows (the verification's deadline).
+func (c *cpuSlot) reacquire(ctx context.Context) error {
+	if c == nil {
+		return nil
+	}
+	c.mu.Lock()
+	c.out--
+	if c.out > 0 || c.held {
+		c.mu.Unlock()
+		return nil
+	}
+	c.mu.Unlock()
+	select {
+	case c.sem <- struct{}{}:
+	case <-ctx.Done():
+		return fmt.Errorf("wait for a verification slot: %w", ctx.Err())
+	}
+	c.mu.Lock()
+	c.held = true
+	c.mu.Unlock()
+	return nil
+}
+
+// done gives the slot back at the end of the request, if it is held.
+func (c *cpuSlot) done() {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.held {
+		<-c.sem
+		c.held = false
+	}
 }
 
 // webCap is a did:web resolver that, under a verification request
@@ -52,7 +118,11 @@ func (c webCap) Resolve(ctx context.Context, d string, opts did.Options) (*did.R
 	}
 	w.seen[d] = true
 	w.mu.Unlock()
+	w.cpu.release()
 	res, err := c.next.Resolve(ctx, d, opts)
+	if werr := w.cpu.reacquire(ctx); werr != nil && err == nil {
+		res, err = nil, werr
+	}
 	if err != nil {
 		if ctx.Err() == context.DeadlineExceeded {
 			err = fmt.Errorf("%w (the verification's deadline passed)", err)

@@ -117,10 +117,16 @@ func contextList(v any) []any {
 	return []any{v}
 }
 
-func (jcsSuite) transform(_ context.Context, doc map[string]any, _ ldOptions) ([]byte, error) {
+func (jcsSuite) transform(_ context.Context, doc map[string]any, lo ldOptions) ([]byte, error) {
+	if err := lo.budget.CheckBytes(); err != nil {
+		return nil, err
+	}
 	b, err := canonicalJSON(doc)
 	if err != nil {
 		return nil, credential.Errorf(credential.ProofTransformationError, "canonicalize document: %w", err)
+	}
+	if err := lo.budget.TakeBytes(len(b)); err != nil {
+		return nil, err
 	}
 	return b, nil
 }

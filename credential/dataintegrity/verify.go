@@ -106,6 +106,11 @@ func Verify(ctx context.Context, doc map[string]any, keys credential.KeyResolver
 		return Result{}, credential.Errorf(credential.ProofVerificationError, "%w: empty proof set", ErrNoProof)
 	}
 
+	if opts.Budget == nil {
+		// One document's bounds for all its proofs: a chain of proofs
+		// canonicalizes the document again for each.
+		opts.Budget = ld.NewBudget(ld.Options{AllowUndefinedTerms: opts.AllowUndefinedTerms})
+	}
 	v := verifier{
 		doc:     withoutProof(doc),
 		all:     all,
@@ -119,6 +124,11 @@ func Verify(ctx context.Context, doc map[string]any, keys credential.KeyResolver
 	v.checkChains()
 	for i := range all {
 		if v.results[i].Err == nil {
+			if err := ctx.Err(); err != nil {
+				// The caller's deadline: no more work on this document.
+				v.results[i].Err = credential.Errorf(credential.ProofVerificationError, "proof not checked: %w", err)
+				continue
+			}
 			v.results[i].Err = v.verifyOne(ctx, i)
 		}
 	}

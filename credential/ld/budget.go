@@ -2,6 +2,8 @@ package ld
 
 import (
 	"sync"
+
+	"github.com/idmesh/idmesh/credential"
 )
 
 // Budget is JSON-LD work shared by several [Canonicalize] calls, so that
@@ -14,10 +16,18 @@ import (
 // any JSON-LD work (LimitExceededError wrapping [ErrTooMuchWork]). A
 // Budget is safe for concurrent use.
 type Budget struct {
-	mu                               sync.Mutex
-	quads, blanks, work, nodeMapWork int // remaining
-	used                             Spent
+	mu                                      sync.Mutex
+	quads, blanks, work, nodeMapWork, bytes int // remaining
+	used                                    Spent
 }
+
+// DefaultMaxCanonicalBytes bounds the canonical bytes that the documents
+// sharing a [Budget] may produce in all (see [Budget.TakeBytes]): 1 MiB,
+// four times the largest request body, so that an honest presentation
+// canonicalized once for its own proof and once per credential fits,
+// while proof chains that canonicalize one document again for each of
+// their proofs do not multiply the work.
+const DefaultMaxCanonicalBytes = 1 << 20
 
 // Spent is the work taken from a [Budget].
 type Spent struct {
@@ -26,15 +36,52 @@ type Spent struct {
 	// Quads counts the values and list items of expanded documents (each
 	// makes at least one quad), BlankNodes the blank nodes canonicalized,
 	// NodeMapWork the comparisons of node map generation, Work the steps
-	// of the N-degree hashing.
-	Quads, BlankNodes, NodeMapWork, Work int
+	// of the N-degree hashing, Bytes the canonical bytes produced by
+	// canonicalizations that take no JSON-LD work (JCS).
+	Quads, BlankNodes, NodeMapWork, Work, Bytes int
 }
 
 // NewBudget returns a budget of one document's bounds as opts gives them
 // (zero fields: the package defaults, as [Canonicalize] uses them).
 func NewBudget(opts Options) *Budget {
 	lim := opts.limits()
-	return &Budget{quads: lim.quads, blanks: lim.blanks, work: lim.work, nodeMapWork: lim.nodeMapWork}
+	return &Budget{quads: lim.quads, blanks: lim.blanks, work: lim.work, nodeMapWork: lim.nodeMapWork, bytes: DefaultMaxCanonicalBytes}
+}
+
+// TakeBytes charges n canonical bytes to b (a canonicalization that does
+// no JSON-LD work, such as JCS); an error once b's bytes are spent
+// (LimitExceededError wrapping [ErrTooMuchWork]). A nil Budget takes
+// anything.
+func (b *Budget) TakeBytes(n int) error {
+	if b == nil {
+		return nil
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.bytes -= n
+	b.used.Bytes += n
+	if b.bytes < 0 {
+		return errTooManyBytes()
+	}
+	return nil
+}
+
+// CheckBytes returns TakeBytes's error if b's bytes are spent already,
+// so that a caller refuses before it canonicalizes anything.
+func (b *Budget) CheckBytes() error {
+	if b == nil {
+		return nil
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.bytes <= 0 {
+		return errTooManyBytes()
+	}
+	return nil
+}
+
+func errTooManyBytes() error {
+	return credential.Errorf(credential.LimitExceededError, "%w: more than %d canonical bytes in one request", ErrTooMuchWork, DefaultMaxCanonicalBytes)
 }
 
 // Spent returns the work taken from b so far.

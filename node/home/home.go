@@ -193,7 +193,16 @@ func EnsureSecret(file string, random io.Reader) (string, bool, error) {
 		return "", false, err
 	}
 	s := base64.RawURLEncoding.EncodeToString(b[:])
-	if err := os.WriteFile(file, []byte(s+"\n"), 0o600); err != nil {
+	// O_EXCL: never write through a link planted where the secret goes.
+	f, err := os.OpenFile(file, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return "", false, err
+	}
+	if _, err := f.WriteString(s + "\n"); err != nil {
+		f.Close()
+		return "", false, err
+	}
+	if err := f.Close(); err != nil {
 		return "", false, err
 	}
 	return s, true, nil
@@ -243,9 +252,23 @@ var ErrForeignOwner = errors.New("home: owned by another user")
 func (d Dir) tighten(uid int) ([]Tightened, error) {
 	var out []Tightened
 	tighten := func(p string, dir bool, mode fs.FileMode) error {
-		fi, err := os.Stat(p)
+		li, err := os.Lstat(p)
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("tighten permissions: %w", err)
+		}
+		if li.Mode()&fs.ModeSymlink != 0 {
+			// A link must be ours, and lead somewhere: a dangling one
+			// would have a new secret written wherever it points.
+			if owner, other := ownedByOther(li, uid); other {
+				return fmt.Errorf("%w: the link %s is owned by user %d, not by user %d", ErrForeignOwner, p, owner, uid)
+			}
+		}
+		fi, err := os.Stat(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("%w: %s is a link to nothing", ErrForeignOwner, p)
 		}
 		if err != nil {
 			return fmt.Errorf("tighten permissions: %w", err)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -40,5 +41,20 @@ func TestTightenRefusesForeignOwner(t *testing.T) {
 	}
 	if _, err := d.tighten(other); !errors.Is(err, ErrForeignOwner) {
 		t.Fatalf("link as user %d: %v", other, err)
+	}
+	// A dangling link, whoever owns it: a new secret would be written
+	// through it.
+	if err := os.Remove(d.APIToken()); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(t.TempDir(), "absent"), d.APIToken()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.tighten(os.Getuid()); !errors.Is(err, ErrForeignOwner) {
+		t.Fatalf("dangling link: %v", err)
+	}
+	// Nor does a new secret go through it.
+	if _, _, err := EnsureSecret(d.APIToken(), strings.NewReader(strings.Repeat("x", 32))); err == nil {
+		t.Fatal("a secret was written through a dangling link")
 	}
 }

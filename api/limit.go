@@ -39,6 +39,9 @@ const (
 	// when it holds its slot: key resolution (did:web fetches) and every
 	// check run under it.
 	DefaultVerifyTimeout = 5 * time.Second
+	// DefaultVerifyClientSlots is the default of Config.VerifyClientSlots:
+	// a relying party's backend (or a NAT) verifies a few at a time.
+	DefaultVerifyClientSlots = 4
 	// MaxWebDIDsPerVerification bounds the distinct did:web DIDs whose
 	// keys one verification request resolves over the network; the keys
 	// of further ones are not fetched and fail.
@@ -75,16 +78,18 @@ type verifyLimits struct {
 	held atomic.Pointer[func()]
 	// timeout is each verification's deadline once it holds its slot.
 	timeout time.Duration
-	// perClient: a client without the API token holds at most one slot
-	// at a time (when there is more than one slot). inflight is the
-	// client slot of each client with a verification running or waiting.
-	perClient bool
-	mu        sync.Mutex
-	inflight  map[netip.Addr]*clientSlot
+	// perClient: a client without the API token has at most clientSlots
+	// verifications running at a time (when there is more than one
+	// slot). inflight is the client slot of each client with a
+	// verification running or waiting.
+	perClient   bool
+	clientSlots int
+	mu          sync.Mutex
+	inflight    map[netip.Addr]*clientSlot
 }
 
-// clientSlot is one client's slot: a semaphore of one, and the requests
-// of the client that hold or wait for it.
+// clientSlot is one client's slots: a semaphore of clientSlots, and the
+// requests of the client that hold or wait for one.
 type clientSlot struct {
 	ch   chan struct{}
 	refs int
@@ -105,6 +110,9 @@ func newVerifyLimits(cfg Config) *verifyLimits {
 		l.slots = make(chan struct{}, n)
 	}
 	l.perClient = cap(l.slots) > 1
+	if l.clientSlots = cfg.VerifyClientSlots; l.clientSlots <= 0 {
+		l.clientSlots = DefaultVerifyClientSlots
+	}
 	if cfg.VerifyRate >= 0 {
 		rate, burst, size := cfg.VerifyRate, cfg.VerifyBurst, cfg.VerifyClientBytes
 		if rate == 0 {
@@ -212,7 +220,7 @@ func (l *verifyLimits) join(client netip.Addr) *clientSlot {
 		if len(l.inflight) >= maxInflightClients {
 			return nil
 		}
-		cs = &clientSlot{ch: make(chan struct{}, 1)}
+		cs = &clientSlot{ch: make(chan struct{}, l.clientSlots)}
 		l.inflight[client] = cs
 	}
 	cs.refs++

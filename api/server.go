@@ -97,13 +97,17 @@ type Config struct {
 	// presentations, in every base); default runtime.NumCPU(), negative
 	// for no bound. A request waits at most VerifyWait (default
 	// DefaultVerifyWait) for a slot, then is answered 503.
-	// A client without the API token holds at most one slot at a time
-	// (when there is more than one): its other verifications wait for
-	// it, within the same VerifyWait. Each verification then runs under
+	// A client without the API token has at most VerifyClientSlots
+	// verifications running at a time (default DefaultVerifyClientSlots;
+	// when there is more than one slot): its others wait, within the same
+	// VerifyWait. A verification gives its slot back while it fetches a
+	// did:web document, so that requests stalled on slow hosts hold no
+	// slot. Each verification then runs under
 	// a deadline of VerifyTimeout (default DefaultVerifyTimeout), key
 	// resolution included; one cut by it gets the verification result of
 	// what could not be done in time.
 	VerifyConcurrency int
+	VerifyClientSlots int
 	VerifyWait        time.Duration
 	VerifyTimeout     time.Duration
 	// VerifyRate and VerifyBurst are each client's token bucket on those

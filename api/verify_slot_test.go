@@ -64,7 +64,7 @@ func TestVerifySlowKeyHoldsOneSlot(t *testing.T) {
 	ts, _, _ := limitServer(t, func(c *api.Config) {
 		proxied(c)
 		c.Resolver = did.Methods{"key": key.Resolver{}, "web": web}
-		c.VerifyConcurrency, c.VerifyWait, c.VerifyTimeout = 2, 50*time.Millisecond, time.Minute
+		c.VerifyConcurrency, c.VerifyClientSlots, c.VerifyWait, c.VerifyTimeout = 2, 1, 50*time.Millisecond, time.Minute
 	})
 	var once sync.Once
 	defer once.Do(func() { close(web.release) })

@@ -44,10 +44,10 @@ type nodeFlags struct {
 	tls, mdns                                                         bool
 	blockInterval, clockSkew                                          time.Duration
 	// The limits of the verification endpoints (api.Config).
-	verifyConcurrency, verifyBurst int
-	verifyRate                     float64
-	verifyWait, verifyTimeout      time.Duration
-	trustedProxies                 string
+	verifyConcurrency, verifyBurst, verifyClientSlots int
+	verifyRate                                        float64
+	verifyWait, verifyTimeout                         time.Duration
+	trustedProxies                                    string
 }
 
 func (f *nodeFlags) register(fs *flag.FlagSet, dev bool) {
@@ -65,6 +65,7 @@ func (f *nodeFlags) register(fs *flag.FlagSet, dev bool) {
 	fs.StringVar(&f.requireTrust, "require-trust", "", "credential types whose issuers must be accredited on the chain, comma-separated (* for all)")
 	fs.StringVar(&f.apiToken, "api-token", "", "bearer token of the issuer and admin endpoints (prefer IDMESH_API_TOKEN: flags show in ps)")
 	fs.IntVar(&f.verifyConcurrency, "verify-concurrency", 0, "verifications run at once on the public verify endpoints (0: the number of CPUs, negative: no bound)")
+	fs.IntVar(&f.verifyClientSlots, "verify-client-slots", api.DefaultVerifyClientSlots, "verifications one client (without the API token) may have running at once")
 	fs.DurationVar(&f.verifyWait, "verify-wait", api.DefaultVerifyWait, "how long a verification waits for a slot before 503")
 	fs.DurationVar(&f.verifyTimeout, "verify-timeout", api.DefaultVerifyTimeout, "deadline of one verification once it runs, did:web key fetches included")
 	fs.Float64Var(&f.verifyRate, "verify-rate", api.DefaultVerifyRate, "verifications per second per client without the API token (negative: no limit)")
@@ -284,7 +285,7 @@ func serve(ctx context.Context, e env, f nodeFlags) error {
 	srv, err := api.NewServer(api.Config{Ledger: n, Resolver: resolver, Log: log, Registry: reg, Version: version, Network: netStatus,
 		Issuers: issuers, APIToken: f.apiToken, State: store, Status: status, PublicURL: f.publicURL, ValidatorKey: valKey,
 		RequireTrust: splitList(f.requireTrust), ClockSkew: f.clockSkew,
-		VerifyConcurrency: f.verifyConcurrency, VerifyWait: f.verifyWait, VerifyTimeout: f.verifyTimeout, VerifyRate: f.verifyRate, VerifyBurst: f.verifyBurst, TrustedProxies: proxies})
+		VerifyConcurrency: f.verifyConcurrency, VerifyClientSlots: f.verifyClientSlots, VerifyWait: f.verifyWait, VerifyTimeout: f.verifyTimeout, VerifyRate: f.verifyRate, VerifyBurst: f.verifyBurst, TrustedProxies: proxies})
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
+	"net/netip"
 	"slices"
 	"strconv"
 	"time"
@@ -427,9 +428,7 @@ func (s *Server) handleChallenge(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	domain, _ := m["domain"].(string)
-	// The client as the verification limits see it: behind a trusted
-	// proxy the forwarded address, an IPv6 client by its /64.
-	ch, err := s.verifier.Challenges.IssueFor(s.limits.client(r).String(), domain)
+	ch, err := s.verifier.Challenges.IssueFor(challengeClient(s.limits.client(r)).String(), domain)
 	var full *verifier.FullError
 	switch {
 	case errors.Is(err, verifier.ErrTooManyChallenges):
@@ -454,3 +453,14 @@ func (s *Server) handleChallenge(w http.ResponseWriter, r *http.Request) {
 func defaultNow() time.Time { return time.Now() }
 
 var defaultRand = rand.Reader
+
+// challengeClient is who a challenge counts against: the client as the
+// verification limits see it (behind a trusted proxy the forwarded
+// address), an IPv6 client by its /48, which one site usually holds
+// whole, so that a site's many /64s share one part of the store.
+func challengeClient(a netip.Addr) netip.Addr {
+	if a = a.Unmap(); a.Is6() {
+		return netip.PrefixFrom(a, 48).Masked().Addr()
+	}
+	return a
+}

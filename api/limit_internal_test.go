@@ -95,3 +95,20 @@ func TestClientKey(t *testing.T) {
 		}
 	}
 }
+
+// TestChallengeClient: challenges count against an IPv6 client's /48 (a
+// site's many /64s share one part of the store), an IPv4 client's
+// address.
+func TestChallengeClient(t *testing.T) {
+	for in, want := range map[string]string{
+		"192.0.2.7":           "192.0.2.7",
+		"2001:db8:1:2:3::4":   "2001:db8:1::",
+		"2001:db8:1:ffff::1":  "2001:db8:1::",
+		"2001:db8:2::1":       "2001:db8:2::",
+		"::ffff:198.51.100.1": "::ffff:198.51.100.1",
+	} {
+		if got := challengeClient(netip.MustParseAddr(in)).String(); got != want {
+			t.Errorf("challengeClient(%s) = %s, want %s", in, got, want)
+		}
+	}
+}

@@ -105,7 +105,7 @@ func TestChallengeClient(t *testing.T) {
 		"2001:db8:1:2:3::4":   "2001:db8:1::",
 		"2001:db8:1:ffff::1":  "2001:db8:1::",
 		"2001:db8:2::1":       "2001:db8:2::",
-		"::ffff:198.51.100.1": "::ffff:198.51.100.1",
+		"::ffff:198.51.100.1": "198.51.100.1",
 	} {
 		if got := challengeClient(netip.MustParseAddr(in)).String(); got != want {
 			t.Errorf("challengeClient(%s) = %s, want %s", in, got, want)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math/big"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -203,8 +204,8 @@ func TestUnneededProofRefused(t *testing.T) {
 		{"one controller signs", twoCtl, signers(vmB, ctlB, "#key-1", own), ""},
 		{"the other controller signs", twoCtl, signers(vmA, ctlA, "#key-1", own), ""},
 		{"two added capabilityInvocation keys", twoKeys, signers("#key-1", own, "#key-2", second), ""},
-		{"two proofs of one added key", twoIDs, signers("#key-1", own, "#k2", victim, "#k3", victim), "#k2"},
-		{"one proof of one added key", twoIDs, signers("#key-1", own, "#k3", victim), ""},
+		{"two proofs of one added key", twoIDs, signers("#key-1", own, "#k2", victim, "#k3", victim), "#k3"},
+		{"one proof of one added key", twoIDs, signers("#key-1", own, "#k2", victim), ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -220,6 +221,9 @@ func TestUnneededProofRefused(t *testing.T) {
 				return
 			}
 			want := "proof by " + tc.extra + " is not needed"
+			if tc.name == "two proofs of one added key" {
+				want = "proof by #k3 must name #k2" // the other id of a key is refused first
+			}
 			if !errors.Is(err, idmesh.ErrInvalidOperation) || !strings.Contains(err.Error(), want) {
 				t.Fatalf("err = %v, want invalid: %q", err, want)
 			}
@@ -291,8 +295,9 @@ func TestUnneededProofRefusedOnUpdate(t *testing.T) {
 }
 
 // oneEncodingSeeds returns operations for FuzzOneEncoding and FuzzDecode:
-// a P-256 create with a high and with a low S, and a create by two
-// controllers with both their proofs and with one.
+// a P-256 create with a high and with a low S, a create by two
+// controllers with both their proofs and with one, and creates holding
+// one key under two ids.
 func oneEncodingSeeds(tb testing.TB) [][]byte {
 	k, _ := keys.Generate(keys.P256, seeded(7))
 	p := &idmesh.Operation{Type: idmesh.Create, Document: template(k.Public())}
@@ -318,12 +323,24 @@ func oneEncodingSeeds(tb testing.TB) [][]byte {
 		tb.Fatal(err)
 	}
 	minimal, _ := one.Encode()
-	return [][]byte{high, low, extra, minimal}
+	// One key under two capabilityInvocation ids; an added key under two ids.
+	twoIDs := &idmesh.Operation{Type: idmesh.Create, Document: withKey(template(own.Public()), "#key-2", own.Public(), did.RelCapabilityInvocation)}
+	if err := twoIDs.Sign(chainID, "#key-1", own); err != nil {
+		tb.Fatal(err)
+	}
+	sameKey, _ := twoIDs.Encode()
+	added := &idmesh.Operation{Type: idmesh.Create, Document: withKey(withKey(template(own.Public()), "#k2", k.Public(), did.RelAssertionMethod), "#k3", k.Public(), "")}
+	if err := added.SignAll(chainID, signers("#key-1", own, "#k2", k)...); err != nil {
+		tb.Fatal(err)
+	}
+	addedTwice, _ := added.Encode()
+	return [][]byte{high, low, extra, minimal, sameKey, addedTwice}
 }
 
 // FuzzOneEncoding: an operation that applies has no second encoding that
 // a third party could make from it: without any one of its proofs it does
-// not apply, nor with any signature s replaced by n-s.
+// not apply, nor with any signature s replaced by n-s, nor with any
+// proof's verificationMethod rewritten to another id holding its key.
 func FuzzOneEncoding(f *testing.F) {
 	for _, b := range oneEncodingSeeds(f) {
 		f.Add(b)
@@ -337,7 +354,28 @@ func FuzzOneEncoding(f *testing.F) {
 		if applyRaw(mapKV{}, 1, canon) != nil {
 			return
 		}
+		subject := mustSubject(t, op)
+		norm := func(id string) string {
+			if frag, ok := strings.CutPrefix(id, subject+"#"); ok {
+				return "#" + frag
+			}
+			return id
+		}
+		held := sameKeyIDs(op)
 		for i, p := range op.Proof {
+			for _, ids := range held {
+				if !slices.ContainsFunc(ids, func(id string) bool { return norm(id) == p.VerificationMethod }) {
+					continue
+				}
+				for _, id := range ids {
+					if norm(id) == p.VerificationMethod {
+						continue
+					}
+					if err := applyRaw(mapKV{}, 1, relabel(t, canon, p.VerificationMethod, id)); err == nil {
+						t.Fatalf("applies with its proof by %s relabelled %s", p.VerificationMethod, id)
+					}
+				}
+			}
 			if len(op.Proof) > 1 {
 				if err := applyRaw(mapKV{}, 1, removeProof(t, canon, i)); err == nil {
 					t.Fatalf("applies without its proof by %s", p.VerificationMethod)

@@ -342,13 +342,16 @@ func checkControllerMethod(c string) error {
 // So that an operation has one encoding, which nobody but its signers can
 // change: a P-256 signature must be low-S (keys.PublicKey.IsCanonicalSignature),
 // and (3) every proof must be needed for (1) or (2): no proof may be
-// removable with the operation still valid (see necessary).
+// removable with the operation still valid (see unneeded), and (4) every
+// proof must name the one reference canonicalRefs gives its key, as the
+// reference is not signed.
 func authorize(r Reader, sigs *SigCache, auth, prev, next *did.Document, subject string, op *Operation, input []byte) error {
 	allowed, err := authorizedKeys(r, auth, subject)
 	if err != nil {
 		return err
 	}
 	added, addedByID := addedKeys(prev, next, subject)
+	canon := canonicalRefs(allowed, addedByID, subject)
 	checked := make([]checkedProof, 0, len(op.Proof))
 	for _, p := range op.Proof {
 		ref := absolute(subject, p.VerificationMethod)
@@ -371,6 +374,9 @@ func authorize(r Reader, sigs *SigCache, auth, prev, next *did.Document, subject
 		}
 		if !pub.IsCanonicalSignature(sig) {
 			return fmt.Errorf("%w: proof by %s: a P-256 signature must have a low S (s <= n/2): (r, n-s) would be a second encoding of the operation", ErrInvalidOperation, relative(subject, ref))
+		}
+		if want := canon[pub.Multibase()]; want != relative(subject, ref) {
+			return fmt.Errorf("%w: proof by %s must name %s, the first method holding its key: the reference is not signed, so one key has one spelling", ErrInvalidOperation, relative(subject, ref), want)
 		}
 		checked = append(checked, checkedProof{ref: ref, auth: isAuth, key: pub.Multibase()})
 	}
@@ -396,6 +402,43 @@ func authorize(r Reader, sigs *SigCache, auth, prev, next *did.Document, subject
 		return fmt.Errorf("%w: proof by %s is not needed: an operation carries only the proofs it needs", ErrInvalidOperation, relative(subject, c.ref))
 	}
 	return nil
+}
+
+// canonicalRefs returns, for each key (by multibase) that a proof could
+// be by, the one reference a proof by it must name: the smallest, in byte
+// order of its normalised form (relative "#frag" for subject, absolute
+// otherwise), of the authorizing methods holding the key; for a key no
+// authorizing method holds, the smallest of the methods of the new
+// document holding it (addedByID). The reference is not covered by the
+// signature, so without this rule anyone could move a proof from one id
+// of its key to another and give the operation a second encoding. An
+// authorizing id wins over a smaller possession-only one, so that the
+// canonical proof does the most a proof by that key can do: an operation
+// valid under other names is valid under these (perhaps without proofs
+// then not needed), and no DID is locked out. Keys that do not decode are
+// skipped: a proof naming one is refused anyway.
+func canonicalRefs(allowed map[string]did.VerificationMethod, addedByID map[string]keys.PublicKey, subject string) map[string]string {
+	out := make(map[string]string, len(allowed)+len(addedByID))
+	keep := func(m map[string]string, mb, ref string) {
+		if cur, ok := m[mb]; !ok || ref < cur {
+			m[mb] = ref
+		}
+	}
+	for ref, vm := range allowed {
+		if pub, err := vm.PublicKey(); err == nil {
+			keep(out, pub.Multibase(), relative(subject, ref))
+		}
+	}
+	possession := make(map[string]string, len(addedByID))
+	for ref, pub := range addedByID {
+		keep(possession, pub.Multibase(), relative(subject, ref))
+	}
+	for mb, ref := range possession {
+		if _, ok := out[mb]; !ok {
+			out[mb] = ref
+		}
+	}
+	return out
 }
 
 // checkedProof is a proof that verified: the absolute id it names,
@@ -430,8 +473,9 @@ func unneeded(checked []checkedProof, proven map[string]int) (checkedProof, bool
 	return checkedProof{}, false
 }
 
-// addedKeys returns the keys next adds to prev (see NewSigningKeys), each
-// under the first method holding it, and every method id of next (made
+// addedKeys returns the keys next adds to prev (see NewSigningKeys), in
+// document order, each under the method holding it whose normalised id
+// comes first in byte order, and every method id of next (made
 // absolute against subject) that holds one. Each key is decoded once.
 func addedKeys(prev, next *did.Document, subject string) ([]heldKey, map[string]keys.PublicKey) {
 	byID := make(map[string]keys.PublicKey)
@@ -447,16 +491,19 @@ func addedKeys(prev, next *did.Document, subject string) ([]heldKey, map[string]
 		}
 	}
 	var out []heldKey
-	seen := make(map[string]bool)
+	seen := make(map[string]int) // multibase -> index in out
 	for _, vm := range next.AllMethods() {
 		pub, err := vm.PublicKey()
 		if err != nil || pub.Algorithm() == "" || held[pub.Multibase()] {
 			continue
 		}
 		byID[absolute(subject, vm.ID)] = pub
-		if !seen[pub.Multibase()] {
-			seen[pub.Multibase()] = true
+		i, ok := seen[pub.Multibase()]
+		if !ok {
+			seen[pub.Multibase()] = len(out)
 			out = append(out, heldKey{id: vm.ID, pub: pub})
+		} else if relative(subject, absolute(subject, vm.ID)) < relative(subject, absolute(subject, out[i].id)) {
+			out[i].id = vm.ID
 		}
 	}
 	return out, byID
@@ -464,14 +511,21 @@ func addedKeys(prev, next *did.Document, subject string) ([]heldKey, map[string]
 
 // NewSigningKeys returns the verification methods of next (top-level and
 // embedded) whose key can sign (Ed25519, P-256; not X25519) and whose key
-// material prev does not hold, one per distinct key, the first method
-// holding it, in document order. prev is nil for a create: then every
+// material prev does not hold, one per distinct key, the method holding
+// it whose id (relative "#frag" for next's own DID) comes first
+// in byte order, in document order of the keys: the method a proof of
+// possession must name (see authorize), unless the key is also an
+// authorizing key. prev is nil for a create: then every
 // signing key of next is new. next may be nil (a deactivate adds nothing).
 // Apply requires a proof of possession by each: a proof, in the
 // operation, by a method of next holding the key. A key carried over
 // from prev, under any id, needs none.
 func NewSigningKeys(prev, next *did.Document) []did.VerificationMethod {
-	added, _ := addedKeys(prev, next, "")
+	var subject string
+	if next != nil {
+		subject = next.ID
+	}
+	added, _ := addedKeys(prev, next, subject)
 	if len(added) == 0 {
 		return nil
 	}

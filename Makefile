@@ -42,7 +42,7 @@ test-long: test
 ## 1,000,000-DID store under .bench/ (about 5 minutes) that later runs reuse.
 BENCH_DIR ?= $(CURDIR)/.bench
 bench:
-	IDMESH_BENCH_DIR=$(BENCH_DIR) $(GO) test -run '^$$' -bench . -benchmem -count 1 -timeout 20m ./registry/... ./did/... ./credential/... ./verifier/... ./api/... ./node/...
+	IDMESH_BENCH_DIR=$(BENCH_DIR) $(GO) test -run '^$$' -bench . -benchmem -count 1 -timeout 20m ./registry/... ./did/... ./credential/... ./issuer/... ./verifier/... ./api/... ./node/...
 	IDMESH_BENCH_NET=1 $(GO) test -run '^$$' -bench 'Network|Revocations' -benchtime 1x -timeout 20m ./cmd/idmesh/
 
 ## fuzz: run every fuzz target for FUZZTIME each

@@ -15,7 +15,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/idmesh/idmesh/credential"
-	"github.com/idmesh/idmesh/credential/issuer"
+	"github.com/idmesh/idmesh/issuer"
 	"github.com/idmesh/idmesh/credential/statuslist"
 	"github.com/idmesh/idmesh/did"
 	"github.com/idmesh/idmesh/did/keys"

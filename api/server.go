@@ -20,7 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/idmesh/idmesh/credential/didkeys"
-	"github.com/idmesh/idmesh/credential/issuer"
+	"github.com/idmesh/idmesh/issuer"
 	"github.com/idmesh/idmesh/credential/schema"
 	"github.com/idmesh/idmesh/did"
 	"github.com/idmesh/idmesh/node"

@@ -11,7 +11,7 @@ import (
 
 	"github.com/idmesh/idmesh/credential"
 	"github.com/idmesh/idmesh/credential/dataintegrity"
-	"github.com/idmesh/idmesh/credential/issuer"
+	"github.com/idmesh/idmesh/issuer"
 	"github.com/idmesh/idmesh/credential/jose"
 	"github.com/idmesh/idmesh/did/key"
 	"github.com/idmesh/idmesh/did/keys"

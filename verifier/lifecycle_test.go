@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/idmesh/idmesh/credential"
-	"github.com/idmesh/idmesh/credential/issuer"
+	"github.com/idmesh/idmesh/issuer"
 	"github.com/idmesh/idmesh/verifier"
 )
 

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/idmesh/idmesh/credential"
-	"github.com/idmesh/idmesh/credential/issuer"
+	"github.com/idmesh/idmesh/issuer"
 	"github.com/idmesh/idmesh/credential/jose"
 	"github.com/idmesh/idmesh/credential/ld/ldtest"
 	"github.com/idmesh/idmesh/verifier"

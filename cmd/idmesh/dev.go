@@ -21,7 +21,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/idmesh/idmesh/api"
-	"github.com/idmesh/idmesh/credential/issuer"
+	"github.com/idmesh/idmesh/issuer"
 	"github.com/idmesh/idmesh/did"
 	"github.com/idmesh/idmesh/did/idmesh"
 	"github.com/idmesh/idmesh/did/jwk"

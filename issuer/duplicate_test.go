@@ -6,7 +6,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/idmesh/idmesh/credential/issuer"
+	"github.com/idmesh/idmesh/issuer"
 )
 
 // TestEntriesDuplicateID: two issuances racing with one credential id

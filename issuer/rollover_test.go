@@ -4,7 +4,7 @@ import (
 	"context"
 	"testing"
 
-	"github.com/idmesh/idmesh/credential/issuer"
+	"github.com/idmesh/idmesh/issuer"
 	"github.com/idmesh/idmesh/credential/statuslist"
 	"github.com/idmesh/idmesh/registry"
 )

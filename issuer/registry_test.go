@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/idmesh/idmesh/credential"
-	"github.com/idmesh/idmesh/credential/issuer"
+	"github.com/idmesh/idmesh/issuer"
 	"github.com/idmesh/idmesh/did/keys"
 	"github.com/idmesh/idmesh/did/keystore"
 )

@@ -13,7 +13,7 @@ import (
 
 	"github.com/idmesh/idmesh/credential"
 	"github.com/idmesh/idmesh/credential/dataintegrity"
-	"github.com/idmesh/idmesh/credential/issuer"
+	"github.com/idmesh/idmesh/issuer"
 	"github.com/idmesh/idmesh/credential/statuslist"
 	"github.com/idmesh/idmesh/did/key"
 	"github.com/idmesh/idmesh/did/keys"
@@ -27,7 +27,7 @@ import (
 // per entry of the issuer's allocation records (measured over 2,000
 // credentials and scaled).
 //
-//	go test -run '^$' -bench StatusMillion -benchtime 1x ./credential/issuer/
+//	go test -run '^$' -bench StatusMillion -benchtime 1x ./issuer/
 func BenchmarkStatusMillion(b *testing.B) {
 	const entries, lists = 1 << 20, 8 // 8 x 131,072 = 1,048,576 entries
 	k, err := keys.Generate(keys.Ed25519, rand.NewChaCha8([32]byte{3}))

@@ -15,12 +15,12 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/idmesh/idmesh/credential"
-	"github.com/idmesh/idmesh/issuer"
 	"github.com/idmesh/idmesh/credential/statuslist"
 	"github.com/idmesh/idmesh/did"
 	"github.com/idmesh/idmesh/did/keys"
 	"github.com/idmesh/idmesh/did/keystore"
 	"github.com/idmesh/idmesh/did/strictjson"
+	"github.com/idmesh/idmesh/issuer"
 	"github.com/idmesh/idmesh/registry"
 	"github.com/idmesh/idmesh/verifier"
 )

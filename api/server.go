@@ -20,9 +20,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/idmesh/idmesh/credential/didkeys"
-	"github.com/idmesh/idmesh/issuer"
 	"github.com/idmesh/idmesh/credential/schema"
 	"github.com/idmesh/idmesh/did"
+	"github.com/idmesh/idmesh/issuer"
 	"github.com/idmesh/idmesh/node"
 	"github.com/idmesh/idmesh/registry"
 	"github.com/idmesh/idmesh/verifier"

@@ -11,8 +11,8 @@ import (
 
 	"github.com/gorilla/mux"
 
-	"github.com/idmesh/idmesh/issuer"
 	"github.com/idmesh/idmesh/credential/statuslist"
+	"github.com/idmesh/idmesh/issuer"
 	"github.com/idmesh/idmesh/node"
 	"github.com/idmesh/idmesh/registry"
 )

@@ -13,10 +13,10 @@ import (
 
 	"github.com/idmesh/idmesh/credential"
 	"github.com/idmesh/idmesh/credential/dataintegrity"
-	"github.com/idmesh/idmesh/issuer"
 	"github.com/idmesh/idmesh/credential/statuslist"
 	"github.com/idmesh/idmesh/did/key"
 	"github.com/idmesh/idmesh/did/keys"
+	"github.com/idmesh/idmesh/issuer"
 	"github.com/idmesh/idmesh/registry/registrytest"
 )
 

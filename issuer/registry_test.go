@@ -8,9 +8,9 @@ import (
 	"testing"
 
 	"github.com/idmesh/idmesh/credential"
-	"github.com/idmesh/idmesh/issuer"
 	"github.com/idmesh/idmesh/did/keys"
 	"github.com/idmesh/idmesh/did/keystore"
+	"github.com/idmesh/idmesh/issuer"
 )
 
 const chainID = "test-chain"

@@ -4,8 +4,8 @@ import (
 	"context"
 	"testing"
 
-	"github.com/idmesh/idmesh/issuer"
 	"github.com/idmesh/idmesh/credential/statuslist"
+	"github.com/idmesh/idmesh/issuer"
 	"github.com/idmesh/idmesh/registry"
 )
 

@@ -10,10 +10,10 @@ import (
 
 	"github.com/idmesh/idmesh/credential"
 	"github.com/idmesh/idmesh/credential/didkeys"
-	"github.com/idmesh/idmesh/issuer"
 	"github.com/idmesh/idmesh/credential/ld"
 	"github.com/idmesh/idmesh/did"
 	"github.com/idmesh/idmesh/did/key"
+	"github.com/idmesh/idmesh/issuer"
 	"github.com/idmesh/idmesh/verifier"
 )
 

@@ -11,10 +11,10 @@ import (
 
 	"github.com/idmesh/idmesh/credential"
 	"github.com/idmesh/idmesh/credential/dataintegrity"
-	"github.com/idmesh/idmesh/issuer"
 	"github.com/idmesh/idmesh/credential/jose"
 	"github.com/idmesh/idmesh/did/key"
 	"github.com/idmesh/idmesh/did/keys"
+	"github.com/idmesh/idmesh/issuer"
 	"github.com/idmesh/idmesh/verifier"
 )
 

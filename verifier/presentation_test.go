@@ -9,8 +9,8 @@ import (
 
 	"github.com/idmesh/idmesh/credential"
 	"github.com/idmesh/idmesh/credential/dataintegrity"
-	"github.com/idmesh/idmesh/issuer"
 	"github.com/idmesh/idmesh/credential/jose"
+	"github.com/idmesh/idmesh/issuer"
 	"github.com/idmesh/idmesh/verifier"
 )
 

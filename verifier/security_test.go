@@ -6,9 +6,9 @@ import (
 	"time"
 
 	"github.com/idmesh/idmesh/credential"
-	"github.com/idmesh/idmesh/issuer"
 	"github.com/idmesh/idmesh/credential/jose"
 	"github.com/idmesh/idmesh/credential/ld/ldtest"
+	"github.com/idmesh/idmesh/issuer"
 	"github.com/idmesh/idmesh/verifier"
 )
 

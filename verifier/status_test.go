@@ -11,8 +11,8 @@ import (
 
 	"github.com/idmesh/idmesh/credential"
 	"github.com/idmesh/idmesh/credential/dataintegrity"
-	"github.com/idmesh/idmesh/issuer"
 	"github.com/idmesh/idmesh/credential/statuslist"
+	"github.com/idmesh/idmesh/issuer"
 	"github.com/idmesh/idmesh/verifier"
 )
 

@@ -228,7 +228,6 @@ func (s *Server) handleBlock(w http.ResponseWriter, r *http.Request) {
 		c = nil
 	}
 	w.Header().Set("Content-Type", mediaJSON)
-	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(http.StatusOK)
 	bw := bufio.NewWriterSize(w, 32<<10)
 	if err := writeBlock(bw, b, c); err != nil {

@@ -84,7 +84,6 @@ func (s *Server) prove(w http.ResponseWriter, r *http.Request, key []byte) {
 		return
 	}
 	w.Header().Set("Content-Type", mediaJSON)
-	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(http.StatusOK)
 	bw := bufio.NewWriterSize(w, 32<<10)
 	if err := writeProof(bw, ProofResponse{Height: height, StateRoot: root, Key: base64.StdEncoding.EncodeToString(key), Proof: proof}, value); err != nil {

@@ -72,7 +72,6 @@ func (s *Server) handleResolve(w http.ResponseWriter, r *http.Request) {
 	key := resolveKey(raw, opts.VersionID, opts.VersionTime, rep.contentType)
 	if c, hit := s.cache.get(height, key); hit {
 		w.Header().Set("Content-Type", c.contentType)
-		w.Header().Set("X-Content-Type-Options", "nosniff")
 		w.WriteHeader(c.status)
 		_, _ = w.Write(c.body)
 		return
@@ -115,7 +114,6 @@ func (s *Server) writeResolution(w http.ResponseWriter, status int, rep represen
 	}
 	b = append(b, '\n')
 	w.Header().Set("Content-Type", rep.contentType)
-	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
 	_, _ = w.Write(b)
 	return cachedResponse{status: status, contentType: rep.contentType, body: b}, true

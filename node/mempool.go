@@ -3,6 +3,7 @@ package node
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 
 	"github.com/idmesh/idmesh/registry"
@@ -33,6 +34,21 @@ type Mempool struct {
 }
 
 const maxRejected = 10_000
+
+// maxRejectionBytes bounds the reason kept of a rejection, so that the
+// rejections remembered cost at most maxRejected times this, whatever the
+// operations said (their ids and references are in the messages).
+const maxRejectionBytes = 512
+
+// compactRejection keeps of err only its result code and the first
+// maxRejectionBytes of its message.
+func compactRejection(err error) error {
+	msg := err.Error()
+	if len(msg) > maxRejectionBytes {
+		msg = strings.ToValidUTF8(msg[:maxRejectionBytes], "") + "…"
+	}
+	return registry.Reject(registry.CodeOf(err), errors.New(msg))
+}
 
 type rejection struct {
 	err error
@@ -162,7 +178,7 @@ func (m *Mempool) Remove(committed []registry.Hash, rejected map[registry.Hash]e
 	for h, err := range rejected {
 		drop(h)
 		m.rejSeq++
-		m.rejected[h] = rejection{err: err, seq: m.rejSeq}
+		m.rejected[h] = rejection{err: compactRejection(err), seq: m.rejSeq}
 		m.rejOrder = append(m.rejOrder, rejectionRef{h: h, seq: m.rejSeq})
 	}
 	// Evict the oldest rejections; a ref is stale if its hash was

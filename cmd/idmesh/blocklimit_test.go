@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -64,13 +63,7 @@ func TestLargeBlockFlood(t *testing.T) {
 	if testing.Short() {
 		t.Skip("processes")
 	}
-	dir := t.TempDir()
-	base := freeBase(t, 4)
-	mustCLI(t, "", "", "testnet", "init", "--validators", "4", "--dir", dir, "--base-port", fmt.Sprint(base), "--chain-id", registrytest.ChainID)
-	var nodes []*proc
-	for i := range 4 {
-		nodes = append(nodes, startNode(t, fmt.Sprintf("node%d", i), "--home", filepath.Join(dir, fmt.Sprintf("node%d", i)), "--log-level", "warn"))
-	}
+	_, nodes := startTestnet(t, t.TempDir(), 4, 0, nil)
 
 	const total = 200
 	ops := make([][]byte, total)

@@ -1,15 +1,12 @@
 package main
 
 import (
-	"fmt"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/idmesh/idmesh/credential"
-	"github.com/idmesh/idmesh/registry/registrytest"
 	"github.com/idmesh/idmesh/verifier"
 )
 
@@ -24,12 +21,9 @@ func TestCredentialsAcrossNodes(t *testing.T) {
 	const token = "test-token-for-every-node"
 	t.Setenv("IDMESH_API_TOKEN", token)
 	t.Setenv("IDMESH_ISSUER_PASSPHRASE", "issuer passphrase")
-	dir := t.TempDir()
-	base := freeBase(t, 4)
-	mustCLI(t, "", "", "testnet", "init", "--validators", "4", "--dir", dir, "--base-port", fmt.Sprint(base), "--chain-id", registrytest.ChainID)
+	_, procs := startTestnet(t, t.TempDir(), 4, 0, nil)
 	var nodes []devNode
-	for i := range 4 {
-		p := startNode(t, fmt.Sprintf("node%d", i), "--home", filepath.Join(dir, fmt.Sprintf("node%d", i)), "--log-level", "warn")
+	for _, p := range procs {
 		nodes = append(nodes, devNode{proc: p, token: token})
 	}
 	issuing, verifying := nodes[0], nodes[3]

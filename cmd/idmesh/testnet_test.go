@@ -164,6 +164,25 @@ func tail(s string, n int) string {
 	return s
 }
 
+// startTestnet runs `testnet init` with n validators in dir (with spare
+// more free ports above theirs) and starts each validator's node with
+// extra(i) arguments (extra may be nil); it returns the base port and the
+// nodes.
+func startTestnet(t *testing.T, dir string, n, spare int, extra func(i int) []string) (int, []*proc) {
+	t.Helper()
+	base := freeBase(t, n+spare)
+	mustCLI(t, "", "", "testnet", "init", "--validators", fmt.Sprint(n), "--dir", dir, "--base-port", fmt.Sprint(base), "--chain-id", registrytest.ChainID)
+	var nodes []*proc
+	for i := range n {
+		args := []string{"--home", filepath.Join(dir, fmt.Sprintf("node%d", i)), "--log-level", "warn"}
+		if extra != nil {
+			args = append(args, extra(i)...)
+		}
+		nodes = append(nodes, startNode(t, fmt.Sprintf("node%d", i), args...))
+	}
+	return base, nodes
+}
+
 // TestTestnetProcesses is the network issue's story through real
 // processes: four validators on loopback; 1,000 DID operations submitted
 // to random nodes; identical chains with every operation committed once;
@@ -175,13 +194,9 @@ func TestTestnetProcesses(t *testing.T) {
 		t.Skip("processes")
 	}
 	dir := t.TempDir()
-	base := freeBase(t, 5)
-	mustCLI(t, "", "", "testnet", "init", "--validators", "4", "--dir", dir, "--base-port", fmt.Sprint(base), "--chain-id", registrytest.ChainID)
-	var nodes []*proc
 	audit := func(i int) string { return filepath.Join(dir, fmt.Sprintf("audit%d.jsonl", i)) }
-	for i := range 4 {
-		nodes = append(nodes, startNode(t, fmt.Sprintf("node%d", i), "--home", filepath.Join(dir, fmt.Sprintf("node%d", i)), "--audit-log", audit(i), "--log-level", "warn"))
-	}
+	// One port more than the validators': the late full node's.
+	base, nodes := startTestnet(t, dir, 4, 1, func(i int) []string { return []string{"--audit-log", audit(i)} })
 
 	const total = 1000
 	txs, dids, err := registrytest.CreateOps(0, total)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -700,13 +701,13 @@ func keyEvents(r Reader, prev, next *did.Document, compromised []string, ver *Ve
 		marked[e.PublicKeyMultibase] = true
 		earlier = append(earlier, KeyEvent{ID: id, Type: e.Type, PublicKeyMultibase: e.PublicKeyMultibase, Status: KeyCompromised, Version: ver.Number, VersionID: ver.VersionID, Time: at})
 	}
-	for _, mb := range sortedKeys(marked) {
+	for _, mb := range slices.Sorted(maps.Keys(marked)) {
 		if nextKeys[mb] {
 			return nil, fmt.Errorf("%w: key %s is marked compromised but the new document keeps it", ErrInvalidOperation, mb)
 		}
 	}
 	// No key that any DID marked compromised may be added.
-	for _, mb := range sortedKeys(nextKeys) {
+	for _, mb := range slices.Sorted(maps.Keys(nextKeys)) {
 		if prevHas[mb] {
 			continue
 		}
@@ -733,7 +734,7 @@ func keyEvents(r Reader, prev, next *did.Document, compromised []string, ver *Ve
 	h.events = append(h.events, earlier...)
 	// Every method id whose key is gone (or changed) is recorded as
 	// removed, so that it can be named later and its signatures checked.
-	for _, id := range sortedKeys(prevIDs) {
+	for _, id := range slices.Sorted(maps.Keys(prevIDs)) {
 		pub := prevIDs[id]
 		mb := pub.Multibase()
 		if nextIDs[id] == mb {
@@ -746,13 +747,4 @@ func keyEvents(r Reader, prev, next *did.Document, compromised []string, ver *Ve
 		h.removed = append(h.removed, KeyEvent{ID: id, Type: string(pub.Type()), PublicKeyMultibase: mb, Status: status, Version: ver.Number, VersionID: ver.VersionID, Time: at})
 	}
 	return h, nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
 }

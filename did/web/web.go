@@ -173,8 +173,9 @@ func (r *Resolver) Resolve(ctx context.Context, d string, opts did.Options) (*di
 	}
 	var doc did.Document
 	if err := json.Unmarshal(body, &doc); err != nil {
-		// %v: the cause must not carry did.ErrInvalidDocument.
-		return nil, r.notRetrieved(ctx, d, fmt.Errorf("decode %s: not a DID document: %w", u, err))
+		// %v: the cause must not carry did.ErrInvalidDocument, which would
+		// make errors.Is report an invalid document rather than no document.
+		return nil, r.notRetrieved(ctx, d, fmt.Errorf("decode %s: not a DID document: %v", u, err)) //nolint:errorlint // on purpose, see above
 	}
 	if doc.ID != d {
 		return nil, fmt.Errorf("resolve %s: %w: document id %.80q is not the DID", d, did.ErrInvalidDocument, doc.ID)

@@ -75,7 +75,13 @@ func (b *txBatcher) take() []byte {
 		out = binary.BigEndian.AppendUint32(out, uint32(len(raw)))
 		out = append(out, raw...)
 	}
-	b.pending = append([][]byte(nil), b.pending[n:]...)
+	// Drop the taken ones without copying the rest: a backlog is taken
+	// batch after batch, and append reuses the array once it is empty.
+	clear(b.pending[:n])
+	b.pending = b.pending[n:]
+	if len(b.pending) == 0 {
+		b.pending = b.pending[:0:0]
+	}
 	b.size -= size
 	return out
 }

@@ -377,8 +377,8 @@ func TestBlockDownloadsBounded(t *testing.T) {
 	}
 	status, h, body := s.get(t, "/v1/blocks/1")
 	mustProblemBody(t, status, h, body, http.StatusServiceUnavailable, api.ProblemUnavailable)
-	if h.Get("Retry-After") == "" {
-		t.Fatal("503 without Retry-After")
+	if h.Get("Retry-After") != "1" {
+		t.Fatalf("503 with Retry-After %q, want 1", h.Get("Retry-After"))
 	}
 	status, h, body = s.get(t, "/v1/proofs/dids/"+s.dids[0])
 	mustProblemBody(t, status, h, body, http.StatusServiceUnavailable, api.ProblemUnavailable)

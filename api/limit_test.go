@@ -259,7 +259,7 @@ func TestVerifyConcurrencyLimit(t *testing.T) {
 	for _, p := range verifyPaths {
 		a := post(t, ts.Client(), ts.URL+p, body, "Authorization", "Bearer secret")
 		pr := problemOf(t, a, http.StatusServiceUnavailable)
-		if pr.Type != api.ProblemVerifierBusy || a.header.Get("Retry-After") == "" {
+		if pr.Type != api.ProblemVerifierBusy || a.header.Get("Retry-After") != "1" {
 			t.Fatalf("%s: %+v, Retry-After %q", p, pr, a.header.Get("Retry-After"))
 		}
 	}

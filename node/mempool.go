@@ -133,7 +133,7 @@ func (m *Mempool) Reap(maxTxs, maxBytes int) []registry.Tx {
 	for _, h := range m.order {
 		// The smallest transaction (a 1-byte payload) takes 5 bytes in
 		// a block.
-		if len(out) >= maxTxs || maxBytes < 5 || skips > maxReapSkips {
+		if len(out) >= maxTxs || maxBytes < 5 || skips >= maxReapSkips {
 			break
 		}
 		t := m.txs[h]

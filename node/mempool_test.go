@@ -215,6 +215,21 @@ func TestMempoolReapBytes(t *testing.T) {
 	if got := m.Reap(10, 50); len(got) != 0 {
 		t.Fatalf("Reap scanned past 300 misfits: %q", payloads(got))
 	}
+	// The bound exactly: a fitting transaction behind 255 misfits is
+	// reaped, one behind 256 is not.
+	for _, tc := range []struct {
+		misfits int
+		want    int
+	}{{255, 1}, {256, 0}} {
+		m := node.NewMempool(1000, 1<<20)
+		for i := range tc.misfits {
+			mustAdd(t, m, payloadTx(fmt.Sprintf("%03d", i)+strings.Repeat("x", 100)))
+		}
+		mustAdd(t, m, payloadTx("a"))
+		if got := m.Reap(10, 50); len(got) != tc.want {
+			t.Fatalf("behind %d misfits: reaped %q, want %d", tc.misfits, payloads(got), tc.want)
+		}
+	}
 }
 
 func TestMempoolRemove(t *testing.T) {

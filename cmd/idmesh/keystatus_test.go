@@ -131,8 +131,9 @@ func TestKeyStatus(t *testing.T) {
 	verifies("signed before the rotation by the retired key", old)
 	// A retired key never authenticates a holder, however far back its
 	// proof claims to have been made: the challenge is fresh.
-	if ok, _ := presents(d, d+"#key-1", a, time.Now().Add(-time.Hour)); ok {
-		t.Fatal("a backdated presentation by a retired key verified")
+	if ok, problems := presents(d, d+"#key-1", a, time.Now().Add(-time.Hour)); ok || len(problems) == 0 ||
+		!strings.Contains(problems[0].Detail, "verification method not authorized") {
+		t.Fatalf("a backdated presentation by a retired key: verified %v, problems %+v", ok, problems)
 	}
 
 	// 2. Whoever holds A signs a new credential now: refused.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/idmesh/idmesh/node"
 	"github.com/idmesh/idmesh/node/consensus"
+	"github.com/idmesh/idmesh/node/p2p"
 	"github.com/idmesh/idmesh/registry"
 	"github.com/idmesh/idmesh/registry/leveldb"
 	"github.com/idmesh/idmesh/registry/registrytest"
@@ -57,16 +58,16 @@ func TestOversizedProposalGetsNilPrevote(t *testing.T) {
 			// The proposer of round 0 runs on a chain that allows 4 MiB
 			// (a faulty or differently configured proposer); the other
 			// validator's chain allows 256 KiB.
-			var prop *consensus.Proposal
+			var prop *p2p.Proposal
 			follower := -1
 			for i, k := range keys {
 				sg := edSigner{k}
-				e, err := consensus.New(consensus.Config{ChainID: chainID, Height: 1, Signer: sg,
+				e, err := consensus.New(consensus.Config[*registry.Block]{ChainID: chainID, Height: 1, Signer: sg,
 					App: walApp{chain: openChain(0), addr: sg.Address(), txs: tt.txs}})
 				if err != nil {
 					t.Fatal(err)
 				}
-				var p *consensus.Proposal
+				var p *p2p.Proposal
 				for _, m := range e.Ready().Persist {
 					if m.Proposal != nil {
 						p = m.Proposal
@@ -85,13 +86,13 @@ func TestOversizedProposalGetsNilPrevote(t *testing.T) {
 				t.Fatalf("the proposal holds %d transactions, want %d", len(prop.Block.Txs), len(tt.txs))
 			}
 			sg := edSigner{keys[follower]}
-			e, err := consensus.New(consensus.Config{ChainID: chainID, Height: 1, Signer: sg,
+			e, err := consensus.New(consensus.Config[*registry.Block]{ChainID: chainID, Height: 1, Signer: sg,
 				App: walApp{chain: openChain(registry.MinBlockBytes), addr: sg.Address()}})
 			if err != nil {
 				t.Fatal(err)
 			}
 			e.Ready()
-			if err := e.Step(consensus.Message{From: prop.Proposer, Proposal: prop}); err != nil {
+			if err := e.Step(p2p.Message{From: prop.Proposer, Proposal: prop}); err != nil {
 				t.Fatal(err)
 			}
 			var prevote *consensus.Vote

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/idmesh/idmesh/node"
-	"github.com/idmesh/idmesh/node/consensus"
+	"github.com/idmesh/idmesh/node/p2p"
 	"github.com/idmesh/idmesh/registry"
 	"github.com/idmesh/idmesh/registry/leveldb"
 	"github.com/idmesh/idmesh/registry/registrytest"
@@ -20,7 +20,7 @@ import (
 // hub is an in-memory Transport between the validators of one process.
 type hub struct {
 	mu    sync.Mutex
-	boxes map[registry.Address]chan consensus.Message
+	boxes map[registry.Address]chan p2p.Message
 	down  map[registry.Address]bool
 }
 
@@ -32,11 +32,11 @@ type port struct {
 func (h *hub) port(a registry.Address) *port {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.boxes[a] = make(chan consensus.Message, 100_000)
+	h.boxes[a] = make(chan p2p.Message, 100_000)
 	return &port{h: h, self: a}
 }
 
-func (p *port) Send(m consensus.Message) {
+func (p *port) Send(m p2p.Message) {
 	p.h.mu.Lock()
 	defer p.h.mu.Unlock()
 	if p.h.down[p.self] {
@@ -53,7 +53,7 @@ func (p *port) Send(m consensus.Message) {
 	}
 }
 
-func (p *port) Receive() <-chan consensus.Message {
+func (p *port) Receive() <-chan p2p.Message {
 	p.h.mu.Lock()
 	defer p.h.mu.Unlock()
 	return p.h.boxes[p.self]
@@ -79,7 +79,7 @@ func TestClusterOfFour(t *testing.T) {
 		vals = append(vals, registry.Validator{PubKey: k.Public().(ed25519.PublicKey), Power: 10})
 	}
 	g := &registry.Genesis{ChainID: chainID, GenesisTime: time.Unix(1_750_000_000, 0).UTC(), Validators: vals}
-	h := &hub{boxes: map[registry.Address]chan consensus.Message{}, down: map[registry.Address]bool{}}
+	h := &hub{boxes: map[registry.Address]chan p2p.Message{}, down: map[registry.Address]bool{}}
 	var ms []*member
 	for i, k := range keys {
 		store, err := leveldb.OpenMemory()

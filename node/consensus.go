@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/idmesh/idmesh/node/consensus"
+	"github.com/idmesh/idmesh/node/p2p"
 	"github.com/idmesh/idmesh/node/wal"
 	"github.com/idmesh/idmesh/registry"
 )
@@ -25,9 +26,9 @@ type Engine interface {
 // single-validator chain needs none.
 type Transport interface {
 	// Send delivers m to m.To, or to every peer if m.To is zero.
-	Send(m consensus.Message)
+	Send(m p2p.Message)
 	// Receive yields messages from peers.
-	Receive() <-chan consensus.Message
+	Receive() <-chan p2p.Message
 }
 
 // Consensus drives a consensus.Engine: it ticks it, feeds it messages,
@@ -41,7 +42,7 @@ type Consensus struct {
 	// Transport is nil for a single validator.
 	Transport Transport
 	// Tick is the engine's clock period; default 10ms. Timeouts are in
-	// ticks (consensus.Config defaults: propose 300ms + 100ms per round).
+	// ticks (consensus.Config[*registry.Block] defaults: propose 300ms + 100ms per round).
 	Tick time.Duration
 	// Interval is the minimum time between blocks; default 100ms.
 	Interval time.Duration
@@ -176,12 +177,12 @@ func (c *Consensus) Run(ctx context.Context) error {
 			return fmt.Errorf("consensus: last commit: %w", err)
 		}
 	}
-	log, signed, err := wal.Open(c.WALPath, height)
+	log, signed, err := wal.Open[p2p.Message](c.WALPath, height)
 	if err != nil {
 		return err
 	}
 	defer log.Close()
-	cfg := consensus.Config{ChainID: st.ChainID, Height: height, LastCommit: last, Signed: signed, WaitForTxs: !c.EmptyBlocks, ID: c.ID}
+	cfg := consensus.Config[*registry.Block]{ChainID: st.ChainID, Height: height, LastCommit: last, Signed: signed, WaitForTxs: !c.EmptyBlocks, ID: c.ID}
 	var self registry.Address
 	if c.Key != nil {
 		s := signer{c.Key}
@@ -201,7 +202,7 @@ func (c *Consensus) Run(ctx context.Context) error {
 		defer t.Stop()
 		ticks = t.C
 	}
-	var incoming <-chan consensus.Message
+	var incoming <-chan p2p.Message
 	if c.Transport != nil {
 		incoming = c.Transport.Receive()
 	}
@@ -251,7 +252,7 @@ func (c *Consensus) Run(ctx context.Context) error {
 
 // handle carries out one Ready: log what was signed, send, commit the
 // decided blocks in order, then Advance.
-func (c *Consensus) handle(e *consensus.Engine, log *wal.Log, interval *<-chan time.Time, pending *<-chan struct{}) error {
+func (c *Consensus) handle(e *consensus.Engine[*registry.Block], log *wal.Log[p2p.Message], interval *<-chan time.Time, pending *<-chan struct{}) error {
 	rd := e.Ready()
 	signedAt := uint64(0)
 	if len(rd.Persist) > 0 {
@@ -264,8 +265,8 @@ func (c *Consensus) handle(e *consensus.Engine, log *wal.Log, interval *<-chan t
 	if c.Audit != nil {
 		for _, m := range rd.Persist {
 			b, err := json.Marshal(struct {
-				Height  uint64            `json:"height"`
-				Message consensus.Message `json:"message"`
+				Height  uint64      `json:"height"`
+				Message p2p.Message `json:"message"`
 			}{m.Height(), m})
 			if err == nil {
 				_, _ = c.Audit.Write(append(b, '\n'))
@@ -311,10 +312,23 @@ func (c *Consensus) handle(e *consensus.Engine, log *wal.Log, interval *<-chan t
 	return nil
 }
 
+// evidenceTx returns the transaction that records ev on the chain, for
+// the validator set vs that the votes were counted against.
+func evidenceTx(ev consensus.Evidence, vs *registry.ValidatorSet) (registry.Tx, error) {
+	conv := func(v consensus.Vote) registry.SignedVote {
+		return registry.SignedVote{Type: uint8(v.Type), Height: v.Height, Round: uint32(v.Round), BlockID: v.BlockID, Validator: v.Validator, Signature: v.Signature}
+	}
+	b, err := json.Marshal(registry.DuplicateVoteEvidence{ValidatorsHash: vs.Hash(), A: conv(ev.A), B: conv(ev.B)})
+	if err != nil {
+		return registry.Tx{}, fmt.Errorf("encode evidence: %w", err)
+	}
+	return registry.Tx{Type: registry.TxEvidence, Payload: b}, nil
+}
+
 // submitEvidence queues a transaction recording ev, so that it is
 // included in a block.
 func (c *Consensus) submitEvidence(ev consensus.Evidence) {
-	tx, err := ev.Tx(c.Chain.State().Validators)
+	tx, err := evidenceTx(ev, c.Chain.State().Validators)
 	if err == nil {
 		err = c.Chain.CheckTx(tx, c.Now())
 	}

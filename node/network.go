@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"sync"
 
-	"github.com/idmesh/idmesh/node/consensus"
 	"github.com/idmesh/idmesh/node/p2p"
 	"github.com/idmesh/idmesh/registry"
 )
@@ -74,7 +73,7 @@ func Sync(ctx context.Context, host *p2p.Host, n *Node, log *slog.Logger, progre
 		type job struct {
 			peer     string
 			from, to uint64
-			got      []consensus.Decided
+			got      []p2p.Decided
 			err      error
 		}
 		var jobs []*job

@@ -18,6 +18,7 @@ import (
 	"github.com/idmesh/idmesh/did/idmesh"
 	"github.com/idmesh/idmesh/node"
 	"github.com/idmesh/idmesh/node/consensus"
+	"github.com/idmesh/idmesh/node/p2p"
 	"github.com/idmesh/idmesh/node/wal"
 	"github.com/idmesh/idmesh/registry"
 	"github.com/idmesh/idmesh/registry/leveldb"
@@ -507,7 +508,7 @@ func TestConsensusResumesFromWAL(t *testing.T) {
 			// process dies before the chain saves the block.
 			chain := tn.mustChain(t)
 			sg := edSigner{tn.key}
-			e, err := consensus.New(consensus.Config{ChainID: chainID, Height: 1, Signer: sg,
+			e, err := consensus.New(consensus.Config[*registry.Block]{ChainID: chainID, Height: 1, Signer: sg,
 				App: walApp{chain: chain, addr: sg.Address(), txs: []registry.Tx{toyTx("set a 1")}}})
 			if err != nil {
 				t.Fatal(err)
@@ -517,7 +518,7 @@ func TestConsensusResumesFromWAL(t *testing.T) {
 				t.Fatalf("the lone validator decided %d blocks", len(rd.Decided))
 			}
 			signed := rd.Decided[0]
-			log, _, err := wal.Open(tn.walPath, 1)
+			log, _, err := wal.Open[p2p.Message](tn.walPath, 1)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -1,18 +1,18 @@
 package registry
 
 import (
-	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/idmesh/idmesh/node/consensus"
 )
 
 // Limits on what a block may hold.
 const (
 	MaxBlockTxs     = 10_000
 	MaxChainIDBytes = 64
-	MaxCommitSigs   = 1_000
-	maxSigBytes     = 128
+	MaxCommitSigs   = consensus.MaxCommitSigs
 )
 
 // ErrInvalidBlock reports a block that breaks a structural or chain rule.
@@ -88,133 +88,39 @@ func DecodeHeader(b []byte) (*Header, error) {
 	return h, nil
 }
 
-// CommitSig is one validator's signature over a block ID.
-type CommitSig struct {
-	Validator Address `json:"validator"`
-	Signature []byte  `json:"signature"`
-}
+// The commit types are the consensus engine's: it builds commits from
+// precommits, and the chain stores them.
+type (
+	// CommitSig is one validator's signature over a block ID.
+	CommitSig = consensus.CommitSig
+	// Commit is the proof that a block is final. The canonical commit for
+	// height H travels in block H+1 as LastCommit.
+	Commit = consensus.Commit
+)
 
-// Commit is the proof that a block is final: signatures over its ID from
-// validators holding more than two thirds of the voting power. The
-// canonical commit for height H travels in block H+1 as LastCommit.
-type Commit struct {
-	Height     uint64      `json:"height"`
-	Round      uint32      `json:"round"`
-	BlockID    Hash        `json:"block_id"`
-	Signatures []CommitSig `json:"signatures"`
-}
-
-func (c *Commit) encode(e *encoder) {
-	e.u64(c.Height)
-	e.u32(c.Round)
-	e.fixed(c.BlockID[:])
-	e.u32(uint32(len(c.Signatures)))
-	for _, s := range c.Signatures {
-		e.fixed(s.Validator[:])
-		e.bytes(s.Signature)
-	}
-}
-
-func (c *Commit) decode(d *decoder) {
-	c.Height = d.u64("commit height")
-	c.Round = d.u32("commit round")
-	c.BlockID = d.hash("commit block id")
-	n := int(d.u32("commit signatures"))
-	if n > MaxCommitSigs || n > len(d.b)/(len(Address{})+1) {
-		d.fail("commit signature count")
-		return
-	}
-	c.Signatures = make([]CommitSig, n)
-	for i := range c.Signatures {
-		copy(c.Signatures[i].Validator[:], d.take(len(Address{}), "commit validator"))
-		c.Signatures[i].Signature = d.bytes("commit signature", maxSigBytes)
-	}
-}
-
-// Encode returns the commit's deterministic encoding.
-func (c *Commit) Encode() []byte {
-	var e encoder
-	c.encode(&e)
-	return e.b
-}
-
-// Hash returns SHA-256 of the encoded commit; a nil commit hashes to zero.
-func (c *Commit) Hash() Hash {
-	if c == nil {
-		return Hash{}
-	}
-	return Sum(c.Encode())
-}
+// ErrInsufficientPower reports a commit without a two-thirds majority.
+var ErrInsufficientPower = consensus.ErrInsufficientPower
 
 // DecodeCommit decodes an encoded commit.
-func DecodeCommit(b []byte) (*Commit, error) {
-	d := decoder{b: b}
-	c := new(Commit)
-	c.decode(&d)
-	if err := d.finish("commit"); err != nil {
-		return nil, err
-	}
-	return c, nil
-}
+func DecodeCommit(b []byte) (*Commit, error) { return consensus.DecodeCommit(b) }
 
 // VoteSignBytes returns the bytes a validator signs to precommit blockID
-// at height and round on chainID. The domain tag keeps these signatures
-// from being valid as anything else.
+// at height and round on chainID.
 func VoteSignBytes(chainID string, height uint64, round uint32, blockID Hash) []byte {
-	return voteSignBytes("idmesh/precommit/v1\x00", chainID, height, round, blockID)
+	return consensus.VoteSignBytes(chainID, height, round, blockID)
 }
 
 // PrevoteSignBytes returns the bytes a validator signs to prevote.
 func PrevoteSignBytes(chainID string, height uint64, round uint32, blockID Hash) []byte {
-	return voteSignBytes("idmesh/prevote/v1\x00", chainID, height, round, blockID)
+	return consensus.PrevoteSignBytes(chainID, height, round, blockID)
 }
-
-// voteSignBytes encodes a vote under a domain tag that keeps a signature
-// of one kind from being valid as any other.
-func voteSignBytes(domain, chainID string, height uint64, round uint32, blockID Hash) []byte {
-	e := encoder{b: []byte(domain)}
-	e.str(chainID)
-	e.u64(height)
-	e.u32(round)
-	e.fixed(blockID[:])
-	return e.b
-}
-
-// ErrInsufficientPower reports a commit without a two-thirds majority.
-var ErrInsufficientPower = errors.New("commit lacks more than 2/3 of voting power")
 
 // VerifyCommit checks that c commits blockID at height with valid
-// signatures from more than two thirds of vs's voting power. Unknown
-// signers, duplicates and bad signatures are errors, not ignored.
+// signatures from more than two thirds of vs's voting power; its errors
+// are ErrInvalidBlock.
 func VerifyCommit(chainID string, vs *ValidatorSet, height uint64, blockID Hash, c *Commit) error {
-	if c == nil {
-		return fmt.Errorf("verify commit: %w: missing", ErrInvalidBlock)
-	}
-	if vs == nil {
-		return fmt.Errorf("verify commit: %w: no validator set for height %d", ErrInvalidBlock, height)
-	}
-	if c.Height != height || c.BlockID != blockID {
-		return fmt.Errorf("verify commit: %w: commit is for height %d block %s, want %d %s", ErrInvalidBlock, c.Height, c.BlockID, height, blockID)
-	}
-	msg := VoteSignBytes(chainID, c.Height, c.Round, c.BlockID)
-	seen := make(map[Address]bool, len(c.Signatures))
-	var power int64
-	for _, s := range c.Signatures {
-		v, ok := vs.ByAddress(s.Validator)
-		if !ok {
-			return fmt.Errorf("verify commit: %w: signer %s is not a validator", ErrInvalidBlock, s.Validator)
-		}
-		if seen[s.Validator] {
-			return fmt.Errorf("verify commit: %w: duplicate signature from %s", ErrInvalidBlock, s.Validator)
-		}
-		seen[s.Validator] = true
-		if !ed25519.Verify(v.PubKey, msg, s.Signature) {
-			return fmt.Errorf("verify commit: %w: bad signature from %s", ErrInvalidBlock, s.Validator)
-		}
-		power += v.Power
-	}
-	if 3*power <= 2*vs.TotalPower() {
-		return fmt.Errorf("verify commit: %w", ErrInsufficientPower)
+	if err := consensus.VerifyCommit(chainID, vs, height, blockID, c); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidBlock, err)
 	}
 	return nil
 }
@@ -229,6 +135,10 @@ type Block struct {
 
 // ID returns the block ID (the header's).
 func (b *Block) ID() Hash { return b.Header.ID() }
+
+// Height returns the block's height. With ID it makes *Block the
+// consensus engine's opaque block (consensus.Block).
+func (b *Block) Height() uint64 { return b.Header.Height }
 
 // TxHashes returns the hashes of b's transactions in order.
 func (b *Block) TxHashes() []Hash {
@@ -251,7 +161,7 @@ func (b *Block) Encode() []byte {
 		e.u8(0)
 	} else {
 		e.u8(1)
-		b.LastCommit.encode(&e)
+		e.fixed(b.LastCommit.Encode())
 	}
 	return e.b
 }
@@ -282,8 +192,14 @@ func DecodeBlock(raw []byte) (*Block, error) {
 	switch d.u8("last commit flag") {
 	case 0:
 	case 1:
-		b.LastCommit = new(Commit)
-		b.LastCommit.decode(&d)
+		// The commit is the block's last field: the rest of the bytes.
+		if d.err == nil {
+			c, err := DecodeCommit(d.b)
+			if err != nil {
+				d.err = err
+			}
+			b.LastCommit, d.b = c, nil
+		}
 	default:
 		d.fail("last commit flag")
 	}

@@ -3,6 +3,8 @@ package registry
 import (
 	"errors"
 	"fmt"
+
+	"github.com/idmesh/idmesh/node/consensus"
 )
 
 // Block byte limits. A chain's limit is its genesis field
@@ -34,7 +36,7 @@ const (
 	MaxHeaderBytes = 1 + 1 + MaxChainIDBytes + 8 + 8 + 6*len(Hash{}) + len(Address{})
 	// MaxCommitBytes bounds an encoded commit of at most MaxCommitSigs
 	// signatures.
-	MaxCommitBytes = 8 + 4 + len(Hash{}) + 4 + MaxCommitSigs*(len(Address{})+2+maxSigBytes)
+	MaxCommitBytes = 8 + 4 + len(Hash{}) + 4 + MaxCommitSigs*(len(Address{})+2+consensus.MaxSigBytes)
 	// MaxBlockOverhead bounds the proposal bytes of a block without
 	// transactions: framing, header, transaction count, and the largest
 	// last commit.
@@ -76,15 +78,6 @@ func TxBlockBytes(t Tx) int {
 // size returns len(h.Encode()) without encoding h.
 func (h *Header) size() int {
 	return 1 + uvarintLen(len(h.ChainID)) + len(h.ChainID) + 8 + 8 + 6*len(Hash{}) + len(Address{})
-}
-
-// Size returns len(c.Encode()) without encoding c.
-func (c *Commit) Size() int {
-	n := 8 + 4 + len(Hash{}) + 4
-	for _, s := range c.Signatures {
-		n += len(Address{}) + uvarintLen(len(s.Signature)) + len(s.Signature)
-	}
-	return n
 }
 
 // Size returns len(b.Encode()) without encoding b.

@@ -2,13 +2,16 @@ package registry
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"math"
+
+	"github.com/idmesh/idmesh/node/consensus"
 )
 
-// ErrMalformed reports bytes that do not decode as the expected value.
-var ErrMalformed = errors.New("malformed encoding")
+// ErrMalformed reports bytes that do not decode as the expected value. It
+// is the consensus engine's sentinel, so that errors.Is works the same on
+// a block and on the commit inside it.
+var ErrMalformed = consensus.ErrMalformed
 
 // MaxBytes bounds any single length-prefixed field a decoder accepts.
 const MaxBytes = 16 << 20

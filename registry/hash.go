@@ -2,43 +2,17 @@ package registry
 
 import (
 	"crypto/sha256"
-	"encoding/hex"
-	"fmt"
+
+	"github.com/idmesh/idmesh/node/consensus"
 )
 
-// Hash is a SHA-256 digest: block IDs, transaction hashes and roots.
-type Hash [32]byte
-
-// String returns the lowercase hex form.
-func (h Hash) String() string { return hex.EncodeToString(h[:]) }
-
-// IsZero reports whether h is all zeros (no block, empty tree).
-func (h Hash) IsZero() bool { return h == Hash{} }
-
-// MarshalText encodes h as lowercase hex.
-func (h Hash) MarshalText() ([]byte, error) { return []byte(h.String()), nil }
-
-// UnmarshalText decodes 64 hex digits.
-func (h *Hash) UnmarshalText(b []byte) error {
-	v, err := ParseHash(string(b))
-	if err != nil {
-		return err
-	}
-	*h = v
-	return nil
-}
+// Hash is a SHA-256 digest: block IDs, transaction hashes and roots. It
+// is the consensus engine's type, so that blocks, commits and votes
+// name the same thing.
+type Hash = consensus.Hash
 
 // ParseHash decodes 64 hex digits.
-func ParseHash(s string) (Hash, error) {
-	var h Hash
-	if len(s) != 2*len(h) {
-		return h, fmt.Errorf("parse hash: %w: want %d hex digits", ErrMalformed, 2*len(h))
-	}
-	if _, err := hex.Decode(h[:], []byte(s)); err != nil {
-		return h, fmt.Errorf("parse hash: %w: %w", ErrMalformed, err)
-	}
-	return h, nil
-}
+func ParseHash(s string) (Hash, error) { return consensus.ParseHash(s) }
 
 // Sum returns SHA-256 of b.
 func Sum(b []byte) Hash { return sha256.Sum256(b) }

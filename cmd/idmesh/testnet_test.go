@@ -21,6 +21,7 @@ import (
 
 	"github.com/idmesh/idmesh/api"
 	"github.com/idmesh/idmesh/node/consensus"
+	"github.com/idmesh/idmesh/node/p2p"
 	"github.com/idmesh/idmesh/registry"
 	"github.com/idmesh/idmesh/registry/registrytest"
 )
@@ -347,7 +348,7 @@ func checkAudit(t *testing.T, files []string) {
 		}
 		for _, line := range bytes.Split(bytes.TrimSpace(b), []byte("\n")) {
 			var rec struct {
-				Message consensus.Message `json:"message"`
+				Message p2p.Message `json:"message"`
 			}
 			if err := json.Unmarshal(line, &rec); err != nil {
 				t.Fatalf("audit %s: %v", f, err)
@@ -435,7 +436,7 @@ func TestCrashAtFailpoints(t *testing.T) {
 			b, _ := os.ReadFile(auditLog)
 			for _, line := range bytes.Split(bytes.TrimSpace(b), []byte("\n")) {
 				var rec struct {
-					Message consensus.Message `json:"message"`
+					Message p2p.Message `json:"message"`
 				}
 				_ = json.Unmarshal(line, &rec)
 				if v := rec.Message.Vote; v != nil && v.Height == 2 && v.Type == consensus.Precommit && !v.BlockID.IsZero() && v.BlockID != b2.BlockID {

@@ -25,5 +25,13 @@
 //
 // The engine has no goroutines, clock, network, disk or randomness: time
 // is counted in ticks and everything it needs of the chain comes through
-// the App interface. docs/consensus.md describes the protocol as built.
+// the App interface. It imports no other idmesh package: it owns its
+// messages (Proposal, Vote, Decided, Status), the commits it builds
+// (Commit, VerifyCommit), hashes and addresses, and the validator set it
+// counts votes with. The application's block is a type parameter, an
+// opaque value with an ID and a height (Block) that the App builds,
+// validates and executes and that the driver encodes; the chain
+// instantiates the engine with its own block (Engine[*registry.Block]),
+// and the simulation in consensustest with a block of its own.
+// docs/consensus.md describes the protocol as built.
 package consensus

@@ -4,8 +4,6 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"fmt"
-
-	"github.com/idmesh/idmesh/registry"
 )
 
 // Step is where a validator is within a round.
@@ -36,41 +34,41 @@ func (s Step) String() string {
 
 // App is what the engine needs of the application (the chain). Its
 // methods must be deterministic for the same chain state.
-type App interface {
+type App[B Block] interface {
 	// ProposeBlock builds a block for height on top of the last committed
 	// one, carrying lastCommit.
-	ProposeBlock(height uint64, round int32, lastCommit *registry.Commit) (*registry.Block, error)
+	ProposeBlock(height uint64, round int32, lastCommit *Commit) (B, error)
 	// ValidateBlock checks a proposed block, re-executing it.
-	ValidateBlock(b *registry.Block) error
+	ValidateBlock(b B) error
 	// Validators returns the validator set that decides height.
-	Validators(height uint64) (*registry.ValidatorSet, error)
+	Validators(height uint64) (*ValidatorSet, error)
 	// Decided returns a committed block and its commit, to help a peer
 	// that is behind; ok is false if the app does not have it.
-	Decided(height uint64) (b *registry.Block, c *registry.Commit, ok bool)
+	Decided(height uint64) (b B, c *Commit, ok bool)
 }
 
 // Signer signs with the validator's key. It is a pure function of its
 // input (Ed25519 is deterministic); the double-sign guard lives in the
 // engine and, across restarts, in the driver's write-ahead log.
 type Signer interface {
-	Address() registry.Address
+	Address() Address
 	Sign(msg []byte) []byte
 }
 
 // Config configures an Engine. Timeouts are in ticks; the driver decides
 // how long a tick is.
-type Config struct {
+type Config[B Block] struct {
 	ChainID string
 	// Height is the first height to decide: the last committed height + 1.
 	Height uint64
 	// LastCommit is the commit of Height-1 (nil at height 1).
-	LastCommit *registry.Commit
+	LastCommit *Commit
 	// Signer signs as a validator; nil for a node that only follows.
 	Signer Signer
 	// ID names a node without a Signer in the From of its messages, so
 	// that peers can answer it; a validator is named by its address.
-	ID  registry.Address
-	App App
+	ID  Address
+	App App[B]
 
 	// Timeouts of round r are Base + r*Delta ticks.
 	TimeoutPropose, TimeoutProposeDelta     int
@@ -89,7 +87,7 @@ type Config struct {
 	// Signed are this validator's own messages at Height from the
 	// write-ahead log, replayed at start so that it never signs anything
 	// conflicting after a restart.
-	Signed []Message
+	Signed []Message[B]
 
 	// WaitForTxs makes each height wait, before its first round starts its
 	// timers or proposes, until the driver calls TxsAvailable (or a
@@ -97,7 +95,7 @@ type Config struct {
 	WaitForTxs bool
 }
 
-func (c *Config) validate() error {
+func (c *Config[B]) validate() error {
 	if c.ChainID == "" || c.Height == 0 || c.App == nil {
 		return errors.New("consensus: config needs a chain ID, a height and an app")
 	}
@@ -129,18 +127,18 @@ func (c *Config) validate() error {
 // Ready is what the engine asks its driver to do. The driver must
 // persist Persist (synced) before it sends Messages, must apply Decided
 // in order, and then calls Advance.
-type Ready struct {
+type Ready[B Block] struct {
 	// Persist holds the messages this validator just signed.
-	Persist []Message
+	Persist []Message[B]
 	// Messages are to be sent: to To, or to everyone if To is zero.
-	Messages []Message
+	Messages []Message[B]
 	// Decided holds decided blocks with their commits, in height order.
-	Decided []Decided
+	Decided []Decided[B]
 	// Evidence holds newly detected equivocations.
 	Evidence []Evidence
 }
 
-func (r Ready) empty() bool {
+func (r Ready[B]) empty() bool {
 	return len(r.Persist) == 0 && len(r.Messages) == 0 && len(r.Decided) == 0 && len(r.Evidence) == 0
 }
 
@@ -157,7 +155,7 @@ type signKey struct {
 }
 
 type replyKey struct {
-	peer   registry.Address
+	peer   Address
 	height uint64
 }
 
@@ -170,9 +168,9 @@ type ruleKey struct {
 // Buchman, Kwon and Milosevic, 2018) as a deterministic state machine:
 // messages and ticks in, a Ready out. It has no goroutines, clock,
 // network or randomness; one goroutine drives it.
-type Engine struct {
-	cfg  Config
-	self registry.Address
+type Engine[B Block] struct {
+	cfg  Config[B]
+	self Address
 	tick uint64
 
 	height uint64
@@ -180,26 +178,26 @@ type Engine struct {
 	step   Step
 
 	lockedRound int32
-	lockedID    registry.Hash
+	lockedID    Hash
 	validRound  int32
-	validBlock  *registry.Block
+	validBlock  B
 
-	vals   *registry.ValidatorSet
-	power  map[registry.Address]int64
+	vals   *ValidatorSet
+	power  map[Address]int64
 	total  int64
 	sched  schedule
-	commit *registry.Commit // of height-1
+	commit *Commit // of height-1
 
-	proposals  map[int32]*Proposal
+	proposals  map[int32]*Proposal[B]
 	prevotes   map[int32]*voteSet
 	precommits map[int32]*voteSet
-	senders    map[int32]map[registry.Address]bool // who sent anything at a round
-	validity   map[registry.Hash]error
+	senders    map[int32]map[Address]bool // who sent anything at a round
+	validity   map[Hash]error
 	done       map[ruleKey]bool
 	signed     map[signKey]*Vote
 	timeouts   []timeout
-	future     []Message
-	seenEv     map[[2]registry.Hash]bool
+	future     []Message[B]
+	seenEv     map[[2]Hash]bool
 	replied    map[replyKey]bool // catch-up replies in this rebroadcast period
 	progressAt uint64            // tick of the last change of height, round or step
 	progress   [3]uint64         // the height, round and step seen then
@@ -208,16 +206,16 @@ type Engine struct {
 	waiting    bool // WaitForTxs: round 0 not started yet
 	txsReady   bool // WaitForTxs: TxsAvailable was called at this height
 
-	ready Ready
+	ready Ready[B]
 }
 
 // New returns an engine at cfg.Height, round 0, with its first round
 // started.
-func New(cfg Config) (*Engine, error) {
+func New[B Block](cfg Config[B]) (*Engine[B], error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	e := &Engine{cfg: cfg, height: cfg.Height, commit: cfg.LastCommit, replied: make(map[replyKey]bool), self: cfg.ID}
+	e := &Engine[B]{cfg: cfg, height: cfg.Height, commit: cfg.LastCommit, replied: make(map[replyKey]bool), self: cfg.ID}
 	if cfg.Signer != nil {
 		e.self = cfg.Signer.Address()
 	}
@@ -231,52 +229,52 @@ func New(cfg Config) (*Engine, error) {
 }
 
 // Height returns the height being decided.
-func (e *Engine) Height() uint64 { return e.height }
+func (e *Engine[B]) Height() uint64 { return e.height }
 
 // Round returns the current round.
-func (e *Engine) Round() int32 { return e.round }
+func (e *Engine[B]) Round() int32 { return e.round }
 
 // CurrentStep returns the current step.
-func (e *Engine) CurrentStep() Step { return e.step }
+func (e *Engine[B]) CurrentStep() Step { return e.step }
 
 // Locked returns the locked round and block ID.
-func (e *Engine) Locked() (int32, registry.Hash) { return e.lockedRound, e.lockedID }
+func (e *Engine[B]) Locked() (int32, Hash) { return e.lockedRound, e.lockedID }
 
 // Valid returns the valid round and block.
-func (e *Engine) Valid() (int32, *registry.Block) { return e.validRound, e.validBlock }
+func (e *Engine[B]) Valid() (int32, B) { return e.validRound, e.validBlock }
 
-func (e *Engine) resetHeight() error {
+func (e *Engine[B]) resetHeight() error {
 	vs, err := e.cfg.App.Validators(e.height)
 	if err != nil {
 		return fmt.Errorf("consensus: validators of height %d: %w", e.height, err)
 	}
 	e.vals = vs
-	e.power = make(map[registry.Address]int64, len(vs.Validators))
+	e.power = make(map[Address]int64, len(vs.Validators))
 	for _, v := range vs.Validators {
 		e.power[v.Address()] = v.Power
 	}
 	e.total = vs.TotalPower()
 	e.sched = newSchedule(vs)
 	e.round, e.step = 0, StepPropose
-	e.lockedRound, e.lockedID = NilRound, registry.Hash{}
-	e.validRound, e.validBlock = NilRound, nil
-	e.proposals = make(map[int32]*Proposal)
+	e.lockedRound, e.lockedID = NilRound, Hash{}
+	e.validRound, e.validBlock = NilRound, zero[B]()
+	e.proposals = make(map[int32]*Proposal[B])
 	e.prevotes = make(map[int32]*voteSet)
 	e.precommits = make(map[int32]*voteSet)
-	e.senders = make(map[int32]map[registry.Address]bool)
-	e.validity = make(map[registry.Hash]error)
+	e.senders = make(map[int32]map[Address]bool)
+	e.validity = make(map[Hash]error)
 	e.done = make(map[ruleKey]bool)
 	e.signed = make(map[signKey]*Vote)
 	e.txsReady, e.waiting = false, false
 	e.timeouts = nil
-	e.seenEv = make(map[[2]registry.Hash]bool)
+	e.seenEv = make(map[[2]Hash]bool)
 	return nil
 }
 
 // restore replays this validator's own signed messages of the current
 // height: its votes count again and its double-sign guard knows them;
 // its round, step and lock are where those votes put it.
-func (e *Engine) restore(msgs []Message) {
+func (e *Engine[B]) restore(msgs []Message[B]) {
 	for _, m := range msgs {
 		switch {
 		case m.Vote != nil && m.Vote.Height == e.height && m.Vote.Validator == e.self:
@@ -308,20 +306,20 @@ func stepAfter(t VoteType) Step {
 }
 
 // proposer returns the proposer of round r at the current height.
-func (e *Engine) proposer(r int32) registry.Address { return e.sched.proposer(e.height, r) }
+func (e *Engine[B]) proposer(r int32) Address { return e.sched.proposer(e.height, r) }
 
 // HasReady reports whether the driver has work.
-func (e *Engine) HasReady() bool { return !e.ready.empty() }
+func (e *Engine[B]) HasReady() bool { return !e.ready.empty() }
 
 // Ready returns the pending work. Call Advance once it is done.
-func (e *Engine) Ready() Ready { return e.ready }
+func (e *Engine[B]) Ready() Ready[B] { return e.ready }
 
 // Advance acknowledges the last Ready: its messages were persisted and
 // sent and its decided blocks applied. After a decision it moves to the
 // next height.
-func (e *Engine) Advance() error {
+func (e *Engine[B]) Advance() error {
 	decided := len(e.ready.Decided) > 0
-	e.ready = Ready{}
+	e.ready = Ready[B]{}
 	if !decided {
 		return nil
 	}
@@ -332,7 +330,7 @@ func (e *Engine) Advance() error {
 		// Catching up: ask for the next height at once, not at the next
 		// rebroadcast.
 		e.caughtUp = false
-		e.send(Message{Status: &Status{Height: e.height}})
+		e.send(Message[B]{Status: &Status{Height: e.height}})
 	}
 	e.startRound(0)
 	future := e.future
@@ -345,11 +343,11 @@ func (e *Engine) Advance() error {
 }
 
 // Waiting reports whether the engine waits for TxsAvailable.
-func (e *Engine) Waiting() bool { return e.waiting }
+func (e *Engine[B]) Waiting() bool { return e.waiting }
 
 // TxsAvailable tells an engine configured with WaitForTxs that
 // transactions are waiting, so the height's first round may start.
-func (e *Engine) TxsAvailable() {
+func (e *Engine[B]) TxsAvailable() {
 	e.txsReady = true
 	if !e.waiting {
 		return
@@ -364,7 +362,7 @@ func (e *Engine) TxsAvailable() {
 }
 
 // Tick advances the engine's clock by one tick, firing due timeouts.
-func (e *Engine) Tick() {
+func (e *Engine[B]) Tick() {
 	e.tick++
 	if e.step == StepDecided {
 		return
@@ -393,7 +391,7 @@ func (e *Engine) Tick() {
 }
 
 // Step takes one message from a peer (or from the write-ahead log).
-func (e *Engine) Step(m Message) error {
+func (e *Engine[B]) Step(m Message[B]) error {
 	if err := e.step1(m); err != nil {
 		return err
 	}
@@ -404,14 +402,14 @@ func (e *Engine) Step(m Message) error {
 
 // noteProgress records the tick of the last change of height, round or
 // step, which tells rebroadcast whether this node is stuck.
-func (e *Engine) noteProgress() {
+func (e *Engine[B]) noteProgress() {
 	now := [3]uint64{e.height, uint64(e.round), uint64(e.step)}
 	if now != e.progress {
 		e.progress, e.progressAt = now, e.tick
 	}
 }
 
-func (e *Engine) step1(m Message) error {
+func (e *Engine[B]) step1(m Message[B]) error {
 	if err := m.ValidateBasic(); err != nil {
 		return err
 	}
@@ -420,7 +418,7 @@ func (e *Engine) step1(m Message) error {
 		switch {
 		case h < e.height:
 			e.helpPeer(m.From, h)
-		case h == e.height && e.step != StepDecided && m.From != (registry.Address{}) && m.From != e.self:
+		case h == e.height && e.step != StepDecided && m.From != (Address{}) && m.From != e.self:
 			k := replyKey{m.From, h}
 			if !e.replied[k] && len(e.replied) <= 10_000 {
 				e.replied[k] = true
@@ -452,8 +450,8 @@ func (e *Engine) step1(m Message) error {
 // helpPeer answers a peer that sent a message for a height this engine
 // already decided with that height's block and commit, at most once per
 // peer and height in a rebroadcast period.
-func (e *Engine) helpPeer(peer registry.Address, h uint64) {
-	if peer == (registry.Address{}) || peer == e.self {
+func (e *Engine[B]) helpPeer(peer Address, h uint64) {
+	if peer == (Address{}) || peer == e.self {
 		return
 	}
 	k := replyKey{peer, h}
@@ -465,12 +463,12 @@ func (e *Engine) helpPeer(peer registry.Address, h uint64) {
 		return
 	}
 	e.replied[k] = true
-	e.send(Message{To: peer, Decided: &Decided{Block: b, Commit: c}})
+	e.send(Message[B]{To: peer, Decided: &Decided[B]{Block: b, Commit: c}})
 }
 
-func (e *Engine) roundInWindow(r int32) bool { return r <= e.round+e.cfg.MaxRoundsAhead }
+func (e *Engine[B]) roundInWindow(r int32) bool { return r <= e.round+e.cfg.MaxRoundsAhead }
 
-func (e *Engine) onProposal(p *Proposal) error {
+func (e *Engine[B]) onProposal(p *Proposal[B]) error {
 	if !e.roundInWindow(p.Round) {
 		return nil
 	}
@@ -490,7 +488,7 @@ func (e *Engine) onProposal(p *Proposal) error {
 
 // addProposal keeps the first proposal of a round; a proposer that signs
 // two is ignored the second time (its votes are what can be proven).
-func (e *Engine) addProposal(p *Proposal) {
+func (e *Engine[B]) addProposal(p *Proposal[B]) {
 	if _, ok := e.proposals[p.Round]; ok {
 		return
 	}
@@ -498,16 +496,16 @@ func (e *Engine) addProposal(p *Proposal) {
 	e.sender(p.Round, p.Proposer)
 }
 
-func (e *Engine) sender(r int32, a registry.Address) {
+func (e *Engine[B]) sender(r int32, a Address) {
 	s := e.senders[r]
 	if s == nil {
-		s = make(map[registry.Address]bool)
+		s = make(map[Address]bool)
 		e.senders[r] = s
 	}
 	s[a] = true
 }
 
-func (e *Engine) onVote(v *Vote) error {
+func (e *Engine[B]) onVote(v *Vote) error {
 	if !e.roundInWindow(v.Round) {
 		return nil
 	}
@@ -522,7 +520,7 @@ func (e *Engine) onVote(v *Vote) error {
 	return nil
 }
 
-func (e *Engine) addVote(v *Vote) {
+func (e *Engine[B]) addVote(v *Vote) {
 	sets := e.prevotes
 	if v.Type == Precommit {
 		sets = e.precommits
@@ -534,7 +532,7 @@ func (e *Engine) addVote(v *Vote) {
 	}
 	conflict, _ := s.add(v, e.power[v.Validator])
 	if conflict != nil {
-		key := [2]registry.Hash{registry.Sum(conflict.Signature), registry.Sum(v.Signature)}
+		key := [2]Hash{Sum(conflict.Signature), Sum(v.Signature)}
 		if !e.seenEv[key] {
 			e.seenEv[key] = true
 			e.ready.Evidence = append(e.ready.Evidence, Evidence{A: *conflict, B: *v})
@@ -545,9 +543,9 @@ func (e *Engine) addVote(v *Vote) {
 
 // onDecided takes a peer's decided block for the current height: a valid
 // commit from this height's validators is enough to decide it.
-func (e *Engine) onDecided(d *Decided) error {
+func (e *Engine[B]) onDecided(d *Decided[B]) error {
 	id := d.Block.ID()
-	if err := registry.VerifyCommit(e.cfg.ChainID, e.vals, e.height, id, d.Commit); err != nil {
+	if err := VerifyCommit(e.cfg.ChainID, e.vals, e.height, id, d.Commit); err != nil {
 		return fmt.Errorf("%w: decided block: %w", ErrInvalidMessage, err)
 	}
 	if !e.valid(d.Block) {
@@ -559,7 +557,7 @@ func (e *Engine) onDecided(d *Decided) error {
 }
 
 // valid is the paper's valid(v), cached per block ID.
-func (e *Engine) valid(b *registry.Block) bool {
+func (e *Engine[B]) valid(b B) bool {
 	id := b.ID()
 	err, ok := e.validity[id]
 	if !ok {
@@ -569,6 +567,6 @@ func (e *Engine) valid(b *registry.Block) bool {
 	return err == nil
 }
 
-func verify(val registry.Validator, msg, sig []byte) bool {
+func verify(val Validator, msg, sig []byte) bool {
 	return ed25519.Verify(val.PubKey, msg, sig)
 }

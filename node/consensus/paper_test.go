@@ -7,7 +7,6 @@ import (
 
 	"github.com/idmesh/idmesh/node/consensus"
 	"github.com/idmesh/idmesh/node/consensus/consensustest"
-	"github.com/idmesh/idmesh/registry"
 )
 
 // Paper tests, in the style of etcd raft's raft_paper_test.go: one test
@@ -23,20 +22,20 @@ const paperChain = "paper"
 
 type paperEnv struct {
 	t       *testing.T
-	vs      *registry.ValidatorSet
+	vs      *consensus.ValidatorSet
 	signers []*consensustest.Signer
 	me      int
 	app     *consensustest.App
-	e       *consensus.Engine
+	e       *consensustest.Engine
 
-	out      []consensus.Message // everything the engine sent
-	persist  []consensus.Message
-	decided  []consensus.Decided
+	out      []consensustest.Message // everything the engine sent
+	persist  []consensustest.Message
+	decided  []consensustest.Decided
 	evidence []consensus.Evidence
 }
 
-func paperConfig(s *consensustest.Signer, app *consensustest.App) consensus.Config {
-	return consensus.Config{
+func paperConfig(s *consensustest.Signer, app *consensustest.App) consensustest.EngineConfig {
+	return consensustest.EngineConfig{
 		ChainID: paperChain, Height: 1, Signer: s, App: app,
 		TimeoutPropose: 30, TimeoutProposeDelta: 10,
 		TimeoutPrevote: 10, TimeoutPrevoteDelta: 10,
@@ -50,7 +49,7 @@ func newPaperEnv(t *testing.T, me int) *paperEnv {
 	vs, signers := consensustest.NewValidators(7, []int64{10, 10, 10, 10})
 	env := &paperEnv{t: t, vs: vs, signers: signers, me: me}
 	env.app = consensustest.NewApp(consensustest.AppConfig{ChainID: paperChain, Validators: env.validators, Self: signers[me].Address()})
-	e, err := consensus.New(paperConfig(signers[me], env.app))
+	e, err := consensus.New[*consensustest.Block](paperConfig(signers[me], env.app))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,13 +58,13 @@ func newPaperEnv(t *testing.T, me int) *paperEnv {
 	return env
 }
 
-func (env *paperEnv) validators(uint64) *registry.ValidatorSet { return env.vs }
+func (env *paperEnv) validators(uint64) *consensus.ValidatorSet { return env.vs }
 
 // proposer returns the index of the proposer of round r at height 1.
 func (env *paperEnv) proposer(r int32) int { return int(1+r) % 4 }
 
 // block returns a valid block for height 1, different for each seed.
-func (env *paperEnv) block(seed uint64) *registry.Block {
+func (env *paperEnv) block(seed uint64) *consensustest.Block {
 	env.t.Helper()
 	app := consensustest.NewApp(consensustest.AppConfig{ChainID: paperChain, Validators: env.validators, Self: env.signers[1].Address(), Rand: rand.New(rand.NewPCG(seed, 99))})
 	b, err := app.ProposeBlock(1, 0, nil)
@@ -95,14 +94,14 @@ func (env *paperEnv) drain() {
 	}
 }
 
-func (env *paperEnv) step(m consensus.Message) error {
+func (env *paperEnv) step(m consensustest.Message) error {
 	env.t.Helper()
 	err := env.e.Step(m)
 	env.drain()
 	return err
 }
 
-func (env *paperEnv) mustStep(m consensus.Message) {
+func (env *paperEnv) mustStep(m consensustest.Message) {
 	env.t.Helper()
 	if err := env.step(m); err != nil {
 		env.t.Fatalf("step %s: %v", consensustest.Describe(m), err)
@@ -110,18 +109,18 @@ func (env *paperEnv) mustStep(m consensus.Message) {
 }
 
 // propose delivers the proposal of b for round r from its proposer.
-func (env *paperEnv) propose(r, pol int32, b *registry.Block) {
+func (env *paperEnv) propose(r, pol int32, b *consensustest.Block) {
 	env.t.Helper()
 	s := env.signers[env.proposer(r)]
-	env.mustStep(consensus.Message{From: s.Address(), Proposal: consensustest.SignProposal(s, paperChain, 1, r, pol, b)})
+	env.mustStep(consensustest.Message{From: s.Address(), Proposal: consensustest.SignProposal(s, paperChain, 1, r, pol, b)})
 }
 
 // votes delivers votes of type t for id at round r from validators from.
-func (env *paperEnv) votes(t consensus.VoteType, r int32, id registry.Hash, from ...int) {
+func (env *paperEnv) votes(t consensus.VoteType, r int32, id consensus.Hash, from ...int) {
 	env.t.Helper()
 	for _, i := range from {
 		s := env.signers[i]
-		env.mustStep(consensus.Message{From: s.Address(), Vote: consensustest.SignVote(s, paperChain, t, 1, r, id)})
+		env.mustStep(consensustest.Message{From: s.Address(), Vote: consensustest.SignVote(s, paperChain, t, 1, r, id)})
 	}
 }
 
@@ -133,16 +132,16 @@ func (env *paperEnv) tick(n int) {
 }
 
 // voted returns the engine's own vote of type t at round r, if it sent one.
-func (env *paperEnv) voted(t consensus.VoteType, r int32) (registry.Hash, bool) {
+func (env *paperEnv) voted(t consensus.VoteType, r int32) (consensus.Hash, bool) {
 	for _, m := range env.out {
 		if v := m.Vote; v != nil && v.Type == t && v.Round == r && v.Validator == env.signers[env.me].Address() {
 			return v.BlockID, true
 		}
 	}
-	return registry.Hash{}, false
+	return consensus.Hash{}, false
 }
 
-func (env *paperEnv) wantVote(t consensus.VoteType, r int32, want registry.Hash) {
+func (env *paperEnv) wantVote(t consensus.VoteType, r int32, want consensus.Hash) {
 	env.t.Helper()
 	got, ok := env.voted(t, r)
 	if !ok {
@@ -162,7 +161,7 @@ func (env *paperEnv) wantNoVote(t consensus.VoteType, r int32) {
 
 // lockOn makes the engine lock b in round r (it must be at round r, step
 // propose): the proposal, then prevotes from two others.
-func (env *paperEnv) lockOn(r int32, b *registry.Block) {
+func (env *paperEnv) lockOn(r int32, b *consensustest.Block) {
 	env.t.Helper()
 	env.propose(r, consensus.NilRound, b)
 	others := env.othersBut(env.proposer(r))
@@ -190,20 +189,20 @@ next:
 	return out
 }
 
-func idName(id registry.Hash) string {
+func idName(id consensus.Hash) string {
 	if id.IsZero() {
 		return "nil"
 	}
 	return id.String()[:8]
 }
 
-var nilID registry.Hash
+var nilID consensus.Hash
 
 func TestPaperProposerOfRoundZero(t *testing.T) {
 	env := newPaperEnv(t, 0)
 	for i, s := range env.signers {
 		app := consensustest.NewApp(consensustest.AppConfig{ChainID: paperChain, Validators: env.validators, Self: s.Address()})
-		e, err := consensus.New(paperConfig(s, app))
+		e, err := consensus.New[*consensustest.Block](paperConfig(s, app))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -386,12 +385,12 @@ func TestPaperLine47And65(t *testing.T) {
 // Line 49: upon a proposal and 2f+1 precommits for it in any round,
 // decide it.
 func TestPaperLine49(t *testing.T) {
-	check := func(t *testing.T, env *paperEnv, v *registry.Block) {
+	check := func(t *testing.T, env *paperEnv, v *consensustest.Block) {
 		t.Helper()
 		if len(env.decided) != 1 || env.decided[0].Block.ID() != v.ID() {
 			t.Fatalf("decided %d blocks, want %s", len(env.decided), idName(v.ID()))
 		}
-		if err := registry.VerifyCommit(paperChain, env.vs, 1, v.ID(), env.decided[0].Commit); err != nil {
+		if err := consensus.VerifyCommit(paperChain, env.vs, 1, v.ID(), env.decided[0].Commit); err != nil {
 			t.Fatalf("the decision's commit: %v", err)
 		}
 		if env.e.Height() != 2 {
@@ -487,7 +486,7 @@ func TestPaperProposerReproposesValidValue(t *testing.T) {
 	if env.e.Round() != 1 {
 		t.Fatalf("round %d, want 1", env.e.Round())
 	}
-	var p *consensus.Proposal
+	var p *consensustest.Proposal
 	for _, m := range env.out {
 		if m.Proposal != nil && m.Proposal.Round == 1 {
 			p = m.Proposal
@@ -509,21 +508,21 @@ func TestPaperDecidedMessage(t *testing.T) {
 		env := newPaperEnv(t, 0)
 		v := env.block(1)
 		c := consensustest.MakeCommit(paperChain, env.signers[1:], 1, 3, v.ID())
-		env.mustStep(consensus.Message{From: env.signers[1].Address(), Decided: &consensus.Decided{Block: v, Commit: c}})
+		env.mustStep(consensustest.Message{From: env.signers[1].Address(), Decided: &consensustest.Decided{Block: v, Commit: c}})
 		if len(env.decided) != 1 || env.decided[0].Block.ID() != v.ID() || env.app.Height() != 1 {
 			t.Fatalf("decided %d blocks", len(env.decided))
 		}
 	})
-	bad := map[string]func(env *paperEnv, v *registry.Block) *registry.Commit{
-		"two signatures": func(env *paperEnv, v *registry.Block) *registry.Commit {
+	bad := map[string]func(env *paperEnv, v *consensustest.Block) *consensus.Commit{
+		"two signatures": func(env *paperEnv, v *consensustest.Block) *consensus.Commit {
 			return consensustest.MakeCommit(paperChain, env.signers[1:3], 1, 0, v.ID())
 		},
-		"bad signature": func(env *paperEnv, v *registry.Block) *registry.Commit {
+		"bad signature": func(env *paperEnv, v *consensustest.Block) *consensus.Commit {
 			c := consensustest.MakeCommit(paperChain, env.signers[1:], 1, 0, v.ID())
 			c.Signatures[0].Signature = consensustest.MakeCommit(paperChain, env.signers[1:2], 1, 1, v.ID()).Signatures[0].Signature
 			return c
 		},
-		"another block": func(env *paperEnv, v *registry.Block) *registry.Commit {
+		"another block": func(env *paperEnv, v *consensustest.Block) *consensus.Commit {
 			return consensustest.MakeCommit(paperChain, env.signers[1:], 1, 0, env.block(2).ID())
 		},
 	}
@@ -531,7 +530,7 @@ func TestPaperDecidedMessage(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			env := newPaperEnv(t, 0)
 			v := env.block(1)
-			err := env.step(consensus.Message{From: env.signers[1].Address(), Decided: &consensus.Decided{Block: v, Commit: commit(env, v)}})
+			err := env.step(consensustest.Message{From: env.signers[1].Address(), Decided: &consensustest.Decided{Block: v, Commit: commit(env, v)}})
 			if !errors.Is(err, consensus.ErrInvalidMessage) {
 				t.Fatalf("step: %v, want ErrInvalidMessage", err)
 			}
@@ -544,7 +543,7 @@ func TestPaperDecidedMessage(t *testing.T) {
 		env := newPaperEnv(t, 0)
 		v := consensustest.MarkInvalid(env.block(1))
 		c := consensustest.MakeCommit(paperChain, env.signers[1:], 1, 0, v.ID())
-		if err := env.step(consensus.Message{Decided: &consensus.Decided{Block: v, Commit: c}}); err == nil || len(env.decided) != 0 {
+		if err := env.step(consensustest.Message{Decided: &consensustest.Decided{Block: v, Commit: c}}); err == nil || len(env.decided) != 0 {
 			t.Fatalf("step: %v, decided %d: want a refusal", err, len(env.decided))
 		}
 	})
@@ -579,7 +578,7 @@ func TestPaperRestartRefusesConflictingVote(t *testing.T) {
 
 	cfg := paperConfig(env.signers[0], env.app)
 	cfg.Signed = env.persist
-	e, err := consensus.New(cfg)
+	e, err := consensus.New[*consensustest.Block](cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,8 +2,6 @@ package consensus
 
 import (
 	"math/big"
-
-	"github.com/idmesh/idmesh/registry"
 )
 
 // maxSchedule bounds the proposer schedule's length. Larger total powers
@@ -14,10 +12,10 @@ const maxSchedule = 10_000
 // round-robin, in which each validator proposes as often as its power
 // says, spread out evenly. It repeats with a period of the (scaled)
 // total power.
-type schedule []registry.Address
+type schedule []Address
 
 // newSchedule computes the schedule of vs. Ties go to the lower address.
-func newSchedule(vs *registry.ValidatorSet) schedule {
+func newSchedule(vs *ValidatorSet) schedule {
 	n := len(vs.Validators)
 	w := make([]int64, n)
 	var total int64
@@ -64,6 +62,6 @@ func newSchedule(vs *registry.ValidatorSet) schedule {
 // proposer returns the proposer of height h, round r. Heights and rounds
 // both advance the schedule, so a round that fails moves to the next
 // proposer and every height starts one step further.
-func (s schedule) proposer(h uint64, r int32) registry.Address {
+func (s schedule) proposer(h uint64, r int32) Address {
 	return s[(h+uint64(r))%uint64(len(s))]
 }

@@ -5,8 +5,6 @@ import (
 	"testing"
 
 	"pgregory.net/rapid"
-
-	"github.com/idmesh/idmesh/registry"
 )
 
 // Property tests of the vote and quorum arithmetic against naive
@@ -19,7 +17,7 @@ func naiveFraction(power, total, num, den int64) bool {
 
 func TestQuorumArithmeticMatchesRationals(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
-		total := rapid.Int64Range(1, registry.MaxTotalPower).Draw(t, "total")
+		total := rapid.Int64Range(1, MaxTotalPower).Draw(t, "total")
 		power := rapid.Int64Range(0, total).Draw(t, "power")
 		if got, want := twoThirds(power, total), naiveFraction(power, total, 2, 3); got != want {
 			t.Fatalf("twoThirds(%d, %d) = %v, want %v", power, total, got, want)
@@ -44,22 +42,22 @@ func TestQuorumIntersection(t *testing.T) {
 }
 
 type naiveVote struct {
-	val registry.Address
-	id  registry.Hash
+	val Address
+	id  Hash
 }
 
 func TestVoteSetMatchesNaive(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		nv := rapid.IntRange(1, 10).Draw(t, "validators")
-		powers := make(map[registry.Address]int64, nv)
+		powers := make(map[Address]int64, nv)
 		var total int64
-		addrs := make([]registry.Address, nv)
+		addrs := make([]Address, nv)
 		for i := range addrs {
-			addrs[i] = registry.Address{byte(i + 1)}
+			addrs[i] = Address{byte(i + 1)}
 			powers[addrs[i]] = rapid.Int64Range(1, 1000).Draw(t, "power")
 			total += powers[addrs[i]]
 		}
-		ids := []registry.Hash{{}, {1}, {2}}
+		ids := []Hash{{}, {1}, {2}}
 		s := newVoteSet()
 		var log []naiveVote // every vote added, in order
 		for range rapid.IntRange(0, 40).Draw(t, "votes") {
@@ -99,8 +97,8 @@ func TestVoteSetMatchesNaive(t *testing.T) {
 
 			// Recount from the log (three block IDs, so never more than
 			// the per-validator bound).
-			voters := map[registry.Address]bool{}
-			byID := map[registry.Hash]int64{}
+			voters := map[Address]bool{}
+			byID := map[Hash]int64{}
 			var sum int64
 			for _, nv := range log {
 				byID[nv.id] += powers[nv.val]
@@ -112,7 +110,7 @@ func TestVoteSetMatchesNaive(t *testing.T) {
 			if sum != s.total {
 				t.Fatalf("total %d, naive %d", s.total, sum)
 			}
-			var want registry.Hash
+			var want Hash
 			var wantPower int64
 			wantOK := false
 			for _, id := range ids {
@@ -150,14 +148,14 @@ func naiveSchedule(powers []int64) map[int]int {
 	return out
 }
 
-func scheduleSet(t *testing.T, powers []int64) *registry.ValidatorSet {
-	vals := make([]registry.Validator, len(powers))
+func scheduleSet(t *testing.T, powers []int64) *ValidatorSet {
+	vals := make([]Validator, len(powers))
 	for i, p := range powers {
 		pub := make([]byte, 32)
 		pub[0], pub[1] = byte(i), byte(i>>8)
-		vals[i] = registry.Validator{PubKey: pub, Power: p}
+		vals[i] = Validator{PubKey: pub, Power: p}
 	}
-	vs, err := registry.NewValidatorSet(vals)
+	vs, err := NewValidatorSet(vals)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,7 +165,7 @@ func scheduleSet(t *testing.T, powers []int64) *registry.ValidatorSet {
 func TestScheduleWeightedByPower(t *testing.T) {
 	vs := scheduleSet(t, []int64{30, 10, 10, 10})
 	s := newSchedule(vs)
-	counts := map[registry.Address]int{}
+	counts := map[Address]int{}
 	for _, a := range s {
 		counts[a]++
 	}
@@ -204,7 +202,7 @@ func TestScheduleMatchesPowers(t *testing.T) {
 		}
 		vs := scheduleSet(&testing.T{}, powers)
 		s := newSchedule(vs)
-		byAddr := map[registry.Address]int{}
+		byAddr := map[Address]int{}
 		for i, v := range vs.Validators {
 			byAddr[v.Address()] = i
 		}

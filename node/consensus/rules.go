@@ -2,15 +2,13 @@ package consensus
 
 import (
 	"slices"
-
-	"github.com/idmesh/idmesh/registry"
 )
 
 // This file holds the paper's Algorithm 1, one function per rule, named
 // by the line where the rule starts.
 
 // startRound is StartRound(round), lines 11-21.
-func (e *Engine) startRound(r int32) {
+func (e *Engine[B]) startRound(r int32) {
 	e.round, e.step = r, StepPropose
 	if r == 0 && e.cfg.WaitForTxs && !e.txsReady && len(e.proposals) == 0 && len(e.signed) == 0 {
 		// Wait for TxsAvailable, or for a proposal (rule 22 still applies:
@@ -22,13 +20,13 @@ func (e *Engine) startRound(r int32) {
 	if e.cfg.Signer != nil && e.proposer(r) == e.self {
 		if p, ok := e.proposals[r]; ok && p.Proposer == e.self {
 			// Restored from the log: send what was signed, never a new one.
-			e.send(Message{Proposal: p})
+			e.send(Message[B]{Proposal: p})
 			return
 		}
 		b := e.validBlock
-		if b == nil {
+		if b == zero[B]() {
 			var err error
-			if b, err = e.cfg.App.ProposeBlock(e.height, r, e.commit); err != nil || b == nil {
+			if b, err = e.cfg.App.ProposeBlock(e.height, r, e.commit); err != nil || b == zero[B]() {
 				if r == 0 && e.cfg.WaitForTxs {
 					// Nothing worth a block after all: wait again.
 					e.waiting, e.txsReady = true, false
@@ -39,11 +37,11 @@ func (e *Engine) startRound(r int32) {
 				return
 			}
 		}
-		p := &Proposal{Height: e.height, Round: r, POLRound: e.validRound, Block: b, Proposer: e.self}
+		p := &Proposal[B]{Height: e.height, Round: r, POLRound: e.validRound, Block: b, Proposer: e.self}
 		p.Signature = e.cfg.Signer.Sign(p.SignBytes(e.cfg.ChainID))
 		e.addProposal(p)
-		e.ready.Persist = append(e.ready.Persist, Message{From: e.self, Proposal: p})
-		e.send(Message{Proposal: p})
+		e.ready.Persist = append(e.ready.Persist, Message[B]{From: e.self, Proposal: p})
+		e.send(Message[B]{Proposal: p})
 		if p.POLRound != NilRound {
 			e.sendPOL() // the proof of lock travels with the re-proposal
 		}
@@ -53,7 +51,7 @@ func (e *Engine) startRound(r int32) {
 }
 
 // schedule arms the timeout of step in round r.
-func (e *Engine) schedule(step Step, r int32) {
+func (e *Engine[B]) schedule(step Step, r int32) {
 	var base, delta int
 	switch step {
 	case StepPropose:
@@ -69,19 +67,19 @@ func (e *Engine) schedule(step Step, r int32) {
 
 // onTimeout is OnTimeoutPropose (57), OnTimeoutPrevote (61) and
 // OnTimeoutPrecommit (65).
-func (e *Engine) onTimeout(t timeout) {
+func (e *Engine[B]) onTimeout(t timeout) {
 	if t.height != e.height || t.round != e.round {
 		return
 	}
 	switch t.step {
 	case StepPropose:
 		if e.step == StepPropose {
-			e.vote(Prevote, registry.Hash{})
+			e.vote(Prevote, Hash{})
 			e.step = StepPrevote
 		}
 	case StepPrevote:
 		if e.step == StepPrevote {
-			e.vote(Precommit, registry.Hash{})
+			e.vote(Precommit, Hash{})
 			e.step = StepPrecommit
 		}
 	case StepPrecommit:
@@ -91,7 +89,7 @@ func (e *Engine) onTimeout(t timeout) {
 
 // vote signs and sends a vote of the current round. The guard refuses to
 // sign a second, different vote of one type in one round of a height.
-func (e *Engine) vote(t VoteType, id registry.Hash) {
+func (e *Engine[B]) vote(t VoteType, id Hash) {
 	if e.cfg.Signer == nil {
 		return
 	}
@@ -101,7 +99,7 @@ func (e *Engine) vote(t VoteType, id registry.Hash) {
 	k := signKey{t, e.round}
 	if old, ok := e.signed[k]; ok {
 		if old.BlockID == id {
-			e.send(Message{Vote: old})
+			e.send(Message[B]{Vote: old})
 		}
 		return
 	}
@@ -109,11 +107,11 @@ func (e *Engine) vote(t VoteType, id registry.Hash) {
 	v.Signature = e.cfg.Signer.Sign(v.SignBytes(e.cfg.ChainID))
 	e.signed[k] = v
 	e.addVote(v)
-	e.ready.Persist = append(e.ready.Persist, Message{From: e.self, Vote: v})
-	e.send(Message{Vote: v})
+	e.ready.Persist = append(e.ready.Persist, Message[B]{From: e.self, Vote: v})
+	e.send(Message[B]{Vote: v})
 }
 
-func (e *Engine) send(m Message) {
+func (e *Engine[B]) send(m Message[B]) {
 	m.From = e.self
 	e.ready.Messages = append(e.ready.Messages, m)
 }
@@ -124,18 +122,18 @@ func (e *Engine) send(m Message) {
 // round and the one before that it lacks, and with their own later
 // round's messages and proof of lock (see answer). Nothing is published
 // twice: a node that lost a message gets it by asking.
-func (e *Engine) rebroadcast() {
+func (e *Engine[B]) rebroadcast() {
 	_, isValidator := e.power[e.self]
 	stuck := !isValidator || e.tick-e.progressAt >= uint64(e.cfg.RebroadcastTicks)
 	st := &Status{Height: e.height, Round: e.round, Stuck: stuck}
 	for i, r := range []int32{e.round - 1, e.round} {
 		st.Has[i] = e.has(r)
 	}
-	e.send(Message{Status: st})
+	e.send(Message[B]{Status: st})
 }
 
 // has returns what this node holds of round r.
-func (e *Engine) has(r int32) RoundHas {
+func (e *Engine[B]) has(r int32) RoundHas {
 	var h RoundHas
 	if r < 0 {
 		return h
@@ -162,7 +160,7 @@ func (e *Engine) has(r int32) RoundHas {
 // messages (so that the peer can follow, by the f+1 rule); and if the
 // peer is stuck, every proposal and vote of this node's valid round (the
 // proof of lock the peer may need to accept a re-proposal).
-func (e *Engine) answer(peer registry.Address, st *Status) {
+func (e *Engine[B]) answer(peer Address, st *Status) {
 	sendSet := func(s *voteSet, have []byte) {
 		if s == nil {
 			return
@@ -172,13 +170,13 @@ func (e *Engine) answer(peer registry.Address, st *Status) {
 				continue
 			}
 			for _, v := range s.votes[val.Address()] {
-				e.send(Message{To: peer, Vote: v})
+				e.send(Message[B]{To: peer, Vote: v})
 			}
 		}
 	}
 	sendRound := func(r int32, has *RoundHas) {
 		if p, ok := e.proposals[r]; ok && (has == nil || !has.Proposal) {
-			e.send(Message{To: peer, Proposal: p})
+			e.send(Message[B]{To: peer, Proposal: p})
 		}
 		var pv, pc []byte
 		if has != nil {
@@ -207,8 +205,8 @@ func (e *Engine) answer(peer registry.Address, st *Status) {
 }
 
 // sendPOL relays the prevotes of validRound for the valid value.
-func (e *Engine) sendPOL() {
-	if e.validRound == NilRound || e.validBlock == nil {
+func (e *Engine[B]) sendPOL() {
+	if e.validRound == NilRound || e.validBlock == zero[B]() {
 		return
 	}
 	s := e.prevotes[e.validRound]
@@ -218,23 +216,23 @@ func (e *Engine) sendPOL() {
 	id := e.validBlock.ID()
 	for _, val := range e.vals.Validators {
 		if v := s.vote(val.Address(), id); v != nil && v.Validator != e.self {
-			e.send(Message{Vote: v})
+			e.send(Message[B]{Vote: v})
 		}
 	}
 }
 
 // checkRules applies every rule whose condition holds, until none does.
-func (e *Engine) checkRules() {
+func (e *Engine[B]) checkRules() {
 	for e.step != StepDecided && e.applyOne() {
 	}
 }
 
 // applyOne applies the first rule that fires and reports whether one did.
-func (e *Engine) applyOne() bool {
+func (e *Engine[B]) applyOne() bool {
 	return e.rule49() || e.rule55() || e.rule22() || e.rule28() || e.rule34() || e.rule36() || e.rule44() || e.rule47()
 }
 
-func (e *Engine) once(line int, r int32) bool {
+func (e *Engine[B]) once(line int, r int32) bool {
 	k := ruleKey{line, r}
 	if e.done[k] {
 		return false
@@ -243,14 +241,14 @@ func (e *Engine) once(line int, r int32) bool {
 	return true
 }
 
-func (e *Engine) prevoteSet(r int32) *voteSet {
+func (e *Engine[B]) prevoteSet(r int32) *voteSet {
 	if s := e.prevotes[r]; s != nil {
 		return s
 	}
 	return newVoteSet()
 }
 
-func (e *Engine) precommitSet(r int32) *voteSet {
+func (e *Engine[B]) precommitSet(r int32) *voteSet {
 	if s := e.precommits[r]; s != nil {
 		return s
 	}
@@ -260,7 +258,7 @@ func (e *Engine) precommitSet(r int32) *voteSet {
 // rule22: upon PROPOSAL(h, r, v, -1) from proposer(h, r) while step =
 // propose: prevote id(v) if valid(v) and (lockedRound = -1 or lockedValue
 // = v), else nil.
-func (e *Engine) rule22() bool {
+func (e *Engine[B]) rule22() bool {
 	p := e.proposals[e.round]
 	if e.step != StepPropose || p == nil || p.POLRound != NilRound {
 		return false
@@ -269,7 +267,7 @@ func (e *Engine) rule22() bool {
 	if e.valid(p.Block) && (e.lockedRound == NilRound || e.lockedID == id) {
 		e.vote(Prevote, id)
 	} else {
-		e.vote(Prevote, registry.Hash{})
+		e.vote(Prevote, Hash{})
 	}
 	e.step = StepPrevote
 	return true
@@ -278,7 +276,7 @@ func (e *Engine) rule22() bool {
 // rule28: upon PROPOSAL(h, r, v, vr) and 2f+1 PREVOTE(h, vr, id(v)) while
 // step = propose and 0 <= vr < r: prevote id(v) if valid(v) and
 // (lockedRound <= vr or lockedValue = v), else nil.
-func (e *Engine) rule28() bool {
+func (e *Engine[B]) rule28() bool {
 	p := e.proposals[e.round]
 	if e.step != StepPropose || p == nil || p.POLRound == NilRound || p.POLRound >= e.round {
 		return false
@@ -290,7 +288,7 @@ func (e *Engine) rule28() bool {
 	if e.valid(p.Block) && (e.lockedRound <= p.POLRound || e.lockedID == id) {
 		e.vote(Prevote, id)
 	} else {
-		e.vote(Prevote, registry.Hash{})
+		e.vote(Prevote, Hash{})
 	}
 	e.step = StepPrevote
 	return true
@@ -298,7 +296,7 @@ func (e *Engine) rule28() bool {
 
 // rule34: upon 2f+1 PREVOTE(h, r, *) while step = prevote, the first
 // time: schedule OnTimeoutPrevote(h, r).
-func (e *Engine) rule34() bool {
+func (e *Engine[B]) rule34() bool {
 	if e.step != StepPrevote || !twoThirds(e.prevoteSet(e.round).total, e.total) || !e.once(34, e.round) {
 		return false
 	}
@@ -309,7 +307,7 @@ func (e *Engine) rule34() bool {
 // rule36: upon PROPOSAL(h, r, v, *) and 2f+1 PREVOTE(h, r, id(v)) while
 // valid(v) and step >= prevote, the first time: if step = prevote, lock
 // v and precommit id(v); in any case, validValue = v.
-func (e *Engine) rule36() bool {
+func (e *Engine[B]) rule36() bool {
 	p := e.proposals[e.round]
 	if e.step < StepPrevote || p == nil {
 		return false
@@ -328,18 +326,18 @@ func (e *Engine) rule36() bool {
 }
 
 // rule44: upon 2f+1 PREVOTE(h, r, nil) while step = prevote: precommit nil.
-func (e *Engine) rule44() bool {
-	if e.step != StepPrevote || !twoThirds(e.prevoteSet(e.round).byBlock[registry.Hash{}], e.total) {
+func (e *Engine[B]) rule44() bool {
+	if e.step != StepPrevote || !twoThirds(e.prevoteSet(e.round).byBlock[Hash{}], e.total) {
 		return false
 	}
-	e.vote(Precommit, registry.Hash{})
+	e.vote(Precommit, Hash{})
 	e.step = StepPrecommit
 	return true
 }
 
 // rule47: upon 2f+1 PRECOMMIT(h, r, *) the first time: schedule
 // OnTimeoutPrecommit(h, r).
-func (e *Engine) rule47() bool {
+func (e *Engine[B]) rule47() bool {
 	if !twoThirds(e.precommitSet(e.round).total, e.total) || !e.once(47, e.round) {
 		return false
 	}
@@ -349,7 +347,7 @@ func (e *Engine) rule47() bool {
 
 // rule49: upon PROPOSAL(h, r, v, *) and 2f+1 PRECOMMIT(h, r, id(v)) while
 // decision is nil, for any round r: if valid(v), decide v.
-func (e *Engine) rule49() bool {
+func (e *Engine[B]) rule49() bool {
 	rounds := make([]int32, 0, len(e.precommits))
 	for r := range e.precommits {
 		rounds = append(rounds, r)
@@ -362,7 +360,7 @@ func (e *Engine) rule49() bool {
 			continue
 		}
 		b := e.blockByID(id)
-		if b == nil || !e.valid(b) {
+		if b == zero[B]() || !e.valid(b) {
 			continue // the block is missing: a proposal or a Decided brings it
 		}
 		e.decide(b, s.commit(e.vals, e.height, r, id))
@@ -373,7 +371,7 @@ func (e *Engine) rule49() bool {
 
 // blockByID returns a proposed block with the given ID from any round:
 // the decision is about the block, whichever round's proposal carried it.
-func (e *Engine) blockByID(id registry.Hash) *registry.Block {
+func (e *Engine[B]) blockByID(id Hash) B {
 	rounds := make([]int32, 0, len(e.proposals))
 	for r := range e.proposals {
 		rounds = append(rounds, r)
@@ -384,11 +382,11 @@ func (e *Engine) blockByID(id registry.Hash) *registry.Block {
 			return p.Block
 		}
 	}
-	return nil
+	return zero[B]()
 }
 
 // rule55: upon f+1 messages of round r > round_p: StartRound(r).
-func (e *Engine) rule55() bool {
+func (e *Engine[B]) rule55() bool {
 	best := NilRound
 	for r, senders := range e.senders {
 		if r <= e.round || r <= best {
@@ -410,9 +408,9 @@ func (e *Engine) rule55() bool {
 }
 
 // decide records the decision; the engine waits for Advance.
-func (e *Engine) decide(b *registry.Block, c *registry.Commit) {
+func (e *Engine[B]) decide(b B, c *Commit) {
 	e.step = StepDecided
 	e.commit = c
 	e.height++ // messages of the decided height are now "past"
-	e.ready.Decided = append(e.ready.Decided, Decided{Block: b, Commit: c})
+	e.ready.Decided = append(e.ready.Decided, Decided[B]{Block: b, Commit: c})
 }

@@ -2,11 +2,8 @@ package consensus
 
 import (
 	"crypto/ed25519"
-	"encoding/json"
 	"errors"
 	"fmt"
-
-	"github.com/idmesh/idmesh/registry"
 )
 
 // VoteType is prevote or precommit.
@@ -42,21 +39,21 @@ var (
 // Vote is a signed prevote or precommit for a block ID at a height and
 // round. A zero BlockID is a vote for nil.
 type Vote struct {
-	Type      VoteType         `json:"type"`
-	Height    uint64           `json:"height"`
-	Round     int32            `json:"round"`
-	BlockID   registry.Hash    `json:"block_id"`
-	Validator registry.Address `json:"validator"`
-	Signature []byte           `json:"signature"`
+	Type      VoteType `json:"type"`
+	Height    uint64   `json:"height"`
+	Round     int32    `json:"round"`
+	BlockID   Hash     `json:"block_id"`
+	Validator Address  `json:"validator"`
+	Signature []byte   `json:"signature"`
 }
 
 // SignBytes returns what the validator signs. A precommit's are
-// registry.VoteSignBytes, so precommits form a registry.Commit as they are.
+// VoteSignBytes, so precommits form a Commit as they are.
 func (v *Vote) SignBytes(chainID string) []byte {
 	if v.Type == Precommit {
-		return registry.VoteSignBytes(chainID, v.Height, uint32(v.Round), v.BlockID)
+		return VoteSignBytes(chainID, v.Height, uint32(v.Round), v.BlockID)
 	}
-	return registry.PrevoteSignBytes(chainID, v.Height, uint32(v.Round), v.BlockID)
+	return PrevoteSignBytes(chainID, v.Height, uint32(v.Round), v.BlockID)
 }
 
 // ValidateBasic checks what needs no state.
@@ -74,26 +71,38 @@ func (v *Vote) ValidateBasic() error {
 }
 
 // Verify checks the vote's signature with the validator's key.
-func (v *Vote) Verify(chainID string, val registry.Validator) error {
+func (v *Vote) Verify(chainID string, val Validator) error {
 	if !ed25519.Verify(val.PubKey, v.SignBytes(chainID), v.Signature) {
 		return fmt.Errorf("%w: %s by %s at %d/%d", ErrBadSignature, v.Type, v.Validator, v.Height, v.Round)
 	}
 	return nil
 }
 
+// Block is the application's block as the engine sees it: an opaque
+// value named by its ID, for one height. The engine never looks inside:
+// the App builds, validates and executes blocks, and the driver encodes
+// them. B is typically a pointer type; its zero value means "no block".
+type Block interface {
+	comparable
+	// ID names the block: what votes and commits sign.
+	ID() Hash
+	// Height is the height the block is for.
+	Height() uint64
+}
+
 // Proposal is a proposer's signed block for a height and round, with the
 // round of its proof of lock (POLRound, NilRound if none).
-type Proposal struct {
-	Height    uint64           `json:"height"`
-	Round     int32            `json:"round"`
-	POLRound  int32            `json:"pol_round"`
-	Block     *registry.Block  `json:"block"`
-	Proposer  registry.Address `json:"proposer"`
-	Signature []byte           `json:"signature"`
+type Proposal[B Block] struct {
+	Height    uint64  `json:"height"`
+	Round     int32   `json:"round"`
+	POLRound  int32   `json:"pol_round"`
+	Block     B       `json:"block"`
+	Proposer  Address `json:"proposer"`
+	Signature []byte  `json:"signature"`
 }
 
 // SignBytes returns what the proposer signs: the block ID, not the block.
-func (p *Proposal) SignBytes(chainID string) []byte {
+func (p *Proposal[B]) SignBytes(chainID string) []byte {
 	b := []byte("idmesh/proposal/v1\x00")
 	b = appendString(b, chainID)
 	b = appendU64(b, p.Height)
@@ -104,16 +113,16 @@ func (p *Proposal) SignBytes(chainID string) []byte {
 }
 
 // ValidateBasic checks what needs no state.
-func (p *Proposal) ValidateBasic() error {
+func (p *Proposal[B]) ValidateBasic() error {
 	switch {
 	case p.Height == 0 || p.Round < 0:
 		return fmt.Errorf("%w: proposal at height %d round %d", ErrInvalidMessage, p.Height, p.Round)
 	case p.POLRound < NilRound || p.POLRound >= p.Round:
 		return fmt.Errorf("%w: proposal POL round %d for round %d", ErrInvalidMessage, p.POLRound, p.Round)
-	case p.Block == nil:
+	case p.Block == zero[B]():
 		return fmt.Errorf("%w: proposal without a block", ErrInvalidMessage)
-	case p.Block.Header.Height != p.Height:
-		return fmt.Errorf("%w: proposal for height %d carries block %d", ErrInvalidMessage, p.Height, p.Block.Header.Height)
+	case p.Block.Height() != p.Height:
+		return fmt.Errorf("%w: proposal for height %d carries block %d", ErrInvalidMessage, p.Height, p.Block.Height())
 	case len(p.Signature) != ed25519.SignatureSize:
 		return fmt.Errorf("%w: proposal signature length %d", ErrInvalidMessage, len(p.Signature))
 	}
@@ -122,9 +131,9 @@ func (p *Proposal) ValidateBasic() error {
 
 // Decided is a decided block with a commit proving it, sent to a peer that
 // is behind.
-type Decided struct {
-	Block  *registry.Block  `json:"block"`
-	Commit *registry.Commit `json:"commit"`
+type Decided[B Block] struct {
+	Block  B       `json:"block"`
+	Commit *Commit `json:"commit"`
 }
 
 // Status says which height a node is deciding. A node that signs nothing
@@ -157,27 +166,27 @@ func hasBit(b []byte, i int) bool { return i/8 < len(b) && b[i/8]&(1<<(i%8)) != 
 
 // Message is what validators exchange. Exactly one of the payloads is set.
 // To is the recipient, or the zero address for everyone.
-type Message struct {
-	From     registry.Address `json:"from"`
-	To       registry.Address `json:"to"`
-	Proposal *Proposal        `json:"proposal,omitempty"`
-	Vote     *Vote            `json:"vote,omitempty"`
-	Decided  *Decided         `json:"decided,omitempty"`
-	Status   *Status          `json:"status,omitempty"`
+type Message[B Block] struct {
+	From     Address      `json:"from"`
+	To       Address      `json:"to"`
+	Proposal *Proposal[B] `json:"proposal,omitempty"`
+	Vote     *Vote        `json:"vote,omitempty"`
+	Decided  *Decided[B]  `json:"decided,omitempty"`
+	Status   *Status      `json:"status,omitempty"`
 }
 
 // Broadcast reports whether m goes to everyone.
-func (m Message) Broadcast() bool { return m.To == registry.Address{} }
+func (m Message[B]) Broadcast() bool { return m.To == Address{} }
 
 // Height returns the height the message is about.
-func (m Message) Height() uint64 {
+func (m Message[B]) Height() uint64 {
 	switch {
 	case m.Proposal != nil:
 		return m.Proposal.Height
 	case m.Vote != nil:
 		return m.Vote.Height
-	case m.Decided != nil && m.Decided.Block != nil:
-		return m.Decided.Block.Header.Height
+	case m.Decided != nil && m.Decided.Block != zero[B]():
+		return m.Decided.Block.Height()
 	case m.Status != nil:
 		return m.Status.Height
 	}
@@ -185,7 +194,7 @@ func (m Message) Height() uint64 {
 }
 
 // ValidateBasic checks the message's shape.
-func (m Message) ValidateBasic() error {
+func (m Message[B]) ValidateBasic() error {
 	n := 0
 	if m.Proposal != nil {
 		n++
@@ -201,7 +210,7 @@ func (m Message) ValidateBasic() error {
 	}
 	if m.Decided != nil {
 		n++
-		if m.Decided.Block == nil || m.Decided.Commit == nil {
+		if m.Decided.Block == zero[B]() || m.Decided.Commit == nil {
 			return fmt.Errorf("%w: decided without block or commit", ErrInvalidMessage)
 		}
 	}
@@ -228,21 +237,8 @@ type Evidence struct {
 	A, B Vote
 }
 
-// Tx returns the transaction that records the evidence on chain, for
-// the validator set vs that the votes were counted against.
-func (ev Evidence) Tx(vs *registry.ValidatorSet) (registry.Tx, error) {
-	conv := func(v Vote) registry.SignedVote {
-		return registry.SignedVote{Type: uint8(v.Type), Height: v.Height, Round: uint32(v.Round), BlockID: v.BlockID, Validator: v.Validator, Signature: v.Signature}
-	}
-	b, err := json.Marshal(registry.DuplicateVoteEvidence{ValidatorsHash: vs.Hash(), A: conv(ev.A), B: conv(ev.B)})
-	if err != nil {
-		return registry.Tx{}, err
-	}
-	return registry.Tx{Type: registry.TxEvidence, Payload: b}, nil
-}
-
 // Verify checks that the evidence proves equivocation by a validator of vs.
-func (ev Evidence) Verify(chainID string, vs *registry.ValidatorSet) error {
+func (ev Evidence) Verify(chainID string, vs *ValidatorSet) error {
 	a, b := ev.A, ev.B
 	if a.Validator != b.Validator || a.Type != b.Type || a.Height != b.Height || a.Round != b.Round || a.BlockID == b.BlockID {
 		return fmt.Errorf("%w: votes do not conflict", ErrInvalidMessage)
@@ -255,6 +251,12 @@ func (ev Evidence) Verify(chainID string, vs *registry.ValidatorSet) error {
 		return err
 	}
 	return b.Verify(chainID, val)
+}
+
+// zero returns B's zero value: no block.
+func zero[B Block]() B {
+	var b B
+	return b
 }
 
 func appendU64(b []byte, v uint64) []byte {

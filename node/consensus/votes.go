@@ -2,8 +2,6 @@ package consensus
 
 import (
 	"bytes"
-
-	"github.com/idmesh/idmesh/registry"
 )
 
 // quorum arithmetic on voting power. "2f+1" in the paper is more than two
@@ -21,13 +19,13 @@ const maxVotesPerValidator = 4
 // for each block it voted for (with less than 1/3 Byzantine power this
 // can never give two blocks 2/3), once in the total.
 type voteSet struct {
-	votes   map[registry.Address][]*Vote // in arrival order
-	byBlock map[registry.Hash]int64      // power per block ID (zero = nil)
-	total   int64                        // power of the validators that voted
+	votes   map[Address][]*Vote // in arrival order
+	byBlock map[Hash]int64      // power per block ID (zero = nil)
+	total   int64               // power of the validators that voted
 }
 
 func newVoteSet() *voteSet {
-	return &voteSet{votes: make(map[registry.Address][]*Vote), byBlock: make(map[registry.Hash]int64)}
+	return &voteSet{votes: make(map[Address][]*Vote), byBlock: make(map[Hash]int64)}
 }
 
 // add records v with the voter's power and reports whether it was new.
@@ -57,8 +55,8 @@ func (s *voteSet) add(v *Vote, power int64) (conflict *Vote, added bool) {
 // if any. (With more than 1/3 Byzantine power two could; the one with
 // most power, then the lowest ID, is returned, so the answer does not
 // depend on map order.)
-func (s *voteSet) majority(total int64) (registry.Hash, bool) {
-	var best registry.Hash
+func (s *voteSet) majority(total int64) (Hash, bool) {
+	var best Hash
 	var bestPower int64
 	found := false
 	for id, p := range s.byBlock {
@@ -73,7 +71,7 @@ func (s *voteSet) majority(total int64) (registry.Hash, bool) {
 }
 
 // vote returns the voter's vote for id, if any.
-func (s *voteSet) vote(a registry.Address, id registry.Hash) *Vote {
+func (s *voteSet) vote(a Address, id Hash) *Vote {
 	for _, v := range s.votes[a] {
 		if v.BlockID == id {
 			return v
@@ -82,13 +80,13 @@ func (s *voteSet) vote(a registry.Address, id registry.Hash) *Vote {
 	return nil
 }
 
-// commit returns the precommits for id as a registry.Commit, in the
+// commit returns the precommits for id as a Commit, in the
 // validator set's order.
-func (s *voteSet) commit(vs *registry.ValidatorSet, height uint64, round int32, id registry.Hash) *registry.Commit {
-	c := &registry.Commit{Height: height, Round: uint32(round), BlockID: id}
+func (s *voteSet) commit(vs *ValidatorSet, height uint64, round int32, id Hash) *Commit {
+	c := &Commit{Height: height, Round: uint32(round), BlockID: id}
 	for _, val := range vs.Validators {
 		if v := s.vote(val.Address(), id); v != nil {
-			c.Signatures = append(c.Signatures, registry.CommitSig{Validator: v.Validator, Signature: v.Signature})
+			c.Signatures = append(c.Signatures, CommitSig{Validator: v.Validator, Signature: v.Signature})
 		}
 	}
 	return c

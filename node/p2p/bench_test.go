@@ -20,7 +20,7 @@ func BenchmarkConsensusThroughput(b *testing.B) {
 	chain := newTestChain(b, validatorKeys...)
 	nodes := MustHosts(b, chain, 2, func(_ int, c *p2p.Config) { c.QueueSize = 2 * window })
 	from, to := nodes[0], nodes[1]
-	votes := make([]consensus.Message, b.N)
+	votes := make([]p2p.Message, b.N)
 	for i := range votes {
 		votes[i] = signedVote(from.key, 1+uint64(i/1000), int32(i%1000))
 	}
@@ -65,11 +65,11 @@ func BenchmarkBlockPropagation(b *testing.B) {
 	var total time.Duration
 	round := int32(0)
 	for b.Loop() {
-		p := &consensus.Proposal{Height: 5, Round: round, POLRound: consensus.NilRound, Block: blk, Proposer: addrOf(from.key)}
+		p := &p2p.Proposal{Height: 5, Round: round, POLRound: consensus.NilRound, Block: blk, Proposer: addrOf(from.key)}
 		round++
 		p.Signature = ed25519.Sign(from.key, p.SignBytes(testChainID))
 		start := time.Now()
-		from.Send(consensus.Message{From: addrOf(from.key), Proposal: p})
+		from.Send(p2p.Message{From: addrOf(from.key), Proposal: p})
 		for _, n := range nodes[1:] {
 			mustReceive(b, n.Receive())
 		}

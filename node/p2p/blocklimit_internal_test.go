@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/idmesh/idmesh/node/consensus"
 	"github.com/idmesh/idmesh/registry"
 )
 
@@ -73,8 +72,8 @@ func TestMaximalBlockFitsMessage(t *testing.T) {
 		prev := FullBlock(t, chainID, 1, nil, 0, 0, registry.MinBlockBytes)
 		b := FullBlock(t, chainID, 2, prev, registry.MaxCommitSigs, 128, limit)
 		origin := bytes.Repeat([]byte{'p'}, maxPeerIDBytes)
-		prop := &consensus.Proposal{Height: 2, Round: 1 << 30, POLRound: 1 << 29, Block: b, Proposer: registry.Address{9}, Signature: bytes.Repeat([]byte{1}, ed25519.SignatureSize)}
-		raw, err := EncodeMessage(consensus.Message{From: registry.Address{9}, To: registry.Address{8}, Proposal: prop})
+		prop := &Proposal{Height: 2, Round: 1 << 30, POLRound: 1 << 29, Block: b, Proposer: registry.Address{9}, Signature: bytes.Repeat([]byte{1}, ed25519.SignatureSize)}
+		raw, err := EncodeMessage(Message{From: registry.Address{9}, To: registry.Address{8}, Proposal: prop})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -96,7 +95,7 @@ func TestMaximalBlockFitsMessage(t *testing.T) {
 		for i := range registry.MaxCommitSigs {
 			commit.Signatures = append(commit.Signatures, registry.CommitSig{Validator: registry.Address{byte(i), byte(i >> 8), 2}, Signature: bytes.Repeat([]byte{2}, maxSigBytes)})
 		}
-		raw, err = EncodeMessage(consensus.Message{From: registry.Address{9}, Decided: &consensus.Decided{Block: b, Commit: commit}})
+		raw, err = EncodeMessage(Message{From: registry.Address{9}, Decided: &Decided{Block: b, Commit: commit}})
 		if err != nil {
 			t.Fatal(err)
 		}

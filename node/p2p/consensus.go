@@ -31,7 +31,7 @@ const maxDirectInFlight = 16
 // published if there is none or the stream fails (only its addressee
 // delivers it). If the queue is full, m is dropped (the engine
 // rebroadcasts its own messages) and counted in Stats.Dropped.
-func (h *Host) Send(m consensus.Message) {
+func (h *Host) Send(m Message) {
 	if h.ctx.Err() != nil {
 		return
 	}
@@ -46,7 +46,7 @@ func (h *Host) Send(m consensus.Message) {
 // Receive returns the channel of consensus messages from peers that
 // passed validation: never our own, and, if they have To set, only those
 // addressed to Config.Self. It is closed by Close.
-func (h *Host) Receive() <-chan consensus.Message { return h.recv }
+func (h *Host) Receive() <-chan Message { return h.recv }
 
 // sendLoop owns the validator routes and carries out Send's queue.
 func (h *Host) sendLoop() {
@@ -190,7 +190,7 @@ func (h *Host) handleDirect(s network.Stream) {
 		return
 	}
 	ack := byte(ackRefused)
-	var m consensus.Message
+	var m Message
 	var res pubsub.ValidationResult
 	if len(raw) > h.cfg.MaxMessageBytes {
 		res = h.verdict(string(h.protoDirect), from, Rejected, ErrTooLarge)
@@ -246,7 +246,7 @@ func (h *Host) validateConsensus(_ context.Context, from peer.ID, msg *pubsub.Me
 
 // signer returns the validator that signed a vote or proposal; zero for a
 // decided block, whose From is not authenticated.
-func signer(m consensus.Message) registry.Address {
+func signer(m Message) registry.Address {
 	switch {
 	case m.Vote != nil:
 		return m.Vote.Validator
@@ -260,7 +260,7 @@ func signer(m consensus.Message) registry.Address {
 // stale, its validator set is known, and it is signed by a validator of
 // that set (votes and proposals, whose From must be their signer) or
 // carries a commit by more than two thirds of it (decided blocks).
-func (h *Host) judge(m consensus.Message) (Outcome, error) {
+func (h *Host) judge(m Message) (Outcome, error) {
 	height := m.Height()
 	if m.Status != nil {
 		// Unsigned and cheap: a peer at any height may ask for help; the
@@ -327,7 +327,7 @@ func (h *Host) readConsensus() {
 		if msg.ReceivedFrom == h.self || msg.Local {
 			continue
 		}
-		m, ok := msg.ValidatorData.(consensus.Message)
+		m, ok := msg.ValidatorData.(Message)
 		if !ok {
 			continue
 		}
@@ -339,7 +339,7 @@ func (h *Host) readConsensus() {
 
 // deliver hands m to Receive if it is for us; it reports false once the
 // host is closing.
-func (h *Host) deliver(m consensus.Message) bool {
+func (h *Host) deliver(m Message) bool {
 	if !m.Broadcast() && (m.To != h.cfg.Self || h.cfg.Self == registry.Address{}) {
 		return true
 	}

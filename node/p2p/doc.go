@@ -20,7 +20,7 @@
 // Two gossipsub topics per chain, on the protocol /idmesh/meshsub/1.2.0:
 //
 //   - /idmesh/<chainID>/consensus/1 carries proposals, votes and decided
-//     blocks (consensus.Message). Each gossip message is an envelope: a
+//     blocks (Message). Each gossip message is an envelope: a
 //     version byte, the publishing host's sequence number and peer ID,
 //     and the message in EncodeMessage's compact deterministic binary
 //     encoding (blocks and commits in registry's encodings). A message is

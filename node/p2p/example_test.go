@@ -15,7 +15,7 @@ func ExampleEncodeMessage() {
 	key := ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize))
 	v := &consensus.Vote{Type: consensus.Precommit, Height: 12, Round: 0, BlockID: registry.Sum([]byte("block 12")), Validator: registry.AddressOf(key.Public().(ed25519.PublicKey))}
 	v.Signature = ed25519.Sign(key, v.SignBytes("idmesh-example"))
-	raw, err := p2p.EncodeMessage(consensus.Message{From: v.Validator, Vote: v})
+	raw, err := p2p.EncodeMessage(p2p.Message{From: v.Validator, Vote: v})
 	if err != nil {
 		panic(err)
 	}

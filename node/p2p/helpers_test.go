@@ -153,14 +153,14 @@ func MustHosts(tb testing.TB, chain p2p.ChainView, n int, adjust func(i int, c *
 }
 
 // signedVote returns a prevote by k at height and round, sent From k.
-func signedVote(k ed25519.PrivateKey, height uint64, round int32) consensus.Message {
+func signedVote(k ed25519.PrivateKey, height uint64, round int32) p2p.Message {
 	v := &consensus.Vote{Type: consensus.Prevote, Height: height, Round: round, BlockID: registry.Sum([]byte("block")), Validator: addrOf(k)}
 	v.Signature = ed25519.Sign(k, v.SignBytes(testChainID))
-	return consensus.Message{From: v.Validator, Vote: v}
+	return p2p.Message{From: v.Validator, Vote: v}
 }
 
 // mustReceive waits for the next consensus message on ch.
-func mustReceive(tb testing.TB, ch <-chan consensus.Message) consensus.Message {
+func mustReceive(tb testing.TB, ch <-chan p2p.Message) p2p.Message {
 	tb.Helper()
 	select {
 	case m, ok := <-ch:
@@ -171,7 +171,7 @@ func mustReceive(tb testing.TB, ch <-chan consensus.Message) consensus.Message {
 	case <-time.After(failsafe):
 		tb.Fatal("no message within the failsafe timeout")
 	}
-	return consensus.Message{}
+	return p2p.Message{}
 }
 
 // mustBeEmpty checks that nothing is waiting on ch.

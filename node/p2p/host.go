@@ -25,7 +25,6 @@ import (
 	"github.com/libp2p/go-libp2p/p2p/transport/tcp"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/idmesh/idmesh/node/consensus"
 	"github.com/idmesh/idmesh/registry"
 )
 
@@ -49,10 +48,10 @@ type Host struct {
 	bootstrap []peer.AddrInfo
 	found     chan peer.AddrInfo // peers found by mDNS, for the maintain loop
 
-	outbox chan consensus.Message // Send's queue, for sendLoop
-	learn  chan route             // validator routes, for sendLoop
-	recv   chan consensus.Message // Receive
-	txs    chan registry.Tx       // Txs
+	outbox chan Message     // Send's queue, for sendLoop
+	learn  chan route       // validator routes, for sendLoop
+	recv   chan Message     // Receive
+	txs    chan registry.Tx // Txs
 	batch  *txBatcher
 	seq    atomic.Uint64 // consensus envelope sequence
 	syncs  chan struct{} // bounds the sync requests served at once
@@ -93,9 +92,9 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		protoSync:   protocol.ID("/idmesh/" + cfg.ChainID + "/sync/1"),
 		protoStatus: protocol.ID("/idmesh/" + cfg.ChainID + "/status/1"),
 		found:       make(chan peer.AddrInfo, 64),
-		outbox:      make(chan consensus.Message, cfg.QueueSize),
+		outbox:      make(chan Message, cfg.QueueSize),
 		learn:       make(chan route, cfg.QueueSize),
-		recv:        make(chan consensus.Message, cfg.QueueSize),
+		recv:        make(chan Message, cfg.QueueSize),
 		txs:         make(chan registry.Tx, cfg.QueueSize),
 		batch:       newTxBatcher(),
 		syncs:       make(chan struct{}, 4),

@@ -24,12 +24,12 @@ var _ node.Transport = (*p2p.Host)(nil)
 func TestMessageRoundTrip(t *testing.T) {
 	b, c := firstBlock(validatorKeys...)
 	k := validatorKeys[0]
-	p := &consensus.Proposal{Height: 1, Round: 2, POLRound: consensus.NilRound, Block: b, Proposer: addrOf(k)}
+	p := &p2p.Proposal{Height: 1, Round: 2, POLRound: consensus.NilRound, Block: b, Proposer: addrOf(k)}
 	p.Signature = ed25519.Sign(k, p.SignBytes(testChainID))
-	msgs := map[string]consensus.Message{
+	msgs := map[string]p2p.Message{
 		"vote":     signedVote(k, 7, 3),
 		"proposal": {From: addrOf(k), Proposal: p},
-		"decided":  {From: addrOf(k), To: addrOf(validatorKeys[1]), Decided: &consensus.Decided{Block: b, Commit: c}},
+		"decided":  {From: addrOf(k), To: addrOf(validatorKeys[1]), Decided: &p2p.Decided{Block: b, Commit: c}},
 		"status":   {From: addrOf(k), Status: &consensus.Status{Height: 9, Round: 2, Stuck: true, Has: [2]consensus.RoundHas{{Proposal: true, Prevotes: []byte{5}}, {Precommits: []byte{1, 2}}}}},
 	}
 	for name, m := range msgs {
@@ -65,7 +65,7 @@ func TestMessageRoundTrip(t *testing.T) {
 			}
 		})
 	}
-	if _, err := p2p.EncodeMessage(consensus.Message{}); err == nil {
+	if _, err := p2p.EncodeMessage(p2p.Message{}); err == nil {
 		t.Fatal("empty message encoded")
 	}
 }
@@ -92,7 +92,7 @@ func TestConsensusGossip(t *testing.T) {
 	outsider := signedVote(outsiderKey, 5, 1)
 	cases := []struct {
 		name string
-		m    consensus.Message
+		m    p2p.Message
 		want error
 	}{
 		{"bad signature", badSig, consensus.ErrBadSignature},
@@ -146,7 +146,7 @@ func TestDirect(t *testing.T) {
 	mustReceive(t, c.Receive())
 
 	blk, commit := firstBlock(validatorKeys...)
-	direct := consensus.Message{From: addrOf(a.key), To: addrOf(b.key), Decided: &consensus.Decided{Block: blk, Commit: commit}}
+	direct := p2p.Message{From: addrOf(a.key), To: addrOf(b.key), Decided: &p2p.Decided{Block: blk, Commit: commit}}
 	a.Send(direct)
 	got := mustReceive(t, b.Receive())
 	if got.Decided == nil || got.Decided.Block.ID() != blk.ID() || got.To != direct.To {
@@ -184,7 +184,7 @@ func TestDirect(t *testing.T) {
 	forged := *commit
 	forged.Signatures = append([]registry.CommitSig(nil), commit.Signatures...)
 	forged.Signatures[0].Signature = bytes.Repeat([]byte{1}, 64)
-	bad.Decided = &consensus.Decided{Block: blk, Commit: &forged}
+	bad.Decided = &p2p.Decided{Block: blk, Commit: &forged}
 	a.Send(bad)
 	if v := b.verdicts.nextRefusal(t); v.Outcome != p2p.Rejected || !strings.HasSuffix(v.Protocol, "/direct/1") {
 		t.Fatalf("forged commit: %+v", v)
@@ -285,7 +285,7 @@ func TestFetchBlocksAndStatus(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var got []consensus.Decided
+	var got []p2p.Decided
 	for from := uint64(1); from <= tip; {
 		batch, err := client.FetchBlocks(ctx, server.ID(), from, tip+50)
 		if err != nil {
@@ -487,7 +487,7 @@ func TestMDNS(t *testing.T) {
 // FuzzDecodeMessage: whatever decodes re-encodes to the same bytes.
 func FuzzDecodeMessage(f *testing.F) {
 	k := validatorKeys[0]
-	for _, m := range []consensus.Message{signedVote(k, 7, 3), {From: addrOf(k), Status: &consensus.Status{Height: 9}}} {
+	for _, m := range []p2p.Message{signedVote(k, 7, 3), {From: addrOf(k), Status: &consensus.Status{Height: 9}}} {
 		raw, err := p2p.EncodeMessage(m)
 		if err != nil {
 			f.Fatal(err)

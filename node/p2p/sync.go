@@ -13,7 +13,6 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/idmesh/idmesh/node/consensus"
 	"github.com/idmesh/idmesh/registry"
 )
 
@@ -50,7 +49,7 @@ type Status struct {
 // must check each commit against the validator set of its height
 // (registry.VerifyCommit) and the chain's rules (registry.Chain.Verify)
 // before trusting or committing a block.
-func (h *Host) FetchBlocks(ctx context.Context, peerID string, from, to uint64) ([]consensus.Decided, error) {
+func (h *Host) FetchBlocks(ctx context.Context, peerID string, from, to uint64) ([]Decided, error) {
 	if from == 0 || to < from {
 		return nil, fmt.Errorf("p2p: fetch blocks: bad range %d..%d", from, to)
 	}
@@ -85,8 +84,8 @@ func (h *Host) FetchBlocks(ctx context.Context, peerID string, from, to uint64) 
 }
 
 // readBlocks reads a sync response.
-func (h *Host) readBlocks(r *bufio.Reader, from uint64) ([]consensus.Decided, error) {
-	var out []consensus.Decided
+func (h *Host) readBlocks(r *bufio.Reader, from uint64) ([]Decided, error) {
+	var out []Decided
 	for {
 		tag, err := r.ReadByte()
 		if err != nil {
@@ -128,7 +127,7 @@ func (h *Host) readBlocks(r *bufio.Reader, from uint64) ([]consensus.Decided, er
 		if b.Header.Height != want || c.Height != want || c.BlockID != b.ID() {
 			return nil, fmt.Errorf("%w: block %d (commit for %d) where %d was due", ErrMalformed, b.Header.Height, c.Height, want)
 		}
-		out = append(out, consensus.Decided{Block: b, Commit: c})
+		out = append(out, Decided{Block: b, Commit: c})
 	}
 }
 

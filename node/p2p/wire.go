@@ -9,6 +9,17 @@ import (
 	"github.com/idmesh/idmesh/registry"
 )
 
+// The consensus engine's messages, carrying this chain's blocks: what the
+// network encodes, gossips and delivers.
+type (
+	// Message is a consensus message of the chain.
+	Message = consensus.Message[*registry.Block]
+	// Proposal is a proposal of a chain block.
+	Proposal = consensus.Proposal[*registry.Block]
+	// Decided is a decided chain block with its commit.
+	Decided = consensus.Decided[*registry.Block]
+)
+
 // ErrMalformed reports bytes from the network that do not decode.
 var ErrMalformed = errors.New("p2p: malformed message")
 
@@ -45,7 +56,7 @@ const (
 // commits use registry's deterministic encodings (Block.Encode,
 // Commit.Encode), so a proposal's block keeps its ID. m must carry exactly
 // one payload.
-func EncodeMessage(m consensus.Message) ([]byte, error) {
+func EncodeMessage(m Message) ([]byte, error) {
 	n := 0
 	for _, set := range []bool{m.Proposal != nil, m.Vote != nil, m.Decided != nil, m.Status != nil} {
 		if set {
@@ -122,9 +133,9 @@ func EncodeMessage(m consensus.Message) ([]byte, error) {
 // DecodeMessage decodes what EncodeMessage produced and checks the result
 // with ValidateBasic. Blocks are decoded with registry.DecodeBlock, which
 // checks them structurally too. Nothing is verified against chain state.
-func DecodeMessage(b []byte) (consensus.Message, error) {
+func DecodeMessage(b []byte) (Message, error) {
 	r := reader{b: b}
-	var m consensus.Message
+	var m Message
 	if v := r.u8(); r.err == nil && v != wireVersion {
 		return m, fmt.Errorf("%w: version %d", ErrMalformed, v)
 	}
@@ -139,7 +150,7 @@ func DecodeMessage(b []byte) (consensus.Message, error) {
 		v.Signature = r.bytes(maxSigBytes)
 		m.Vote = v
 	case kindProposal:
-		p := &consensus.Proposal{Height: r.u64(), Round: int32(r.u32()), POLRound: int32(r.u32())}
+		p := &Proposal{Height: r.u64(), Round: int32(r.u32()), POLRound: int32(r.u32())}
 		copy(p.Proposer[:], r.take(len(p.Proposer)))
 		p.Signature = r.bytes(maxSigBytes)
 		p.Block = r.block()
@@ -157,7 +168,7 @@ func DecodeMessage(b []byte) (consensus.Message, error) {
 		}
 		m.Status = st
 	case kindDecided:
-		d := &consensus.Decided{Block: r.block()}
+		d := &Decided{Block: r.block()}
 		d.Commit = r.commit()
 		m.Decided = d
 	default:
@@ -166,10 +177,10 @@ func DecodeMessage(b []byte) (consensus.Message, error) {
 		}
 	}
 	if err := r.finish(); err != nil {
-		return consensus.Message{}, err
+		return Message{}, err
 	}
 	if err := m.ValidateBasic(); err != nil {
-		return consensus.Message{}, err
+		return Message{}, err
 	}
 	return m, nil
 }
@@ -183,7 +194,7 @@ func DecodeMessage(b []byte) (consensus.Message, error) {
 type envelope struct {
 	seq    uint64
 	origin []byte // the publisher's peer ID, as claimed by it
-	msg    consensus.Message
+	msg    Message
 	size   int
 }
 

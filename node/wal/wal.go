@@ -18,26 +18,28 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-
-	"github.com/idmesh/idmesh/node/consensus"
 )
 
 // maxRecord bounds one record (a proposal carries a block).
 const maxRecord = 64 << 20
 
-// Log is an open write-ahead log.
-type Log struct {
+// Message is what the log holds: a value that encodes as JSON and says
+// which height it belongs to (a consensus message).
+type Message interface{ Height() uint64 }
+
+// Log is an open write-ahead log of messages of type M.
+type Log[M Message] struct {
 	f *os.File
 }
 
-type record struct {
-	Height  uint64            `json:"height"`
-	Message consensus.Message `json:"message"`
+type record[M Message] struct {
+	Height  uint64 `json:"height"`
+	Message M      `json:"message"`
 }
 
 // Open opens or creates the log at path and returns the messages it holds
 // for height (earlier heights are ignored: they are committed).
-func Open(path string, height uint64) (*Log, []consensus.Message, error) {
+func Open[M Message](path string, height uint64) (*Log[M], []M, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, nil, fmt.Errorf("open wal: %w", err)
 	}
@@ -45,7 +47,7 @@ func Open(path string, height uint64) (*Log, []consensus.Message, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("open wal: %w", err)
 	}
-	msgs, good, err := read(f, height)
+	msgs, good, err := read[M](f, height)
 	if err != nil {
 		f.Close()
 		return nil, nil, err
@@ -59,13 +61,13 @@ func Open(path string, height uint64) (*Log, []consensus.Message, error) {
 		f.Close()
 		return nil, nil, fmt.Errorf("open wal: %w", err)
 	}
-	return &Log{f: f}, msgs, nil
+	return &Log[M]{f: f}, msgs, nil
 }
 
 // read returns the messages of height and the length of the whole records.
-func read(f *os.File, height uint64) ([]consensus.Message, int64, error) {
+func read[M Message](f *os.File, height uint64) ([]M, int64, error) {
 	r := bufio.NewReader(f)
-	var msgs []consensus.Message
+	var msgs []M
 	var good int64
 	for {
 		var hdr [8]byte
@@ -81,7 +83,7 @@ func read(f *os.File, height uint64) ([]consensus.Message, int64, error) {
 		if _, err := io.ReadFull(r, body); err != nil || crc32.ChecksumIEEE(body) != sum {
 			return msgs, good, nil // torn or corrupt tail
 		}
-		var rec record
+		var rec record[M]
 		if err := json.Unmarshal(body, &rec); err != nil {
 			return nil, 0, fmt.Errorf("read wal: record at %d: %w", good, err)
 		}
@@ -94,13 +96,13 @@ func read(f *os.File, height uint64) ([]consensus.Message, int64, error) {
 
 // Append writes signed messages, each under its own height, and syncs
 // the file.
-func (l *Log) Append(msgs []consensus.Message) error {
+func (l *Log[M]) Append(msgs []M) error {
 	if len(msgs) == 0 {
 		return nil
 	}
 	var buf []byte
 	for _, m := range msgs {
-		body, err := json.Marshal(record{Height: m.Height(), Message: m})
+		body, err := json.Marshal(record[M]{Height: m.Height(), Message: m})
 		if err != nil {
 			return fmt.Errorf("wal append: %w", err)
 		}
@@ -118,7 +120,7 @@ func (l *Log) Append(msgs []consensus.Message) error {
 }
 
 // Reset empties the log once its height is committed.
-func (l *Log) Reset() error {
+func (l *Log[M]) Reset() error {
 	if err := l.f.Truncate(0); err != nil {
 		return fmt.Errorf("wal reset: %w", err)
 	}
@@ -129,7 +131,7 @@ func (l *Log) Reset() error {
 }
 
 // Close closes the file.
-func (l *Log) Close() error {
+func (l *Log[M]) Close() error {
 	if l == nil || l.f == nil {
 		return errors.New("wal: not open")
 	}

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/idmesh/idmesh/node/consensus"
-	"github.com/idmesh/idmesh/registry"
 )
 
 // ErrRejected is what App.ValidateBlock returns for a block that does not
@@ -28,9 +27,9 @@ type AppConfig struct {
 	ChainID string
 	// Validators returns the validator set of a height (fixed, or changed
 	// at a given height).
-	Validators func(height uint64) *registry.ValidatorSet
+	Validators func(height uint64) *consensus.ValidatorSet
 	// Self is the address written as the proposer of the blocks built.
-	Self registry.Address
+	Self consensus.Address
 	// Now is the simulated clock; nil means Genesis.
 	Now func() time.Time
 	// Rand draws the transaction payloads; nil means a fixed seed.
@@ -38,15 +37,13 @@ type AppConfig struct {
 }
 
 // App is a node's fake application: a chain of decided blocks with their
-// commits. It builds real registry.Blocks and checks that proposals link
+// commits. It builds real Blocks and checks that proposals link
 // to its own chain.
 type App struct {
 	cfg     AppConfig
-	blocks  []*registry.Block
-	commits []*registry.Commit
+	blocks  []*Block
+	commits []*consensus.Commit
 }
-
-var _ consensus.App = (*App)(nil)
 
 // NewApp returns an App with an empty chain.
 func NewApp(cfg AppConfig) *App {
@@ -63,7 +60,7 @@ func NewApp(cfg AppConfig) *App {
 func (a *App) Height() uint64 { return uint64(len(a.blocks)) }
 
 // Last returns the last decided block and its commit (nil if none).
-func (a *App) Last() (*registry.Block, *registry.Commit) {
+func (a *App) Last() (*Block, *consensus.Commit) {
 	if len(a.blocks) == 0 {
 		return nil, nil
 	}
@@ -71,18 +68,18 @@ func (a *App) Last() (*registry.Block, *registry.Commit) {
 }
 
 // Validators returns the validator set of height.
-func (a *App) Validators(height uint64) (*registry.ValidatorSet, error) {
+func (a *App) Validators(height uint64) (*consensus.ValidatorSet, error) {
 	return a.cfg.Validators(height), nil
 }
 
 // ProposeBlock builds a block for height on top of the node's chain with
 // a few random DID-operation transactions.
-func (a *App) ProposeBlock(height uint64, round int32, lastCommit *registry.Commit) (*registry.Block, error) {
+func (a *App) ProposeBlock(height uint64, round int32, lastCommit *consensus.Commit) (*Block, error) {
 	if height != a.Height()+1 {
 		return nil, fmt.Errorf("propose block %d: chain is at %d", height, a.Height())
 	}
 	now := a.cfg.Now()
-	var lastID registry.Hash
+	var lastID consensus.Hash
 	if prev, _ := a.Last(); prev != nil {
 		lastID = prev.ID()
 		if !now.After(prev.Header.Time) {
@@ -92,16 +89,16 @@ func (a *App) ProposeBlock(height uint64, round int32, lastCommit *registry.Comm
 		lastCommit = nil
 	}
 	rng := a.cfg.Rand
-	txs := make([]registry.Tx, 1+rng.IntN(3))
+	txs := make([][]byte, 1+rng.IntN(3))
 	for i := range txs {
 		p := make([]byte, 8+rng.IntN(24))
 		for j := range p {
 			p[j] = byte(rng.Uint32())
 		}
-		txs[i] = registry.Tx{Type: registry.TxDIDOperation, Payload: p}
+		txs[i] = p
 	}
-	b := &registry.Block{
-		Header: registry.Header{
+	b := &Block{
+		Header: Header{
 			ChainID:            a.cfg.ChainID,
 			Height:             height,
 			Time:               now,
@@ -109,20 +106,20 @@ func (a *App) ProposeBlock(height uint64, round int32, lastCommit *registry.Comm
 			LastCommitHash:     lastCommit.Hash(),
 			ValidatorsHash:     a.cfg.Validators(height).Hash(),
 			NextValidatorsHash: a.cfg.Validators(height + 1).Hash(),
-			StateRoot:          registry.Sum(fmt.Appendf(nil, "state %d %d", height, round)),
+			StateRoot:          consensus.Sum(fmt.Appendf(nil, "state %d %d", height, round)),
 			Proposer:           a.cfg.Self,
 		},
 		Txs:        txs,
 		LastCommit: lastCommit,
 	}
-	b.Header.TxRoot = registry.MerkleRoot(b.TxHashes())
+	b.Header.TxRoot = TxRoot(b.Txs)
 	return b, nil
 }
 
 // ValidateBlock checks that b extends this node's chain: height, time,
 // previous block ID, a last commit that VerifyCommit accepts for it,
 // transaction root and validator hashes; and that b is not marked invalid.
-func (a *App) ValidateBlock(b *registry.Block) error {
+func (a *App) ValidateBlock(b *Block) error {
 	if err := b.ValidateBasic(); err != nil {
 		return fmt.Errorf("%w: %w", ErrRejected, err)
 	}
@@ -145,7 +142,7 @@ func (a *App) ValidateBlock(b *registry.Block) error {
 		if !h.Time.After(prev.Header.Time) {
 			return fmt.Errorf("%w: time %v not after %v", ErrRejected, h.Time, prev.Header.Time)
 		}
-		if err := registry.VerifyCommit(h.ChainID, a.cfg.Validators(h.Height-1), h.Height-1, prev.ID(), b.LastCommit); err != nil {
+		if err := consensus.VerifyCommit(h.ChainID, a.cfg.Validators(h.Height-1), h.Height-1, prev.ID(), b.LastCommit); err != nil {
 			return fmt.Errorf("%w: last commit: %w", ErrRejected, err)
 		}
 	}
@@ -156,7 +153,7 @@ func (a *App) ValidateBlock(b *registry.Block) error {
 }
 
 // Decided returns the decided block of height and its commit.
-func (a *App) Decided(height uint64) (*registry.Block, *registry.Commit, bool) {
+func (a *App) Decided(height uint64) (*Block, *consensus.Commit, bool) {
 	if height == 0 || height > a.Height() {
 		return nil, nil, false
 	}
@@ -165,12 +162,12 @@ func (a *App) Decided(height uint64) (*registry.Block, *registry.Commit, bool) {
 
 // Commit appends a decided block: it must be the next height, its commit
 // must pass VerifyCommit, and it must link to the chain.
-func (a *App) Commit(d consensus.Decided) error {
+func (a *App) Commit(d Decided) error {
 	b := d.Block
 	if b.Header.Height != a.Height()+1 {
 		return fmt.Errorf("commit block %d: chain is at %d", b.Header.Height, a.Height())
 	}
-	if err := registry.VerifyCommit(a.cfg.ChainID, a.cfg.Validators(b.Header.Height), b.Header.Height, b.ID(), d.Commit); err != nil {
+	if err := consensus.VerifyCommit(a.cfg.ChainID, a.cfg.Validators(b.Header.Height), b.Header.Height, b.ID(), d.Commit); err != nil {
 		return fmt.Errorf("commit block %d: %w", b.Header.Height, err)
 	}
 	if err := a.ValidateBlock(b); err != nil {
@@ -184,17 +181,17 @@ func (a *App) Commit(d consensus.Decided) error {
 // MarkInvalid returns a copy of b with a transaction that every App
 // rejects, and a matching transaction root: a block that is well formed
 // but invalid.
-func MarkInvalid(b *registry.Block) *registry.Block {
+func MarkInvalid(b *Block) *Block {
 	c := *b
-	c.Txs = append(slices.Clone(b.Txs), registry.Tx{Type: registry.TxDIDOperation, Payload: append(slices.Clone(invalidMark), byte(len(b.Txs)))})
-	c.Header.TxRoot = registry.MerkleRoot(c.TxHashes())
+	c.Txs = append(slices.Clone(b.Txs), append(slices.Clone(invalidMark), byte(len(b.Txs))))
+	c.Header.TxRoot = TxRoot(c.Txs)
 	return &c
 }
 
 // IsMarkedInvalid reports whether b carries MarkInvalid's transaction.
-func IsMarkedInvalid(b *registry.Block) bool {
+func IsMarkedInvalid(b *Block) bool {
 	for _, t := range b.Txs {
-		if bytes.HasPrefix(t.Payload, invalidMark) {
+		if bytes.HasPrefix(t, invalidMark) {
 			return true
 		}
 	}
@@ -204,13 +201,13 @@ func IsMarkedInvalid(b *registry.Block) bool {
 // Variant returns a copy of b with one more random transaction: another
 // valid block for the same height and round, as an equivocating
 // proposer signs.
-func Variant(b *registry.Block, rng *rand.Rand) *registry.Block {
+func Variant(b *Block, rng *rand.Rand) *Block {
 	c := *b
 	p := make([]byte, 16)
 	for i := range p {
 		p[i] = byte(rng.Uint32())
 	}
-	c.Txs = append(slices.Clone(b.Txs), registry.Tx{Type: registry.TxDIDOperation, Payload: p})
-	c.Header.TxRoot = registry.MerkleRoot(c.TxHashes())
+	c.Txs = append(slices.Clone(b.Txs), p)
+	c.Header.TxRoot = TxRoot(c.Txs)
 	return &c
 }

@@ -2,13 +2,12 @@ package consensustest
 
 import (
 	"github.com/idmesh/idmesh/node/consensus"
-	"github.com/idmesh/idmesh/registry"
 )
 
 // Envelope is a message for node To.
 type Envelope struct {
 	To  int
-	Msg consensus.Message
+	Msg Message
 }
 
 // Strategy is a Byzantine behaviour. It sees every message its node's
@@ -16,7 +15,7 @@ type Envelope struct {
 // node's key, so it may sign anything.
 type Strategy interface {
 	Name() string
-	Outgoing(n *Node, m consensus.Message) []Envelope
+	Outgoing(n *Node, m Message) []Envelope
 }
 
 // Strategies returns a fresh instance of each named strategy that needs
@@ -31,7 +30,7 @@ func halves(n *Node) (a, b []int) {
 	return ps[:len(ps)/2], ps[len(ps)/2:]
 }
 
-func to(peers []int, m consensus.Message) []Envelope {
+func to(peers []int, m Message) []Envelope {
 	out := make([]Envelope, 0, len(peers))
 	for _, p := range peers {
 		out = append(out, Envelope{To: p, Msg: m})
@@ -40,15 +39,15 @@ func to(peers []int, m consensus.Message) []Envelope {
 }
 
 // passthrough routes m as an honest node would.
-func passthrough(n *Node, m consensus.Message) []Envelope { return n.sim.route(n, m) }
+func passthrough(n *Node, m Message) []Envelope { return n.sim.route(n, m) }
 
 type silent struct{}
 
 // Silent sends nothing: a crashed or mute validator.
 func Silent() Strategy { return silent{} }
 
-func (silent) Name() string                                 { return "silent" }
-func (silent) Outgoing(*Node, consensus.Message) []Envelope { return nil }
+func (silent) Name() string                       { return "silent" }
+func (silent) Outgoing(*Node, Message) []Envelope { return nil }
 
 type hr struct {
 	t consensus.VoteType // 0 for proposals
@@ -56,16 +55,16 @@ type hr struct {
 	r int32
 }
 
-type equivProposer struct{ alt map[hr]*consensus.Proposal }
+type equivProposer struct{ alt map[hr]*Proposal }
 
 // EquivocatingProposer returns a strategy that, when proposer, signs a second block for the same
 // round and sends its engine's proposal to half its peers and the other
 // to the rest. Everything else goes out unchanged.
-func EquivocatingProposer() Strategy { return &equivProposer{alt: map[hr]*consensus.Proposal{}} }
+func EquivocatingProposer() Strategy { return &equivProposer{alt: map[hr]*Proposal{}} }
 
 func (*equivProposer) Name() string { return "equivocating-proposer" }
 
-func (s *equivProposer) Outgoing(n *Node, m consensus.Message) []Envelope {
+func (s *equivProposer) Outgoing(n *Node, m Message) []Envelope {
 	p := m.Proposal
 	if p == nil || !m.Broadcast() {
 		return passthrough(n, m)
@@ -77,7 +76,7 @@ func (s *equivProposer) Outgoing(n *Node, m consensus.Message) []Envelope {
 		s.alt[k] = alt
 	}
 	a, b := halves(n)
-	return append(to(a, m), to(b, consensus.Message{Proposal: alt})...)
+	return append(to(a, m), to(b, Message{Proposal: alt})...)
 }
 
 type equivVoter struct{ alt map[hr]*consensus.Vote }
@@ -89,7 +88,7 @@ func EquivocatingVoter() Strategy { return &equivVoter{alt: map[hr]*consensus.Vo
 
 func (*equivVoter) Name() string { return "equivocating-voter" }
 
-func (s *equivVoter) Outgoing(n *Node, m consensus.Message) []Envelope {
+func (s *equivVoter) Outgoing(n *Node, m Message) []Envelope {
 	v := m.Vote
 	if v == nil || !m.Broadcast() {
 		return passthrough(n, m)
@@ -97,7 +96,7 @@ func (s *equivVoter) Outgoing(n *Node, m consensus.Message) []Envelope {
 	k := hr{t: v.Type, h: v.Height, r: v.Round}
 	alt := s.alt[k]
 	if alt == nil {
-		var id registry.Hash
+		var id consensus.Hash
 		if v.BlockID.IsZero() {
 			id = randomID(n)
 		}
@@ -105,18 +104,18 @@ func (s *equivVoter) Outgoing(n *Node, m consensus.Message) []Envelope {
 		s.alt[k] = alt
 	}
 	a, b := halves(n)
-	return append(to(a, m), to(b, consensus.Message{Vote: alt})...)
+	return append(to(a, m), to(b, Message{Vote: alt})...)
 }
 
-type invalidProposer struct{ bad map[hr]*consensus.Proposal }
+type invalidProposer struct{ bad map[hr]*Proposal }
 
 // InvalidProposer replaces its proposals with well-formed blocks that
 // every App rejects.
-func InvalidProposer() Strategy { return &invalidProposer{bad: map[hr]*consensus.Proposal{}} }
+func InvalidProposer() Strategy { return &invalidProposer{bad: map[hr]*Proposal{}} }
 
 func (*invalidProposer) Name() string { return "invalid-proposer" }
 
-func (s *invalidProposer) Outgoing(n *Node, m consensus.Message) []Envelope {
+func (s *invalidProposer) Outgoing(n *Node, m Message) []Envelope {
 	p := m.Proposal
 	if p == nil {
 		return passthrough(n, m)
@@ -127,7 +126,7 @@ func (s *invalidProposer) Outgoing(n *Node, m consensus.Message) []Envelope {
 		bad = SignProposal(n.Signer, n.ChainID(), p.Height, p.Round, p.POLRound, MarkInvalid(p.Block))
 		s.bad[k] = bad
 	}
-	return passthrough(n, consensus.Message{To: m.To, Proposal: bad})
+	return passthrough(n, Message{To: m.To, Proposal: bad})
 }
 
 type randomVoter struct{ ids map[hr]*consensus.Vote }
@@ -138,7 +137,7 @@ func RandomVoter() Strategy { return &randomVoter{ids: map[hr]*consensus.Vote{}}
 
 func (*randomVoter) Name() string { return "random-voter" }
 
-func (s *randomVoter) Outgoing(n *Node, m consensus.Message) []Envelope {
+func (s *randomVoter) Outgoing(n *Node, m Message) []Envelope {
 	v := m.Vote
 	if v == nil {
 		return passthrough(n, m)
@@ -149,11 +148,11 @@ func (s *randomVoter) Outgoing(n *Node, m consensus.Message) []Envelope {
 		rv = SignVote(n.Signer, n.ChainID(), v.Type, v.Height, v.Round, randomID(n))
 		s.ids[k] = rv
 	}
-	return passthrough(n, consensus.Message{To: m.To, Vote: rv})
+	return passthrough(n, Message{To: m.To, Vote: rv})
 }
 
-func randomID(n *Node) registry.Hash {
-	var id registry.Hash
+func randomID(n *Node) consensus.Hash {
+	var id consensus.Hash
 	for i := range id {
 		id[i] = byte(n.Rand().Uint32())
 	}
@@ -168,14 +167,14 @@ func randomID(n *Node) registry.Hash {
 // propose), and the coalition never helps anyone catch up. With more than
 // a third of the power it forks the chain; with less it must not.
 type ForkCoalition struct {
-	views map[hr][2]*registry.Block
+	views map[hr][2]*Block
 	group map[int]int
 }
 
 // NewForkCoalition returns a coalition; give the same instance to every
 // member as its Strategy.
 func NewForkCoalition() *ForkCoalition {
-	return &ForkCoalition{views: map[hr][2]*registry.Block{}}
+	return &ForkCoalition{views: map[hr][2]*Block{}}
 }
 
 // Name returns "fork-coalition".
@@ -196,7 +195,7 @@ func (c *ForkCoalition) groups(n *Node) map[int]int {
 }
 
 // Outgoing implements Strategy.
-func (c *ForkCoalition) Outgoing(n *Node, m consensus.Message) []Envelope {
+func (c *ForkCoalition) Outgoing(n *Node, m Message) []Envelope {
 	g := c.groups(n)
 	var out []Envelope
 	switch {
@@ -205,10 +204,10 @@ func (c *ForkCoalition) Outgoing(n *Node, m consensus.Message) []Envelope {
 		k := hr{h: p.Height, r: p.Round}
 		v, ok := c.views[k]
 		if !ok {
-			v = [2]*registry.Block{p.Block, Variant(p.Block, n.Rand())}
+			v = [2]*Block{p.Block, Variant(p.Block, n.Rand())}
 			c.views[k] = v
 		}
-		props := [2]*consensus.Proposal{
+		props := [2]*Proposal{
 			SignProposal(n.Signer, n.ChainID(), p.Height, p.Round, p.POLRound, v[0]),
 			SignProposal(n.Signer, n.ChainID(), p.Height, p.Round, p.POLRound, v[1]),
 		}
@@ -217,7 +216,7 @@ func (c *ForkCoalition) Outgoing(n *Node, m consensus.Message) []Envelope {
 			if !honest {
 				grp = 0
 			}
-			out = append(out, Envelope{To: peer, Msg: consensus.Message{Proposal: props[grp]}})
+			out = append(out, Envelope{To: peer, Msg: Message{Proposal: props[grp]}})
 		}
 	case m.Vote != nil:
 		vt := m.Vote
@@ -228,11 +227,11 @@ func (c *ForkCoalition) Outgoing(n *Node, m consensus.Message) []Envelope {
 				out = append(out, Envelope{To: peer, Msg: m})
 				continue
 			}
-			var id registry.Hash
+			var id consensus.Hash
 			if ok {
 				id = view[grp].ID()
 			}
-			out = append(out, Envelope{To: peer, Msg: consensus.Message{Vote: SignVote(n.Signer, n.ChainID(), vt.Type, vt.Height, vt.Round, id)}})
+			out = append(out, Envelope{To: peer, Msg: Message{Vote: SignVote(n.Signer, n.ChainID(), vt.Type, vt.Height, vt.Round, id)}})
 		}
 	}
 	return out

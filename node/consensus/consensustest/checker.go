@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	"github.com/idmesh/idmesh/node/consensus"
-	"github.com/idmesh/idmesh/registry"
 )
 
 // Kind names a property that a run violated.
@@ -80,7 +79,7 @@ func (r Report) String() string {
 
 // Check is the checker run at the end of a run. Safety: no two honest
 // nodes decided different blocks at a height and every honest decision's
-// commit passes registry.VerifyCommit (both recorded as decisions are
+// commit passes consensus.VerifyCommit (both recorded as decisions are
 // applied); no honest node signed two conflicting votes (same type,
 // height and round, different block IDs) or proposals, over its
 // write-ahead log and everything it sent. Liveness (if live): every honest
@@ -91,10 +90,10 @@ func (s *Sim) Check(live bool) Report {
 		node int
 		hr
 	}
-	seen := map[key]registry.Hash{}
-	see := func(n *Node, m consensus.Message, where string) {
+	seen := map[key]consensus.Hash{}
+	see := func(n *Node, m Message, where string) {
 		var k key
-		var id registry.Hash
+		var id consensus.Hash
 		switch {
 		case m.Vote != nil && m.Vote.Validator == n.Signer.Address():
 			k, id = key{n.Index, hr{t: m.Vote.Type, h: m.Vote.Height, r: m.Vote.Round}}, m.Vote.BlockID

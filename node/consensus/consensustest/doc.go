@@ -11,8 +11,10 @@
 //   - Signer, NewValidators, SignVote, SignProposal, MakeCommit: seeded
 //     Ed25519 keys and hand-signed messages, for simulations and for
 //     tests that drive a single engine by hand.
-//   - App: a fake application per node that builds and validates real
-//     registry.Blocks linked to that node's own decided chain.
+//   - Block, App: a simulated block (the engine's opaque value) and a
+//     fake application per node that builds and validates blocks linked
+//     to that node's own decided chain. The simulation imports nothing
+//     of idmesh outside node/consensus.
 //   - Sim: the network and the driver, which follows the Ready contract
 //     (persist, send, apply decided blocks in order, Advance).
 //   - Strategy: Byzantine behaviours wrapping a node's outgoing messages.

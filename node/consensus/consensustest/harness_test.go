@@ -6,12 +6,11 @@ import (
 
 	"github.com/idmesh/idmesh/node/consensus"
 	"github.com/idmesh/idmesh/node/consensus/consensustest"
-	"github.com/idmesh/idmesh/registry"
 )
 
 func TestAppValidatesLinks(t *testing.T) {
 	vs, signers := consensustest.NewValidators(1, []int64{1, 1, 1, 1})
-	vals := func(uint64) *registry.ValidatorSet { return vs }
+	vals := func(uint64) *consensus.ValidatorSet { return vs }
 	app := consensustest.NewApp(consensustest.AppConfig{ChainID: "c", Validators: vals, Self: signers[0].Address()})
 	b1, err := app.ProposeBlock(1, 0, nil)
 	if err != nil {
@@ -23,11 +22,11 @@ func TestAppValidatesLinks(t *testing.T) {
 	if err := app.ValidateBlock(consensustest.MarkInvalid(b1)); !errors.Is(err, consensustest.ErrRejected) {
 		t.Fatalf("marked block: %v, want ErrRejected", err)
 	}
-	if err := app.Commit(consensus.Decided{Block: b1, Commit: consensustest.MakeCommit("c", signers[:2], 1, 0, b1.ID())}); err == nil {
+	if err := app.Commit(consensustest.Decided{Block: b1, Commit: consensustest.MakeCommit("c", signers[:2], 1, 0, b1.ID())}); err == nil {
 		t.Fatal("committed with 2 of 4 signatures")
 	}
 	c1 := consensustest.MakeCommit("c", signers[1:], 1, 0, b1.ID())
-	if err := app.Commit(consensus.Decided{Block: b1, Commit: c1}); err != nil {
+	if err := app.Commit(consensustest.Decided{Block: b1, Commit: c1}); err != nil {
 		t.Fatal(err)
 	}
 	b2, err := app.ProposeBlock(2, 0, c1)
@@ -43,7 +42,7 @@ func TestAppValidatesLinks(t *testing.T) {
 	// A block on another parent, or with a commit that does not verify,
 	// is rejected.
 	other := *b2
-	other.Header.LastBlockID = registry.Sum([]byte("x"))
+	other.Header.LastBlockID = consensus.Sum([]byte("x"))
 	if err := app.ValidateBlock(&other); err == nil {
 		t.Fatal("accepted a block on another parent")
 	}

@@ -9,13 +9,12 @@ import (
 	"slices"
 
 	"github.com/idmesh/idmesh/node/consensus"
-	"github.com/idmesh/idmesh/registry"
 )
 
 // Signer is a consensus.Signer holding a seeded Ed25519 key.
 type Signer struct {
 	priv ed25519.PrivateKey
-	addr registry.Address
+	addr consensus.Address
 }
 
 var _ consensus.Signer = (*Signer)(nil)
@@ -28,11 +27,11 @@ func NewSigner(seed uint64, i int) *Signer {
 	binary.BigEndian.PutUint64(b[8:], uint64(i))
 	s := sha256.Sum256(append([]byte("idmesh/consensustest/key\x00"), b[:]...))
 	priv := ed25519.NewKeyFromSeed(s[:])
-	return &Signer{priv: priv, addr: registry.AddressOf(priv.Public().(ed25519.PublicKey))}
+	return &Signer{priv: priv, addr: consensus.AddressOf(priv.Public().(ed25519.PublicKey))}
 }
 
 // Address returns the validator address of the key.
-func (s *Signer) Address() registry.Address { return s.addr }
+func (s *Signer) Address() consensus.Address { return s.addr }
 
 // PubKey returns the public key.
 func (s *Signer) PubKey() ed25519.PublicKey { return s.priv.Public().(ed25519.PublicKey) }
@@ -43,17 +42,17 @@ func (s *Signer) Sign(msg []byte) []byte { return ed25519.Sign(s.priv, msg) }
 // NewValidators returns a validator set of len(powers) seeded keys and
 // their signers in the set's (address) order; the i-th validator in that
 // order has power powers[i].
-func NewValidators(seed uint64, powers []int64) (*registry.ValidatorSet, []*Signer) {
+func NewValidators(seed uint64, powers []int64) (*consensus.ValidatorSet, []*Signer) {
 	signers := make([]*Signer, len(powers))
 	for i := range powers {
 		signers[i] = NewSigner(seed, i)
 	}
 	slices.SortFunc(signers, func(a, b *Signer) int { return bytes.Compare(a.addr[:], b.addr[:]) })
-	vals := make([]registry.Validator, len(powers))
+	vals := make([]consensus.Validator, len(powers))
 	for i, p := range powers {
-		vals[i] = registry.Validator{PubKey: signers[i].PubKey(), Power: p}
+		vals[i] = consensus.Validator{PubKey: signers[i].PubKey(), Power: p}
 	}
-	vs, err := registry.NewValidatorSet(vals)
+	vs, err := consensus.NewValidatorSet(vals)
 	if err != nil {
 		panic(fmt.Sprintf("consensustest: validator set: %v", err))
 	}
@@ -61,26 +60,26 @@ func NewValidators(seed uint64, powers []int64) (*registry.ValidatorSet, []*Sign
 }
 
 // SignVote returns a vote signed by s.
-func SignVote(s consensus.Signer, chainID string, t consensus.VoteType, h uint64, r int32, id registry.Hash) *consensus.Vote {
+func SignVote(s consensus.Signer, chainID string, t consensus.VoteType, h uint64, r int32, id consensus.Hash) *consensus.Vote {
 	v := &consensus.Vote{Type: t, Height: h, Round: r, BlockID: id, Validator: s.Address()}
 	v.Signature = s.Sign(v.SignBytes(chainID))
 	return v
 }
 
 // SignProposal returns a proposal of b signed by s.
-func SignProposal(s consensus.Signer, chainID string, h uint64, r, polRound int32, b *registry.Block) *consensus.Proposal {
-	p := &consensus.Proposal{Height: h, Round: r, POLRound: polRound, Block: b, Proposer: s.Address()}
+func SignProposal(s consensus.Signer, chainID string, h uint64, r, polRound int32, b *Block) *Proposal {
+	p := &Proposal{Height: h, Round: r, POLRound: polRound, Block: b, Proposer: s.Address()}
 	p.Signature = s.Sign(p.SignBytes(chainID))
 	return p
 }
 
 // MakeCommit returns a commit of id at h and r signed by signers, in the
 // order given.
-func MakeCommit(chainID string, signers []*Signer, h uint64, r int32, id registry.Hash) *registry.Commit {
-	c := &registry.Commit{Height: h, Round: uint32(r), BlockID: id}
+func MakeCommit(chainID string, signers []*Signer, h uint64, r int32, id consensus.Hash) *consensus.Commit {
+	c := &consensus.Commit{Height: h, Round: uint32(r), BlockID: id}
 	for _, s := range signers {
 		v := SignVote(s, chainID, consensus.Precommit, h, r, id)
-		c.Signatures = append(c.Signatures, registry.CommitSig{Validator: s.Address(), Signature: v.Signature})
+		c.Signatures = append(c.Signatures, consensus.CommitSig{Validator: s.Address(), Signature: v.Signature})
 	}
 	return c
 }

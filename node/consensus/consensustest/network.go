@@ -2,8 +2,6 @@ package consensustest
 
 import (
 	"container/heap"
-
-	"github.com/idmesh/idmesh/node/consensus"
 )
 
 // Partition cuts Nodes off from every other node during ticks [From, To):
@@ -33,7 +31,7 @@ func (p Partition) separates(a, b int, tick uint64) bool {
 type event struct {
 	at, seq  uint64
 	from, to int
-	msg      consensus.Message
+	msg      Message
 }
 
 type queue []event
@@ -59,7 +57,7 @@ var _ heap.Interface = (*queue)(nil)
 // transmit puts m from node from to node to on the network: it may be
 // lost (partition or loss), delayed by a random number of ticks in
 // [MinDelay, MaxDelay] (so messages reorder), and duplicated.
-func (s *Sim) transmit(from, to int, m consensus.Message) {
+func (s *Sim) transmit(from, to int, m Message) {
 	for _, p := range s.cfg.Partitions {
 		if p.separates(from, to, s.now) {
 			s.stats.Dropped++

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/idmesh/idmesh/node/consensus"
-	"github.com/idmesh/idmesh/registry"
 )
 
 // Config describes one simulation run. Node i is validator i of the
@@ -45,7 +44,7 @@ type Config struct {
 	Restarts []Restart
 
 	// Engine adjusts every engine's config (timeouts) before New.
-	Engine func(*consensus.Config)
+	Engine func(*EngineConfig)
 	// Relay makes honest nodes forward every proposal and vote they
 	// receive for the first time to all their peers, as a gossip layer
 	// (libp2p pubsub) does. Tendermint's liveness argument assumes it: a
@@ -84,15 +83,15 @@ type Node struct {
 	Index    int
 	Signer   *Signer
 	App      *App
-	Engine   *consensus.Engine
+	Engine   *Engine
 	Strategy Strategy // nil if honest
 
 	// WAL is everything the node's engine signed (Ready.Persist), over
 	// all its restarts.
-	WAL []consensus.Message
+	WAL []Message
 	// Sent is every message the node's engine handed to the driver
 	// (Ready.Messages), before any strategy.
-	Sent []consensus.Message
+	Sent []Message
 
 	sim     *Sim
 	relayed map[string]bool
@@ -123,8 +122,8 @@ type Sim struct {
 	cfg   Config
 	rng   *rand.Rand
 	nodes []*Node
-	addr  map[registry.Address]int
-	vals  [2]*registry.ValidatorSet
+	addr  map[consensus.Address]int
+	vals  [2]*consensus.ValidatorSet
 	q     queue
 	seq   uint64
 	now   uint64
@@ -140,7 +139,7 @@ type Sim struct {
 
 type decision struct {
 	node int
-	id   registry.Hash
+	id   consensus.Hash
 }
 
 // New builds a simulation from cfg.
@@ -160,17 +159,17 @@ func New(cfg Config) *Sim {
 	if cfg.Liveness == 0 {
 		cfg.Liveness = 5000
 	}
-	s := &Sim{cfg: cfg, rng: rand.New(rand.NewPCG(cfg.Seed, 0x1d3e5)), addr: map[registry.Address]int{}, decided: map[uint64]decision{}}
+	s := &Sim{cfg: cfg, rng: rand.New(rand.NewPCG(cfg.Seed, 0x1d3e5)), addr: map[consensus.Address]int{}, decided: map[uint64]decision{}}
 	vs, signers := NewValidators(cfg.Seed, cfg.Powers)
 	s.vals[0], s.vals[1] = vs, vs
 	if cfg.ChangeAt > 0 {
-		var vals []registry.Validator
+		var vals []consensus.Validator
 		for i, sg := range signers {
 			if p := cfg.NewPowers[i]; p > 0 {
-				vals = append(vals, registry.Validator{PubKey: sg.PubKey(), Power: p})
+				vals = append(vals, consensus.Validator{PubKey: sg.PubKey(), Power: p})
 			}
 		}
-		nvs, err := registry.NewValidatorSet(vals)
+		nvs, err := consensus.NewValidatorSet(vals)
 		if err != nil {
 			panic(fmt.Sprintf("consensustest: new validator set: %v", err))
 		}
@@ -189,7 +188,7 @@ func New(cfg Config) *Sim {
 }
 
 // Validators returns the validator set of height h.
-func (s *Sim) Validators(h uint64) *registry.ValidatorSet {
+func (s *Sim) Validators(h uint64) *consensus.ValidatorSet {
 	if s.cfg.ChangeAt > 0 && h >= s.cfg.ChangeAt {
 		return s.vals[1]
 	}
@@ -221,17 +220,17 @@ func (s *Sim) tracef(format string, args ...any) {
 }
 
 // start (re)creates n's engine at the height after its chain.
-func (s *Sim) start(n *Node, signed []consensus.Message) {
+func (s *Sim) start(n *Node, signed []Message) {
 	last, commit := n.App.Last()
 	h := uint64(1)
 	if last != nil {
 		h = last.Header.Height + 1
 	}
-	cfg := consensus.Config{ChainID: s.cfg.ChainID, Height: h, LastCommit: commit, Signer: n.Signer, App: n.App, Signed: signed}
+	cfg := EngineConfig{ChainID: s.cfg.ChainID, Height: h, LastCommit: commit, Signer: n.Signer, App: n.App, Signed: signed}
 	if s.cfg.Engine != nil {
 		s.cfg.Engine(&cfg)
 	}
-	e, err := consensus.New(cfg)
+	e, err := consensus.New[*Block](cfg)
 	if err != nil {
 		panic(fmt.Sprintf("consensustest: node %d: %v", n.Index, err))
 	}
@@ -242,7 +241,7 @@ func (s *Sim) start(n *Node, signed []consensus.Message) {
 // restart recreates n's engine, with its write-ahead log of the current
 // height unless forget.
 func (s *Sim) restart(n *Node, forget bool) {
-	var signed []consensus.Message
+	var signed []Message
 	h := n.App.Height() + 1
 	if !forget {
 		for _, m := range n.WAL {
@@ -337,7 +336,7 @@ func (s *Sim) relay(n *Node, ev event) {
 	}
 	n.relayed[string(sig)] = true
 	m := ev.msg
-	m.To = registry.Address{}
+	m.To = consensus.Address{}
 	for _, p := range n.Peers() {
 		if p != ev.from {
 			s.stats.Sent++
@@ -381,7 +380,7 @@ func (s *Sim) handle(n *Node) {
 
 // route returns the envelopes of an honest message: to its recipient, or
 // to every other node.
-func (s *Sim) route(n *Node, m consensus.Message) []Envelope {
+func (s *Sim) route(n *Node, m Message) []Envelope {
 	if !m.Broadcast() {
 		if to, ok := s.addr[m.To]; ok && to != n.Index {
 			return []Envelope{{To: to, Msg: m}}
@@ -395,11 +394,11 @@ func (s *Sim) route(n *Node, m consensus.Message) []Envelope {
 	return out
 }
 
-func (s *Sim) apply(n *Node, d consensus.Decided) {
+func (s *Sim) apply(n *Node, d Decided) {
 	h, id := d.Block.Header.Height, d.Block.ID()
 	s.stats.Decisions++
 	s.tracef("n%d decides h%d %s (commit round %d, %d sigs)", n.Index, h, short(id), d.Commit.Round, len(d.Commit.Signatures))
-	if err := registry.VerifyCommit(s.cfg.ChainID, s.Validators(h), h, id, d.Commit); err != nil && n.Honest() {
+	if err := consensus.VerifyCommit(s.cfg.ChainID, s.Validators(h), h, id, d.Commit); err != nil && n.Honest() {
 		s.violate(KindBadCommit, "node %d decided h%d %s with a commit VerifyCommit rejects: %v", n.Index, h, short(id), err)
 	}
 	if err := n.App.Commit(d); err != nil {
@@ -425,7 +424,7 @@ func (s *Sim) violate(k Kind, format string, args ...any) {
 }
 
 // Describe returns a one-line description of m for traces.
-func Describe(m consensus.Message) string {
+func Describe(m Message) string {
 	switch {
 	case m.Proposal != nil:
 		p := m.Proposal
@@ -439,7 +438,7 @@ func Describe(m consensus.Message) string {
 	return "empty"
 }
 
-func short(id registry.Hash) string {
+func short(id consensus.Hash) string {
 	if id.IsZero() {
 		return "nil"
 	}

@@ -276,7 +276,7 @@ func serve(ctx context.Context, e env, f nodeFlags) error {
 			return fmt.Errorf("issuer state: %w", err)
 		}
 		defer db.Close()
-		status = &issuer.StatusService{DB: db, Chain: api.NewChain(n, store), Registry: issuers, BaseURL: strings.TrimRight(f.publicURL, "/")}
+		status = &issuer.StatusService{DB: db, Chain: node.StatusChain{Node: n}, Registry: issuers, BaseURL: strings.TrimRight(f.publicURL, "/")}
 	}
 	proxies, err := parsePrefixes(f.trustedProxies)
 	if err != nil {

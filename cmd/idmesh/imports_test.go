@@ -20,6 +20,7 @@ var importRules = []struct {
 	{"./did/...", []string{"registry", "credential"}, nil},
 	{"./verifier/...", []string{"api", "node"}, nil},
 	{"./registry/...", []string{"node", "api"}, []string{"node/consensus"}},
+	{"./issuer/...", []string{"registry", "node", "api"}, nil},
 }
 
 // TestImportRules fails when a package depends on one it must not.

@@ -21,6 +21,16 @@ var importRules = []struct {
 	{"./verifier/...", []string{"api", "node"}, nil},
 	{"./registry/...", []string{"node", "api"}, []string{"node/consensus"}},
 	{"./issuer/...", []string{"registry", "node", "api"}, nil},
+	{"./node/...", []string{"api"}, nil},
+	{"./api/...", []string{"node/daemon"}, nil},
+}
+
+// importExempt names the packages a rule's from matches that the rule
+// does not bind: node/daemon assembles a node with its HTTP API, so it
+// is the one package under node/ that imports api. (registry's rule
+// keeps it from node/daemon too.)
+var importExempt = map[string][]string{
+	"./node/...": {"node/daemon"},
 }
 
 // TestImportRules fails when a package depends on one it must not.
@@ -36,6 +46,9 @@ func TestImportRules(t *testing.T) {
 			from := strings.TrimPrefix(pkgs[0], module)
 			if !strings.HasPrefix(from, strings.TrimSuffix(strings.TrimPrefix(r.from, "./"), "...")) {
 				continue // a dependency listed on its own line
+			}
+			if under(from, importExempt[r.from]) {
+				continue
 			}
 			for _, dep := range pkgs[1:] {
 				rel, ok := strings.CutPrefix(dep, module)

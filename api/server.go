@@ -79,8 +79,8 @@ type Config struct {
 	// State reads the committed state (status lists, schemas, trust).
 	State registry.StateReader
 	// Status gives issued credentials their status entries and changes
-	// them; nil issues credentials without status. Its Chain is
-	// NewChain(Ledger, State).
+	// them; nil issues credentials without status. Its Chain is the
+	// node's (node.StatusChain).
 	Status *issuer.StatusService
 	// PublicURL is the node's public base URL (in schema ids it answers).
 	PublicURL string

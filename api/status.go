@@ -1,19 +1,16 @@
 package api
 
 import (
-	"context"
 	"crypto/rand"
 	"errors"
 	"fmt"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/gorilla/mux"
 
 	"github.com/idmesh/idmesh/credential/statuslist"
 	"github.com/idmesh/idmesh/issuer"
-	"github.com/idmesh/idmesh/node"
 	"github.com/idmesh/idmesh/registry"
 )
 
@@ -37,46 +34,6 @@ func (s *Server) statusRoutes() []route {
 		{http.MethodGet, "/v1/proofs/status-lists/{id}", "status_list_proof", s.handleStatusListProof},
 	}
 }
-
-// NewChain adapts a ledger and its committed state to what the issuers'
-// status service needs.
-func NewChain(l Ledger, st registry.StateReader) issuer.Chain {
-	return chainView{ledger: l, state: st, maxWait: 30 * time.Second}
-}
-
-type chainView struct {
-	ledger  Ledger
-	state   registry.StateReader
-	maxWait time.Duration
-}
-
-// SubmitWait implements issuer.Chain.
-func (c chainView) SubmitWait(ctx context.Context, t registry.Tx) (uint64, error) {
-	h, err := c.ledger.Submit(t)
-	if err != nil {
-		return 0, err
-	}
-	ctx, cancel := context.WithTimeout(ctx, c.maxWait)
-	defer cancel()
-	st, err := c.ledger.WaitStatus(ctx, h)
-	switch {
-	case err != nil:
-		return 0, err
-	case st.Status == node.TxRejected:
-		return 0, fmt.Errorf("the chain rejected the transaction: %s", st.Reason)
-	case st.Status != node.TxCommitted:
-		return 0, errors.New("the transaction was not committed in time")
-	}
-	return st.Height, nil
-}
-
-// StatusList implements issuer.Chain.
-func (c chainView) StatusList(listID string) ([]byte, error) {
-	return registry.StatusList(c.state, listID)
-}
-
-// Height implements issuer.Chain.
-func (c chainView) Height() uint64 { return c.ledger.State().Height }
 
 // statusLists implements verifier.StatusLists over the node's state.
 type statusLists struct{ s *Server }

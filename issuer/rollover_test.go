@@ -6,7 +6,6 @@ import (
 
 	"github.com/idmesh/idmesh/credential/statuslist"
 	"github.com/idmesh/idmesh/issuer"
-	"github.com/idmesh/idmesh/registry"
 )
 
 // TestListRollover: when the issuer's list for a purpose has no free
@@ -19,8 +18,7 @@ func TestListRollover(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		id, _ := registry.StatusListID(en.ListCredential)
-		return id, en.Index
+		return listID(en), en.Index
 	}
 	purposes := []string{statuslist.PurposeRevocation}
 	entries := func(id string) []any {

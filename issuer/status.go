@@ -20,7 +20,6 @@ import (
 
 	"github.com/idmesh/idmesh/credential/dataintegrity"
 	"github.com/idmesh/idmesh/credential/statuslist"
-	"github.com/idmesh/idmesh/registry"
 )
 
 // Errors of the status service.
@@ -39,15 +38,33 @@ var (
 	ErrRevocationFinal = errors.New("the credential is revoked, and revocation is final")
 )
 
-// Chain is what the status service needs of the node.
+// Chain is what the status service needs of the ledger its lists live
+// on. The node implements it (node.StatusChain); the service knows no
+// transaction, block or state key.
+//
+// Where a list lives is the ledger's rule, not the Bitstring Status List
+// spec's: the ledger lets an issuer write only lists whose IDs carry a
+// prefix of its own (ListIDPrefix), and every node serves a list under
+// its base URL at ListPath. The service names its lists by these rules,
+// so that the ledger accepts them and a verifier finds them on any node.
 type Chain interface {
-	// SubmitWait submits a transaction and waits for its commit; it
-	// returns the block height, or the rejection.
-	SubmitWait(ctx context.Context, t registry.Tx) (uint64, error)
-	// StatusList returns the latest committed version of a list.
-	StatusList(listID string) ([]byte, error)
-	// Height is the chain's height.
+	// PublishStatusList submits a version of a status list, the JSON of
+	// its issuer-signed BitstringStatusListCredential, and waits for its
+	// commit: it returns the height of the block that commits it, or why
+	// the ledger refused it or did not commit it in time.
+	PublishStatusList(ctx context.Context, credential []byte) (uint64, error)
+	// StatusList returns the latest committed version of a list, parsed;
+	// an error if there is none. The caller may keep the list but must
+	// not modify it.
+	StatusList(listID string) (*statuslist.List, error)
+	// Height is the ledger's height.
 	Height() uint64
+	// ListIDPrefix returns the prefix the IDs of the lists an issuer
+	// publishes must have; the service appends lowercase hex.
+	ListIDPrefix(issuerDID string) string
+	// ListPath returns the path, under a node's base URL, of a list: the
+	// tail of its statusListCredential URL and its credential's id.
+	ListPath(listID string) string
 }
 
 // EntryRef says where a credential's status lives.
@@ -109,7 +126,7 @@ func (s *StatusService) length() int {
 
 // ListURL is the statusListCredential URL of a list.
 func (s *StatusService) ListURL(listID string) string {
-	return s.BaseURL + registry.StatusListPathSegment + listID
+	return s.BaseURL + s.Chain.ListPath(listID)
 }
 
 var syncWrite = &opt.WriteOptions{Sync: true}
@@ -253,7 +270,7 @@ func (s *StatusService) publishNew(ctx context.Context, iss Issuer, purpose stri
 	if _, err := io.ReadFull(s.rand(), suffix[:]); err != nil {
 		return "", err
 	}
-	id := registry.StatusListOwner(iss.DID) + hex.EncodeToString(suffix[:])
+	id := s.Chain.ListIDPrefix(iss.DID) + hex.EncodeToString(suffix[:])
 	bits, err := statuslist.New(s.length())
 	if err != nil {
 		return "", err
@@ -291,7 +308,7 @@ func (s *StatusService) publish(ctx context.Context, iss Issuer, listID, purpose
 	if err != nil {
 		return 0, err
 	}
-	return s.Chain.SubmitWait(ctx, registry.Tx{Type: registry.TxStatusList, Payload: payload})
+	return s.Chain.PublishStatusList(ctx, payload)
 }
 
 // Refs returns where a credential's status entries live.
@@ -388,19 +405,9 @@ func (s *StatusService) round(ctx context.Context, ref EntryRef, batch []*change
 			finish(c, 0, err)
 		}
 	}
-	raw, err := s.Chain.StatusList(ref.ListID)
+	cur, err := s.Chain.StatusList(ref.ListID)
 	if err != nil {
 		fail(fmt.Errorf("read status list %s: %w", ref.ListID, err))
-		return
-	}
-	var obj map[string]any
-	if err := json.Unmarshal(raw, &obj); err != nil {
-		fail(err)
-		return
-	}
-	cur, err := statuslist.ParseListCredential(obj, registry.MaxStatusListBits)
-	if err != nil {
-		fail(err)
 		return
 	}
 	iss, err := s.Registry.Find(cur.Issuer)

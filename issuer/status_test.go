@@ -20,27 +20,27 @@ import (
 	"github.com/idmesh/idmesh/credential/dataintegrity"
 	"github.com/idmesh/idmesh/credential/statuslist"
 	"github.com/idmesh/idmesh/issuer"
-	"github.com/idmesh/idmesh/registry"
 )
 
 const baseURL = "https://node.example"
 
-// fakeChain keeps the latest version of each list in memory. SubmitWait
-// checks a version as the ledger would (a list credential, under its
+// fakeChain keeps the versions of each list in memory, under naming
+// rules of its own (listPrefix, listPath), unlike the registry's, so that
+// the service is seen to take them from its Chain. PublishStatusList
+// checks a version as a ledger would (a list credential, under its
 // issuer's prefix, signed by the issuer, later than the version before)
-// and commits it at the next height. With block set, each SubmitWait
-// reports on entered and waits for a token on release.
+// and commits it at the next height. With block set, each
+// PublishStatusList reports on entered and waits for a token on release.
 type fakeChain struct {
 	keys *credential.StaticKeys
 	// parseOnly skips the proof check (for benchmarks).
 	parseOnly bool
 
 	mu       sync.Mutex
-	lists    map[string][]byte
 	versions map[string][]*statuslist.List
 	height   uint64
 	submits  int
-	err      error // the next SubmitWait fails with it
+	err      error // the next PublishStatusList fails with it
 
 	block   bool
 	entered chan string
@@ -49,31 +49,35 @@ type fakeChain struct {
 
 var _ issuer.Chain = (*fakeChain)(nil)
 
+// The fake ledger's naming rules, and its refusal.
+const listPath = "/lists/"
+
+var errRefused = errors.New("the fake chain refuses the status list")
+
+func listPrefix(issuerDID string) string { return "x" + strings.ReplaceAll(issuerDID, ":", "_") + "." }
+
 func newFakeChain() *fakeChain {
-	return &fakeChain{keys: &credential.StaticKeys{}, lists: map[string][]byte{}, versions: map[string][]*statuslist.List{},
+	return &fakeChain{keys: &credential.StaticKeys{}, versions: map[string][]*statuslist.List{},
 		entered: make(chan string), release: make(chan struct{})}
 }
 
-func (c *fakeChain) SubmitWait(ctx context.Context, t registry.Tx) (uint64, error) {
-	if t.Type != registry.TxStatusList {
-		return 0, fmt.Errorf("tx type %d", t.Type)
-	}
+func (c *fakeChain) PublishStatusList(ctx context.Context, payload []byte) (uint64, error) {
 	var obj map[string]any
-	if err := json.Unmarshal(t.Payload, &obj); err != nil {
+	if err := json.Unmarshal(payload, &obj); err != nil {
 		return 0, err
 	}
-	l, err := statuslist.ParseListCredential(obj, registry.MaxStatusListBits)
+	l, err := statuslist.ParseListCredential(obj, 0)
 	if err != nil {
-		return 0, fmt.Errorf("%w: %w", registry.ErrStatusList, err)
+		return 0, fmt.Errorf("%w: %w", errRefused, err)
 	}
-	id, ok := registry.StatusListID(l.ID)
-	if !ok || l.ID != baseURL+registry.StatusListPathSegment+id || !strings.HasPrefix(id, registry.StatusListOwner(l.Issuer)) {
-		return 0, fmt.Errorf("%w: list %s of %s", registry.ErrStatusList, l.ID, l.Issuer)
+	id, ok := strings.CutPrefix(l.ID, baseURL+listPath)
+	if !ok || !strings.HasPrefix(id, listPrefix(l.Issuer)) {
+		return 0, fmt.Errorf("%w: list %s of %s", errRefused, l.ID, l.Issuer)
 	}
 	if !c.parseOnly {
 		res, err := dataintegrity.Verify(ctx, obj, c.keys, dataintegrity.VerifyOptions{})
 		if err != nil || len(res.Proofs) != 1 || res.Proofs[0].Key.Controller != l.Issuer {
-			return 0, fmt.Errorf("%w: proof: %w", registry.ErrStatusList, err)
+			return 0, fmt.Errorf("%w: proof: %w", errRefused, err)
 		}
 	}
 	c.mu.Lock()
@@ -84,7 +88,7 @@ func (c *fakeChain) SubmitWait(ctx context.Context, t registry.Tx) (uint64, erro
 	}
 	if vs := c.versions[id]; len(vs) > 0 && !l.ValidFrom.After(vs[len(vs)-1].ValidFrom) {
 		c.mu.Unlock()
-		return 0, fmt.Errorf("%w: validFrom %v is not after %v", registry.ErrStatusList, l.ValidFrom, vs[len(vs)-1].ValidFrom)
+		return 0, fmt.Errorf("%w: validFrom %v is not after %v", errRefused, l.ValidFrom, vs[len(vs)-1].ValidFrom)
 	}
 	block := c.block
 	c.mu.Unlock()
@@ -104,19 +108,16 @@ func (c *fakeChain) SubmitWait(ctx context.Context, t registry.Tx) (uint64, erro
 	defer c.mu.Unlock()
 	c.height++
 	c.submits++
-	c.lists[id] = t.Payload
 	c.versions[id] = append(c.versions[id], l)
 	return c.height, nil
 }
 
-func (c *fakeChain) StatusList(listID string) ([]byte, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	b, ok := c.lists[listID]
-	if !ok {
+func (c *fakeChain) StatusList(listID string) (*statuslist.List, error) {
+	l, _ := c.latest(listID)
+	if l == nil {
 		return nil, fmt.Errorf("no status list %s", listID)
 	}
-	return b, nil
+	return l, nil
 }
 
 func (c *fakeChain) Height() uint64 {
@@ -124,6 +125,10 @@ func (c *fakeChain) Height() uint64 {
 	defer c.mu.Unlock()
 	return c.height
 }
+
+func (c *fakeChain) ListIDPrefix(issuerDID string) string { return listPrefix(issuerDID) }
+
+func (c *fakeChain) ListPath(listID string) string { return listPath + listID }
 
 // latest returns the latest version of a list and the number published.
 func (c *fakeChain) latest(id string) (*statuslist.List, int) {
@@ -222,7 +227,7 @@ func (e *env) MustEntries(tb testing.TB, from, to int, purposes ...string) map[s
 // bit reads a credential's bit in the list's latest version.
 func (e *env) bit(tb testing.TB, en statuslist.Entry) bool {
 	tb.Helper()
-	id, _ := registry.StatusListID(en.ListCredential)
+	id := listID(en)
 	l, _ := e.chain.latest(id)
 	if l == nil {
 		tb.Fatalf("no list %s", id)
@@ -234,9 +239,9 @@ func (e *env) bit(tb testing.TB, en statuslist.Entry) bool {
 	return st.Set
 }
 
+// listID returns the ID of an entry's list, by the fake chain's rule.
 func listID(en statuslist.Entry) string {
-	id, _ := registry.StatusListID(en.ListCredential)
-	return id
+	return strings.TrimPrefix(en.ListCredential, baseURL+listPath)
 }
 
 func TestEntries(t *testing.T) {

@@ -2,38 +2,17 @@ package main
 
 import (
 	"context"
-	"crypto/ed25519"
-	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
-	"net"
-	"net/http"
 	"net/netip"
 	"os"
-	"strings"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-	goleveldb "github.com/syndtr/goleveldb/leveldb"
-	"golang.org/x/sync/errgroup"
-
 	"github.com/idmesh/idmesh/api"
-	"github.com/idmesh/idmesh/did"
-	"github.com/idmesh/idmesh/did/idmesh"
-	"github.com/idmesh/idmesh/did/jwk"
-	"github.com/idmesh/idmesh/did/key"
-	"github.com/idmesh/idmesh/did/keystore"
-	"github.com/idmesh/idmesh/did/web"
-	"github.com/idmesh/idmesh/issuer"
-	"github.com/idmesh/idmesh/node"
+	"github.com/idmesh/idmesh/node/daemon"
 	"github.com/idmesh/idmesh/node/home"
-	"github.com/idmesh/idmesh/node/p2p"
-	"github.com/idmesh/idmesh/node/privval"
-	"github.com/idmesh/idmesh/registry"
-	"github.com/idmesh/idmesh/registry/leveldb"
 )
 
 // nodeFlags are the flags of `idmesh dev` and `idmesh node`.
@@ -177,128 +156,39 @@ func serve(ctx context.Context, e env, f nodeFlags) error {
 	if err != nil {
 		return err
 	}
-	h := home.Dir(f.home)
-	// Secrets readable by others are made private before anything uses
-	// them, and the operator is told.
-	changed, err := h.Tighten()
-	for _, c := range changed {
-		log.Warn("permissions tightened", "path", c.Path, "was", fmt.Sprintf("%04o", c.From), "now", fmt.Sprintf("%04o", c.To))
-	}
-	if err != nil {
-		return err
-	}
-	g, err := registry.LoadGenesis(h.Genesis())
-	if err != nil {
-		return fmt.Errorf("%w (run 'idmesh dev' for a single-validator home, or give --genesis)", err)
-	}
-	// A home without a validator key runs a full node that follows.
-	var valKey ed25519.PrivateKey
-	var self registry.Address
-	if kf, err := privval.LoadKey(h.ValidatorKey()); err == nil {
-		valKey, self = kf.PrivateKey, kf.Address
-	} else if !errors.Is(err, os.ErrNotExist) {
-		return err
-	}
-	store, err := leveldb.Open(h.Chain())
-	if err != nil {
-		return err
-	}
-	defer store.Close()
-	chain, err := registry.OpenChain(store, g, registry.NewMachineDefault())
-	if err != nil {
-		return err
-	}
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-
-	grp, gctx := errgroup.WithContext(ctx)
-	var host *p2p.Host
-	var gossip func(registry.Tx)
-	nodeID := self
-	if f.p2p != "" || f.bootstrap != "" || f.mdns {
-		if host, nodeID, err = startNetwork(gctx, f, h, chain, self, log); err != nil {
-			return err
-		}
-		defer host.Close()
-		gossip = func(t registry.Tx) {
-			if err := host.PublishTx(gctx, t); err != nil {
-				log.Warn("gossip transaction", "tx", t.Hash(), "err", err)
-			}
-		}
-	}
-	n, err := node.New(chain, node.Options{Log: log, Registerer: reg, Gossip: gossip})
-	if err != nil {
-		return err
-	}
-	resolver := did.Methods{
-		idmesh.Method: &idmesh.Resolver{State: registry.ReaderOf(store)},
-		"key":         key.Resolver{},
-		"jwk":         jwk.Resolver{},
-		"web":         &web.Resolver{Log: log},
-	}
-	netStatus := &netInfo{host: host}
-	// Issuers' keys live in their own keystore, opened only with a
-	// passphrase (IDMESH_ISSUER_PASSPHRASE; idmesh dev makes one).
-	var issuers *issuer.Registry
-	if f.issuerPass != "" {
-		ks, err := keystore.OpenOrCreate(h.Issuers(), []byte(f.issuerPass), keystore.DefaultParams)
-		if err != nil {
-			return fmt.Errorf("issuer keystore: %w", err)
-		}
-		defer ks.Close()
-		issuers = issuer.NewRegistry(ks)
-	}
-	if f.apiToken == "" {
-		log.Warn("no API token: the issuer and admin endpoints refuse every request (set IDMESH_API_TOKEN)")
-	}
-	ln, err := listenTCP(f.http)
-	if err != nil {
-		return err
-	}
-	scheme := "http"
-	if f.tlsCert != "" {
-		scheme = "https"
-	}
-	base := fmt.Sprintf("%s://%s", scheme, ln.Addr())
-	if f.publicURL == "" {
-		f.publicURL = base
-	}
-	// The issuers' status lists: which credential holds which index is
-	// kept in a database of the node's own, next to the keystore.
-	var status *issuer.StatusService
-	if issuers != nil {
-		// goleveldb would make the directory 0755.
-		if err := os.MkdirAll(h.IssuerState(), home.DirMode); err != nil {
-			return fmt.Errorf("issuer state: %w", err)
-		}
-		db, err := goleveldb.OpenFile(h.IssuerState(), nil)
-		if err != nil {
-			return fmt.Errorf("issuer state: %w", err)
-		}
-		defer db.Close()
-		status = &issuer.StatusService{DB: db, Chain: api.NewChain(n, store), Registry: issuers, BaseURL: strings.TrimRight(f.publicURL, "/")}
-	}
 	proxies, err := parsePrefixes(f.trustedProxies)
 	if err != nil {
 		return err
 	}
-	srv, err := api.NewServer(api.Config{Ledger: n, Resolver: resolver, Log: log, Registry: reg, Version: version, Network: netStatus,
-		Issuers: issuers, APIToken: f.apiToken, State: store, Status: status, PublicURL: f.publicURL, ValidatorKey: valKey,
-		RequireTrust: splitList(f.requireTrust), ClockSkew: f.clockSkew,
-		VerifyConcurrency: f.verifyConcurrency, VerifyClientSlots: f.verifyClientSlots, VerifyWait: f.verifyWait, VerifyTimeout: f.verifyTimeout, VerifyRate: f.verifyRate, VerifyBurst: f.verifyBurst, TrustedProxies: proxies})
+	cfg := daemon.Config{Home: f.home, HTTPAddr: f.http, TLSCert: f.tlsCert, TLSKey: f.tlsKey, PublicURL: f.publicURL,
+		P2PListen: splitList(f.p2p), Bootstrap: splitList(f.bootstrap), MDNS: f.mdns,
+		BlockInterval: f.blockInterval, AuditLog: f.auditLog,
+		APIToken: f.apiToken, IssuerPassphrase: f.issuerPass, Version: version,
+		ClockSkew: f.clockSkew, RequireTrust: splitList(f.requireTrust),
+		VerifyConcurrency: f.verifyConcurrency, VerifyClientSlots: f.verifyClientSlots, VerifyWait: f.verifyWait, VerifyTimeout: f.verifyTimeout,
+		VerifyRate: f.verifyRate, VerifyBurst: f.verifyBurst, TrustedProxies: proxies,
+		Log: log}
+	if fp := e.getenv("IDMESH_FAILPOINT"); fp != "" {
+		cfg.Failpoint = failpoint(fp, log)
+	}
+	d, err := daemon.New(ctx, cfg)
+	if ge := (*daemon.GenesisError)(nil); errors.As(err, &ge) {
+		return fmt.Errorf("%w (run 'idmesh dev' for a single-validator home, or give --genesis)", err)
+	}
 	if err != nil {
 		return err
 	}
-	st := chain.State()
-	role := "validator " + self.String()
-	if valKey == nil {
-		role = "full node (not a validator)"
+	defer d.Close()
+
+	st := d.Node().State()
+	role := "full node (not a validator)"
+	if self, ok := d.Validator(); ok {
+		role = "validator " + self.String()
 	}
+	base := d.BaseURL()
 	fmt.Fprintf(e.stdout, "idmesh: chain %s at height %d, %s, home %s\n", st.ChainID, st.Height, role, f.home)
-	if host != nil {
-		for _, a := range host.Addrs() {
-			fmt.Fprintf(e.stdout, "idmesh: p2p         %s\n", a)
-		}
+	for _, a := range d.P2PAddrs() {
+		fmt.Fprintf(e.stdout, "idmesh: p2p         %s\n", a)
 	}
 	fmt.Fprintf(e.stdout, "idmesh: resolver    %s/1.0/identifiers/{did}\n", base)
 	fmt.Fprintf(e.stdout, "idmesh: operations  %s/v1/operations\n", base)
@@ -306,72 +196,7 @@ func serve(ctx context.Context, e env, f nodeFlags) error {
 	fmt.Fprintf(e.stdout, "idmesh: issuers     %s/v1/issuers   (bearer token)\n", base)
 	fmt.Fprintf(e.stdout, "idmesh: VC-API      %s/credentials/issue  /credentials/verify  /presentations/verify  /challenges\n", base)
 	fmt.Fprintf(e.stdout, "idmesh: serving %s\n", base)
-
-	var audit *os.File
-	if f.auditLog != "" {
-		if audit, err = os.OpenFile(f.auditLog, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600); err != nil {
-			return fmt.Errorf("audit log: %w", err)
-		}
-		defer audit.Close()
-	}
-	engine := &node.Consensus{Chain: chain, Mempool: n.Mempool, Key: valKey, WALPath: h.WAL(), Interval: f.blockInterval, Log: log, Committed: n.Committed}
-	if audit != nil {
-		engine.Audit = audit
-	}
-	if fp := e.getenv("IDMESH_FAILPOINT"); fp != "" {
-		engine.Failpoint = failpoint(fp, log)
-	}
-	if host != nil {
-		engine.Transport = host
-		engine.ID = nodeID
-	}
-
-	httpSrv := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-		// Requests end with the node: a shutdown ends long polls
-		// (?wait=) at once instead of waiting them out.
-		BaseContext: func(net.Listener) context.Context { return gctx },
-		// OPTIONS * goes to the API (a problem), not to a bare 200.
-		DisableGeneralOptionsHandler: true}
-	// api.Listener turns the answers net/http gives on its own (malformed
-	// requests) into problems; over TLS it needs the *tls.Conn under it,
-	// and serves HTTP/1.1.
-	httpLn := ln
-	if f.tlsCert != "" {
-		cert, err := tls.LoadX509KeyPair(f.tlsCert, f.tlsKey)
-		if err != nil {
-			return fmt.Errorf("tls: %w", err)
-		}
-		httpLn = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12, NextProtos: []string{"http/1.1"}})
-	}
-	grp.Go(func() error {
-		err := httpSrv.Serve(api.Listener(httpLn))
-		if errors.Is(err, http.ErrServerClosed) {
-			return nil
-		}
-		return fmt.Errorf("http: %w", err)
-	})
-	grp.Go(func() error {
-		if host != nil {
-			go receiveTxs(gctx, host, n, log)
-			if err := catchUp(gctx, host, n, netStatus, log); err != nil {
-				return err
-			}
-		}
-		if err := engine.Run(gctx); err != nil {
-			return fmt.Errorf("engine: %w", err)
-		}
-		return nil
-	})
-	grp.Go(func() error {
-		<-gctx.Done()
-		log.Info("shutting down")
-		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		return httpSrv.Shutdown(sctx)
-	})
-	err = grp.Wait()
-	log.Info("stopped", "height", chain.State().Height)
-	return err
+	return d.Run(ctx)
 }
 
 // parsePrefixes parses a comma-separated list of CIDR prefixes (a bare

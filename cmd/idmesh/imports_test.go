@@ -25,6 +25,17 @@ var importRules = []struct {
 	{"./did/...", []string{"registry", "credential"}, nil, false},
 	{"./verifier/...", []string{"api", "node"}, nil, false},
 	{"./registry/...", []string{"node", "api"}, []string{"node/consensus"}, false},
+	{"./issuer/...", []string{"registry", "node", "api"}, nil, false},
+	{"./node/...", []string{"api"}, nil, false},
+	{"./api/...", []string{"node/daemon"}, nil, false},
+}
+
+// importExempt names the packages a rule's from matches that the rule
+// does not bind: node/daemon assembles a node with its HTTP API, so it
+// is the one package under node/ that imports api. (registry's rule
+// keeps it from node/daemon too.)
+var importExempt = map[string][]string{
+	"./node/...": {"node/daemon"},
 }
 
 // TestImportRules fails when a package depends on one it must not.
@@ -40,6 +51,9 @@ func TestImportRules(t *testing.T) {
 			from := strings.TrimPrefix(pkgs[0], module)
 			if !under(testOf(from), []string{strings.TrimSuffix(strings.TrimPrefix(r.from, "./"), "/...")}) {
 				continue // a dependency listed on its own line
+			}
+			if under(testOf(from), importExempt[r.from]) {
+				continue
 			}
 			for _, dep := range pkgs[1:] {
 				rel, ok := strings.CutPrefix(dep, module)

@@ -1,0 +1,386 @@
+package daemon
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	goleveldb "github.com/syndtr/goleveldb/leveldb"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/idmesh/idmesh/api"
+	"github.com/idmesh/idmesh/did"
+	"github.com/idmesh/idmesh/did/idmesh"
+	"github.com/idmesh/idmesh/did/jwk"
+	"github.com/idmesh/idmesh/did/key"
+	"github.com/idmesh/idmesh/did/keystore"
+	"github.com/idmesh/idmesh/did/web"
+	"github.com/idmesh/idmesh/issuer"
+	"github.com/idmesh/idmesh/node"
+	"github.com/idmesh/idmesh/node/home"
+	"github.com/idmesh/idmesh/node/p2p"
+	"github.com/idmesh/idmesh/node/privval"
+	"github.com/idmesh/idmesh/registry"
+	"github.com/idmesh/idmesh/registry/leveldb"
+)
+
+// Defaults of Config.
+const (
+	// DefaultFirstPeerWait is how long a node with a network waits for a
+	// first peer before it syncs and starts the engine.
+	DefaultFirstPeerWait = 5 * time.Second
+	// DefaultShutdownWait bounds how long Run waits for requests in
+	// flight when it stops.
+	DefaultShutdownWait = 10 * time.Second
+)
+
+// Config configures a Daemon. Zero values take the defaults named.
+type Config struct {
+	// Home is the node's home directory (see node/home): genesis,
+	// validator and node keys, chain, WAL, issuer keystore and state.
+	// It must hold a genesis.
+	Home string
+	// HTTPAddr is the API's TCP address; port 0 picks a free one.
+	HTTPAddr string
+	// TLSCert and TLSKey, when TLSCert is set, serve HTTPS with this
+	// certificate and key (PEM files), HTTP/1.1 only.
+	TLSCert, TLSKey string
+	// PublicURL is the node's public base URL, in the status list URLs
+	// of issued credentials and the schema ids it answers; default the
+	// address it serves (BaseURL).
+	PublicURL string
+
+	// P2PListen (libp2p multiaddrs), Bootstrap (full multiaddrs with
+	// /p2p/<id>) and MDNS make the node join a network; with none of
+	// them it runs alone, without a libp2p host.
+	P2PListen, Bootstrap []string
+	MDNS                 bool
+	// FirstPeerWait bounds the wait for a first peer before the block
+	// sync; default DefaultFirstPeerWait, negative for none.
+	FirstPeerWait time.Duration
+
+	// BlockInterval is the minimum time between blocks; default the
+	// engine's (100ms).
+	BlockInterval time.Duration
+	// AuditLog, if set, is a file to which every consensus message this
+	// validator signs is appended (JSON lines, created 0600).
+	AuditLog string
+	// Failpoint, if set, is the engine's node.Consensus.Failpoint.
+	Failpoint func(point string, height uint64)
+
+	// APIToken authenticates the issuer and admin endpoints; empty
+	// refuses them all (and New logs a warning).
+	APIToken string
+	// IssuerPassphrase opens (or creates) the issuers' keystore in the
+	// home; empty runs no issuer service.
+	IssuerPassphrase string
+	// Version is reported by /v1/status.
+	Version string
+	// ClockSkew, RequireTrust and the Verify* and TrustedProxies limits
+	// are those of api.Config.
+	ClockSkew         time.Duration
+	RequireTrust      []string
+	VerifyConcurrency int
+	VerifyClientSlots int
+	VerifyWait        time.Duration
+	VerifyTimeout     time.Duration
+	VerifyRate        float64
+	VerifyBurst       int
+	TrustedProxies    []netip.Prefix
+
+	// Log receives the node's logs; default none.
+	Log *slog.Logger
+	// Now is the clock of the node, engine, API and status service;
+	// default the system clock.
+	Now func() time.Time
+}
+
+// GenesisError reports a home whose genesis cannot be loaded; its text
+// is the underlying error's.
+type GenesisError struct{ Err error }
+
+// Error returns the underlying error's text.
+func (e *GenesisError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the underlying error.
+func (e *GenesisError) Unwrap() error { return e.Err }
+
+// Daemon is an assembled node. New opens it, Run runs it once, Close
+// releases it.
+type Daemon struct {
+	cfg    Config
+	log    *slog.Logger
+	chain  *registry.Chain
+	node   *node.Node
+	host   *p2p.Host
+	net    *netInfo
+	self   registry.Address // the validator's address; zero on a full node
+	api    *api.Server
+	ln     net.Listener // the API's TCP listener
+	httpLn net.Listener // ln, or TLS over it
+	base   string
+	engine *node.Consensus
+
+	// life ends when Run's work ends (or at Close): gossip of the
+	// transactions clients submit stops with it.
+	life context.Context
+	stop context.CancelFunc
+
+	closers []func() error // in the order opened; Close runs them backwards
+}
+
+// New assembles a node from cfg.Home and listens on cfg.HTTPAddr (and
+// the P2P addresses), but serves nothing until Run. ctx bounds only the
+// start-up. On error everything opened is closed again.
+func New(ctx context.Context, cfg Config) (_ *Daemon, err error) {
+	log := cfg.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	d := &Daemon{cfg: cfg, log: log}
+	d.life, d.stop = context.WithCancel(context.WithoutCancel(ctx))
+	defer func() {
+		if err != nil {
+			_ = d.Close()
+		}
+	}()
+	h := home.Dir(cfg.Home)
+	// Secrets readable by others are made private before anything uses
+	// them, and the operator is told.
+	changed, err := h.Tighten()
+	for _, c := range changed {
+		log.Warn("permissions tightened", "path", c.Path, "was", fmt.Sprintf("%04o", c.From), "now", fmt.Sprintf("%04o", c.To))
+	}
+	if err != nil {
+		return nil, err
+	}
+	g, err := registry.LoadGenesis(h.Genesis())
+	if err != nil {
+		return nil, &GenesisError{Err: err}
+	}
+	// A home without a validator key runs a full node that follows.
+	var valKey ed25519.PrivateKey
+	if kf, err := privval.LoadKey(h.ValidatorKey()); err == nil {
+		valKey, d.self = kf.PrivateKey, kf.Address
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	store, err := leveldb.Open(h.Chain())
+	if err != nil {
+		return nil, err
+	}
+	d.closers = append(d.closers, store.Close)
+	if d.chain, err = registry.OpenChain(store, g, registry.NewMachineDefault()); err != nil {
+		return nil, err
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	var gossip func(registry.Tx)
+	nodeID := d.self
+	if len(cfg.P2PListen) > 0 || len(cfg.Bootstrap) > 0 || cfg.MDNS {
+		if d.host, nodeID, err = startNetwork(ctx, cfg, h, d.chain, d.self, log); err != nil {
+			return nil, err
+		}
+		d.closers = append(d.closers, d.host.Close)
+		host := d.host
+		gossip = func(t registry.Tx) {
+			if err := host.PublishTx(d.life, t); err != nil {
+				log.Warn("gossip transaction", "tx", t.Hash(), "err", err)
+			}
+		}
+	}
+	if d.node, err = node.New(d.chain, node.Options{Log: log, Registerer: reg, Gossip: gossip, Now: cfg.Now}); err != nil {
+		return nil, err
+	}
+	resolver := did.Methods{
+		idmesh.Method: &idmesh.Resolver{State: registry.ReaderOf(store)},
+		"key":         key.Resolver{},
+		"jwk":         jwk.Resolver{},
+		"web":         &web.Resolver{Log: log},
+	}
+	d.net = &netInfo{host: d.host}
+	// Issuers' keys live in their own keystore, opened only with a
+	// passphrase.
+	var issuers *issuer.Registry
+	if cfg.IssuerPassphrase != "" {
+		ks, err := keystore.OpenOrCreate(h.Issuers(), []byte(cfg.IssuerPassphrase), keystore.DefaultParams)
+		if err != nil {
+			return nil, fmt.Errorf("issuer keystore: %w", err)
+		}
+		d.closers = append(d.closers, ks.Close)
+		issuers = issuer.NewRegistry(ks)
+	}
+	if cfg.APIToken == "" {
+		log.Warn("no API token: the issuer and admin endpoints refuse every request (set IDMESH_API_TOKEN)")
+	}
+	if d.ln, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", cfg.HTTPAddr, err)
+	}
+	// After a Run, the server's shutdown has closed it already.
+	d.closers = append(d.closers, func() error { _ = d.ln.Close(); return nil })
+	scheme := "http"
+	if cfg.TLSCert != "" {
+		scheme = "https"
+	}
+	d.base = fmt.Sprintf("%s://%s", scheme, d.ln.Addr())
+	publicURL := cfg.PublicURL
+	if publicURL == "" {
+		publicURL = d.base
+	}
+	// The issuers' status lists: which credential holds which index is
+	// kept in a database of the node's own, next to the keystore.
+	var status *issuer.StatusService
+	if issuers != nil {
+		// goleveldb would make the directory 0755.
+		if err := os.MkdirAll(h.IssuerState(), home.DirMode); err != nil {
+			return nil, fmt.Errorf("issuer state: %w", err)
+		}
+		db, err := goleveldb.OpenFile(h.IssuerState(), nil)
+		if err != nil {
+			return nil, fmt.Errorf("issuer state: %w", err)
+		}
+		d.closers = append(d.closers, db.Close)
+		status = &issuer.StatusService{DB: db, Chain: node.StatusChain{Node: d.node}, Registry: issuers, BaseURL: strings.TrimRight(publicURL, "/"), Now: cfg.Now}
+	}
+	d.api, err = api.NewServer(api.Config{Ledger: d.node, Resolver: resolver, Log: log, Registry: reg, Version: cfg.Version, Network: d.net,
+		Issuers: issuers, APIToken: cfg.APIToken, State: store, Status: status, PublicURL: publicURL, ValidatorKey: valKey,
+		RequireTrust: cfg.RequireTrust, ClockSkew: cfg.ClockSkew,
+		VerifyConcurrency: cfg.VerifyConcurrency, VerifyClientSlots: cfg.VerifyClientSlots, VerifyWait: cfg.VerifyWait, VerifyTimeout: cfg.VerifyTimeout, VerifyRate: cfg.VerifyRate, VerifyBurst: cfg.VerifyBurst, TrustedProxies: cfg.TrustedProxies,
+		Now: cfg.Now})
+	if err != nil {
+		return nil, err
+	}
+	d.engine = &node.Consensus{Chain: d.chain, Mempool: d.node.Mempool, Key: valKey, WALPath: h.WAL(), Interval: cfg.BlockInterval, Log: log, Committed: d.node.Committed,
+		Failpoint: cfg.Failpoint, Now: cfg.Now}
+	if cfg.AuditLog != "" {
+		audit, err := os.OpenFile(cfg.AuditLog, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+		if err != nil {
+			return nil, fmt.Errorf("audit log: %w", err)
+		}
+		d.closers = append(d.closers, audit.Close)
+		d.engine.Audit = audit
+	}
+	if d.host != nil {
+		d.engine.Transport = d.host
+		d.engine.ID = nodeID
+	}
+	// api.Listener turns the answers net/http gives on its own (malformed
+	// requests) into problems; over TLS it needs the *tls.Conn under it,
+	// and serves HTTP/1.1.
+	d.httpLn = d.ln
+	if cfg.TLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+		if err != nil {
+			return nil, fmt.Errorf("tls: %w", err)
+		}
+		d.httpLn = tls.NewListener(d.ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12, NextProtos: []string{"http/1.1"}})
+	}
+	return d, nil
+}
+
+// Run serves the API, syncs from peers (on a network) and runs the
+// engine until ctx ends or one of them fails. It then stops accepting
+// requests (waiting DefaultShutdownWait at most for those in flight),
+// lets the engine stop, and returns the first failure, or nil. Run may be
+// called once; Close must follow.
+func (d *Daemon) Run(ctx context.Context) error {
+	grp, gctx := errgroup.WithContext(ctx)
+	context.AfterFunc(gctx, d.stop)
+	httpSrv := &http.Server{Handler: d.api, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(d.log.Handler(), slog.LevelWarn),
+		// Requests end with the node: a shutdown ends long polls
+		// (?wait=) at once instead of waiting them out.
+		BaseContext: func(net.Listener) context.Context { return gctx },
+		// OPTIONS * goes to the API (a problem), not to a bare 200.
+		DisableGeneralOptionsHandler: true}
+	grp.Go(func() error {
+		err := httpSrv.Serve(api.Listener(d.httpLn))
+		if errors.Is(err, http.ErrServerClosed) {
+			return nil
+		}
+		return fmt.Errorf("http: %w", err)
+	})
+	grp.Go(func() error {
+		if d.host != nil {
+			go receiveTxs(gctx, d.host, d.node, d.log)
+			if err := catchUp(gctx, d.host, d.node, d.net, d.firstPeerWait(), d.log); err != nil {
+				return err
+			}
+		}
+		if err := d.engine.Run(gctx); err != nil {
+			return fmt.Errorf("engine: %w", err)
+		}
+		return nil
+	})
+	grp.Go(func() error {
+		<-gctx.Done()
+		d.log.Info("shutting down")
+		sctx, cancel := context.WithTimeout(context.Background(), DefaultShutdownWait)
+		defer cancel()
+		return httpSrv.Shutdown(sctx)
+	})
+	err := grp.Wait()
+	d.log.Info("stopped", "height", d.chain.State().Height)
+	return err
+}
+
+func (d *Daemon) firstPeerWait() time.Duration {
+	switch {
+	case d.cfg.FirstPeerWait < 0:
+		return 0
+	case d.cfg.FirstPeerWait == 0:
+		return DefaultFirstPeerWait
+	}
+	return d.cfg.FirstPeerWait
+}
+
+// Close releases what New opened, last opened first: the audit log, the
+// issuer state and keystore, the listener, the network and the store.
+// Call it after Run has returned (or instead of Run).
+func (d *Daemon) Close() error {
+	d.stop()
+	var errs []error
+	for i := len(d.closers) - 1; i >= 0; i-- {
+		errs = append(errs, d.closers[i]())
+	}
+	d.closers = nil
+	return errors.Join(errs...)
+}
+
+// Node returns the node: its chain, mempool and transaction status.
+func (d *Daemon) Node() *node.Node { return d.node }
+
+// Handler returns the HTTP API, for serving it in-process.
+func (d *Daemon) Handler() http.Handler { return d.api }
+
+// HTTPAddr returns the address the API listens on.
+func (d *Daemon) HTTPAddr() net.Addr { return d.ln.Addr() }
+
+// BaseURL returns the URL the API serves: http(s)://HTTPAddr.
+func (d *Daemon) BaseURL() string { return d.base }
+
+// Validator returns this node's validator address, and false on a full
+// node (a home without a validator key).
+func (d *Daemon) Validator() (registry.Address, bool) {
+	return d.self, d.self != (registry.Address{})
+}
+
+// P2PAddrs returns the full multiaddrs of the node's libp2p host, none
+// when it runs without a network.
+func (d *Daemon) P2PAddrs() []string {
+	if d.host == nil {
+		return nil
+	}
+	return d.host.Addrs()
+}

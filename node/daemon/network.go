@@ -1,0 +1,132 @@
+package daemon
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"github.com/idmesh/idmesh/node"
+	"github.com/idmesh/idmesh/node/home"
+	"github.com/idmesh/idmesh/node/p2p"
+	"github.com/idmesh/idmesh/registry"
+)
+
+// startNetwork starts the libp2p host of a node. A node that does not
+// validate is named in consensus messages by an address derived from its
+// network key (returned), so that peers can answer it directly.
+func startNetwork(ctx context.Context, cfg Config, h home.Dir, chain *registry.Chain, self registry.Address, log *slog.Logger) (*p2p.Host, registry.Address, error) {
+	id, err := p2p.LoadOrCreateIdentity(h.NodeKey())
+	if err != nil {
+		return nil, self, err
+	}
+	if self == (registry.Address{}) {
+		raw, err := id.GetPublic().Raw()
+		if err != nil {
+			return nil, self, fmt.Errorf("node key: %w", err)
+		}
+		self = registry.AddressOf(raw)
+	}
+	pc := p2p.Config{
+		ChainID:     chain.State().ChainID,
+		ListenAddrs: cfg.P2PListen,
+		Identity:    id,
+		Bootstrap:   cfg.Bootstrap,
+		MDNS:        cfg.MDNS,
+		Log:         quiet(log),
+		Self:        self,
+		Chain:       node.ChainView{Chain: chain},
+		Blocks:      node.BlockSource{Chain: chain},
+		// A gossiped transaction that could never fit in a block is
+		// rejected in the gossip validator (a size check, cheap).
+		MaxTxBytes: chain.MaxTxBytes(),
+		// No CheckTx in the gossip validator: gossipsub validates every
+		// topic through one queue, and checking each transaction there
+		// (signature, state) delayed consensus messages behind thousands of
+		// transactions under load. The node checks every gossiped
+		// transaction once, in SubmitGossiped, off the network's path.
+	}
+	host, err := p2p.New(ctx, pc)
+	if err != nil {
+		return nil, self, err
+	}
+	return host, self, nil
+}
+
+// receiveTxs queues transactions gossiped by peers.
+func receiveTxs(ctx context.Context, host *p2p.Host, n *node.Node, log *slog.Logger) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case t, ok := <-host.Txs():
+			if !ok {
+				return
+			}
+			if _, err := n.SubmitGossiped(t); err != nil {
+				log.Debug("gossiped transaction refused", "tx", t.Hash(), "err", err)
+			}
+		}
+	}
+}
+
+// catchUp syncs blocks from peers before consensus starts: it waits at
+// most firstPeer for a first peer, then fetches until no peer is ahead.
+func catchUp(ctx context.Context, host *p2p.Host, n *node.Node, info *netInfo, firstPeer time.Duration, log *slog.Logger) error {
+	if firstPeer > 0 {
+		wctx, cancel := context.WithTimeout(ctx, firstPeer)
+		_ = host.WaitPeers(wctx, 1)
+		cancel()
+	}
+	info.syncing.Store(true)
+	defer info.syncing.Store(false)
+	start, began := n.Chain.State().Height, time.Now()
+	err := node.Sync(ctx, host, n, log, func(height, target uint64) {
+		log.Info("syncing", "height", height, "target", target)
+	})
+	if err != nil && ctx.Err() == nil {
+		// Consensus catches up from peers too; a failed bulk sync only
+		// makes that slower.
+		log.Warn("block sync stopped", "err", err)
+	}
+	if got := n.Chain.State().Height - start; got > 0 {
+		log.Info("synced", "blocks", got, "height", n.Chain.State().Height, "took", time.Since(began).Round(time.Millisecond))
+	}
+	return nil
+}
+
+// netInfo is what /v1/status shows of the network.
+type netInfo struct {
+	host    *p2p.Host
+	syncing atomic.Bool
+}
+
+func (i *netInfo) Peers() []string {
+	if i.host == nil {
+		return []string{}
+	}
+	return i.host.Peers()
+}
+
+func (i *netInfo) Syncing() bool { return i.syncing.Load() }
+
+// quiet keeps libp2p's debug logs (a line per gossip message) out of the
+// node's debug log: the network logs at info and above.
+func quiet(log *slog.Logger) *slog.Logger {
+	return slog.New(minLevel{log.Handler(), slog.LevelInfo})
+}
+
+type minLevel struct {
+	slog.Handler
+	min slog.Level
+}
+
+func (m minLevel) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= m.min && m.Handler.Enabled(ctx, l)
+}
+
+func (m minLevel) WithAttrs(a []slog.Attr) slog.Handler {
+	return minLevel{m.Handler.WithAttrs(a), m.min}
+}
+func (m minLevel) WithGroup(g string) slog.Handler { return minLevel{m.Handler.WithGroup(g), m.min} }

@@ -237,14 +237,13 @@ var shells = []string{"bash", "zsh", "fish", "powershell"}
 
 func newCompletionCmd(a *app) *cobra.Command {
 	var noDesc bool
-	c := a.command("completion "+strings.Join(shells, "|"), "print a shell completion script", nil)
+	c := &cobra.Command{Use: "completion " + strings.Join(shells, "|"), Short: "print a shell completion script", ValidArgs: shells}
 	c.Long = `Print a script that completes idmesh's commands and flags in a shell:
 
   bash:        source <(idmesh completion bash)
   zsh:         idmesh completion zsh > "${fpath[1]}/_idmesh"
   fish:        idmesh completion fish > ~/.config/fish/completions/idmesh.fish
   powershell:  idmesh completion powershell | Out-String | Invoke-Expression`
-	c.ValidArgs = shells
 	c.RunE = a.action(func(_ context.Context, e env, args []string) error {
 		if len(args) != 1 {
 			return usageError("completion takes one shell: " + strings.Join(shells, ", "))

@@ -7,7 +7,6 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -16,24 +15,25 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spf13/pflag"
+
 	"github.com/idmesh/idmesh/api"
 	"github.com/idmesh/idmesh/did"
 	"github.com/idmesh/idmesh/did/idmesh"
 	"github.com/idmesh/idmesh/node"
 )
 
-// clientFlags are the flags of commands that talk to a node.
+// clientFlags are the flags of commands that talk to a node (--json is
+// global).
 type clientFlags struct {
 	node, caCert, config string
 	timeout              time.Duration
-	json                 bool
 }
 
-func (f *clientFlags) register(fs *flag.FlagSet) {
+func (f *clientFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.node, "node", "http://127.0.0.1:8080", "URL of an idmesh node")
 	fs.StringVar(&f.caCert, "ca-cert", "", "trust this PEM certificate for HTTPS (e.g. HOME/tls/cert.pem of idmesh dev --tls)")
 	fs.DurationVar(&f.timeout, "timeout", 60*time.Second, "how long to wait for the node, including the commit")
-	fs.BoolVar(&f.json, "json", false, "print JSON instead of text")
 	fs.StringVar(&f.config, "config", "", "JSON file of flag values")
 }
 
@@ -62,16 +62,6 @@ func (f *clientFlags) client() (*client, error) {
 		tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
 	}
 	return &client{base: strings.TrimRight(f.node, "/"), http: &http.Client{Transport: tr, Timeout: f.timeout + 5*time.Second}}, nil
-}
-
-// problemError is an RFC 9457 problem returned by the node.
-type problemError struct{ p api.Problem }
-
-func (e *problemError) Error() string {
-	if e.p.Detail != "" {
-		return e.p.Detail
-	}
-	return fmt.Sprintf("%s (HTTP %d)", e.p.Title, e.p.Status)
 }
 
 func (c *client) do(ctx context.Context, method, path string, body []byte, accept string, out any) (int, error) {
@@ -104,13 +94,28 @@ func (c *client) do(ctx context.Context, method, path string, body []byte, accep
 	if strings.HasPrefix(resp.Header.Get("Content-Type"), "application/problem+json") {
 		var p api.Problem
 		if err := json.Unmarshal(b, &p); err == nil {
+			if p.Status == 0 {
+				p.Status = resp.StatusCode
+			}
 			return resp.StatusCode, &problemError{p}
 		}
 	}
+	// A gateway's error page is not the node's answer; other error
+	// answers are read if they decode (a resolution or verification
+	// result), and are the HTTP status's problem if not.
+	code := resp.StatusCode
+	if code == http.StatusBadGateway || code == http.StatusServiceUnavailable || code == http.StatusGatewayTimeout {
+		return code, httpError(code)
+	}
 	if out != nil {
 		if err := json.Unmarshal(b, out); err != nil {
-			return resp.StatusCode, fmt.Errorf("decode response (HTTP %d): %w", resp.StatusCode, err)
+			if code >= 400 {
+				return code, httpError(code)
+			}
+			return code, fmt.Errorf("decode response (HTTP %d): %w", code, err)
 		}
+	} else if code >= 400 {
+		return code, httpError(code)
 	}
 	return resp.StatusCode, nil
 }
@@ -128,10 +133,11 @@ func (c *client) resolve(ctx context.Context, d string, q url.Values) (*did.Reso
 		return nil, err
 	}
 	if e := res.DIDResolutionMetadata.Error; e != nil {
-		return &res, fmt.Errorf("resolve %s: %s", d, firstNonEmpty(e.Detail, e.Title, e.Type))
+		// The resolver's error is a problem (DID Resolution section 12.1).
+		return &res, fmt.Errorf("resolve %s: %w", d, &problemError{api.Problem{Type: e.Type, Title: e.Title, Status: code, Detail: firstNonEmpty(e.Detail, e.Title, e.Type)}})
 	}
 	if code != http.StatusOK && code != http.StatusGone {
-		return &res, fmt.Errorf("resolve %s: HTTP %d", d, code)
+		return &res, fmt.Errorf("resolve %s: %w", d, httpError(code))
 	}
 	return &res, nil
 }
@@ -162,7 +168,7 @@ func (c *client) submit(ctx context.Context, op *idmesh.Operation, timeout time.
 		var st node.TxStatus
 		if _, err := c.do(ctx, http.MethodGet, "/v1/operations/"+resp.Hash.String()+"?wait="+wait.String(), nil, "", &st); err != nil {
 			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-				return nil, fmt.Errorf("operation %s still pending after %s", resp.Hash, timeout)
+				return nil, timedOut{fmt.Errorf("operation %s still pending after %s", resp.Hash, timeout)}
 			}
 			return nil, err
 		}

@@ -3,12 +3,14 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"log/slog"
 	"net/netip"
 	"os"
 	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/idmesh/idmesh/api"
 	"github.com/idmesh/idmesh/node/daemon"
@@ -29,7 +31,7 @@ type nodeFlags struct {
 	trustedProxies                                    string
 }
 
-func (f *nodeFlags) register(fs *flag.FlagSet, dev bool) {
+func (f *nodeFlags) register(fs *pflag.FlagSet, dev bool) {
 	fs.StringVar(&f.home, "home", "./data", "home directory: keys, genesis and the chain")
 	fs.StringVar(&f.http, "http", "127.0.0.1:8080", "address of the HTTP API (port 0 picks a free one)")
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
@@ -61,13 +63,20 @@ func (f *nodeFlags) register(fs *flag.FlagSet, dev bool) {
 	fs.StringVar(&f.genesis, "genesis", "", "genesis file to start a new home from")
 }
 
-func runDev(ctx context.Context, e env, args []string) error {
+func newDevCmd(a *app) *cobra.Command {
 	var f nodeFlags
-	fs := newFlags(e, "dev", "dev [--home DIR] [--http ADDR] [--tls]")
-	f.register(fs, true)
-	if _, err := parse(fs, e, args); err != nil {
-		return err
-	}
+	c := &cobra.Command{Use: "dev [--home DIR] [--http ADDR] [--tls]", Short: "run a single-validator network with every HTTP service",
+		RunE: func(c *cobra.Command, args []string) error {
+			if len(args) != 0 {
+				return usageError("dev takes no arguments")
+			}
+			return runDev(c.Context(), a.serverEnv(), f)
+		}}
+	f.register(c.Flags(), true)
+	return c
+}
+
+func runDev(ctx context.Context, e env, f nodeFlags) error {
 	h := home.Dir(f.home)
 	created, err := h.InitSingle(f.chainID, time.Now())
 	if err != nil {
@@ -101,25 +110,30 @@ func runDev(ctx context.Context, e env, args []string) error {
 	return serve(ctx, e, f)
 }
 
-func runNode(ctx context.Context, e env, args []string) error {
-	parseNode := func(args []string) (nodeFlags, error) {
-		var f nodeFlags
-		fs := newFlags(e, "node", "node --home DIR [--http ADDR] [--p2p ADDRS] [--bootstrap ADDRS] [--genesis FILE]")
-		f.register(fs, false)
-		_, err := parse(fs, e, args)
-		return f, err
-	}
-	f, err := parseNode(args)
-	if err != nil {
-		return err
-	}
-	// A home made by `idmesh testnet init` carries its settings in
-	// HOME/config.json; flags and IDMESH_* still win over it.
-	if cfg := home.Dir(f.home).Config(); f.config == "" && fileExists(cfg) {
-		if f, err = parseNode(append(args, "--config", cfg)); err != nil {
-			return err
+func newNodeCmd(a *app) *cobra.Command {
+	var f nodeFlags
+	c := &cobra.Command{Use: "node --home DIR [--http ADDR] [--p2p ADDRS] [--bootstrap ADDRS] [--genesis FILE]", Short: "run a node from an initialized home directory"}
+	c.RunE = func(c *cobra.Command, args []string) error {
+		if len(args) != 0 {
+			return usageError("node takes no arguments")
 		}
+		// A home made by `idmesh testnet init` carries its settings in
+		// HOME/config.json; flags and IDMESH_* still win over it.
+		if cfg := home.Dir(f.home).Config(); f.config == "" && fileExists(cfg) {
+			if err := c.Flags().Set("config", cfg); err != nil {
+				return err
+			}
+			if err := applyConfigFile(c.Flags(), cfg); err != nil {
+				return usageError(err.Error())
+			}
+		}
+		return runNode(c.Context(), a.serverEnv(), f)
 	}
+	f.register(c.Flags(), false)
+	return c
+}
+
+func runNode(ctx context.Context, e env, f nodeFlags) error {
 	if f.genesis != "" {
 		if err := home.Dir(f.home).AdoptGenesis(f.genesis); err != nil {
 			return err

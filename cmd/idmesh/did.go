@@ -3,11 +3,13 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"net/url"
 	"slices"
 	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/idmesh/idmesh/api"
 	"github.com/idmesh/idmesh/did"
@@ -16,27 +18,10 @@ import (
 	"github.com/idmesh/idmesh/did/keystore"
 )
 
-func runDID(ctx context.Context, e env, args []string) error {
-	subs := map[string]func(context.Context, env, []string) error{
-		"create": didCreate, "rotate": didRotate, "update": didUpdate,
-		"compromise": didCompromise, "deactivate": didDeactivate, "resolve": didResolve,
-	}
-	if len(args) == 0 || subs[args[0]] == nil {
-		fmt.Fprintln(e.stderr, `Usage: idmesh did <command> [flags]
-
-Commands:
-  create                      create a did:idmesh DID; its key stays in the keystore
-  resolve DID                 resolve any supported DID (idmesh, key, jwk, web)
-  update DID --add-service TYPE=URL [--remove-service ID]
-  rotate DID [--compromised]  replace the DID's keys; old ones are retired or compromised
-  compromise DID KEYID...     mark keys compromised: current ones (removed) or of earlier versions
-  deactivate DID              deactivate the DID for good`)
-		if len(args) == 0 {
-			return usageError("did: no command given")
-		}
-		return usageError(fmt.Sprintf("did: unknown command %q", args[0]))
-	}
-	return subs[args[0]](ctx, e, args[1:])
+func newDIDCmd(a *app) *cobra.Command {
+	return a.groupCmd("did", "create, update, rotate, deactivate and resolve DIDs",
+		newDIDCreateCmd(a), newDIDResolveCmd(a), newDIDUpdateCmd(a), newDIDRotateCmd(a),
+		newDIDCompromiseCmd(a), newDIDDeactivateCmd(a))
 }
 
 // didFlags are shared by the did commands.
@@ -45,7 +30,7 @@ type didFlags struct {
 	keystoreFlags
 }
 
-func (f *didFlags) register(fs *flag.FlagSet) {
+func (f *didFlags) register(fs *pflag.FlagSet) {
 	f.clientFlags.register(fs)
 	f.keystoreFlags.register(fs)
 }
@@ -71,8 +56,8 @@ type result struct {
 	Deactivated bool     `json:"deactivated,omitempty"`
 }
 
-func (r result) print(e env, asJSON bool, verb string) error {
-	if asJSON {
+func (r result) print(e env, verb string) error {
+	if e.json {
 		return json.NewEncoder(e.stdout).Encode(r)
 	}
 	fmt.Fprintf(e.stdout, "%s %s\n", verb, r.DID)
@@ -89,18 +74,22 @@ func (r result) print(e env, asJSON bool, verb string) error {
 	return nil
 }
 
-func didCreate(ctx context.Context, e env, args []string) error {
+func newDIDCreateCmd(a *app) *cobra.Command {
 	var f didFlags
 	var keyType string
 	var services multiFlag
-	fs := newFlags(e, "did create", "did create [--node URL] [--keystore FILE] [--key-type Ed25519|P-256] [--service TYPE=URL]")
+	c := a.command("create [--node URL] [--keystore FILE] [--key-type Ed25519|P-256] [--service TYPE=URL]",
+		"create a did:idmesh DID; its key stays in the keystore", func(ctx context.Context, e env, pos []string) error {
+			return didCreate(ctx, e, f, keyType, services, pos)
+		})
+	fs := c.Flags()
 	f.register(fs)
 	fs.StringVar(&keyType, "key-type", "Ed25519", "key type: Ed25519 or P-256")
 	fs.Var(&services, "service", "add a service TYPE=URL (repeatable)")
-	pos, err := parse(fs, e, args)
-	if err != nil {
-		return err
-	}
+	return c
+}
+
+func didCreate(ctx context.Context, e env, f didFlags, keyType string, services multiFlag, pos []string) error {
 	if len(pos) != 0 {
 		return usageError("did create takes no arguments")
 	}
@@ -152,7 +141,7 @@ func didCreate(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	setStatus(e, ks, keyID, statusLive)
-	return result{DID: subject, VersionID: resp.VersionID, Height: resp.Height, Operation: resp.Hash.String(), Keys: []string{keyID + " (" + string(kt) + ")"}}.print(e, f.json, "created")
+	return result{DID: subject, VersionID: resp.VersionID, Height: resp.Height, Operation: resp.Hash.String(), Keys: []string{keyID + " (" + string(kt) + ")"}}.print(e, "created")
 }
 
 // current resolves d's latest version for an update, and returns the
@@ -201,17 +190,19 @@ func signingKey(ctx context.Context, c *client, ks *keystore.Store, doc *did.Doc
 	return "", keys.PrivateKey{}, fmt.Errorf("the keystore holds no capabilityInvocation key of %s or of its controllers", doc.ID)
 }
 
-func didUpdate(ctx context.Context, e env, args []string) error {
+func newDIDUpdateCmd(a *app) *cobra.Command {
 	var f didFlags
 	var add, remove multiFlag
-	fs := newFlags(e, "did update", "did update DID --add-service TYPE=URL [--remove-service ID]")
+	c := a.command("update DID --add-service TYPE=URL [--remove-service ID]", "add or remove services of a DID",
+		func(ctx context.Context, e env, pos []string) error { return didUpdate(ctx, e, f, add, remove, pos) })
+	fs := c.Flags()
 	f.register(fs)
 	fs.Var(&add, "add-service", "add a service TYPE=URL (repeatable)")
 	fs.Var(&remove, "remove-service", "remove the service with this id or #fragment (repeatable)")
-	pos, err := parse(fs, e, args)
-	if err != nil {
-		return err
-	}
+	return c
+}
+
+func didUpdate(ctx context.Context, e env, f didFlags, add, remove multiFlag, pos []string) error {
 	if len(pos) != 1 {
 		return usageError("did update takes one DID")
 	}
@@ -241,23 +232,27 @@ func didUpdate(ctx context.Context, e env, args []string) error {
 	})
 }
 
-func didRotate(ctx context.Context, e env, args []string) error {
+func newDIDRotateCmd(a *app) *cobra.Command {
 	var f didFlags
 	var compromised bool
 	var keyType string
-	fs := newFlags(e, "did rotate", "did rotate DID [--compromised] [--key-type Ed25519|P-256]")
+	c := a.command("rotate DID [--compromised] [--key-type Ed25519|P-256]", "replace the DID's keys; old ones are retired or compromised",
+		func(ctx context.Context, e env, pos []string) error {
+			return didRotate(ctx, e, f, compromised, keyType, pos)
+		})
+	fs := c.Flags()
 	f.register(fs)
 	fs.BoolVar(&compromised, "compromised", false, "mark the replaced keys compromised, not retired: credentials they signed stop verifying")
 	fs.StringVar(&keyType, "key-type", "", "type of the new key (default: the type of the old one)")
-	pos, err := parse(fs, e, args)
-	if err != nil {
-		return err
-	}
+	return c
+}
+
+func didRotate(ctx context.Context, e env, f didFlags, compromised bool, keyType string, pos []string) error {
 	if len(pos) != 1 {
 		return usageError("did rotate takes one DID")
 	}
 	var oldIDs, newIDs []string
-	err = change(ctx, e, f, pos[0], "rotated", func(doc *did.Document, ks *keystore.Store, next uint64) (*idmesh.Operation, []string, error) {
+	err := change(ctx, e, f, pos[0], "rotated", func(doc *did.Document, ks *keystore.Store, next uint64) (*idmesh.Operation, []string, error) {
 		kt := keys.Type("")
 		for _, vm := range doc.AllMethods() {
 			oldIDs = append(oldIDs, vm.ID)
@@ -310,14 +305,16 @@ func didRotate(ctx context.Context, e env, args []string) error {
 // didCompromise marks keys compromised: a key of the current version is
 // removed from the document (a rotation), a key of an earlier version is
 // only marked. Nothing the keys signed verifies afterwards, under any id.
-func didCompromise(ctx context.Context, e env, args []string) error {
+func newDIDCompromiseCmd(a *app) *cobra.Command {
 	var f didFlags
-	fs := newFlags(e, "did compromise", "did compromise DID KEYID... (KEYID: #fragment or absolute method id, current or of an earlier version)")
-	f.register(fs)
-	pos, err := parse(fs, e, args)
-	if err != nil {
-		return err
-	}
+	c := a.command("compromise DID KEYID...", "mark keys compromised: current ones (removed) or of earlier versions",
+		func(ctx context.Context, e env, pos []string) error { return didCompromise(ctx, e, f, pos) })
+	c.Long = "Mark keys compromised. KEYID is a #fragment or an absolute method id, of the current\nversion (the key is removed) or of an earlier one. Nothing the keys signed verifies afterwards."
+	f.register(c.Flags())
+	return c
+}
+
+func didCompromise(ctx context.Context, e env, f didFlags, pos []string) error {
 	if len(pos) < 2 {
 		return usageError("did compromise takes a DID and at least one key id")
 	}
@@ -390,14 +387,15 @@ func possessionSigners(ks *keystore.Store, d string, prev, next *did.Document, s
 	return out, nil
 }
 
-func didDeactivate(ctx context.Context, e env, args []string) error {
+func newDIDDeactivateCmd(a *app) *cobra.Command {
 	var f didFlags
-	fs := newFlags(e, "did deactivate", "did deactivate DID")
-	f.register(fs)
-	pos, err := parse(fs, e, args)
-	if err != nil {
-		return err
-	}
+	c := a.command("deactivate DID", "deactivate the DID for good",
+		func(ctx context.Context, e env, pos []string) error { return didDeactivate(ctx, e, f, pos) })
+	f.register(c.Flags())
+	return c
+}
+
+func didDeactivate(ctx context.Context, e env, f didFlags, pos []string) error {
 	if len(pos) != 1 {
 		return usageError("did deactivate takes one DID")
 	}
@@ -452,20 +450,24 @@ func change(ctx context.Context, e env, f didFlags, d, verb string,
 	for _, a := range after {
 		a(ks, &r)
 	}
-	return r.print(e, f.json, verb)
+	return r.print(e, verb)
 }
 
-func didResolve(ctx context.Context, e env, args []string) error {
+func newDIDResolveCmd(a *app) *cobra.Command {
 	var f clientFlags
 	var versionID, versionTime string
-	fs := newFlags(e, "did resolve", "did resolve DID [--version-id ID] [--version-time TIME]")
+	c := a.command("resolve DID [--version-id ID] [--version-time TIME]", "resolve any supported DID (idmesh, key, jwk, web)",
+		func(ctx context.Context, e env, pos []string) error {
+			return didResolve(ctx, e, f, versionID, versionTime, pos)
+		})
+	fs := c.Flags()
 	f.register(fs)
 	fs.StringVar(&versionID, "version-id", "", "resolve this version")
 	fs.StringVar(&versionTime, "version-time", "", "resolve the version current at this time (RFC 3339)")
-	pos, err := parse(fs, e, args)
-	if err != nil {
-		return err
-	}
+	return c
+}
+
+func didResolve(ctx context.Context, e env, f clientFlags, versionID, versionTime string, pos []string) error {
 	if len(pos) != 1 {
 		return usageError("did resolve takes one DID")
 	}
@@ -484,7 +486,7 @@ func didResolve(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if f.json {
+	if e.json {
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")
 		return enc.Encode(res)
@@ -539,6 +541,7 @@ type multiFlag []string
 
 func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
 func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+func (m *multiFlag) Type() string       { return "stringArray" }
 
 func parseService(s, id string) (did.Service, error) {
 	typ, endpoint, ok := strings.Cut(s, "=")

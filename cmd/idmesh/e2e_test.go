@@ -435,7 +435,7 @@ func TestBadOperations(t *testing.T) {
 		}
 	}
 	_, errOut, code := cli(t, "http://127.0.0.1:1", ks, "did", "create")
-	if code != 1 || strings.Count(strings.TrimSpace(errOut), "\n") != 0 {
+	if code != exitUnreachable || strings.Count(strings.TrimSpace(errOut), "\n") != 0 {
 		t.Errorf("unreachable node: exit %d, %q", code, errOut)
 	}
 	n.stop()

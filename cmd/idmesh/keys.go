@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/idmesh/idmesh/did/key"
 	"github.com/idmesh/idmesh/did/keys"
 	"github.com/idmesh/idmesh/did/keystore"
@@ -15,58 +17,72 @@ import (
 
 var randReader = rand.Reader
 
-func runKeys(ctx context.Context, e env, args []string) error {
-	if len(args) == 0 || (args[0] != "generate" && args[0] != "list") {
-		fmt.Fprintln(e.stderr, `Usage: idmesh keys <command> [flags]
+func newKeysCmd(a *app) *cobra.Command {
+	return a.groupCmd("keys", "generate and list keys in the local keystore", newKeysGenerateCmd(a), newKeysListCmd(a))
+}
 
-Commands:
-  generate [--type Ed25519|P-256]   generate a key; its ID is its did:key verification method
-  list                              list the keys (never the secrets)`)
-		return usageError("keys: give generate or list")
-	}
+func newKeysListCmd(a *app) *cobra.Command {
 	var ksf keystoreFlags
-	var asJSON bool
-	var keyType, config string
-	fs := newFlags(e, "keys "+args[0], "keys "+args[0]+" [--keystore FILE] [--json]")
-	ksf.register(fs)
-	fs.BoolVar(&asJSON, "json", false, "print JSON instead of text")
-	fs.StringVar(&config, "config", "", "JSON file of flag values")
-	if args[0] == "generate" {
-		fs.StringVar(&keyType, "type", "Ed25519", "key type: Ed25519 or P-256")
-	}
-	pos, err := parse(fs, e, args[1:])
-	if err != nil {
-		return err
-	}
+	var config string
+	c := a.command("list [--keystore FILE] [--json]", "list the keys (never the secrets)", func(_ context.Context, e env, pos []string) error {
+		return keysList(e, ksf, pos)
+	})
+	ksf.register(c.Flags())
+	c.Flags().StringVar(&config, "config", "", "JSON file of flag values")
+	return c
+}
+
+func keysList(e env, ksf keystoreFlags, pos []string) error {
 	if len(pos) != 0 {
-		return usageError("keys " + args[0] + " takes no arguments")
+		return usageError("keys list takes no arguments")
 	}
-	ks, err := ksf.open(e, args[0] == "generate")
+	ks, err := ksf.open(e, false)
 	if err != nil {
 		return err
 	}
 	defer ks.Close()
-	if args[0] == "list" {
-		entries := ks.List()
-		if asJSON {
-			type view struct {
-				ID      string            `json:"id"`
-				Type    string            `json:"type"`
-				Public  string            `json:"publicKeyMultibase"`
-				Created time.Time         `json:"created"`
-				Labels  map[string]string `json:"labels,omitempty"`
-			}
-			out := []view{}
-			for _, en := range entries {
-				out = append(out, view{en.ID, en.Type, en.Public, en.Created, en.Labels})
-			}
-			return json.NewEncoder(e.stdout).Encode(out)
+	entries := ks.List()
+	if e.json {
+		type view struct {
+			ID      string            `json:"id"`
+			Type    string            `json:"type"`
+			Public  string            `json:"publicKeyMultibase"`
+			Created time.Time         `json:"created"`
+			Labels  map[string]string `json:"labels,omitempty"`
 		}
+		out := []view{}
 		for _, en := range entries {
-			fmt.Fprintf(e.stdout, "%s  %-8s %-9s %s\n", en.Created.Format("2006-01-02"), en.Type, en.Labels[labelStatus], en.ID)
+			out = append(out, view{en.ID, en.Type, en.Public, en.Created, en.Labels})
 		}
-		return nil
+		return json.NewEncoder(e.stdout).Encode(out)
 	}
+	for _, en := range entries {
+		fmt.Fprintf(e.stdout, "%s  %-8s %-9s %s\n", en.Created.Format("2006-01-02"), en.Type, en.Labels[labelStatus], en.ID)
+	}
+	return nil
+}
+
+func newKeysGenerateCmd(a *app) *cobra.Command {
+	var ksf keystoreFlags
+	var keyType, config string
+	c := a.command("generate [--type Ed25519|P-256] [--keystore FILE] [--json]", "generate a key; its ID is its did:key verification method",
+		func(_ context.Context, e env, pos []string) error { return keysGenerate(e, ksf, keyType, pos) })
+	fs := c.Flags()
+	ksf.register(fs)
+	fs.StringVar(&config, "config", "", "JSON file of flag values")
+	fs.StringVar(&keyType, "type", "Ed25519", "key type: Ed25519 or P-256")
+	return c
+}
+
+func keysGenerate(e env, ksf keystoreFlags, keyType string, pos []string) error {
+	if len(pos) != 0 {
+		return usageError("keys generate takes no arguments")
+	}
+	ks, err := ksf.open(e, true)
+	if err != nil {
+		return err
+	}
+	defer ks.Close()
 	kt, err := parseKeyType(keyType)
 	if err != nil {
 		return err
@@ -83,7 +99,7 @@ Commands:
 		return err
 	}
 	setStatus(e, ks, id, statusLive)
-	if asJSON {
+	if e.json {
 		return json.NewEncoder(e.stdout).Encode(map[string]string{"id": id, "type": string(kt), "publicKeyMultibase": k.Public().Multibase()})
 	}
 	fmt.Fprintf(e.stdout, "generated %s key %s\n", kt, id)

@@ -3,12 +3,12 @@ package main
 import (
 	"crypto/rand"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 
+	"github.com/spf13/pflag"
 	"golang.org/x/term"
 
 	"github.com/idmesh/idmesh/did/keys"
@@ -27,7 +27,7 @@ func defaultKeystore() string {
 	return "keystore.json"
 }
 
-func (f *keystoreFlags) register(fs *flag.FlagSet) {
+func (f *keystoreFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.path, "keystore", defaultKeystore(), "keystore file; its passphrase comes from IDMESH_PASSPHRASE or a prompt")
 }
 
@@ -127,7 +127,7 @@ func setStatus(e env, ks *keystore.Store, id, status string) {
 	}
 	ent.Labels[labelStatus] = status
 	if err := ks.Update(ent); err != nil {
-		fmt.Fprintf(e.stderr, "idmesh: warning: relabel key %s: %v\n", id, err)
+		e.note("idmesh: warning: relabel key %s: %v\n", id, err)
 	}
 }
 

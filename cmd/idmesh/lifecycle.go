@@ -10,23 +10,27 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/spf13/cobra"
+
 	"github.com/idmesh/idmesh/api"
 	"github.com/idmesh/idmesh/did/strictjson"
 	"github.com/idmesh/idmesh/registry"
 )
 
-// vcStatus is `idmesh vc status`: change a credential's status.
-func vcStatus(ctx context.Context, e env, args []string) error {
+// newVCStatusCmd is `idmesh vc status`: change a credential's status.
+func newVCStatusCmd(a *app) *cobra.Command {
 	var f apiFlags
 	var purpose, set string
-	fs := newFlags(e, "vc status", "vc status CREDENTIAL-ID --purpose revocation|suspension --set true|false")
+	c := a.command("status CREDENTIAL-ID --purpose revocation|suspension --set true|false", "revoke, suspend or unsuspend a credential the node issued",
+		func(ctx context.Context, e env, pos []string) error { return vcStatus(ctx, e, f, purpose, set, pos) })
+	fs := c.Flags()
 	f.register(fs)
 	fs.StringVar(&purpose, "purpose", "revocation", "revocation or suspension")
 	fs.StringVar(&set, "set", "true", "true sets the status (revoked, suspended), false clears it (suspension only)")
-	pos, err := parse(fs, e, args)
-	if err != nil {
-		return err
-	}
+	return c
+}
+
+func vcStatus(ctx context.Context, e env, f apiFlags, purpose, set string, pos []string) error {
 	if len(pos) != 1 {
 		return usageError("vc status takes one CREDENTIAL-ID (the credential's id)")
 	}
@@ -44,33 +48,28 @@ func vcStatus(ctx context.Context, e env, args []string) error {
 	if _, err := c.do(ctx, http.MethodPost, "/credentials/status", body, "", &out); err != nil {
 		return fmt.Errorf("vc status: %w", err)
 	}
-	if f.json {
+	if e.json {
 		return printJSON(e, out)
 	}
 	fmt.Fprintf(e.stdout, "%s %s=%t at height %d\n", out.CredentialID, out.StatusPurpose, out.Status, out.Height)
 	return nil
 }
 
-func runSchema(ctx context.Context, e env, args []string) error {
-	return subcommands(ctx, e, "schema", `Usage: idmesh schema <command> [flags]
-
-Commands:
-  register --issuer NAME FILE   register a JSON Schema on the chain, signed by a node's issuer
-  get HASH                      print a registered schema`, map[string]func(context.Context, env, []string) error{
-		"register": schemaRegister, "get": schemaGet,
-	}, args)
+func newSchemaCmd(a *app) *cobra.Command {
+	return a.groupCmd("schema", "register and read credential schemas on the chain", newSchemaRegisterCmd(a), newSchemaGetCmd(a))
 }
 
-func schemaRegister(ctx context.Context, e env, args []string) error {
+func newSchemaRegisterCmd(a *app) *cobra.Command {
 	var f apiFlags
 	var iss string
-	fs := newFlags(e, "schema register", "schema register --issuer NAME FILE")
-	f.register(fs)
-	fs.StringVar(&iss, "issuer", "", "the node's issuer that registers it")
-	pos, err := parse(fs, e, args)
-	if err != nil {
-		return err
-	}
+	c := a.command("register --issuer NAME FILE", "register a JSON Schema on the chain, signed by a node's issuer",
+		func(ctx context.Context, e env, pos []string) error { return schemaRegister(ctx, e, f, iss, pos) })
+	f.register(c.Flags())
+	c.Flags().StringVar(&iss, "issuer", "", "the node's issuer that registers it")
+	return c
+}
+
+func schemaRegister(ctx context.Context, e env, f apiFlags, iss string, pos []string) error {
 	if len(pos) != 1 || iss == "" {
 		return usageError("schema register takes --issuer NAME and one FILE")
 	}
@@ -89,21 +88,22 @@ func schemaRegister(ctx context.Context, e env, args []string) error {
 	if _, err := c.do(ctx, http.MethodPost, "/v1/issuers/"+url.PathEscape(iss)+"/schemas", b, "", &out); err != nil {
 		return fmt.Errorf("schema register: %w", err)
 	}
-	if f.json {
+	if e.json {
 		return printJSON(e, out)
 	}
 	fmt.Fprintf(e.stdout, "schema %s\n  id           %s\n  height       %d\n", out.Hash, out.ID, out.Height)
 	return nil
 }
 
-func schemaGet(ctx context.Context, e env, args []string) error {
+func newSchemaGetCmd(a *app) *cobra.Command {
 	var f clientFlags
-	fs := newFlags(e, "schema get", "schema get HASH")
-	f.register(fs)
-	pos, err := parse(fs, e, args)
-	if err != nil {
-		return err
-	}
+	c := a.command("get HASH", "print a registered schema",
+		func(ctx context.Context, e env, pos []string) error { return schemaGet(ctx, e, f, pos) })
+	f.register(c.Flags())
+	return c
+}
+
+func schemaGet(ctx context.Context, e env, f clientFlags, pos []string) error {
 	if len(pos) != 1 {
 		return usageError("schema get takes one HASH")
 	}
@@ -118,37 +118,35 @@ func schemaGet(ctx context.Context, e env, args []string) error {
 	return printJSON(e, out)
 }
 
-func runTrust(ctx context.Context, e env, args []string) error {
-	return subcommands(ctx, e, "trust", `Usage: idmesh trust <command> [flags]
-
-Commands:
-  add --issuer DID --type TYPE[,TYPE]      accredit an issuer for credential types (governance)
-  remove --issuer DID --type TYPE[,TYPE]   withdraw the accreditation
-  show DID                                 the types an issuer is accredited for
+func newTrustCmd(a *app) *cobra.Command {
+	c := a.groupCmd("trust", "accredit issuers for credential types (governance)",
+		newTrustChangeCmd(a, registry.TrustAdd, "accredit an issuer for credential types (governance)"),
+		newTrustChangeCmd(a, registry.TrustRemove, "withdraw the accreditation"),
+		newTrustShowCmd(a))
+	c.Long = `Accredit issuers for credential types (governance).
 
 A change needs signatures of validators holding more than 2/3 of the voting power. The
 node signs with its validator key; in a network of several validators, pass the change
-it prints to the next validator with --change FILE.`, map[string]func(context.Context, env, []string) error{
-		"add": func(ctx context.Context, e env, a []string) error { return trustChange(ctx, e, registry.TrustAdd, a) },
-		"remove": func(ctx context.Context, e env, a []string) error {
-			return trustChange(ctx, e, registry.TrustRemove, a)
-		},
-		"show": trustShow,
-	}, args)
+it prints to the next validator with --change FILE.`
+	return c
 }
 
-func trustChange(ctx context.Context, e env, action string, args []string) error {
+func newTrustChangeCmd(a *app, action, short string) *cobra.Command {
 	var f apiFlags
 	var iss, types, change string
-	fs := newFlags(e, "trust "+action, "trust "+action+" --issuer DID --type TYPE[,TYPE] [--change FILE]")
+	c := a.command(action+" --issuer DID --type TYPE[,TYPE] [--change FILE]", short,
+		func(ctx context.Context, e env, pos []string) error {
+			return trustChange(ctx, e, f, action, iss, types, change, pos)
+		})
+	fs := c.Flags()
 	f.register(fs)
 	fs.StringVar(&iss, "issuer", "", "the issuer's DID")
 	fs.StringVar(&types, "type", "", "credential types, comma-separated")
 	fs.StringVar(&change, "change", "", "a change other validators signed (the JSON a node printed)")
-	pos, err := parse(fs, e, args)
-	if err != nil {
-		return err
-	}
+	return c
+}
+
+func trustChange(ctx context.Context, e env, f apiFlags, action, iss, types, change string, pos []string) error {
 	if len(pos) != 0 {
 		return usageError("trust " + action + " takes no arguments")
 	}
@@ -179,19 +177,20 @@ func trustChange(ctx context.Context, e env, action string, args []string) error
 		return fmt.Errorf("trust %s: %w", action, err)
 	}
 	if code == http.StatusAccepted {
-		fmt.Fprintln(e.stderr, "idmesh: more validators must sign: save this and pass it to the next with --change FILE")
+		e.note("idmesh: more validators must sign: save this and pass it to the next with --change FILE\n")
 	}
 	return printJSON(e, out)
 }
 
-func trustShow(ctx context.Context, e env, args []string) error {
+func newTrustShowCmd(a *app) *cobra.Command {
 	var f clientFlags
-	fs := newFlags(e, "trust show", "trust show DID")
-	f.register(fs)
-	pos, err := parse(fs, e, args)
-	if err != nil {
-		return err
-	}
+	c := a.command("show DID", "the types an issuer is accredited for",
+		func(ctx context.Context, e env, pos []string) error { return trustShow(ctx, e, f, pos) })
+	f.register(c.Flags())
+	return c
+}
+
+func trustShow(ctx context.Context, e env, f clientFlags, pos []string) error {
 	if len(pos) != 1 {
 		return usageError("trust show takes one DID")
 	}
@@ -203,7 +202,7 @@ func trustShow(ctx context.Context, e env, args []string) error {
 	if _, err := c.do(ctx, http.MethodGet, "/v1/trust/"+url.PathEscape(pos[0]), nil, "", &rec); err != nil {
 		return fmt.Errorf("trust show: %w", err)
 	}
-	if f.json {
+	if e.json {
 		return printJSON(e, rec)
 	}
 	fmt.Fprintf(e.stdout, "%s is accredited for %s (height %d)\n", rec.Issuer, strings.Join(rec.Types, ", "), rec.Height)

@@ -3,16 +3,23 @@
 // manages DIDs whose keys stay in a local encrypted keystore, and
 // `idmesh keys ...` manages that keystore.
 //
+// The command tree is built on spf13/cobra (root.go); each command is
+// declared in the file of its subject (did.go, keys.go, vc.go, ...).
+//
 // Every flag can also be set with an IDMESH_<FLAG> environment variable
 // (IDMESH_HOME for --home, IDMESH_KEY_TYPE for --key-type) or in a JSON
 // config file named by --config; a flag on the command line wins over
-// the environment, which wins over the file.
+// the environment, which wins over the file (flags.go).
+//
+// The exit status is 0 on success, 1 when a verification fails, the node
+// refuses or anything else goes wrong, 2 for a usage error and 3 when the
+// node cannot be reached, times out or answers 502, 503 or 504
+// (errors.go). With --json every command prints JSON on stdout, and an
+// error is one RFC 9457 problem object on stdout.
 package main
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"io"
 	"os"
 	"os/signal"
@@ -27,9 +34,6 @@ func main() {
 	err := run(ctx, os.Args[1:], env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv})
 	stop()
 	if err != nil {
-		if !errors.Is(err, errUsageShown) {
-			fmt.Fprintln(os.Stderr, "idmesh:", oneLine(err))
-		}
 		os.Exit(exitCode(err))
 	}
 }
@@ -39,55 +43,13 @@ type env struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	getenv         func(string) string
+	// json is the --json flag: print JSON, and errors as problems.
+	json bool
 }
 
-// command is one subcommand.
-type command struct {
-	name    string
-	summary string
-	run     func(ctx context.Context, e env, args []string) error
-}
-
-func commands() []command {
-	return []command{
-		{"dev", "run a single-validator network with every HTTP service", runDev},
-		{"node", "run a node from an initialized home directory", runNode},
-		{"testnet", "write and run a local multi-validator network", runTestnet},
-		{"did", "create, update, rotate, deactivate and resolve DIDs", runDID},
-		{"keys", "generate and list keys in the local keystore", runKeys},
-		{"issuer", "register issuers whose keys the node keeps", runIssuer},
-		{"vc", "issue and verify verifiable credentials", runVC},
-		{"vp", "sign and verify verifiable presentations", runVP},
-		{"schema", "register and read credential schemas on the chain", runSchema},
-		{"trust", "accredit issuers for credential types (governance)", runTrust},
-		{"version", "print the version", func(_ context.Context, e env, _ []string) error {
-			fmt.Fprintln(e.stdout, "idmesh", version)
-			return nil
-		}},
-	}
-}
-
+// run runs the command line args, reports an error (a one-line message
+// on stderr, or with --json a problem object on stdout) and returns it.
 func run(ctx context.Context, args []string, e env) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		usage(e.stdout)
-		if len(args) == 0 {
-			return usageError("no command given")
-		}
-		return nil
-	}
-	for _, c := range commands() {
-		if c.name == args[0] {
-			return c.run(ctx, e, args[1:])
-		}
-	}
-	usage(e.stderr)
-	return usageError(fmt.Sprintf("unknown command %q", args[0]))
-}
-
-func usage(w io.Writer) {
-	fmt.Fprintln(w, "Usage: idmesh <command> [flags]\n\nCommands:")
-	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
-	}
-	fmt.Fprintln(w, "\nRun 'idmesh <command> -h' for a command's flags.")
+	a := &app{env: e}
+	return a.execute(ctx, newRoot(a), args)
 }

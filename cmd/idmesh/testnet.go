@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/spf13/cobra"
 
 	"github.com/idmesh/idmesh/node/home"
 	"github.com/idmesh/idmesh/node/p2p"
@@ -23,33 +24,37 @@ import (
 	"github.com/idmesh/idmesh/registry"
 )
 
-func runTestnet(ctx context.Context, e env, args []string) error {
-	if len(args) == 0 || (args[0] != "init" && args[0] != "start") {
-		fmt.Fprintln(e.stderr, `Usage: idmesh testnet <command> [flags]
+func newTestnetCmd(a *app) *cobra.Command {
+	return a.groupCmd("testnet", "write and run a local multi-validator network", newTestnetInitCmd(a), newTestnetStartCmd(a))
+}
 
-Commands:
-  init --validators N --dir DIR --base-port P   write keys, configs and genesis for N local validators:
-                                                DIR/node0 ... DIR/node{N-1}, node i serving HTTP on
-                                                127.0.0.1:P+i and libp2p on port P+100+i
-  start --dir DIR                               run every node of DIR as a separate process`)
-		return usageError("testnet: give init or start")
-	}
-	if args[0] == "start" {
-		return testnetStart(ctx, e, args[1:])
-	}
+func newTestnetInitCmd(a *app) *cobra.Command {
 	var n, base, maxBlock int
 	var dir, chainID, config string
-	fs := newFlags(e, "testnet init", "testnet init --validators N --dir DIR --base-port P")
+	c := a.command("init --validators N --dir DIR --base-port P", "write keys, configs and genesis for N local validators",
+		func(_ context.Context, e env, pos []string) error {
+			return testnetInit(e, n, base, maxBlock, dir, chainID, pos)
+		})
+	c.Long = `Write keys, configs and genesis for N local validators: DIR/node0 ... DIR/node{N-1},
+node i serving HTTP on 127.0.0.1:P+i and libp2p on port P+100+i.`
+	fs := c.Flags()
 	fs.IntVar(&n, "validators", 4, "number of validators")
 	fs.StringVar(&dir, "dir", "./testnet", "directory for the nodes' homes")
 	fs.IntVar(&base, "base-port", 27000, "node i serves HTTP on 127.0.0.1:P+i and libp2p on P+100+i")
 	fs.StringVar(&chainID, "chain-id", "idmesh-testnet", "chain ID")
 	fs.IntVar(&maxBlock, "max-block-bytes", registry.DefaultMaxBlockBytes, fmt.Sprintf("genesis max_block_bytes: bound on a block with its last commit, as proposed (%d to %d)", registry.MinBlockBytes, registry.MaxBlockBytesCeiling))
 	fs.StringVar(&config, "config", "", "JSON file of flag values")
-	pos, err := parse(fs, e, args[1:])
-	if err != nil {
-		return err
-	}
+	return c
+}
+
+// testnetNode is what testnet init prints of a node.
+type testnetNode struct {
+	Name string `json:"name"`
+	HTTP string `json:"http"`
+	P2P  string `json:"p2p"`
+}
+
+func testnetInit(e env, n, base, maxBlock int, dir, chainID string, pos []string) error {
 	switch {
 	case len(pos) != 0:
 		return usageError("testnet init takes no arguments")
@@ -63,6 +68,7 @@ Commands:
 	if _, err := os.Stat(filepath.Join(dir, "node0")); err == nil {
 		return fmt.Errorf("%s already holds a testnet (remove it first)", dir)
 	}
+	printed := []testnetNode{}
 	type nodeInfo struct {
 		home home.Dir
 		addr string // full p2p multiaddr
@@ -116,10 +122,30 @@ Commands:
 		if err := os.WriteFile(nd.home.Config(), append(cb, '\n'), 0o600); err != nil {
 			return err
 		}
-		fmt.Fprintf(e.stdout, "node%d  http://127.0.0.1:%d  %s\n", i, base+i, nd.addr)
+		printed = append(printed, testnetNode{fmt.Sprintf("node%d", i), fmt.Sprintf("http://127.0.0.1:%d", base+i), nd.addr})
+	}
+	if e.json {
+		return printJSON(e, map[string]any{"chainId": chainID, "dir": dir, "nodes": printed})
+	}
+	for _, nd := range printed {
+		fmt.Fprintf(e.stdout, "%s  %s  %s\n", nd.Name, nd.HTTP, nd.P2P)
 	}
 	fmt.Fprintf(e.stdout, "wrote %d validators of chain %q in %s; run each with: idmesh node --home %s/nodeI\n", n, chainID, dir, dir)
 	return nil
+}
+
+func newTestnetStartCmd(a *app) *cobra.Command {
+	var dir, config string
+	c := &cobra.Command{Use: "start --dir DIR", Short: "run every node of DIR as a separate process",
+		RunE: func(c *cobra.Command, args []string) error {
+			if len(args) != 0 {
+				return usageError("testnet start takes no arguments")
+			}
+			return testnetStart(c.Context(), a.serverEnv(), dir)
+		}}
+	c.Flags().StringVar(&dir, "dir", "./testnet", "directory made by testnet init")
+	c.Flags().StringVar(&config, "config", "", "JSON file of flag values")
+	return c
 }
 
 // testnetStart runs `idmesh node` for every node home in DIR as child
@@ -127,14 +153,7 @@ Commands:
 // to try the network's fault tolerance) is reported and the others go
 // on; all are stopped when ctx ends. Restart a node by hand with
 // `idmesh node --home DIR/nodeI`.
-func testnetStart(ctx context.Context, e env, args []string) error {
-	var dir, config string
-	fs := newFlags(e, "testnet start", "testnet start --dir DIR")
-	fs.StringVar(&dir, "dir", "./testnet", "directory made by testnet init")
-	fs.StringVar(&config, "config", "", "JSON file of flag values")
-	if _, err := parse(fs, e, args); err != nil {
-		return err
-	}
+func testnetStart(ctx context.Context, e env, dir string) error {
 	homes, err := filepath.Glob(filepath.Join(dir, "node*"))
 	if err != nil || len(homes) == 0 {
 		return fmt.Errorf("no node homes in %s (run idmesh testnet init first)", dir)

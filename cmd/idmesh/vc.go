@@ -3,13 +3,15 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"strings"
 	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/idmesh/idmesh/api"
 	"github.com/idmesh/idmesh/credential"
@@ -19,26 +21,13 @@ import (
 	"github.com/idmesh/idmesh/verifier"
 )
 
-// subcommands dispatches "idmesh NAME SUB ..." to subs, printing help for
-// an unknown or missing SUB.
-func subcommands(ctx context.Context, e env, name, help string, subs map[string]func(context.Context, env, []string) error, args []string) error {
-	if len(args) == 0 || subs[args[0]] == nil {
-		fmt.Fprintln(e.stderr, help)
-		if len(args) == 0 {
-			return usageError(name + ": no command given")
-		}
-		return usageError(fmt.Sprintf("%s: unknown command %q", name, args[0]))
-	}
-	return subs[args[0]](ctx, e, args[1:])
-}
-
 // apiFlags are the flags of commands that call authenticated endpoints.
 type apiFlags struct {
 	clientFlags
 	token string
 }
 
-func (f *apiFlags) register(fs *flag.FlagSet) {
+func (f *apiFlags) register(fs *pflag.FlagSet) {
 	f.clientFlags.register(fs)
 	fs.StringVar(&f.token, "api-token", "", "the node's API token (prefer IDMESH_API_TOKEN; idmesh dev saves it in HOME/api-token)")
 }
@@ -85,26 +74,21 @@ func printJSON(e env, v any) error {
 	return enc.Encode(v)
 }
 
-func runIssuer(ctx context.Context, e env, args []string) error {
-	return subcommands(ctx, e, "issuer", `Usage: idmesh issuer <command> [flags]
-
-Commands:
-  create NAME   register an issuer: a DID on the chain whose key the node keeps
-  list          list the node's issuers`, map[string]func(context.Context, env, []string) error{
-		"create": issuerCreate, "list": issuerList,
-	}, args)
+func newIssuerCmd(a *app) *cobra.Command {
+	return a.groupCmd("issuer", "register issuers whose keys the node keeps", newIssuerCreateCmd(a), newIssuerListCmd(a))
 }
 
-func issuerCreate(ctx context.Context, e env, args []string) error {
+func newIssuerCreateCmd(a *app) *cobra.Command {
 	var f apiFlags
 	var keyType string
-	fs := newFlags(e, "issuer create", "issuer create NAME [--key-type Ed25519|P-256] [--node URL]")
-	f.register(fs)
-	fs.StringVar(&keyType, "key-type", "Ed25519", "key type: Ed25519 or P-256")
-	pos, err := parse(fs, e, args)
-	if err != nil {
-		return err
-	}
+	c := a.command("create NAME [--key-type Ed25519|P-256] [--node URL]", "register an issuer: a DID on the chain whose key the node keeps",
+		func(ctx context.Context, e env, pos []string) error { return issuerCreate(ctx, e, f, keyType, pos) })
+	f.register(c.Flags())
+	c.Flags().StringVar(&keyType, "key-type", "Ed25519", "key type: Ed25519 or P-256")
+	return c
+}
+
+func issuerCreate(ctx context.Context, e env, f apiFlags, keyType string, pos []string) error {
 	if len(pos) != 1 {
 		return usageError("issuer create takes one NAME")
 	}
@@ -117,20 +101,22 @@ func issuerCreate(ctx context.Context, e env, args []string) error {
 	if _, err := c.do(ctx, http.MethodPost, "/v1/issuers", body, "", &out); err != nil {
 		return fmt.Errorf("issuer create: %w", err)
 	}
-	if f.json {
+	if e.json {
 		return printJSON(e, out)
 	}
 	fmt.Fprintf(e.stdout, "issuer %s\n  did          %s\n  key          %s\n  height       %d\n", out.Name, out.DID, out.KeyID, out.Height)
 	return nil
 }
 
-func issuerList(ctx context.Context, e env, args []string) error {
+func newIssuerListCmd(a *app) *cobra.Command {
 	var f apiFlags
-	fs := newFlags(e, "issuer list", "issuer list [--node URL]")
-	f.register(fs)
-	if _, err := parse(fs, e, args); err != nil {
-		return err
-	}
+	c := a.command("list [--node URL]", "list the node's issuers",
+		func(ctx context.Context, e env, _ []string) error { return issuerList(ctx, e, f) })
+	f.register(c.Flags())
+	return c
+}
+
+func issuerList(ctx context.Context, e env, f apiFlags) error {
 	c, err := f.client()
 	if err != nil {
 		return err
@@ -141,7 +127,7 @@ func issuerList(ctx context.Context, e env, args []string) error {
 	if _, err := c.do(ctx, http.MethodGet, "/v1/issuers", nil, "", &out); err != nil {
 		return fmt.Errorf("issuer list: %w", err)
 	}
-	if f.json {
+	if e.json {
 		return printJSON(e, out)
 	}
 	for _, iss := range out.Issuers {
@@ -150,30 +136,25 @@ func issuerList(ctx context.Context, e env, args []string) error {
 	return nil
 }
 
-func runVC(ctx context.Context, e env, args []string) error {
-	return subcommands(ctx, e, "vc", `Usage: idmesh vc <command> [flags]
-
-Commands:
-  issue --issuer NAME|DID [--format F] FILE   sign a credential with an issuer the node keeps
-  verify FILE                                 verify a credential (JSON, compact JWS or data: URL)
-  status ID --purpose P --set true|false      revoke, suspend or unsuspend a credential the node issued
-
-FILE may be - for standard input.`, map[string]func(context.Context, env, []string) error{
-		"issue": vcIssue, "verify": vcVerify, "status": vcStatus,
-	}, args)
+func newVCCmd(a *app) *cobra.Command {
+	c := a.groupCmd("vc", "issue and verify verifiable credentials", newVCIssueCmd(a), newVCVerifyCmd(a), newVCStatusCmd(a))
+	c.Long = "Issue and verify verifiable credentials. FILE may be - for standard input."
+	return c
 }
 
-func vcIssue(ctx context.Context, e env, args []string) error {
+func newVCIssueCmd(a *app) *cobra.Command {
 	var f apiFlags
 	var iss, format string
-	fs := newFlags(e, "vc issue", "vc issue --issuer NAME|DID [--format eddsa-rdfc-2022|eddsa-jcs-2022|vc+jwt] FILE")
+	c := a.command("issue --issuer NAME|DID [--format eddsa-rdfc-2022|eddsa-jcs-2022|vc+jwt] FILE", "sign a credential with an issuer the node keeps",
+		func(ctx context.Context, e env, pos []string) error { return vcIssue(ctx, e, f, iss, format, pos) })
+	fs := c.Flags()
 	f.register(fs)
 	fs.StringVar(&iss, "issuer", "", "the issuer's name or DID (default: the credential's issuer)")
 	fs.StringVar(&format, "format", "eddsa-rdfc-2022", "eddsa-rdfc-2022, eddsa-jcs-2022 or vc+jwt")
-	pos, err := parse(fs, e, args)
-	if err != nil {
-		return err
-	}
+	return c
+}
+
+func vcIssue(ctx context.Context, e env, f apiFlags, iss, format string, pos []string) error {
 	if len(pos) != 1 {
 		return usageError("vc issue takes one FILE (or -)")
 	}
@@ -215,7 +196,7 @@ type verifyFlags struct {
 	holderBinding     bool
 }
 
-func (f *verifyFlags) register(fs *flag.FlagSet, presentation bool) {
+func (f *verifyFlags) register(fs *pflag.FlagSet, presentation bool) {
 	f.clientFlags.register(fs)
 	fs.StringVar(&f.checks, "checks", "", "comma-separated checks to run (default: all that apply)")
 	if presentation {
@@ -242,20 +223,18 @@ func (f *verifyFlags) options() map[string]any {
 	return o
 }
 
-// errNotVerified makes a failed verification exit non-zero after its
-// result was printed.
-type errNotVerified struct{ reason string }
-
-func (e errNotVerified) Error() string { return "not verified: " + e.reason }
-
-func verify(ctx context.Context, e env, name, path, member string, args []string) error {
+// newVerifyCmd returns vc verify or vp verify.
+func newVerifyCmd(a *app, name, short, path, member string) *cobra.Command {
 	var f verifyFlags
-	fs := newFlags(e, name, name+" [--node URL] [--checks LIST] FILE")
-	f.register(fs, member == "verifiablePresentation")
-	pos, err := parse(fs, e, args)
-	if err != nil {
-		return err
-	}
+	c := a.command("verify [--node URL] [--checks LIST] FILE", short,
+		func(ctx context.Context, e env, pos []string) error {
+			return verify(ctx, e, f, name, path, member, pos)
+		})
+	f.register(c.Flags(), member == "verifiablePresentation")
+	return c
+}
+
+func verify(ctx context.Context, e env, f verifyFlags, name, path, member string, pos []string) error {
 	if len(pos) != 1 {
 		return usageError(name + " takes one FILE (or -)")
 	}
@@ -279,10 +258,14 @@ func verify(ctx context.Context, e env, name, path, member string, args []string
 	if code != http.StatusOK && code != http.StatusBadRequest {
 		return fmt.Errorf("%s: HTTP %d", name, code)
 	}
-	if f.json {
+	// With --json a failed verification prints only the problem, which
+	// carries the result.
+	if e.json {
 		res.Document = nil
-		if err := printJSON(e, res); err != nil {
-			return err
+		if res.Verified {
+			if err := printJSON(e, res); err != nil {
+				return err
+			}
 		}
 	} else {
 		printResult(e, res, "")
@@ -292,7 +275,7 @@ func verify(ctx context.Context, e env, name, path, member string, args []string
 		if len(res.ProblemDetails) > 0 {
 			reason = res.ProblemDetails[0].Detail
 		}
-		return errNotVerified{reason}
+		return errNotVerified{reason: reason, status: code, result: &res}
 	}
 	return nil
 }
@@ -326,39 +309,36 @@ func printResult(e env, res verifier.Result, indent string) {
 	}
 }
 
-func vcVerify(ctx context.Context, e env, args []string) error {
-	return verify(ctx, e, "vc verify", "/credentials/verify", "verifiableCredential", args)
+func newVCVerifyCmd(a *app) *cobra.Command {
+	return newVerifyCmd(a, "vc verify", "verify a credential (JSON, compact JWS or data: URL)", "/credentials/verify", "verifiableCredential")
 }
 
-func runVP(ctx context.Context, e env, args []string) error {
-	return subcommands(ctx, e, "vp", `Usage: idmesh vp <command> [flags]
-
-Commands:
-  sign --holder DID#KEY [--challenge C] [--domain D] [--format F] CREDENTIAL...
-                 present credentials, signed with a holder key from the keystore;
-                 without --challenge, one is asked of the node (POST /challenges)
-  verify FILE    verify a presentation`, map[string]func(context.Context, env, []string) error{
-		"sign": vpSign, "verify": vpVerify,
-	}, args)
+func newVPCmd(a *app) *cobra.Command {
+	return a.groupCmd("vp", "sign and verify verifiable presentations", newVPSignCmd(a), newVPVerifyCmd(a))
 }
 
-func vpVerify(ctx context.Context, e env, args []string) error {
-	return verify(ctx, e, "vp verify", "/presentations/verify", "verifiablePresentation", args)
+func newVPVerifyCmd(a *app) *cobra.Command {
+	return newVerifyCmd(a, "vp verify", "verify a presentation", "/presentations/verify", "verifiablePresentation")
 }
 
-func vpSign(ctx context.Context, e env, args []string) error {
+func newVPSignCmd(a *app) *cobra.Command {
 	var f didFlags
 	var holder, challenge, domain, format string
-	fs := newFlags(e, "vp sign", "vp sign --holder DID#KEY [--challenge C] [--domain D] [--format eddsa-rdfc-2022|eddsa-jcs-2022|vp+jwt] CREDENTIAL...")
+	c := a.command("sign --holder DID#KEY [--challenge C] [--domain D] [--format eddsa-rdfc-2022|eddsa-jcs-2022|vp+jwt] CREDENTIAL...",
+		"present credentials, signed with a holder key from the keystore", func(ctx context.Context, e env, pos []string) error {
+			return vpSign(ctx, e, f, holder, challenge, domain, format, pos)
+		})
+	c.Long = "Present credentials, signed with a holder key from the keystore; without --challenge,\none is asked of the node (POST /challenges)."
+	fs := c.Flags()
 	f.register(fs)
 	fs.StringVar(&holder, "holder", "", "the holder's verification method (a key in the keystore), e.g. did:idmesh:...#key-1")
 	fs.StringVar(&challenge, "challenge", "", "the verifier's challenge (default: ask the node for one)")
 	fs.StringVar(&domain, "domain", "", "the verifier's domain")
 	fs.StringVar(&format, "format", "eddsa-rdfc-2022", "eddsa-rdfc-2022, eddsa-jcs-2022 or vp+jwt")
-	pos, err := parse(fs, e, args)
-	if err != nil {
-		return err
-	}
+	return c
+}
+
+func vpSign(ctx context.Context, e env, f didFlags, holder, challenge, domain, format string, pos []string) error {
 	if holder == "" || !strings.Contains(holder, "#") {
 		return usageError("vp sign: --holder DID#KEY is required")
 	}
@@ -389,7 +369,7 @@ func vpSign(ctx context.Context, e env, args []string) error {
 		challenge = ch.Challenge
 		// The verifier checks the presentation against the challenge it
 		// issued, never against the one the presentation carries.
-		fmt.Fprintf(e.stderr, "idmesh: challenge %s (verify with vp verify --challenge %s)\n", challenge, challenge)
+		e.note("idmesh: challenge %s (verify with vp verify --challenge %s)\n", challenge, challenge)
 	}
 	ks, err := f.open(e, false)
 	if err != nil {

@@ -316,3 +316,31 @@ func (s *Signer) Save() error {
 	s.saved, s.onDisk = s.last, true
 	return nil
 }
+
+// ErrSignedAbove reports a commit that carries the validator's precommit
+// above its watermark: the state is older than what its key signed (a
+// home restored from a backup, or the key in use elsewhere).
+var ErrSignedAbove = errors.New("privval: the validator signed above its last-signed watermark")
+
+// CheckCommits looks for self's precommit in commits at a height, round
+// and step above last, and reports the highest such commit with an error
+// wrapping ErrSignedAbove. A validator whose own signatures are on the
+// chain above its watermark must not sign: its watermark no longer
+// guards what it signed.
+func CheckCommits(last Watermark, self registry.Address, commits []*registry.Commit) error {
+	var worst *registry.Commit
+	for _, c := range commits {
+		if c == nil || c.Round > math.MaxInt32 || last.Compare(c.Height, int32(c.Round), StepPrecommit) >= 0 {
+			continue
+		}
+		for _, s := range c.Signatures {
+			if s.Validator == self && (worst == nil || c.Height > worst.Height || (c.Height == worst.Height && c.Round > worst.Round)) {
+				worst = c
+			}
+		}
+	}
+	if worst != nil {
+		return fmt.Errorf("%w: the commit of height %d round %d carries validator %s's precommit, above its last-signed watermark (%s): the validator state is older than what its key signed (a home restored from a backup, or the key running elsewhere); refusing to sign", ErrSignedAbove, worst.Height, worst.Round, self, last)
+	}
+	return nil
+}

@@ -253,3 +253,43 @@ func TestOpenSignerRejectsBadState(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckCommits(t *testing.T) {
+	self, other := registry.Address{1}, registry.Address{2}
+	commit := func(h uint64, r uint32, signers ...registry.Address) *registry.Commit {
+		c := &registry.Commit{Height: h, Round: r}
+		for _, s := range signers {
+			c.Signatures = append(c.Signatures, registry.CommitSig{Validator: s, Signature: make([]byte, 64)})
+		}
+		return c
+	}
+	at := privval.Watermark{Height: 10, Round: 1, Step: privval.StepPrecommit}
+	tests := []struct {
+		name    string
+		last    privval.Watermark
+		commits []*registry.Commit
+		height  string // in the error; empty: no error
+	}{
+		{"nothing above", at, []*registry.Commit{commit(9, 0, self, other), commit(10, 1, self, other)}, ""},
+		{"others' signatures above", at, []*registry.Commit{commit(11, 0, other), commit(12, 0, other)}, ""},
+		{"own precommit in a later round", at, []*registry.Commit{commit(10, 2, self)}, "height 10 round 2"},
+		{"own precommits above: the highest is named", at, []*registry.Commit{commit(11, 0, self), commit(13, 0, self, other), commit(12, 0, self)}, "height 13 round 0"},
+		{"a watermark at the prevote of the commit's round", privval.Watermark{Height: 10, Round: 1, Step: privval.StepPrevote}, []*registry.Commit{commit(10, 1, self)}, "height 10 round 1"},
+		{"a fresh validator", privval.Watermark{}, []*registry.Commit{commit(1, 0, self)}, "height 1 round 0"},
+		{"a floor", privval.Floor(10), []*registry.Commit{commit(10, 7, self), nil}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := privval.CheckCommits(tt.last, self, tt.commits)
+			if tt.height == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if !errors.Is(err, privval.ErrSignedAbove) || !strings.Contains(err.Error(), "commit of "+tt.height) {
+				t.Fatalf("err = %v, want ErrSignedAbove naming %s", err, tt.height)
+			}
+		})
+	}
+}

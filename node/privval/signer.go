@@ -320,7 +320,7 @@ func (s *Signer) Save() error {
 // ErrSignedAbove reports a commit that carries the validator's precommit
 // above its watermark: the state is older than what its key signed (a
 // home restored from a backup, or the key in use elsewhere).
-var ErrSignedAbove = errors.New("privval: the validator signed above its last-signed watermark")
+var ErrSignedAbove = errors.New("privval: signed above the watermark")
 
 // CheckCommits looks for self's precommit in commits at a height, round
 // and step above last, and reports the highest such commit with an error

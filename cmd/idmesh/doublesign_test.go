@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -13,6 +14,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/idmesh/idmesh/node/consensus"
+	"github.com/idmesh/idmesh/node/p2p"
+	"github.com/idmesh/idmesh/node/wal"
+	"github.com/idmesh/idmesh/registry"
 	"github.com/idmesh/idmesh/registry/registrytest"
 )
 
@@ -136,5 +141,55 @@ func TestRestoredHomeRefusesToSign(t *testing.T) {
 	}
 	for _, p := range nodes[:3] {
 		p.waitHeight(t, h, 30*time.Second)
+	}
+}
+
+// TestCorruptLogRefused: a validator whose write-ahead log has a bad
+// record before a valid one refuses to start, with one line naming the
+// file and the offset; a torn final record is dropped and it starts.
+func TestCorruptLogRefused(t *testing.T) {
+	home := filepath.Join(t.TempDir(), "home")
+	startDev(t, home).stop()
+	walPath := filepath.Join(home, "consensus.wal")
+	vote := p2p.Message{Vote: &consensus.Vote{Type: consensus.Prevote, Height: 99, BlockID: registry.Sum([]byte{1}), Signature: make([]byte, 64)}}
+	l, _, err := wal.Open[p2p.Message](walPath, 99)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Append([]p2p.Message{vote, vote}); err != nil {
+		t.Fatal(err)
+	}
+	l.Close()
+	good, err := os.ReadFile(walPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// A torn final record: dropped, and the node starts.
+	if err := os.WriteFile(walPath, good[:len(good)-5], 0o600); err != nil {
+		t.Fatal(err)
+	}
+	startDev(t, home).stop()
+
+	// A byte flipped in the first of two records: refused.
+	bad := append([]byte(nil), good...)
+	bad[20] ^= 1
+	if err := os.WriteFile(walPath, bad, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(binary, "dev", "--home", home, "--http", "127.0.0.1:0")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	err = cmd.Run()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 1 {
+		t.Fatalf("dev on a corrupt log: %v, want exit status 1:\n%s", err, stderr.String())
+	}
+	want := regexp.MustCompile(`(?m)^idmesh: open wal: wal: corrupt write-ahead log: ` + regexp.QuoteMeta(walPath) + ` at byte 0: checksum mismatch, with \d+ bytes from there to the end of the file$`)
+	if !want.MatchString(stderr.String()) {
+		t.Fatalf("no one-line refusal naming the file and offset in:\n%s", stderr.String())
+	}
+	if after, _ := os.ReadFile(walPath); !bytes.Equal(after, bad) {
+		t.Fatal("the corrupt log was changed")
 	}
 }

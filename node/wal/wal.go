@@ -172,7 +172,7 @@ func read[M Message](data []byte, height uint64) ([]M, int64, error) {
 			return msgs, int64(off), nil
 		}
 		if !torn {
-			return nil, 0, &badRecord{Offset: int64(off), Why: fmt.Sprintf("%s, followed by %d more bytes", why, len(rest))}
+			return nil, 0, &badRecord{Offset: int64(off), Why: fmt.Sprintf("%s, with %d bytes from there to the end of the file", why, len(rest))}
 		}
 		// A torn append leaves no whole record after it. A valid one
 		// means this record's header was damaged (its length made it run

@@ -33,12 +33,13 @@ type Transport interface {
 }
 
 // Consensus drives a consensus.Engine: it ticks it, feeds it messages,
-// and carries out its Ready (WAL first, then send, then commit in order).
+// and carries out its Ready (WAL first, then the signer's watermark, then
+// send, then commit in order).
 // One goroutine (Run) owns the engine.
 type Consensus struct {
 	Chain   *registry.Chain
 	Mempool *Mempool
-	Key     ed25519.PrivateKey // nil: follow without signing
+	Key     ed25519.PrivateKey // nil (and no Signer): follow without signing
 	// Signer, if set, signs instead of Key, keeping the last-signed
 	// watermark on disk (see OpenSigner); with only a Key, the watermark
 	// lives in memory.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/idmesh/idmesh/node/consensus"
 	"github.com/idmesh/idmesh/node/p2p"
+	"github.com/idmesh/idmesh/node/privval"
 	"github.com/idmesh/idmesh/node/wal"
 	"github.com/idmesh/idmesh/registry"
 )
@@ -32,12 +33,17 @@ type Transport interface {
 }
 
 // Consensus drives a consensus.Engine: it ticks it, feeds it messages,
-// and carries out its Ready (WAL first, then send, then commit in order).
+// and carries out its Ready (WAL first, then the signer's watermark, then
+// send, then commit in order).
 // One goroutine (Run) owns the engine.
 type Consensus struct {
 	Chain   *registry.Chain
 	Mempool *Mempool
-	Key     ed25519.PrivateKey // nil: follow without signing
+	Key     ed25519.PrivateKey // nil (and no Signer): follow without signing
+	// Signer, if set, signs instead of Key, keeping the last-signed
+	// watermark on disk (see OpenSigner); with only a Key, the watermark
+	// lives in memory.
+	Signer  *privval.Signer
 	WALPath string
 	// Transport is nil for a single validator.
 	Transport Transport
@@ -94,13 +100,77 @@ func (c *Consensus) defaults() {
 	}
 }
 
-// signer signs with an Ed25519 key.
-type signer struct{ key ed25519.PrivateKey }
-
-func (s signer) Address() registry.Address {
-	return registry.AddressOf(s.key.Public().(ed25519.PublicKey))
+// guardedSigner is the engine's consensus.Signer: it signs through a
+// privval.Signer, which refuses to sign at or below its watermark. The
+// engine's Signer cannot report a refusal and would count its own
+// unsigned message, so the first refusal is kept in err and the driver
+// stops the validator before that Ready is logged or sent.
+type guardedSigner struct {
+	pv  *privval.Signer
+	err error
 }
-func (s signer) Sign(msg []byte) []byte { return ed25519.Sign(s.key, msg) }
+
+func (s *guardedSigner) Address() registry.Address { return s.pv.Address() }
+
+func (s *guardedSigner) Sign(msg []byte) []byte {
+	sig, err := s.pv.Sign(msg)
+	if err != nil {
+		if s.err == nil {
+			s.err = err
+		}
+		return nil
+	}
+	return sig
+}
+
+// OpenSigner opens the signer of a validator key with its watermark in
+// the state file at statePath, raised to what the node knows it signed or
+// will never sign again: the end of the chain's tip height (a home
+// without a state file starts there) and its own messages in the
+// write-ahead log at walPath, which Run resumes. It saves the result. A
+// corrupt log is an error wrapping wal.ErrCorrupt.
+func OpenSigner(key ed25519.PrivateKey, statePath string, chain *registry.Chain, walPath string) (*privval.Signer, error) {
+	pv, err := privval.OpenSigner(key, statePath)
+	if err != nil {
+		return nil, err
+	}
+	st := chain.State()
+	log, signed, err := wal.Open[p2p.Message](walPath, st.Height+1)
+	if err != nil {
+		return nil, err
+	}
+	_ = log.Close()
+	if err := raiseWatermark(pv, st, signed); err != nil {
+		return nil, err
+	}
+	return pv, nil
+}
+
+// raiseWatermark raises pv's watermark to the end of the tip's height and
+// to the messages it signed that the write-ahead log restored (a crash
+// after the log and before the watermark was saved), and saves it.
+func raiseWatermark(pv *privval.Signer, st registry.ChainState, signed []p2p.Message) error {
+	pv.Raise(privval.Floor(st.Height))
+	self := pv.Address()
+	for _, m := range signed {
+		var b []byte
+		switch {
+		case m.Vote != nil && m.Vote.Validator == self:
+			b = m.Vote.SignBytes(st.ChainID)
+		case m.Proposal != nil && m.Proposal.Proposer == self:
+			b = m.Proposal.SignBytes(st.ChainID)
+		default:
+			continue
+		}
+		if err := pv.RaiseTo(b); err != nil {
+			return fmt.Errorf("validator state: %w", err)
+		}
+	}
+	if err := pv.Save(); err != nil {
+		return fmt.Errorf("validator state: %w", err)
+	}
+	return nil
+}
 
 // chainApp is the engine's view of the chain.
 type chainApp struct {
@@ -184,9 +254,19 @@ func (c *Consensus) Run(ctx context.Context) error {
 	defer log.Close()
 	cfg := consensus.Config[*registry.Block]{ChainID: st.ChainID, Height: height, LastCommit: last, Signed: signed, WaitForTxs: !c.EmptyBlocks, ID: c.ID}
 	var self registry.Address
-	if c.Key != nil {
-		s := signer{c.Key}
-		cfg.Signer, self = s, s.Address()
+	pv := c.Signer
+	if pv == nil && c.Key != nil {
+		if pv, err = privval.OpenSigner(c.Key, ""); err != nil {
+			return err
+		}
+	}
+	var guard *guardedSigner
+	if pv != nil {
+		if err := raiseWatermark(pv, st, signed); err != nil {
+			return fmt.Errorf("consensus: %w", err)
+		}
+		guard = &guardedSigner{pv: pv}
+		cfg.Signer, self = guard, pv.Address()
 	}
 	cfg.App = chainApp{c: c, self: self}
 	if len(signed) > 0 {
@@ -222,10 +302,16 @@ func (c *Consensus) Run(ctx context.Context) error {
 			c.Log.Debug("consensus", "height", now.h, "round", now.r, "step", now.s, "waiting", now.waiting, "mempool", c.Mempool.Len())
 			at = now
 		}
+		// A refused signature stops the validator before the Ready that
+		// holds the unsigned message is logged or sent.
+		if guard != nil && guard.err != nil {
+			c.Log.Error("refusing to sign: the validator stops", "height", e.Height(), "round", e.Round(), "err", guard.err)
+			return fmt.Errorf("consensus: %w", guard.err)
+		}
 		// The engine may have work before any event: a height resumed
 		// from the log decides at once.
 		if e.HasReady() {
-			if err := c.handle(e, log, &interval, &pending); err != nil {
+			if err := c.handle(e, log, pv, &interval, &pending); err != nil {
 				return err
 			}
 		}
@@ -252,7 +338,7 @@ func (c *Consensus) Run(ctx context.Context) error {
 
 // handle carries out one Ready: log what was signed, send, commit the
 // decided blocks in order, then Advance.
-func (c *Consensus) handle(e *consensus.Engine[*registry.Block], log *wal.Log[p2p.Message], interval *<-chan time.Time, pending *<-chan struct{}) error {
+func (c *Consensus) handle(e *consensus.Engine[*registry.Block], log *wal.Log[p2p.Message], pv *privval.Signer, interval *<-chan time.Time, pending *<-chan struct{}) error {
 	rd := e.Ready()
 	signedAt := uint64(0)
 	if len(rd.Persist) > 0 {
@@ -261,6 +347,15 @@ func (c *Consensus) handle(e *consensus.Engine[*registry.Block], log *wal.Log[p2
 	}
 	if err := log.Append(rd.Persist); err != nil {
 		return fmt.Errorf("consensus: %w", err)
+	}
+	// The watermark is saved after the log and before anything is sent:
+	// a crash before the log loses signatures never released (signed
+	// again after a restart, freely), and one between the log and the
+	// watermark is repaired at start from the log (raiseWatermark).
+	if pv != nil {
+		if err := pv.Save(); err != nil {
+			return fmt.Errorf("consensus: %w", err)
+		}
 	}
 	if c.Audit != nil {
 		for _, m := range rd.Persist {

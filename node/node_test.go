@@ -19,6 +19,7 @@ import (
 	"github.com/idmesh/idmesh/node"
 	"github.com/idmesh/idmesh/node/consensus"
 	"github.com/idmesh/idmesh/node/p2p"
+	"github.com/idmesh/idmesh/node/privval"
 	"github.com/idmesh/idmesh/node/wal"
 	"github.com/idmesh/idmesh/registry"
 	"github.com/idmesh/idmesh/registry/leveldb"
@@ -59,6 +60,8 @@ type testNet struct {
 	machine *registry.Machine
 	key     ed25519.PrivateKey
 	walPath string
+	// signer, if set, signs instead of key (with its watermark on disk).
+	signer *privval.Signer
 }
 
 func mustNet(tb testing.TB, m *registry.Machine) *testNet {
@@ -120,6 +123,7 @@ func mustStart(tb testing.TB, n *node.Node, tn *testNet, now func() time.Time) *
 		Chain:     n.Chain,
 		Mempool:   n.Mempool,
 		Key:       tn.key,
+		Signer:    tn.signer,
 		WALPath:   tn.walPath,
 		Interval:  time.Hour,            // never a real timer: After is injected
 		Ticks:     make(chan time.Time), // one validator decides without timeouts

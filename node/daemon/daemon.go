@@ -43,6 +43,10 @@ const (
 	// DefaultShutdownWait bounds how long Run waits for requests in
 	// flight when it stops.
 	DefaultShutdownWait = 10 * time.Second
+	// DefaultDoubleSignCheckHeight is how many of the latest commits a
+	// validator on a network checks for its own signatures before it
+	// signs (Config.DoubleSignCheckHeight).
+	DefaultDoubleSignCheckHeight = 10
 )
 
 // Config configures a Daemon. Zero values take the defaults named.
@@ -69,6 +73,16 @@ type Config struct {
 	// FirstPeerWait bounds the wait for a first peer before the block
 	// sync; default DefaultFirstPeerWait, negative for none.
 	FirstPeerWait time.Duration
+	// DoubleSignCheckHeight is how many of the latest commits a
+	// validator on a network looks through, once its start-up sync from
+	// peers is done and before it signs anything, for its own precommits
+	// above its last-signed watermark (HOME/privval_state.json): finding
+	// one, it refuses to start, because its watermark is older than what
+	// its key signed (a home restored from a backup, or the key running
+	// elsewhere). Default DefaultDoubleSignCheckHeight; negative for no
+	// check. A node without a network (idmesh dev) has no peers to ask
+	// and makes no check.
+	DoubleSignCheckHeight int
 
 	// BlockInterval is the minimum time between blocks; default the
 	// engine's (100ms).
@@ -126,6 +140,7 @@ type Daemon struct {
 	host   *p2p.Host
 	net    *netInfo
 	self   registry.Address // the validator's address; zero on a full node
+	signer *privval.Signer  // the validator's signer; nil on a full node
 	api    *api.Server
 	ln     net.Listener // the API's TCP listener
 	httpLn net.Listener // ln, or TLS over it
@@ -262,7 +277,14 @@ func New(ctx context.Context, cfg Config) (_ *Daemon, err error) {
 	if err != nil {
 		return nil, err
 	}
-	d.engine = &node.Consensus{Chain: d.chain, Mempool: d.node.Mempool, Key: valKey, WALPath: h.WAL(), Interval: cfg.BlockInterval, Log: log, Committed: d.node.Committed,
+	if valKey != nil {
+		// A corrupt write-ahead log stops a validator here, before it
+		// serves anything.
+		if d.signer, err = node.OpenSigner(valKey, h.PrivvalState(), d.chain, h.WAL()); err != nil {
+			return nil, err
+		}
+	}
+	d.engine = &node.Consensus{Chain: d.chain, Mempool: d.node.Mempool, Key: valKey, Signer: d.signer, WALPath: h.WAL(), Interval: cfg.BlockInterval, Log: log, Committed: d.node.Committed,
 		Failpoint: cfg.Failpoint, Now: cfg.Now}
 	if cfg.AuditLog != "" {
 		audit, err := os.OpenFile(cfg.AuditLog, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
@@ -317,6 +339,10 @@ func (d *Daemon) Run(ctx context.Context) error {
 			if err := catchUp(gctx, d.host, d.node, d.net, d.firstPeerWait(), d.log); err != nil {
 				return err
 			}
+			if err := d.doubleSignCheck(); err != nil {
+				d.log.Error("not signing", "err", err)
+				return err
+			}
 		}
 		if err := d.engine.Run(gctx); err != nil {
 			return fmt.Errorf("engine: %w", err)
@@ -343,6 +369,35 @@ func (d *Daemon) firstPeerWait() time.Duration {
 		return DefaultFirstPeerWait
 	}
 	return d.cfg.FirstPeerWait
+}
+
+// doubleSignCheck looks through the latest commits, as synced from peers,
+// for the validator's own precommits above its watermark (see
+// Config.DoubleSignCheckHeight). Both the commit the node saved for a
+// height and the one the next block carries are looked at.
+func (d *Daemon) doubleSignCheck() error {
+	n := d.cfg.DoubleSignCheckHeight
+	if n == 0 {
+		n = DefaultDoubleSignCheckHeight
+	}
+	if d.signer == nil || n < 0 {
+		return nil
+	}
+	store := d.chain.Store()
+	tip := d.chain.State().Height
+	var commits []*registry.Commit
+	for h := tip; h > 0 && tip-h < uint64(n); h-- {
+		if c, err := store.Commit(h); err == nil {
+			commits = append(commits, c)
+		}
+		if b, err := store.Block(h + 1); err == nil && b.LastCommit != nil {
+			commits = append(commits, b.LastCommit)
+		}
+	}
+	if err := privval.CheckCommits(d.signer.Last(), d.self, commits); err != nil {
+		return fmt.Errorf("double-sign check of the last %d heights: %w", n, err)
+	}
+	return nil
 }
 
 // Close releases what New opened, last opened first: the audit log, the

@@ -3,6 +3,7 @@
 //	HOME/genesis.json          the chain's genesis
 //	HOME/validator_key.json    this node's validator key (mode 0600)
 //	HOME/consensus.wal         what the validator signed at the current height
+//	HOME/privval_state.json    the validator's last-signed watermark (mode 0600)
 //	HOME/chain/                the LevelDB store
 //	HOME/node_key              the libp2p network identity (mode 0600)
 //	HOME/config.json           flag values for `idmesh node` (testnet init)
@@ -51,6 +52,10 @@ func (d Dir) ValidatorKey() string { return filepath.Join(string(d), "validator_
 
 // WAL is the consensus write-ahead log.
 func (d Dir) WAL() string { return filepath.Join(string(d), "consensus.wal") }
+
+// PrivvalState is the validator's last-signed watermark (see
+// node/privval): the height, round and step it last signed.
+func (d Dir) PrivvalState() string { return filepath.Join(string(d), "privval_state.json") }
 
 // Chain is the LevelDB store's directory.
 func (d Dir) Chain() string { return filepath.Join(string(d), "chain") }

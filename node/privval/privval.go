@@ -1,7 +1,23 @@
-// Package privval keeps a validator's signing key on disk. What the
-// validator signed is recorded, before it is sent, by the consensus
-// write-ahead log (package wal), which is what keeps a restarted validator
-// from signing anything conflicting.
+// Package privval keeps a validator's signing key on disk and signs
+// consensus messages with it, never twice at one step.
+//
+// A Signer keeps a last-signed watermark: the height, round and step of
+// the last consensus message it signed and the SHA-256 of its sign
+// bytes. Steps are ordered proposal < prevote < precommit within a
+// round. A request to sign at or below the watermark is refused with
+// ErrDoubleSign, unless it is exactly the message last signed (same
+// height, round, step and sign bytes), whose signature is given again
+// (Ed25519 is deterministic). The watermark is written to a state file
+// atomically (temporary file, fsync, rename, fsync of the directory)
+// by Save, which the caller runs before any signature leaves the
+// process; the consensus write-ahead log (package wal) records the
+// messages themselves.
+//
+// Only consensus messages go through a Signer: their sign bytes start
+// with the domain tags "idmesh/proposal/v1", "idmesh/prevote/v1" or
+// "idmesh/precommit/v1" (ParseSignBytes), and anything else is refused.
+// Other signatures of the validator key (trust changes, say) are made
+// directly with the key and never touch the watermark.
 package privval
 
 import (

@@ -1,0 +1,108 @@
+package daemon_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io/fs"
+	"net/http"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/idmesh/idmesh/node/daemon"
+	"github.com/idmesh/idmesh/node/home"
+	"github.com/idmesh/idmesh/node/privval"
+	"github.com/idmesh/idmesh/registry/registrytest"
+)
+
+func copyDir(t *testing.T, src, dst string) {
+	t.Helper()
+	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			return os.MkdirAll(filepath.Join(dst, rel), fi.Mode().Perm())
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dst, rel), b, fi.Mode().Perm())
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestDoubleSignCheck: a validator's home copied at height 1, started on
+// loopback next to the original (the key running elsewhere, or a home
+// restored from a backup) once the original has signed more blocks, syncs
+// them from it through libp2p and refuses to sign: Run fails with
+// ErrSignedAbove before the engine starts.
+func TestDoubleSignCheck(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := home.Dir(dir).InitSingle(chainID, genesisTime); err != nil {
+		t.Fatal(err)
+	}
+	cfg := daemon.Config{Home: dir, HTTPAddr: "127.0.0.1:0", P2PListen: []string{"/ip4/127.0.0.1/tcp/0"}, FirstPeerWait: -1,
+		BlockInterval: time.Millisecond, Version: "test"}
+	submit := func(d *running, i uint64) uint64 {
+		t.Helper()
+		op, _, err := registrytest.NewCreate(chainID, i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := op.Encode()
+		code, b := mustDo(t, http.MethodPost, d.BaseURL()+"/v1/operations?wait=30s", body)
+		var sub struct{ Height uint64 }
+		if err := json.Unmarshal(b, &sub); err != nil || code != http.StatusOK {
+			t.Fatalf("submit: %d %s", code, b)
+		}
+		return sub.Height
+	}
+	d := MustStart(t, cfg)
+	first := submit(d, 1)
+	d.MustStop(t)
+	backup := filepath.Join(t.TempDir(), "backup")
+	copyDir(t, dir, backup)
+
+	d = MustStart(t, cfg)
+	var last uint64
+	for i := uint64(2); i <= 4; i++ {
+		last = submit(d, i)
+	}
+	if last <= first {
+		t.Fatalf("heights %d then %d", first, last)
+	}
+
+	// The copy, next to the original on loopback, with a network
+	// identity of its own (libp2p does not dial itself).
+	if err := os.Remove(home.Dir(backup).NodeKey()); err != nil {
+		t.Fatal(err)
+	}
+	old := cfg
+	old.Home, old.P2PListen, old.Bootstrap, old.FirstPeerWait = backup, []string{"/ip4/127.0.0.1/tcp/0"}, d.P2PAddrs()[:1], 30*time.Second
+	o, err := daemon.New(t.Context(), old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer o.Close()
+	// A bound for a broken check, which would run the engine on.
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	err = o.Run(ctx)
+	if !errors.Is(err, privval.ErrSignedAbove) {
+		t.Fatalf("Run of the copy = %v, want ErrSignedAbove", err)
+	}
+	if h := o.Node().State().Height; h != last {
+		t.Fatalf("the copy synced to %d, the original is at %d", h, last)
+	}
+}

@@ -24,6 +24,7 @@ type nodeFlags struct {
 	apiToken, issuerPass, publicURL, requireTrust                     string
 	tls, mdns                                                         bool
 	blockInterval, clockSkew                                          time.Duration
+	doubleSignCheckHeight                                             int
 	// The limits of the verification endpoints (api.Config).
 	verifyConcurrency, verifyBurst, verifyClientSlots int
 	verifyRate                                        float64
@@ -61,6 +62,17 @@ func (f *nodeFlags) register(fs *pflag.FlagSet, dev bool) {
 	fs.StringVar(&f.bootstrap, "bootstrap", "", "peers to dial, comma-separated full multiaddrs with /p2p/<id>")
 	fs.BoolVar(&f.mdns, "mdns", false, "find peers of the same chain on the local network")
 	fs.StringVar(&f.genesis, "genesis", "", "genesis file to start a new home from")
+	fs.IntVar(&f.doubleSignCheckHeight, "double-sign-check-height", daemon.DefaultDoubleSignCheckHeight,
+		"before signing, look for this validator's signature in this many of the peers' latest commits above its watermark (0: no check)")
+}
+
+// dsCheck maps the flag (0: no check) to daemon.Config's (negative: no
+// check; dev has no peers, so its zero means the default, unused).
+func dsCheck(n int) int {
+	if n <= 0 {
+		return -1
+	}
+	return n
 }
 
 func newDevCmd(a *app) *cobra.Command {
@@ -176,7 +188,7 @@ func serve(ctx context.Context, e env, f nodeFlags) error {
 	}
 	cfg := daemon.Config{Home: f.home, HTTPAddr: f.http, TLSCert: f.tlsCert, TLSKey: f.tlsKey, PublicURL: f.publicURL,
 		P2PListen: splitList(f.p2p), Bootstrap: splitList(f.bootstrap), MDNS: f.mdns,
-		BlockInterval: f.blockInterval, AuditLog: f.auditLog,
+		BlockInterval: f.blockInterval, AuditLog: f.auditLog, DoubleSignCheckHeight: dsCheck(f.doubleSignCheckHeight),
 		APIToken: f.apiToken, IssuerPassphrase: f.issuerPass, Version: version,
 		ClockSkew: f.clockSkew, RequireTrust: splitList(f.requireTrust),
 		VerifyConcurrency: f.verifyConcurrency, VerifyClientSlots: f.verifyClientSlots, VerifyWait: f.verifyWait, VerifyTimeout: f.verifyTimeout,

@@ -7,7 +7,7 @@ HOME_DIR ?= ./data
 GOLANGCI := github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.15.0
 FUZZTIME ?= 30s
 
-.PHONY: all build run testnet test test-long bench fuzz interop lint verify clean
+.PHONY: all build run testnet test test-long mutation bench fuzz interop lint verify clean
 
 all: build
 
@@ -37,6 +37,12 @@ test:
 ## runs (without -race, on every core; hours on 2 cores)
 test-long: test
 	IDMESH_LONG=1 $(GO) test -count=1 -timeout 12h ./node/consensus/... ./registry/...
+
+## mutation: swap in each known-bad variant of the consensus engine (the catalogue in
+## node/consensus/mutation_test.go) and require the randomized simulation alone, with the
+## seeds make test runs, to catch it; prints "caught NAME" or "SURVIVED NAME" per variant
+mutation:
+	$(CLEANENV) $(GO) test -tags mutation -count=1 -timeout 15m -run '^TestMutants$$' -v ./node/consensus/
 
 ## bench: the benchmarks of docs/benchmarks.md (no -race). The first run builds a
 ## 1,000,000-DID store under .bench/ (about 5 minutes) that later runs reuse.

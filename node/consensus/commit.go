@@ -150,6 +150,12 @@ func voteSignBytes(domain, chainID string, height uint64, round uint32, blockID 
 // signatures from more than two thirds of vs's voting power. Unknown
 // signers, duplicates and bad signatures are errors, not ignored.
 func VerifyCommit(chainID string, vs *ValidatorSet, height uint64, blockID Hash, c *Commit) error {
+	return VerifyCommitWith(ed25519.Verify, chainID, vs, height, blockID, c)
+}
+
+// VerifyCommitWith is VerifyCommit with the signature check verify (which
+// must answer as ed25519.Verify does: see Config.Verify).
+func VerifyCommitWith(verify func(pub ed25519.PublicKey, msg, sig []byte) bool, chainID string, vs *ValidatorSet, height uint64, blockID Hash, c *Commit) error {
 	if c == nil {
 		return fmt.Errorf("verify commit: %w: missing", ErrInvalidCommit)
 	}
@@ -171,7 +177,7 @@ func VerifyCommit(chainID string, vs *ValidatorSet, height uint64, blockID Hash,
 			return fmt.Errorf("verify commit: %w: duplicate signature from %s", ErrInvalidCommit, s.Validator)
 		}
 		seen[s.Validator] = true
-		if !ed25519.Verify(v.PubKey, msg, s.Signature) {
+		if !verify(v.PubKey, msg, s.Signature) {
 			return fmt.Errorf("verify commit: %w: bad signature from %s", ErrInvalidCommit, s.Validator)
 		}
 		power += v.Power

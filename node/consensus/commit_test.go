@@ -2,6 +2,7 @@ package consensus_test
 
 import (
 	"bytes"
+	"crypto/ed25519"
 	"errors"
 	"testing"
 
@@ -88,4 +89,27 @@ func FuzzParseHash(f *testing.F) {
 			t.Fatalf("%q: round trip gives %v, %v", s, h2, err)
 		}
 	})
+}
+
+// The engine checks signatures with Config.Verify: one that refuses
+// everything makes a peer's well-signed vote and proposal ErrBadSignature
+// (and a nil Verify is ed25519.Verify, which accepts them).
+func TestConfigVerify(t *testing.T) {
+	vs, signers := consensustest.NewValidators(7, []int64{10, 10, 10, 10})
+	for _, refuse := range []bool{false, true} {
+		app := consensustest.NewApp(consensustest.AppConfig{ChainID: "v", Validators: func(uint64) *consensus.ValidatorSet { return vs }, Self: signers[0].Address()})
+		cfg := consensustest.EngineConfig{ChainID: "v", Height: 1, Signer: signers[0], App: app}
+		if refuse {
+			cfg.Verify = func(ed25519.PublicKey, []byte, []byte) bool { return false }
+		}
+		e, err := consensus.New[*consensustest.Block](cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v := consensustest.SignVote(signers[1], "v", consensus.Prevote, 1, 0, consensus.Hash{})
+		err = e.Step(consensustest.Message{From: signers[1].Address(), Vote: v})
+		if refuse != errors.Is(err, consensus.ErrBadSignature) {
+			t.Errorf("refusing verifier %v: vote err %v", refuse, err)
+		}
+	}
 }

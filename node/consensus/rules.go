@@ -20,6 +20,7 @@ func (e *Engine[B]) startRound(r int32) {
 	if e.cfg.Signer != nil && e.proposer(r) == e.self {
 		if p, ok := e.proposals[r]; ok && p.Proposer == e.self {
 			// Restored from the log: send what was signed, never a new one.
+			e.fired("14 resend restored proposal")
 			e.send(Message[B]{Proposal: p})
 			return
 		}
@@ -43,7 +44,10 @@ func (e *Engine[B]) startRound(r int32) {
 		e.ready.Persist = append(e.ready.Persist, Message[B]{From: e.self, Proposal: p})
 		e.send(Message[B]{Proposal: p})
 		if p.POLRound != NilRound {
+			e.fired("14 propose valid value")
 			e.sendPOL() // the proof of lock travels with the re-proposal
+		} else {
+			e.fired("14 propose new value")
 		}
 		return
 	}
@@ -74,15 +78,18 @@ func (e *Engine[B]) onTimeout(t timeout) {
 	switch t.step {
 	case StepPropose:
 		if e.step == StepPropose {
+			e.fired("57 timeout propose")
 			e.vote(Prevote, Hash{})
 			e.step = StepPrevote
 		}
 	case StepPrevote:
 		if e.step == StepPrevote {
+			e.fired("61 timeout prevote")
 			e.vote(Precommit, Hash{})
 			e.step = StepPrecommit
 		}
 	case StepPrecommit:
+		e.fired("65 timeout precommit")
 		e.startRound(e.round + 1)
 	}
 }
@@ -265,8 +272,10 @@ func (e *Engine[B]) rule22() bool {
 	}
 	id := p.Block.ID()
 	if e.valid(p.Block) && (e.lockedRound == NilRound || e.lockedID == id) {
+		e.fired("22 prevote value")
 		e.vote(Prevote, id)
 	} else {
+		e.fired("22 prevote nil")
 		e.vote(Prevote, Hash{})
 	}
 	e.step = StepPrevote
@@ -286,8 +295,10 @@ func (e *Engine[B]) rule28() bool {
 		return false
 	}
 	if e.valid(p.Block) && (e.lockedRound <= p.POLRound || e.lockedID == id) {
+		e.fired("28 prevote value")
 		e.vote(Prevote, id)
 	} else {
+		e.fired("28 prevote nil")
 		e.vote(Prevote, Hash{})
 	}
 	e.step = StepPrevote
@@ -300,6 +311,7 @@ func (e *Engine[B]) rule34() bool {
 	if e.step != StepPrevote || !twoThirds(e.prevoteSet(e.round).total, e.total) || !e.once(34, e.round) {
 		return false
 	}
+	e.fired("34 schedule timeout prevote")
 	e.schedule(StepPrevote, e.round)
 	return true
 }
@@ -317,9 +329,12 @@ func (e *Engine[B]) rule36() bool {
 		return false
 	}
 	if e.step == StepPrevote {
+		e.fired("36 lock and precommit")
 		e.lockedRound, e.lockedID = e.round, id
 		e.vote(Precommit, id)
 		e.step = StepPrecommit
+	} else {
+		e.fired("36 valid only")
 	}
 	e.validRound, e.validBlock = e.round, p.Block
 	return true
@@ -330,6 +345,7 @@ func (e *Engine[B]) rule44() bool {
 	if e.step != StepPrevote || !twoThirds(e.prevoteSet(e.round).byBlock[Hash{}], e.total) {
 		return false
 	}
+	e.fired("44 precommit nil")
 	e.vote(Precommit, Hash{})
 	e.step = StepPrecommit
 	return true
@@ -341,6 +357,7 @@ func (e *Engine[B]) rule47() bool {
 	if !twoThirds(e.precommitSet(e.round).total, e.total) || !e.once(47, e.round) {
 		return false
 	}
+	e.fired("47 schedule timeout precommit")
 	e.schedule(StepPrecommit, e.round)
 	return true
 }
@@ -363,6 +380,7 @@ func (e *Engine[B]) rule49() bool {
 		if b == zero[B]() || !e.valid(b) {
 			continue // the block is missing: a proposal or a Decided brings it
 		}
+		e.fired("49 decide")
 		e.decide(b, s.commit(e.vals, e.height, r, id))
 		return true
 	}
@@ -403,6 +421,7 @@ func (e *Engine[B]) rule55() bool {
 	if best == NilRound {
 		return false
 	}
+	e.fired("55 skip to round")
 	e.startRound(best)
 	return true
 }

@@ -5,10 +5,56 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strings"
+	"sync"
 	"testing"
 
+	"github.com/idmesh/idmesh/node/consensus"
 	"github.com/idmesh/idmesh/node/consensus/consensustest"
 )
+
+// coverage counts, per rule branch, the TestSimulation runs that fired it.
+type coverage struct {
+	mu   sync.Mutex
+	runs int
+	by   map[string]int
+}
+
+func (c *coverage) add(s *consensustest.Sim) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.runs++
+	for k, v := range s.Coverage() {
+		if v > 0 {
+			c.by[k]++
+		}
+	}
+}
+
+// unreached lists the branches no random run reaches yet, each with why:
+// the paper tests cover them, and the simulation should (issue 11).
+var unreached = map[string]string{
+	// A re-proposal's proof of lock meeting a node locked on a later
+	// value needs honest nodes locked on different values in different
+	// rounds and a proposer that missed the later proof of lock: no
+	// strategy produces it yet (the selective voter was meant to).
+	"28 prevote nil": "split locks across rounds",
+}
+
+// report logs the coverage table and fails t if a branch was never
+// reached (but those listed in unreached).
+func (c *coverage) report(t *testing.T) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var b strings.Builder
+	fmt.Fprintf(&b, "rule coverage over %d runs (runs that fired each branch):\n", c.runs)
+	for _, k := range consensus.Branches {
+		fmt.Fprintf(&b, "  %-32s %6d %s\n", k, c.by[k], unreached[k])
+		if c.by[k] == 0 && c.runs > 0 && *seedFlag == 0 && unreached[k] == "" {
+			t.Errorf("no run reached %q: the simulation no longer exercises it", k)
+		}
+	}
+	t.Log(b.String())
+}
 
 var (
 	seedFlag  = flag.Uint64("seed", 0, "run simulation tests with this seed only (or IDMESH_SIM_SEED)")
@@ -78,29 +124,33 @@ func freshStrategies(cfg consensustest.Config) map[int]consensustest.Strategy {
 // bound after the network settles.
 func TestSimulation(t *testing.T) {
 	cases := []struct {
-		n         int
-		unequal   bool
+		name      string
+		powers    []int64
 		def, long int
 		base      int
 	}{
-		{4, false, 50, 30000, 1_000_000},
-		{4, true, 40, 20000, 2_000_000},
-		{7, false, 20, 15000, 3_000_000},
-		{7, true, 20, 15000, 4_000_000},
-		{10, false, 6, 10000, 5_000_000},
-		{10, true, 6, 10000, 6_000_000},
+		{"n=4/equal", consensustest.Powers(4, false), 50, 30000, 1_000_000},
+		{"n=4/unequal", consensustest.Powers(4, true), 40, 20000, 2_000_000},
+		{"n=7/equal", consensustest.Powers(7, false), 20, 15000, 3_000_000},
+		{"n=7/unequal", consensustest.Powers(7, true), 20, 15000, 4_000_000},
+		{"n=10/equal", consensustest.Powers(10, false), 6, 10000, 5_000_000},
+		{"n=10/unequal", consensustest.Powers(10, true), 6, 10000, 6_000_000},
+		// Totals divisible by 3, where "more than 2/3" and "at least
+		// 2/3" differ: 4 of 6 validators, and powers 1, 1, 2, 2 (4 of 6).
+		{"n=6/equal", consensustest.Powers(6, false), 20, 15000, 8_000_000},
+		{"n=4/thirds", []int64{1, 1, 2, 2}, 30, 20000, 9_000_000},
 	}
+	cov := &coverage{by: map[string]int{}}
+	t.Cleanup(func() { cov.report(t) }) // after the parallel subtests
 	for _, c := range cases {
-		powers := "equal"
-		if c.unequal {
-			powers = "unequal"
-		}
-		t.Run(fmt.Sprintf("n=%d/%s", c.n, powers), func(t *testing.T) {
+		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			for _, seed := range consensustest.Seeds(*seedFlag, *seedsFlag, c.base, c.def, c.long) {
 				fault := consensustest.Faults[seed%uint64(len(consensustest.Faults))]
-				cfg := consensustest.RandomConfig(seed, consensustest.Powers(c.n, c.unequal), fault)
-				if _, rep := runSim(t, cfg, true); len(rep.Violations) > 0 {
+				cfg := consensustest.RandomConfig(seed, c.powers, fault)
+				s, rep := runSim(t, cfg, true)
+				cov.add(s)
+				if len(rep.Violations) > 0 {
 					return
 				}
 			}
@@ -196,4 +246,20 @@ func TestCheckerCatchesForkBeyondF(t *testing.T) {
 			runSim(t, cfg, true)
 		}
 	})
+}
+
+// TestSimulationRoundSkew isolates one honest validator for a long time
+// while a Byzantine one keeps the others moving through rounds without
+// deciding (it votes for random blocks): when the partition heals, the
+// isolated node is many rounds behind, and the others cannot decide
+// without it. Line 55 (f+1 messages of a later round) must bring it to
+// their round at once: every honest node must decide within a few
+// rounds' time of the heal.
+func TestSimulationRoundSkew(t *testing.T) {
+	for _, seed := range consensustest.Seeds(*seedFlag, *seedsFlag, 10_000_000, 6, 2000) {
+		runSim(t, consensustest.SkewConfig(seed, consensustest.Powers(4, false)), true)
+		if t.Failed() {
+			return
+		}
+	}
 }

@@ -2,6 +2,7 @@ package consensustest
 
 import (
 	"bytes"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -34,6 +35,9 @@ type AppConfig struct {
 	Now func() time.Time
 	// Rand draws the transaction payloads; nil means a fixed seed.
 	Rand *rand.Rand
+	// Verify checks signatures (consensus.Config.Verify); nil means
+	// ed25519.Verify.
+	Verify func(pub ed25519.PublicKey, msg, sig []byte) bool
 }
 
 // App is a node's fake application: a chain of decided blocks with their
@@ -52,6 +56,9 @@ func NewApp(cfg AppConfig) *App {
 	}
 	if cfg.Rand == nil {
 		cfg.Rand = rand.New(rand.NewPCG(1, 2))
+	}
+	if cfg.Verify == nil {
+		cfg.Verify = ed25519.Verify
 	}
 	return &App{cfg: cfg}
 }
@@ -142,7 +149,7 @@ func (a *App) ValidateBlock(b *Block) error {
 		if !h.Time.After(prev.Header.Time) {
 			return fmt.Errorf("%w: time %v not after %v", ErrRejected, h.Time, prev.Header.Time)
 		}
-		if err := consensus.VerifyCommit(h.ChainID, a.cfg.Validators(h.Height-1), h.Height-1, prev.ID(), b.LastCommit); err != nil {
+		if err := consensus.VerifyCommitWith(a.cfg.Verify, h.ChainID, a.cfg.Validators(h.Height-1), h.Height-1, prev.ID(), b.LastCommit); err != nil {
 			return fmt.Errorf("%w: last commit: %w", ErrRejected, err)
 		}
 	}
@@ -167,7 +174,7 @@ func (a *App) Commit(d Decided) error {
 	if b.Header.Height != a.Height()+1 {
 		return fmt.Errorf("commit block %d: chain is at %d", b.Header.Height, a.Height())
 	}
-	if err := consensus.VerifyCommit(a.cfg.ChainID, a.cfg.Validators(b.Header.Height), b.Header.Height, b.ID(), d.Commit); err != nil {
+	if err := consensus.VerifyCommitWith(a.cfg.Verify, a.cfg.ChainID, a.cfg.Validators(b.Header.Height), b.Header.Height, b.ID(), d.Commit); err != nil {
 		return fmt.Errorf("commit block %d: %w", b.Header.Height, err)
 	}
 	if err := a.ValidateBlock(b); err != nil {

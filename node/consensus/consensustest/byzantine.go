@@ -21,7 +21,7 @@ type Strategy interface {
 // Strategies returns a fresh instance of each named strategy that needs
 // no coordination, for random scenarios.
 func Strategies() []Strategy {
-	return []Strategy{Silent(), EquivocatingProposer(), EquivocatingVoter(), InvalidProposer(), RandomVoter()}
+	return []Strategy{Silent(), EquivocatingProposer(), EquivocatingVoter(), InvalidProposer(), RandomVoter(), ForgedPOL(), WithholdPOL(), SelectiveVoter(), Amnesiac()}
 }
 
 // halves splits n's peers: the first half and the rest.
@@ -150,6 +150,75 @@ func (s *randomVoter) Outgoing(n *Node, m Message) []Envelope {
 	}
 	return passthrough(n, Message{To: m.To, Vote: rv})
 }
+
+type forgedPOL struct{ forged map[hr]*Proposal }
+
+// ForgedPOL claims proofs of lock it does not have: each of its proposals
+// for a round r > 0 goes out with a proof-of-lock round drawn from
+// [0, r), re-signed, whatever its engine proposed (a fresh block, or its
+// valid value with its real proof-of-lock round).
+func ForgedPOL() Strategy { return &forgedPOL{forged: map[hr]*Proposal{}} }
+
+func (*forgedPOL) Name() string { return "forged-pol" }
+
+func (s *forgedPOL) Outgoing(n *Node, m Message) []Envelope {
+	p := m.Proposal
+	if p == nil || p.Round == 0 || p.Proposer != n.Signer.Address() {
+		return passthrough(n, m)
+	}
+	k := hr{h: p.Height, r: p.Round}
+	f := s.forged[k]
+	if f == nil {
+		f = SignProposal(n.Signer, n.ChainID(), p.Height, p.Round, n.Rand().Int32N(p.Round), p.Block)
+		s.forged[k] = f
+	}
+	return passthrough(n, Message{To: m.To, Proposal: f})
+}
+
+type withholdPOL struct{}
+
+// WithholdPOL proposes its valid value with its proof-of-lock round but
+// never relays the prevotes that prove it, nor anyone else's votes in
+// answer to a peer that asks: only its own votes and proposals go out.
+func WithholdPOL() Strategy { return withholdPOL{} }
+
+func (withholdPOL) Name() string { return "withhold-pol" }
+
+func (withholdPOL) Outgoing(n *Node, m Message) []Envelope {
+	if m.Vote != nil && m.Vote.Validator != n.Signer.Address() {
+		return nil
+	}
+	return passthrough(n, m)
+}
+
+type selectiveVoter struct{}
+
+// SelectiveVoter sends each of its votes to one peer only, a different
+// one each round: a proof of lock that only that peer sees, so honest
+// nodes lock on different values in different rounds, and a re-proposal
+// meets a node locked on a later value (line 28's nil branch).
+func SelectiveVoter() Strategy { return selectiveVoter{} }
+
+func (selectiveVoter) Name() string { return "selective-voter" }
+
+func (selectiveVoter) Outgoing(n *Node, m Message) []Envelope {
+	v := m.Vote
+	if v == nil || !m.Broadcast() {
+		return passthrough(n, m)
+	}
+	ps := n.Peers()
+	return to([]int{ps[int(v.Round)%len(ps)]}, m)
+}
+
+type amnesiac struct{}
+
+// Amnesiac behaves honestly but forgets what it signed: RandomConfig
+// restarts it without its write-ahead log, so it may vote against its
+// own lock and sign conflicting votes (the amnesia attack).
+func Amnesiac() Strategy { return amnesiac{} }
+
+func (amnesiac) Name() string                           { return "amnesia" }
+func (amnesiac) Outgoing(n *Node, m Message) []Envelope { return passthrough(n, m) }
 
 func randomID(n *Node) consensus.Hash {
 	var id consensus.Hash

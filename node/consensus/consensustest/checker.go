@@ -16,10 +16,11 @@ const (
 	KindBadCommit  Kind = "bad-commit"  // an honest decision with a commit VerifyCommit rejects
 	KindDoubleSign Kind = "double-sign" // an honest node signed two conflicting votes or proposals
 	KindLiveness   Kind = "liveness"    // an honest node missed the target height by the deadline
+	KindRoundSync  Kind = "round-sync"  // an honest node still behind the others' round after the heal
 )
 
 // Safety reports whether k is a safety property.
-func (k Kind) Safety() bool { return k != KindLiveness }
+func (k Kind) Safety() bool { return k != KindLiveness && k != KindRoundSync }
 
 // Violation is a property a run broke.
 type Violation struct {
@@ -130,17 +131,21 @@ func (s *Sim) Check(live bool) Report {
 	}
 	if live {
 		for _, n := range s.nodes {
-			if n.Honest() && n.App.Height() < s.cfg.TargetHeight {
+			if n.Honest() && n.App.Height() < s.Target() {
 				lr, lid := n.Engine.Locked()
 				vr, _ := n.Engine.Valid()
 				r.Violations = append(r.Violations, Violation{Kind: KindLiveness, Tick: s.now,
 					Detail: fmt.Sprintf("honest node %d at height %d (round %d, step %s, locked %s in round %d, valid round %d), target %d, %d ticks after the network settled",
-						n.Index, n.App.Height(), n.Engine.Round(), n.Engine.CurrentStep(), short(lid), lr, vr, s.cfg.TargetHeight, s.cfg.Liveness)})
+						n.Index, n.App.Height(), n.Engine.Round(), n.Engine.CurrentStep(), short(lid), lr, vr, s.Target(), s.cfg.Liveness)})
 			}
 		}
 	}
 	return r
 }
+
+// Target returns the height every honest node must decide: TargetHeight,
+// raised by AfterSettle once the network settled.
+func (s *Sim) Target() uint64 { return max(s.target, s.cfg.TargetHeight) }
 
 // Evidence returns the equivocation evidence the engines reported.
 func (s *Sim) Evidence() []consensus.Evidence { return s.evidence }

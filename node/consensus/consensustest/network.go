@@ -58,6 +58,7 @@ var _ heap.Interface = (*queue)(nil)
 // lost (partition or loss), delayed by a random number of ticks in
 // [MinDelay, MaxDelay] (so messages reorder), and duplicated.
 func (s *Sim) transmit(from, to int, m Message) {
+	s.mon.record(m)
 	for _, p := range s.cfg.Partitions {
 		if p.separates(from, to, s.now) {
 			s.stats.Dropped++

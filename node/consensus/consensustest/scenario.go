@@ -21,11 +21,16 @@ const (
 	FaultEquivocatingVoter    Fault = "equivocating-voter"
 	FaultInvalidProposer      Fault = "invalid-proposer"
 	FaultRandomVoter          Fault = "random-voter"
+	FaultForgedPOL            Fault = "forged-pol"
+	FaultWithholdPOL          Fault = "withhold-pol"
+	FaultSelectiveVoter       Fault = "selective-voter"
+	FaultAmnesia              Fault = "amnesia"
 	FaultMixed                Fault = "mixed"
 )
 
 // Faults lists every fault of random scenarios.
-var Faults = []Fault{FaultNone, FaultSilent, FaultEquivocatingProposer, FaultEquivocatingVoter, FaultInvalidProposer, FaultRandomVoter, FaultMixed}
+var Faults = []Fault{FaultNone, FaultSilent, FaultEquivocatingProposer, FaultEquivocatingVoter, FaultInvalidProposer, FaultRandomVoter,
+	FaultForgedPOL, FaultWithholdPOL, FaultSelectiveVoter, FaultAmnesia, FaultMixed}
 
 func (f Fault) strategy(rng *rand.Rand) Strategy {
 	switch f {
@@ -39,6 +44,14 @@ func (f Fault) strategy(rng *rand.Rand) Strategy {
 		return InvalidProposer()
 	case FaultRandomVoter:
 		return RandomVoter()
+	case FaultForgedPOL:
+		return ForgedPOL()
+	case FaultWithholdPOL:
+		return WithholdPOL()
+	case FaultSelectiveVoter:
+		return SelectiveVoter()
+	case FaultAmnesia:
+		return Amnesiac()
 	case FaultMixed:
 		all := Strategies()
 		return all[rng.IntN(len(all))]
@@ -104,6 +117,48 @@ func RandomConfig(seed uint64, powers []int64, fault Fault) Config {
 			}
 		}
 	}
+	// Amnesiacs forget everything they signed, a few times a run.
+	for i := range n {
+		if s := cfg.Byzantine[i]; s != nil && s.Name() == "amnesia" {
+			for range 1 + rng.IntN(3) {
+				cfg.Restarts = append(cfg.Restarts, Restart{Node: i, At: 1 + rng.Uint64N(600), Forget: true})
+			}
+		}
+	}
+	// Sometimes the network is slower than the base timeouts: only
+	// timeouts that grow with the round let a height end. (Only on small
+	// networks: a slow network keeps ten times as many messages in
+	// flight, and four nodes exercise the timeouts as well as ten.)
+	if slow := rng.IntN(6) == 0; slow && n <= 4 {
+		cfg.MinDelay = 50 + rng.Uint64N(100)
+		cfg.MaxDelay = cfg.MinDelay + rng.Uint64N(200)
+		cfg.Liveness = 40000
+	}
+	// Decide two more heights after the last partition heals and the last
+	// restart ends: liveness is asserted then, not only before.
+	cfg.AfterSettle = 2
+	return cfg
+}
+
+// SkewConfig derives a round-skew scenario from seed: one honest node
+// cut off from everyone from the start for 2,000 to 5,000 ticks while a Byzantine
+// validator (the most power below a third) votes for random blocks, so
+// that the others keep changing rounds without deciding. After the heal,
+// every honest node must reach the round the others were in within 1,200
+// ticks (the others may have just entered it and sent nothing yet: the
+// bound covers their propose timeout in the rounds reached), and decide
+// within 8,000 (a node that learns an old proof of lock on the way locks
+// on it, and a re-proposal waits for it to be proposer).
+func SkewConfig(seed uint64, powers []int64) Config {
+	rng := rand.New(rand.NewPCG(seed, 0x5e3a))
+	n := len(powers)
+	cfg := Config{Seed: seed, Powers: powers, TargetHeight: 1, AfterSettle: 1, Liveness: 8000, RoundSync: 1200,
+		MinDelay: 1, MaxDelay: 1 + rng.Uint64N(10), Byzantine: map[int]Strategy{}}
+	perm := rng.Perm(n)
+	cfg.Byzantine[perm[0]] = RandomVoter()
+	// From the start, so that nobody locks before the heal: what is
+	// measured is how fast the isolated node joins the others' round.
+	cfg.Partitions = []Partition{{From: 0, To: 2000 + rng.Uint64N(3000), Nodes: []int{perm[1]}}}
 	return cfg
 }
 

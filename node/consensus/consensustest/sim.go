@@ -2,6 +2,9 @@ package consensustest
 
 import (
 	"container/heap"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
 	"strings"
@@ -26,9 +29,20 @@ type Config struct {
 
 	// TargetHeight is the height every honest node must decide.
 	TargetHeight uint64
+	// AfterSettle raises the target to this many heights above the
+	// highest honest height when the network settles (the last partition
+	// ends and the last restart is done), so that liveness is asserted
+	// after healing too.
+	AfterSettle uint64
 	// Liveness is how many ticks after the last partition ends the honest
 	// nodes have to reach TargetHeight; the run stops then at the latest.
 	Liveness uint64
+
+	// RoundSync, if non-zero, asserts that this many ticks after the
+	// network settles every honest node has reached the height and round
+	// the most advanced honest node was in when it settled (the paper's
+	// round synchronisation after GST, which line 55 provides).
+	RoundSync uint64
 
 	// Network: a delay in [MinDelay, MaxDelay] ticks (at least 1), the
 	// probability that a message is lost, or delivered twice, and
@@ -95,6 +109,7 @@ type Node struct {
 
 	sim     *Sim
 	relayed map[string]bool
+	cover   map[string]int // of the engines a restart replaced
 }
 
 // Honest reports whether the node follows the protocol.
@@ -133,6 +148,9 @@ type Sim struct {
 	// decided[h] is the first block ID an honest node decided at h and
 	// which node; safety violations are recorded as they happen.
 	decided    map[uint64]decision
+	target     uint64 // the height every honest node must decide
+	mon        *monitor
+	verified   map[[32]byte]bool // signature checks, remembered (verify)
 	violations []Violation
 	evidence   []consensus.Evidence
 }
@@ -160,6 +178,8 @@ func New(cfg Config) *Sim {
 		cfg.Liveness = 5000
 	}
 	s := &Sim{cfg: cfg, rng: rand.New(rand.NewPCG(cfg.Seed, 0x1d3e5)), addr: map[consensus.Address]int{}, decided: map[uint64]decision{}}
+	s.mon = newMonitor(s)
+	s.verified = map[[32]byte]bool{}
 	vs, signers := NewValidators(cfg.Seed, cfg.Powers)
 	s.vals[0], s.vals[1] = vs, vs
 	if cfg.ChangeAt > 0 {
@@ -177,7 +197,7 @@ func New(cfg Config) *Sim {
 	}
 	for i, sg := range signers {
 		n := &Node{Index: i, Signer: sg, Strategy: cfg.Byzantine[i], sim: s}
-		n.App = NewApp(AppConfig{ChainID: cfg.ChainID, Validators: s.Validators, Self: sg.Address(), Now: s.Now, Rand: s.rng})
+		n.App = NewApp(AppConfig{ChainID: cfg.ChainID, Validators: s.Validators, Self: sg.Address(), Now: s.Now, Rand: s.rng, Verify: s.verify})
 		s.addr[sg.Address()] = i
 		s.nodes = append(s.nodes, n)
 	}
@@ -185,6 +205,25 @@ func New(cfg Config) *Sim {
 		s.start(n, nil)
 	}
 	return s
+}
+
+// verify is ed25519.Verify, remembered: every node checks the same
+// messages, and the simulation spends most of its time in Ed25519. The
+// key is a hash of all three inputs, so an answer is only reused for the
+// same question.
+func (s *Sim) verify(pub ed25519.PublicKey, msg, sig []byte) bool {
+	h := sha256.New()
+	for _, b := range [][]byte{pub, msg, sig} {
+		h.Write(binary.BigEndian.AppendUint32(nil, uint32(len(b))))
+		h.Write(b)
+	}
+	k := [32]byte(h.Sum(nil))
+	ok, seen := s.verified[k]
+	if !seen {
+		ok = ed25519.Verify(pub, msg, sig)
+		s.verified[k] = ok
+	}
+	return ok
 }
 
 // Validators returns the validator set of height h.
@@ -207,6 +246,21 @@ func (s *Sim) Nodes() []*Node { return s.nodes }
 // Config returns the run's configuration (with defaults filled in).
 func (s *Sim) Config() Config { return s.cfg }
 
+// Coverage returns how many times each rule and branch fired in the run,
+// over every node's engines (consensus.Engine.Coverage).
+func (s *Sim) Coverage() map[string]int {
+	out := map[string]int{}
+	for _, n := range s.nodes {
+		for k, v := range n.cover {
+			out[k] += v
+		}
+		for k, v := range n.Engine.Coverage() {
+			out[k] += v
+		}
+	}
+	return out
+}
+
 // Stats returns the counters of the run.
 func (s *Sim) Stats() Stats { return s.stats }
 
@@ -226,13 +280,21 @@ func (s *Sim) start(n *Node, signed []Message) {
 	if last != nil {
 		h = last.Header.Height + 1
 	}
-	cfg := EngineConfig{ChainID: s.cfg.ChainID, Height: h, LastCommit: commit, Signer: n.Signer, App: n.App, Signed: signed}
+	cfg := EngineConfig{ChainID: s.cfg.ChainID, Height: h, LastCommit: commit, Signer: n.Signer, App: n.App, Signed: signed, Verify: s.verify}
 	if s.cfg.Engine != nil {
 		s.cfg.Engine(&cfg)
 	}
 	e, err := consensus.New[*Block](cfg)
 	if err != nil {
 		panic(fmt.Sprintf("consensustest: node %d: %v", n.Index, err))
+	}
+	if n.Engine != nil {
+		if n.cover == nil {
+			n.cover = map[string]int{}
+		}
+		for k, v := range n.Engine.Coverage() {
+			n.cover[k] += v
+		}
 	}
 	n.Engine = e
 	s.handle(n)
@@ -266,7 +328,22 @@ func (s *Sim) Run() {
 		settle = max(settle, r.At)
 	}
 	deadline := settle + s.cfg.Liveness
+	s.target = s.cfg.TargetHeight
+	var ahead [2]uint64 // the most advanced honest (height, round) at settle
 	for s.now = 1; s.now <= deadline; s.now++ {
+		if s.now == settle+1 && s.cfg.RoundSync > 0 {
+			ahead = s.mostAdvanced()
+		}
+		if s.cfg.RoundSync > 0 && s.now == settle+1+s.cfg.RoundSync {
+			s.checkRoundSync(ahead)
+		}
+		if s.now == settle+1 && s.cfg.AfterSettle > 0 {
+			for _, n := range s.nodes {
+				if n.Honest() {
+					s.target = max(s.target, n.App.Height()+s.cfg.AfterSettle)
+				}
+			}
+		}
 		for _, r := range s.cfg.Restarts {
 			if r.At == s.now {
 				s.restart(s.nodes[r.Node], r.Forget)
@@ -281,11 +358,37 @@ func (s *Sim) Run() {
 			s.handle(n)
 		}
 		s.stats.Ticks = s.now
-		if len(s.violations) > 0 { // a fork or a bad commit: nothing more to learn
+		if !s.safe() { // a fork, a bad commit or a broken rule: nothing more to learn
 			break
 		}
-		if s.now >= settle && s.honestReached(s.cfg.TargetHeight) {
+		if s.now > settle && s.honestReached(s.target) {
 			break
+		}
+	}
+}
+
+func (s *Sim) safe() bool { return Report{Violations: s.violations}.Safe() }
+
+// mostAdvanced returns the highest (height, round) of an honest engine.
+func (s *Sim) mostAdvanced() [2]uint64 {
+	var best [2]uint64
+	for _, n := range s.nodes {
+		if !n.Honest() {
+			continue
+		}
+		if hr := [2]uint64{n.Engine.Height(), uint64(n.Engine.Round())}; hr[0] > best[0] || hr[0] == best[0] && hr[1] > best[1] {
+			best = hr
+		}
+	}
+	return best
+}
+
+// checkRoundSync reports honest nodes still behind ahead.
+func (s *Sim) checkRoundSync(ahead [2]uint64) {
+	for _, n := range s.nodes {
+		h, r := n.Engine.Height(), uint64(n.Engine.Round())
+		if n.Honest() && (h < ahead[0] || h == ahead[0] && r < ahead[1]) {
+			s.violate(KindRoundSync, "honest node %d at h%d r%d, %d ticks after the network settled with an honest node at h%d r%d", n.Index, h, r, s.cfg.RoundSync, ahead[0], ahead[1])
 		}
 	}
 }
@@ -351,6 +454,13 @@ func (s *Sim) handle(n *Node) {
 	for n.Engine.HasReady() {
 		rd := n.Engine.Ready()
 		n.WAL = append(n.WAL, rd.Persist...)
+		if n.Honest() {
+			// (A Byzantine node's messages count as it sends them: what
+			// its engine signed may never go out.)
+			for _, m := range rd.Persist {
+				s.mon.signed(n, m)
+			}
+		}
 		for _, m := range rd.Messages {
 			n.Sent = append(n.Sent, m)
 			var out []Envelope
@@ -398,7 +508,7 @@ func (s *Sim) apply(n *Node, d Decided) {
 	h, id := d.Block.Header.Height, d.Block.ID()
 	s.stats.Decisions++
 	s.tracef("n%d decides h%d %s (commit round %d, %d sigs)", n.Index, h, short(id), d.Commit.Round, len(d.Commit.Signatures))
-	if err := consensus.VerifyCommit(s.cfg.ChainID, s.Validators(h), h, id, d.Commit); err != nil && n.Honest() {
+	if err := consensus.VerifyCommitWith(s.verify, s.cfg.ChainID, s.Validators(h), h, id, d.Commit); err != nil && n.Honest() {
 		s.violate(KindBadCommit, "node %d decided h%d %s with a commit VerifyCommit rejects: %v", n.Index, h, short(id), err)
 	}
 	if err := n.App.Commit(d); err != nil {

@@ -106,6 +106,10 @@ func (n *Node) submit(t registry.Tx) (registry.Hash, bool, error) {
 		if errors.Is(err, ErrDuplicate) {
 			return h, false, nil
 		}
+		if errors.Is(err, ErrDuplicateEvidence) {
+			n.metrics.rejected.Inc()
+			return h, false, fmt.Errorf("%w: %w", ErrRejected, err)
+		}
 		return h, false, err
 	}
 	n.metrics.submitted.Inc()

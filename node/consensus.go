@@ -453,21 +453,28 @@ func (c *Consensus) submitEvidence(ev consensus.Evidence) {
 	}
 }
 
-// logJailed logs each validator that b's evidence jailed: removed from
-// the set from a later height, or kept because removing it would leave
-// no validator.
-func (c *Consensus) logJailed(b *registry.Block, results []registry.Result) {
-	logged := map[registry.Address]bool{}
+// Jailing is a validator that a block's evidence jailed.
+type Jailing struct {
+	Validator registry.Address
+	Record    registry.JailRecord
+}
+
+// Jailed returns the validators that the evidence in block b (with its
+// results) jailed, as the state after b records them: removed from a
+// later height, or kept because removing them would leave no validator.
+func Jailed(store registry.StateReader, b *registry.Block, results []registry.Result) []Jailing {
+	var out []Jailing
+	seen := map[registry.Address]bool{}
 	for i, t := range b.Txs {
 		if t.Type != registry.TxEvidence || i >= len(results) || !results[i].OK() {
 			continue
 		}
 		var ev registry.DuplicateVoteEvidence
-		if json.Unmarshal(t.Payload, &ev) != nil || logged[ev.A.Validator] {
+		if json.Unmarshal(t.Payload, &ev) != nil || seen[ev.A.Validator] {
 			continue
 		}
-		logged[ev.A.Validator] = true
-		raw, err := c.Chain.Store().Get(registry.JailKey(ev.A.Validator))
+		seen[ev.A.Validator] = true
+		raw, err := store.Get(registry.JailKey(ev.A.Validator))
 		if err != nil {
 			continue
 		}
@@ -475,10 +482,18 @@ func (c *Consensus) logJailed(b *registry.Block, results []registry.Result) {
 		if json.Unmarshal(raw, &rec) != nil || rec.Height != b.Header.Height {
 			continue
 		}
-		if rec.RemovedFrom != 0 {
-			c.Log.Warn("validator jailed", "validator", ev.A.Validator, "height", rec.Height, "removed_from", rec.RemovedFrom, "offence_height", ev.A.Height, "offence_round", ev.A.Round)
+		out = append(out, Jailing{Validator: ev.A.Validator, Record: rec})
+	}
+	return out
+}
+
+// logJailed logs each validator that b's evidence jailed.
+func (c *Consensus) logJailed(b *registry.Block, results []registry.Result) {
+	for _, j := range Jailed(c.Chain.Store(), b, results) {
+		if j.Record.RemovedFrom != 0 {
+			c.Log.Warn("validator jailed", "validator", j.Validator, "height", j.Record.Height, "removed_from", j.Record.RemovedFrom)
 		} else {
-			c.Log.Warn("validator jailed, removal skipped", "validator", ev.A.Validator, "height", rec.Height, "why", rec.Skipped)
+			c.Log.Warn("validator jailed, removal skipped", "validator", j.Validator, "height", j.Record.Height, "why", j.Record.Skipped)
 		}
 	}
 }

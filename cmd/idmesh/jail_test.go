@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -38,8 +39,8 @@ func TestNormalBinaryCannotEquivocate(t *testing.T) {
 // signs a conflicting prevote next to each of its own. The others turn
 // that into evidence, a block records it, and from two heights later
 // the set is the other three, as every honest node's /v1/status shows,
-// with a log line naming the jailed validator; the three go on
-// committing without it.
+// with a log line naming the jailed validator and a metric counting it;
+// the three go on committing without it.
 func TestEquivocatorJailed(t *testing.T) {
 	if testing.Short() {
 		t.Skip("processes")
@@ -118,6 +119,9 @@ func TestEquivocatorJailed(t *testing.T) {
 		st := p.status(t)
 		if len(st.Validators) != 3 || inSet(p) {
 			t.Fatalf("%s serves validators %+v, want the three others", p.name, st.Validators)
+		}
+		if m := get(t, p.url+"/metrics", ""); !regexp.MustCompile(`(?m)^idmesh_validators_jailed_total 1$`).Match(m.body) {
+			t.Fatalf("%s /metrics (%d) does not count one jailing", p.name, m.status)
 		}
 		p.mu.Lock()
 		jailedLogged = jailedLogged || strings.Contains(p.logs.String(), "validator jailed") && strings.Contains(p.logs.String(), bad.String())

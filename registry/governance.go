@@ -233,10 +233,12 @@ type DuplicateVoteEvidence struct {
 }
 
 // EvidenceHandler applies TxEvidence: it verifies the evidence against
-// the current validator set and records it once.
+// the current validator set, refuses it if its votes are more than
+// MaxEvidenceAge heights old, records it once per offence (validator,
+// height, round, type), and jails the validator (see jail).
 type EvidenceHandler struct{}
 
-// DeliverTx verifies and records evidence.
+// DeliverTx verifies and records evidence, and jails its validator.
 func (EvidenceHandler) DeliverTx(ctx TxContext, st *Overlay, payload []byte) error {
 	var ev DuplicateVoteEvidence
 	if err := decodeStrict(payload, &ev); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -231,6 +232,12 @@ func (a chainApp) Decided(height uint64) (*registry.Block, *registry.Commit, boo
 	return b, cm, true
 }
 
+// equivocate is nil except in binaries built with the equivocate tag
+// (equivocate.go), for tests of evidence and jailing: there, when its
+// knob is set, it returns a conflicting message that the driver sends
+// after m.
+var equivocate func(c *Consensus, m p2p.Message) (p2p.Message, bool)
+
 // MaxTxsPerBlock bounds the transactions a proposer puts in a block, and
 // so the time every validator spends re-executing it.
 const MaxTxsPerBlock = 2000
@@ -374,6 +381,11 @@ func (c *Consensus) handle(e *consensus.Engine[*registry.Block], log *wal.Log[p2
 	if c.Transport != nil {
 		for _, m := range rd.Messages {
 			c.Transport.Send(m)
+			if equivocate != nil {
+				if x, ok := equivocate(c, m); ok {
+					c.Transport.Send(x)
+				}
+			}
 		}
 	}
 	if len(rd.Decided) > 0 {
@@ -390,6 +402,7 @@ func (c *Consensus) handle(e *consensus.Engine[*registry.Block], log *wal.Log[p2
 		}
 		c.Mempool.Remove(d.Block.TxHashes(), nil)
 		c.Log.Info("committed block", "height", d.Block.Header.Height, "round", d.Commit.Round, "txs", len(d.Block.Txs), "block", d.Block.ID())
+		c.logJailed(d.Block, results)
 		if c.Committed != nil {
 			c.Committed(d.Block, results)
 		}
@@ -430,7 +443,57 @@ func (c *Consensus) submitEvidence(ev consensus.Evidence) {
 	if err == nil {
 		err = c.Mempool.Add(tx.Hash(), tx)
 	}
-	if err != nil {
+	switch {
+	case errors.Is(err, registry.ErrEvidenceRecorded):
+		// Another pair of votes of the same offence is already pending or
+		// recorded: one offence, one piece of evidence.
+		c.Log.Debug("evidence not queued", "validator", ev.A.Validator, "err", err)
+	case err != nil:
 		c.Log.Warn("evidence not queued", "validator", ev.A.Validator, "err", err)
+	}
+}
+
+// Jailing is a validator that a block's evidence jailed.
+type Jailing struct {
+	Validator registry.Address
+	Record    registry.JailRecord
+}
+
+// Jailed returns the validators that the evidence in block b (with its
+// results) jailed, as the state after b records them: removed from a
+// later height, or kept because removing them would leave no validator.
+func Jailed(store registry.StateReader, b *registry.Block, results []registry.Result) []Jailing {
+	var out []Jailing
+	seen := map[registry.Address]bool{}
+	for i, t := range b.Txs {
+		if t.Type != registry.TxEvidence || i >= len(results) || !results[i].OK() {
+			continue
+		}
+		var ev registry.DuplicateVoteEvidence
+		if json.Unmarshal(t.Payload, &ev) != nil || seen[ev.A.Validator] {
+			continue
+		}
+		seen[ev.A.Validator] = true
+		raw, err := store.Get(registry.JailKey(ev.A.Validator))
+		if err != nil {
+			continue
+		}
+		var rec registry.JailRecord
+		if json.Unmarshal(raw, &rec) != nil || rec.Height != b.Header.Height {
+			continue
+		}
+		out = append(out, Jailing{Validator: ev.A.Validator, Record: rec})
+	}
+	return out
+}
+
+// logJailed logs each validator that b's evidence jailed.
+func (c *Consensus) logJailed(b *registry.Block, results []registry.Result) {
+	for _, j := range Jailed(c.Chain.Store(), b, results) {
+		if j.Record.RemovedFrom != 0 {
+			c.Log.Warn("validator jailed", "validator", j.Validator, "height", j.Record.Height, "removed_from", j.Record.RemovedFrom)
+		} else {
+			c.Log.Warn("validator jailed, removal skipped", "validator", j.Validator, "height", j.Record.Height, "why", j.Record.Skipped)
+		}
 	}
 }

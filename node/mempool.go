@@ -13,6 +13,11 @@ import (
 var (
 	ErrMempoolFull = errors.New("mempool is full")
 	ErrDuplicate   = errors.New("transaction already pending")
+	// ErrDuplicateEvidence reports evidence of an offence (one
+	// validator's votes of one type at one height and round) for which
+	// other evidence is already pending: one offence, one piece of
+	// evidence. It wraps registry.ErrEvidenceRecorded.
+	ErrDuplicateEvidence = fmt.Errorf("evidence of this offence already pending: %w", registry.ErrEvidenceRecorded)
 )
 
 // Mempool holds checked transactions waiting for a block, in arrival
@@ -25,6 +30,7 @@ type Mempool struct {
 	mu       sync.Mutex
 	order    []registry.Hash
 	txs      map[registry.Hash]registry.Tx
+	offences map[string]registry.Hash // pending evidence by offence (registry.EvidenceOffence)
 	bytes    int
 	rejected map[registry.Hash]rejection
 	rejOrder []rejectionRef // oldest first; stale refs are skipped
@@ -63,7 +69,7 @@ type rejectionRef struct {
 // NewMempool returns a mempool bounded to maxTxs transactions and
 // maxBytes encoded bytes.
 func NewMempool(maxTxs, maxBytes int) *Mempool {
-	return &Mempool{maxTxs: maxTxs, maxBytes: maxBytes, txs: make(map[registry.Hash]registry.Tx), rejected: make(map[registry.Hash]rejection), notify: make(chan struct{})}
+	return &Mempool{maxTxs: maxTxs, maxBytes: maxBytes, txs: make(map[registry.Hash]registry.Tx), offences: make(map[string]registry.Hash), rejected: make(map[registry.Hash]rejection), notify: make(chan struct{})}
 }
 
 // Add queues a checked transaction.
@@ -73,9 +79,18 @@ func (m *Mempool) Add(h registry.Hash, t registry.Tx) error {
 	if _, ok := m.txs[h]; ok {
 		return fmt.Errorf("%w: %s", ErrDuplicate, h)
 	}
+	off, isEvidence := registry.EvidenceOffence(t)
+	if isEvidence {
+		if other, ok := m.offences[string(off)]; ok {
+			return registry.Reject(registry.CodeConflict, fmt.Errorf("%w: %s", ErrDuplicateEvidence, other))
+		}
+	}
 	n := len(t.Payload)
 	if len(m.txs) >= m.maxTxs || m.bytes+n > m.maxBytes {
 		return fmt.Errorf("%w: %d transactions, %d bytes", ErrMempoolFull, len(m.txs), m.bytes)
+	}
+	if isEvidence {
+		m.offences[string(off)] = h
 	}
 	m.txs[h] = t
 	m.order = append(m.order, h)
@@ -170,6 +185,9 @@ func (m *Mempool) Remove(committed []registry.Hash, rejected map[registry.Hash]e
 		if t, ok := m.txs[h]; ok {
 			m.bytes -= len(t.Payload)
 			delete(m.txs, h)
+			if off, ok := registry.EvidenceOffence(t); ok && m.offences[string(off)] == h {
+				delete(m.offences, string(off))
+			}
 		}
 	}
 	for _, h := range committed {

@@ -106,6 +106,10 @@ func (n *Node) submit(t registry.Tx) (registry.Hash, bool, error) {
 		if errors.Is(err, ErrDuplicate) {
 			return h, false, nil
 		}
+		if errors.Is(err, ErrDuplicateEvidence) {
+			n.metrics.rejected.Inc()
+			return h, false, fmt.Errorf("%w: %w", ErrRejected, err)
+		}
 		return h, false, err
 	}
 	n.metrics.submitted.Inc()
@@ -185,6 +189,7 @@ func (n *Node) Committed(b *registry.Block, results []registry.Result) {
 		}
 	}
 	n.metrics.height.Set(float64(b.Header.Height))
+	n.metrics.jailed.Add(float64(len(Jailed(n.Chain.Store(), b, results))))
 	n.notify()
 	n.Recheck()
 }
@@ -244,6 +249,7 @@ func (n *Node) WaitStatus(ctx context.Context, h registry.Hash) (TxStatus, error
 type metrics struct {
 	submitted, rejected, blocks, txs prometheus.Counter
 	height                           prometheus.Gauge
+	jailed                           prometheus.Counter
 }
 
 func newMetrics(r prometheus.Registerer, n *Node) (*metrics, error) {
@@ -253,12 +259,13 @@ func newMetrics(r prometheus.Registerer, n *Node) (*metrics, error) {
 		blocks:    prometheus.NewCounter(prometheus.CounterOpts{Name: "idmesh_blocks_committed_total", Help: "Blocks committed."}),
 		txs:       prometheus.NewCounter(prometheus.CounterOpts{Name: "idmesh_txs_committed_total", Help: "Transactions committed successfully."}),
 		height:    prometheus.NewGauge(prometheus.GaugeOpts{Name: "idmesh_chain_height", Help: "Height of the last committed block."}),
+		jailed:    prometheus.NewCounter(prometheus.CounterOpts{Name: "idmesh_validators_jailed_total", Help: "Validators jailed by committed evidence (removed, or kept when removal would leave no validator) since the node started."}),
 	}
 	if r == nil {
 		return m, nil
 	}
 	pending := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "idmesh_mempool_txs", Help: "Transactions waiting for a block."}, func() float64 { return float64(n.Mempool.Len()) })
-	for _, c := range []prometheus.Collector{m.submitted, m.rejected, m.blocks, m.txs, m.height, pending} {
+	for _, c := range []prometheus.Collector{m.submitted, m.rejected, m.blocks, m.txs, m.height, m.jailed, pending} {
 		if err := r.Register(c); err != nil {
 			return nil, fmt.Errorf("register metrics: %w", err)
 		}

@@ -74,7 +74,7 @@ func (c *Chain) Store() Store { return c.store }
 
 // nextContext returns the transaction context of the next block.
 func (c *Chain) nextContext(st ChainState, t time.Time) TxContext {
-	return TxContext{ChainID: st.ChainID, Height: st.Height + 1, Time: t.UTC(), Validators: st.Validators}
+	return TxContext{ChainID: st.ChainID, Height: st.Height + 1, Time: t.UTC(), Validators: st.Validators, NextValidators: st.NextValidators}
 }
 
 // CheckTx runs t against the committed state as if it were the next

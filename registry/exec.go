@@ -56,6 +56,9 @@ type TxContext struct {
 	TxHash  Hash
 	// Validators is the set deciding this block.
 	Validators *ValidatorSet
+	// NextValidators is the set deciding the next block, already fixed;
+	// nil means Validators.
+	NextValidators *ValidatorSet
 }
 
 // Handler applies transactions of one type. DeliverTx must be

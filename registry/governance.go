@@ -154,6 +154,13 @@ func (ValidatorSetHandler) DeliverTx(ctx TxContext, st *Overlay, payload []byte)
 	}
 	st.Set(keyGovSequence, binary.BigEndian.AppendUint64(nil, seq+1))
 	st.Set(keyGovNextVals, enc)
+	// A change that names a jailed validator lets it back in: that is the
+	// only way out of jail.
+	for _, v := range next.Validators {
+		if _, err := st.Get(JailKey(v.Address())); err == nil {
+			st.Set(JailKey(v.Address()), nil)
+		}
+	}
 	return nil
 }
 
@@ -226,10 +233,12 @@ type DuplicateVoteEvidence struct {
 }
 
 // EvidenceHandler applies TxEvidence: it verifies the evidence against
-// the current validator set and records it once.
+// the current validator set, refuses it if its votes are more than
+// MaxEvidenceAge heights old, records it once per offence (validator,
+// height, round, type), and jails the validator (see jail).
 type EvidenceHandler struct{}
 
-// DeliverTx verifies and records evidence.
+// DeliverTx verifies and records evidence, and jails its validator.
 func (EvidenceHandler) DeliverTx(ctx TxContext, st *Overlay, payload []byte) error {
 	var ev DuplicateVoteEvidence
 	if err := decodeStrict(payload, &ev); err != nil {
@@ -238,6 +247,9 @@ func (EvidenceHandler) DeliverTx(ctx TxContext, st *Overlay, payload []byte) err
 	a, b := ev.A, ev.B
 	if a.Validator != b.Validator || a.Type != b.Type || a.Height != b.Height || a.Round != b.Round || a.BlockID == b.BlockID || (a.Type != 1 && a.Type != 2) {
 		return Reject(CodeInvalid, errors.New("evidence: the votes do not conflict"))
+	}
+	if ctx.Height > a.Height && ctx.Height-a.Height > MaxEvidenceAge {
+		return Reject(CodeInvalid, fmt.Errorf("%w: votes of height %d are more than %d heights older than block %d", ErrEvidenceTooOld, a.Height, MaxEvidenceAge, ctx.Height))
 	}
 	if ctx.Validators == nil || ev.ValidatorsHash != ctx.Validators.Hash() {
 		return Reject(CodeInvalid, errors.New("evidence: not for the current validator set"))
@@ -251,9 +263,12 @@ func (EvidenceHandler) DeliverTx(ctx TxContext, st *Overlay, payload []byte) err
 	}
 	k := EvidenceKey(a.Validator, a.Height, a.Round, a.Type)
 	if _, err := st.Get(k); err == nil {
-		return Reject(CodeConflict, errors.New("evidence: already recorded"))
+		return Reject(CodeConflict, fmt.Errorf("%w: %s at height %d round %d type %d", ErrEvidenceRecorded, a.Validator, a.Height, a.Round, a.Type))
 	}
 	st.Set(k, payload)
+	if err := jail(ctx, st, a.Validator, k); err != nil {
+		return err
+	}
 	return nil
 }
 

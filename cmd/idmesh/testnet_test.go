@@ -75,8 +75,15 @@ func startNode(t testing.TB, name string, args ...string) *proc {
 // the address it serves.
 func startProc(t testing.TB, name string, args ...string) *proc {
 	t.Helper()
-	cmd := exec.Command(binary, args...)
-	cmd.Env = append(os.Environ(), "QUIC_GO_DISABLE_RECEIVE_BUFFER_WARNING=1")
+	return startBinary(t, binary, nil, name, args...)
+}
+
+// startBinary is startProc with another build of idmesh at bin, and env
+// added to the environment.
+func startBinary(t testing.TB, bin string, env []string, name string, args ...string) *proc {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(append(os.Environ(), "QUIC_GO_DISABLE_RECEIVE_BUFFER_WARNING=1"), env...)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

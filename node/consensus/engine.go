@@ -600,5 +600,3 @@ func (e *Engine[B]) valid(b B) bool {
 	}
 	return err == nil
 }
-
-

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -67,14 +66,7 @@ func TestRestoredHomeRefusesToSign(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	commit := func(p *proc, i int) uint64 {
-		t.Helper()
-		res := post(t, p.url+"/v1/operations?wait=30s", txs[i].Payload)
-		if res.status != http.StatusOK {
-			t.Fatalf("submit %d to %s: %d %s", i, p.name, res.status, res.body)
-		}
-		return p.status(t).Height
-	}
+	commit := func(p *proc, i int) uint64 { return commitOp(t, p, i, txs[i].Payload) }
 	h := commit(nodes[0], 0)
 	for _, p := range nodes {
 		p.waitHeight(t, h, 30*time.Second)

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"fmt"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -84,14 +83,7 @@ func TestEquivocatorJailed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	commit := func(p *proc, i int) uint64 {
-		t.Helper()
-		res := post(t, p.url+"/v1/operations?wait=30s", txs[i].Payload)
-		if res.status != http.StatusOK {
-			t.Fatalf("submit %d to %s: %d %s", i, p.name, res.status, res.body)
-		}
-		return p.status(t).Height
-	}
+	commit := func(p *proc, i int) uint64 { return commitOp(t, p, i, txs[i].Payload) }
 	// Blocks, until the equivocator is out of the set that decides.
 	deadline := time.Now().Add(60 * time.Second)
 	i := 0

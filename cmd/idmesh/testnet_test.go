@@ -453,3 +453,14 @@ func TestCrashAtFailpoints(t *testing.T) {
 		})
 	}
 }
+
+// commitOp posts operation number i to p, waits for its commit and
+// returns p's height then.
+func commitOp(t *testing.T, p *proc, i int, payload []byte) uint64 {
+	t.Helper()
+	res := post(t, p.url+"/v1/operations?wait=30s", payload)
+	if res.status != http.StatusOK {
+		t.Fatalf("submit %d to %s: %d %s", i, p.name, res.status, res.body)
+	}
+	return p.status(t).Height
+}

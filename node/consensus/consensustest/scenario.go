@@ -137,6 +137,10 @@ func RandomConfig(seed uint64, powers []int64, fault Fault) Config {
 	// Decide two more heights after the last partition heals and the last
 	// restart ends: liveness is asserted then, not only before.
 	cfg.AfterSettle = 2
+	// Gossip relays (every honest node forwards what it receives first)
+	// and heights that wait for transactions, sometimes.
+	cfg.Relay = rng.IntN(3) == 0
+	cfg.TxWait = rng.IntN(4) == 0
 	return cfg
 }
 
@@ -164,14 +168,21 @@ func SkewConfig(seed uint64, powers []int64) Config {
 
 // Describe summarises cfg in one line.
 func (c Config) Describe() string {
+	extra := ""
+	if c.Relay {
+		extra += " relay"
+	}
+	if c.TxWait {
+		extra += " txwait"
+	}
 	var byz []string
 	for i := range len(c.Powers) {
 		if s := c.Byzantine[i]; s != nil {
 			byz = append(byz, fmt.Sprintf("n%d:%s", i, s.Name()))
 		}
 	}
-	return fmt.Sprintf("seed=%d powers=%v delay=[%d,%d] loss=%.2f dup=%.2f partitions=%v byzantine=%v restarts=%v",
-		c.Seed, c.Powers, c.MinDelay, c.MaxDelay, c.Loss, c.Dup, c.Partitions, byz, c.Restarts)
+	return fmt.Sprintf("seed=%d powers=%v delay=[%d,%d] loss=%.2f dup=%.2f partitions=%v byzantine=%v restarts=%v%s",
+		c.Seed, c.Powers, c.MinDelay, c.MaxDelay, c.Loss, c.Dup, c.Partitions, byz, c.Restarts, extra)
 }
 
 // Seeds returns the seeds a simulation test runs: only seed if non-zero

@@ -65,6 +65,12 @@ type Config struct {
 	// message one correct process receives, every correct process
 	// eventually receives.
 	Relay bool
+	// TxWait runs the engines with WaitForTxs: a height's first round
+	// starts only once transactions are available, which the simulation
+	// tells each node at a random tick (about every TxEvery ticks, default
+	// 30) while its engine waits, as a mempool would.
+	TxWait  bool
+	TxEvery int
 
 	// Trace records a line per delivery, decision and restart.
 	Trace bool
@@ -177,6 +183,9 @@ func New(cfg Config) *Sim {
 	if cfg.Liveness == 0 {
 		cfg.Liveness = 5000
 	}
+	if cfg.TxEvery <= 0 {
+		cfg.TxEvery = 30
+	}
 	s := &Sim{cfg: cfg, rng: rand.New(rand.NewPCG(cfg.Seed, 0x1d3e5)), addr: map[consensus.Address]int{}, decided: map[uint64]decision{}}
 	s.mon = newMonitor(s)
 	s.verified = map[[32]byte]bool{}
@@ -280,7 +289,8 @@ func (s *Sim) start(n *Node, signed []Message) {
 	if last != nil {
 		h = last.Header.Height + 1
 	}
-	cfg := EngineConfig{ChainID: s.cfg.ChainID, Height: h, LastCommit: commit, Signer: n.Signer, App: n.App, Signed: signed, Verify: s.verify}
+	cfg := EngineConfig{ChainID: s.cfg.ChainID, Height: h, LastCommit: commit, Signer: n.Signer, App: n.App, Signed: signed, Verify: s.verify,
+		WaitForTxs: s.cfg.TxWait}
 	if s.cfg.Engine != nil {
 		s.cfg.Engine(&cfg)
 	}
@@ -354,6 +364,9 @@ func (s *Sim) Run() {
 			s.deliver(ev)
 		}
 		for _, n := range s.nodes {
+			if s.cfg.TxWait && n.Engine.Waiting() && s.rng.IntN(s.cfg.TxEvery) == 0 {
+				n.Engine.TxsAvailable()
+			}
 			n.Engine.Tick()
 			s.handle(n)
 		}

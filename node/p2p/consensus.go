@@ -8,6 +8,7 @@ import (
 	"io"
 
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
+	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 
@@ -21,19 +22,22 @@ const (
 	ackRefused  = 1
 )
 
-// maxDirectInFlight bounds the direct sends running at once; beyond it a
-// direct message is broadcast instead.
-const maxDirectInFlight = 16
-
 // Send queues m for delivery and returns at once: a message with To unset
-// is published on the consensus topic; one with To set goes over a direct
-// stream to the peer we last heard that validator from directly, or is
-// published if there is none or the stream fails (only its addressee
-// delivers it). If the queue is full, m is dropped (the engine
+// is published on the consensus topic; one with To set (an answer to a
+// peer) goes only over a direct stream to the peer we last heard that
+// address from directly, within that peer's reply rate
+// (Config.ReplyRate, ReplyBurst). A message with To set is never
+// published: without a route it is dropped (Stats.Unroutable), beyond the
+// peer's rate or queue too (Stats.ReplyDropped). A Status goes out with
+// From set to this host's node address (NodeAddress), the only sender
+// peers accept for it. If Send's queue is full, m is dropped (the engine
 // rebroadcasts its own messages) and counted in Stats.Dropped.
 func (h *Host) Send(m Message) {
 	if h.ctx.Err() != nil {
 		return
+	}
+	if m.Status != nil {
+		m.From = h.addr
 	}
 	select {
 	case h.outbox <- m:
@@ -45,10 +49,17 @@ func (h *Host) Send(m Message) {
 
 // Receive returns the channel of consensus messages from peers that
 // passed validation: never our own, and, if they have To set, only those
-// addressed to Config.Self. It is closed by Close.
+// addressed to Config.Self or to NodeAddress. It is closed by Close.
 func (h *Host) Receive() <-chan Message { return h.recv }
 
-// sendLoop owns the validator routes and carries out Send's queue.
+// NodeAddress returns the address that names this host in the From of
+// its Status messages: registry.AddressOf of its network public key.
+// Peers accept a Status only if its From is the node address of the peer
+// it came from, and answer it there.
+func (h *Host) NodeAddress() registry.Address { return h.addr }
+
+// sendLoop owns the validator routes and the reply buckets, and carries
+// out Send's queue.
 func (h *Host) sendLoop() {
 	routes := make(map[registry.Address]peer.ID)
 	apply := func(r route) {
@@ -58,7 +69,12 @@ func (h *Host) sendLoop() {
 			delete(routes, r.addr)
 		}
 	}
-	inflight := make(chan struct{}, maxDirectInFlight)
+	rs := &replies{
+		peers:        make(map[peer.ID]*replyPeer),
+		rate:         float64(h.cfg.ReplyRate),
+		burst:        float64(h.cfg.ReplyBurst),
+		maxQueueMsgs: h.cfg.QueueSize,
+	}
 	for {
 		select {
 		case <-h.ctx.Done():
@@ -86,27 +102,53 @@ func (h *Host) sendLoop() {
 			}
 			p, ok := routes[m.To]
 			if !ok {
-				h.fallback(raw)
+				h.stats.unroutable.Add(1)
+				h.log.Debug("direct message dropped: no route", "to", m.To)
 				continue
 			}
-			select {
-			case inflight <- struct{}{}:
-			default:
-				h.fallback(raw)
-				continue
-			}
-			if !h.spawn(func() {
-				defer func() { <-inflight }()
-				if err := h.sendDirect(h.ctx, p, raw); err != nil {
-					h.log.Debug("direct send failed; broadcasting", "peer", p, "to", m.To, "err", err)
-					h.forget(m.To, p)
-					h.fallback(raw)
-				}
-			}) {
+			if !h.queueReply(rs, p, m.To, raw) {
 				return
 			}
 		}
 	}
+}
+
+// queueReply queues raw for peer p if p's bucket and queue admit it,
+// starting p's sender if none runs; it reports false once the host is
+// closing.
+func (h *Host) queueReply(rs *replies, p peer.ID, to registry.Address, raw []byte) bool {
+	r := rs.get(p, h.cfg.Now())
+	if r == nil || len(raw) > h.cfg.MaxMessageBytes || !r.admit(h.cfg.Now(), len(raw), rs.rate, rs.burst) {
+		h.stats.replyDropped.Add(1)
+		h.stats.replyDroppedBytes.Add(uint64(len(raw)))
+		return true
+	}
+	queued, start := r.push(raw, h.cfg.ReplyBurst, rs.maxQueueMsgs)
+	if !queued {
+		h.stats.replyDropped.Add(1)
+		h.stats.replyDroppedBytes.Add(uint64(len(raw)))
+		return true
+	}
+	if !start {
+		return true
+	}
+	return h.spawn(func() {
+		for {
+			raw, ok := r.pop()
+			if !ok {
+				return
+			}
+			if err := h.sendDirect(h.ctx, p, raw); err != nil {
+				if h.ctx.Err() != nil {
+					return
+				}
+				h.stats.replyDropped.Add(1)
+				h.stats.replyDroppedBytes.Add(uint64(len(raw)))
+				h.log.Debug("direct send failed; dropped", "peer", p, "to", to, "err", err)
+				h.forget(to, p)
+			}
+		}
+	})
 }
 
 // publish broadcasts an encoded message on the consensus topic.
@@ -123,11 +165,6 @@ func (h *Host) publish(raw []byte) {
 		return
 	}
 	h.stats.published.Add(1)
-}
-
-func (h *Host) fallback(raw []byte) {
-	h.stats.fallbacks.Add(1)
-	h.publish(raw)
 }
 
 // forget drops the route of addr if it still points at p.
@@ -196,13 +233,16 @@ func (h *Host) handleDirect(s network.Stream) {
 		res = h.verdict(string(h.protoDirect), from, Rejected, ErrTooLarge)
 	} else if m, err = DecodeMessage(raw); err != nil {
 		res = h.verdict(string(h.protoDirect), from, Rejected, err)
+	} else if m.Status != nil {
+		o, err := h.judgeStatus(m, from)
+		res = h.verdict(string(h.protoDirect), from, o, err)
 	} else {
 		o, err := h.judge(m)
 		res = h.verdict(string(h.protoDirect), from, o, err)
 	}
 	if res == pubsub.ValidationAccept {
 		ack = ackAccepted
-		if signer(m) == m.From && m.From != (registry.Address{}) {
+		if (m.Status != nil || signer(m) == m.From) && m.From != (registry.Address{}) {
 			h.learnRoute(m.From, from)
 		}
 	}
@@ -231,17 +271,65 @@ func (h *Host) validateConsensus(_ context.Context, from peer.ID, msg *pubsub.Me
 		msg.ValidatorData = env.msg
 		return pubsub.ValidationAccept
 	}
-	o, err := h.judge(env.msg)
+	firstHop := peer.ID(env.origin) == from
+	var o Outcome
+	if env.msg.Status != nil {
+		if !firstHop {
+			// A relayed Status cannot be bound to its sender, and
+			// answers go only to the peer a Status came from.
+			o, err = Ignored, fmt.Errorf("%w: status relayed by %s", ErrUnboundStatus, from)
+		} else {
+			o, err = h.judgeStatus(env.msg, from)
+		}
+	} else {
+		o, err = h.judge(env.msg)
+	}
 	res := h.verdict(topic, from, o, err)
 	if res == pubsub.ValidationAccept {
 		msg.ValidatorData = env.msg
 		// Learn the route only from the first hop: the publisher
 		// names itself in the envelope, and relays do not change it.
-		if peer.ID(env.origin) == from && signer(env.msg) == env.msg.From && env.msg.From != (registry.Address{}) {
+		if firstHop && (env.msg.Status != nil || signer(env.msg) == env.msg.From) && env.msg.From != (registry.Address{}) {
 			h.learnRoute(env.msg.From, from)
 		}
 	}
 	return res
+}
+
+// judgeStatus checks that a Status's From is the node address of p, the
+// peer it came from directly. A Status claiming any other sender (another
+// validator's address, say) is a spoof: rejected and counted in
+// Stats.Spoofed, so that nobody can make a node answer a third party.
+func (h *Host) judgeStatus(m Message, p peer.ID) (Outcome, error) {
+	if a, ok := h.peerAddress(p); !ok || a != m.From {
+		h.stats.spoofed.Add(1)
+		return Rejected, fmt.Errorf("%w: status from %s claims %s", ErrSpoofedStatus, p, m.From)
+	}
+	return Accepted, nil
+}
+
+// peerAddress returns the node address of peer p: registry.AddressOf of
+// its network public key (from the handshake, kept in the peerstore, or
+// embedded in an Ed25519 peer ID).
+func (h *Host) peerAddress(p peer.ID) (registry.Address, bool) {
+	pub := h.host.Peerstore().PubKey(p)
+	if pub == nil {
+		var err error
+		if pub, err = p.ExtractPublicKey(); err != nil {
+			return registry.Address{}, false
+		}
+	}
+	return nodeAddress(pub)
+}
+
+// nodeAddress returns registry.AddressOf of a network public key's raw
+// bytes.
+func nodeAddress(pub crypto.PubKey) (registry.Address, bool) {
+	raw, err := pub.Raw()
+	if err != nil {
+		return registry.Address{}, false
+	}
+	return registry.AddressOf(raw), true
 }
 
 // signer returns the validator that signed a vote or proposal; zero for a
@@ -263,9 +351,8 @@ func signer(m Message) registry.Address {
 func (h *Host) judge(m Message) (Outcome, error) {
 	height := m.Height()
 	if m.Status != nil {
-		// Unsigned and cheap: a peer at any height may ask for help; the
-		// engine answers at most once per peer and height in a period.
-		return Accepted, nil
+		// A Status is judged with the peer it came from (judgeStatus).
+		return Rejected, fmt.Errorf("%w: status without its peer", ErrUnboundStatus)
 	}
 	if height+h.cfg.StaleHeights < h.cfg.Chain.Height() {
 		return Ignored, fmt.Errorf("%w: %d", ErrStale, height)
@@ -340,7 +427,7 @@ func (h *Host) readConsensus() {
 // deliver hands m to Receive if it is for us; it reports false once the
 // host is closing.
 func (h *Host) deliver(m Message) bool {
-	if !m.Broadcast() && (m.To != h.cfg.Self || h.cfg.Self == registry.Address{}) {
+	if !m.Broadcast() && m.To != h.addr && (m.To != h.cfg.Self || h.cfg.Self == registry.Address{}) {
 		return true
 	}
 	select {

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/libp2p/go-libp2p/core/peer"
+
 	"github.com/idmesh/idmesh/node/consensus"
 	"github.com/idmesh/idmesh/node/p2p"
 	"github.com/idmesh/idmesh/registry"
@@ -150,7 +152,11 @@ func TestReplyRateLimit(t *testing.T) {
 		sent += n
 		total := sent
 		for range n {
-			client.Send(p2p.Message{Status: &consensus.Status{Height: 1}})
+			// Each Status as Send sends it, one after the other.
+			st := p2p.Message{From: client.NodeAddress(), Status: &consensus.Status{Height: 1}}
+			if err := client.SendDirectAsIs(t.Context(), server.ID(), st); err != nil {
+				t.Fatal(err)
+			}
 		}
 		waitUntil(t, "the flood answered or dropped", func() bool {
 			s := server.Stats()
@@ -216,5 +222,64 @@ func TestReplyRateKeepsSync(t *testing.T) {
 	waitUntil(t, "the answers acknowledged", func() bool { return server.Stats().DirectSent == behind })
 	if s := server.Stats(); s.DirectSent != behind || s.ReplyDropped != 0 {
 		t.Fatalf("server stats after catch-up at two blocks a second: %+v, want %d sent, none dropped", s, behind)
+	}
+}
+
+// TestAnswersOnlyToSender: whatever From a peer puts on a message, the
+// engine gets a From its answers reach only that peer by: a vote whose
+// From is not its signer arrives with From set to the sending peer's node
+// address (on gossip and on a direct stream), so answering it goes back
+// to that peer; a message relayed in another publisher's name arrives
+// with no From at all, and so gets no answer.
+func TestAnswersOnlyToSender(t *testing.T) {
+	// Two hosts, so that nothing reaches the server through a relay.
+	nodes := MustHosts(t, newTestChain(t, validatorKeys...), 2, nil)
+	server, attacker := nodes[0], nodes[1]
+	victim := validatorKeys[2]
+	victimID, err := p2p.IdentityFromSeed(victim.Seed())
+	if err != nil {
+		t.Fatal(err)
+	}
+	victimPeer, err := peer.IDFromPrivateKey(victimID)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	claim := signedVote(attacker.key, 1, 0)
+	claim.From = addrOf(victim)
+	if err := attacker.PublishAsIs(claim); err != nil {
+		t.Fatal(err)
+	}
+	if got := mustReceive(t, server.Receive()); got.Vote == nil || got.From != attacker.NodeAddress() {
+		t.Fatalf("gossiped vote claiming the victim arrived from %x, want the attacker's node %x", got.From, attacker.NodeAddress())
+	}
+	claim.Vote.Round = 1
+	claim.Vote.Signature = signedVote(attacker.key, 1, 1).Vote.Signature
+	if err := attacker.SendDirectAsIs(t.Context(), server.ID(), claim); err != nil {
+		t.Fatal(err)
+	}
+	if got := mustReceive(t, server.Receive()); got.Vote == nil || got.Vote.Round != 1 || got.From != attacker.NodeAddress() {
+		t.Fatalf("direct vote claiming the victim arrived as %+v, want From the attacker's node", got)
+	}
+	// Answering what arrived reaches the attacker, over a direct stream.
+	answer := decidedFirst()
+	answer.To = attacker.NodeAddress()
+	server.Send(answer)
+	if got := mustReceive(t, attacker.Receive()); got.Decided == nil {
+		t.Fatalf("attacker received %+v", got)
+	}
+
+	// A vote published in the victim's name (its peer ID as origin) is
+	// delivered without a From: nobody to answer.
+	relayed := signedVote(victim, 1, 2)
+	if err := attacker.PublishAsRelay(relayed, victimPeer.String()); err != nil {
+		t.Fatal(err)
+	}
+	if got := mustReceive(t, server.Receive()); got.Vote == nil || got.Vote.Round != 2 || got.From != (registry.Address{}) {
+		t.Fatalf("relayed vote arrived as %+v, want no From", got)
+	}
+	waitUntil(t, "the answer acknowledged", func() bool { return server.Stats().DirectSent == 1 })
+	if s := server.Stats(); s.Published != 0 || s.Unroutable != 0 {
+		t.Fatalf("server stats %+v", s)
 	}
 }

@@ -22,8 +22,10 @@ const (
 	ackRefused  = 1
 )
 
-// Send queues m for delivery and returns at once: a message with To unset
-// is published on the consensus topic; one with To set (an answer to a
+// Send queues m for delivery and returns at once: a Status goes to every
+// connected peer over a direct stream (never gossiped, so that each
+// receiver knows its sender); another message with To unset is published
+// on the consensus topic; one with To set (an answer to a
 // peer) goes only over a direct stream to the peer we last heard that
 // address from directly, within that peer's reply rate
 // (Config.ReplyRate, ReplyBurst). A message with To set is never
@@ -75,6 +77,7 @@ func (h *Host) sendLoop() {
 		burst:        float64(h.cfg.ReplyBurst),
 		maxQueueMsgs: h.cfg.QueueSize,
 	}
+	statusSlots := make(chan struct{}, maxStatusInFlight)
 	for {
 		select {
 		case <-h.ctx.Done():
@@ -96,6 +99,10 @@ func (h *Host) sendLoop() {
 				h.log.Error("consensus message not sent", "err", err)
 				continue
 			}
+			if m.Status != nil {
+				h.sendStatus(raw, statusSlots)
+				continue
+			}
 			if m.Broadcast() {
 				h.publish(raw)
 				continue
@@ -109,6 +116,35 @@ func (h *Host) sendLoop() {
 			if !h.queueReply(rs, p, m.To, raw) {
 				return
 			}
+		}
+	}
+}
+
+// maxStatusInFlight bounds the Status sends running at once; a peer
+// beyond it misses this Status and gets the next (the engine sends one
+// every period).
+const maxStatusInFlight = 32
+
+// sendStatus sends an encoded Status to every connected peer, each over
+// its own direct stream, so that the receiver knows which peer it came
+// from (see judgeStatus) and nothing relays it.
+func (h *Host) sendStatus(raw []byte, slots chan struct{}) {
+	for _, p := range h.host.Network().Peers() {
+		select {
+		case slots <- struct{}{}:
+		default:
+			h.stats.statusSkipped.Add(1)
+			continue
+		}
+		if !h.spawn(func() {
+			defer func() { <-slots }()
+			if err := h.sendDirect(h.ctx, p, raw); err != nil {
+				h.log.Debug("status not sent", "peer", p, "err", err)
+				return
+			}
+			h.stats.statusSent.Add(1)
+		}) {
+			return
 		}
 	}
 }
@@ -138,7 +174,9 @@ func (h *Host) queueReply(rs *replies, p peer.ID, to registry.Address, raw []byt
 			if !ok {
 				return
 			}
-			if err := h.sendDirect(h.ctx, p, raw); err != nil {
+			if err := h.sendDirect(h.ctx, p, raw); err == nil {
+				h.stats.directSent.Add(1)
+			} else {
 				if h.ctx.Err() != nil {
 					return
 				}
@@ -212,7 +250,6 @@ func (h *Host) sendDirect(ctx context.Context, p peer.ID, raw []byte) error {
 	if ack[0] != ackAccepted {
 		return fmt.Errorf("direct message refused by %s", p)
 	}
-	h.stats.directSent.Add(1)
 	return nil
 }
 
@@ -242,9 +279,7 @@ func (h *Host) handleDirect(s network.Stream) {
 	}
 	if res == pubsub.ValidationAccept {
 		ack = ackAccepted
-		if (m.Status != nil || signer(m) == m.From) && m.From != (registry.Address{}) {
-			h.learnRoute(m.From, from)
-		}
+		m = h.bindSender(m, from, true)
 	}
 	if _, err := s.Write([]byte{ack}); err != nil {
 		s.Reset()
@@ -286,14 +321,38 @@ func (h *Host) validateConsensus(_ context.Context, from peer.ID, msg *pubsub.Me
 	}
 	res := h.verdict(topic, from, o, err)
 	if res == pubsub.ValidationAccept {
-		msg.ValidatorData = env.msg
 		// Learn the route only from the first hop: the publisher
 		// names itself in the envelope, and relays do not change it.
-		if firstHop && (env.msg.Status != nil || signer(env.msg) == env.msg.From) && env.msg.From != (registry.Address{}) {
-			h.learnRoute(env.msg.From, from)
-		}
+		msg.ValidatorData = h.bindSender(env.msg, from, firstHop)
 	}
 	return res
+}
+
+// bindSender makes an accepted message's From name a peer that answers
+// to it can go to, and learns the route there: the engine answers From
+// (with decided blocks, proposals, votes), and must not be made to
+// answer a third party. A Status's From is already bound (judgeStatus);
+// so is a vote's or proposal's whose From is its signer, coming from the
+// peer that sent it (direct, or the first gossip hop): that peer is where
+// the validator was heard from. Any other message from the peer that sent
+// it gets From set to that peer's node address; a relayed one (not the
+// first hop) gets no From, and so no answer.
+func (h *Host) bindSender(m Message, p peer.ID, direct bool) Message {
+	switch {
+	case !direct:
+		m.From = registry.Address{}
+		return m
+	case m.Status != nil || (signer(m) == m.From && m.From != registry.Address{}):
+	default:
+		a, ok := h.peerAddress(p)
+		if !ok {
+			m.From = registry.Address{}
+			return m
+		}
+		m.From = a
+	}
+	h.learnRoute(m.From, p)
+	return m
 }
 
 // judgeStatus checks that a Status's From is the node address of p, the

@@ -72,12 +72,20 @@
 // A Status (a node saying where it is and asking for what it lacks) is
 // unsigned, so its sender is bound to the connection: Send sets its From
 // to the host's node address (NodeAddress: registry.AddressOf of its
-// network public key), and a host accepts a Status only from the peer
-// whose key gives that address, as the first hop of the gossip or on a
-// direct stream. One that claims another sender is rejected and counted
+// network public key) and sends it to every connected peer over a direct
+// stream (at most 32 at once; a peer beyond misses this one and gets the
+// next period's), never on gossip, where a relay could be mistaken for
+// its sender. A host accepts a Status only from the peer whose key gives
+// that address (on a direct stream, or as the first hop of the gossip).
+// One that claims another sender is rejected and counted
 // (ErrSpoofedStatus, Stats.Spoofed); a relayed one is ignored
 // (ErrUnboundStatus). Accepting it teaches the route from its From to
 // that peer, so the engine's answer reaches the asker and nobody else.
+// Other messages are bound too before the engine sees them: a vote's or
+// proposal's From stays only if it is its signer and the message came
+// from that peer directly (direct stream or first gossip hop); otherwise
+// From becomes the node address of the peer it came from directly, or
+// nothing for a relayed message, which the engine then does not answer.
 //
 // A consensus message with To set (the engine's answer to a peer: a
 // decided block and its commit, or the proposals and votes it lacks)
@@ -87,8 +95,8 @@
 // signed, or that sent one on a direct stream. The stream carries one
 // encoded message; the receiver judges it as a gossiped one and answers
 // one byte (0 accepted). It is never published: without a route it is
-// dropped (Stats.Unroutable). Answers to one peer go one at a time, in
-// order, within a token bucket of Config.ReplyBurst bytes refilled at
+// dropped (Stats.Unroutable). Answers to one peer go at most four at a
+// time, within a token bucket of Config.ReplyBurst bytes refilled at
 // Config.ReplyRate bytes a second (at least MinReplyRate: two maximal
 // messages a second, so catching up never stalls); an answer beyond it,
 // beyond ReplyBurst bytes waiting for the peer, or whose stream fails is

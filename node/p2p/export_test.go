@@ -30,3 +30,18 @@ func (h *Host) SendDirectAsIs(ctx context.Context, peerID string, m Message) err
 	}
 	return h.sendDirect(ctx, p, raw)
 }
+
+// PublishAsRelay publishes m on the consensus topic in an envelope that
+// names origin (a peer ID) as its publisher: what a relay sends, or a
+// peer that lies about the origin.
+func (h *Host) PublishAsRelay(m Message, origin string) error {
+	raw, err := EncodeMessage(m)
+	if err != nil {
+		return err
+	}
+	o, err := peer.Decode(origin)
+	if err != nil {
+		return err
+	}
+	return h.consensusTopic.Publish(h.ctx, encodeEnvelope(h.seq.Add(1), []byte(o), raw))
+}

@@ -475,6 +475,10 @@ type Stats struct {
 	// Spoofed counts Status messages refused because their From was not
 	// the node address of the peer that sent them.
 	Spoofed uint64
+	// StatusSent counts our Status messages a peer acknowledged;
+	// StatusSkipped those not sent to a peer because too many were in
+	// flight.
+	StatusSent, StatusSkipped uint64
 	// Rejected and Ignored count verdicts on peers' messages.
 	Rejected, Ignored uint64
 	// TxsPublished counts PublishTx calls that succeeded; TxsReceived
@@ -486,6 +490,7 @@ type stats struct {
 	published, delivered, directSent, fallbacks, dropped atomic.Uint64
 	rejected, ignored, txsPublished, txsReceived         atomic.Uint64
 	unroutable, replyDropped, replyDroppedBytes, spoofed atomic.Uint64
+	statusSent, statusSkipped                            atomic.Uint64
 }
 
 // Stats returns the host's counters.
@@ -497,7 +502,7 @@ func (h *Host) Stats() Stats {
 		Rejected: s.rejected.Load(), Ignored: s.ignored.Load(),
 		TxsPublished: s.txsPublished.Load(), TxsReceived: s.txsReceived.Load(),
 		Unroutable: s.unroutable.Load(), ReplyDropped: s.replyDropped.Load(), ReplyDroppedBytes: s.replyDroppedBytes.Load(),
-		Spoofed: s.spoofed.Load(),
+		Spoofed: s.spoofed.Load(), StatusSent: s.statusSent.Load(), StatusSkipped: s.statusSkipped.Load(),
 	}
 }
 

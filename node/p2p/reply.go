@@ -7,13 +7,18 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 )
 
+// replyStreams bounds the direct streams open at once to one peer for
+// its answers: a few, so that an answer of many votes does not wait a
+// round trip per vote.
+const replyStreams = 4
+
 // maxReplyPeers bounds the per-peer reply state kept while idle: past it,
 // peers with an empty queue and a full bucket are forgotten (they start
 // again with a full bucket, which is what they have anyway).
 const maxReplyPeers = 1024
 
 // replyPeer is the reply state of one peer: a token bucket in bytes and
-// the queue of encoded messages waiting for its direct stream. The bucket
+// the queue of encoded messages waiting for its direct streams. The bucket
 // is owned by sendLoop; the queue is shared with the peer's sender
 // goroutine under mu.
 type replyPeer struct {
@@ -22,8 +27,8 @@ type replyPeer struct {
 
 	mu      sync.Mutex
 	queue   [][]byte
-	bytes   int  // bytes in queue
-	running bool // a sender goroutine drains queue
+	bytes   int // bytes in queue
+	senders int // goroutines draining queue, at most replyStreams
 }
 
 // admit refills the bucket up to burst at rate bytes per second since
@@ -44,7 +49,8 @@ func (r *replyPeer) admit(now time.Time, n int, rate, burst float64) bool {
 }
 
 // push queues raw unless the queue would exceed maxBytes or maxMsgs; it
-// reports whether it queued it and whether a sender must be started.
+// reports whether it queued it and whether another sender must be
+// started.
 func (r *replyPeer) push(raw []byte, maxBytes, maxMsgs int) (queued, start bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -53,18 +59,20 @@ func (r *replyPeer) push(raw []byte, maxBytes, maxMsgs int) (queued, start bool)
 	}
 	r.queue = append(r.queue, raw)
 	r.bytes += len(raw)
-	start = !r.running
-	r.running = true
-	return true, start
+	if r.senders < replyStreams {
+		r.senders++
+		return true, true
+	}
+	return true, false
 }
 
-// pop returns the next queued message, or false (and marks the sender
-// stopped) if there is none.
+// pop returns the next queued message, or false (and counts the calling
+// sender stopped) if there is none.
 func (r *replyPeer) pop() ([]byte, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if len(r.queue) == 0 {
-		r.running = false
+		r.senders--
 		return nil, false
 	}
 	raw := r.queue[0]
@@ -78,7 +86,7 @@ func (r *replyPeer) pop() ([]byte, bool) {
 func (r *replyPeer) idle() bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return !r.running && len(r.queue) == 0
+	return r.senders == 0 && len(r.queue) == 0
 }
 
 // replies is sendLoop's per-peer reply state.

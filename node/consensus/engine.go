@@ -85,7 +85,14 @@ type Config[B Block] struct {
 	// messages; default 64.
 	MaxRoundsAhead int32
 	// MaxFuture bounds the messages kept for later heights; default 10,000.
-	MaxFuture int
+	// Only messages whose signatures verify against the validator set of
+	// their height (App.Validators) are kept, each once, and at most
+	// MaxFuturePerValidator of them and MaxFutureBytesPerValidator bytes
+	// per signer (decided blocks count as one signer); defaults
+	// DefaultMaxFuturePerValidator and DefaultMaxFutureBytesPerValidator.
+	MaxFuture                  int
+	MaxFuturePerValidator      int
+	MaxFutureBytesPerValidator int
 
 	// Signed are this validator's own messages at Height from the
 	// write-ahead log, replayed at start so that it never signs anything
@@ -130,6 +137,8 @@ func (c *Config[B]) validate() error {
 	if c.Verify == nil {
 		c.Verify = ed25519.Verify
 	}
+	def(&c.MaxFuturePerValidator, DefaultMaxFuturePerValidator)
+	def(&c.MaxFutureBytesPerValidator, DefaultMaxFutureBytesPerValidator)
 	if c.MaxRoundsAhead <= 0 {
 		c.MaxRoundsAhead = 64
 	}
@@ -208,7 +217,7 @@ type Engine[B Block] struct {
 	done       map[ruleKey]bool
 	signed     map[signKey]*Vote
 	timeouts   []timeout
-	future     []Message[B]
+	future     futureBuf[B]
 	seenEv     map[[2]Hash]bool
 	replied    map[replyKey]bool // catch-up replies in this rebroadcast period
 	progressAt uint64            // tick of the last change of height, round or step
@@ -366,9 +375,7 @@ func (e *Engine[B]) Advance() error {
 		e.send(Message[B]{Status: &Status{Height: e.height}})
 	}
 	e.startRound(0)
-	future := e.future
-	e.future = nil
-	for _, m := range future {
+	for _, m := range e.future.reset() {
 		_ = e.step1(m)
 	}
 	e.checkRules()
@@ -465,10 +472,7 @@ func (e *Engine[B]) step1(m Message[B]) error {
 		e.helpPeer(m.From, h)
 		return nil
 	case h > e.height || e.step == StepDecided:
-		if len(e.future) < e.cfg.MaxFuture {
-			e.future = append(e.future, m)
-		}
-		return nil
+		return e.keepFuture(m, h)
 	}
 	switch {
 	case m.Decided != nil:

@@ -210,6 +210,7 @@ func New(ctx context.Context, cfg Config) (_ *Daemon, err error) {
 		}
 		d.closers = append(d.closers, d.host.Close)
 		host := d.host
+		registerNetworkMetrics(reg, host)
 		gossip = func(t registry.Tx) {
 			if err := host.PublishTx(d.life, t); err != nil {
 				log.Warn("gossip transaction", "tx", t.Hash(), "err", err)

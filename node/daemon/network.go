@@ -7,6 +7,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/idmesh/idmesh/node"
 	"github.com/idmesh/idmesh/node/home"
 	"github.com/idmesh/idmesh/node/p2p"
@@ -52,6 +54,26 @@ func startNetwork(ctx context.Context, cfg Config, h home.Dir, chain *registry.C
 		return nil, self, err
 	}
 	return host, self, nil
+}
+
+// registerNetworkMetrics exports the host's counters of what peers
+// could not make it do: Status messages refused for claiming another
+// sender, and answers dropped beyond a peer's reply rate or for want of
+// a route (never broadcast instead).
+func registerNetworkMetrics(reg prometheus.Registerer, host *p2p.Host) {
+	counter := func(name, help string, f func(p2p.Stats) uint64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, func() float64 { return float64(f(host.Stats())) })
+	}
+	reg.MustRegister(
+		counter("idmesh_p2p_spoofed_status_total", "Consensus Status messages refused because their sender was not the peer that sent them.",
+			func(s p2p.Stats) uint64 { return s.Spoofed }),
+		counter("idmesh_p2p_replies_dropped_total", "Direct consensus answers dropped beyond the peer's reply rate or queue, or because its stream failed.",
+			func(s p2p.Stats) uint64 { return s.ReplyDropped }),
+		counter("idmesh_p2p_replies_dropped_bytes_total", "Bytes of the direct consensus answers dropped.",
+			func(s p2p.Stats) uint64 { return s.ReplyDroppedBytes }),
+		counter("idmesh_p2p_unroutable_total", "Direct consensus answers dropped because no route to their addressee was known.",
+			func(s p2p.Stats) uint64 { return s.Unroutable }),
+	)
 }
 
 // receiveTxs queues transactions gossiped by peers.

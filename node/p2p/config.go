@@ -34,6 +34,12 @@ var (
 	ErrUnknownValidators = errors.New("p2p: validator set unknown")
 	// ErrRemote reports an error a peer sent in answer to a request.
 	ErrRemote = errors.New("p2p: peer error")
+	// ErrSpoofedStatus reports a Status whose From is not the node
+	// address of the peer that sent it (rejected, Stats.Spoofed).
+	ErrSpoofedStatus = errors.New("p2p: status from another sender")
+	// ErrUnboundStatus reports a Status relayed by a peer other than its
+	// sender, which cannot be answered (ignored).
+	ErrUnboundStatus = errors.New("p2p: status not from its sender")
 )
 
 // ChainView is what the host needs to know of the chain to judge
@@ -117,6 +123,13 @@ const (
 	DefaultRedialInterval  = 10 * time.Second
 )
 
+// MinReplyRate returns the lowest reply rate a Host accepts for a
+// message bound of maxMessageBytes: two maximal messages a second, so
+// that a peer catching up with decided blocks (each at most
+// max_block_bytes plus its commit, within maxMessageBytes) gets at least
+// two blocks a second.
+func MinReplyRate(maxMessageBytes int) int { return 2 * maxMessageBytes }
+
 // DefaultListenAddrs listen on TCP and QUIC on the loopback interface at
 // ports the system picks: safe for tests; a node that others must reach
 // sets ListenAddrs, e.g. "/ip4/0.0.0.0/tcp/26656".
@@ -188,6 +201,19 @@ type Config struct {
 	// RedialInterval is how often bootstrap peers that are not connected
 	// are dialed again; default DefaultRedialInterval.
 	RedialInterval time.Duration
+
+	// ReplyRate bounds, in bytes per second, the direct messages (the
+	// engine's answers: decided blocks, proposals, votes) sent to one
+	// peer; ReplyBurst is how many bytes may go at once (the bucket's
+	// size), and also bounds the bytes queued for the peer. Replies
+	// beyond are dropped and counted (Stats.ReplyDropped). ReplyRate is
+	// at least MinReplyRate(MaxMessageBytes) (16 MiB/s by default: at
+	// least twice the largest max_block_bytes per second, so that block
+	// catch-up never stalls) and defaults to it; ReplyBurst is at least
+	// MaxMessageBytes and defaults to ReplyRate (one second's worth).
+	ReplyRate, ReplyBurst int
+	// Now is the reply buckets' clock; default time.Now.
+	Now func() time.Time
 }
 
 // validate checks c and fills in defaults.
@@ -225,6 +251,14 @@ func (c *Config) validate() error {
 	defDur(&c.RequestTimeout, DefaultRequestTimeout)
 	defDur(&c.DialTimeout, DefaultDialTimeout)
 	defDur(&c.RedialInterval, DefaultRedialInterval)
+	c.ReplyRate = max(c.ReplyRate, MinReplyRate(c.MaxMessageBytes))
+	if c.ReplyBurst <= 0 {
+		c.ReplyBurst = c.ReplyRate
+	}
+	c.ReplyBurst = max(c.ReplyBurst, c.MaxMessageBytes)
+	if c.Now == nil {
+		c.Now = time.Now
+	}
 	return nil
 }
 

@@ -8,6 +8,7 @@ import (
 	"io"
 
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
+	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 
@@ -21,19 +22,24 @@ const (
 	ackRefused  = 1
 )
 
-// maxDirectInFlight bounds the direct sends running at once; beyond it a
-// direct message is broadcast instead.
-const maxDirectInFlight = 16
-
-// Send queues m for delivery and returns at once: a message with To unset
-// is published on the consensus topic; one with To set goes over a direct
-// stream to the peer we last heard that validator from directly, or is
-// published if there is none or the stream fails (only its addressee
-// delivers it). If the queue is full, m is dropped (the engine
+// Send queues m for delivery and returns at once: a Status goes to every
+// connected peer over a direct stream (never gossiped, so that each
+// receiver knows its sender); another message with To unset is published
+// on the consensus topic; one with To set (an answer to a
+// peer) goes only over a direct stream to the peer we last heard that
+// address from directly, within that peer's reply rate
+// (Config.ReplyRate, ReplyBurst). A message with To set is never
+// published: without a route it is dropped (Stats.Unroutable), beyond the
+// peer's rate or queue too (Stats.ReplyDropped). A Status goes out with
+// From set to this host's node address (NodeAddress), the only sender
+// peers accept for it. If Send's queue is full, m is dropped (the engine
 // rebroadcasts its own messages) and counted in Stats.Dropped.
 func (h *Host) Send(m Message) {
 	if h.ctx.Err() != nil {
 		return
+	}
+	if m.Status != nil {
+		m.From = h.addr
 	}
 	select {
 	case h.outbox <- m:
@@ -45,10 +51,17 @@ func (h *Host) Send(m Message) {
 
 // Receive returns the channel of consensus messages from peers that
 // passed validation: never our own, and, if they have To set, only those
-// addressed to Config.Self. It is closed by Close.
+// addressed to Config.Self or to NodeAddress. It is closed by Close.
 func (h *Host) Receive() <-chan Message { return h.recv }
 
-// sendLoop owns the validator routes and carries out Send's queue.
+// NodeAddress returns the address that names this host in the From of
+// its Status messages: registry.AddressOf of its network public key.
+// Peers accept a Status only if its From is the node address of the peer
+// it came from, and answer it there.
+func (h *Host) NodeAddress() registry.Address { return h.addr }
+
+// sendLoop owns the validator routes and the reply buckets, and carries
+// out Send's queue.
 func (h *Host) sendLoop() {
 	routes := make(map[registry.Address]peer.ID)
 	apply := func(r route) {
@@ -58,7 +71,13 @@ func (h *Host) sendLoop() {
 			delete(routes, r.addr)
 		}
 	}
-	inflight := make(chan struct{}, maxDirectInFlight)
+	rs := &replies{
+		peers:        make(map[peer.ID]*replyPeer),
+		rate:         float64(h.cfg.ReplyRate),
+		burst:        float64(h.cfg.ReplyBurst),
+		maxQueueMsgs: h.cfg.QueueSize,
+	}
+	statusSlots := make(chan struct{}, maxStatusInFlight)
 	for {
 		select {
 		case <-h.ctx.Done():
@@ -80,33 +99,94 @@ func (h *Host) sendLoop() {
 				h.log.Error("consensus message not sent", "err", err)
 				continue
 			}
+			if m.Status != nil {
+				h.sendStatus(raw, statusSlots)
+				continue
+			}
 			if m.Broadcast() {
 				h.publish(raw)
 				continue
 			}
 			p, ok := routes[m.To]
 			if !ok {
-				h.fallback(raw)
+				h.stats.unroutable.Add(1)
+				h.log.Debug("direct message dropped: no route", "to", m.To)
 				continue
 			}
-			select {
-			case inflight <- struct{}{}:
-			default:
-				h.fallback(raw)
-				continue
-			}
-			if !h.spawn(func() {
-				defer func() { <-inflight }()
-				if err := h.sendDirect(h.ctx, p, raw); err != nil {
-					h.log.Debug("direct send failed; broadcasting", "peer", p, "to", m.To, "err", err)
-					h.forget(m.To, p)
-					h.fallback(raw)
-				}
-			}) {
+			if !h.queueReply(rs, p, m.To, raw) {
 				return
 			}
 		}
 	}
+}
+
+// maxStatusInFlight bounds the Status sends running at once; a peer
+// beyond it misses this Status and gets the next (the engine sends one
+// every period).
+const maxStatusInFlight = 32
+
+// sendStatus sends an encoded Status to every connected peer, each over
+// its own direct stream, so that the receiver knows which peer it came
+// from (see judgeStatus) and nothing relays it.
+func (h *Host) sendStatus(raw []byte, slots chan struct{}) {
+	for _, p := range h.host.Network().Peers() {
+		select {
+		case slots <- struct{}{}:
+		default:
+			h.stats.statusSkipped.Add(1)
+			continue
+		}
+		if !h.spawn(func() {
+			defer func() { <-slots }()
+			if err := h.sendDirect(h.ctx, p, raw); err != nil {
+				h.log.Debug("status not sent", "peer", p, "err", err)
+				return
+			}
+			h.stats.statusSent.Add(1)
+		}) {
+			return
+		}
+	}
+}
+
+// queueReply queues raw for peer p if p's bucket and queue admit it,
+// starting p's sender if none runs; it reports false once the host is
+// closing.
+func (h *Host) queueReply(rs *replies, p peer.ID, to registry.Address, raw []byte) bool {
+	r := rs.get(p, h.cfg.Now())
+	if r == nil || len(raw) > h.cfg.MaxMessageBytes || !r.admit(h.cfg.Now(), len(raw), rs.rate, rs.burst) {
+		h.stats.replyDropped.Add(1)
+		h.stats.replyDroppedBytes.Add(uint64(len(raw)))
+		return true
+	}
+	queued, start := r.push(raw, h.cfg.ReplyBurst, rs.maxQueueMsgs)
+	if !queued {
+		h.stats.replyDropped.Add(1)
+		h.stats.replyDroppedBytes.Add(uint64(len(raw)))
+		return true
+	}
+	if !start {
+		return true
+	}
+	return h.spawn(func() {
+		for {
+			raw, ok := r.pop()
+			if !ok {
+				return
+			}
+			if err := h.sendDirect(h.ctx, p, raw); err == nil {
+				h.stats.directSent.Add(1)
+			} else {
+				if h.ctx.Err() != nil {
+					return
+				}
+				h.stats.replyDropped.Add(1)
+				h.stats.replyDroppedBytes.Add(uint64(len(raw)))
+				h.log.Debug("direct send failed; dropped", "peer", p, "to", to, "err", err)
+				h.forget(to, p)
+			}
+		}
+	})
 }
 
 // publish broadcasts an encoded message on the consensus topic.
@@ -123,11 +203,6 @@ func (h *Host) publish(raw []byte) {
 		return
 	}
 	h.stats.published.Add(1)
-}
-
-func (h *Host) fallback(raw []byte) {
-	h.stats.fallbacks.Add(1)
-	h.publish(raw)
 }
 
 // forget drops the route of addr if it still points at p.
@@ -175,7 +250,6 @@ func (h *Host) sendDirect(ctx context.Context, p peer.ID, raw []byte) error {
 	if ack[0] != ackAccepted {
 		return fmt.Errorf("direct message refused by %s", p)
 	}
-	h.stats.directSent.Add(1)
 	return nil
 }
 
@@ -196,15 +270,16 @@ func (h *Host) handleDirect(s network.Stream) {
 		res = h.verdict(string(h.protoDirect), from, Rejected, ErrTooLarge)
 	} else if m, err = DecodeMessage(raw); err != nil {
 		res = h.verdict(string(h.protoDirect), from, Rejected, err)
+	} else if m.Status != nil {
+		o, err := h.judgeStatus(m, from)
+		res = h.verdict(string(h.protoDirect), from, o, err)
 	} else {
 		o, err := h.judge(m)
 		res = h.verdict(string(h.protoDirect), from, o, err)
 	}
 	if res == pubsub.ValidationAccept {
 		ack = ackAccepted
-		if signer(m) == m.From && m.From != (registry.Address{}) {
-			h.learnRoute(m.From, from)
-		}
+		m = h.bindSender(m, from, true)
 	}
 	if _, err := s.Write([]byte{ack}); err != nil {
 		s.Reset()
@@ -231,17 +306,89 @@ func (h *Host) validateConsensus(_ context.Context, from peer.ID, msg *pubsub.Me
 		msg.ValidatorData = env.msg
 		return pubsub.ValidationAccept
 	}
-	o, err := h.judge(env.msg)
+	firstHop := peer.ID(env.origin) == from
+	var o Outcome
+	if env.msg.Status != nil {
+		if !firstHop {
+			// A relayed Status cannot be bound to its sender, and
+			// answers go only to the peer a Status came from.
+			o, err = Ignored, fmt.Errorf("%w: status relayed by %s", ErrUnboundStatus, from)
+		} else {
+			o, err = h.judgeStatus(env.msg, from)
+		}
+	} else {
+		o, err = h.judge(env.msg)
+	}
 	res := h.verdict(topic, from, o, err)
 	if res == pubsub.ValidationAccept {
-		msg.ValidatorData = env.msg
 		// Learn the route only from the first hop: the publisher
 		// names itself in the envelope, and relays do not change it.
-		if peer.ID(env.origin) == from && signer(env.msg) == env.msg.From && env.msg.From != (registry.Address{}) {
-			h.learnRoute(env.msg.From, from)
-		}
+		msg.ValidatorData = h.bindSender(env.msg, from, firstHop)
 	}
 	return res
+}
+
+// bindSender makes an accepted message's From name a peer that answers
+// to it can go to, and learns the route there: the engine answers From
+// (with decided blocks, proposals, votes), and must not be made to
+// answer a third party. A Status's From is already bound (judgeStatus);
+// so is a vote's or proposal's whose From is its signer, coming from the
+// peer that sent it (direct, or the first gossip hop): that peer is where
+// the validator was heard from. Any other message from the peer that sent
+// it gets From set to that peer's node address; a relayed one (not the
+// first hop) gets no From, and so no answer.
+func (h *Host) bindSender(m Message, p peer.ID, direct bool) Message {
+	switch {
+	case !direct:
+		m.From = registry.Address{}
+		return m
+	case m.Status != nil || (signer(m) == m.From && m.From != registry.Address{}):
+	default:
+		a, ok := h.peerAddress(p)
+		if !ok {
+			m.From = registry.Address{}
+			return m
+		}
+		m.From = a
+	}
+	h.learnRoute(m.From, p)
+	return m
+}
+
+// judgeStatus checks that a Status's From is the node address of p, the
+// peer it came from directly. A Status claiming any other sender (another
+// validator's address, say) is a spoof: rejected and counted in
+// Stats.Spoofed, so that nobody can make a node answer a third party.
+func (h *Host) judgeStatus(m Message, p peer.ID) (Outcome, error) {
+	if a, ok := h.peerAddress(p); !ok || a != m.From {
+		h.stats.spoofed.Add(1)
+		return Rejected, fmt.Errorf("%w: status from %s claims %s", ErrSpoofedStatus, p, m.From)
+	}
+	return Accepted, nil
+}
+
+// peerAddress returns the node address of peer p: registry.AddressOf of
+// its network public key (from the handshake, kept in the peerstore, or
+// embedded in an Ed25519 peer ID).
+func (h *Host) peerAddress(p peer.ID) (registry.Address, bool) {
+	pub := h.host.Peerstore().PubKey(p)
+	if pub == nil {
+		var err error
+		if pub, err = p.ExtractPublicKey(); err != nil {
+			return registry.Address{}, false
+		}
+	}
+	return nodeAddress(pub)
+}
+
+// nodeAddress returns registry.AddressOf of a network public key's raw
+// bytes.
+func nodeAddress(pub crypto.PubKey) (registry.Address, bool) {
+	raw, err := pub.Raw()
+	if err != nil {
+		return registry.Address{}, false
+	}
+	return registry.AddressOf(raw), true
 }
 
 // signer returns the validator that signed a vote or proposal; zero for a
@@ -263,9 +410,8 @@ func signer(m Message) registry.Address {
 func (h *Host) judge(m Message) (Outcome, error) {
 	height := m.Height()
 	if m.Status != nil {
-		// Unsigned and cheap: a peer at any height may ask for help; the
-		// engine answers at most once per peer and height in a period.
-		return Accepted, nil
+		// A Status is judged with the peer it came from (judgeStatus).
+		return Rejected, fmt.Errorf("%w: status without its peer", ErrUnboundStatus)
 	}
 	if height+h.cfg.StaleHeights < h.cfg.Chain.Height() {
 		return Ignored, fmt.Errorf("%w: %d", ErrStale, height)
@@ -340,7 +486,7 @@ func (h *Host) readConsensus() {
 // deliver hands m to Receive if it is for us; it reports false once the
 // host is closing.
 func (h *Host) deliver(m Message) bool {
-	if !m.Broadcast() && (m.To != h.cfg.Self || h.cfg.Self == registry.Address{}) {
+	if !m.Broadcast() && m.To != h.addr && (m.To != h.cfg.Self || h.cfg.Self == registry.Address{}) {
 		return true
 	}
 	select {

@@ -52,7 +52,7 @@
 //
 // Every message from a peer goes through a topic validator before it is
 // delivered or forwarded. A consensus message must decode and pass
-// ValidateBasic; a vote's or proposal's From must be its signer, who must
+// ValidateBasic; a Status must come from its sender (below); a vote's or proposal's From must be its signer, who must
 // be a validator of the message's height (Config.Chain.Validators) and
 // whose signature must verify; a decided block's commit must verify with
 // registry.VerifyCommit. Malformed or wrongly signed messages are rejected
@@ -67,20 +67,45 @@
 // to 32 messages and silently drop bursts beyond; a Host raises them all
 // to Config.QueueSize (4096).
 //
-// # Direct messages
+// # Status and direct messages
 //
-// A consensus message with To set (the engine's help for a peer that is
-// behind: a decided block and its commit) goes over a stream of
-// /idmesh/<chainID>/direct/1 to the host that validator was last heard
-// from directly: the peer that was the first hop of a gossiped vote or
-// proposal it signed, or that sent one on a direct stream. The stream
-// carries one encoded message; the receiver judges it as a gossiped one
-// and answers one byte (0 accepted). Without a route, or if the stream
-// fails, the message is published on the consensus topic instead, and
-// only the host whose Config.Self is To delivers it. Routes are not
+// A Status (a node saying where it is and asking for what it lacks) is
+// unsigned, so its sender is bound to the connection: Send sets its From
+// to the host's node address (NodeAddress: registry.AddressOf of its
+// network public key) and sends it to every connected peer over a direct
+// stream (at most 32 at once; a peer beyond misses this one and gets the
+// next period's), never on gossip, where a relay could be mistaken for
+// its sender. A host accepts a Status only from the peer whose key gives
+// that address (on a direct stream, or as the first hop of the gossip).
+// One that claims another sender is rejected and counted
+// (ErrSpoofedStatus, Stats.Spoofed); a relayed one is ignored
+// (ErrUnboundStatus). Accepting it teaches the route from its From to
+// that peer, so the engine's answer reaches the asker and nobody else.
+// Other messages are bound too before the engine sees them: a vote's or
+// proposal's From stays only if it is its signer and the message came
+// from that peer directly (direct stream or first gossip hop); otherwise
+// From becomes the node address of the peer it came from directly, or
+// nothing for a relayed message, which the engine then does not answer.
+//
+// A consensus message with To set (the engine's answer to a peer: a
+// decided block and its commit, or the proposals and votes it lacks)
+// goes over a stream of /idmesh/<chainID>/direct/1 to the host that
+// address was last heard from directly: the peer whose Status named it,
+// the peer that was the first hop of a gossiped vote or proposal it
+// signed, or that sent one on a direct stream. The stream carries one
+// encoded message; the receiver judges it as a gossiped one and answers
+// one byte (0 accepted). It is never published: without a route it is
+// dropped (Stats.Unroutable). Answers to one peer go at most four at a
+// time, within a token bucket of Config.ReplyBurst bytes refilled at
+// Config.ReplyRate bytes a second (at least MinReplyRate: two maximal
+// messages a second, so catching up never stalls); an answer beyond it,
+// beyond ReplyBurst bytes waiting for the peer, or whose stream fails is
+// dropped and counted (Stats.ReplyDropped), never queued without bound.
+// Routes of validator addresses learned from votes and proposals are not
 // authenticated: a peer that relays a validator's message as if it had
-// published it can draw that validator's direct messages, which costs
-// only liveness, and the validator's own rebroadcasts win the route back.
+// published it can draw that validator's answers, which costs only
+// liveness and stays within its rate, and the validator's own
+// rebroadcasts win the route back.
 //
 // # Sync and status
 //

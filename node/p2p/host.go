@@ -38,6 +38,7 @@ type Host struct {
 	ps   *pubsub.PubSub
 	log  *slog.Logger
 	self peer.ID
+	addr registry.Address // node address: AddressOf our network key
 
 	consensusTopic, txTopic *pubsub.Topic
 	consensusSub, txSub     *pubsub.Subscription
@@ -130,6 +131,12 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		return nil, fmt.Errorf("p2p: start libp2p: %w", err)
 	}
 	h.host, h.self = lh, lh.ID()
+	addr, ok := nodeAddress(lh.Peerstore().PubKey(lh.ID()))
+	if !ok {
+		lh.Close()
+		return nil, errors.New("p2p: network key has no raw public key")
+	}
+	h.addr = addr
 	h.ctx, h.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	if err := h.start(ctx); err != nil {
 		h.Close()
@@ -456,10 +463,22 @@ type Stats struct {
 	// Published counts consensus messages we broadcast (including
 	// fallbacks); Delivered those from peers handed to Receive.
 	Published, Delivered uint64
-	// DirectSent counts direct messages a peer acknowledged; Fallbacks
-	// direct messages broadcast instead (no route, or the stream
-	// failed); Dropped messages Send dropped because its queue was full.
+	// DirectSent counts direct messages a peer acknowledged; Dropped
+	// messages Send dropped because its queue was full. Fallbacks is
+	// always zero: a direct message is never broadcast instead.
 	DirectSent, Fallbacks, Dropped uint64
+	// Unroutable counts direct messages dropped because no route to
+	// their addressee is known. ReplyDropped (ReplyDroppedBytes) counts
+	// direct messages (their bytes) dropped beyond the addressee peer's
+	// reply rate or queue, or because its stream failed.
+	Unroutable, ReplyDropped, ReplyDroppedBytes uint64
+	// Spoofed counts Status messages refused because their From was not
+	// the node address of the peer that sent them.
+	Spoofed uint64
+	// StatusSent counts our Status messages a peer acknowledged;
+	// StatusSkipped those not sent to a peer because too many were in
+	// flight.
+	StatusSent, StatusSkipped uint64
 	// Rejected and Ignored count verdicts on peers' messages.
 	Rejected, Ignored uint64
 	// TxsPublished counts PublishTx calls that succeeded; TxsReceived
@@ -470,6 +489,8 @@ type Stats struct {
 type stats struct {
 	published, delivered, directSent, fallbacks, dropped atomic.Uint64
 	rejected, ignored, txsPublished, txsReceived         atomic.Uint64
+	unroutable, replyDropped, replyDroppedBytes, spoofed atomic.Uint64
+	statusSent, statusSkipped                            atomic.Uint64
 }
 
 // Stats returns the host's counters.
@@ -480,6 +501,8 @@ func (h *Host) Stats() Stats {
 		DirectSent: s.directSent.Load(), Fallbacks: s.fallbacks.Load(), Dropped: s.dropped.Load(),
 		Rejected: s.rejected.Load(), Ignored: s.ignored.Load(),
 		TxsPublished: s.txsPublished.Load(), TxsReceived: s.txsReceived.Load(),
+		Unroutable: s.unroutable.Load(), ReplyDropped: s.replyDropped.Load(), ReplyDroppedBytes: s.replyDroppedBytes.Load(),
+		Spoofed: s.spoofed.Load(), StatusSent: s.statusSent.Load(), StatusSkipped: s.statusSkipped.Load(),
 	}
 }
 

@@ -134,7 +134,7 @@ func TestConsensusGossip(t *testing.T) {
 
 // TestDirect: a message with To goes over a direct stream to the host its
 // validator was heard from, and only there; without a route it is
-// broadcast and only its addressee delivers it.
+// dropped, never broadcast.
 func TestDirect(t *testing.T) {
 	chain := newTestChain(t, validatorKeys...)
 	nodes := MustHosts(t, chain, 3, nil)
@@ -161,22 +161,22 @@ func TestDirect(t *testing.T) {
 		t.Fatal("b accepted no direct message")
 	}
 
-	// No route to c's validator: broadcast, delivered by c only.
+	// No route to c's validator: dropped and counted, never broadcast
+	// (issue 11: answers go only to their peer). Neither b nor c
+	// delivers it: the next message each delivers is a's following
+	// broadcast.
 	toC := direct
 	toC.To = addrOf(c.key)
 	a.Send(toC)
-	if got := mustReceive(t, c.Receive()); got.Decided == nil || got.To != toC.To {
-		t.Fatalf("c received %+v", got)
-	}
-	if s := a.Stats(); s.Fallbacks != 1 {
-		t.Fatalf("a's stats after a fallback: %+v", s)
-	}
-	// b validated the broadcast too but must not deliver it: the next
-	// message b delivers is a's following broadcast.
 	marker := signedVote(a.key, 1, 1)
 	a.Send(marker)
-	if got := mustReceive(t, b.Receive()); got.Vote == nil || got.Vote.Round != 1 {
-		t.Fatalf("b received %+v, want the marker vote", got)
+	for _, n := range []testNode{b, c} {
+		if got := mustReceive(t, n.Receive()); got.Vote == nil || got.Vote.Round != 1 {
+			t.Fatalf("received %+v, want the marker vote", got)
+		}
+	}
+	if s := a.Stats(); s.Fallbacks != 0 || s.Unroutable != 1 || s.Published != 1 {
+		t.Fatalf("a's stats after an unroutable message: %+v", s)
 	}
 
 	// A forged commit is rejected on the direct stream too.

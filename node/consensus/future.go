@@ -1,0 +1,150 @@
+package consensus
+
+import "fmt"
+
+// Defaults of the future-height buffer's per-validator bounds.
+const (
+	// DefaultMaxFuturePerValidator bounds the messages kept for later
+	// heights from one validator: its proposals and votes for up to 64
+	// rounds ahead at the next height fit.
+	DefaultMaxFuturePerValidator = 256
+	// DefaultMaxFutureBytesPerValidator bounds their bytes: two maximal
+	// proposals (7 MiB blocks) fit.
+	DefaultMaxFutureBytesPerValidator = 16 << 20
+)
+
+// futureMsg is a message kept for a later height, with what it is
+// charged to.
+type futureMsg[B Block] struct {
+	m     Message[B]
+	owner Address // its signer; zero for a decided block
+	key   Hash    // its identity for deduplication
+	size  int
+}
+
+// futureBuf holds messages for heights after the current one (and for
+// the current one once it is decided), in arrival order, so that replay
+// is deterministic. Only messages whose signatures verify against the
+// validator set of their height are kept; each signer (and decided
+// blocks, together) gets at most maxPer entries and maxBytes bytes, a
+// message is kept once, and the whole buffer holds at most maxTotal.
+type futureBuf[B Block] struct {
+	msgs  []futureMsg[B]
+	count map[Address]int
+	bytes map[Address]int
+	seen  map[Hash]bool
+}
+
+// reset empties the buffer and returns what it held.
+func (f *futureBuf[B]) reset() []Message[B] {
+	out := make([]Message[B], len(f.msgs))
+	for i, fm := range f.msgs {
+		out[i] = fm.m
+	}
+	*f = futureBuf[B]{}
+	return out
+}
+
+// len returns the number of messages held.
+func (f *futureBuf[B]) len() int { return len(f.msgs) }
+
+// keep buffers m, a message for height h after the current one (or for
+// the current one, decided), if its signature verifies against the
+// validator set of h and its signer's share has room. It returns an error
+// for a message that fails verification; a message whose validator set
+// is unknown, a duplicate, or one over the bounds is dropped silently.
+func (e *Engine[B]) keepFuture(m Message[B], h uint64) error {
+	f := &e.future
+	if f.len() >= e.cfg.MaxFuture {
+		return nil
+	}
+	vs := e.vals
+	if h != e.height {
+		var err error
+		if vs, err = e.cfg.App.Validators(h); err != nil || vs == nil {
+			// Not verifiable now: dropped. The sender rebroadcasts, and a
+			// node behind asks for what it lacks.
+			return nil
+		}
+	}
+	fm := futureMsg[B]{m: m, size: messageBytes(m)}
+	switch {
+	case m.Vote != nil:
+		v := m.Vote
+		val, ok := vs.ByAddress(v.Validator)
+		if !ok {
+			return fmt.Errorf("%w: %s at height %d", ErrNotValidator, v.Validator, h)
+		}
+		fm.owner, fm.key = v.Validator, Sum(v.Signature)
+		if f.seen[fm.key] {
+			return nil
+		}
+		if !e.cfg.Verify(val.PubKey, v.SignBytes(e.cfg.ChainID), v.Signature) {
+			return fmt.Errorf("%w: %s by %s at %d/%d", ErrBadSignature, v.Type, v.Validator, v.Height, v.Round)
+		}
+	case m.Proposal != nil:
+		p := m.Proposal
+		val, ok := vs.ByAddress(p.Proposer)
+		if !ok {
+			return fmt.Errorf("%w: proposer %s at height %d", ErrNotValidator, p.Proposer, h)
+		}
+		fm.owner, fm.key = p.Proposer, Sum(p.Signature)
+		if f.seen[fm.key] {
+			return nil
+		}
+		if !e.cfg.Verify(val.PubKey, p.SignBytes(e.cfg.ChainID), p.Signature) {
+			return fmt.Errorf("%w: proposal by %s at %d/%d", ErrBadSignature, p.Proposer, p.Height, p.Round)
+		}
+	case m.Decided != nil:
+		id := m.Decided.Block.ID()
+		fm.key = Sum(append([]byte("decided\x00"), id[:]...))
+		if f.seen[fm.key] {
+			return nil
+		}
+		if err := VerifyCommitWith(e.cfg.Verify, e.cfg.ChainID, vs, h, id, m.Decided.Commit); err != nil {
+			return fmt.Errorf("%w: decided block: %w", ErrInvalidMessage, err)
+		}
+	default:
+		return nil
+	}
+	if f.count[fm.owner]+1 > e.cfg.MaxFuturePerValidator || f.bytes[fm.owner]+fm.size > e.cfg.MaxFutureBytesPerValidator {
+		return nil
+	}
+	if f.seen == nil {
+		f.count, f.bytes, f.seen = make(map[Address]int), make(map[Address]int), make(map[Hash]bool)
+	}
+	f.seen[fm.key] = true
+	f.count[fm.owner]++
+	f.bytes[fm.owner] += fm.size
+	f.msgs = append(f.msgs, fm)
+	return nil
+}
+
+// sizer is a block that knows its encoded size (registry.Block does).
+type sizer interface{ Size() int }
+
+// messageBytes estimates what m takes in memory and on the wire: a fixed
+// part for heights, rounds, addresses and a signature, plus a block's
+// Size if its type has one, plus a commit's signatures.
+func messageBytes[B Block](m Message[B]) int {
+	const fixed = 160
+	blockBytes := func(b B) int {
+		if s, ok := any(b).(sizer); ok {
+			return s.Size()
+		}
+		return 0
+	}
+	switch {
+	case m.Proposal != nil:
+		return fixed + blockBytes(m.Proposal.Block)
+	case m.Decided != nil:
+		n := fixed + blockBytes(m.Decided.Block)
+		if c := m.Decided.Commit; c != nil {
+			for _, s := range c.Signatures {
+				n += len(s.Validator) + len(s.Signature) + 8
+			}
+		}
+		return n
+	}
+	return fixed
+}

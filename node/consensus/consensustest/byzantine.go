@@ -1,6 +1,9 @@
 package consensustest
 
 import (
+	"bytes"
+	"slices"
+
 	"github.com/idmesh/idmesh/node/consensus"
 )
 
@@ -21,7 +24,7 @@ type Strategy interface {
 // Strategies returns a fresh instance of each named strategy that needs
 // no coordination, for random scenarios.
 func Strategies() []Strategy {
-	return []Strategy{Silent(), EquivocatingProposer(), EquivocatingVoter(), InvalidProposer(), RandomVoter(), ForgedPOL(), WithholdPOL(), SelectiveVoter(), Amnesiac()}
+	return []Strategy{Silent(), EquivocatingProposer(), EquivocatingVoter(), InvalidProposer(), RandomVoter(), ForgedPOL(), WithholdPOL(), SelectiveVoter(), LockSplitter(), Amnesiac()}
 }
 
 // halves splits n's peers: the first half and the rest.
@@ -208,6 +211,75 @@ func (selectiveVoter) Outgoing(n *Node, m Message) []Envelope {
 	}
 	ps := n.Peers()
 	return to([]int{ps[int(v.Round)%len(ps)]}, m)
+}
+
+type lockSplitter struct {
+	done map[hr]bool
+	next int
+}
+
+// LockSplitter sees everything (the adversary of the model controls the
+// network) and builds proofs of lock that one honest node each sees. In
+// each round it signs a prevote for a block that unlocked honest nodes
+// prevoted, if its prevote makes a quorum, and shows it to one of them
+// only (taking turns); everyone gets its votes for nil instead of its
+// engine's votes for blocks. So honest nodes lock on different blocks in
+// different rounds, and a node that re-proposes its valid value meets one
+// locked on a later block (line 28's nil branch; see SplitConfig).
+func LockSplitter() Strategy { return &lockSplitter{done: map[hr]bool{}} }
+
+func (*lockSplitter) Name() string { return "lock-splitter" }
+
+func (s *lockSplitter) Outgoing(n *Node, m Message) []Envelope {
+	out := s.inject(n)
+	if v := m.Vote; v != nil && v.Validator == n.Signer.Address() && !v.BlockID.IsZero() {
+		// Its own votes for blocks become votes for nil, to everyone.
+		nv := SignVote(n.Signer, n.ChainID(), v.Type, v.Height, v.Round, consensus.Hash{})
+		return append(out, passthrough(n, Message{To: m.To, Vote: nv})...)
+	}
+	return append(out, passthrough(n, m)...)
+}
+
+// inject returns the split prevote of the current round, once.
+func (s *lockSplitter) inject(n *Node) []Envelope {
+	h, r := n.Engine.Height(), n.Engine.Round()
+	k := hr{h: h, r: r}
+	if s.done[k] {
+		return nil
+	}
+	mon, vs := n.sim.mon, n.sim.Validators(h)
+	self, _ := vs.ByAddress(n.Signer.Address())
+	byID := mon.prevotes[h][r]
+	ids := make([]consensus.Hash, 0, len(byID))
+	for id := range byID {
+		if !id.IsZero() {
+			ids = append(ids, id)
+		}
+	}
+	slices.SortFunc(ids, func(a, b consensus.Hash) int { return bytes.Compare(a[:], b[:]) })
+	for _, id := range ids {
+		power := self.Power
+		var cands []int
+		for _, o := range n.sim.nodes {
+			if !o.Honest() || !byID[id][o.Signer.Address()] {
+				continue
+			}
+			if v, ok := vs.ByAddress(o.Signer.Address()); ok {
+				power += v.Power
+			}
+			if _, locked := mon.locks[o.Index][h]; !locked {
+				cands = append(cands, o.Index)
+			}
+		}
+		if len(cands) == 0 || 3*power <= 2*vs.TotalPower() {
+			continue
+		}
+		s.done[k] = true
+		s.next++
+		vote := SignVote(n.Signer, n.ChainID(), consensus.Prevote, h, r, id)
+		return to([]int{cands[s.next%len(cands)]}, Message{Vote: vote})
+	}
+	return nil
 }
 
 type amnesiac struct{}

@@ -166,6 +166,23 @@ func SkewConfig(seed uint64, powers []int64) Config {
 	return cfg
 }
 
+// SplitConfig derives a split-lock scenario from seed: a lock splitter
+// (see LockSplitter) and an honest node cut off during the first round,
+// so that in that round two honest nodes prevote a block and only one of
+// them sees its proof of lock, and in a later round another pair locks on
+// another block: a re-proposal of the first meets a node locked on a
+// later value (line 28's nil branch).
+func SplitConfig(seed uint64, powers []int64) Config {
+	rng := rand.New(rand.NewPCG(seed, 0x5b1e))
+	n := len(powers)
+	cfg := Config{Seed: seed, Powers: powers, TargetHeight: 2, AfterSettle: 1, Liveness: 8000,
+		MinDelay: 1, MaxDelay: 1 + rng.Uint64N(8), Byzantine: map[int]Strategy{}}
+	perm := rng.Perm(n)
+	cfg.Byzantine[perm[0]] = LockSplitter()
+	cfg.Partitions = []Partition{{From: 0, To: 120 + rng.Uint64N(300), Nodes: []int{perm[1]}}}
+	return cfg
+}
+
 // Describe summarises cfg in one line.
 func (c Config) Describe() string {
 	extra := ""

@@ -180,6 +180,13 @@ type replyKey struct {
 	height uint64
 }
 
+// maxRepliesPerPeer bounds the catch-up answers (decided blocks, or the
+// round's proposals and votes) one peer gets in a rebroadcast period:
+// enough for a peer a few heights behind to follow at once, not enough
+// for one that names every old height to make the node read and send a
+// block for each.
+const maxRepliesPerPeer = 8
+
 type ruleKey struct {
 	line  int // the paper's line number of the rule
 	round int32
@@ -220,6 +227,7 @@ type Engine[B Block] struct {
 	future     futureBuf[B]
 	seenEv     map[[2]Hash]bool
 	replied    map[replyKey]bool // catch-up replies in this rebroadcast period
+	perPeer    map[Address]int   // and their number per peer
 	progressAt uint64            // tick of the last change of height, round or step
 	progress   [3]uint64         // the height, round and step seen then
 	caughtUp   bool              // the last decision came from a peer's Decided
@@ -237,7 +245,7 @@ func New[B Block](cfg Config[B]) (*Engine[B], error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	e := &Engine[B]{cfg: cfg, height: cfg.Height, commit: cfg.LastCommit, replied: make(map[replyKey]bool), self: cfg.ID, cover: map[string]int{}}
+	e := &Engine[B]{cfg: cfg, height: cfg.Height, commit: cfg.LastCommit, replied: make(map[replyKey]bool), perPeer: make(map[Address]int), self: cfg.ID, cover: map[string]int{}}
 	if cfg.Signer != nil {
 		e.self = cfg.Signer.Address()
 	}
@@ -424,6 +432,7 @@ func (e *Engine[B]) Tick() {
 	if e.tick-e.lastResend >= uint64(e.cfg.RebroadcastTicks) {
 		e.lastResend = e.tick
 		clear(e.replied)
+		clear(e.perPeer)
 		e.rebroadcast()
 	}
 	e.checkRules()
@@ -459,9 +468,7 @@ func (e *Engine[B]) step1(m Message[B]) error {
 		case h < e.height:
 			e.helpPeer(m.From, h)
 		case h == e.height && e.step != StepDecided && m.From != (Address{}) && m.From != e.self:
-			k := replyKey{m.From, h}
-			if !e.replied[k] && len(e.replied) <= 10_000 {
-				e.replied[k] = true
+			if e.mayReply(replyKey{m.From, h}) {
 				e.answer(m.From, m.Status)
 			}
 		}
@@ -486,21 +493,29 @@ func (e *Engine[B]) step1(m Message[B]) error {
 
 // helpPeer answers a peer that sent a message for a height this engine
 // already decided with that height's block and commit, at most once per
-// peer and height in a rebroadcast period.
+// peer and height, and maxRepliesPerPeer times per peer, in a rebroadcast
+// period.
 func (e *Engine[B]) helpPeer(peer Address, h uint64) {
-	if peer == (Address{}) || peer == e.self {
-		return
-	}
-	k := replyKey{peer, h}
-	if e.replied[k] || len(e.replied) > 10_000 {
-		return
+	if peer == (Address{}) || peer == e.self || !e.mayReply(replyKey{peer, h}) {
+		return // (the budget is spent before the block is read)
 	}
 	b, c, ok := e.cfg.App.Decided(h)
 	if !ok {
 		return
 	}
-	e.replied[k] = true
 	e.send(Message[B]{To: peer, Decided: &Decided[B]{Block: b, Commit: c}})
+}
+
+// mayReply reports whether k's answer fits this period's budget (once per
+// peer and height, maxRepliesPerPeer per peer, 10,000 in all) and counts
+// it if so.
+func (e *Engine[B]) mayReply(k replyKey) bool {
+	if e.replied[k] || e.perPeer[k.peer] >= maxRepliesPerPeer || len(e.replied) > 10_000 {
+		return false
+	}
+	e.replied[k] = true
+	e.perPeer[k.peer]++
+	return true
 }
 
 func (e *Engine[B]) roundInWindow(r int32) bool { return r <= e.round+e.cfg.MaxRoundsAhead }

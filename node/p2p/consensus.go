@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
+	"time"
 
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	"github.com/libp2p/go-libp2p/core/crypto"
@@ -78,6 +80,7 @@ func (h *Host) sendLoop() {
 		maxQueueMsgs: h.cfg.QueueSize,
 	}
 	statusSlots := make(chan struct{}, maxStatusInFlight)
+	var statusBusy sync.Map // peers with a Status send in flight
 	for {
 		select {
 		case <-h.ctx.Done():
@@ -100,7 +103,7 @@ func (h *Host) sendLoop() {
 				continue
 			}
 			if m.Status != nil {
-				h.sendStatus(raw, statusSlots)
+				h.sendStatus(raw, statusSlots, &statusBusy)
 				continue
 			}
 			if m.Broadcast() {
@@ -120,25 +123,38 @@ func (h *Host) sendLoop() {
 	}
 }
 
-// maxStatusInFlight bounds the Status sends running at once; a peer
-// beyond it misses this Status and gets the next (the engine sends one
-// every period).
-const maxStatusInFlight = 32
+// Status sends: at most one in flight per peer, each cut after
+// statusTimeout, and maxStatusInFlight in all; a peer skipped misses this
+// Status and gets the next (the engine sends one every period). A peer
+// that accepts the stream and never acknowledges holds only its own slot,
+// for statusTimeout, so stalling peers cannot keep this node's Status
+// from the others.
+const (
+	maxStatusInFlight = 256
+	statusTimeout     = 2 * time.Second
+)
 
 // sendStatus sends an encoded Status to every connected peer, each over
 // its own direct stream, so that the receiver knows which peer it came
 // from (see judgeStatus) and nothing relays it.
-func (h *Host) sendStatus(raw []byte, slots chan struct{}) {
+func (h *Host) sendStatus(raw []byte, slots chan struct{}, busy *sync.Map) {
 	for _, p := range h.host.Network().Peers() {
+		if _, inFlight := busy.LoadOrStore(p, true); inFlight {
+			h.stats.statusSkipped.Add(1)
+			continue
+		}
 		select {
 		case slots <- struct{}{}:
 		default:
+			busy.Delete(p)
 			h.stats.statusSkipped.Add(1)
 			continue
 		}
 		if !h.spawn(func() {
-			defer func() { <-slots }()
-			if err := h.sendDirect(h.ctx, p, raw); err != nil {
+			defer func() { <-slots; busy.Delete(p) }()
+			ctx, cancel := context.WithTimeout(h.ctx, min(statusTimeout, h.cfg.RequestTimeout))
+			defer cancel()
+			if err := h.sendDirect(ctx, p, raw); err != nil {
 				h.log.Debug("status not sent", "peer", p, "err", err)
 				return
 			}
@@ -258,6 +274,9 @@ func (h *Host) sendDirect(ctx context.Context, p peer.ID, raw []byte) error {
 func (h *Host) handleDirect(s network.Stream) {
 	defer s.Close()
 	from := s.Conn().RemotePeer()
+	// A sender that trickles its message holds a goroutine and a buffer:
+	// no longer than a request may take.
+	s.SetReadDeadline(time.Now().Add(h.cfg.RequestTimeout))
 	raw, err := io.ReadAll(io.LimitReader(s, int64(h.cfg.MaxMessageBytes)+1))
 	if err != nil {
 		s.Reset()

@@ -476,8 +476,8 @@ type Stats struct {
 	// the node address of the peer that sent them.
 	Spoofed uint64
 	// StatusSent counts our Status messages a peer acknowledged;
-	// StatusSkipped those not sent to a peer because too many were in
-	// flight.
+	// StatusSkipped those not sent to a peer because one was still in
+	// flight to it, or too many were in flight.
 	StatusSent, StatusSkipped uint64
 	// Rejected and Ignored count verdicts on peers' messages.
 	Rejected, Ignored uint64

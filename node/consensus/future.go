@@ -76,7 +76,7 @@ func (e *Engine[B]) keepFuture(m Message[B], h uint64) error {
 			return fmt.Errorf("%w: %s at height %d", ErrNotValidator, v.Validator, h)
 		}
 		fm.owner, fm.key = v.Validator, Sum(v.Signature)
-		if f.seen[fm.key] || !f.room(e, fm) {
+		if f.seen[fm.key] || !f.room(e, vs, fm) {
 			return nil
 		}
 		if !e.cfg.Verify(val.PubKey, v.SignBytes(e.cfg.ChainID), v.Signature) {
@@ -89,7 +89,7 @@ func (e *Engine[B]) keepFuture(m Message[B], h uint64) error {
 			return fmt.Errorf("%w: proposer %s at height %d", ErrNotValidator, p.Proposer, h)
 		}
 		fm.owner, fm.key = p.Proposer, Sum(p.Signature)
-		if f.seen[fm.key] || !f.room(e, fm) {
+		if f.seen[fm.key] || !f.room(e, vs, fm) {
 			return nil
 		}
 		if !e.cfg.Verify(val.PubKey, p.SignBytes(e.cfg.ChainID), p.Signature) {
@@ -98,7 +98,7 @@ func (e *Engine[B]) keepFuture(m Message[B], h uint64) error {
 	case m.Decided != nil:
 		id := m.Decided.Block.ID()
 		fm.key = Sum(append([]byte("decided\x00"), id[:]...))
-		if f.seen[fm.key] || !f.room(e, fm) {
+		if f.seen[fm.key] || !f.room(e, vs, fm) {
 			return nil
 		}
 		if err := VerifyCommitWith(e.cfg.Verify, e.cfg.ChainID, vs, h, id, m.Decided.Commit); err != nil {
@@ -119,8 +119,12 @@ func (e *Engine[B]) keepFuture(m Message[B], h uint64) error {
 
 // room reports whether fm's signer has room left for it, before its
 // signature is checked: a signer over its share costs no verification.
-func (f *futureBuf[B]) room(e *Engine[B], fm futureMsg[B]) bool {
-	return f.count[fm.owner]+1 <= e.cfg.MaxFuturePerValidator && f.bytes[fm.owner]+fm.size <= e.cfg.MaxFutureBytesPerValidator
+// A signer's share of messages is MaxFuturePerValidator, or its fair part
+// of MaxFuture if that is smaller (n validators of vs): so that the f
+// Byzantine validators of a large set cannot fill the whole buffer.
+func (f *futureBuf[B]) room(e *Engine[B], vs *ValidatorSet, fm futureMsg[B]) bool {
+	share := min(e.cfg.MaxFuturePerValidator, max(1, e.cfg.MaxFuture/max(1, len(vs.Validators))))
+	return f.count[fm.owner]+1 <= share && f.bytes[fm.owner]+fm.size <= e.cfg.MaxFutureBytesPerValidator
 }
 
 // sizer is a block that knows its encoded size (registry.Block does).

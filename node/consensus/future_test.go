@@ -210,3 +210,32 @@ func TestFutureVerified(t *testing.T) {
 		t.Fatalf("at height %d the buffered vote was not replayed", e.Height())
 	}
 }
+
+// TestFutureFairShare: in a set of 120 validators, the 39 Byzantine ones
+// (f) flooding 256 messages each cannot fill the 10,000-message buffer:
+// each signer's share is MaxFuture/120 = 83, and an honest validator's
+// vote is still kept.
+func TestFutureFairShare(t *testing.T) {
+	var keys []ed25519.PrivateKey
+	for i := range 120 {
+		keys = append(keys, futureKey(byte(i+1)))
+	}
+	vs := futureSet(t, keys...)
+	e, err := New(Config[*fblock]{ChainID: futureChain, Height: 5, LastCommit: &Commit{Height: 4}, ID: Address{0xee},
+		App: futureApp{sets: map[uint64]*ValidatorSet{5: vs, 6: vs}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 39 {
+		for r := range int32(256) {
+			_ = e.Step(futureVote(keys[i], 6, r))
+		}
+	}
+	if got, want := futureOf(e, keys[0]), 10_000/120; got != want {
+		t.Fatalf("a flooding validator holds %d messages, want its share %d", got, want)
+	}
+	_ = e.Step(futureVote(keys[100], 6, 0))
+	if futureOf(e, keys[100]) != 1 {
+		t.Fatalf("the honest vote was dropped (buffer %d)", e.future.len())
+	}
+}

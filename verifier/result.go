@@ -18,8 +18,28 @@ const (
 	CheckCredentials     = "credentials"
 )
 
-// checkAliases maps names other implementations use to ours.
-var checkAliases = map[string]string{"expiration": CheckValidity, "validFrom": CheckValidity, "validUntil": CheckValidity}
+// checkAliases maps the names other implementations send in
+// options.checks (the VC-API's spellings, after the credential's
+// properties) to ours. A check runs and is reported once, under our name,
+// however many of its names a caller sends.
+var checkAliases = map[string]string{
+	"expiration":       CheckValidity,
+	"validFrom":        CheckValidity,
+	"validUntil":       CheckValidity,
+	"issuanceDate":     CheckValidity,
+	"credentialStatus": CheckStatus,
+	"credentialSchema": CheckSchema,
+}
+
+// CheckName returns the name a check is run and reported under: name
+// itself, or the check an alias of it names (credentialStatus: status).
+// An unknown name is returned as it is.
+func CheckName(name string) string {
+	if a, ok := checkAliases[name]; ok {
+		return a
+	}
+	return name
+}
 
 // ProblemDetail is an RFC 9457 problem details object as the VC Data
 // Model's verification results carry them.

@@ -85,7 +85,8 @@ func init() {
 func (s checkSet) has(name string) bool { return s&checkBits[name] != 0 }
 
 // selected returns the checks to run, aliases resolved, or an error for
-// an unknown name.
+// an unknown name. A check named twice (status and credentialStatus) is
+// one bit: it runs once.
 func selected(names, defaults []string, extra ...string) (checkSet, error) {
 	out := checkBits[CheckParse] | checkBits[CheckProof]
 	if len(names) == 0 {
@@ -94,17 +95,38 @@ func selected(names, defaults []string, extra ...string) (checkSet, error) {
 		}
 		return out, nil
 	}
-	for _, n := range names {
-		if a, ok := checkAliases[n]; ok {
-			n = a
-		}
+	for _, name := range names {
+		n := CheckName(name)
 		if !slices.Contains(defaults, n) && !slices.Contains(extra, n) && n != CheckParse {
-			known := append(slices.Clone(defaults), extra...)
-			return 0, credential.Errorf(credential.MalformedValueError, "unknown check %q (known: %s)", n, strings.Join(known, ", "))
+			return 0, credential.Errorf(credential.MalformedValueError, "unknown check %q (%s)", name, knownChecks(defaults, extra))
 		}
 		out |= checkBits[n]
 	}
 	return out, nil
+}
+
+// knownChecks describes the names accepted where defaults and extra are
+// the checks: each once, in order, then the aliases of those checks,
+// sorted ("known: context, proof, validity; also: expiration (validity)").
+func knownChecks(defaults, extra []string) string {
+	var known []string
+	for _, n := range append(slices.Clone(defaults), extra...) {
+		if !slices.Contains(known, n) {
+			known = append(known, n)
+		}
+	}
+	var aliases []string
+	for a, n := range checkAliases {
+		if slices.Contains(known, n) {
+			aliases = append(aliases, a+" ("+n+")")
+		}
+	}
+	slices.Sort(aliases)
+	s := "known: " + strings.Join(known, ", ")
+	if len(aliases) > 0 {
+		s += "; also: " + strings.Join(aliases, ", ")
+	}
+	return s
 }
 
 // credentialChecks are the checks that run by default.

@@ -198,7 +198,7 @@ type verifyFlags struct {
 
 func (f *verifyFlags) register(fs *pflag.FlagSet, presentation bool) {
 	f.clientFlags.register(fs)
-	fs.StringVar(&f.checks, "checks", "", "comma-separated checks to run (default: all that apply)")
+	fs.StringVar(&f.checks, "checks", "", "comma-separated checks to run, by idmesh's names or the VC-API's (credentialStatus, issuanceDate, credentialSchema) (default: all that apply)")
 	if presentation {
 		fs.StringVar(&f.challenge, "challenge", "", "the challenge the node issued for this presentation (required: the presentation's own is not trusted)")
 		fs.StringVar(&f.domain, "domain", "", "the domain the presentation must be bound to")
@@ -209,7 +209,13 @@ func (f *verifyFlags) register(fs *pflag.FlagSet, presentation bool) {
 func (f *verifyFlags) options() map[string]any {
 	o := map[string]any{}
 	if f.checks != "" {
-		o["checks"] = strings.Split(f.checks, ",")
+		// The node maps and checks the names; spaces around one are
+		// dropped ("proof, credentialStatus").
+		checks := strings.Split(f.checks, ",")
+		for i, c := range checks {
+			checks[i] = strings.TrimSpace(c)
+		}
+		o["checks"] = checks
 	}
 	if f.challenge != "" {
 		o["challenge"] = f.challenge

@@ -511,25 +511,11 @@ func TestConsensusResumesFromWAL(t *testing.T) {
 			// precommits block 1, the driver logs what it signed, and the
 			// process dies before the chain saves the block.
 			chain := tn.mustChain(t)
-			sg := edSigner{tn.key}
-			e, err := consensus.New(consensus.Config[*registry.Block]{ChainID: chainID, Height: 1, Signer: sg,
-				App: walApp{chain: chain, addr: sg.Address(), txs: []registry.Tx{toyTx("set a 1")}}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			rd := e.Ready()
+			rd := signAndLog(t, tn, chain)
 			if len(rd.Decided) != 1 {
 				t.Fatalf("the lone validator decided %d blocks", len(rd.Decided))
 			}
 			signed := rd.Decided[0]
-			log, _, err := wal.Open[p2p.Message](tn.walPath, 1)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := log.Append(rd.Persist); err != nil {
-				t.Fatal(err)
-			}
-			log.Close()
 			if st := chain.State(); st.Height != 0 {
 				t.Fatalf("height %d before the restart", st.Height)
 			}
@@ -741,4 +727,40 @@ func TestConsensusDIDOperations(t *testing.T) {
 	if _, err := n.Submit(tx); !errors.Is(err, node.ErrRejected) || registry.CodeOf(err) != registry.CodeConflict {
 		t.Fatalf("replay: err = %v (code %d), want a conflict rejection", err, registry.CodeOf(err))
 	}
+}
+
+// signAndLog runs a lone validator's engine at height 1 on chain, with one
+// transaction pending, and appends what it signed to tn's write-ahead log
+// without applying anything: the state of a crash after the log. It
+// returns the engine's Ready.
+func signAndLog(t *testing.T, tn *testNet, chain *registry.Chain) consensus.Ready[*registry.Block] {
+	t.Helper()
+	sg := edSigner{tn.key}
+	e, err := consensus.New(consensus.Config[*registry.Block]{ChainID: chainID, Height: 1, Signer: sg,
+		App: walApp{chain: chain, addr: sg.Address(), txs: []registry.Tx{toyTx("set a 1")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rd := e.Ready()
+	log, _, err := wal.Open[p2p.Message](tn.walPath, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := log.Append(rd.Persist); err != nil {
+		t.Fatal(err)
+	}
+	log.Close()
+	return rd
+}
+
+// mustOpenSigner opens the node's signer for tn with a new state file and
+// returns it with the file's path.
+func mustOpenSigner(t *testing.T, tn *testNet, chain *registry.Chain) (*privval.Signer, string) {
+	t.Helper()
+	state := filepath.Join(t.TempDir(), "privval_state.json")
+	pv, err := node.OpenSigner(tn.key, state, chain, tn.walPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pv, state
 }

@@ -22,11 +22,7 @@ import (
 func TestConsensusSavesWatermark(t *testing.T) {
 	tn := mustNet(t, registrytest.ToyMachine())
 	chain := tn.mustChain(t)
-	state := filepath.Join(t.TempDir(), "privval_state.json")
-	pv, err := node.OpenSigner(tn.key, state, chain, tn.walPath)
-	if err != nil {
-		t.Fatal(err)
-	}
+	pv, state := mustOpenSigner(t, tn, chain)
 	if _, err := os.Stat(state); err != nil {
 		t.Fatalf("OpenSigner did not create the state file: %v", err)
 	}
@@ -57,11 +53,7 @@ func TestConsensusSavesWatermark(t *testing.T) {
 func TestConsensusRefusesBelowWatermark(t *testing.T) {
 	tn := mustNet(t, registrytest.ToyMachine())
 	chain := tn.mustChain(t)
-	state := filepath.Join(t.TempDir(), "privval_state.json")
-	pv, err := node.OpenSigner(tn.key, state, chain, tn.walPath)
-	if err != nil {
-		t.Fatal(err)
-	}
+	pv, _ := mustOpenSigner(t, tn, chain)
 	// Before the log was lost, it prevoted another block at height 1.
 	if _, err := pv.Sign(consensus.PrevoteSignBytes(chainID, 1, 0, registry.Sum([]byte("another block")))); err != nil {
 		t.Fatal(err)
@@ -75,7 +67,7 @@ func TestConsensusRefusesBelowWatermark(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), failsafe)
 	defer cancel()
 	c := &node.Consensus{Chain: chain, Mempool: n.Mempool, Signer: pv, WALPath: tn.walPath, Ticks: make(chan time.Time), Now: newClock(genesisTime.Add(time.Hour)).Now}
-	err = c.Run(ctx)
+	err := c.Run(ctx)
 	if !errors.Is(err, privval.ErrDoubleSign) {
 		t.Fatalf("Run = %v, want ErrDoubleSign", err)
 	}
@@ -98,26 +90,8 @@ func TestConsensusRefusesBelowWatermark(t *testing.T) {
 func TestConsensusWatermarkBehindLog(t *testing.T) {
 	tn := mustNet(t, registrytest.ToyMachine())
 	chain := tn.mustChain(t)
-	sg := edSigner{tn.key}
-	e, err := consensus.New(consensus.Config[*registry.Block]{ChainID: chainID, Height: 1, Signer: sg,
-		App: walApp{chain: chain, addr: sg.Address(), txs: []registry.Tx{toyTx("set a 1")}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rd := e.Ready()
-	log, _, err := wal.Open[p2p.Message](tn.walPath, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := log.Append(rd.Persist); err != nil {
-		t.Fatal(err)
-	}
-	log.Close()
-	state := filepath.Join(t.TempDir(), "privval_state.json")
-	pv, err := node.OpenSigner(tn.key, state, chain, tn.walPath)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rd := signAndLog(t, tn, chain)
+	pv, _ := mustOpenSigner(t, tn, chain)
 	if w := pv.Last(); w.Height != 1 || w.Step != privval.StepPrecommit {
 		t.Fatalf("watermark %+v, want the logged precommit at height 1", w)
 	}

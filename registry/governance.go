@@ -156,9 +156,12 @@ func (ValidatorSetHandler) DeliverTx(ctx TxContext, st *Overlay, payload []byte)
 	st.Set(keyGovNextVals, enc)
 	// A change that names a jailed validator lets it back in: that is the
 	// only way out of jail.
+	// Its offences up to this height are pardoned: evidence of them is
+	// refused from now on, so that an older offence cannot jail it again.
 	for _, v := range next.Validators {
 		if _, err := st.Get(JailKey(v.Address())); err == nil {
 			st.Set(JailKey(v.Address()), nil)
+			st.Set(PardonKey(v.Address()), binary.BigEndian.AppendUint64(nil, ctx.Height))
 		}
 	}
 	return nil
@@ -260,6 +263,9 @@ func (EvidenceHandler) DeliverTx(ctx TxContext, st *Overlay, payload []byte) err
 	}
 	if !ed25519.Verify(val.PubKey, a.SignBytes(ctx.ChainID), a.Signature) || !ed25519.Verify(val.PubKey, b.SignBytes(ctx.ChainID), b.Signature) {
 		return Reject(CodeInvalid, errors.New("evidence: bad signature"))
+	}
+	if b, err := st.Get(PardonKey(a.Validator)); err == nil && len(b) == 8 && a.Height <= binary.BigEndian.Uint64(b) {
+		return Reject(CodeConflict, fmt.Errorf("%w: %s was readmitted at height %d, after these votes of height %d", ErrEvidencePardoned, a.Validator, binary.BigEndian.Uint64(b), a.Height))
 	}
 	k := EvidenceKey(a.Validator, a.Height, a.Round, a.Type)
 	if _, err := st.Get(k); err == nil {

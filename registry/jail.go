@@ -22,6 +22,9 @@ var (
 	// votes of one type at one height and round, that is already
 	// recorded (or already pending): one offence, one piece of evidence.
 	ErrEvidenceRecorded = errors.New("evidence already recorded")
+	// ErrEvidencePardoned reports evidence of an offence committed before
+	// governance readmitted the validator: readmission pardons them.
+	ErrEvidencePardoned = errors.New("offence pardoned by the validator's readmission")
 )
 
 // JailRecord is what the state holds of a validator jailed for an
@@ -40,6 +43,11 @@ type JailRecord struct {
 
 // JailKey is the state key of a validator's JailRecord.
 func JailKey(v Address) []byte { return append([]byte("jail\x00"), v[:]...) }
+
+// PardonKey is the state key of the height at which governance last
+// readmitted a jailed validator (8 bytes, big-endian): evidence of its
+// votes at or below it is refused.
+func PardonKey(v Address) []byte { return append([]byte("pardon\x00"), v[:]...) }
 
 // EvidenceOffence returns the offence a transaction is evidence of, as
 // its state key (EvidenceKey), or false if t is not well-formed evidence.

@@ -233,3 +233,45 @@ func TestUnjailByGovernance(t *testing.T) {
 		t.Fatal("the validator is not back")
 	}
 }
+
+// TestPardonAfterUnjail: governance readmits a jailed validator; evidence
+// of another offence it committed before that (the same height, the other
+// vote type) is refused, so it cannot be jailed again for the past; an
+// offence after the readmission jails it again.
+func TestPardonAfterUnjail(t *testing.T) {
+	c, keys := newChainOf(t, 4)
+	vs := c.State().Validators
+	bad := addrOf(keys[3])
+	c.commit(t, equivocation(t, keys[3], vs, 1, 1, 0, "x", "y"))
+	c.commit(t)
+	c.commit(t)
+	ch := &registry.ValidatorSetChange{ChainID: "gov", Sequence: 1, Validators: vs.Validators}
+	for _, k := range keys[:3] {
+		if err := ch.Sign(k); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tx, err := ch.Tx()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res := c.commit(t, tx); !res[0].OK() {
+		t.Fatalf("readmission refused: %+v", res)
+	}
+	readmitted := c.State().Height
+	c.commit(t)
+	if _, ok := c.State().Validators.ByAddress(bad); !ok {
+		t.Fatal("the validator is not back")
+	}
+	old := equivocation(t, keys[3], c.State().Validators, 2, 1, 0, "x", "y")
+	if err := c.CheckTx(old, c.now); !errors.Is(err, registry.ErrEvidencePardoned) || registry.CodeOf(err) != registry.CodeConflict {
+		t.Fatalf("evidence of an offence before the readmission: %v", err)
+	}
+	fresh := equivocation(t, keys[3], c.State().Validators, 1, readmitted+1, 0, "x", "y")
+	if res := c.commit(t, fresh); !res[0].OK() {
+		t.Fatalf("evidence of an offence after the readmission: %+v", res)
+	}
+	if _, ok := jailRecord(t, c, bad); !ok {
+		t.Fatal("not jailed for the new offence")
+	}
+}

@@ -62,16 +62,23 @@ func (h *Host) Receive() <-chan Message { return h.recv }
 // it came from, and answer it there.
 func (h *Host) NodeAddress() registry.Address { return h.addr }
 
+// maxRoutes bounds the routes sendLoop keeps (address → peer); routes to
+// new addresses beyond it are not learned until peers leave.
+const maxRoutes = 16_384
+
 // sendLoop owns the validator routes and the reply buckets, and carries
 // out Send's queue.
 func (h *Host) sendLoop() {
 	routes := make(map[registry.Address]peer.ID)
 	apply := func(r route) {
-		if !r.drop {
+		_, known := routes[r.addr]
+		switch {
+		case !r.drop && (known || len(routes) < maxRoutes):
 			routes[r.addr] = r.p
-		} else if routes[r.addr] == r.p {
+		case r.drop && routes[r.addr] == r.p:
 			delete(routes, r.addr)
 		}
+		h.stats.routes.Store(uint64(len(routes)))
 	}
 	rs := &replies{
 		peers:        make(map[peer.ID]*replyPeer),
@@ -87,6 +94,13 @@ func (h *Host) sendLoop() {
 			return
 		case r := <-h.learn:
 			apply(r)
+		case p := <-h.gone:
+			for a, q := range routes {
+				if q == p {
+					delete(routes, a)
+				}
+			}
+			h.stats.routes.Store(uint64(len(routes)))
 		case m := <-h.outbox:
 			// Routes learned before m was sent count for it.
 			for drained := false; !drained; {

@@ -51,6 +51,7 @@ type Host struct {
 
 	outbox chan Message     // Send's queue, for sendLoop
 	learn  chan route       // validator routes, for sendLoop
+	gone   chan peer.ID     // disconnected peers, whose routes sendLoop drops
 	recv   chan Message     // Receive
 	txs    chan registry.Tx // Txs
 	batch  *txBatcher
@@ -95,6 +96,7 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		found:       make(chan peer.AddrInfo, 64),
 		outbox:      make(chan Message, cfg.QueueSize),
 		learn:       make(chan route, cfg.QueueSize),
+		gone:        make(chan peer.ID, cfg.QueueSize),
 		recv:        make(chan Message, cfg.QueueSize),
 		txs:         make(chan registry.Tx, cfg.QueueSize),
 		batch:       newTxBatcher(),
@@ -148,6 +150,15 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 // start joins the topics, registers the handlers and starts the loops.
 func (h *Host) start(ctx context.Context) error {
 	cfg := &h.cfg
+	// A peer that leaves takes its routes with it (sendLoop).
+	h.host.Network().Notify(&network.NotifyBundle{DisconnectedF: func(n network.Network, c network.Conn) {
+		if n.Connectedness(c.RemotePeer()) != network.Connected {
+			select {
+			case h.gone <- c.RemotePeer():
+			default: // a send to it fails and drops the route anyway
+			}
+		}
+	}})
 	topicPrefix := "/idmesh/" + cfg.ChainID
 	// The gossipsub protocol ID is our own, so that raising the message
 	// size bound cannot make us join the public libp2p network's meshes.
@@ -479,6 +490,9 @@ type Stats struct {
 	// StatusSkipped those not sent to a peer because one was still in
 	// flight to it, or too many were in flight.
 	StatusSent, StatusSkipped uint64
+	// Routes is the number of addresses (validators, nodes) with a known
+	// peer to send their answers to.
+	Routes uint64
 	// Rejected and Ignored count verdicts on peers' messages.
 	Rejected, Ignored uint64
 	// TxsPublished counts PublishTx calls that succeeded; TxsReceived
@@ -490,7 +504,7 @@ type stats struct {
 	published, delivered, directSent, fallbacks, dropped atomic.Uint64
 	rejected, ignored, txsPublished, txsReceived         atomic.Uint64
 	unroutable, replyDropped, replyDroppedBytes, spoofed atomic.Uint64
-	statusSent, statusSkipped                            atomic.Uint64
+	statusSent, statusSkipped, routes                    atomic.Uint64
 }
 
 // Stats returns the host's counters.
@@ -503,6 +517,7 @@ func (h *Host) Stats() Stats {
 		TxsPublished: s.txsPublished.Load(), TxsReceived: s.txsReceived.Load(),
 		Unroutable: s.unroutable.Load(), ReplyDropped: s.replyDropped.Load(), ReplyDroppedBytes: s.replyDroppedBytes.Load(),
 		Spoofed: s.spoofed.Load(), StatusSent: s.statusSent.Load(), StatusSkipped: s.statusSkipped.Load(),
+		Routes: s.routes.Load(),
 	}
 }
 

@@ -63,3 +63,18 @@ func TestStatusPastStallingPeers(t *testing.T) {
 		waitUntil(t, "the honest peer's acknowledgement", func() bool { return server.Stats().StatusSent > sent })
 	}
 }
+
+// TestRoutesLeaveWithPeer: the route learned from a peer's Status (its
+// node address → its peer) is dropped when the peer disconnects, so the
+// route table does not grow with every peer ever seen.
+func TestRoutesLeaveWithPeer(t *testing.T) {
+	nodes := MustHosts(t, newTestChain(t, validatorKeys...), 2, nil)
+	server, client := nodes[0], nodes[1]
+	before := server.Stats().Routes
+	client.Send(p2p.Message{Status: &consensus.Status{Height: 1}})
+	waitUntil(t, "a route to the client", func() bool { return server.Stats().Routes > before })
+	if err := client.Close(); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "the client's routes dropped", func() bool { return server.Stats().Routes == 0 })
+}

@@ -35,7 +35,8 @@ const (
 // peer's rate or queue too (Stats.ReplyDropped). A Status goes out with
 // From set to this host's node address (NodeAddress), the only sender
 // peers accept for it. If Send's queue is full, m is dropped (the engine
-// rebroadcasts its own messages) and counted in Stats.Dropped.
+// rebroadcasts its own messages) and counted in Stats.Dropped. Answers
+// have a queue of their own, and the node's own messages go first.
 func (h *Host) Send(m Message) {
 	if h.ctx.Err() != nil {
 		return
@@ -43,11 +44,15 @@ func (h *Host) Send(m Message) {
 	if m.Status != nil {
 		m.From = h.addr
 	}
+	q := h.outbox
+	if m.Status == nil && !m.Broadcast() {
+		q = h.answers // an answer to a peer: its own queue
+	}
 	select {
-	case h.outbox <- m:
+	case q <- m:
 	default:
 		h.stats.dropped.Add(1)
-		h.log.Warn("consensus send queue full; message dropped", "height", m.Height())
+		h.log.Warn("consensus send queue full; message dropped", "height", m.Height(), "answer", q == h.answers)
 	}
 }
 
@@ -88,7 +93,51 @@ func (h *Host) sendLoop() {
 	}
 	statusSlots := make(chan struct{}, maxStatusInFlight)
 	var statusBusy sync.Map // peers with a Status send in flight
+	// handle carries out one message; it reports false once the host is
+	// closing.
+	handle := func(m Message) bool {
+		// Routes learned before m was sent count for it.
+		for drained := false; !drained; {
+			select {
+			case r := <-h.learn:
+				apply(r)
+			default:
+				drained = true
+			}
+		}
+		raw, err := EncodeMessage(m)
+		if err != nil {
+			h.log.Error("consensus message not sent", "err", err)
+			return true
+		}
+		if m.Status != nil {
+			h.sendStatus(raw, statusSlots, &statusBusy)
+			return true
+		}
+		if m.Broadcast() {
+			h.publish(raw)
+			return true
+		}
+		p, ok := routes[m.To]
+		if !ok {
+			h.stats.unroutable.Add(1)
+			h.log.Debug("direct message dropped: no route", "to", m.To)
+			return true
+		}
+		return h.queueReply(rs, p, m.To, raw)
+	}
 	for {
+		// The node's own messages first: answers to peers wait while it
+		// has its own to send, and have a queue of their own, so that
+		// answers cannot crowd out its votes.
+		select {
+		case m := <-h.outbox:
+			if !handle(m) {
+				return
+			}
+			continue
+		default:
+		}
 		select {
 		case <-h.ctx.Done():
 			return
@@ -102,35 +151,11 @@ func (h *Host) sendLoop() {
 			}
 			h.stats.routes.Store(uint64(len(routes)))
 		case m := <-h.outbox:
-			// Routes learned before m was sent count for it.
-			for drained := false; !drained; {
-				select {
-				case r := <-h.learn:
-					apply(r)
-				default:
-					drained = true
-				}
+			if !handle(m) {
+				return
 			}
-			raw, err := EncodeMessage(m)
-			if err != nil {
-				h.log.Error("consensus message not sent", "err", err)
-				continue
-			}
-			if m.Status != nil {
-				h.sendStatus(raw, statusSlots, &statusBusy)
-				continue
-			}
-			if m.Broadcast() {
-				h.publish(raw)
-				continue
-			}
-			p, ok := routes[m.To]
-			if !ok {
-				h.stats.unroutable.Add(1)
-				h.log.Debug("direct message dropped: no route", "to", m.To)
-				continue
-			}
-			if !h.queueReply(rs, p, m.To, raw) {
+		case m := <-h.answers:
+			if !handle(m) {
 				return
 			}
 		}

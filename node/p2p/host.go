@@ -49,14 +49,15 @@ type Host struct {
 	bootstrap []peer.AddrInfo
 	found     chan peer.AddrInfo // peers found by mDNS, for the maintain loop
 
-	outbox chan Message     // Send's queue, for sendLoop
-	learn  chan route       // validator routes, for sendLoop
-	gone   chan peer.ID     // disconnected peers, whose routes sendLoop drops
-	recv   chan Message     // Receive
-	txs    chan registry.Tx // Txs
-	batch  *txBatcher
-	seq    atomic.Uint64 // consensus envelope sequence
-	syncs  chan struct{} // bounds the sync requests served at once
+	outbox  chan Message     // Send's queue of the node's own messages, for sendLoop
+	answers chan Message     // Send's queue of answers to peers (To set)
+	learn   chan route       // validator routes, for sendLoop
+	gone    chan peer.ID     // disconnected peers, whose routes sendLoop drops
+	recv    chan Message     // Receive
+	txs     chan registry.Tx // Txs
+	batch   *txBatcher
+	seq     atomic.Uint64 // consensus envelope sequence
+	syncs   chan struct{} // bounds the sync requests served at once
 
 	stats stats
 
@@ -95,6 +96,7 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		protoStatus: protocol.ID("/idmesh/" + cfg.ChainID + "/status/1"),
 		found:       make(chan peer.AddrInfo, 64),
 		outbox:      make(chan Message, cfg.QueueSize),
+		answers:     make(chan Message, cfg.QueueSize),
 		learn:       make(chan route, cfg.QueueSize),
 		gone:        make(chan peer.ID, cfg.QueueSize),
 		recv:        make(chan Message, cfg.QueueSize),

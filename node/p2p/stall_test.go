@@ -78,3 +78,22 @@ func TestRoutesLeaveWithPeer(t *testing.T) {
 	}
 	waitUntil(t, "the client's routes dropped", func() bool { return server.Stats().Routes == 0 })
 }
+
+// TestAnswersCannotCrowdOutVotes: answers to peers have a queue of their
+// own, so a burst of them (far more than the queue holds) does not make
+// the node drop its own vote.
+func TestAnswersCannotCrowdOutVotes(t *testing.T) {
+	nodes := MustHosts(t, newTestChain(t, validatorKeys...), 2, func(_ int, c *p2p.Config) { c.QueueSize = 4 })
+	server, peerNode := nodes[0], nodes[1]
+	for range 200 {
+		server.Send(p2p.Message{To: addrOf(validatorKeys[1]), Vote: signedVote(validatorKeys[0], 3, 0).Vote})
+	}
+	vote := signedVote(validatorKeys[0], 7, 2)
+	server.Send(vote)
+	for {
+		m := mustReceive(t, peerNode.Receive())
+		if m.Vote != nil && m.Vote.Height == 7 {
+			break
+		}
+	}
+}

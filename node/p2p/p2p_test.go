@@ -175,6 +175,13 @@ func TestDirect(t *testing.T) {
 			t.Fatalf("received %+v, want the marker vote", got)
 		}
 	}
+	// (The counters move after the sends return, which may be after the
+	// receivers delivered; answers and own messages have separate
+	// queues, so the marker may even go out first.)
+	waitUntil(t, "the unroutable message counted and the marker published", func() bool {
+		s := a.Stats()
+		return s.Unroutable == 1 && s.Published == 1
+	})
 	if s := a.Stats(); s.Fallbacks != 0 || s.Unroutable != 1 || s.Published != 1 {
 		t.Fatalf("a's stats after an unroutable message: %+v", s)
 	}

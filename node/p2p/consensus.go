@@ -190,10 +190,14 @@ func (h *Host) sendStatus(raw []byte, slots chan struct{}, busy *sync.Map) {
 			continue
 		}
 		if !h.spawn(func() {
-			defer func() { <-slots; busy.Delete(p) }()
 			ctx, cancel := context.WithTimeout(h.ctx, min(statusTimeout, h.cfg.RequestTimeout))
-			defer cancel()
-			if err := h.sendDirect(ctx, p, raw); err != nil {
+			err := h.sendDirect(ctx, p, raw)
+			cancel()
+			// Free the peer's turn before counting: once StatusSent moves,
+			// the next Status to this peer is not skipped.
+			<-slots
+			busy.Delete(p)
+			if err != nil {
 				h.log.Debug("status not sent", "peer", p, "err", err)
 				return
 			}

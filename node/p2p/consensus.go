@@ -239,9 +239,12 @@ func (h *Host) queueReply(rs *replies, p peer.ID, to registry.Address, raw []byt
 				if h.ctx.Err() != nil {
 					return
 				}
-				h.stats.replyDropped.Add(1)
-				h.stats.replyDroppedBytes.Add(uint64(len(raw)))
-				h.log.Debug("direct send failed; dropped", "peer", p, "to", to, "err", err)
+				// The rest of its queue would wait for the same fate: a peer
+				// that does not take its answers holds no memory for them.
+				n, b := r.clear()
+				h.stats.replyDropped.Add(uint64(1 + n))
+				h.stats.replyDroppedBytes.Add(uint64(len(raw) + b))
+				h.log.Debug("direct send failed; its queue dropped", "peer", p, "to", to, "queued", n, "err", err)
 				h.forget(to, p)
 			}
 		}

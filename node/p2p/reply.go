@@ -2,6 +2,7 @@ package p2p
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -17,6 +18,12 @@ const replyStreams = 4
 // again with a full bucket, which is what they have anyway).
 const maxReplyPeers = 1024
 
+// maxReplyBytes bounds the bytes queued for answers over all peers, so
+// that peers that never acknowledge cannot hold maxReplyPeers queues of
+// ReplyBurst bytes each: 256 MiB, room for the burst of a dozen peers
+// catching up with full blocks at once.
+const maxReplyBytes = 256 << 20
+
 // replyPeer is the reply state of one peer: a token bucket in bytes and
 // the queue of encoded messages waiting for its direct streams. The bucket
 // is owned by sendLoop; the queue is shared with the peer's sender
@@ -29,6 +36,11 @@ type replyPeer struct {
 	queue   [][]byte
 	bytes   int // bytes in queue
 	senders int // goroutines draining queue, at most replyStreams
+
+	// total, if set, counts the bytes queued over all peers, at most
+	// maxTotal.
+	total    *atomic.Int64
+	maxTotal int64
 }
 
 // admit refills the bucket up to burst at rate bytes per second since
@@ -57,6 +69,10 @@ func (r *replyPeer) push(raw []byte, maxBytes, maxMsgs int) (queued, start bool)
 	if r.bytes+len(raw) > maxBytes || len(r.queue) >= maxMsgs {
 		return false, false
 	}
+	if r.total != nil && r.total.Add(int64(len(raw))) > r.maxTotal {
+		r.total.Add(-int64(len(raw)))
+		return false, false
+	}
 	r.queue = append(r.queue, raw)
 	r.bytes += len(raw)
 	if r.senders < replyStreams {
@@ -79,7 +95,23 @@ func (r *replyPeer) pop() ([]byte, bool) {
 	r.queue[0] = nil
 	r.queue = r.queue[1:]
 	r.bytes -= len(raw)
+	if r.total != nil {
+		r.total.Add(-int64(len(raw)))
+	}
 	return raw, true
+}
+
+// clear drops everything queued (a peer whose stream failed: the rest
+// would wait for the same fate) and returns how many messages and bytes.
+func (r *replyPeer) clear() (msgs, bytes int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	msgs, bytes = len(r.queue), r.bytes
+	if r.total != nil {
+		r.total.Add(-int64(r.bytes))
+	}
+	r.queue, r.bytes = nil, 0
+	return msgs, bytes
 }
 
 // idle reports whether no sender runs and nothing is queued.
@@ -94,6 +126,7 @@ type replies struct {
 	peers        map[peer.ID]*replyPeer
 	rate, burst  float64
 	maxQueueMsgs int
+	total        atomic.Int64 // bytes queued over all peers (maxReplyBytes)
 }
 
 // get returns p's state, creating it with a full bucket; nil if
@@ -112,7 +145,7 @@ func (rs *replies) get(p peer.ID, now time.Time) *replyPeer {
 	if len(rs.peers) >= maxReplyPeers {
 		return nil
 	}
-	r := &replyPeer{tokens: rs.burst, last: now}
+	r := &replyPeer{tokens: rs.burst, last: now, total: &rs.total, maxTotal: maxReplyBytes}
 	rs.peers[p] = r
 	return r
 }

@@ -1,6 +1,7 @@
 package p2p
 
 import (
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -68,5 +69,36 @@ func TestReplyQueueBounds(t *testing.T) {
 	}
 	if !r.idle() {
 		t.Fatal("not idle after every sender stopped")
+	}
+}
+
+// TestReplyGlobalBudget: peers share one budget of queued bytes (so that
+// peers that never take their answers cannot hold a queue each), and a
+// peer's queue cleared after a failed stream gives its bytes back and
+// leaves it idle once its senders stop.
+func TestReplyGlobalBudget(t *testing.T) {
+	var total atomic.Int64
+	a := &replyPeer{total: &total, maxTotal: 1000}
+	b := &replyPeer{total: &total, maxTotal: 1000}
+	if q, _ := a.push(make([]byte, 600), 1<<20, 100); !q {
+		t.Fatal("first answer refused")
+	}
+	if q, _ := b.push(make([]byte, 600), 1<<20, 100); q {
+		t.Fatal("an answer over the shared budget was queued")
+	}
+	if total.Load() != 600 {
+		t.Fatalf("budget holds %d bytes, want 600", total.Load())
+	}
+	if n, bytes := a.clear(); n != 1 || bytes != 600 || total.Load() != 0 {
+		t.Fatalf("clear: %d messages, %d bytes; budget %d", n, bytes, total.Load())
+	}
+	if q, _ := b.push(make([]byte, 600), 1<<20, 100); !q {
+		t.Fatal("the budget freed by clear was not reused")
+	}
+	if _, ok := a.pop(); ok {
+		t.Fatal("a cleared queue popped a message")
+	}
+	if !a.idle() {
+		t.Fatal("a cleared peer whose sender stopped is not idle")
 	}
 }

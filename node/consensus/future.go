@@ -68,32 +68,25 @@ func (e *Engine[B]) keepFuture(m Message[B], h uint64) error {
 		}
 	}
 	fm := futureMsg[B]{m: m, size: messageBytes(m)}
+	var signBytes, sig []byte
 	switch {
 	case m.Vote != nil:
-		v := m.Vote
-		val, ok := vs.ByAddress(v.Validator)
-		if !ok {
-			return fmt.Errorf("%w: %s at height %d", ErrNotValidator, v.Validator, h)
-		}
-		fm.owner, fm.key = v.Validator, Sum(v.Signature)
-		if f.seen[fm.key] || !f.room(e, vs, fm) {
-			return nil
-		}
-		if !e.cfg.Verify(val.PubKey, v.SignBytes(e.cfg.ChainID), v.Signature) {
-			return fmt.Errorf("%w: %s by %s at %d/%d", ErrBadSignature, v.Type, v.Validator, v.Height, v.Round)
-		}
+		fm.owner, sig, signBytes = m.Vote.Validator, m.Vote.Signature, m.Vote.SignBytes(e.cfg.ChainID)
 	case m.Proposal != nil:
-		p := m.Proposal
-		val, ok := vs.ByAddress(p.Proposer)
+		fm.owner, sig, signBytes = m.Proposal.Proposer, m.Proposal.Signature, m.Proposal.SignBytes(e.cfg.ChainID)
+	}
+	switch {
+	case sig != nil:
+		val, ok := vs.ByAddress(fm.owner)
 		if !ok {
-			return fmt.Errorf("%w: proposer %s at height %d", ErrNotValidator, p.Proposer, h)
+			return fmt.Errorf("%w: %s at height %d", ErrNotValidator, fm.owner, h)
 		}
-		fm.owner, fm.key = p.Proposer, Sum(p.Signature)
+		fm.key = Sum(sig)
 		if f.seen[fm.key] || !f.room(e, vs, fm) {
 			return nil
 		}
-		if !e.cfg.Verify(val.PubKey, p.SignBytes(e.cfg.ChainID), p.Signature) {
-			return fmt.Errorf("%w: proposal by %s at %d/%d", ErrBadSignature, p.Proposer, p.Height, p.Round)
+		if !e.cfg.Verify(val.PubKey, signBytes, sig) {
+			return fmt.Errorf("%w: message of height %d by %s", ErrBadSignature, h, fm.owner)
 		}
 	case m.Decided != nil:
 		id := m.Decided.Block.ID()

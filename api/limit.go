@@ -140,10 +140,10 @@ func newVerifyLimits(cfg Config) *verifyLimits {
 func (s *Server) limitVerify(h http.HandlerFunc) http.HandlerFunc {
 	l := s.limits
 	return func(w http.ResponseWriter, r *http.Request) {
-		if s.overRate(w, r) {
+		token, client := s.hasToken(r), l.client(r)
+		if s.overRate(w, r, token, client) {
 			return
 		}
-		token := s.hasToken(r)
 		body, ok := s.readBody(w, r)
 		if !ok {
 			return
@@ -162,7 +162,6 @@ func (s *Server) limitVerify(h http.HandlerFunc) http.HandlerFunc {
 				writeProblem(w, r, http.StatusServiceUnavailable, ProblemVerifierBusy, detail)
 			}
 			if l.perClient && !token {
-				client := l.client(r)
 				cs := l.join(client)
 				if cs == nil {
 					busy("too many clients are verifying; retry later")

@@ -2,18 +2,20 @@ package api
 
 import (
 	"net/http"
+	"net/netip"
 	"strconv"
 )
 
-// overRate answers 429 and reports true when r's client is over its rate
-// (the verification limits' token bucket, which challenges share: a
-// presentation costs one of each). Bearer-token holders are exempt.
-func (s *Server) overRate(w http.ResponseWriter, r *http.Request) bool {
+// overRate answers 429 and reports true when client (r's, l.client) is
+// over its rate (the verification limits' token bucket, which challenges
+// share: a presentation costs one of each). Bearer-token holders (token)
+// are exempt. The caller computes token and client once per request.
+func (s *Server) overRate(w http.ResponseWriter, r *http.Request, token bool, client netip.Addr) bool {
 	l := s.limits
-	if l.rate == nil || s.hasToken(r) {
+	if l.rate == nil || token {
 		return false
 	}
-	ok, retry := l.rate.allow(l.client(r), s.now())
+	ok, retry := l.rate.allow(client, s.now())
 	if ok {
 		return false
 	}
@@ -27,7 +29,7 @@ func (s *Server) overRate(w http.ResponseWriter, r *http.Request) bool {
 // limitRate puts h under the per-client rate (challenges).
 func (s *Server) limitRate(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if s.overRate(w, r) {
+		if s.overRate(w, r, s.hasToken(r), s.limits.client(r)) {
 			return
 		}
 		h(w, r)

@@ -75,20 +75,37 @@ func (v *Verifier) status(ctx context.Context, c *credential.Credential) (uint64
 		return 0, credential.Errorf(credential.StatusRetrievalError, "this verifier reads no status lists")
 	}
 	var height uint64
+	// Each list is read and checked once per credential, however many
+	// entries name it: a credential of thousands of entries naming one
+	// large list costs one hash of it, not thousands.
+	type read struct {
+		l *statuslist.List
+		h uint64
+	}
+	lists := map[string]read{}
 	for _, raw := range c.Status {
+		if err := ctx.Err(); err != nil {
+			return 0, credential.Errorf(credential.StatusRetrievalError, "status check cut: %v", err)
+		}
 		e, err := statuslist.ParseEntry(raw)
 		if err != nil {
 			return 0, credential.Errorf(credential.StatusVerificationError, "credentialStatus: %v", err)
 		}
-		b, h, err := v.Lists.StatusList(e.ListCredential)
-		if err != nil {
-			return 0, credential.Errorf(credential.StatusRetrievalError, "%s: %v", e.ListCredential, err)
+		rd, ok := lists[e.ListCredential]
+		if !ok {
+			b, h, err := v.Lists.StatusList(e.ListCredential)
+			if err != nil {
+				return 0, credential.Errorf(credential.StatusRetrievalError, "%s: %v", e.ListCredential, err)
+			}
+			l, err := v.verifiedList(ctx, b)
+			if err != nil {
+				return 0, err
+			}
+			rd = read{l, h}
+			lists[e.ListCredential] = rd
 		}
+		l, h := rd.l, rd.h
 		height = max(height, h)
-		l, err := v.verifiedList(ctx, b)
-		if err != nil {
-			return 0, err
-		}
 		if l.Issuer != c.Issuer {
 			return 0, credential.Errorf(credential.StatusVerificationError, "the status list is issued by %s, the credential by %s", l.Issuer, c.Issuer)
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -307,5 +308,29 @@ func TestStatusListRetiredKey(t *testing.T) {
 	res := v.VerifyCredential(t.Context(), vc, verifier.Options{})
 	if res.Verified || !hasDetail(res, verifier.CheckStatus, "no longer verifies") || !hasDetail(res, verifier.CheckStatus, "KEY_RETIRED_ERROR") {
 		t.Fatalf("cached lists signed after the key's retirement: %+v", res)
+	}
+}
+
+// TestStatusListReadOncePerCredential: a credential whose entries name
+// the same list many times reads and checks that list once, not once per
+// entry (an entry costs a map lookup, not a hash of a large list).
+func TestStatusListReadOncePerCredential(t *testing.T) {
+	f := newFixture(t)
+	keys := &countingKeys{next: f.keys}
+	lists := &fakeLists{}
+	rev := list{url: revocationList, issuer: f.iss.DID, purpose: statuslist.PurposeRevocation, signer: f.iss.Signer}
+	lists.put(revocationList, MustList(t, rev), 1)
+	v := &verifier.Verifier{Keys: keys, Now: f.clk.now, Lists: lists}
+	m := degree(f.iss.DID)
+	var entries []any
+	for i := range 200 {
+		entries = append(entries, statuslist.Entry{ID: fmt.Sprintf("%s#%d", revocationList, i), Type: statuslist.TypeEntry,
+			Purpose: statuslist.PurposeRevocation, ListCredential: revocationList, Index: statusIndex + i}.Object())
+	}
+	m["credentialStatus"] = entries
+	vc := MustIssue(t, m, f.iss.Signer, issuer.FormatJCS)
+	assertResult(t, v.VerifyCredential(t.Context(), vc, verifier.Options{}), expect{passed: []string{verifier.CheckStatus}})
+	if lists.calls != 1 || keys.n.Load() != 2 {
+		t.Fatalf("%d list reads and %d key lookups for 200 entries of one list, want 1 and 2 (the credential's proof and the list's)", lists.calls, keys.n.Load())
 	}
 }

@@ -228,15 +228,18 @@ func (v *SignedVote) SignBytes(chainID string) []byte {
 }
 
 // DuplicateVoteEvidence proves that a validator signed two votes of one
-// type at one height and round for different blocks.
+// type at one height and round for different blocks. ValidatorsHash names
+// the set the votes were counted against, for the record; the signatures
+// are checked with the validator's key in the set deciding the block that
+// includes the evidence.
 type DuplicateVoteEvidence struct {
 	ValidatorsHash Hash       `json:"validators_hash"`
 	A              SignedVote `json:"a"`
 	B              SignedVote `json:"b"`
 }
 
-// EvidenceHandler applies TxEvidence: it verifies the evidence against
-// the current validator set, refuses it if its votes are more than
+// EvidenceHandler applies TxEvidence: it verifies the evidence with the
+// validator's key in the current validator set, refuses it if its votes are more than
 // MaxEvidenceAge heights old, records it once per offence (validator,
 // height, round, type), and jails the validator (see jail).
 type EvidenceHandler struct{}
@@ -254,9 +257,15 @@ func (EvidenceHandler) DeliverTx(ctx TxContext, st *Overlay, payload []byte) err
 	if ctx.Height > a.Height && ctx.Height-a.Height > MaxEvidenceAge {
 		return Reject(CodeInvalid, fmt.Errorf("%w: votes of height %d are more than %d heights older than block %d", ErrEvidenceTooOld, a.Height, MaxEvidenceAge, ctx.Height))
 	}
-	if ctx.Validators == nil || ev.ValidatorsHash != ctx.Validators.Hash() {
-		return Reject(CodeInvalid, errors.New("evidence: not for the current validator set"))
+	if ctx.Validators == nil {
+		return Reject(CodeInternal, errors.New("evidence: no validator set"))
 	}
+	// The votes are checked against the key the validator has in the set
+	// deciding this block, not against the set of their height named by
+	// ValidatorsHash: an address is the hash of its key, so the key is
+	// the same, and a set changed in between (by the jailing of another
+	// validator who equivocated at the same height, say) must not let an
+	// offender escape. A validator no longer in the set is out already.
 	val, ok := ctx.Validators.ByAddress(a.Validator)
 	if !ok {
 		return Reject(CodeInvalid, fmt.Errorf("evidence: %s is not a validator", a.Validator))

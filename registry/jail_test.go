@@ -275,3 +275,41 @@ func TestPardonAfterUnjail(t *testing.T) {
 		t.Fatal("not jailed for the new offence")
 	}
 }
+
+// TestSecondEquivocatorAfterJailing: two validators equivocate at one
+// height; the first one's evidence is committed and its jailing changes
+// the set. The second one's evidence, made against the set of the votes'
+// height, still jails it once the set has changed.
+func TestSecondEquivocatorAfterJailing(t *testing.T) {
+	c, keys := newChainOf(t, 5)
+	vs := c.State().Validators
+	h := c.State().Height + 1
+	if res := c.commit(t, equivocation(t, keys[0], vs, 1, h, 0, "x", "y")); !res[0].OK() {
+		t.Fatalf("first evidence refused: %+v", res)
+	}
+	c.commit(t)
+	c.commit(t)
+	if c.State().Validators.Hash() == vs.Hash() {
+		t.Fatal("the first jailing did not change the set")
+	}
+	second := equivocation(t, keys[1], vs, 1, h, 0, "x", "y")
+	if err := c.CheckTx(second, c.now); err != nil {
+		t.Fatalf("second equivocator's evidence refused after the set changed: %v", err)
+	}
+	if res := c.commit(t, second); !res[0].OK() {
+		t.Fatalf("second evidence refused: %+v", res)
+	}
+	if rec, ok := jailRecord(t, c, addrOf(keys[1])); !ok || rec.Skipped != "" {
+		t.Fatalf("second equivocator not jailed: %+v, %v", rec, ok)
+	}
+	if _, ok := c.State().NextValidators.ByAddress(addrOf(keys[1])); ok {
+		t.Fatal("second equivocator still in the set of H+2")
+	}
+	// Evidence against a validator who is out of the set is refused.
+	c.commit(t)
+	c.commit(t)
+	late := equivocation(t, keys[0], vs, 2, h, 0, "x", "y")
+	if err := c.CheckTx(late, c.now); err == nil {
+		t.Fatal("evidence against a validator already out of the set accepted")
+	}
+}

@@ -33,6 +33,13 @@ type futureBuf[B Block] struct {
 	count map[Address]int
 	bytes map[Address]int
 	seen  map[Hash]bool
+
+	// sched is the proposer schedule of the validator set whose hash is
+	// schedOf: the set of the next height, in practice, which the buffer
+	// asks for again and again. Computing a schedule costs the set's
+	// total power times its size, so it is computed once per set.
+	sched   schedule
+	schedOf Hash
 }
 
 // reset empties the buffer and returns what it held.
@@ -41,7 +48,7 @@ func (f *futureBuf[B]) reset() []Message[B] {
 	for i, fm := range f.msgs {
 		out[i] = fm.m
 	}
-	*f = futureBuf[B]{}
+	*f = futureBuf[B]{sched: f.sched, schedOf: f.schedOf}
 	return out
 }
 
@@ -73,7 +80,11 @@ func (e *Engine[B]) keepFuture(m Message[B], h uint64) error {
 	case m.Vote != nil:
 		fm.owner, sig, signBytes = m.Vote.Validator, m.Vote.Signature, m.Vote.SignBytes(e.cfg.ChainID)
 	case m.Proposal != nil:
-		fm.owner, sig, signBytes = m.Proposal.Proposer, m.Proposal.Signature, m.Proposal.SignBytes(e.cfg.ChainID)
+		p := m.Proposal
+		if want := f.proposer(e, vs, h, p.Round); p.Proposer != want {
+			return fmt.Errorf("%w: %s is not the proposer of %d/%d", ErrInvalidMessage, p.Proposer, h, p.Round)
+		}
+		fm.owner, sig, signBytes = p.Proposer, p.Signature, p.SignBytes(e.cfg.ChainID)
 	}
 	switch {
 	case sig != nil:
@@ -108,6 +119,19 @@ func (e *Engine[B]) keepFuture(m Message[B], h uint64) error {
 	f.bytes[fm.owner] += fm.size
 	f.msgs = append(f.msgs, fm)
 	return nil
+}
+
+// proposer returns the proposer of height h, round r under vs, the
+// validator set of h: only that validator's proposal can ever be
+// accepted, so only its proposal is worth a place in the buffer.
+func (f *futureBuf[B]) proposer(e *Engine[B], vs *ValidatorSet, h uint64, r int32) Address {
+	if vs == e.vals {
+		return e.sched.proposer(h, r)
+	}
+	if hash := vs.Hash(); f.sched == nil || hash != f.schedOf {
+		f.sched, f.schedOf = newSchedule(vs), hash
+	}
+	return f.sched.proposer(h, r)
 }
 
 // room reports whether fm's signer has room left for it, before its

@@ -75,6 +75,20 @@ var (
 	futureH1, futureH2 = append([]ed25519.PrivateKey{oldKey}, keepKeys...), append(append([]ed25519.PrivateKey{}, keepKeys...), newKey)
 )
 
+// proposerRounds returns the first n rounds of height h in which k is
+// the proposer under the validator set of keys.
+func proposerRounds(t *testing.T, h uint64, k ed25519.PrivateKey, n int, keys ...ed25519.PrivateKey) []int32 {
+	t.Helper()
+	s, a := newSchedule(futureSet(t, keys...)), AddressOf(k.Public().(ed25519.PublicKey))
+	var rs []int32
+	for r := int32(0); len(rs) < n; r++ {
+		if s.proposer(h, r) == a {
+			rs = append(rs, r)
+		}
+	}
+	return rs
+}
+
 // newFutureEngine returns a follower at height 1 with the given
 // per-validator bounds.
 func newFutureEngine(t *testing.T, perVal, bytesPerVal int) *Engine[*fblock] {
@@ -127,7 +141,7 @@ func TestFutureBoundedPerValidator(t *testing.T) {
 	// Bytes: proposals of 1,000-byte blocks against a 2,500-byte share
 	// (each is charged its block plus a fixed part): two fit.
 	e = newFutureEngine(t, 100, 2_500)
-	for r := range int32(5) {
+	for _, r := range proposerRounds(t, 2, flooder, 5, futureH2...) {
 		if err := e.Step(futureProposal(flooder, 2, r, 1_000)); err != nil {
 			t.Fatal(err)
 		}
@@ -145,7 +159,7 @@ func TestFutureBoundedPerValidator(t *testing.T) {
 // often it arrives.
 func TestFutureDeduplicated(t *testing.T) {
 	e := newFutureEngine(t, 100, 1<<20)
-	v, p := futureVote(newKey, 2, 0), futureProposal(newKey, 2, 0, 100)
+	v, p := futureVote(newKey, 2, 0), futureProposal(newKey, 2, proposerRounds(t, 2, newKey, 1, futureH2...)[0], 100)
 	for range 5 {
 		for _, m := range []Message[*fblock]{v, p} {
 			if err := e.Step(m); err != nil {
@@ -170,8 +184,10 @@ func TestFutureVerified(t *testing.T) {
 	bad.Vote.Signature[0] ^= 1
 	blk2 := &fblock{height: 2, id: Sum([]byte("two"))}
 	oldOnly := &Commit{Height: 2, BlockID: blk2.ID(), Signatures: []CommitSig{{Validator: AddressOf(oldKey.Public().(ed25519.PublicKey)), Signature: ed25519.Sign(oldKey, VoteSignBytes(futureChain, 2, 0, blk2.ID()))}}}
-	badProp := futureProposal(newKey, 2, 1, 10)
-	badProp.Proposal.Round = 2 // signed for round 1
+	rs := proposerRounds(t, 2, newKey, 2, futureH2...)
+	badProp := futureProposal(newKey, 2, rs[0], 10)
+	badProp.Proposal.Round = rs[1] // signed for another of its rounds
+	notProposer := futureProposal(newKey, 2, rs[0]+1, 10)
 	for _, tc := range []struct {
 		name string
 		m    Message[*fblock]
@@ -179,6 +195,7 @@ func TestFutureVerified(t *testing.T) {
 	}{
 		{"bad vote signature", bad, ErrBadSignature},
 		{"bad proposal signature", badProp, ErrBadSignature},
+		{"proposal by a validator not scheduled to propose", notProposer, ErrInvalidMessage},
 		{"validator of height 1 only", futureVote(oldKey, 2, 0), ErrNotValidator},
 		{"decided by a validator of height 1 only", Message[*fblock]{Decided: &Decided[*fblock]{Block: blk2, Commit: oldOnly}}, ErrInvalidMessage},
 		{"unknown validator set", futureVote(newKey, 3, 0), nil},
@@ -237,5 +254,47 @@ func TestFutureFairShare(t *testing.T) {
 	_ = e.Step(futureVote(keys[100], 6, 0))
 	if futureOf(e, keys[100]) != 1 {
 		t.Fatalf("the honest vote was dropped (buffer %d)", e.future.len())
+	}
+}
+
+// TestFutureProposerScheduled: a validator of the next height may buffer
+// proposals only for the rounds it is scheduled to propose, and a
+// proposal for any other round is refused before its signature is
+// checked; the next height's schedule is computed once, however many
+// proposals arrive.
+func TestFutureProposerScheduled(t *testing.T) {
+	verifies := 0
+	app := futureApp{sets: map[uint64]*ValidatorSet{1: futureSet(t, futureH1...), 2: futureSet(t, futureH2...)}}
+	e, err := New(Config[*fblock]{ChainID: futureChain, Height: 1, App: app, ID: Address{0xee},
+		Verify: func(pub ed25519.PublicKey, msg, sig []byte) bool { verifies++; return ed25519.Verify(pub, msg, sig) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mine := map[int32]bool{}
+	for _, r := range proposerRounds(t, 2, newKey, 10, futureH2...) {
+		mine[r] = true
+	}
+	kept, refused := 0, 0
+	for r := range int32(40) {
+		err := e.Step(futureProposal(newKey, 2, r, 10))
+		switch {
+		case mine[r] && err == nil:
+			kept++
+		case !mine[r] && errors.Is(err, ErrInvalidMessage):
+			refused++
+		default:
+			t.Fatalf("round %d (scheduled %v): %v", r, mine[r], err)
+		}
+	}
+	if kept != 10 || refused != 30 || futureOf(e, newKey) != 10 {
+		t.Fatalf("kept %d, refused %d, buffered %d; want 10, 30, 10", kept, refused, futureOf(e, newKey))
+	}
+	if verifies != kept {
+		t.Fatalf("%d signature checks for %d scheduled proposals: unscheduled ones must cost none", verifies, kept)
+	}
+	first := e.future.sched
+	_ = e.Step(futureProposal(newKey, 2, 1, 10))
+	if &e.future.sched[0] != &first[0] {
+		t.Fatal("the next height's schedule was computed again")
 	}
 }

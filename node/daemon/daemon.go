@@ -79,9 +79,11 @@ type Config struct {
 	// above its last-signed watermark (HOME/privval_state.json): finding
 	// one, it refuses to start, because its watermark is older than what
 	// its key signed (a home restored from a backup, or the key running
-	// elsewhere). Default DefaultDoubleSignCheckHeight; negative for no
-	// check. A node without a network (idmesh dev) has no peers to ask
-	// and makes no check.
+	// elsewhere). A validator that cannot decide alone (2/3 of the power
+	// or less) does not sign before at least one peer has answered with
+	// its tip. Default DefaultDoubleSignCheckHeight; negative for no
+	// check (and no wait). A node without a network (idmesh dev) has no
+	// peers to ask and makes no check.
 	DoubleSignCheckHeight int
 
 	// BlockInterval is the minimum time between blocks; default the
@@ -340,6 +342,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 			if err := catchUp(gctx, d.host, d.node, d.net, d.firstPeerWait(), d.log); err != nil {
 				return err
 			}
+			if err := d.awaitPeerTip(gctx); err != nil {
+				return err
+			}
 			if err := d.doubleSignCheck(); err != nil {
 				d.log.Error("not signing", "err", err)
 				return err
@@ -372,15 +377,68 @@ func (d *Daemon) firstPeerWait() time.Duration {
 	return d.cfg.FirstPeerWait
 }
 
+// peerRetry paces awaitPeerTip's attempts while peers are connected but
+// none answers.
+const peerRetry = time.Second
+
+// checkHeights returns how many of the latest commits the double-sign
+// check looks at; negative for none.
+func (d *Daemon) checkHeights() int {
+	if d.cfg.DoubleSignCheckHeight == 0 {
+		return DefaultDoubleSignCheckHeight
+	}
+	return d.cfg.DoubleSignCheckHeight
+}
+
+// awaitPeerTip holds a validator that cannot decide alone until at least
+// one peer has told it its tip (and the node has synced to it), so that
+// the double-sign check sees the network's latest commits: with no peer
+// answering it would see only the commits the node holds, and a restored
+// old home holds none of those it signed since. A validator with more
+// than 2/3 of the power decides alone, and waits for nobody (the
+// single-validator network of `idmesh dev`). With the check off
+// (Config.DoubleSignCheckHeight negative) nothing is awaited.
+func (d *Daemon) awaitPeerTip(ctx context.Context) error {
+	if d.signer == nil || d.checkHeights() < 0 || d.decidesAlone() {
+		return nil
+	}
+	for warned := false; ; warned = true {
+		if len(d.host.Statuses(ctx)) > 0 {
+			if warned {
+				return catchUp(ctx, d.host, d.node, d.net, 0, d.log)
+			}
+			return nil
+		}
+		if !warned {
+			d.log.Warn("not signing until a peer tells its tip: the double-sign check needs the network's latest commits")
+		}
+		if err := d.host.WaitPeers(ctx, 1); err != nil {
+			return nil // ctx ended: Run is stopping
+		}
+		t := time.NewTimer(peerRetry)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+// decidesAlone reports whether the validator holds more than 2/3 of the
+// current set's power.
+func (d *Daemon) decidesAlone() bool {
+	vs := d.chain.State().Validators
+	v, ok := vs.ByAddress(d.self)
+	return ok && 3*v.Power > 2*vs.TotalPower()
+}
+
 // doubleSignCheck looks through the latest commits, as synced from peers,
 // for the validator's own precommits above its watermark (see
 // Config.DoubleSignCheckHeight). Both the commit the node saved for a
 // height and the one the next block carries are looked at.
 func (d *Daemon) doubleSignCheck() error {
-	n := d.cfg.DoubleSignCheckHeight
-	if n == 0 {
-		n = DefaultDoubleSignCheckHeight
-	}
+	n := d.checkHeights()
 	if d.signer == nil || n < 0 {
 		return nil
 	}

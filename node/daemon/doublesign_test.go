@@ -5,15 +5,20 @@ import (
 	"encoding/json"
 	"errors"
 	"io/fs"
+	"log/slog"
+	"math"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/idmesh/idmesh/node/daemon"
 	"github.com/idmesh/idmesh/node/home"
 	"github.com/idmesh/idmesh/node/privval"
+	"github.com/idmesh/idmesh/registry"
 	"github.com/idmesh/idmesh/registry/registrytest"
 )
 
@@ -104,5 +109,99 @@ func TestDoubleSignCheck(t *testing.T) {
 	}
 	if h := o.Node().State().Height; h != last {
 		t.Fatalf("the copy synced to %d, the original is at %d", h, last)
+	}
+}
+
+// logSignal is a slog handler that closes seen the first time a record
+// with message msg is handled.
+type logSignal struct {
+	msg  string
+	seen chan struct{}
+	once *sync.Once
+}
+
+func (l logSignal) Enabled(context.Context, slog.Level) bool { return true }
+func (l logSignal) Handle(_ context.Context, r slog.Record) error {
+	if strings.HasPrefix(r.Message, l.msg) {
+		l.once.Do(func() { close(l.seen) })
+	}
+	return nil
+}
+func (l logSignal) WithAttrs([]slog.Attr) slog.Handler { return l }
+func (l logSignal) WithGroup(string) slog.Handler      { return l }
+
+// twoValidatorHomes creates two homes sharing a genesis in which each
+// of their validators has half the power: neither decides alone.
+func twoValidatorHomes(t *testing.T) (a, b string) {
+	t.Helper()
+	dirs := []string{t.TempDir(), t.TempDir()}
+	g := &registry.Genesis{ChainID: chainID, GenesisTime: genesisTime}
+	for _, d := range dirs {
+		kf, err := privval.GenerateKey(home.Dir(d).ValidatorKey(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		g.Validators = append(g.Validators, registry.Validator{PubKey: kf.PublicKey, Power: 1})
+	}
+	enc, err := json.Marshal(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range dirs {
+		if err := os.WriteFile(home.Dir(d).Genesis(), enc, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dirs[0], dirs[1]
+}
+
+// TestValidatorAwaitsPeerTip: a validator that cannot decide alone,
+// started with no peer to ask, signs nothing: it says it waits for a
+// peer's tip (its watermark untouched), and once a peer is up and
+// answers, it syncs, runs its check and signs, and the two commit.
+func TestValidatorAwaitsPeerTip(t *testing.T) {
+	ha, hb := twoValidatorHomes(t)
+	sig := logSignal{msg: "not signing until a peer tells its tip", seen: make(chan struct{}), once: new(sync.Once)}
+	cfgA := daemon.Config{Home: ha, HTTPAddr: "127.0.0.1:0", P2PListen: []string{"/ip4/127.0.0.1/tcp/0"}, FirstPeerWait: -1,
+		BlockInterval: time.Millisecond, Version: "test", Log: slog.New(sig)}
+	a := MustStart(t, cfgA)
+	select {
+	case <-sig.seen:
+	case <-time.After(time.Minute):
+		t.Fatal("the validator did not wait for a peer before signing")
+	}
+	signedHeight := func() uint64 {
+		t.Helper()
+		b, err := os.ReadFile(home.Dir(ha).PrivvalState())
+		if errors.Is(err, fs.ErrNotExist) {
+			return 0
+		}
+		var w privval.Watermark
+		if err != nil || json.Unmarshal(b, &w) != nil {
+			t.Fatalf("watermark: %v %s", err, b)
+		}
+		if w.Round == math.MaxInt32 {
+			return 0 // a floor raised at start, not a signature
+		}
+		return w.Height
+	}
+	if h := signedHeight(); h != 0 {
+		t.Fatalf("the waiting validator signed at height %d", h)
+	}
+
+	cfgB := daemon.Config{Home: hb, HTTPAddr: "127.0.0.1:0", P2PListen: []string{"/ip4/127.0.0.1/tcp/0"}, Bootstrap: a.P2PAddrs()[:1],
+		FirstPeerWait: 30 * time.Second, BlockInterval: time.Millisecond, Version: "test"}
+	b := MustStart(t, cfgB)
+	op, _, err := registrytest.NewCreate(chainID, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := op.Encode()
+	code, out := mustDo(t, http.MethodPost, b.BaseURL()+"/v1/operations?wait=60s", body)
+	if code != http.StatusOK {
+		t.Fatalf("submit: %d %s", code, out)
+	}
+	if signedHeight() == 0 {
+		t.Fatal("the validator never signed after its peer came")
 	}
 }

@@ -392,3 +392,57 @@ func FuzzOneEncoding(f *testing.F) {
 		}
 	})
 }
+
+// TestDoomedOperationCostsNoVerification: an operation that the checks
+// needing no signature refuse (three good signatures, one of them not
+// needed) is refused before any signature is verified: the cache of
+// verified signatures stays empty. The same operation without the extra
+// proof verifies each remaining proof once.
+func TestDoomedOperationCostsNoVerification(t *testing.T) {
+	own, a, b := genKey(t, keys.Ed25519, 1), genKey(t, keys.Ed25519, 2), genKey(t, keys.Ed25519, 3)
+	didA, didB := key.New(a.Public()), key.New(b.Public())
+	vm := func(d string) string {
+		doc, err := key.Document(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return doc.CapabilityInvocation[0].Reference
+	}
+	doc := template(own.Public())
+	doc.Controller = did.StringSet{didA, didB}
+	op := &idmesh.Operation{Type: idmesh.Create, Document: doc}
+	if err := op.SignAll(chainID, signers(vm(didA), a, vm(didB), b, "#key-1", own)...); err != nil {
+		t.Fatal(err)
+	}
+	enc, err := op.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec, err := idmesh.Decode(enc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sigs := idmesh.NewSigCache(64)
+	env := idmesh.Env{ChainID: chainID, Height: 1, Time: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), Sigs: sigs}
+	err = idmesh.Apply(mapKV{}, env, dec)
+	if !errors.Is(err, idmesh.ErrInvalidOperation) || !strings.Contains(err.Error(), "is not needed") {
+		t.Fatalf("err = %v, want a proof not needed", err)
+	}
+	if n := sigs.Len(); n != 0 {
+		t.Fatalf("%d signatures verified for an operation refused without any", n)
+	}
+	for i, p := range op.Proof {
+		if p.VerificationMethod == vm(didA) {
+			enc = removeProof(t, enc, i)
+		}
+	}
+	if dec, err = idmesh.Decode(enc); err != nil {
+		t.Fatal(err)
+	}
+	if err := idmesh.Apply(mapKV{}, env, dec); err != nil {
+		t.Fatalf("without the extra proof: %v", err)
+	}
+	if n := sigs.Len(); n != 2 {
+		t.Fatalf("%d signatures verified, want the 2 remaining proofs", n)
+	}
+}

@@ -353,6 +353,11 @@ func authorize(r Reader, sigs *SigCache, auth, prev, next *did.Document, subject
 	}
 	added, addedByID := addedKeys(prev, next, subject)
 	canon := canonicalRefs(allowed, addedByID, subject)
+	// Every check that needs no signature verification runs first, over
+	// all proofs, so that an operation bound to be refused (a proof that
+	// is not needed, a relabelled reference, a high S, a key added
+	// without proof) costs no verification, however many proofs it
+	// carries; the signatures are verified last.
 	checked := make([]checkedProof, 0, len(op.Proof))
 	for _, p := range op.Proof {
 		ref := absolute(subject, p.VerificationMethod)
@@ -370,7 +375,7 @@ func authorize(r Reader, sigs *SigCache, auth, prev, next *did.Document, subject
 			}
 		}
 		sig, err := sigEncoding.DecodeString(p.Signature)
-		if err != nil || !sigs.Verify(pub, input, sig) {
+		if err != nil {
 			return fmt.Errorf("%w: bad signature by %s", ErrUnauthorized, ref)
 		}
 		if !pub.IsCanonicalSignature(sig) {
@@ -379,7 +384,7 @@ func authorize(r Reader, sigs *SigCache, auth, prev, next *did.Document, subject
 		if want := canon[pub.Multibase()]; want != relative(subject, ref) {
 			return fmt.Errorf("%w: proof by %s must name %s, the first method holding its key: the reference is not signed, so one key has one spelling", ErrInvalidOperation, relative(subject, ref), want)
 		}
-		checked = append(checked, checkedProof{ref: ref, auth: isAuth, key: pub.Multibase()})
+		checked = append(checked, checkedProof{ref: ref, auth: isAuth, key: pub.Multibase(), pub: pub, sig: sig})
 	}
 	if !slices.ContainsFunc(checked, func(c checkedProof) bool { return c.auth }) {
 		return fmt.Errorf("%w: no proof by a capabilityInvocation key of a controller of %s: a proof by a key the operation adds proves possession only", ErrUnauthorized, subject)
@@ -401,6 +406,11 @@ func authorize(r Reader, sigs *SigCache, auth, prev, next *did.Document, subject
 	}
 	if c, ok := unneeded(checked, proven); ok {
 		return fmt.Errorf("%w: proof by %s is not needed: an operation carries only the proofs it needs", ErrInvalidOperation, relative(subject, c.ref))
+	}
+	for _, c := range checked {
+		if !sigs.Verify(c.pub, input, c.sig) {
+			return fmt.Errorf("%w: bad signature by %s", ErrUnauthorized, c.ref)
+		}
 	}
 	return nil
 }
@@ -442,12 +452,16 @@ func canonicalRefs(allowed map[string]did.VerificationMethod, addedByID map[stri
 	return out
 }
 
-// checkedProof is a proof that verified: the absolute id it names,
-// whether that is an authorizing key, and its key's multibase.
+// checkedProof is a proof that passed the checks that need no
+// verification: the absolute id it names, whether that is an authorizing
+// key, its key (and the key's multibase) and its signature, verified
+// last.
 type checkedProof struct {
 	ref  string
 	auth bool
 	key  string
+	pub  keys.PublicKey
+	sig  []byte
 }
 
 // unneeded returns the first proof without which the operation would

@@ -23,8 +23,9 @@ type futureMsg[B Block] struct {
 }
 
 // futureBuf holds messages for heights after the current one (and for
-// the current one once it is decided), in arrival order, so that replay
-// is deterministic. Only messages whose signatures verify against the
+// the current one while the engine waits for Advance after a decision:
+// the decision moved it to the next height, which has not started), in
+// arrival order, so that replay is deterministic. Only messages whose signatures verify against the
 // validator set of their height are kept; each signer (and decided
 // blocks, together) gets at most maxPer entries and maxBytes bytes, a
 // message is kept once, and the whole buffer holds at most maxTotal.
@@ -55,9 +56,11 @@ func (f *futureBuf[B]) reset() []Message[B] {
 // len returns the number of messages held.
 func (f *futureBuf[B]) len() int { return len(f.msgs) }
 
-// keep buffers m, a message for height h after the current one (or for
-// the current one, decided), if its signature verifies against the
-// validator set of h and its signer's share has room. It returns an error
+// keepFuture buffers m, a message for height h after the current one (or
+// for the current one, not started yet), if its signature verifies
+// against the validator set of h (asked of the App, which knows the set
+// of the height after a decision as it knows later ones: e.vals is still
+// the decided height's) and its signer's share has room. It returns an error
 // for a message that fails verification; a message whose validator set
 // is unknown, a duplicate, or one over the bounds is dropped silently.
 func (e *Engine[B]) keepFuture(m Message[B], h uint64) error {
@@ -65,14 +68,11 @@ func (e *Engine[B]) keepFuture(m Message[B], h uint64) error {
 	if f.len() >= e.cfg.MaxFuture {
 		return nil
 	}
-	vs := e.vals
-	if h != e.height {
-		var err error
-		if vs, err = e.cfg.App.Validators(h); err != nil || vs == nil {
-			// Not verifiable now: dropped. The sender rebroadcasts, and a
-			// node behind asks for what it lacks.
-			return nil
-		}
+	vs, err := e.cfg.App.Validators(h)
+	if err != nil || vs == nil {
+		// Not verifiable now: dropped. The sender rebroadcasts, and a
+		// node behind asks for what it lacks.
+		return nil
 	}
 	fm := futureMsg[B]{m: m, size: messageBytes(m)}
 	var signBytes, sig []byte

@@ -298,3 +298,40 @@ func TestFutureProposerScheduled(t *testing.T) {
 		t.Fatal("the next height's schedule was computed again")
 	}
 }
+
+// TestDecidedVerifiesAgainstNextSet: between a decision and Advance the
+// engine is at the next height, not started; a vote for it is checked
+// against that height's validator set, not the decided one's: the
+// validator who joins at height 2 has its vote kept (it was refused as
+// not a validator), the one who left has its vote refused, and the kept
+// vote counts once the height starts.
+func TestDecidedVerifiesAgainstNextSet(t *testing.T) {
+	app := futureApp{sets: map[uint64]*ValidatorSet{1: futureSet(t, futureH1...), 2: futureSet(t, futureH2...)}}
+	e, err := New(Config[*fblock]{ChainID: futureChain, Height: 1, App: app, ID: Address{0xee}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	blk := &fblock{height: 1, id: Sum([]byte("one"))}
+	c := &Commit{Height: 1, BlockID: blk.ID()}
+	for _, k := range futureH1 {
+		c.Signatures = append(c.Signatures, CommitSig{Validator: AddressOf(k.Public().(ed25519.PublicKey)), Signature: ed25519.Sign(k, VoteSignBytes(futureChain, 1, 0, blk.ID()))})
+	}
+	if err := e.Step(Message[*fblock]{Decided: &Decided[*fblock]{Block: blk, Commit: c}}); err != nil {
+		t.Fatal(err)
+	}
+	if e.step != StepDecided || e.Height() != 2 {
+		t.Fatalf("step %v at height %d, want decided and at 2", e.step, e.Height())
+	}
+	if err := e.Step(futureVote(newKey, 2, 0)); err != nil {
+		t.Fatalf("vote of the joining validator: %v", err)
+	}
+	if err := e.Step(futureVote(oldKey, 2, 0)); !errors.Is(err, ErrNotValidator) {
+		t.Fatalf("vote of the leaving validator: %v, want ErrNotValidator", err)
+	}
+	if err := e.Advance(); err != nil {
+		t.Fatal(err)
+	}
+	if e.prevotes[0] == nil || len(e.prevotes[0].votes[AddressOf(newKey.Public().(ed25519.PublicKey))]) != 1 {
+		t.Fatal("the joining validator's vote was not counted at height 2")
+	}
+}

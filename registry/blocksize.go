@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 
@@ -55,11 +56,8 @@ var (
 
 // uvarintLen returns the length of n's unsigned varint encoding.
 func uvarintLen(n int) int {
-	k := 1
-	for u := uint64(n); u >= 0x80; u >>= 7 {
-		k++
-	}
-	return k
+	var b [binary.MaxVarintLen64]byte
+	return binary.PutUvarint(b[:], uint64(n))
 }
 
 // Size returns len(t.Encode()) without encoding t.

@@ -117,6 +117,28 @@ func governanceSign(signBytes func() ([]byte, error), key ed25519.PrivateKey) (C
 // ValidatorSetHandler applies TxValidatorSet.
 type ValidatorSetHandler struct{}
 
+// govSequence returns the governance sequence: the number of changes of
+// the validator set (by governance or jailing) so far.
+func govSequence(st *Overlay) uint64 {
+	if b, err := st.Get(keyGovSequence); err == nil && len(b) == 8 {
+		return binary.BigEndian.Uint64(b)
+	}
+	return 0
+}
+
+// scheduleSet records next as the set deciding height+2 and advances the
+// governance sequence, so that a change signed against the old sequence
+// no longer applies.
+func scheduleSet(st *Overlay, next *ValidatorSet) error {
+	enc, err := json.Marshal(next)
+	if err != nil {
+		return Reject(CodeInternal, err)
+	}
+	st.Set(keyGovSequence, binary.BigEndian.AppendUint64(nil, govSequence(st)+1))
+	st.Set(keyGovNextVals, enc)
+	return nil
+}
+
 // DeliverTx checks the change against the current validators (those
 // deciding this block) and records the new set for height+2.
 func (ValidatorSetHandler) DeliverTx(ctx TxContext, st *Overlay, payload []byte) error {
@@ -131,10 +153,7 @@ func (ValidatorSetHandler) DeliverTx(ctx TxContext, st *Overlay, payload []byte)
 	if err != nil {
 		return Reject(CodeInvalid, fmt.Errorf("%w: %w", ErrGovernance, err))
 	}
-	var seq uint64
-	if b, err := st.Get(keyGovSequence); err == nil && len(b) == 8 {
-		seq = binary.BigEndian.Uint64(b)
-	}
+	seq := govSequence(st)
 	if c.Sequence != seq {
 		return Reject(CodeConflict, fmt.Errorf("%w: sequence %d, want %d (replayed or out of order)", ErrGovernance, c.Sequence, seq))
 	}
@@ -148,12 +167,9 @@ func (ValidatorSetHandler) DeliverTx(ctx TxContext, st *Overlay, payload []byte)
 	if err := quorumSigned(ctx.Validators, msg, c.Signatures); err != nil {
 		return Reject(CodeUnauthorized, fmt.Errorf("%w: %w", ErrGovernance, err))
 	}
-	enc, err := json.Marshal(next)
-	if err != nil {
-		return Reject(CodeInternal, err)
+	if err := scheduleSet(st, next); err != nil {
+		return err
 	}
-	st.Set(keyGovSequence, binary.BigEndian.AppendUint64(nil, seq+1))
-	st.Set(keyGovNextVals, enc)
 	// A change that names a jailed validator lets it back in: that is the
 	// only way out of jail.
 	// Its offences up to this height are pardoned: evidence of them is

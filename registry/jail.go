@@ -1,7 +1,6 @@
 package registry
 
 import (
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -102,16 +101,9 @@ func jail(ctx TxContext, st *Overlay, v Address, evKey []byte) error {
 		// A fixed text: state must not depend on an error's wording.
 		rec.Skipped = "removal skipped: the validator set would be left without a validator able to decide"
 	} else {
-		enc, err := json.Marshal(next)
-		if err != nil {
-			return Reject(CodeInternal, err)
+		if err := scheduleSet(st, next); err != nil {
+			return err
 		}
-		var seq uint64
-		if b, err := st.Get(keyGovSequence); err == nil && len(b) == 8 {
-			seq = binary.BigEndian.Uint64(b)
-		}
-		st.Set(keyGovSequence, binary.BigEndian.AppendUint64(nil, seq+1))
-		st.Set(keyGovNextVals, enc)
 		rec.RemovedFrom = ctx.Height + 2
 	}
 	enc, err := json.Marshal(rec)

@@ -69,13 +69,10 @@ func (c *Commit) Size() int {
 	return n
 }
 
+// uvarintLen returns the length of n's unsigned varint encoding.
 func uvarintLen(n int) int {
-	k := 1
-	for n >= 0x80 {
-		n >>= 7
-		k++
-	}
-	return k
+	var b [binary.MaxVarintLen64]byte
+	return binary.PutUvarint(b[:], uint64(n))
 }
 
 // Hash returns SHA-256 of the encoded commit; a nil commit hashes to zero.

@@ -159,12 +159,12 @@ func (op *Operation) normalizeProofs() error {
 	}
 	changed := false
 	for i, p := range op.Proof {
-		if frag, ok := strings.CutPrefix(p.VerificationMethod, subject+"#"); ok {
-			op.Proof[i].VerificationMethod = "#" + frag
+		if rel := relative(subject, p.VerificationMethod); rel != p.VerificationMethod {
+			op.Proof[i].VerificationMethod = rel
 			changed = true
 		}
 	}
-	if !slices.IsSortedFunc(op.Proof, func(a, b Proof) int { return strings.Compare(a.VerificationMethod, b.VerificationMethod) }) {
+	if !slices.IsSortedFunc(op.Proof, compareProofs) {
 		sortProofs(op.Proof)
 		changed = true
 	}
@@ -386,13 +386,14 @@ func (op *Operation) SignAll(chainID string, signers ...Signer) error {
 // sortProofs puts proofs in the order of their verification methods:
 // proofs are a set, and one operation has one encoding whatever order
 // they were made or sent in.
-func sortProofs(ps []Proof) {
-	slices.SortStableFunc(ps, func(a, b Proof) int {
-		if c := strings.Compare(a.VerificationMethod, b.VerificationMethod); c != 0 {
-			return c
-		}
-		return strings.Compare(a.Signature, b.Signature)
-	})
+func sortProofs(ps []Proof) { slices.SortStableFunc(ps, compareProofs) }
+
+// compareProofs orders proofs by verification method, then signature.
+func compareProofs(a, b Proof) int {
+	if c := strings.Compare(a.VerificationMethod, b.VerificationMethod); c != 0 {
+		return c
+	}
+	return strings.Compare(a.Signature, b.Signature)
 }
 
 // ValidateBasic checks what needs no state.

@@ -172,6 +172,7 @@ var titles = map[credential.Code]string{
 	credential.HolderBindingError:          "The holder is not the credential's subject",
 	credential.IssuerMismatchError:         "The key does not belong to the issuer",
 	credential.SchemaValidationError:       "The credential does not match its schema",
+	credential.SchemaNotChecked:            "The credential's schema could not be checked",
 	credential.UntrustedIssuerError:        "The issuer is not trusted for this credential",
 	credential.ResourceIntegrityError:      "A related resource does not match its digest",
 	credential.CredentialRevoked:           "The credential is revoked",

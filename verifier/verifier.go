@@ -32,7 +32,9 @@ type Verifier struct {
 	// the status check then runs by default.
 	Lists StatusLists
 	// Schemas serves credential schemas; the schema check runs when a
-	// credential names one.
+	// credential names one. A schema it cannot check (not JsonSchema, or
+	// not held) is a SCHEMA_NOT_CHECKED warning, or the check's failure
+	// when the caller asked for it in Options.Checks.
 	Schemas SchemaSource
 	// Trust and TrustPolicy drive the trust check.
 	Trust       TrustRegistry
@@ -212,7 +214,7 @@ func (v *Verifier) VerifyCredential(ctx context.Context, in any, opts Options) R
 	switch {
 	case len(c.Schemas) == 0:
 	case checks.has(CheckSchema) || len(opts.Checks) == 0:
-		res.record(CheckSchema, v.CheckSchemas(c), credential.SchemaValidationError)
+		v.schema(c, len(opts.Checks) > 0, &res)
 	default:
 		res.warn(credential.SchemaValidationError, "the credential's schema was not checked")
 	}
@@ -373,15 +375,9 @@ var bundled = sync.OnceValue(func() map[string]bool {
 // relatedResources checks the digests of the related resources this
 // verifier holds (the bundled contexts); the others are warnings.
 func relatedResources(c *credential.Credential, res *Result) error {
-	for _, r := range c.RelatedResources {
-		content, ok := ld.Context(r.ID)
-		if !ok {
-			res.warn(credential.ResourceIntegrityError, fmt.Sprintf("%s was not checked: not available offline", r.ID))
-			continue
-		}
-		if err := r.Check(content); err != nil {
-			return err
-		}
+	unchecked, err := credential.CheckRelatedResources(c.RelatedResources, ld.Context)
+	for _, id := range unchecked {
+		res.warn(credential.ResourceIntegrityError, fmt.Sprintf("%s was not checked: not available offline", id))
 	}
-	return nil
+	return err
 }

@@ -26,8 +26,19 @@ type Verifier struct {
 	// dates; default one minute.
 	Skew time.Duration
 	// Challenges, when set, issues presentation challenges and accepts
-	// each once; a presentation must then carry one of them.
+	// each once; a presentation must then carry one of them, or, with
+	// AcceptCallerChallenges, the relying party's own.
 	Challenges *Challenges
+	// AcceptCallerChallenges accepts, besides the challenges Challenges
+	// issued, a relying party's own challenge (options.challenge without
+	// the node challenge prefix, see [IsNodeChallenge]): the proof must
+	// carry it, and the relying party answers for its being fresh and
+	// used once. Results say which kind a presentation answered
+	// (Result.ChallengeIssuedByNode). A challenge in the node form is
+	// always held to the store: its tag must verify, and it must be
+	// unspent, unexpired and still held. False (the zero value) accepts
+	// node challenges only.
+	AcceptCallerChallenges bool
 	// Lists, when set, serves the status lists of the verifier's chain;
 	// the status check then runs by default.
 	Lists StatusLists
@@ -52,7 +63,9 @@ type Options struct {
 	// Challenge and Domain are what the presentation's proof must carry:
 	// the caller's own, never read from the presentation (a presentation
 	// made for another relying party would then pass). With Challenges
-	// set, Challenge must be one this verifier issued, for Domain.
+	// set, Challenge must be one this verifier issued, for Domain, or
+	// (with AcceptCallerChallenges) one without the node challenge
+	// prefix. At most MaxChallengeBytes.
 	Challenge, Domain string
 	// AllowNoChallenge accepts a presentation without a challenge (which
 	// can be replayed) when the verifier has a challenge store.

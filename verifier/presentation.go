@@ -94,7 +94,6 @@ func (v *Verifier) VerifyPresentation(ctx context.Context, in any, opts Options)
 	if (checks.has(CheckChallenge) || challenge != "") && v.Challenges != nil {
 		res.record(CheckChallenge, v.consume(challenge, domain, opts, res.Verified), credential.InvalidChallengeError)
 	}
-
 	switch {
 	case !checks.has(CheckCredentials):
 	case proofErr != nil:

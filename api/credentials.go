@@ -246,7 +246,9 @@ func (s *Server) handleIssue(w http.ResponseWriter, r *http.Request) {
 		cred["issuer"] = iss.DID
 	}
 	// A credential that breaks its own schema is not issued (checked
-	// before any status entry is allocated for it).
+	// before any status entry is allocated for it); one whose schema the
+	// node does not hold, or not of type JsonSchema, is (its verifiers
+	// report the schema as not checked).
 	c, err := credential.CredentialFrom(cred)
 	if err == nil {
 		err = s.verifier.CheckSchemas(c)

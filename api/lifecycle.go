@@ -197,15 +197,18 @@ type schemaSource struct{ s *Server }
 func (src schemaSource) Schema(id string) ([]byte, error) {
 	if i := strings.LastIndex(id, "/v1/schemas/"); i >= 0 && src.s.cfg.State != nil {
 		rec, err := registry.Schema(src.s.cfg.State, id[i+len("/v1/schemas/"):])
+		if errors.Is(err, registry.ErrNotFound) {
+			return nil, fmt.Errorf("%w: %s is not registered on this chain", verifier.ErrUnknownSchema, id)
+		}
 		if err != nil {
-			return nil, fmt.Errorf("schema %s is not registered on this chain", id)
+			return nil, fmt.Errorf("read schema %s: %w", id, err)
 		}
 		return rec.Schema, nil
 	}
 	if b, ok := schemas.ByID(id); ok {
 		return b, nil
 	}
-	return nil, fmt.Errorf("schema %s is neither registered on this chain nor bundled; it is not fetched", id)
+	return nil, fmt.Errorf("%w: %s (nothing is fetched)", verifier.ErrUnknownSchema, id)
 }
 
 // trusted serves the verifier the chain's accreditations.

@@ -92,6 +92,12 @@ type Config struct {
 	// RequireTrust lists credential types whose issuers must be
 	// accredited on the chain for the default verifier ("*": every type).
 	RequireTrust []string
+	// RequireNodeChallenges makes the default verifier accept only the
+	// challenges it issued (POST /challenges) in presentations; by
+	// default a relying party's own challenge is accepted too, and the
+	// result says challengeIssuedByNode: false
+	// (verifier.Verifier.AcceptCallerChallenges).
+	RequireNodeChallenges bool
 	// VerifyConcurrency bounds the verifications running at once on the
 	// unauthenticated verification endpoints (credentials and
 	// presentations, in every base); default runtime.NumCPU(), negative
@@ -193,7 +199,7 @@ func NewServer(cfg Config) (*Server, error) {
 	s.largeReads = make(chan struct{}, cfg.MaxLargeReads)
 	if cfg.Verifier == nil {
 		cfg.Verifier = &verifier.Verifier{Keys: &didkeys.CachedKeys{Next: didkeys.DIDKeys{Resolver: capWeb(cfg.Resolver), Index: keyIndex(cfg.Resolver)}}, Now: cfg.Now, Skew: cfg.ClockSkew,
-			Challenges: &verifier.Challenges{Now: cfg.Now, Rand: cfg.Rand}}
+			Challenges: &verifier.Challenges{Now: cfg.Now, Rand: cfg.Rand}, AcceptCallerChallenges: !cfg.RequireNodeChallenges}
 		if cfg.State != nil {
 			cfg.Verifier.Lists, cfg.Verifier.Trust = statusLists{s}, trusted{s}
 		}

@@ -49,6 +49,10 @@ const (
 	// verifying it (its size, nesting, or the work of canonicalizing it)
 	// and was refused without that work.
 	LimitExceededError Code = "LIMIT_EXCEEDED_ERROR"
+	// SchemaNotChecked: a credentialSchema the verifier cannot check (of
+	// a type other than JsonSchema, or a JsonSchema it does not hold) and
+	// did not check.
+	SchemaNotChecked Code = "SCHEMA_NOT_CHECKED"
 )
 
 // Type is the problem-details type URL of the code: the specification's

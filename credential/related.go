@@ -84,6 +84,27 @@ func (r RelatedResource) Check(content []byte) error {
 	return nil
 }
 
+// CheckRelatedResources checks the digests of every related resource
+// whose content held returns (held reports false for a resource the caller
+// does not have: nothing is fetched). It returns the ids of the resources
+// it could not check, in order, and the first mismatch, an error with
+// ResourceIntegrityError. Issuers and verifiers call it with the same
+// held (the bundled contexts), so that issuing is never looser than
+// verifying.
+func CheckRelatedResources(rs []RelatedResource, held func(id string) ([]byte, bool)) (unchecked []string, err error) {
+	for _, r := range rs {
+		content, ok := held(r.ID)
+		if !ok {
+			unchecked = append(unchecked, r.ID)
+			continue
+		}
+		if err := r.Check(content); err != nil {
+			return unchecked, err
+		}
+	}
+	return unchecked, nil
+}
+
 type sriDigest struct {
 	alg func() hash.Hash
 	sum []byte

@@ -40,7 +40,8 @@ type Options struct {
 // returns the verifiable credential: the object with a Data Integrity
 // proof, or an EnvelopedVerifiableCredential holding the vc+jwt. Issuance
 // is strict where verification is lenient: VC Data Model 2.0 only, every
-// context bundled and every term defined. The input is not modified.
+// context bundled and every term defined, and every related resource
+// idmesh holds matching its digest. The input is not modified.
 func Issue(ctx context.Context, cred map[string]any, signer credential.Signer, opts Options) (map[string]any, error) {
 	format := opts.Format
 	if format == "" {
@@ -80,6 +81,12 @@ func Issue(ctx context.Context, cred map[string]any, signer credential.Signer, o
 	// with eddsa-rdfc-2022 would report it as a proof transformation
 	// error).
 	if err := bundledContexts(c); err != nil {
+		return nil, err
+	}
+	// A related resource idmesh holds (a bundled context) must match its
+	// digest, as the verifier's relatedResource check requires; those it
+	// does not hold are not fetched, and the verifier only warns of them.
+	if _, err := credential.CheckRelatedResources(parsed.RelatedResources, ld.Context); err != nil {
 		return nil, err
 	}
 	// Every mechanism is held to the JSON-LD rules, so that a credential

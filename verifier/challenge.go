@@ -1,12 +1,14 @@
 package verifier
 
 import (
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 	"time"
 )
@@ -30,7 +32,87 @@ var (
 	// ErrChallengesFull reports a store full of unexpired challenges;
 	// IssueFor returns it as a [*FullError].
 	ErrChallengesFull = errors.New("challenge store full: try again later")
+	// ErrChallengeForged reports a challenge in the form of this node's
+	// (it starts with the node challenge prefix) whose tag does not
+	// verify under the store's secret: made up, altered, or issued by
+	// another node or before a restart.
+	ErrChallengeForged = errors.New("challenge tag does not verify: not issued by this node")
+	// ErrChallengeTooLong reports a challenge longer than
+	// MaxChallengeBytes.
+	ErrChallengeTooLong = errors.New("challenge too long")
+	// ErrChallengeSecret reports a Challenges.Secret shorter than
+	// ChallengeSecretBytes.
+	ErrChallengeSecret = errors.New("challenge secret too short")
 )
+
+// The form of node challenges: challengePrefix, the nonce and the tag,
+// base64url without padding, joined by a dot. The tag is
+// HMAC-SHA-256(secret, challengeTagLabel || nonce), so that the node can
+// tell its own challenges from a caller's without a lookup, and a caller
+// cannot pass a string of its own off as one of the node's.
+const (
+	challengePrefix   = "idmesh1."
+	challengeTagLabel = "idmesh challenge v1\x00"
+	nonceBytes        = 16
+	tagBytes          = sha256.Size
+	// nodeChallengeLen is the length of every node challenge.
+	nodeChallengeLen = len(challengePrefix) + (nonceBytes*8+5)/6 + 1 + (tagBytes*8+5)/6
+)
+
+// Bounds of challenges.
+const (
+	// MaxChallengeBytes bounds a challenge a relying party gives
+	// (ErrChallengeTooLong): a node challenge is 74 bytes, a caller's own
+	// may be up to this.
+	MaxChallengeBytes = 256
+	// ChallengeSecretBytes is the size of the secret that tags node
+	// challenges.
+	ChallengeSecretBytes = 32
+)
+
+// b64 decodes base64url without padding, refusing the encodings that
+// are not canonical (stray low bits), so that a challenge has one
+// spelling.
+var b64 = base64.RawURLEncoding.Strict()
+
+// parseChallenge reads a challenge: tagged reports whether it has the
+// node challenge prefix (else it is a caller's own, and nonce and tag are
+// nil); a tagged challenge that is not one well-formed nonce and tag is
+// an error (ErrChallengeForged). Challenges longer than MaxChallengeBytes
+// are refused first (ErrChallengeTooLong).
+func parseChallenge(s string) (nonce, tag []byte, tagged bool, err error) {
+	if len(s) > MaxChallengeBytes {
+		return nil, nil, false, fmt.Errorf("%w: %d bytes, at most %d", ErrChallengeTooLong, len(s), MaxChallengeBytes)
+	}
+	rest, tagged := strings.CutPrefix(s, challengePrefix)
+	if !tagged {
+		return nil, nil, false, nil
+	}
+	n, t, ok := strings.Cut(rest, ".")
+	if !ok || len(s) != nodeChallengeLen {
+		return nil, nil, true, fmt.Errorf("%w: malformed", ErrChallengeForged)
+	}
+	if nonce, err = b64.DecodeString(n); err != nil || len(nonce) != nonceBytes {
+		return nil, nil, true, fmt.Errorf("%w: malformed nonce", ErrChallengeForged)
+	}
+	if tag, err = b64.DecodeString(t); err != nil || len(tag) != tagBytes {
+		return nil, nil, true, fmt.Errorf("%w: malformed tag", ErrChallengeForged)
+	}
+	return nonce, tag, true, nil
+}
+
+// IsNodeChallenge reports whether s is in the form of a node challenge
+// (it starts with the node challenge prefix), whether or not its tag
+// verifies; any other string is a relying party's own challenge.
+func IsNodeChallenge(s string) bool { return strings.HasPrefix(s, challengePrefix) }
+
+// challengeTag is the tag of nonce under secret.
+func challengeTag(secret, nonce []byte) []byte {
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte(challengeTagLabel))
+	m.Write(nonce)
+	return m.Sum(nil)
+}
 
 // Bounds of a [Challenges] store.
 const (
@@ -56,6 +138,14 @@ const (
 // challenges, IssueFor refuses with a [*FullError] rather than forget
 // challenges that relying parties are still waiting on. Challenges live
 // in memory: a restart voids outstanding ones, which fails closed.
+//
+// Challenges are self-authenticating: each carries an HMAC-SHA-256 tag
+// of its random nonce under the store's Secret ("idmesh1.NONCE.TAG"),
+// checked in constant time before the store is consulted, so that a
+// verifier tells the challenges it issued from a relying party's own
+// ([IsNodeChallenge], [Challenges.Authentic]). A tagged challenge is
+// still accepted once only, unexpired, and only while the store holds
+// it.
 type Challenges struct {
 	// TTL is a challenge's lifetime; default 5 minutes.
 	TTL time.Duration
@@ -79,8 +169,14 @@ type Challenges struct {
 	// (256 KiB: 1,000 challenges with short domains, about 390 with the
 	// longest).
 	MaxClientBytes int64
+	// Secret keys the challenges' tags: at least ChallengeSecretBytes
+	// (ErrChallengeSecret). Default: ChallengeSecretBytes read from Rand
+	// when first needed, so that a restart voids the challenges issued
+	// before it, as it voids the store.
+	Secret []byte
 
 	mu      sync.Mutex
+	secret  []byte // Secret, or the one drawn from Rand
 	bytes   int64
 	items   map[[32]byte]*challenge
 	order   [][32]byte // issue order: expiry order, for the sweep
@@ -178,12 +274,69 @@ func (c *Challenges) maxPerClient() int {
 	return 1000
 }
 
+func (c *Challenges) random() io.Reader {
+	if c.Rand != nil {
+		return c.Rand
+	}
+	return rand.Reader
+}
+
+// key returns the secret of the tags, drawn from Rand the first time
+// when Secret is not set. c.mu must be held.
+func (c *Challenges) key() ([]byte, error) {
+	switch {
+	case c.secret != nil:
+		return c.secret, nil
+	case c.Secret != nil && len(c.Secret) < ChallengeSecretBytes:
+		return nil, fmt.Errorf("%w: %d bytes, at least %d", ErrChallengeSecret, len(c.Secret), ChallengeSecretBytes)
+	case c.Secret != nil:
+		c.secret = append([]byte(nil), c.Secret...)
+		return c.secret, nil
+	}
+	b := make([]byte, ChallengeSecretBytes)
+	if _, err := io.ReadFull(c.random(), b); err != nil {
+		return nil, fmt.Errorf("read challenge secret: %w", err)
+	}
+	c.secret = b
+	return b, nil
+}
+
+// Authentic reports whether challenge is a node challenge whose tag
+// verifies under this store's secret: one this node issued, whether or
+// not it is still acceptable (unspent, unexpired, held).
+func (c *Challenges) Authentic(challenge string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.authenticate(challenge) == nil
+}
+
+// authenticate checks a node challenge's tag in constant time. A
+// challenge without the node prefix is ErrChallengeUnknown: the store
+// issued no such challenge. c.mu must be held.
+func (c *Challenges) authenticate(challenge string) error {
+	nonce, tag, tagged, err := parseChallenge(challenge)
+	switch {
+	case err != nil:
+		return err
+	case !tagged:
+		return ErrChallengeUnknown
+	}
+	secret, err := c.key()
+	if err != nil {
+		return err
+	}
+	if !hmac.Equal(tag, challengeTag(secret, nonce)) {
+		return ErrChallengeForged
+	}
+	return nil
+}
+
 // key is the map key of a challenge: its hash, so that lookups do not
 // depend on comparing the secret value byte by byte.
 func key(s string) [32]byte { return sha256.Sum256([]byte(s)) }
 
-// Issue returns a new challenge (128 random bits, base64url) for domain,
-// which may be empty, with no per-client bound.
+// Issue returns a new challenge (128 random bits and their tag) for
+// domain, which may be empty, with no per-client bound.
 func (c *Challenges) Issue(domain string) (Challenge, error) { return c.IssueFor("", domain) }
 
 // IssueFor is Issue for a client (for example its network address): a
@@ -195,19 +348,22 @@ func (c *Challenges) IssueFor(client, domain string) (Challenge, error) {
 	if len(domain) > c.maxDomain() {
 		return Challenge{}, fmt.Errorf("%w: %d bytes, at most %d", ErrDomainTooLong, len(domain), c.maxDomain())
 	}
-	var b [16]byte
-	r := c.Rand
-	if r == nil {
-		r = rand.Reader
-	}
-	if _, err := io.ReadFull(r, b[:]); err != nil {
+	var b [nonceBytes]byte
+	if _, err := io.ReadFull(c.random(), b[:]); err != nil {
 		return Challenge{}, fmt.Errorf("read challenge: %w", err)
 	}
 	now := c.now()
-	ch := Challenge{Challenge: base64.RawURLEncoding.EncodeToString(b[:]), Domain: domain, Expires: now.Add(c.ttl())}
-	k := key(ch.Challenge)
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	secret, err := c.key()
+	if err != nil {
+		return Challenge{}, err
+	}
+	ch := Challenge{
+		Challenge: challengePrefix + b64.EncodeToString(b[:]) + "." + b64.EncodeToString(challengeTag(secret, b[:])),
+		Domain:    domain, Expires: now.Add(c.ttl()),
+	}
+	k := key(ch.Challenge)
 	if c.items == nil {
 		c.items, c.clients = map[[32]byte]*challenge{}, map[string]*window{}
 	}
@@ -293,9 +449,11 @@ func (c *Challenges) Stats() ChallengeStats {
 }
 
 // Consume accepts challenge once for domain: it must have been issued
-// here, for the same domain (if it was issued for one), be unexpired and
-// unused. After Consume returns nil, every later call fails with
-// ErrChallengeUsed.
+// here (its tag verifies, else ErrChallengeForged, or ErrChallengeUnknown
+// for a challenge without the node prefix) and still be held (else
+// ErrChallengeUnknown), for the same domain (if it was issued for one),
+// unexpired and unused. After Consume returns nil, every later call
+// fails with ErrChallengeUsed.
 func (c *Challenges) Consume(challenge, domain string) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -316,10 +474,13 @@ func (c *Challenges) Check(challenge, domain string) error {
 }
 
 func (c *Challenges) find(challenge, domain string) (*challenge, error) {
+	if err := c.authenticate(challenge); err != nil {
+		return nil, err
+	}
 	ch, ok := c.items[key(challenge)]
 	switch {
 	case !ok:
-		return nil, ErrChallengeUnknown
+		return nil, fmt.Errorf("%w: it is no longer held (expired and forgotten)", ErrChallengeUnknown)
 	case ch.used:
 		return nil, ErrChallengeUsed
 	case c.now().After(ch.expires):

@@ -174,10 +174,13 @@ func TestVerifyCredential(t *testing.T) {
 			want: expect{checks: append(all, verifier.CheckRelatedResource)},
 		},
 		{
+			// Signed elsewhere: issuance refuses it (issuer.Issue).
 			name: "relatedResource bad digest",
-			make: issued(func(m map[string]any) {
+			make: func(t *testing.T, f *fixture, format string) any {
+				m := degree(f.iss.DID)
 				m["relatedResource"] = []any{map[string]any{"id": examplesV2, "digestSRI": sri([]byte("not the context"))}}
-			}),
+				return MustSign(t, m, f.iss.Signer, format)
+			},
 			want: expect{check: verifier.CheckRelatedResource, code: credential.ResourceIntegrityError, checks: append(all, verifier.CheckRelatedResource)},
 		},
 		{

@@ -5,5 +5,8 @@
 //
 // Keys come from a [credential.KeyResolver] (for example didkeys.DIDKeys over the
 // chain's resolver), time from an injected clock, and challenges from a
-// [Challenges] store that accepts each one once.
+// [Challenges] store that tags each one it issues (HMAC-SHA-256 under its
+// secret) and accepts it once; with [Verifier.AcceptCallerChallenges] a
+// relying party's own challenge is accepted too, and results say which
+// kind a presentation answered.
 package verifier

@@ -35,9 +35,16 @@ var _ verifier.SchemaSource = fakeSchemas(nil)
 func (s fakeSchemas) Schema(id string) ([]byte, error) {
 	b, ok := s[id]
 	if !ok {
-		return nil, fmt.Errorf("schema %s is not on this chain", id)
+		return nil, fmt.Errorf("%w: %s is not on this chain", verifier.ErrUnknownSchema, id)
 	}
 	return b, nil
+}
+
+// failingSchemas cannot read its schemas.
+type failingSchemas struct{}
+
+func (failingSchemas) Schema(id string) ([]byte, error) {
+	return nil, fmt.Errorf("read schema %s: store unavailable", id)
 }
 
 // fakeTrust accredits issuers for types, or fails.
@@ -71,9 +78,14 @@ func TestVerifySchema(t *testing.T) {
 		{name: "match, asked for", edit: []func(map[string]any){withSchema(degreeSchemaID, "JsonSchema")}, opts: verifier.Options{Checks: []string{verifier.CheckSchema}},
 			want: expect{checks: []string{verifier.CheckParse, verifier.CheckProof, verifier.CheckSchema}, passed: []string{verifier.CheckSchema}}},
 		{name: "mismatch", edit: []func(map[string]any){withSchema(degreeSchemaID, "JsonSchema"), renamed}, want: expect{check: verifier.CheckSchema, code: credential.SchemaValidationError, checks: all, passed: []string{verifier.CheckProof}}},
-		{name: "unknown schema", edit: []func(map[string]any){withSchema("https://schemas.example/other/v1", "JsonSchema")}, want: expect{check: verifier.CheckSchema, code: credential.SchemaValidationError, checks: all}},
-		{name: "not JsonSchema", edit: []func(map[string]any){withSchema(degreeSchemaID, "JsonSchemaCredential")}, want: expect{check: verifier.CheckSchema, code: credential.SchemaValidationError, checks: all}},
-		{name: "no schema source", edit: []func(map[string]any){withSchema(degreeSchemaID, "JsonSchema")}, noSchemas: true, want: expect{check: verifier.CheckSchema, code: credential.SchemaValidationError, checks: all}},
+		// Issue 12 item 3: a schema the verifier cannot check is a
+		// SCHEMA_NOT_CHECKED warning unless the check was asked for
+		// (TestVerifySchemaNotChecked); it used to fail the check.
+		{name: "unknown schema", edit: []func(map[string]any){withSchema("https://schemas.example/other/v1", "JsonSchema")}, want: expect{checks: all[:4], warn: credential.SchemaNotChecked}},
+		{name: "not JsonSchema", edit: []func(map[string]any){withSchema(degreeSchemaID, "JsonSchemaCredential")}, want: expect{checks: all[:4], warn: credential.SchemaNotChecked}},
+		{name: "no schema source", edit: []func(map[string]any){withSchema(degreeSchemaID, "JsonSchema")}, noSchemas: true, want: expect{checks: all[:4], warn: credential.SchemaNotChecked}},
+		{name: "schema source fails", edit: []func(map[string]any){withSchema(degreeSchemaID, "JsonSchema")}, schemas: failingSchemas{},
+			want: expect{check: verifier.CheckSchema, code: credential.SchemaValidationError, checks: all}},
 		{name: "schema does not compile", edit: []func(map[string]any){withSchema(degreeSchemaID, "JsonSchema")}, schemas: fakeSchemas{degreeSchemaID: []byte(`{"$schema": "http://json-schema.org/draft-07/schema#"}`)},
 			want: expect{check: verifier.CheckSchema, code: credential.SchemaValidationError, checks: all}},
 		{name: "mismatch, not asked for", edit: []func(map[string]any){withSchema(degreeSchemaID, "JsonSchema"), renamed}, opts: verifier.Options{Checks: []string{verifier.CheckProof}},

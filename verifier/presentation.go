@@ -15,8 +15,10 @@ import (
 // VerifyPresentation verifies a presentation (secured with Data Integrity
 // or enveloped as application/vp+jwt): the holder's proof with the
 // authentication purpose, challenge and domain; the challenge against the
-// store (accepted once); then every credential it carries, with the same
-// checks; and, if asked, that the holder is each credential's subject.
+// store (a node challenge is accepted once; a relying party's own, when
+// the verifier accepts those, as given); then every credential it
+// carries, with the same checks; and, if asked, that the holder is each
+// credential's subject.
 func (v *Verifier) VerifyPresentation(ctx context.Context, in any, opts Options) Result {
 	res := newResult()
 	checks, err := selected(opts.Checks, defaultPresentationChecks, CheckHolderBinding, CheckValidity, CheckRelatedResource)
@@ -24,12 +26,20 @@ func (v *Verifier) VerifyPresentation(ctx context.Context, in any, opts Options)
 		res.fail(CheckParse, err, credential.MalformedValueError)
 		return res
 	}
+	challenge, domain := opts.Challenge, opts.Domain
+	if len(challenge) > MaxChallengeBytes {
+		res.fail(CheckChallenge, credential.Errorf(credential.InvalidChallengeError, "%v: %d bytes, at most %d", ErrChallengeTooLong, len(challenge), MaxChallengeBytes), credential.InvalidChallengeError)
+		return res
+	}
+	if challenge != "" {
+		byNode := v.Challenges != nil && IsNodeChallenge(challenge) && v.Challenges.Authentic(challenge)
+		res.ChallengeIssuedByNode = &byNode
+	}
 	token, media, obj, err := form(in, jose.MediaTypeVP)
 	if err != nil {
 		res.fail(CheckParse, err, credential.ParsingError)
 		return res
 	}
-	challenge, domain := opts.Challenge, opts.Domain
 	var key credential.VerificationKey
 	if token != "" {
 		var ok bool
@@ -139,8 +149,18 @@ func (v *Verifier) consume(challenge, domain string, opts Options, verified bool
 	switch {
 	case challenge == "" && opts.AllowNoChallenge:
 		return nil
+	case challenge == "" && v.AcceptCallerChallenges:
+		return credential.Errorf(credential.InvalidChallengeError, "no challenge: options.challenge must be the relying party's challenge for the presentation (one this verifier issued with POST /challenges, or its own)")
 	case challenge == "":
 		return credential.Errorf(credential.InvalidChallengeError, "no challenge: options.challenge must be the challenge this verifier issued (POST /challenges) for the presentation")
+	case !IsNodeChallenge(challenge) && !v.AcceptCallerChallenges:
+		return credential.Errorf(credential.InvalidChallengeError, "%v: this verifier accepts only the challenges it issues (POST /challenges)", ErrChallengeUnknown)
+	case !IsNodeChallenge(challenge) && !verified:
+		return credential.Errorf(credential.InvalidChallengeError, "not accepted: the presentation failed an earlier check")
+	case !IsNodeChallenge(challenge):
+		// The relying party's own: the proof carries it (the proof check
+		// compared them); its freshness is the relying party's business.
+		return nil
 	case !verified:
 		// Report the challenge's state without spending it.
 		if err := v.Challenges.Check(challenge, domain); err != nil {

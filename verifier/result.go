@@ -81,6 +81,11 @@ type Result struct {
 	// Document is the verified credential or presentation; for an
 	// enveloped one, the decoded payload.
 	Document map[string]any `json:"document,omitempty"`
+	// ChallengeIssuedByNode, for a presentation verified against a
+	// challenge (options.challenge), says whether the challenge is one
+	// this node issued (POST /challenges; its tag verifies) or the
+	// relying party's own (false).
+	ChallengeIssuedByNode *bool `json:"challengeIssuedByNode,omitempty"`
 	// StatusHeight is the chain height the status lists were read at.
 	StatusHeight uint64 `json:"statusHeight,omitempty"`
 	// Credentials are the results of a presentation's credentials.
@@ -172,6 +177,7 @@ var titles = map[credential.Code]string{
 	credential.HolderBindingError:          "The holder is not the credential's subject",
 	credential.IssuerMismatchError:         "The key does not belong to the issuer",
 	credential.SchemaValidationError:       "The credential does not match its schema",
+	credential.SchemaNotChecked:            "The credential's schema could not be checked",
 	credential.UntrustedIssuerError:        "The issuer is not trusted for this credential",
 	credential.ResourceIntegrityError:      "A related resource does not match its digest",
 	credential.CredentialRevoked:           "The credential is revoked",

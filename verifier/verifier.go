@@ -26,13 +26,26 @@ type Verifier struct {
 	// dates; default one minute.
 	Skew time.Duration
 	// Challenges, when set, issues presentation challenges and accepts
-	// each once; a presentation must then carry one of them.
+	// each once; a presentation must then carry one of them, or, with
+	// AcceptCallerChallenges, the relying party's own.
 	Challenges *Challenges
+	// AcceptCallerChallenges accepts, besides the challenges Challenges
+	// issued, a relying party's own challenge (options.challenge without
+	// the node challenge prefix, see [IsNodeChallenge]): the proof must
+	// carry it, and the relying party answers for its being fresh and
+	// used once. Results say which kind a presentation answered
+	// (Result.ChallengeIssuedByNode). A challenge in the node form is
+	// always held to the store: its tag must verify, and it must be
+	// unspent, unexpired and still held. False (the zero value) accepts
+	// node challenges only.
+	AcceptCallerChallenges bool
 	// Lists, when set, serves the status lists of the verifier's chain;
 	// the status check then runs by default.
 	Lists StatusLists
 	// Schemas serves credential schemas; the schema check runs when a
-	// credential names one.
+	// credential names one. A schema it cannot check (not JsonSchema, or
+	// not held) is a SCHEMA_NOT_CHECKED warning, or the check's failure
+	// when the caller asked for it in Options.Checks.
 	Schemas SchemaSource
 	// Trust and TrustPolicy drive the trust check.
 	Trust       TrustRegistry
@@ -50,7 +63,9 @@ type Options struct {
 	// Challenge and Domain are what the presentation's proof must carry:
 	// the caller's own, never read from the presentation (a presentation
 	// made for another relying party would then pass). With Challenges
-	// set, Challenge must be one this verifier issued, for Domain.
+	// set, Challenge must be one this verifier issued, for Domain, or
+	// (with AcceptCallerChallenges) one without the node challenge
+	// prefix. At most MaxChallengeBytes.
 	Challenge, Domain string
 	// AllowNoChallenge accepts a presentation without a challenge (which
 	// can be replayed) when the verifier has a challenge store.
@@ -212,7 +227,7 @@ func (v *Verifier) VerifyCredential(ctx context.Context, in any, opts Options) R
 	switch {
 	case len(c.Schemas) == 0:
 	case checks.has(CheckSchema) || len(opts.Checks) == 0:
-		res.record(CheckSchema, v.CheckSchemas(c), credential.SchemaValidationError)
+		v.schema(c, len(opts.Checks) > 0, &res)
 	default:
 		res.warn(credential.SchemaValidationError, "the credential's schema was not checked")
 	}
@@ -373,15 +388,9 @@ var bundled = sync.OnceValue(func() map[string]bool {
 // relatedResources checks the digests of the related resources this
 // verifier holds (the bundled contexts); the others are warnings.
 func relatedResources(c *credential.Credential, res *Result) error {
-	for _, r := range c.RelatedResources {
-		content, ok := ld.Context(r.ID)
-		if !ok {
-			res.warn(credential.ResourceIntegrityError, fmt.Sprintf("%s was not checked: not available offline", r.ID))
-			continue
-		}
-		if err := r.Check(content); err != nil {
-			return err
-		}
+	unchecked, err := credential.CheckRelatedResources(c.RelatedResources, ld.Context)
+	for _, id := range unchecked {
+		res.warn(credential.ResourceIntegrityError, fmt.Sprintf("%s was not checked: not available offline", id))
 	}
-	return nil
+	return err
 }

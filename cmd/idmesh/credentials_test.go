@@ -277,11 +277,14 @@ func TestCredentials(t *testing.T) {
 				t.Fatalf("%s: replay: exit %d\n%s", format, code, out)
 			}
 		}
-		// A challenge the verifier never issued.
-		vp := mustCLI(t, n.url, ks, "vp", "sign", "--holder", holder.DID+"#key-1", "--challenge", "made-up", credFile)
+		// A challenge the verifier never issued, in the form of its own
+		// (a relying party's own challenge, without the node prefix, is
+		// accepted: TestChallengesE2E).
+		madeUp := "idmesh1." + strings.Repeat("A", 22) + "." + strings.Repeat("A", 43)
+		vp := mustCLI(t, n.url, ks, "vp", "sign", "--holder", holder.DID+"#key-1", "--challenge", madeUp, credFile)
 		var m map[string]any
 		_ = json.Unmarshal([]byte(vp), &m)
-		r := authPost(t, n.url+"/presentations/verify", "", map[string]any{"verifiablePresentation": m, "options": map[string]any{"challenge": "made-up"}})
+		r := authPost(t, n.url+"/presentations/verify", "", map[string]any{"verifiablePresentation": m, "options": map[string]any{"challenge": madeUp}})
 		if _, typ := problemType(t, r); typ != credential.InvalidChallengeError.Type() {
 			t.Fatalf("foreign challenge: %s", typ)
 		}

@@ -22,7 +22,7 @@ type nodeFlags struct {
 	home, http, chainID, logLevel, logFormat, tlsCert, tlsKey, config string
 	p2p, bootstrap, genesis, auditLog                                 string
 	apiToken, issuerPass, publicURL, requireTrust                     string
-	tls, mdns                                                         bool
+	tls, mdns, requireNodeChallenges                                  bool
 	blockInterval, clockSkew                                          time.Duration
 	doubleSignCheckHeight                                             int
 	// The limits of the verification endpoints (api.Config).
@@ -45,6 +45,8 @@ func (f *nodeFlags) register(fs *pflag.FlagSet, dev bool) {
 	fs.StringVar(&f.publicURL, "public-url", "", "the node's public base URL, in the status list URLs of issued credentials (default: the address it serves)")
 	fs.DurationVar(&f.clockSkew, "clock-skew", time.Minute, "clock skew the verifier tolerates on validity periods and proof dates")
 	fs.StringVar(&f.requireTrust, "require-trust", "", "credential types whose issuers must be accredited on the chain, comma-separated (* for all)")
+	fs.BoolVar(&f.requireNodeChallenges, "require-node-challenges", false,
+		"presentations must answer a challenge this node issued (POST /challenges); by default a relying party's own is accepted too (challengeIssuedByNode: false)")
 	fs.StringVar(&f.apiToken, "api-token", "", "bearer token of the issuer and admin endpoints (prefer IDMESH_API_TOKEN: flags show in ps)")
 	fs.IntVar(&f.verifyConcurrency, "verify-concurrency", 0, "verifications run at once on the public verify endpoints (0: the number of CPUs, negative: no bound)")
 	fs.IntVar(&f.verifyClientSlots, "verify-client-slots", api.DefaultVerifyClientSlots, "verifications one client (without the API token) may have running at once")
@@ -190,7 +192,7 @@ func serve(ctx context.Context, e env, f nodeFlags) error {
 		P2PListen: splitList(f.p2p), Bootstrap: splitList(f.bootstrap), MDNS: f.mdns,
 		BlockInterval: f.blockInterval, AuditLog: f.auditLog, DoubleSignCheckHeight: dsCheck(f.doubleSignCheckHeight),
 		APIToken: f.apiToken, IssuerPassphrase: f.issuerPass, Version: version,
-		ClockSkew: f.clockSkew, RequireTrust: splitList(f.requireTrust),
+		ClockSkew: f.clockSkew, RequireTrust: splitList(f.requireTrust), RequireNodeChallenges: f.requireNodeChallenges,
 		VerifyConcurrency: f.verifyConcurrency, VerifyClientSlots: f.verifyClientSlots, VerifyWait: f.verifyWait, VerifyTimeout: f.verifyTimeout,
 		VerifyRate: f.verifyRate, VerifyBurst: f.verifyBurst, TrustedProxies: proxies,
 		Log: log}

@@ -200,7 +200,7 @@ func (f *verifyFlags) register(fs *pflag.FlagSet, presentation bool) {
 	f.clientFlags.register(fs)
 	fs.StringVar(&f.checks, "checks", "", "comma-separated checks to run, by idmesh's names or the VC-API's (credentialStatus, issuanceDate, credentialSchema) (default: all that apply)")
 	if presentation {
-		fs.StringVar(&f.challenge, "challenge", "", "the challenge the node issued for this presentation (required: the presentation's own is not trusted)")
+		fs.StringVar(&f.challenge, "challenge", "", "the challenge the presentation must answer: one the node issued (POST /challenges) or the relying party's own (required: the presentation's own is not trusted)")
 		fs.StringVar(&f.domain, "domain", "", "the domain the presentation must be bound to")
 		fs.BoolVar(&f.holderBinding, "holder-binding", false, "require the holder to be every credential's subject")
 	}

@@ -114,6 +114,9 @@ type Config struct {
 	VerifyRate        float64
 	VerifyBurst       int
 	TrustedProxies    []netip.Prefix
+	// RequireNodeChallenges is api.Config's: presentations must answer
+	// a challenge this node issued.
+	RequireNodeChallenges bool
 
 	// Log receives the node's logs; default none.
 	Log *slog.Logger
@@ -274,7 +277,7 @@ func New(ctx context.Context, cfg Config) (_ *Daemon, err error) {
 	}
 	d.api, err = api.NewServer(api.Config{Ledger: d.node, Resolver: resolver, Log: log, Registry: reg, Version: cfg.Version, Network: d.net,
 		Issuers: issuers, APIToken: cfg.APIToken, State: store, Status: status, PublicURL: publicURL, ValidatorKey: valKey,
-		RequireTrust: cfg.RequireTrust, ClockSkew: cfg.ClockSkew,
+		RequireTrust: cfg.RequireTrust, ClockSkew: cfg.ClockSkew, RequireNodeChallenges: cfg.RequireNodeChallenges,
 		VerifyConcurrency: cfg.VerifyConcurrency, VerifyClientSlots: cfg.VerifyClientSlots, VerifyWait: cfg.VerifyWait, VerifyTimeout: cfg.VerifyTimeout, VerifyRate: cfg.VerifyRate, VerifyBurst: cfg.VerifyBurst, TrustedProxies: cfg.TrustedProxies,
 		Now: cfg.Now})
 	if err != nil {

@@ -481,18 +481,6 @@ func nodeAddress(pub crypto.PubKey) (registry.Address, bool) {
 	return registry.AddressOf(raw), true
 }
 
-// signer returns the validator that signed a vote or proposal; zero for a
-// decided block, whose From is not authenticated.
-func signer(m Message) registry.Address {
-	switch {
-	case m.Vote != nil:
-		return m.Vote.Validator
-	case m.Proposal != nil:
-		return m.Proposal.Proposer
-	}
-	return registry.Address{}
-}
-
 // judge checks a decoded message against the chain: its height is not
 // stale, its validator set is known, and it is signed by a validator of
 // that set (votes and proposals, whose From must be their signer) or

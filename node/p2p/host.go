@@ -72,8 +72,9 @@ type Host struct {
 	closeErr error
 }
 
-// route says that validator addr was last heard from peer p directly;
-// with drop set it forgets that route instead, if it is still the one.
+// route says that peer p, which sent us a message directly, is
+// authenticated as node address addr; with drop set it forgets that route
+// instead, if it is still the one.
 type route struct {
 	addr registry.Address
 	p    peer.ID

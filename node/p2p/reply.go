@@ -127,8 +127,8 @@ func (r *replyPeer) idle() bool {
 // last answer was offered longest ago) among those with nothing queued and
 // no stream open: evicting one of those drops no answer, only its bucket,
 // and the newcomer inherits that bucket's tokens, so that cycling through
-// peer IDs gains no bytes (the table as a whole never sends more than
-// maxPeers buckets' worth). A peer with answers queued or in flight is
+// peer IDs in a full table gains no bytes: each place in it refills at
+// the rate, whichever peer holds it. A peer with answers queued or in flight is
 // never evicted by a newcomer, however many new peer IDs ask: a flood of
 // new peers drops none of their queued answers (zero bytes). If every
 // peer in the table is busy, the newcomer's answer is dropped. A busy peer

@@ -73,6 +73,14 @@ func registerNetworkMetrics(reg prometheus.Registerer, host *p2p.Host) {
 			func(s p2p.Stats) uint64 { return s.ReplyDroppedBytes }),
 		counter("idmesh_p2p_unroutable_total", "Direct consensus answers dropped because no route to their addressee was known.",
 			func(s p2p.Stats) uint64 { return s.Unroutable }),
+		counter("idmesh_p2p_routes_evicted_total", "Answer routes dropped because the route table was full.",
+			func(s p2p.Stats) uint64 { return s.RoutesEvicted }),
+		counter("idmesh_p2p_reply_peers_evicted_total", "Idle peers whose answer state made room for a new peer.",
+			func(s p2p.Stats) uint64 { return s.ReplyEvicted }),
+		counter("idmesh_p2p_reply_peers_cut_total", "Peers whose answer queue and state were dropped because a stream to them timed out.",
+			func(s p2p.Stats) uint64 { return s.ReplyCut }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "idmesh_p2p_reply_peers", Help: "Peers with answer state (rate budget, queue)."},
+			func() float64 { return float64(host.Stats().ReplyPeers) }),
 	)
 }
 

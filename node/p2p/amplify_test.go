@@ -283,3 +283,117 @@ func TestAnswersOnlyToSender(t *testing.T) {
 		t.Fatalf("server stats %+v", s)
 	}
 }
+
+// TestRouteTakeoverRefused: a peer that replays a validator's real, validly
+// signed vote with From set to that validator (on gossip as its first hop,
+// and on direct streams, many times) does not take over the validator's
+// route: the replays reach the engine From the attacker's own node
+// address (or none, if relayed), and answers to the validator still go to the validator's host
+// alone. This holds whether the victim's network key is its validator key
+// (its votes then arrive From its validator address) or a separate key,
+// as nodes have in practice (they then arrive From its node address).
+func TestRouteTakeoverRefused(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		adjust func(i int, c *p2p.Config)
+	}{
+		{"network key is validator key", validatorIdentity(t, 2)},
+		{"separate network key", nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			nodes := MustHosts(t, newTestChain(t, validatorKeys...), 3, tc.adjust)
+			server, attacker, victim := nodes[0], nodes[1], nodes[2]
+
+			// The victim's own vote teaches the server its route. (Sent
+			// on direct streams, so that it cannot reach the server
+			// relayed first; the attacker gets it too.)
+			vote := signedVote(victim.key, 1, 0)
+			for _, to := range []testNode{server, attacker} {
+				if err := victim.SendDirectAsIs(t.Context(), to.ID(), vote); err != nil {
+					t.Fatal(err)
+				}
+			}
+			own := mustReceive(t, server.Receive())
+			if own.Vote == nil {
+				t.Fatalf("server received %+v", own)
+			}
+			// The attacker got the same vote, and replays it in the
+			// victim's name.
+			replay := mustReceive(t, attacker.Receive())
+			if replay.Vote == nil || replay.Vote.Validator != addrOf(victim.key) {
+				t.Fatalf("attacker received %+v", replay)
+			}
+			attacker.verdicts.sawDirect() // (consumes the verdicts so far)
+			replay.From = addrOf(victim.key)
+			const times = 3
+			for range times {
+				if err := attacker.PublishAsIs(replay); err != nil {
+					t.Fatal(err)
+				}
+				if err := attacker.SendDirectAsIs(t.Context(), server.ID(), replay); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var replays []p2p.Message
+			for range 2 * times {
+				replays = append(replays, mustReceive(t, server.Receive()))
+			}
+
+			// Answers to the victim, by the address its vote came From
+			// and by its validator address, go to the victim or nowhere.
+			for _, to := range []registry.Address{own.From, addrOf(victim.key)} {
+				answer := decidedFirst()
+				answer.To = to
+				server.Send(answer)
+			}
+			waitUntil(t, "both answers sent or dropped", func() bool {
+				s := server.Stats()
+				return s.DirectSent+s.Unroutable == 2
+			})
+			if attacker.verdicts.sawDirect() {
+				t.Fatal("the attacker received a direct answer meant for the victim: it took over the route")
+			}
+			// (The victim also receives the attacker's gossiped replays.)
+			got := receiveDecided(t, victim.Receive())
+			if got.To != own.From {
+				t.Fatalf("victim received %+v, want the answer to %v", got, own.From)
+			}
+			s := server.Stats()
+			wantSent := uint64(1)
+			if own.From == addrOf(victim.key) {
+				// The same address twice: both reach the victim.
+				wantSent = 2
+				receiveDecided(t, victim.Receive())
+			}
+			if s.DirectSent != wantSent || s.Published != 0 {
+				t.Fatalf("server stats %+v: want %d answers sent to the victim, nothing published", s, wantSent)
+			}
+			mustBeEmpty(t, attacker.Receive(), "message at the attacker")
+			if own.From != victim.NodeAddress() {
+				t.Fatalf("the victim's vote arrived From %v, want its node address %v", own.From, victim.NodeAddress())
+			}
+			// A gossiped replay may reach the server through the victim
+			// first (relayed: no From); never From the victim.
+			for i, got := range replays {
+				if got.Vote == nil || (got.From != attacker.NodeAddress() && got.From != registry.Address{}) {
+					t.Fatalf("replay %d arrived as %+v, want From the attacker's node %v (or none, relayed)", i, got, attacker.NodeAddress())
+				}
+			}
+		})
+	}
+}
+
+// receiveDecided waits for the next decided block on ch, skipping the
+// votes and statuses before it.
+func receiveDecided(tb testing.TB, ch <-chan p2p.Message) p2p.Message {
+	tb.Helper()
+	for {
+		m := mustReceive(tb, ch)
+		if m.Decided != nil {
+			return m
+		}
+		if m.Vote == nil && m.Status == nil {
+			tb.Fatalf("received %+v, want votes or statuses, then a decided block", m)
+		}
+	}
+}

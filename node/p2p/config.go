@@ -214,6 +214,10 @@ type Config struct {
 	ReplyRate, ReplyBurst int
 	// Now is the reply buckets' clock; default time.Now.
 	Now func() time.Time
+
+	// maxReplyPeers bounds the peers with reply state; maxReplyPeers
+	// unless a test lowers it.
+	maxReplyPeers int
 }
 
 // validate checks c and fills in defaults.
@@ -258,6 +262,9 @@ func (c *Config) validate() error {
 	c.ReplyBurst = max(c.ReplyBurst, c.MaxMessageBytes)
 	if c.Now == nil {
 		c.Now = time.Now
+	}
+	if c.maxReplyPeers <= 0 {
+		c.maxReplyPeers = maxReplyPeers
 	}
 	return nil
 }

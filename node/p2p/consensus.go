@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"sync"
 	"time"
 
@@ -28,8 +29,8 @@ const (
 // connected peer over a direct stream (never gossiped, so that each
 // receiver knows its sender); another message with To unset is published
 // on the consensus topic; one with To set (an answer to a
-// peer) goes only over a direct stream to the peer we last heard that
-// address from directly, within that peer's reply rate
+// peer) goes only over a direct stream to the peer whose node address To
+// is (learned when that peer sent us a message), within that peer's reply rate
 // (Config.ReplyRate, ReplyBurst). A message with To set is never
 // published: without a route it is dropped (Stats.Unroutable), beyond the
 // peer's rate or queue too (Stats.ReplyDropped). A Status goes out with
@@ -67,26 +68,23 @@ func (h *Host) Receive() <-chan Message { return h.recv }
 // it came from, and answer it there.
 func (h *Host) NodeAddress() registry.Address { return h.addr }
 
-// maxRoutes bounds the routes sendLoop keeps (address → peer); routes to
-// new addresses beyond it are not learned until peers leave.
-const maxRoutes = 16_384
-
-// sendLoop owns the validator routes and the reply buckets, and carries
-// out Send's queue.
+// sendLoop owns the routes and the reply state, and carries out Send's
+// queue.
 func (h *Host) sendLoop() {
-	routes := make(map[registry.Address]peer.ID)
+	routes := newRouteTable(maxRoutes, func(p peer.ID) bool {
+		return h.host.Network().Connectedness(p) == network.Connected
+	})
 	apply := func(r route) {
-		_, known := routes[r.addr]
-		switch {
-		case !r.drop && (known || len(routes) < maxRoutes):
-			routes[r.addr] = r.p
-		case r.drop && routes[r.addr] == r.p:
-			delete(routes, r.addr)
+		if r.drop {
+			routes.drop(r.addr, r.p)
+		} else if n := routes.learn(r.addr, r.p); n > 0 {
+			h.stats.routesEvicted.Add(uint64(n))
 		}
-		h.stats.routes.Store(uint64(len(routes)))
+		h.stats.routes.Store(uint64(routes.len()))
 	}
 	rs := &replies{
 		peers:        make(map[peer.ID]*replyPeer),
+		maxPeers:     h.cfg.maxReplyPeers,
 		rate:         float64(h.cfg.ReplyRate),
 		burst:        float64(h.cfg.ReplyBurst),
 		maxQueueMsgs: h.cfg.QueueSize,
@@ -118,7 +116,7 @@ func (h *Host) sendLoop() {
 			h.publish(raw)
 			return true
 		}
-		p, ok := routes[m.To]
+		p, ok := routes.lookup(m.To)
 		if !ok {
 			h.stats.unroutable.Add(1)
 			h.log.Debug("direct message dropped: no route", "to", m.To)
@@ -144,12 +142,16 @@ func (h *Host) sendLoop() {
 		case r := <-h.learn:
 			apply(r)
 		case p := <-h.gone:
-			for a, q := range routes {
-				if q == p {
-					delete(routes, a)
-				}
+			routes.gone(p)
+			h.stats.routes.Store(uint64(routes.len()))
+		case c := <-h.cuts:
+			removed, n, b := rs.cut(c.p, c.r)
+			h.stats.replyDropped.Add(uint64(n))
+			h.stats.replyDroppedBytes.Add(uint64(b))
+			if removed {
+				h.stats.replyCut.Add(1)
 			}
-			h.stats.routes.Store(uint64(len(routes)))
+			h.stats.replyPeers.Store(uint64(len(rs.peers)))
 		case m := <-h.outbox:
 			if !handle(m) {
 				return
@@ -212,8 +214,13 @@ func (h *Host) sendStatus(raw []byte, slots chan struct{}, busy *sync.Map) {
 // starting p's sender if none runs; it reports false once the host is
 // closing.
 func (h *Host) queueReply(rs *replies, p peer.ID, to registry.Address, raw []byte) bool {
-	r := rs.get(p, h.cfg.Now())
-	if r == nil || len(raw) > h.cfg.MaxMessageBytes || !r.admit(h.cfg.Now(), len(raw), rs.rate, rs.burst) {
+	now := h.cfg.Now()
+	r, evicted := rs.get(p, now)
+	if evicted {
+		h.stats.replyEvicted.Add(1)
+	}
+	h.stats.replyPeers.Store(uint64(len(rs.peers)))
+	if r == nil || len(raw) > h.cfg.MaxMessageBytes || !r.admit(now, len(raw), rs.rate, rs.burst) {
 		h.stats.replyDropped.Add(1)
 		h.stats.replyDroppedBytes.Add(uint64(len(raw)))
 		return true
@@ -227,28 +234,52 @@ func (h *Host) queueReply(rs *replies, p peer.ID, to registry.Address, raw []byt
 	if !start {
 		return true
 	}
-	return h.spawn(func() {
+	h.stats.replyStreams.Add(1)
+	ok := h.spawn(func() {
+		defer h.stats.replyStreams.Add(^uint64(0))
 		for {
 			raw, ok := r.pop()
 			if !ok {
 				return
 			}
-			if err := h.sendDirect(h.ctx, p, raw); err == nil {
+			err := h.sendDirect(h.ctx, p, raw)
+			if err == nil {
 				h.stats.directSent.Add(1)
-			} else {
-				if h.ctx.Err() != nil {
+				continue
+			}
+			if h.ctx.Err() != nil {
+				return
+			}
+			// The rest of its queue would wait for the same fate: a peer
+			// that does not take its answers holds no memory for them.
+			n, b := r.clear()
+			h.stats.replyDropped.Add(uint64(1 + n))
+			h.stats.replyDroppedBytes.Add(uint64(len(raw) + b))
+			h.forget(to, p)
+			h.log.Debug("direct send failed; its queue dropped", "peer", p, "to", to, "queued", n, "err", err)
+			if isTimeout(err) {
+				// A peer that holds its stream past the timeout is cut:
+				// its state goes too, so that it holds no place in the
+				// table that it does not use.
+				select {
+				case h.cuts <- cut{p: p, r: r}:
+				case <-h.ctx.Done():
 					return
 				}
-				// The rest of its queue would wait for the same fate: a peer
-				// that does not take its answers holds no memory for them.
-				n, b := r.clear()
-				h.stats.replyDropped.Add(uint64(1 + n))
-				h.stats.replyDroppedBytes.Add(uint64(len(raw) + b))
-				h.log.Debug("direct send failed; its queue dropped", "peer", p, "to", to, "queued", n, "err", err)
-				h.forget(to, p)
 			}
 		}
 	})
+	if !ok {
+		h.stats.replyStreams.Add(^uint64(0))
+	}
+	return ok
+}
+
+// isTimeout reports whether err is a stream or context deadline passing.
+func isTimeout(err error) bool {
+	var ne interface{ Timeout() bool }
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded) ||
+		(errors.As(err, &ne) && ne.Timeout())
 }
 
 // publish broadcasts an encoded message on the consensus topic.
@@ -275,9 +306,9 @@ func (h *Host) forget(addr registry.Address, p peer.ID) {
 	}
 }
 
-// learnRoute records that validator addr was heard from peer p directly.
-// Routes are refreshed by every message, so one lost to a full queue
-// does not matter.
+// learnRoute records that peer p, which sent us a message directly, is
+// authenticated as node address addr. Routes are refreshed by every
+// message, so one lost to a full queue does not matter.
 func (h *Host) learnRoute(addr registry.Address, p peer.ID) {
 	select {
 	case h.learn <- route{addr: addr, p: p}:
@@ -393,30 +424,24 @@ func (h *Host) validateConsensus(_ context.Context, from peer.ID, msg *pubsub.Me
 	return res
 }
 
-// bindSender makes an accepted message's From name a peer that answers
-// to it can go to, and learns the route there: the engine answers From
-// (with decided blocks, proposals, votes), and must not be made to
-// answer a third party. A Status's From is already bound (judgeStatus);
-// so is a vote's or proposal's whose From is its signer, coming from the
-// peer that sent it (direct, or the first gossip hop): that peer is where
-// the validator was heard from. Any other message from the peer that sent
-// it gets From set to that peer's node address; a relayed one (not the
-// first hop) gets no From, and so no answer.
+// bindSender makes an accepted message's From name the peer p it came
+// from, and learns the route there: the engine answers From (with decided
+// blocks, proposals, votes), and must not be made to answer anybody but
+// the peer that asked. From becomes p's node address (the address p is
+// authenticated as by the connection: peerAddress), which is what a
+// Status already carries (judgeStatus). A vote or proposal keeps its
+// signer as From only when that is p's node address, i.e. when the
+// validator's network key is its validator key; otherwise a peer could
+// replay a validator's signed message and draw the validator's answers.
+// A relayed message (not the first hop) gets no From, and so no answer.
 func (h *Host) bindSender(m Message, p peer.ID, direct bool) Message {
-	switch {
-	case !direct:
+	a, ok := h.peerAddress(p)
+	if !direct || !ok {
 		m.From = registry.Address{}
 		return m
-	case m.Status != nil || (signer(m) == m.From && m.From != registry.Address{}):
-	default:
-		a, ok := h.peerAddress(p)
-		if !ok {
-			m.From = registry.Address{}
-			return m
-		}
-		m.From = a
 	}
-	h.learnRoute(m.From, p)
+	m.From = a
+	h.learnRoute(a, p)
 	return m
 }
 
@@ -456,18 +481,6 @@ func nodeAddress(pub crypto.PubKey) (registry.Address, bool) {
 	return registry.AddressOf(raw), true
 }
 
-// signer returns the validator that signed a vote or proposal; zero for a
-// decided block, whose From is not authenticated.
-func signer(m Message) registry.Address {
-	switch {
-	case m.Vote != nil:
-		return m.Vote.Validator
-	case m.Proposal != nil:
-		return m.Proposal.Proposer
-	}
-	return registry.Address{}
-}
-
 // judge checks a decoded message against the chain: its height is not
 // stale, its validator set is known, and it is signed by a validator of
 // that set (votes and proposals, whose From must be their signer) or
@@ -490,7 +503,8 @@ func (h *Host) judge(m Message) (Outcome, error) {
 	case m.Vote != nil:
 		// A vote may be relayed by another node (the proof of lock a
 		// validator passes on): its signature, not its sender, is what
-		// counts. Routes are learned only where sender and signer match.
+		// counts. Routes are learned only for the sending peer's own
+		// node address (bindSender).
 		v := m.Vote
 		val, ok := vs.ByAddress(v.Validator)
 		if !ok {

@@ -52,9 +52,10 @@
 //
 // Every message from a peer goes through a topic validator before it is
 // delivered or forwarded. A consensus message must decode and pass
-// ValidateBasic; a Status must come from its sender (below); a vote's or proposal's From must be its signer, who must
-// be a validator of the message's height (Config.Chain.Validators) and
-// whose signature must verify; a decided block's commit must verify with
+// ValidateBasic; a Status must come from its sender (below); a vote's or
+// proposal's signer must be a validator of the message's height
+// (Config.Chain.Validators) and its signature must verify (its From is
+// then bound to the peer it came from, below); a decided block's commit must verify with
 // registry.VerifyCommit. Malformed or wrongly signed messages are rejected
 // (gossipsub's ValidationReject, which lowers the forwarding peer's score:
 // a few rejections and its gossip is ignored, then it is graylisted);
@@ -81,31 +82,42 @@
 // (ErrSpoofedStatus, Stats.Spoofed); a relayed one is ignored
 // (ErrUnboundStatus). Accepting it teaches the route from its From to
 // that peer, so the engine's answer reaches the asker and nobody else.
-// Other messages are bound too before the engine sees them: a vote's or
-// proposal's From stays only if it is its signer and the message came
-// from that peer directly (direct stream or first gossip hop); otherwise
-// From becomes the node address of the peer it came from directly, or
-// nothing for a relayed message, which the engine then does not answer.
+// Every other message is bound too before the engine sees it: its From
+// becomes the node address of the peer it came from directly (direct
+// stream or first gossip hop), or nothing for a relayed message, which
+// the engine then does not answer. A vote or proposal thus keeps its
+// signer as From only if the validator's network key is its validator
+// key; a node whose keys differ (as node/daemon sets them up) is answered
+// at its node address, which it accepts as To as well as Config.Self.
 //
 // A consensus message with To set (the engine's answer to a peer: a
 // decided block and its commit, or the proposals and votes it lacks)
-// goes over a stream of /idmesh/<chainID>/direct/1 to the host that
-// address was last heard from directly: the peer whose Status named it,
-// the peer that was the first hop of a gossiped vote or proposal it
-// signed, or that sent one on a direct stream. The stream carries one
-// encoded message; the receiver judges it as a gossiped one and answers
-// one byte (0 accepted). It is never published: without a route it is
-// dropped (Stats.Unroutable). Answers to one peer go at most four at a
-// time, within a token bucket of Config.ReplyBurst bytes refilled at
-// Config.ReplyRate bytes a second (at least MinReplyRate: two maximal
-// messages a second, so catching up never stalls); an answer beyond it,
-// beyond ReplyBurst bytes waiting for the peer, or whose stream fails is
-// dropped and counted (Stats.ReplyDropped), never queued without bound.
-// Routes of validator addresses learned from votes and proposals are not
-// authenticated: a peer that relays a validator's message as if it had
-// published it can draw that validator's answers, which costs only
-// liveness and stays within its rate, and the validator's own
-// rebroadcasts win the route back.
+// goes over a stream of /idmesh/<chainID>/direct/1 to the peer whose node
+// address To is. Routes are learned only for the address a peer is
+// authenticated as by its connection, so no peer can draw the answers
+// meant for another: one that replays a validator's signed vote in its
+// name is answered itself, at its own address and within its own rate.
+// The stream carries one encoded message; the receiver judges it as a
+// gossiped one and answers one byte (0 accepted). It is never published:
+// without a route it is dropped (Stats.Unroutable). There are at most
+// 16,384 routes; a peer that disconnects takes its route, and a full
+// table first drops the routes of peers no longer connected, else the
+// least recently used (Stats.RoutesEvicted).
+//
+// Answers to one peer go at most four at a time, within a token bucket of
+// Config.ReplyBurst bytes refilled at Config.ReplyRate bytes a second (at
+// least MinReplyRate: two maximal messages a second, so catching up never
+// stalls); an answer beyond it, beyond ReplyBurst bytes waiting for the
+// peer (256 MiB over all peers), or whose stream fails is dropped and
+// counted (Stats.ReplyDropped), never queued without bound. A stream
+// that fails empties its peer's queue; one that times out
+// (Config.RequestTimeout) also cuts the peer: its reply state goes
+// (Stats.ReplyCut). Reply state is kept for at most 1,024 peers: when
+// the table is full, a new peer takes the place of the least recently
+// used peer with nothing queued or in flight, and inherits its bucket's
+// tokens (Stats.ReplyEvicted). A peer with answers queued or in flight is
+// never evicted, so a flood of new peer IDs drops no queued answer; if
+// every peer is busy, the new peer's answer is dropped.
 //
 // # Sync and status
 //

@@ -45,3 +45,7 @@ func (h *Host) PublishAsRelay(m Message, origin string) error {
 	}
 	return h.consensusTopic.Publish(h.ctx, encodeEnvelope(h.seq.Add(1), []byte(o), raw))
 }
+
+// SetMaxReplyPeers lowers the bound on the peers with reply state (1,024)
+// in c, so that a test can fill the table with a few hosts.
+func SetMaxReplyPeers(c *Config, n int) { c.maxReplyPeers = n }

@@ -152,6 +152,24 @@ func MustHosts(tb testing.TB, chain p2p.ChainView, n int, adjust func(i int, c *
 	return nodes
 }
 
+// validatorIdentity returns an adjust function for MustHosts that gives
+// the hosts listed their validator key as their network key: their node
+// address is then their validator address, and a vote or proposal they
+// send directly keeps its signer as From (and teaches the route to it).
+func validatorIdentity(tb testing.TB, hosts ...int) func(i int, c *p2p.Config) {
+	return func(i int, c *p2p.Config) {
+		for _, h := range hosts {
+			if h == i {
+				id, err := p2p.IdentityFromSeed(validatorKeys[i].Seed())
+				if err != nil {
+					tb.Fatal(err)
+				}
+				c.Identity = id
+			}
+		}
+	}
+}
+
 // signedVote returns a prevote by k at height and round, sent From k.
 func signedVote(k ed25519.PrivateKey, height uint64, round int32) p2p.Message {
 	v := &consensus.Vote{Type: consensus.Prevote, Height: height, Round: round, BlockID: registry.Sum([]byte("block")), Validator: addrOf(k)}

@@ -53,6 +53,7 @@ type Host struct {
 	answers chan Message     // Send's queue of answers to peers (To set)
 	learn   chan route       // validator routes, for sendLoop
 	gone    chan peer.ID     // disconnected peers, whose routes sendLoop drops
+	cuts    chan cut         // peers whose answer stream timed out, for sendLoop
 	recv    chan Message     // Receive
 	txs     chan registry.Tx // Txs
 	batch   *txBatcher
@@ -71,12 +72,20 @@ type Host struct {
 	closeErr error
 }
 
-// route says that validator addr was last heard from peer p directly;
-// with drop set it forgets that route instead, if it is still the one.
+// route says that peer p, which sent us a message directly, is
+// authenticated as node address addr; with drop set it forgets that route
+// instead, if it is still the one.
 type route struct {
 	addr registry.Address
 	p    peer.ID
 	drop bool
+}
+
+// cut asks sendLoop to drop the reply state r of peer p, whose answer
+// stream timed out.
+type cut struct {
+	p peer.ID
+	r *replyPeer
 }
 
 // New starts a host: it listens, joins the chain's topics, registers the
@@ -99,6 +108,7 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		answers:     make(chan Message, cfg.QueueSize),
 		learn:       make(chan route, cfg.QueueSize),
 		gone:        make(chan peer.ID, cfg.QueueSize),
+		cuts:        make(chan cut, replyStreams),
 		recv:        make(chan Message, cfg.QueueSize),
 		txs:         make(chan registry.Tx, cfg.QueueSize),
 		batch:       newTxBatcher(),
@@ -492,9 +502,18 @@ type Stats struct {
 	// StatusSkipped those not sent to a peer because one was still in
 	// flight to it, or too many were in flight.
 	StatusSent, StatusSkipped uint64
-	// Routes is the number of addresses (validators, nodes) with a known
-	// peer to send their answers to.
-	Routes uint64
+	// Routes is the number of node addresses with a known peer to send
+	// their answers to; RoutesEvicted counts routes dropped to make room
+	// in a full table (of peers gone, or the least recently used).
+	Routes, RoutesEvicted uint64
+	// ReplyPeers is the number of peers with reply state (bucket, queue,
+	// streams), at most 1,024. ReplyEvicted counts idle peers whose state
+	// a new peer took when the table was full; ReplyCut counts peers cut
+	// (queue and state dropped) because a stream of theirs timed out.
+	ReplyPeers, ReplyEvicted, ReplyCut uint64
+	// ReplyStreams is the number of answer senders running, each with at
+	// most one direct stream open (at most four per peer).
+	ReplyStreams uint64
 	// Rejected and Ignored count verdicts on peers' messages.
 	Rejected, Ignored uint64
 	// TxsPublished counts PublishTx calls that succeeded; TxsReceived
@@ -507,6 +526,8 @@ type stats struct {
 	rejected, ignored, txsPublished, txsReceived         atomic.Uint64
 	unroutable, replyDropped, replyDroppedBytes, spoofed atomic.Uint64
 	statusSent, statusSkipped, routes                    atomic.Uint64
+	routesEvicted, replyPeers, replyEvicted, replyCut    atomic.Uint64
+	replyStreams                                         atomic.Uint64
 }
 
 // Stats returns the host's counters.
@@ -519,7 +540,9 @@ func (h *Host) Stats() Stats {
 		TxsPublished: s.txsPublished.Load(), TxsReceived: s.txsReceived.Load(),
 		Unroutable: s.unroutable.Load(), ReplyDropped: s.replyDropped.Load(), ReplyDroppedBytes: s.replyDroppedBytes.Load(),
 		Spoofed: s.spoofed.Load(), StatusSent: s.statusSent.Load(), StatusSkipped: s.statusSkipped.Load(),
-		Routes: s.routes.Load(),
+		Routes: s.routes.Load(), RoutesEvicted: s.routesEvicted.Load(),
+		ReplyPeers: s.replyPeers.Load(), ReplyEvicted: s.replyEvicted.Load(), ReplyCut: s.replyCut.Load(),
+		ReplyStreams: s.replyStreams.Load(),
 	}
 }
 

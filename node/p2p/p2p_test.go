@@ -72,10 +72,12 @@ func TestMessageRoundTrip(t *testing.T) {
 
 // TestConsensusGossip: a correctly signed vote reaches the other hosts;
 // votes with a bad signature or from a non-validator are rejected and
-// never delivered; a vote relayed by another node is delivered.
+// never delivered; a vote relayed by another node is delivered. (Host a's
+// network key is its validator key, so its own vote arrives From its
+// signer: From names the sending peer's node address.)
 func TestConsensusGossip(t *testing.T) {
 	chain := newTestChain(t, validatorKeys...)
-	nodes := MustHosts(t, chain, 3, nil)
+	nodes := MustHosts(t, chain, 3, validatorIdentity(t, 0))
 	a := nodes[0]
 
 	good := signedVote(a.key, 5, 0)
@@ -134,10 +136,12 @@ func TestConsensusGossip(t *testing.T) {
 
 // TestDirect: a message with To goes over a direct stream to the host its
 // validator was heard from, and only there; without a route it is
-// dropped, never broadcast.
+// dropped, never broadcast. (Host b's network key is its validator key,
+// so its node address, the only address a route is learned for, is its
+// validator address.)
 func TestDirect(t *testing.T) {
 	chain := newTestChain(t, validatorKeys...)
-	nodes := MustHosts(t, chain, 3, nil)
+	nodes := MustHosts(t, chain, 3, validatorIdentity(t, 1))
 	a, b, c := nodes[0], nodes[1], nodes[2]
 
 	// a learns that b's validator is at host b.

@@ -13,9 +13,7 @@ import (
 // round trip per vote.
 const replyStreams = 4
 
-// maxReplyPeers bounds the per-peer reply state kept while idle: past it,
-// peers with an empty queue and a full bucket are forgotten (they start
-// again with a full bucket, which is what they have anyway).
+// maxReplyPeers bounds the peers with reply state (replies).
 const maxReplyPeers = 1024
 
 // maxReplyBytes bounds the bytes queued for answers over all peers, so
@@ -31,6 +29,7 @@ const maxReplyBytes = 256 << 20
 type replyPeer struct {
 	tokens float64   // bytes that may be sent now
 	last   time.Time // when tokens was last refilled
+	used   uint64    // replies.seq when an answer was last offered to it
 
 	mu      sync.Mutex
 	queue   [][]byte
@@ -121,31 +120,73 @@ func (r *replyPeer) idle() bool {
 	return r.senders == 0 && len(r.queue) == 0
 }
 
-// replies is sendLoop's per-peer reply state.
+// replies is sendLoop's per-peer reply state, at most maxPeers peers.
+//
+// Eviction policy. When the table is full and a peer without state needs
+// some, it takes the place of the least recently used peer (the one whose
+// last answer was offered longest ago) among those with nothing queued and
+// no stream open: evicting one of those drops no answer, only its bucket,
+// and the newcomer inherits that bucket's tokens, so that cycling through
+// peer IDs in a full table gains no bytes: each place in it refills at
+// the rate, whichever peer holds it. A peer with answers queued or in flight is
+// never evicted by a newcomer, however many new peer IDs ask: a flood of
+// new peers drops none of their queued answers (zero bytes). If every
+// peer in the table is busy, the newcomer's answer is dropped. A busy peer
+// leaves the table busy only through its own streams: one that fails
+// empties its queue (the peer then is idle, and evictable); one that times
+// out cuts the peer, dropping its queue and its state at once (cut). So a
+// peer holds its place only while it takes its answers, each within
+// Config.RequestTimeout, and holds at most ReplyBurst bytes queued, all
+// peers at most maxReplyBytes.
 type replies struct {
 	peers        map[peer.ID]*replyPeer
+	maxPeers     int
 	rate, burst  float64
 	maxQueueMsgs int
+	seq          uint64       // counts offered answers, for least-recent-use order
 	total        atomic.Int64 // bytes queued over all peers (maxReplyBytes)
 }
 
-// get returns p's state, creating it with a full bucket; nil if
-// maxReplyPeers peers are busy (the reply is dropped).
-func (rs *replies) get(p peer.ID, now time.Time) *replyPeer {
+// get returns p's state, counting the use; it creates the state with a
+// full bucket, or, if the table is full, in the place of the least
+// recently used idle peer, with that peer's tokens (evicted is then
+// true). It returns nil if every peer in a full table is busy (the
+// answer is dropped).
+func (rs *replies) get(p peer.ID, now time.Time) (r *replyPeer, evicted bool) {
+	rs.seq++
 	if r, ok := rs.peers[p]; ok {
-		return r
+		r.used = rs.seq
+		return r, false
 	}
-	if len(rs.peers) >= maxReplyPeers {
+	tokens := rs.burst
+	if len(rs.peers) >= rs.maxPeers {
+		var lru peer.ID
+		var old *replyPeer
 		for q, r := range rs.peers {
-			if r.idle() && r.admit(now, 0, rs.rate, rs.burst) && r.tokens >= rs.burst {
-				delete(rs.peers, q)
+			if (old == nil || r.used < old.used) && r.idle() {
+				lru, old = q, r
 			}
 		}
+		if old == nil {
+			return nil, false
+		}
+		delete(rs.peers, lru)
+		old.admit(now, 0, rs.rate, rs.burst) // refill to now
+		tokens, evicted = old.tokens, true
 	}
-	if len(rs.peers) >= maxReplyPeers {
-		return nil
-	}
-	r := &replyPeer{tokens: rs.burst, last: now, total: &rs.total, maxTotal: maxReplyBytes}
+	r = &replyPeer{tokens: tokens, last: now, used: rs.seq, total: &rs.total, maxTotal: maxReplyBytes}
 	rs.peers[p] = r
-	return r
+	return r, evicted
+}
+
+// cut removes p's state if it is still r (a peer whose stream timed out),
+// dropping what is queued for it; it reports whether it removed it, and
+// how many messages and bytes it dropped.
+func (rs *replies) cut(p peer.ID, r *replyPeer) (removed bool, msgs, bytes int) {
+	msgs, bytes = r.clear()
+	if rs.peers[p] != r {
+		return false, msgs, bytes
+	}
+	delete(rs.peers, p)
+	return true, msgs, bytes
 }

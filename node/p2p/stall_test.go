@@ -2,7 +2,10 @@ package p2p_test
 
 import (
 	"context"
+	"io"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/libp2p/go-libp2p"
 	"github.com/libp2p/go-libp2p/core/host"
@@ -12,6 +15,7 @@ import (
 
 	"github.com/idmesh/idmesh/node/consensus"
 	"github.com/idmesh/idmesh/node/p2p"
+	"github.com/idmesh/idmesh/registry"
 )
 
 // TestStatusPastStallingPeers: 40 peers that accept the direct stream of
@@ -95,5 +99,109 @@ func TestAnswersCannotCrowdOutVotes(t *testing.T) {
 		if m.Vote != nil && m.Vote.Height == 7 {
 			break
 		}
+	}
+}
+
+// TestReplyTableFullEvicts: with the reply table full (lowered to one
+// peer) and the (injected) clock standing still, so that no bucket has
+// refilled, a new peer's answer still goes out: it takes the place of the
+// least recently used peer, whose answers were all delivered; counted in
+// Stats.ReplyEvicted, nothing dropped.
+func TestReplyTableFullEvicts(t *testing.T) {
+	var clock fakeClock
+	nodes := MustHosts(t, newTestChain(t, validatorKeys...), 3, func(i int, c *p2p.Config) {
+		if i == 0 {
+			c.Now = clock.Now
+			p2p.SetMaxReplyPeers(c, 1)
+		}
+	})
+	server, first, second := nodes[0], nodes[1], nodes[2]
+	answerStatuses(server, decidedFirst())
+	for i, client := range []testNode{first, second, first} {
+		client.Send(p2p.Message{Status: &consensus.Status{Height: 1}})
+		if got := receiveDecided(t, client.Receive()); got.To != client.NodeAddress() {
+			t.Fatalf("answer %d went to %v, want %v", i, got.To, client.NodeAddress())
+		}
+		// The peer is idle once its sender stopped.
+		waitUntil(t, "the answer acknowledged and its sender stopped", func() bool {
+			s := server.Stats()
+			return s.DirectSent == uint64(i+1) && s.ReplyStreams == 0
+		})
+	}
+	if s := server.Stats(); s.ReplyEvicted != 2 || s.ReplyPeers != 1 || s.ReplyDropped != 0 {
+		t.Fatalf("server stats %+v: want 2 evictions, 1 peer with state, nothing dropped", s)
+	}
+}
+
+// TestReplyStreamTimeoutCuts: a peer that accepts its answers' streams and
+// never acknowledges is cut when they time out: the answers in flight and
+// those queued behind them are dropped and counted, its reply state and
+// its route are gone, and no sender is left running for it.
+func TestReplyStreamTimeoutCuts(t *testing.T) {
+	const answers = 10 // four in flight, six queued
+	nodes := MustHosts(t, newTestChain(t, validatorKeys...), 1, func(_ int, c *p2p.Config) {
+		c.RequestTimeout = 2 * time.Second
+	})
+	server := nodes[0]
+	statuses := answerStatuses(server, decidedFirst())
+
+	release := make(chan struct{})
+	staller, err := libp2p.New(libp2p.ListenAddrStrings("/ip4/127.0.0.1/tcp/0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	proto := protocol.ID("/idmesh/" + testChainID + "/direct/1")
+	var accepted atomic.Int64
+	staller.SetStreamHandler(proto, func(s network.Stream) {
+		accepted.Add(1)
+		<-release // acknowledge nothing
+		s.Reset()
+	})
+	t.Cleanup(func() {
+		close(release)
+		staller.Close()
+	})
+	ai, err := peer.AddrInfoFromString(server.Addrs()[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := staller.Connect(t.Context(), *ai); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := staller.Peerstore().PubKey(staller.ID()).Raw()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The staller asks, as a node does: Statuses From its node address.
+	st, err := p2p.EncodeMessage(p2p.Message{From: registry.AddressOf(raw), Status: &consensus.Status{Height: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range answers {
+		s, err := staller.NewStream(t.Context(), ai.ID, proto)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Write(st); err != nil {
+			t.Fatal(err)
+		}
+		s.CloseWrite()
+		var ack [1]byte
+		if _, err := io.ReadFull(s, ack[:]); err != nil || ack[0] != 0 {
+			t.Fatalf("status acknowledged with %v, %v", ack, err)
+		}
+		s.Close()
+	}
+	waitUntil(t, "the staller's statuses answered", func() bool { return statuses.Load() == answers })
+	waitUntil(t, "the staller cut", func() bool {
+		s := server.Stats()
+		return s.ReplyCut == 1 && s.ReplyDropped == answers && s.ReplyPeers == 0 && s.ReplyStreams == 0
+	})
+	s := server.Stats()
+	if s.DirectSent != 0 || s.ReplyDroppedBytes == 0 || s.Routes != 0 || s.Published != 0 {
+		t.Fatalf("server stats %+v: want nothing sent, %d answers dropped, no route left", s, answers)
+	}
+	if n := accepted.Load(); n > 4 {
+		t.Fatalf("the staller was offered %d streams at once, want at most 4", n)
 	}
 }

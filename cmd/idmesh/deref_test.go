@@ -97,5 +97,10 @@ func TestDereferenceThroughBinary(t *testing.T) {
 	if code != exitFailure || !strings.Contains(errOut, "network-path") {
 		t.Fatalf("did resolve of a relativeRef to another host: exit %d, stderr %q", code, errOut)
 	}
+	// A malformed DID URL is a usage error, said in one line, before any request.
+	_, errOut, code = cli(t, n.url, ks, "did", "resolve", "foo#key-1")
+	if code != exitUsage || strings.Count(strings.TrimSpace(errOut), "\n") != 0 || !strings.Contains(errOut, "invalid DID URL") {
+		t.Fatalf("did resolve foo#key-1: exit %d, stderr %q", code, errOut)
+	}
 	n.stop()
 }

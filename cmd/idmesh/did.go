@@ -504,6 +504,9 @@ func didResolve(ctx context.Context, e env, f clientFlags, versionID, versionTim
 // deactivated DID is said on stderr, and is an error when its document
 // has nothing at the URL.
 func didDereference(ctx context.Context, e env, c *client, u string, q url.Values) error {
+	if _, err := did.ParseURL(u); err != nil {
+		return usageError(err.Error())
+	}
 	res, err := c.dereference(ctx, u, q)
 	if err != nil {
 		return err

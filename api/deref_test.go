@@ -549,25 +549,59 @@ func TestResolvePlainDIDWithDereferencingAccept(t *testing.T) {
 // answer (run with -race).
 func TestDereferenceConcurrent(t *testing.T) {
 	f := mustDerefServer(t)
+	type request struct{ target, accept string }
+	reqs := make([]request, 64)
+	for i := range reqs {
+		switch i % 3 {
+		case 0:
+			reqs[i] = request{f.d + "?service=files&relativeRef=" + strings.Repeat("a", i+1), ""}
+		case 1:
+			reqs[i] = request{f.d + "%23key-1", "application/did+json"}
+		default:
+			reqs[i] = request{f.d + "%23nope", ""}
+		}
+	}
+	answers := make([]derefAnswer, len(reqs))
+	errs := make([]error, len(reqs))
 	var wg sync.WaitGroup
-	for i := range 64 {
+	for i, r := range reqs {
 		wg.Go(func() {
-			switch i % 3 {
-			case 0:
-				ref := strings.Repeat("a", i+1)
-				if a := f.fetch(t, f.d+"?service=files&relativeRef="+ref, ""); a.status != 303 || a.location != "https://files2.example/v2/"+ref {
-					t.Errorf("%d: %d %q", i, a.status, a.location)
-				}
-			case 1:
-				if a := f.fetch(t, f.d+"%23key-1", "application/did+json"); a.status != 200 || mustObject(t, a.body)["id"] != f.d+"#key-1" {
-					t.Errorf("%d: %d %s", i, a.status, a.body)
-				}
-			default:
-				mustDerefError(t, f.fetch(t, f.d+"%23nope", ""), 404, did.ProblemNotFound)
+			req, err := http.NewRequest(http.MethodGet, f.url+"/1.0/identifiers/"+r.target, nil)
+			if err != nil {
+				errs[i] = err
+				return
 			}
+			if r.accept != "" {
+				req.Header.Set("Accept", r.accept)
+			}
+			resp, err := noRedirects.Do(req)
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			defer resp.Body.Close()
+			b, err := io.ReadAll(resp.Body)
+			answers[i], errs[i] = derefAnswer{resp.StatusCode, resp.Header.Get("Content-Type"), resp.Header.Get("Location"), b}, err
 		})
 	}
 	wg.Wait()
+	for i, a := range answers {
+		if errs[i] != nil {
+			t.Fatalf("%d: %v", i, errs[i])
+		}
+		switch i % 3 {
+		case 0:
+			if want := "https://files2.example/v2/" + strings.Repeat("a", i+1); a.status != 303 || a.location != want {
+				t.Errorf("%d: %d %q, want 303 to %s", i, a.status, a.location, want)
+			}
+		case 1:
+			if a.status != 200 || mustObject(t, a.body)["id"] != f.d+"#key-1" {
+				t.Errorf("%d: %d %s", i, a.status, a.body)
+			}
+		default:
+			mustDerefError(t, a, 404, did.ProblemNotFound)
+		}
+	}
 }
 
 // TestDereferenceCache: a dereferencing answer, a redirect included, is

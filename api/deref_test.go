@@ -41,10 +41,10 @@ const (
 // created (goneV1) and then deactivated.
 type derefFixture struct {
 	*chainServer
-	d, v1, v2     string
-	t1, t2        time.Time
-	gone, goneV1  string
-	keyDID, jwkDD string
+	d, v1, v2      string
+	t1, t2         time.Time
+	gone, goneV1   string
+	keyDID, jwkDID string
 }
 
 func mustKeyFrom(tb testing.TB, seed byte) keys.PrivateKey {
@@ -167,7 +167,7 @@ func mustDerefServer(t *testing.T) *derefFixture {
 	commit(deactivate)
 
 	f.keyDID = key.New(mustKeyFrom(t, 4).Public())
-	f.jwkDD = jwk.New(mustKeyFrom(t, 5).Public())
+	f.jwkDID = jwk.New(mustKeyFrom(t, 5).Public())
 	return f
 }
 
@@ -497,7 +497,7 @@ func TestDereferenceEveryMethod(t *testing.T) {
 	for _, tt := range []struct{ method, target, id string }{
 		{"idmesh", f.d + "%23key-1", f.d + "#key-1"},
 		{"key", f.keyDID + "%23" + keyFrag, f.keyDID + "#" + keyFrag},
-		{"jwk", f.jwkDD + "%230", f.jwkDD + "#0"},
+		{"jwk", f.jwkDID + "%230", f.jwkDID + "#0"},
 		{"web", webDID + "%23key-1", webDID + "#key-1"},
 		{"web, encoded as a whole", "did%3Aweb%3Aexample.com%23key-1", webDID + "#key-1"},
 	} {

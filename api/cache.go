@@ -26,8 +26,8 @@ const (
 // between blocks most resolutions are served from memory.
 //
 // It is bounded in bytes: the sum over entries of key, content type,
-// location and body lengths plus cacheEntryOverhead never exceeds budget. The least
-// recently used entries are evicted first; every operation is O(1)
+// location and body lengths plus cacheEntryOverhead never exceeds budget.
+// The least recently used entries are evicted first; every operation is O(1)
 // (amortised, as the map is). It is safe for concurrent use; a nil cache
 // caches nothing.
 type responseCache struct {

@@ -26,7 +26,8 @@ func unescapeDID(raw string) string {
 }
 
 // handleResolve serves GET /1.0/identifiers/{did}: the DIF Universal
-// Resolver driver interface and the DID Resolution HTTPS binding.
+// Resolver driver interface and the DID Resolution HTTPS binding. DID
+// URLs go to handleDereference.
 func (s *Server) handleResolve(w http.ResponseWriter, r *http.Request) {
 	raw := unescapeDID(mux.Vars(r)["did"])
 	// A DID URL encoded as a whole (did%3A...%2Fstatus-lists%2F{id})

@@ -25,9 +25,9 @@ const (
 // tip it was filled at. Reads far outnumber writes in a DID registry, so
 // between blocks most resolutions are served from memory.
 //
-// It is bounded in bytes: the sum over entries of key, content type and
-// body lengths plus cacheEntryOverhead never exceeds budget. The least
-// recently used entries are evicted first; every operation is O(1)
+// It is bounded in bytes: the sum over entries of key, content type,
+// location and body lengths plus cacheEntryOverhead never exceeds budget.
+// The least recently used entries are evicted first; every operation is O(1)
 // (amortised, as the map is). It is safe for concurrent use; a nil cache
 // caches nothing.
 type responseCache struct {
@@ -51,6 +51,7 @@ type cacheEntry struct {
 type cachedResponse struct {
 	status      int
 	contentType string
+	location    string // the Location of a redirect
 	body        []byte
 }
 
@@ -114,7 +115,7 @@ func (c *responseCache) put(height uint64, key string, r cachedResponse) {
 	if c == nil {
 		return
 	}
-	size := int64(len(key)+len(r.contentType)+len(r.body)) + cacheEntryOverhead
+	size := int64(len(key)+len(r.contentType)+len(r.location)+len(r.body)) + cacheEntryOverhead
 	if size > c.maxEntry {
 		return
 	}

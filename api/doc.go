@@ -1,7 +1,7 @@
 // Package api serves idmesh over HTTP with gorilla/mux: the DID resolver
 // (the DIF Universal Resolver driver interface and the DID Resolution
-// HTTPS binding), the ledger's write and read endpoints, health and
-// Prometheus metrics.
+// HTTPS binding, resolving DIDs and dereferencing DID URLs), the ledger's
+// write and read endpoints, health and Prometheus metrics.
 //
 // Errors other than resolution results are RFC 9457 problem details
 // (application/problem+json) whose type is one of the stable URIs listed

@@ -22,11 +22,15 @@ type representation struct {
 	result      bool   // the whole resolution result, not the bare document
 }
 
-// offers in order of preference when the client's preferences tie.
-var offers = []struct {
+// offer is a representation an endpoint can produce, and the media range
+// that selects it.
+type offer struct {
 	typ, profile string
 	rep          representation
-}{
+}
+
+// offers in order of preference when the client's preferences tie.
+var offers = []offer{
 	{did.MediaTypeDIDResolution, "", representation{did.MediaTypeDIDResolution, true}},
 	{mediaLDJSON, profileResolution, representation{mediaLDJSON + `;profile="` + profileResolution + `"`, true}},
 	{did.MediaTypeDIDLDJSON, "", representation{did.MediaTypeDIDLDJSON, false}},
@@ -43,12 +47,30 @@ type mediaRange struct {
 // negotiate picks the representation for an Accept header. No header,
 // or */*, selects the resolution result. ok is false when nothing the
 // client accepts can be produced.
-func negotiate(accept string) (representation, bool) {
+func negotiate(accept string) (representation, bool) { return negotiateFrom(accept, offers) }
+
+// negotiateFrom picks one of offers for an Accept header: the first
+// offer when there is no header, else the offer matched by the most
+// preferred, most specific media range, earlier offers winning ties.
+func negotiateFrom(accept string, offers []offer) (representation, bool) {
 	if strings.TrimSpace(accept) == "" {
 		return offers[0].rep, true
 	}
-	var ranges []mediaRange
-	var refused []mediaRange // q=0: "not acceptable", even through a wildcard
+	ranges, refused := parseAccept(accept)
+	for _, r := range ranges {
+		for _, o := range offers {
+			if matches(r, o.typ, o.profile) && !isRefused(refused, r, o.typ, o.profile) {
+				return o.rep, true
+			}
+		}
+	}
+	return representation{}, false
+}
+
+// parseAccept returns the media ranges of an Accept header with q > 0,
+// most preferred and most specific first, and those with q = 0.
+// Malformed ranges are skipped.
+func parseAccept(accept string) (ranges, refused []mediaRange) {
 	for i, part := range strings.Split(accept, ",") {
 		mt, params, err := mime.ParseMediaType(strings.TrimSpace(part))
 		if err != nil {
@@ -75,14 +97,7 @@ func negotiate(accept string) (representation, bool) {
 		}
 		return specificity(ranges[i]) > specificity(ranges[j])
 	})
-	for _, r := range ranges {
-		for _, o := range offers {
-			if matches(r, o.typ, o.profile) && !isRefused(refused, r, o.typ, o.profile) {
-				return o.rep, true
-			}
-		}
-	}
-	return representation{}, false
+	return ranges, refused
 }
 
 // isRefused reports whether an offer is refused with q=0 by a range at
@@ -127,4 +142,33 @@ func matches(r mediaRange, typ, profile string) bool {
 		return r.profile == profile
 	}
 	return r.profile == ""
+}
+
+// derefOffers are the representations of a dereferenced DID URL (a
+// verification method, a service or a document), in order of preference
+// when the client's preferences tie: the whole dereferencing result
+// first, so that no Accept, */* and application/* select it.
+var derefOffers = []offer{
+	{did.MediaTypeDIDURLDereferencing, "", representation{did.MediaTypeDIDURLDereferencing, true}},
+	{did.MediaTypeDIDLDJSON, "", representation{did.MediaTypeDIDLDJSON, false}},
+	{did.MediaTypeDIDJSON, "", representation{did.MediaTypeDIDJSON, false}},
+	{mediaLDJSON, "", representation{mediaLDJSON, false}},
+	{mediaJSON, "", representation{mediaJSON, false}},
+}
+
+// wantsDereferencingResult reports whether an Accept header asks for the
+// dereferencing result of a service URL rather than the redirect: it
+// names application/did-url-dereferencing with a q above 0 and no other
+// media range (wildcards included) is preferred to it.
+func wantsDereferencingResult(accept string) bool {
+	ranges, _ := parseAccept(accept)
+	for _, r := range ranges { // most preferred first
+		if r.q != ranges[0].q {
+			return false
+		}
+		if r.typ+"/"+r.sub == did.MediaTypeDIDURLDereferencing && r.profile == "" {
+			return true
+		}
+	}
+	return false
 }

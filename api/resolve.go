@@ -26,7 +26,8 @@ func unescapeDID(raw string) string {
 }
 
 // handleResolve serves GET /1.0/identifiers/{did}: the DIF Universal
-// Resolver driver interface and the DID Resolution HTTPS binding.
+// Resolver driver interface and the DID Resolution HTTPS binding. DID
+// URLs go to handleDereference.
 func (s *Server) handleResolve(w http.ResponseWriter, r *http.Request) {
 	raw := unescapeDID(mux.Vars(r)["did"])
 	// A DID URL encoded as a whole (did%3A...%2Fstatus-lists%2F{id})
@@ -40,8 +41,26 @@ func (s *Server) handleResolve(w http.ResponseWriter, r *http.Request) {
 		s.serveStatusList(w, r, raw[:i], raw[i+len(encodedSegment):])
 		return
 	}
+	// A DID URL with a fragment or a query, or a DID with service
+	// parameters in the request's query, is dereferenced.
+	u, isURL := didURLOf(raw)
+	if isURL || selectsService(r.URL.RawQuery) {
+		s.handleDereference(w, r, u)
+		return
+	}
+	if queryTooLarge(r.URL.RawQuery) {
+		s.writeResolution(w, http.StatusBadRequest, representation{did.MediaTypeDIDResolution, true},
+			did.ErrorResult(errorf(did.ErrInvalidDIDURL, "the query exceeds %d bytes or %d parameters", did.MaxQueryBytes, did.MaxQueryParameters)))
+		return
+	}
 	rep, ok := negotiate(r.Header.Get("Accept"))
 	if !ok {
+		// A client that accepts only the dereferencing result gets the
+		// DID URL dereferencing of the DID (its document).
+		if d, ok := negotiateFrom(r.Header.Get("Accept"), derefOffers); ok && d.result {
+			s.handleDereference(w, r, raw)
+			return
+		}
 		s.writeResolution(w, http.StatusNotAcceptable, representation{did.MediaTypeDIDResolution, true},
 			did.ErrorResult(errorf(did.ErrRepresentationNotSupported, "cannot produce any of %q", r.Header.Get("Accept"))))
 		return

@@ -38,4 +38,15 @@
 // package; [ErrorResult] and [ProblemFor] turn them into the spec's
 // serialised form, with didDocument null and an RFC 9457 problem in
 // didResolutionMetadata.error.
+//
+// # Dereferencing
+//
+// [Dereference] runs the DID URL dereferencing algorithm over a Resolver:
+// a fragment selects a verification method or service ([Document.Select]),
+// the service and relativeRef DID parameters a service endpoint URL
+// ([Document.ServiceURL], with RFC 3986 reference resolution), and
+// otherwise the document itself. [ParseParameters] reads the DID
+// parameters from a DID URL's query, bounded, refusing duplicates. The
+// answer is a [DereferencingResult]; [DereferencingError] serialises a
+// failure as the spec does.
 package did

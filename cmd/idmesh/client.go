@@ -142,6 +142,38 @@ func (c *client) resolve(ctx context.Context, d string, q url.Values) (*did.Reso
 	return &res, nil
 }
 
+// dereferenceResult is a DID URL dereferencing result with its content
+// left encoded: a verification method, a service, a document or a URL.
+type dereferenceResult struct {
+	Context               any                       `json:"@context,omitempty"`
+	DereferencingMetadata did.DereferencingMetadata `json:"dereferencingMetadata"`
+	ContentStream         json.RawMessage           `json:"contentStream"`
+	ContentMetadata       did.DocumentMetadata      `json:"contentMetadata"`
+}
+
+// dereference returns the dereferencing result of the DID URL u, sent
+// percent-encoded as a whole, with q (DID parameters and options) as the
+// request's query. A deactivated DID is not an error here: the caller
+// reads the metadata.
+func (c *client) dereference(ctx context.Context, u string, q url.Values) (*dereferenceResult, error) {
+	var res dereferenceResult
+	path := "/1.0/identifiers/did%3A" + url.PathEscape(strings.TrimPrefix(u, "did:"))
+	if len(q) > 0 {
+		path += "?" + q.Encode()
+	}
+	code, err := c.do(ctx, http.MethodGet, path, nil, did.MediaTypeDIDURLDereferencing, &res)
+	if err != nil {
+		return nil, err
+	}
+	if e := res.DereferencingMetadata.Error; e != nil {
+		return &res, fmt.Errorf("dereference %s: %w", u, &problemError{api.Problem{Type: e.Type, Title: e.Title, Status: code, Detail: firstNonEmpty(e.Detail, e.Title, e.Type)}})
+	}
+	if code != http.StatusOK && code != http.StatusGone {
+		return &res, fmt.Errorf("dereference %s: %w", u, httpError(code))
+	}
+	return &res, nil
+}
+
 func firstNonEmpty(s ...string) string {
 	for _, v := range s {
 		if v != "" {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -456,7 +457,7 @@ func change(ctx context.Context, e env, f didFlags, d, verb string,
 func newDIDResolveCmd(a *app) *cobra.Command {
 	var f clientFlags
 	var versionID, versionTime string
-	c := a.command("resolve DID [--version-id ID] [--version-time TIME]", "resolve any supported DID (idmesh, key, jwk, web)",
+	c := a.command("resolve DID|DID-URL [--version-id ID] [--version-time TIME]", "resolve any supported DID (idmesh, key, jwk, web), or dereference a DID URL (DID#fragment, DID?service=ID&relativeRef=REF)",
 		func(ctx context.Context, e env, pos []string) error {
 			return didResolve(ctx, e, f, versionID, versionTime, pos)
 		})
@@ -469,7 +470,7 @@ func newDIDResolveCmd(a *app) *cobra.Command {
 
 func didResolve(ctx context.Context, e env, f clientFlags, versionID, versionTime string, pos []string) error {
 	if len(pos) != 1 {
-		return usageError("did resolve takes one DID")
+		return usageError("did resolve takes one DID or DID URL")
 	}
 	c, err := f.client()
 	if err != nil {
@@ -482,6 +483,9 @@ func didResolve(ctx context.Context, e env, f clientFlags, versionID, versionTim
 	if versionTime != "" {
 		q.Set("versionTime", versionTime)
 	}
+	if strings.ContainsAny(pos[0], "#?") {
+		return didDereference(ctx, e, c, pos[0], q)
+	}
 	res, err := c.resolve(ctx, pos[0], q)
 	if err != nil {
 		return err
@@ -492,6 +496,45 @@ func didResolve(ctx context.Context, e env, f clientFlags, versionID, versionTim
 		return enc.Encode(res)
 	}
 	return printResolution(e, res)
+}
+
+// didDereference prints what a DID URL dereferences to: with --json the
+// whole dereferencing result; else a service endpoint URL on one line, or
+// the verification method, service or document as indented JSON. A
+// deactivated DID is said on stderr, and is an error when its document
+// has nothing at the URL.
+func didDereference(ctx context.Context, e env, c *client, u string, q url.Values) error {
+	if _, err := did.ParseURL(u); err != nil {
+		return usageError(err.Error())
+	}
+	res, err := c.dereference(ctx, u, q)
+	if err != nil {
+		return err
+	}
+	gone := res.ContentMetadata.Deactivated
+	if e.json {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(res)
+	}
+	if gone && (len(res.ContentStream) == 0 || string(res.ContentStream) == "null") {
+		return fmt.Errorf("dereference %s: the DID is deactivated", u)
+	}
+	if gone {
+		fmt.Fprintf(e.stderr, "idmesh: %s: the DID is deactivated\n", u)
+	}
+	var s string
+	if res.DereferencingMetadata.ContentType == did.MediaTypeURIList && json.Unmarshal(res.ContentStream, &s) == nil {
+		_, err := fmt.Fprintln(e.stdout, s)
+		return err
+	}
+	var out bytes.Buffer
+	if err := json.Indent(&out, res.ContentStream, "", "  "); err != nil {
+		return fmt.Errorf("dereference %s: the node's content is not JSON: %w", u, err)
+	}
+	out.WriteByte('\n')
+	_, err = e.stdout.Write(out.Bytes())
+	return err
 }
 
 func printResolution(e env, res *did.ResolutionResult) error {

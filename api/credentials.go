@@ -242,10 +242,8 @@ func (s *Server) handleIssue(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, http.StatusInternalServerError, ProblemInternal, "")
 		return
 	}
-	if _, has := cred["issuer"]; !has {
-		cred = maps.Clone(cred)
-		cred["issuer"] = iss.DID
-	}
+	now := s.now()
+	cred = issuer.Defaults(cred, iss.DID, now)
 	// A credential that breaks its own schema is not issued (checked
 	// before any status entry is allocated for it).
 	c, err := credential.CredentialFrom(cred)
@@ -258,7 +256,7 @@ func (s *Server) handleIssue(w http.ResponseWriter, r *http.Request) {
 	// The object forms, or a compact token (jwt_vc_json) as a string.
 	var vc any
 	if err == nil {
-		opts := issuer.Options{Format: format, Now: s.now()}
+		opts := issuer.Options{Format: format, Now: now}
 		if slices.Contains(issuer.TokenFormats, format) {
 			vc, err = issuer.IssueToken(r.Context(), cred, signer, opts)
 		} else {

@@ -124,24 +124,14 @@ func prepare(ctx context.Context, cred map[string]any, signer credential.Signer,
 	if _, ok := cred["proof"]; ok {
 		return nil, credential.Errorf(credential.MalformedValueError, "the credential already has a proof")
 	}
-	c := maps.Clone(cred)
 	want := credential.ControllerOf(signer.MethodID())
-	if _, ok := c["issuer"]; !ok {
-		c["issuer"] = want
-	}
+	c := maps.Clone(Defaults(cred, want, now))
 	v1 := isV1(c)
 	if err := checkVersionFormat(c, v1, format); err != nil {
 		return nil, err
 	}
-	from := "validFrom"
-	if v1 {
-		from = "issuanceDate"
-		if _, ok := c["credentialStatus"]; ok {
-			withContext(c, StatusContext)
-		}
-	}
-	if _, ok := c[from]; !ok && !now.IsZero() {
-		c[from] = credential.FormatDateTime(now)
+	if _, ok := c["credentialStatus"]; ok && v1 {
+		withContext(c, StatusContext)
 	}
 	parsed, err := credential.CredentialFrom(c)
 	if err == nil {
@@ -171,6 +161,33 @@ func prepare(ctx context.Context, cred map[string]any, signer credential.Signer,
 		}
 	}
 	return c, nil
+}
+
+// Defaults returns cred with the members issuance fills in when they are
+// absent: issuer (issuerID), and at now (unless zero) validFrom, or for a
+// VC Data Model 1.1 credential issuanceDate. cred is not modified; it is
+// returned itself when nothing is missing.
+func Defaults(cred map[string]any, issuerID string, now time.Time) map[string]any {
+	if cred == nil {
+		return nil
+	}
+	from := "validFrom"
+	if isV1(cred) {
+		from = "issuanceDate"
+	}
+	_, hasIssuer := cred["issuer"]
+	_, hasFrom := cred[from]
+	if hasIssuer && (hasFrom || now.IsZero()) {
+		return cred
+	}
+	c := maps.Clone(cred)
+	if !hasIssuer {
+		c["issuer"] = issuerID
+	}
+	if !hasFrom && !now.IsZero() {
+		c[from] = credential.FormatDateTime(now)
+	}
+	return c
 }
 
 // isV1 reports whether a credential declares VC Data Model 1.1: its first

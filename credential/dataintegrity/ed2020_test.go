@@ -19,12 +19,18 @@ const ed2020Key = "z6MkjchhfUsD6mmvni8mCdXHw216Xrm9bQe2mBH1P5RDjVJG"
 // purpose.
 func ed2020Resolver(tb testing.TB, mb, purpose string) *credential.StaticKeys {
 	tb.Helper()
+	return ed2020TypedResolver(tb, mb, purpose, "")
+}
+
+// ed2020TypedResolver is ed2020Resolver for a method of the given type.
+func ed2020TypedResolver(tb testing.TB, mb, purpose, methodType string) *credential.StaticKeys {
+	tb.Helper()
 	pub, err := keys.ParseMultibase(mb)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	var r credential.StaticKeys
-	r.Add(credential.VerificationKey{ID: "did:key:" + mb + "#" + mb, Controller: "did:key:" + mb, Public: pub}, purpose)
+	r.Add(credential.VerificationKey{ID: "did:key:" + mb + "#" + mb, Controller: "did:key:" + mb, Public: pub, MethodType: methodType}, purpose)
 	return &r
 }
 
@@ -112,6 +118,7 @@ func TestEd25519Signature2020Refused(t *testing.T) {
 			proof(d)["verificationMethod"] = "did:key:" + mb + "#" + mb
 		}, code: credential.ProofVerificationError},
 		{name: "key not authorized for assertionMethod", keys: ed2020Resolver(t, ed2020Key, credential.PurposeAuthentication), code: credential.ProofVerificationError},
+		{name: "a JsonWebKey method", keys: ed2020TypedResolver(t, ed2020Key, credential.PurposeAssertion, "JsonWebKey"), code: credential.ProofVerificationError},
 		{name: "authentication purpose expected", opts: dataintegrity.VerifyOptions{ExpectedProofPurpose: credential.PurposeAuthentication}, code: credential.MismatchedProofPurposeError},
 		{name: "cryptosuite added", change: func(d map[string]any) { proof(d)["cryptosuite"] = "eddsa-rdfc-2022" }, code: credential.ProofVerificationError},
 		{name: "typed as DataIntegrityProof", change: func(d map[string]any) { proof(d)["type"] = dataintegrity.ProofType }, code: credential.ProofVerificationError},
@@ -138,6 +145,13 @@ func TestEd25519Signature2020Refused(t *testing.T) {
 			}
 			_, err := dataintegrity.Verify(t.Context(), doc, r, tc.opts)
 			wantCode(t, err, tc.code)
+		})
+	}
+	for _, typ := range []string{"Ed25519VerificationKey2020", "Multikey"} {
+		t.Run("an "+typ+" method", func(t *testing.T) {
+			if _, err := dataintegrity.Verify(t.Context(), MustLoadJSON(t, file), ed2020TypedResolver(t, ed2020Key, credential.PurposeAssertion, typ), dataintegrity.VerifyOptions{}); err != nil {
+				t.Fatal(err)
+			}
 		})
 	}
 	t.Run("never signed", func(t *testing.T) {

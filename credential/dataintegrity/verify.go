@@ -307,6 +307,9 @@ func (v *verifier) verifyOne(ctx context.Context, i int) error {
 	if t := key.Public.Type(); t != keys.Ed25519 {
 		return credential.Errorf(credential.ProofVerificationError, "%s needs an Ed25519 key; %s is %q", p.Name(), p.VerificationMethod, t)
 	}
+	if _, legacy := s.(ed2020Suite); legacy && key.MethodType != "" && !slices.Contains(ed2020MethodTypes, key.MethodType) {
+		return credential.Errorf(credential.ProofVerificationError, "%s needs an %v verification method; %s is a %s", p.Name(), ed2020MethodTypes, p.VerificationMethod, key.MethodType)
+	}
 
 	data, err := v.hashData(ctx, s, i)
 	if err != nil {
@@ -427,6 +430,12 @@ func prevKey(all []map[string]any, ids []string) []string {
 	}
 	return out
 }
+
+// ed2020MethodTypes are the verification method types an
+// Ed25519Signature2020 proof is verified with (a resolver that does not
+// say the type is trusted to have checked the key: Ed25519 is required
+// either way).
+var ed2020MethodTypes = []string{"Ed25519VerificationKey2020", "Multikey"}
 
 // checkLegacy applies what Ed25519Signature2020 requires beyond the
 // shared checks: the suite's context among the document's (it defines

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mr-tron/base58"
+
 	"github.com/idmesh/idmesh/credential"
 	"github.com/idmesh/idmesh/credential/dataintegrity"
 	"github.com/idmesh/idmesh/did/keys"
@@ -158,4 +160,51 @@ func TestEd25519Signature2020Refused(t *testing.T) {
 		_, err := dataintegrity.Sign(t.Context(), MustLoadJSON(t, "unsigned.json"), other, dataintegrity.SignOptions{Cryptosuite: dataintegrity.ProofTypeEd25519Signature2020})
 		wantCode(t, err, credential.ProofGenerationError)
 	})
+}
+
+// TestEd25519Signature2020Presentation: a presentation's
+// Ed25519Signature2020 proof (authentication, with the verifier's
+// challenge and domain) verifies for that purpose, challenge and domain
+// only. The proof is made here from the suite's signing input, as the
+// reference implementation makes it.
+func TestEd25519Signature2020Presentation(t *testing.T) {
+	holder := MustGenerate(t, keys.Ed25519, 7)
+	vp := map[string]any{
+		"@context": []any{credential.ContextV1, dataintegrity.Ed25519Signature2020Context},
+		"type":     []any{credential.TypePresentation},
+		"holder":   credential.ControllerOf(holder.ID),
+	}
+	options := map[string]any{"type": dataintegrity.ProofTypeEd25519Signature2020, "created": "2026-01-02T03:04:05Z",
+		"verificationMethod": holder.ID, "proofPurpose": credential.PurposeAuthentication, "challenge": "c-123", "domain": "verifier.example"}
+	cfg, transformed, err := dataintegrity.SigningInputOf(t.Context(), dataintegrity.ProofTypeEd25519Signature2020, "", vp, options)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proofHash, docHash := sha256.Sum256(cfg), sha256.Sum256(transformed)
+	sig, err := holder.Sign(append(proofHash[:], docHash[:]...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	options["proofValue"] = "z" + base58.Encode(sig)
+	vp["proof"] = options
+	var r credential.StaticKeys
+	r.Add(credential.VerificationKey{ID: holder.ID, Controller: credential.ControllerOf(holder.ID), Public: holder.Public(), MethodType: "Ed25519VerificationKey2020"}, credential.PurposeAuthentication)
+	good := dataintegrity.VerifyOptions{ExpectedProofPurpose: credential.PurposeAuthentication, Challenge: "c-123", Domain: "verifier.example"}
+	if _, err := dataintegrity.Verify(t.Context(), vp, &r, good); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		opts dataintegrity.VerifyOptions
+		code credential.Code
+	}{
+		{"another challenge", dataintegrity.VerifyOptions{ExpectedProofPurpose: credential.PurposeAuthentication, Challenge: "c-456"}, credential.InvalidChallengeError},
+		{"another domain", dataintegrity.VerifyOptions{ExpectedProofPurpose: credential.PurposeAuthentication, Domain: "other.example"}, credential.InvalidDomainError},
+		{"as an assertion", dataintegrity.VerifyOptions{}, credential.MismatchedProofPurposeError},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := dataintegrity.Verify(t.Context(), vp, &r, tc.opts)
+			wantCode(t, err, tc.code)
+		})
+	}
 }

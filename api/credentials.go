@@ -86,7 +86,7 @@ type IssuerResponse struct {
 
 func endpoints(name string) map[string]string {
 	out := map[string]string{}
-	for _, f := range issuer.Formats {
+	for _, f := range issuer.AllFormats() {
 		out[f] = "/issuers/" + name + "/" + f
 	}
 	return out
@@ -197,7 +197,8 @@ func (s *Server) handleListIssuers(w http.ResponseWriter, r *http.Request) {
 type IssueRequest struct {
 	Credential map[string]any `json:"credential"`
 	Options    struct {
-		// Format is our extension: vc+jwt, or a cryptosuite name.
+		// Format is our extension: vc+jwt, jwt_vc_json, or a
+		// cryptosuite name.
 		Format      string `json:"format"`
 		Cryptosuite string `json:"cryptosuite"`
 	} `json:"options"`
@@ -241,10 +242,8 @@ func (s *Server) handleIssue(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, http.StatusInternalServerError, ProblemInternal, "")
 		return
 	}
-	if _, has := cred["issuer"]; !has {
-		cred = maps.Clone(cred)
-		cred["issuer"] = iss.DID
-	}
+	now := s.now()
+	cred = issuer.Defaults(cred, iss.DID, now)
 	// A credential that breaks its own schema is not issued (checked
 	// before any status entry is allocated for it); one whose schema the
 	// node does not hold, or not of type JsonSchema, is (its verifiers
@@ -256,9 +255,15 @@ func (s *Server) handleIssue(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		cred, err = s.withStatus(r.Context(), iss, cred, m)
 	}
-	var vc map[string]any
+	// The object forms, or a compact token (jwt_vc_json) as a string.
+	var vc any
 	if err == nil {
-		vc, err = issuer.Issue(r.Context(), cred, signer, issuer.Options{Format: format, Now: s.now()})
+		opts := issuer.Options{Format: format, Now: now}
+		if slices.Contains(issuer.TokenFormats, format) {
+			vc, err = issuer.IssueToken(r.Context(), cred, signer, opts)
+		} else {
+			vc, err = issuer.Issue(r.Context(), cred, signer, opts)
+		}
 	}
 	if err != nil {
 		pd := verifier.Problem(err, credential.MalformedValueError)
@@ -347,8 +352,8 @@ func issueFormat(req map[string]any, mechanism string) (string, error) {
 	if format == "" {
 		format = issuer.FormatRDFC
 	}
-	if !slices.Contains(issuer.Formats, format) {
-		return "", fmt.Errorf("unknown format %q: use %v", format, issuer.Formats)
+	if all := issuer.AllFormats(); !slices.Contains(all, format) {
+		return "", fmt.Errorf("unknown format %q: use %v", format, all)
 	}
 	return format, nil
 }

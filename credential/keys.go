@@ -27,6 +27,10 @@ type VerificationKey struct {
 	Controller string
 	// Public is the key.
 	Public keys.PublicKey
+	// MethodType is the verification method's type (Multikey,
+	// JsonWebKey, Ed25519VerificationKey2020, ...) when the resolver
+	// knows it, else "".
+	MethodType string
 	// Compromised is set when any DID on the chain marked this key
 	// material compromised: nothing it signed can be trusted, under any
 	// id, whatever its dates.

@@ -72,8 +72,9 @@ type Result struct {
 	// errors is the older VC-API name).
 	Errors         []ProblemDetail `json:"errors"`
 	ProblemDetails []ProblemDetail `json:"problemDetails"`
-	// Format is the securing mechanism: eddsa-rdfc-2022, eddsa-jcs-2022
-	// or vc+jwt (vp+jwt for presentations).
+	// Format is the securing mechanism: eddsa-rdfc-2022, eddsa-jcs-2022,
+	// Ed25519Signature2020, vc+jwt or jwt_vc_json (vp+jwt for
+	// presentations).
 	Format string `json:"format,omitempty"`
 	// Issuer (credentials) or Holder (presentations) whose key verified.
 	Issuer string `json:"issuer,omitempty"`

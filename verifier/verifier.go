@@ -185,9 +185,15 @@ func (v *Verifier) VerifyCredential(ctx context.Context, in any, opts Options) R
 	}
 	var key credential.VerificationKey
 	var proofErr error
+	jwtVC := token != "" && isBare(in) && jose.IsJWTVC(token)
 	if token != "" {
 		var ok bool
-		if obj, key, ok = v.verifyJWS(ctx, token, media, "vc+jwt", jose.VerifyOptions{Now: v.now()}, &res); !ok {
+		if jwtVC {
+			obj, key, ok = v.verifyJWTVC(ctx, token, &res)
+		} else {
+			obj, key, ok = v.verifyJWS(ctx, token, media, "vc+jwt", jose.VerifyOptions{Now: v.now()}, &res)
+		}
+		if !ok {
 			return res
 		}
 	}
@@ -201,6 +207,9 @@ func (v *Verifier) VerifyCredential(ctx context.Context, in any, opts Options) R
 	}
 	if err == nil && c.Enveloped {
 		err = credential.Errorf(credential.MalformedValueError, "an enveloped credential must not envelope another")
+	}
+	if err == nil && jwtVC && c.Version != credential.V1 {
+		err = credential.Errorf(credential.MalformedValueError, "a %s credential is a VC Data Model 1.1 credential (@context %s first); 2.0 credentials use vc+jwt", jose.FormatJWTVC, credential.ContextV1)
 	}
 	if err != nil {
 		res.fail(CheckParse, err, credential.MalformedValueError)
@@ -273,6 +282,31 @@ func (v *Verifier) verifyJWS(ctx context.Context, token, media, format string, o
 	return obj, key, true
 }
 
+// verifyJWTVC verifies a VC Data Model 1.1 JWT (jwt_vc_json) and returns
+// the credential it secures; a failure is recorded under parse or proof.
+func (v *Verifier) verifyJWTVC(ctx context.Context, token string, res *Result) (map[string]any, credential.VerificationKey, bool) {
+	obj, key, err := jose.VerifyJWTVC(ctx, token, v.Keys, jose.VerifyOptions{})
+	switch {
+	case err != nil && isParseError(err):
+		res.fail(CheckParse, err, credential.ParsingError)
+		return nil, key, false
+	case err != nil:
+		res.pass(CheckParse)
+		res.Format = jose.FormatJWTVC
+		res.fail(CheckProof, err, credential.CryptographicSecurityError)
+		return nil, key, false
+	}
+	res.Format = jose.FormatJWTVC
+	return obj, key, true
+}
+
+// isBare reports whether in is a bare token: a string that is not a data:
+// URL (the 1.1 JWT has no enveloped form).
+func isBare(in any) bool {
+	s, ok := in.(string)
+	return ok && !strings.HasPrefix(s, "data:")
+}
+
 // form tells the secured forms apart: a compact JWS (a bare token or a
 // data: URL, or an enveloping object) or an object secured with embedded
 // proofs. An enveloped form must carry wantMedia: a presentation's JWS
@@ -327,7 +361,7 @@ func (v *Verifier) verifyDI(ctx context.Context, obj map[string]any, want string
 	}
 	r, err := dataintegrity.Verify(ctx, obj, v.Keys, o)
 	if len(r.Proofs) > 0 {
-		res.Format = r.Proofs[0].Proof.Cryptosuite
+		res.Format = r.Proofs[0].Proof.Name()
 	}
 	if err != nil {
 		return credential.VerificationKey{}, err

@@ -145,12 +145,12 @@ func newVCCmd(a *app) *cobra.Command {
 func newVCIssueCmd(a *app) *cobra.Command {
 	var f apiFlags
 	var iss, format string
-	c := a.command("issue --issuer NAME|DID [--format eddsa-rdfc-2022|eddsa-jcs-2022|vc+jwt] FILE", "sign a credential with an issuer the node keeps",
+	c := a.command("issue --issuer NAME|DID [--format eddsa-rdfc-2022|eddsa-jcs-2022|vc+jwt|jwt_vc_json] FILE", "sign a credential with an issuer the node keeps",
 		func(ctx context.Context, e env, pos []string) error { return vcIssue(ctx, e, f, iss, format, pos) })
 	fs := c.Flags()
 	f.register(fs)
 	fs.StringVar(&iss, "issuer", "", "the issuer's name or DID (default: the credential's issuer)")
-	fs.StringVar(&format, "format", "eddsa-rdfc-2022", "eddsa-rdfc-2022, eddsa-jcs-2022 or vc+jwt")
+	fs.StringVar(&format, "format", "eddsa-rdfc-2022", "eddsa-rdfc-2022, eddsa-jcs-2022, vc+jwt, or jwt_vc_json (a VC Data Model 1.1 JWT, printed as the bare token)")
 	return c
 }
 
@@ -180,10 +180,16 @@ func vcIssue(ctx context.Context, e env, f apiFlags, iss, format string, pos []s
 	}
 	body, _ := json.Marshal(map[string]any{"credential": cred, "options": map[string]string{"format": format}})
 	var out struct {
-		VerifiableCredential map[string]any `json:"verifiableCredential"`
+		// An object, or a compact token (jwt_vc_json).
+		VerifiableCredential any `json:"verifiableCredential"`
 	}
 	if _, err := c.do(ctx, http.MethodPost, path, body, "", &out); err != nil {
 		return fmt.Errorf("vc issue: %w", err)
+	}
+	if token, ok := out.VerifiableCredential.(string); ok && !e.json {
+		// The bare token, as vc verify reads it.
+		_, err := fmt.Fprintln(e.stdout, token)
+		return err
 	}
 	return printJSON(e, out.VerifiableCredential)
 }

@@ -27,6 +27,14 @@
 // [VerifyOptions.Now]). Every error wraps a [credential.Error] with the
 // specification's error code, so callers can report problem details.
 //
+// [Verify] also checks Ed25519Signature2020 proofs (the legacy suite of
+// https://w3id.org/security/suites/ed25519-2020/v1, common with VC Data
+// Model 1.1): type Ed25519Signature2020 and no cryptosuite, the document
+// naming that context, URDNA2015 (RDFC-1.0) of the document and of the
+// proof options with the document's @context, and the same hashing and
+// key rules as eddsa-rdfc-2022. It is never produced: [Sign] makes
+// DataIntegrityProof proofs only.
+//
 // Input is bounded: at most [MaxProofs] proofs per document, and the
 // RDF canonicalization of credential/ld runs with its own limits and only
 // with bundled contexts, so verifying never touches the network.

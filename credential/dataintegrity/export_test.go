@@ -10,3 +10,9 @@ func SigningInput(ctx context.Context, cryptosuite string, doc, options map[stri
 
 // CanonicalJSON exposes the direct RFC 8785 writer.
 var CanonicalJSON = canonicalJSON
+
+// SigningInputOf is SigningInput for any proof type (Ed25519Signature2020,
+// which Sign never produces).
+func SigningInputOf(ctx context.Context, typ, cryptosuite string, doc, options map[string]any) (cfg, transformed []byte, err error) {
+	return signingInput(ctx, suiteFor(typ, cryptosuite), doc, options, ldOptions{})
+}

@@ -18,6 +18,12 @@ const (
 	CryptosuiteRDFC = "eddsa-rdfc-2022"
 	// CryptosuiteJCS canonicalizes with JCS (RFC 8785).
 	CryptosuiteJCS = "eddsa-jcs-2022"
+	// ProofTypeEd25519Signature2020 is the legacy proof type of
+	// https://w3id.org/security/suites/ed25519-2020/v1, widely used with
+	// VC Data Model 1.1. It is verified, never produced.
+	ProofTypeEd25519Signature2020 = "Ed25519Signature2020"
+	// Ed25519Signature2020Context defines Ed25519Signature2020's terms.
+	Ed25519Signature2020Context = "https://w3id.org/security/suites/ed25519-2020/v1"
 )
 
 // MaxProofs bounds the proofs a document may carry, in a set or a chain.
@@ -63,6 +69,15 @@ type Proof struct {
 	// Context is the proof's "@context" (eddsa-jcs-2022 copies the
 	// document's), or nil.
 	Context any
+}
+
+// Name is the proof's cryptosuite, or its type when it has none (a
+// legacy suite such as Ed25519Signature2020).
+func (p Proof) Name() string {
+	if p.Cryptosuite != "" {
+		return p.Cryptosuite
+	}
+	return p.Type
 }
 
 // domainSet returns the proof's domain as a set (Domain or Domains).

@@ -9,6 +9,21 @@ import (
 // rdfcSuite is eddsa-rdfc-2022 (section 3.2).
 type rdfcSuite struct{}
 
+// ed2020Suite is Ed25519Signature2020 (the legacy suite of
+// https://w3id.org/security/suites/ed25519-2020/v1, Data Integrity EdDSA
+// Cryptosuites, section 3.4), for verification only: the same
+// transformation and hashing as eddsa-rdfc-2022 (URDNA2015 is RDFC-1.0
+// with SHA-256), a proof of type Ed25519Signature2020 with no
+// cryptosuite.
+type ed2020Suite struct{ rdfcSuite }
+
+func (ed2020Suite) proofConfig(ctx context.Context, doc, options map[string]any, lo ldOptions) ([]byte, error) {
+	if err := checkOptionsOf(options, ProofTypeEd25519Signature2020, ""); err != nil {
+		return nil, err
+	}
+	return rdfcConfig(ctx, doc, options, lo)
+}
+
 // unsecured: RDFC signs the document as it is.
 func (rdfcSuite) unsecured(doc, _ map[string]any) (map[string]any, error) { return doc, nil }
 
@@ -26,6 +41,13 @@ func (rdfcSuite) proofConfig(ctx context.Context, doc, options map[string]any, l
 	if err := checkOptions(options, CryptosuiteRDFC); err != nil {
 		return nil, err
 	}
+	return rdfcConfig(ctx, doc, options, lo)
+}
+
+// rdfcConfig canonicalizes the proof options with the document's
+// @context (steps 3 to 5 of Proof Configuration, eddsa-rdfc-2022, which
+// Ed25519Signature2020 shares).
+func rdfcConfig(ctx context.Context, doc, options map[string]any, lo ldOptions) ([]byte, error) {
 	cfg := make(map[string]any, len(options)+1)
 	for k, v := range options {
 		cfg[k] = v

@@ -37,6 +37,9 @@ type ldOptions struct {
 
 // suiteFor returns the suite of a proof's type and cryptosuite, or nil.
 func suiteFor(typ, cryptosuite string) suite {
+	if typ == ProofTypeEd25519Signature2020 && cryptosuite == "" {
+		return ed2020Suite{}
+	}
 	if typ != ProofType {
 		return nil
 	}
@@ -61,10 +64,17 @@ func hashData(proofConfig []byte, docHash [32]byte) []byte {
 // checkOptions is step 2 of Proof Configuration: the options must name
 // this suite.
 func checkOptions(options map[string]any, cryptosuite string) error {
-	if options["type"] != ProofType || options["cryptosuite"] != cryptosuite {
+	return checkOptionsOf(options, ProofType, cryptosuite)
+}
+
+// checkOptionsOf checks the options' type and cryptosuite ("": none may
+// be given) and the syntax of created.
+func checkOptionsOf(options map[string]any, typ, cryptosuite string) error {
+	cs, hasCS := options["cryptosuite"]
+	if options["type"] != typ || (cryptosuite == "" && hasCS) || (cryptosuite != "" && cs != cryptosuite) {
 		return credential.Errorf(credential.InvalidProofConfiguration,
-			"proof configuration: type %v and cryptosuite %v, want %s and %s",
-			options["type"], options["cryptosuite"], ProofType, cryptosuite)
+			"proof configuration: type %v and cryptosuite %v, want %s and %q",
+			options["type"], cs, typ, cryptosuite)
 	}
 	if c, ok := options["created"]; ok {
 		s, _ := c.(string)

@@ -263,6 +263,11 @@ func (v *verifier) verifyOne(ctx context.Context, i int) error {
 	if s == nil {
 		return credential.Errorf(credential.ProofVerificationError, "unsupported proof type %q with cryptosuite %q", p.Type, p.Cryptosuite)
 	}
+	if _, legacy := s.(ed2020Suite); legacy {
+		if err := checkLegacy(p, v.doc); err != nil {
+			return err
+		}
+	}
 	if p.ProofPurpose != v.opts.ExpectedProofPurpose {
 		return credential.Errorf(credential.MismatchedProofPurposeError, "proof purpose %q, want %q", p.ProofPurpose, v.opts.ExpectedProofPurpose)
 	}
@@ -300,7 +305,10 @@ func (v *verifier) verifyOne(ctx context.Context, i int) error {
 		return err
 	}
 	if t := key.Public.Type(); t != keys.Ed25519 {
-		return credential.Errorf(credential.ProofVerificationError, "%s needs an Ed25519 key; %s is %q", p.Cryptosuite, p.VerificationMethod, t)
+		return credential.Errorf(credential.ProofVerificationError, "%s needs an Ed25519 key; %s is %q", p.Name(), p.VerificationMethod, t)
+	}
+	if _, legacy := s.(ed2020Suite); legacy && key.MethodType != "" && !slices.Contains(ed2020MethodTypes, key.MethodType) {
+		return credential.Errorf(credential.ProofVerificationError, "%s needs an %v verification method; %s is a %s", p.Name(), ed2020MethodTypes, p.VerificationMethod, key.MethodType)
 	}
 
 	data, err := v.hashData(ctx, s, i)
@@ -421,4 +429,24 @@ func prevKey(all []map[string]any, ids []string) []string {
 		}
 	}
 	return out
+}
+
+// ed2020MethodTypes are the verification method types an
+// Ed25519Signature2020 proof is verified with (a resolver that does not
+// say the type is trusted to have checked the key: Ed25519 is required
+// either way).
+var ed2020MethodTypes = []string{"Ed25519VerificationKey2020", "Multikey"}
+
+// checkLegacy applies what Ed25519Signature2020 requires beyond the
+// shared checks: the suite's context among the document's (it defines
+// the proof's terms; nothing is fetched, so it must be named by URL), and
+// no previousProof (the suite predates proof chains).
+func checkLegacy(p Proof, doc map[string]any) error {
+	if len(p.PreviousProof) > 0 {
+		return credential.Errorf(credential.ProofVerificationError, "%s proofs do not chain: previousProof is not supported", ProofTypeEd25519Signature2020)
+	}
+	if !slices.Contains(contextList(doc["@context"]), any(Ed25519Signature2020Context)) {
+		return credential.Errorf(credential.ProofVerificationError, "an %s proof needs %s in the document's @context", ProofTypeEd25519Signature2020, Ed25519Signature2020Context)
+	}
+	return nil
 }

@@ -126,7 +126,7 @@ func (k DIDKeys) resolve(ctx context.Context, methodID, purpose string) (credent
 		if err != nil {
 			return credential.VerificationKey{}, fmt.Errorf("%w: %s: %w", credential.ErrKeyNotFound, methodID, err)
 		}
-		return credential.VerificationKey{ID: methodID, Controller: id, Public: pub}, nil
+		return credential.VerificationKey{ID: methodID, Controller: id, Public: pub, MethodType: vm.Type}, nil
 	}
 	if _, ok := doc.VerificationMethodByID(methodID); ok {
 		return credential.VerificationKey{}, fmt.Errorf("%w: %s is not in %s's %s", credential.ErrKeyNotAuthorized, methodID, id, purpose)
@@ -177,7 +177,7 @@ func (k DIDKeys) retired(ctx context.Context, ix Index, id, methodID, purpose st
 		if pub.Multibase() != ev.PublicKeyMultibase {
 			break
 		}
-		return credential.VerificationKey{ID: methodID, Controller: id, Public: pub, RetiredAt: ev.Time}, nil
+		return credential.VerificationKey{ID: methodID, Controller: id, Public: pub, RetiredAt: ev.Time, MethodType: vm.Type}, nil
 	}
 	return credential.VerificationKey{}, fmt.Errorf("%w: %s (retired) was not in %s's %s", credential.ErrKeyNotAuthorized, methodID, id, purpose)
 }

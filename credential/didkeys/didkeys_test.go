@@ -198,3 +198,18 @@ func BenchmarkResolveKeyHistory(b *testing.B) {
 		})
 	}
 }
+
+// TestMethodType: the key says the type of the verification method it
+// came from (what an Ed25519Signature2020 proof is checked against).
+func TestMethodType(t *testing.T) {
+	k := gen(t, 9)
+	d := key.New(k.Public())
+	r := didkeys.DIDKeys{Resolver: did.Methods{"key": key.Resolver{}}}
+	vk, err := r.ResolveKey(t.Context(), d+"#"+k.Public().Multibase(), credential.PurposeAssertion)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if vk.MethodType == "" || vk.Controller != d {
+		t.Fatalf("key %+v", vk)
+	}
+}

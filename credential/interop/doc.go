@@ -11,6 +11,14 @@
 //	eddsa-rdfc-2022 and eddsa-jcs-2022   credential/dataintegrity against
 //	                                     @digitalbazaar/vc, data-integrity and
 //	                                     the two cryptosuites
+//	VC Data Model 1.1                    issuer.Issue and the verifier's pipeline
+//	(eddsa-rdfc-2022)                    against @digitalbazaar/vc: 1.1
+//	                                     credentials both ways, the same
+//	                                     document and proof from both issuers
+//	Ed25519Signature2020                 the verifier against credentials that
+//	                                     @digitalbazaar/ed25519-signature-2020
+//	                                     signs (verification only: idmesh
+//	                                     never signs with it)
 //	application/vc+jwt                   credential/jose against jose
 //	RDFC-1.0                             credential/ld against jsonld and
 //	                                     rdf-canonize, byte for byte

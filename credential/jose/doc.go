@@ -47,6 +47,14 @@
 // EnvelopedVerifiableCredential objects; [EnvelopedCredentials] lists them
 // so that a verifier can check each one with [Verify].
 //
+// VC Data Model 1.1 credentials have their own JWT (1.1 section 6.3.1,
+// OpenID4VCI's jwt_vc_json), which VC-JOSE-COSE does not cover:
+// [SignJWTVC] and [VerifyJWTVC] make and check it beside the 2.0 forms. Its
+// header has typ "JWT"; its claims carry the credential under "vc" with
+// "iss", "sub", "jti", "nbf" and "exp" repeating its issuer, subject id,
+// id, issuanceDate and expirationDate, which must agree with it when
+// verified. [IsJWTVC] tells the two kinds of token apart by their typ.
+//
 // SD-JWT (application/vc+sd-jwt) and COSE (application/vc+cose) are not
 // implemented: Verify reports them with [ErrUnsupportedMediaType]. ES384,
 // ES512 and the RSA and HMAC algorithms are reported with

@@ -128,6 +128,11 @@ func sign(doc map[string]any, signer credential.Signer, alg, typ string) (string
 			return "", credential.Errorf(credential.MalformedValueError, "sign: the %q claim must not be present (VC-JOSE-COSE 3.1.3)", claim)
 		}
 	}
+	return signClaims(doc, signer, alg, typ)
+}
+
+// signClaims encodes the claims set and signs it under typ.
+func signClaims(doc map[string]any, signer credential.Signer, alg, typ string) (string, error) {
 	if signer == nil {
 		return "", credential.Errorf(credential.ProofGenerationError, "sign: no signer")
 	}

@@ -35,6 +35,9 @@ type kind struct {
 	cty     string // "application/vc" or "application/vp"
 	subject string // "issuer" or "holder"
 	purpose string // verification relationship of the signing key
+	// typOptional accepts a header without typ (the 1.1 JWT's is
+	// "if present").
+	typOptional bool
 }
 
 var (
@@ -271,6 +274,9 @@ func checkHeader(h map[string]any, k *kind) (alg string, kt keys.Type, kid strin
 		return "", "", "", credential.Errorf(credential.MalformedValueError, "verify: b64 header %v: unencoded payloads are not supported", v)
 	}
 	typ, ok := h["typ"].(string)
+	if _, has := h["typ"]; !has && k.typOptional {
+		typ, ok = k.typ, true
+	}
 	if !ok {
 		return "", "", "", credential.Errorf(credential.MalformedValueError, "verify: typ is missing or not a string, want %q", k.typ)
 	}

@@ -65,7 +65,7 @@ func Issue(ctx context.Context, cred map[string]any, signer credential.Signer, o
 	}
 	parsed, err := credential.CredentialFrom(c)
 	if err == nil {
-		err = credential.CheckPlain(c)
+		err = ld.CheckTerms(ctx, c, ld.Options{})
 	}
 	if err != nil {
 		return nil, err

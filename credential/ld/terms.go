@@ -250,13 +250,14 @@ func hasProtected(result map[string]any) bool {
 //
 // A document whose every @context is a URL (bundled contexts define the
 // VC and security terms as protected), whose member names are terms (no
-// ':', no keyword but @context and those of value objects) and in which
-// no id repeats is accepted without JSON-LD work: [credential.CheckPlain]
-// and a walk of its ids. Any other document (inline context objects, IRI
-// or compact IRI member names, a repeated id) is expanded with the
-// bundled contexts only, within opts's bounds and opts.Budget, and
-// refused (MalformedValueError wrapping [ErrAliasedTerm]) if, in the
-// context active where it appears:
+// ':', no keyword but @context and those of value objects:
+// [credential.CheckPlain]), in which no id repeats, no type has a ':' and
+// no string starts with a bundled term and ':' (a compact IRI) is
+// accepted without JSON-LD work. Any other document (inline context
+// objects, IRI or compact IRI member names or types, a repeated id) is
+// expanded with the bundled contexts only, within opts's bounds and
+// opts.Budget, and refused (MalformedValueError wrapping
+// [ErrAliasedTerm]) if, in the context active where it appears:
 //
 //   - a member name, or a type of a node, means an IRI of the VC
 //     (https://www.w3.org/2018/credentials#,
@@ -276,11 +277,16 @@ func hasProtected(result map[string]any) bool {
 //   - two objects in one graph give the same node statements in these
 //     vocabularies.
 //
-// Other errors are those of expansion: UnknownContextError for a context
+// A presentation's credentials (verifiableCredential) are not walked:
+// each is a graph of its own, expanded from an empty context, and the
+// verifier checks each on its own. The registered claims of a JWT are
+// not JSON-LD: a caller removes them first. Other errors are those of
+// expansion: UnknownContextError for a context
 // URL that is not bundled, UndefinedTermError, ParsingError (a protected
 // term redefined), LimitExceededError.
 func CheckTerms(ctx context.Context, doc map[string]any, opts Options) error {
-	if credential.CheckPlain(doc) == nil && !repeatedIDs(doc, map[string]bool{}, true) {
+	std := standardTerms()
+	if credential.CheckPlain(doc) == nil && (&fastPath{std: std, seen: map[string]bool{}}).ok(doc, true) {
 		return nil
 	}
 	if err := ctx.Err(); err != nil {
@@ -294,7 +300,7 @@ func CheckTerms(ctx context.Context, doc map[string]any, opts Options) error {
 	if err := CheckDocument(doc, opts); err != nil {
 		return err
 	}
-	check := &termCheck{std: standardTerms(), described: map[graphNode]bool{}}
+	check := &termCheck{std: std, described: map[graphNode]bool{}}
 	expanded, err := expandWith(doc, !opts.AllowUndefinedTerms, lim.contexts, check)
 	if err != nil {
 		return err
@@ -309,29 +315,56 @@ func CheckTerms(ctx context.Context, doc map[string]any, opts Options) error {
 	return err
 }
 
-// repeatedIDs reports whether an "id" string appears on two objects of v.
-func repeatedIDs(v any, seen map[string]bool, top bool) bool {
+// fastPath walks a document that credential.CheckPlain accepts and
+// reports whether it may skip expansion: no "id" repeats on two objects
+// (a presentation's credentials, checked on their own, aside), no type
+// is an IRI or compact IRI, and no string starts with the name of a
+// bundled term and a colon (which JSON-LD would read as a compact IRI:
+// "sec:x").
+type fastPath struct {
+	std  *standard
+	seen map[string]bool
+}
+
+func (f *fastPath) ok(v any, top bool) bool {
 	switch x := v.(type) {
 	case map[string]any:
-		if id, ok := x["id"].(string); ok {
-			if seen[id] {
-				return true
+		if id, isString := x["id"].(string); isString {
+			if f.seen[id] {
+				return false
 			}
-			seen[id] = true
+			f.seen[id] = true
+		}
+		switch t := x["type"].(type) {
+		case string:
+			if strings.Contains(t, ":") {
+				return false
+			}
+		case []any:
+			for _, e := range t {
+				if s, isString := e.(string); isString && strings.Contains(s, ":") {
+					return false
+				}
+			}
 		}
 		for k, e := range x {
 			if top && k == "verifiableCredential" {
 				continue // a presentation's credentials are checked on their own
 			}
-			if repeatedIDs(e, seen, false) {
-				return true
+			if !f.ok(e, false) {
+				return false
 			}
 		}
 	case []any:
-		if slices.ContainsFunc(x, func(e any) bool { return repeatedIDs(e, seen, false) }) {
-			return true
+		for _, e := range x {
+			if !f.ok(e, false) {
+				return false
+			}
+		}
+	case string:
+		if prefix, rest, found := strings.Cut(x, ":"); found && !strings.HasPrefix(rest, "//") && f.std.iris[prefix] != nil {
+			return false
 		}
 	}
-	return false
+	return true
 }
-

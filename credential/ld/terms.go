@@ -23,9 +23,10 @@ import (
 var ErrAliasedTerm = errors.New("member does not mean what its name says")
 
 // Protected vocabularies: an IRI in one of these namespaces may only be
-// named by a term that a bundled context defines for it. rdf:type is
-// protected alone: a property that means rdf:type would add types the
-// checks do not read.
+// named by a term that a bundled context defines for it. Three IRIs are
+// protected alone: rdf:type (a property that means it would add types
+// the checks do not read), and the IRIs of a proof's created and a
+// related resource's mediaType, which checks read too.
 var protectedNamespaces = []string{
 	"https://www.w3.org/2018/credentials#",
 	"https://w3id.org/security#",
@@ -39,7 +40,8 @@ const credVerifiableCredential = "https://www.w3.org/2018/credentials#verifiable
 
 // protectedIRI reports whether iri is in a protected vocabulary.
 func protectedIRI(iri string) bool {
-	if iri == rdfType {
+	switch iri {
+	case rdfType, "http://purl.org/dc/terms/created", "https://schema.org/encodingFormat":
 		return true
 	}
 	for _, ns := range protectedNamespaces {

@@ -302,6 +302,9 @@ func CheckTerms(ctx context.Context, doc map[string]any, opts Options) error {
 	if err := CheckDocument(doc, opts); err != nil {
 		return err
 	}
+	if n := inlineContextValues(doc, false); n > MaxInlineContextValues {
+		return limitError("check terms", ErrDocumentTooLarge, MaxInlineContextValues, "JSON values in inline contexts")
+	}
 	check := &termCheck{std: std, described: map[graphNode]bool{}}
 	expanded, err := expandWith(doc, !opts.AllowUndefinedTerms, lim.contexts, check)
 	if err != nil {
@@ -315,6 +318,40 @@ func CheckTerms(ctx context.Context, doc map[string]any, opts Options) error {
 		opts.Budget.take(Spent{Quads: budget.values, NodeMapWork: budget.work})
 	}
 	return err
+}
+
+// MaxInlineContextValues bounds the JSON values of all the inline context
+// objects of a document (CheckTerms refuses more with
+// LimitExceededError): each term of an inline context is processed by
+// json-gold, and again by every scoped context derived from it, so 15,000
+// terms cost a quarter of a second. Inline contexts in credentials define
+// a few terms; 500 values are a hundred or more with their definitions.
+const MaxInlineContextValues = 500
+
+// inlineContextValues counts the JSON values inside the @context members
+// of v that are not a URL (in counts whether v is inside one).
+func inlineContextValues(v any, in bool) int {
+	n := 0
+	if in {
+		n = 1
+	}
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			if k == "@context" && !in {
+				if _, isURL := e.(string); !isURL {
+					n += inlineContextValues(e, true)
+				}
+				continue
+			}
+			n += inlineContextValues(e, in)
+		}
+	case []any:
+		for _, e := range x {
+			n += inlineContextValues(e, in)
+		}
+	}
+	return n
 }
 
 // fastPath walks a document that credential.CheckPlain accepts and

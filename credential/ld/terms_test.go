@@ -3,6 +3,7 @@ package ld_test
 import (
 	"encoding/json"
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -302,6 +303,15 @@ func TestCheckTermsBounded(t *testing.T) {
 	}
 	if err := ld.CheckTerms(t.Context(), withInline, ld.Options{Budget: small}); credential.CodeOf(err, "") != credential.LimitExceededError {
 		t.Fatalf("spent budget: %v", err)
+	}
+	// A large inline context: refused before expansion.
+	big := map[string]any{}
+	for i := range ld.MaxInlineContextValues + 1 {
+		big["t"+strconv.Itoa(i)] = "https://example.org/vocab#" + strconv.Itoa(i)
+	}
+	large := mustDoc(t, termsBase, func(m map[string]any) { inline(m, big) })
+	if err := ld.CheckTerms(t.Context(), large, ld.Options{}); credential.CodeOf(err, "") != credential.LimitExceededError {
+		t.Fatalf("large inline context: %v", err)
 	}
 	// Many inline contexts, each processed: the context bound.
 	many := mustDoc(t, termsBase, func(m map[string]any) {

@@ -342,3 +342,39 @@ func TestInlineContextPresentation(t *testing.T) {
 		})
 	}
 }
+
+// TestAliasedV1Dates: a VC Data Model 1.1 credential, expired by its
+// expirationDate, signed with eddsa-rdfc-2022: its expirationDate aliased
+// or renamed to its IRI by the holder (the proof intact) is refused at
+// parse; as signed, its validity check fails.
+func TestAliasedV1Dates(t *testing.T) {
+	f := newFixture(t)
+	v := f.verifier()
+	c := map[string]any{
+		"@context":          []any{credential.ContextV1},
+		"id":                credID,
+		"type":              []any{credential.TypeCredential},
+		"issuer":            f.iss.DID,
+		"issuanceDate":      credential.FormatDateTime(issuedAt),
+		"expirationDate":    credential.FormatDateTime(t0.Add(-30 * time.Minute)),
+		"credentialSubject": map[string]any{"id": subjectDID},
+	}
+	vc := MustSign(t, c, f.iss.Signer, issuer.FormatRDFC)
+	assertResult(t, v.VerifyCredential(t.Context(), vc, verifier.Options{}), expect{check: verifier.CheckValidity, code: credential.ValidityPeriodError})
+	for name, edit := range map[string]func(m map[string]any){
+		"expirationDate aliased": func(m map[string]any) {
+			addContext(m, map[string]any{"exp2": map[string]any{"@id": credNS + "expirationDate", "@type": xsdDate}})
+			move(m, "expirationDate", "exp2")
+		},
+		"expirationDate as IRI": func(m map[string]any) {
+			m[credNS+"expirationDate"] = typedDate(m["expirationDate"])
+			delete(m, "expirationDate")
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			aliased := MustClone(t, vc)
+			edit(aliased)
+			parseRefused(t, v.VerifyCredential(t.Context(), aliased, verifier.Options{}))
+		})
+	}
+}

@@ -262,6 +262,45 @@ func TestCheckTermsRefusesAliases(t *testing.T) {
 	}
 }
 
+// termsV1 is a VC Data Model 1.1 credential.
+const termsV1 = `{
+ "@context": ["https://www.w3.org/2018/credentials/v1"],
+ "id": "urn:uuid:0e3bc5a8-2c4e-4b6f-9d34-6d6c0a1c2b02",
+ "type": ["VerifiableCredential"],
+ "issuer": "did:example:issuer",
+ "issuanceDate": "2026-01-01T00:00:00Z",
+ "expirationDate": "2026-02-01T00:00:00Z",
+ "credentialSubject": {"id": "did:example:subject"}
+}`
+
+// TestCheckTermsV1: the 1.1 dates renamed, aliased or made compact IRIs
+// are refused too; the plain and inline-context 1.1 credential is not.
+func TestCheckTermsV1(t *testing.T) {
+	if err := ld.CheckTerms(t.Context(), mustDoc(t, termsV1, func(m map[string]any) {
+		inline(m, map[string]any{"ex": "https://example.org/vocab#"})
+		obj(m, "credentialSubject")["ex:claim"] = "x"
+	}), ld.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	for name, edit := range map[string]func(m map[string]any){
+		"expirationDate aliased": func(m map[string]any) {
+			inline(m, map[string]any{"exp2": map[string]any{"@id": cred + "expirationDate", "@type": "http://www.w3.org/2001/XMLSchema#dateTime"}})
+			rename(m, "expirationDate", "exp2")
+		},
+		"expirationDate as compact IRI": func(m map[string]any) { rename(m, "expirationDate", "cred:expirationDate") },
+		"issuanceDate as IRI":           func(m map[string]any) { rename(m, "issuanceDate", cred+"issuanceDate") },
+		"expirationDate under @vocab": func(m map[string]any) {
+			inline(m, map[string]any{"@vocab": cred + "expiration"})
+			rename(m, "expirationDate", "Date")
+		},
+	} {
+		err := ld.CheckTerms(t.Context(), mustDoc(t, termsV1, edit), ld.Options{})
+		if !errors.Is(err, ld.ErrAliasedTerm) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
 // TestCheckTermsProtected: JSON-LD refuses to redefine a protected term
 // (credentials v2's @protected) and to clear the context at the top.
 func TestCheckTermsProtected(t *testing.T) {

@@ -385,3 +385,22 @@ func FuzzCheckTerms(f *testing.F) {
 		}
 	})
 }
+
+// TestCheckTermsNestedContextURL: a context URL inside the document (in
+// the subject) must be bundled too: nothing is fetched.
+func TestCheckTermsNestedContextURL(t *testing.T) {
+	doc := mustDoc(t, termsBase, func(m map[string]any) {
+		obj(m, "credentialSubject")["@context"] = "https://unknown.example/context/v1"
+	})
+	if err := ld.CheckTerms(t.Context(), doc, ld.Options{}); credential.CodeOf(err, "") != credential.UnknownContextError {
+		t.Fatalf("%v", err)
+	}
+	bundled := mustDoc(t, termsBase, func(m map[string]any) {
+		s := obj(m, "credentialSubject")
+		s["@context"] = "https://www.w3.org/ns/credentials/examples/v2"
+		s["degree"] = map[string]any{"type": "ExampleBachelorDegree", "name": "BSc"}
+	})
+	if err := ld.CheckTerms(t.Context(), bundled, ld.Options{}); err != nil {
+		t.Fatal(err)
+	}
+}

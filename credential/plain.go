@@ -17,7 +17,9 @@ import (
 // alias them in an inline context, and keep the signature while a reader
 // of JSON members no longer sees them. With only bundled contexts, whose
 // VC terms are protected, and plain member names, what the verifier reads
-// by name is what the proof covers.
+// by name is what the proof covers. credential/ld's CheckTerms, which the
+// issuer and the verifier call, uses it for its fast path and decides
+// every other document from its JSON-LD expansion.
 func CheckPlain(obj map[string]any) error {
 	return checkPlain(obj, make([]string, 0, 8), true)
 }

@@ -136,7 +136,7 @@ func prepare(ctx context.Context, cred map[string]any, signer credential.Signer,
 	}
 	parsed, err := credential.CredentialFrom(c)
 	if err == nil {
-		err = credential.CheckPlain(c)
+		err = ld.CheckTerms(ctx, c, ld.Options{})
 	}
 	if err != nil {
 		return nil, err

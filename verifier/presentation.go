@@ -51,9 +51,16 @@ func (v *Verifier) VerifyPresentation(ctx context.Context, in any, opts Options)
 		res.fail(CheckParse, err, credential.LimitExceededError)
 		return res
 	}
+	// One JSON-LD budget for the presentation and every credential it
+	// carries: the request's work is bounded as one document's.
+	budget := ld.NewBudget(ld.Options{})
+	if f := budgetHook.Load(); f != nil {
+		(*f)(budget)
+	}
 	p, err := credential.PresentationFrom(obj)
 	if err == nil {
-		err = credential.CheckPlain(obj)
+		// The members read below must be what the proof signs.
+		err = ld.CheckTerms(ctx, withoutClaims(obj, token != ""), ld.Options{Budget: budget})
 	}
 	if err == nil && p.Enveloped {
 		err = credential.Errorf(credential.MalformedValueError, "an enveloped presentation must not envelope another")
@@ -66,12 +73,6 @@ func (v *Verifier) VerifyPresentation(ctx context.Context, in any, opts Options)
 	res.Document, res.Holder = obj, p.Holder
 	if checks.has(CheckContext) {
 		res.record(CheckContext, knownContexts(obj), credential.UnknownContextError)
-	}
-	// One JSON-LD budget for the presentation and every credential it
-	// carries: the request's work is bounded as one document's.
-	budget := ld.NewBudget(ld.Options{})
-	if f := budgetHook.Load(); f != nil {
-		(*f)(budget)
 	}
 	var proofErr error
 	if token == "" {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/idmesh/idmesh/credential"
 	"github.com/idmesh/idmesh/credential/dataintegrity"
+	"github.com/idmesh/idmesh/credential/ld"
 	"github.com/idmesh/idmesh/credential/statuslist"
 )
 
@@ -149,6 +150,10 @@ func (v *Verifier) verifiedList(ctx context.Context, b []byte) (*statuslist.List
 	}
 	var obj map[string]any
 	if err := json.Unmarshal(b, &obj); err != nil {
+		return nil, credential.Errorf(credential.StatusVerificationError, "status list: %v", err)
+	}
+	// The list's members are read by name, as a credential's are.
+	if err := ld.CheckTerms(ctx, obj, ld.Options{}); err != nil {
 		return nil, credential.Errorf(credential.StatusVerificationError, "status list: %v", err)
 	}
 	l, err := statuslist.ParseListCredential(obj, 0)

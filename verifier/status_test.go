@@ -12,6 +12,7 @@ import (
 
 	"github.com/idmesh/idmesh/credential"
 	"github.com/idmesh/idmesh/credential/dataintegrity"
+	"github.com/idmesh/idmesh/credential/ld"
 	"github.com/idmesh/idmesh/credential/statuslist"
 	"github.com/idmesh/idmesh/issuer"
 	"github.com/idmesh/idmesh/verifier"
@@ -168,6 +169,34 @@ func TestVerifyStatus(t *testing.T) {
 			name: "list served under another URL",
 			served: func(f *fixture, lists *fakeLists) {
 				lists.put(revocationList, MustList(t, list{url: suspensionList, issuer: f.iss.DID, purpose: statuslist.PurposeRevocation, signer: f.iss.Signer}), 1)
+			},
+			want: expect{check: verifier.CheckStatus, code: credential.StatusVerificationError, checks: all},
+		},
+		{
+			// An inline context of unused terms keeps the list's graph
+			// and proof; over ld.MaxInlineContextValues it is refused
+			// before any JSON-LD work.
+			name: "list with a large inline context",
+			rev: func(_ *fixture, l *list) {
+				l.edit = func(m map[string]any) {
+					big := map[string]any{}
+					for i := range ld.MaxInlineContextValues {
+						big[fmt.Sprintf("unused%d", i)] = fmt.Sprintf("https://example.org/vocab#%d", i)
+					}
+					m["@context"] = append(m["@context"].([]any), big)
+				}
+			},
+			want: expect{check: verifier.CheckStatus, code: credential.StatusVerificationError, checks: all},
+		},
+		{
+			name: "list member aliased",
+			rev: func(_ *fixture, l *list) {
+				l.edit = func(m map[string]any) {
+					m["@context"] = append(m["@context"].([]any), map[string]any{"from": map[string]any{
+						"@id": "https://www.w3.org/2018/credentials#validFrom", "@type": "http://www.w3.org/2001/XMLSchema#dateTime"}})
+					m["from"] = m["validFrom"]
+					delete(m, "validFrom")
+				}
 			},
 			want: expect{check: verifier.CheckStatus, code: credential.StatusVerificationError, checks: all},
 		},

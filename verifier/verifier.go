@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -203,7 +204,8 @@ func (v *Verifier) VerifyCredential(ctx context.Context, in any, opts Options) R
 	}
 	c, err := credential.CredentialFrom(obj)
 	if err == nil {
-		err = credential.CheckPlain(obj)
+		// The members read below must be what the proof signs.
+		err = ld.CheckTerms(ctx, withoutClaims(obj, token != ""), ld.Options{Budget: opts.budget})
 	}
 	if err == nil && c.Enveloped {
 		err = credential.Errorf(credential.MalformedValueError, "an enveloped credential must not envelope another")
@@ -253,6 +255,30 @@ func (v *Verifier) VerifyCredential(ctx context.Context, in any, opts Options) R
 		res.warn(credential.StatusRetrievalError, "the credential's status was not checked")
 	}
 	return res
+}
+
+// jwtClaims are the registered JWT claims that a vc+jwt or vp+jwt payload
+// may carry beside the data model's members (RFC 7519, and "nonce" and
+// "cnf"): they are not JSON-LD terms, and jose.Verify checks those it
+// gives meaning to.
+var jwtClaims = []string{"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "nonce", "cnf"}
+
+// withoutClaims returns obj without jwtClaims when it is a JWT's payload
+// (a copy, if any is present), for ld.CheckTerms.
+func withoutClaims(obj map[string]any, jwt bool) map[string]any {
+	if !jwt {
+		return obj
+	}
+	out := obj
+	for _, c := range jwtClaims {
+		if _, ok := obj[c]; ok {
+			if len(out) == len(obj) {
+				out = maps.Clone(obj)
+			}
+			delete(out, c)
+		}
+	}
+	return out
 }
 
 // checkBounds refuses a document over credential/ld's bounds on size and

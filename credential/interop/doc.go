@@ -27,6 +27,12 @@
 //	                                     every bit of lists either side
 //	                                     encodes, and checkStatus (list proof,
 //	                                     issuer, purpose, bit) against Go's
+//	inline contexts                      credentials with inline @context
+//	                                     objects both ways (eddsa-rdfc-2022,
+//	                                     eddsa-jcs-2022, vc+jwt) through
+//	                                     idmesh's verifier; aliased members
+//	                                     the reference's proof check passes
+//	                                     are refused by idmesh
 //	verification speed                   Go eddsa-rdfc-2022 verifications per
 //	                                     second against the reference's
 //

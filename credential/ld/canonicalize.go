@@ -241,7 +241,13 @@ func newJSONLDOptions(safe bool) *jsonld.JsonLdOptions {
 }
 
 // expand runs JSON-LD expansion with the bundled contexts only.
-func expand(doc any, safe bool, maxContexts int) (out []any, err error) {
+func expand(doc any, safe bool, maxContexts int) ([]any, error) {
+	return expandWith(doc, safe, maxContexts, nil)
+}
+
+// expandWith is expand with check, when not nil, called on every member
+// name, type and identifier in the context it is expanded in.
+func expandWith(doc any, safe bool, maxContexts int, check *termCheck) (out []any, err error) {
 	defer func() {
 		// json-gold has code paths that panic on malformed input (type
 		// assertions); they must not take the caller down.
@@ -250,7 +256,7 @@ func expand(doc any, safe bool, maxContexts int) (out []any, err error) {
 		}
 	}()
 	opts := newJSONLDOptions(safe)
-	e := &expander{safe: safe, nodes: map[*jsonld.Context]*ctxNode{}, maxContexts: maxContexts}
+	e := &expander{safe: safe, nodes: map[*jsonld.Context]*ctxNode{}, maxContexts: maxContexts, check: check}
 	active := jsonld.NewContext(nil, opts)
 	body := doc
 	if m, isMap := doc.(map[string]any); isMap {
@@ -336,7 +342,7 @@ func contextKey(local any) (string, bool) {
 }
 
 func expandError(err error) error {
-	if credential.CodeOf(err, "") == credential.LimitExceededError {
+	if credential.CodeOf(err, "") == credential.LimitExceededError || errors.Is(err, ErrAliasedTerm) {
 		return err
 	}
 	if errors.Is(err, ErrUnknownContext) {

@@ -38,6 +38,17 @@
 //     json-gold's own normalizer is not used: it defaults to URGNA2012,
 //     escapes differently and has no bound on work.
 //
+// # What the checks read
+//
+// [CheckTerms] decides whether the JSON members a verifier reads by name
+// are exactly those that mean the VC and security vocabularies' IRIs in
+// the graph a proof signs: plain documents (bundled context URLs, terms
+// as member names) take a JSON walk; any other (inline contexts, IRI
+// member names) is expanded with the bundled contexts, within the bounds
+// below and a request's [Budget], and every member name, type and
+// identifier is checked in the context active where it appears (see
+// docs/credentials.md, "What the verifier reads is what was signed").
+//
 // # Safe mode
 //
 // Unless Options.AllowUndefinedTerms is set, Canonicalize fails with

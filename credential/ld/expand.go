@@ -32,6 +32,9 @@ type expander struct {
 	// contexts counts the contexts processed outside the cache, at most
 	// maxContexts (Options.MaxContexts).
 	contexts, maxContexts int
+	// check, when set, sees every member name, node type and identifier
+	// as it is expanded ([CheckTerms]).
+	check *termCheck
 }
 
 // process counts a context about to be processed outside the cache.
@@ -190,7 +193,16 @@ func (e *expander) expand(active *jsonld.Context, activeProperty string, element
 			return nil, nil
 		}
 		// The caller expanded the value in the key's scoped context.
-		return active.ExpandValue(activeProperty, element)
+		v, err := active.ExpandValue(activeProperty, element)
+		if err == nil && e.check != nil {
+			s, isString := element.(string)
+			if m, isMap := v.(map[string]any); isMap && isString {
+				if id, hasID := m["@id"].(string); hasID {
+					err = e.check.identifier(s, id)
+				}
+			}
+		}
+		return v, err
 	}
 }
 
@@ -289,6 +301,13 @@ func (e *expander) expandMap(active *jsonld.Context, activeProperty string, elem
 	if err := e.expandObject(active, activeProperty, expandedActiveProperty, elem, result, typeKey, typeScoped); err != nil {
 		return nil, err
 	}
+	if _, isValue := result["@value"]; !isValue && e.check != nil {
+		if id, _ := result["@id"].(string); id != "" && hasProtected(result) {
+			if err := e.check.node(id); err != nil {
+				return nil, err
+			}
+		}
+	}
 
 	// 15)
 	if rval, hasValue := result["@value"]; hasValue {
@@ -383,6 +402,14 @@ func (e *expander) expandObject(active *jsonld.Context, activeProperty, expanded
 		}
 	}
 
+	isValue := false
+	if e.check != nil {
+		for key := range elem {
+			if ep, _ := active.ExpandIri(key, false, true, nil, nil); ep == "@value" {
+				isValue = true
+			}
+		}
+	}
 	var nests []string
 	for _, key := range jsonld.GetOrderedKeys(elem) {
 		value := elem[key]
@@ -400,6 +427,14 @@ func (e *expander) expandObject(active *jsonld.Context, activeProperty, expanded
 			}
 			continue
 		}
+		if e.check != nil {
+			if err := e.check.member(key, expandedProperty, active.GetTermDefinition(key), isValue, active); err != nil {
+				return err
+			}
+			if expandedProperty == credVerifiableCredential {
+				continue // each is checked on its own ([CheckTerms])
+			}
+		}
 		if jsonld.IsKeyword(expandedProperty) {
 			if expandedActiveProperty == "@reverse" {
 				return jsonld.NewJsonLdError(jsonld.InvalidReversePropertyMap, "a keyword cannot be used as a @reverse property")
@@ -416,6 +451,11 @@ func (e *expander) expandObject(active *jsonld.Context, activeProperty, expanded
 				}
 				if expandedValue, err = active.ExpandIri(s, true, false, nil, nil); err != nil {
 					return err
+				}
+				if e.check != nil {
+					if err := e.check.identifier(s, expandedValue.(string)); err != nil {
+						return err
+					}
 				}
 			case "@included":
 				ev, err := e.expand(active, activeProperty, value, false, nil)
@@ -445,12 +485,22 @@ func (e *expander) expandObject(active *jsonld.Context, activeProperty, expanded
 						if err != nil {
 							return err
 						}
+						if e.check != nil && !isValue {
+							if err := e.check.typeValue(s, iri); err != nil {
+								return err
+							}
+						}
 						list = append(list, iri)
 					}
 					expandedValue = list
 				case string:
 					if expandedValue, err = typeScoped.ExpandIri(v, true, true, nil, nil); err != nil {
 						return err
+					}
+					if e.check != nil && !isValue {
+						if err := e.check.typeValue(v, expandedValue.(string)); err != nil {
+							return err
+						}
 					}
 					if containsKey {
 						expandedValue = append(jsonld.Arrayify(result[expandedProperty]), expandedValue)
@@ -560,7 +610,27 @@ func (e *expander) expandObject(active *jsonld.Context, activeProperty, expanded
 		case td != nil && td.Type == "@json": // 13.6)
 			expandedValue = map[string]any{"@type": "@json", "@value": value}
 		default: // 13.9)
-			if expandedValue, err = e.expand(termCtx, key, value, false, nil); err != nil {
+			if e.check != nil && container("@graph") {
+				// Each item is a graph of its own (13.12).
+				var items []any
+				for _, item := range jsonld.Arrayify(value) {
+					leave := e.check.enterGraph()
+					ev, err := e.expand(termCtx, key, item, false, nil)
+					leave()
+					if err != nil {
+						return err
+					}
+					if ev != nil {
+						items = append(items, jsonld.Arrayify(ev)...)
+					}
+				}
+				if items != nil {
+					expandedValue = items
+				}
+			} else {
+				expandedValue, err = e.expand(termCtx, key, value, false, nil)
+			}
+			if err != nil {
 				return err
 			}
 		}

@@ -166,6 +166,14 @@ func parseStatusList(b []byte) (*statuslist.List, map[string]any, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	// A list on the chain is plain JSON-LD: contexts by URL only, member
+	// names that are terms. Every node canonicalizes it in consensus, so
+	// an inline context would let anyone, without a key, make that cost
+	// what they like; and the list's members are read by name, which
+	// aliasing would hide from the rules above.
+	if err := credential.CheckPlain(obj); err != nil {
+		return nil, nil, err
+	}
 	l, err := statuslist.ParseListCredential(obj, MaxStatusListBits)
 	if err != nil {
 		return nil, nil, err

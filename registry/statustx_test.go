@@ -199,6 +199,12 @@ func TestStatusListRejected(t *testing.T) {
 			v[5] = map[bool]byte{true: '2', false: '3'}[v[5] == '3']
 			p["proofValue"] = string(v)
 		}), registry.CodeUnauthorized, "proof"},
+		{"inline context", fresh.ID, signedEdited(fresh, a, func(m map[string]any) {
+			m["@context"] = append(m["@context"].([]any), map[string]any{"x": "https://example.com/x"})
+		}), registry.CodeInvalid, "inline context"},
+		{"member renamed to its IRI", fresh.ID, signedEdited(fresh, a, func(m map[string]any) {
+			m["https://www.w3.org/2018/credentials#validUntil"] = "2020-01-01T00:00:00Z"
+		}), registry.CodeInvalid, "not IRIs"},
 		{"tampered issuer", existing, editJSON(t, next(a), func(m map[string]any) { m["issuer"] = b.DID }), registry.CodeUnauthorized, "prefix"},
 	}
 	for _, c := range cases {

@@ -130,8 +130,11 @@ func TestVerifyCheckNames(t *testing.T) {
 			checks: []any{"issuanceDate", "proof", "credentials", "validFrom", "credentials"}, status: http.StatusOK,
 			want: []string{verifier.CheckParse, verifier.CheckProof, verifier.CheckCredentials}, wantVC: inVP},
 		{name: "presentation, credentialStatus", path: "/presentations/verify", member: "verifiablePresentation", doc: vp,
-			checks: []any{"credentialStatus", "issuanceDate", "credentialSchema", "proof"}, status: http.StatusBadRequest, want: []string{verifier.CheckParse},
-			detail: []string{`unknown check "credentialStatus"`, "holderBinding", "issuanceDate (validity)"}},
+			checks: []any{"credentialStatus", "issuanceDate", "credentialSchema", "proof"}, status: http.StatusOK,
+			want: []string{verifier.CheckParse, verifier.CheckProof, verifier.CheckCredentials}, wantVC: inVP},
+		{name: "presentation, unknown", path: "/presentations/verify", member: "verifiablePresentation", doc: vp,
+			checks: []any{"credentialStatus", "revocation"}, status: http.StatusBadRequest, want: []string{verifier.CheckParse},
+			detail: []string{`unknown check "revocation"`, "holderBinding", "credentialStatus (status)", "credentialSchema (schema)", "issuanceDate (validity)"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

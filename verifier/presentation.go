@@ -21,10 +21,15 @@ import (
 // credential's subject.
 func (v *Verifier) VerifyPresentation(ctx context.Context, in any, opts Options) Result {
 	res := newResult()
-	checks, err := selected(opts.Checks, defaultPresentationChecks, CheckHolderBinding, CheckValidity, CheckRelatedResource)
+	checks, err := selected(opts.Checks, defaultPresentationChecks, CheckHolderBinding, CheckValidity, CheckRelatedResource, CheckStatus, CheckSchema)
 	if err != nil {
 		res.fail(CheckParse, err, credential.MalformedValueError)
 		return res
+	}
+	if checks.has(CheckStatus) || checks.has(CheckSchema) {
+		// Checks of the credentials: asking for them is asking for the
+		// credentials to be verified.
+		checks |= checkBits[CheckCredentials]
 	}
 	challenge, domain := opts.Challenge, opts.Domain
 	if len(challenge) > MaxChallengeBytes {
@@ -104,8 +109,9 @@ func (v *Verifier) VerifyPresentation(ctx context.Context, in any, opts Options)
 		res.fail(CheckCredentials, errCredentialsSkipped, credential.ProofVerificationError)
 	default:
 		ok := true
+		credChecks := v.passDown(checks)
 		for i, c := range p.Credentials {
-			cr := v.VerifyCredential(ctx, c, Options{budget: budget})
+			cr := v.VerifyCredential(ctx, c, Options{budget: budget, Checks: credChecks})
 			res.Credentials = append(res.Credentials, cr)
 			if !cr.Verified && ok {
 				ok = false
@@ -173,6 +179,25 @@ func (v *Verifier) consume(challenge, domain string, opts Options, verified bool
 		return credential.Errorf(credential.InvalidChallengeError, "%v", err)
 	}
 	return nil
+}
+
+// passDown returns the checks a presentation's credentials run: their
+// defaults, plus status and schema when the presentation's checks name
+// them (status or credentialStatus, schema or credentialSchema), so that
+// a relying party can require them of every credential as it would of
+// one alone (a schema idmesh cannot check then fails, as asked). Nil,
+// the defaults, when neither is named.
+func (v *Verifier) passDown(checks checkSet) []string {
+	var named []string
+	for _, n := range []string{CheckStatus, CheckSchema} {
+		if checks.has(n) {
+			named = append(named, n)
+		}
+	}
+	if named == nil {
+		return nil
+	}
+	return append(slices.Clone(v.credentialChecks()), named...)
 }
 
 // holderBinding checks that the holder is a subject of every credential.

@@ -71,9 +71,9 @@ func TestVerifyCheckNamesCLI(t *testing.T) {
 	}
 	challenge := strings.Fields(after)[0]
 	vpFile := writeFile(t, "vp.json", vp)
-	out, errOut, code = cli(t, n.url, ks, "vp", "verify", "--challenge", challenge, "--checks", "credentialStatus,proof", vpFile)
-	if code != 1 || !strings.Contains(errOut, `unknown check "credentialStatus"`) || !strings.Contains(errOut, "issuanceDate (validity)") {
-		t.Errorf("vp verify --checks credentialStatus,proof: exit %d, stdout %q, stderr %q", code, out, errOut)
+	out, errOut, code = cli(t, n.url, ks, "vp", "verify", "--challenge", challenge, "--checks", "revocation,proof", vpFile)
+	if code != 1 || !strings.Contains(errOut, `unknown check "revocation"`) || !strings.Contains(errOut, "issuanceDate (validity)") || !strings.Contains(errOut, "credentialStatus (status)") {
+		t.Errorf("vp verify --checks revocation,proof: exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
 	var res verifier.Result
 	if err := json.Unmarshal([]byte(mustCLI(t, n.url, ks, "vp", "verify", "--json", "--challenge", challenge,
@@ -83,5 +83,20 @@ func TestVerifyCheckNamesCLI(t *testing.T) {
 	want := []string{verifier.CheckParse, verifier.CheckProof, verifier.CheckChallenge, verifier.CheckCredentials}
 	if !res.Verified || !slices.Equal(res.Checks, want) || len(res.Results) != len(want) {
 		t.Errorf("vp verify: verified %v, checks %v, want %v (%+v)", res.Verified, res.Checks, want, res.ProblemDetails)
+	}
+	// Status and schema named for a presentation are passed down to its
+	// credential (a new presentation: the challenge above is spent).
+	vp, errOut, code = cli(t, n.url, ks, "vp", "sign", "--holder", holder.DID+"#key-1", vcFile)
+	if _, after, ok = strings.Cut(errOut, "idmesh: challenge "); code != 0 || !ok {
+		t.Fatalf("vp sign: exit %d: %s", code, errOut)
+	}
+	challenge, vpFile = strings.Fields(after)[0], writeFile(t, "vp2.json", vp)
+	var passed verifier.Result
+	if err := json.Unmarshal([]byte(mustCLI(t, n.url, ks, "vp", "verify", "--json", "--challenge", challenge,
+		"--checks", "credentialStatus,credentialSchema,proof", vpFile)), &passed); err != nil {
+		t.Fatal(err)
+	}
+	if !passed.Verified || len(passed.Credentials) != 1 || !slices.Contains(passed.Credentials[0].Checks, verifier.CheckStatus) || !slices.Contains(passed.Credentials[0].Checks, verifier.CheckSchema) {
+		t.Errorf("vp verify --checks credentialStatus,credentialSchema,proof: %+v", passed)
 	}
 }

@@ -61,7 +61,7 @@ func process(payload map[string]any, ds []Disclosure, maxDepth int) (map[string]
 }
 
 func (p *processor) tooDeep(path []string) error {
-	return credential.Errorf(credential.LimitExceededError, "verify: %w: claims at %q nest deeper than %d", ErrLimit, formatPointer(path), p.maxDepth)
+	return credential.Errorf(credential.LimitExceededError, "verify: %w: claims at %s nest deeper than %d", ErrLimit, where(path), p.maxDepth)
 }
 
 func (p *processor) value(v any, path []string, depth, within int) (any, error) {
@@ -78,7 +78,7 @@ func (p *processor) value(v any, path []string, depth, within int) (any, error) 
 // returns the index of its Disclosure, or -1.
 func (p *processor) digest(d string, path []string) (int, error) {
 	if p.seen[d] {
-		return -1, credential.Errorf(credential.MalformedValueError, "verify: %w: %s at %q", ErrDuplicateDigest, d, formatPointer(path))
+		return -1, credential.Errorf(credential.MalformedValueError, "verify: %w: %s at %s", ErrDuplicateDigest, d, where(path))
 	}
 	p.seen[d] = true
 	if i, ok := p.byDigest[d]; ok {
@@ -105,9 +105,9 @@ func (p *processor) object(m map[string]any, path []string, depth, within int, t
 			if top {
 				continue
 			}
-			return nil, credential.Errorf(credential.MalformedValueError, "verify: %w: _sd_alg below the top level, at %q", ErrForbiddenName, formatPointer(path))
+			return nil, credential.Errorf(credential.MalformedValueError, "verify: %w: _sd_alg below the top level, at %s", ErrForbiddenName, where(path))
 		case "...":
-			return nil, credential.Errorf(credential.MalformedValueError, "verify: %w: a \"...\" member outside an array element digest, at %q", ErrForbiddenName, formatPointer(path))
+			return nil, credential.Errorf(credential.MalformedValueError, "verify: %w: a \"...\" member outside an array element digest, at %s", ErrForbiddenName, where(path))
 		}
 		v, err := p.value(m[k], child(path, k), depth+1, within)
 		if err != nil {
@@ -121,12 +121,12 @@ func (p *processor) object(m map[string]any, path []string, depth, within int, t
 	}
 	sd, ok := raw.([]any)
 	if !ok {
-		return nil, credential.Errorf(credential.MalformedValueError, "verify: _sd at %q is not an array", formatPointer(path))
+		return nil, credential.Errorf(credential.MalformedValueError, "verify: _sd at %s is not an array", where(path))
 	}
 	for _, e := range sd {
 		d, ok := e.(string)
 		if !ok {
-			return nil, credential.Errorf(credential.MalformedValueError, "verify: _sd at %q holds a non-string", formatPointer(path))
+			return nil, credential.Errorf(credential.MalformedValueError, "verify: _sd at %s holds a non-string", where(path))
 		}
 		i, err := p.digest(d, path)
 		if err != nil {
@@ -137,10 +137,10 @@ func (p *processor) object(m map[string]any, path []string, depth, within int, t
 		}
 		disc := p.ds[i]
 		if disc.IsArrayElement {
-			return nil, credential.Errorf(credential.MalformedValueError, "verify: %w: disclosure %d is an array element but its digest is in the _sd of %q", ErrMalformedDisclosure, i+1, formatPointer(path))
+			return nil, credential.Errorf(credential.MalformedValueError, "verify: %w: disclosure %d is an array element but its digest is in the _sd of %s", ErrMalformedDisclosure, i+1, where(path))
 		}
 		if _, dup := out[disc.Name]; dup {
-			return nil, credential.Errorf(credential.MalformedValueError, "verify: %w: disclosure %d names %q, which %q already has", ErrForbiddenName, i+1, disc.Name, formatPointer(path))
+			return nil, credential.Errorf(credential.MalformedValueError, "verify: %w: disclosure %d names %q, which %s already has", ErrForbiddenName, i+1, disc.Name, where(path))
 		}
 		cp := child(path, disc.Name)
 		p.used[i], p.ptr[i], p.parent[i] = true, cp, within
@@ -163,7 +163,7 @@ func (p *processor) array(a []any, path []string, depth, within int) ([]any, err
 			if raw, ok := m["..."]; ok {
 				d, ok := raw.(string)
 				if !ok || len(m) != 1 {
-					return nil, credential.Errorf(credential.MalformedValueError, "verify: an array element digest in %q is not {\"...\": digest}", formatPointer(path))
+					return nil, credential.Errorf(credential.MalformedValueError, "verify: an array element digest in %s is not {\"...\": digest}", where(path))
 				}
 				i, err := p.digest(d, path)
 				if err != nil {
@@ -174,7 +174,7 @@ func (p *processor) array(a []any, path []string, depth, within int) ([]any, err
 				}
 				disc := p.ds[i]
 				if !disc.IsArrayElement {
-					return nil, credential.Errorf(credential.MalformedValueError, "verify: %w: disclosure %d names a claim but its digest is an element of %q", ErrMalformedDisclosure, i+1, formatPointer(path))
+					return nil, credential.Errorf(credential.MalformedValueError, "verify: %w: disclosure %d names a claim but its digest is an element of %s", ErrMalformedDisclosure, i+1, where(path))
 				}
 				cp := child(path, strconv.Itoa(len(out)))
 				p.used[i], p.ptr[i], p.parent[i] = true, cp, within
@@ -193,4 +193,12 @@ func (p *processor) array(a []any, path []string, depth, within int) ([]any, err
 		out = append(out, v)
 	}
 	return out, nil
+}
+
+// where names a place in the claims for an error message.
+func where(path []string) string {
+	if len(path) == 0 {
+		return "the top level"
+	}
+	return strconv.Quote(formatPointer(path))
 }

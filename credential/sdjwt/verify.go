@@ -334,21 +334,21 @@ func checkVCClaims(claims map[string]any, issuer string) (vcInfo, error) {
 	var info vcInfo
 	vct, ok := claims["vct"].(string)
 	if !ok || vct == "" {
-		return info, credential.Errorf(credential.MalformedValueError, "vct is missing or not a non-empty string")
+		return info, credential.Errorf(credential.MalformedValueError, "claims: vct is missing or not a non-empty string")
 	}
 	iss, ok := claims["iss"].(string)
 	if !ok || iss == "" {
-		return info, credential.Errorf(credential.MalformedValueError, "iss is missing or not a string")
+		return info, credential.Errorf(credential.MalformedValueError, "claims: iss is missing or not a string")
 	}
 	if iss != issuer {
-		return info, credential.Errorf(credential.IssuerMismatchError, "iss %q is not the DID %q of the signing key", iss, issuer)
+		return info, credential.Errorf(credential.IssuerMismatchError, "claims: iss %q is not the DID %q of the signing key", iss, issuer)
 	}
 	iat, ok, err := numericDate(claims, "iat")
 	if err != nil {
 		return info, err
 	}
 	if !ok {
-		return info, credential.Errorf(credential.MalformedValueError, "iat is missing")
+		return info, credential.Errorf(credential.MalformedValueError, "claims: iat is missing")
 	}
 	for _, c := range []string{"nbf", "exp"} {
 		if _, _, err := numericDate(claims, c); err != nil {
@@ -376,7 +376,7 @@ func statusOf(claims map[string]any) (*StatusListRef, error) {
 	}
 	st, ok := raw.(map[string]any)
 	if !ok {
-		return nil, credential.Errorf(credential.MalformedValueError, "status is not an object")
+		return nil, credential.Errorf(credential.MalformedValueError, "claims: status is not an object")
 	}
 	raw, ok = st["status_list"]
 	if !ok {
@@ -384,19 +384,19 @@ func statusOf(claims map[string]any) (*StatusListRef, error) {
 	}
 	sl, ok := raw.(map[string]any)
 	if !ok {
-		return nil, credential.Errorf(credential.MalformedValueError, "status.status_list is not an object")
+		return nil, credential.Errorf(credential.MalformedValueError, "claims: status.status_list is not an object")
 	}
 	n, ok := sl["idx"].(json.Number)
 	if !ok {
-		return nil, credential.Errorf(credential.MalformedValueError, "status.status_list.idx is missing or not a number")
+		return nil, credential.Errorf(credential.MalformedValueError, "claims: status.status_list.idx is missing or not a number")
 	}
 	idx, err := n.Int64()
 	if err != nil || idx < 0 {
-		return nil, credential.Errorf(credential.MalformedValueError, "status.status_list.idx %s is not a non-negative integer", n)
+		return nil, credential.Errorf(credential.MalformedValueError, "claims: status.status_list.idx %s is not a non-negative integer", n)
 	}
 	uri, ok := sl["uri"].(string)
 	if !ok || !credential.IsURL(uri) {
-		return nil, credential.Errorf(credential.MalformedValueError, "status.status_list.uri is missing or not a URL")
+		return nil, credential.Errorf(credential.MalformedValueError, "claims: status.status_list.uri is missing or not a URL")
 	}
 	return &StatusListRef{Index: idx, URI: uri}, nil
 }
@@ -410,11 +410,11 @@ func numericDate(claims map[string]any, name string) (int64, bool, error) {
 	}
 	n, ok := v.(json.Number)
 	if !ok {
-		return 0, false, credential.Errorf(credential.MalformedValueError, "%s is not a NumericDate", name)
+		return 0, false, credential.Errorf(credential.MalformedValueError, "claims: %s is not a NumericDate", name)
 	}
 	f, err := n.Float64()
 	if err != nil || f < 0 || f > 1e12 {
-		return 0, false, credential.Errorf(credential.MalformedValueError, "%s %s is not a NumericDate", name, n)
+		return 0, false, credential.Errorf(credential.MalformedValueError, "claims: %s %s is not a NumericDate", name, n)
 	}
 	return int64(f), true, nil
 }

@@ -140,7 +140,7 @@ func Issue(claims map[string]any, signer credential.Signer, opts IssueOptions) (
 		want[key] = true
 	}
 
-	is := &issuance{want: want, used: map[string]bool{}, random: random, decoys: opts.Decoys}
+	is := &issuance{want: want, used: map[string]bool{}, random: random, decoys: opts.Decoys, salts: map[string]bool{}}
 	payload, err := is.object(norm, nil)
 	if err != nil {
 		return "", err
@@ -192,6 +192,7 @@ type issuance struct {
 	random      io.Reader
 	decoys      int
 	disclosures []string // in the order made: inner before outer
+	salts       map[string]bool
 }
 
 func (is *issuance) salt() (string, error) {
@@ -199,7 +200,12 @@ func (is *issuance) salt() (string, error) {
 	if _, err := io.ReadFull(is.random, b); err != nil {
 		return "", credential.Errorf(credential.ProofGenerationError, "issue: read salt: %w", err)
 	}
-	return b64.EncodeToString(b), nil
+	s := b64.EncodeToString(b)
+	if is.salts[s] {
+		return "", credential.Errorf(credential.ProofGenerationError, "issue: the random source repeated a salt")
+	}
+	is.salts[s] = true
+	return s, nil
 }
 
 func (is *issuance) value(v any, path []string) (any, error) {

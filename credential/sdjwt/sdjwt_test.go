@@ -1,6 +1,7 @@
 package sdjwt_test
 
 import (
+	"bytes"
 	"slices"
 	"strings"
 	"testing"
@@ -263,6 +264,8 @@ func TestIssueRefuses(t *testing.T) {
 		{"too many decoys", claimsDoc(), f.ed, sdjwt.IssueOptions{Decoys: sdjwt.MaxDecoys + 1, IssuedAt: t0}, credential.ProofGenerationError},
 		{"kid not a DID URL", claimsDoc(), credential.KeySigner{ID: issuerDID, Key: f.ed.Key}, sdjwt.IssueOptions{IssuedAt: t0}, credential.ProofGenerationError},
 		{"no signer", claimsDoc(), nil, sdjwt.IssueOptions{IssuedAt: t0}, credential.ProofGenerationError},
+		{"random source repeats", claimsDoc(), f.ed, sdjwt.IssueOptions{Disclosable: []string{"/email", "/family_name"}, Random: bytes.NewReader(bytes.Repeat([]byte{1}, 1024))}, credential.ProofGenerationError},
+		{"random source runs dry", claimsDoc(), f.ed, sdjwt.IssueOptions{Disclosable: []string{"/email"}, Random: bytes.NewReader(nil)}, credential.ProofGenerationError},
 		{"alg for another key", claimsDoc(), f.ed, sdjwt.IssueOptions{IssuedAt: t0, Algorithm: "ES256"}, credential.ProofGenerationError},
 	} {
 		t.Run(c.name, func(t *testing.T) {

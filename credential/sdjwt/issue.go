@@ -117,7 +117,7 @@ func Issue(claims map[string]any, signer credential.Signer, opts IssueOptions) (
 	if err := checkReserved(norm, 0); err != nil {
 		return "", err
 	}
-	if _, err := checkVCClaims(norm, issuer); err != nil {
+	if _, err := checkVCClaims(norm, issuer, true); err != nil {
 		return "", err
 	}
 

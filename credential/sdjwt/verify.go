@@ -132,7 +132,7 @@ func Verify(ctx context.Context, compact string, resolver credential.KeyResolver
 		return nil, err
 	}
 	res.Key = key
-	info, err := checkVCClaims(res.Claims, controller)
+	info, err := checkVCClaims(res.Claims, controller, false) // verify read cnf.jwk
 	if err != nil {
 		return nil, err
 	}
@@ -329,8 +329,8 @@ type vcInfo struct {
 }
 
 // checkVCClaims applies the SD-JWT VC claim rules to a processed claim
-// set whose signer's DID is issuer.
-func checkVCClaims(claims map[string]any, issuer string) (vcInfo, error) {
+// set whose signer's DID is issuer; checkCnf parses cnf.jwk too.
+func checkVCClaims(claims map[string]any, issuer string, checkCnf bool) (vcInfo, error) {
 	var info vcInfo
 	vct, ok := claims["vct"].(string)
 	if !ok || vct == "" {
@@ -355,7 +355,7 @@ func checkVCClaims(claims map[string]any, issuer string) (vcInfo, error) {
 			return info, err
 		}
 	}
-	if _, ok := claims["cnf"]; ok {
+	if _, ok := claims["cnf"]; ok && checkCnf {
 		if _, err := holderKey(claims); err != nil {
 			return info, err
 		}

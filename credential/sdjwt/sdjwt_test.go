@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/idmesh/idmesh/credential"
 	"github.com/idmesh/idmesh/credential/sdjwt"
@@ -328,4 +329,34 @@ func TestStatusAndHolderKey(t *testing.T) {
 	_, err = sdjwt.Verify(t.Context(), issued, f.keys, sdjwt.VerifyOptions{})
 	wantCode(t, err, credential.MalformedValueError, nil)
 	_ = keys.Ed25519
+}
+
+// TestRetiredKey: a key retired after the credential's iat still
+// verifies it; one retired before does not.
+func TestRetiredKey(t *testing.T) {
+	f := MustFixture(t)
+	issued := MustIssue(t, f)
+	for _, c := range []struct {
+		retired time.Time
+		ok      bool
+	}{
+		{t0.Add(time.Second), true},
+		{t0, false},
+		{t0.Add(-time.Hour), false},
+	} {
+		var r credential.StaticKeys
+		r.Add(credential.VerificationKey{ID: f.ed.ID, Controller: issuerDID, Public: f.ed.Public(), RetiredAt: c.retired}, credential.PurposeAssertion)
+		_, err := sdjwt.Verify(t.Context(), issued, &r, sdjwt.VerifyOptions{Now: tNow})
+		if c.ok && err != nil {
+			t.Fatalf("retired %s: %v", c.retired, err)
+		}
+		if !c.ok {
+			wantCode(t, err, credential.KeyRetiredError, nil)
+		}
+	}
+	// A key listed only for authentication is not an assertion key.
+	var r credential.StaticKeys
+	r.Add(credential.VerificationKey{ID: f.ed.ID, Controller: issuerDID, Public: f.ed.Public()}, credential.PurposeAuthentication)
+	_, err := sdjwt.Verify(t.Context(), issued, &r, sdjwt.VerifyOptions{Now: tNow})
+	wantCode(t, err, credential.CryptographicSecurityError, credential.ErrKeyNotAuthorized)
 }

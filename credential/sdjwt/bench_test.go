@@ -85,7 +85,9 @@ func BenchmarkIssue(b *testing.B) {
 // BenchmarkVerifyKeyBindingVsRaw interleaves the two: each iteration
 // runs one Verify with key binding and one raw ed25519.Verify and times
 // each, so that the ratio (raw time over Verify time, which is Verify's
-// throughput as a share of raw's) holds however busy the machine is.
+// throughput as a share of raw's) is measured under the same load.
+// "min-ratio" compares the fastest of each, which a machine shared with
+// other work disturbs least.
 func BenchmarkVerifyKeyBindingVsRaw(b *testing.B) {
 	pres, f := benchPresentation(b)
 	ctx := b.Context()
@@ -95,6 +97,7 @@ func BenchmarkVerifyKeyBindingVsRaw(b *testing.B) {
 	pub := priv.Public().(ed25519.PublicKey)
 	sig := ed25519.Sign(priv, msg)
 	var tv, tr time.Duration
+	minV, minR := time.Hour, time.Hour
 	for b.Loop() {
 		s := time.Now()
 		if _, err := sdjwt.Verify(ctx, pres, f.keys, opts); err != nil {
@@ -104,10 +107,15 @@ func BenchmarkVerifyKeyBindingVsRaw(b *testing.B) {
 		if !ed25519.Verify(pub, msg, sig) {
 			b.Fatal("no")
 		}
-		tv, tr = tv+m.Sub(s), tr+time.Since(m)
+		dv, dr := m.Sub(s), time.Since(m)
+		tv, tr = tv+dv, tr+dr
+		minV, minR = min(minV, dv), min(minR, dr)
 	}
 	n := float64(b.N)
 	b.ReportMetric(float64(tv.Microseconds())/n, "verify-µs")
 	b.ReportMetric(float64(tr.Microseconds())/n, "raw-µs")
 	b.ReportMetric(float64(tr)/float64(tv), "ratio")
+	b.ReportMetric(float64(minR)/float64(minV), "min-ratio")
+	b.ReportMetric(float64(minV.Nanoseconds())/1000, "min-verify-µs")
+	b.ReportMetric(float64(minR.Nanoseconds())/1000, "min-raw-µs")
 }

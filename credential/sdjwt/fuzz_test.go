@@ -91,3 +91,50 @@ func FuzzDecodeDisclosure(f *testing.F) {
 		}
 	})
 }
+
+// FuzzPointer feeds arbitrary JSON pointers to issuance and
+// presentation: they never panic, refuse with a credential.Error, and a
+// pointer that Present accepts discloses only claims at, above or below
+// it.
+func FuzzPointer(f *testing.F) {
+	fx := MustFixture(f)
+	issued := MustIssue(f, fx)
+	for _, p := range append(disclosable, "", "/", "/address/", "/a~0b~1c", "/nationalities/-", "/nationalities/00", "~", "/~2") {
+		f.Add(p)
+	}
+	f.Fuzz(func(t *testing.T, p string) {
+		if _, err := sdjwt.Issue(claimsDoc(), fx.ed, sdjwt.IssueOptions{Disclosable: []string{p}, IssuedAt: t0, Random: random(1)}); err != nil && credential.CodeOf(err, "") == "" {
+			t.Fatalf("not a credential.Error: %v", err)
+		}
+		pres, err := sdjwt.Present(issued, sdjwt.PresentOptions{Disclose: []string{p}})
+		if err != nil {
+			if credential.CodeOf(err, "") == "" {
+				t.Fatalf("not a credential.Error: %v", err)
+			}
+			return
+		}
+		res, err := sdjwt.Verify(t.Context(), pres, fx.keys, sdjwt.VerifyOptions{Now: tNow})
+		if err != nil {
+			t.Fatalf("a presentation for %q does not verify: %v", p, err)
+		}
+		// Array indexes shift in a presentation (undisclosed elements are
+		// left out), so they are compared as "#".
+		np := indexless(p)
+		for _, d := range res.Disclosed {
+			if d = indexless(d); !strings.HasPrefix(d+"/", np+"/") && !strings.HasPrefix(np+"/", d+"/") && p != "" {
+				t.Fatalf("pointer %q disclosed %q", p, d)
+			}
+		}
+	})
+}
+
+// indexless replaces the array indexes of a JSON pointer by "#".
+func indexless(p string) string {
+	parts := strings.Split(p, "/")
+	for i, t := range parts {
+		if t != "" && strings.Trim(t, "0123456789") == "" {
+			parts[i] = "#"
+		}
+	}
+	return strings.Join(parts, "/")
+}

@@ -47,8 +47,10 @@ type VerifyOptions struct {
 // StatusListRef is the "status" claim's status_list reference (IETF
 // Token Status List): the index of the credential in the list at URI.
 type StatusListRef struct {
+	// Index is status.status_list.idx, a non-negative integer.
 	Index int64
-	URI   string
+	// URI is status.status_list.uri, the Status List Token's URL.
+	URI string
 }
 
 // Result is a verified SD-JWT.

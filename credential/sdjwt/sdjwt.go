@@ -125,7 +125,9 @@ type Disclosure struct {
 // with ", " between elements and ": " after member names, object members
 // in sorted order, non-ASCII characters as UTF-8 and no HTML escaping:
 // the form of the RFC 9901 examples. A json.RawMessage value is written
-// as it is, after a check that it is valid JSON.
+// as it is, after a check that it is valid JSON without repeated member
+// names. The claim name is not checked ([Issue] refuses "_sd" and "...";
+// [DecodeDisclosure] refuses them on the way in).
 func EncodeDisclosure(salt, name string, value any, arrayElement bool) (Disclosure, error) {
 	var buf bytes.Buffer
 	buf.WriteByte('[')

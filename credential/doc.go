@@ -8,6 +8,7 @@
 //	credential/ld              bundled, pinned JSON-LD contexts; RDFC-1.0
 //	credential/dataintegrity   Data Integrity proofs: eddsa-rdfc-2022, eddsa-jcs-2022
 //	credential/jose            VC-JOSE: application/vc+jwt and application/vp+jwt
+//	credential/sdjwt           SD-JWT VC: application/dc+sd-jwt (RFC 9901)
 //
 // Everything here is pure: keys come from a [KeyResolver] and time from the
 // caller.

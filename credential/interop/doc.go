@@ -35,6 +35,10 @@
 //	                                     are refused by idmesh
 //	verification speed                   Go eddsa-rdfc-2022 verifications per
 //	                                     second against the reference's
+//	application/dc+sd-jwt (SD-JWT VC)    credential/sdjwt against
+//	                                     @sd-jwt/sd-jwt-vc (js/sdjwt.mjs):
+//	                                     issuance, presentation and key
+//	                                     binding, both ways
 //
 // Nothing touches the network. Both sides load JSON-LD contexts only from
 // credential/ld/contexts (js/contexts.json maps each URL to its file, and a

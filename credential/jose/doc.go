@@ -56,7 +56,11 @@
 // verified. [IsJWTVC] tells the two kinds of token apart by their typ.
 //
 // SD-JWT (application/vc+sd-jwt) and COSE (application/vc+cose) are not
-// implemented: Verify reports them with [ErrUnsupportedMediaType]. ES384,
+// implemented here: Verify reports them with [ErrUnsupportedMediaType].
+// SD-JWT VCs (application/dc+sd-jwt) are credential/sdjwt's, which
+// builds on this package's compact JWS profile: [ParseCompact],
+// [Compact.Verify] and [SignCompact] give other JWS-based formats the
+// same strict split, algorithm checks and signatures. ES384,
 // ES512 and the RSA and HMAC algorithms are reported with
 // [ErrUnsupportedAlgorithm].
 //

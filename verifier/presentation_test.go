@@ -224,7 +224,7 @@ func TestVerifyPresentation(t *testing.T) {
 		},
 		{
 			name:  "unknown check",
-			steps: []step{{opts: verifier.Options{Checks: []string{"status"}}, want: expect{check: verifier.CheckParse, code: credential.MalformedValueError, checks: []string{verifier.CheckParse}}}},
+			steps: []step{{opts: verifier.Options{Checks: []string{"revocation"}}, want: expect{check: verifier.CheckParse, code: credential.MalformedValueError, checks: []string{verifier.CheckParse}}}},
 		},
 	}
 	for _, format := range []string{formatDI, formatVPJ} {

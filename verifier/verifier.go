@@ -294,6 +294,19 @@ func checkBounds(obj map[string]any) error {
 // under parse or proof.
 func (v *Verifier) verifyJWS(ctx context.Context, token, media, format string, o jose.VerifyOptions, res *Result) (map[string]any, credential.VerificationKey, bool) {
 	obj, key, err := jose.Verify(ctx, token, media, v.Keys, o)
+	return recordJOSE(obj, key, err, format, res)
+}
+
+// verifyJWTVC verifies a VC Data Model 1.1 JWT (jwt_vc_json) and returns
+// the credential it secures; a failure is recorded under parse or proof.
+func (v *Verifier) verifyJWTVC(ctx context.Context, token string, res *Result) (map[string]any, credential.VerificationKey, bool) {
+	obj, key, err := jose.VerifyJWTVC(ctx, token, v.Keys, jose.VerifyOptions{})
+	return recordJOSE(obj, key, err, jose.FormatJWTVC, res)
+}
+
+// recordJOSE records the outcome of a JOSE verification in format: a
+// token that does not parse fails parse, any other failure fails proof.
+func recordJOSE(obj map[string]any, key credential.VerificationKey, err error, format string, res *Result) (map[string]any, credential.VerificationKey, bool) {
 	switch {
 	case err != nil && isParseError(err):
 		res.fail(CheckParse, err, credential.ParsingError)
@@ -305,24 +318,6 @@ func (v *Verifier) verifyJWS(ctx context.Context, token, media, format string, o
 		return nil, key, false
 	}
 	res.Format = format
-	return obj, key, true
-}
-
-// verifyJWTVC verifies a VC Data Model 1.1 JWT (jwt_vc_json) and returns
-// the credential it secures; a failure is recorded under parse or proof.
-func (v *Verifier) verifyJWTVC(ctx context.Context, token string, res *Result) (map[string]any, credential.VerificationKey, bool) {
-	obj, key, err := jose.VerifyJWTVC(ctx, token, v.Keys, jose.VerifyOptions{})
-	switch {
-	case err != nil && isParseError(err):
-		res.fail(CheckParse, err, credential.ParsingError)
-		return nil, key, false
-	case err != nil:
-		res.pass(CheckParse)
-		res.Format = jose.FormatJWTVC
-		res.fail(CheckProof, err, credential.CryptographicSecurityError)
-		return nil, key, false
-	}
-	res.Format = jose.FormatJWTVC
 	return obj, key, true
 }
 

@@ -200,7 +200,7 @@ func TestVCDM11(t *testing.T) {
 			if got := mustCLI(t, n.url, ks, "vc", "verify", vcFile); !strings.HasPrefix(got, "verified ("+format+") "+uni) {
 				t.Fatalf("vc verify %s:\n%s", format, got)
 			}
-			bad := out
+			var bad string
 			if format == "jwt_vc_json" {
 				parts := strings.Split(strings.TrimSpace(out), ".")
 				payload, _ := b64url.DecodeString(parts[1])

@@ -46,26 +46,9 @@ func ParseCompact(token, typ string, maxBytes int) (*Compact, error) {
 		return nil, err
 	}
 	h := p.header
-	alg, ok := h["alg"].(string)
-	if !ok {
-		return nil, credential.Errorf(credential.MalformedValueError, "verify: alg is missing or not a string")
-	}
-	var kt keys.Type
-	switch alg {
-	case AlgEdDSA, AlgEd25519:
-		kt = keys.Ed25519
-	case AlgES256:
-		kt = keys.P256
-	case "none":
-		return nil, credential.Errorf(credential.CryptographicSecurityError, "verify: %w: \"none\": unsecured JWTs are refused", ErrUnsupportedAlgorithm)
-	default:
-		return nil, credential.Errorf(credential.CryptographicSecurityError, "verify: %w: %q (supported: EdDSA, Ed25519, ES256)", ErrUnsupportedAlgorithm, alg)
-	}
-	if _, ok := h["crit"]; ok {
-		return nil, credential.Errorf(credential.MalformedValueError, "verify: crit header: no extensions are understood")
-	}
-	if v, ok := h["b64"]; ok && v != true {
-		return nil, credential.Errorf(credential.MalformedValueError, "verify: b64 header %v: unencoded payloads are not supported", v)
+	alg, kt, err := checkAlg(h)
+	if err != nil {
+		return nil, err
 	}
 	if typ != "" {
 		got, ok := h["typ"].(string)

@@ -178,59 +178,9 @@ func VerifyJWTVC(ctx context.Context, token string, resolver credential.KeyResol
 	if opts.Nonce != "" || opts.Audience != "" {
 		return nil, none, credential.Errorf(credential.MalformedValueError, "verify: nonce and audience bind presentations only")
 	}
-	max := opts.MaxBytes
-	if max <= 0 {
-		max = DefaultMaxBytes
-	}
-	if len(token) > max {
-		return nil, none, credential.Errorf(credential.ParsingError, "verify: token of %d bytes exceeds %d", len(token), max)
-	}
-	p, err := split(token)
+	payload, iss, key, err := verifySigned(ctx, token, kindJWTVC, resolver, opts.MaxBytes, issClaim)
 	if err != nil {
 		return nil, none, err
-	}
-	alg, keyType, kid, err := checkHeader(p.header, kindJWTVC)
-	if err != nil {
-		return nil, none, err
-	}
-	methodID := kid
-	var payload map[string]any
-	var iss string
-	if !isAbsolute(kid) {
-		if payload, err = decodePayloadB64(p.payload); err != nil {
-			return nil, none, err
-		}
-		if iss, err = issClaim(payload); err != nil {
-			return nil, none, err
-		}
-		if methodID, err = resolveRelative(kid, iss); err != nil {
-			return nil, none, err
-		}
-	}
-	if resolver == nil {
-		return nil, none, credential.Errorf(credential.CryptographicSecurityError, "verify: no key resolver")
-	}
-	key, err := resolver.ResolveKey(ctx, methodID, kindJWTVC.purpose)
-	if err != nil {
-		return nil, none, credential.Errorf(credential.CryptographicSecurityError, "resolve %s: %w", methodID, err)
-	}
-	if key.Compromised {
-		return nil, none, credential.Errorf(credential.KeyCompromisedError, "verify: key %s is compromised", key.ID)
-	}
-	if key.Public.Type() != keyType {
-		return nil, none, credential.Errorf(credential.CryptographicSecurityError, "verify: %w: alg does not fit the %q key %s", ErrUnsupportedAlgorithm, key.Public.Type(), methodID)
-	}
-	raw, err := verifyJWX(token, alg, key.Public)
-	if err != nil {
-		return nil, none, err
-	}
-	if payload == nil {
-		if payload, err = decodePayload(raw); err != nil {
-			return nil, none, err
-		}
-		if iss, err = issClaim(payload); err != nil {
-			return nil, none, err
-		}
 	}
 	if key.Controller != iss {
 		return nil, none, credential.Errorf(credential.IssuerMismatchError, "verify: key %s is controlled by %q, not the issuer %q", key.ID, key.Controller, iss)

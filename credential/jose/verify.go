@@ -82,64 +82,9 @@ func Verify(ctx context.Context, token string, mediaType string, resolver creden
 	if err != nil {
 		return nil, none, err
 	}
-	max := opts.MaxBytes
-	if max <= 0 {
-		max = DefaultMaxBytes
-	}
-	if len(token) > max {
-		return nil, none, credential.Errorf(credential.ParsingError, "verify: token of %d bytes exceeds %d", len(token), max)
-	}
-	p, err := split(token)
+	payload, subject, key, err := verifySigned(ctx, token, k, resolver, opts.MaxBytes, func(payload map[string]any) (string, error) { return subjectOf(payload, k) })
 	if err != nil {
 		return nil, none, err
-	}
-	alg, keyType, kid, err := checkHeader(p.header, k)
-	if err != nil {
-		return nil, none, err
-	}
-
-	// An absolute kid names the key on its own: check the signature before
-	// reading the payload. A relative one needs the issuer or holder first.
-	var payload map[string]any
-	var subject string
-	methodID := kid
-	if !isAbsolute(kid) {
-		if payload, err = decodePayloadB64(p.payload); err != nil {
-			return nil, none, err
-		}
-		if subject, err = subjectOf(payload, k); err != nil {
-			return nil, none, err
-		}
-		if methodID, err = resolveRelative(kid, subject); err != nil {
-			return nil, none, err
-		}
-	}
-	if resolver == nil {
-		return nil, none, credential.Errorf(credential.CryptographicSecurityError, "verify: no key resolver")
-	}
-	key, err := resolver.ResolveKey(ctx, methodID, k.purpose)
-	if err != nil {
-		return nil, none, credential.Errorf(credential.CryptographicSecurityError, "resolve %s: %w", methodID, err)
-	}
-	if key.Compromised {
-		return nil, none, credential.Errorf(credential.KeyCompromisedError, "verify: key %s is compromised", key.ID)
-	}
-	if key.Public.Type() != keyType {
-		return nil, none, credential.Errorf(credential.CryptographicSecurityError, "verify: %w: alg does not fit the %q key %s", ErrUnsupportedAlgorithm, key.Public.Type(), methodID)
-	}
-	raw, err := verifyJWX(token, alg, key.Public)
-	if err != nil {
-		return nil, none, err
-	}
-
-	if payload == nil {
-		// jwx has base64-decoded the payload it verified: parse that.
-		if payload, err = decodePayload(raw); err != nil {
-			return nil, none, err
-		}
-		if subject, err = subjectOf(payload, k); err != nil {
-			return nil, none, err
-		}
 	}
 	if subject != "" && key.Controller != subject {
 		return nil, none, credential.Errorf(credential.IssuerMismatchError, "verify: key %s is controlled by %q, not the %s %q", key.ID, key.Controller, k.subject, subject)
@@ -157,6 +102,72 @@ func Verify(ctx context.Context, token string, mediaType string, resolver creden
 		}
 	}
 	return payload, key, nil
+}
+
+// verifySigned checks token's size, form and header for kind k, resolves
+// its kid for k.purpose (a relative kid against the subject that
+// subjectOf reads from the payload: the issuer or holder), refuses a
+// compromised key or one the alg does not fit, and verifies the
+// signature. It returns the payload, its subject and the key. An absolute
+// kid names the key on its own: the signature is checked before the
+// payload is read.
+func verifySigned(ctx context.Context, token string, k *kind, resolver credential.KeyResolver, maxBytes int, subjectOf func(map[string]any) (string, error)) (map[string]any, string, credential.VerificationKey, error) {
+	var none credential.VerificationKey
+	if maxBytes <= 0 {
+		maxBytes = DefaultMaxBytes
+	}
+	if len(token) > maxBytes {
+		return nil, "", none, credential.Errorf(credential.ParsingError, "verify: token of %d bytes exceeds %d", len(token), maxBytes)
+	}
+	p, err := split(token)
+	if err != nil {
+		return nil, "", none, err
+	}
+	alg, keyType, kid, err := checkHeader(p.header, k)
+	if err != nil {
+		return nil, "", none, err
+	}
+	var payload map[string]any
+	var subject string
+	methodID := kid
+	if !isAbsolute(kid) {
+		if payload, err = decodePayloadB64(p.payload); err != nil {
+			return nil, "", none, err
+		}
+		if subject, err = subjectOf(payload); err != nil {
+			return nil, "", none, err
+		}
+		if methodID, err = resolveRelative(kid, subject); err != nil {
+			return nil, "", none, err
+		}
+	}
+	if resolver == nil {
+		return nil, "", none, credential.Errorf(credential.CryptographicSecurityError, "verify: no key resolver")
+	}
+	key, err := resolver.ResolveKey(ctx, methodID, k.purpose)
+	if err != nil {
+		return nil, "", none, credential.Errorf(credential.CryptographicSecurityError, "resolve %s: %w", methodID, err)
+	}
+	if key.Compromised {
+		return nil, "", none, credential.Errorf(credential.KeyCompromisedError, "verify: key %s is compromised", key.ID)
+	}
+	if key.Public.Type() != keyType {
+		return nil, "", none, credential.Errorf(credential.CryptographicSecurityError, "verify: %w: alg does not fit the %q key %s", ErrUnsupportedAlgorithm, key.Public.Type(), methodID)
+	}
+	raw, err := verifyJWX(token, alg, key.Public)
+	if err != nil {
+		return nil, "", none, err
+	}
+	if payload == nil {
+		// jwx has base64-decoded the payload it verified: parse that.
+		if payload, err = decodePayload(raw); err != nil {
+			return nil, "", none, err
+		}
+		if subject, err = subjectOf(payload); err != nil {
+			return nil, "", none, err
+		}
+	}
+	return payload, subject, key, nil
 }
 
 // claimedTime is when the token says it was signed: the "iat" claim,
@@ -250,12 +261,13 @@ func split(token string) (parts, error) {
 	return p, nil
 }
 
-// checkHeader enforces the header profile and returns the alg, the key
-// type it needs and the kid.
-func checkHeader(h map[string]any, k *kind) (alg string, kt keys.Type, kid string, err error) {
+// checkAlg checks the header parameters every token of this package is
+// held to: an alg of EdDSA, Ed25519 or ES256 (never "none"), no crit, and
+// b64 absent or true. It returns the alg and the key type it needs.
+func checkAlg(h map[string]any) (alg string, kt keys.Type, err error) {
 	alg, ok := h["alg"].(string)
 	if !ok {
-		return "", "", "", credential.Errorf(credential.MalformedValueError, "verify: alg is missing or not a string")
+		return "", "", credential.Errorf(credential.MalformedValueError, "verify: alg is missing or not a string")
 	}
 	switch alg {
 	case AlgEdDSA, AlgEd25519:
@@ -263,15 +275,24 @@ func checkHeader(h map[string]any, k *kind) (alg string, kt keys.Type, kid strin
 	case AlgES256:
 		kt = keys.P256
 	case "none":
-		return "", "", "", credential.Errorf(credential.CryptographicSecurityError, "verify: %w: \"none\": unsecured JWTs are ignored (VC-JOSE-COSE 1.1.2.1)", ErrUnsupportedAlgorithm)
+		return "", "", credential.Errorf(credential.CryptographicSecurityError, "verify: %w: \"none\": unsecured JWTs are refused (VC-JOSE-COSE 1.1.2.1, RFC 9901 7.1)", ErrUnsupportedAlgorithm)
 	default:
-		return "", "", "", credential.Errorf(credential.CryptographicSecurityError, "verify: %w: %q (supported: EdDSA, Ed25519, ES256)", ErrUnsupportedAlgorithm, alg)
+		return "", "", credential.Errorf(credential.CryptographicSecurityError, "verify: %w: %q (supported: EdDSA, Ed25519, ES256)", ErrUnsupportedAlgorithm, alg)
 	}
 	if _, ok := h["crit"]; ok {
-		return "", "", "", credential.Errorf(credential.MalformedValueError, "verify: crit header: no extensions are understood")
+		return "", "", credential.Errorf(credential.MalformedValueError, "verify: crit header: no extensions are understood")
 	}
 	if v, ok := h["b64"]; ok && v != true {
-		return "", "", "", credential.Errorf(credential.MalformedValueError, "verify: b64 header %v: unencoded payloads are not supported", v)
+		return "", "", credential.Errorf(credential.MalformedValueError, "verify: b64 header %v: unencoded payloads are not supported", v)
+	}
+	return alg, kt, nil
+}
+
+// checkHeader enforces the header profile and returns the alg, the key
+// type it needs and the kid.
+func checkHeader(h map[string]any, k *kind) (alg string, kt keys.Type, kid string, err error) {
+	if alg, kt, err = checkAlg(h); err != nil {
+		return "", "", "", err
 	}
 	typ, ok := h["typ"].(string)
 	if _, has := h["typ"]; !has && k.typOptional {

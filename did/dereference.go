@@ -203,7 +203,7 @@ func (r Resource) WithoutContext() Resource {
 // shares its maps with d.
 func (d *Document) Select(fragment string) (Resource, bool) {
 	want := normalizePct(d.ID + "#" + fragment)
-	match := func(id string) bool { return normalizePct(absolute(d.ID, id)) == want }
+	match := func(id string) bool { return normalizePct(AbsoluteRef(d.ID, id)) == want }
 	for i := range d.VerificationMethod {
 		if match(d.VerificationMethod[i].ID) {
 			return Resource{Context: d.Context, Method: &d.VerificationMethod[i]}, true
@@ -248,7 +248,7 @@ func (d *Document) ServiceURL(service, relativeRef, fragment string) (string, er
 	want = normalizePct(want)
 	var svc *Service
 	for i := range d.Service {
-		if normalizePct(absolute(d.ID, d.Service[i].ID)) == want {
+		if normalizePct(AbsoluteRef(d.ID, d.Service[i].ID)) == want {
 			svc = &d.Service[i]
 			break
 		}

@@ -41,7 +41,7 @@ func (d *Document) Relationship(rel string) []Relationship { return d.relationsh
 // are relative are resolved against d.ID.
 func (d *Document) topLevelMethod(abs string) (VerificationMethod, bool) {
 	for _, vm := range d.VerificationMethod {
-		if absolute(d.ID, vm.ID) == abs {
+		if AbsoluteRef(d.ID, vm.ID) == abs {
 			return vm, true
 		}
 	}
@@ -53,13 +53,13 @@ func (d *Document) topLevelMethod(abs string) (VerificationMethod, bool) {
 // verificationMethod array first and then methods embedded in
 // relationships. The result shares its PublicKeyJwk map with d.
 func (d *Document) VerificationMethodByID(ref string) (VerificationMethod, bool) {
-	abs := absolute(d.ID, ref)
+	abs := AbsoluteRef(d.ID, ref)
 	if vm, ok := d.topLevelMethod(abs); ok {
 		return vm, true
 	}
 	for _, rel := range relationshipNames {
 		for _, r := range d.relationship(rel) {
-			if r.Embedded != nil && absolute(d.ID, r.Embedded.ID) == abs {
+			if r.Embedded != nil && AbsoluteRef(d.ID, r.Embedded.ID) == abs {
 				return *r.Embedded, true
 			}
 		}
@@ -79,7 +79,7 @@ func (d *Document) Methods(rel string) []VerificationMethod {
 			out = append(out, *r.Embedded)
 			continue
 		}
-		if vm, ok := d.topLevelMethod(absolute(d.ID, r.Reference)); ok {
+		if vm, ok := d.topLevelMethod(AbsoluteRef(d.ID, r.Reference)); ok {
 			out = append(out, vm)
 		}
 	}
@@ -112,7 +112,7 @@ func (d *Document) WithID(id string) (*Document, error) {
 	}
 	c.ID = id
 	fix := func(vm *VerificationMethod) {
-		vm.ID = absolute(id, vm.ID)
+		vm.ID = AbsoluteRef(id, vm.ID)
 		if vm.Controller == "" {
 			vm.Controller = id
 		}
@@ -126,12 +126,12 @@ func (d *Document) WithID(id string) (*Document, error) {
 			if r.Embedded != nil {
 				fix(r.Embedded)
 			} else {
-				r.Reference = absolute(id, r.Reference)
+				r.Reference = AbsoluteRef(id, r.Reference)
 			}
 		}
 	}
 	for i := range c.Service {
-		c.Service[i].ID = absolute(id, c.Service[i].ID)
+		c.Service[i].ID = AbsoluteRef(id, c.Service[i].ID)
 	}
 	return c, nil
 }

@@ -114,9 +114,9 @@ func isURI(s string) bool {
 	return checkURIPart(rest, "/?#[]") == nil
 }
 
-// absolute resolves a relative DID URL ("#frag") against the DID base.
+// AbsoluteRef resolves a relative DID URL ("#frag") against the DID base.
 // Other strings are returned unchanged.
-func absolute(base, ref string) string {
+func AbsoluteRef(base, ref string) string {
 	if strings.HasPrefix(ref, "#") {
 		return base + ref
 	}

@@ -237,7 +237,7 @@ func (d *Document) validateReference(where, ref string) error {
 	if err := checkLen(where, ref); err != nil {
 		return err
 	}
-	abs := absolute(d.ID, ref)
+	abs := AbsoluteRef(d.ID, ref)
 	u, err := ParseURL(abs)
 	if err != nil {
 		return invalid("%s: reference: %w", where, err)

@@ -179,10 +179,7 @@ func signingKey(ctx context.Context, c *client, ks *keystore.Store, doc *did.Doc
 			cdoc = res.DIDDocument
 		}
 		for _, vm := range cdoc.Methods(did.RelCapabilityInvocation) {
-			id := vm.ID
-			if strings.HasPrefix(id, "#") {
-				id = cdoc.ID + id
-			}
+			id := did.AbsoluteRef(cdoc.ID, vm.ID)
 			if k, err := loadKey(ks, id); err == nil {
 				return id, k, nil
 			}
@@ -346,7 +343,7 @@ func didCompromise(ctx context.Context, e env, f didFlags, pos []string) error {
 // removeMethod removes the method id (absolute) from doc: the top-level
 // method, references to it and embedded methods with that id.
 func removeMethod(doc *did.Document, id string) {
-	is := func(ref string) bool { return ref == id || (strings.HasPrefix(ref, "#") && doc.ID+ref == id) }
+	is := func(ref string) bool { return did.AbsoluteRef(doc.ID, ref) == id }
 	doc.VerificationMethod = slices.DeleteFunc(doc.VerificationMethod, func(vm did.VerificationMethod) bool { return is(vm.ID) })
 	for _, rel := range []*[]did.Relationship{&doc.Authentication, &doc.AssertionMethod, &doc.KeyAgreement, &doc.CapabilityInvocation, &doc.CapabilityDelegation} {
 		*rel = slices.DeleteFunc(*rel, func(r did.Relationship) bool {
@@ -375,10 +372,7 @@ func possessionSigners(ks *keystore.Store, d string, prev, next *did.Document, s
 		if pub.Equal(signer) {
 			continue
 		}
-		id := vm.ID
-		if strings.HasPrefix(id, "#") {
-			id = d + id
-		}
+		id := did.AbsoluteRef(d, vm.ID)
 		k, err := loadKey(ks, id)
 		if err != nil || !k.Public().Equal(pub) {
 			return nil, fmt.Errorf("the keystore holds no private key of %s, which the change adds: the chain needs a proof of possession by it", id)
@@ -601,7 +595,7 @@ func parseService(s, id string) (did.Service, error) {
 
 func indexService(doc *did.Document, id string) int {
 	for i, s := range doc.Service {
-		if s.ID == id || s.ID == doc.ID+id || (strings.HasPrefix(s.ID, "#") && doc.ID+s.ID == id) {
+		if s.ID == id || did.AbsoluteRef(doc.ID, s.ID) == did.AbsoluteRef(doc.ID, id) {
 			return i
 		}
 	}

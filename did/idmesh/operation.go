@@ -478,14 +478,6 @@ func ValidateDID(s string) error {
 	return nil
 }
 
-// relative turns a "#frag" reference into an absolute one against subject.
-func absolute(subject, ref string) string {
-	if strings.HasPrefix(ref, "#") {
-		return subject + ref
-	}
-	return ref
-}
-
 // NewCreate returns a create operation, signed for chainID, of a document
 // with one Multikey "#key-1" for k under authentication, assertionMethod,
 // capabilityInvocation and capabilityDelegation, and the given services.

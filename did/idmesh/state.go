@@ -360,7 +360,7 @@ func authorize(r Reader, sigs *SigCache, auth, prev, next *did.Document, subject
 	// carries; the signatures are verified last.
 	checked := make([]checkedProof, 0, len(op.Proof))
 	for _, p := range op.Proof {
-		ref := absolute(subject, p.VerificationMethod)
+		ref := did.AbsoluteRef(subject, p.VerificationMethod)
 		var pub keys.PublicKey
 		vm, isAuth := allowed[ref]
 		switch {
@@ -512,12 +512,12 @@ func addedKeys(prev, next *did.Document, subject string) ([]heldKey, map[string]
 		if err != nil || pub.Algorithm() == "" || held[pub.Multibase()] {
 			continue
 		}
-		byID[absolute(subject, vm.ID)] = pub
+		byID[did.AbsoluteRef(subject, vm.ID)] = pub
 		i, ok := seen[pub.Multibase()]
 		if !ok {
 			seen[pub.Multibase()] = len(out)
 			out = append(out, heldKey{id: vm.ID, pub: pub})
-		} else if relative(subject, absolute(subject, vm.ID)) < relative(subject, absolute(subject, out[i].id)) {
+		} else if relative(subject, did.AbsoluteRef(subject, vm.ID)) < relative(subject, did.AbsoluteRef(subject, out[i].id)) {
 			out[i].id = vm.ID
 		}
 	}
@@ -577,7 +577,7 @@ func authorizedKeys(r Reader, doc *did.Document, subject string) (map[string]did
 			}
 		}
 		for _, vm := range cdoc.Methods(did.RelCapabilityInvocation) {
-			out[absolute(cdoc.ID, vm.ID)] = vm
+			out[did.AbsoluteRef(cdoc.ID, vm.ID)] = vm
 		}
 	}
 	return out, nil
@@ -671,7 +671,7 @@ func keyEvents(r Reader, prev, next *did.Document, compromised []string, ver *Ve
 	for _, vm := range next.AllMethods() {
 		if pub, err := vm.PublicKey(); err == nil {
 			nextKeys[pub.Multibase()] = true
-			nextIDs[absolute(subject, vm.ID)] = pub.Multibase()
+			nextIDs[did.AbsoluteRef(subject, vm.ID)] = pub.Multibase()
 		}
 	}
 	// The keys of prev, first holder first, and every id holding one.
@@ -683,7 +683,7 @@ func keyEvents(r Reader, prev, next *did.Document, compromised []string, ver *Ve
 		if err != nil {
 			continue
 		}
-		id := absolute(subject, vm.ID)
+		id := did.AbsoluteRef(subject, vm.ID)
 		if _, ok := prevIDs[id]; !ok {
 			prevIDs[id] = pub
 		}
@@ -696,7 +696,7 @@ func keyEvents(r Reader, prev, next *did.Document, compromised []string, ver *Ve
 	marked := make(map[string]bool, len(compromised))
 	var earlier []KeyEvent
 	for _, c := range compromised {
-		id := absolute(subject, c)
+		id := did.AbsoluteRef(subject, c)
 		if pub, ok := prevIDs[id]; ok {
 			marked[pub.Multibase()] = true
 			continue

@@ -113,16 +113,27 @@ func (s *Server) handleDereference(w http.ResponseWriter, r *http.Request, raw s
 		s.writeDereferencing(w, http.StatusGone, derefResult, res)
 		return
 	}
-	if redirect {
-		loc, _ := res.ContentStream.(string)
+	if loc, _ := res.ContentStream.(string); redirect && webURL(loc) {
 		c := cachedResponse{status: http.StatusSeeOther, location: loc}
 		writeCached(w, c)
 		s.cache.put(height, key, c)
 		return
+	} else if redirect {
+		// The node redirects only to web pages: an endpoint of another
+		// scheme (javascript:, data:, file:, a custom one) is named in
+		// the dereferencing result instead, for the client to judge.
+		rep = derefResult
 	}
 	if c, ok := s.writeDereferencing(w, http.StatusOK, rep, res); ok {
 		s.cache.put(height, key, c)
 	}
+}
+
+// webURL reports whether u is an http or https URL, the only
+// endpoints a service dereference redirects to.
+func webURL(u string) bool {
+	scheme, _, ok := strings.Cut(u, ":")
+	return ok && (strings.EqualFold(scheme, "https") || strings.EqualFold(scheme, "http"))
 }
 
 // writeCached writes a response kept in the cache.

@@ -640,3 +640,42 @@ func TestDereferenceCache(t *testing.T) {
 		t.Fatalf("resolver called %d times after a block, want 7", n)
 	}
 }
+
+// TestDereferenceRedirectsOnlyToWeb: the node answers a service
+// dereference with a 303 only to an http or https endpoint; an endpoint
+// of any other scheme (javascript:, data:, a custom one) is named in the
+// dereferencing result (200, no Location) for the client to judge, so
+// that the node's origin never redirects a browser there.
+func TestDereferenceRedirectsOnlyToWeb(t *testing.T) {
+	f := mustDerefServer(t)
+	k := mustKeyFrom(t, 9)
+	create, err := idmesh.NewCreate(registrytest.ChainID, k,
+		service("#script", `"javascript:alert(1)"`), service("#data", `"data:text/html,hi"`), service("#web", `"HTTPS://web.example/"`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := registry.DIDTx(create)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.chain.CommitBlock([]registry.Tx{tx}); err != nil {
+		t.Fatal(err)
+	}
+	d, _ := create.SubjectDID()
+	for svc, scheme := range map[string]string{"script": "javascript:", "data": "data:"} {
+		for _, accept := range []string{"", "text/html", "application/did+json"} {
+			a := f.fetch(t, d+"?service="+svc, accept)
+			if a.status != http.StatusOK || a.location != "" {
+				t.Fatalf("%s, Accept %q: %d Location %q, want 200 without a redirect", svc, accept, a.status, a.location)
+			}
+			b := mustDerefResult(t, a, http.StatusOK)
+			var u string
+			if err := json.Unmarshal(b.ContentStream, &u); err != nil || !strings.HasPrefix(u, scheme) {
+				t.Fatalf("%s: contentStream %s", svc, b.ContentStream)
+			}
+		}
+	}
+	if a := f.fetch(t, d+"?service=web", ""); a.status != http.StatusSeeOther || a.location != "HTTPS://web.example/" {
+		t.Fatalf("an https endpoint: %d %q", a.status, a.location)
+	}
+}

@@ -202,6 +202,29 @@ func (c *Credential) parseValidity() error {
 	if !c.ValidFrom.IsZero() && !c.ValidUntil.IsZero() && c.ValidUntil.Before(c.ValidFrom) {
 		return malformed("credential: %s is before %s", until, from)
 	}
+	// The other data model's pair binds too, when present: a holder can
+	// give a signed 1.1 credential a 2.0 @context whose inline terms keep
+	// issuanceDate and expirationDate meaning what was signed, and the
+	// graph, so the proof, stays the same; reading only the declared
+	// version's pair would then lose the expiry. Both windows apply.
+	otherFrom, otherUntil := "issuanceDate", "expirationDate"
+	if c.Version == V1 {
+		otherFrom, otherUntil = "validFrom", "validUntil"
+	}
+	of, err := dateTime(c.Object, otherFrom)
+	if err != nil {
+		return err
+	}
+	ou, err := dateTime(c.Object, otherUntil)
+	if err != nil {
+		return err
+	}
+	if !of.IsZero() && of.After(c.ValidFrom) {
+		c.ValidFrom = of
+	}
+	if !ou.IsZero() && (c.ValidUntil.IsZero() || ou.Before(c.ValidUntil)) {
+		c.ValidUntil = ou
+	}
 	return nil
 }
 

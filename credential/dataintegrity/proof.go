@@ -187,6 +187,21 @@ func parseProof(m map[string]any) (Proof, error) {
 			return Proof{}, err
 		}
 	}
+	// sec:expiration has two standard names: "expires" (Data Integrity)
+	// and "expiration" (the security vocabulary's contexts). Either is
+	// the proof's expiry: a holder who renames one to the other, under a
+	// context that defines it, signs the same graph.
+	var expiration string
+	if err := str("expiration", &expiration); err != nil {
+		return Proof{}, err
+	}
+	switch {
+	case expiration == "":
+	case p.Expires == "":
+		p.Expires = expiration
+	case p.Expires != expiration:
+		return Proof{}, credential.Errorf(credential.MalformedProofError, "proof expires %q and expiration %q differ: they name one property", p.Expires, expiration)
+	}
 	if v, ok := m["domain"]; ok {
 		switch d := v.(type) {
 		case string:

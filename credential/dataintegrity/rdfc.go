@@ -2,6 +2,7 @@ package dataintegrity
 
 import (
 	"context"
+	"reflect"
 
 	"github.com/idmesh/idmesh/credential"
 )
@@ -25,7 +26,18 @@ func (ed2020Suite) proofConfig(ctx context.Context, doc, options map[string]any,
 }
 
 // unsecured: RDFC signs the document as it is.
-func (rdfcSuite) unsecured(doc, _ map[string]any) (map[string]any, error) { return doc, nil }
+func (rdfcSuite) unsecured(doc, options map[string]any) (map[string]any, error) {
+	// The proof options are canonicalized under the document's @context
+	// (rdfcConfig). A proof's own @context would be ignored by the
+	// signature yet read by whoever expands the proof on its own (the
+	// verifier's term check does), who could then see a member mean
+	// something other than what was signed: a proof may carry an
+	// @context only if it is the document's.
+	if pctx, ok := options["@context"]; ok && !reflect.DeepEqual(contextList(pctx), contextList(doc["@context"])) {
+		return nil, credential.Errorf(credential.ProofVerificationError, "the proof's @context differs from the document's, under which it is signed")
+	}
+	return doc, nil
+}
 
 func (rdfcSuite) transform(ctx context.Context, doc map[string]any, lo ldOptions) ([]byte, error) {
 	b, err := canonicalizeRDF(ctx, doc, lo)

@@ -431,8 +431,13 @@ func (e *expander) expandObject(active *jsonld.Context, activeProperty, expanded
 			if err := e.check.member(key, expandedProperty, active.GetTermDefinition(key), isValue, active); err != nil {
 				return err
 			}
-			if expandedProperty == credVerifiableCredential {
-				continue // each is checked on its own ([CheckTerms])
+			// A presentation's credentials, each a graph of its own
+			// (the bundled @graph container), are checked on their own
+			// ([CheckTerms]). A verifiableCredential anywhere else, or
+			// defined without @graph, puts what it holds in this graph:
+			// it is checked here like any other member.
+			if expandedProperty == credVerifiableCredential && activeProperty == "" && active.HasContainerMapping(key, "@graph") {
+				continue
 			}
 		}
 		if jsonld.IsKeyword(expandedProperty) {

@@ -305,6 +305,11 @@ func CheckTerms(ctx context.Context, doc map[string]any, opts Options) error {
 	if n := inlineContextValues(doc, false); n > MaxInlineContextValues {
 		return limitError("check terms", ErrDocumentTooLarge, MaxInlineContextValues, "JSON values in inline contexts")
 	}
+	if inlineImports(doc, false) {
+		// An @import brings a whole bundled context into a few values,
+		// past the bound above, for every scope that uses it.
+		return credential.Errorf(credential.MalformedValueError, "check terms: @import is not accepted in inline contexts: name the context by URL in @context")
+	}
 	check := &termCheck{std: std, described: map[graphNode]bool{}}
 	expanded, err := expandWith(doc, !opts.AllowUndefinedTerms, lim.contexts, check)
 	if err != nil {
@@ -352,6 +357,33 @@ func inlineContextValues(v any, in bool) int {
 		}
 	}
 	return n
+}
+
+// inlineImports reports whether an inline context of v (in says whether
+// v is inside one) has an @import.
+func inlineImports(v any, in bool) bool {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			switch {
+			case in && k == "@import":
+				return true
+			case k == "@context" && !in:
+				if _, isURL := e.(string); !isURL && inlineImports(e, true) {
+					return true
+				}
+			case inlineImports(e, in):
+				return true
+			}
+		}
+	case []any:
+		for _, e := range x {
+			if inlineImports(e, in) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // fastPath walks a document that credential.CheckPlain accepts and

@@ -404,3 +404,20 @@ func TestCheckTermsNestedContextURL(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestCheckTermsRefusesImport: an @import in an inline context, at the
+// top or in a scoped context, brings a whole bundled context in a few
+// values, past MaxInlineContextValues, wherever the scope is used: it is
+// refused before any expansion.
+func TestCheckTermsRefusesImport(t *testing.T) {
+	for name, c := range map[string]map[string]any{
+		"top":    {"@import": "https://www.w3.org/ns/credentials/v2", "q": "https://example.org/q"},
+		"scoped": {"p": map[string]any{"@id": "https://example.org/p", "@context": map[string]any{"@import": "https://www.w3.org/ns/credentials/v2"}}},
+	} {
+		doc := mustDoc(t, termsBase, func(m map[string]any) { inline(m, c) })
+		err := ld.CheckTerms(t.Context(), doc, ld.Options{})
+		if credential.CodeOf(err, "") != credential.MalformedValueError || !strings.Contains(err.Error(), "@import") {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}

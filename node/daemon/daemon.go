@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -394,7 +395,8 @@ func (d *Daemon) checkHeights() int {
 }
 
 // awaitPeerTip holds a validator that cannot decide alone until at least
-// one peer has told it its tip (and the node has synced to it), so that
+// one peer has told it its tip and the node has synced to it (to the tip
+// of at least one peer that answered), so that
 // the double-sign check sees the network's latest commits: with no peer
 // answering it would see only the commits the node holds, and a restored
 // old home holds none of those it signed since. A validator with more
@@ -405,14 +407,26 @@ func (d *Daemon) awaitPeerTip(ctx context.Context) error {
 	if d.signer == nil || d.checkHeights() < 0 || d.decidesAlone() {
 		return nil
 	}
-	for warned := false; ; warned = true {
-		if len(d.host.Statuses(ctx)) > 0 {
-			if warned {
-				return catchUp(ctx, d.host, d.node, d.net, 0, d.log)
+	warned := false
+	for {
+		// Caught up with a peer that answered: the node syncs from every
+		// peer ahead, then needs at least one answer at or below its new
+		// tip. A peer that claims a tip it does not serve cannot hold it
+		// while another peer answers truthfully.
+		if sts := d.host.Statuses(ctx); len(sts) > 0 {
+			if err := catchUp(ctx, d.host, d.node, d.net, 0, d.log); err != nil {
+				return err
 			}
-			return nil
+			tip := d.chain.State().Height
+			if slices.ContainsFunc(sts, func(s p2p.Status) bool { return s.Height <= tip }) {
+				return nil
+			}
+		}
+		if ctx.Err() != nil {
+			return nil // Run is stopping
 		}
 		if !warned {
+			warned = true
 			d.log.Warn("not signing until a peer tells its tip: the double-sign check needs the network's latest commits")
 		}
 		if err := d.host.WaitPeers(ctx, 1); err != nil {

@@ -205,3 +205,55 @@ func TestValidatorAwaitsPeerTip(t *testing.T) {
 		t.Fatal("the validator never signed after its peer came")
 	}
 }
+
+// TestDoubleSignCheckWithoutFirstPeerWait: validator B of a
+// two-validator chain is backed up, signs more blocks, and is restored
+// from the backup and started with no wait for a first peer: whether or
+// not its peer is connected when the start-up sync runs, it syncs from the
+// first peer that answers before it checks, finds its own precommits above
+// the backup's watermark and refuses to sign.
+func TestDoubleSignCheckWithoutFirstPeerWait(t *testing.T) {
+	ha, hb := twoValidatorHomes(t)
+	cfg := func(home string, boot []string, wait time.Duration) daemon.Config {
+		return daemon.Config{Home: home, HTTPAddr: "127.0.0.1:0", P2PListen: []string{"/ip4/127.0.0.1/tcp/0"}, Bootstrap: boot,
+			FirstPeerWait: wait, BlockInterval: time.Millisecond, Version: "test"}
+	}
+	submit := func(d *running, i uint64) uint64 {
+		t.Helper()
+		op, _, err := registrytest.NewCreate(chainID, i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := op.Encode()
+		code, b := mustDo(t, http.MethodPost, d.BaseURL()+"/v1/operations?wait=60s", body)
+		var sub struct{ Height uint64 }
+		if err := json.Unmarshal(b, &sub); err != nil || code != http.StatusOK {
+			t.Fatalf("submit: %d %s", code, b)
+		}
+		return sub.Height
+	}
+	a := MustStart(t, cfg(ha, nil, -1))
+	b := MustStart(t, cfg(hb, a.P2PAddrs()[:1], 30*time.Second))
+	submit(a, 1)
+	b.MustStop(t)
+	backup := filepath.Join(t.TempDir(), "backup")
+	copyDir(t, hb, backup)
+	b = MustStart(t, cfg(hb, a.P2PAddrs()[:1], 30*time.Second))
+	last := submit(a, 2)
+	last = max(last, submit(a, 3))
+	b.MustStop(t)
+
+	restored, err := daemon.New(t.Context(), cfg(backup, a.P2PAddrs()[:1], -1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer restored.Close()
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	if err := restored.Run(ctx); !errors.Is(err, privval.ErrSignedAbove) {
+		t.Fatalf("Run of the restored validator = %v, want ErrSignedAbove", err)
+	}
+	if h := restored.Node().State().Height; h < last {
+		t.Fatalf("the restored validator synced to %d, the chain is at %d", h, last)
+	}
+}

@@ -118,18 +118,22 @@ func hasBaseContext(v any) bool {
 // nonce and aud they are), validity (exp, nbf), trust (on the vct), and
 // status (status.status_list, through TokenStatus).
 func (v *Verifier) verifySDJWT(ctx context.Context, compact string, checks checkSet, opts Options, res *Result) {
-	if _, err := sdjwt.Parse(compact, sdjwt.Limits{}); err != nil {
+	now, skew := v.now(), v.skew()
+	r, err := sdjwt.Verify(ctx, compact, v.Keys, sdjwt.VerifyOptions{Now: now, Skew: skew, Nonce: opts.Challenge, Audience: opts.Domain, SkipValidityPeriod: true})
+	// Input that is no SD-JWT, or over its bounds, fails parse; the
+	// rest (signatures, Disclosures, claims, key binding) fails proof.
+	switch code := credential.CodeOf(err, ""); {
+	case err != nil && (code == credential.ParsingError || code == credential.LimitExceededError):
 		res.fail(CheckParse, err, credential.ParsingError)
+		return
+	case err != nil:
+		res.pass(CheckParse)
+		res.Format = FormatSDJWT
+		res.fail(CheckProof, err, credential.CryptographicSecurityError)
 		return
 	}
 	res.pass(CheckParse)
 	res.Format = FormatSDJWT
-	now, skew := v.now(), v.skew()
-	r, err := sdjwt.Verify(ctx, compact, v.Keys, sdjwt.VerifyOptions{Now: now, Skew: skew, Nonce: opts.Challenge, Audience: opts.Domain, SkipValidityPeriod: true})
-	if err != nil {
-		res.fail(CheckProof, err, credential.CryptographicSecurityError)
-		return
-	}
 	res.pass(CheckProof)
 	res.Issuer = r.Issuer
 	res.Disclosed = &DisclosedClaims{Claims: r.Claims, Disclosed: r.Disclosed, VCT: r.VCT, KeyBound: r.KeyBound}

@@ -147,7 +147,9 @@ func newVCIssueCmd(a *app) *cobra.Command {
 	var f apiFlags
 	var iss, format, holderKey string
 	c := a.command("issue --issuer NAME|DID [--format eddsa-rdfc-2022|eddsa-jcs-2022|vc+jwt|jwt_vc_json|dc+sd-jwt] [--holder-key JWKFILE] FILE", "sign a credential with an issuer the node keeps",
-		func(ctx context.Context, e env, pos []string) error { return vcIssue(ctx, e, f, iss, format, holderKey, pos) })
+		func(ctx context.Context, e env, pos []string) error {
+			return vcIssue(ctx, e, f, iss, format, holderKey, pos)
+		})
 	fs := c.Flags()
 	f.register(fs)
 	fs.StringVar(&iss, "issuer", "", "the issuer's name or DID (default: the credential's issuer)")

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/idmesh/idmesh/credential"
+	"github.com/idmesh/idmesh/credential/dataintegrity"
 	"github.com/idmesh/idmesh/credential/jose"
 	"github.com/idmesh/idmesh/credential/sdjwt"
 	"github.com/idmesh/idmesh/verifier"
@@ -206,4 +207,24 @@ func TestVerifySDJWTTrust(t *testing.T) {
 	assertResult(t, v.VerifyCredential(t.Context(), issued, verifier.Options{}), expect{check: verifier.CheckTrust, code: credential.UntrustedIssuerError})
 	v.TrustPolicy.Trusted = map[string][]string{f.iss.DID: {sdVCT}}
 	assertResult(t, v.VerifyCredential(t.Context(), issued, verifier.Options{}), expect{passed: []string{verifier.CheckTrust}})
+}
+
+// TestSDJWTInPresentation: an SD-JWT VC carried inside a verifiable
+// presentation is refused (its own key-binding JWT is how it is
+// presented), in both presentation formats.
+func TestSDJWTInPresentation(t *testing.T) {
+	f := newFixture(t)
+	issued := MustIssueSDJWT(t, f, false, time.Time{})
+	for _, format := range []string{dataintegrity.CryptosuiteRDFC, formatVPJ} {
+		p := presenter{f: f, format: format}
+		vp := p.MustPresent(t, []any{jose.Envelope(issued, sdjwt.MediaType)}, "c-1", "")
+		res := f.verifier().VerifyPresentation(t.Context(), vp, verifier.Options{Challenge: "c-1"})
+		if res.Verified {
+			t.Fatalf("%s: verified: %+v", format, res)
+		}
+		if len(res.Credentials) != 1 {
+			t.Fatalf("%s: credential results %+v", format, res.Credentials)
+		}
+		assertResult(t, res.Credentials[0], expect{check: verifier.CheckParse, code: credential.ParsingError})
+	}
 }

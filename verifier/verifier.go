@@ -84,6 +84,8 @@ type Options struct {
 	// budget is the JSON-LD work budget shared by the documents of one
 	// presentation; nil: one document's bounds.
 	budget *ld.Budget
+	// inPresentation: the credential is one a presentation carries.
+	inPresentation bool
 }
 
 // Default checks.
@@ -190,6 +192,11 @@ func (v *Verifier) VerifyCredential(ctx context.Context, in any, opts Options) R
 		return res
 	}
 	if compact, ok, err := sdJWTInput(in); ok {
+		if err == nil && opts.inPresentation {
+			// Its key-binding JWT is how an SD-JWT VC is presented:
+			// inside another presentation nothing would bind it.
+			err = credential.Errorf(credential.ParsingError, "%w: an SD-JWT VC is presented on its own, with a key-binding JWT (POST /credentials/verify), not inside a verifiable presentation", jose.ErrUnsupportedMediaType)
+		}
 		if err != nil {
 			res.fail(CheckParse, err, credential.ParsingError)
 			return res

@@ -115,8 +115,9 @@ func hasBaseContext(v any) bool {
 // and its Disclosures), proof (the issuer's signature, every
 // Disclosure's digest, the SD-JWT VC claim rules and, when present or
 // asked for by opts.Challenge or opts.Domain, the key-binding JWT, whose
-// nonce and aud they are), validity (exp, nbf), trust (on the vct), and
-// status (status.status_list, through TokenStatus).
+// nonce and aud they are), challenge (with a challenge store, as for
+// presentations), validity (exp, nbf), trust (on the vct), and status
+// (status.status_list, through TokenStatus).
 func (v *Verifier) verifySDJWT(ctx context.Context, compact string, checks checkSet, opts Options, res *Result) {
 	now, skew := v.now(), v.skew()
 	r, err := sdjwt.Verify(ctx, compact, v.Keys, sdjwt.VerifyOptions{Now: now, Skew: skew, Nonce: opts.Challenge, Audience: opts.Domain, SkipValidityPeriod: true})
@@ -135,6 +136,14 @@ func (v *Verifier) verifySDJWT(ctx context.Context, compact string, checks check
 	res.pass(CheckParse)
 	res.Format = FormatSDJWT
 	res.pass(CheckProof)
+	if opts.Challenge != "" && v.Challenges != nil {
+		// The nonce is a challenge as a presentation's is: a node
+		// challenge is spent (once the key binding verified), a relying
+		// party's own accepted unless the verifier takes only its own.
+		byNode := IsNodeChallenge(opts.Challenge) && v.Challenges.Authentic(opts.Challenge)
+		res.ChallengeIssuedByNode = &byNode
+		res.record(CheckChallenge, v.consume(opts.Challenge, opts.Domain, opts, true), credential.InvalidChallengeError)
+	}
 	res.Issuer = r.Issuer
 	res.Disclosed = &DisclosedClaims{Claims: r.Claims, Disclosed: r.Disclosed, VCT: r.VCT, KeyBound: r.KeyBound}
 	if checks.has(CheckValidity) {

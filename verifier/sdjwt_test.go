@@ -228,3 +228,36 @@ func TestSDJWTInPresentation(t *testing.T) {
 		assertResult(t, res.Credentials[0], expect{check: verifier.CheckParse, code: credential.ParsingError})
 	}
 }
+
+// TestSDJWTNodeChallenge: with a challenge store, a node challenge as
+// the key-binding JWT's nonce is accepted once (for its domain); a
+// relying party's own is accepted unless the verifier takes only its
+// own challenges.
+func TestSDJWTNodeChallenge(t *testing.T) {
+	f := newFixture(t)
+	issued := MustIssueSDJWT(t, f, false, time.Time{})
+	v := f.verifier()
+	v.Challenges = &verifier.Challenges{Now: f.clk.now, Rand: rand.NewChaCha8([32]byte{4})}
+	v.AcceptCallerChallenges = true
+	ch, err := v.Challenges.Issue(sdAudience)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pres, err := sdjwt.Present(issued, sdjwt.PresentOptions{Disclose: []string{"/employer"}, Holder: f.holder.Signer, Nonce: ch.Challenge, Audience: sdAudience, Now: f.clk.now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := verifier.Options{Challenge: ch.Challenge, Domain: sdAudience}
+	res := v.VerifyCredential(t.Context(), pres, opts)
+	assertResult(t, res, expect{passed: []string{verifier.CheckProof, verifier.CheckChallenge}})
+	if res.ChallengeIssuedByNode == nil || !*res.ChallengeIssuedByNode {
+		t.Fatalf("challengeIssuedByNode %v", res.ChallengeIssuedByNode)
+	}
+	assertResult(t, v.VerifyCredential(t.Context(), pres, opts), expect{check: verifier.CheckChallenge, code: credential.InvalidChallengeError})
+
+	own := MustPresentSDJWT(t, f, issued, f.holder.Signer, "/employer")
+	kb := verifier.Options{Challenge: sdNonce, Domain: sdAudience}
+	assertResult(t, v.VerifyCredential(t.Context(), own, kb), expect{passed: []string{verifier.CheckChallenge}})
+	v.AcceptCallerChallenges = false
+	assertResult(t, v.VerifyCredential(t.Context(), own, kb), expect{check: verifier.CheckChallenge, code: credential.InvalidChallengeError})
+}

@@ -86,7 +86,7 @@ type IssuerResponse struct {
 
 func endpoints(name string) map[string]string {
 	out := map[string]string{}
-	for _, f := range issuer.AllFormats() {
+	for _, f := range mechanisms() {
 		out[f] = "/issuers/" + name + "/" + f
 	}
 	return out
@@ -197,7 +197,7 @@ func (s *Server) handleListIssuers(w http.ResponseWriter, r *http.Request) {
 type IssueRequest struct {
 	Credential map[string]any `json:"credential"`
 	Options    struct {
-		// Format is our extension: vc+jwt, jwt_vc_json, or a
+		// Format is our extension: vc+jwt, jwt_vc_json, dc+sd-jwt, or a
 		// cryptosuite name.
 		Format      string `json:"format"`
 		Cryptosuite string `json:"cryptosuite"`
@@ -221,12 +221,14 @@ func (s *Server) handleIssue(w http.ResponseWriter, r *http.Request) {
 	}
 	// The issuer is the path's, or the credential's.
 	who := mux.Vars(r)["name"]
-	if who == "" {
+	if who == "" && format == issuer.FormatSDJWT {
+		who, err = issuerOfClaims(cred)
+	} else if who == "" {
 		who, err = issuerID(cred["issuer"])
-		if err != nil {
-			writeProblem(w, r, http.StatusBadRequest, ProblemInvalidCredential, err.Error())
-			return
-		}
+	}
+	if err != nil {
+		writeProblem(w, r, http.StatusBadRequest, ProblemInvalidCredential, err.Error())
+		return
 	}
 	iss, err := s.issuers.Find(who)
 	if err == nil {
@@ -240,6 +242,10 @@ func (s *Server) handleIssue(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.log.Error("issuer key", "issuer", iss.Name, "err", err)
 		writeProblem(w, r, http.StatusInternalServerError, ProblemInternal, "")
+		return
+	}
+	if format == issuer.FormatSDJWT {
+		s.issueSDJWT(w, r, m, cred, iss, signer)
 		return
 	}
 	now := s.now()
@@ -352,7 +358,7 @@ func issueFormat(req map[string]any, mechanism string) (string, error) {
 	if format == "" {
 		format = issuer.FormatRDFC
 	}
-	if all := issuer.AllFormats(); !slices.Contains(all, format) {
+	if all := mechanisms(); !slices.Contains(all, format) {
 		return "", fmt.Errorf("unknown format %q: use %v", format, all)
 	}
 	return format, nil

@@ -7,6 +7,13 @@
 // (application/problem+json) whose type is one of the stable URIs listed
 // in docs/api.md. Every request body is bounded.
 //
-// The package declares interfaces for what it needs (Ledger, and
-// did.Resolver); cmd/idmesh wires in the node and the resolvers.
+// The credential endpoints follow the VC-API, one base per securing
+// mechanism (/issuers/{name}/{mechanism}); the dc+sd-jwt mechanism
+// issues SD-JWT VCs, whose Token Status List entries come from a
+// TokenStatusAllocator, and GET /vct/{name} serves the type metadata of
+// the bundled schemas' credential types.
+//
+// The package declares interfaces for what it needs (Ledger,
+// did.Resolver, TokenStatusAllocator); cmd/idmesh wires in the node and
+// the resolvers.
 package api

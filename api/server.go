@@ -82,7 +82,11 @@ type Config struct {
 	// them; nil issues credentials without status. Its Chain is the
 	// node's (node.StatusChain).
 	Status *issuer.StatusService
-	// PublicURL is the node's public base URL (in schema ids it answers).
+	// TokenStatus gives issued SD-JWT VCs their Token Status List entry
+	// (the status claim); nil issues them without status.
+	TokenStatus TokenStatusAllocator
+	// PublicURL is the node's public base URL (in schema ids it answers,
+	// and in the vct URLs of SD-JWT VC type metadata).
 	PublicURL string
 	// ValidatorKey, on a validator, signs trust changes (POST /v1/trust).
 	ValidatorKey ed25519.PrivateKey
@@ -259,7 +263,7 @@ func (s *Server) routes() []route {
 		{http.MethodGet, "/v1/status", "status", s.handleStatus},
 		{http.MethodGet, "/healthz", "healthz", s.handleHealth},
 		{http.MethodGet, "/openapi.yaml", "openapi", s.handleOpenAPI},
-	}, slices.Concat(s.credentialRoutes(), s.statusRoutes(), s.lifecycleRoutes())...)
+	}, slices.Concat(s.credentialRoutes(), s.statusRoutes(), s.lifecycleRoutes(), s.sdJWTRoutes())...)
 }
 
 // methods are the HTTP methods a route of method m answers: HEAD with

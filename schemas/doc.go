@@ -9,4 +9,9 @@
 // the @vocab that https://www.w3.org/ns/credentials/examples/v2 defines;
 // see README.md. Validate with package
 // github.com/idmesh/idmesh/credential/schema.
+//
+// [TypeMetadata] derives from each schema the SD-JWT VC Type Metadata of
+// the same case as an SD-JWT VC: the subject's claims at the top level,
+// described by the schema's titles and descriptions. A node serves it at
+// the vct {public-url}/vct/{name} ([VCTPath]).
 package schemas

@@ -9,4 +9,11 @@
 // secret) and accepts it once; with [Verifier.AcceptCallerChallenges] a
 // relying party's own challenge is accepted too, and results say which
 // kind a presentation answered.
+//
+// SD-JWT VCs (application/dc+sd-jwt, [FormatSDJWT]) run through the same
+// named checks: parse, proof (credential/sdjwt: the issuer's signature,
+// the Disclosures and the key-binding JWT, whose nonce and aud are
+// Options.Challenge and Options.Domain), validity, trust (on the vct)
+// and status (the IETF Token Status List entry, through a
+// [TokenStatusChecker]); Result.Disclosed lists what they revealed.
 package verifier

@@ -111,7 +111,7 @@ func (v *Verifier) VerifyPresentation(ctx context.Context, in any, opts Options)
 		ok := true
 		credChecks := v.passDown(checks)
 		for i, c := range p.Credentials {
-			cr := v.VerifyCredential(ctx, c, Options{budget: budget, Checks: credChecks})
+			cr := v.VerifyCredential(ctx, c, Options{budget: budget, Checks: credChecks, inPresentation: true})
 			res.Credentials = append(res.Credentials, cr)
 			if !cr.Verified && ok {
 				ok = false

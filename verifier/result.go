@@ -73,7 +73,7 @@ type Result struct {
 	Errors         []ProblemDetail `json:"errors"`
 	ProblemDetails []ProblemDetail `json:"problemDetails"`
 	// Format is the securing mechanism: eddsa-rdfc-2022, eddsa-jcs-2022,
-	// Ed25519Signature2020, vc+jwt or jwt_vc_json (vp+jwt for
+	// Ed25519Signature2020, vc+jwt, jwt_vc_json or dc+sd-jwt (vp+jwt for
 	// presentations).
 	Format string `json:"format,omitempty"`
 	// Issuer (credentials) or Holder (presentations) whose key verified.
@@ -89,6 +89,8 @@ type Result struct {
 	ChallengeIssuedByNode *bool `json:"challengeIssuedByNode,omitempty"`
 	// StatusHeight is the chain height the status lists were read at.
 	StatusHeight uint64 `json:"statusHeight,omitempty"`
+	// Disclosed, for an SD-JWT VC, holds the claims it revealed.
+	Disclosed *DisclosedClaims `json:"disclosedClaims,omitempty"`
 	// Credentials are the results of a presentation's credentials.
 	Credentials []Result `json:"credentialResults,omitempty"`
 }

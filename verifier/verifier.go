@@ -48,6 +48,12 @@ type Verifier struct {
 	// not held) is a SCHEMA_NOT_CHECKED warning, or the check's failure
 	// when the caller asked for it in Options.Checks.
 	Schemas SchemaSource
+	// TokenStatus, when set, reads the IETF Token Status Lists of SD-JWT
+	// VCs (status.status_list); the status check of an SD-JWT VC then
+	// runs by default. Without it a status claim is reported as not
+	// checked (a warning), or fails the status check when the caller
+	// asks for it.
+	TokenStatus TokenStatusChecker
 	// Trust and TrustPolicy drive the trust check.
 	Trust       TrustRegistry
 	TrustPolicy TrustPolicy
@@ -78,6 +84,8 @@ type Options struct {
 	// budget is the JSON-LD work budget shared by the documents of one
 	// presentation; nil: one document's bounds.
 	budget *ld.Budget
+	// inPresentation: the credential is one a presentation carries.
+	inPresentation bool
 }
 
 // Default checks.
@@ -171,12 +179,29 @@ func (v *Verifier) skew() time.Duration {
 
 // VerifyCredential verifies a credential given as a JSON object (secured
 // with Data Integrity, or an EnvelopedVerifiableCredential), a compact
-// JWS, or a data: URL.
+// JWS, or a data: URL. An SD-JWT VC (application/dc+sd-jwt: a bare
+// compact SD-JWT, its data: URL, or an EnvelopedVerifiableCredential of
+// it) is verified as such: opts.Challenge and opts.Domain are then the
+// key-binding JWT's expected nonce and aud, and require one; the result
+// lists the disclosed claims (Result.Disclosed).
 func (v *Verifier) VerifyCredential(ctx context.Context, in any, opts Options) Result {
 	res := newResult()
 	checks, err := selected(opts.Checks, v.credentialChecks(), CheckRelatedResource, CheckStatus, CheckSchema, CheckTrust)
 	if err != nil {
 		res.fail(CheckParse, err, credential.MalformedValueError)
+		return res
+	}
+	if compact, ok, err := sdJWTInput(in); ok {
+		if err == nil && opts.inPresentation {
+			// Its key-binding JWT is how an SD-JWT VC is presented:
+			// inside another presentation nothing would bind it.
+			err = credential.Errorf(credential.ParsingError, "%w: an SD-JWT VC is presented on its own, with a key-binding JWT (POST /credentials/verify), not inside a verifiable presentation", jose.ErrUnsupportedMediaType)
+		}
+		if err != nil {
+			res.fail(CheckParse, err, credential.ParsingError)
+			return res
+		}
+		v.verifySDJWT(ctx, compact, checks, opts, &res)
 		return res
 	}
 	token, media, obj, err := form(in, jose.MediaTypeVC)

@@ -18,6 +18,7 @@ import (
 	"github.com/idmesh/idmesh/credential/dataintegrity"
 	"github.com/idmesh/idmesh/credential/jose"
 	"github.com/idmesh/idmesh/did/strictjson"
+	"github.com/idmesh/idmesh/issuer"
 	"github.com/idmesh/idmesh/verifier"
 )
 
@@ -144,19 +145,56 @@ func newVCCmd(a *app) *cobra.Command {
 
 func newVCIssueCmd(a *app) *cobra.Command {
 	var f apiFlags
-	var iss, format string
-	c := a.command("issue --issuer NAME|DID [--format eddsa-rdfc-2022|eddsa-jcs-2022|vc+jwt|jwt_vc_json] FILE", "sign a credential with an issuer the node keeps",
-		func(ctx context.Context, e env, pos []string) error { return vcIssue(ctx, e, f, iss, format, pos) })
+	var iss, format, holderKey string
+	c := a.command("issue --issuer NAME|DID [--format eddsa-rdfc-2022|eddsa-jcs-2022|vc+jwt|jwt_vc_json|dc+sd-jwt] [--holder-key JWKFILE] FILE", "sign a credential with an issuer the node keeps",
+		func(ctx context.Context, e env, pos []string) error {
+			return vcIssue(ctx, e, f, iss, format, holderKey, pos)
+		})
 	fs := c.Flags()
 	f.register(fs)
 	fs.StringVar(&iss, "issuer", "", "the issuer's name or DID (default: the credential's issuer)")
-	fs.StringVar(&format, "format", "eddsa-rdfc-2022", "eddsa-rdfc-2022, eddsa-jcs-2022, vc+jwt, or jwt_vc_json (a VC Data Model 1.1 JWT, printed as the bare token)")
+	fs.StringVar(&format, "format", "eddsa-rdfc-2022", "eddsa-rdfc-2022, eddsa-jcs-2022, vc+jwt, jwt_vc_json (a VC Data Model 1.1 JWT, printed as the bare token), or dc+sd-jwt (an SD-JWT VC of the claims in FILE, printed as the bare SD-JWT)")
+	fs.StringVar(&holderKey, "holder-key", "", "dc+sd-jwt (required): a file holding the holder's public JWK (Ed25519 or P-256), bound to the credential as cnf")
 	return c
 }
 
-func vcIssue(ctx context.Context, e env, f apiFlags, iss, format string, pos []string) error {
+// readHolderKey reads the public JWK of --holder-key; a private one is
+// refused before anything is sent.
+func readHolderKey(name string) (map[string]any, error) {
+	b, err := os.ReadFile(name)
+	if err != nil {
+		return nil, fmt.Errorf("vc issue: --holder-key: %w", err)
+	}
+	jwk, err := strictjson.Object(b, 64<<10)
+	if err != nil {
+		return nil, fmt.Errorf("vc issue: --holder-key %s: not a JWK: %w", name, err)
+	}
+	for _, m := range []string{"d", "p", "q", "dp", "dq", "qi", "k"} {
+		if _, ok := jwk[m]; ok {
+			return nil, fmt.Errorf("vc issue: --holder-key %s holds a private key (member %q): give the holder's public JWK", name, m)
+		}
+	}
+	return jwk, nil
+}
+
+func vcIssue(ctx context.Context, e env, f apiFlags, iss, format, holderKey string, pos []string) error {
 	if len(pos) != 1 {
 		return usageError("vc issue takes one FILE (or -)")
+	}
+	sdJWT := format == issuer.FormatSDJWT
+	switch {
+	case sdJWT && holderKey == "":
+		return usageError("vc issue: --format dc+sd-jwt needs --holder-key JWKFILE (the holder's public JWK)")
+	case !sdJWT && holderKey != "":
+		return usageError("vc issue: --holder-key is for --format dc+sd-jwt")
+	}
+	options := map[string]any{"format": format}
+	if sdJWT {
+		jwk, err := readHolderKey(holderKey)
+		if err != nil {
+			return err
+		}
+		options["holderKey"] = jwk
 	}
 	doc, err := readDocument(e, pos[0])
 	if err != nil {
@@ -170,21 +208,36 @@ func vcIssue(ctx context.Context, e env, f apiFlags, iss, format string, pos []s
 	if err != nil {
 		return err
 	}
+	// An SD-JWT VC names its issuer by iss.
+	issuerMember := "issuer"
+	if sdJWT {
+		issuerMember = "iss"
+	}
 	path := "/credentials/issue"
 	if iss != "" && !strings.HasPrefix(iss, "did:") {
 		path = "/issuers/" + iss + "/" + format + "/credentials/issue"
 	} else if iss != "" {
-		if _, has := cred["issuer"]; !has {
-			cred["issuer"] = iss
+		if _, has := cred[issuerMember]; !has {
+			cred[issuerMember] = iss
 		}
 	}
-	body, _ := json.Marshal(map[string]any{"credential": cred, "options": map[string]string{"format": format}})
+	body, _ := json.Marshal(map[string]any{"credential": cred, "options": options})
 	var out struct {
 		// An object, or a compact token (jwt_vc_json).
 		VerifiableCredential any `json:"verifiableCredential"`
 	}
 	if _, err := c.do(ctx, http.MethodPost, path, body, "", &out); err != nil {
 		return fmt.Errorf("vc issue: %w", err)
+	}
+	if env, ok := out.VerifiableCredential.(map[string]any); ok && sdJWT && !e.json {
+		// The bare SD-JWT, as vc verify and wallets read it.
+		id, _ := env["id"].(string)
+		token, _, err := jose.DataURLText(id)
+		if err != nil {
+			return fmt.Errorf("vc issue: the node's answer: %w", err)
+		}
+		_, err = fmt.Fprintln(e.stdout, token)
+		return err
 	}
 	if token, ok := out.VerifiableCredential.(string); ok && !e.json {
 		// The bare token, as vc verify reads it.

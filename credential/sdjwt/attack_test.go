@@ -347,3 +347,28 @@ func TestVerifyConcurrent(t *testing.T) {
 		}
 	}
 }
+
+// TestSkipValidityPeriod: with SkipValidityPeriod an expired or
+// not-yet-valid SD-JWT verifies (its caller checks the period itself),
+// but a malformed exp is still refused.
+func TestSkipValidityPeriod(t *testing.T) {
+	f := MustFixture(t)
+	skip := sdjwt.VerifyOptions{Now: t0.Add(2 * time.Hour), SkipValidityPeriod: true}
+	for name, p := range map[string]func(map[string]any){
+		"expired":       func(p map[string]any) { p["exp"] = t0.Unix() },
+		"not yet valid": func(p map[string]any) { p["nbf"] = t0.Add(48 * time.Hour).Unix() },
+	} {
+		payload := basePayload(f)
+		p(payload)
+		s := craft(t, f, stdHeader, payload)
+		if _, err := sdjwt.Verify(t.Context(), s, f.keys, skip); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+		_, err := sdjwt.Verify(t.Context(), s, f.keys, sdjwt.VerifyOptions{Now: skip.Now})
+		wantCode(t, err, credential.ValidityPeriodError, nil)
+	}
+	payload := basePayload(f)
+	payload["exp"] = "tomorrow"
+	_, err := sdjwt.Verify(t.Context(), craft(t, f, stdHeader, payload), f.keys, skip)
+	wantCode(t, err, credential.MalformedValueError, nil)
+}

@@ -40,6 +40,10 @@ type VerifyOptions struct {
 	// KeyBindingMaxAge is how far before Now the key-binding JWT's iat
 	// may lie (DefaultKeyBindingMaxAge when zero).
 	KeyBindingMaxAge time.Duration
+	// SkipValidityPeriod leaves "exp" and "nbf" unchecked against Now
+	// (they must still be NumericDates): for a caller that checks the
+	// validity period itself, as a check it may leave out.
+	SkipValidityPeriod bool
 	// Limits bound the input.
 	Limits Limits
 }
@@ -211,12 +215,12 @@ func verify(sd *SDJWT, c *jose.Compact, key keys.PublicKey, opts VerifyOptions, 
 	now, skew := opts.Now.Unix(), int64(opts.skew()/time.Second)
 	if exp, ok, err := numericDate(claims, "exp"); err != nil {
 		return nil, err
-	} else if ok && now >= exp+skew {
+	} else if ok && !opts.SkipValidityPeriod && now >= exp+skew {
 		return nil, credential.Errorf(credential.ValidityPeriodError, "verify: expired at %s", unixTime(exp))
 	}
 	if nbf, ok, err := numericDate(claims, "nbf"); err != nil {
 		return nil, err
-	} else if ok && now+skew < nbf {
+	} else if ok && !opts.SkipValidityPeriod && now+skew < nbf {
 		return nil, credential.Errorf(credential.ValidityPeriodError, "verify: not valid before %s", unixTime(nbf))
 	}
 	if _, ok := claims["cnf"]; ok {

@@ -261,7 +261,7 @@ func TestTokenStatusListDIDKeyIssuer(t *testing.T) {
 
 func TestTokenStatusListID(t *testing.T) {
 	for uri, want := range map[string]string{
-		"https://a.example/status-lists/abc-1/token":        "abc-1",
+		"https://a.example/status-lists/abc-1/token":         "abc-1",
 		"http://localhost:8080/x/status-lists/abc.d_e/token": "abc.d_e",
 		"https://a.example/status-lists/abc":                 "",
 		"https://a.example/status-lists/abc/token/":          "",

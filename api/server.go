@@ -159,6 +159,9 @@ type Server struct {
 	// largeReads holds a token per large response being served.
 	largeReads chan struct{}
 	limits     *verifyLimits
+
+	// tokenLists checks token status list entries (nil without State).
+	tokenLists *verifier.TokenLists
 }
 
 // route is one endpoint.
@@ -206,6 +209,9 @@ func NewServer(cfg Config) (*Server, error) {
 		cfg.Verifier.Schemas = schemaSource{s}
 		cfg.Verifier.TrustPolicy.Require = cfg.RequireTrust
 		s.verifier, s.cfg.Verifier = cfg.Verifier, cfg.Verifier
+	}
+	if cfg.State != nil {
+		s.tokenLists = &verifier.TokenLists{Source: tokenListSource{s}, Keys: s.verifier.Keys, Now: cfg.Now, Skew: cfg.ClockSkew}
 	}
 	s.router.UseEncodedPath()
 	// No 301 to a cleaned path: a path with empty, "." or ".." segments

@@ -236,7 +236,7 @@ func TestTokenStatusSetStatus(t *testing.T) {
 		publish bool
 	}{
 		{statuslist.PurposeSuspension, true, tokenstatus.Suspended, nil, true},
-		{statuslist.PurposeSuspension, true, tokenstatus.Suspended, nil, false}, // already so
+		{statuslist.PurposeSuspension, true, tokenstatus.Suspended, nil, false},  // already so
 		{statuslist.PurposeRevocation, false, tokenstatus.Suspended, nil, false}, // not revoked: nothing to clear
 		{statuslist.PurposeSuspension, false, tokenstatus.Valid, nil, true},
 		{statuslist.PurposeRevocation, true, tokenstatus.Invalid, nil, true},

@@ -60,7 +60,8 @@ func (s *StatusService) TokenURL(listID string) (string, error) {
 // the status claim value of an SD-JWT VC:
 // {"status_list": {"idx": N, "uri": "{BaseURL}/status-lists/{id}/token"}}.
 // SetStatus then revokes (1, final), suspends (2) and unsuspends (0)
-// the entry. An id issued here before fails with ErrDuplicateID.
+// the entry. An id issued here before fails with ErrDuplicateID; no
+// error carries a credential.Code (none is the request's fault).
 func (s *StatusService) TokenStatus(ctx context.Context, iss Issuer, credentialID string) (map[string]any, error) {
 	if _, err := s.tokenChain(); err != nil {
 		return nil, err
@@ -99,7 +100,8 @@ func (s *StatusService) TokenStatus(ctx context.Context, iss Issuer, credentialI
 func (s *StatusService) publishNewToken(ctx context.Context, iss Issuer, listID string) error {
 	l, err := tokenstatus.New(s.length(), tokenstatus.Bits)
 	if err != nil {
-		return err
+		// The node's configuration, not the request: no credential code.
+		return fmt.Errorf("new token status list of %d entries: %v", s.length(), err)
 	}
 	_, err = s.publishToken(ctx, iss, listID, l, time.Time{})
 	return err
@@ -125,7 +127,8 @@ func (s *StatusService) publishToken(ctx context.Context, iss Issuer, listID str
 	t := tokenstatus.Token{Subject: s.BaseURL + tc.TokenPath(listID), Issuer: iss.DID, IssuedAt: iat, List: l}
 	jwt, err := t.Sign(signer, "")
 	if err != nil {
-		return 0, fmt.Errorf("sign status list token: %w", err)
+		// The node's failure, not the request's: no credential code.
+		return 0, fmt.Errorf("sign status list token: %v", err)
 	}
 	return tc.PublishTokenStatusList(ctx, []byte(jwt))
 }

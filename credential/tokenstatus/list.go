@@ -154,9 +154,11 @@ func Decode(lst string, bits, maxBytes int) (*List, error) {
 	if maxBytes <= 0 {
 		maxBytes = DefaultMaxListBytes
 	}
-	// DEFLATE expands at most about 1032 times: a longer input cannot be
-	// a list within the bound, and is refused before it is decoded.
-	if len(lst) > base64.RawURLEncoding.EncodedLen(maxBytes+64) {
+	// A compressor grows incompressible data by a few bytes per block (5
+	// per 64 KiB stored block, a little more for Go's Huffman-only
+	// blocks) and its 6-byte frame: an lst much longer than the bound
+	// cannot hold a list within it, and is refused before it is decoded.
+	if len(lst) > base64.RawURLEncoding.EncodedLen(maxBytes+maxBytes/1024+1024) {
 		return nil, credential.Errorf(credential.LimitExceededError, "status list: lst of %d characters: %w", len(lst), ErrTooLarge)
 	}
 	raw, err := base64.RawURLEncoding.Strict().DecodeString(lst)

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"os"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/idmesh/idmesh/credential"
@@ -160,6 +161,7 @@ func TestDecodeRefuses(t *testing.T) {
 		{"zip bomb", enc(bomb), 2, 0, credential.LimitExceededError},
 		{"one byte over the bound", enc(zlibOf(t, make([]byte, 1025), nil)), 2, 1024, credential.LimitExceededError},
 		{"lst longer than any list within the bound", enc(make([]byte, 4096)), 2, 1024, credential.LimitExceededError},
+		{"lst longer than any list within the default bound", strings.Repeat("A", 4<<20), 2, 0, credential.LimitExceededError},
 		{"trailing data", enc(append(bytes.Clone(good), 0)), 2, 0, credential.MalformedValueError},
 		{"bad checksum", enc(badSum), 2, 0, credential.MalformedValueError},
 		{"truncated", enc(good[:len(good)-3]), 2, 0, credential.MalformedValueError},
@@ -181,6 +183,19 @@ func TestDecodeRefuses(t *testing.T) {
 				t.Fatalf("code %s, want %s (%v)", got, c.code, err)
 			}
 		})
+	}
+	// Incompressible data at the bound is fine: the lst length check
+	// leaves room for ZLIB's stored blocks.
+	noise := make([]byte, 1<<20)
+	rng := uint64(1)
+	for i := range noise {
+		rng ^= rng << 13
+		rng ^= rng >> 7
+		rng ^= rng << 17
+		noise[i] = byte(rng)
+	}
+	if l, err := tokenstatus.Decode(enc(zlibOf(t, noise, nil)), 8, 1<<20); err != nil || l.Len() != 1<<20 {
+		t.Fatalf("incompressible list at the bound: %v", err)
 	}
 	// Exactly at the bound is fine.
 	if l, err := tokenstatus.Decode(enc(zlibOf(t, make([]byte, 1024), nil)), 2, 1024); err != nil || l.Len() != 4096 {

@@ -101,7 +101,7 @@ func (s *StatusService) publishNewToken(ctx context.Context, iss Issuer, listID 
 	l, err := tokenstatus.New(s.length(), tokenstatus.Bits)
 	if err != nil {
 		// The node's configuration, not the request: no credential code.
-		return fmt.Errorf("new token status list of %d entries: %v", s.length(), err)
+		return fmt.Errorf("new token status list of %d entries: %s", s.length(), err.Error())
 	}
 	_, err = s.publishToken(ctx, iss, listID, l, time.Time{})
 	return err
@@ -128,7 +128,7 @@ func (s *StatusService) publishToken(ctx context.Context, iss Issuer, listID str
 	jwt, err := t.Sign(signer, "")
 	if err != nil {
 		// The node's failure, not the request's: no credential code.
-		return 0, fmt.Errorf("sign status list token: %v", err)
+		return 0, fmt.Errorf("sign status list token: %s", err.Error())
 	}
 	return tc.PublishTokenStatusList(ctx, []byte(jwt))
 }

@@ -119,6 +119,12 @@ func (s *Server) handleTokenStatusList(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, http.StatusNotImplemented, ProblemNotConfigured, "this node serves no status lists")
 		return
 	}
+	if r.URL.Query().Has("time") {
+		// Historical resolution (the specification's ?time=): not kept,
+		// and a client must not take the latest for it.
+		writeProblem(w, r, http.StatusNotImplemented, ProblemNotConfigured, "historical resolution (?time=) is not offered: this node serves the latest token only")
+		return
+	}
 	id := mux.Vars(r)["id"]
 	b, err := registry.TokenStatusList(s.cfg.State, id)
 	if errors.Is(err, registry.ErrNotFound) {

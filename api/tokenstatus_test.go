@@ -109,6 +109,11 @@ func TestTokenStatusListEndpoint(t *testing.T) {
 		t.Fatalf("a uri without /token: %v", err)
 	}
 
+	// Historical resolution is not offered: 501, as the specification
+	// asks of a server without it.
+	if code, _, body := s.get(t, "/status-lists/"+id+"/token?time=1780000000"); code != http.StatusNotImplemented || !bytes.Contains(body, []byte("not-configured")) {
+		t.Fatalf("?time=: %d %s", code, body)
+	}
 	for _, path := range []string{"/status-lists/nothing-here/token", "/status-lists/" + id + "/token/", "/status-lists/" + id + "/tokens"} {
 		code, h, body := s.get(t, path)
 		var p api.Problem

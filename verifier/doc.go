@@ -9,4 +9,9 @@
 // secret) and accepts it once; with [Verifier.AcceptCallerChallenges] a
 // relying party's own challenge is accepted too, and results say which
 // kind a presentation answered.
+//
+// Status lists are read from the verifier's own chain, never fetched:
+// Bitstring Status Lists through [StatusLists], IETF Token Status Lists
+// (the status of SD-JWT VCs) through [TokenLists], each version's
+// signature verified once and the decoded list kept.
 package verifier

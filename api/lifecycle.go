@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"mime"
 	"net/http"
 	"slices"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	"github.com/idmesh/idmesh/credential"
 	"github.com/idmesh/idmesh/credential/dataintegrity"
 	"github.com/idmesh/idmesh/credential/schema"
+	"github.com/idmesh/idmesh/credential/tokenstatus"
 	"github.com/idmesh/idmesh/did/strictjson"
 	"github.com/idmesh/idmesh/node"
 	"github.com/idmesh/idmesh/registry"
@@ -82,7 +84,13 @@ func (s *Server) commitOutcome(w http.ResponseWriter, r *http.Request, t registr
 
 // handleSubmitStatusList publishes an issuer-signed status list version:
 // for issuers that keep their keys themselves. The chain checks it.
+// A body of Content-Type application/statuslist+jwt is a Status List
+// Token (IETF Token Status List), published as a TxTokenStatusList.
 func (s *Server) handleSubmitStatusList(w http.ResponseWriter, r *http.Request) {
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == tokenstatus.MediaType {
+		s.submitTokenStatusList(w, r)
+		return
+	}
 	m, ok := s.readObject(w, r)
 	if !ok {
 		return
@@ -94,6 +102,32 @@ func (s *Server) handleSubmitStatusList(w http.ResponseWriter, r *http.Request) 
 	}
 	id, _ := m["id"].(string)
 	list, _ := registry.StatusListID(id)
+	writeJSON(w, http.StatusCreated, map[string]any{"list": list, "height": h})
+}
+
+// submitTokenStatusList publishes a Status List Token signed elsewhere;
+// the chain checks it (registry.TokenStatusListHandler).
+func (s *Server) submitTokenStatusList(w http.ResponseWriter, r *http.Request) {
+	body, ok := s.readBody(w, r)
+	if !ok {
+		return
+	}
+	tok := strings.TrimSpace(string(body))
+	u, err := tokenstatus.Parse(tok, tokenstatus.Limits{MaxTokenBytes: registry.MaxTxBytes - 16})
+	if err != nil {
+		writeProblem(w, r, http.StatusBadRequest, ProblemInvalidParameter, "status list token: "+err.Error())
+		return
+	}
+	claims, err := u.Claims(tokenstatus.Limits{MaxListBytes: registry.MaxStatusListBits / 8})
+	if err != nil {
+		writeProblem(w, r, http.StatusBadRequest, ProblemInvalidParameter, "status list token: "+err.Error())
+		return
+	}
+	h, ok := s.commit(w, r, registry.Tx{Type: registry.TxTokenStatusList, Payload: []byte(tok)})
+	if !ok {
+		return
+	}
+	list, _ := registry.TokenStatusListID(claims.Subject)
 	writeJSON(w, http.StatusCreated, map[string]any{"list": list, "height": h})
 }
 

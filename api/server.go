@@ -163,6 +163,9 @@ type Server struct {
 	// largeReads holds a token per large response being served.
 	largeReads chan struct{}
 	limits     *verifyLimits
+
+	// tokenLists checks token status list entries (nil without State).
+	tokenLists *verifier.TokenLists
 }
 
 // route is one endpoint.
@@ -210,6 +213,14 @@ func NewServer(cfg Config) (*Server, error) {
 		cfg.Verifier.Schemas = schemaSource{s}
 		cfg.Verifier.TrustPolicy.Require = cfg.RequireTrust
 		s.verifier, s.cfg.Verifier = cfg.Verifier, cfg.Verifier
+	}
+	if cfg.State != nil {
+		s.tokenLists = &verifier.TokenLists{Source: tokenListSource{s}, Keys: s.verifier.Keys, Now: cfg.Now, Skew: cfg.ClockSkew}
+		if s.verifier.TokenStatus == nil {
+			// SD-JWT VCs' Token Status List entries, read from this
+			// node's chain.
+			s.verifier.TokenStatus = s.tokenLists
+		}
 	}
 	s.router.UseEncodedPath()
 	// No 301 to a cleaned path: a path with empty, "." or ".." segments

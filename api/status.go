@@ -10,8 +10,10 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/idmesh/idmesh/credential/statuslist"
+	"github.com/idmesh/idmesh/credential/tokenstatus"
 	"github.com/idmesh/idmesh/issuer"
 	"github.com/idmesh/idmesh/registry"
+	"github.com/idmesh/idmesh/verifier"
 )
 
 // Problem types of the status endpoints.
@@ -30,6 +32,7 @@ func (s *Server) statusRoutes() []route {
 		{http.MethodPost, "/credentials/status", "credential_status", s.private(s.handleSetStatus)},
 		{http.MethodPost, "/issuers/{name}/{mechanism}/credentials/status", "credential_status_by", s.private(s.handleSetStatus)},
 		{http.MethodGet, "/status-lists/{id}", "status_list", s.handleStatusList},
+		{http.MethodGet, "/status-lists/{id}/token", "status_list_token", s.handleTokenStatusList},
 		{http.MethodGet, "/1.0/identifiers/{did}/status-lists/{id}", "status_list_did_url", s.handleStatusList},
 		{http.MethodGet, "/v1/proofs/status-lists/{id}", "status_list_proof", s.handleStatusListProof},
 	}
@@ -50,6 +53,30 @@ func (l statusLists) StatusList(url string) ([]byte, uint64, error) {
 	}
 	return b, h, err
 }
+
+// tokenListSource implements verifier.TokenListSource over the node's
+// state: a status_list.uri names a list by its path's tail
+// (registry.TokenStatusListID), whichever node's URL it carries.
+type tokenListSource struct{ s *Server }
+
+func (l tokenListSource) TokenStatusList(uri string) ([]byte, uint64, error) {
+	id, ok := registry.TokenStatusListID(uri)
+	if !ok {
+		return nil, 0, fmt.Errorf("not a token status list of an idmesh chain (…%s{id}%s); it is not fetched", registry.StatusListPathSegment, registry.TokenPathSuffix)
+	}
+	h := l.s.ledger.State().Height
+	b, err := registry.TokenStatusList(l.s.cfg.State, id)
+	if errors.Is(err, registry.ErrNotFound) {
+		return nil, h, fmt.Errorf("no token status list %s on this chain at height %d", id, h)
+	}
+	return b, h, err
+}
+
+// TokenLists returns the node's checker of token status list entries:
+// a verifier.TokenLists over the committed state and the verifier's key
+// resolver, which implements verifier.TokenStatusChecker for the SD-JWT
+// VC verification path; nil when the node keeps no state (Config.State).
+func (s *Server) TokenLists() *verifier.TokenLists { return s.tokenLists }
 
 func (s *Server) handleStatusList(w http.ResponseWriter, r *http.Request) {
 	s.serveStatusList(w, r, unescapeDID(mux.Vars(r)["did"]), mux.Vars(r)["id"])
@@ -80,6 +107,35 @@ func (s *Server) serveStatusList(w http.ResponseWriter, r *http.Request, d, id s
 		ct = "application/vc"
 	}
 	w.Header().Set("Content-Type", ct)
+	w.Header().Set("Cache-Control", "no-cache")
+	_, _ = w.Write(b)
+}
+
+// handleTokenStatusList serves the latest committed Status List Token
+// of a list (IETF Token Status List), exactly the bytes its issuer
+// signed, as application/statuslist+jwt.
+func (s *Server) handleTokenStatusList(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.State == nil {
+		writeProblem(w, r, http.StatusNotImplemented, ProblemNotConfigured, "this node serves no status lists")
+		return
+	}
+	if r.URL.Query().Has("time") {
+		// Historical resolution (the specification's ?time=): not kept,
+		// and a client must not take the latest for it.
+		writeProblem(w, r, http.StatusNotImplemented, ProblemNotConfigured, "historical resolution (?time=) is not offered: this node serves the latest token only")
+		return
+	}
+	id := mux.Vars(r)["id"]
+	b, err := registry.TokenStatusList(s.cfg.State, id)
+	if errors.Is(err, registry.ErrNotFound) {
+		writeProblem(w, r, http.StatusNotFound, ProblemNotFound, "no token status list "+id)
+		return
+	}
+	if err != nil {
+		writeProblem(w, r, http.StatusInternalServerError, ProblemInternal, "")
+		return
+	}
+	w.Header().Set("Content-Type", tokenstatus.MediaType)
 	w.Header().Set("Cache-Control", "no-cache")
 	_, _ = w.Write(b)
 }

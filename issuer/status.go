@@ -271,12 +271,18 @@ func (s *StatusService) publishNew(ctx context.Context, iss Issuer, purpose stri
 		return "", err
 	}
 	id := s.Chain.ListIDPrefix(iss.DID) + hex.EncodeToString(suffix[:])
-	bits, err := statuslist.New(s.length())
-	if err != nil {
-		return "", err
-	}
-	if _, err := s.publish(ctx, iss, id, purpose, bits, time.Time{}); err != nil {
-		return "", fmt.Errorf("publish status list: %w", err)
+	if purpose == TokenPurpose {
+		if err := s.publishNewToken(ctx, iss, id); err != nil {
+			return "", fmt.Errorf("publish token status list: %w", err)
+		}
+	} else {
+		bits, err := statuslist.New(s.length())
+		if err != nil {
+			return "", err
+		}
+		if _, err := s.publish(ctx, iss, id, purpose, bits, time.Time{}); err != nil {
+			return "", fmt.Errorf("publish status list: %w", err)
+		}
 	}
 	if err := s.DB.Put(keyCurrent(iss.DID, purpose), []byte(id), syncWrite); err != nil {
 		return "", err
@@ -332,28 +338,35 @@ type listBatch struct {
 }
 
 type change struct {
-	ctx    context.Context // the caller's: a change nobody waits for any more is dropped
-	index  int
-	value  bool
-	height uint64
-	err    error
-	done   chan struct{}
+	ctx     context.Context // the caller's: a change nobody waits for any more is dropped
+	index   int
+	purpose string // the purpose asked (for a token list entry, which has both)
+	value   bool
+	height  uint64
+	err     error
+	done    chan struct{}
 }
 
 // SetStatus sets (true) or clears (false) the credential's status of the
 // given purpose and returns the height of the block that commits it.
-// Clearing a revocation fails with ErrRevocationFinal.
+// Clearing a revocation fails with ErrRevocationFinal. A credential with
+// a token status list entry (TokenStatus) has both purposes in it:
+// revocation sets it to 1, suspension to 2 and clearing a suspension to
+// 0; a revoked entry takes no other change (ErrRevocationFinal).
 func (s *StatusService) SetStatus(ctx context.Context, credentialID, purpose string, value bool) (uint64, error) {
 	refs, err := s.Refs(credentialID)
 	if err != nil {
 		return 0, err
 	}
 	i := slices.IndexFunc(refs, func(r EntryRef) bool { return r.Purpose == purpose })
+	if i < 0 && (purpose == statuslist.PurposeRevocation || purpose == statuslist.PurposeSuspension) {
+		i = slices.IndexFunc(refs, func(r EntryRef) bool { return r.Purpose == TokenPurpose })
+	}
 	if i < 0 {
 		return 0, fmt.Errorf("%w: %s has no %s entry", ErrUnknownCredential, credentialID, purpose)
 	}
 	ref := refs[i]
-	c := &change{ctx: ctx, index: ref.Index, value: value, done: make(chan struct{})}
+	c := &change{ctx: ctx, index: ref.Index, purpose: purpose, value: value, done: make(chan struct{})}
 	s.mu.Lock()
 	if s.lists == nil {
 		s.lists = map[string]*listBatch{}
@@ -391,7 +404,11 @@ func (s *StatusService) run(ctx context.Context, ref EntryRef, lb *listBatch) {
 			return
 		}
 		s.mu.Unlock()
-		s.round(ctx, ref, batch)
+		if ref.Purpose == TokenPurpose {
+			s.tokenRound(ctx, ref, batch)
+		} else {
+			s.round(ctx, ref, batch)
+		}
 	}
 }
 

@@ -32,7 +32,31 @@ type StatusChain struct {
 // the block height, the rejection (wrapping ErrRejected when the
 // mempool refuses it), or an error when it was not committed in time.
 func (c StatusChain) PublishStatusList(ctx context.Context, credential []byte) (uint64, error) {
-	h, err := c.Node.Submit(registry.Tx{Type: registry.TxStatusList, Payload: credential})
+	return c.publish(ctx, registry.Tx{Type: registry.TxStatusList, Payload: credential})
+}
+
+// PublishTokenStatusList submits the signed Status List Token as a
+// TxTokenStatusList and waits for its commit as PublishStatusList does
+// (issuer.TokenChain).
+func (c StatusChain) PublishTokenStatusList(ctx context.Context, token []byte) (uint64, error) {
+	return c.publish(ctx, registry.Tx{Type: registry.TxTokenStatusList, Payload: token})
+}
+
+// TokenStatusList returns the latest committed Status List Token of a
+// list, as signed; an error wrapping registry.ErrNotFound if there is
+// none.
+func (c StatusChain) TokenStatusList(listID string) ([]byte, error) {
+	return registry.TokenStatusList(c.Node.Chain.Store(), listID)
+}
+
+// TokenPath returns where every node serves a list's token:
+// registry.StatusListPathSegment, the list ID, registry.TokenPathSuffix.
+func (c StatusChain) TokenPath(listID string) string {
+	return registry.StatusListPathSegment + listID + registry.TokenPathSuffix
+}
+
+func (c StatusChain) publish(ctx context.Context, tx registry.Tx) (uint64, error) {
+	h, err := c.Node.Submit(tx)
 	if err != nil {
 		return 0, err
 	}

@@ -78,12 +78,13 @@ func DIDTx(op *idmesh.Operation) (Tx, error) {
 // release knows.
 func NewMachineDefault() *Machine {
 	return NewMachine(map[TxType]Handler{
-		TxDIDOperation: DIDHandler{Sigs: idmesh.NewSigCache(100_000), Ops: idmesh.NewOpCache(20_000)},
-		TxValidatorSet: ValidatorSetHandler{},
-		TxEvidence:     EvidenceHandler{},
-		TxStatusList:   StatusListHandler{},
-		TxSchema:       SchemaHandler{},
-		TxTrust:        TrustHandler{},
+		TxDIDOperation:    DIDHandler{Sigs: idmesh.NewSigCache(100_000), Ops: idmesh.NewOpCache(20_000)},
+		TxValidatorSet:    ValidatorSetHandler{},
+		TxEvidence:        EvidenceHandler{},
+		TxStatusList:      StatusListHandler{},
+		TxSchema:          SchemaHandler{},
+		TxTrust:           TrustHandler{},
+		TxTokenStatusList: TokenStatusListHandler{},
 	})
 }
 

@@ -32,6 +32,8 @@ func (t TxType) String() string {
 		return "schema"
 	case TxTrust:
 		return "trust"
+	case TxTokenStatusList:
+		return "token-status-list"
 	}
 	return fmt.Sprintf("tx-type-%d", uint8(t))
 }
@@ -100,7 +102,7 @@ func DecodeTx(b []byte) (Tx, error) {
 // non-empty payload.
 func (t Tx) ValidateBasic() error {
 	switch t.Type {
-	case TxDIDOperation, TxValidatorSet, TxEvidence, TxStatusList, TxSchema, TxTrust:
+	case TxDIDOperation, TxValidatorSet, TxEvidence, TxStatusList, TxSchema, TxTrust, TxTokenStatusList:
 	default:
 		return fmt.Errorf("validate tx: %w: %d", ErrUnknownTxType, t.Type)
 	}

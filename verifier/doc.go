@@ -15,5 +15,10 @@
 // the Disclosures and the key-binding JWT, whose nonce and aud are
 // Options.Challenge and Options.Domain), validity, trust (on the vct)
 // and status (the IETF Token Status List entry, through a
-// [TokenStatusChecker]); Result.Disclosed lists what they revealed.
+// [TokenStatusChecker], which [TokenLists] is); Result.Disclosed lists what they revealed.
+//
+// Status lists are read from the verifier's own chain, never fetched:
+// Bitstring Status Lists through [StatusLists], IETF Token Status Lists
+// (the status of SD-JWT VCs) through [TokenLists], each version's
+// signature verified once and the decoded list kept.
 package verifier

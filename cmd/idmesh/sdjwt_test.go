@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -99,6 +100,58 @@ func TestSDJWTVC(t *testing.T) {
 	if r.status != http.StatusOK || !res.Verified || res.Issuer != acme || res.Disclosed == nil || !res.Disclosed.KeyBound ||
 		strings.Join(res.Disclosed.Disclosed, ",") != "/jobTitle" || res.Disclosed.Claims["jobTitle"] != "Engineer" || res.Disclosed.Claims["employer"] != nil {
 		t.Fatalf("verify: %d %s", r.status, r.body)
+	}
+
+	if !slices.Contains(res.Checks, verifier.CheckStatus) {
+		t.Fatalf("checks %v: the status entry was not checked", res.Checks)
+	}
+
+	// Status: the credential carries a Token Status List entry on this
+	// node's chain; suspending and revoking it (POST /credentials/status,
+	// by its jti) fail the status check with the Bitstring lists'
+	// problem types, and a lifted suspension verifies again.
+	var payload struct {
+		JTI    string `json:"jti"`
+		Status struct {
+			List struct {
+				Idx int    `json:"idx"`
+				URI string `json:"uri"`
+			} `json:"status_list"`
+		} `json:"status"`
+	}
+	if b, err := b64url.DecodeString(strings.Split(strings.Split(issued, "~")[0], ".")[1]); err != nil || json.Unmarshal(b, &payload) != nil || payload.JTI == "" || !strings.HasSuffix(payload.Status.List.URI, "/token") {
+		t.Fatalf("issued payload %+v: %v", payload, err)
+	}
+	if r := get(t, payload.Status.List.URI, ""); r.status != http.StatusOK || r.contentType != "application/statuslist+jwt" {
+		t.Fatalf("GET %s: %d %s", payload.Status.List.URI, r.status, r.contentType)
+	}
+	setStatus := func(purpose string, value bool) {
+		t.Helper()
+		if r := authPost(t, n.url+"/credentials/status", n.token, map[string]any{"credentialId": payload.JTI,
+			"credentialStatus": map[string]any{"type": "BitstringStatusListEntry", "statusPurpose": purpose}, "status": value}); r.status != http.StatusOK {
+			t.Fatalf("status %s=%v: %d %s", purpose, value, r.status, r.body)
+		}
+	}
+	for _, step := range []struct {
+		purpose string
+		value   bool
+		want    credential.Code
+	}{
+		{"suspension", true, credential.CredentialSuspended},
+		{"suspension", false, ""},
+		{"revocation", true, credential.CredentialRevoked},
+	} {
+		setStatus(step.purpose, step.value)
+		r := verify(presentWith(issued, credential.KeySigner{Key: holder}, "/jobTitle"), nonce, aud)
+		if step.want == "" {
+			if res := decode[verifier.Result](t, r); !res.Verified {
+				t.Fatalf("after %s=%v: %s", step.purpose, step.value, r.body)
+			}
+			continue
+		}
+		if _, typ := problemType(t, r); typ != step.want.Type() {
+			t.Fatalf("after %s=%v: %s, want %s", step.purpose, step.value, typ, step.want)
+		}
 	}
 
 	other := issue("--holder-key", jwkFile, write("other.json", map[string]any{"vct": n.url + "/vct/employment", "jobTitle": "Director"}))

@@ -39,6 +39,12 @@
 //	                                     @sd-jwt/sd-jwt-vc (js/sdjwt.mjs):
 //	                                     issuance, presentation and key
 //	                                     binding, both ways
+//	Token Status List                    credential/tokenstatus against
+//	(application/statuslist+jwt)         @sd-jwt/jwt-status-list
+//	                                     (js/tokenstatus.mjs): idmesh's
+//	                                     signed tokens read to the same
+//	                                     2-bit entries, and its lists
+//	                                     decoded by idmesh
 //
 // Nothing touches the network. Both sides load JSON-LD contexts only from
 // credential/ld/contexts (js/contexts.json maps each URL to its file, and a

@@ -152,6 +152,7 @@ type Daemon struct {
 	httpLn net.Listener // ln, or TLS over it
 	base   string
 	engine *node.Consensus
+	status *issuer.StatusService // nil without issuers
 
 	// life ends when Run's work ends (or at Close): gossip of the
 	// transactions clients submit stops with it.
@@ -275,9 +276,11 @@ func New(ctx context.Context, cfg Config) (_ *Daemon, err error) {
 		}
 		d.closers = append(d.closers, db.Close)
 		status = &issuer.StatusService{DB: db, Chain: node.StatusChain{Node: d.node}, Registry: issuers, BaseURL: strings.TrimRight(publicURL, "/"), Now: cfg.Now}
+		d.status = status
 	}
 	d.api, err = api.NewServer(api.Config{Ledger: d.node, Resolver: resolver, Log: log, Registry: reg, Version: cfg.Version, Network: d.net,
 		Issuers: issuers, APIToken: cfg.APIToken, State: store, Status: status, PublicURL: publicURL, ValidatorKey: valKey,
+		TokenStatus: tokenStatus(status),
 		RequireTrust: cfg.RequireTrust, ClockSkew: cfg.ClockSkew, RequireNodeChallenges: cfg.RequireNodeChallenges,
 		VerifyConcurrency: cfg.VerifyConcurrency, VerifyClientSlots: cfg.VerifyClientSlots, VerifyWait: cfg.VerifyWait, VerifyTimeout: cfg.VerifyTimeout, VerifyRate: cfg.VerifyRate, VerifyBurst: cfg.VerifyBurst, TrustedProxies: cfg.TrustedProxies,
 		Now: cfg.Now})
@@ -442,6 +445,15 @@ func (d *Daemon) awaitPeerTip(ctx context.Context) error {
 	}
 }
 
+// tokenStatus is status as the API's allocator of Token Status List
+// entries, or nil (no interface holding a nil pointer) without issuers.
+func tokenStatus(status *issuer.StatusService) api.TokenStatusAllocator {
+	if status == nil {
+		return nil
+	}
+	return status
+}
+
 // decidesAlone reports whether the validator holds more than 2/3 of the
 // current set's power.
 func (d *Daemon) decidesAlone() bool {
@@ -491,6 +503,13 @@ func (d *Daemon) Close() error {
 
 // Node returns the node: its chain, mempool and transaction status.
 func (d *Daemon) Node() *node.Node { return d.node }
+
+// Status returns the issuers' status service (Bitstring and token
+// status lists), nil on a node without issuers.
+func (d *Daemon) Status() *issuer.StatusService { return d.status }
+
+// API returns the node's HTTP API.
+func (d *Daemon) API() *api.Server { return d.api }
 
 // Handler returns the HTTP API, for serving it in-process.
 func (d *Daemon) Handler() http.Handler { return d.api }

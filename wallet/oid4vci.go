@@ -351,6 +351,9 @@ func parseConfiguration(v any) (Configuration, error) {
 	if c.Format, err = reqString(m, "format"); err != nil {
 		return Configuration{}, err
 	}
+	if c.Format == "" {
+		return Configuration{}, fmt.Errorf("%w: empty format", ErrMalformed)
+	}
 	if c.Scope, err = optString(m, "scope"); err != nil {
 		return Configuration{}, err
 	}

@@ -81,8 +81,8 @@ func (f *fakeIssuer) issuerMetadata(w http.ResponseWriter, _ *http.Request) {
 		"display":             []any{map[string]any{"name": "Fake University"}},
 		"credential_configurations_supported": map[string]any{
 			"Person_SDJWT": map[string]any{
-				"format":                                  "dc+sd-jwt",
-				"vct":                                     "https://example.com/PersonCredential",
+				"format": "dc+sd-jwt",
+				"vct":    "https://example.com/PersonCredential",
 				"cryptographic_binding_methods_supported": f.binding,
 				"proof_types_supported":                   map[string]any{"jwt": map[string]any{"proof_signing_alg_values_supported": []string{"EdDSA", "ES256"}}},
 				"credential_metadata":                     map[string]any{"display": []any{map[string]any{"name": "Person"}}},

@@ -17,14 +17,16 @@ import (
 	"github.com/idmesh/idmesh/api"
 	"github.com/idmesh/idmesh/did/keys"
 	"github.com/idmesh/idmesh/did/keystore"
+	"github.com/idmesh/idmesh/verifier"
 	"github.com/idmesh/idmesh/wallet"
 )
 
 // walletFlags are the flags of every wallet command: the keystore the
 // wallet lives in and the node (--node, --ca-cert, --timeout, --config).
-// The node is the one the wallet would resolve DIDs and verify
-// credentials with; no command of this step talks to it (receive talks
-// to the issuer named in the offer, with --timeout per exchange).
+// The node is the one the wallet verifies credentials with (import
+// --verify, show --verify: POST /credentials/verify, which resolves the
+// issuer's DID); nothing else talks to it (receive talks to the issuer
+// named in the offer, with --timeout per exchange).
 type walletFlags struct {
 	clientFlags
 	keystoreFlags
@@ -139,12 +141,48 @@ func walletKeysList(e env, f walletFlags, pos []string) error {
 }
 
 func newWalletImportCmd(a *app) *cobra.Command {
-	c, _ := a.walletCommand("import FILE|-", "store a credential from a file: an SD-JWT VC, a JWT, a JSON-LD credential or a data: URL",
-		func(_ context.Context, e env, f walletFlags, pos []string) error { return walletImport(e, f, pos) })
+	var verify bool
+	c, _ := a.walletCommand("import FILE|- [--verify]", "store a credential from a file: an SD-JWT VC, a JWT, a JSON-LD credential or a data: URL",
+		func(ctx context.Context, e env, f walletFlags, pos []string) error { return walletImport(ctx, e, f, verify, pos) })
+	c.Flags().BoolVar(&verify, "verify", false, "have the node (--node) verify the credential first, and store it only if it verifies")
 	return c
 }
 
-func walletImport(e env, f walletFlags, pos []string) error {
+// walletVerify asks the node to verify c (POST /credentials/verify) and
+// returns the result; one that does not verify is errNotVerified.
+func walletVerify(ctx context.Context, f walletFlags, c wallet.Credential) (*verifier.Result, error) {
+	cl, err := f.client()
+	if err != nil {
+		return nil, err
+	}
+	var doc any = c.Raw
+	if c.Format == wallet.FormatLDPVC {
+		doc = json.RawMessage(c.Raw)
+	}
+	body, err := json.Marshal(map[string]any{"verifiableCredential": doc, "options": map[string]any{}})
+	if err != nil {
+		return nil, err
+	}
+	var res verifier.Result
+	code, err := cl.do(ctx, http.MethodPost, "/credentials/verify", body, "", &res)
+	if err != nil {
+		return nil, fmt.Errorf("verify credential: %w", err)
+	}
+	if code != http.StatusOK && code != http.StatusBadRequest {
+		return nil, fmt.Errorf("verify credential: HTTP %d", code)
+	}
+	res.Document = nil
+	if !res.Verified {
+		reason := "no reason given"
+		if len(res.ProblemDetails) > 0 {
+			reason = res.ProblemDetails[0].Detail
+		}
+		return &res, errNotVerified{reason: reason, status: code, result: &res}
+	}
+	return &res, nil
+}
+
+func walletImport(ctx context.Context, e env, f walletFlags, verify bool, pos []string) error {
 	if len(pos) != 1 {
 		return usageError("wallet import takes one FILE (or -)")
 	}
@@ -152,8 +190,14 @@ func walletImport(e env, f walletFlags, pos []string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := wallet.Detect(raw); err != nil {
+	d, err := wallet.Detect(raw)
+	if err != nil {
 		return fmt.Errorf("wallet import %s: %w", pos[0], err)
+	}
+	if verify {
+		if _, err := walletVerify(ctx, f, d); err != nil {
+			return err
+		}
 	}
 	w, ks, err := f.open(e, true)
 	if err != nil {
@@ -270,12 +314,14 @@ func walletList(e env, f walletFlags, pos []string) error {
 }
 
 func newWalletShowCmd(a *app) *cobra.Command {
-	c, _ := a.walletCommand("show ID", "show a credential: what it says, an SD-JWT with all its disclosures (not verified)",
-		func(_ context.Context, e env, f walletFlags, pos []string) error { return walletShow(e, f, pos) })
+	var verify bool
+	c, _ := a.walletCommand("show ID [--verify]", "show a credential: what it says, an SD-JWT with all its disclosures",
+		func(ctx context.Context, e env, f walletFlags, pos []string) error { return walletShow(ctx, e, f, verify, pos) })
+	c.Flags().BoolVar(&verify, "verify", false, "also have the node (--node) verify it; exit 1 if it does not verify")
 	return c
 }
 
-func walletShow(e env, f walletFlags, pos []string) error {
+func walletShow(ctx context.Context, e env, f walletFlags, verify bool, pos []string) (err error) {
 	if len(pos) != 1 {
 		return usageError("wallet show takes one credential ID")
 	}
@@ -292,8 +338,33 @@ func walletShow(e env, f walletFlags, pos []string) error {
 	if err != nil {
 		return err
 	}
+	var res *verifier.Result
+	var verr error
+	if verify {
+		res, verr = walletVerify(ctx, f, c)
+		var nv errNotVerified
+		if verr != nil && !errors.As(verr, &nv) {
+			return verr
+		}
+	}
 	if e.json {
-		return printJSON(e, map[string]any{"credential": summarize(c), "header": d.Header, "claims": d.Claims, "disclosures": d.Disclosures})
+		if verr != nil {
+			return verr // the problem carries the result
+		}
+		out := map[string]any{"credential": summarize(c), "header": d.Header, "claims": d.Claims, "disclosures": d.Disclosures}
+		if res != nil {
+			out["verification"] = res
+		}
+		return printJSON(e, out)
+	}
+	defer func() {
+		if res != nil {
+			fmt.Fprintln(e.stdout)
+			printResult(e, *res, "")
+		}
+	}()
+	if verr != nil {
+		defer func() { err = verr }()
 	}
 	s := summarize(c)
 	fmt.Fprintf(e.stdout, "credential   %s\nformat       %s\ntypes        %s\nissuer       %s\nreceived     %s\nsource       %s\n",
@@ -301,7 +372,9 @@ func walletShow(e env, f walletFlags, pos []string) error {
 	if s.Holder != "" {
 		fmt.Fprintf(e.stdout, "holder key   %s\n", s.Holder)
 	}
-	fmt.Fprintln(e.stdout, "(not verified: run idmesh vc verify on the exported credential)")
+	if res == nil {
+		fmt.Fprintln(e.stdout, "(not verified: add --verify to have the node verify it)")
+	}
 	if d.Header != nil {
 		fmt.Fprintln(e.stdout, "\nheader:")
 		printIndented(e, d.Header)

@@ -317,6 +317,7 @@ func TestWalletCLI(t *testing.T) {
 		"bad key type":    {[]string{"wallet", "keys", "create", "--type", "RSA"}, exitUsage, "RSA"},
 		"bad method":      {[]string{"wallet", "keys", "create", "--method", "web"}, exitUsage, "web"},
 		"bad offer":       {[]string{"wallet", "receive", "https://example.com/?x=1"}, exitUsage, "credential_offer"},
+		"verify, no node": {[]string{"wallet", "import", "--verify", writeFile(t, "v.jwt", vcjwt)}, exitUnreachable, "reach node"},
 		"offer over http": {[]string{"wallet", "receive", "openid-credential-offer://?credential_offer_uri=" + url.QueryEscape("http://example.com/o")}, exitFailure, "loopback"},
 	} {
 		out, errOut, code := cli(t, node, ks, c.args...)
@@ -419,6 +420,22 @@ func walletJSONCommands(t *testing.T, node, ks string, ran map[string]bool) {
 	js("wallet", "receive", ti.offer(""))
 	id := js("wallet", "import", writeFile(t, "w.jwt", vcjwt)).(map[string]any)["credentials"].([]any)[0].(map[string]any)["id"].(string)
 	js("wallet", "list")
+	// --node: the node verifies on import and show.
+	if v := js("wallet", "show", id, "--verify").(map[string]any)["verification"].(map[string]any); v["verified"] != true {
+		t.Fatalf("show --verify: %v", v)
+	}
+	js("wallet", "import", "--verify", writeFile(t, "w2.jwt", vcjwt))
+	forged := vcjwt[:len(vcjwt)-4] + "AAAA"
+	out, errOut, code := cli(t, node, ks, "wallet", "import", "--verify", writeFile(t, "forged.jwt", forged), "--json")
+	if p := mustProblem(t, out, errOut); code != exitFailure || p.Type != problemNotVerified {
+		t.Fatalf("import --verify of a forged credential: exit %d, %+v", code, p)
+	}
+	if l := js("wallet", "list").([]any); len(l) != 3 {
+		t.Fatalf("the forged credential was stored: %v", l)
+	}
+	if out := mustCLI(t, node, ks, "wallet", "show", id, "--verify"); !strings.Contains(out, "verified (") || strings.Contains(out, "NOT verified") {
+		t.Fatalf("show --verify:\n%s", out)
+	}
 	js("wallet", "show", id)
 	js("wallet", "export", id)
 	js("wallet", "delete", id)

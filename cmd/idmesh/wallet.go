@@ -143,7 +143,9 @@ func walletKeysList(e env, f walletFlags, pos []string) error {
 func newWalletImportCmd(a *app) *cobra.Command {
 	var verify bool
 	c, _ := a.walletCommand("import FILE|- [--verify]", "store a credential from a file: an SD-JWT VC, a JWT, a JSON-LD credential or a data: URL",
-		func(ctx context.Context, e env, f walletFlags, pos []string) error { return walletImport(ctx, e, f, verify, pos) })
+		func(ctx context.Context, e env, f walletFlags, pos []string) error {
+			return walletImport(ctx, e, f, verify, pos)
+		})
 	c.Flags().BoolVar(&verify, "verify", false, "have the node (--node) verify the credential first, and store it only if it verifies")
 	return c
 }
@@ -316,7 +318,9 @@ func walletList(e env, f walletFlags, pos []string) error {
 func newWalletShowCmd(a *app) *cobra.Command {
 	var verify bool
 	c, _ := a.walletCommand("show ID [--verify]", "show a credential: what it says, an SD-JWT with all its disclosures",
-		func(ctx context.Context, e env, f walletFlags, pos []string) error { return walletShow(ctx, e, f, verify, pos) })
+		func(ctx context.Context, e env, f walletFlags, pos []string) error {
+			return walletShow(ctx, e, f, verify, pos)
+		})
 	c.Flags().BoolVar(&verify, "verify", false, "also have the node (--node) verify it; exit 1 if it does not verify")
 	return c
 }

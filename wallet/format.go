@@ -24,6 +24,9 @@ const (
 
 var b64 = base64.RawURLEncoding
 
+// compactChars are the characters of a compact JWS or SD-JWT.
+const compactChars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~"
+
 // Detect recognises a credential's raw form and describes it, without
 // verifying anything:
 //
@@ -68,6 +71,8 @@ func detect(s string, depth int) (Credential, error) {
 		return detect(strings.TrimSpace(text), depth+1)
 	case strings.HasPrefix(s, "{"):
 		return detectJSON(s, depth)
+	case strings.Trim(s, compactChars) != "":
+		return Credential{}, fmt.Errorf("%w: neither JSON nor a data: URL, and not a compact JWT or SD-JWT (characters other than base64url, \".\" and \"~\")", ErrUnknownFormat)
 	case strings.Contains(s, "~"):
 		return detectSDJWT(s)
 	case strings.Count(s, ".") == 2:

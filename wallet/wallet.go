@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/idmesh/idmesh/did/keystore"
@@ -86,9 +87,12 @@ type Credential struct {
 // keystore's key entries, and each credential is one entry of type
 // EntryType whose secret holds the credential and all that describes
 // it. The keystore stays the caller's to close.
+//
+// A Wallet is safe for concurrent use, as its keystore is.
 type Wallet struct {
 	ks   *keystore.Store
 	now  func() time.Time
+	mu   sync.Mutex // guards rand, which need not be safe for concurrent use
 	rand io.Reader
 }
 
@@ -136,7 +140,10 @@ func (w *Wallet) Put(c Credential) (Credential, error) {
 		return Credential{}, fmt.Errorf("put credential: %w: %d bytes, at most %d", ErrTooLarge, len(c.Raw), MaxCredentialBytes)
 	}
 	var id [8]byte
-	if _, err := io.ReadFull(w.rand, id[:]); err != nil {
+	w.mu.Lock()
+	_, err := io.ReadFull(w.rand, id[:])
+	w.mu.Unlock()
+	if err != nil {
 		return Credential{}, fmt.Errorf("put credential: read random ID: %w", err)
 	}
 	c.ID = hex.EncodeToString(id[:])

@@ -178,7 +178,8 @@ func TestImportRefuses(t *testing.T) {
 		{"text", []byte("hello"), wallet.ErrUnknownFormat},
 		{"JSON not a credential", []byte(`{"a":1}`), wallet.ErrUnknownFormat},
 		{"repeated member", []byte(`{"@context":[],"type":"VerifiableCredential","type":"X"}`), wallet.ErrMalformed},
-		{"JWT not base64", []byte("a.b!.c"), wallet.ErrMalformed},
+		{"JWT not base64", []byte("a.b!.c"), wallet.ErrUnknownFormat},
+		{"escape in a JWT signature", []byte(vcjwt + "\x1b[2J"), wallet.ErrUnknownFormat},
 		{"JWT not a credential", []byte(b64j(`{"alg":"EdDSA"}`) + "." + b64j(`{"sub":"x"}`) + ".sig"), wallet.ErrUnknownFormat},
 		{"SD-JWT with a key binding", []byte(sd + vcjwt), wallet.ErrMalformed},
 		{"SD-JWT repeated disclosure", []byte(sd + strings.Split(sd, "~")[1] + "~"), wallet.ErrMalformed},
@@ -281,5 +282,40 @@ func TestHolderKeys(t *testing.T) {
 	}
 	if _, err := w.Key("wallet:credential:0000000000000000"); !errors.Is(err, wallet.ErrNotFound) {
 		t.Fatalf("missing key: %v", err)
+	}
+}
+
+// TestConcurrentImports: imports from many goroutines, through two
+// Stores of one file (two processes), all land.
+func TestConcurrentImports(t *testing.T) {
+	w, _, path := MustWallet(t)
+	ks2, err := keystore.Open(path, []byte("correct horse"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ks2.Close()
+	w2 := wallet.New(ks2)
+	jwt := MustVCJWT(t, MustIssuer(t, 15))
+	errs := make(chan error, 16)
+	for i := range 16 {
+		go func() {
+			ww := w
+			if i%2 == 1 {
+				ww = w2
+			}
+			_, err := ww.Import([]byte(jwt), "")
+			errs <- err
+		}()
+	}
+	for range 16 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := ks2.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	if l, err := w2.List(); err != nil || len(l) != 16 {
+		t.Fatalf("%d stored, %v", len(l), err)
 	}
 }

@@ -270,7 +270,7 @@ func printStored(e env, verb string, cs []wallet.Credential) error {
 		return printJSON(e, map[string]any{"credentials": out})
 	}
 	for _, c := range cs {
-		fmt.Fprintf(e.stdout, "%s %s  %s  %s  from %s\n", verb, c.ID, c.Format, lastType(c.Types), orDash(c.Issuer))
+		fmt.Fprintf(e.stdout, "%s %s  %s  %s  from %s\n", verb, c.ID, c.Format, sanitize(lastType(c.Types)), sanitize(orDash(c.Issuer)))
 	}
 	return nil
 }
@@ -310,7 +310,7 @@ func walletList(e env, f walletFlags, pos []string) error {
 		return printJSON(e, out)
 	}
 	for _, c := range cs {
-		fmt.Fprintf(e.stdout, "%s  %s  %-11s %-30s %s\n", c.ID, c.Received.Format("2006-01-02"), c.Format, lastType(c.Types), orDash(c.Issuer))
+		fmt.Fprintf(e.stdout, "%s  %s  %-11s %-30s %s\n", c.ID, c.Received.Format("2006-01-02"), c.Format, sanitize(lastType(c.Types)), sanitize(orDash(c.Issuer)))
 	}
 	return nil
 }
@@ -372,7 +372,7 @@ func walletShow(ctx context.Context, e env, f walletFlags, verify bool, pos []st
 	}
 	s := summarize(c)
 	fmt.Fprintf(e.stdout, "credential   %s\nformat       %s\ntypes        %s\nissuer       %s\nreceived     %s\nsource       %s\n",
-		s.ID, s.Format, orDash(strings.Join(s.Types, ", ")), orDash(s.Issuer), s.Received.Format(time.RFC3339), orDash(s.Source))
+		s.ID, s.Format, sanitize(orDash(strings.Join(s.Types, ", "))), sanitize(orDash(s.Issuer)), s.Received.Format(time.RFC3339), sanitize(orDash(s.Source)))
 	if s.Holder != "" {
 		fmt.Fprintf(e.stdout, "holder key   %s\n", s.Holder)
 	}
@@ -400,12 +400,13 @@ func printIndented(e env, v any) {
 	fmt.Fprintf(e.stdout, "  %s\n", sanitize(string(b)))
 }
 
-// sanitize drops control characters other than newlines and tabs, so
-// that a credential cannot drive the terminal (json.Marshal escapes
-// those of strings; this guards what it does not).
+// sanitize drops control characters other than newlines and tabs
+// (C0, DEL and C1), so that what a credential or an issuer says cannot
+// drive the terminal (json.Marshal escapes C0 in strings; this guards
+// the rest).
 func sanitize(s string) string {
 	return strings.Map(func(r rune) rune {
-		if r < 0x20 && r != '\n' && r != '\t' || r == 0x7f {
+		if r < 0x20 && r != '\n' && r != '\t' || r >= 0x7f && r < 0xa0 {
 			return -1
 		}
 		return r

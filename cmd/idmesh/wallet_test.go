@@ -239,6 +239,26 @@ func TestWalletCLI(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "imported ") || !strings.Contains(out, "ldp_vc") {
 		t.Fatalf("import -: exit %d, %q %q", code, out, errOut)
 	}
+	// What a credential says cannot drive the terminal.
+	evil := strings.Replace(ld, `"issuer":"`+iss+`"`, `"issuer":"\u001b[2J\u009b31m`+iss+`"`, 1)
+	if evil == ld {
+		t.Fatal("no control characters put in")
+	}
+	if out := run("wallet", "import", writeFile(t, "evil.json", evil)); strings.ContainsAny(out, "\x1b\u009b") || !strings.Contains(out, iss) {
+		t.Fatalf("import printed control characters: %q", out)
+	}
+	if out := run("wallet", "list"); strings.ContainsAny(out, "\x1b\u009b") {
+		t.Fatalf("list printed control characters: %q", out)
+	}
+	evilID := mustOneJSON(t, run("wallet", "list", "--json")).([]any)
+	for _, c := range evilID {
+		if m := c.(map[string]any); strings.HasSuffix(m["issuer"].(string), iss) && m["issuer"] != iss {
+			if out := run("wallet", "show", m["id"].(string)); strings.ContainsAny(out, "\x1b\u009b") {
+				t.Fatalf("show printed control characters: %q", out)
+			}
+			run("wallet", "delete", m["id"].(string))
+		}
+	}
 	// The credentials are not keys.
 	if l := js("wallet", "keys", "list").([]any); len(l) != 2 {
 		t.Fatalf("keys list after import: %v", l)

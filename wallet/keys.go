@@ -100,9 +100,9 @@ type KeyInfo struct {
 	Status string `json:"status,omitempty"`
 }
 
-// Keys lists the keystore's keys that can bind credentials: every
-// Ed25519 and P-256 key entry, whether the wallet created it or it is a
-// DID's key from idmesh did create, newest first among the holder keys.
+// Keys lists the keystore's keys that can bind credentials, sorted by
+// ID: every Ed25519 and P-256 key entry, whether the wallet created it
+// or it is a DID's key from idmesh did create.
 func (w *Wallet) Keys() []KeyInfo {
 	var out []KeyInfo
 	for _, e := range w.ks.List() {

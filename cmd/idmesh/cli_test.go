@@ -540,6 +540,7 @@ func TestJSONEveryCommand(t *testing.T) {
 	if tn := js("testnet", "init", "--dir", filepath.Join(t.TempDir(), "tn"), "--validators", "2"); len(tn["nodes"].([]any)) != 2 {
 		t.Fatalf("testnet init: %v", tn)
 	}
+	walletJSONCommands(t, n.url, ks, ran)
 	_, leaves := commandPaths()
 	var missed []string
 	for _, p := range leaves {

@@ -28,6 +28,9 @@ var importRules = []struct {
 	{"./issuer/...", []string{"registry", "node", "api"}, nil, false},
 	{"./node/...", []string{"api"}, nil, false},
 	{"./api/...", []string{"node/daemon"}, nil, false},
+	// The holder's wallet: credentials and DIDs, never the chain, the
+	// node, the HTTP API or the issuer and verifier services.
+	{"./wallet/...", []string{"registry", "node", "api", "issuer", "verifier"}, nil, true},
 }
 
 // importExempt names the packages a rule's from matches that the rule

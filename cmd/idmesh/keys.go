@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/idmesh/idmesh/did/key"
 	"github.com/idmesh/idmesh/did/keys"
 	"github.com/idmesh/idmesh/did/keystore"
+	"github.com/idmesh/idmesh/wallet"
 )
 
 var randReader = rand.Reader
@@ -41,7 +43,8 @@ func keysList(e env, ksf keystoreFlags, pos []string) error {
 		return err
 	}
 	defer ks.Close()
-	entries := ks.List()
+	// The wallet's credentials share the keystore; they are not keys.
+	entries := slices.DeleteFunc(ks.List(), func(en keystore.Entry) bool { return en.Type == wallet.EntryType })
 	if e.json {
 		type view struct {
 			ID      string            `json:"id"`

@@ -46,6 +46,7 @@ func newRoot(a *app) *cobra.Command {
 		newVPCmd(a),
 		newSchemaCmd(a),
 		newTrustCmd(a),
+		newWalletCmd(a),
 		newVersionCmd(a),
 		newCompletionCmd(a),
 	)

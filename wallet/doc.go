@@ -1,0 +1,48 @@
+// Package wallet is the holder's wallet: holder keys, an encrypted
+// store of the credentials the holder received, and the client side of
+// OpenID for Verifiable Credential Issuance 1.0 (OpenID4VCI) that
+// receives them.
+//
+// # Keys
+//
+// A holder key binds a credential to its holder. [NewHolderKey] makes
+// a did:key or did:jwk key (Ed25519 or P-256) and [Wallet.SaveKey]
+// keeps it in the keystore as a key entry labelled holder; a did:idmesh
+// key that idmesh did create put in the same keystore can be named
+// instead ([Wallet.Key]).
+//
+// # Credentials
+//
+// The wallet lives in a did/keystore file, the CLI's keystore: the same
+// scrypt-derived key, XChaCha20-Poly1305 and whole-file HMAC. Each
+// credential is one entry whose clear fields say nothing about it: the
+// ID is "wallet:credential:" and 16 random hexadecimal digits, the type
+// "wallet-credential", the created time the Unix epoch, no public key
+// and no labels. Its format, issuer, types, received time, holder key,
+// source and the credential itself are the encrypted secret, padded to
+// a multiple of 1 KiB, so a stolen file shows how many credentials the
+// holder has and their sizes to within 1 KiB, and not who issued them,
+// what they are or when they came.
+//
+// [Detect] recognises a credential's format without verifying it: a
+// compact SD-JWT (dc+sd-jwt), a JWT (jwt_vc_json with a "vc" claim,
+// else vc+jwt), a JSON-LD credential (ldp_vc), or any of them in a
+// data: URL or an EnvelopedVerifiableCredential. [Decode] shows what a
+// credential says, an SD-JWT with all its Disclosures in place.
+//
+// # OpenID4VCI
+//
+// The parsers ([ParseOfferURI], [ParseOffer], [ParseIssuerMetadata],
+// [ParseAuthServerMetadata], [ParseTokenResponse],
+// [ParseNonceResponse], [ParseCredentialResponse],
+// [ParseErrorResponse]) and builders ([TokenRequest], [BuildProof],
+// [CredentialRequest]) are pure and bounded in bytes. [Fetch] and
+// [Session.Redeem] (together [Receive]) run the pre-authorized code
+// flow over HTTP: offer (by value or reference), issuer metadata,
+// authorization server metadata, token, nonce, proof, credential. URLs
+// must be https, or http on a loopback address ([CheckURL]); each
+// exchange has a timeout and a size bound; redirects stay on the same
+// scheme, host and port. The authorization code flow, deferred
+// issuance, key attestations and encrypted responses are not
+// supported and fail with [ErrUnsupported].
+package wallet

@@ -68,6 +68,9 @@ type Config struct {
 	MaxLargeReads int
 	// Network, if set, tells /v1/status about peers and sync.
 	Network Network
+	// Readiness, if set, decides GET /readyz; nil: ready whenever the
+	// server serves.
+	Readiness Readiness
 	// Issuers keeps the node's issuers; nil disables the issuer endpoints.
 	Issuers *issuer.Registry
 	// Verifier runs the verification endpoints; by default one over
@@ -258,6 +261,7 @@ func (s *Server) routes() []route {
 		{http.MethodGet, "/v1/proofs/dids/{did}", "proof", s.handleProof},
 		{http.MethodGet, "/v1/status", "status", s.handleStatus},
 		{http.MethodGet, "/healthz", "healthz", s.handleHealth},
+		{http.MethodGet, "/readyz", "readyz", s.handleReady},
 		{http.MethodGet, "/openapi.yaml", "openapi", s.handleOpenAPI},
 	}, slices.Concat(s.credentialRoutes(), s.statusRoutes(), s.lifecycleRoutes())...)
 }
@@ -371,6 +375,8 @@ func errorf(sentinel error, format string, a ...any) error {
 	return fmt.Errorf("%w: %s", sentinel, fmt.Sprintf(format, a...))
 }
 
+// handleHealth is liveness: 200 whenever the process serves, whatever
+// the node's sync or peers (those are /readyz's).
 func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "height": s.ledger.State().Height})
 }

@@ -1,0 +1,160 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/idmesh/idmesh/api"
+	"github.com/idmesh/idmesh/registry/registrytest"
+)
+
+// readyzOf returns /readyz's status and, for a 503, its problem.
+func readyzOf(t *testing.T, node string) (int, api.Problem) {
+	t.Helper()
+	r := get(t, node+"/readyz", "")
+	var p api.Problem
+	if r.status != 200 {
+		if r.contentType != "application/problem+json" || json.Unmarshal(r.body, &p) != nil || p.Type != api.ProblemNotReady || p.Status != r.status {
+			t.Fatalf("/readyz %d %q %s", r.status, r.contentType, r.body)
+		}
+	}
+	return r.status, p
+}
+
+// awaitReadyz polls /readyz until 200.
+func awaitReadyz(t *testing.T, p *proc, within time.Duration) {
+	t.Helper()
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	deadline := time.After(within)
+	for {
+		code, pr := readyzOf(t, p.url)
+		if code == 200 {
+			return
+		}
+		select {
+		case <-tick.C:
+		case <-deadline:
+			p.mu.Lock()
+			defer p.mu.Unlock()
+			t.Fatalf("%s never ready (%s):\n%s", p.name, pr.Detail, tail(p.logs.String(), 3000))
+		}
+	}
+}
+
+// metricsOf scrapes /metrics into series → value.
+func metricsOf(t *testing.T, node string) map[string]float64 {
+	t.Helper()
+	r := get(t, node+"/metrics", "")
+	if r.status != 200 {
+		t.Fatalf("/metrics %d", r.status)
+	}
+	out := map[string]float64{}
+	for line := range strings.Lines(string(r.body)) {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		i := strings.LastIndexByte(line, ' ')
+		if v, err := strconv.ParseFloat(line[i+1:], 64); err == nil {
+			out[line[:i]] = v
+		}
+	}
+	return out
+}
+
+// operatorSeries are the series issue 17 names (histograms by _count).
+var operatorSeries = []string{
+	"idmesh_consensus_height", "idmesh_consensus_round", "idmesh_consensus_step",
+	"idmesh_consensus_round_duration_seconds_count", "idmesh_block_interval_seconds_count", "idmesh_block_bytes_count",
+	"idmesh_mempool_bytes", "idmesh_p2p_peers", "idmesh_sync_blocks_behind", "idmesh_statuslist_cache_hits_total",
+}
+
+// commitCreate posts a DID create to node and waits for its commit.
+func commitCreate(t *testing.T, node, chainID string, i uint64) {
+	t.Helper()
+	op, _, err := registrytest.NewCreate(chainID, i)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := op.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := post(t, node+"/v1/operations?wait=30s", body); r.status != 200 || !strings.Contains(string(r.body), `"committed"`) {
+		t.Fatalf("submit: %d %s", r.status, r.body)
+	}
+}
+
+// TestReadyzAndMetricsDev: `idmesh dev` is ready once it serves and,
+// after two commits, exports every named series (peers 0, no libp2p).
+func TestReadyzAndMetricsDev(t *testing.T) {
+	n := startDev(t, t.TempDir())
+	if code, p := readyzOf(t, n.url); code != 200 {
+		t.Fatalf("dev /readyz %d: %s", code, p.Detail)
+	}
+	chainID := n.status(t).ChainID
+	commitCreate(t, n.url, chainID, 1)
+	commitCreate(t, n.url, chainID, 2)
+	m := metricsOf(t, n.url)
+	for _, s := range operatorSeries {
+		if _, ok := m[s]; !ok {
+			t.Errorf("dev /metrics lacks %s", s)
+		}
+	}
+	if m["idmesh_consensus_height"] < 3 || m["idmesh_block_bytes_count"] < 2 || m["idmesh_mempool_bytes"] != 0 || m["idmesh_p2p_peers"] != 0 || m["idmesh_sync_blocks_behind"] != 0 {
+		t.Errorf("dev metrics: height %v, blocks %v, mempool bytes %v, peers %v, behind %v", m["idmesh_consensus_height"], m["idmesh_block_bytes_count"],
+			m["idmesh_mempool_bytes"], m["idmesh_p2p_peers"], m["idmesh_sync_blocks_behind"])
+	}
+}
+
+// TestReadyzProcessNetwork: a validator of a two-validator testnet
+// started alone answers /readyz 503 not-ready, "no peers", while
+// /healthz is 200; once the other validator is up both are ready, commit
+// together, and export the named series with libp2p's own.
+func TestReadyzProcessNetwork(t *testing.T) {
+	if testing.Short() {
+		t.Skip("processes")
+	}
+	dir := t.TempDir()
+	base := freeBase(t, 2)
+	mustCLI(t, "", "", "testnet", "init", "--validators", "2", "--dir", dir, "--base-port", fmt.Sprint(base), "--chain-id", registrytest.ChainID)
+	start := func(i int) *proc {
+		return startNode(t, fmt.Sprintf("node%d", i), "--home", filepath.Join(dir, fmt.Sprintf("node%d", i)), "--log-level", "warn")
+	}
+	a := start(0)
+	code, p := readyzOf(t, a.url)
+	if code != 503 || !strings.Contains(p.Detail, "no peers on a multi-node network") {
+		t.Fatalf("a validator alone: /readyz %d %q, want 503 with no peers", code, p.Detail)
+	}
+	if r := get(t, a.url+"/healthz", ""); r.status != 200 || !strings.Contains(string(r.body), `"status":"ok"`) {
+		t.Fatalf("/healthz while not ready: %d %s", r.status, r.body)
+	}
+
+	b := start(1)
+	awaitReadyz(t, a, 2*time.Minute)
+	awaitReadyz(t, b, 2*time.Minute)
+	commitCreate(t, a.url, registrytest.ChainID, 1)
+	commitCreate(t, b.url, registrytest.ChainID, 2)
+	m := metricsOf(t, a.url)
+	for _, s := range operatorSeries {
+		if _, ok := m[s]; !ok {
+			t.Errorf("/metrics lacks %s", s)
+		}
+	}
+	libp2p := false
+	for k := range m {
+		libp2p = libp2p || strings.HasPrefix(k, "libp2p_")
+	}
+	if !libp2p {
+		t.Error("no libp2p_ series on a node of a network")
+	}
+	if m["idmesh_p2p_peers"] < 1 || m["idmesh_consensus_height"] < 3 || m["idmesh_block_bytes_count"] < 2 {
+		t.Errorf("peers %v, consensus height %v, blocks %v", m["idmesh_p2p_peers"], m["idmesh_consensus_height"], m["idmesh_block_bytes_count"])
+	}
+}

@@ -159,6 +159,8 @@ type Server struct {
 	rand     io.Reader
 	schemas  *schema.Compiler
 
+	ids *requestIDs // the IDs of requests that came without one
+
 	// largeReads holds a token per large response being served.
 	largeReads chan struct{}
 	limits     *verifyLimits
@@ -198,7 +200,7 @@ func NewServer(cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, ledger: cfg.Ledger, resolver: cfg.Resolver, log: cfg.Log, router: mux.NewRouter(), cache: newResponseCache(cfg.ResolveCacheBytes),
 		issuers: cfg.Issuers, verifier: cfg.Verifier, token: hashToken(cfg.APIToken), now: cfg.Now, rand: cfg.Rand, schemas: &schema.Compiler{},
-		limits: newVerifyLimits(cfg)}
+		limits: newVerifyLimits(cfg), ids: newRequestIDs()}
 	s.largeReads = make(chan struct{}, cfg.MaxLargeReads)
 	if cfg.Verifier == nil {
 		cfg.Verifier = &verifier.Verifier{Keys: &didkeys.CachedKeys{Next: didkeys.DIDKeys{Resolver: capWeb(cfg.Resolver), Index: keyIndex(cfg.Resolver)}}, Now: cfg.Now, Skew: cfg.ClockSkew,
@@ -304,9 +306,10 @@ func (s *Server) allowed(r *http.Request) []string {
 
 // ServeHTTP implements http.Handler. Every response, whatever answers it
 // (a handler, /metrics, the 404 and 405 problems), carries
-// X-Content-Type-Options: nosniff.
+// X-Content-Type-Options: nosniff and the request's X-Request-ID.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set(RequestIDHeader, s.ids.of(r))
 	s.router.ServeHTTP(w, r)
 }
 
@@ -326,14 +329,14 @@ func (s *Server) instrument(route string, h http.HandlerFunc) http.Handler {
 		rec := &statusRecorder{ResponseWriter: w, code: http.StatusOK}
 		defer func() {
 			if v := recover(); v != nil {
-				s.log.Error("handler panic", "route", route, "panic", v)
+				s.log.Error("handler panic", "route", route, logKeyRequestID, w.Header().Get(RequestIDHeader), "panic", v)
 				writeProblem(rec, r, http.StatusInternalServerError, ProblemInternal, "")
 			}
 			d := time.Since(start)
 			if s.requests != nil {
 				s.requests.WithLabelValues(route, strconv.Itoa(rec.code)).Observe(d.Seconds())
 			}
-			s.log.Debug("http", "method", r.Method, "path", r.URL.Path, "status", rec.code, "duration", d)
+			s.log.Debug("http", "method", r.Method, "path", r.URL.Path, "status", rec.code, "duration", d, logKeyRequestID, w.Header().Get(RequestIDHeader))
 		}()
 		h(rec, r)
 	})

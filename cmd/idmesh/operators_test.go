@@ -91,12 +91,16 @@ func commitCreate(t *testing.T, node, chainID string, i uint64) {
 	}
 }
 
-// TestReadyzAndMetricsDev: `idmesh dev` is ready once it serves and,
+// TestReadyzAndMetricsDev: `idmesh dev` is ready once it serves (and
+// `idmesh status` says so, with no peers) and,
 // after two commits, exports every named series (peers 0, no libp2p).
 func TestReadyzAndMetricsDev(t *testing.T) {
 	n := startDev(t, t.TempDir())
 	if code, p := readyzOf(t, n.url); code != 200 {
 		t.Fatalf("dev /readyz %d: %s", code, p.Detail)
+	}
+	if out, errOut, exit := cli(t, n.url, "", "status"); exit != 0 || errOut != "" || !strings.Contains(out, "ready       yes\n") || !strings.Contains(out, "peers       0\n") {
+		t.Fatalf("dev status: exit %d, %q %q", exit, out, errOut)
 	}
 	chainID := n.status(t).ChainID
 	commitCreate(t, n.url, chainID, 1)
@@ -115,8 +119,10 @@ func TestReadyzAndMetricsDev(t *testing.T) {
 
 // TestReadyzProcessNetwork: a validator of a two-validator testnet
 // started alone answers /readyz 503 not-ready, "no peers", while
-// /healthz is 200; once the other validator is up both are ready, commit
-// together, and export the named series with libp2p's own.
+// /healthz is 200, and `idmesh status` says so (exit 0); once the other
+// validator is up both are ready, `idmesh status` and `idmesh peers` show
+// the peer, the two commit together, and export the named series with
+// libp2p's own.
 func TestReadyzProcessNetwork(t *testing.T) {
 	if testing.Short() {
 		t.Skip("processes")
@@ -132,6 +138,14 @@ func TestReadyzProcessNetwork(t *testing.T) {
 	if code != 503 || !strings.Contains(p.Detail, "no peers on a multi-node network") {
 		t.Fatalf("a validator alone: /readyz %d %q, want 503 with no peers", code, p.Detail)
 	}
+	// idmesh status reports it, exit 0; idmesh peers lists none.
+	out, errOut, exit := cli(t, a.url, "", "status")
+	if exit != 0 || errOut != "" || !strings.Contains(out, "ready       no: ") || !strings.Contains(out, "no peers on a multi-node network") || !strings.Contains(out, "validators  2\n") {
+		t.Fatalf("status of a node alone: exit %d, %q %q", exit, out, errOut)
+	}
+	if out, errOut, exit := cli(t, a.url, "", "peers"); exit != 0 || out != "" || errOut != "" {
+		t.Fatalf("peers of a node alone: exit %d, %q %q", exit, out, errOut)
+	}
 	if r := get(t, a.url+"/healthz", ""); r.status != 200 || !strings.Contains(string(r.body), `"status":"ok"`) {
 		t.Fatalf("/healthz while not ready: %d %s", r.status, r.body)
 	}
@@ -139,6 +153,18 @@ func TestReadyzProcessNetwork(t *testing.T) {
 	b := start(1)
 	awaitReadyz(t, a, 2*time.Minute)
 	awaitReadyz(t, b, 2*time.Minute)
+	var st struct {
+		Ready    bool     `json:"ready"`
+		NotReady string   `json:"not_ready"`
+		Peers    []string `json:"peers"`
+	}
+	out, errOut, exit = cli(t, a.url, "", "status", "--json")
+	if exit != 0 || errOut != "" || json.Unmarshal([]byte(out), &st) != nil || !st.Ready || st.NotReady != "" || len(st.Peers) != 1 {
+		t.Fatalf("status --json once ready: exit %d, %q %q", exit, out, errOut)
+	}
+	if out, _, exit := cli(t, a.url, "", "peers"); exit != 0 || strings.TrimSpace(out) != st.Peers[0] {
+		t.Fatalf("peers: exit %d, %q, want %s", exit, out, st.Peers[0])
+	}
 	commitCreate(t, a.url, registrytest.ChainID, 1)
 	commitCreate(t, b.url, registrytest.ChainID, 2)
 	a.waitHeight(t, b.status(t).Height, time.Minute) // committed on b; a may be a step behind

@@ -46,6 +46,8 @@ func newRoot(a *app) *cobra.Command {
 		newVPCmd(a),
 		newSchemaCmd(a),
 		newTrustCmd(a),
+		newStatusCmd(a),
+		newPeersCmd(a),
 		newVersionCmd(a),
 		newCompletionCmd(a),
 	)

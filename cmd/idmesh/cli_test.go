@@ -310,6 +310,7 @@ func clientCommands(t testing.TB) [][]string {
 		{"trust", "show", d},
 		{"status"},
 		{"peers"},
+		{"blocks", "tail", "--count", "1"},
 	}
 }
 
@@ -544,6 +545,9 @@ func TestJSONEveryCommand(t *testing.T) {
 	}
 	if p := js("peers"); p["peers"] == nil {
 		t.Fatalf("peers: %v", p)
+	}
+	if b := js("blocks", "tail", "--count", "1"); b["height"] == nil || b["block_id"] == nil {
+		t.Fatalf("blocks tail: %v", b)
 	}
 	if tn := js("testnet", "init", "--dir", filepath.Join(t.TempDir(), "tn"), "--validators", "2"); len(tn["nodes"].([]any)) != 2 {
 		t.Fatalf("testnet init: %v", tn)

@@ -105,6 +105,7 @@ func TestReadyzAndMetricsDev(t *testing.T) {
 	chainID := n.status(t).ChainID
 	commitCreate(t, n.url, chainID, 1)
 	commitCreate(t, n.url, chainID, 2)
+	tailBlocksCLI(t, n)
 	m := metricsOf(t, n.url)
 	for _, s := range operatorSeries {
 		if _, ok := m[s]; !ok {
@@ -114,6 +115,50 @@ func TestReadyzAndMetricsDev(t *testing.T) {
 	if m["idmesh_consensus_height"] < 2 || m["idmesh_block_bytes_count"] < 2 || m["idmesh_mempool_bytes"] != 0 || m["idmesh_p2p_peers"] != 0 || m["idmesh_sync_blocks_behind"] != 0 {
 		t.Errorf("dev metrics: height %v, blocks %v, mempool bytes %v, peers %v, behind %v", m["idmesh_consensus_height"], m["idmesh_block_bytes_count"],
 			m["idmesh_mempool_bytes"], m["idmesh_p2p_peers"], m["idmesh_sync_blocks_behind"])
+	}
+}
+
+// tailBlocksCLI checks `idmesh blocks tail` against a dev node with two
+// blocks: the blocks asked for, in order, as lines or JSON; a follower
+// started past the tip prints the next block once it is committed; a
+// --poll below the bound is a usage error.
+func tailBlocksCLI(t *testing.T, n *proc) {
+	t.Helper()
+	out, errOut, code := cli(t, n.url, "", "blocks", "tail", "--from", "1", "--count", "2")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if code != 0 || errOut != "" || len(lines) != 2 || !strings.HasPrefix(lines[0], "height 1  time ") || !strings.HasPrefix(lines[1], "height 2  time ") || !strings.Contains(lines[0], "txs 1  proposer ") {
+		t.Fatalf("blocks tail: exit %d, %q %q", code, out, errOut)
+	}
+	out, _, code = cli(t, n.url, "", "blocks", "tail", "--from", "2", "--count", "1", "--json")
+	var b struct {
+		Height  uint64 `json:"height"`
+		Txs     int    `json:"txs"`
+		BlockID string `json:"block_id"`
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &b) != nil || b.Height != 2 || b.Txs != 1 || b.BlockID == "" {
+		t.Fatalf("blocks tail --json: exit %d, %q", code, out)
+	}
+	if _, errOut, code := cli(t, n.url, "", "blocks", "tail", "--poll", "1ms"); code != 2 || !strings.Contains(errOut, "--poll") {
+		t.Fatalf("--poll 1ms: exit %d, %q", code, errOut)
+	}
+	// A follower waits for block 3.
+	type result struct {
+		out, errOut string
+		code        int
+	}
+	done := make(chan result, 1)
+	go func() {
+		out, errOut, code := cli(t, n.url, "", "blocks", "tail", "--from", "3", "--count", "1", "--poll", "50ms")
+		done <- result{out, errOut, code}
+	}()
+	commitCreate(t, n.url, n.status(t).ChainID, 3)
+	select {
+	case r := <-done:
+		if r.code != 0 || !strings.HasPrefix(r.out, "height 3  time ") || strings.Count(r.out, "\n") != 1 {
+			t.Fatalf("follower: exit %d, %q %q", r.code, r.out, r.errOut)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("the follower did not print block 3")
 	}
 }
 

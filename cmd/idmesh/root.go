@@ -48,6 +48,7 @@ func newRoot(a *app) *cobra.Command {
 		newTrustCmd(a),
 		newStatusCmd(a),
 		newPeersCmd(a),
+		newBlocksCmd(a),
 		newVersionCmd(a),
 		newCompletionCmd(a),
 	)

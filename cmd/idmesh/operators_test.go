@@ -1,11 +1,15 @@
 package main
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -228,5 +232,72 @@ func TestReadyzProcessNetwork(t *testing.T) {
 	}
 	if m["idmesh_p2p_peers"] < 1 || m["idmesh_consensus_height"] < 2 || m["idmesh_block_bytes_count"] < 2 {
 		t.Errorf("peers %v, consensus height %v, blocks %v", m["idmesh_p2p_peers"], m["idmesh_consensus_height"], m["idmesh_block_bytes_count"])
+	}
+}
+
+// TestTestnetStartProgress: `testnet start` with its output not on a
+// terminal says, in plain lines, as each node serves and when all do.
+func TestTestnetStartProgress(t *testing.T) {
+	if testing.Short() {
+		t.Skip("processes")
+	}
+	dir := t.TempDir()
+	base := freeBase(t, 2)
+	mustCLI(t, "", "", "testnet", "init", "--validators", "2", "--dir", dir, "--base-port", fmt.Sprint(base), "--chain-id", registrytest.ChainID)
+	cmd := exec.Command(binary, "testnet", "start", "--dir", dir)
+	cmd.Env = append(os.Environ(), "QUIC_GO_DISABLE_RECEIVE_BUFFER_WARNING=1")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+		}
+	})
+	lines := make(chan string)
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+	}()
+	var seen []string
+	deadline := time.After(2 * time.Minute)
+	for done := false; !done; {
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				t.Fatalf("testnet start ended:\n%s", strings.Join(seen, "\n"))
+			}
+			seen = append(seen, l)
+			done = l == "testnet: all 2 nodes serving"
+		case <-deadline:
+			t.Fatalf("not every node served:\n%s", strings.Join(seen, "\n"))
+		}
+	}
+	all := strings.Join(seen, "\n")
+	for _, want := range []string{"serving http://127.0.0.1:" + fmt.Sprint(base) + " (", "(1 of 2)", "(2 of 2)"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("output lacks %q:\n%s", want, all)
+		}
+	}
+	if strings.Contains(all, "\033") || strings.Contains(all, "\r") {
+		t.Errorf("terminal control characters in plain output:\n%q", all)
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		for range lines {
+		}
+	}()
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("testnet start: %v", err)
 	}
 }

@@ -74,6 +74,14 @@ func (s *Server) registerMemoryMetrics(r prometheus.Registerer) error {
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "idmesh_challenge_store_challenges",
 			Help: "Challenges held by the verifier's challenge store, until expired ones are swept."},
 			func() float64 { return float64(challenges().Challenges) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "idmesh_statuslist_cache_hits_total",
+			Help: "Status list versions the verifier found in its cache of verified lists (proof not verified again)."},
+			func() float64 {
+				if s.verifier == nil {
+					return 0
+				}
+				return float64(s.verifier.Stats().StatusListCacheHits)
+			}),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "idmesh_large_reads_in_flight",
 			Help: "Block and proof responses being served (at most the configured MaxLargeReads)."},
 			func() float64 { return float64(len(s.largeReads)) }),

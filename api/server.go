@@ -68,6 +68,9 @@ type Config struct {
 	MaxLargeReads int
 	// Network, if set, tells /v1/status about peers and sync.
 	Network Network
+	// Readiness, if set, decides GET /readyz; nil: ready whenever the
+	// server serves.
+	Readiness Readiness
 	// Issuers keeps the node's issuers; nil disables the issuer endpoints.
 	Issuers *issuer.Registry
 	// Verifier runs the verification endpoints; by default one over
@@ -160,6 +163,8 @@ type Server struct {
 	rand     io.Reader
 	schemas  *schema.Compiler
 
+	ids *requestIDs // the IDs of requests that came without one
+
 	// largeReads holds a token per large response being served.
 	largeReads chan struct{}
 	limits     *verifyLimits
@@ -202,7 +207,7 @@ func NewServer(cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, ledger: cfg.Ledger, resolver: cfg.Resolver, log: cfg.Log, router: mux.NewRouter(), cache: newResponseCache(cfg.ResolveCacheBytes),
 		issuers: cfg.Issuers, verifier: cfg.Verifier, token: hashToken(cfg.APIToken), now: cfg.Now, rand: cfg.Rand, schemas: &schema.Compiler{},
-		limits: newVerifyLimits(cfg)}
+		limits: newVerifyLimits(cfg), ids: newRequestIDs()}
 	s.largeReads = make(chan struct{}, cfg.MaxLargeReads)
 	if cfg.Verifier == nil {
 		cfg.Verifier = &verifier.Verifier{Keys: &didkeys.CachedKeys{Next: didkeys.DIDKeys{Resolver: capWeb(cfg.Resolver), Index: keyIndex(cfg.Resolver)}}, Now: cfg.Now, Skew: cfg.ClockSkew,
@@ -273,6 +278,7 @@ func (s *Server) routes() []route {
 		{http.MethodGet, "/v1/proofs/dids/{did}", "proof", s.handleProof},
 		{http.MethodGet, "/v1/status", "status", s.handleStatus},
 		{http.MethodGet, "/healthz", "healthz", s.handleHealth},
+		{http.MethodGet, "/readyz", "readyz", s.handleReady},
 		{http.MethodGet, "/openapi.yaml", "openapi", s.handleOpenAPI},
 	}, slices.Concat(s.credentialRoutes(), s.statusRoutes(), s.lifecycleRoutes(), s.sdJWTRoutes())...)
 }
@@ -315,9 +321,10 @@ func (s *Server) allowed(r *http.Request) []string {
 
 // ServeHTTP implements http.Handler. Every response, whatever answers it
 // (a handler, /metrics, the 404 and 405 problems), carries
-// X-Content-Type-Options: nosniff.
+// X-Content-Type-Options: nosniff and the request's X-Request-ID.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set(RequestIDHeader, s.ids.of(r))
 	s.router.ServeHTTP(w, r)
 }
 
@@ -337,14 +344,14 @@ func (s *Server) instrument(route string, h http.HandlerFunc) http.Handler {
 		rec := &statusRecorder{ResponseWriter: w, code: http.StatusOK}
 		defer func() {
 			if v := recover(); v != nil {
-				s.log.Error("handler panic", "route", route, "panic", v)
+				s.log.Error("handler panic", "route", route, logKeyRequestID, w.Header().Get(RequestIDHeader), "panic", v)
 				writeProblem(rec, r, http.StatusInternalServerError, ProblemInternal, "")
 			}
 			d := time.Since(start)
 			if s.requests != nil {
 				s.requests.WithLabelValues(route, strconv.Itoa(rec.code)).Observe(d.Seconds())
 			}
-			s.log.Debug("http", "method", r.Method, "path", r.URL.Path, "status", rec.code, "duration", d)
+			s.log.Debug("http", "method", r.Method, "path", r.URL.Path, "status", rec.code, "duration", d, logKeyRequestID, w.Header().Get(RequestIDHeader))
 		}()
 		h(rec, r)
 	})
@@ -386,6 +393,8 @@ func errorf(sentinel error, format string, a ...any) error {
 	return fmt.Errorf("%w: %s", sentinel, fmt.Sprintf(format, a...))
 }
 
+// handleHealth is liveness: 200 whenever the process serves, whatever
+// the node's sync or peers (those are /readyz's).
 func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "height": s.ledger.State().Height})
 }

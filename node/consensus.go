@@ -67,6 +67,9 @@ type Consensus struct {
 	// Audit, if set, receives every message this validator signs, one JSON
 	// object a line ({"height":…,"message":…}), for audits and tests.
 	Audit io.Writer
+	// Metrics, if set, are kept up to date with the engine's height,
+	// round and step, and time its rounds (with Now).
+	Metrics *ConsensusMetrics
 	// Failpoint, if set, is called at each named point of handling a
 	// Ready, with the height: crash tests make it exit the process there.
 	// Points: "before-wal", "after-wal" (logged, not sent),
@@ -304,11 +307,17 @@ func (c *Consensus) Run(ctx context.Context) error {
 		waiting bool
 	}
 	var at where
-	for {
+	// moved logs where the engine stands and updates the metrics, when
+	// that changed.
+	moved := func() {
 		if now := (where{e.Height(), e.Round(), e.CurrentStep(), e.Waiting()}); now != at {
 			c.Log.Debug("consensus", "height", now.h, "round", now.r, "step", now.s, "waiting", now.waiting, "mempool", c.Mempool.Len())
+			c.Metrics.update(now.h, now.r, now.s, now.waiting, c.Now())
 			at = now
 		}
+	}
+	for {
+		moved()
 		// A refused signature stops the validator before the Ready that
 		// holds the unsigned message is logged or sent.
 		if guard != nil && guard.err != nil {
@@ -321,6 +330,7 @@ func (c *Consensus) Run(ctx context.Context) error {
 			if err := c.handle(e, log, pv, &interval, &pending); err != nil {
 				return err
 			}
+			moved()
 		}
 		if interval == nil && pending == nil && e.Waiting() {
 			pending = c.Mempool.Wait()

@@ -116,6 +116,14 @@ func (m *Mempool) Len() int {
 	return len(m.txs)
 }
 
+// Bytes returns the payload bytes of the pending transactions, what the
+// mempool's byte bound counts.
+func (m *Mempool) Bytes() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.bytes
+}
+
 // Wait returns a channel closed when a transaction is next added, or
 // already closed if some are pending.
 func (m *Mempool) Wait() <-chan struct{} {

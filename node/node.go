@@ -30,6 +30,9 @@ type Node struct {
 
 	mu      sync.Mutex
 	changed chan struct{} // closed and replaced on every commit
+	// lastBlockTime is the header time of the last block Committed saw,
+	// for idmesh_block_interval_seconds; zero before the first.
+	lastBlockTime time.Time
 }
 
 // Options configures a Node.
@@ -189,6 +192,13 @@ func (n *Node) Committed(b *registry.Block, results []registry.Result) {
 		}
 	}
 	n.metrics.height.Set(float64(b.Header.Height))
+	n.metrics.blockBytes.Observe(float64(b.Size()))
+	if prev := n.previousBlockTime(b.Header.Height); !prev.IsZero() {
+		n.metrics.blockInterval.Observe(max(b.Header.Time.Sub(prev), 0).Seconds())
+	}
+	n.mu.Lock()
+	n.lastBlockTime = b.Header.Time
+	n.mu.Unlock()
 	n.metrics.jailed.Add(float64(len(Jailed(n.Chain.Store(), b, results))))
 	n.notify()
 	n.Recheck()
@@ -246,10 +256,28 @@ func (n *Node) WaitStatus(ctx context.Context, h registry.Hash) (TxStatus, error
 	}
 }
 
+// previousBlockTime returns the header time of the block before the one
+// at height: the last one Committed saw, or, for the first block since
+// the node started, the stored one (zero at height 1 or if unreadable).
+func (n *Node) previousBlockTime(height uint64) time.Time {
+	n.mu.Lock()
+	t := n.lastBlockTime
+	n.mu.Unlock()
+	if !t.IsZero() || height <= 1 {
+		return t
+	}
+	b, err := n.Chain.Store().Block(height - 1)
+	if err != nil {
+		return time.Time{}
+	}
+	return b.Header.Time
+}
+
 type metrics struct {
 	submitted, rejected, blocks, txs prometheus.Counter
 	height                           prometheus.Gauge
 	jailed                           prometheus.Counter
+	blockBytes, blockInterval        prometheus.Histogram
 }
 
 func newMetrics(r prometheus.Registerer, n *Node) (*metrics, error) {
@@ -260,12 +288,18 @@ func newMetrics(r prometheus.Registerer, n *Node) (*metrics, error) {
 		txs:       prometheus.NewCounter(prometheus.CounterOpts{Name: "idmesh_txs_committed_total", Help: "Transactions committed successfully."}),
 		height:    prometheus.NewGauge(prometheus.GaugeOpts{Name: "idmesh_chain_height", Help: "Height of the last committed block."}),
 		jailed:    prometheus.NewCounter(prometheus.CounterOpts{Name: "idmesh_validators_jailed_total", Help: "Validators jailed by committed evidence (removed, or kept when removal would leave no validator) since the node started."}),
+		blockBytes: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "idmesh_block_bytes", Help: "Encoded size of each committed block (its last commit included).",
+			Buckets: prometheus.ExponentialBuckets(256, 4, 10)}),
+		blockInterval: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "idmesh_block_interval_seconds", Help: "Difference of the header times of consecutive committed blocks.",
+			Buckets: prometheus.ExponentialBuckets(0.05, 2, 14)}),
 	}
 	if r == nil {
 		return m, nil
 	}
 	pending := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "idmesh_mempool_txs", Help: "Transactions waiting for a block."}, func() float64 { return float64(n.Mempool.Len()) })
-	for _, c := range []prometheus.Collector{m.submitted, m.rejected, m.blocks, m.txs, m.height, m.jailed, pending} {
+	pendingBytes := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "idmesh_mempool_bytes", Help: "Payload bytes of the transactions waiting for a block (what the mempool's byte bound counts)."},
+		func() float64 { return float64(n.Mempool.Bytes()) })
+	for _, c := range []prometheus.Collector{m.submitted, m.rejected, m.blocks, m.txs, m.height, m.jailed, pending, pendingBytes, m.blockBytes, m.blockInterval} {
 		if err := r.Register(c); err != nil {
 			return nil, fmt.Errorf("register metrics: %w", err)
 		}

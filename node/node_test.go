@@ -117,6 +117,12 @@ type runner struct {
 
 func mustStart(tb testing.TB, n *node.Node, tn *testNet, now func() time.Time) *runner {
 	tb.Helper()
+	return mustStartWith(tb, n, tn, now, nil)
+}
+
+// mustStartWith is mustStart with the driver's metrics.
+func mustStartWith(tb testing.TB, n *node.Node, tn *testNet, now func() time.Time, metrics *node.ConsensusMetrics) *runner {
+	tb.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &runner{tb: tb, cancel: cancel, errc: make(chan error, 1), timers: make(chan chan time.Time)}
 	p := &node.Consensus{
@@ -129,6 +135,7 @@ func mustStart(tb testing.TB, n *node.Node, tn *testNet, now func() time.Time) *
 		Ticks:     make(chan time.Time), // one validator decides without timeouts
 		Now:       now,
 		Committed: n.Committed,
+		Metrics:   metrics,
 		After: func(time.Duration) <-chan time.Time {
 			c := make(chan time.Time, 1)
 			select {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/idmesh/idmesh/credential"
@@ -33,6 +34,22 @@ type listCache struct {
 	mu    sync.Mutex
 	m     map[[32]byte]*cachedList
 	bytes int
+
+	hits, misses atomic.Uint64
+}
+
+// Stats counts what a Verifier's caches did since it was made.
+type Stats struct {
+	// StatusListCacheHits counts status list versions found verified in
+	// the cache (their proof not verified again); StatusListCacheMisses
+	// those that had to be parsed and verified.
+	StatusListCacheHits, StatusListCacheMisses uint64
+}
+
+// Stats returns the counts of the verifier's caches; it may be called
+// at any time, from any goroutine.
+func (v *Verifier) Stats() Stats {
+	return Stats{StatusListCacheHits: v.lists.hits.Load(), StatusListCacheMisses: v.lists.misses.Load()}
 }
 
 // cachedList is a verified list and the keys that signed it.
@@ -51,7 +68,13 @@ const maxCachedListBytes = 64 << 20
 func (c *listCache) get(k [32]byte) *cachedList {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.m[k]
+	l := c.m[k]
+	if l != nil {
+		c.hits.Add(1)
+	} else {
+		c.misses.Add(1)
+	}
+	return l
 }
 
 func (c *listCache) put(k [32]byte, l *cachedList) {

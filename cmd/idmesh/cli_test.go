@@ -308,6 +308,9 @@ func clientCommands(t testing.TB) [][]string {
 		{"trust", "add", "--issuer", d, "--type", "T"},
 		{"trust", "remove", "--issuer", d, "--type", "T"},
 		{"trust", "show", d},
+		{"status"},
+		{"peers"},
+		{"blocks", "tail", "--count", "1"},
 	}
 }
 
@@ -317,7 +320,7 @@ func TestNodeUnreachable(t *testing.T) {
 	node := closedPort(t)
 	vars := map[string]string{"IDMESH_NODE": node, "IDMESH_PASSPHRASE": "pass", "IDMESH_KEYSTORE": filepath.Join(t.TempDir(), "ks.json")}
 	for _, args := range clientCommands(t) {
-		t.Run(strings.Join(args[:2], " "), func(t *testing.T) {
+		t.Run(strings.Join(args[:min(2, len(args))], " "), func(t *testing.T) {
 			out, errOut, code := runCLI(t, vars, args...)
 			if code != exitUnreachable || out != "" || strings.Count(strings.TrimSpace(errOut), "\n") != 0 || !strings.HasPrefix(errOut, "idmesh: ") {
 				t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errOut)
@@ -485,7 +488,7 @@ func TestJSONEveryCommand(t *testing.T) {
 		if code != 0 || errOut != "" {
 			t.Fatalf("idmesh %v: exit %d, stderr %q", args, code, errOut)
 		}
-		if args[0] == "version" || args[0] == "completion" {
+		if args[0] == "version" || args[0] == "completion" || args[0] == "status" || args[0] == "peers" {
 			ran[args[0]] = true
 		} else {
 			ran[args[0]+" "+args[1]] = true
@@ -537,6 +540,15 @@ func TestJSONEveryCommand(t *testing.T) {
 	js("did", "deactivate", d)
 	js("version")
 	js("completion", "bash")
+	if st := js("status"); st["ready"] != true || st["chain_id"] == nil {
+		t.Fatalf("status: %v", st)
+	}
+	if p := js("peers"); p["peers"] == nil {
+		t.Fatalf("peers: %v", p)
+	}
+	if b := js("blocks", "tail", "--count", "1"); b["height"] == nil || b["block_id"] == nil {
+		t.Fatalf("blocks tail: %v", b)
+	}
 	if tn := js("testnet", "init", "--dir", filepath.Join(t.TempDir(), "tn"), "--validators", "2"); len(tn["nodes"].([]any)) != 2 {
 		t.Fatalf("testnet init: %v", tn)
 	}

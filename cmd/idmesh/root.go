@@ -47,6 +47,9 @@ func newRoot(a *app) *cobra.Command {
 		newSchemaCmd(a),
 		newTrustCmd(a),
 		newWalletCmd(a),
+		newStatusCmd(a),
+		newPeersCmd(a),
+		newBlocksCmd(a),
 		newVersionCmd(a),
 		newCompletionCmd(a),
 	)

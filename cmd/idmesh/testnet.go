@@ -149,7 +149,8 @@ func newTestnetStartCmd(a *app) *cobra.Command {
 }
 
 // testnetStart runs `idmesh node` for every node home in DIR as child
-// processes and prefixes their output. A node that exits (or is killed,
+// processes and prefixes their output, and shows how many serve until
+// all do (a status line on a terminal, plain lines elsewhere). A node that exits (or is killed,
 // to try the network's fault tolerance) is reported and the others go
 // on; all are stopped when ctx ends. Restart a node by hand with
 // `idmesh node --home DIR/nodeI`.
@@ -166,6 +167,7 @@ func testnetStart(ctx context.Context, e env, dir string) error {
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	done := make(chan struct{}, len(homes))
+	progress := newStartProgress(e.stdout, isTerminal(e.stdout), len(homes))
 	var cmds []*exec.Cmd
 	for _, h := range homes {
 		cmd := exec.Command(self, "node", "--home", h)
@@ -179,11 +181,11 @@ func testnetStart(ctx context.Context, e env, dir string) error {
 		}
 		cmds = append(cmds, cmd)
 		name := filepath.Base(h)
-		wg.Go(func() { prefixLines(out, e.stdout, name+" | ", &mu) })
+		wg.Go(func() { prefixLines(out, name, progress, &mu) })
 		go func() {
 			err := cmd.Wait()
 			mu.Lock()
-			fmt.Fprintf(e.stdout, "%s exited: %v\n", name, err)
+			progress.line(fmt.Sprintf("%s exited: %v", name, err))
 			mu.Unlock()
 			done <- struct{}{}
 		}()
@@ -205,12 +207,14 @@ func testnetStart(ctx context.Context, e env, dir string) error {
 	return nil
 }
 
-func prefixLines(r io.Reader, w io.Writer, prefix string, mu *sync.Mutex) {
+// prefixLines prints each line of a node's output, prefixed with its
+// name, through the progress display.
+func prefixLines(r io.Reader, name string, progress *startProgress, mu *sync.Mutex) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
 		mu.Lock()
-		fmt.Fprintln(w, prefix+sc.Text())
+		progress.output(name, sc.Text())
 		mu.Unlock()
 	}
 }

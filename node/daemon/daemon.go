@@ -211,11 +211,13 @@ func New(ctx context.Context, cfg Config) (_ *Daemon, err error) {
 
 	var gossip func(registry.Tx)
 	nodeID := d.self
+	d.net = &netInfo{chain: d.chain, self: d.self, bootstrap: len(cfg.Bootstrap) > 0}
 	if len(cfg.P2PListen) > 0 || len(cfg.Bootstrap) > 0 || cfg.MDNS {
-		if d.host, nodeID, err = startNetwork(ctx, cfg, h, d.chain, d.self, log); err != nil {
+		if d.host, nodeID, err = startNetwork(ctx, cfg, h, d.chain, d.self, reg, log); err != nil {
 			return nil, err
 		}
 		d.closers = append(d.closers, d.host.Close)
+		d.net.host = d.host
 		host := d.host
 		registerNetworkMetrics(reg, host)
 		gossip = func(t registry.Tx) {
@@ -233,7 +235,13 @@ func New(ctx context.Context, cfg Config) (_ *Daemon, err error) {
 		"jwk":         jwk.Resolver{},
 		"web":         &web.Resolver{Log: log},
 	}
-	d.net = &netInfo{host: d.host}
+	// Without a network there is nothing to sync from: ready at once.
+	d.net.synced.Store(d.host == nil)
+	registerNodeMetrics(reg, d.net)
+	consensusMetrics, err := node.NewConsensusMetrics(reg)
+	if err != nil {
+		return nil, err
+	}
 	// Issuers' keys live in their own keystore, opened only with a
 	// passphrase.
 	var issuers *issuer.Registry
@@ -279,7 +287,7 @@ func New(ctx context.Context, cfg Config) (_ *Daemon, err error) {
 		d.status = status
 	}
 	d.api, err = api.NewServer(api.Config{Ledger: d.node, Resolver: resolver, Log: log, Registry: reg, Version: cfg.Version, Network: d.net,
-		Issuers: issuers, APIToken: cfg.APIToken, State: store, Status: status, PublicURL: publicURL, ValidatorKey: valKey,
+		Readiness: d.net, Issuers: issuers, APIToken: cfg.APIToken, State: store, Status: status, PublicURL: publicURL, ValidatorKey: valKey,
 		TokenStatus: tokenStatus(status),
 		RequireTrust: cfg.RequireTrust, ClockSkew: cfg.ClockSkew, RequireNodeChallenges: cfg.RequireNodeChallenges,
 		VerifyConcurrency: cfg.VerifyConcurrency, VerifyClientSlots: cfg.VerifyClientSlots, VerifyWait: cfg.VerifyWait, VerifyTimeout: cfg.VerifyTimeout, VerifyRate: cfg.VerifyRate, VerifyBurst: cfg.VerifyBurst, TrustedProxies: cfg.TrustedProxies,
@@ -295,7 +303,7 @@ func New(ctx context.Context, cfg Config) (_ *Daemon, err error) {
 		}
 	}
 	d.engine = &node.Consensus{Chain: d.chain, Mempool: d.node.Mempool, Key: valKey, Signer: d.signer, WALPath: h.WAL(), Interval: cfg.BlockInterval, Log: log, Committed: d.node.Committed,
-		Failpoint: cfg.Failpoint, Now: cfg.Now}
+		Failpoint: cfg.Failpoint, Now: cfg.Now, Metrics: consensusMetrics}
 	if cfg.AuditLog != "" {
 		audit, err := os.OpenFile(cfg.AuditLog, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
 		if err != nil {

@@ -17,6 +17,12 @@
 // keystore, network, store), last opened first. The layout of the home
 // directory is node/home's.
 //
+// The daemon answers the API's GET /readyz: not ready while it syncs
+// from peers at start, or while it has no peer on a multi-node network (a
+// libp2p host and bootstrap peers, several validators, or not a
+// validator); docs/operations.md states the rule and lists the metrics
+// it registers in every mode.
+//
 // Config holds plain values: the package parses no flags and reads no
 // environment. It is the one package under node/ that imports api;
 // nothing imports it but cmd/idmesh and tests.

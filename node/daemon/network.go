@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -18,7 +19,7 @@ import (
 // startNetwork starts the libp2p host of a node. A node that does not
 // validate is named in consensus messages by an address derived from its
 // network key (returned), so that peers can answer it directly.
-func startNetwork(ctx context.Context, cfg Config, h home.Dir, chain *registry.Chain, self registry.Address, log *slog.Logger) (*p2p.Host, registry.Address, error) {
+func startNetwork(ctx context.Context, cfg Config, h home.Dir, chain *registry.Chain, self registry.Address, reg prometheus.Registerer, log *slog.Logger) (*p2p.Host, registry.Address, error) {
 	id, err := p2p.LoadOrCreateIdentity(h.NodeKey())
 	if err != nil {
 		return nil, self, err
@@ -37,9 +38,11 @@ func startNetwork(ctx context.Context, cfg Config, h home.Dir, chain *registry.C
 		Bootstrap:   cfg.Bootstrap,
 		MDNS:        cfg.MDNS,
 		Log:         quiet(log),
-		Self:        self,
-		Chain:       node.ChainView{Chain: chain},
-		Blocks:      node.BlockSource{Chain: chain},
+		// libp2p's own metrics (libp2p_*) beside the node's.
+		Registerer: reg,
+		Self:       self,
+		Chain:      node.ChainView{Chain: chain},
+		Blocks:     node.BlockSource{Chain: chain},
 		// A gossiped transaction that could never fit in a block is
 		// rejected in the gossip validator (a size check, cheap).
 		MaxTxBytes: chain.MaxTxBytes(),
@@ -84,6 +87,17 @@ func registerNetworkMetrics(reg prometheus.Registerer, host *p2p.Host) {
 	)
 }
 
+// registerNodeMetrics exports, in every mode (0 without a network), the
+// connected peers and how far a running sync from peers is behind.
+func registerNodeMetrics(reg prometheus.Registerer, info *netInfo) {
+	reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "idmesh_p2p_peers", Help: "Connected libp2p peers (0 without a network)."},
+			func() float64 { return float64(len(info.Peers())) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "idmesh_sync_blocks_behind", Help: "During a sync from peers (at start), its target height minus the node's; 0 when caught up."},
+			func() float64 { return float64(info.behind()) }),
+	)
+}
+
 // receiveTxs queues transactions gossiped by peers.
 func receiveTxs(ctx context.Context, host *p2p.Host, n *node.Node, log *slog.Logger) {
 	for {
@@ -110,9 +124,14 @@ func catchUp(ctx context.Context, host *p2p.Host, n *node.Node, info *netInfo, f
 		cancel()
 	}
 	info.syncing.Store(true)
-	defer info.syncing.Store(false)
+	defer func() {
+		info.target.Store(0)
+		info.syncing.Store(false)
+		info.synced.Store(true)
+	}()
 	start, began := n.Chain.State().Height, time.Now()
 	err := node.Sync(ctx, host, n, log, func(height, target uint64) {
+		info.target.Store(target)
 		log.Info("syncing", "height", height, "target", target)
 	})
 	if err != nil && ctx.Err() == nil {
@@ -126,12 +145,22 @@ func catchUp(ctx context.Context, host *p2p.Host, n *node.Node, info *netInfo, f
 	return nil
 }
 
-// netInfo is what /v1/status shows of the network.
+// netInfo is what /v1/status, /readyz and the metrics show of the
+// network and the sync.
 type netInfo struct {
-	host    *p2p.Host
-	syncing atomic.Bool
+	host  *p2p.Host // nil without a network
+	chain *registry.Chain
+	self  registry.Address // the validator's address; zero on a full node
+	// bootstrap: the node has bootstrap peers configured.
+	bootstrap bool
+	// syncing is set while a sync from peers runs (catchUp); synced once
+	// the start-up sync has finished (at once without a network); target
+	// is the height a running sync goes to (0: not known yet).
+	syncing, synced atomic.Bool
+	target          atomic.Uint64
 }
 
+// Peers returns the IDs of the connected peers, none without a network.
 func (i *netInfo) Peers() []string {
 	if i.host == nil {
 		return []string{}
@@ -139,7 +168,88 @@ func (i *netInfo) Peers() []string {
 	return i.host.Peers()
 }
 
+// Syncing reports whether a sync from peers runs.
 func (i *netInfo) Syncing() bool { return i.syncing.Load() }
+
+// behind returns how many blocks a running sync has still to fetch (its
+// target minus the tip's height), 0 when none runs or its target is not
+// known yet.
+func (i *netInfo) behind() uint64 {
+	t, h := i.target.Load(), i.chain.State().Height
+	if !i.syncing.Load() || t <= h {
+		return 0
+	}
+	return t - h
+}
+
+// NotReady implements api.Readiness with the readiness rule.
+func (i *netInfo) NotReady() []string {
+	st := i.chain.State()
+	_, validator := st.Validators.ByAddress(i.self)
+	r := readiness{Host: i.host != nil, Bootstrap: i.bootstrap, Validators: len(st.Validators.Validators), Validator: i.self != (registry.Address{}) && validator,
+		Syncing: !i.synced.Load() || i.syncing.Load(), Height: st.Height, Target: i.target.Load()}
+	if r.Host {
+		r.Peers = len(i.host.Peers())
+	}
+	return r.notReady()
+}
+
+// readiness is what the readiness rule looks at.
+type readiness struct {
+	// Host: the node runs a libp2p host (it has P2P listen addresses,
+	// bootstrap peers or mDNS).
+	Host bool
+	// Bootstrap: it has bootstrap peers configured.
+	Bootstrap bool
+	// Validators is the size of the current validator set; Validator
+	// whether this node is in it.
+	Validators int
+	Validator  bool
+	// Syncing: the start-up sync from peers has not finished, or a sync
+	// from peers runs; Height and Target are where it stands and where
+	// it goes (Target 0: not known yet).
+	Syncing        bool
+	Height, Target uint64
+	// Peers is the number of connected peers.
+	Peers int
+}
+
+// multiNode reports whether the node is on a multi-node network: it
+// runs a libp2p host and it has bootstrap peers, or the validator set
+// has more than one validator, or it is not a validator (it follows
+// others). Such a node without peers cannot follow the chain. `idmesh
+// dev`, and a single validator without bootstrap peers, are not on one.
+func (r readiness) multiNode() bool {
+	return r.Host && (r.Bootstrap || r.Validators > 1 || !r.Validator)
+}
+
+// notReady returns why a node in state r should not take traffic yet:
+// it syncs, or it is on a multi-node network without peers. None when it
+// is ready.
+func (r readiness) notReady() []string {
+	var why []string
+	if r.Syncing {
+		if r.Target > r.Height {
+			why = append(why, fmt.Sprintf("syncing: height %d of %d", r.Height, r.Target))
+		} else {
+			why = append(why, fmt.Sprintf("syncing: the start-up sync from peers has not finished (height %d)", r.Height))
+		}
+	}
+	if r.multiNode() && r.Peers == 0 {
+		var because []string
+		if r.Bootstrap {
+			because = append(because, "bootstrap peers configured")
+		}
+		if r.Validators > 1 {
+			because = append(because, fmt.Sprintf("%d validators", r.Validators))
+		}
+		if !r.Validator {
+			because = append(because, "not a validator")
+		}
+		why = append(why, "no peers on a multi-node network ("+strings.Join(because, ", ")+")")
+	}
+	return why
+}
 
 // quiet keeps libp2p's debug logs (a line per gossip message) out of the
 // node's debug log: the network logs at info and above.

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/crypto"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/idmesh/idmesh/registry"
 )
@@ -152,6 +153,12 @@ type Config struct {
 	MDNS bool
 	// Log receives the host's logs; default discards them.
 	Log *slog.Logger
+	// Registerer, if set, receives libp2p's own metrics (series named
+	// libp2p_*: connections, streams, resource manager, identify, event
+	// bus); nil turns them off. libp2p's collectors are shared by the
+	// hosts of one process, so hosts registering with different
+	// registries in one process report their sum.
+	Registerer prometheus.Registerer
 
 	// Self is this node's validator address: direct consensus messages
 	// (with To set) are delivered only if To is Self. Zero for a node

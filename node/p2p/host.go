@@ -134,8 +134,12 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		libp2p.Transport(tcp.NewTCPTransport),
 		libp2p.Transport(libp2pquic.NewTransport),
 		libp2p.DisableRelay(),
-		libp2p.DisableMetrics(),
 		libp2p.UserAgent("idmesh"),
+	}
+	if cfg.Registerer != nil {
+		opts = append(opts, libp2p.PrometheusRegisterer(cfg.Registerer))
+	} else {
+		opts = append(opts, libp2p.DisableMetrics())
 	}
 	if cfg.Identity != nil {
 		opts = append(opts, libp2p.Identity(cfg.Identity))

@@ -53,7 +53,9 @@ func newFakeIssuer(t *testing.T) *fakeIssuer {
 	mux.HandleFunc("POST /token", f.token)
 	mux.HandleFunc("POST /nonce", f.nonce)
 	mux.HandleFunc("POST /credential", f.credential)
-	f.srv = httptest.NewServer(mux)
+	// Assigned before the server starts: handlers read f.srv.
+	f.srv = httptest.NewUnstartedServer(mux)
+	f.srv.Start()
 	t.Cleanup(f.srv.Close)
 	return f
 }

@@ -133,7 +133,10 @@ func newTestIssuer(t *testing.T) *testIssuer {
 		}
 		reply(w, 200, map[string]any{"credentials": []any{map[string]any{"credential": sd}}})
 	})
-	ti.srv = httptest.NewServer(mux)
+	// Assigned before the server starts, so that handlers reading
+	// ti.srv happen after the write.
+	ti.srv = httptest.NewUnstartedServer(mux)
+	ti.srv.Start()
 	t.Cleanup(ti.srv.Close)
 	return ti
 }

@@ -216,7 +216,7 @@ func walletImport(ctx context.Context, e env, f walletFlags, verify bool, pos []
 // readBounded reads a file or "-" (standard input), failing when it
 // holds more than limit bytes.
 func readBounded(e env, name string, limit int) ([]byte, error) {
-	var r io.Reader = e.stdin
+	r := e.stdin
 	if name != "-" {
 		f, err := os.Open(name)
 		if err != nil {

@@ -288,7 +288,7 @@ func New(ctx context.Context, cfg Config) (_ *Daemon, err error) {
 	}
 	d.api, err = api.NewServer(api.Config{Ledger: d.node, Resolver: resolver, Log: log, Registry: reg, Version: cfg.Version, Network: d.net,
 		Readiness: d.net, Issuers: issuers, APIToken: cfg.APIToken, State: store, Status: status, PublicURL: publicURL, ValidatorKey: valKey,
-		TokenStatus: tokenStatus(status),
+		TokenStatus:  tokenStatus(status),
 		RequireTrust: cfg.RequireTrust, ClockSkew: cfg.ClockSkew, RequireNodeChallenges: cfg.RequireNodeChallenges,
 		VerifyConcurrency: cfg.VerifyConcurrency, VerifyClientSlots: cfg.VerifyClientSlots, VerifyWait: cfg.VerifyWait, VerifyTimeout: cfg.VerifyTimeout, VerifyRate: cfg.VerifyRate, VerifyBurst: cfg.VerifyBurst, TrustedProxies: cfg.TrustedProxies,
 		Now: cfg.Now})

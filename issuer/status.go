@@ -156,15 +156,7 @@ func (s *StatusService) Entries(ctx context.Context, iss Issuer, credentialID st
 		return nil, err
 	}
 	batch.Put(keyCredential(credentialID), b)
-	s.record.Lock()
-	defer s.record.Unlock()
-	if has, err := s.DB.Has(keyCredential(credentialID), nil); err != nil || has {
-		if err == nil {
-			err = fmt.Errorf("%w: %s", ErrDuplicateID, credentialID)
-		}
-		return nil, err
-	}
-	if err := s.DB.Write(batch, syncWrite); err != nil {
+	if err := s.recordOnce(batch, credentialID); err != nil {
 		return nil, fmt.Errorf("record status entries: %w", err)
 	}
 	out := make([]any, 0, len(refs))
@@ -476,3 +468,17 @@ func (s *StatusService) round(ctx context.Context, ref EntryRef, batch []*change
 
 // Purposes are the status purposes a new credential gets by default.
 var Purposes = []string{statuslist.PurposeRevocation, statuslist.PurposeSuspension}
+
+// recordOnce writes batch, which records credentialID's status entries,
+// unless the credential has entries already (ErrDuplicateID): one ID,
+// one set of entries, checked and written under one lock.
+func (s *StatusService) recordOnce(batch *leveldb.Batch, credentialID string) error {
+	s.record.Lock()
+	defer s.record.Unlock()
+	if has, err := s.DB.Has(keyCredential(credentialID), nil); err != nil {
+		return err
+	} else if has {
+		return fmt.Errorf("%w: %s", ErrDuplicateID, credentialID)
+	}
+	return s.DB.Write(batch, syncWrite)
+}

@@ -81,15 +81,7 @@ func (s *StatusService) TokenStatus(ctx context.Context, iss Issuer, credentialI
 	batch := new(leveldb.Batch)
 	batch.Put(keyAlloc(listID, idx), []byte(credentialID))
 	batch.Put(keyCredential(credentialID), b)
-	s.record.Lock()
-	defer s.record.Unlock()
-	if has, err := s.DB.Has(keyCredential(credentialID), nil); err != nil || has {
-		if err == nil {
-			err = fmt.Errorf("%w: %s", ErrDuplicateID, credentialID)
-		}
-		return nil, err
-	}
-	if err := s.DB.Write(batch, syncWrite); err != nil {
+	if err := s.recordOnce(batch, credentialID); err != nil {
 		return nil, fmt.Errorf("record status entry: %w", err)
 	}
 	return map[string]any{"status_list": map[string]any{"idx": idx, "uri": uri}}, nil

@@ -2,12 +2,17 @@ package interop_test
 
 import (
 	"encoding/base64"
+	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/idmesh/idmesh/credential"
 	"github.com/idmesh/idmesh/credential/sdjwt"
+	"github.com/idmesh/idmesh/credential/tokenstatus"
+	"github.com/idmesh/idmesh/issuer"
 )
 
 // sdjwtTime is when the SD-JWT VCs of these tests are issued and presented.
@@ -156,4 +161,68 @@ func TestSDJWTNPMToIdmesh(t *testing.T) {
 	if credential.CodeOf(err, "") != credential.InvalidChallengeError {
 		t.Fatalf("wrong nonce: %v", err)
 	}
+}
+
+// TestSDJWTIssuedByIssuerToNPM: an SD-JWT VC as the node's issue endpoint
+// makes it (issuer.IssueSDJWT: iss, iat, cnf and a Token Status List
+// status claim set by idmesh, the default disclosable claims) verifies
+// in @sd-jwt, and a presentation of one claim with key binding too.
+func TestSDJWTIssuedByIssuerToNPM(t *testing.T) {
+	requireInterop(t)
+	iss, holder := MustKey(t, "sdjwt api issuer"), MustKey(t, "sdjwt api holder")
+	// The issuer's Token Status List, served as a node serves it; the
+	// npm verifier fetches it by the credential's uri and checks entry
+	// 4242: valid first, then revoked.
+	var token atomic.Value
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/statuslist+jwt")
+		_, _ = w.Write([]byte(token.Load().(string)))
+	}))
+	srv.Start()
+	t.Cleanup(srv.Close)
+	uri := srv.URL + "/status-lists/abc-1/token"
+	publish := func(v uint8) {
+		t.Helper()
+		l, err := tokenstatus.New(131072, tokenstatus.Bits)
+		if err == nil {
+			err = l.Set(4242, v)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		jwt, err := (&tokenstatus.Token{Subject: uri, Issuer: iss.did, IssuedAt: sdjwtTime, List: l}).Sign(iss.signer(), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		token.Store(jwt)
+	}
+	publish(tokenstatus.Valid)
+	issued, err := issuer.IssueSDJWT(map[string]any{"vct": "https://idmesh.dev/vct/employment", "jobTitle": "Engineer", "employer": map[string]any{"name": "Example Corp"}},
+		iss.signer(), issuer.SDJWTOptions{HolderKey: holder.priv.Public(), Now: sdjwtTime,
+			Status: map[string]any{"status_list": map[string]any{"idx": 4242, "uri": uri}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pres, err := sdjwt.Present(issued, sdjwt.PresentOptions{Disclose: []string{"/jobTitle"},
+		Holder: credential.KeySigner{Key: holder.priv}, Nonce: "nonce-7", Audience: "https://verifier.example", Now: sdjwtTime})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := MustDecode[sdjwtVerdict](t, MustNode(t, "sdjwt.mjs", MustJSON(t, map[string]any{
+		"token": pres, "issuerJwk": iss.priv.Public().JWK(), "nonce": "nonce-7", "now": sdjwtTime.Unix() + 30,
+	}), "verify"))
+	if !v.Verified || v.KB == nil {
+		t.Fatalf("@sd-jwt refused the issuer's SD-JWT VC presentation: %s", v.Error)
+	}
+	if v.Payload["jobTitle"] != "Engineer" || v.Payload["employer"] != nil || v.Payload["iss"] != iss.did || v.Payload["status"] == nil {
+		t.Fatalf("payload %v", v.Payload)
+	}
+	publish(tokenstatus.Invalid)
+	v = MustDecode[sdjwtVerdict](t, MustNode(t, "sdjwt.mjs", MustJSON(t, map[string]any{
+		"token": pres, "issuerJwk": iss.priv.Public().JWK(), "nonce": "nonce-7", "now": sdjwtTime.Unix() + 30,
+	}), "verify"))
+	if v.Verified {
+		t.Fatal("@sd-jwt accepted the credential after idmesh's status list token revoked it")
+	}
+	t.Logf("revoked: %s", v.Error)
 }

@@ -144,8 +144,17 @@ func (v *Verifier) verifySDJWT(ctx context.Context, compact string, checks check
 		res.ChallengeIssuedByNode = &byNode
 		res.record(CheckChallenge, v.consume(opts.Challenge, opts.Domain, opts, true), credential.InvalidChallengeError)
 	}
+	if opts.Challenge == "" && opts.Domain != "" {
+		// An audience without a nonce binds nothing to this request: a
+		// captured presentation for that audience would verify again
+		// and again. The relying party's challenge is the nonce.
+		res.fail(CheckChallenge, credential.Errorf(credential.InvalidChallengeError, "options.domain without options.challenge: the key-binding JWT's nonce must be checked"), credential.InvalidChallengeError)
+	}
 	res.Issuer = r.Issuer
-	res.Disclosed = &DisclosedClaims{Claims: r.Claims, Disclosed: r.Disclosed, VCT: r.VCT, KeyBound: r.KeyBound}
+	// Key binding counts only when its nonce was compared with the
+	// relying party's challenge: a key-binding JWT checked against
+	// nothing proves possession once, not to this verifier now.
+	res.Disclosed = &DisclosedClaims{Claims: r.Claims, Disclosed: r.Disclosed, VCT: r.VCT, KeyBound: r.KeyBound && opts.Challenge != ""}
 	if checks.has(CheckValidity) {
 		res.record(CheckValidity, sdValidity(r.Claims, now.Unix(), int64(skew.Seconds())), credential.ValidityPeriodError)
 	}
@@ -153,7 +162,12 @@ func (v *Verifier) verifySDJWT(ctx context.Context, compact string, checks check
 	if required := v.trustRequired(c, containsCheck(opts.Checks, CheckTrust)); len(required) > 0 {
 		res.record(CheckTrust, v.trust(c, required), credential.UntrustedIssuerError)
 	}
+	_, hasStatus := r.Claims["status"]
 	switch {
+	case r.Status == nil && hasStatus && checks.has(CheckStatus):
+		res.fail(CheckStatus, credential.Errorf(credential.StatusVerificationError, "the credential's status names no status_list: its mechanism is not supported"), credential.StatusVerificationError)
+	case r.Status == nil && hasStatus:
+		res.warn(credential.StatusRetrievalError, "the credential's status names no status_list: its status was not checked")
 	case r.Status == nil:
 	case checks.has(CheckStatus) || len(opts.Checks) == 0 && v.TokenStatus != nil:
 		h, err := v.tokenStatus(ctx, r.Issuer, r.Status)

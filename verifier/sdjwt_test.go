@@ -261,3 +261,45 @@ func TestSDJWTNodeChallenge(t *testing.T) {
 	v.AcceptCallerChallenges = false
 	assertResult(t, v.VerifyCredential(t.Context(), own, kb), expect{check: verifier.CheckChallenge, code: credential.InvalidChallengeError})
 }
+
+// TestSDJWTKeyBindingNeedsTheChallenge (security review 2, finding 2): a
+// key-binding JWT counts only when its nonce was compared with the
+// relying party's challenge. A presentation verified with only a domain
+// is refused under challenge (it could be replayed at will), and one
+// verified with no options reports keyBound false though its KB-JWT
+// verified.
+func TestSDJWTKeyBindingNeedsTheChallenge(t *testing.T) {
+	f := newFixture(t)
+	v := f.verifier()
+	pres := MustPresentSDJWT(t, f, MustIssueSDJWT(t, f, false, time.Time{}), f.holder.Signer, "/employer")
+	res := v.VerifyCredential(t.Context(), pres, verifier.Options{Domain: sdAudience})
+	assertResult(t, res, expect{check: verifier.CheckChallenge, code: credential.InvalidChallengeError})
+	res = v.VerifyCredential(t.Context(), pres, verifier.Options{})
+	if !res.Verified || res.Disclosed == nil || res.Disclosed.KeyBound {
+		t.Fatalf("no options: verified %v, disclosed %+v; want verified, not key-bound", res.Verified, res.Disclosed)
+	}
+	res = v.VerifyCredential(t.Context(), pres, verifier.Options{Challenge: sdNonce, Domain: sdAudience})
+	if !res.Verified || !res.Disclosed.KeyBound {
+		t.Fatalf("with the challenge: verified %v, disclosed %+v", res.Verified, res.Disclosed)
+	}
+}
+
+// TestSDJWTStatusWithoutList: a status claim that names no status_list
+// (another mechanism) is not checked: a warning by default, a failure
+// when the status check is asked for.
+func TestSDJWTStatusWithoutList(t *testing.T) {
+	f := newFixture(t)
+	m := map[string]any{"vct": sdVCT, "status": map[string]any{"other_mechanism": map[string]any{"x": 1}}}
+	issued, err := sdjwt.Issue(m, f.iss.Signer, sdjwt.IssueOptions{IssuedAt: issuedAt, HolderKey: f.holder.Signer.Key.Public(), Random: rand.NewChaCha8([32]byte{3})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := f.verifier()
+	v.TokenStatus = &fakeTokenStatus{value: 1}
+	if res := v.VerifyCredential(t.Context(), issued, verifier.Options{}); !res.Verified || len(res.Warnings) == 0 {
+		t.Errorf("default checks: verified %v, warnings %v", res.Verified, res.Warnings)
+	}
+	if res := v.VerifyCredential(t.Context(), issued, verifier.Options{Checks: []string{"status"}}); res.Verified {
+		t.Error("an unsupported status mechanism passed the status check asked for")
+	}
+}

@@ -137,6 +137,18 @@ func Verify(ctx context.Context, compact string, resolver credential.KeyResolver
 	if err != nil {
 		return nil, err
 	}
+	// The claims SD-JWT VC keeps in the clear hold no digest either, at
+	// any depth: a holder could withhold the Disclosure it names (a
+	// status.status_list, say) and the claim would read as absent.
+	signed, err := c.Payload()
+	if err != nil {
+		return nil, err
+	}
+	for _, name := range NonDisclosable {
+		if name != "iat" && hasDigests(signed[name]) {
+			return nil, credential.Errorf(credential.MalformedValueError, "verify: %w: %s holds selectively disclosable parts; SD-JWT VC keeps it in the clear", ErrForbiddenName, name)
+		}
+	}
 	res.Key = key
 	info, err := checkVCClaims(res.Claims, controller, false) // verify read cnf.jwk
 	if err != nil {
@@ -147,7 +159,11 @@ func Verify(ctx context.Context, compact string, resolver credential.KeyResolver
 	}
 	for _, ptr := range res.Disclosed {
 		tokens, _ := parsePointer(ptr)
-		if len(tokens) == 1 && slices.Contains(NonDisclosable, tokens[0]) && tokens[0] != "iat" {
+		// A claim kept in the clear stays so all the way down: a
+		// Disclosure under status (status.status_list), cnf or vct would
+		// let the holder leave it out and the claim read as absent. A
+		// disclosed iat alone is accepted (other issuers disclose it).
+		if len(tokens) > 0 && slices.Contains(NonDisclosable, tokens[0]) && (tokens[0] != "iat" || len(tokens) > 1) {
 			return nil, credential.Errorf(credential.MalformedValueError, "verify: %w: %q came from a Disclosure; SD-JWT VC keeps it in the clear", ErrForbiddenName, tokens[0])
 		}
 	}
@@ -426,3 +442,29 @@ func numericDate(claims map[string]any, name string) (int64, bool, error) {
 }
 
 func unixTime(t int64) string { return time.Unix(t, 0).UTC().Format(time.RFC3339) }
+
+// hasDigests reports whether v, a claim of the issuer-signed payload,
+// holds an _sd member or an array element digest ("..."), at any depth.
+func hasDigests(v any) bool {
+	switch x := v.(type) {
+	case map[string]any:
+		if _, ok := x["_sd"]; ok {
+			return true
+		}
+		if _, ok := x["..."]; ok {
+			return true
+		}
+		for _, e := range x {
+			if hasDigests(e) {
+				return true
+			}
+		}
+	case []any:
+		for _, e := range x {
+			if hasDigests(e) {
+				return true
+			}
+		}
+	}
+	return false
+}

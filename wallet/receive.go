@@ -129,7 +129,58 @@ func Fetch(ctx context.Context, offerURI string, opts Options) (*Session, error)
 	if s.AuthServer, err = s.authServerMetadata(ctx); err != nil {
 		return nil, err
 	}
+	if err := s.checkEndpoints(); err != nil {
+		return nil, err
+	}
 	return s, nil
+}
+
+// checkEndpoints holds the endpoints the wallet will POST to (with the
+// access token and the proof) to the parties that announced them: the
+// credential and nonce endpoints on the Credential Issuer's origin, the
+// token endpoint on its authorization server's; and no endpoint, nor an
+// authorization server, on a loopback host unless the Credential Issuer
+// itself is on one. Otherwise a remote issuer's metadata could make the
+// wallet send requests into the holder's own machine.
+func (s *Session) checkEndpoints() error {
+	iss := s.Offer.CredentialIssuer
+	for _, e := range []struct{ name, u, owner string }{
+		{"credential_endpoint", s.Issuer.CredentialEndpoint, iss},
+		{"nonce_endpoint", s.Issuer.NonceEndpoint, iss},
+		{"deferred_credential_endpoint", s.Issuer.DeferredCredentialEndpoint, iss},
+		{"token_endpoint", s.AuthServer.TokenEndpoint, s.AuthServer.Issuer},
+		{"authorization server", s.AuthServer.Issuer, s.AuthServer.Issuer},
+	} {
+		if e.u == "" {
+			continue
+		}
+		if !sameOrigin(e.u, e.owner) {
+			return fmt.Errorf("fetch offer: %w: %s %q is not on the origin of %q, which announced it", ErrMalformed, e.name, e.u, e.owner)
+		}
+		if onLoopback(e.u) && !onLoopback(iss) {
+			return fmt.Errorf("fetch offer: %w: %s %q is on a loopback host, and the issuer %q is not", ErrInsecureURL, e.name, e.u, iss)
+		}
+	}
+	return nil
+}
+
+// sameOrigin reports whether URLs a and b share scheme, host and port.
+func sameOrigin(a, b string) bool {
+	ua, errA := url.Parse(a)
+	ub, errB := url.Parse(b)
+	return errA == nil && errB == nil && strings.EqualFold(ua.Scheme, ub.Scheme) && strings.EqualFold(ua.Host, ub.Host)
+}
+
+// onLoopback reports whether u's host is a loopback address or
+// localhost.
+func onLoopback(u string) bool {
+	p, err := url.Parse(u)
+	if err != nil {
+		return false
+	}
+	h := p.Hostname()
+	ip := net.ParseIP(h)
+	return (ip != nil && ip.IsLoopback()) || strings.EqualFold(h, "localhost")
 }
 
 // storedFormat maps a configuration's format to the format the wallet

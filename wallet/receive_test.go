@@ -444,6 +444,26 @@ func TestReceiveRefusesTransport(t *testing.T) {
 	if _, err := wallet.Receive(ctx, f.offerURI("Person_SDJWT", ""), h, "", wallet.Options{}); !errors.Is(err, wallet.ErrInsecureURL) {
 		t.Errorf("redirect: %v", err)
 	}
+	// Issuer metadata that points the endpoints the wallet POSTs to at
+	// another origin (here another server on loopback): refused before
+	// any request goes there (security review 2, finding 3).
+	for _, field := range []string{"credential_endpoint", "nonce_endpoint"} {
+		f.mutate = func(endpoint string, w http.ResponseWriter) bool {
+			if endpoint != "metadata" {
+				return false
+			}
+			md := map[string]any{"credential_issuer": f.srv.URL, "credential_endpoint": f.srv.URL + "/credential", "nonce_endpoint": f.srv.URL + "/nonce",
+				"credential_configurations_supported": map[string]any{"Person_SDJWT": map[string]any{"format": "dc+sd-jwt", "vct": "https://example.com/PersonCredential",
+					"cryptographic_binding_methods_supported": []string{"jwk"}}}}
+			md[field] = other.URL + "/steal"
+			w.Header().Set("Content-Type", "application/json")
+			_ = json.NewEncoder(w).Encode(md)
+			return true
+		}
+		if _, err := wallet.Receive(ctx, f.offerURI("Person_SDJWT", ""), h, "", wallet.Options{}); !errors.Is(err, wallet.ErrMalformed) {
+			t.Errorf("%s on another origin: %v", field, err)
+		}
+	}
 	// Oversized answers: metadata and a credential response.
 	for _, ep := range []string{"metadata", "credential"} {
 		f.mutate = func(endpoint string, w http.ResponseWriter) bool {

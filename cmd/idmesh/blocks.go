@@ -98,7 +98,7 @@ func tailBlocks(ctx context.Context, e env, f clientFlags, from, count uint64, p
 				return err
 			}
 		} else {
-			fmt.Fprintf(e.stdout, "height %d  time %s  txs %d  proposer %s  block %s\n", l.Height, l.Time.Format("2006-01-02T15:04:05.000Z"), l.Txs, l.Proposer, l.BlockID)
+			fmt.Fprintf(e.stdout, "height %d  time %s  txs %d  proposer %s  block %s\n", l.Height, l.Time.Format("2006-01-02T15:04:05.000Z"), l.Txs, inLine(fmt.Sprint(l.Proposer)), inLine(fmt.Sprint(l.BlockID)))
 		}
 		h, printed = h+1, printed+1
 	}

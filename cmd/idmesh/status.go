@@ -65,9 +65,9 @@ func showStatus(ctx context.Context, e env, f clientFlags) error {
 		ready = "no: " + st.NotReady
 	}
 	fmt.Fprintf(e.stdout, "chain       %s\nheight      %d\nlast block  %s at %s\nvalidators  %d\npeers       %d\nsyncing     %t\nready       %s\n",
-		st.ChainID, st.Height, st.LastBlockHash, st.LastBlockTime, len(st.Validators), len(st.Peers), st.Syncing, ready)
+		inLine(st.ChainID), st.Height, inLine(fmt.Sprint(st.LastBlockHash)), inLine(fmt.Sprint(st.LastBlockTime)), len(st.Validators), len(st.Peers), st.Syncing, inLine(ready))
 	if st.Version != "" {
-		fmt.Fprintf(e.stdout, "version     %s\n", st.Version)
+		fmt.Fprintf(e.stdout, "version     %s\n", inLine(st.Version))
 	}
 	return nil
 }
@@ -105,7 +105,7 @@ func listPeers(ctx context.Context, e env, f clientFlags) error {
 		return json.NewEncoder(e.stdout).Encode(map[string]any{"peers": st.Peers})
 	}
 	for _, p := range st.Peers {
-		fmt.Fprintln(e.stdout, p)
+		fmt.Fprintln(e.stdout, inLine(p))
 	}
 	return nil
 }

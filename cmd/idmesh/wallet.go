@@ -10,6 +10,7 @@ import (
 	"os"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -270,7 +271,7 @@ func printStored(e env, verb string, cs []wallet.Credential) error {
 		return printJSON(e, map[string]any{"credentials": out})
 	}
 	for _, c := range cs {
-		fmt.Fprintf(e.stdout, "%s %s  %s  %s  from %s\n", verb, c.ID, c.Format, sanitize(lastType(c.Types)), sanitize(orDash(c.Issuer)))
+		fmt.Fprintf(e.stdout, "%s %s  %s  %s  from %s\n", verb, c.ID, c.Format, inLine(lastType(c.Types)), inLine(orDash(c.Issuer)))
 	}
 	return nil
 }
@@ -310,7 +311,7 @@ func walletList(e env, f walletFlags, pos []string) error {
 		return printJSON(e, out)
 	}
 	for _, c := range cs {
-		fmt.Fprintf(e.stdout, "%s  %s  %-11s %-30s %s\n", c.ID, c.Received.Format("2006-01-02"), c.Format, sanitize(lastType(c.Types)), sanitize(orDash(c.Issuer)))
+		fmt.Fprintf(e.stdout, "%s  %s  %-11s %-30s %s\n", c.ID, c.Received.Format("2006-01-02"), c.Format, inLine(lastType(c.Types)), inLine(orDash(c.Issuer)))
 	}
 	return nil
 }
@@ -372,7 +373,7 @@ func walletShow(ctx context.Context, e env, f walletFlags, verify bool, pos []st
 	}
 	s := summarize(c)
 	fmt.Fprintf(e.stdout, "credential   %s\nformat       %s\ntypes        %s\nissuer       %s\nreceived     %s\nsource       %s\n",
-		s.ID, s.Format, sanitize(orDash(strings.Join(s.Types, ", "))), sanitize(orDash(s.Issuer)), s.Received.Format(time.RFC3339), sanitize(orDash(s.Source)))
+		s.ID, s.Format, inLine(orDash(strings.Join(s.Types, ", "))), inLine(orDash(s.Issuer)), s.Received.Format(time.RFC3339), inLine(orDash(s.Source)))
 	if s.Holder != "" {
 		fmt.Fprintf(e.stdout, "holder key   %s\n", s.Holder)
 	}
@@ -406,11 +407,29 @@ func printIndented(e env, v any) {
 // the rest).
 func sanitize(s string) string {
 	return strings.Map(func(r rune) rune {
-		if r < 0x20 && r != '\n' && r != '\t' || r >= 0x7f && r < 0xa0 {
+		switch {
+		case r == '\n' || r == '\t':
+			return r
+		case unicode.IsControl(r), unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp):
+			// C0 and C1 controls (escape sequences), and the format and
+			// separator characters that reorder or break a line (bidi
+			// overrides, U+2028): text from a credential or a node is not
+			// trusted to lay out the terminal.
 			return -1
 		}
 		return r
 	}, s)
+}
+
+// inLine is sanitize for a field printed within a line: no line breaks
+// or tabs either, so that a value cannot add rows to a listing.
+func inLine(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '\n' || r == '\t' {
+			return ' '
+		}
+		return r
+	}, sanitize(s))
 }
 
 func newWalletDeleteCmd(a *app) *cobra.Command {
@@ -519,7 +538,7 @@ func walletReceive(ctx context.Context, e env, f walletFlags, holder, txCode, co
 	if tc := s.Offer.PreAuthorized.TxCode; tc != nil && txCode == "" {
 		msg := "the offer requires a transaction code: pass --tx-code"
 		if tc.Description != "" {
-			msg += " (" + sanitize(tc.Description) + ")"
+			msg += " (" + inLine(tc.Description) + ")"
 		}
 		return usageError(msg)
 	}

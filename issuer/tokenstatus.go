@@ -95,15 +95,18 @@ func (s *StatusService) publishNewToken(ctx context.Context, iss Issuer, listID 
 		// The node's configuration, not the request: no credential code.
 		return fmt.Errorf("new token status list of %d entries: %s", s.length(), err.Error())
 	}
-	_, err = s.publishToken(ctx, iss, listID, l, time.Time{})
+	_, err = s.publishToken(ctx, iss, listID, l, nil)
 	return err
 }
 
 // publishToken signs a version of a token list and commits it. Its iat,
 // in whole seconds, is strictly after prev's (the chain's order of
 // versions): under changes faster than one a second it runs ahead of
-// the clock, by at most the five minutes the chain allows.
-func (s *StatusService) publishToken(ctx context.Context, iss Issuer, listID string, l *tokenstatus.List, prev time.Time) (uint64, error) {
+// the clock, by at most the five minutes the chain allows. A new
+// version keeps prev's sub, the uri its credentials name, whatever the
+// node's public URL is now (the chain requires it); prev is nil for a
+// new list.
+func (s *StatusService) publishToken(ctx context.Context, iss Issuer, listID string, l *tokenstatus.List, prevToken *tokenstatus.Token) (uint64, error) {
 	tc, err := s.tokenChain()
 	if err != nil {
 		return 0, err
@@ -112,11 +115,16 @@ func (s *StatusService) publishToken(ctx context.Context, iss Issuer, listID str
 	if err != nil {
 		return 0, err
 	}
+	var prev time.Time
+	sub := s.BaseURL + tc.TokenPath(listID)
+	if prevToken != nil {
+		prev, sub = prevToken.IssuedAt, prevToken.Subject
+	}
 	iat := s.now().UTC().Truncate(time.Second)
 	if !iat.After(prev) {
 		iat = prev.Truncate(time.Second).Add(time.Second)
 	}
-	t := tokenstatus.Token{Subject: s.BaseURL + tc.TokenPath(listID), Issuer: iss.DID, IssuedAt: iat, List: l}
+	t := tokenstatus.Token{Subject: sub, Issuer: iss.DID, IssuedAt: iat, List: l}
 	jwt, err := t.Sign(signer, "")
 	if err != nil {
 		// The node's failure, not the request's: no credential code.
@@ -219,7 +227,7 @@ func (s *StatusService) applyTokenRound(ctx context.Context, iss Issuer, ref Ent
 		}
 		return
 	}
-	h, err := s.publishToken(ctx, iss, ref.ListID, l, cur.IssuedAt)
+	h, err := s.publishToken(ctx, iss, ref.ListID, l, cur)
 	for _, c := range apply {
 		finish(c, h, err)
 	}

@@ -160,6 +160,10 @@ func tokenSuccessor(prevIss string, prev *tokenstatus.Token, nextIss string, nex
 	switch {
 	case nextIss != prevIss:
 		return fmt.Errorf("issuer %s, the list's is %s", nextIss, prevIss)
+	case next.Subject != prev.Subject:
+		// The credentials of the list name its uri: a version under
+		// another sub would fail every one of them.
+		return fmt.Errorf("sub %s, the list's is %s", next.Subject, prev.Subject)
 	case next.List.Len() != prev.List.Len() || next.List.Bits() != prev.List.Bits():
 		return fmt.Errorf("%d entries, the list has %d", next.List.Len(), prev.List.Len())
 	case !next.IssuedAt.After(prev.IssuedAt):

@@ -134,6 +134,7 @@ func TestTokenStatusListVersions(t *testing.T) {
 		{"revoked entry suspended", tok(-45*time.Minute, map[int]uint8{1: 2, 5: 2, 9: 1, 100_000: 2}), registry.CodeConflict, "entry 1 is revoked"},
 		{"shorter", signedToken(t, tokenSpec{ID: id, Length: tokenstatus.MinLength - 4, Set: map[int]uint8{1: 1, 9: 1}, Iat: at(-45 * time.Minute)}, a), registry.CodeConflict, "entries, the list has"},
 		{"longer", signedToken(t, tokenSpec{ID: id, Length: 2 * tokenstatus.MinLength, Set: map[int]uint8{1: 1, 9: 1}, Iat: at(-45 * time.Minute)}, a), registry.CodeConflict, "entries, the list has"},
+		{"another host in sub", signedToken(t, tokenSpec{ID: id, Set: map[int]uint8{1: 1, 5: 2, 9: 1, 100_000: 2}, Iat: at(-44 * time.Minute), Sub: "https://elsewhere.example/status-lists/" + id + "/token"}, a), registry.CodeConflict, "sub"},
 		{"suspension lifted, suspended revoked", tok(-40*time.Minute, map[int]uint8{1: 1, 5: 1, 9: 1}), registry.CodeOK, ""},
 		{"status 3", tok(-30*time.Minute, map[int]uint8{1: 1, 5: 1, 9: 1, 11: 3}), registry.CodeInvalid, "entry 11 has status 3"},
 		{"iat at the skew bound", tok(5*time.Minute, map[int]uint8{1: 1, 5: 1, 9: 1, 12: 2}), registry.CodeOK, ""},

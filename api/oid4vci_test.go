@@ -52,8 +52,13 @@ func degreeClaims() map[string]any {
 
 func (s *vciServer) holder(t *testing.T, method string) wallet.HolderKey {
 	t.Helper()
+	return s.holderOf(t, keys.Ed25519, method)
+}
+
+func (s *vciServer) holderOf(t *testing.T, kt keys.Type, method string) wallet.HolderKey {
+	t.Helper()
 	s.seed++
-	h, err := wallet.NewHolderKey(keys.Ed25519, method, rand.NewChaCha8([32]byte{s.seed}))
+	h, err := wallet.NewHolderKey(kt, method, rand.NewChaCha8([32]byte{s.seed}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,14 +123,18 @@ func TestOID4VCIReceive(t *testing.T) {
 		claims                 map[string]any
 		byValue                bool
 		tx                     string
+		p256                   bool
 	}{
-		{api.GenericConfiguration, wallet.FormatSDJWT, wallet.MethodKey, map[string]any{"name": "Alice", "member": true, "level": 3}, false, ""},
-		{"university-degree_sd_jwt", wallet.FormatSDJWT, wallet.MethodJWK, degreeClaims(), true, "493817"},
-		{"university-degree_jwt_vc_json", wallet.FormatJWTVCJSON, wallet.MethodKey, degreeClaims(), false, ""},
-		{"university-degree_ldp_vc", wallet.FormatLDPVC, wallet.MethodJWK, degreeClaims(), false, "12"},
-		{"university-degree_ldp_vc", wallet.FormatLDPVC, wallet.MethodKey, degreeClaims(), true, ""},
+		{api.GenericConfiguration, wallet.FormatSDJWT, wallet.MethodKey, map[string]any{"name": "Alice", "member": true, "level": 3}, false, "", false},
+		{"university-degree_sd_jwt", wallet.FormatSDJWT, wallet.MethodJWK, degreeClaims(), true, "493817", false},
+		{"university-degree_jwt_vc_json", wallet.FormatJWTVCJSON, wallet.MethodKey, degreeClaims(), false, "", false},
+		{"university-degree_ldp_vc", wallet.FormatLDPVC, wallet.MethodJWK, degreeClaims(), false, "12", false},
+		{"university-degree_ldp_vc", wallet.FormatLDPVC, wallet.MethodKey, degreeClaims(), true, "", false},
+		{api.GenericConfiguration, wallet.FormatSDJWT, wallet.MethodJWK, map[string]any{"name": "Alice"}, false, "", true},
+		{"employment_jwt_vc_json", wallet.FormatJWTVCJSON, wallet.MethodKey, map[string]any{"name": "Alice", "jobTitle": "Engineer",
+			"employer": map[string]any{"name": "Example Corp"}, "startDate": "2024-01-01"}, false, "", true},
 	} {
-		t.Run(tc.config, func(t *testing.T) {
+		t.Run(tc.config+"/"+tc.method, func(t *testing.T) {
 			req := map[string]any{"credential_configuration_id": tc.config, "claims": tc.claims, "by_value": tc.byValue}
 			if tc.tx != "" {
 				req["tx_code"] = tc.tx
@@ -137,7 +146,11 @@ func TestOID4VCIReceive(t *testing.T) {
 			if strings.Contains(o.URI, "credential_offer_uri=") == tc.byValue {
 				t.Errorf("by_value %v: %s", tc.byValue, o.URI)
 			}
-			h := s.holder(t, tc.method)
+			kt := keys.Ed25519
+			if tc.p256 {
+				kt = keys.P256
+			}
+			h := s.holderOf(t, kt, tc.method)
 			creds, err := wallet.Receive(t.Context(), o.URI, h, tc.tx, s.walletOptions())
 			if err != nil {
 				t.Fatal(err)

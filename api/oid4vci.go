@@ -508,6 +508,14 @@ func (s *Server) handleCredential(w http.ResponseWriter, r *http.Request) {
 		writeOAuthError(w, http.StatusBadRequest, "invalid_nonce", err.Error()+": get a fresh one from the nonce endpoint", extra)
 		return
 	}
+	// The token is spent before issuing, so that requests racing with
+	// one token issue (and take status entries) once; the offer's claims
+	// were checked when it was made, so a refusal now would recur.
+	if !s.vci.spendToken(tok) {
+		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
+		writeOAuthError(w, http.StatusUnauthorized, "invalid_token", "the access token was used", nil)
+		return
+	}
 	cred, err := s.issueOffered(r, g, p)
 	if err != nil {
 		if credential.CodeOf(err, "") != "" {
@@ -516,12 +524,6 @@ func (s *Server) handleCredential(w http.ResponseWriter, r *http.Request) {
 		}
 		s.log.Error("issue offered credential", "issuer", g.issuer, "err", err)
 		writeOAuthError(w, http.StatusInternalServerError, "server_error", "", nil)
-		return
-	}
-	if !s.vci.spendToken(tok) {
-		// Another request with the same token issued first.
-		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
-		writeOAuthError(w, http.StatusUnauthorized, "invalid_token", "the access token was used", nil)
 		return
 	}
 	format := vciConfigs()[g.config].format

@@ -530,3 +530,65 @@ func TestOID4VCIWalletRefusals(t *testing.T) {
 		t.Fatalf("reused offer: %v", err)
 	}
 }
+
+// TestOID4VCIConcurrentRedeem: of 16 token requests racing with one
+// pre-authorized code, exactly one gets an access token (no-store), and
+// of 8 credential requests racing with one access token, exactly one
+// gets a credential.
+func TestOID4VCIConcurrentRedeem(t *testing.T) {
+	s := newVCIServer(t)
+	o := s.offer(t, map[string]any{"credential_configuration_id": api.GenericConfiguration, "claims": map[string]any{"name": "Alice"}})
+	code := s.code(t, o)
+	form := url.Values{"grant_type": {api.GrantPreAuthorizedCode}, "pre-authorized_code": {code}}
+	answers := make(chan answer, 16)
+	for range 16 {
+		go func() {
+			answers <- post(t, s.c, s.url+"/token", []byte(form.Encode()), "Content-Type", "application/x-www-form-urlencoded")
+		}()
+	}
+	var tok string
+	for range 16 {
+		a := <-answers
+		if a.status == http.StatusOK {
+			if tok != "" {
+				t.Fatal("one code redeemed twice")
+			}
+			var out struct {
+				AccessToken string `json:"access_token"`
+			}
+			if json.Unmarshal(a.body, &out) != nil || a.header.Get("Cache-Control") != "no-store" {
+				t.Fatalf("token answer %s %v", a.body, a.header)
+			}
+			tok = out.AccessToken
+		}
+	}
+	if tok == "" {
+		t.Fatal("no redemption succeeded")
+	}
+	h := s.holder(t, wallet.MethodKey)
+	for range 8 {
+		go func() {
+			a := post(t, s.c, s.url+"/nonce", nil)
+			var n struct {
+				CNonce string `json:"c_nonce"`
+			}
+			_ = json.Unmarshal(a.body, &n)
+			p, err := wallet.BuildProof(h, "EdDSA", s.url, n.CNonce, s.clock.Now(), false)
+			if err != nil {
+				t.Error(err)
+			}
+			answers <- post(t, s.c, s.url+"/credential", wallet.CredentialRequest(api.GenericConfiguration, []string{p}), "Authorization", "Bearer "+tok)
+		}()
+	}
+	issued := 0
+	for range 8 {
+		if a := <-answers; a.status == http.StatusOK {
+			issued++
+		} else if a.status != http.StatusUnauthorized {
+			t.Errorf("%d %s", a.status, a.body)
+		}
+	}
+	if issued != 1 {
+		t.Errorf("%d credentials for one access token", issued)
+	}
+}

@@ -77,6 +77,10 @@ func TestOID4VCIOfferReceive(t *testing.T) {
 			if !strings.Contains(show, tc.format) || !strings.Contains(show, "Alice") || !strings.Contains(show, tc.typeName) {
 				t.Errorf("wallet show: %q", show)
 			}
+			// The node verifies what it issued (signature, status, schema).
+			if out, errOut, code := cli(t, n.url, ks, "wallet", "show", id, "--verify"); code != 0 {
+				t.Errorf("wallet show --verify: exit %d: %s %s", code, out, errOut)
+			}
 			// Redeemed once only.
 			_, errOut, code = cli(t, n.url, ks, "wallet", "receive", uri)
 			if code == 0 || strings.Count(strings.TrimSpace(errOut), "\n") != 0 {

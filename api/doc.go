@@ -15,6 +15,13 @@
 // TokenStatusAllocator, and GET /vct/{name} serves the type metadata of
 // the bundled schemas' credential types.
 //
+// The node is also an OpenID4VCI 1.0 Credential Issuer (pre-authorized
+// code flow): issuers make offers (POST /issuers/{name}/offers), and
+// wallets redeem them at /token and /credential with a c_nonce from
+// /nonce; offers, codes, tokens and spent nonces are kept in memory,
+// bounded and expiring. Those three endpoints answer errors in the
+// OAuth 2.0 format their specifications fix, not as problem details.
+//
 // The package declares interfaces for what it needs (Ledger,
 // did.Resolver, TokenStatusAllocator); cmd/idmesh wires in the node and
 // the resolvers.

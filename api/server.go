@@ -135,6 +135,12 @@ type Config struct {
 	// TrustedProxies are the peers whose X-Forwarded-For header names
 	// the client for the rate limit; empty trusts none.
 	TrustedProxies []netip.Prefix
+	// OfferTTL is how long an OpenID4VCI credential offer and its
+	// pre-authorized code stay valid (default DefaultOfferTTL);
+	// OfferStoreBytes bounds the memory of offers, access tokens and
+	// spent nonces (default DefaultOfferStoreBytes).
+	OfferTTL        time.Duration
+	OfferStoreBytes int
 	// Now and Rand default to the system clock and crypto/rand.
 	Now  func() time.Time
 	Rand io.Reader
@@ -171,6 +177,9 @@ type Server struct {
 
 	// tokenLists checks token status list entries (nil without State).
 	tokenLists *verifier.TokenLists
+
+	// vci keeps the OpenID4VCI offers, codes, tokens and nonces.
+	vci *vciStore
 }
 
 // route is one endpoint.
@@ -209,6 +218,11 @@ func NewServer(cfg Config) (*Server, error) {
 		issuers: cfg.Issuers, verifier: cfg.Verifier, token: hashToken(cfg.APIToken), now: cfg.Now, rand: cfg.Rand, schemas: &schema.Compiler{},
 		limits: newVerifyLimits(cfg), ids: newRequestIDs()}
 	s.largeReads = make(chan struct{}, cfg.MaxLargeReads)
+	vci, err := newVCIStore(cfg.Now, cfg.Rand, cfg.OfferTTL, cfg.OfferStoreBytes)
+	if err != nil {
+		return nil, fmt.Errorf("api: %w", err)
+	}
+	s.vci = vci
 	if cfg.Verifier == nil {
 		cfg.Verifier = &verifier.Verifier{Keys: &didkeys.CachedKeys{Next: didkeys.DIDKeys{Resolver: capWeb(cfg.Resolver), Index: keyIndex(cfg.Resolver)}}, Now: cfg.Now, Skew: cfg.ClockSkew,
 			Challenges: &verifier.Challenges{Now: cfg.Now, Rand: cfg.Rand}, AcceptCallerChallenges: !cfg.RequireNodeChallenges}
@@ -280,7 +294,7 @@ func (s *Server) routes() []route {
 		{http.MethodGet, "/healthz", "healthz", s.handleHealth},
 		{http.MethodGet, "/readyz", "readyz", s.handleReady},
 		{http.MethodGet, "/openapi.yaml", "openapi", s.handleOpenAPI},
-	}, slices.Concat(s.credentialRoutes(), s.statusRoutes(), s.lifecycleRoutes(), s.sdJWTRoutes())...)
+	}, slices.Concat(s.credentialRoutes(), s.statusRoutes(), s.lifecycleRoutes(), s.sdJWTRoutes(), s.oid4vciRoutes())...)
 }
 
 // methods are the HTTP methods a route of method m answers: HEAD with

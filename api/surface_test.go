@@ -225,6 +225,13 @@ func TestDuplicateMembersRefused(t *testing.T) {
 		if rt[0] != http.MethodPost {
 			continue
 		}
+		// The OpenID4VCI token, nonce and credential endpoints answer in
+		// the error format their specifications fix (RFC 6749 section
+		// 5.2), not problem+json; TestOID4VCIProofRefusals and
+		// TestOID4VCITokenRefusals cover their malformed bodies.
+		if rt[1] == api.TokenPath || rt[1] == api.NoncePath || rt[1] == api.CredentialPath {
+			continue
+		}
 		n++
 		t.Run(rt[1], func(t *testing.T) {
 			w := s.do(http.MethodPost, rt[1], body, "Authorization", "Bearer token", "Content-Type", "application/json")

@@ -299,6 +299,7 @@ func clientCommands(t testing.TB) [][]string {
 		{"issuer", "create", "uni"},
 		{"issuer", "list"},
 		{"vc", "issue", "--issuer", "uni", vc},
+		{"vc", "offer", "--issuer", "uni", vc},
 		{"vc", "verify", vc},
 		{"vc", "status", "urn:uuid:1"},
 		{"vp", "sign", "--holder", d + "#key-1", vc},
@@ -532,6 +533,9 @@ func TestJSONEveryCommand(t *testing.T) {
 		t.Fatalf("vp verify: %v", v)
 	}
 	js("vc", "status", vc["id"].(string), "--api-token", n.token, "--purpose", "suspension", "--set", "true")
+	if o := js("vc", "offer", "--api-token", n.token, "--issuer", "uni", writeFile(t, "claims.json", `{"name":"Alice"}`)); o["uri"] == nil || o["expires_at"] == nil {
+		t.Fatalf("vc offer: %v", o)
+	}
 	reg := js("schema", "register", "--api-token", n.token, "--issuer", "uni", writeFile(t, "schema.json", `{"type":"object"}`))
 	js("schema", "get", reg["hash"].(string))
 	js("trust", "add", "--api-token", n.token, "--issuer", uni, "--type", "ExampleDegreeCredential")

@@ -138,7 +138,7 @@ func issuerList(ctx context.Context, e env, f apiFlags) error {
 }
 
 func newVCCmd(a *app) *cobra.Command {
-	c := a.groupCmd("vc", "issue and verify verifiable credentials", newVCIssueCmd(a), newVCVerifyCmd(a), newVCStatusCmd(a))
+	c := a.groupCmd("vc", "issue and verify verifiable credentials", newVCIssueCmd(a), newVCOfferCmd(a), newVCVerifyCmd(a), newVCStatusCmd(a))
 	c.Long = "Issue and verify verifiable credentials. FILE may be - for standard input."
 	return c
 }

@@ -223,7 +223,7 @@ func parseProof(jwt, aud string, now time.Time, skew time.Duration) (keyProof, e
 	if t := p.key.Type(); t != keys.Ed25519 && t != keys.P256 {
 		return fail("a %s key cannot sign proofs", t)
 	}
-	if want := p.key.Algorithm(); alg != want && !(alg == "Ed25519" && want == "EdDSA") {
+	if want := p.key.Algorithm(); alg != want && (alg != "Ed25519" || want != "EdDSA") {
 		return fail("alg %s does not match the %s key", alg, p.key.Type())
 	}
 	if !p.key.Verify([]byte(parts[0]+"."+parts[1]), sig) {

@@ -275,3 +275,43 @@ func TestOpenAPICoversRoutes(t *testing.T) {
 		t.Fatalf("only %d routes walked", len(routes))
 	}
 }
+
+// TestOpenAPIValidatorLargeBody: a response body over the validator's
+// bound (here 1 KiB; openapitest.MaxBody by default) passes through the handler wrapper and the round
+// tripper whole and unchanged; its status and headers are still checked,
+// its body (not kept) is not.
+func TestOpenAPIValidatorLargeBody(t *testing.T) {
+	v := openapitest.MustNew(t).WithMaxBody(1 << 10)
+	big := bytes.Repeat([]byte("x"), 64<<10+1) // not even JSON
+	for _, tc := range []struct {
+		status int
+		ok     bool
+	}{{http.StatusOK, true}, {http.StatusTeapot, false}} {
+		h := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(tc.status)
+			for b := big; len(b) > 0; b = b[min(len(b), 1000):] {
+				_, _ = w.Write(b[:min(len(b), 1000)])
+			}
+		})
+		rec := &recordingTB{TB: t}
+		w := httptest.NewRecorder()
+		v.Handler(rec, h).ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/v1/blocks/1", nil))
+		if !bytes.Equal(w.Body.Bytes(), big) || (len(rec.errs) == 0) != tc.ok {
+			t.Fatalf("handler, status %d: %d bytes through, %d errors", tc.status, w.Body.Len(), len(rec.errs))
+		}
+		ts := httptest.NewServer(h)
+		rec = &recordingTB{TB: t}
+		c := &http.Client{Transport: v.Transport(rec, ts.Client().Transport)}
+		res, err := c.Get(ts.URL + "/v1/blocks/1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(res.Body)
+		res.Body.Close()
+		ts.Close()
+		if err != nil || !bytes.Equal(b, big) || (len(rec.errs) == 0) != tc.ok {
+			t.Fatalf("round tripper, status %d: %d bytes through (%v), %d errors", tc.status, len(b), err, len(rec.errs))
+		}
+	}
+}

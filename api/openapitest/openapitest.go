@@ -21,8 +21,9 @@ import (
 	"github.com/idmesh/idmesh/api"
 )
 
-// MaxBody bounds the bytes of a response body the checks keep; the body
-// of a longer response is not checked (its status and headers are).
+// MaxBody bounds, by default, the bytes of a response body the checks
+// keep; the body of a longer response is not checked (its status and
+// headers are).
 const MaxBody = 16 << 20
 
 // ErrMismatch is wrapped by every error Check returns for a response
@@ -45,6 +46,7 @@ type Validator struct {
 	doc     *openapi3.T
 	router  routers.Router
 	problem *openapi3.SchemaRef
+	maxBody int
 }
 
 // Load parses and validates an OpenAPI 3.1 document and returns a
@@ -73,7 +75,7 @@ func Load(data []byte) (*Validator, error) {
 	if problem == nil {
 		return nil, errors.New("load OpenAPI document: no components/schemas/Problem")
 	}
-	return &Validator{doc: doc, router: router, problem: problem}, nil
+	return &Validator{doc: doc, router: router, problem: problem, maxBody: MaxBody}, nil
 }
 
 // shared is the Validator of api.OpenAPI, loaded once.
@@ -90,6 +92,14 @@ func MustNew(tb testing.TB) *Validator {
 		tb.Fatal(err)
 	}
 	return v
+}
+
+// WithMaxBody returns a copy of v that keeps at most n bytes of a
+// response body (MaxBody by default).
+func (v *Validator) WithMaxBody(n int) *Validator {
+	c := *v
+	c.maxBody = n
+	return &c
 }
 
 // Doc returns the loaded document; the caller must not change it.
@@ -227,7 +237,7 @@ func mediaType(h http.Header) string {
 // the client as h wrote it.
 func (v *Validator) Handler(tb testing.TB, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		rec := &recorder{ResponseWriter: w}
+		rec := &recorder{ResponseWriter: w, max: v.maxBody}
 		h.ServeHTTP(rec, r)
 		if rec.status == 0 {
 			rec.status = http.StatusOK
@@ -240,9 +250,10 @@ func (v *Validator) Handler(tb testing.TB, h http.Handler) http.Handler {
 }
 
 // recorder passes a response through and keeps its status, its header
-// as sent, and up to MaxBody bytes of its body.
+// as sent, and up to max bytes of its body.
 type recorder struct {
 	http.ResponseWriter
+	max       int
 	status    int
 	header    http.Header
 	body      bytes.Buffer
@@ -261,7 +272,7 @@ func (r *recorder) Write(p []byte) (int, error) {
 		r.WriteHeader(http.StatusOK)
 	}
 	if !r.truncated {
-		if r.body.Len()+len(p) > MaxBody {
+		if r.body.Len()+len(p) > r.max {
 			r.truncated = true
 		} else {
 			r.body.Write(p)
@@ -282,7 +293,8 @@ func (r *recorder) Flush() {
 
 // Transport returns next (http.DefaultTransport when nil) with every
 // response it receives checked against the document; a mismatch fails
-// tb. The body is read (up to MaxBody bytes) and handed back unchanged.
+// tb. The body is read (up to the Validator's bound) and handed back
+// unchanged.
 func (v *Validator) Transport(tb testing.TB, next http.RoundTripper) http.RoundTripper {
 	if next == nil {
 		next = http.DefaultTransport
@@ -301,12 +313,12 @@ func (t roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return res, err
 	}
-	body, err := io.ReadAll(io.LimitReader(res.Body, MaxBody+1))
+	body, err := io.ReadAll(io.LimitReader(res.Body, int64(t.v.maxBody)+1))
 	if err != nil {
 		res.Body.Close()
 		return nil, fmt.Errorf("read response: %w", err)
 	}
-	truncated := len(body) > MaxBody
+	truncated := len(body) > t.v.maxBody
 	if truncated {
 		res.Body = readCloser{io.MultiReader(bytes.NewReader(body), res.Body), res.Body}
 	} else {

@@ -3,6 +3,7 @@ package openapitest
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -47,7 +48,25 @@ type Validator struct {
 	router  routers.Router
 	problem *openapi3.SchemaRef
 	maxBody int
+	seen    *visited
 }
+
+// visited remembers the bodies a schema accepted: compiling a schema for
+// JSON Schema 2020-12 costs far more than most responses, and tests
+// send the same answers many times.
+type visited struct {
+	mu sync.Mutex
+	ok map[visitKey]bool
+}
+
+type visitKey struct {
+	schema *openapi3.Schema
+	body   [sha256.Size]byte
+}
+
+// maxVisited bounds the bodies remembered; beyond it the memory starts
+// over.
+const maxVisited = 1 << 14
 
 // Load parses and validates an OpenAPI 3.1 document and returns a
 // Validator for it. A $ref to anything outside the document is refused.
@@ -75,7 +94,7 @@ func Load(data []byte) (*Validator, error) {
 	if problem == nil {
 		return nil, errors.New("load OpenAPI document: no components/schemas/Problem")
 	}
-	return &Validator{doc: doc, router: router, problem: problem, maxBody: MaxBody}, nil
+	return &Validator{doc: doc, router: router, problem: problem, maxBody: MaxBody, seen: &visited{ok: map[visitKey]bool{}}}, nil
 }
 
 // shared is the Validator of api.OpenAPI, loaded once.
@@ -166,7 +185,7 @@ func (v *Validator) checkUnrouted(req *http.Request, status int, header http.Hea
 	if req.Method == http.MethodHead || truncated {
 		return nil
 	}
-	if err := visit(v.problem, body); err != nil {
+	if err := v.visit(v.problem, body); err != nil {
 		return fmt.Errorf("%w: %s %s: %d problem: %w", ErrMismatch, req.Method, req.URL.EscapedPath(), status, err)
 	}
 	return nil
@@ -193,16 +212,32 @@ func (v *Validator) checkBody(route *routers.Route, status int, media string, bo
 	if !jsonTypes[media] {
 		return mt.Schema.Value.VisitJSON(string(body), openapi3.EnableJSONSchema2020(), openapi3.VisitAsResponse(), openapi3.MultiErrors())
 	}
-	return visit(mt.Schema, body)
+	return v.visit(mt.Schema, body)
 }
 
-// visit checks a JSON body against a schema.
-func visit(schema *openapi3.SchemaRef, body []byte) error {
+// visit checks a JSON body against a schema, once per schema and body.
+func (v *Validator) visit(schema *openapi3.SchemaRef, body []byte) error {
+	key := visitKey{schema.Value, sha256.Sum256(body)}
+	v.seen.mu.Lock()
+	ok := v.seen.ok[key]
+	v.seen.mu.Unlock()
+	if ok {
+		return nil
+	}
 	var value any
 	if err := json.Unmarshal(body, &value); err != nil {
 		return fmt.Errorf("decode body: %w", err)
 	}
-	return schema.Value.VisitJSON(value, openapi3.EnableJSONSchema2020(), openapi3.VisitAsResponse(), openapi3.MultiErrors())
+	if err := schema.Value.VisitJSON(value, openapi3.EnableJSONSchema2020(), openapi3.VisitAsResponse(), openapi3.MultiErrors()); err != nil {
+		return err
+	}
+	v.seen.mu.Lock()
+	if len(v.seen.ok) >= maxVisited {
+		clear(v.seen.ok)
+	}
+	v.seen.ok[key] = true
+	v.seen.mu.Unlock()
+	return nil
 }
 
 // kinCannotDecode reports whether kin-openapi has no body decoder for

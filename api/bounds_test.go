@@ -69,7 +69,7 @@ func mustChainServer(tb testing.TB, n uint64, mutate func(*api.Config), ledger f
 	if err != nil {
 		tb.Fatal(err)
 	}
-	ts := httptest.NewServer(srv)
+	ts := httptest.NewServer(validated(tb, srv))
 	tb.Cleanup(ts.Close)
 	return &chainServer{url: ts.URL, chain: c, node: nd, reg: reg, dids: dids}
 }
@@ -188,7 +188,7 @@ func TestResolveCacheBoundedInBytes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ref := httptest.NewServer(uncached)
+	ref := httptest.NewServer(validated(t, uncached))
 	defer ref.Close()
 	refServer := &chainServer{url: ref.URL}
 	// A versionId that exists: the first DID's.

@@ -54,7 +54,7 @@ func limitServer(t *testing.T, mutate func(*api.Config)) (*httptest.Server, *api
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := httptest.NewServer(s)
+	ts := httptest.NewServer(validated(t, s))
 	t.Cleanup(ts.Close)
 	return ts, s, clock
 }

@@ -180,6 +180,13 @@ type testServer struct {
 	*api.Server
 	ledger   *fakeLedger
 	resolver *fakeResolver
+	checked  http.Handler // Server, its responses checked against openapi.yaml
+}
+
+// ServeHTTP serves through the server with every response checked
+// against openapi.yaml.
+func (s *testServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.checked.ServeHTTP(w, r)
 }
 
 func mustServer(tb testing.TB, mutate func(*api.Config)) *testServer {
@@ -193,7 +200,7 @@ func mustServer(tb testing.TB, mutate func(*api.Config)) *testServer {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return &testServer{Server: s, ledger: l, resolver: r}
+	return &testServer{Server: s, ledger: l, resolver: r, checked: validated(tb, s)}
 }
 
 func (s *testServer) do(method, target string, body []byte, header ...string) *httptest.ResponseRecorder {

@@ -240,8 +240,10 @@ func (s *Server) handleCreateOffer(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	tx, _ := m["tx_code"].(string)
-	if v, has := m["tx_code"]; has && (tx == "" || len(tx) > maxTxCodeDigits || strings.Trim(tx, "0123456789") != "" || v == nil) {
-		bad("tx_code must be 1 to %d digits", maxTxCodeDigits)
+	if v, has := m["tx_code"]; has && (len(tx) < minTxCodeDigits || len(tx) > maxTxCodeDigits || strings.Trim(tx, "0123456789") != "" || v == nil) {
+		// At least minTxCodeDigits: with three attempts, one who
+		// intercepts the offer guesses a 4-digit code 3 times in 10,000.
+		bad("tx_code must be %d to %d digits", minTxCodeDigits, maxTxCodeDigits)
 		return
 	}
 	byValue, isBool := m["by_value"].(bool)

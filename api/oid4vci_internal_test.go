@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -176,4 +177,19 @@ func FuzzParseProof(f *testing.F) {
 			t.Fatalf("accepted without a key: %+v", got)
 		}
 	})
+}
+
+// TestVCIStoreChargesClaims: an offer's claims count against the store's
+// bound (at four times their JSON), so that 16 MiB of offers is about
+// 16 MiB of memory however large their claims (security review 3).
+func TestVCIStoreChargesClaims(t *testing.T) {
+	st, _ := mustVCIStore(t, 1<<20)
+	claims := map[string]any{"note": strings.Repeat("x", 14<<10)}
+	g := &vciGrant{issuer: "uni", config: GenericConfiguration, claims: claims}
+	if err := st.add(g, "", func(code string) ([]byte, error) { return []byte(`{"code":"` + code + `"}`), nil }); err != nil {
+		t.Fatal(err)
+	}
+	if g.size < 4*(14<<10) || st.bytes != g.size {
+		t.Fatalf("an offer with 14 KiB of claims charged %d bytes (store %d)", g.size, st.bytes)
+	}
 }

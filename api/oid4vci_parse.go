@@ -39,6 +39,8 @@ const (
 	MaxOfferClaimsBytes = 16 << 10
 	// maxTxCodeDigits bounds a transaction code.
 	maxTxCodeDigits = 16
+	// minTxCodeDigits is the shortest transaction code an offer takes.
+	minTxCodeDigits = 4
 )
 
 // errVCIRequest reports a malformed token or credential request

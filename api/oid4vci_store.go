@@ -6,6 +6,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -184,7 +185,14 @@ func (st *vciStore) add(g *vciGrant, txCode string, build func(code string) ([]b
 		g.txCode, g.hasTx = sha256.Sum256([]byte(txCode)), true
 	}
 	g.expires = st.now().Add(st.offerTTL)
-	g.size = entryOverhead + 2*len(g.offer) + len(g.issuer) + len(g.config)
+	// The claims are kept decoded: charge them at a multiple of their
+	// JSON (maps, strings and interface values cost several times the
+	// text), so that the store's bound is one in memory.
+	claims, err := json.Marshal(g.claims)
+	if err != nil {
+		return err
+	}
+	g.size = entryOverhead + 2*len(g.offer) + len(g.issuer) + len(g.config) + 4*len(claims)
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if err := st.reserve(g.size); err != nil {

@@ -128,7 +128,7 @@ func TestOID4VCIReceive(t *testing.T) {
 		{api.GenericConfiguration, wallet.FormatSDJWT, wallet.MethodKey, map[string]any{"name": "Alice", "member": true, "level": 3}, false, "", false},
 		{"university-degree_sd_jwt", wallet.FormatSDJWT, wallet.MethodJWK, degreeClaims(), true, "493817", false},
 		{"university-degree_jwt_vc_json", wallet.FormatJWTVCJSON, wallet.MethodKey, degreeClaims(), false, "", false},
-		{"university-degree_ldp_vc", wallet.FormatLDPVC, wallet.MethodJWK, degreeClaims(), false, "12", false},
+		{"university-degree_ldp_vc", wallet.FormatLDPVC, wallet.MethodJWK, degreeClaims(), false, "1212", false},
 		{"university-degree_ldp_vc", wallet.FormatLDPVC, wallet.MethodKey, degreeClaims(), true, "", false},
 		{api.GenericConfiguration, wallet.FormatSDJWT, wallet.MethodJWK, map[string]any{"name": "Alice"}, false, "", true},
 		{"employment_jwt_vc_json", wallet.FormatJWTVCJSON, wallet.MethodKey, map[string]any{"name": "Alice", "jobTitle": "Engineer",
@@ -334,15 +334,16 @@ func TestOID4VCIOfferRefusals(t *testing.T) {
 		token  string
 		status int
 	}{
-		"no token":        {"/issuers/uni/offers", map[string]any{"credential_configuration_id": api.GenericConfiguration, "claims": map[string]any{"a": 1}}, "", 401},
-		"unknown issuer":  {"/issuers/nobody/offers", map[string]any{"credential_configuration_id": api.GenericConfiguration, "claims": map[string]any{"a": 1}}, sdToken, 404},
-		"unknown config":  {"/issuers/uni/offers", map[string]any{"credential_configuration_id": "nope", "claims": map[string]any{"a": 1}}, sdToken, 400},
-		"reserved claim":  {"/issuers/uni/offers", map[string]any{"credential_configuration_id": api.GenericConfiguration, "claims": map[string]any{"cnf": 1}}, sdToken, 400},
-		"nested generic":  {"/issuers/uni/offers", map[string]any{"credential_configuration_id": api.GenericConfiguration, "claims": map[string]any{"a": map[string]any{}}}, sdToken, 400},
-		"schema broken":   {"/issuers/uni/offers", map[string]any{"credential_configuration_id": "university-degree_ldp_vc", "claims": map[string]any{"name": "A"}}, sdToken, 400},
-		"oversized":       {"/issuers/uni/offers", map[string]any{"credential_configuration_id": api.GenericConfiguration, "claims": map[string]any{"a": strings.Repeat("x", api.MaxOfferClaimsBytes)}}, sdToken, 400},
-		"tx code letters": {"/issuers/uni/offers", map[string]any{"credential_configuration_id": api.GenericConfiguration, "claims": map[string]any{"a": 1}, "tx_code": "12a"}, sdToken, 400},
-		"unknown member":  {"/issuers/uni/offers", map[string]any{"credential_configuration_id": api.GenericConfiguration, "claims": map[string]any{"a": 1}, "pin": "1"}, sdToken, 400},
+		"no token":            {"/issuers/uni/offers", map[string]any{"credential_configuration_id": api.GenericConfiguration, "claims": map[string]any{"a": 1}}, "", 401},
+		"unknown issuer":      {"/issuers/nobody/offers", map[string]any{"credential_configuration_id": api.GenericConfiguration, "claims": map[string]any{"a": 1}}, sdToken, 404},
+		"unknown config":      {"/issuers/uni/offers", map[string]any{"credential_configuration_id": "nope", "claims": map[string]any{"a": 1}}, sdToken, 400},
+		"reserved claim":      {"/issuers/uni/offers", map[string]any{"credential_configuration_id": api.GenericConfiguration, "claims": map[string]any{"cnf": 1}}, sdToken, 400},
+		"nested generic":      {"/issuers/uni/offers", map[string]any{"credential_configuration_id": api.GenericConfiguration, "claims": map[string]any{"a": map[string]any{}}}, sdToken, 400},
+		"schema broken":       {"/issuers/uni/offers", map[string]any{"credential_configuration_id": "university-degree_ldp_vc", "claims": map[string]any{"name": "A"}}, sdToken, 400},
+		"oversized":           {"/issuers/uni/offers", map[string]any{"credential_configuration_id": api.GenericConfiguration, "claims": map[string]any{"a": strings.Repeat("x", api.MaxOfferClaimsBytes)}}, sdToken, 400},
+		"tx code letters":     {"/issuers/uni/offers", map[string]any{"credential_configuration_id": api.GenericConfiguration, "claims": map[string]any{"a": 1}, "tx_code": "12a"}, sdToken, 400},
+		"tx code of 3 digits": {"/issuers/uni/offers", map[string]any{"credential_configuration_id": api.GenericConfiguration, "claims": map[string]any{"a": 1}, "tx_code": "123"}, sdToken, 400},
+		"unknown member":      {"/issuers/uni/offers", map[string]any{"credential_configuration_id": api.GenericConfiguration, "claims": map[string]any{"a": 1}, "pin": "1"}, sdToken, 400},
 	} {
 		b, _ := json.Marshal(tc.body)
 		var hdr []string

@@ -119,8 +119,14 @@ func TestConsensusGossip(t *testing.T) {
 		t.Fatalf("received %+v, want the relayed round 2 vote", got)
 	}
 	mustBeEmpty(t, nodes[2].Receive(), "message")
-	if s := nodes[2].Stats(); s.Rejected != 2 || s.Delivered != 2 {
-		t.Fatalf("stats %+v", s)
+	// The counters are updated by the host's goroutine after it hands a
+	// message over: wait for them, within a bound.
+	deadline := time.Now().Add(10 * time.Second)
+	for s := nodes[2].Stats(); s.Rejected != 2 || s.Delivered != 2; s = nodes[2].Stats() {
+		if time.Now().After(deadline) {
+			t.Fatalf("stats %+v", s)
+		}
+		time.Sleep(time.Millisecond)
 	}
 	mustBeEmpty(t, a.Receive(), "own message")
 

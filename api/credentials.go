@@ -230,18 +230,8 @@ func (s *Server) handleIssue(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, http.StatusBadRequest, ProblemInvalidCredential, err.Error())
 		return
 	}
-	iss, err := s.issuers.Find(who)
-	if err == nil {
-		iss = s.liveIssuer(r.Context(), iss)
-	}
-	if err != nil || iss.Status != issuer.StatusLive {
-		writeProblem(w, r, http.StatusNotFound, ProblemUnknownIssuer, fmt.Sprintf("%s is not an issuer on this node: register one with POST /v1/issuers", who))
-		return
-	}
-	signer, err := s.issuers.Signer(iss)
-	if err != nil {
-		s.log.Error("issuer key", "issuer", iss.Name, "err", err)
-		writeProblem(w, r, http.StatusInternalServerError, ProblemInternal, "")
+	iss, signer, ok := s.issuerSigner(w, r, who)
+	if !ok {
 		return
 	}
 	if format == issuer.FormatSDJWT {
@@ -476,4 +466,25 @@ func challengeClient(a netip.Addr) netip.Addr {
 		return netip.PrefixFrom(a, 48).Masked().Addr()
 	}
 	return a
+}
+
+// issuerSigner finds the live issuer who (a name or DID) of this node
+// and its signer, or answers 404 (no such live issuer) or 500 (its key
+// cannot be read) and reports false.
+func (s *Server) issuerSigner(w http.ResponseWriter, r *http.Request, who string) (issuer.Issuer, credential.Signer, bool) {
+	iss, err := s.issuers.Find(who)
+	if err == nil {
+		iss = s.liveIssuer(r.Context(), iss)
+	}
+	if err != nil || iss.Status != issuer.StatusLive {
+		writeProblem(w, r, http.StatusNotFound, ProblemUnknownIssuer, fmt.Sprintf("%s is not an issuer on this node: register one with POST /v1/issuers", who))
+		return issuer.Issuer{}, nil, false
+	}
+	signer, err := s.issuers.Signer(iss)
+	if err != nil {
+		s.log.Error("issuer key", "issuer", iss.Name, "err", err)
+		writeProblem(w, r, http.StatusInternalServerError, ProblemInternal, "")
+		return issuer.Issuer{}, nil, false
+	}
+	return iss, signer, true
 }

@@ -251,19 +251,8 @@ func (s *Server) handleCreateOffer(w http.ResponseWriter, r *http.Request) {
 		bad("by_value must be a boolean")
 		return
 	}
-	name := mux.Vars(r)["name"]
-	iss, err := s.issuers.Find(name)
-	if err == nil {
-		iss = s.liveIssuer(r.Context(), iss)
-	}
-	if err != nil || iss.Status != issuer.StatusLive {
-		writeProblem(w, r, http.StatusNotFound, ProblemUnknownIssuer, fmt.Sprintf("%s is not an issuer on this node: register one with POST /v1/issuers", name))
-		return
-	}
-	signer, err := s.issuers.Signer(iss)
-	if err != nil {
-		s.log.Error("issuer key", "issuer", iss.Name, "err", err)
-		writeProblem(w, r, http.StatusInternalServerError, ProblemInternal, "")
+	iss, signer, ok := s.issuerSigner(w, r, mux.Vars(r)["name"])
+	if !ok {
 		return
 	}
 	if err := s.checkOfferClaims(cfg, claims, signer, iss); err != nil {
@@ -272,7 +261,7 @@ func (s *Server) handleCreateOffer(w http.ResponseWriter, r *http.Request) {
 	}
 	base := s.publicBase(r)
 	g := &vciGrant{issuer: iss.Name, config: cfg.id, claims: claims}
-	err = s.vci.add(g, tx, func(code string) ([]byte, error) {
+	err := s.vci.add(g, tx, func(code string) ([]byte, error) {
 		pre := map[string]any{"pre-authorized_code": code}
 		if tx != "" {
 			pre["tx_code"] = map[string]any{"input_mode": "numeric", "length": len(tx), "description": "The transaction code " + iss.Name + " gave you"}

@@ -139,15 +139,7 @@ type SchemaResponse struct {
 }
 
 func (s *Server) schemaURL(r *http.Request, hash string) string {
-	base := s.cfg.PublicURL
-	if base == "" {
-		scheme := "http"
-		if r.TLS != nil {
-			scheme = "https"
-		}
-		base = scheme + "://" + r.Host
-	}
-	return strings.TrimRight(base, "/") + "/v1/schemas/" + hash
+	return s.publicBase(r) + "/v1/schemas/" + hash
 }
 
 // handleSubmitSchema registers a schema signed by its registrant.

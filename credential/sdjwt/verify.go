@@ -133,21 +133,9 @@ func Verify(ctx context.Context, compact string, resolver credential.KeyResolver
 	if key.Compromised {
 		return nil, credential.Errorf(credential.KeyCompromisedError, "verify: key %s is compromised", key.ID)
 	}
-	res, err := verify(sd, c, key.Public, opts, lim)
+	res, err := verify(sd, c, key.Public, opts, lim, NonDisclosable)
 	if err != nil {
 		return nil, err
-	}
-	// The claims SD-JWT VC keeps in the clear hold no digest either, at
-	// any depth: a holder could withhold the Disclosure it names (a
-	// status.status_list, say) and the claim would read as absent.
-	signed, err := c.Payload()
-	if err != nil {
-		return nil, err
-	}
-	for _, name := range NonDisclosable {
-		if name != "iat" && hasDigests(signed[name]) {
-			return nil, credential.Errorf(credential.MalformedValueError, "verify: %w: %s holds selectively disclosable parts; SD-JWT VC keeps it in the clear", ErrForbiddenName, name)
-		}
 	}
 	res.Key = key
 	info, err := checkVCClaims(res.Claims, controller, false) // verify read cnf.jwk
@@ -199,7 +187,7 @@ func VerifyWithKey(compact string, key keys.PublicKey, opts VerifyOptions) (*Res
 	if err != nil {
 		return nil, err
 	}
-	res, err := verify(sd, c, key, opts, lim)
+	res, err := verify(sd, c, key, opts, lim, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -208,15 +196,25 @@ func VerifyWithKey(compact string, key keys.PublicKey, opts VerifyOptions) (*Res
 	return res, nil
 }
 
-// verify checks the signature, processes the Disclosures, the time
+// verify checks the signature, that the claims named in clear hold no
+// digest, and processes the Disclosures, the time
 // claims and the key binding.
-func verify(sd *SDJWT, c *jose.Compact, key keys.PublicKey, opts VerifyOptions, lim Limits) (*Result, error) {
+func verify(sd *SDJWT, c *jose.Compact, key keys.PublicKey, opts VerifyOptions, lim Limits, clear []string) (*Result, error) {
 	if opts.Now.IsZero() {
 		return nil, credential.Errorf(credential.MalformedValueError, "verify: no time given (VerifyOptions.Now)")
 	}
 	payload, err := c.Verify(key)
 	if err != nil {
 		return nil, err
+	}
+	// The claims kept in the clear (SD-JWT VC's; iat aside, which other
+	// issuers disclose) hold no digest either, at any depth: a holder
+	// could withhold the Disclosure one names (a status.status_list,
+	// say) and the claim would read as absent.
+	for _, name := range clear {
+		if name != "iat" && hasDigests(payload[name]) {
+			return nil, credential.Errorf(credential.MalformedValueError, "verify: %w: %s holds selectively disclosable parts; SD-JWT VC keeps it in the clear", ErrForbiddenName, name)
+		}
 	}
 	claims, places, err := process(payload, sd.Disclosures, lim.MaxDepth)
 	if err != nil {

@@ -129,13 +129,13 @@ func (s *Server) handleCreateIssuer(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, http.StatusConflict, ProblemIssuerExists, err.Error())
 		return
 	case err != nil:
-		s.log.Error("create issuer", "err", err)
+		s.log.ErrorContext(r.Context(), "create issuer", "err", err)
 		writeProblem(w, r, http.StatusInternalServerError, ProblemInternal, "")
 		return
 	}
 	tx, err := registry.DIDTx(op)
 	if err != nil {
-		s.forget(iss)
+		s.forget(r.Context(), iss)
 		writeProblem(w, r, http.StatusInternalServerError, ProblemInternal, "")
 		return
 	}
@@ -143,7 +143,7 @@ func (s *Server) handleCreateIssuer(w http.ResponseWriter, r *http.Request) {
 	switch out {
 	case refused:
 		// Nothing reached the chain: forget the key so the name can be reused.
-		s.forget(iss)
+		s.forget(r.Context(), iss)
 		return
 	case undecided:
 		// It may still commit: keep the key; the issuer stays pending and
@@ -151,10 +151,10 @@ func (s *Server) handleCreateIssuer(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := s.issuers.SetStatus(iss, issuer.StatusLive); err != nil {
-		s.log.Error("issuer status", "issuer", iss.Name, "err", err)
+		s.log.ErrorContext(r.Context(), "issuer status", "issuer", iss.Name, "err", err)
 	}
 	iss.Status = issuer.StatusLive
-	s.log.Info("issuer registered", "name", iss.Name, "did", iss.DID, "height", h)
+	s.log.InfoContext(r.Context(), "issuer registered", "name", iss.Name, "did", iss.DID, "height", h)
 	w.Header().Set("Location", "/v1/issuers/"+iss.Name)
 	writeJSON(w, http.StatusCreated, IssuerResponse{Issuer: iss, Height: h, Endpoints: endpoints(iss.Name)})
 }
@@ -169,7 +169,7 @@ func (s *Server) liveIssuer(ctx context.Context, iss issuer.Issuer) issuer.Issue
 		return iss
 	}
 	if err := s.issuers.SetStatus(iss, issuer.StatusLive); err != nil {
-		s.log.Error("issuer status", "issuer", iss.Name, "err", err)
+		s.log.ErrorContext(ctx, "issuer status", "issuer", iss.Name, "err", err)
 		return iss
 	}
 	iss.Status = issuer.StatusLive
@@ -177,9 +177,9 @@ func (s *Server) liveIssuer(ctx context.Context, iss issuer.Issuer) issuer.Issue
 }
 
 // forget deletes an issuer whose DID did not reach the chain.
-func (s *Server) forget(iss issuer.Issuer) {
+func (s *Server) forget(ctx context.Context, iss issuer.Issuer) {
 	if err := s.issuers.Delete(iss); err != nil && !errors.Is(err, keystore.ErrNotFound) {
-		s.log.Error("forget issuer", "issuer", iss.Name, "err", err)
+		s.log.ErrorContext(ctx, "forget issuer", "issuer", iss.Name, "err", err)
 	}
 }
 
@@ -446,7 +446,7 @@ func (s *Server) handleChallenge(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, http.StatusServiceUnavailable, ProblemUnavailable, verifier.ErrChallengesFull.Error())
 		return
 	case err != nil:
-		s.log.Error("issue challenge", "err", err)
+		s.log.ErrorContext(r.Context(), "issue challenge", "err", err)
 		writeProblem(w, r, http.StatusInternalServerError, ProblemInternal, "")
 		return
 	}
@@ -482,7 +482,7 @@ func (s *Server) issuerSigner(w http.ResponseWriter, r *http.Request, who string
 	}
 	signer, err := s.issuers.Signer(iss)
 	if err != nil {
-		s.log.Error("issuer key", "issuer", iss.Name, "err", err)
+		s.log.ErrorContext(r.Context(), "issuer key", "issuer", iss.Name, "err", err)
 		writeProblem(w, r, http.StatusInternalServerError, ProblemInternal, "")
 		return issuer.Issuer{}, nil, false
 	}

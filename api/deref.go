@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -67,7 +68,7 @@ func queryTooLarge(rawQuery string) bool {
 // itself (a parameter may be given once in all).
 func (s *Server) handleDereference(w http.ResponseWriter, r *http.Request, raw string) {
 	fail := func(err error) {
-		s.writeDereferencing(w, did.ProblemFor(err).HTTPStatus(), derefResult, did.DereferencingError(err))
+		s.writeDereferencing(r.Context(), w, did.ProblemFor(err).HTTPStatus(), derefResult, did.DereferencingError(err))
 	}
 	if len(raw) > maxIdentifierBytes {
 		fail(fmt.Errorf("%w: longer than %d bytes", did.ErrInvalidDIDURL, maxIdentifierBytes))
@@ -110,7 +111,7 @@ func (s *Server) handleDereference(w http.ResponseWriter, r *http.Request, raw s
 	if res.ContentMetadata.Deactivated {
 		// 410, and the body is the whole result: a deactivated DID's
 		// services are not redirected to.
-		s.writeDereferencing(w, http.StatusGone, derefResult, res)
+		s.writeDereferencing(r.Context(), w, http.StatusGone, derefResult, res)
 		return
 	}
 	if loc, _ := res.ContentStream.(string); redirect && webURL(loc) {
@@ -124,7 +125,7 @@ func (s *Server) handleDereference(w http.ResponseWriter, r *http.Request, raw s
 		// the dereferencing result instead, for the client to judge.
 		rep = derefResult
 	}
-	if c, ok := s.writeDereferencing(w, http.StatusOK, rep, res); ok {
+	if c, ok := s.writeDereferencing(r.Context(), w, http.StatusOK, rep, res); ok {
 		s.cache.put(height, key, c)
 	}
 }
@@ -153,7 +154,7 @@ func writeCached(w http.ResponseWriter, c cachedResponse) {
 // JSON-LD types (application/did+ld+json, application/ld+json) and
 // without it in the JSON ones, or the document. It returns the response
 // it wrote.
-func (s *Server) writeDereferencing(w http.ResponseWriter, status int, rep representation, res *did.DereferencingResult) (cachedResponse, bool) {
+func (s *Server) writeDereferencing(ctx context.Context, w http.ResponseWriter, status int, rep representation, res *did.DereferencingResult) (cachedResponse, bool) {
 	v := any(res)
 	if !rep.result {
 		v = res.ContentStream
@@ -163,7 +164,7 @@ func (s *Server) writeDereferencing(w http.ResponseWriter, status int, rep repre
 	}
 	b, err := json.Marshal(v)
 	if err != nil {
-		s.log.Error("encode dereferencing result", "err", err)
+		s.log.ErrorContext(ctx, "encode dereferencing result", "err", err)
 		writeProblem(w, nil, http.StatusInternalServerError, ProblemInternal, "encode dereferencing result")
 		return cachedResponse{}, false
 	}

@@ -33,3 +33,6 @@ func RouteMethods(s *Server) ([]string, error) {
 	})
 	return out, err
 }
+
+// WithRequestID is withRequestID, for tests.
+var WithRequestID = withRequestID

@@ -95,7 +95,7 @@ func (s *Server) writeTxError(w http.ResponseWriter, r *http.Request, err error)
 		return
 	}
 	if !errors.Is(err, node.ErrRejected) {
-		s.log.Error("submit", "err", err)
+		s.log.ErrorContext(r.Context(), "submit", "err", err)
 		writeProblem(w, r, http.StatusInternalServerError, ProblemInternal, "")
 		return
 	}
@@ -150,7 +150,7 @@ func (s *Server) handleOperationStatus(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, registry.ErrNotFound):
 		writeProblem(w, r, http.StatusNotFound, ProblemNotFound, "this node knows no operation "+h.String())
 	case err != nil:
-		s.log.Error("operation status", "err", err)
+		s.log.ErrorContext(r.Context(), "operation status", "err", err)
 		writeProblem(w, r, http.StatusInternalServerError, ProblemInternal, "")
 	default:
 		writeJSON(w, http.StatusOK, st)
@@ -219,7 +219,7 @@ func (s *Server) handleBlock(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		s.log.Error("read block", "height", height, "err", err)
+		s.log.ErrorContext(r.Context(), "read block", "height", height, "err", err)
 		writeProblem(w, r, http.StatusInternalServerError, ProblemInternal, "")
 		return
 	}
@@ -231,7 +231,7 @@ func (s *Server) handleBlock(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 	bw := bufio.NewWriterSize(w, 32<<10)
 	if err := writeBlock(bw, b, c); err != nil {
-		s.log.Debug("write block", "height", height, "err", err)
+		s.log.DebugContext(r.Context(), "write block", "height", height, "err", err)
 		return
 	}
 	_ = bw.Flush()

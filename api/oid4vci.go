@@ -275,7 +275,7 @@ func (s *Server) handleCreateOffer(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		s.log.Error("credential offer", "err", err)
+		s.log.ErrorContext(r.Context(), "credential offer", "err", err)
 		writeProblem(w, r, http.StatusInternalServerError, ProblemInternal, "")
 		return
 	}
@@ -427,7 +427,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 		writeOAuthError(w, http.StatusServiceUnavailable, "temporarily_unavailable", err.Error(), nil)
 		return
 	case err != nil:
-		s.log.Error("token", "err", err)
+		s.log.ErrorContext(r.Context(), "token", "err", err)
 		writeOAuthError(w, http.StatusInternalServerError, "server_error", "", nil)
 		return
 	}
@@ -439,7 +439,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 func (s *Server) handleNonce(w http.ResponseWriter, r *http.Request) {
 	n, _, err := s.vci.newNonce()
 	if err != nil {
-		s.log.Error("nonce", "err", err)
+		s.log.ErrorContext(r.Context(), "nonce", "err", err)
 		writeOAuthError(w, http.StatusInternalServerError, "server_error", "", nil)
 		return
 	}
@@ -513,7 +513,7 @@ func (s *Server) handleCredential(w http.ResponseWriter, r *http.Request) {
 			writeOAuthError(w, http.StatusBadRequest, "credential_request_denied", err.Error(), nil)
 			return
 		}
-		s.log.Error("issue offered credential", "issuer", g.issuer, "err", err)
+		s.log.ErrorContext(r.Context(), "issue offered credential", "issuer", g.issuer, "err", err)
 		writeOAuthError(w, http.StatusInternalServerError, "server_error", "", nil)
 		return
 	}

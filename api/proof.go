@@ -79,7 +79,7 @@ func (s *Server) prove(w http.ResponseWriter, r *http.Request, key []byte) {
 			writeProblem(w, r, http.StatusNotFound, ProblemNotFound, err.Error())
 			return
 		}
-		s.log.Error("prove", "err", err)
+		s.log.ErrorContext(r.Context(), "prove", "err", err)
 		writeProblem(w, r, http.StatusInternalServerError, ProblemInternal, "")
 		return
 	}
@@ -87,7 +87,7 @@ func (s *Server) prove(w http.ResponseWriter, r *http.Request, key []byte) {
 	w.WriteHeader(http.StatusOK)
 	bw := bufio.NewWriterSize(w, 32<<10)
 	if err := writeProof(bw, ProofResponse{Height: height, StateRoot: root, Key: base64.StdEncoding.EncodeToString(key), Proof: proof}, value); err != nil {
-		s.log.Debug("write proof", "err", err)
+		s.log.DebugContext(r.Context(), "write proof", "err", err)
 		return
 	}
 	_ = bw.Flush()

@@ -85,3 +85,20 @@ func TestRequestIDs(t *testing.T) {
 		t.Errorf("no log line names request %s:\n%s", got, logs.String())
 	}
 }
+
+// TestLogHandler: records logged with a request's context name its ID
+// once, however many times the handler was wrapped; records without one
+// name none.
+func TestLogHandler(t *testing.T) {
+	var b bytes.Buffer
+	log := slog.New(api.LogHandler(api.LogHandler(slog.NewJSONHandler(&b, nil)))).With("component", "test")
+	log.InfoContext(t.Context(), "inner", "k", 1)
+	if strings.Contains(b.String(), "request_id") {
+		t.Fatalf("a record without a request names one: %s", b.String())
+	}
+	b.Reset()
+	log.InfoContext(api.WithRequestID(t.Context(), "r-1"), "inner", "k", 1)
+	if n := strings.Count(b.String(), `"request_id":"r-1"`); n != 1 {
+		t.Fatalf("request_id %d times in %s", n, b.String())
+	}
+}

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -49,7 +50,7 @@ func (s *Server) handleResolve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if queryTooLarge(r.URL.RawQuery) {
-		s.writeResolution(w, http.StatusBadRequest, representation{did.MediaTypeDIDResolution, true},
+		s.writeResolution(r.Context(), w, http.StatusBadRequest, representation{did.MediaTypeDIDResolution, true},
 			did.ErrorResult(errorf(did.ErrInvalidDIDURL, "the query exceeds %d bytes or %d parameters", did.MaxQueryBytes, did.MaxQueryParameters)))
 		return
 	}
@@ -61,7 +62,7 @@ func (s *Server) handleResolve(w http.ResponseWriter, r *http.Request) {
 			s.handleDereference(w, r, raw)
 			return
 		}
-		s.writeResolution(w, http.StatusNotAcceptable, representation{did.MediaTypeDIDResolution, true},
+		s.writeResolution(r.Context(), w, http.StatusNotAcceptable, representation{did.MediaTypeDIDResolution, true},
 			did.ErrorResult(errorf(did.ErrRepresentationNotSupported, "cannot produce any of %q", r.Header.Get("Accept"))))
 		return
 	}
@@ -79,7 +80,7 @@ func (s *Server) handleResolve(w http.ResponseWriter, r *http.Request) {
 	if vt := q.Get("versionTime"); vt != "" {
 		t, err := time.Parse(time.RFC3339, vt)
 		if err != nil {
-			s.writeResolution(w, http.StatusBadRequest, representation{did.MediaTypeDIDResolution, true},
+			s.writeResolution(r.Context(), w, http.StatusBadRequest, representation{did.MediaTypeDIDResolution, true},
 				did.ErrorResult(errorf(did.ErrInvalidOptions, "versionTime %q is not an XML datetime", vt)))
 			return
 		}
@@ -97,7 +98,7 @@ func (s *Server) handleResolve(w http.ResponseWriter, r *http.Request) {
 	}
 	res, err := s.resolver.Resolve(r.Context(), raw, opts)
 	if err != nil {
-		s.writeResolution(w, resolutionStatus(err), representation{did.MediaTypeDIDResolution, true}, did.ErrorResult(err))
+		s.writeResolution(r.Context(), w, resolutionStatus(err), representation{did.MediaTypeDIDResolution, true}, did.ErrorResult(err))
 		return
 	}
 	// contentType is the media type of the document the result carries.
@@ -110,14 +111,14 @@ func (s *Server) handleResolve(w http.ResponseWriter, r *http.Request) {
 		// 410, and the body is still the whole result.
 		status, rep = http.StatusGone, representation{did.MediaTypeDIDResolution, true}
 	}
-	if c, ok := s.writeResolution(w, status, rep, res); ok {
+	if c, ok := s.writeResolution(r.Context(), w, status, rep, res); ok {
 		s.cache.put(height, key, c)
 	}
 }
 
 // writeResolution writes a result, or the bare document, and returns the
 // response it wrote.
-func (s *Server) writeResolution(w http.ResponseWriter, status int, rep representation, res *did.ResolutionResult) (cachedResponse, bool) {
+func (s *Server) writeResolution(ctx context.Context, w http.ResponseWriter, status int, rep representation, res *did.ResolutionResult) (cachedResponse, bool) {
 	var v any = res.DIDDocument
 	if rep.result {
 		if res.Context == nil {
@@ -127,7 +128,7 @@ func (s *Server) writeResolution(w http.ResponseWriter, status int, rep represen
 	}
 	b, err := json.Marshal(v)
 	if err != nil {
-		s.log.Error("encode resolution result", "err", err)
+		s.log.ErrorContext(ctx, "encode resolution result", "err", err)
 		writeProblem(w, nil, http.StatusInternalServerError, ProblemInternal, "encode resolution result")
 		return cachedResponse{}, false
 	}

@@ -68,7 +68,7 @@ func (s *Server) issueSDJWT(w http.ResponseWriter, r *http.Request, req, claims 
 		switch jti := claims["jti"].(type) {
 		case nil:
 			if id, err = newCredentialID(); err != nil {
-				s.log.Error("credential id", "err", err)
+				s.log.ErrorContext(r.Context(), "credential id", "err", err)
 				writeProblem(w, r, http.StatusInternalServerError, ProblemInternal, "")
 				return
 			}
@@ -98,7 +98,7 @@ func (s *Server) issueSDJWT(w http.ResponseWriter, r *http.Request, req, claims 
 			fail(err)
 			return
 		case err != nil:
-			s.log.Error("token status", "issuer", iss.Name, "err", err)
+			s.log.ErrorContext(r.Context(), "token status", "issuer", iss.Name, "err", err)
 			writeProblem(w, r, http.StatusInternalServerError, ProblemInternal, "")
 			return
 		}

@@ -214,6 +214,7 @@ func NewServer(cfg Config) (*Server, error) {
 	if cfg.Rand == nil {
 		cfg.Rand = defaultRand
 	}
+	cfg.Log = slog.New(LogHandler(cfg.Log.Handler()))
 	s := &Server{cfg: cfg, ledger: cfg.Ledger, resolver: cfg.Resolver, log: cfg.Log, router: mux.NewRouter(), cache: newResponseCache(cfg.ResolveCacheBytes),
 		issuers: cfg.Issuers, verifier: cfg.Verifier, token: hashToken(cfg.APIToken), now: cfg.Now, rand: cfg.Rand, schemas: &schema.Compiler{},
 		limits: newVerifyLimits(cfg), ids: newRequestIDs()}
@@ -338,8 +339,9 @@ func (s *Server) allowed(r *http.Request) []string {
 // X-Content-Type-Options: nosniff and the request's X-Request-ID.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.Header().Set(RequestIDHeader, s.ids.of(r))
-	s.router.ServeHTTP(w, r)
+	id := s.ids.of(r)
+	w.Header().Set(RequestIDHeader, id)
+	s.router.ServeHTTP(w, r.WithContext(withRequestID(r.Context(), id)))
 }
 
 type statusRecorder struct {
@@ -358,14 +360,14 @@ func (s *Server) instrument(route string, h http.HandlerFunc) http.Handler {
 		rec := &statusRecorder{ResponseWriter: w, code: http.StatusOK}
 		defer func() {
 			if v := recover(); v != nil {
-				s.log.Error("handler panic", "route", route, logKeyRequestID, w.Header().Get(RequestIDHeader), "panic", v)
+				s.log.ErrorContext(r.Context(), "handler panic", "route", route, "panic", v)
 				writeProblem(rec, r, http.StatusInternalServerError, ProblemInternal, "")
 			}
 			d := time.Since(start)
 			if s.requests != nil {
 				s.requests.WithLabelValues(route, strconv.Itoa(rec.code)).Observe(d.Seconds())
 			}
-			s.log.Debug("http", "method", r.Method, "path", r.URL.Path, "status", rec.code, "duration", d, logKeyRequestID, w.Header().Get(RequestIDHeader))
+			s.log.DebugContext(r.Context(), "http", "method", r.Method, "path", r.URL.Path, "status", rec.code, "duration", d)
 		}()
 		h(rec, r)
 	})

@@ -205,10 +205,10 @@ func (s *Server) handleSetStatus(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, issuer.ErrUnknownCredential):
 		writeProblem(w, r, http.StatusNotFound, ProblemUnknownCredential, err.Error())
 	case err != nil:
-		s.log.Warn("status update", "credential", id, "err", err)
+		s.log.WarnContext(r.Context(), "status update", "credential", id, "err", err)
 		writeProblem(w, r, http.StatusServiceUnavailable, ProblemUnavailable, err.Error())
 	default:
-		s.log.Info("status updated", "credential", id, "purpose", purpose, "status", status, "height", h)
+		s.log.InfoContext(r.Context(), "status updated", "credential", id, "purpose", purpose, "status", status, "height", h)
 		s.creds.statusChange(purpose, status)
 		writeJSON(w, http.StatusOK, SetStatusResponse{CredentialID: id, StatusPurpose: purpose, Status: status, Height: h})
 	}

@@ -280,7 +280,7 @@ func (c *Consensus) Run(ctx context.Context) error {
 	}
 	cfg.App = chainApp{c: c, self: self}
 	if len(signed) > 0 {
-		c.Log.Info("resuming height from the write-ahead log", "height", height, "messages", len(signed))
+		c.Log.InfoContext(ctx, "resuming height from the write-ahead log", "height", height, "messages", len(signed))
 	}
 	e, err := consensus.New(cfg)
 	if err != nil {
@@ -311,7 +311,7 @@ func (c *Consensus) Run(ctx context.Context) error {
 	// that changed.
 	moved := func() {
 		if now := (where{e.Height(), e.Round(), e.CurrentStep(), e.Waiting()}); now != at {
-			c.Log.Debug("consensus", "height", now.h, "round", now.r, "step", now.s, "waiting", now.waiting, "mempool", c.Mempool.Len())
+			c.Log.DebugContext(ctx, "consensus", "height", now.h, "round", now.r, "step", now.s, "waiting", now.waiting, "mempool", c.Mempool.Len())
 			c.Metrics.update(now.h, now.r, now.s, now.waiting, c.Now())
 			at = now
 		}
@@ -321,7 +321,7 @@ func (c *Consensus) Run(ctx context.Context) error {
 		// A refused signature stops the validator before the Ready that
 		// holds the unsigned message is logged or sent.
 		if guard != nil && guard.err != nil {
-			c.Log.Error("refusing to sign: the validator stops", "height", e.Height(), "round", e.Round(), "err", guard.err)
+			c.Log.ErrorContext(ctx, "refusing to sign: the validator stops", "height", e.Height(), "round", e.Round(), "err", guard.err)
 			return fmt.Errorf("consensus: %w", guard.err)
 		}
 		// The engine may have work before any event: a height resumed
@@ -342,7 +342,7 @@ func (c *Consensus) Run(ctx context.Context) error {
 			e.Tick()
 		case m := <-incoming:
 			if err := e.Step(m); err != nil {
-				c.Log.Debug("consensus message refused", "from", m.From, "err", err)
+				c.Log.DebugContext(ctx, "consensus message refused", "from", m.From, "err", err)
 			}
 		case <-interval:
 			interval = nil

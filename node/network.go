@@ -93,7 +93,7 @@ func Sync(ctx context.Context, host *p2p.Host, n *Node, log *slog.Logger, progre
 		saved := 0
 		for _, j := range jobs {
 			if j.err != nil {
-				log.Debug("sync batch failed", "peer", j.peer, "from", j.from, "err", j.err)
+				log.DebugContext(ctx, "sync batch failed", "peer", j.peer, "from", j.from, "err", j.err)
 				break
 			}
 			for _, d := range j.got {
@@ -120,6 +120,6 @@ func Sync(ctx context.Context, host *p2p.Host, n *Node, log *slog.Logger, progre
 		if progress != nil {
 			progress(n.Chain.State().Height, target)
 		}
-		log.Debug("synced", "height", n.Chain.State().Height, "target", target, "peers", len(jobs))
+		log.DebugContext(ctx, "synced", "height", n.Chain.State().Height, "target", target, "peers", len(jobs))
 	}
 }

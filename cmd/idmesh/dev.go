@@ -91,13 +91,18 @@ func newDevCmd(a *app) *cobra.Command {
 }
 
 func runDev(ctx context.Context, e env, f nodeFlags) error {
+	if _, err := newLogger(e, f.logLevel, f.logFormat); err != nil {
+		return err // before anything is created or printed
+	}
+	b := newBanner(e.stdout, f.logFormat)
 	h := home.Dir(f.home)
 	created, err := h.InitSingle(f.chainID, time.Now())
 	if err != nil {
 		return err
 	}
 	if created {
-		fmt.Fprintf(e.stdout, "idmesh: created a single-validator chain %q in %s\n", f.chainID, f.home)
+		b.say(fmt.Sprintf("created a single-validator chain %q in %s", f.chainID, f.home), "created a single-validator chain",
+			slog.String("chain", f.chainID), slog.String("home", f.home))
 	}
 	if f.tls && f.tlsCert == "" {
 		if f.tlsCert, f.tlsKey, err = h.EnsureSelfSignedTLS(time.Now()); err != nil {
@@ -113,7 +118,7 @@ func runDev(ctx context.Context, e env, f nodeFlags) error {
 		}
 		f.apiToken = tok
 		if made {
-			fmt.Fprintf(e.stdout, "idmesh: API token   %s (saved in %s)\n", tok, h.APIToken())
+			b.say(fmt.Sprintf("API token   %s (saved in %s)", tok, h.APIToken()), "API token created", slog.String("file", h.APIToken()))
 		}
 	}
 	if f.issuerPass = e.getenv("IDMESH_ISSUER_PASSPHRASE"); f.issuerPass == "" {
@@ -170,9 +175,9 @@ func newLogger(e env, level, format string) (*slog.Logger, error) {
 	o := &slog.HandlerOptions{Level: l}
 	switch format {
 	case "text":
-		return slog.New(slog.NewTextHandler(e.stderr, o)), nil
+		return slog.New(api.LogHandler(slog.NewTextHandler(e.stderr, o))), nil
 	case "json":
-		return slog.New(slog.NewJSONHandler(e.stderr, o)), nil
+		return slog.New(api.LogHandler(slog.NewJSONHandler(e.stderr, o))), nil
 	}
 	return nil, usageError("--log-format must be text or json")
 }
@@ -180,7 +185,15 @@ func newLogger(e env, level, format string) (*slog.Logger, error) {
 // serve runs a node from f.home until ctx ends, then shuts down in order:
 // stop accepting requests, stop the engine, close the network and store.
 func serve(ctx context.Context, e env, f nodeFlags) error {
-	log, err := newLogger(e, f.logLevel, f.logFormat)
+	// On a terminal, with text logs, block sync shows a status line
+	// under the log.
+	var display *syncDisplay
+	logEnv := e
+	if f.logFormat == "text" && isTerminal(e.stderr) {
+		display = newSyncDisplay(e.stderr, time.Now)
+		logEnv.stderr = display
+	}
+	log, err := newLogger(logEnv, f.logLevel, f.logFormat)
 	if err != nil {
 		return err
 	}
@@ -196,6 +209,9 @@ func serve(ctx context.Context, e env, f nodeFlags) error {
 		VerifyConcurrency: f.verifyConcurrency, VerifyClientSlots: f.verifyClientSlots, VerifyWait: f.verifyWait, VerifyTimeout: f.verifyTimeout,
 		VerifyRate: f.verifyRate, VerifyBurst: f.verifyBurst, TrustedProxies: proxies,
 		Log: log}
+	if display != nil {
+		cfg.SyncProgress = display.progress
+	}
 	if fp := e.getenv("IDMESH_FAILPOINT"); fp != "" {
 		cfg.Failpoint = failpoint(fp, log)
 	}
@@ -214,16 +230,18 @@ func serve(ctx context.Context, e env, f nodeFlags) error {
 		role = "validator " + self.String()
 	}
 	base := d.BaseURL()
-	fmt.Fprintf(e.stdout, "idmesh: chain %s at height %d, %s, home %s\n", st.ChainID, st.Height, role, f.home)
+	b := newBanner(e.stdout, f.logFormat)
+	b.say(fmt.Sprintf("chain %s at height %d, %s, home %s", st.ChainID, st.Height, role, f.home), "node",
+		slog.String("chain", st.ChainID), slog.Uint64("height", st.Height), slog.String("role", role), slog.String("home", f.home), slog.String("version", version))
 	for _, a := range d.P2PAddrs() {
-		fmt.Fprintf(e.stdout, "idmesh: p2p         %s\n", a)
+		b.say("p2p         "+a, "p2p", slog.String("addr", a))
 	}
-	fmt.Fprintf(e.stdout, "idmesh: resolver    %s/1.0/identifiers/{did}\n", base)
-	fmt.Fprintf(e.stdout, "idmesh: operations  %s/v1/operations\n", base)
-	fmt.Fprintf(e.stdout, "idmesh: status      %s/v1/status   metrics %s/metrics\n", base, base)
-	fmt.Fprintf(e.stdout, "idmesh: issuers     %s/v1/issuers   (bearer token)\n", base)
-	fmt.Fprintf(e.stdout, "idmesh: VC-API      %s/credentials/issue  /credentials/verify  /presentations/verify  /challenges\n", base)
-	fmt.Fprintf(e.stdout, "idmesh: serving %s\n", base)
+	b.say("resolver    "+base+"/1.0/identifiers/{did}", "endpoint", slog.String("name", "resolver"), slog.String("url", base+"/1.0/identifiers/{did}"))
+	b.say("operations  "+base+"/v1/operations", "endpoint", slog.String("name", "operations"), slog.String("url", base+"/v1/operations"))
+	b.say("status      "+base+"/v1/status   metrics "+base+"/metrics", "endpoint", slog.String("name", "status"), slog.String("url", base+"/v1/status"), slog.String("metrics", base+"/metrics"))
+	b.say("issuers     "+base+"/v1/issuers   (bearer token)", "endpoint", slog.String("name", "issuers"), slog.String("url", base+"/v1/issuers"))
+	b.say("VC-API      "+base+"/credentials/issue  /credentials/verify  /presentations/verify  /challenges", "endpoint", slog.String("name", "VC-API"), slog.String("url", base+"/credentials/"))
+	b.say("serving "+base, bannerServingMsg, slog.String("url", base))
 	return d.Run(ctx)
 }
 

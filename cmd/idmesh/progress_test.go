@@ -2,8 +2,10 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestStartProgressPlain: not on a terminal, each node's output is passed
@@ -58,5 +60,41 @@ func TestStartProgressTerminal(t *testing.T) {
 	p.output("node7", "idmesh: serving http://x")
 	if last := b.String()[strings.LastIndex(b.String(), "testnet:"):]; last != "testnet: ["+strings.Repeat("-", maxProgressBar)+"] 1 of 1000 nodes serving" {
 		t.Fatalf("status line for many nodes %q", last)
+	}
+}
+
+// TestSyncDisplay: log lines are written above the status line, which is
+// redrawn after each; redraws are throttled; the rate and time left come
+// from the injected clock; the line is cleared when the sync ends.
+func TestSyncDisplay(t *testing.T) {
+	var b bytes.Buffer
+	now := time.Unix(1000, 0)
+	s := newSyncDisplay(&b, func() time.Time { return now })
+	s.progress(100, 1100)
+	if got := b.String(); got != "\r\033[Ksync: ["+strings.Repeat("#", 9*maxProgressBar/100)+strings.Repeat(" ", maxProgressBar-9*maxProgressBar/100)+"] 9% height 100 of 1100" {
+		t.Fatalf("first draw %q", got)
+	}
+	b.Reset()
+	now = now.Add(10 * time.Millisecond)
+	s.progress(101, 1100) // throttled
+	if b.Len() != 0 {
+		t.Fatalf("redrawn within %s: %q", syncRedrawEvery, b.String())
+	}
+	now = now.Add(990 * time.Millisecond)
+	s.progress(600, 1100) // 500 blocks in 1s: 1s left
+	want := "\r\033[Ksync: [" + strings.Repeat("#", 54*maxProgressBar/100) + strings.Repeat(" ", maxProgressBar-54*maxProgressBar/100) + "] 54% height 600 of 1100, 500 blocks/s, 1s left"
+	if b.String() != want {
+		t.Fatalf("got %q\nwant %q", b.String(), want)
+	}
+	b.Reset()
+	fmt.Fprintln(s, "level=INFO msg=syncing")
+	if got := b.String(); got != "\r\033[Klevel=INFO msg=syncing\n"+want[len("\r\033[K"):] {
+		t.Fatalf("log line not above the status line: %q", got)
+	}
+	b.Reset()
+	s.progress(1100, 1100)
+	fmt.Fprintln(s, "level=INFO msg=synced")
+	if got := b.String(); got != "\r\033[Klevel=INFO msg=synced\n" {
+		t.Fatalf("status line not cleared: %q", got)
 	}
 }

@@ -61,8 +61,10 @@ type proc struct {
 	name string
 	cmd  *exec.Cmd
 	url  string
-	logs *bytes.Buffer
-	mu   sync.Mutex
+	// banner is what the node printed on stdout up to its address.
+	banner []string
+	logs   *bytes.Buffer
+	mu     sync.Mutex
 }
 
 // startNode starts `idmesh node` with args and waits until it serves.
@@ -101,7 +103,8 @@ func startBinary(t testing.TB, bin string, env []string, name string, args ...st
 	})
 	sc := bufio.NewScanner(out)
 	for sc.Scan() {
-		if u, ok := strings.CutPrefix(sc.Text(), "idmesh: serving "); ok {
+		p.banner = append(p.banner, sc.Text())
+		if u, ok := servingURL(sc.Text()); ok {
 			p.url = u
 			break
 		}

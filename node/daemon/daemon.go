@@ -121,6 +121,11 @@ type Config struct {
 
 	// Log receives the node's logs; default none.
 	Log *slog.Logger
+	// SyncProgress, if set, is told the height reached and the target
+	// as block sync advances, and once more with height == target (or
+	// target 0 when it stopped short) when a sync ends; for a progress
+	// display.
+	SyncProgress func(height, target uint64)
 	// Now is the clock of the node, engine, API and status service;
 	// default the system clock.
 	Now func() time.Time
@@ -182,7 +187,7 @@ func New(ctx context.Context, cfg Config) (_ *Daemon, err error) {
 	// them, and the operator is told.
 	changed, err := h.Tighten()
 	for _, c := range changed {
-		log.Warn("permissions tightened", "path", c.Path, "was", fmt.Sprintf("%04o", c.From), "now", fmt.Sprintf("%04o", c.To))
+		log.WarnContext(ctx, "permissions tightened", "path", c.Path, "was", fmt.Sprintf("%04o", c.From), "now", fmt.Sprintf("%04o", c.To))
 	}
 	if err != nil {
 		return nil, err
@@ -222,7 +227,7 @@ func New(ctx context.Context, cfg Config) (_ *Daemon, err error) {
 		registerNetworkMetrics(reg, host)
 		gossip = func(t registry.Tx) {
 			if err := host.PublishTx(d.life, t); err != nil {
-				log.Warn("gossip transaction", "tx", t.Hash(), "err", err)
+				log.WarnContext(d.life, "gossip transaction", "tx", t.Hash(), "err", err)
 			}
 		}
 	}
@@ -254,7 +259,7 @@ func New(ctx context.Context, cfg Config) (_ *Daemon, err error) {
 		issuers = issuer.NewRegistry(ks)
 	}
 	if cfg.APIToken == "" {
-		log.Warn("no API token: the issuer and admin endpoints refuse every request (set IDMESH_API_TOKEN)")
+		log.WarnContext(ctx, "no API token: the issuer and admin endpoints refuse every request (set IDMESH_API_TOKEN)")
 	}
 	if d.ln, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", cfg.HTTPAddr, err)
@@ -354,14 +359,14 @@ func (d *Daemon) Run(ctx context.Context) error {
 	grp.Go(func() error {
 		if d.host != nil {
 			go receiveTxs(gctx, d.host, d.node, d.log)
-			if err := catchUp(gctx, d.host, d.node, d.net, d.firstPeerWait(), d.log); err != nil {
+			if err := catchUp(gctx, d.host, d.node, d.net, d.firstPeerWait(), d.log, d.cfg.SyncProgress); err != nil {
 				return err
 			}
 			if err := d.awaitPeerTip(gctx); err != nil {
 				return err
 			}
 			if err := d.doubleSignCheck(); err != nil {
-				d.log.Error("not signing", "err", err)
+				d.log.ErrorContext(ctx, "not signing", "err", err)
 				return err
 			}
 		}
@@ -372,13 +377,13 @@ func (d *Daemon) Run(ctx context.Context) error {
 	})
 	grp.Go(func() error {
 		<-gctx.Done()
-		d.log.Info("shutting down")
+		d.log.InfoContext(ctx, "shutting down")
 		sctx, cancel := context.WithTimeout(context.Background(), DefaultShutdownWait)
 		defer cancel()
 		return httpSrv.Shutdown(sctx)
 	})
 	err := grp.Wait()
-	d.log.Info("stopped", "height", d.chain.State().Height)
+	d.log.InfoContext(ctx, "stopped", "height", d.chain.State().Height)
 	return err
 }
 
@@ -425,7 +430,7 @@ func (d *Daemon) awaitPeerTip(ctx context.Context) error {
 		// tip. A peer that claims a tip it does not serve cannot hold it
 		// while another peer answers truthfully.
 		if sts := d.host.Statuses(ctx); len(sts) > 0 {
-			if err := catchUp(ctx, d.host, d.node, d.net, 0, d.log); err != nil {
+			if err := catchUp(ctx, d.host, d.node, d.net, 0, d.log, d.cfg.SyncProgress); err != nil {
 				return err
 			}
 			tip := d.chain.State().Height
@@ -438,7 +443,7 @@ func (d *Daemon) awaitPeerTip(ctx context.Context) error {
 		}
 		if !warned {
 			warned = true
-			d.log.Warn("not signing until a peer tells its tip: the double-sign check needs the network's latest commits")
+			d.log.WarnContext(ctx, "not signing until a peer tells its tip: the double-sign check needs the network's latest commits")
 		}
 		if err := d.host.WaitPeers(ctx, 1); err != nil {
 			return nil // ctx ended: Run is stopping

@@ -109,7 +109,7 @@ func receiveTxs(ctx context.Context, host *p2p.Host, n *node.Node, log *slog.Log
 				return
 			}
 			if _, err := n.SubmitGossiped(t); err != nil {
-				log.Debug("gossiped transaction refused", "tx", t.Hash(), "err", err)
+				log.DebugContext(ctx, "gossiped transaction refused", "tx", t.Hash(), "err", err)
 			}
 		}
 	}
@@ -117,7 +117,7 @@ func receiveTxs(ctx context.Context, host *p2p.Host, n *node.Node, log *slog.Log
 
 // catchUp syncs blocks from peers before consensus starts: it waits at
 // most firstPeer for a first peer, then fetches until no peer is ahead.
-func catchUp(ctx context.Context, host *p2p.Host, n *node.Node, info *netInfo, firstPeer time.Duration, log *slog.Logger) error {
+func catchUp(ctx context.Context, host *p2p.Host, n *node.Node, info *netInfo, firstPeer time.Duration, log *slog.Logger, progress func(height, target uint64)) error {
 	if firstPeer > 0 {
 		wctx, cancel := context.WithTimeout(ctx, firstPeer)
 		_ = host.WaitPeers(wctx, 1)
@@ -132,15 +132,26 @@ func catchUp(ctx context.Context, host *p2p.Host, n *node.Node, info *netInfo, f
 	start, began := n.Chain.State().Height, time.Now()
 	err := node.Sync(ctx, host, n, log, func(height, target uint64) {
 		info.target.Store(target)
-		log.Info("syncing", "height", height, "target", target)
+		log.InfoContext(ctx, "syncing", "height", height, "target", target)
+		if progress != nil {
+			progress(height, target)
+		}
 	})
+	if progress != nil {
+		h := n.Chain.State().Height
+		if err != nil {
+			progress(h, 0)
+		} else {
+			progress(h, h)
+		}
+	}
 	if err != nil && ctx.Err() == nil {
 		// Consensus catches up from peers too; a failed bulk sync only
 		// makes that slower.
-		log.Warn("block sync stopped", "err", err)
+		log.WarnContext(ctx, "block sync stopped", "err", err)
 	}
 	if got := n.Chain.State().Height - start; got > 0 {
-		log.Info("synced", "blocks", got, "height", n.Chain.State().Height, "took", time.Since(began).Round(time.Millisecond))
+		log.InfoContext(ctx, "synced", "blocks", got, "height", n.Chain.State().Height, "took", time.Since(began).Round(time.Millisecond))
 	}
 	return nil
 }

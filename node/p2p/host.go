@@ -468,7 +468,7 @@ func (h *Host) dial(ctx context.Context, pi peer.AddrInfo) {
 	ctx, cancel := context.WithTimeout(ctx, h.cfg.DialTimeout)
 	defer cancel()
 	if err := h.host.Connect(ctx, pi); err != nil && !errors.Is(h.ctx.Err(), context.Canceled) {
-		h.log.Debug("dial failed", "peer", pi.ID, "err", err)
+		h.log.DebugContext(ctx, "dial failed", "peer", pi.ID, "err", err)
 	}
 }
 

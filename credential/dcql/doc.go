@@ -89,6 +89,6 @@
 // verifiers not to rely on values for security; Check enforces them
 // anyway, as it does every constraint of the query.
 //
-// The work of one Match or Check is bounded (ErrLimit beyond about four
+// The work of one Match or Check is bounded (ErrLimit beyond about one
 // million values visited). The package is pure: no I/O, no clock.
 package dcql

@@ -93,7 +93,8 @@ const MaxPresentations = 64
 // (strings, integers and booleans compared by type and value). Formats
 // other than dc+sd-jwt, jwt_vc_json and ldp_vc never match. The work is
 // bounded (ErrLimit); a query that cannot be satisfied is not an error
-// (Result.Satisfied is false).
+// (Result.Satisfied is false). For a credential query without multiple,
+// the wallet presents one of its matches (the user's choice).
 func (q *Query) Match(cands []Candidate) (Result, error) {
 	res := Result{Credentials: map[string][]Match{}, Unsatisfied: map[string]string{}}
 	b := budget(defaultBudget)
@@ -258,11 +259,18 @@ func (cq *CredentialQuery) match(c *Candidate, b *budget) (Match, string, error)
 	}
 	switch cq.Format {
 	case FormatSDJWT:
+		if err := b.spend(len(cq.VCTValues)); err != nil {
+			return Match{}, "", err
+		}
 		if !slices.Contains(cq.VCTValues, c.VCT) {
 			return Match{}, fmt.Sprintf("vct %q is not one of meta.vct_values", trunc(c.VCT)), nil
 		}
 	case FormatJWTVC, FormatLDPVC:
-		if err := b.spend(len(c.Types)); err != nil {
+		n := 0
+		for _, alt := range cq.TypeValues {
+			n += len(alt)
+		}
+		if err := b.spend(n * max(1, len(c.Types))); err != nil {
 			return Match{}, "", err
 		}
 		if !slices.ContainsFunc(cq.TypeValues, func(alt []string) bool { return subset(alt, c.Types) }) {

@@ -102,7 +102,7 @@ func Select(root any, p Path) ([]Selected, error) {
 type budget int
 
 // defaultBudget bounds the work of one Match or Check call.
-const defaultBudget = 1 << 22
+const defaultBudget = 1 << 20
 
 func (b *budget) spend(n int) error {
 	if int(*b) < n {
@@ -112,54 +112,66 @@ func (b *budget) spend(n int) error {
 	return nil
 }
 
+// node is a claim selected at one step of selectPath: its value, the
+// path element that reached it and its parent's index in the previous
+// step, so that concrete paths are built only for the final selection.
+type node struct {
+	value  any
+	elem   any
+	parent int
+}
+
 func selectPath(root any, p Path, maxSelected int, b *budget) ([]Selected, error) {
 	if len(p) == 0 {
 		return nil, fmt.Errorf("%w: empty claims path pointer", ErrSelection)
 	}
-	cur := []Selected{{Path: Path{}, Value: root}}
+	steps := make([][]node, 0, len(p)+1)
+	cur := []node{{value: root, parent: -1}}
+	steps = append(steps, cur)
 	for step, e := range p {
-		var next []Selected
+		if err := b.spend(len(cur)); err != nil {
+			return nil, err
+		}
+		var next []node
 		switch e := e.(type) {
 		case string:
-			if err := b.spend(len(cur)); err != nil {
-				return nil, err
-			}
-			for _, s := range cur {
-				obj, ok := s.Value.(map[string]any)
+			for i, s := range cur {
+				obj, ok := s.value.(map[string]any)
 				if !ok {
-					return nil, fmt.Errorf("%w: %s: element %d: %s is not an object", ErrSelection, p, step, s.Path.Pointer())
+					return nil, fmt.Errorf("%w: %s: element %d: %s is not an object", ErrSelection, p, step, concrete(steps, step, i).Pointer())
 				}
 				if v, ok := obj[e]; ok {
-					next = append(next, Selected{Path: child(s.Path, e), Value: v})
+					next = append(next, node{value: v, elem: e, parent: i})
 				}
 			}
 		case int:
-			if err := b.spend(len(cur)); err != nil {
-				return nil, err
-			}
-			for _, s := range cur {
-				arr, ok := s.Value.([]any)
+			for i, s := range cur {
+				arr, ok := s.value.([]any)
 				if !ok {
-					return nil, fmt.Errorf("%w: %s: element %d: %s is not an array", ErrSelection, p, step, s.Path.Pointer())
+					return nil, fmt.Errorf("%w: %s: element %d: %s is not an array", ErrSelection, p, step, concrete(steps, step, i).Pointer())
 				}
 				if e >= 0 && e < len(arr) {
-					next = append(next, Selected{Path: child(s.Path, e), Value: arr[e]})
+					next = append(next, node{value: arr[e], elem: e, parent: i})
 				}
 			}
 		case nil:
-			for _, s := range cur {
-				arr, ok := s.Value.([]any)
+			n := 0
+			for i, s := range cur {
+				arr, ok := s.value.([]any)
 				if !ok {
-					return nil, fmt.Errorf("%w: %s: element %d: %s is not an array", ErrSelection, p, step, s.Path.Pointer())
+					return nil, fmt.Errorf("%w: %s: element %d: %s is not an array", ErrSelection, p, step, concrete(steps, step, i).Pointer())
 				}
-				if len(next)+len(arr) > maxSelected {
+				if n += len(arr); n > maxSelected {
 					return nil, fmt.Errorf("%w: %s selects more than %d claims", ErrLimit, p, maxSelected)
 				}
-				if err := b.spend(len(arr) + 1); err != nil {
-					return nil, err
-				}
-				for i, v := range arr {
-					next = append(next, Selected{Path: child(s.Path, i), Value: v})
+			}
+			if err := b.spend(n); err != nil {
+				return nil, err
+			}
+			next = make([]node, 0, n)
+			for i, s := range cur {
+				for j, v := range s.value.([]any) {
+					next = append(next, node{value: v, elem: j, parent: i})
 				}
 			}
 		default:
@@ -168,16 +180,26 @@ func selectPath(root any, p Path, maxSelected int, b *budget) ([]Selected, error
 		if len(next) == 0 {
 			return nil, fmt.Errorf("%w: %s", ErrSelection, p)
 		}
+		steps = append(steps, next)
 		cur = next
 	}
-	return cur, nil
+	if err := b.spend(len(cur) * len(p)); err != nil {
+		return nil, err
+	}
+	out := make([]Selected, len(cur))
+	for i, s := range cur {
+		out[i] = Selected{Path: concrete(steps, len(p), i), Value: s.value}
+	}
+	return out, nil
 }
 
-// child returns a new path: parent with e appended (never sharing
-// parent's backing array).
-func child(parent Path, e any) Path {
-	c := make(Path, len(parent)+1)
-	copy(c, parent)
-	c[len(parent)] = e
-	return c
+// concrete builds the path of node i of steps[step] from its ancestors.
+func concrete(steps [][]node, step, i int) Path {
+	path := make(Path, step)
+	for k := step; k > 0; k-- {
+		n := steps[k][i]
+		path[k-1] = n.elem
+		i = n.parent
+	}
+	return path
 }

@@ -54,6 +54,11 @@ var errVCIProof = errors.New("invalid proof")
 // flow (OpenID4VCI section 6.1).
 type tokenRequest struct {
 	grantType, code, txCode string
+	// hasTxCode reports that the request carries a tx_code parameter.
+	// Without one, a code that requires it is refused without counting
+	// an attempt; an empty tx_code counts as a wrong code, as it always
+	// has (TestOID4VCITokenRefusals).
+	hasTxCode bool
 }
 
 // parseTokenRequest parses a form-encoded token request body of at most
@@ -75,7 +80,7 @@ func parseTokenRequest(body []byte) (tokenRequest, error) {
 			return tokenRequest{}, fmt.Errorf("%w: parameter %.64q is repeated", errVCIRequest, name)
 		}
 	}
-	t := tokenRequest{grantType: q.Get("grant_type"), code: q.Get("pre-authorized_code"), txCode: q.Get("tx_code")}
+	t := tokenRequest{grantType: q.Get("grant_type"), code: q.Get("pre-authorized_code"), txCode: q.Get("tx_code"), hasTxCode: q.Has("tx_code")}
 	switch {
 	case t.grantType == "":
 		return t, fmt.Errorf("%w: grant_type is missing", errVCIRequest)

@@ -78,6 +78,9 @@
 // definitions, prefixes and @vocab), since type_values names fully
 // expanded IRIs while queries in the wild also use the short names.
 //
+// [SDJWTCandidate] makes the candidate of a verified SD-JWT VC
+// (credential/sdjwt's Result).
+//
 // [Query.Match] (the wallet) returns, per credential query, the
 // candidates that satisfy it, with the concrete paths of the claims to
 // disclose and the JSON pointers the holder gives credential/sdjwt's

@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/idmesh/idmesh/credential/ld"
+	"github.com/idmesh/idmesh/credential/sdjwt"
 )
 
 // ErrNotW3C reports a value that is not a W3C credential W3CCandidate can
@@ -176,4 +177,17 @@ func bundledContext(url string) (any, bool) {
 	}
 	v, _ := contextDocs.LoadOrStore(url, doc["@context"])
 	return v, true
+}
+
+// SDJWTCandidate makes the candidate of a verified SD-JWT VC: for a
+// wallet, r is its stored credential verified with every Disclosure (so
+// Disclosed lists every selectively disclosable claim) and holderBinding
+// whether it holds the key of cnf; for a verifier, r is what was
+// presented and holderBinding r.KeyBound.
+func SDJWTCandidate(r *sdjwt.Result, holderBinding bool) Candidate {
+	vct := r.VCT
+	if vct == "" { // VerifyWithKey leaves VCT to the caller
+		vct, _ = r.Claims["vct"].(string)
+	}
+	return Candidate{Format: FormatSDJWT, VCT: vct, HolderBinding: holderBinding, Claims: r.Claims, Disclosable: r.Disclosed}
 }

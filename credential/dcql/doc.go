@@ -24,7 +24,8 @@
 // non-empty strings) for jwt_vc_json and ldp_vc, doctype_value (a
 // non-empty string) and paths of two strings for mso_mdoc. Other formats
 // parse. Members the specification does not define are ignored, as it
-// requires.
+// requires. A [Query] field of a request object decodes through Parse
+// (UnmarshalJSON) and encodes as the text it was parsed from.
 //
 // Bounds, each refused with [ErrLimit]: [MaxQueryBytes] (64 KiB) of
 // JSON, [MaxCredentials] (32) credential queries, [MaxClaims] (64)

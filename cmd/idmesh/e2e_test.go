@@ -17,6 +17,7 @@ import (
 	"testing"
 
 	"github.com/idmesh/idmesh/api"
+	"github.com/idmesh/idmesh/api/openapitest"
 	"github.com/idmesh/idmesh/did"
 	"github.com/idmesh/idmesh/did/idmesh"
 	"github.com/idmesh/idmesh/did/keys"
@@ -102,9 +103,13 @@ func post(t testing.TB, u string, body []byte) httpResult {
 	return do(t, req)
 }
 
+// do sends req; a response of an idmesh node is checked against
+// api/openapi.yaml (openapitest.Transport), so every e2e test that goes
+// through get, post or do holds the node to its published description.
 func do(t testing.TB, req *http.Request) httpResult {
 	t.Helper()
-	resp, err := http.DefaultClient.Do(req)
+	c := &http.Client{Transport: openapitest.MustNew(t).Transport(t, nil)}
+	resp, err := c.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

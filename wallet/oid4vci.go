@@ -600,7 +600,11 @@ func (e *ProtocolError) Error() string {
 	if code == "" {
 		code = "an error"
 	}
-	s := fmt.Sprintf("the issuer's %s endpoint answered %s (HTTP %d)", e.Endpoint, code, e.Status)
+	party := "issuer"
+	if e.Endpoint == EndpointRequestObject || e.Endpoint == EndpointResponse {
+		party = "verifier"
+	}
+	s := fmt.Sprintf("the %s's %s endpoint answered %s (HTTP %d)", party, e.Endpoint, code, e.Status)
 	if e.Description != "" {
 		s += ": " + e.Description
 	}

@@ -104,7 +104,7 @@ func TestFetchRequestRefused(t *testing.T) {
 		detail string
 	}{
 		{name: "unsigned, alg none", want: wallet.ErrMalformed, detail: "none", setup: func(v *fakeVerifier) {
-			v.object = []byte(b64j(`{"alg":"none","typ":"oauth-authz-req+jwt","kid":"` + v.signer.ID + `"}`) + "." + b64j(`{"client_id":"`+v.ClientID()+`"}`) + ".")
+			v.object = []byte(b64j(`{"alg":"none","typ":"oauth-authz-req+jwt","kid":"`+v.signer.ID+`"}`) + "." + b64j(`{"client_id":"`+v.ClientID()+`"}`) + ".")
 		}},
 		{name: "wrong typ", want: wallet.ErrMalformed, detail: "typ", setup: func(v *fakeVerifier) {
 			v.object = signRequest(t, v.claims, v.signer, "JWT")

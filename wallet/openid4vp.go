@@ -55,8 +55,7 @@ const (
 	maxClientName = 200
 )
 
-// Response encryption content algorithms the wallet can use, in its
-// order of preference.
+// Response encryption content algorithms the wallet can use.
 var supportedEnc = []string{"A128GCM", "A256GCM"}
 
 // RequestRef is a parsed authorization request URI: the verifier's
@@ -445,14 +444,14 @@ func (md ClientMetadata) encryptionKey() (map[string]any, error) {
 }
 
 // enc picks the content encryption of a direct_post.jwt response: the
-// first of the wallet's (A128GCM, A256GCM) that the verifier lists, or
-// A128GCM when it lists none.
+// first value the verifier lists that the wallet supports (A128GCM,
+// A256GCM), or A128GCM when it lists none.
 func (md ClientMetadata) enc() (string, error) {
 	if len(md.EncValues) == 0 {
 		return DefaultResponseEnc, nil
 	}
-	for _, e := range supportedEnc {
-		if containsString(md.EncValues, e) {
+	for _, e := range md.EncValues {
+		if containsString(supportedEnc, e) {
 			return e, nil
 		}
 	}

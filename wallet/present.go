@@ -238,8 +238,8 @@ func ParseResponseResult(b []byte) (*ResponseResult, error) {
 // EncryptResponse encrypts payload for a direct_post.jwt response
 // (section 8.3): a compact JWE with alg ECDH-ES to the verifier's first
 // ECDH-ES P-256 encryption key of md.Keys, its kid in the header when
-// the key has one, and enc the first of A128GCM and A256GCM that
-// md.EncValues lists (A128GCM when it lists none).
+// the key has one, and enc the first of md.EncValues that the wallet
+// supports (A128GCM or A256GCM; A128GCM when it lists none).
 func EncryptResponse(payload []byte, md ClientMetadata) (string, error) {
 	k, err := md.encryptionKey()
 	if err != nil {

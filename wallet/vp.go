@@ -86,6 +86,42 @@ func PresentLDP(ctx context.Context, creds []Credential, h HolderKey, b Binding)
 	if h.Key.Type() != keys.Ed25519 {
 		return nil, fmt.Errorf("present: %w: a Data Integrity presentation needs an Ed25519 holder key (eddsa-rdfc-2022), and %s is %s", ErrUnsupported, h.ID, h.Key.Type())
 	}
+	vp, err := presentationOf(creds, h.DID)
+	if err != nil {
+		return nil, err
+	}
+	signed, err := dataintegrity.Sign(ctx, vp, h.Signer(), dataintegrity.SignOptions{
+		Cryptosuite: dataintegrity.CryptosuiteRDFC, ProofPurpose: credential.PurposeAuthentication,
+		Challenge: b.Nonce, Domain: b.Audience, Created: b.Now,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("present: %w", err)
+	}
+	return signed, nil
+}
+
+// PresentVPJWT returns a VC 2.0 presentation of creds (ldp_vc objects,
+// or vc+jwt tokens, which travel enveloped) secured as vp+jwt by h
+// (VC-JOSE-COSE), with nonce b.Nonce, aud b.Audience (when not empty)
+// and iat b.Now: the VC-API presentation of a P-256 holder key.
+func PresentVPJWT(creds []Credential, h HolderKey, b Binding) (string, error) {
+	vp, err := presentationOf(creds, h.DID)
+	if err != nil {
+		return "", err
+	}
+	if vp["@context"].([]any)[0] != credential.ContextV2 {
+		return "", fmt.Errorf("present: %w: a vp+jwt presentation carries VC 2.0 credentials only", ErrUnsupported)
+	}
+	tok, err := jose.SignPresentation(vp, h.Signer(), jose.SignOptions{Nonce: b.Nonce, Audience: b.Audience, IssuedAt: b.Now})
+	if err != nil {
+		return "", fmt.Errorf("present: %w", err)
+	}
+	return tok, nil
+}
+
+// presentationOf returns the unsecured presentation of creds by the
+// holder DID, with the base context of the first credential.
+func presentationOf(creds []Credential, holder string) (map[string]any, error) {
 	base := credential.ContextV2
 	vcs := make([]any, 0, len(creds))
 	for i, c := range creds {
@@ -102,23 +138,15 @@ func PresentLDP(ctx context.Context, creds []Credential, h HolderKey, b Binding)
 		case FormatVCJWT:
 			vcs = append(vcs, jose.Envelope(c.Raw, jose.MediaTypeVC))
 		default:
-			return nil, fmt.Errorf("present credential %s: %w: a %s credential in a Data Integrity presentation (ldp_vc and vc+jwt only)", c.ID, ErrUnsupported, c.Format)
+			return nil, fmt.Errorf("present credential %s: %w: a %s credential in a VC-API presentation (ldp_vc and vc+jwt only; present SD-JWT VCs over OpenID4VP)", c.ID, ErrUnsupported, c.Format)
 		}
 	}
-	vp := map[string]any{
+	return map[string]any{
 		"@context":             []any{base},
 		"type":                 []any{credential.TypePresentation},
-		"holder":               h.DID,
+		"holder":               holder,
 		"verifiableCredential": vcs,
-	}
-	signed, err := dataintegrity.Sign(ctx, vp, h.Signer(), dataintegrity.SignOptions{
-		Cryptosuite: dataintegrity.CryptosuiteRDFC, ProofPurpose: credential.PurposeAuthentication,
-		Challenge: b.Nonce, Domain: b.Audience, Created: b.Now,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("present: %w", err)
-	}
-	return signed, nil
+	}, nil
 }
 
 // cnfKey returns the public key of an SD-JWT's cnf.jwk, or false when

@@ -339,3 +339,88 @@ func TestRespondErrors(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// TestPresentWithoutHolderBinding: a query that does not require holder
+// binding gets the SD-JWT with only the needed Disclosures and no
+// KB-JWT, and a jwt_vc_json credential as issued.
+func TestPresentWithoutHolderBinding(t *testing.T) {
+	hw := newHolderWallet(t)
+	jwtvc := MustJWTVCJSON(t, hw.iss)
+	if _, err := hw.w.Import([]byte(jwtvc), ""); err != nil {
+		t.Fatal(err)
+	}
+	v := newFakeVerifier(t, `{"credentials":[
+		{"id":"p","format":"dc+sd-jwt","require_cryptographic_holder_binding":false,"meta":{"vct_values":["https://example.com/PersonCredential"]},"claims":[{"path":["given_name"]}]},
+		{"id":"d","format":"jwt_vc_json","require_cryptographic_holder_binding":false,"meta":{"type_values":[["UniversityDegreeCredential"]]}}]}`)
+	r, p := mustPlan(t, hw, v)
+	token, err := p.Build(context.Background(), r, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sd := token["p"][0].(string)
+	if !strings.HasSuffix(sd, "~") || strings.Count(sd, "~") != 2 {
+		t.Fatalf("SD-JWT %q: want one Disclosure and no KB-JWT", sd)
+	}
+	if token["d"][0] != jwtvc {
+		t.Fatalf("jwt_vc_json %v", token["d"][0])
+	}
+	for _, pl := range p.Credentials {
+		if pl.Holder != "" {
+			t.Fatalf("holder %q without holder binding", pl.Holder)
+		}
+	}
+}
+
+// TestPlanCredentialSets: with credential_sets the wallet answers the
+// first option it can satisfy, and an optional set it cannot satisfy is
+// left out.
+func TestPlanCredentialSets(t *testing.T) {
+	hw := newHolderWallet(t)
+	v := newFakeVerifier(t, `{"credentials":[
+		{"id":"pid","format":"dc+sd-jwt","meta":{"vct_values":["https://example.com/PID"]}},
+		{"id":"person","format":"dc+sd-jwt","meta":{"vct_values":["https://example.com/PersonCredential"]},"claims":[{"path":["nationalities"]}]},
+		{"id":"extra","format":"ldp_vc","meta":{"type_values":[["Nope"]]}}],
+		"credential_sets":[{"options":[["pid"],["person"]]},{"options":[["extra"]],"required":false}]}`)
+	r, p := mustPlan(t, hw, v)
+	if len(p.Credentials) != 1 || p.Credentials[0].Query != "person" {
+		t.Fatalf("plan %+v", p.Credentials)
+	}
+	// nationalities is in the clear with one disclosable element: asking
+	// for the array discloses that element too.
+	if d := p.Credentials[0].Disclosed; len(d) != 1 || d[0].Pointer != "/nationalities/1" || d[0].Value != "FR" {
+		t.Fatalf("disclosed %+v", d)
+	}
+	if _, err := p.Present(context.Background(), r, at(t0)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestPresentConcurrently: many requests planned and answered at once
+// from one wallet (run with -race).
+func TestPresentConcurrently(t *testing.T) {
+	hw := newHolderWallet(t)
+	v := newFakeVerifier(t, ageQuery)
+	errs := make(chan error, 16)
+	for range 16 {
+		go func() {
+			r, err := wallet.FetchRequest(context.Background(), v.uri(), testResolver, at(t0))
+			if err == nil {
+				var p *wallet.Plan
+				if p, err = hw.w.Plan(r); err == nil {
+					_, err = p.Present(context.Background(), r, at(t0))
+				}
+			}
+			errs <- err
+		}()
+	}
+	for range 16 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if len(v.posted) != 16 {
+		t.Fatalf("%d responses", len(v.posted))
+	}
+}

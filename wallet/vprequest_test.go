@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -206,5 +207,44 @@ func TestFetchRequestNoRedirect(t *testing.T) {
 	_, err := wallet.FetchRequest(context.Background(), uri, testResolver, at(t0))
 	if !errors.Is(err, wallet.ErrInsecureURL) || !strings.Contains(err.Error(), "redirect") {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// TestFetchRequestP256DIDJWK: a verifier identified by a did:jwk with a
+// P-256 key signs with ES256.
+func TestFetchRequestP256DIDJWK(t *testing.T) {
+	h, err := wallet.NewHolderKey(keys.P256, wallet.MethodJWK, seeded(90))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := newFakeVerifier(t, ageQuery)
+	v.signer, v.did = credential.KeySigner{ID: h.ID, Key: h.Key}, h.DID
+	v.claims["client_id"] = v.ClientID()
+	r, err := wallet.FetchRequest(context.Background(), v.uri(), testResolver, at(t0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Alg != "ES256" || r.DID != h.DID {
+		t.Fatalf("request %+v", r)
+	}
+}
+
+// TestFetchRequestTimeout: a request_uri that never answers is given up
+// after the timeout.
+func TestFetchRequestTimeout(t *testing.T) {
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-release:
+		}
+	}))
+	defer srv.Close()
+	defer close(release)
+	opts := wallet.Options{Timeout: 50 * time.Millisecond}
+	_, err := wallet.FetchRequest(context.Background(), srv.URL+"/r", testResolver, opts)
+	var te interface{ Timeout() bool }
+	if !errors.As(err, &te) || !te.Timeout() {
+		t.Fatalf("err = %v, want a timeout", err)
 	}
 }

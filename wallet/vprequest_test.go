@@ -155,6 +155,15 @@ func TestFetchRequestRefused(t *testing.T) {
 		{name: "direct_post.jwt with an enc the wallet lacks", want: wallet.ErrUnsupported, detail: "A256CBC", setup: func(v *fakeVerifier) {
 			v.encrypting("A256CBC-HS512")
 		}},
+		{name: "a claim repeated (two nonces)", want: wallet.ErrMalformed, detail: "nonce", setup: func(v *fakeVerifier) {
+			in := b64j(`{"alg":"EdDSA","kid":"`+v.signer.ID+`","typ":"oauth-authz-req+jwt"}`) + "." +
+				b64j(`{"client_id":"`+v.ClientID()+`","response_type":"vp_token","response_mode":"direct_post","response_uri":"`+v.srv.URL+`/response/1","nonce":"a","nonce":"b","dcql_query":{}}`)
+			sig, err := v.signer.Sign([]byte(in))
+			if err != nil {
+				t.Fatal(err)
+			}
+			v.object = []byte(in + "." + b64j(string(sig)))
+		}},
 		{name: "oversized request object", want: wallet.ErrTooLarge, detail: "over", setup: func(v *fakeVerifier) {
 			v.object = bytes.Repeat([]byte("a"), wallet.MaxRequestObjectBytes+10)
 		}},

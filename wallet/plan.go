@@ -173,7 +173,7 @@ func (w *Wallet) Plan(r *Request) (*Plan, error) {
 	if !res.Satisfied {
 		var why []string
 		for _, id := range slices.Sorted(maps.Keys(res.Unsatisfied)) {
-			why = append(why, fmt.Sprintf("%s: %s", id, res.Unsatisfied[id]))
+			why = append(why, fmt.Sprintf("%s: %s", id, explain(res.Unsatisfied[id], held)))
 		}
 		return nil, fmt.Errorf("plan presentation: %w: %s", ErrUnsatisfiable, strings.Join(why, "; "))
 	}
@@ -196,6 +196,29 @@ func (w *Wallet) Plan(r *Request) (*Plan, error) {
 		p.Credentials = append(p.Credentials, pl)
 	}
 	return p, nil
+}
+
+// explain rewrites dcql's reason, which names a candidate by index, to
+// name the stored credential.
+func explain(why string, held []candidate) string {
+	if why == "no candidates" {
+		return "the wallet holds no credential it can present over OpenID4VP"
+	}
+	var i int
+	if _, err := fmt.Sscanf(why, "candidate %d:", &i); err == nil && i >= 0 && i < len(held) {
+		if _, rest, ok := strings.Cut(why, ": "); ok {
+			c := held[i].c
+			return fmt.Sprintf("credential %s (%s, %s): %s", c.ID, c.Format, lastOf(c.Types), rest)
+		}
+	}
+	return why
+}
+
+func lastOf(s []string) string {
+	if len(s) == 0 {
+		return "-"
+	}
+	return s[len(s)-1]
 }
 
 // show fills what the verifier will see of pl's credential.

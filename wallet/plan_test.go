@@ -222,6 +222,9 @@ func TestPlanUnsatisfiable(t *testing.T) {
 		if !errors.Is(err, wallet.ErrUnsatisfiable) || !strings.Contains(err.Error(), c.detail) {
 			t.Errorf("Plan(%s) = %v, want ErrUnsatisfiable naming %q", c.query, err, c.detail)
 		}
+		if strings.Contains(c.detail, "age_over_18") && !strings.Contains(err.Error(), "credential "+hw.sdjwt.ID+" (dc+sd-jwt, https://example.com/PersonCredential)") {
+			t.Errorf("Plan: %v does not name the stored credential", err)
+		}
 	}
 	// A credential bound to a key the wallet does not hold cannot bind.
 	w2, _, _ := MustWallet(t)

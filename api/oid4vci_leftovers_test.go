@@ -3,8 +3,10 @@ package api_test
 import (
 	"bytes"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"net/url"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -123,5 +125,44 @@ func TestOID4VCIProofExp(t *testing.T) {
 				t.Errorf("the description does not name exp: %s", a.body)
 			}
 		})
+	}
+}
+
+// TestOfferPathNotLogged: a credential offer's path is a bearer secret
+// (it serves the pre-authorized code), so the debug log of HTTP
+// requests shows the route, never the offer's ID or its code, whether
+// the offer is served or unknown (a wrong method is not logged at all).
+func TestOfferPathNotLogged(t *testing.T) {
+	var logs lockedBuffer
+	clock := &fakeClock{t: sdNow}
+	sd := newSDServer(t, func(c *api.Config) {
+		c.Now = clock.Now
+		c.Log = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	})
+	sd.issuerNamed(t, "uni")
+	s := &vciServer{sdServer: sd, clock: clock}
+	o := s.offer(t, map[string]any{"credential_configuration_id": api.GenericConfiguration, "claims": map[string]any{"name": "Alice"}})
+	id := o.CredentialOfferURI[strings.LastIndex(o.CredentialOfferURI, "/")+1:]
+	if len(id) < 20 {
+		t.Fatalf("offer URI %s", o.CredentialOfferURI)
+	}
+	code := s.code(t, o) // GET, served
+	if resp, err := s.c.Get(s.url + api.CredentialOffersPath + "unknown-offer-id"); err == nil {
+		resp.Body.Close()
+	}
+	post(t, s.c, o.CredentialOfferURI, nil) // another method: 405, not logged
+	// The log line of a request is written as its handler returns: wait
+	// for both GETs.
+	deadline := time.Now().Add(10 * time.Second)
+	for strings.Count(logs.String(), "path="+api.CredentialOffersPath+"{id}") < 2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("no offer request logged:\n%s", logs.String())
+		}
+		runtime.Gosched()
+	}
+	for _, secret := range []string{id, code, "unknown-offer-id"} {
+		if strings.Contains(logs.String(), secret) {
+			t.Errorf("the log shows %q:\n%s", secret, logs.String())
+		}
 	}
 }

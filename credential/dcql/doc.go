@@ -72,6 +72,15 @@
 // them count (an integer value equals a JSON number that is exactly that
 // integer), as if the others did not exist.
 //
+// [W3CCandidate] makes the candidate of a W3C credential, with the types
+// of [W3CTypes]: each as written and its expansion by the credential's
+// @context (the contexts bundled in credential/ld and inline ones; term
+// definitions, prefixes and @vocab), since type_values names fully
+// expanded IRIs while queries in the wild also use the short names.
+//
+// [SDJWTCandidate] makes the candidate of a verified SD-JWT VC
+// (credential/sdjwt's Result).
+//
 // [Query.Match] (the wallet) returns, per credential query, the
 // candidates that satisfy it, with the concrete paths of the claims to
 // disclose and the JSON pointers the holder gives credential/sdjwt's

@@ -118,6 +118,9 @@ type Config struct {
 	// RequireNodeChallenges is api.Config's: presentations must answer
 	// a challenge this node issued.
 	RequireNodeChallenges bool
+	// OfferTTL is api.Config's: how long an OpenID4VCI offer and its
+	// pre-authorized code stay valid (default api.DefaultOfferTTL).
+	OfferTTL time.Duration
 
 	// Log receives the node's logs; default none.
 	Log *slog.Logger
@@ -291,7 +294,7 @@ func New(ctx context.Context, cfg Config) (_ *Daemon, err error) {
 		TokenStatus:  tokenStatus(status),
 		RequireTrust: cfg.RequireTrust, ClockSkew: cfg.ClockSkew, RequireNodeChallenges: cfg.RequireNodeChallenges,
 		VerifyConcurrency: cfg.VerifyConcurrency, VerifyClientSlots: cfg.VerifyClientSlots, VerifyWait: cfg.VerifyWait, VerifyTimeout: cfg.VerifyTimeout, VerifyRate: cfg.VerifyRate, VerifyBurst: cfg.VerifyBurst, TrustedProxies: cfg.TrustedProxies,
-		Now: cfg.Now})
+		OfferTTL: cfg.OfferTTL, Now: cfg.Now})
 	if err != nil {
 		return nil, err
 	}

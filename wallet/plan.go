@@ -75,9 +75,10 @@ type candidate struct {
 	holder *HolderKey
 }
 
-// Candidate returns c as a DCQL candidate: its format, vct or types,
-// its claims (an SD-JWT's with every Disclosure in place and the
-// pointers of the disclosable ones; a jwt_vc_json's vc claim; an
+// Candidate returns c as a DCQL candidate: its format, vct or types
+// (dcql.W3CTypes: as written and expanded by the credential's
+// contexts), its claims (an SD-JWT's with every Disclosure in place and
+// the pointers of the disclosable ones; a jwt_vc_json's vc claim; an
 // ldp_vc's credential) and whether holder binding is possible (the
 // wallet holds the key the credential is bound to: for dc+sd-jwt its
 // cnf.jwk; for the W3C formats a key found by HolderFor, Ed25519 for
@@ -96,43 +97,34 @@ func (w *Wallet) Candidate(c Credential) (dcql.Candidate, *HolderKey, error) {
 		}
 		cand.Claims, cand.Disclosable = claims, disclosable
 		cand.VCT = str(claims["vct"])
-	case FormatJWTVCJSON:
-		_, claims, err := decodeJWT(c.Raw)
+	case FormatJWTVCJSON, FormatLDPVC:
+		var vc map[string]any
+		if c.Format == FormatJWTVCJSON {
+			_, claims, err := decodeJWT(c.Raw)
+			if err != nil {
+				return cand, nil, err
+			}
+			vc, _ = claims["vc"].(map[string]any)
+		} else {
+			d, err := Decode(c)
+			if err != nil {
+				return cand, nil, err
+			}
+			vc = d.Claims
+			if h != nil && h.Key.Type() != keys.Ed25519 {
+				h = nil // a Data Integrity presentation needs an Ed25519 key
+			}
+		}
+		w3c, err := dcql.W3CCandidate(c.Format, vc, h != nil)
 		if err != nil {
-			return cand, nil, err
+			return cand, nil, fmt.Errorf("%w: %w", ErrMalformed, err)
 		}
-		vc, _ := claims["vc"].(map[string]any)
-		cand.Claims = vc
-		cand.Types = expandTypes(stringsOf(vc["type"]))
-	case FormatLDPVC:
-		d, err := Decode(c)
-		if err != nil {
-			return cand, nil, err
-		}
-		cand.Claims = d.Claims
-		cand.Types = expandTypes(stringsOf(d.Claims["type"]))
-		if h != nil && h.Key.Type() != keys.Ed25519 {
-			h = nil // a Data Integrity presentation needs an Ed25519 key
-		}
+		return w3c, h, nil
 	default:
 		return cand, nil, fmt.Errorf("%w: %s credentials are not presented over OpenID4VP", ErrUnsupported, c.Format)
 	}
 	cand.HolderBinding = h != nil
 	return cand, h, nil
-}
-
-// expandTypes adds to a W3C VC's types the IRIs the base contexts
-// expand the data model's own types to, so that type_values written
-// either way match.
-func expandTypes(types []string) []string {
-	out := slices.Clone(types)
-	for _, t := range types {
-		switch t {
-		case "VerifiableCredential":
-			out = append(out, "https://www.w3.org/2018/credentials#VerifiableCredential")
-		}
-	}
-	return out
 }
 
 // Plan matches the wallet's credentials to r's DCQL query and returns

@@ -176,6 +176,9 @@ func (w *Wallet) Plan(r *Request) (*Plan, error) {
 		hc := held[m.Candidate]
 		pl := Planned{Query: id, Credential: hc.c, bound: cq.RequireHolderBinding}
 		if pl.bound {
+			if hc.holder == nil {
+				return nil, fmt.Errorf("plan presentation: %s: %w: credential %s", id, ErrNoHolderKey, hc.c.ID)
+			}
 			pl.holder = hc.holder
 			pl.Holder = hc.holder.ID
 		}

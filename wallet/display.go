@@ -2,6 +2,8 @@ package wallet
 
 import (
 	"fmt"
+	"strconv"
+	"strings"
 
 	"github.com/idmesh/idmesh/credential/sdjwt"
 	"github.com/idmesh/idmesh/did/strictjson"
@@ -59,7 +61,7 @@ func Decode(c Credential) (Contents, error) {
 			}
 		}
 		used := map[string]bool{}
-		v := disclose(claims, byDigest, used, 0)
+		v := disclose(claims, byDigest, used, 0, "", nil)
 		out.Claims, _ = v.(map[string]any)
 		return out, nil
 	}
@@ -68,8 +70,10 @@ func Decode(c Credential) (Contents, error) {
 
 // disclose puts each Disclosure of byDigest where its digest is, once,
 // and drops the "_sd" and "_sd_alg" members and undisclosed array
-// elements. The depth bound stops a cycle of Disclosures.
-func disclose(v any, byDigest map[string]sdjwt.Disclosure, used map[string]bool, depth int) any {
+// elements. The depth bound stops a cycle of Disclosures. at is the
+// JSON pointer of v; when placed is not nil, the pointer of each claim
+// a Disclosure put in place is appended to it.
+func disclose(v any, byDigest map[string]sdjwt.Disclosure, used map[string]bool, depth int, at string, placed *[]string) any {
 	if depth > strictjson.MaxDepth {
 		return v
 	}
@@ -80,7 +84,7 @@ func disclose(v any, byDigest map[string]sdjwt.Disclosure, used map[string]bool,
 			if k == "_sd" || k == "_sd_alg" {
 				continue
 			}
-			out[k] = disclose(x, byDigest, used, depth+1)
+			out[k] = disclose(x, byDigest, used, depth+1, at+"/"+escapePointer(k), placed)
 		}
 		for _, dg := range stringsOf(t["_sd"]) {
 			d, ok := byDigest[dg]
@@ -89,7 +93,11 @@ func disclose(v any, byDigest map[string]sdjwt.Disclosure, used map[string]bool,
 			}
 			used[dg] = true
 			if _, clash := out[d.Name]; !clash {
-				out[d.Name] = disclose(d.Value, byDigest, used, depth+1)
+				p := at + "/" + escapePointer(d.Name)
+				if placed != nil {
+					*placed = append(*placed, p)
+				}
+				out[d.Name] = disclose(d.Value, byDigest, used, depth+1, p, placed)
 			}
 		}
 		return out
@@ -101,14 +109,47 @@ func disclose(v any, byDigest map[string]sdjwt.Disclosure, used map[string]bool,
 					d, ok := byDigest[dg]
 					if ok && !used[dg] && d.IsArrayElement {
 						used[dg] = true
-						out = append(out, disclose(d.Value, byDigest, used, depth+1))
+						p := at + "/" + strconv.Itoa(len(out))
+						if placed != nil {
+							*placed = append(*placed, p)
+						}
+						out = append(out, disclose(d.Value, byDigest, used, depth+1, p, placed))
 					}
 					continue
 				}
 			}
-			out = append(out, disclose(x, byDigest, used, depth+1))
+			out = append(out, disclose(x, byDigest, used, depth+1, at+"/"+strconv.Itoa(len(out)), placed))
 		}
 		return out
 	}
 	return v
+}
+
+// escapePointer escapes a member name as a JSON pointer token (RFC
+// 6901): "~" as "~0", "/" as "~1".
+func escapePointer(s string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(s, "~", "~0"), "/", "~1")
+}
+
+// sdClaims returns an SD-JWT's claims with every Disclosure in place
+// ("_sd" and "_sd_alg" removed) and the JSON pointers of the claims the
+// Disclosures put there: what is selectively disclosable. Nothing is
+// verified.
+func sdClaims(raw string) (map[string]any, []string, error) {
+	sd, err := sdjwt.Parse(raw, sdjwt.Limits{MaxBytes: MaxCredentialBytes})
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: %w", ErrMalformed, err)
+	}
+	_, claims, err := decodeJWT(sd.JWT)
+	if err != nil {
+		return nil, nil, err
+	}
+	byDigest := make(map[string]sdjwt.Disclosure, len(sd.Disclosures))
+	for _, d := range sd.Disclosures {
+		byDigest[d.Digest] = d
+	}
+	placed := []string{}
+	v := disclose(claims, byDigest, map[string]bool{}, 0, "", &placed)
+	m, _ := v.(map[string]any)
+	return m, placed, nil
 }

@@ -45,4 +45,27 @@
 // scheme, host and port. The authorization code flow, deferred
 // issuance, key attestations and encrypted responses are not
 // supported and fail with [ErrUnsupported].
+//
+// # OpenID4VP
+//
+// The wallet answers OpenID for Verifiable Presentations 1.0 requests
+// passed by reference. [ParseRequestURI] and [ParseRequestObject] are
+// pure and bounded; [FetchRequest] fetches the request object (no
+// redirects) and [VerifyRequestObject] checks it: typ
+// oauth-authz-req+jwt, a client_id with the prefix
+// decentralized_identifier: (others fail with [ErrUnsupported]), a kid
+// that is a DID URL of that DID and resolves, through the did.Resolver
+// the caller gives, to a key the DID authorizes for authentication or
+// assertionMethod that verifies the signature ([ErrUntrustedRequest]
+// otherwise), exp ([ErrExpired]), a response_uri under [CheckURL].
+// [Wallet.Plan] turns the stored credentials into DCQL candidates
+// (credential/dcql), matches them to the request's query and shows
+// exactly what each credential discloses; [ErrUnsatisfiable] names what
+// is missing. [Plan.Build] makes the presentations (an SD-JWT with only
+// the needed Disclosures and a key-binding JWT for the full client_id;
+// a VP JWT for jwt_vc_json; a Data Integrity VP for ldp_vc) and
+// [Respond] posts them (direct_post, or direct_post.jwt encrypted with
+// ECDH-ES to the verifier's key); [Decline] posts access_denied.
+// [PresentLDP] and [PresentVPJWT] also make the plain VC-API
+// presentations of idmesh wallet present --challenge.
 package wallet

@@ -24,3 +24,25 @@ func ExampleParseOfferURI() {
 	// https://issuer.example [Person] c1 numeric 4
 	// https://issuer.example/.well-known/openid-credential-issuer
 }
+
+// ExampleParseRequestURI reads an OpenID4VP request passed by
+// reference, as a verifier's QR code carries it.
+func ExampleParseRequestURI() {
+	ref, err := wallet.ParseRequestURI("openid4vp://?client_id=decentralized_identifier%3Adid%3Akey%3Az6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK" +
+		"&request_uri=https%3A%2F%2Fverifier.example%2Fverifier%2Frequest-objects%2F7")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(ref.ClientID)
+	fmt.Println(ref.RequestURI)
+	d, _ := wallet.ClientDID(ref.ClientID)
+	fmt.Println(d)
+	_, err = wallet.ClientDID("x509_hash:Uvo3HtuIxuhC92rShpgqcT3YXwrqRxWEviRiA0OZszk")
+	fmt.Println(err)
+	// Output:
+	// decentralized_identifier:did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK
+	// https://verifier.example/verifier/request-objects/7
+	// did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK
+	// wallet: unsupported: client identifier prefix "x509_hash:"; the wallet only accepts verifiers identified by a DID (decentralized_identifier:)
+}

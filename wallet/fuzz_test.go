@@ -2,8 +2,10 @@ package wallet_test
 
 import (
 	"net/url"
+	"strings"
 	"testing"
 
+	"github.com/idmesh/idmesh/credential/jose"
 	"github.com/idmesh/idmesh/did/keys"
 	"github.com/idmesh/idmesh/wallet"
 )
@@ -119,5 +121,59 @@ func FuzzDetect(f *testing.F) {
 			t.Fatalf("%+v", c)
 		}
 		_, _ = wallet.Decode(c)
+	})
+}
+
+// FuzzParseRequestURI: request URIs never panic, and what parses names
+// an absolute http(s) request_uri.
+func FuzzParseRequestURI(f *testing.F) {
+	f.Add("openid4vp://?client_id=decentralized_identifier%3Adid%3Akey%3Az6Mk&request_uri=https%3A%2F%2Frp.example%2Fr%2F1")
+	f.Add("openid4vp://?client_id=x&request_uri=https%3A%2F%2Frp.example%2Fr&request_uri_method=post")
+	f.Add("https://rp.example/request-objects/1")
+	f.Add("openid4vp://?client_id=x&request=eyJ")
+	f.Fuzz(func(t *testing.T, s string) {
+		ref, err := wallet.ParseRequestURI(s)
+		if err != nil {
+			return
+		}
+		u, err := url.Parse(ref.RequestURI)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.Fragment != "" {
+			t.Fatalf("request_uri %q", ref.RequestURI)
+		}
+	})
+}
+
+// FuzzParseRequestObject: request objects never panic, and what parses
+// keeps the invariants the wallet relies on before it checks the
+// signature: a decentralized_identifier: client_id whose DID the kid
+// belongs to, a response mode it answers, an http(s) response_uri, a
+// URL-safe nonce and a dcql_query object.
+func FuzzParseRequestObject(f *testing.F) {
+	signer := MustIssuer(f, 60)
+	claims := `{"client_id":"decentralized_identifier:` + signer.did + `","response_type":"vp_token","response_mode":"direct_post","response_uri":"https://rp.example/r","nonce":"n-1","state":"s","dcql_query":{"credentials":[{"id":"a","format":"dc+sd-jwt","meta":{"vct_values":["v"]}}]},"client_metadata":{"jwks":{"keys":[{"kty":"EC","crv":"P-256","alg":"ECDH-ES","x":"YO4epjifD-KWeq1sL2tNmm36BhXnkJ0He-WqMYrp9Fk","y":"Hekpm0zfK7C-YccH5iBjcIXgf6YdUvNUac_0At55Okk"}]},"encrypted_response_enc_values_supported":["A256GCM"]},"exp":1900000000}`
+	tok, err := jose.SignCompact([]byte(claims), wallet.RequestObjectType, signer.signer.ID, signer.signer, "")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(tok)
+	f.Add(b64j(`{"alg":"none","typ":"oauth-authz-req+jwt"}`) + "." + b64j(claims) + ".")
+	f.Add(b64j(`{"alg":"EdDSA","typ":"oauth-authz-req+jwt","kid":"`+signer.signer.ID+`"}`) + "." + b64j(strings.Replace(claims, "direct_post", "direct_post.jwt", 1)) + ".AAAA")
+	f.Fuzz(func(t *testing.T, s string) {
+		r, err := wallet.ParseRequestObject([]byte(s))
+		if err != nil {
+			return
+		}
+		if !strings.HasPrefix(r.ClientID, wallet.ClientIDPrefixDID) || !strings.HasPrefix(r.KeyID, r.DID+"#") || r.Nonce == "" {
+			t.Fatalf("request %+v", r)
+		}
+		if r.ResponseMode != wallet.ResponseModeDirectPost && r.ResponseMode != wallet.ResponseModeDirectPostJWT {
+			t.Fatalf("response mode %q", r.ResponseMode)
+		}
+		if u, err := url.Parse(r.ResponseURI); err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+			t.Fatalf("response_uri %q", r.ResponseURI)
+		}
+		if r.DCQLQuery[0] != '{' {
+			t.Fatalf("dcql_query %s", r.DCQLQuery)
+		}
 	})
 }

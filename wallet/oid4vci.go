@@ -578,14 +578,16 @@ func ParseCredentialResponse(b []byte) (*CredentialResponse, error) {
 	return out, nil
 }
 
-// ProtocolError is an OAuth 2.0 or OpenID4VCI error response: the
-// token endpoint's (invalid_grant, invalid_request, ...), the
-// credential endpoint's (invalid_proof, invalid_nonce,
-// unknown_credential_configuration, credential_request_denied, ...) or
-// a bearer token error (invalid_token).
+// ProtocolError is an OAuth 2.0, OpenID4VCI or OpenID4VP error
+// response: the token endpoint's (invalid_grant, invalid_request, ...),
+// the credential endpoint's (invalid_proof, invalid_nonce,
+// unknown_credential_configuration, credential_request_denied, ...), a
+// bearer token error (invalid_token), or a verifier's (endpoints
+// EndpointRequestObject and EndpointResponse).
 type ProtocolError struct {
 	// Endpoint names the endpoint that answered: token, nonce,
-	// credential, metadata or offer.
+	// credential, metadata or offer of an issuer; request object or
+	// response of a verifier.
 	Endpoint string
 	// Status is the HTTP status.
 	Status int
@@ -600,7 +602,11 @@ func (e *ProtocolError) Error() string {
 	if code == "" {
 		code = "an error"
 	}
-	s := fmt.Sprintf("the issuer's %s endpoint answered %s (HTTP %d)", e.Endpoint, code, e.Status)
+	party := "issuer"
+	if e.Endpoint == EndpointRequestObject || e.Endpoint == EndpointResponse {
+		party = "verifier"
+	}
+	s := fmt.Sprintf("the %s's %s endpoint answered %s (HTTP %d)", party, e.Endpoint, code, e.Status)
 	if e.Description != "" {
 		s += ": " + e.Description
 	}

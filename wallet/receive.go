@@ -415,19 +415,19 @@ func newHTTPClient(o Options) *httpClient {
 }
 
 func (hc *httpClient) get(ctx context.Context, u string, limit int, endpoint string) ([]byte, error) {
-	b, _, err := hc.do(ctx, http.MethodGet, u, "", nil, "", limit, endpoint)
+	b, _, err := hc.do(ctx, http.MethodGet, u, "application/json", "", nil, "", limit, endpoint)
 	return b, err
 }
 
 func (hc *httpClient) post(ctx context.Context, u, contentType string, body []byte, bearer string, limit int, endpoint string) ([]byte, int, error) {
-	return hc.do(ctx, http.MethodPost, u, contentType, body, bearer, limit, endpoint)
+	return hc.do(ctx, http.MethodPost, u, "application/json", contentType, body, bearer, limit, endpoint)
 }
 
 var wwwAuthError = regexp.MustCompile(`error="([\x20-\x21\x23-\x5b\x5d-\x7e]{1,128})"`)
 
 // do sends one request and returns the body of a 2xx answer, at most
 // limit bytes; other answers are *ProtocolError.
-func (hc *httpClient) do(ctx context.Context, method, u, contentType string, body []byte, bearer string, limit int, endpoint string) ([]byte, int, error) {
+func (hc *httpClient) do(ctx context.Context, method, u, accept, contentType string, body []byte, bearer string, limit int, endpoint string) ([]byte, int, error) {
 	if err := CheckURL(u); err != nil {
 		return nil, 0, err
 	}
@@ -441,7 +441,7 @@ func (hc *httpClient) do(ctx context.Context, method, u, contentType string, bod
 	if err != nil {
 		return nil, 0, fmt.Errorf("%s request: %w", endpoint, err)
 	}
-	req.Header.Set("Accept", "application/json")
+	req.Header.Set("Accept", accept)
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}

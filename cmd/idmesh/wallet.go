@@ -48,9 +48,9 @@ func (f *walletFlags) open(e env, create bool) (*wallet.Wallet, *keystore.Store,
 }
 
 func newWalletCmd(a *app) *cobra.Command {
-	c := a.groupCmd("wallet", "hold credentials: holder keys, receive over OpenID4VCI, import, list, show, export",
+	c := a.groupCmd("wallet", "hold credentials: holder keys, receive over OpenID4VCI, import, list, show, export, present over OpenID4VP",
 		newWalletKeysCmd(a), newWalletReceiveCmd(a), newWalletImportCmd(a), newWalletListCmd(a),
-		newWalletShowCmd(a), newWalletDeleteCmd(a), newWalletExportCmd(a))
+		newWalletShowCmd(a), newWalletDeleteCmd(a), newWalletExportCmd(a), newWalletPresentCmd(a))
 	c.Long = `The holder's wallet, kept encrypted in the keystore (--keystore, passphrase from
 IDMESH_PASSPHRASE or a prompt): holder keys, and credentials received from
 OpenID4VCI issuers or imported from files. Only credentials' IDs show in the
@@ -603,7 +603,8 @@ func containsAny(list []string, want ...string) bool {
 
 // Problem types of the wallet's errors.
 const (
-	problemIssuerRefused = api.ProblemBase + "issuer-refused"
+	problemIssuerRefused   = api.ProblemBase + "issuer-refused"
+	problemVerifierRefused = api.ProblemBase + "verifier-refused"
 )
 
 // walletError turns the wallet's errors into the CLI's: an issuer's
@@ -619,6 +620,9 @@ func walletError(err error) error {
 		status := pe.Status
 		if status < 400 {
 			status = http.StatusBadGateway
+		}
+		if pe.Endpoint == wallet.EndpointRequestObject || pe.Endpoint == wallet.EndpointResponse {
+			return &problemError{api.Problem{Type: problemVerifierRefused, Title: "The verifier refused", Status: status, Detail: oneLine(err)}}
 		}
 		return &problemError{api.Problem{Type: problemIssuerRefused, Title: "The credential issuer refused", Status: status, Detail: oneLine(err)}}
 	}

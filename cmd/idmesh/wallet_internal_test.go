@@ -1,6 +1,10 @@
 package main
 
-import "testing"
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
 
 // TestInLine: text from a credential or a node cannot lay out the
 // terminal: escape sequences, C1 controls, bidi overrides and line
@@ -22,5 +26,27 @@ func TestInLine(t *testing.T) {
 	}
 	if got := sanitize("a\nb\x1b"); got != "a\nb" {
 		t.Errorf("sanitize keeps line breaks of a block: %q", got)
+	}
+}
+
+// TestConfirm: only y or yes (any case) on the first line presents;
+// anything else, an empty or closed input and a flood of bytes decline.
+func TestConfirm(t *testing.T) {
+	for in, want := range map[string]bool{
+		"y\n": true, "YES\n": true, " yes \r\n": true, "y": true,
+		"n\n": false, "\n": false, "": false, "yess\n": false, "no\ny\n": false,
+		strings.Repeat("y", 1<<20): false,
+	} {
+		var stderr bytes.Buffer
+		e := env{stdin: strings.NewReader(in), stderr: &stderr}
+		if got := confirm(e, "Present? "); got != want {
+			t.Errorf("confirm(%.20q) = %v, want %v", in, got, want)
+		}
+		if stderr.String() != "Present? " {
+			t.Errorf("question %q", stderr.String())
+		}
+	}
+	if isTerminalReader(strings.NewReader("y\n")) {
+		t.Error("a string reader is a terminal")
 	}
 }

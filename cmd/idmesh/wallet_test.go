@@ -441,6 +441,8 @@ func walletJSONCommands(t *testing.T, node, ks string, ran map[string]bool) {
 	js("wallet", "keys", "create")
 	js("wallet", "keys", "list")
 	js("wallet", "receive", ti.offer(""))
+	tv := newTestVerifier(t, `{"credentials":[{"id":"p","format":"dc+sd-jwt","meta":{"vct_values":["https://example.com/Person"]},"claims":[{"path":["given_name"]}]}]}`)
+	js("wallet", "present", tv.uri(), "--yes")
 	id := js("wallet", "import", writeFile(t, "w.jwt", vcjwt)).(map[string]any)["credentials"].([]any)[0].(map[string]any)["id"].(string)
 	js("wallet", "list")
 	// --node: the node verifies on import and show.

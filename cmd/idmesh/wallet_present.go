@@ -1,0 +1,267 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/idmesh/idmesh/credential/jose"
+	"github.com/idmesh/idmesh/did"
+	"github.com/idmesh/idmesh/did/jwk"
+	"github.com/idmesh/idmesh/did/key"
+	"github.com/idmesh/idmesh/did/keys"
+	"github.com/idmesh/idmesh/wallet"
+)
+
+func newWalletPresentCmd(a *app) *cobra.Command {
+	var yes bool
+	var challenge, domain, holder string
+	c, _ := a.walletCommand("present REQUEST-URI [--yes] | present --challenge C [--domain D] [--holder KEY-ID] ID...",
+		"present credentials: answer an OpenID4VP request, or sign a VC-API presentation",
+		func(ctx context.Context, e env, f walletFlags, pos []string) error {
+			if challenge != "" || domain != "" {
+				return walletPresentVCAPI(ctx, e, f, challenge, domain, holder, pos)
+			}
+			if holder != "" {
+				return usageError("wallet present: --holder goes with --challenge (an OpenID4VP request uses the key each credential is bound to)")
+			}
+			return walletPresentVP(ctx, e, f, yes, pos)
+		})
+	c.Long = `With a REQUEST-URI (openid4vp://?client_id=...&request_uri=..., or the
+https request_uri alone): fetch the verifier's signed request, check it was
+signed by a key of the verifier's DID (did:idmesh resolved through --node,
+did:key and did:jwk locally), match the wallet's credentials to its DCQL
+query, show who asks for what and exactly what would be disclosed, ask to
+confirm (or --yes), and post the presentations to the verifier.
+
+With --challenge (and --domain): write to standard output a presentation of
+the stored credentials ID... signed by the holder key (a Data Integrity
+proof for Ed25519 keys, vp+jwt for P-256), as POST /presentations/verify
+takes it.`
+	fs := c.Flags()
+	fs.BoolVar(&yes, "yes", false, "present without asking (needed when standard input is not a terminal)")
+	fs.StringVar(&challenge, "challenge", "", "VC-API mode: the verifier's challenge")
+	fs.StringVar(&domain, "domain", "", "VC-API mode: the verifier's domain")
+	fs.StringVar(&holder, "holder", "", "VC-API mode: the holder key to sign with (default: the key the credential is bound to)")
+	return c
+}
+
+// nodeResolver resolves did:idmesh DIDs through the node.
+type nodeResolver struct{ f walletFlags }
+
+func (r nodeResolver) Resolve(ctx context.Context, d string, _ did.Options) (*did.ResolutionResult, error) {
+	c, err := r.f.client()
+	if err != nil {
+		return nil, err
+	}
+	res, err := c.resolve(ctx, d, nil)
+	if err != nil {
+		return nil, err
+	}
+	if res.DIDDocumentMetadata.Deactivated {
+		return nil, fmt.Errorf("resolve %s: the DID is deactivated", d)
+	}
+	return res, nil
+}
+
+// verifierResolver resolves a verifier's DID: did:idmesh through the
+// node, did:key and did:jwk locally.
+func verifierResolver(f walletFlags) did.Resolver {
+	return did.Methods{"idmesh": nodeResolver{f}, "key": key.Resolver{}, "jwk": jwk.Resolver{}}
+}
+
+func walletPresentVP(ctx context.Context, e env, f walletFlags, yes bool, pos []string) error {
+	if len(pos) != 1 {
+		return usageError("wallet present takes one REQUEST-URI (or --challenge and credential IDs)")
+	}
+	if _, err := wallet.ParseRequestURI(pos[0]); err != nil {
+		return usageError(fmt.Sprintf("wallet present: %v", err))
+	}
+	interactive := !yes && isTerminalReader(e.stdin)
+	if !yes && !interactive {
+		return usageError("wallet present: standard input is not a terminal: pass --yes to present without asking")
+	}
+	w, ks, err := f.open(e, false)
+	if err != nil {
+		return err
+	}
+	defer ks.Close()
+	opts := wallet.Options{Timeout: f.timeout}
+	r, err := wallet.FetchRequest(ctx, pos[0], verifierResolver(f), opts)
+	if err != nil {
+		return err
+	}
+	plan, err := w.Plan(r)
+	if err != nil {
+		return err
+	}
+	if !e.json || interactive {
+		out := e.stdout
+		if e.json {
+			out = e.stderr
+		}
+		printPlan(out, plan)
+	}
+	if interactive && !confirm(e, "Present this to the verifier? [y/N] ") {
+		if _, err := wallet.Decline(ctx, r, "access_denied", "the holder declined", opts); err != nil {
+			e.note("idmesh: telling the verifier failed: %s\n", oneLine(err))
+		}
+		return errors.New("wallet present: declined; nothing was disclosed")
+	}
+	res, err := plan.Present(ctx, r, opts)
+	if err != nil {
+		return err
+	}
+	if e.json {
+		return printJSON(e, map[string]any{"presented": true, "plan": planJSON(plan), "redirect_uri": res.RedirectURI})
+	}
+	fmt.Fprintf(e.stdout, "presented to %s: the verifier accepted the response\n", inLine(plan.Verifier))
+	if res.RedirectURI != "" {
+		fmt.Fprintf(e.stdout, "continue at %s\n", inLine(res.RedirectURI))
+	}
+	return nil
+}
+
+// isTerminalReader reports whether r is a terminal.
+func isTerminalReader(r io.Reader) bool {
+	f, ok := r.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// confirm asks a yes/no question on stderr and reads one line of stdin.
+func confirm(e env, question string) bool {
+	fmt.Fprint(e.stderr, question)
+	line, err := bufio.NewReader(io.LimitReader(e.stdin, 64)).ReadString('\n')
+	if err != nil && line == "" {
+		return false
+	}
+	a := strings.ToLower(strings.TrimSpace(line))
+	return a == "y" || a == "yes"
+}
+
+// planJSON is a plan with each credential summarized (no raw form).
+func planJSON(p *wallet.Plan) map[string]any {
+	creds := make([]map[string]any, 0, len(p.Credentials))
+	for _, pl := range p.Credentials {
+		m := map[string]any{"query": pl.Query, "credential": summarize(pl.Credential), "shown": pl.Shown, "whole": pl.Whole}
+		if pl.Requested != nil {
+			m["requested"] = pl.Requested
+		}
+		if pl.Disclosed != nil {
+			m["disclosed"] = pl.Disclosed
+		}
+		if pl.Holder != "" {
+			m["holder"] = pl.Holder
+		}
+		creds = append(creds, m)
+	}
+	out := map[string]any{"verifier": p.Verifier, "client_id": p.ClientID, "response_uri": p.ResponseURI, "response_mode": p.ResponseMode, "credentials": creds}
+	if p.Name != "" {
+		out["name"] = p.Name
+	}
+	return out
+}
+
+// printPlan shows who asks for what and exactly what would be
+// disclosed; everything the verifier or a credential says is sanitized.
+func printPlan(out io.Writer, p *wallet.Plan) {
+	fmt.Fprintf(out, "verifier     %s\n", inLine(p.Verifier))
+	if p.Name != "" {
+		fmt.Fprintf(out, "             calls itself %q (not verified)\n", inLine(p.Name))
+	}
+	mode := "direct_post"
+	if p.ResponseMode == wallet.ResponseModeDirectPostJWT {
+		mode = "direct_post.jwt, encrypted to the verifier"
+	}
+	fmt.Fprintf(out, "response to  %s (%s)\n", inLine(p.ResponseURI), mode)
+	for _, pl := range p.Credentials {
+		c := pl.Credential
+		fmt.Fprintf(out, "\n%s: credential %s  %s  %s  from %s\n", inLine(pl.Query), c.ID, c.Format, inLine(lastType(c.Types)), inLine(orDash(c.Issuer)))
+		if len(pl.Requested) > 0 {
+			fmt.Fprintf(out, "  asks for       %s\n", inLine(strings.Join(pl.Requested, " ")))
+		}
+		if pl.Holder != "" {
+			fmt.Fprintf(out, "  signed by      %s\n", inLine(pl.Holder))
+		}
+		if pl.Whole {
+			fmt.Fprintln(out, "  discloses the WHOLE credential (its format has no selective disclosure):")
+			printIndentedTo(out, pl.Shown)
+			continue
+		}
+		if len(pl.Disclosed) == 0 {
+			fmt.Fprintln(out, "  discloses      no selectively disclosable claim")
+		}
+		for _, d := range pl.Disclosed {
+			v, _ := json.Marshal(d.Value)
+			fmt.Fprintf(out, "  discloses      %s = %s\n", inLine(strings.TrimPrefix(d.Pointer, "/")), inLine(string(v)))
+		}
+		fmt.Fprintln(out, "  the verifier sees (claims in the clear included):")
+		printIndentedTo(out, pl.Shown)
+	}
+}
+
+func printIndentedTo(out io.Writer, v any) {
+	b, err := json.MarshalIndent(v, "    ", "  ")
+	if err != nil {
+		fmt.Fprintf(out, "    %v\n", v)
+		return
+	}
+	fmt.Fprintf(out, "    %s\n", sanitize(string(b)))
+}
+
+// walletPresentVCAPI writes a VC-API presentation of stored credentials.
+func walletPresentVCAPI(ctx context.Context, e env, f walletFlags, challenge, domain, holder string, pos []string) error {
+	if challenge == "" {
+		return usageError("wallet present: --domain goes with --challenge")
+	}
+	if len(pos) == 0 {
+		return usageError("wallet present --challenge takes the IDs of the credentials to present")
+	}
+	if len(challenge) > 1024 || len(domain) > 1024 {
+		return usageError("wallet present: --challenge and --domain take at most 1024 bytes")
+	}
+	w, ks, err := f.open(e, false)
+	if err != nil {
+		return err
+	}
+	defer ks.Close()
+	var creds []wallet.Credential
+	for _, id := range pos {
+		c, err := w.Get(id)
+		if err != nil {
+			return err
+		}
+		creds = append(creds, c)
+	}
+	var h wallet.HolderKey
+	if holder != "" {
+		h, err = w.Key(holder)
+	} else if h, err = w.HolderFor(creds[0]); errors.Is(err, wallet.ErrNoHolderKey) {
+		h, err = w.DefaultKey(nil)
+	}
+	if err != nil {
+		return err
+	}
+	b := wallet.Binding{Nonce: challenge, Audience: domain, Now: time.Now()}
+	if h.Key.Type() == keys.P256 {
+		tok, err := wallet.PresentVPJWT(creds, h, b)
+		if err != nil {
+			return err
+		}
+		return printJSON(e, jose.Envelope(tok, jose.MediaTypeVP))
+	}
+	vp, err := wallet.PresentLDP(ctx, creds, h, b)
+	if err != nil {
+		return err
+	}
+	return printJSON(e, vp)
+}

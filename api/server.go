@@ -294,7 +294,7 @@ func (s *Server) routes() []route {
 		{http.MethodGet, "/healthz", "healthz", s.handleHealth},
 		{http.MethodGet, "/readyz", "readyz", s.handleReady},
 		{http.MethodGet, "/openapi.yaml", "openapi", s.handleOpenAPI},
-	}, slices.Concat(s.credentialRoutes(), s.statusRoutes(), s.lifecycleRoutes(), s.sdJWTRoutes(), s.oid4vciRoutes())...)
+	}, slices.Concat(s.credentialRoutes(), s.statusRoutes(), s.lifecycleRoutes(), s.sdJWTRoutes(), s.oid4vciRoutes(), s.webRoutes())...)
 }
 
 // methods are the HTTP methods a route of method m answers: HEAD with

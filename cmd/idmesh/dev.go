@@ -30,6 +30,7 @@ type nodeFlags struct {
 	verifyRate                                        float64
 	verifyWait, verifyTimeout                         time.Duration
 	trustedProxies                                    string
+	corsOrigins                                       string
 }
 
 func (f *nodeFlags) register(fs *pflag.FlagSet, dev bool) {
@@ -55,6 +56,7 @@ func (f *nodeFlags) register(fs *pflag.FlagSet, dev bool) {
 	fs.Float64Var(&f.verifyRate, "verify-rate", api.DefaultVerifyRate, "verifications per second per client without the API token (negative: no limit)")
 	fs.IntVar(&f.verifyBurst, "verify-burst", api.DefaultVerifyBurst, "verifications a client without the API token may make at once")
 	fs.StringVar(&f.trustedProxies, "trusted-proxies", "", "proxies (CIDR prefixes, comma-separated) whose X-Forwarded-For names the client for --verify-rate")
+	fs.StringVar(&f.corsOrigins, "cors-origins", "", "origins whose web pages may call the API, comma-separated exact origins (https://wallet.example), or * for reads without the token from any (default none)")
 	if dev {
 		fs.StringVar(&f.chainID, "chain-id", "idmesh-dev", "chain ID of a new dev chain")
 		fs.BoolVar(&f.tls, "tls", false, "serve HTTPS with a self-signed certificate kept in HOME/tls")
@@ -188,13 +190,17 @@ func serve(ctx context.Context, e env, f nodeFlags) error {
 	if err != nil {
 		return err
 	}
+	origins, err := api.ParseCORSOrigins(f.corsOrigins)
+	if err != nil {
+		return usageError("--cors-origins: " + err.Error())
+	}
 	cfg := daemon.Config{Home: f.home, HTTPAddr: f.http, TLSCert: f.tlsCert, TLSKey: f.tlsKey, PublicURL: f.publicURL,
 		P2PListen: splitList(f.p2p), Bootstrap: splitList(f.bootstrap), MDNS: f.mdns,
 		BlockInterval: f.blockInterval, AuditLog: f.auditLog, DoubleSignCheckHeight: dsCheck(f.doubleSignCheckHeight),
 		APIToken: f.apiToken, IssuerPassphrase: f.issuerPass, Version: version,
 		ClockSkew: f.clockSkew, RequireTrust: splitList(f.requireTrust), RequireNodeChallenges: f.requireNodeChallenges,
 		VerifyConcurrency: f.verifyConcurrency, VerifyClientSlots: f.verifyClientSlots, VerifyWait: f.verifyWait, VerifyTimeout: f.verifyTimeout,
-		VerifyRate: f.verifyRate, VerifyBurst: f.verifyBurst, TrustedProxies: proxies,
+		VerifyRate: f.verifyRate, VerifyBurst: f.verifyBurst, TrustedProxies: proxies, CORSOrigins: origins,
 		Log: log}
 	if fp := e.getenv("IDMESH_FAILPOINT"); fp != "" {
 		cfg.Failpoint = failpoint(fp, log)
@@ -223,6 +229,7 @@ func serve(ctx context.Context, e env, f nodeFlags) error {
 	fmt.Fprintf(e.stdout, "idmesh: status      %s/v1/status   metrics %s/metrics\n", base, base)
 	fmt.Fprintf(e.stdout, "idmesh: issuers     %s/v1/issuers   (bearer token)\n", base)
 	fmt.Fprintf(e.stdout, "idmesh: VC-API      %s/credentials/issue  /credentials/verify  /presentations/verify  /challenges\n", base)
+	fmt.Fprintf(e.stdout, "idmesh: web UI      %s/\n", base)
 	fmt.Fprintf(e.stdout, "idmesh: serving %s\n", base)
 	return d.Run(ctx)
 }

@@ -118,6 +118,9 @@ type Config struct {
 	// RequireNodeChallenges is api.Config's: presentations must answer
 	// a challenge this node issued.
 	RequireNodeChallenges bool
+	// CORSOrigins are api.Config's: the origins whose pages may call
+	// the API (api.ParseCORSOrigins), "*" for reads from any.
+	CORSOrigins []string
 
 	// Log receives the node's logs; default none.
 	Log *slog.Logger
@@ -291,7 +294,7 @@ func New(ctx context.Context, cfg Config) (_ *Daemon, err error) {
 		TokenStatus:  tokenStatus(status),
 		RequireTrust: cfg.RequireTrust, ClockSkew: cfg.ClockSkew, RequireNodeChallenges: cfg.RequireNodeChallenges,
 		VerifyConcurrency: cfg.VerifyConcurrency, VerifyClientSlots: cfg.VerifyClientSlots, VerifyWait: cfg.VerifyWait, VerifyTimeout: cfg.VerifyTimeout, VerifyRate: cfg.VerifyRate, VerifyBurst: cfg.VerifyBurst, TrustedProxies: cfg.TrustedProxies,
-		Now: cfg.Now})
+		CORSOrigins: cfg.CORSOrigins, Now: cfg.Now})
 	if err != nil {
 		return nil, err
 	}

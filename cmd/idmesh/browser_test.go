@@ -57,6 +57,7 @@ type browser struct {
 
 	mu      sync.Mutex
 	console []chromedp.ConsoleMessage
+	logged  chan struct{} // signalled after each console message
 }
 
 // newBrowser starts Chromium at path, headless, with the flags a root
@@ -70,7 +71,7 @@ func newBrowser(t *testing.T, path string) *browser {
 		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-extensions", true), chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 1000))
 	ctx, cancel := chromedp.NewContext(alloc)
 	t.Cleanup(func() { cancel(); cancelAlloc() })
-	b := &browser{t: t, ctx: ctx}
+	b := &browser{t: t, ctx: ctx, logged: make(chan struct{}, 1)}
 	// The first run starts the browser: no timeout on it (it would stop
 	// the browser), but a watchdog.
 	started := make(chan error, 1)
@@ -92,6 +93,10 @@ func newBrowser(t *testing.T, path string) *browser {
 			b.mu.Lock()
 			b.console = append(b.console, m)
 			b.mu.Unlock()
+			select {
+			case b.logged <- struct{}{}:
+			default:
+			}
 		}
 	}()
 	dialogs := chromedp.Events(ctx, page.JavascriptDialogOpening)
@@ -187,6 +192,22 @@ func (b *browser) noPageErrors() {
 	}
 }
 
+// waitConsole waits until the page logged a message containing text.
+func (b *browser) waitConsole(text string) {
+	b.t.Helper()
+	deadline := time.After(browserStep)
+	for {
+		if slices.ContainsFunc(b.messages(), func(m string) bool { return strings.Contains(m, text) }) {
+			return
+		}
+		select {
+		case <-b.logged:
+		case <-deadline:
+			b.t.Fatalf("the page never logged %q: %v", text, b.messages())
+		}
+	}
+}
+
 // js quotes s as a JavaScript string.
 func js(s string) string {
 	b, _ := json.Marshal(s)
@@ -202,7 +223,9 @@ func js(s string) string {
 // console, with the token in sessionStorage and no cookie, issues from
 // the schema form, shows an OpenID4VCI offer's QR code and revokes with
 // a click, which the node then reports; at 360 px no page overflows and
-// every field has a label. Screenshots go to .artifacts/browser/.
+// every field has a label; no page reports an exception or a violation
+// of the Content-Security-Policy, which blocks an injected inline
+// script. Screenshots go to .artifacts/browser/.
 func TestBrowserUI(t *testing.T) {
 	chromium := requireBrowser(t)
 	n := startDevNode(t)
@@ -288,6 +311,16 @@ func TestBrowserUI(t *testing.T) {
 	}
 	b.shot("verify-revoked")
 
+	// Scanning: headless Chromium on Linux has no BarcodeDetector, and
+	// the page says so instead of failing.
+	b.do(chromedp.Click(chromedp.ID("scan-start")))
+	b.wait("the scanner message", `document.getElementById('scan-msg').textContent !== ''`)
+	if has := eval[bool](b, `'BarcodeDetector' in window`); !has {
+		if msg := eval[string](b, `document.getElementById('scan-msg').textContent`); !strings.Contains(msg, "no QR code scanner") {
+			t.Fatalf("scan without BarcodeDetector: %q", msg)
+		}
+	}
+
 	// A hostile credential: its markup is shown as text, never parsed.
 	hostile := `{"@context":["https://www.w3.org/ns/credentials/v2","<img src=x id=pwned onerror=alert(1)>"],"type":["VerifiableCredential"],"issuer":"did:example:<b id=bold>x</b>","credentialSubject":{"name":"<script id=s>alert(1)</script>"}}`
 	b.do(chromedp.SetValue(chromedp.ID("verify-input"), hostile), chromedp.Click(chromedp.CSS(`#verify-form button[type=submit]`)))
@@ -352,4 +385,11 @@ func TestBrowserUI(t *testing.T) {
 	}
 	b.shot("issuer-360")
 	b.noPageErrors()
+
+	// The browser enforces the policy: a script injected inline does not
+	// run.
+	if ran := eval[bool](b, `(() => { window.__ran = false; const s = document.createElement('script'); s.textContent = 'window.__ran = true'; document.body.append(s); return window.__ran; })()`); ran {
+		t.Fatal("an inline script ran: the Content-Security-Policy is not enforced")
+	}
+	b.waitConsole("Content Security Policy")
 }

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/idmesh/idmesh/api"
 	"github.com/idmesh/idmesh/api/ui"
@@ -139,7 +140,8 @@ func TestUIAssets(t *testing.T) {
 
 // TestQRCode: GET /v1/qr answers an SVG QR code (well-formed XML, the
 // UI's headers) of its data; no data, more than MaxQRBytes and invalid
-// UTF-8 are 400 problems; every answer matches openapi.yaml.
+// UTF-8 are 400 problems; a client over its request rate gets 429;
+// every answer matches openapi.yaml.
 func TestQRCode(t *testing.T) {
 	s := mustServer(t, nil)
 	w := s.do(http.MethodGet, "/v1/qr?data="+url.QueryEscape("openid-credential-offer://?credential_offer_uri=https%3A%2F%2Fnode.example%2Fo%2F1"), nil)
@@ -165,6 +167,15 @@ func TestQRCode(t *testing.T) {
 	}
 	if w := s.do(http.MethodGet, "/v1/qr?data="+strings.Repeat("a", api.MaxQRBytes), nil); w.Code != http.StatusOK {
 		t.Fatalf("%d bytes: %d %s", api.MaxQRBytes, w.Code, w.Body)
+	}
+	// Many at once from one client: its token bucket answers 429.
+	limited := mustServer(t, func(c *api.Config) { c.VerifyRate, c.VerifyBurst, c.Now = 0.001, 3, func() time.Time { return time.Unix(1e9, 0) } })
+	codes := map[int]int{}
+	for range 10 {
+		codes[limited.do(http.MethodGet, "/v1/qr?data=x", nil).Code]++
+	}
+	if codes[http.StatusOK] != 3 || codes[http.StatusTooManyRequests] != 7 {
+		t.Fatalf("10 requests with a burst of 3: %v", codes)
 	}
 }
 

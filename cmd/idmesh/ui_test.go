@@ -124,7 +124,7 @@ func (n devNode) issuerDID(t *testing.T, name string) string {
 // origin's preflight (Authorization allowed) and its requests with its
 // origin, and nothing for another origin; `--cors-origins *` lets any
 // origin read; a value that is not an origin is a usage error (exit 2,
-// one line naming the flag) before anything starts.
+// one line naming the flag) before anything serves, for idmesh node too.
 func TestCORSOriginsDev(t *testing.T) {
 	const wallet = "https://wallet.example"
 	n := startDevNode(t, "--cors-origins", wallet+", http://127.0.0.1:5173")
@@ -163,9 +163,13 @@ func TestCORSOriginsDev(t *testing.T) {
 	if res.Header.Get("Access-Control-Allow-Origin") != "*" {
 		t.Fatalf("*: %v", res.Header)
 	}
-	for _, bad := range []string{"wallet.example", "https://wallet.example/app"} {
+	for _, bad := range []string{"wallet.example", "https://wallet.example/app", "node:https://wallet.example/"} {
+		cmd, bad := "dev", bad
+		if rest, ok := strings.CutPrefix(bad, "node:"); ok {
+			cmd, bad = "node", rest
+		}
 		home := filepath.Join(t.TempDir(), "home")
-		out, errOut, code := cli(t, closedPort(t), filepath.Join(t.TempDir(), "ks.json"), "dev", "--home", home, "--http", "127.0.0.1:0", "--cors-origins", bad)
+		out, errOut, code := cli(t, closedPort(t), filepath.Join(t.TempDir(), "ks.json"), cmd, "--home", home, "--http", "127.0.0.1:0", "--cors-origins", bad)
 		lines := strings.Split(strings.TrimSpace(errOut), "\n")
 		if code != exitUsage || len(lines) != 1 || !strings.Contains(lines[0], "--cors-origins") || strings.Contains(out, "serving") {
 			t.Fatalf("%s: exit %d, stdout %q, stderr %q", bad, code, out, errOut)

@@ -216,8 +216,9 @@ func js(s string) string {
 
 // TestBrowserUI is the issue's walk through the web UI of a real
 // `idmesh dev` in headless Chromium: the explorer shows the chain's
-// height and blocks; the DID page resolves the issuer's DID with its
-// history; the verify page shows every check of a good credential as a
+// height and blocks; the DID page resolves a DID with all four of its
+// versions (made within a second or so, which versionTime alone cannot
+// tell apart) and shows an old one; the verify page shows every check of a good credential as a
 // green line, and the revoked one (dropped in as a file) with a red
 // status line; a hostile credential's markup stays text; the issuer
 // console, with the token in sessionStorage and no cookie, issues from
@@ -241,6 +242,17 @@ func TestBrowserUI(t *testing.T) {
 	if r := n.setStatus(t, revoked["id"].(string), "revocation", true); r.status != http.StatusOK {
 		t.Fatalf("revoke: %d %s", r.status, r.body)
 	}
+	// A DID with four versions, made within a second or so.
+	ks := filepath.Join(t.TempDir(), "keystore.json")
+	var created struct {
+		DID string `json:"did"`
+	}
+	if err := json.Unmarshal([]byte(mustCLI(t, n.url, ks, "did", "create", "--json")), &created); err != nil {
+		t.Fatal(err)
+	}
+	mustCLI(t, n.url, ks, "did", "rotate", created.DID)
+	mustCLI(t, n.url, ks, "did", "update", created.DID, "--add-service", "LinkedDomains=https://example.com")
+	mustCLI(t, n.url, ks, "did", "rotate", created.DID)
 	height := n.status(t).Height
 	b := newBrowser(t, chromium)
 
@@ -262,17 +274,26 @@ func TestBrowserUI(t *testing.T) {
 		t.Fatalf("first Tab focused %q", got)
 	}
 
-	// The DID page.
+	// The DID page: the document and all four versions; a version's
+	// link shows that version.
 	b.do(chromedp.Navigate(n.url+"/#/did"), chromedp.WaitVisible(chromedp.ID("did-input")),
-		chromedp.SetValue(chromedp.ID("did-input"), uni), chromedp.Click(chromedp.CSS(`#did-form button[type=submit]`)))
-	b.wait("the DID document", `!document.getElementById('did-out').hidden && document.querySelectorAll('#did-history li').length >= 1`)
-	if doc := eval[string](b, `document.getElementById('did-doc').textContent`); !strings.Contains(doc, uni) {
+		chromedp.SetValue(chromedp.ID("did-input"), created.DID), chromedp.Click(chromedp.CSS(`#did-form button[type=submit]`)))
+	b.wait("the DID's history", `!document.getElementById('did-out').hidden && document.querySelectorAll('#did-history li').length === 4`)
+	if doc := eval[string](b, `document.getElementById('did-doc').textContent`); !strings.Contains(doc, created.DID) || !strings.Contains(doc, "LinkedDomains") {
 		t.Fatalf("DID page shows %.300s", doc)
+	}
+	if got := eval[[]string](b, `[...document.querySelectorAll('#did-history li')].map(li => li.dataset.version)`); !slices.Equal(got, []string{"1", "2", "3", "4"}) {
+		t.Fatalf("history lists versions %v", got)
 	}
 	if st := eval[string](b, `document.getElementById('did-state').textContent`); st != "active" {
 		t.Fatalf("DID state %q", st)
 	}
 	b.shot("did")
+	b.do(chromedp.Click(chromedp.CSS(`#did-history li[data-version="1"] a`)))
+	b.wait("version 1", `document.getElementById('did-version').textContent.startsWith('1 (')`)
+	if doc := eval[string](b, `document.getElementById('did-doc').textContent`); strings.Contains(doc, "LinkedDomains") {
+		t.Fatal("version 1 shows the service added in version 3")
+	}
 
 	// The verify page: a good credential pasted.
 	goodJSON, _ := json.MarshalIndent(good, "", "  ")

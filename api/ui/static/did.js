@@ -55,7 +55,9 @@ async function lookUp(d, versionId) {
 }
 
 // history walks the versions forward: the one at the creation time,
-// then each nextVersionId, at most MAX_VERSIONS.
+// then each nextVersionId, at most MAX_VERSIONS. versionTime selects at
+// the second, so versions made in the second of the creation before the
+// one it selects are found backward (earlier).
 async function history(d, latest, shown, my) {
   const list = document.getElementById('did-history');
   const note = document.getElementById('did-history-note');
@@ -80,19 +82,52 @@ async function history(d, latest, shown, my) {
     }
   }
   if (my !== seq) return;
+  await earlier(d, versions, my);
+  if (my !== seq) return;
   const first = versions[0]?.versionNumber;
   const notes = [];
-  if (first > 1) notes.push(`Versions 1 to ${first - 1} were made in the second of the creation and are not listed.`);
+  if (first > 1) notes.push(`Versions 1 to ${first - 1} could not be read.`);
   if (versions.length === MAX_VERSIONS && versions[versions.length - 1].nextVersionId) notes.push(`Only the first ${MAX_VERSIONS} versions are listed.`);
   if (notes.length) {
     note.textContent = notes.join(' ');
     note.hidden = false;
   }
   for (const v of versions) {
-    const li = el('li');
+    const li = el('li', null, { 'data-version': String(v.versionNumber ?? '') });
     const a = el('a', 'Version ' + (v.versionNumber ?? '?'), { href: '#/did?did=' + encodeURIComponent(d) + '&versionId=' + encodeURIComponent(v.versionId || '') });
     if (v.versionId === shown.didDocumentMetadata.versionId) a.setAttribute('aria-current', 'true');
     li.append(a, document.createTextNode(' · ' + (v.updated || v.created || '') + ' · block ' + (v.blockHeight ?? '?') + ' · ' + short(v.versionId || '', 8)));
     list.append(li);
+  }
+}
+
+// earlier adds, in place, the versions before the earliest of versions
+// that versionTime could not reach: the operations of the DID in the
+// block of that version name the versions they replaced (previous),
+// which resolve by versionId. Bounded by MAX_VERSIONS resolutions.
+async function earlier(d, versions, my) {
+  const known = new Set(versions.map((v) => v.versionId));
+  let budget = MAX_VERSIONS;
+  while (versions.length && versions[0].versionNumber > 1 && budget > 0 && my === seq) {
+    let block;
+    try {
+      ({ data: block } = await api('/v1/blocks/' + encodeURIComponent(versions[0].blockHeight)));
+    } catch {
+      return;
+    }
+    const found = [];
+    for (const tx of block.txs || []) {
+      const p = tx.payload;
+      if (!p || typeof p !== 'object' || p.did !== d || typeof p.previous !== 'string' || known.has(p.previous) || budget-- <= 0) continue;
+      known.add(p.previous);
+      try {
+        found.push((await resolve(d, { versionId: p.previous })).didDocumentMetadata);
+      } catch {
+        // not resolvable: left out
+      }
+    }
+    if (!found.length) return;
+    versions.unshift(...found);
+    versions.sort((a, b) => (a.versionNumber ?? 0) - (b.versionNumber ?? 0));
   }
 }

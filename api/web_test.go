@@ -169,7 +169,9 @@ func TestQRCode(t *testing.T) {
 		t.Fatalf("%d bytes: %d %s", api.MaxQRBytes, w.Code, w.Body)
 	}
 	// Many at once from one client: its token bucket answers 429.
-	limited := mustServer(t, func(c *api.Config) { c.VerifyRate, c.VerifyBurst, c.Now = 0.001, 3, func() time.Time { return time.Unix(1e9, 0) } })
+	limited := mustServer(t, func(c *api.Config) {
+		c.VerifyRate, c.VerifyBurst, c.Now = 0.001, 3, func() time.Time { return time.Unix(1e9, 0) }
+	})
 	codes := map[int]int{}
 	for range 10 {
 		codes[limited.do(http.MethodGet, "/v1/qr?data=x", nil).Code]++

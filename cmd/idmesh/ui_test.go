@@ -153,8 +153,8 @@ func TestCORSOriginsDev(t *testing.T) {
 			t.Fatalf("%s: %d, Access-Control-Allow-Origin %q, want %q", origin, res.StatusCode, res.Header.Get("Access-Control-Allow-Origin"), want)
 		}
 	}
-	any := startDevNode(t, "--cors-origins", "*")
-	req, _ = http.NewRequest(http.MethodGet, any.url+"/v1/status", nil)
+	anyone := startDevNode(t, "--cors-origins", "*")
+	req, _ = http.NewRequest(http.MethodGet, anyone.url+"/v1/status", nil)
 	req.Header.Set("Origin", "https://anyone.example")
 	if res, err = http.DefaultClient.Do(req); err != nil {
 		t.Fatal(err)

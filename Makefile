@@ -7,7 +7,7 @@ HOME_DIR ?= ./data
 GOLANGCI := github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.15.0
 FUZZTIME ?= 30s
 
-.PHONY: all build run testnet test test-long mutation bench fuzz interop lint verify clean
+.PHONY: all build run testnet test test-long mutation bench fuzz interop browser lint verify clean
 
 all: build
 
@@ -66,6 +66,13 @@ interop:
 	credential/interop/ensure-node.sh
 	cd credential/interop && npm ci --no-audit --no-fund
 	IDMESH_INTEROP=1 $(GO) test -count=1 -v ./credential/interop/
+
+## browser: the web UI in headless Chromium (Debian's chromium, installed when missing) driven
+## by chromedp against a real idmesh dev; screenshots are kept in .artifacts/browser/
+browser:
+	cmd/idmesh/ensure-chromium.sh
+	IDMESH_BROWSER=1 $(GO) test -count=1 -timeout 5m -run '^TestBrowser' -v ./cmd/idmesh/
+	@echo "browser: screenshots in $(CURDIR)/.artifacts/browser/"; ls -1 .artifacts/browser/
 
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)

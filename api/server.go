@@ -141,6 +141,11 @@ type Config struct {
 	// spent nonces (default DefaultOfferStoreBytes).
 	OfferTTL        time.Duration
 	OfferStoreBytes int
+	// CORSOrigins are the origins whose pages may call the API
+	// (ParseCORSOrigins): each exact origin every endpoint, with the
+	// Authorization header; "*" any origin, for GET and HEAD without
+	// it. Empty: no CORS headers at all.
+	CORSOrigins []string
 	// Now and Rand default to the system clock and crypto/rand.
 	Now  func() time.Time
 	Rand io.Reader
@@ -180,6 +185,9 @@ type Server struct {
 
 	// vci keeps the OpenID4VCI offers, codes, tokens and nonces.
 	vci *vciStore
+
+	// cors is the CORS policy (nil: no CORS headers).
+	cors *cors
 }
 
 // route is one endpoint.
@@ -219,6 +227,7 @@ func NewServer(cfg Config) (*Server, error) {
 		issuers: cfg.Issuers, verifier: cfg.Verifier, token: hashToken(cfg.APIToken), now: cfg.Now, rand: cfg.Rand, schemas: &schema.Compiler{},
 		limits: newVerifyLimits(cfg), ids: newRequestIDs()}
 	s.largeReads = make(chan struct{}, cfg.MaxLargeReads)
+	s.cors = newCORS(cfg.CORSOrigins)
 	vci, err := newVCIStore(cfg.Now, cfg.Rand, cfg.OfferTTL, cfg.OfferStoreBytes)
 	if err != nil {
 		return nil, fmt.Errorf("api: %w", err)
@@ -295,7 +304,7 @@ func (s *Server) routes() []route {
 		{http.MethodGet, "/healthz", "healthz", s.handleHealth},
 		{http.MethodGet, "/readyz", "readyz", s.handleReady},
 		{http.MethodGet, "/openapi.yaml", "openapi", s.handleOpenAPI},
-	}, slices.Concat(s.credentialRoutes(), s.statusRoutes(), s.lifecycleRoutes(), s.sdJWTRoutes(), s.oid4vciRoutes())...)
+	}, slices.Concat(s.credentialRoutes(), s.statusRoutes(), s.lifecycleRoutes(), s.sdJWTRoutes(), s.oid4vciRoutes(), s.webRoutes())...)
 }
 
 // methods are the HTTP methods a route of method m answers: HEAD with
@@ -341,6 +350,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	id := s.ids.of(r)
 	w.Header().Set(RequestIDHeader, id)
+	if s.cors.handle(w, r) {
+		return // a preflight, answered
+	}
 	s.router.ServeHTTP(w, r.WithContext(withRequestID(r.Context(), id)))
 }
 

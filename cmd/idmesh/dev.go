@@ -32,6 +32,7 @@ type nodeFlags struct {
 	trustedProxies                                    string
 	// offerTTL is api.Config.OfferTTL.
 	offerTTL time.Duration
+	corsOrigins                                       string
 }
 
 // The bounds of --offer-ttl: an offer must outlive a holder's scan of
@@ -65,6 +66,7 @@ func (f *nodeFlags) register(fs *pflag.FlagSet, dev bool) {
 	fs.IntVar(&f.verifyBurst, "verify-burst", api.DefaultVerifyBurst, "verifications a client without the API token may make at once")
 	fs.StringVar(&f.trustedProxies, "trusted-proxies", "", "proxies (CIDR prefixes, comma-separated) whose X-Forwarded-For names the client for --verify-rate")
 	fs.DurationVar(&f.offerTTL, "offer-ttl", api.DefaultOfferTTL, "how long an OpenID4VCI credential offer and its pre-authorized code stay valid (1s to 24h)")
+	fs.StringVar(&f.corsOrigins, "cors-origins", "", "origins whose web pages may call the API, comma-separated exact origins (https://wallet.example), or * for reads without the token from any (default none)")
 	if dev {
 		fs.StringVar(&f.chainID, "chain-id", "idmesh-dev", "chain ID of a new dev chain")
 		fs.BoolVar(&f.tls, "tls", false, "serve HTTPS with a self-signed certificate kept in HOME/tls")
@@ -214,13 +216,17 @@ func serve(ctx context.Context, e env, f nodeFlags) error {
 	if f.offerTTL < minOfferTTL || f.offerTTL > maxOfferTTL {
 		return usageError(fmt.Sprintf("--offer-ttl %s: must be from %s to %s", f.offerTTL, minOfferTTL, maxOfferTTL))
 	}
+	origins, err := api.ParseCORSOrigins(f.corsOrigins)
+	if err != nil {
+		return usageError("--cors-origins: " + err.Error())
+	}
 	cfg := daemon.Config{Home: f.home, HTTPAddr: f.http, TLSCert: f.tlsCert, TLSKey: f.tlsKey, PublicURL: f.publicURL,
 		P2PListen: splitList(f.p2p), Bootstrap: splitList(f.bootstrap), MDNS: f.mdns,
 		BlockInterval: f.blockInterval, AuditLog: f.auditLog, DoubleSignCheckHeight: dsCheck(f.doubleSignCheckHeight),
 		APIToken: f.apiToken, IssuerPassphrase: f.issuerPass, Version: version,
 		ClockSkew: f.clockSkew, RequireTrust: splitList(f.requireTrust), RequireNodeChallenges: f.requireNodeChallenges,
 		VerifyConcurrency: f.verifyConcurrency, VerifyClientSlots: f.verifyClientSlots, VerifyWait: f.verifyWait, VerifyTimeout: f.verifyTimeout,
-		VerifyRate: f.verifyRate, VerifyBurst: f.verifyBurst, TrustedProxies: proxies, OfferTTL: f.offerTTL,
+		VerifyRate: f.verifyRate, VerifyBurst: f.verifyBurst, TrustedProxies: proxies, OfferTTL: f.offerTTL, CORSOrigins: origins,
 		Log: log}
 	if display != nil {
 		cfg.SyncProgress = display.progress
@@ -254,6 +260,7 @@ func serve(ctx context.Context, e env, f nodeFlags) error {
 	b.say("status      "+base+"/v1/status   metrics "+base+"/metrics", "endpoint", slog.String("name", "status"), slog.String("url", base+"/v1/status"), slog.String("metrics", base+"/metrics"))
 	b.say("issuers     "+base+"/v1/issuers   (bearer token)", "endpoint", slog.String("name", "issuers"), slog.String("url", base+"/v1/issuers"))
 	b.say("VC-API      "+base+"/credentials/issue  /credentials/verify  /presentations/verify  /challenges", "endpoint", slog.String("name", "VC-API"), slog.String("url", base+"/credentials/"))
+	b.say("web UI      "+base+"/", "endpoint", slog.String("name", "web UI"), slog.String("url", base+"/"))
 	b.say("serving "+base, bannerServingMsg, slog.String("url", base))
 	return d.Run(ctx)
 }

@@ -121,6 +121,9 @@ type Config struct {
 	// OfferTTL is api.Config's: how long an OpenID4VCI offer and its
 	// pre-authorized code stay valid (default api.DefaultOfferTTL).
 	OfferTTL time.Duration
+	// CORSOrigins are api.Config's: the origins whose pages may call
+	// the API (api.ParseCORSOrigins), "*" for reads from any.
+	CORSOrigins []string
 
 	// Log receives the node's logs; default none.
 	Log *slog.Logger
@@ -299,7 +302,7 @@ func New(ctx context.Context, cfg Config) (_ *Daemon, err error) {
 		TokenStatus:  tokenStatus(status),
 		RequireTrust: cfg.RequireTrust, ClockSkew: cfg.ClockSkew, RequireNodeChallenges: cfg.RequireNodeChallenges,
 		VerifyConcurrency: cfg.VerifyConcurrency, VerifyClientSlots: cfg.VerifyClientSlots, VerifyWait: cfg.VerifyWait, VerifyTimeout: cfg.VerifyTimeout, VerifyRate: cfg.VerifyRate, VerifyBurst: cfg.VerifyBurst, TrustedProxies: cfg.TrustedProxies,
-		OfferTTL: cfg.OfferTTL, Now: cfg.Now})
+		OfferTTL: cfg.OfferTTL, CORSOrigins: cfg.CORSOrigins, Now: cfg.Now})
 	if err != nil {
 		return nil, err
 	}

@@ -31,8 +31,8 @@ type nodeFlags struct {
 	verifyWait, verifyTimeout                         time.Duration
 	trustedProxies                                    string
 	// offerTTL is api.Config.OfferTTL.
-	offerTTL time.Duration
-	corsOrigins                                       string
+	offerTTL    time.Duration
+	corsOrigins string
 }
 
 // The bounds of --offer-ttl: an offer must outlive a holder's scan of

@@ -183,7 +183,7 @@ func (s *Server) handleIssued(w http.ResponseWriter, r *http.Request) {
 	}
 	list, next, err := s.cfg.Status.Issued(iss.DID, after, limit)
 	if err != nil {
-		s.log.Error("list issued credentials", "issuer", iss.Name, "err", err)
+		s.log.ErrorContext(r.Context(), "list issued credentials", "issuer", iss.Name, "err", err)
 		writeProblem(w, r, http.StatusInternalServerError, ProblemInternal, "")
 		return
 	}

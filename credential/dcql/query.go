@@ -588,7 +588,7 @@ func identifier(obj map[string]any, name, where string) (string, error) {
 	}
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-') {
+		if (c < 'a' || c > 'z') && (c < 'A' || c > 'Z') && (c < '0' || c > '9') && c != '_' && c != '-' {
 			return "", invalid("%s: %s %q has a character other than A-Z, a-z, 0-9, _ and -", where, name, s)
 		}
 	}

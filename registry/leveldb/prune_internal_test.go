@@ -323,6 +323,16 @@ func TestPruneStats(t *testing.T) {
 	if again, _, err := p.Prune(context.Background(), 0); err != nil || again != (registry.PruneStats{}) {
 		t.Fatalf("second prune: %+v %v", again, err)
 	}
+	// k0 was v6 at height 8 and is v9 now: the proof names v6's hash and
+	// no value; k1 is still v7, set at height 8: its value comes along.
+	v, vh, _, _, err := c.ProveKeyAt([]byte("k0"), 8)
+	if err != nil || v != nil || vh == nil || *vh != smt.Hash(registry.Sum([]byte("v6"))) {
+		t.Fatalf("k0 at 8: %q %v %v", v, vh, err)
+	}
+	v, vh, _, _, err = c.ProveKeyAt([]byte("k1"), 9)
+	if err != nil || string(v) != "v7" || vh == nil || *vh != smt.Hash(registry.Sum([]byte("v7"))) {
+		t.Fatalf("k1 at 9: %q %v %v", v, vh, err)
+	}
 	// The tip is always kept, whatever the floor asked.
 	if _, _, err := s.PruneStep(1000, 10); err != nil || s.PruneFloor() != 10 {
 		t.Fatalf("floor %d after asking 1000 at tip 10: %v", s.PruneFloor(), err)

@@ -1,11 +1,14 @@
 package leveldb
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/ed25519"
 	"errors"
 	"fmt"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -346,5 +349,86 @@ func TestPruneStats(t *testing.T) {
 	// The floor never goes down.
 	if _, _, err := s.PruneStep(3, 10); err != nil || s.PruneFloor() != 10 {
 		t.Fatalf("floor %d after asking 3: %v", s.PruneFloor(), err)
+	}
+}
+
+// TestPruneCrash kills a process that commits blocks (sets, deletes,
+// values coming back) while its pruner runs with a window of 3 blocks
+// and batches of 7 entries, at varying moments, and checks after each
+// kill that every retained version is whole, the pruned ones answer
+// ErrPruned, and that resuming leaves exactly the retained versions'
+// nodes.
+func TestPruneCrash(t *testing.T) {
+	if dir := os.Getenv("IDMESH_PRUNE_CRASH_CHILD"); dir != "" {
+		pruneCrashChild(t, dir)
+		return
+	}
+	dir := t.TempDir()
+	for round := range 4 {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestPruneCrash$", "-test.count=1")
+		cmd.Env = append(os.Environ(), "IDMESH_PRUNE_CRASH_CHILD="+dir)
+		out, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		sc := bufio.NewScanner(out)
+		for seen := 0; seen < 5+3*round && sc.Scan(); {
+			if strings.HasPrefix(sc.Text(), "committed") {
+				seen++
+			}
+		}
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+
+		s, err := Open(dir)
+		if err != nil {
+			t.Fatalf("reopen after kill: %v", err)
+		}
+		c := pruneChain(t, s)
+		floor, tip := s.PruneFloor(), c.State().Height
+		if round > 0 && floor == 0 {
+			t.Fatalf("round %d: nothing pruned at tip %d", round, tip)
+		}
+		for h := uint64(0); h <= tip; h++ {
+			_, err := proofs(t, c, h)
+			if h < floor && !errors.Is(err, registry.ErrPruned) || h >= floor && err != nil {
+				t.Fatalf("round %d: height %d (floor %d, tip %d): %v", round, h, floor, tip, err)
+			}
+			if h >= floor && h > 0 {
+				b, err := s.Block(h)
+				if err != nil {
+					t.Fatal(err)
+				}
+				reachableNodes(t, s, smt.Hash(b.Header.StateRoot), map[smt.Hash]bool{})
+			}
+		}
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func pruneCrashChild(t *testing.T, dir string) {
+	s, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := pruneChain(t, s)
+	p, err := registry.NewPruner(c, 3*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Batch = 7
+	go func() { _ = p.Run(context.Background()) }()
+	for i := c.State().Height; ; i++ {
+		commitCmds(t, c, []string{
+			fmt.Sprintf("set k%d v%d", i%pruneKeys, i%3), fmt.Sprintf("set k%d v%d", (i*5+1)%pruneKeys, i%2),
+			fmt.Sprintf("del k%d", (i*7+3)%pruneKeys), fmt.Sprintf("set k%d v%d", (i*11+2)%pruneKeys, i%4),
+		})
+		p.Notify()
+		fmt.Printf("committed %d\n", c.State().Height)
 	}
 }

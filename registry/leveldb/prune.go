@@ -168,3 +168,22 @@ func (s *Store) Compact() error {
 	}
 	return nil
 }
+
+// Sizes returns LevelDB's estimate of the bytes on disk under each key
+// prefix (blocks 'B', tree nodes 'N', state 'S', ...), for benchmarks.
+func (s *Store) Sizes() (map[string]int64, error) {
+	prefixes := []byte{pMeta, pGenesis, pBlock, pCommit, pBlockID, pTx, pState, pNode, pStale, pVersion, pFloor}
+	ranges := make([]util.Range, len(prefixes))
+	for i, p := range prefixes {
+		ranges[i] = util.Range{Start: []byte{p}, Limit: []byte{p + 1}}
+	}
+	sizes, err := s.db.SizeOf(ranges)
+	if err != nil {
+		return nil, fmt.Errorf("size of store: %w", err)
+	}
+	out := make(map[string]int64, len(prefixes))
+	for i, p := range prefixes {
+		out[string(p)] = sizes[i]
+	}
+	return out, nil
+}

@@ -310,6 +310,11 @@ func TestPruneStats(t *testing.T) {
 	for i := range 10 {
 		commitCmds(t, c, []string{fmt.Sprintf("set k%d v%d", i%3, i)})
 	}
+	for _, bad := range []time.Duration{0, -time.Second} {
+		if _, err := registry.NewPruner(c, bad); err == nil {
+			t.Fatalf("a pruner with retention %s", bad)
+		}
+	}
 	p, err := registry.NewPruner(c, 2*time.Second)
 	if err != nil {
 		t.Fatal(err)

@@ -50,6 +50,12 @@ type VersionStore interface {
 	// FirstVersionSince returns the lowest retained height whose block
 	// time is t or later; ok is false if there is none.
 	FirstVersionSince(t time.Time) (height uint64, ok bool, err error)
+	// JournalStale makes the store journal the stale nodes of the blocks
+	// it saves from now on, which only pruning needs (it costs about 45
+	// bytes per replaced node until it is pruned). Blocks saved without
+	// it are never pruned, which is safe: a node is only ever deleted
+	// through the journal.
+	JournalStale()
 	// PruneStep raises the floor to floor (it never lowers it) and then
 	// deletes, in one batch, what at most max journal entries below the
 	// floor name and no retained version needs. more reports that
@@ -82,7 +88,7 @@ type Pruner struct {
 }
 
 // NewPruner returns a pruner for c's store, which must be a
-// VersionStore.
+// VersionStore, and makes the store journal stale nodes from now on.
 func NewPruner(c *Chain, retention time.Duration) (*Pruner, error) {
 	vs, ok := c.Store().(VersionStore)
 	if !ok {
@@ -91,6 +97,7 @@ func NewPruner(c *Chain, retention time.Duration) (*Pruner, error) {
 	if retention <= 0 {
 		return nil, fmt.Errorf("prune: retention %s is not positive", retention)
 	}
+	vs.JournalStale()
 	return &Pruner{Chain: c, Store: vs, Retention: retention, wake: make(chan struct{}, 1)}, nil
 }
 

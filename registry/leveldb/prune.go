@@ -13,7 +13,8 @@ import (
 )
 
 // Pruning. SaveBlock stamps every node it writes with the block's height
-// and journals the nodes the block's version dropped ('O' height hash).
+// and, once JournalStale was called, journals the nodes the block's
+// version dropped ('O' height hash).
 // A node's life is a series of intervals [created, dropped) of heights:
 // content addressing lets a node leave the tree and come back. A journal
 // entry (s, node) with s at or below the floor f belongs to an interval
@@ -23,6 +24,11 @@ import (
 // itself. A batch is one LevelDB write with the new floor in it, so a
 // crash loses nothing a retained version needs and the next run goes on
 // from the journal entries that remain.
+
+// JournalStale makes SaveBlock journal the stale nodes of each block from
+// now on (registry.NewPruner calls it). A store without a pruner keeps no
+// journal: it would only grow.
+func (s *Store) JournalStale() { s.journal.Store(true) }
 
 // PruneFloor returns the lowest retained version (0: nothing pruned).
 func (s *Store) PruneFloor() uint64 { return s.floor.Load() }

@@ -207,6 +207,7 @@ func TestPruneKeepsRetainedVersions(t *testing.T) {
 			rt.Fatal(err)
 		}
 		defer s.Close()
+		s.JournalStale()
 		c := pruneChain(rt, s)
 		want := map[uint64][]string{}
 		if want[0], err = proofs(rt, c, 0); err != nil {
@@ -249,6 +250,7 @@ func TestPruneResumesAfterCrash(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			s.JournalStale()
 			c := pruneChain(t, s)
 			want := map[uint64][]string{}
 			for i := range 30 {
@@ -306,6 +308,7 @@ func TestPruneStats(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
+	s.JournalStale()
 	c := pruneChain(t, s)
 	for i := range 10 {
 		commitCmds(t, c, []string{fmt.Sprintf("set k%d v%d", i%3, i)})
@@ -435,5 +438,43 @@ func pruneCrashChild(t *testing.T, dir string) {
 		})
 		p.Notify()
 		fmt.Printf("committed %d\n", c.State().Height)
+	}
+}
+
+// TestNoJournalWithoutPruner: a store without a pruner journals nothing,
+// and a prune later deletes nothing of the blocks saved before, so every
+// version stays whole whatever the floor says.
+func TestNoJournalWithoutPruner(t *testing.T) {
+	s, err := OpenMemory()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	c := pruneChain(t, s)
+	for i := range 6 {
+		commitCmds(t, c, []string{fmt.Sprintf("set k%d v%d", i%2, i)})
+	}
+	it := s.db.NewIterator(util.BytesPrefix([]byte{pStale}), nil)
+	if it.Next() {
+		t.Fatalf("journal entry %x without a pruner", it.Key())
+	}
+	it.Release()
+	p, err := registry.NewPruner(c, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, _, err := p.Prune(context.Background(), 0); err != nil || st.Nodes != 0 || s.PruneFloor() != 5 {
+		t.Fatalf("prune: %+v floor %d %v", st, s.PruneFloor(), err)
+	}
+	for h := uint64(1); h <= 6; h++ {
+		b, _ := s.Block(h)
+		reachableNodes(t, s, smt.Hash(b.Header.StateRoot), map[smt.Hash]bool{})
+	}
+	// From now on blocks are journaled, and pruned.
+	for i := range 4 {
+		commitCmds(t, c, []string{fmt.Sprintf("set k%d v%d", i%2, i+10)})
+	}
+	if st, _, err := p.Prune(context.Background(), 0); err != nil || st.Nodes == 0 {
+		t.Fatalf("prune after journaling: %+v %v", st, err)
 	}
 }

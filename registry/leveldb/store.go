@@ -44,6 +44,8 @@ type Store struct {
 	// nodes' stamps, which a block may renew.
 	wmu   sync.Mutex
 	floor atomic.Uint64 // the prune floor (pFloor)
+	// journal makes SaveBlock journal stale nodes (JournalStale).
+	journal atomic.Bool
 	// cursor is where the next prune batch starts in the journal: the
 	// entries before it are done, and new ones are always above it.
 	cursor []byte
@@ -246,9 +248,9 @@ func (s *Store) SaveBlock(u *registry.BlockUpdate) error {
 			b.Put(key(pState, w.Key), w.Value)
 		}
 	}
-	// Each node is stamped with the height that (last) created it, and
-	// the nodes this version dropped are journaled under its height, for
-	// pruning (prune.go).
+	// Each node is stamped with the height that (last) created it, and,
+	// with a pruner, the nodes this version dropped are journaled under
+	// its height (prune.go).
 	var stamp [binary.MaxVarintLen64]byte
 	sn := binary.PutUvarint(stamp[:], h)
 	val := make([]byte, 0, len(u.Nodes)*(nodeSize+sn))
@@ -258,8 +260,10 @@ func (s *Store) SaveBlock(u *registry.BlockUpdate) error {
 		b.Put(key(pNode, n.Hash[:]), val[start:])
 	}
 	hb := u64(h)
-	for _, st := range u.Stale {
-		b.Put(key(pStale, hb, st[:]), nil)
+	if s.journal.Load() {
+		for _, st := range u.Stale {
+			b.Put(key(pStale, hb, st[:]), nil)
+		}
 	}
 	b.Put(key(pVersion, hb), binary.BigEndian.AppendUint64(nil, uint64(u.Block.Header.Time.UnixNano())))
 	sb, err := json.Marshal(u.State)

@@ -45,10 +45,11 @@ mutation:
 	$(CLEANENV) $(GO) test -tags mutation -count=1 -timeout 15m -run '^TestMutants$$' -v ./node/consensus/
 
 ## bench: the benchmarks of docs/benchmarks.md (no -race). The first run builds a
-## 1,000,000-DID store under .bench/ (about 5 minutes) that later runs reuse.
+## 1,000,000-DID store under .bench/ (about 5 minutes), and pruned stores of 100,000 and
+## 1,000,000 DIDs (BenchmarkStoragePruned, about 30 minutes), that later runs reuse.
 BENCH_DIR ?= $(CURDIR)/.bench
 bench:
-	IDMESH_BENCH_DIR=$(BENCH_DIR) $(GO) test -run '^$$' -bench . -benchmem -count 1 -timeout 20m ./registry/... ./did/... ./credential/... ./issuer/... ./verifier/... ./api/... ./node/...
+	IDMESH_BENCH_DIR=$(BENCH_DIR) $(GO) test -run '^$$' -bench . -benchmem -count 1 -timeout 90m ./registry/... ./did/... ./credential/... ./issuer/... ./verifier/... ./api/... ./node/...
 	IDMESH_BENCH_NET=1 $(GO) test -run '^$$' -bench 'Network|Revocations' -benchtime 1x -timeout 20m ./cmd/idmesh/
 
 ## fuzz: run every fuzz target for FUZZTIME each

@@ -22,8 +22,11 @@ const (
 	ProblemUnavailable      = ProblemBase + "unavailable"
 	ProblemInternal         = ProblemBase + "internal"
 	ProblemUnauthorized     = ProblemBase + "unauthorized"
-	mediaProblem            = "application/problem+json"
-	mediaJSON               = "application/json"
+	// ProblemPruned (410) answers a read of a past state root that the
+	// node pruned (older than its --state-retention).
+	ProblemPruned = ProblemBase + "pruned"
+	mediaProblem  = "application/problem+json"
+	mediaJSON     = "application/json"
 )
 
 // Problem is an RFC 9457 problem details object.
@@ -50,6 +53,7 @@ var titles = map[string]string{
 	ProblemUnavailable:      "The service is temporarily unavailable",
 	ProblemInternal:         "Internal error",
 	ProblemUnauthorized:     "Authentication required",
+	ProblemPruned:           "The state version is pruned",
 }
 
 func writeProblem(w http.ResponseWriter, r *http.Request, status int, typ, detail string) {

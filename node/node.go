@@ -322,3 +322,10 @@ func (n *Node) Commit(height uint64) (*registry.Commit, error) { return n.Chain.
 func (n *Node) ProveKey(key []byte) ([]byte, smt.Proof, uint64, registry.Hash, error) {
 	return n.Chain.ProveKey(key)
 }
+
+// ProveKeyAt reads a state key with a proof against the state root of the
+// header at height (see registry.Chain.ProveKeyAt); registry.ErrPruned if
+// that version was pruned.
+func (n *Node) ProveKeyAt(key []byte, height uint64) ([]byte, *smt.Hash, smt.Proof, registry.Hash, error) {
+	return n.Chain.ProveKeyAt(key, height)
+}

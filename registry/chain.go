@@ -263,7 +263,7 @@ func (c *Chain) Commit(b *Block, commit *Commit) ([]Result, error) {
 	if scheduled != nil {
 		next.NextValidators = scheduled
 	}
-	if err := c.store.SaveBlock(&BlockUpdate{Block: b, Commit: commit, Results: ex.Results, Writes: ex.Writes, Nodes: ex.Nodes, State: next}); err != nil {
+	if err := c.store.SaveBlock(&BlockUpdate{Block: b, Commit: commit, Results: ex.Results, Writes: ex.Writes, Nodes: ex.Nodes, Stale: ex.Stale, State: next}); err != nil {
 		return nil, err
 	}
 	c.mu.Lock()

@@ -94,9 +94,12 @@ func NewMachine(handlers map[TxType]Handler) *Machine {
 
 // Execution is the outcome of executing a block's transactions.
 type Execution struct {
-	Results   []Result
-	Writes    []KV // sorted by key; each key once
-	Nodes     []smt.Node
+	Results []Result
+	Writes  []KV // sorted by key; each key once
+	Nodes   []smt.Node
+	// Stale are the tree nodes of the previous version that this one no
+	// longer holds (smt.UpdateStale), journaled for pruning.
+	Stale     []smt.Hash
 	StateRoot Hash
 }
 
@@ -132,11 +135,11 @@ func (m *Machine) finish(r StateReader, root Hash, ov *Overlay, ex *Execution) e
 			changes[i].Value = smt.Hash(sha256.Sum256(w.Value))
 		}
 	}
-	newRoot, nodes, err := smt.Update(r, smt.Hash(root), changes)
+	newRoot, nodes, stale, err := smt.UpdateStale(r, smt.Hash(root), changes)
 	if err != nil {
 		return fmt.Errorf("update state tree: %w", err)
 	}
-	ex.Nodes, ex.StateRoot = nodes, Hash(newRoot)
+	ex.Nodes, ex.Stale, ex.StateRoot = nodes, stale, Hash(newRoot)
 	return nil
 }
 

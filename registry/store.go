@@ -50,6 +50,7 @@ type BlockUpdate struct {
 	Results []Result
 	Writes  []KV       // sorted by key
 	Nodes   []smt.Node // new state tree nodes
+	Stale   []smt.Hash // nodes of the previous version this one dropped
 	State   ChainState // the chain state after the block
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/idmesh/idmesh/api"
 	"github.com/idmesh/idmesh/node/daemon"
 	"github.com/idmesh/idmesh/node/home"
+	"github.com/idmesh/idmesh/registry"
 )
 
 // nodeFlags are the flags of `idmesh dev` and `idmesh node`.
@@ -23,7 +24,7 @@ type nodeFlags struct {
 	p2p, bootstrap, genesis, auditLog                                 string
 	apiToken, issuerPass, publicURL, requireTrust                     string
 	tls, mdns, requireNodeChallenges                                  bool
-	blockInterval, clockSkew                                          time.Duration
+	blockInterval, clockSkew, stateRetention                          time.Duration
 	doubleSignCheckHeight                                             int
 	// The limits of the verification endpoints (api.Config).
 	verifyConcurrency, verifyBurst, verifyClientSlots int
@@ -51,6 +52,8 @@ func (f *nodeFlags) register(fs *pflag.FlagSet, dev bool) {
 	fs.StringVar(&f.tlsKey, "tls-key", "", "the certificate's private key (PEM)")
 	fs.StringVar(&f.config, "config", "", "JSON file of flag values")
 	fs.DurationVar(&f.blockInterval, "block-interval", 100*time.Millisecond, "minimum time between blocks")
+	fs.DurationVar(&f.stateRetention, "state-retention", registry.DefaultStateRetention,
+		"keep the state-tree versions of the blocks of this much block time before the tip (proofs at older heights answer 410); 0 keeps every version")
 	fs.StringVar(&f.auditLog, "audit-log", "", "append every consensus message this validator signs to this file (JSON lines)")
 	fs.StringVar(&f.publicURL, "public-url", "", "the node's public base URL, in the status list URLs of issued credentials (default: the address it serves)")
 	fs.DurationVar(&f.clockSkew, "clock-skew", time.Minute, "clock skew the verifier tolerates on validity periods and proof dates")
@@ -220,9 +223,12 @@ func serve(ctx context.Context, e env, f nodeFlags) error {
 	if err != nil {
 		return usageError("--cors-origins: " + err.Error())
 	}
+	if f.stateRetention < 0 {
+		return usageError(fmt.Sprintf("--state-retention %s: must be 0 (keep every version) or positive", f.stateRetention))
+	}
 	cfg := daemon.Config{Home: f.home, HTTPAddr: f.http, TLSCert: f.tlsCert, TLSKey: f.tlsKey, PublicURL: f.publicURL,
 		P2PListen: splitList(f.p2p), Bootstrap: splitList(f.bootstrap), MDNS: f.mdns,
-		BlockInterval: f.blockInterval, AuditLog: f.auditLog, DoubleSignCheckHeight: dsCheck(f.doubleSignCheckHeight),
+		BlockInterval: f.blockInterval, StateRetention: f.stateRetention, AuditLog: f.auditLog, DoubleSignCheckHeight: dsCheck(f.doubleSignCheckHeight),
 		APIToken: f.apiToken, IssuerPassphrase: f.issuerPass, Version: version,
 		ClockSkew: f.clockSkew, RequireTrust: splitList(f.requireTrust), RequireNodeChallenges: f.requireNodeChallenges,
 		VerifyConcurrency: f.verifyConcurrency, VerifyClientSlots: f.verifyClientSlots, VerifyWait: f.verifyWait, VerifyTimeout: f.verifyTimeout,

@@ -124,6 +124,12 @@ type Config struct {
 	// CORSOrigins are api.Config's: the origins whose pages may call
 	// the API (api.ParseCORSOrigins), "*" for reads from any.
 	CORSOrigins []string
+	// StateRetention prunes the state-tree versions of blocks older than
+	// this (in block time) before the tip, in the background
+	// (registry.Pruner); proofs at their heights then answer 410. Zero
+	// (the default here; idmesh's flag defaults to
+	// registry.DefaultStateRetention) keeps every version.
+	StateRetention time.Duration
 
 	// Log receives the node's logs; default none.
 	Log *slog.Logger
@@ -164,6 +170,7 @@ type Daemon struct {
 	base   string
 	engine *node.Consensus
 	status *issuer.StatusService // nil without issuers
+	pruner *registry.Pruner      // nil when every version is kept
 
 	// life ends when Run's work ends (or at Close): gossip of the
 	// transactions clients submit stops with it.
@@ -219,6 +226,13 @@ func New(ctx context.Context, cfg Config) (_ *Daemon, err error) {
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if cfg.StateRetention > 0 {
+		if d.pruner, err = registry.NewPruner(d.chain, cfg.StateRetention); err != nil {
+			return nil, err
+		}
+		d.pruner.Log = log
+		d.pruner.Observe = pruneMetrics(reg)
+	}
 
 	var gossip func(registry.Tx)
 	nodeID := d.self
@@ -313,7 +327,14 @@ func New(ctx context.Context, cfg Config) (_ *Daemon, err error) {
 			return nil, err
 		}
 	}
-	d.engine = &node.Consensus{Chain: d.chain, Mempool: d.node.Mempool, Key: valKey, Signer: d.signer, WALPath: h.WAL(), Interval: cfg.BlockInterval, Log: log, Committed: d.node.Committed,
+	committed := d.node.Committed
+	if p := d.pruner; p != nil {
+		committed = func(b *registry.Block, results []registry.Result) {
+			d.node.Committed(b, results)
+			p.Notify()
+		}
+	}
+	d.engine = &node.Consensus{Chain: d.chain, Mempool: d.node.Mempool, Key: valKey, Signer: d.signer, WALPath: h.WAL(), Interval: cfg.BlockInterval, Log: log, Committed: committed,
 		Failpoint: cfg.Failpoint, Now: cfg.Now, Metrics: consensusMetrics}
 	if cfg.AuditLog != "" {
 		audit, err := os.OpenFile(cfg.AuditLog, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
@@ -381,6 +402,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 		}
 		return nil
 	})
+	if d.pruner != nil {
+		grp.Go(func() error { return d.pruner.Run(gctx) })
+	}
 	grp.Go(func() error {
 		<-gctx.Done()
 		d.log.InfoContext(ctx, "shutting down")
@@ -552,4 +576,19 @@ func (d *Daemon) P2PAddrs() []string {
 		return nil
 	}
 	return d.host.Addrs()
+}
+
+// pruneMetrics registers the pruner's metrics and returns its observer.
+func pruneMetrics(reg prometheus.Registerer) func(registry.PruneStats, uint64) {
+	versions := prometheus.NewCounter(prometheus.CounterOpts{Name: "idmesh_state_pruned_versions_total", Help: "State-tree versions (heights) pruned."})
+	nodes := prometheus.NewCounter(prometheus.CounterOpts{Name: "idmesh_state_pruned_nodes_total", Help: "State-tree nodes deleted by pruning."})
+	bytes := prometheus.NewCounter(prometheus.CounterOpts{Name: "idmesh_state_pruned_bytes_total", Help: "Bytes of keys and values deleted by pruning (before LevelDB compaction)."})
+	floor := prometheus.NewGauge(prometheus.GaugeOpts{Name: "idmesh_state_retained_from_height", Help: "The lowest height whose state root is still provable."})
+	reg.MustRegister(versions, nodes, bytes, floor)
+	return func(s registry.PruneStats, f uint64) {
+		versions.Add(float64(s.Versions))
+		nodes.Add(float64(s.Nodes))
+		bytes.Add(float64(s.Bytes))
+		floor.Set(float64(f))
+	}
 }

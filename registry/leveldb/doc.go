@@ -10,8 +10,18 @@
 //	'I' blockID(32)     height(8)
 //	'T' txHash(32)      height(8) index(4) code(4) log
 //	'S' stateKey        state value
-//	'N' nodeHash(32)    state tree node
+//	'N' nodeHash(32)    state tree node: its 65-byte encoding, then the
+//	                    uvarint height that last created it (its stamp)
+//	'O' height(8) nodeHash(32)  the nodes the version of height dropped
+//	                    (the stale journal; empty value)
+//	'V' height(8)       block time of a retained version (unix ns, 8 bytes)
+//	'P'                 the prune floor: versions below it are pruned
 //
 // Everything a block changes is written in one synced batch, so a crash
 // leaves the store at the last complete block.
+//
+// Old versions of the state tree are pruned in batches (PruneStep, driven
+// by registry.Pruner): see prune.go for why a batch never deletes a node
+// a retained version needs, and why a crash between batches loses
+// nothing.
 package leveldb

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
+	"sync/atomic"
 
 	"github.com/syndtr/goleveldb/leveldb"
 	"github.com/syndtr/goleveldb/leveldb/opt"
@@ -25,15 +27,34 @@ const (
 	pTx      = 'T'
 	pState   = 'S'
 	pNode    = 'N'
+	pStale   = 'O'
+	pVersion = 'V'
+	pFloor   = 'P'
 )
+
+// nodeSize is the length of a node's encoding; a stored node is its
+// encoding followed by the uvarint height that last created it.
+const nodeSize = 65
 
 // Store is a registry.Store on LevelDB. It is safe for concurrent use;
 // SaveBlock calls must come from one goroutine (the chain's driver).
 type Store struct {
 	db *leveldb.DB
+	// wmu orders SaveBlock and prune batches: a batch decides from the
+	// nodes' stamps, which a block may renew.
+	wmu   sync.Mutex
+	floor atomic.Uint64 // the prune floor (pFloor)
+	// journal makes SaveBlock journal stale nodes (JournalStale).
+	journal atomic.Bool
+	// cursor is where the next prune batch starts in the journal: the
+	// entries before it are done, and new ones are always above it.
+	cursor []byte
 }
 
-var _ registry.Store = (*Store)(nil)
+var (
+	_ registry.Store        = (*Store)(nil)
+	_ registry.VersionStore = (*Store)(nil)
+)
 
 // Open opens or creates the store in dir.
 func Open(dir string) (*Store, error) {
@@ -44,7 +65,24 @@ func Open(dir string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", dir, err)
 	}
-	return &Store{db: db}, nil
+	return newStore(db)
+}
+
+func newStore(db *leveldb.DB) (*Store, error) {
+	s := &Store{db: db}
+	v, err := db.Get([]byte{pFloor}, nil)
+	switch {
+	case errors.Is(err, leveldb.ErrNotFound):
+	case err != nil:
+		db.Close()
+		return nil, fmt.Errorf("read prune floor: %w", err)
+	case len(v) != 8:
+		db.Close()
+		return nil, fmt.Errorf("prune floor: %w", registry.ErrMalformed)
+	default:
+		s.floor.Store(binary.BigEndian.Uint64(v))
+	}
+	return s, nil
 }
 
 // OpenMemory opens a store kept in memory, for tests and tools.
@@ -53,7 +91,7 @@ func OpenMemory() (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open memory store: %w", err)
 	}
-	return &Store{db: db}, nil
+	return newStore(db)
 }
 
 // Close closes the database.
@@ -96,6 +134,9 @@ func (s *Store) Node(h smt.Hash) ([]byte, error) {
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read node: %w", err)
+	}
+	if len(v) > nodeSize {
+		v = v[:nodeSize:nodeSize] // without its stamp
 	}
 	return v, nil
 }
@@ -173,6 +214,8 @@ func (s *Store) Genesis() (*registry.Genesis, error) {
 // state writes, the new tree nodes and the chain state in one synced
 // batch. It checks that the block extends the saved tip.
 func (s *Store) SaveBlock(u *registry.BlockUpdate) error {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
 	cur, ok, err := s.State()
 	if err != nil {
 		return err
@@ -205,9 +248,24 @@ func (s *Store) SaveBlock(u *registry.BlockUpdate) error {
 			b.Put(key(pState, w.Key), w.Value)
 		}
 	}
+	// Each node is stamped with the height that (last) created it, and,
+	// with a pruner, the nodes this version dropped are journaled under
+	// its height (prune.go).
+	var stamp [binary.MaxVarintLen64]byte
+	sn := binary.PutUvarint(stamp[:], h)
+	val := make([]byte, 0, len(u.Nodes)*(nodeSize+sn))
 	for _, n := range u.Nodes {
-		b.Put(key(pNode, n.Hash[:]), n.Encoding)
+		start := len(val)
+		val = append(append(val, n.Encoding...), stamp[:sn]...)
+		b.Put(key(pNode, n.Hash[:]), val[start:])
 	}
+	hb := u64(h)
+	if s.journal.Load() {
+		for _, st := range u.Stale {
+			b.Put(key(pStale, hb, st[:]), nil)
+		}
+	}
+	b.Put(key(pVersion, hb), binary.BigEndian.AppendUint64(nil, uint64(u.Block.Header.Time.UnixNano())))
 	sb, err := json.Marshal(u.State)
 	if err != nil {
 		return fmt.Errorf("encode chain state: %w", err)

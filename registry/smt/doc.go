@@ -40,6 +40,20 @@
 // writes. Old nodes are never modified, so every earlier root stays readable
 // for as long as the caller keeps its nodes.
 //
+// # Pruning
+//
+// Nodes are content-addressed, so one node may belong to many versions,
+// leave the tree and come back later (a key set back to an earlier value).
+// [UpdateStale] returns, besides the created nodes, the stale ones: the
+// nodes of the old version that the new one no longer holds. The created
+// and stale nodes are exactly the difference between two consecutive
+// versions, so a store that journals the stale nodes of each version v
+// (they belong to v-1 and not to v) and stamps every node with the
+// version that last created it can drop every version below a floor f:
+// a node journaled stale at s <= f belongs to no version >= f unless a
+// later version created it again, which its stamp tells. registry/leveldb
+// does this.
+//
 // The reader is trusted: nodes are checked for shape (length, tag, depth)
 // but their hashes are not recomputed on read. Data from untrusted peers is
 // checked with proofs instead.

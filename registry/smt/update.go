@@ -29,25 +29,56 @@ type item struct {
 // with the reader's error (such as ErrMissingNode) if a node cannot be read;
 // on error nothing is returned.
 func Update(r NodeReader, root Hash, changes []Change) (Hash, []Node, error) {
+	newRoot, nodes, _, err := UpdateStale(r, root, changes)
+	return newRoot, nodes, err
+}
+
+// UpdateStale is Update that also returns the stale nodes: the hashes of
+// the nodes of the tree under root that the tree under the new root no
+// longer holds, sorted and without duplicates. Together with the created
+// nodes they are the exact difference between the two versions: the
+// created nodes are in the new tree and not in the old one, the stale
+// nodes in the old tree and not in the new one. A caller that keeps a
+// journal of stale nodes per version can prune old versions (see the
+// package documentation, Pruning).
+func UpdateStale(r NodeReader, root Hash, changes []Change) (Hash, []Node, []Hash, error) {
 	items := make([]item, len(changes))
 	for i, c := range changes {
 		if !c.Delete && c.Value == Empty {
-			return Empty, nil, fmt.Errorf("update key %s: %w", c.Key, ErrZeroValue)
+			return Empty, nil, nil, fmt.Errorf("update key %s: %w", c.Key, ErrZeroValue)
 		}
 		items[i] = item{key: c.Key, value: c.Value, del: c.Delete}
 	}
 	slices.SortFunc(items, func(a, b item) int { return bytes.Compare(a.key[:], b.key[:]) })
 	for i := 1; i < len(items); i++ {
 		if items[i].key == items[i-1].key {
-			return Empty, nil, fmt.Errorf("update key %s: %w", items[i].key, ErrDuplicateKey)
+			return Empty, nil, nil, fmt.Errorf("update key %s: %w", items[i].key, ErrDuplicateKey)
 		}
 	}
 	u := updater{r: r}
 	newRoot, _, err := u.update(root, kindUnknown, 0, items)
 	if err != nil {
-		return Empty, nil, fmt.Errorf("update: %w", err)
+		return Empty, nil, nil, fmt.Errorf("update: %w", err)
 	}
-	return newRoot, sortNodes(u.nodes), nil
+	nodes := sortNodes(u.nodes)
+	return newRoot, nodes, staleNodes(u.stale, nodes), nil
+}
+
+// staleNodes returns stale sorted, without duplicates and without any
+// hash that created holds (sorted by hash). The last cannot happen in a
+// canonical tree, where a node's hash fixes its place, but a node that is
+// dropped from the journal only costs space, while one wrongly in it
+// would be pruned from a live tree.
+func staleNodes(stale []Hash, created []Node) []Hash {
+	slices.SortFunc(stale, func(a, b Hash) int { return bytes.Compare(a[:], b[:]) })
+	stale = slices.Compact(stale)
+	out := stale[:0]
+	for _, h := range stale {
+		if _, found := slices.BinarySearchFunc(created, h, func(n Node, h Hash) int { return bytes.Compare(n.Hash[:], h[:]) }); !found {
+			out = append(out, h)
+		}
+	}
+	return out
 }
 
 // sortNodes returns nodes sorted by hash without duplicates. It sorts small
@@ -81,6 +112,7 @@ func sortNodes(nodes []Node) []Node {
 type updater struct {
 	r     NodeReader
 	nodes []Node
+	stale []Hash // nodes of the old tree the new one no longer holds
 	slab  []byte // backing store for created encodings
 }
 
@@ -107,7 +139,7 @@ func (u *updater) update(h Hash, k kind, depth int, items []item) (Hash, kind, e
 		return Empty, kindUnknown, err
 	}
 	if nd.kind == kindLeaf {
-		return u.mergeLeaf(depth, nd.a, nd.b, items)
+		return u.mergeLeaf(h, depth, nd.a, nd.b, items)
 	}
 	split := splitIndex(items, depth)
 	l, lk, err := u.update(nd.a, kindUnknown, depth+1, items[:split])
@@ -121,6 +153,9 @@ func (u *updater) update(h Hash, k kind, depth int, items []item) (Hash, kind, e
 	if l == nd.a && r == nd.b {
 		return h, kindInner, nil
 	}
+	// An inner node's hash fixes its place (its keys and its depth), and
+	// that place now holds something else: it left the tree.
+	u.stale = append(u.stale, h)
 	return u.join(depth, l, lk, r, rk)
 }
 
@@ -150,8 +185,10 @@ func (u *updater) join(depth int, l Hash, lk kind, r Hash, rk kind) (Hash, kind,
 }
 
 // mergeLeaf applies items to the subtree at depth that is the single leaf
-// key→value.
-func (u *updater) mergeLeaf(depth int, key, value Hash, items []item) (Hash, kind, error) {
+// h = key→value. The leaf leaves the tree if an item deletes key or
+// changes its value; otherwise it stays, perhaps at another depth (a
+// leaf's hash does not depend on its depth).
+func (u *updater) mergeLeaf(h Hash, depth int, key, value Hash, items []item) (Hash, kind, error) {
 	if !samePrefix(&key, &items[0].key, depth) {
 		return Empty, kindUnknown, fmt.Errorf("leaf %s at depth %d: off its path: %w", LeafHash(key, value), depth, ErrMalformed)
 	}
@@ -164,6 +201,9 @@ func (u *updater) mergeLeaf(depth int, key, value Hash, items []item) (Hash, kin
 				if !it.del {
 					it.keep = it.value == value
 					merged = append(merged, it)
+				}
+				if it.del || !it.keep {
+					u.stale = append(u.stale, h)
 				}
 				continue
 			}

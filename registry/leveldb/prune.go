@@ -1,0 +1,195 @@
+package leveldb
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"time"
+
+	"github.com/syndtr/goleveldb/leveldb"
+	"github.com/syndtr/goleveldb/leveldb/util"
+
+	"github.com/idmesh/idmesh/registry"
+)
+
+// Pruning. SaveBlock stamps every node it writes with the block's height
+// and, once JournalStale was called, journals the nodes the block's
+// version dropped ('O' height hash).
+// A node's life is a series of intervals [created, dropped) of heights:
+// content addressing lets a node leave the tree and come back. A journal
+// entry (s, node) with s at or below the floor f belongs to an interval
+// that ended at s <= f, so the node is in no version >= f unless it was
+// created again after s, which its stamp (the latest creation) says. The
+// entry's batch deletes the node if its stamp is below s, and the entry
+// itself. A batch is one LevelDB write with the new floor in it, so a
+// crash loses nothing a retained version needs and the next run goes on
+// from the journal entries that remain.
+
+// JournalStale makes SaveBlock journal the stale nodes of each block from
+// now on (registry.NewPruner calls it). A store without a pruner keeps no
+// journal: it would only grow.
+func (s *Store) JournalStale() { s.journal.Store(true) }
+
+// PruneFloor returns the lowest retained version (0: nothing pruned).
+func (s *Store) PruneFloor() uint64 { return s.floor.Load() }
+
+// FirstVersionSince returns the lowest retained height whose block time
+// is t or later.
+func (s *Store) FirstVersionSince(t time.Time) (uint64, bool, error) {
+	it := s.db.NewIterator(&util.Range{Start: key(pVersion, u64(s.floor.Load())), Limit: []byte{pVersion + 1}}, nil)
+	defer it.Release()
+	want := t.UnixNano()
+	for it.Next() {
+		k, v := it.Key(), it.Value()
+		if len(k) != 9 || len(v) != 8 {
+			return 0, false, fmt.Errorf("version index: %w", registry.ErrMalformed)
+		}
+		if int64(binary.BigEndian.Uint64(v)) >= want {
+			return binary.BigEndian.Uint64(k[1:]), true, nil
+		}
+	}
+	if err := it.Error(); err != nil {
+		return 0, false, fmt.Errorf("read version index: %w", err)
+	}
+	return 0, false, nil
+}
+
+// PruneStep raises the floor to floor and handles at most max journal
+// entries below it (and as many version index entries) in one batch.
+// Commits wait while it runs.
+func (s *Store) PruneStep(floor uint64, max int) (registry.PruneStats, bool, error) {
+	var st registry.PruneStats
+	if max <= 0 {
+		max = registry.DefaultPruneBatch
+	}
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	cur, ok, err := s.State()
+	if err != nil {
+		return st, false, err
+	}
+	if ok && floor > cur.Height {
+		floor = cur.Height // the tip is always kept
+	}
+	b := new(leveldb.Batch)
+	if old := s.floor.Load(); floor > old {
+		b.Put([]byte{pFloor}, u64(floor))
+		// Readers of versions below the new floor now get ErrPruned; one
+		// that was already walking such a tree finds a node missing and
+		// then sees the floor (registry.Chain.ProveKeyAt).
+		s.floor.Store(floor)
+	} else {
+		floor = old
+	}
+	// Journal entries of heights 1..floor.
+	start := s.cursor
+	if start == nil {
+		start = []byte{pStale}
+	}
+	limit := key(pStale, u64(floor+1))
+	it := s.db.NewIterator(&util.Range{Start: start, Limit: limit}, nil)
+	n, more := 0, false
+	var last []byte
+	for it.Next() {
+		if n == max {
+			more = true
+			break
+		}
+		n++
+		k := it.Key()
+		if len(k) != 1+8+32 {
+			it.Release()
+			return registry.PruneStats{}, false, fmt.Errorf("stale journal key %x: %w", k, registry.ErrMalformed)
+		}
+		height := binary.BigEndian.Uint64(k[1:9])
+		nk := key(pNode, k[9:])
+		v, err := s.db.Get(nk, nil)
+		switch {
+		case err == nil:
+			if stampOf(v) < height {
+				b.Delete(nk)
+				st.Nodes++
+				st.Bytes += uint64(len(nk) + len(v))
+			}
+		case err != leveldb.ErrNotFound:
+			it.Release()
+			return registry.PruneStats{}, false, fmt.Errorf("read node: %w", err)
+		}
+		b.Delete(k)
+		st.Bytes += uint64(len(k))
+		last = append(last[:0], k...)
+	}
+	err = it.Error()
+	it.Release()
+	if err != nil {
+		return registry.PruneStats{}, false, fmt.Errorf("read stale journal: %w", err)
+	}
+	// The version index below the floor.
+	vit := s.db.NewIterator(&util.Range{Start: []byte{pVersion}, Limit: key(pVersion, u64(floor))}, nil)
+	for m := 0; vit.Next(); m++ {
+		if m == max {
+			more = true
+			break
+		}
+		b.Delete(vit.Key())
+		st.Versions++
+		st.Bytes += uint64(len(vit.Key()) + len(vit.Value()))
+	}
+	err = vit.Error()
+	vit.Release()
+	if err != nil {
+		return registry.PruneStats{}, false, fmt.Errorf("read version index: %w", err)
+	}
+	if b.Len() > 0 {
+		if err := s.db.Write(b, nil); err != nil {
+			return registry.PruneStats{}, false, fmt.Errorf("prune below %d: %w", floor, err)
+		}
+	}
+	if last != nil {
+		// Everything up to last is done; a later entry sorts after it.
+		s.cursor = append(bytes.Clone(last), 0)
+	}
+	return st, more, nil
+}
+
+// stampOf returns the height that last created a stored node; nodes
+// stored before stamps existed have none (0).
+func stampOf(v []byte) uint64 {
+	if len(v) <= nodeSize {
+		return 0
+	}
+	h, n := binary.Uvarint(v[nodeSize:])
+	if n <= 0 {
+		return ^uint64(0) // unreadable: never pruned
+	}
+	return h
+}
+
+// Compact compacts the whole database, so that the space of deleted
+// entries is given back now rather than as LevelDB's background
+// compactions reach them (benchmarks measure the store after it).
+func (s *Store) Compact() error {
+	if err := s.db.CompactRange(util.Range{}); err != nil {
+		return fmt.Errorf("compact store: %w", err)
+	}
+	return nil
+}
+
+// Sizes returns LevelDB's estimate of the bytes on disk under each key
+// prefix (blocks 'B', tree nodes 'N', state 'S', ...), for benchmarks.
+func (s *Store) Sizes() (map[string]int64, error) {
+	prefixes := []byte{pMeta, pGenesis, pBlock, pCommit, pBlockID, pTx, pState, pNode, pStale, pVersion, pFloor}
+	ranges := make([]util.Range, len(prefixes))
+	for i, p := range prefixes {
+		ranges[i] = util.Range{Start: []byte{p}, Limit: []byte{p + 1}}
+	}
+	sizes, err := s.db.SizeOf(ranges)
+	if err != nil {
+		return nil, fmt.Errorf("size of store: %w", err)
+	}
+	out := make(map[string]int64, len(prefixes))
+	for i, p := range prefixes {
+		out[string(p)] = sizes[i]
+	}
+	return out, nil
+}

@@ -8,3 +8,11 @@ func WatchBudget(tb interface{ Cleanup(func()) }, f func(*ld.Budget)) {
 	budgetHook.Store(&f)
 	tb.Cleanup(func() { budgetHook.Store(nil) })
 }
+
+// SetListCacheBudget bounds the verifier's cache of status lists to n
+// bytes (0: the default).
+func SetListCacheBudget(v *Verifier, n int) { v.lists.budget = n }
+
+// ListCacheBytes returns the bytes the verifier's cache of status lists
+// accounts for.
+func ListCacheBytes(v *Verifier) int { return v.lists.size() }

@@ -114,7 +114,9 @@ func TestForgedListNeverKept(t *testing.T) {
 	f := newFixture(t)
 	lists := &chainLists{}
 	forged := list{url: revocationList, issuer: f.iss.DID, purpose: statuslist.PurposeRevocation, signer: f.iss.Signer,
-		edit: func(m map[string]any) { m["credentialSubject"].(map[string]any)["statusPurpose"] = statuslist.PurposeSuspension }}
+		edit: func(m map[string]any) {
+			m["credentialSubject"].(map[string]any)["statusPurpose"] = statuslist.PurposeSuspension
+		}}
 	sus := list{url: suspensionList, issuer: f.iss.DID, purpose: statuslist.PurposeSuspension, signer: f.iss.Signer}
 	// Signed by another key than its issuer's, or changed after signing.
 	other := list{url: revocationList, issuer: f.iss.DID, purpose: statuslist.PurposeRevocation, signer: f.other.Signer}

@@ -1,6 +1,11 @@
 package verifier
 
-import "github.com/idmesh/idmesh/credential/ld"
+import (
+	"context"
+
+	"github.com/idmesh/idmesh/credential"
+	"github.com/idmesh/idmesh/credential/ld"
+)
 
 // WatchBudget gives f the JSON-LD budget of every presentation verified
 // until the test ends.
@@ -16,3 +21,8 @@ func SetListCacheBudget(v *Verifier, n int) { v.lists.budget = n }
 // ListCacheBytes returns the bytes the verifier's cache of status lists
 // accounts for.
 func ListCacheBytes(v *Verifier) int { return v.lists.size() }
+
+// StatusCheck runs the status check alone on a parsed credential.
+func StatusCheck(ctx context.Context, v *Verifier, c *credential.Credential) (uint64, error) {
+	return v.status(ctx, c)
+}

@@ -185,11 +185,28 @@ func (v *Verifier) status(ctx context.Context, c *credential.Credential) (uint64
 	// Each list is read and checked once per credential, however many
 	// entries name it: a credential of thousands of entries naming one
 	// large list costs one hash of it, not thousands.
+	// The lists read are kept in a slice while they are few (most
+	// credentials name one or two), in a map beyond.
 	type read struct {
-		l *statuslist.List
-		h uint64
+		url string
+		l   *statuslist.List
+		h   uint64
 	}
-	lists := map[string]read{}
+	var few [4]read
+	seen := few[:0]
+	var many map[string]read
+	find := func(url string) (read, bool) {
+		if many != nil {
+			rd, ok := many[url]
+			return rd, ok
+		}
+		for _, rd := range seen {
+			if rd.url == url {
+				return rd, true
+			}
+		}
+		return read{}, false
+	}
 	for _, raw := range c.Status {
 		if err := ctx.Err(); err != nil {
 			return 0, credential.Errorf(credential.StatusRetrievalError, "status check cut: %v", err)
@@ -198,14 +215,25 @@ func (v *Verifier) status(ctx context.Context, c *credential.Credential) (uint64
 		if err != nil {
 			return 0, credential.Errorf(credential.StatusVerificationError, "credentialStatus: %v", err)
 		}
-		rd, ok := lists[e.ListCredential]
+		rd, ok := find(e.ListCredential)
 		if !ok {
 			l, h, err := v.statusList(ctx, e.ListCredential)
 			if err != nil {
 				return 0, err
 			}
-			rd = read{l, h}
-			lists[e.ListCredential] = rd
+			rd = read{e.ListCredential, l, h}
+			switch {
+			case many != nil:
+				many[rd.url] = rd
+			case len(seen) < 8:
+				seen = append(seen, rd)
+			default:
+				many = make(map[string]read, 2*len(seen))
+				for _, r := range seen {
+					many[r.url] = r
+				}
+				many[rd.url] = rd
+			}
 		}
 		l, h := rd.l, rd.h
 		height = max(height, h)

@@ -241,3 +241,61 @@ func TestRevocationSeenByEveryLaterCheck(t *testing.T) {
 	close(stop)
 	wg.Wait()
 }
+
+// BenchmarkStatusCheck measures the status check of a credential with
+// two entries (revocation and suspension, on two lists of 131,072
+// entries) between blocks, as a node runs it: the lists' versions and
+// their keys kept since the last block. It reports the time per entry
+// (goal: at most 2 µs).
+//
+//	go test -run '^$' -bench StatusCheck -benchmem ./verifier/
+func BenchmarkStatusCheck(b *testing.B) {
+	f := newFixture(b)
+	lists := &chainLists{}
+	rev := list{url: revocationList, issuer: f.iss.DID, purpose: statuslist.PurposeRevocation, signer: f.iss.Signer, set: []int{1, 99, 4000}}
+	sus := list{url: suspensionList, issuer: f.iss.DID, purpose: statuslist.PurposeSuspension, signer: f.iss.Signer, set: []int{2, 98}}
+	lists.block(revocationList, MustList(b, rev), suspensionList, MustList(b, sus))
+	v := &verifier.Verifier{Keys: f.keys, Now: f.clk.now, Lists: lists}
+	m := degree(f.iss.DID)
+	m["issuer"] = f.iss.DID
+	withStatus(m)
+	c, err := credential.CredentialFrom(m)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := verifier.StatusCheck(b.Context(), v, c); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, err := verifier.StatusCheck(b.Context(), v, c); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(c.Status)), "ns/entry")
+}
+
+// TestStatusManyLists: a credential whose entries name more lists than
+// the check keeps in its small table still checks each entry against its
+// own list (a set bit on the last list counts).
+func TestStatusManyLists(t *testing.T) {
+	f := newFixture(t)
+	lists := &chainLists{}
+	v := &verifier.Verifier{Keys: f.keys, Now: f.clk.now, Lists: lists}
+	const n = 11
+	var entries []any
+	for i := range n {
+		url := fmt.Sprintf("https://node.example/status-lists/z6Mk-many-%d", i)
+		lists.block(url, MustList(t, list{url: url, issuer: f.iss.DID, purpose: statuslist.PurposeRevocation, signer: f.iss.Signer}))
+		// Two entries per list, so that every list is also found again.
+		for _, idx := range []int{i, i + 100} {
+			entries = append(entries, statuslist.Entry{ID: fmt.Sprintf("%s#%d", url, idx), Type: statuslist.TypeEntry, Purpose: statuslist.PurposeRevocation, ListCredential: url, Index: idx}.Object())
+		}
+	}
+	m := degree(f.iss.DID)
+	m["credentialStatus"] = entries
+	vc := MustIssue(t, m, f.iss.Signer, issuer.FormatJCS)
+	assertResult(t, v.VerifyCredential(t.Context(), vc, verifier.Options{}), expect{passed: []string{verifier.CheckStatus}})
+	last := fmt.Sprintf("https://node.example/status-lists/z6Mk-many-%d", n-1)
+	lists.block(last, MustList(t, list{url: last, issuer: f.iss.DID, purpose: statuslist.PurposeRevocation, signer: f.iss.Signer, set: []int{n - 1 + 100}}))
+	assertResult(t, v.VerifyCredential(t.Context(), vc, verifier.Options{}), expect{check: verifier.CheckStatus, code: credential.CredentialRevoked})
+}

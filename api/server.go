@@ -74,7 +74,9 @@ type Config struct {
 	// Issuers keeps the node's issuers; nil disables the issuer endpoints.
 	Issuers *issuer.Registry
 	// Verifier runs the verification endpoints; by default one over
-	// Resolver with a challenge store.
+	// Resolver with a challenge store, which keeps did:idmesh keys, key
+	// statuses and verified status list versions until Ledger's height
+	// moves (Resolver's did:idmesh state and State must be Ledger's).
 	Verifier *verifier.Verifier
 	// APIToken authenticates the issuer and admin endpoints (bearer
 	// token); empty refuses them all. Only its hash is kept.

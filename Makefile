@@ -50,7 +50,7 @@ mutation:
 BENCH_DIR ?= $(CURDIR)/.bench
 bench:
 	IDMESH_BENCH_DIR=$(BENCH_DIR) $(GO) test -run '^$$' -bench . -benchmem -count 1 -timeout 90m ./registry/... ./did/... ./credential/... ./issuer/... ./verifier/... ./api/... ./node/...
-	IDMESH_BENCH_NET=1 $(GO) test -run '^$$' -bench 'Network|Revocations' -benchtime 1x -timeout 20m ./cmd/idmesh/
+	IDMESH_BENCH_NET=1 $(GO) test -run '^$$' -bench 'Network|Revocations|VerifyHTTPProcess' -benchtime 1x -timeout 20m ./cmd/idmesh/
 
 ## fuzz: run every fuzz target for FUZZTIME each
 fuzz:

@@ -74,7 +74,9 @@ type Config struct {
 	// Issuers keeps the node's issuers; nil disables the issuer endpoints.
 	Issuers *issuer.Registry
 	// Verifier runs the verification endpoints; by default one over
-	// Resolver with a challenge store.
+	// Resolver with a challenge store, which keeps did:idmesh keys, key
+	// statuses and verified status list versions until Ledger's height
+	// moves (Resolver's did:idmesh state and State must be Ledger's).
 	Verifier *verifier.Verifier
 	// APIToken authenticates the issuer and admin endpoints (bearer
 	// token); empty refuses them all. Only its hash is kept.
@@ -234,7 +236,13 @@ func NewServer(cfg Config) (*Server, error) {
 	}
 	s.vci = vci
 	if cfg.Verifier == nil {
-		cfg.Verifier = &verifier.Verifier{Keys: &didkeys.CachedKeys{Next: didkeys.DIDKeys{Resolver: capWeb(cfg.Resolver), Index: keyIndex(cfg.Resolver)}}, Now: cfg.Now, Skew: cfg.ClockSkew,
+		keys := &didkeys.CachedKeys{Next: didkeys.DIDKeys{Resolver: capWeb(cfg.Resolver), Index: keyIndex(cfg.Resolver)}}
+		if keys.Next.(didkeys.DIDKeys).Index != nil {
+			// did:idmesh keys and every key's status come from the
+			// chain: kept until the next block.
+			keys.Height = func() uint64 { return s.ledger.State().Height }
+		}
+		cfg.Verifier = &verifier.Verifier{Keys: keys, Now: cfg.Now, Skew: cfg.ClockSkew,
 			Challenges: &verifier.Challenges{Now: cfg.Now, Rand: cfg.Rand}, AcceptCallerChallenges: !cfg.RequireNodeChallenges}
 		if cfg.State != nil {
 			cfg.Verifier.Lists, cfg.Verifier.Trust = statusLists{s}, trusted{s}

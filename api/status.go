@@ -54,6 +54,10 @@ func (l statusLists) StatusList(url string) ([]byte, uint64, error) {
 	return b, h, err
 }
 
+// Height implements verifier.ChainHeight: the lists are the chain's, and
+// only its blocks change them.
+func (l statusLists) Height() uint64 { return l.s.ledger.State().Height }
+
 // tokenListSource implements verifier.TokenListSource over the node's
 // state: a status_list.uri names a list by its path's tail
 // (registry.TokenStatusListID), whichever node's URL it carries.

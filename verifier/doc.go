@@ -20,5 +20,8 @@
 // Status lists are read from the verifier's own chain, never fetched:
 // Bitstring Status Lists through [StatusLists], IETF Token Status Lists
 // (the status of SD-JWT VCs) through [TokenLists], each version's
-// signature verified once and the decoded list kept.
+// signature verified once and the decoded list kept. A StatusLists that
+// also says the chain's height ([ChainHeight]) lets the verifier keep
+// each list's current version and the check of its keys until a block
+// moves the height, so that between blocks a status check reads nothing.
 package verifier

@@ -27,16 +27,44 @@ type StatusLists interface {
 	StatusList(url string) (list []byte, height uint64, err error)
 }
 
+// ChainHeight is implemented by StatusLists that read one chain, whose
+// lists only its blocks change: Height returns the chain's height now.
+// A verifier whose Lists implements it keeps, for each list URL, the
+// verified, decoded version it read and the check of its signing keys
+// until the height moves on: between blocks a status check reads no
+// list, hashes nothing and resolves no key. At a new height the list is
+// read again (and its keys resolved again) on its next use, so a
+// revocation counts from the first check after its block is committed.
+type ChainHeight interface {
+	Height() uint64
+}
+
 // listCache remembers status lists whose proof verified, keyed by the
 // hash of their bytes, so that a list is parsed and its proof verified
-// once per version. It holds at most maxCachedListBytes of decoded lists.
+// once per version; with a ChainHeight source, also the version each
+// list URL had at a height (current), so that between blocks nothing is
+// read or hashed. It holds at most budget bytes (decoded lists, and the
+// URLs of current with urlEntryOverhead each; default
+// maxCachedListBytes) and is emptied when it would go over.
 type listCache struct {
-	mu    sync.Mutex
-	m     map[[32]byte]*cachedList
-	bytes int
+	mu      sync.Mutex
+	m       map[[32]byte]*cachedList
+	current map[string]currentList
+	bytes   int
+	budget  int
 
 	hits, misses atomic.Uint64
 }
+
+// currentList is the verified version of a list URL at a chain height.
+type currentList struct {
+	height uint64
+	list   *cachedList
+}
+
+// urlEntryOverhead is what an entry of listCache.current costs besides
+// its URL.
+const urlEntryOverhead = 64
 
 // Stats counts what a Verifier's caches did since it was made.
 type Stats struct {
@@ -54,6 +82,7 @@ func (v *Verifier) Stats() Stats {
 
 // cachedList is a verified list and the keys that signed it.
 type cachedList struct {
+	key  [32]byte // the hash of the list's bytes
 	list *statuslist.List
 	keys []credential.VerificationKey
 	// created is each proof's claimed time (zero when none), for the
@@ -77,18 +106,72 @@ func (c *listCache) get(k [32]byte) *cachedList {
 	return l
 }
 
+// at returns the version of url verified at height h, or nil.
+func (c *listCache) at(url string, h uint64) *cachedList {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.current[url]; ok && e.height == h {
+		c.hits.Add(1)
+		return e.list
+	}
+	return nil
+}
+
+func (c *listCache) limit() int {
+	if c.budget > 0 {
+		return c.budget
+	}
+	return maxCachedListBytes
+}
+
+// fits makes room for size more bytes, emptying the cache if they would
+// not fit, and reports whether they fit at all.
+func (c *listCache) fits(size int) bool {
+	if c.m == nil || c.bytes+size > c.limit() || len(c.m)+len(c.current) >= 2*4096 {
+		c.m, c.current, c.bytes = map[[32]byte]*cachedList{}, map[string]currentList{}, 0
+	}
+	return size <= c.limit()
+}
+
 func (c *listCache) put(k [32]byte, l *cachedList) {
 	size := l.list.Bits.Len() / 8
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.m == nil || c.bytes+size > maxCachedListBytes || len(c.m) >= 4096 {
-		c.m, c.bytes = map[[32]byte]*cachedList{}, 0
-	}
-	if size > maxCachedListBytes {
+	if _, ok := c.m[k]; ok || !c.fits(size) {
 		return
 	}
 	c.m[k] = l
 	c.bytes += size
+}
+
+// putCurrent records l as url's version at height h. A list that is not
+// kept under its hash (too large) is not kept here either.
+func (c *listCache) putCurrent(url string, h uint64, l *cachedList) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m[l.key] != l {
+		return
+	}
+	if e, ok := c.current[url]; ok {
+		if e.height <= h {
+			c.current[url] = currentList{height: h, list: l}
+		}
+		// else a later check recorded a later height
+		return
+	}
+	size := len(url) + urlEntryOverhead
+	if !c.fits(size) || c.m[l.key] != l { // fits may have emptied it
+		return
+	}
+	c.current[url] = currentList{height: h, list: l}
+	c.bytes += size
+}
+
+// size returns the bytes the cache accounts for.
+func (c *listCache) size() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.bytes
 }
 
 // status checks every BitstringStatusListEntry of the credential against
@@ -102,11 +185,28 @@ func (v *Verifier) status(ctx context.Context, c *credential.Credential) (uint64
 	// Each list is read and checked once per credential, however many
 	// entries name it: a credential of thousands of entries naming one
 	// large list costs one hash of it, not thousands.
+	// The lists read are kept in a slice while they are few (most
+	// credentials name one or two), in a map beyond.
 	type read struct {
-		l *statuslist.List
-		h uint64
+		url string
+		l   *statuslist.List
+		h   uint64
 	}
-	lists := map[string]read{}
+	var few [4]read
+	seen := few[:0]
+	var many map[string]read
+	find := func(url string) (read, bool) {
+		if many != nil {
+			rd, ok := many[url]
+			return rd, ok
+		}
+		for _, rd := range seen {
+			if rd.url == url {
+				return rd, true
+			}
+		}
+		return read{}, false
+	}
 	for _, raw := range c.Status {
 		if err := ctx.Err(); err != nil {
 			return 0, credential.Errorf(credential.StatusRetrievalError, "status check cut: %v", err)
@@ -115,18 +215,25 @@ func (v *Verifier) status(ctx context.Context, c *credential.Credential) (uint64
 		if err != nil {
 			return 0, credential.Errorf(credential.StatusVerificationError, "credentialStatus: %v", err)
 		}
-		rd, ok := lists[e.ListCredential]
+		rd, ok := find(e.ListCredential)
 		if !ok {
-			b, h, err := v.Lists.StatusList(e.ListCredential)
-			if err != nil {
-				return 0, credential.Errorf(credential.StatusRetrievalError, "%s: %v", e.ListCredential, err)
-			}
-			l, err := v.verifiedList(ctx, b)
+			l, h, err := v.statusList(ctx, e.ListCredential)
 			if err != nil {
 				return 0, err
 			}
-			rd = read{l, h}
-			lists[e.ListCredential] = rd
+			rd = read{e.ListCredential, l, h}
+			switch {
+			case many != nil:
+				many[rd.url] = rd
+			case len(seen) < 8:
+				seen = append(seen, rd)
+			default:
+				many = make(map[string]read, 2*len(seen))
+				for _, r := range seen {
+					many[r.url] = r
+				}
+				many[rd.url] = rd
+			}
 		}
 		l, h := rd.l, rd.h
 		height = max(height, h)
@@ -152,10 +259,37 @@ func (v *Verifier) status(ctx context.Context, c *credential.Credential) (uint64
 	return height, nil
 }
 
+// statusList returns the verified list that url names and the height it
+// was read at: with a ChainHeight source, the version verified at the
+// current height if there is one, else the list read and verified.
+func (v *Verifier) statusList(ctx context.Context, url string) (*statuslist.List, uint64, error) {
+	src, tracked := v.Lists.(ChainHeight)
+	var now uint64
+	if tracked {
+		// Read before the list: what is read is at least this recent.
+		now = src.Height()
+		if c := v.lists.at(url, now); c != nil {
+			return c.list, now, nil
+		}
+	}
+	b, h, err := v.Lists.StatusList(url)
+	if err != nil {
+		return nil, 0, credential.Errorf(credential.StatusRetrievalError, "%s: %v", url, err)
+	}
+	c, err := v.verifiedList(ctx, b)
+	if err != nil {
+		return nil, 0, err
+	}
+	if tracked {
+		v.lists.putCurrent(url, now, c)
+	}
+	return c.list, h, nil
+}
+
 // verifiedList parses a status list credential and verifies its proof,
 // once per version; a cached version's signing keys are looked up again,
 // so that a list signed by a key later marked compromised stops counting.
-func (v *Verifier) verifiedList(ctx context.Context, b []byte) (*statuslist.List, error) {
+func (v *Verifier) verifiedList(ctx context.Context, b []byte) (*cachedList, error) {
 	k := sha256.Sum256(b)
 	if c := v.lists.get(k); c != nil {
 		for i, key := range c.keys {
@@ -169,7 +303,7 @@ func (v *Verifier) verifiedList(ctx context.Context, b []byte) (*statuslist.List
 				return nil, credential.Errorf(credential.StatusVerificationError, "status list signed by %s, which no longer verifies (%v)", key.ID, err)
 			}
 		}
-		return c.list, nil
+		return c, nil
 	}
 	var obj map[string]any
 	if err := json.Unmarshal(b, &obj); err != nil {
@@ -190,7 +324,7 @@ func (v *Verifier) verifiedList(ctx context.Context, b []byte) (*statuslist.List
 	if err != nil {
 		return nil, credential.Errorf(credential.StatusVerificationError, "status list proof: %v", err)
 	}
-	c := &cachedList{list: l}
+	c := &cachedList{key: k, list: l}
 	for _, p := range res.Proofs {
 		if p.Key.Controller != l.Issuer {
 			return nil, credential.Errorf(credential.StatusVerificationError, "status list signed by %s, not its issuer", p.Proof.VerificationMethod)
@@ -199,5 +333,5 @@ func (v *Verifier) verifiedList(ctx context.Context, b []byte) (*statuslist.List
 		c.keys, c.created = append(c.keys, p.Key), append(c.created, created)
 	}
 	v.lists.put(k, c)
-	return l, nil
+	return c, nil
 }

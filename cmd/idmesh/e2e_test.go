@@ -30,6 +30,10 @@ var binary string
 
 func TestMain(m *testing.M) {
 	scrubEnvironment()
+	if spec := knob(loadGenKnob); spec != "" {
+		// A child of BenchmarkVerifyHTTPProcess: a load generator, no tests.
+		os.Exit(runLoadGen(spec, os.Stdout))
+	}
 	dir, err := os.MkdirTemp("", "idmesh-e2e")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

@@ -190,32 +190,78 @@ type statusReader interface {
 // CachedKeys remembers the keys of DIDs whose documents cannot change
 // (did:key and did:jwk: the document is derived from the DID itself), so
 // that verifying many credentials of one such issuer decodes its key once.
-// Other methods pass through. Safe for concurrent use.
+// The status of a remembered key is read again on every hit (a mark may
+// come later).
+//
+// With Height, the chain's height, it also remembers the keys of
+// did:idmesh DIDs, whose documents and key statuses only blocks change:
+// each key, with its status, is kept until the height moves on, and is
+// then resolved again on its next use. The height is read before a key
+// is resolved, so what is kept is never older than the height it is kept
+// for. Other methods (did:web) pass through. It is bounded by Max
+// entries and MaxBytes (it is emptied when either is reached). Safe for
+// concurrent use.
 type CachedKeys struct {
 	Next credential.KeyResolver
-	// Max bounds the entries; default 10,000 (the cache is emptied when
-	// it is full).
+	// Max bounds the entries; default 10,000.
 	Max int
+	// MaxBytes bounds the bytes the entries take (their strings and
+	// keyEntryOverhead each); default DefaultCachedKeysBytes.
+	MaxBytes int
+	// Height, if set, returns the height of the chain that Next reads
+	// (did:idmesh documents and the key-status index).
+	Height func() uint64
 
-	mu sync.RWMutex
-	m  map[[2]string]credential.VerificationKey
+	mu    sync.RWMutex
+	m     map[[2]string]cachedKey
+	bytes int
+}
+
+// DefaultCachedKeysBytes is the default of CachedKeys.MaxBytes.
+const DefaultCachedKeysBytes = 4 << 20
+
+// keyEntryOverhead is what an entry of CachedKeys costs besides its
+// strings: the map slot, the key material and the entry's fields.
+const keyEntryOverhead = 256
+
+// cachedKey is a resolved key; height is the chain height it was
+// resolved at (or after), when CachedKeys.Height is set.
+type cachedKey struct {
+	vk     credential.VerificationKey
+	height uint64
+	size   int
 }
 
 // ResolveKey implements [credential.KeyResolver].
 func (c *CachedKeys) ResolveKey(ctx context.Context, methodID, purpose string) (credential.VerificationKey, error) {
-	if !strings.HasPrefix(methodID, "did:key:") && !strings.HasPrefix(methodID, "did:jwk:") {
+	static := strings.HasPrefix(methodID, "did:key:") || strings.HasPrefix(methodID, "did:jwk:")
+	chain := c.Height != nil && strings.HasPrefix(methodID, "did:"+idmesh.Method+":")
+	if !static && !chain {
 		return c.Next.ResolveKey(ctx, methodID, purpose)
+	}
+	var h uint64
+	if c.Height != nil {
+		h = c.Height()
 	}
 	k := [2]string{methodID, purpose}
 	c.mu.RLock()
-	v, ok := c.m[k]
+	e, ok := c.m[k]
 	c.mu.RUnlock()
-	if ok {
+	switch {
+	case ok && c.Height != nil && e.height == h:
+		// Resolved, with its status, at this height or later.
+		return e.vk, nil
+	case ok && static:
 		// The key's status is read again: a mark may have come since.
-		if s, ok := c.Next.(statusReader); ok {
-			return s.WithStatus(ctx, v)
+		s, isReader := c.Next.(statusReader)
+		if !isReader {
+			return e.vk, nil
 		}
-		return v, nil
+		v, err := s.WithStatus(ctx, e.vk)
+		if err == nil && c.Height != nil && !v.Compromised {
+			c.put(k, v, h)
+		}
+		return v, err
 	}
 	v, err := c.Next.ResolveKey(ctx, methodID, purpose)
 	if err != nil {
@@ -224,15 +270,40 @@ func (c *CachedKeys) ResolveKey(ctx context.Context, methodID, purpose string) (
 	if v.Compromised {
 		return v, nil // final: nothing to cache
 	}
-	max := c.Max
+	c.put(k, v, h)
+	return v, nil
+}
+
+// put keeps v under k for height h, emptying the cache first when it
+// would go over a bound.
+func (c *CachedKeys) put(k [2]string, v credential.VerificationKey, h uint64) {
+	max, maxBytes := c.Max, c.MaxBytes
 	if max <= 0 {
 		max = 10_000
 	}
-	c.mu.Lock()
-	if c.m == nil || len(c.m) >= max {
-		c.m = make(map[[2]string]credential.VerificationKey)
+	if maxBytes <= 0 {
+		maxBytes = DefaultCachedKeysBytes
 	}
-	c.m[k] = v
-	c.mu.Unlock()
-	return v, nil
+	size := len(k[0]) + len(k[1]) + len(v.ID) + len(v.Controller) + len(v.MethodType) + keyEntryOverhead
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if old, ok := c.m[k]; ok {
+		c.bytes -= old.size
+	}
+	if c.m == nil || len(c.m) >= max || c.bytes+size > maxBytes {
+		c.m, c.bytes = make(map[[2]string]cachedKey), 0
+	}
+	if size > maxBytes {
+		delete(c.m, k)
+		return
+	}
+	c.m[k] = cachedKey{vk: v, height: h, size: size}
+	c.bytes += size
+}
+
+// Bytes returns the bytes the cache accounts for and its entry count.
+func (c *CachedKeys) Bytes() (bytes, entries int) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.bytes, len(c.m)
 }

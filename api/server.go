@@ -141,6 +141,16 @@ type Config struct {
 	// spent nonces (default DefaultOfferStoreBytes).
 	OfferTTL        time.Duration
 	OfferStoreBytes int
+	// VerifierDID names the OpenID4VP verifier's identity: an issuer of
+	// Issuers (its name or DID) whose key signs the request objects, for
+	// the client_id decentralized_identifier:<DID>; empty: the first live
+	// issuer by name. VerifierRequestTTL is how long a presentation
+	// request may be answered (default DefaultVPRequestTTL);
+	// VerifierStoreBytes bounds the memory of the transactions (default
+	// DefaultVPStoreBytes).
+	VerifierDID        string
+	VerifierRequestTTL time.Duration
+	VerifierStoreBytes int
 	// Now and Rand default to the system clock and crypto/rand.
 	Now  func() time.Time
 	Rand io.Reader
@@ -180,6 +190,10 @@ type Server struct {
 
 	// vci keeps the OpenID4VCI offers, codes, tokens and nonces.
 	vci *vciStore
+	// vp keeps the OpenID4VP transactions; hooks calls their webhooks.
+	vp        *vpStore
+	vpMetrics *vpMetrics
+	hooks     *hookSender
 }
 
 // route is one endpoint.
@@ -223,6 +237,9 @@ func NewServer(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("api: %w", err)
 	}
 	s.vci = vci
+	s.vp = newVPStore(cfg.Now, cfg.Rand, cfg.VerifierRequestTTL, cfg.VerifierStoreBytes)
+	s.vpMetrics = &vpMetrics{}
+	s.hooks = newHookSender(cfg.Log, s.vpMetrics)
 	if cfg.Verifier == nil {
 		cfg.Verifier = &verifier.Verifier{Keys: &didkeys.CachedKeys{Next: didkeys.DIDKeys{Resolver: capWeb(cfg.Resolver), Index: keyIndex(cfg.Resolver)}}, Now: cfg.Now, Skew: cfg.ClockSkew,
 			Challenges: &verifier.Challenges{Now: cfg.Now, Rand: cfg.Rand}, AcceptCallerChallenges: !cfg.RequireNodeChallenges}
@@ -255,6 +272,9 @@ func NewServer(cfg Config) (*Server, error) {
 			return nil, fmt.Errorf("api: register metrics: %w", err)
 		}
 		if err := s.creds.register(cfg.Registry); err != nil {
+			return nil, fmt.Errorf("api: register metrics: %w", err)
+		}
+		if err := s.vpMetrics.register(cfg.Registry); err != nil {
 			return nil, fmt.Errorf("api: register metrics: %w", err)
 		}
 		if err := s.registerMemoryMetrics(cfg.Registry); err != nil {
@@ -294,7 +314,7 @@ func (s *Server) routes() []route {
 		{http.MethodGet, "/healthz", "healthz", s.handleHealth},
 		{http.MethodGet, "/readyz", "readyz", s.handleReady},
 		{http.MethodGet, "/openapi.yaml", "openapi", s.handleOpenAPI},
-	}, slices.Concat(s.credentialRoutes(), s.statusRoutes(), s.lifecycleRoutes(), s.sdJWTRoutes(), s.oid4vciRoutes())...)
+	}, slices.Concat(s.credentialRoutes(), s.statusRoutes(), s.lifecycleRoutes(), s.sdJWTRoutes(), s.oid4vciRoutes(), s.oid4vpRoutes())...)
 }
 
 // methods are the HTTP methods a route of method m answers: HEAD with

@@ -568,3 +568,73 @@ func TestVPWebhook(t *testing.T) {
 		t.Fatalf("webhook body %s", body)
 	}
 }
+
+// TestVPJWTVCJSON: a jwt_vc_json presentation (a VP JWT by the holder,
+// aud the client_id, nonce the request's, holding one jwt_vc_json
+// credential about the holder) verifies; another audience, another
+// nonce, a VP signed by someone else than its iss, and a credential about
+// someone else are refused.
+func TestVPJWTVCJSON(t *testing.T) {
+	s := newVPServer(t, nil)
+	hk, _ := keys.Generate(keys.Ed25519, rand.NewChaCha8([32]byte{31}))
+	holderDID := key.New(hk.Public())
+	holder := credential.KeySigner{ID: holderDID + "#" + hk.Public().Multibase(), Key: hk}
+	s.keys.Add(credential.VerificationKey{ID: holder.ID, Controller: holderDID, Public: hk.Public()}, credential.PurposeAuthentication)
+	iss, _ := s.reg.Find("uni")
+	signer, _ := s.reg.Signer(iss)
+	vcFor := func(subject string) string {
+		cred := alumniV1(s.did, "2026-01-01T00:00:00Z", "2030-01-01T00:00:00Z")
+		cred["credentialSubject"] = map[string]any{"id": subject, "alumniOf": "The School of Examples"}
+		vc, err := jose.SignJWTVC(cred, signer, jose.SignOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return vc
+	}
+	query := map[string]any{"credentials": []any{map[string]any{"id": "alumni", "format": "jwt_vc_json",
+		"meta": map[string]any{"type_values": []any{[]any{"ExampleAlumniCredential"}}}, "claims": []any{map[string]any{"path": []any{"credentialSubject", "alumniOf"}}}}}}
+	vpJWT := func(r vpRequest, by credential.KeySigner, aud, nonce, vc string) string {
+		b, _ := json.Marshal(map[string]any{"iss": holderDID, "aud": aud, "nonce": nonce, "iat": s.clock.Now().Unix(),
+			"vp": map[string]any{"@context": []any{credential.ContextV1}, "type": []any{"VerifiablePresentation"}, "verifiableCredential": []any{vc}}})
+		tok, err := jose.SignCompact(b, "JWT", by.ID, by, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	tk, _ := keys.Generate(keys.Ed25519, rand.NewChaCha8([32]byte{32}))
+	thief := credential.KeySigner{ID: holder.ID, Key: tk}
+	for _, tc := range []struct {
+		name string
+		make func(r vpRequest) string
+		want string
+	}{
+		{"another audience", func(r vpRequest) string { return vpJWT(r, holder, "https://rp.example", r.str("nonce"), vcFor(holderDID)) }, "aud"},
+		{"another nonce", func(r vpRequest) string { return vpJWT(r, holder, r.str("client_id"), "n", vcFor(holderDID)) }, "nonce"},
+		{"forged signature", func(r vpRequest) string { return vpJWT(r, thief, r.str("client_id"), r.str("nonce"), vcFor(holderDID)) }, "signature"},
+		{"someone else's credential", func(r vpRequest) string {
+			return vpJWT(r, holder, r.str("client_id"), r.str("nonce"), vcFor("did:example:someone-else"))
+		}, "holder binding"},
+		{"ok", func(r vpRequest) string { return vpJWT(r, holder, r.str("client_id"), r.str("nonce"), vcFor(holderDID)) }, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out := s.create(t, map[string]any{"dcql_query": query})
+			r := s.fetch(t, out)
+			a := s.respond(t, r.str("response_uri"), vpTokenForm("alumni", tc.make(r), r.str("state")))
+			if tc.want != "" {
+				if d := vpOAuthError(t, a); !strings.Contains(strings.ToLower(d), tc.want) {
+					t.Fatalf("description %q lacks %q", d, tc.want)
+				}
+				return
+			}
+			if a.status != http.StatusOK {
+				t.Fatalf("response: %d %s", a.status, a.body)
+			}
+			v, raw := s.transaction(t, out.TransactionID)
+			if v.Status != api.VPVerified || v.Credentials[0].Format != "jwt_vc_json" || v.Credentials[0].Claims["alumniOf"] != "The School of Examples" ||
+				v.Credentials[0].Holder != holderDID || v.Credentials[0].Issuer != s.did {
+				t.Fatalf("transaction %s", raw)
+			}
+		})
+	}
+}

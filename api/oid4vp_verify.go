@@ -7,8 +7,11 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
+	"time"
 
 	"github.com/idmesh/idmesh/credential"
+	"github.com/idmesh/idmesh/credential/jose"
 	"github.com/idmesh/idmesh/did/keys"
 	"github.com/idmesh/idmesh/verifier"
 )
@@ -95,7 +98,11 @@ func (s *Server) verifyPresentation(ctx context.Context, t *vpTx, cq vpCredentia
 		}
 		return w3cCredential(FormatLDPVC, res)
 	case FormatJWTVCJSON:
-		return VPCredential{}, vpCandidate{}, errors.New("jwt_vc_json presentations are not supported by this verifier yet: ask for dc+sd-jwt or ldp_vc")
+		token, ok := p.(string)
+		if !ok {
+			return VPCredential{}, vpCandidate{}, errors.New("a jwt_vc_json presentation is a VP JWT, a string")
+		}
+		return s.verifyJWTVP(ctx, t, cq, token)
 	}
 	return VPCredential{}, vpCandidate{}, fmt.Errorf("format %.32q is not supported by this verifier", cq.format)
 }
@@ -159,4 +166,111 @@ func cnfHolder(claims map[string]any) string {
 		return ""
 	}
 	return "urn:ietf:params:oauth:jwk-thumbprint:sha-256:" + k.Thumbprint()
+}
+
+// verifyJWTVP verifies a jwt_vc_json presentation (VC Data Model 1.1
+// section 6.3.1, OpenID4VP Appendix B): a JWT (typ JWT, or none) signed
+// by an authentication key of its iss, the holder, whose aud is the
+// request's client_id and nonce its nonce, holding a vp with one
+// jwt_vc_json credential, which the pipeline verifies; with holder
+// binding its subject must be the holder.
+func (s *Server) verifyJWTVP(ctx context.Context, t *vpTx, cq vpCredentialQuery, token string) (VPCredential, vpCandidate, error) {
+	var none VPCredential
+	c, err := jose.ParseCompact(token, "", 0)
+	if err != nil {
+		return none, vpCandidate{}, fmt.Errorf("VP JWT: %w", err)
+	}
+	if typ, has := c.Header["typ"]; has && typ != jose.TypJWT {
+		return none, vpCandidate{}, fmt.Errorf("VP JWT: typ %v, want JWT", typ)
+	}
+	unverified, err := c.Payload()
+	if err != nil {
+		return none, vpCandidate{}, fmt.Errorf("VP JWT: %w", err)
+	}
+	iss, _ := unverified["iss"].(string)
+	kid, _ := c.Header["kid"].(string)
+	if iss == "" || kid == "" {
+		return none, vpCandidate{}, errors.New("VP JWT: iss (the holder's DID) and a kid are required")
+	}
+	if strings.HasPrefix(kid, "#") {
+		kid = iss + kid
+	}
+	key, err := s.verifier.Keys.ResolveKey(ctx, kid, credential.PurposeAuthentication)
+	if err != nil {
+		return none, vpCandidate{}, fmt.Errorf("VP JWT: key %.128s: %w", kid, err)
+	}
+	if key.Controller != iss {
+		return none, vpCandidate{}, fmt.Errorf("VP JWT: key %.128s is not the holder's (%.128s)", kid, iss)
+	}
+	payload, err := c.Verify(key.Public)
+	if err != nil {
+		return none, vpCandidate{}, fmt.Errorf("VP JWT: %w", err)
+	}
+	if err := key.CheckClaimedTime(numericTime(payload["iat"])); err != nil {
+		return none, vpCandidate{}, fmt.Errorf("VP JWT: %w", err)
+	}
+	if !audienceIs(payload["aud"], t.clientID) {
+		return none, vpCandidate{}, errors.New("VP JWT: aud is not this verifier's client_id")
+	}
+	if n, _ := payload["nonce"].(string); n != t.nonce {
+		return none, vpCandidate{}, errors.New("VP JWT: nonce is not the request's")
+	}
+	now, skew := s.now(), s.skew()
+	if exp := numericTime(payload["exp"]); !exp.IsZero() && !now.Before(exp.Add(skew)) {
+		return none, vpCandidate{}, errors.New("VP JWT: expired")
+	}
+	if nbf := numericTime(payload["nbf"]); !nbf.IsZero() && now.Add(skew).Before(nbf) {
+		return none, vpCandidate{}, errors.New("VP JWT: not yet valid (nbf)")
+	}
+	vp, _ := payload["vp"].(map[string]any)
+	creds, _ := vp["verifiableCredential"].([]any)
+	if len(creds) != 1 {
+		return none, vpCandidate{}, fmt.Errorf("VP JWT: vp.verifiableCredential must hold one jwt_vc_json credential, it holds %d", len(creds))
+	}
+	vc, ok := creds[0].(string)
+	if !ok {
+		return none, vpCandidate{}, errors.New("VP JWT: the credential must be a jwt_vc_json JWT")
+	}
+	res := s.verifier.VerifyCredential(ctx, vc, verifier.Options{})
+	if err := vpVerdict(res); err != nil {
+		return none, vpCandidate{}, err
+	}
+	if res.Format != FormatJWTVCJSON {
+		return none, vpCandidate{}, fmt.Errorf("VP JWT: the credential is %s, not jwt_vc_json", res.Format)
+	}
+	doc := res.Document
+	cr, err := credential.CredentialFrom(doc)
+	if err != nil {
+		return none, vpCandidate{}, fmt.Errorf("read credential: %w", err)
+	}
+	if cq.binding && !slices.Contains(cr.SubjectIDs(), iss) {
+		return none, vpCandidate{}, fmt.Errorf("holder binding: the credential is not about the presenter %.128s", iss)
+	}
+	res.Holder, res.Credentials = iss, []verifier.Result{res}
+	return w3cCredential(FormatJWTVCJSON, res)
+}
+
+// audienceIs reports whether a JWT's aud is want, or an array holding it.
+func audienceIs(aud any, want string) bool {
+	switch a := aud.(type) {
+	case string:
+		return a == want
+	case []any:
+		return slices.Contains(a, any(want))
+	}
+	return false
+}
+
+// numericTime reads a NumericDate (json.Number from strictjson), or the
+// zero time.
+func numericTime(v any) time.Time {
+	n, ok := v.(json.Number)
+	if !ok {
+		return time.Time{}
+	}
+	f, err := n.Float64()
+	if err != nil {
+		return time.Time{}
+	}
+	return time.Unix(int64(f), 0)
 }

@@ -609,13 +609,17 @@ func TestVPJWTVCJSON(t *testing.T) {
 		make func(r vpRequest) string
 		want string
 	}{
-		{"another audience", func(r vpRequest) string { return vpJWT(r, holder, "https://rp.example", r.str("nonce"), vcFor(holderDID)) }, "aud"},
+		{"another audience", func(r vpRequest) string {
+			return vpJWT(r, holder, "https://rp.example", r.str("nonce"), vcFor(holderDID))
+		}, "aud"},
 		{"another nonce", func(r vpRequest) string { return vpJWT(r, holder, r.str("client_id"), "n", vcFor(holderDID)) }, "nonce"},
 		{"forged signature", func(r vpRequest) string { return vpJWT(r, thief, r.str("client_id"), r.str("nonce"), vcFor(holderDID)) }, "signature"},
 		{"someone else's credential", func(r vpRequest) string {
 			return vpJWT(r, holder, r.str("client_id"), r.str("nonce"), vcFor("did:example:someone-else"))
 		}, "holder binding"},
-		{"ok", func(r vpRequest) string { return vpJWT(r, holder, r.str("client_id"), r.str("nonce"), vcFor(holderDID)) }, ""},
+		{"ok", func(r vpRequest) string {
+			return vpJWT(r, holder, r.str("client_id"), r.str("nonce"), vcFor(holderDID))
+		}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			out := s.create(t, map[string]any{"dcql_query": query})

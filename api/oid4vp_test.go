@@ -239,6 +239,9 @@ func TestVPSDJWTDirectPost(t *testing.T) {
 func TestVPRefusals(t *testing.T) {
 	s := newVPServer(t, func(c *api.Config) { c.TokenStatus = &fakeAllocator{} })
 	issued := MustCompact(t, s.issue(t, "uni", s.request(pidClaims())))
+	other := pidClaims()
+	other["vct"] = "https://node.example/vct/other"
+	otherVCT := MustCompact(t, s.issue(t, "uni", s.request(other)))
 	thiefKey, _ := keys.Generate(keys.Ed25519, rand.NewChaCha8([32]byte{66}))
 	thief := credential.KeySigner{Key: thiefKey}
 	for _, tc := range []struct {
@@ -274,6 +277,17 @@ func TestVPRefusals(t *testing.T) {
 		{"unknown query id", func(r vpRequest) url.Values {
 			return vpTokenForm("other", s.presentSD(t, issued, s.holder, r.str("nonce"), r.str("client_id"), "/age_over_18"), r.str("state"))
 		}, false, "does not make"},
+		{"missing claim", func(r vpRequest) url.Values {
+			return vpTokenForm("pid", s.presentSD(t, issued, s.holder, r.str("nonce"), r.str("client_id"), "/given_name"), r.str("state"))
+		}, false, "not satisfied"},
+		{"wrong vct", func(r vpRequest) url.Values {
+			return vpTokenForm("pid", s.presentSD(t, otherVCT, s.holder, r.str("nonce"), r.str("client_id"), "/age_over_18"), r.str("state"))
+		}, false, "vct"},
+		{"two presentations without multiple", func(r vpRequest) url.Values {
+			p := s.presentSD(t, issued, s.holder, r.str("nonce"), r.str("client_id"), "/age_over_18")
+			b, _ := json.Marshal(map[string]any{"pid": []any{p, p}})
+			return url.Values{"vp_token": {string(b)}, "state": {r.str("state")}}
+		}, false, "multiple"},
 		{"SD-JWT given as an object", func(r vpRequest) url.Values {
 			return vpTokenForm("pid", map[string]any{"vp": "x"}, r.str("state"))
 		}, false, "string"},

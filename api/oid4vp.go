@@ -4,9 +4,11 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"mime"
 	"net/http"
 	"net/url"
@@ -218,13 +220,20 @@ func (s *Server) handleCreateVPRequest(w http.ResponseWriter, r *http.Request) {
 func (s *Server) newVPTx(r *http.Request, iss issuer.Issuer, signer credential.Signer, query *dcqlQuery, qb []byte, mode, hook string) (*vpTx, error) {
 	t := &vpTx{mode: mode, query: query, webhook: hook, created: s.now()}
 	t.expires = t.created.Add(s.vp.ttl)
-	for _, p := range []*string{&t.id, &t.ref, &t.state, &t.nonce} {
+	for _, p := range []*string{&t.ref, &t.state, &t.nonce} {
 		v, err := s.vp.random(vpRandomBytes)
 		if err != nil {
 			return nil, err
 		}
 		*p = v
 	}
+	// The transaction ID is typed on command lines: hex, so that it never
+	// starts with "-".
+	id := make([]byte, vpRandomBytes)
+	if _, err := io.ReadFull(s.rand, id); err != nil {
+		return nil, fmt.Errorf("read random: %w", err)
+	}
+	t.id = hex.EncodeToString(id)
 	clientID := ClientIDPrefixDID + iss.DID
 	t.clientID = clientID
 	base := s.publicBase(r)
@@ -250,7 +259,7 @@ func (s *Server) newVPTx(r *http.Request, iss issuer.Issuer, signer credential.S
 	}
 	if hook != "" {
 		t.hookKey = make([]byte, vpRandomBytes)
-		if _, err := s.rand.Read(t.hookKey); err != nil {
+		if _, err := io.ReadFull(s.rand, t.hookKey); err != nil {
 			return nil, fmt.Errorf("webhook secret: %w", err)
 		}
 	}

@@ -22,7 +22,7 @@ var errVPNotVerified = errors.New("presentation not verified")
 // sdRegistered are the SD-JWT VC claims that name, date, bind or track
 // the credential rather than say something about its subject: the
 // transaction's result gives them as issuer, vct and holder, or not.
-var sdRegistered = []string{"iss", "iat", "nbf", "exp", "cnf", "status", "vct", "vct#integrity", "_sd_alg"}
+var sdRegistered = []string{"iss", "iat", "nbf", "exp", "jti", "cnf", "status", "vct", "vct#integrity", "_sd_alg"}
 
 // verifyVPToken verifies every presentation of a vp_token for t: each
 // through the verification pipeline (signatures, validity, status,

@@ -30,6 +30,9 @@ type nodeFlags struct {
 	verifyRate                                        float64
 	verifyWait, verifyTimeout                         time.Duration
 	trustedProxies                                    string
+	// The OpenID4VP verifier (api.Config.VerifierDID, VerifierRequestTTL).
+	verifierDID        string
+	verifierRequestTTL time.Duration
 }
 
 func (f *nodeFlags) register(fs *pflag.FlagSet, dev bool) {
@@ -54,6 +57,8 @@ func (f *nodeFlags) register(fs *pflag.FlagSet, dev bool) {
 	fs.DurationVar(&f.verifyTimeout, "verify-timeout", api.DefaultVerifyTimeout, "deadline of one verification once it runs, did:web key fetches included")
 	fs.Float64Var(&f.verifyRate, "verify-rate", api.DefaultVerifyRate, "verifications per second per client without the API token (negative: no limit)")
 	fs.IntVar(&f.verifyBurst, "verify-burst", api.DefaultVerifyBurst, "verifications a client without the API token may make at once")
+	fs.StringVar(&f.verifierDID, "verifier-did", "", "the issuer (name or DID) whose key signs OpenID4VP requests as the verifier (default: the first live issuer)")
+	fs.DurationVar(&f.verifierRequestTTL, "verifier-request-ttl", api.DefaultVPRequestTTL, "how long an OpenID4VP presentation request may be answered")
 	fs.StringVar(&f.trustedProxies, "trusted-proxies", "", "proxies (CIDR prefixes, comma-separated) whose X-Forwarded-For names the client for --verify-rate")
 	if dev {
 		fs.StringVar(&f.chainID, "chain-id", "idmesh-dev", "chain ID of a new dev chain")
@@ -195,6 +200,7 @@ func serve(ctx context.Context, e env, f nodeFlags) error {
 		ClockSkew: f.clockSkew, RequireTrust: splitList(f.requireTrust), RequireNodeChallenges: f.requireNodeChallenges,
 		VerifyConcurrency: f.verifyConcurrency, VerifyClientSlots: f.verifyClientSlots, VerifyWait: f.verifyWait, VerifyTimeout: f.verifyTimeout,
 		VerifyRate: f.verifyRate, VerifyBurst: f.verifyBurst, TrustedProxies: proxies,
+		VerifierDID: f.verifierDID, VerifierRequestTTL: f.verifierRequestTTL,
 		Log: log}
 	if fp := e.getenv("IDMESH_FAILPOINT"); fp != "" {
 		cfg.Failpoint = failpoint(fp, log)

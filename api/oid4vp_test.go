@@ -656,3 +656,104 @@ func TestVPJWTVCJSON(t *testing.T) {
 		})
 	}
 }
+
+// TestVPConcurrentAnswers: the same valid response posted many times at
+// once is accepted once; every other copy is refused as answered.
+func TestVPConcurrentAnswers(t *testing.T) {
+	s := newVPServer(t, nil)
+	issued := MustCompact(t, s.issue(t, "uni", s.request(pidClaims())))
+	out := s.create(t, map[string]any{"dcql_query": pidQuery()})
+	r := s.fetch(t, out)
+	form := vpTokenForm("pid", s.presentSD(t, issued, s.holder, r.str("nonce"), r.str("client_id"), "/age_over_18"), r.str("state"))
+	const n = 8
+	codes := make(chan int, n)
+	for range n {
+		go func() {
+			req, _ := http.NewRequest(http.MethodPost, r.str("response_uri"), strings.NewReader(form.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.Header.Set("Authorization", "Bearer "+sdToken) // exempt from the rate limit
+			resp, err := s.c.Do(req)
+			if err != nil {
+				codes <- 0
+				return
+			}
+			resp.Body.Close()
+			codes <- resp.StatusCode
+		}()
+	}
+	ok := 0
+	for range n {
+		switch c := <-codes; c {
+		case http.StatusOK:
+			ok++
+		case http.StatusBadRequest:
+		default:
+			t.Errorf("status %d", c)
+		}
+	}
+	if ok != 1 {
+		t.Fatalf("%d answers accepted, want 1", ok)
+	}
+	if v, _ := s.transaction(t, out.TransactionID); v.Status != api.VPVerified {
+		t.Fatalf("transaction %+v", v)
+	}
+}
+
+// TestVPStoreBound: requests are bounded in bytes, not entries: past the
+// bound creation is refused with 503 and Retry-After until expired
+// transactions can be swept.
+func TestVPStoreBound(t *testing.T) {
+	s := newVPServer(t, func(c *api.Config) { c.VerifierStoreBytes = 16 << 10 })
+	b, _ := json.Marshal(map[string]any{"dcql_query": pidQuery()})
+	full := false
+	for range 64 {
+		a := post(t, s.c, s.url+api.VerifierRequestsPath, b, "Authorization", "Bearer "+sdToken)
+		if a.status == http.StatusServiceUnavailable {
+			if p := problemOf(t, a, http.StatusServiceUnavailable); p.Type != api.ProblemUnavailable || a.header.Get("Retry-After") == "" {
+				t.Fatalf("full: %+v", p)
+			}
+			full = true
+			break
+		}
+		if a.status != http.StatusCreated {
+			t.Fatalf("create: %d %s", a.status, a.body)
+		}
+	}
+	if !full {
+		t.Fatal("64 requests fit in 16 KiB")
+	}
+	// Once the requests and their results' time passed, room is made.
+	s.clock.Add(api.DefaultVPRequestTTL + api.DefaultVPResultTTL)
+	s.create(t, map[string]any{"dcql_query": pidQuery()})
+}
+
+// TestVPVerifierDID: Config.VerifierDID picks the verifier's identity
+// among the node's issuers (by name); one the node does not keep is a
+// 409 naming it.
+func TestVPVerifierDID(t *testing.T) {
+	for _, tc := range []struct {
+		name, verifier string
+		status         int
+	}{{"by name", "second", http.StatusCreated}, {"unknown", "nobody", http.StatusConflict}} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newVPServer(t, func(c *api.Config) { c.VerifierDID = tc.verifier })
+			second := s.issuerNamed(t, "second")
+			b, _ := json.Marshal(map[string]any{"dcql_query": pidQuery()})
+			a := post(t, s.c, s.url+api.VerifierRequestsPath, b, "Authorization", "Bearer "+sdToken)
+			if a.status != tc.status {
+				t.Fatalf("create: %d %s", a.status, a.body)
+			}
+			if tc.status != http.StatusCreated {
+				if p := problemOf(t, a, tc.status); p.Type != api.ProblemNoVerifierIdentity || !strings.Contains(p.Detail, "nobody") {
+					t.Fatalf("%+v", p)
+				}
+				return
+			}
+			var out api.VPRequestResponse
+			_ = json.Unmarshal(a.body, &out)
+			if !strings.Contains(out.URI, url.QueryEscape("decentralized_identifier:"+second.DID)) {
+				t.Fatalf("uri %s, want the DID of %s", out.URI, second.DID)
+			}
+		})
+	}
+}

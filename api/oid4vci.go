@@ -414,6 +414,12 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 		writeOAuthError(w, http.StatusBadRequest, "unsupported_grant_type", "only "+GrantPreAuthorizedCode+" is supported", nil)
 		return
 	}
+	if !req.hasTxCode && s.vci.requiresTxCode(req.code) {
+		// Not a wrong attempt: the holder was not asked (OpenID4VCI
+		// section 6.1 makes tx_code required for such a code).
+		writeOAuthError(w, http.StatusBadRequest, "invalid_request", "tx_code is missing: this pre-authorized code requires the transaction code its issuer gave; no attempt was counted", nil)
+		return
+	}
 	tok, ttl, err := s.vci.redeem(req.code, req.txCode)
 	switch {
 	case errors.Is(err, errVCIUnknown):

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -54,6 +55,11 @@ var errVCIProof = errors.New("invalid proof")
 // flow (OpenID4VCI section 6.1).
 type tokenRequest struct {
 	grantType, code, txCode string
+	// hasTxCode reports that the request carries a tx_code parameter.
+	// Without one, a code that requires it is refused without counting
+	// an attempt; an empty tx_code counts as a wrong code, as it always
+	// has (TestOID4VCITokenRefusals).
+	hasTxCode bool
 }
 
 // parseTokenRequest parses a form-encoded token request body of at most
@@ -75,7 +81,7 @@ func parseTokenRequest(body []byte) (tokenRequest, error) {
 			return tokenRequest{}, fmt.Errorf("%w: parameter %.64q is repeated", errVCIRequest, name)
 		}
 	}
-	t := tokenRequest{grantType: q.Get("grant_type"), code: q.Get("pre-authorized_code"), txCode: q.Get("tx_code")}
+	t := tokenRequest{grantType: q.Get("grant_type"), code: q.Get("pre-authorized_code"), txCode: q.Get("tx_code"), hasTxCode: q.Has("tx_code")}
 	switch {
 	case t.grantType == "":
 		return t, fmt.Errorf("%w: grant_type is missing", errVCIRequest)
@@ -156,7 +162,8 @@ type keyProof struct {
 // and kid (a did:key or did:jwk DID URL, resolved from the DID
 // itself); no x5c or trust_chain; a valid signature; aud the Credential
 // Issuer identifier aud; iat within MaxProofAge before now and at most
-// skew after it. The nonce is returned unchecked.
+// skew after it; exp, when present, a number not past (beyond skew).
+// The nonce is returned unchecked.
 func parseProof(jwt, aud string, now time.Time, skew time.Duration) (keyProof, error) {
 	fail := func(format string, a ...any) (keyProof, error) {
 		return keyProof{}, fmt.Errorf("%w: %s", errVCIProof, fmt.Sprintf(format, a...))
@@ -249,6 +256,21 @@ func parseProof(jwt, aud string, now time.Time, skew time.Duration) (keyProof, e
 	at := time.Unix(secs, 0)
 	if at.After(now.Add(skew)) || at.Before(now.Add(-MaxProofAge-skew)) {
 		return fail("iat %s is not recent (within %s of %s)", at.UTC().Format(time.RFC3339), MaxProofAge, now.UTC().Format(time.RFC3339))
+	}
+	if v, ok := c["exp"]; ok {
+		// RFC 7519 section 4.1.4: not accepted on or after exp (with
+		// the clock skew).
+		exp, ok := v.(json.Number)
+		if !ok {
+			return fail("exp is not a number")
+		}
+		f, err := exp.Float64() // out of range: ±Inf, far past or future
+		if err != nil && !errors.Is(err, strconv.ErrRange) {
+			return fail("exp is not a number")
+		}
+		if f <= float64(now.Add(-skew).UnixNano())/1e9 {
+			return fail("the proof expired (exp %s, now %s)", exp, now.UTC().Format(time.RFC3339))
+		}
 	}
 	if n, ok := c["nonce"]; ok {
 		if p.nonce, ok = n.(string); !ok {

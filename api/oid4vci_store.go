@@ -214,6 +214,16 @@ func (st *vciStore) offer(id string) ([]byte, error) {
 	return g.offer, nil
 }
 
+// requiresTxCode reports whether code is an unexpired pre-authorized
+// code whose offer has a transaction code. It changes nothing, so a
+// token request without tx_code costs no attempt.
+func (st *vciStore) requiresTxCode(code string) bool {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	g, ok := st.codes[code]
+	return ok && g.hasTx && st.now().Before(g.expires)
+}
+
 // redeem spends a pre-authorized code for an access token, checking the
 // transaction code in constant time: a wrong one counts, and the
 // MaxTxCodeAttempts-th burns the code. An unexpired code is spent once.

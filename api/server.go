@@ -385,10 +385,20 @@ func (s *Server) instrument(route string, h http.HandlerFunc) http.Handler {
 			if s.requests != nil {
 				s.requests.WithLabelValues(route, strconv.Itoa(rec.code)).Observe(d.Seconds())
 			}
-			s.log.Debug("http", "method", r.Method, "path", r.URL.Path, "status", rec.code, "duration", d, logKeyRequestID, w.Header().Get(RequestIDHeader))
+			s.log.Debug("http", "method", r.Method, "path", loggedPath(r.URL.Path), "status", rec.code, "duration", d, logKeyRequestID, w.Header().Get(RequestIDHeader))
 		}()
 		h(rec, r)
 	})
+}
+
+// loggedPath is path as the log may show it: a credential offer's path
+// is a bearer secret (whoever has it fetches the pre-authorized code),
+// so its ID is left out.
+func loggedPath(path string) string {
+	if strings.HasPrefix(path, CredentialOffersPath) {
+		return CredentialOffersPath + "{id}"
+	}
+	return path
 }
 
 // readBody reads a bounded request body, answering 413 or 400 itself.

@@ -33,7 +33,16 @@ type nodeFlags struct {
 	// The OpenID4VP verifier (api.Config.VerifierDID, VerifierRequestTTL).
 	verifierDID        string
 	verifierRequestTTL time.Duration
+	// offerTTL is api.Config.OfferTTL.
+	offerTTL time.Duration
 }
+
+// The bounds of --offer-ttl: an offer must outlive a holder's scan of
+// its QR code, and not sit in memory (its code redeemable) for days.
+const (
+	minOfferTTL = time.Second
+	maxOfferTTL = 24 * time.Hour
+)
 
 func (f *nodeFlags) register(fs *pflag.FlagSet, dev bool) {
 	fs.StringVar(&f.home, "home", "./data", "home directory: keys, genesis and the chain")
@@ -60,6 +69,7 @@ func (f *nodeFlags) register(fs *pflag.FlagSet, dev bool) {
 	fs.StringVar(&f.verifierDID, "verifier-did", "", "the issuer (name or DID) whose key signs OpenID4VP requests as the verifier (default: the first live issuer)")
 	fs.DurationVar(&f.verifierRequestTTL, "verifier-request-ttl", api.DefaultVPRequestTTL, "how long an OpenID4VP presentation request may be answered")
 	fs.StringVar(&f.trustedProxies, "trusted-proxies", "", "proxies (CIDR prefixes, comma-separated) whose X-Forwarded-For names the client for --verify-rate")
+	fs.DurationVar(&f.offerTTL, "offer-ttl", api.DefaultOfferTTL, "how long an OpenID4VCI credential offer and its pre-authorized code stay valid (1s to 24h)")
 	if dev {
 		fs.StringVar(&f.chainID, "chain-id", "idmesh-dev", "chain ID of a new dev chain")
 		fs.BoolVar(&f.tls, "tls", false, "serve HTTPS with a self-signed certificate kept in HOME/tls")
@@ -193,13 +203,16 @@ func serve(ctx context.Context, e env, f nodeFlags) error {
 	if err != nil {
 		return err
 	}
+	if f.offerTTL < minOfferTTL || f.offerTTL > maxOfferTTL {
+		return usageError(fmt.Sprintf("--offer-ttl %s: must be from %s to %s", f.offerTTL, minOfferTTL, maxOfferTTL))
+	}
 	cfg := daemon.Config{Home: f.home, HTTPAddr: f.http, TLSCert: f.tlsCert, TLSKey: f.tlsKey, PublicURL: f.publicURL,
 		P2PListen: splitList(f.p2p), Bootstrap: splitList(f.bootstrap), MDNS: f.mdns,
 		BlockInterval: f.blockInterval, AuditLog: f.auditLog, DoubleSignCheckHeight: dsCheck(f.doubleSignCheckHeight),
 		APIToken: f.apiToken, IssuerPassphrase: f.issuerPass, Version: version,
 		ClockSkew: f.clockSkew, RequireTrust: splitList(f.requireTrust), RequireNodeChallenges: f.requireNodeChallenges,
 		VerifyConcurrency: f.verifyConcurrency, VerifyClientSlots: f.verifyClientSlots, VerifyWait: f.verifyWait, VerifyTimeout: f.verifyTimeout,
-		VerifyRate: f.verifyRate, VerifyBurst: f.verifyBurst, TrustedProxies: proxies,
+		VerifyRate: f.verifyRate, VerifyBurst: f.verifyBurst, TrustedProxies: proxies, OfferTTL: f.offerTTL,
 		VerifierDID: f.verifierDID, VerifierRequestTTL: f.verifierRequestTTL,
 		Log: log}
 	if fp := e.getenv("IDMESH_FAILPOINT"); fp != "" {

@@ -281,3 +281,40 @@ func TestParseValidEdges(t *testing.T) {
 		t.Run(name, func(t *testing.T) { MustParse(t, q) })
 	}
 }
+
+// TestQueryJSON: a Query field marshals as the text it was parsed from
+// and unmarshals through Parse, rules and bounds included.
+func TestQueryJSON(t *testing.T) {
+	type request struct {
+		Nonce string      `json:"nonce"`
+		DCQL  *dcql.Query `json:"dcql_query"`
+	}
+	var r request
+	in := `{"nonce":"n","dcql_query":` + string(mustRead(t, "claims_alternatives.json")) + `}`
+	if err := json.Unmarshal([]byte(in), &r); err != nil {
+		t.Fatal(err)
+	}
+	if r.DCQL == nil || len(r.DCQL.Credentials) != 1 || len(r.DCQL.Credentials[0].ClaimSets) != 2 {
+		t.Fatalf("decoded %+v", r.DCQL)
+	}
+	out, err := json.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var again request
+	if err := json.Unmarshal(out, &again); err != nil || !reflect.DeepEqual(again.DCQL.Credentials, r.DCQL.Credentials) {
+		t.Fatalf("round trip: %v %+v", err, again.DCQL)
+	}
+	for _, bad := range []string{
+		`{"dcql_query":{"credentials":[]}}`,
+		`{"dcql_query":{"credentials":[{"id":"a","id":"b","format":"x","meta":{}}]}}`,
+		`{"dcql_query":"a string"}`,
+	} {
+		if err := json.Unmarshal([]byte(bad), &r); !errors.Is(err, dcql.ErrInvalidQuery) {
+			t.Errorf("%s: %v", bad, err)
+		}
+	}
+	if _, err := json.Marshal(&dcql.Query{}); err == nil {
+		t.Error("a Query not made by Parse marshals")
+	}
+}

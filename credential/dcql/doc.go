@@ -24,7 +24,8 @@
 // non-empty strings) for jwt_vc_json and ldp_vc, doctype_value (a
 // non-empty string) and paths of two strings for mso_mdoc. Other formats
 // parse. Members the specification does not define are ignored, as it
-// requires.
+// requires. A [Query] field of a request object decodes through Parse
+// (UnmarshalJSON) and encodes as the text it was parsed from.
 //
 // Bounds, each refused with [ErrLimit]: [MaxQueryBytes] (64 KiB) of
 // JSON, [MaxCredentials] (32) credential queries, [MaxClaims] (64)
@@ -71,6 +72,15 @@
 // selected claims whose value has the same type and is equal to one of
 // them count (an integer value equals a JSON number that is exactly that
 // integer), as if the others did not exist.
+//
+// [W3CCandidate] makes the candidate of a W3C credential, with the types
+// of [W3CTypes]: each as written and its expansion by the credential's
+// @context (the contexts bundled in credential/ld and inline ones; term
+// definitions, prefixes and @vocab), since type_values names fully
+// expanded IRIs while queries in the wild also use the short names.
+//
+// [SDJWTCandidate] makes the candidate of a verified SD-JWT VC
+// (credential/sdjwt's Result).
 //
 // [Query.Match] (the wallet) returns, per credential query, the
 // candidates that satisfy it, with the concrete paths of the claims to

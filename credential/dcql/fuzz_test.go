@@ -144,3 +144,59 @@ func FuzzSelect(f *testing.F) {
 		}
 	})
 }
+
+// FuzzMatchCheck holds Match and Check to one meaning: whenever Match
+// finds the query satisfied, presenting for each credential query of
+// Result.Present its first matching candidate passes Check; and Match and
+// Check never panic or fail but with ErrLimit.
+func FuzzMatchCheck(f *testing.F) {
+	files, _ := filepath.Glob(filepath.Join("testdata", "*.json"))
+	for _, name := range files {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b, "dc+sd-jwt", "https://credentials.example.com/identity_credential", `{"given_name":"A","family_name":"Doe","postal_code":"90210","address":{"street_address":"S"},"locality":"L","region":"R","date_of_birth":"d"}`)
+	}
+	f.Add([]byte(`{"credentials":[{"id":"a","format":"ldp_vc","meta":{"type_values":[["T"]]},"claims":[{"id":"x","path":["a",null],"values":[1,true]},{"id":"y","path":["b"]}],"claim_sets":[["x"],["y"]]}]}`), "ldp_vc", "T", `{"a":[2,true],"b":null}`)
+	f.Fuzz(func(t *testing.T, query []byte, format, typ, claims string) {
+		q, err := dcql.Parse(query)
+		if err != nil {
+			return
+		}
+		d := json.NewDecoder(strings.NewReader(claims))
+		d.UseNumber()
+		var m map[string]any
+		if d.Decode(&m) != nil {
+			return
+		}
+		cands := []dcql.Candidate{
+			{Format: format, VCT: typ, Types: []string{typ}, HolderBinding: true, Claims: m},
+			{Format: format, VCT: typ, Types: []string{typ}, Claims: m},
+		}
+		res, err := q.Match(cands)
+		if err != nil {
+			if !errors.Is(err, dcql.ErrLimit) {
+				t.Fatalf("Match: %v", err)
+			}
+			return
+		}
+		if !res.Satisfied {
+			if res.Present != nil {
+				t.Fatalf("Present %v without Satisfied", res.Present)
+			}
+			return
+		}
+		presented := map[string][]dcql.Candidate{}
+		for _, id := range res.Present {
+			ms := res.Credentials[id]
+			if len(ms) == 0 {
+				t.Fatalf("Present names %q without a match", id)
+			}
+			presented[id] = []dcql.Candidate{cands[ms[0].Candidate]}
+		}
+		if err := q.Check(presented); err != nil && !errors.Is(err, dcql.ErrLimit) {
+			t.Fatalf("Match satisfied, Check refused: %v", err)
+		}
+	})
+}

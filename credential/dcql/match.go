@@ -76,7 +76,9 @@ type Result struct {
 	Present []string
 	// Unsatisfied explains, for a credential query ID without any
 	// candidate, why the last candidate of its format failed (or that
-	// none has its format).
+	// none has its format). It is for the holder's eyes only: it may
+	// tell a claim's value from a values mismatch, which the verifier
+	// must not learn (OpenID4VP, DCQL value matching).
 	Unsatisfied map[string]string
 }
 

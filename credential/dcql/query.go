@@ -117,6 +117,26 @@ type CredentialSet struct {
 // Bytes returns a copy of the JSON text the query was parsed from.
 func (q *Query) Bytes() []byte { return append([]byte(nil), q.raw...) }
 
+// MarshalJSON returns the JSON text the query was parsed from, so that a
+// Query embeds in a request object as it came.
+func (q *Query) MarshalJSON() ([]byte, error) {
+	if q.raw == nil {
+		return nil, fmt.Errorf("marshal DCQL query: %w: not made by Parse", ErrInvalidQuery)
+	}
+	return q.Bytes(), nil
+}
+
+// UnmarshalJSON parses b with Parse, so that a Query field of a request
+// object decodes with every rule and bound of Parse.
+func (q *Query) UnmarshalJSON(b []byte) error {
+	p, err := Parse(b)
+	if err != nil {
+		return err
+	}
+	*q = *p
+	return nil
+}
+
 // Credential returns the credential query with the given ID, or nil.
 func (q *Query) Credential(id string) *CredentialQuery {
 	for i := range q.Credentials {

@@ -122,6 +122,9 @@ type Config struct {
 	// verifier's identity and how long its requests may be answered.
 	VerifierDID        string
 	VerifierRequestTTL time.Duration
+	// OfferTTL is api.Config's: how long an OpenID4VCI offer and its
+	// pre-authorized code stay valid (default api.DefaultOfferTTL).
+	OfferTTL time.Duration
 
 	// Log receives the node's logs; default none.
 	Log *slog.Logger
@@ -296,7 +299,7 @@ func New(ctx context.Context, cfg Config) (_ *Daemon, err error) {
 		RequireTrust: cfg.RequireTrust, ClockSkew: cfg.ClockSkew, RequireNodeChallenges: cfg.RequireNodeChallenges,
 		VerifyConcurrency: cfg.VerifyConcurrency, VerifyClientSlots: cfg.VerifyClientSlots, VerifyWait: cfg.VerifyWait, VerifyTimeout: cfg.VerifyTimeout, VerifyRate: cfg.VerifyRate, VerifyBurst: cfg.VerifyBurst, TrustedProxies: cfg.TrustedProxies,
 		VerifierDID: cfg.VerifierDID, VerifierRequestTTL: cfg.VerifierRequestTTL,
-		Now: cfg.Now})
+		OfferTTL: cfg.OfferTTL, Now: cfg.Now})
 	if err != nil {
 		return nil, err
 	}

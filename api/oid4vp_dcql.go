@@ -1,23 +1,17 @@
 package api
 
 import (
-	"slices"
+	"fmt"
 
 	"github.com/idmesh/idmesh/credential/dcql"
 )
 
 // This file is the verifier's seam to credential/dcql.
 
-// vcTypeIRI is the expanded IRI of the VerifiableCredential type (both
-// data model contexts define it so), which a type_values alternative may
-// name instead of the short name.
-const vcTypeIRI = "https://www.w3.org/2018/credentials#VerifiableCredential"
-
 // vpCandidate is a verified presentation as the DCQL check sees it.
 type vpCandidate struct {
 	format string
 	vct    string
-	types  []string
 	claims map[string]any // the SD-JWT VC's presented claims, or the W3C credential
 	bound  bool           // holder binding was verified
 }
@@ -56,11 +50,16 @@ func (q *dcqlQuery) check(presented map[string][]vpCandidate) error {
 	in := make(map[string][]dcql.Candidate, len(presented))
 	for id, cs := range presented {
 		for _, c := range cs {
-			types := c.types
-			if slices.Contains(types, "VerifiableCredential") {
-				types = append(slices.Clone(types), vcTypeIRI)
+			if c.format == dcql.FormatSDJWT {
+				in[id] = append(in[id], dcql.Candidate{Format: c.format, VCT: c.vct, HolderBinding: c.bound, Claims: c.claims})
+				continue
 			}
-			in[id] = append(in[id], dcql.Candidate{Format: c.format, VCT: c.vct, Types: types, HolderBinding: c.bound, Claims: c.claims})
+			// W3C types as written and as their contexts expand them.
+			cand, err := dcql.W3CCandidate(c.format, c.claims, c.bound)
+			if err != nil {
+				return fmt.Errorf("%w: credential %q: %w", dcql.ErrNotSatisfied, id, err)
+			}
+			in[id] = append(in[id], cand)
 		}
 	}
 	return q.q.Check(in)

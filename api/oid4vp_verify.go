@@ -126,7 +126,7 @@ func w3cCredential(format string, res verifier.Result) (VPCredential, vpCandidat
 		claims["credentialSubject"] = cs
 	}
 	out := VPCredential{Format: format, Issuer: c.Issuer, Type: c.Types, Claims: claims, Holder: res.Holder}
-	return out, vpCandidate{format: format, types: c.Types, claims: doc, bound: res.Holder != ""}, nil
+	return out, vpCandidate{format: format, claims: doc, bound: res.Holder != ""}, nil
 }
 
 // vpVerdict is the pipeline's verdict on a presentation bound to a

@@ -67,7 +67,7 @@ func (f *nodeFlags) register(fs *pflag.FlagSet, dev bool) {
 	fs.Float64Var(&f.verifyRate, "verify-rate", api.DefaultVerifyRate, "verifications per second per client without the API token (negative: no limit)")
 	fs.IntVar(&f.verifyBurst, "verify-burst", api.DefaultVerifyBurst, "verifications a client without the API token may make at once")
 	fs.StringVar(&f.verifierDID, "verifier-did", "", "the issuer (name or DID) whose key signs OpenID4VP requests as the verifier (default: the first live issuer)")
-	fs.DurationVar(&f.verifierRequestTTL, "verifier-request-ttl", api.DefaultVPRequestTTL, "how long an OpenID4VP presentation request may be answered")
+	fs.DurationVar(&f.verifierRequestTTL, "verifier-request-ttl", api.DefaultVPRequestTTL, "how long an OpenID4VP presentation request may be answered (1s to 1h)")
 	fs.StringVar(&f.trustedProxies, "trusted-proxies", "", "proxies (CIDR prefixes, comma-separated) whose X-Forwarded-For names the client for --verify-rate")
 	fs.DurationVar(&f.offerTTL, "offer-ttl", api.DefaultOfferTTL, "how long an OpenID4VCI credential offer and its pre-authorized code stay valid (1s to 24h)")
 	if dev {
@@ -202,6 +202,9 @@ func serve(ctx context.Context, e env, f nodeFlags) error {
 	proxies, err := parsePrefixes(f.trustedProxies)
 	if err != nil {
 		return err
+	}
+	if f.verifierRequestTTL < time.Second || f.verifierRequestTTL > time.Hour {
+		return usageError(fmt.Sprintf("--verifier-request-ttl %s: must be from 1s to 1h", f.verifierRequestTTL))
 	}
 	if f.offerTTL < minOfferTTL || f.offerTTL > maxOfferTTL {
 		return usageError(fmt.Sprintf("--offer-ttl %s: must be from %s to %s", f.offerTTL, minOfferTTL, maxOfferTTL))

@@ -18,8 +18,9 @@ import (
 	"github.com/idmesh/idmesh/did/keys"
 )
 
-// TestVerifyRequestCLI: against idmesh dev, verify request --json makes
-// an OpenID4VP request signed for the dev issuer's DID ({transaction_id,
+// TestVerifyRequestCLI: against idmesh dev --verifier-did rp
+// --verifier-request-ttl 90s (bad TTLs are usage errors), verify request
+// --json makes an OpenID4VP request signed for rp's DID ({transaction_id,
 // request_uri, uri} and nothing else), and without --json prints the
 // QR code and the URI; verify result shows it pending; a test wallet
 // answers it with an SD-JWT VC disclosing only age_over_18; verify
@@ -27,9 +28,16 @@ import (
 // --wait on a request nobody answers ends pending with exit 1, and usage
 // errors are one line with exit 2.
 func TestVerifyRequestCLI(t *testing.T) {
-	n := startDevNode(t)
-	did := n.createIssuer(t, "uni")
 	ks := filepath.Join(t.TempDir(), "keystore.json")
+	for _, bad := range []string{"0", "-1m", "999ms", "2h", "soon"} {
+		_, errOut, code := cli(t, "", ks, "dev", "--home", filepath.Join(t.TempDir(), "home"), "--http", "127.0.0.1:0", "--verifier-request-ttl", bad)
+		if code != exitUsage || strings.Count(strings.TrimSpace(errOut), "\n") != 0 || !strings.Contains(errOut, "--verifier-request-ttl") {
+			t.Errorf("--verifier-request-ttl %s: exit %d, %q", bad, code, errOut)
+		}
+	}
+	n := startDevNode(t, "--verifier-did", "rp", "--verifier-request-ttl", "90s")
+	uni := n.createIssuer(t, "uni")
+	did := n.createIssuer(t, "rp") // the verifier's identity, by --verifier-did
 	dir := t.TempDir()
 	write := func(name string, v any) string {
 		b, _ := json.Marshal(v)
@@ -55,6 +63,11 @@ func TestVerifyRequestCLI(t *testing.T) {
 	tx := req["transaction_id"]
 	if got := mustCLI(t, n.url, ks, "verify", "result", "--api-token", n.token, tx); !strings.Contains(got, "transaction "+tx+": pending") {
 		t.Fatalf("verify result before the answer: %q", got)
+	}
+	var pending struct{ Created, Expires time.Time }
+	if err := json.Unmarshal([]byte(mustCLI(t, n.url, ks, "verify", "result", "--api-token", n.token, "--json", tx)), &pending); err != nil ||
+		pending.Expires.Sub(pending.Created) != 90*time.Second {
+		t.Fatalf("--verifier-request-ttl 90s: %+v %v", pending, err)
 	}
 
 	// The test wallet reads the request object and answers it.
@@ -102,7 +115,7 @@ func TestVerifyRequestCLI(t *testing.T) {
 			Claims          map[string]any
 		}
 	}
-	if err := json.Unmarshal([]byte(js), &v); err != nil || v.Status != "verified" || len(v.Credentials) != 1 || v.Credentials[0].Issuer != did ||
+	if err := json.Unmarshal([]byte(js), &v); err != nil || v.Status != "verified" || len(v.Credentials) != 1 || v.Credentials[0].Issuer != uni ||
 		v.Credentials[0].VCT != vct || v.Credentials[0].Claims["age_over_18"] != true || len(v.Credentials[0].Claims) != 1 || strings.Contains(js, "Alice") {
 		t.Fatalf("verify result --json: %s %v", js, err)
 	}

@@ -125,12 +125,17 @@ func checkVPToken(obj map[string]any) (map[string]any, error) {
 // open reads the response of a transaction's response mode: with
 // direct_post.jwt it decrypts the JWE with the transaction's key (alg
 // ECDH-ES, enc one of encValues, no compression) and reads its payload's
-// parameters; direct_post takes no JWE.
+// parameters (a plain error is accepted too); direct_post takes no JWE.
 func (f *vpForm) open(t *vpTx) error {
 	if t.mode != ResponseModeDirectPostJWT {
 		if f.response != "" {
 			return errors.New("this request's response_mode is direct_post: send vp_token and state, not an encrypted response")
 		}
+		return nil
+	}
+	if f.err != "" {
+		// An error response may travel unencrypted (OpenID4VP section
+		// 8.3.1): it discloses nothing.
 		return nil
 	}
 	if f.response == "" {

@@ -492,6 +492,15 @@ func TestVPDirectPostJWT(t *testing.T) {
 	if v, raw := s.transaction(t, out.TransactionID); v.Status != api.VPVerified || v.Credentials[0].Claims["age_over_18"] != true || strings.Contains(string(raw), "Alice") {
 		t.Fatalf("transaction %s", raw)
 	}
+	// A wallet that declines may answer a direct_post.jwt request in the
+	// clear.
+	out3, r3, _ := mk()
+	if a := s.respond(t, r3.str("response_uri"), url.Values{"error": {"access_denied"}, "state": {r3.str("state")}}); a.status != http.StatusOK {
+		t.Fatalf("clear error on direct_post.jwt: %d %s", a.status, a.body)
+	}
+	if v, _ := s.transaction(t, out3.TransactionID); v.Status != api.VPFailed || !strings.Contains(v.Error, "access_denied") {
+		t.Fatalf("declined transaction %+v", v)
+	}
 	// A JWE on a direct_post request is refused.
 	out2 := s.create(t, map[string]any{"dcql_query": pidQuery()})
 	r2 := s.fetch(t, out2)

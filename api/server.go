@@ -148,6 +148,16 @@ type Config struct {
 	// Authorization header; "*" any origin, for GET and HEAD without
 	// it. Empty: no CORS headers at all.
 	CORSOrigins []string
+	// VerifierDID names the OpenID4VP verifier's identity: an issuer of
+	// Issuers (its name or DID) whose key signs the request objects, for
+	// the client_id decentralized_identifier:<DID>; empty: the first live
+	// issuer by name. VerifierRequestTTL is how long a presentation
+	// request may be answered (default DefaultVPRequestTTL);
+	// VerifierStoreBytes bounds the memory of the transactions (default
+	// DefaultVPStoreBytes).
+	VerifierDID        string
+	VerifierRequestTTL time.Duration
+	VerifierStoreBytes int
 	// Now and Rand default to the system clock and crypto/rand.
 	Now  func() time.Time
 	Rand io.Reader
@@ -190,6 +200,10 @@ type Server struct {
 
 	// cors is the CORS policy (nil: no CORS headers).
 	cors *cors
+	// vp keeps the OpenID4VP transactions; hooks calls their webhooks.
+	vp        *vpStore
+	vpMetrics *vpMetrics
+	hooks     *hookSender
 }
 
 // route is one endpoint.
@@ -235,6 +249,9 @@ func NewServer(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("api: %w", err)
 	}
 	s.vci = vci
+	s.vp = newVPStore(cfg.Now, cfg.Rand, cfg.VerifierRequestTTL, cfg.VerifierStoreBytes)
+	s.vpMetrics = &vpMetrics{}
+	s.hooks = newHookSender(cfg.Log, s.vpMetrics)
 	if cfg.Verifier == nil {
 		keys := &didkeys.CachedKeys{Next: didkeys.DIDKeys{Resolver: capWeb(cfg.Resolver), Index: keyIndex(cfg.Resolver)}}
 		if keys.Next.(didkeys.DIDKeys).Index != nil {
@@ -275,6 +292,9 @@ func NewServer(cfg Config) (*Server, error) {
 		if err := s.creds.register(cfg.Registry); err != nil {
 			return nil, fmt.Errorf("api: register metrics: %w", err)
 		}
+		if err := s.vpMetrics.register(cfg.Registry); err != nil {
+			return nil, fmt.Errorf("api: register metrics: %w", err)
+		}
 		if err := s.registerMemoryMetrics(cfg.Registry); err != nil {
 			return nil, fmt.Errorf("api: register metrics: %w", err)
 		}
@@ -312,7 +332,7 @@ func (s *Server) routes() []route {
 		{http.MethodGet, "/healthz", "healthz", s.handleHealth},
 		{http.MethodGet, "/readyz", "readyz", s.handleReady},
 		{http.MethodGet, "/openapi.yaml", "openapi", s.handleOpenAPI},
-	}, slices.Concat(s.credentialRoutes(), s.statusRoutes(), s.lifecycleRoutes(), s.sdJWTRoutes(), s.oid4vciRoutes(), s.webRoutes())...)
+	}, slices.Concat(s.credentialRoutes(), s.statusRoutes(), s.lifecycleRoutes(), s.sdJWTRoutes(), s.oid4vciRoutes(), s.webRoutes(), s.oid4vpRoutes())...)
 }
 
 // methods are the HTTP methods a route of method m answers: HEAD with

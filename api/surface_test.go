@@ -228,8 +228,10 @@ func TestDuplicateMembersRefused(t *testing.T) {
 		// The OpenID4VCI token, nonce and credential endpoints answer in
 		// the error format their specifications fix (RFC 6749 section
 		// 5.2), not problem+json; TestOID4VCIProofRefusals and
-		// TestOID4VCITokenRefusals cover their malformed bodies.
-		if rt[1] == api.TokenPath || rt[1] == api.NoncePath || rt[1] == api.CredentialPath {
+		// TestOID4VCITokenRefusals cover their malformed bodies. So does
+		// the OpenID4VP response endpoint (form-encoded;
+		// FuzzParseVPForm and TestVPRefusals).
+		if rt[1] == api.TokenPath || rt[1] == api.NoncePath || rt[1] == api.CredentialPath || strings.HasPrefix(rt[1], api.VerifierResponsesPath) {
 			continue
 		}
 		n++

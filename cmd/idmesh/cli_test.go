@@ -312,6 +312,8 @@ func clientCommands(t testing.TB) [][]string {
 		{"status"},
 		{"peers"},
 		{"blocks", "tail", "--count", "1"},
+		{"verify", "request", "--dcql", schema},
+		{"verify", "result", "tx"},
 	}
 }
 
@@ -557,6 +559,7 @@ func TestJSONEveryCommand(t *testing.T) {
 		t.Fatalf("testnet init: %v", tn)
 	}
 	walletJSONCommands(t, n.url, ks, ran)
+	verifyJSONCommands(t, n, ks, ran)
 	_, leaves := commandPaths()
 	var missed []string
 	for _, p := range leaves {

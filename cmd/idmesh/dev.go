@@ -31,6 +31,9 @@ type nodeFlags struct {
 	verifyRate                                        float64
 	verifyWait, verifyTimeout                         time.Duration
 	trustedProxies                                    string
+	// The OpenID4VP verifier (api.Config.VerifierDID, VerifierRequestTTL).
+	verifierDID        string
+	verifierRequestTTL time.Duration
 	// offerTTL is api.Config.OfferTTL.
 	offerTTL    time.Duration
 	corsOrigins string
@@ -67,6 +70,8 @@ func (f *nodeFlags) register(fs *pflag.FlagSet, dev bool) {
 	fs.DurationVar(&f.verifyTimeout, "verify-timeout", api.DefaultVerifyTimeout, "deadline of one verification once it runs, did:web key fetches included")
 	fs.Float64Var(&f.verifyRate, "verify-rate", api.DefaultVerifyRate, "verifications per second per client without the API token (negative: no limit)")
 	fs.IntVar(&f.verifyBurst, "verify-burst", api.DefaultVerifyBurst, "verifications a client without the API token may make at once")
+	fs.StringVar(&f.verifierDID, "verifier-did", "", "the issuer (name or DID) whose key signs OpenID4VP requests as the verifier (default: the first live issuer)")
+	fs.DurationVar(&f.verifierRequestTTL, "verifier-request-ttl", api.DefaultVPRequestTTL, "how long an OpenID4VP presentation request may be answered (1s to 1h)")
 	fs.StringVar(&f.trustedProxies, "trusted-proxies", "", "proxies (CIDR prefixes, comma-separated) whose X-Forwarded-For names the client for --verify-rate")
 	fs.DurationVar(&f.offerTTL, "offer-ttl", api.DefaultOfferTTL, "how long an OpenID4VCI credential offer and its pre-authorized code stay valid (1s to 24h)")
 	fs.StringVar(&f.corsOrigins, "cors-origins", "", "origins whose web pages may call the API, comma-separated exact origins (https://wallet.example), or * for reads without the token from any (default none)")
@@ -216,6 +221,9 @@ func serve(ctx context.Context, e env, f nodeFlags) error {
 	if err != nil {
 		return err
 	}
+	if f.verifierRequestTTL < time.Second || f.verifierRequestTTL > time.Hour {
+		return usageError(fmt.Sprintf("--verifier-request-ttl %s: must be from 1s to 1h", f.verifierRequestTTL))
+	}
 	if f.offerTTL < minOfferTTL || f.offerTTL > maxOfferTTL {
 		return usageError(fmt.Sprintf("--offer-ttl %s: must be from %s to %s", f.offerTTL, minOfferTTL, maxOfferTTL))
 	}
@@ -233,6 +241,7 @@ func serve(ctx context.Context, e env, f nodeFlags) error {
 		ClockSkew: f.clockSkew, RequireTrust: splitList(f.requireTrust), RequireNodeChallenges: f.requireNodeChallenges,
 		VerifyConcurrency: f.verifyConcurrency, VerifyClientSlots: f.verifyClientSlots, VerifyWait: f.verifyWait, VerifyTimeout: f.verifyTimeout,
 		VerifyRate: f.verifyRate, VerifyBurst: f.verifyBurst, TrustedProxies: proxies, OfferTTL: f.offerTTL, CORSOrigins: origins,
+		VerifierDID: f.verifierDID, VerifierRequestTTL: f.verifierRequestTTL,
 		Log: log}
 	if display != nil {
 		cfg.SyncProgress = display.progress

@@ -44,6 +44,7 @@ func newRoot(a *app) *cobra.Command {
 		newIssuerCmd(a),
 		newVCCmd(a),
 		newVPCmd(a),
+		newVerifyGroupCmd(a),
 		newSchemaCmd(a),
 		newTrustCmd(a),
 		newWalletCmd(a),

@@ -258,6 +258,13 @@ var publicTransport = func() *http.Transport {
 	return t
 }()
 
+// CheckPublic is a net.Dialer Control hook that refuses non-public
+// addresses (those a did:web fetch never connects to), for other clients
+// of arbitrary URLs to hold to the same policy.
+func CheckPublic(network, address string, c syscall.RawConn) error {
+	return checkPublic(network, address, c)
+}
+
 // checkPublic is a net.Dialer Control hook that refuses non-public
 // addresses.
 func checkPublic(_, address string, _ syscall.RawConn) error {

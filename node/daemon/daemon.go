@@ -118,6 +118,10 @@ type Config struct {
 	// RequireNodeChallenges is api.Config's: presentations must answer
 	// a challenge this node issued.
 	RequireNodeChallenges bool
+	// VerifierDID and VerifierRequestTTL are api.Config's: the OpenID4VP
+	// verifier's identity and how long its requests may be answered.
+	VerifierDID        string
+	VerifierRequestTTL time.Duration
 	// OfferTTL is api.Config's: how long an OpenID4VCI offer and its
 	// pre-authorized code stay valid (default api.DefaultOfferTTL).
 	OfferTTL time.Duration
@@ -316,6 +320,7 @@ func New(ctx context.Context, cfg Config) (_ *Daemon, err error) {
 		TokenStatus:  tokenStatus(status),
 		RequireTrust: cfg.RequireTrust, ClockSkew: cfg.ClockSkew, RequireNodeChallenges: cfg.RequireNodeChallenges,
 		VerifyConcurrency: cfg.VerifyConcurrency, VerifyClientSlots: cfg.VerifyClientSlots, VerifyWait: cfg.VerifyWait, VerifyTimeout: cfg.VerifyTimeout, VerifyRate: cfg.VerifyRate, VerifyBurst: cfg.VerifyBurst, TrustedProxies: cfg.TrustedProxies,
+		VerifierDID: cfg.VerifierDID, VerifierRequestTTL: cfg.VerifierRequestTTL,
 		OfferTTL: cfg.OfferTTL, CORSOrigins: cfg.CORSOrigins, Now: cfg.Now})
 	if err != nil {
 		return nil, err

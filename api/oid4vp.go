@@ -1,0 +1,415 @@
+package api
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"slices"
+
+	"github.com/gorilla/mux"
+
+	"github.com/idmesh/idmesh/credential"
+	"github.com/idmesh/idmesh/credential/jose"
+	"github.com/idmesh/idmesh/did/strictjson"
+	"github.com/idmesh/idmesh/issuer"
+)
+
+// OpenID4VP verifier paths and names.
+const (
+	VerifierRequestsPath       = "/verifier/requests"
+	VerifierRequestObjectsPath = "/verifier/request-objects/"
+	VerifierResponsesPath      = "/verifier/responses/"
+	VerifierTransactionsPath   = "/verifier/transactions/"
+	// VPScheme is the scheme of the request URIs wallets open.
+	VPScheme = "openid4vp"
+	// ClientIDPrefixDID is the client identifier prefix of a verifier
+	// known by its DID (OpenID4VP section 5.9.3).
+	ClientIDPrefixDID = "decentralized_identifier:"
+	// MediaRequestObject is the media type (and typ) of signed request
+	// objects.
+	MediaRequestObject = "application/oauth-authz-req+jwt"
+	// TypRequestObject is the typ header of signed request objects.
+	TypRequestObject = "oauth-authz-req+jwt"
+	// SelfIssuedAudience is a request object's aud for wallets found by
+	// static discovery (OpenID4VP section 5.8).
+	SelfIssuedAudience = "https://self-issued.me/v2"
+	// ResponseModeDirectPost and ResponseModeDirectPostJWT are the
+	// response modes the verifier asks for.
+	ResponseModeDirectPost    = "direct_post"
+	ResponseModeDirectPostJWT = "direct_post.jwt"
+	// FormatJWTVCJSON is the format of VC Data Model 1.1 JWTs.
+	FormatJWTVCJSON = "jwt_vc_json"
+	// FormatSDJWTVC is the format of SD-JWT VCs.
+	FormatSDJWTVC = "dc+sd-jwt"
+)
+
+// Bounds of the OpenID4VP verifier endpoints.
+const (
+	// MaxVPRequestBytes bounds the body of POST /verifier/requests.
+	MaxVPRequestBytes = 64 << 10
+	// MaxWebhookURLBytes bounds a webhook URL.
+	MaxWebhookURLBytes = 2048
+	// vpRandomBytes is the size of transaction IDs, references, states
+	// and nonces (256 bits).
+	vpRandomBytes = 32
+	// vpOverhead is what a transaction costs besides its strings.
+	vpOverhead = 1024
+)
+
+// Problem types of the verifier endpoints.
+const (
+	ProblemInvalidDCQL        = ProblemBase + "invalid-dcql-query"
+	ProblemNoVerifierIdentity = ProblemBase + "no-verifier-identity"
+)
+
+func init() {
+	titles[ProblemInvalidDCQL] = "The DCQL query is invalid"
+	titles[ProblemNoVerifierIdentity] = "This node has no verifier identity"
+}
+
+// encValues are the content encryptions accepted in direct_post.jwt
+// responses (encrypted_response_enc_values_supported; A128GCM is the
+// default of OpenID4VP section 8.3).
+var encValues = []string{"A128GCM", "A256GCM"}
+
+// oid4vpRoutes are the OpenID4VP verifier endpoints.
+func (s *Server) oid4vpRoutes() []route {
+	return []route{
+		{http.MethodPost, VerifierRequestsPath, "oid4vp_request_create", s.private(s.handleCreateVPRequest)},
+		{http.MethodGet, VerifierRequestObjectsPath + "{id}", "oid4vp_request_object", s.limitRate(s.handleRequestObject)},
+		{http.MethodPost, VerifierResponsesPath + "{id}", "oid4vp_response", s.limitVerify(s.handleVPResponse)},
+		{http.MethodGet, VerifierTransactionsPath + "{id}", "oid4vp_transaction", s.private(s.handleVPTransaction)},
+	}
+}
+
+// VPRequestResponse is the answer of POST /verifier/requests.
+type VPRequestResponse struct {
+	TransactionID string `json:"transaction_id"`
+	// RequestURI serves the signed request object.
+	RequestURI string `json:"request_uri"`
+	// URI is what a wallet opens: openid4vp://?client_id=...&request_uri=...
+	URI string `json:"uri"`
+	// WebhookSecret, given once when a webhook is set, keys the
+	// HMAC-SHA256 of each webhook call's body (WebhookSignatureHeader).
+	WebhookSecret string `json:"webhook_secret,omitempty"`
+}
+
+// verifierIdentity is the DID the node's requests are signed for and its
+// signer: Config.VerifierDID (a name or DID of an issuer the node keeps),
+// or, when unset, the first live issuer by name.
+func (s *Server) verifierIdentity(r *http.Request) (issuer.Issuer, credential.Signer, error) {
+	if s.issuers == nil {
+		return issuer.Issuer{}, nil, errors.New("this node keeps no keys (no issuer keystore)")
+	}
+	var iss issuer.Issuer
+	if s.cfg.VerifierDID != "" {
+		found, err := s.issuers.Find(s.cfg.VerifierDID)
+		if err != nil {
+			return issuer.Issuer{}, nil, fmt.Errorf("the verifier DID %s is not a DID this node keeps", s.cfg.VerifierDID)
+		}
+		iss = s.liveIssuer(r.Context(), found)
+	} else {
+		for _, c := range s.issuers.List() {
+			if c = s.liveIssuer(r.Context(), c); c.Status == issuer.StatusLive {
+				iss = c
+				break
+			}
+		}
+	}
+	if iss.Status != issuer.StatusLive {
+		return issuer.Issuer{}, nil, errors.New("no verifier DID: set --verifier-did, or register an issuer (idmesh issuer create) whose DID signs the requests")
+	}
+	signer, err := s.issuers.Signer(iss)
+	if err != nil {
+		return issuer.Issuer{}, nil, fmt.Errorf("verifier key: %w", err)
+	}
+	return iss, signer, nil
+}
+
+// handleCreateVPRequest makes a presentation request: {dcql_query,
+// response_mode?, webhook?}.
+func (s *Server) handleCreateVPRequest(w http.ResponseWriter, r *http.Request) {
+	body, ok := readLimited(r, MaxVPRequestBytes)
+	if !ok {
+		writeProblem(w, r, http.StatusRequestEntityTooLarge, ProblemBodyTooLarge, fmt.Sprintf("the body exceeds %d bytes or could not be read", MaxVPRequestBytes))
+		return
+	}
+	m, err := strictjson.Object(body, MaxVPRequestBytes)
+	if err != nil {
+		writeProblem(w, r, http.StatusBadRequest, ProblemInvalidJSON, err.Error())
+		return
+	}
+	bad := func(format string, a ...any) {
+		writeProblem(w, r, http.StatusBadRequest, ProblemInvalidParameter, fmt.Sprintf(format, a...))
+	}
+	for k := range m {
+		if !slices.Contains([]string{"dcql_query", "response_mode", "webhook"}, k) {
+			bad("unknown member %.64q: the members are dcql_query, response_mode and webhook", k)
+			return
+		}
+	}
+	rawQuery, ok := m["dcql_query"].(map[string]any)
+	if !ok {
+		bad("dcql_query must be a JSON object (a DCQL query)")
+		return
+	}
+	qb, err := json.Marshal(rawQuery)
+	if err != nil {
+		bad("dcql_query: %v", err)
+		return
+	}
+	query, err := parseVPQuery(qb)
+	if err != nil {
+		writeProblem(w, r, http.StatusBadRequest, ProblemInvalidDCQL, err.Error())
+		return
+	}
+	mode := ResponseModeDirectPost
+	if v, has := m["response_mode"]; has {
+		mode, _ = v.(string)
+		if mode != ResponseModeDirectPost && mode != ResponseModeDirectPostJWT {
+			bad("response_mode must be %s or %s", ResponseModeDirectPost, ResponseModeDirectPostJWT)
+			return
+		}
+	}
+	var hook string
+	if v, has := m["webhook"]; has {
+		hook, _ = v.(string)
+		if err := checkWebhookURL(hook); err != nil {
+			bad("webhook: %v", err)
+			return
+		}
+	}
+	iss, signer, err := s.verifierIdentity(r)
+	if err != nil {
+		writeProblem(w, r, http.StatusConflict, ProblemNoVerifierIdentity, err.Error())
+		return
+	}
+	t, err := s.newVPTx(r, iss, signer, query, qb, mode, hook)
+	if err != nil {
+		s.log.Error("presentation request", "err", err)
+		writeProblem(w, r, http.StatusInternalServerError, ProblemInternal, "")
+		return
+	}
+	if err := s.vp.add(t); err != nil {
+		w.Header().Set("Retry-After", "60")
+		writeProblem(w, r, http.StatusServiceUnavailable, ProblemUnavailable, err.Error())
+		return
+	}
+	s.vpMetrics.request(mode)
+	s.log.Info("presentation request", "transaction", t.id, "mode", mode, "webhook", hook != "")
+	base := s.publicBase(r)
+	ref := base + VerifierRequestObjectsPath + t.ref
+	out := VPRequestResponse{TransactionID: t.id, RequestURI: ref,
+		URI: VPScheme + "://?client_id=" + url.QueryEscape(ClientIDPrefixDID+iss.DID) + "&request_uri=" + url.QueryEscape(ref)}
+	if hook != "" {
+		out.WebhookSecret = encodeB64(t.hookKey)
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusCreated, out)
+}
+
+// newVPTx makes a transaction and signs its request object.
+func (s *Server) newVPTx(r *http.Request, iss issuer.Issuer, signer credential.Signer, query *dcqlQuery, qb []byte, mode, hook string) (*vpTx, error) {
+	t := &vpTx{mode: mode, query: query, webhook: hook, created: s.now()}
+	t.expires = t.created.Add(s.vp.ttl)
+	for _, p := range []*string{&t.ref, &t.state, &t.nonce} {
+		v, err := s.vp.random(vpRandomBytes)
+		if err != nil {
+			return nil, err
+		}
+		*p = v
+	}
+	// The transaction ID is typed on command lines: hex, so that it never
+	// starts with "-".
+	id := make([]byte, vpRandomBytes)
+	if _, err := io.ReadFull(s.rand, id); err != nil {
+		return nil, fmt.Errorf("read random: %w", err)
+	}
+	t.id = hex.EncodeToString(id)
+	clientID := ClientIDPrefixDID + iss.DID
+	t.clientID = clientID
+	base := s.publicBase(r)
+	meta := map[string]any{"vp_formats_supported": vpFormats()}
+	if mode == ResponseModeDirectPostJWT {
+		k, err := ecdsa.GenerateKey(elliptic.P256(), s.rand)
+		if err != nil {
+			return nil, fmt.Errorf("response encryption key: %w", err)
+		}
+		kid, err := s.vp.random(12)
+		if err != nil {
+			return nil, err
+		}
+		t.encKey, t.encKID = k, kid
+		pub, err := k.PublicKey.Bytes() // 0x04 || X || Y
+		if err != nil || len(pub) != 65 {
+			return nil, fmt.Errorf("response encryption key: %v", err)
+		}
+		jwk := map[string]any{"kty": "EC", "crv": "P-256", "x": encodeB64(pub[1:33]), "y": encodeB64(pub[33:]),
+			"kid": kid, "use": "enc", "alg": "ECDH-ES"}
+		meta["jwks"] = map[string]any{"keys": []any{jwk}}
+		meta["encrypted_response_enc_values_supported"] = encValues
+	}
+	if hook != "" {
+		t.hookKey = make([]byte, vpRandomBytes)
+		if _, err := io.ReadFull(s.rand, t.hookKey); err != nil {
+			return nil, fmt.Errorf("webhook secret: %w", err)
+		}
+	}
+	claims := map[string]any{
+		"iss":             clientID,
+		"aud":             SelfIssuedAudience,
+		"client_id":       clientID,
+		"response_type":   "vp_token",
+		"response_mode":   mode,
+		"response_uri":    base + VerifierResponsesPath + t.ref,
+		"nonce":           t.nonce,
+		"state":           t.state,
+		"dcql_query":      json.RawMessage(qb),
+		"client_metadata": meta,
+		"iat":             t.created.Unix(),
+		"exp":             t.expires.Unix(),
+	}
+	payload, err := json.Marshal(claims)
+	if err != nil {
+		return nil, fmt.Errorf("encode request object: %w", err)
+	}
+	obj, err := jose.SignCompact(payload, TypRequestObject, signer.MethodID(), signer, "")
+	if err != nil {
+		return nil, fmt.Errorf("sign request object: %w", err)
+	}
+	t.object = []byte(obj)
+	// The query is kept parsed: charge it at a multiple of its JSON.
+	t.size = vpOverhead + len(t.object) + 4*len(qb) + len(hook)
+	return t, nil
+}
+
+// vpFormats is the client metadata's vp_formats_supported (OpenID4VP
+// Appendix B).
+func vpFormats() map[string]any {
+	return map[string]any{
+		FormatSDJWTVC:   map[string]any{"sd-jwt_alg_values": []string{"EdDSA", "ES256"}, "kb-jwt_alg_values": []string{"EdDSA", "ES256"}},
+		FormatJWTVCJSON: map[string]any{"alg_values": []string{"EdDSA", "ES256"}},
+		FormatLDPVC:     map[string]any{"proof_type_values": []string{"DataIntegrityProof"}, "cryptosuite_values": []string{"eddsa-rdfc-2022", "eddsa-jcs-2022"}},
+	}
+}
+
+// handleRequestObject serves a request's signed request object while it
+// is unanswered and unexpired.
+func (s *Server) handleRequestObject(w http.ResponseWriter, r *http.Request) {
+	b, err := s.vp.object(mux.Vars(r)["id"])
+	if err != nil {
+		writeProblem(w, r, http.StatusNotFound, ProblemNotFound, "no such presentation request: it was never made, or it expired or was answered")
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Content-Type", MediaRequestObject)
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(b)
+}
+
+// handleVPTransaction answers the relying party's backend with a
+// transaction's state and, once verified, the disclosed claims.
+func (s *Server) handleVPTransaction(w http.ResponseWriter, r *http.Request) {
+	v, err := s.vp.transaction(mux.Vars(r)["id"])
+	if err != nil {
+		writeProblem(w, r, http.StatusNotFound, ProblemNotFound, "no such transaction: it was never made, or its result was forgotten")
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusOK, v)
+}
+
+// handleVPResponse takes a wallet's authorization response (direct_post
+// or direct_post.jwt): it is checked, verified and matched to the query
+// once, and its outcome stored for the relying party.
+func (s *Server) handleVPResponse(w http.ResponseWriter, r *http.Request) {
+	refuse := func(outcome, desc string) {
+		s.vpMetrics.response(outcome)
+		writeOAuthError(w, http.StatusBadRequest, "invalid_request", desc, nil)
+	}
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/x-www-form-urlencoded" {
+		refuse("malformed", "the response must be application/x-www-form-urlencoded")
+		return
+	}
+	body, ok := readLimited(r, int(s.cfg.MaxBodyBytes))
+	if !ok {
+		refuse("malformed", fmt.Sprintf("the body exceeds %d bytes or could not be read", s.cfg.MaxBodyBytes))
+		return
+	}
+	form, err := parseVPForm(body)
+	if err != nil {
+		refuse("malformed", err.Error())
+		return
+	}
+	t, err := s.vp.byReference(mux.Vars(r)["id"])
+	if err != nil {
+		refuse("unknown", "unknown presentation request: it was never made, or it was forgotten")
+		return
+	}
+	if err := form.open(t); err != nil {
+		refuse("malformed", err.Error())
+		return
+	}
+	if err := s.vp.take(t, form.state); err != nil {
+		outcome := "state"
+		switch {
+		case errors.Is(err, errVPExpired):
+			outcome = "expired"
+		case errors.Is(err, errVPAnswered):
+			outcome = "replay"
+		}
+		refuse(outcome, err.Error())
+		return
+	}
+	if form.err != "" {
+		// The wallet declined (or failed): the transaction fails with
+		// its reason.
+		s.complete(t, nil, "the wallet answered "+form.err+trimDesc(form.errDesc), 0)
+		s.vpMetrics.response("declined")
+		w.Header().Set("Cache-Control", "no-store")
+		writeJSON(w, http.StatusOK, map[string]any{})
+		return
+	}
+	creds, size, err := s.verifyVPToken(r.Context(), t, form.vpToken)
+	if err != nil {
+		s.complete(t, nil, err.Error(), 0)
+		refuse("refused", err.Error())
+		return
+	}
+	s.complete(t, creds, "", size)
+	s.vpMetrics.response("verified")
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusOK, map[string]any{})
+}
+
+// trimDesc is a wallet's error_description as a suffix, bounded.
+func trimDesc(d string) string {
+	if d == "" {
+		return ""
+	}
+	if len(d) > 256 {
+		d = d[:256]
+	}
+	return ": " + d
+}
+
+// complete records a transaction's outcome, logs it (no secrets) and
+// calls its webhook.
+func (s *Server) complete(t *vpTx, creds []VPCredential, failure string, size int) {
+	v := s.vp.finish(t, creds, failure, size)
+	s.log.Info("presentation response", "transaction", t.id, "status", v.Status, "credentials", len(v.Credentials))
+	if t.webhook != "" {
+		s.hooks.send(t.webhook, t.hookKey, v)
+	}
+}
+
+// encodeB64 is base64url without padding.
+func encodeB64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }

@@ -1,0 +1,208 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/idmesh/idmesh/did/web"
+)
+
+// Webhook calls.
+const (
+	// WebhookSignatureHeader carries "sha256=" and the hex HMAC-SHA256 of
+	// a webhook call's body, keyed by the transaction's webhook_secret.
+	WebhookSignatureHeader = "X-Idmesh-Signature"
+	// WebhookTimeout bounds one webhook call.
+	WebhookTimeout = 10 * time.Second
+	// WebhookAttempts is how many times a call is tried (answers other
+	// than 2xx and failures are retried, after 1s then 2s).
+	WebhookAttempts = 3
+	// maxWebhooksInFlight bounds the webhook deliveries under way; past
+	// it a delivery is dropped (the result stays readable).
+	maxWebhooksInFlight = 64
+)
+
+// checkWebhookURL accepts https URLs, and http ones to a loopback
+// address (tests, a relying party on the same host); no user info.
+func checkWebhookURL(raw string) error {
+	if raw == "" || len(raw) > MaxWebhookURLBytes {
+		return fmt.Errorf("a URL of 1 to %d bytes is required", MaxWebhookURLBytes)
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || u.User != nil || u.Fragment != "" {
+		return errors.New("an absolute URL without user info or fragment is required")
+	}
+	switch u.Scheme {
+	case "https":
+		return nil
+	case "http":
+		if isLoopbackHost(u.Hostname()) {
+			return nil
+		}
+	}
+	return errors.New("use https (http only to a loopback address)")
+}
+
+func isLoopbackHost(h string) bool {
+	if h == "localhost" {
+		return true
+	}
+	a, err := netip.ParseAddr(h)
+	return err == nil && a.IsLoopback()
+}
+
+// hookSender delivers webhook calls: https to public addresses only (the
+// did:web dialer policy), http to loopback only; each call bounded in
+// time and retried a few times, the deliveries under way bounded.
+type hookSender struct {
+	log      *slog.Logger
+	public   *http.Client
+	loopback *http.Client
+	slots    chan struct{}
+	backoff  time.Duration
+	metrics  *vpMetrics
+}
+
+func newHookSender(log *slog.Logger, m *vpMetrics) *hookSender {
+	mk := func(control func(network, address string, c syscall.RawConn) error) *http.Client {
+		d := &net.Dialer{Timeout: WebhookTimeout, Control: control}
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.Proxy = nil
+		t.DialContext = d.DialContext
+		return &http.Client{Transport: t, Timeout: WebhookTimeout,
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	}
+	return &hookSender{log: log, public: mk(web.CheckPublic), loopback: mk(checkLoopback), slots: make(chan struct{}, maxWebhooksInFlight),
+		backoff: time.Second, metrics: m}
+}
+
+// checkLoopback is a net.Dialer Control hook that refuses all but
+// loopback addresses.
+func checkLoopback(_, address string, _ syscall.RawConn) error {
+	host, _, err := net.SplitHostPort(address)
+	if err != nil {
+		return err
+	}
+	a, err := netip.ParseAddr(host)
+	if err != nil || !a.IsLoopback() {
+		return fmt.Errorf("refusing to connect to %s: http webhooks go to loopback only", host)
+	}
+	return nil
+}
+
+// send posts v to hook in the background, signed with key.
+func (h *hookSender) send(hook string, key []byte, v VPTransaction) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		h.log.Error("webhook", "transaction", v.TransactionID, "err", err)
+		return
+	}
+	select {
+	case h.slots <- struct{}{}:
+	default:
+		h.log.Warn("webhook dropped: too many deliveries under way", "transaction", v.TransactionID)
+		h.metrics.webhook("dropped")
+		return
+	}
+	mac := hmac.New(sha256.New, key)
+	mac.Write(body)
+	sig := "sha256=" + hex.EncodeToString(mac.Sum(nil))
+	c := h.public
+	if strings.HasPrefix(hook, "http:") {
+		c = h.loopback
+	}
+	go func() {
+		defer func() { <-h.slots }()
+		for i := range WebhookAttempts {
+			if i > 0 {
+				time.Sleep(h.backoff * time.Duration(i))
+			}
+			err := h.post(c, hook, sig, body)
+			if err == nil {
+				h.metrics.webhook("delivered")
+				return
+			}
+			h.log.Warn("webhook", "transaction", v.TransactionID, "attempt", i+1, "err", err)
+		}
+		h.metrics.webhook("failed")
+	}()
+}
+
+func (h *hookSender) post(c *http.Client, hook, sig string, body []byte) error {
+	ctx, cancel := context.WithTimeout(context.Background(), WebhookTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, hook, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", mediaJSON)
+	req.Header.Set(WebhookSignatureHeader, sig)
+	resp, err := c.Do(req)
+	if err != nil {
+		return err
+	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("answered %d", resp.StatusCode)
+	}
+	return nil
+}
+
+// vpMetrics count the verifier's requests, responses and webhooks; nil
+// counters (no registry) count nothing.
+type vpMetrics struct {
+	requests  *prometheus.CounterVec // by response mode
+	responses *prometheus.CounterVec // by outcome
+	webhooks  *prometheus.CounterVec // by outcome
+}
+
+func (m *vpMetrics) register(r prometheus.Registerer) error {
+	m.requests = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "idmesh_oid4vp_requests_total",
+		Help: "OpenID4VP presentation requests made, by response mode."}, []string{"mode"})
+	m.responses = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "idmesh_oid4vp_responses_total",
+		Help: "OpenID4VP responses, by outcome (verified, refused, declined, replay, expired, state, unknown, malformed)."}, []string{"outcome"})
+	m.webhooks = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "idmesh_oid4vp_webhooks_total",
+		Help: "OpenID4VP webhook deliveries, by outcome (delivered, failed, dropped)."}, []string{"outcome"})
+	for _, c := range []prometheus.Collector{m.requests, m.responses, m.webhooks} {
+		if err := r.Register(c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (m *vpMetrics) request(mode string) {
+	if m != nil && m.requests != nil {
+		m.requests.WithLabelValues(mode).Inc()
+	}
+}
+
+func (m *vpMetrics) response(outcome string) {
+	if m != nil && m.responses != nil {
+		m.responses.WithLabelValues(outcome).Inc()
+	}
+}
+
+func (m *vpMetrics) webhook(outcome string) {
+	if m != nil && m.webhooks != nil {
+		m.webhooks.WithLabelValues(outcome).Inc()
+	}
+}

@@ -1,0 +1,196 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"net/http"
+	"net/url"
+	"os"
+	"slices"
+	"time"
+
+	"github.com/spf13/cobra"
+	"rsc.io/qr"
+
+	"github.com/idmesh/idmesh/api"
+)
+
+// verifyPollInterval is how often verify result --wait asks the node.
+const verifyPollInterval = 250 * time.Millisecond
+
+func newVerifyGroupCmd(a *app) *cobra.Command {
+	return a.groupCmd("verify", "ask wallets for presentations over OpenID4VP and read the results", newVerifyRequestCmd(a), newVerifyResultCmd(a))
+}
+
+func newVerifyRequestCmd(a *app) *cobra.Command {
+	var f apiFlags
+	var dcqlFile, mode, hook, png string
+	c := a.command("request --dcql QUERY.json [--response-mode direct_post|direct_post.jwt] [--webhook URL] [--png FILE]",
+		"make an OpenID4VP presentation request and print its URI and QR code",
+		func(ctx context.Context, e env, pos []string) error {
+			return verifyRequest(ctx, e, f, dcqlFile, mode, hook, png, pos)
+		})
+	c.Long = `Ask a wallet for the credentials and claims a DCQL query names (QUERY.json; - for
+standard input), over OpenID for Verifiable Presentations 1.0: the node makes a request
+signed with its verifier DID (client_id decentralized_identifier:DID) and prints the
+openid4vp:// URI and a QR code of it, which a wallet opens (idmesh wallet present URI).
+The request can be answered once before it expires (5 minutes by default); read the
+outcome with idmesh verify result TXID. With --webhook the node also posts the result
+to that URL (https, or http to a loopback address), signed with the webhook secret
+printed once here (X-Idmesh-Signature: sha256=HMAC-SHA256 of the body).`
+	fs := c.Flags()
+	f.register(fs)
+	fs.StringVar(&dcqlFile, "dcql", "", "the DCQL query, a JSON file (required)")
+	fs.StringVar(&mode, "response-mode", api.ResponseModeDirectPost, "direct_post, or direct_post.jwt for an encrypted response")
+	fs.StringVar(&hook, "webhook", "", "also post the result to this URL")
+	fs.StringVar(&png, "png", "", "also write the QR code as a PNG image to FILE")
+	return c
+}
+
+func verifyRequest(ctx context.Context, e env, f apiFlags, dcqlFile, mode, hook, png string, pos []string) error {
+	switch {
+	case len(pos) != 0:
+		return usageError("verify request takes no arguments: give the query with --dcql FILE")
+	case dcqlFile == "":
+		return usageError("verify request: --dcql QUERY.json is required")
+	case mode != api.ResponseModeDirectPost && mode != api.ResponseModeDirectPostJWT:
+		return usageError("verify request: --response-mode must be direct_post or direct_post.jwt")
+	}
+	doc, err := readDocument(e, dcqlFile)
+	if err != nil {
+		return fmt.Errorf("verify request: %w", err)
+	}
+	query, ok := doc.(map[string]any)
+	if !ok {
+		return usageError("verify request: the DCQL query must be a JSON object")
+	}
+	req := map[string]any{"dcql_query": query, "response_mode": mode}
+	if hook != "" {
+		req["webhook"] = hook
+	}
+	c, err := f.client()
+	if err != nil {
+		return err
+	}
+	body, _ := json.Marshal(req)
+	var out api.VPRequestResponse
+	if _, err := c.do(ctx, http.MethodPost, api.VerifierRequestsPath, body, "", &out); err != nil {
+		return fmt.Errorf("verify request: %w", err)
+	}
+	code, err := qr.Encode(out.URI, qr.M)
+	if err != nil {
+		return fmt.Errorf("verify request: encode QR code: %w", err)
+	}
+	if png != "" {
+		code.Scale = 8
+		if err := os.WriteFile(png, code.PNG(), 0o644); err != nil {
+			return fmt.Errorf("verify request: write --png: %w", err)
+		}
+	}
+	if e.json {
+		return printJSON(e, out)
+	}
+	fmt.Fprint(e.stdout, terminalQR(code))
+	fmt.Fprintln(e.stdout, out.URI)
+	fmt.Fprintf(e.stderr, "transaction %s: idmesh verify result %s\n", out.TransactionID, out.TransactionID)
+	if out.WebhookSecret != "" {
+		fmt.Fprintf(e.stderr, "webhook secret (shown once): %s\n", out.WebhookSecret)
+	}
+	return nil
+}
+
+func newVerifyResultCmd(a *app) *cobra.Command {
+	var f apiFlags
+	var wait time.Duration
+	c := a.command("result TXID [--wait DURATION]", "show the result of an OpenID4VP presentation request",
+		func(ctx context.Context, e env, pos []string) error {
+			return verifyResult(ctx, e, f, wait, pos)
+		})
+	c.Long = `Show where a presentation request stands (pending, verified, failed or expired)
+and, once verified, each credential presented: its issuer, type and exactly the
+claims the wallet disclosed. With --wait, wait up to DURATION for the wallet's
+answer. Exits 1 when the request failed or expired (or is still pending after
+--wait).`
+	fs := c.Flags()
+	f.register(fs)
+	fs.DurationVar(&wait, "wait", 0, "wait up to this long while the request is pending (e.g. 2m)")
+	return c
+}
+
+func verifyResult(ctx context.Context, e env, f apiFlags, wait time.Duration, pos []string) error {
+	switch {
+	case len(pos) != 1:
+		return usageError("verify result takes one transaction ID")
+	case wait < 0:
+		return usageError("verify result: --wait must not be negative")
+	}
+	c, err := f.client()
+	if err != nil {
+		return err
+	}
+	deadline := time.Now().Add(wait)
+	var v api.VPTransaction
+	for {
+		if _, err := c.do(ctx, http.MethodGet, api.VerifierTransactionsPath+url.PathEscape(pos[0]), nil, "", &v); err != nil {
+			return fmt.Errorf("verify result: %w", err)
+		}
+		if v.Status != api.VPPending || !time.Now().Before(deadline) {
+			break
+		}
+		t := time.NewTimer(min(verifyPollInterval, time.Until(deadline)))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+	switch v.Status {
+	case api.VPFailed, api.VPExpired:
+		if !e.json {
+			printTransaction(e, v)
+		}
+		reason := v.Status
+		if v.Error != "" {
+			reason += ": " + v.Error
+		}
+		return errNotVerified{reason: reason, status: http.StatusOK}
+	case api.VPPending:
+		if wait > 0 {
+			if !e.json {
+				printTransaction(e, v)
+			}
+			return fmt.Errorf("verify result: still pending after %s", wait)
+		}
+	}
+	if e.json {
+		return printJSON(e, v)
+	}
+	printTransaction(e, v)
+	return nil
+}
+
+// printTransaction shows a transaction for people: its status, then each
+// credential and its disclosed claims.
+func printTransaction(e env, v api.VPTransaction) {
+	fmt.Fprintf(e.stdout, "transaction %s: %s\n", v.TransactionID, v.Status)
+	if v.Error != "" {
+		fmt.Fprintf(e.stdout, "  error: %s\n", v.Error)
+	}
+	for _, c := range v.Credentials {
+		typ := c.VCT
+		if typ == "" && len(c.Type) > 0 {
+			typ = c.Type[len(c.Type)-1]
+		}
+		fmt.Fprintf(e.stdout, "credential %s (%s, %s)\n  issuer: %s\n", c.ID, c.Format, typ, c.Issuer)
+		if c.Holder != "" {
+			fmt.Fprintf(e.stdout, "  holder: %s\n", c.Holder)
+		}
+		for _, k := range slices.Sorted(maps.Keys(c.Claims)) {
+			b, _ := json.Marshal(c.Claims[k])
+			fmt.Fprintf(e.stdout, "  %s: %s\n", k, b)
+		}
+	}
+}

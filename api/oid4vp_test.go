@@ -766,3 +766,31 @@ func TestVPVerifierDID(t *testing.T) {
 		})
 	}
 }
+
+// TestVPWebhookRetry: a webhook that fails is called again (after the
+// first backoff) with the same signed body, and a failed transaction is
+// delivered too.
+func TestVPWebhookRetry(t *testing.T) {
+	s := newVPServer(t, nil)
+	calls := make(chan []byte, 4)
+	n := 0
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		n++
+		if n == 1 {
+			w.WriteHeader(http.StatusInternalServerError)
+		}
+		calls <- b
+	}))
+	t.Cleanup(hook.Close)
+	out := s.create(t, map[string]any{"dcql_query": pidQuery(), "webhook": hook.URL})
+	r := s.fetch(t, out)
+	if a := s.respond(t, r.str("response_uri"), url.Values{"error": {"access_denied"}, "state": {r.str("state")}}); a.status != http.StatusOK {
+		t.Fatalf("declined: %d %s", a.status, a.body)
+	}
+	first, second := <-calls, <-calls
+	var v api.VPTransaction
+	if string(first) != string(second) || json.Unmarshal(second, &v) != nil || v.Status != api.VPFailed || v.TransactionID != out.TransactionID {
+		t.Fatalf("webhook calls %s / %s", first, second)
+	}
+}

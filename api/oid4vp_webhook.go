@@ -156,6 +156,12 @@ func (h *hookSender) post(c *http.Client, hook, sig string, body []byte) error {
 	req.Header.Set(WebhookSignatureHeader, sig)
 	resp, err := c.Do(req)
 	if err != nil {
+		// Without the URL, which may carry the relying party's secrets,
+		// into the log.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			return ue.Err
+		}
 		return err
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))

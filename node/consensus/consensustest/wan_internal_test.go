@@ -108,3 +108,34 @@ func TestWireSizes(t *testing.T) {
 		t.Fatalf("a gossiped vote counts %d bytes, less than its envelope", g)
 	}
 }
+
+// TestGossipIDontWantSkips: a node does not forward a publication to a
+// mesh peer that said it does not want it, and forwards it to the
+// others but the sender.
+func TestGossipIDontWantSkips(t *testing.T) {
+	s := New(Config{Seed: 1, Powers: Powers(8, false), Gossip: DefaultGossip()})
+	s.q = nil
+	g := s.gossip
+	mesh := g.mesh[0]
+	if len(mesh) < 3 {
+		t.Fatalf("node 0 has %d mesh peers", len(mesh))
+	}
+	g.unwanted[0][[2]uint64{uint64(mesh[1]), 99}] = true
+	ev := event{from: mesh[0], to: 0, pub: 99, msg: Message{Vote: &consensus.Vote{Height: 1, Signature: make([]byte, 64)}}}
+	s.forward(ev)
+	got := map[int]bool{}
+	for _, e := range s.q {
+		if e.pub != 99 || e.from != 0 || e.msg.From != (consensus.Address{}) {
+			t.Fatalf("forwarded %+v", e)
+		}
+		got[e.to] = true
+	}
+	for _, p := range mesh {
+		if want := p != mesh[0] && p != mesh[1]; got[p] != want {
+			t.Fatalf("mesh peer %d: forwarded %v, want %v (sender %d, unwanted %d)", p, got[p], want, mesh[0], mesh[1])
+		}
+	}
+	if len(got) != len(mesh)-2 {
+		t.Fatalf("forwarded to %d peers, mesh has %d", len(got), len(mesh))
+	}
+}

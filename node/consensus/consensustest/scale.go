@@ -52,13 +52,17 @@ func (c ScaleConfig) Config() Config {
 }
 
 // ScaleResult is what a scale run measured. Per decision means per
-// height decided by the network, over all nodes.
+// height decided by every node, over all nodes.
 type ScaleResult struct {
 	Validators int
 	Heights    uint64
-	// Virtual is the simulated time until every node decided Heights.
+	// Decided is the height every node reached: Heights, unless the run
+	// stopped (Report says why).
+	Decided uint64
+	// Virtual is the simulated time until every node decided Heights,
+	// or until the run stopped.
 	Virtual            time.Duration
-	DecisionsPerSecond float64 // Heights over Virtual
+	DecisionsPerSecond float64 // Decided over Virtual
 	// FinalityP50 and FinalityP99 are over every (node, height): from the
 	// height's first proposal to the node's commit.
 	FinalityP50, FinalityP99 time.Duration
@@ -87,9 +91,13 @@ func Scale(c ScaleConfig) ScaleResult {
 	s.Run()
 	r := ScaleResult{Validators: c.Validators, Heights: c.Heights, Wall: time.Since(start), Stats: s.Stats(), Report: s.Check(true)}
 	st := r.Stats
-	k := float64(c.Heights)
+	r.Decided = c.Heights
+	for _, n := range s.nodes {
+		r.Decided = min(r.Decided, n.App.Height())
+	}
+	k := float64(max(r.Decided, 1))
 	r.Virtual = time.Duration(st.Ticks) * time.Millisecond
-	r.DecisionsPerSecond = k / r.Virtual.Seconds()
+	r.DecisionsPerSecond = float64(r.Decided) / r.Virtual.Seconds()
 	fin := s.Finality()
 	slices.Sort(fin)
 	if len(fin) > 0 {
@@ -115,7 +123,7 @@ func Scale(c ScaleConfig) ScaleResult {
 
 // String returns the result as one line.
 func (r ScaleResult) String() string {
-	return fmt.Sprintf("n=%d heights=%d decisions/s=%.2f finality p50=%v p99=%v late-rounds=%d msgs/decision=%.0f bytes/decision=%.0f upload/node=%.0f B/s sigchecks/decision=%.0f wall=%v",
-		r.Validators, r.Heights, r.DecisionsPerSecond, r.FinalityP50, r.FinalityP99, r.LateRounds, r.MessagesPerDecision, r.BytesPerDecision,
+	return fmt.Sprintf("n=%d heights=%d/%d decisions/s=%.2f finality p50=%v p99=%v late-rounds=%d msgs/decision=%.0f bytes/decision=%.0f upload/node=%.0f B/s sigchecks/decision=%.0f wall=%v",
+		r.Validators, r.Decided, r.Heights, r.DecisionsPerSecond, r.FinalityP50, r.FinalityP99, r.LateRounds, r.MessagesPerDecision, r.BytesPerDecision,
 		r.UploadPerNode, r.SigChecksPerDecision, r.Wall.Round(time.Millisecond))
 }

@@ -21,4 +21,9 @@
 //   - Check: safety (no fork, valid commits, no honest double-signing)
 //     and liveness (honest nodes reach a target height after partitions
 //     heal).
+//   - WAN, Gossip, Config.VerifyCost: a wide-area latency model (seeded
+//     geography, jitter, FIFO links, upload bandwidth), gossipsub as
+//     node/p2p runs it, and the CPU of signature checks; Scale measures a
+//     run of many validators with them (docs/scale.md). Without them a run
+//     is what it always was.
 package consensustest

@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"time"
 
@@ -72,6 +73,32 @@ type Config struct {
 	TxWait  bool
 	TxEvery int
 
+	// WAN, if set, replaces MinDelay and MaxDelay with a wide-area
+	// latency model (see WAN); Gossip, if set, carries broadcasts as
+	// gossipsub does (see Gossip) instead of one send to every peer.
+	WAN    *WAN
+	Gossip *Gossip
+	// BlockInterval, if non-zero, runs the engines with WaitForTxs and
+	// transactions always pending, as a loaded node: each node's next
+	// height starts BlockInterval ticks after it committed the last (the
+	// node's Consensus.Interval), or when a proposal arrives.
+	BlockInterval uint64
+	// BlockBytes is added to the size of every proposal and decided
+	// block on the wire (Stats.Traffic, and the upload time under a
+	// WAN.Bandwidth): the transactions the simulated block stands for.
+	BlockBytes int
+	// VerifyCost, if non-zero, is the CPU time of one signature check,
+	// spent on one core per node, one message after another: the checks
+	// node/p2p's validator makes of each proposal, vote or decided block
+	// received (a commit counts its signatures) before the engine gets
+	// it, then the checks the engine and app make while they take it.
+	// Gossip copies already seen cost nothing, nor does anything else.
+	VerifyCost time.Duration
+	// MaxInFlight, if non-zero, stops the run with a liveness violation
+	// when more messages than this are in flight: a network that falls
+	// behind for good would otherwise fill memory.
+	MaxInFlight int
+
 	// Trace records a line per delivery, decision and restart.
 	Trace bool
 }
@@ -95,6 +122,19 @@ type Stats struct {
 	Decisions int // decided blocks applied, over all nodes
 	Rejected  int // messages the engines returned an error for
 	Evidence  int
+
+	// Traffic counts what was put on the network, per kind: every copy,
+	// gossip relays and control included.
+	Traffic [NumTrafficKinds]Traffic
+	// Under Config.Gossip: copies forwarded by mesh peers, copies dropped
+	// as already seen, and publications sent in answer to IWANT.
+	Forwarded, Duplicates, Served int
+	// Verifies counts the signature checks the nodes' engines and apps
+	// asked for (Config.Verify calls: a real node without a cache does
+	// each); NetChecks those node/p2p's topic validator would do first,
+	// once per proposal, vote or decided block delivered (a commit counts
+	// its signatures).
+	Verifies, NetChecks int
 }
 
 // Node is one simulated validator: its engine, app, write-ahead log and
@@ -116,6 +156,7 @@ type Node struct {
 	sim     *Sim
 	relayed map[string]bool
 	cover   map[string]int // of the engines a restart replaced
+	readyAt uint64         // when the next height may start (Config.BlockInterval)
 }
 
 // Honest reports whether the node follows the protocol.
@@ -159,6 +200,12 @@ type Sim struct {
 	verified   map[[32]byte]bool // signature checks, remembered (verify)
 	violations []Violation
 	evidence   []consensus.Evidence
+
+	wan        *wan
+	gossip     *gossip
+	cpu        []uint64          // cpu[i]: when node i's core is free, in nanoseconds (Config.VerifyCost)
+	proposedAt map[uint64]uint64 // the tick of the first proposal of each height
+	finality   []uint64          // ticks from proposal to commit, per honest node and height
 }
 
 type decision struct {
@@ -189,6 +236,14 @@ func New(cfg Config) *Sim {
 	s := &Sim{cfg: cfg, rng: rand.New(rand.NewPCG(cfg.Seed, 0x1d3e5)), addr: map[consensus.Address]int{}, decided: map[uint64]decision{}}
 	s.mon = newMonitor(s)
 	s.verified = map[[32]byte]bool{}
+	s.proposedAt = map[uint64]uint64{}
+	s.cpu = make([]uint64, len(cfg.Powers))
+	if cfg.WAN != nil {
+		s.wan = newWAN(*cfg.WAN, cfg.Seed, len(cfg.Powers))
+	}
+	if cfg.Gossip != nil {
+		s.gossip = newGossip(*cfg.Gossip, cfg.Seed, len(cfg.Powers))
+	}
 	vs, signers := NewValidators(cfg.Seed, cfg.Powers)
 	s.vals[0], s.vals[1] = vs, vs
 	if cfg.ChangeAt > 0 {
@@ -206,7 +261,7 @@ func New(cfg Config) *Sim {
 	}
 	for i, sg := range signers {
 		n := &Node{Index: i, Signer: sg, Strategy: cfg.Byzantine[i], sim: s}
-		n.App = NewApp(AppConfig{ChainID: cfg.ChainID, Validators: s.Validators, Self: sg.Address(), Now: s.Now, Rand: s.rng, Verify: s.verify})
+		n.App = NewApp(AppConfig{ChainID: cfg.ChainID, Validators: s.Validators, Self: sg.Address(), Now: s.Now, Rand: s.rng, Verify: s.nodeVerify})
 		s.addr[sg.Address()] = i
 		s.nodes = append(s.nodes, n)
 	}
@@ -234,6 +289,16 @@ func (s *Sim) verify(pub ed25519.PublicKey, msg, sig []byte) bool {
 	}
 	return ok
 }
+
+// nodeVerify is verify for the nodes, counted (Stats.Verifies).
+func (s *Sim) nodeVerify(pub ed25519.PublicKey, msg, sig []byte) bool {
+	s.stats.Verifies++
+	return s.verify(pub, msg, sig)
+}
+
+// Finality returns, for every height an honest node decided, the ticks
+// from the height's first proposal to that node's commit.
+func (s *Sim) Finality() []uint64 { return slices.Clone(s.finality) }
 
 // Validators returns the validator set of height h.
 func (s *Sim) Validators(h uint64) *consensus.ValidatorSet {
@@ -289,8 +354,8 @@ func (s *Sim) start(n *Node, signed []Message) {
 	if last != nil {
 		h = last.Header.Height + 1
 	}
-	cfg := EngineConfig{ChainID: s.cfg.ChainID, Height: h, LastCommit: commit, Signer: n.Signer, App: n.App, Signed: signed, Verify: s.verify,
-		WaitForTxs: s.cfg.TxWait}
+	cfg := EngineConfig{ChainID: s.cfg.ChainID, Height: h, LastCommit: commit, Signer: n.Signer, App: n.App, Signed: signed, Verify: s.nodeVerify,
+		WaitForTxs: s.cfg.TxWait || s.cfg.BlockInterval > 0}
 	if s.cfg.Engine != nil {
 		s.cfg.Engine(&cfg)
 	}
@@ -363,8 +428,14 @@ func (s *Sim) Run() {
 			ev := heap.Pop(&s.q).(event)
 			s.deliver(ev)
 		}
+		if s.gossip != nil {
+			s.heartbeats()
+		}
 		for _, n := range s.nodes {
 			if s.cfg.TxWait && n.Engine.Waiting() && s.rng.IntN(s.cfg.TxEvery) == 0 {
+				n.Engine.TxsAvailable()
+			}
+			if s.cfg.BlockInterval > 0 && n.Engine.Waiting() && s.now >= n.readyAt {
 				n.Engine.TxsAvailable()
 			}
 			n.Engine.Tick()
@@ -375,6 +446,10 @@ func (s *Sim) Run() {
 			break
 		}
 		if s.now > settle && s.honestReached(s.target) {
+			break
+		}
+		if s.cfg.MaxInFlight > 0 && len(s.q) > s.cfg.MaxInFlight {
+			s.violate(KindLiveness, "%d messages in flight, more than %d: the network does not keep up", len(s.q), s.cfg.MaxInFlight)
 			break
 		}
 	}
@@ -416,18 +491,55 @@ func (s *Sim) honestReached(h uint64) bool {
 }
 
 func (s *Sim) deliver(ev event) {
+	if ev.ctl != nil {
+		s.control(ev)
+		return
+	}
+	checks := 0
+	switch {
+	case ev.msg.Vote != nil, ev.msg.Proposal != nil:
+		checks = 1
+	case ev.msg.Decided != nil && ev.msg.Decided.Commit != nil:
+		checks = len(ev.msg.Decided.Commit.Signatures)
+	}
+	if !ev.checked {
+		if ev.pub != 0 && !s.receive(ev) {
+			return
+		}
+		if s.cfg.VerifyCost > 0 && checks > 0 {
+			// The node's core checks it after what it received before.
+			done := max(s.now*uint64(time.Millisecond), s.cpu[ev.to]) + uint64(checks)*uint64(s.cfg.VerifyCost)
+			s.cpu[ev.to] = done
+			if at := (done + uint64(time.Millisecond) - 1) / uint64(time.Millisecond); at > s.now {
+				s.seq++
+				ev.at, ev.seq, ev.checked = at, s.seq, true
+				heap.Push(&s.q, ev)
+				return
+			}
+		}
+	}
 	n := s.nodes[ev.to]
 	s.stats.Delivered++
+	s.stats.NetChecks += checks
 	if s.cfg.Trace {
 		s.tracef("n%d→n%d %s", ev.from, ev.to, Describe(ev.msg))
 	}
+	verifies := s.stats.Verifies
 	err := n.Engine.Step(ev.msg)
+	if s.cfg.VerifyCost > 0 && s.stats.Verifies > verifies {
+		s.cpu[ev.to] = max(s.cpu[ev.to], s.now*uint64(time.Millisecond)) + uint64(s.stats.Verifies-verifies)*uint64(s.cfg.VerifyCost)
+	}
 	if err != nil {
 		s.stats.Rejected++
 		s.tracef("n%d rejects: %v", ev.to, err)
 	}
 	s.handle(n)
-	if s.cfg.Relay && err == nil && n.Honest() {
+	switch {
+	case ev.pub != 0:
+		if err == nil && n.Honest() {
+			s.forward(ev)
+		}
+	case s.cfg.Relay && err == nil && n.Honest():
 		s.relay(n, ev)
 	}
 }
@@ -476,6 +588,16 @@ func (s *Sim) handle(n *Node) {
 		}
 		for _, m := range rd.Messages {
 			n.Sent = append(n.Sent, m)
+			if p := m.Proposal; p != nil && n.Honest() {
+				if _, ok := s.proposedAt[p.Height]; !ok {
+					s.proposedAt[p.Height] = s.now
+				}
+			}
+			if s.gossip != nil && n.Strategy == nil && m.Broadcast() && m.Status == nil {
+				m.From = n.Signer.Address()
+				s.publish(n, m)
+				continue
+			}
 			var out []Envelope
 			if n.Strategy != nil {
 				out = n.Strategy.Outgoing(n, m)
@@ -532,6 +654,10 @@ func (s *Sim) apply(n *Node, d Decided) {
 	}
 	if !n.Honest() {
 		return
+	}
+	n.readyAt = s.now + s.cfg.BlockInterval
+	if at, ok := s.proposedAt[h]; ok {
+		s.finality = append(s.finality, s.now-at)
 	}
 	if first, ok := s.decided[h]; !ok {
 		s.decided[h] = decision{node: n.Index, id: id}

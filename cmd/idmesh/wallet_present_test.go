@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -52,7 +53,11 @@ func newTestVerifier(t *testing.T, query string) *testVerifier {
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /request", func(w http.ResponseWriter, _ *http.Request) {
+		// Under the lock: the test sets the claims, and the binary it
+		// runs asks for them, with no edge the race detector sees.
+		tv.mu.Lock()
 		b, _ := json.Marshal(tv.claims)
+		tv.mu.Unlock()
 		tok, err := jose.SignCompact(b, wallet.RequestObjectType, tv.signer.ID, tv.signer, "")
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
@@ -78,6 +83,8 @@ func newTestVerifier(t *testing.T, query string) *testVerifier {
 	tv.srv = httptest.NewUnstartedServer(mux)
 	tv.srv.Start()
 	t.Cleanup(tv.srv.Close)
+	tv.mu.Lock()
+	defer tv.mu.Unlock()
 	tv.claims = map[string]any{
 		"client_id": wallet.ClientIDPrefixDID + d, "response_type": "vp_token", "response_mode": "direct_post",
 		"response_uri": tv.srv.URL + "/response", "nonce": "nonce-1", "state": "state-1", "dcql_query": q,
@@ -85,6 +92,20 @@ func newTestVerifier(t *testing.T, query string) *testVerifier {
 		"client_metadata": map[string]any{"client_name": "Bar \u001b[31mZero"},
 	}
 	return tv
+}
+
+// posts returns what the verifier received so far.
+func (tv *testVerifier) posts() []url.Values {
+	tv.mu.Lock()
+	defer tv.mu.Unlock()
+	return slices.Clone(tv.posted)
+}
+
+// set changes the verifier under its lock.
+func (tv *testVerifier) set(f func()) {
+	tv.mu.Lock()
+	defer tv.mu.Unlock()
+	f()
 }
 
 func (tv *testVerifier) uri() string {
@@ -145,12 +166,12 @@ func TestWalletPresentCLI(t *testing.T) {
 		disclosed[0].(map[string]any)["pointer"] != "/age_over_18" || disclosed[0].(map[string]any)["value"] != true {
 		t.Fatalf("present --json: %s", out)
 	}
-	if len(tv.posted) != 1 || tv.posted[0].Get("state") != "state-1" {
-		t.Fatalf("posted %v", tv.posted)
+	if len(tv.posts()) != 1 || tv.posts()[0].Get("state") != "state-1" {
+		t.Fatalf("posted %v", tv.posts())
 	}
 	var token map[string][]string
-	if err := json.Unmarshal([]byte(tv.posted[0].Get("vp_token")), &token); err != nil || len(token["age"]) != 1 {
-		t.Fatalf("vp_token %v: %v", tv.posted[0], err)
+	if err := json.Unmarshal([]byte(tv.posts()[0].Get("vp_token")), &token); err != nil || len(token["age"]) != 1 {
+		t.Fatalf("vp_token %v: %v", tv.posts()[0], err)
 	}
 	pres := token["age"][0]
 	var seen strings.Builder
@@ -159,7 +180,7 @@ func TestWalletPresentCLI(t *testing.T) {
 		seen.Write(b)
 	}
 	for _, secret := range []string{"Erika", "given_name", "Mustermann", "family_name"} {
-		if strings.Contains(seen.String(), secret) || strings.Contains(tv.posted[0].Encode(), secret) {
+		if strings.Contains(seen.String(), secret) || strings.Contains(tv.posts()[0].Encode(), secret) {
 			t.Errorf("the verifier received %q", secret)
 		}
 	}
@@ -177,21 +198,21 @@ func TestWalletPresentCLI(t *testing.T) {
 	}
 
 	// No terminal and no --yes: refused before anything is fetched.
-	before := len(tv.posted)
+	before := len(tv.posts())
 	out, errOut, code = cliIn(t, ks, "y\n", "wallet", "present", tv.uri())
-	if code != 2 || out != "" || strings.Count(strings.TrimSpace(errOut), "\n") != 0 || !strings.Contains(errOut, "--yes") || len(tv.posted) != before {
+	if code != 2 || out != "" || strings.Count(strings.TrimSpace(errOut), "\n") != 0 || !strings.Contains(errOut, "--yes") || len(tv.posts()) != before {
 		t.Fatalf("present without --yes: exit %d, %q %q", code, out, errOut)
 	}
 
 	// Unsatisfiable: one line naming what is missing.
 	tv2 := newTestVerifier(t, `{"credentials":[{"id":"lic","format":"dc+sd-jwt","meta":{"vct_values":["https://example.com/Person"]},"claims":[{"path":["driving_privileges"]}]}]}`)
 	out, errOut, code = cli(t, node, ks, "wallet", "present", tv2.uri(), "--yes")
-	if code != 1 || out != "" || strings.Count(strings.TrimSpace(errOut), "\n") != 0 || !strings.Contains(errOut, `["driving_privileges"]`) || len(tv2.posted) != 0 {
+	if code != 1 || out != "" || strings.Count(strings.TrimSpace(errOut), "\n") != 0 || !strings.Contains(errOut, `["driving_privileges"]`) || len(tv2.posts()) != 0 {
 		t.Fatalf("unsatisfiable: exit %d, %q %q", code, out, errOut)
 	}
 
 	// The verifier refuses: a problem of type verifier-refused.
-	tv.status = http.StatusBadRequest
+	tv.set(func() { tv.status = http.StatusBadRequest })
 	out, errOut, code = cli(t, node, ks, "wallet", "present", tv.uri(), "--yes", "--json")
 	p := mustProblem(t, out, errOut)
 	if code != 1 || p.Type != problemVerifierRefused || !strings.Contains(p.Detail, "invalid_request") {
@@ -200,9 +221,9 @@ func TestWalletPresentCLI(t *testing.T) {
 
 	// A request signed by another key than the client_id's DID.
 	tv3 := newTestVerifier(t, query)
-	tv3.claims["client_id"] = wallet.ClientIDPrefixDID + tv.did
+	tv3.set(func() { tv3.claims["client_id"] = wallet.ClientIDPrefixDID + tv.did })
 	out, errOut, code = cli(t, node, ks, "wallet", "present", tv3.srv.URL+"/request", "--yes")
-	if code != 1 || !strings.Contains(errOut, "not a DID URL of a verification method") || len(tv3.posted) != 0 {
+	if code != 1 || !strings.Contains(errOut, "not a DID URL of a verification method") || len(tv3.posts()) != 0 {
 		t.Fatalf("forged: exit %d, %q %q", code, out, errOut)
 	}
 	// Not a request URI: a usage error.

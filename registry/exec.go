@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"maps"
 	"sort"
 	"time"
 
@@ -75,6 +76,15 @@ type Admitter interface {
 	Admit(payload []byte) error
 }
 
+// BlockPreparer is a Handler with work to do once per block before its
+// transactions run, such as verifying all their signatures in one batch.
+// Execute calls PrepareBlock with the state before the block and uses the
+// handler it returns for that block's transactions; that handler must
+// give every transaction the same result DeliverTx of the original would.
+type BlockPreparer interface {
+	PrepareBlock(ctx TxContext, r StateReader, txs []Tx) Handler
+}
+
 // Machine is the deterministic state machine: given the state after block
 // H-1 and block H's transactions it computes every write, each
 // transaction's result and the new state root. It has no clock,
@@ -104,9 +114,18 @@ type Execution struct {
 func (m *Machine) Execute(r StateReader, root Hash, ctx TxContext, txs []Tx) (*Execution, error) {
 	ov := NewOverlay(r)
 	ex := &Execution{Results: make([]Result, len(txs))}
+	handlers, cloned := m.handlers, false
+	for typ, h := range m.handlers {
+		if p, ok := h.(BlockPreparer); ok {
+			if !cloned {
+				handlers, cloned = maps.Clone(m.handlers), true
+			}
+			handlers[typ] = p.PrepareBlock(ctx, r, txs)
+		}
+	}
 	for i, t := range txs {
 		ctx.TxHash = t.Hash()
-		if err := m.deliver(ctx, ov, t); err != nil {
+		if err := deliver(handlers, ctx, ov, t); err != nil {
 			var fatal *fatalError
 			if errors.As(err, &fatal) {
 				return nil, fatal.err
@@ -150,7 +169,7 @@ func (m *Machine) Check(ctx TxContext, ov *Overlay, t Tx) error {
 			return err
 		}
 	}
-	err := m.deliver(ctx, ov, t)
+	err := deliver(m.handlers, ctx, ov, t)
 	var fatal *fatalError
 	if errors.As(err, &fatal) {
 		return fatal.err
@@ -164,11 +183,11 @@ type fatalError struct{ err error }
 
 func (e *fatalError) Error() string { return e.err.Error() }
 
-func (m *Machine) deliver(ctx TxContext, ov *Overlay, t Tx) (err error) {
+func deliver(handlers map[TxType]Handler, ctx TxContext, ov *Overlay, t Tx) (err error) {
 	if err := t.ValidateBasic(); err != nil {
 		return Reject(CodeInvalid, err)
 	}
-	h, ok := m.handlers[t.Type]
+	h, ok := handlers[t.Type]
 	if !ok {
 		return Reject(CodeInvalid, fmt.Errorf("%w: %s", ErrUnknownTxType, t.Type))
 	}

@@ -100,3 +100,39 @@ func TestExecuteBatchSameResults(t *testing.T) {
 		}
 	}
 }
+
+// TestNodeCacheSameRoots: a machine that executed earlier blocks (and
+// keeps the tree nodes it read and made) computes, block after block,
+// the writes and state root a fresh machine computes.
+func TestNodeCacheSameRoots(t *testing.T) {
+	c, err := registrytest.Open("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	warm := registry.NewMachineDefault()
+	for i := range uint64(4) {
+		st := c.State()
+		txs, _, err := registrytest.CreateOps(100*i, 60)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx := registry.TxContext{ChainID: st.ChainID, Height: st.Height + 1, Time: st.LastBlockTime.Add(time.Second), Validators: st.Validators}
+		for range 2 {
+			a, err := warm.Execute(c.Store, st.StateRoot, ctx, txs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := registry.NewMachineDefault().Execute(c.Store, st.StateRoot, ctx, txs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if a.StateRoot != b.StateRoot || len(a.Nodes) != len(b.Nodes) || len(a.Writes) != len(b.Writes) {
+				t.Fatalf("block %d: warm machine root %x, fresh %x", ctx.Height, a.StateRoot, b.StateRoot)
+			}
+		}
+		if _, err := c.CommitBlock(txs); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

@@ -91,11 +91,12 @@ type BlockPreparer interface {
 // randomness or I/O of its own; it reads state through a StateReader.
 type Machine struct {
 	handlers map[TxType]Handler
+	nodes    *nodeCache // state tree nodes, by hash
 }
 
 // NewMachine returns a machine with the given handler per transaction type.
 func NewMachine(handlers map[TxType]Handler) *Machine {
-	m := &Machine{handlers: make(map[TxType]Handler, len(handlers))}
+	m := &Machine{handlers: make(map[TxType]Handler, len(handlers)), nodes: newNodeCache()}
 	for t, h := range handlers {
 		m.handlers[t] = h
 	}
@@ -151,9 +152,18 @@ func (m *Machine) finish(r StateReader, root Hash, ov *Overlay, ex *Execution) e
 			changes[i].Value = smt.Hash(sha256.Sum256(w.Value))
 		}
 	}
-	newRoot, nodes, err := smt.Update(r, smt.Hash(root), changes)
+	var nr smt.NodeReader = r
+	if m.nodes != nil {
+		nr = cachedNodes{r: r, c: m.nodes}
+	}
+	newRoot, nodes, err := smt.Update(nr, smt.Hash(root), changes)
 	if err != nil {
 		return fmt.Errorf("update state tree: %w", err)
+	}
+	if m.nodes != nil {
+		for _, n := range nodes {
+			m.nodes.put(n.Hash, n.Encoding)
+		}
 	}
 	ex.Nodes, ex.StateRoot = nodes, Hash(newRoot)
 	return nil

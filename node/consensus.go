@@ -262,7 +262,7 @@ func (c *Consensus) Run(ctx context.Context) error {
 		return err
 	}
 	defer log.Close()
-	cfg := consensus.Config[*registry.Block]{ChainID: st.ChainID, Height: height, LastCommit: last, Signed: signed, WaitForTxs: !c.EmptyBlocks, ID: c.ID}
+	cfg := consensus.Config[*registry.Block]{ChainID: st.ChainID, Height: height, LastCommit: last, Signed: signed, WaitForTxs: !c.EmptyBlocks, ID: c.ID, Verify: registry.VerifySignature}
 	var self registry.Address
 	pv := c.Signer
 	if pv == nil && c.Key != nil {

@@ -1,10 +1,12 @@
 package registry
 
 import (
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"time"
 
+	"github.com/idmesh/idmesh/did/zip215"
 	"github.com/idmesh/idmesh/node/consensus"
 )
 
@@ -115,11 +117,20 @@ func PrevoteSignBytes(chainID string, height uint64, round uint32, blockID Hash)
 	return consensus.PrevoteSignBytes(chainID, height, round, blockID)
 }
 
+// VerifySignature is the one signature rule of the consensus path:
+// Ed25519 under ZIP-215 (did/zip215), for votes, proposals, commits and
+// the ledger's transactions, so that validators checking signatures one
+// at a time or in batches always agree. It is consensus.Config.Verify of
+// the node's engine.
+func VerifySignature(pub ed25519.PublicKey, msg, sig []byte) bool {
+	return zip215.Verify(pub, msg, sig)
+}
+
 // VerifyCommit checks that c commits blockID at height with valid
-// signatures from more than two thirds of vs's voting power; its errors
-// are ErrInvalidBlock.
+// signatures (VerifySignature) from more than two thirds of vs's voting
+// power; its errors are ErrInvalidBlock.
 func VerifyCommit(chainID string, vs *ValidatorSet, height uint64, blockID Hash, c *Commit) error {
-	if err := consensus.VerifyCommit(chainID, vs, height, blockID, c); err != nil {
+	if err := consensus.VerifyCommitWith(VerifySignature, chainID, vs, height, blockID, c); err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalidBlock, err)
 	}
 	return nil

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 
 	"github.com/idmesh/idmesh/did/idmesh"
 )
@@ -15,9 +16,55 @@ type DIDHandler struct {
 	Sigs *idmesh.SigCache
 	// Ops caches decoded operations the same way; nil decodes every time.
 	Ops *idmesh.OpCache
+	// Rand supplies the coefficients of batch signature verification
+	// (PrepareBlock); nil means crypto/rand. It never changes a result.
+	Rand io.Reader
 }
 
-var _ Handler = DIDHandler{}
+var (
+	_ Handler       = DIDHandler{}
+	_ BlockPreparer = DIDHandler{}
+)
+
+// PrepareBlock decodes the block's operations once and verifies their
+// Ed25519 signatures in ZIP-215 batches (idmesh.ExpectedSignatures,
+// SigCache.VerifyBatch) before they run; signatures the node verified
+// already (its mempool fills Sigs) are not verified again. The handler it
+// returns finds the valid ones in its cache; a signature the batch did not
+// cover, or found invalid, is verified (and refused) by Apply as before,
+// so no result changes. Without caches of its own the handler gets
+// caches for this block.
+func (h DIDHandler) PrepareBlock(ctx TxContext, r StateReader, txs []Tx) Handler {
+	n := 0
+	for _, t := range txs {
+		if t.Type == TxDIDOperation {
+			n++
+		}
+	}
+	if n == 0 {
+		return h
+	}
+	if h.Ops == nil {
+		h.Ops = idmesh.NewOpCache(n)
+	}
+	if h.Sigs == nil {
+		h.Sigs = idmesh.NewSigCache(n * idmesh.MaxProofs)
+	}
+	rd := ReaderOf(r)
+	var checks []idmesh.SignatureCheck
+	for _, t := range txs {
+		if t.Type != TxDIDOperation {
+			continue
+		}
+		op, err := h.Ops.Decode(t.Payload)
+		if err != nil {
+			continue
+		}
+		checks = append(checks, idmesh.ExpectedSignatures(rd, ctx.ChainID, op)...)
+	}
+	h.Sigs.VerifyBatch(checks, h.Rand)
+	return h
+}
 
 // DeliverTx decodes and applies one operation.
 func (h DIDHandler) DeliverTx(ctx TxContext, st *Overlay, payload []byte) error {

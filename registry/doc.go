@@ -4,7 +4,10 @@
 //
 // A Machine executes a block's transactions on an Overlay over the
 // committed state: pure, with the block's time and height as its only
-// clock, and a result per transaction (a failed one changes nothing). The
+// clock, and a result per transaction (a failed one changes nothing);
+// a handler that is a BlockPreparer first sees the whole block, which the
+// did:idmesh handler uses to verify the block's signatures in ZIP-215
+// batches (did/zip215, the one signature rule of the consensus path). The
 // state root in every header is the root of a sparse Merkle tree
 // (registry/smt) over the state after the block, so a read can be proven
 // against a header the validators signed. A Chain drives the machine for

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"maps"
 	"sort"
 	"time"
 
@@ -75,17 +76,27 @@ type Admitter interface {
 	Admit(payload []byte) error
 }
 
+// BlockPreparer is a Handler with work to do once per block before its
+// transactions run, such as verifying all their signatures in one batch.
+// Execute calls PrepareBlock with the state before the block and uses the
+// handler it returns for that block's transactions; that handler must
+// give every transaction the same result DeliverTx of the original would.
+type BlockPreparer interface {
+	PrepareBlock(ctx TxContext, r StateReader, txs []Tx) Handler
+}
+
 // Machine is the deterministic state machine: given the state after block
 // H-1 and block H's transactions it computes every write, each
 // transaction's result and the new state root. It has no clock,
 // randomness or I/O of its own; it reads state through a StateReader.
 type Machine struct {
 	handlers map[TxType]Handler
+	nodes    *nodeCache // state tree nodes, by hash
 }
 
 // NewMachine returns a machine with the given handler per transaction type.
 func NewMachine(handlers map[TxType]Handler) *Machine {
-	m := &Machine{handlers: make(map[TxType]Handler, len(handlers))}
+	m := &Machine{handlers: make(map[TxType]Handler, len(handlers)), nodes: newNodeCache()}
 	for t, h := range handlers {
 		m.handlers[t] = h
 	}
@@ -107,9 +118,18 @@ type Execution struct {
 func (m *Machine) Execute(r StateReader, root Hash, ctx TxContext, txs []Tx) (*Execution, error) {
 	ov := NewOverlay(r)
 	ex := &Execution{Results: make([]Result, len(txs))}
+	handlers, cloned := m.handlers, false
+	for typ, h := range m.handlers {
+		if p, ok := h.(BlockPreparer); ok {
+			if !cloned {
+				handlers, cloned = maps.Clone(m.handlers), true
+			}
+			handlers[typ] = p.PrepareBlock(ctx, r, txs)
+		}
+	}
 	for i, t := range txs {
 		ctx.TxHash = t.Hash()
-		if err := m.deliver(ctx, ov, t); err != nil {
+		if err := deliver(handlers, ctx, ov, t); err != nil {
 			var fatal *fatalError
 			if errors.As(err, &fatal) {
 				return nil, fatal.err
@@ -135,9 +155,18 @@ func (m *Machine) finish(r StateReader, root Hash, ov *Overlay, ex *Execution) e
 			changes[i].Value = smt.Hash(sha256.Sum256(w.Value))
 		}
 	}
-	newRoot, nodes, stale, err := smt.UpdateStale(r, smt.Hash(root), changes)
+	var nr smt.NodeReader = r
+	if m.nodes != nil {
+		nr = cachedNodes{r: r, c: m.nodes}
+	}
+	newRoot, nodes, stale, err := smt.UpdateStale(nr, smt.Hash(root), changes)
 	if err != nil {
 		return fmt.Errorf("update state tree: %w", err)
+	}
+	if m.nodes != nil {
+		for _, n := range nodes {
+			m.nodes.put(n.Hash, n.Encoding)
+		}
 	}
 	ex.Nodes, ex.Stale, ex.StateRoot = nodes, stale, Hash(newRoot)
 	return nil
@@ -153,7 +182,7 @@ func (m *Machine) Check(ctx TxContext, ov *Overlay, t Tx) error {
 			return err
 		}
 	}
-	err := m.deliver(ctx, ov, t)
+	err := deliver(m.handlers, ctx, ov, t)
 	var fatal *fatalError
 	if errors.As(err, &fatal) {
 		return fatal.err
@@ -167,11 +196,11 @@ type fatalError struct{ err error }
 
 func (e *fatalError) Error() string { return e.err.Error() }
 
-func (m *Machine) deliver(ctx TxContext, ov *Overlay, t Tx) (err error) {
+func deliver(handlers map[TxType]Handler, ctx TxContext, ov *Overlay, t Tx) (err error) {
 	if err := t.ValidateBasic(); err != nil {
 		return Reject(CodeInvalid, err)
 	}
-	h, ok := m.handlers[t.Type]
+	h, ok := handlers[t.Type]
 	if !ok {
 		return Reject(CodeInvalid, fmt.Errorf("%w: %s", ErrUnknownTxType, t.Type))
 	}

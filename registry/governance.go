@@ -197,7 +197,7 @@ func quorumSigned(vs *ValidatorSet, msg []byte, sigs []CommitSig) error {
 			return fmt.Errorf("two signatures by %s", s.Validator)
 		}
 		seen[s.Validator] = true
-		if !ed25519.Verify(v.PubKey, msg, s.Signature) {
+		if !VerifySignature(v.PubKey, msg, s.Signature) {
 			return fmt.Errorf("bad signature by %s", s.Validator)
 		}
 		power += v.Power
@@ -286,7 +286,7 @@ func (EvidenceHandler) DeliverTx(ctx TxContext, st *Overlay, payload []byte) err
 	if !ok {
 		return Reject(CodeInvalid, fmt.Errorf("evidence: %s is not a validator", a.Validator))
 	}
-	if !ed25519.Verify(val.PubKey, a.SignBytes(ctx.ChainID), a.Signature) || !ed25519.Verify(val.PubKey, b.SignBytes(ctx.ChainID), b.Signature) {
+	if !VerifySignature(val.PubKey, a.SignBytes(ctx.ChainID), a.Signature) || !VerifySignature(val.PubKey, b.SignBytes(ctx.ChainID), b.Signature) {
 		return Reject(CodeInvalid, errors.New("evidence: bad signature"))
 	}
 	if b, err := st.Get(PardonKey(a.Validator)); err == nil && len(b) == 8 && a.Height <= binary.BigEndian.Uint64(b) {

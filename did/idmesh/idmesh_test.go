@@ -442,6 +442,11 @@ func FuzzDecode(f *testing.F) {
 		if !bytes.Equal(enc, enc2) {
 			t.Fatal("canonical form is not stable")
 		}
+		fast, err1 := op.BodyFast()
+		slow, err2 := op.BodySlow()
+		if (err1 == nil) != (err2 == nil) || !bytes.Equal(fast, slow) {
+			t.Fatalf("body: one pass %q (%v), decode and re-encode %q (%v)", fast, err1, slow, err2)
+		}
 		_ = idmesh.Apply(mapKV{}, idmesh.Env{ChainID: chainID, Height: 1, Time: time.Unix(0, 0)}, op)
 	})
 }

@@ -5,6 +5,7 @@ import (
 	"sync"
 
 	"github.com/idmesh/idmesh/did/keys"
+	"github.com/idmesh/idmesh/did/zip215"
 )
 
 // fifo is a bounded map that forgets its oldest entries first. It is safe
@@ -64,17 +65,29 @@ func sigKey(pub keys.PublicKey, msg, sig []byte) [32]byte {
 	return k
 }
 
-// Verify reports whether sig is pub's signature of msg, from the cache
-// when it was verified before.
+// VerifySignature reports whether sig is pub's signature of msg under the
+// ledger's rule: Ed25519 under ZIP-215 (did/zip215), the one rule of the
+// consensus path, so that checking the signatures of a block one by one or
+// in a batch gives the same answer on every node; P-256 as
+// [keys.PublicKey.Verify].
+func VerifySignature(pub keys.PublicKey, msg, sig []byte) bool {
+	if pub.Type() == keys.Ed25519 {
+		return zip215.Verify(pub.Bytes(), msg, sig)
+	}
+	return pub.Verify(msg, sig)
+}
+
+// Verify reports whether sig is pub's signature of msg (VerifySignature),
+// from the cache when it was verified before.
 func (c *SigCache) Verify(pub keys.PublicKey, msg, sig []byte) bool {
 	if c == nil {
-		return pub.Verify(msg, sig)
+		return VerifySignature(pub, msg, sig)
 	}
 	k := sigKey(pub, msg, sig)
 	if _, hit := c.ok.get(k); hit {
 		return true
 	}
-	if !pub.Verify(msg, sig) {
+	if !VerifySignature(pub, msg, sig) {
 		return false
 	}
 	c.ok.put(k, struct{}{})

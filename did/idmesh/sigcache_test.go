@@ -5,6 +5,7 @@ import (
 
 	"github.com/idmesh/idmesh/did/idmesh"
 	"github.com/idmesh/idmesh/did/keys"
+	"github.com/idmesh/idmesh/did/zip215/zip215test"
 )
 
 func TestSigCache(t *testing.T) {
@@ -64,5 +65,34 @@ func TestOpCache(t *testing.T) {
 	ad, _ := a.Digest()
 	if wd != ad {
 		t.Fatal("the cached operation differs from a fresh decode")
+	}
+}
+
+// TestLedgerSignatureRuleIsZIP215: operations' Ed25519 signatures are
+// checked under ZIP-215, cached or not: a signature only the cofactored
+// equation accepts is valid, a changed one is not.
+func TestLedgerSignatureRuleIsZIP215(t *testing.T) {
+	k := zip215test.NewKey(4)
+	pub, err := keys.FromRaw(keys.Ed25519, k.Public())
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := []byte("operation")
+	sig := k.Sign(msg)
+	if pub.Verify(msg, sig) {
+		t.Fatal("RFC 8032 verification accepts the cofactored-only signature")
+	}
+	bad := append([]byte(nil), sig...)
+	bad[33] ^= 1
+	for _, c := range []*idmesh.SigCache{nil, idmesh.NewSigCache(4)} {
+		if !c.Verify(pub, msg, sig) || !c.Verify(pub, msg, sig) {
+			t.Errorf("cache %v: ZIP-215 signature rejected", c != nil)
+		}
+		if c.Verify(pub, msg, bad) {
+			t.Errorf("cache %v: changed signature accepted", c != nil)
+		}
+	}
+	if !idmesh.VerifySignature(pub, msg, sig) || idmesh.VerifySignature(pub, msg, bad) {
+		t.Error("VerifySignature does not follow ZIP-215")
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/ecdh"
 	"fmt"
+	"sync"
 
 	"filippo.io/edwards25519"
 )
@@ -64,8 +65,54 @@ func decodeEd25519(b []byte) (*edwards25519.Point, error) {
 
 // checkEd25519 validates an Ed25519 public key.
 func checkEd25519(b []byte) error {
-	_, err := decodeEd25519(b)
-	return err
+	if len(b) == Ed25519Size && validEd25519.has([32]byte(b)) {
+		return nil
+	}
+	if _, err := decodeEd25519(b); err != nil {
+		return err
+	}
+	validEd25519.add([32]byte(b))
+	return nil
+}
+
+// validEd25519 remembers Ed25519 keys that passed the check: a key is
+// parsed several times on its way through a ledger operation (document
+// validation, authorization), and the check (a square root and an
+// inversion) is most of the cost of parsing. The check is a pure function
+// of the bytes, so the set never changes an answer.
+var validEd25519 = &keySet{max: 8192, items: make(map[[32]byte]struct{})}
+
+// keySet is a bounded set of 32-byte keys that forgets its oldest first;
+// safe for concurrent use.
+type keySet struct {
+	max   int
+	mu    sync.Mutex
+	items map[[32]byte]struct{}
+	order [][32]byte
+	next  int
+}
+
+func (s *keySet) has(k [32]byte) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.items[k]
+	return ok
+}
+
+func (s *keySet) add(k [32]byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.items[k]; ok {
+		return
+	}
+	if len(s.order) < s.max {
+		s.order = append(s.order, k)
+	} else {
+		delete(s.items, s.order[s.next])
+		s.order[s.next] = k
+		s.next = (s.next + 1) % s.max
+	}
+	s.items[k] = struct{}{}
 }
 
 // edwardsToMontgomery converts an Ed25519 public key to its X25519 form,

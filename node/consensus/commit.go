@@ -150,8 +150,8 @@ func VerifyCommit(chainID string, vs *ValidatorSet, height uint64, blockID Hash,
 	return VerifyCommitWith(ed25519.Verify, chainID, vs, height, blockID, c)
 }
 
-// VerifyCommitWith is VerifyCommit with the signature check verify (which
-// must answer as ed25519.Verify does: see Config.Verify).
+// VerifyCommitWith is VerifyCommit with the signature check verify (the
+// chain's one rule: see Config.Verify).
 func VerifyCommitWith(verify func(pub ed25519.PublicKey, msg, sig []byte) bool, chainID string, vs *ValidatorSet, height uint64, blockID Hash, c *Commit) error {
 	if c == nil {
 		return fmt.Errorf("verify commit: %w: missing", ErrInvalidCommit)

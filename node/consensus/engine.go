@@ -99,10 +99,12 @@ type Config[B Block] struct {
 	// conflicting after a restart.
 	Signed []Message[B]
 
-	// Verify checks an Ed25519 signature; nil means ed25519.Verify. It
-	// must answer exactly as ed25519.Verify does: a driver may pass one
-	// that remembers answers (the simulation does, since every node checks
-	// the same messages), never one that skips checks.
+	// Verify checks an Ed25519 signature; nil means ed25519.Verify. Every
+	// node of a chain must use the same rule (idmesh's node passes
+	// registry.VerifySignature, ZIP-215, which accepts every signature
+	// ed25519.Verify does): a driver may pass one that remembers answers
+	// (the simulation does, since every node checks the same messages),
+	// never one that skips checks.
 	Verify func(pub ed25519.PublicKey, msg, sig []byte) bool
 
 	// WaitForTxs makes each height wait, before its first round starts its

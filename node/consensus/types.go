@@ -70,9 +70,16 @@ func (v *Vote) ValidateBasic() error {
 	return nil
 }
 
-// Verify checks the vote's signature with the validator's key.
+// Verify checks the vote's signature with the validator's key, with
+// ed25519.Verify; see VerifyWith.
 func (v *Vote) Verify(chainID string, val Validator) error {
-	if !ed25519.Verify(val.PubKey, v.SignBytes(chainID), v.Signature) {
+	return v.VerifyWith(ed25519.Verify, chainID, val)
+}
+
+// VerifyWith is Verify with the signature check verify (the chain's rule:
+// see Config.Verify).
+func (v *Vote) VerifyWith(verify func(pub ed25519.PublicKey, msg, sig []byte) bool, chainID string, val Validator) error {
+	if !verify(val.PubKey, v.SignBytes(chainID), v.Signature) {
 		return fmt.Errorf("%w: %s by %s at %d/%d", ErrBadSignature, v.Type, v.Validator, v.Height, v.Round)
 	}
 	return nil

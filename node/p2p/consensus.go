@@ -2,7 +2,6 @@ package p2p
 
 import (
 	"context"
-	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"io"
@@ -510,7 +509,7 @@ func (h *Host) judge(m Message) (Outcome, error) {
 		if !ok {
 			return Rejected, fmt.Errorf("%w: %s at height %d", consensus.ErrNotValidator, v.Validator, height)
 		}
-		if err := v.Verify(chainID, val); err != nil {
+		if err := v.VerifyWith(registry.VerifySignature, chainID, val); err != nil {
 			return Rejected, err
 		}
 	case m.Proposal != nil:
@@ -524,7 +523,7 @@ func (h *Host) judge(m Message) (Outcome, error) {
 		if !ok {
 			return Rejected, fmt.Errorf("%w: proposer %s at height %d", consensus.ErrNotValidator, p.Proposer, height)
 		}
-		if !ed25519.Verify(val.PubKey, p.SignBytes(chainID), p.Signature) {
+		if !registry.VerifySignature(val.PubKey, p.SignBytes(chainID), p.Signature) {
 			return Rejected, fmt.Errorf("%w: proposal by %s at %d/%d", consensus.ErrBadSignature, p.Proposer, p.Height, p.Round)
 		}
 	case m.Decided != nil:

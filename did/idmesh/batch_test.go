@@ -1,0 +1,105 @@
+package idmesh_test
+
+import (
+	"testing"
+
+	"github.com/idmesh/idmesh/did"
+	"github.com/idmesh/idmesh/did/idmesh"
+	"github.com/idmesh/idmesh/did/keys"
+)
+
+func decoded(t *testing.T, op *idmesh.Operation) *idmesh.Operation {
+	t.Helper()
+	b, err := op.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec, err := idmesh.Decode(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dec
+}
+
+// TestExpectedSignatures: a create's proof is checked against the key of
+// its own document, an update's proofs against the current document's
+// authorizing key and the key it adds; a proof naming no key the two
+// documents hold is left to Apply.
+func TestExpectedSignatures(t *testing.T) {
+	e := newEnv(t)
+	k1, k2 := genKey(t, keys.Ed25519, 1), genKey(t, keys.Ed25519, 2)
+	create := &idmesh.Operation{Type: idmesh.Create, Document: template(k1.Public())}
+	if err := create.Sign(chainID, "#key-1", k1); err != nil {
+		t.Fatal(err)
+	}
+	got := idmesh.ExpectedSignatures(e.kv, chainID, decoded(t, create))
+	if len(got) != 1 || !got[0].Pub.Equal(k1.Public()) || !idmesh.VerifySignature(got[0].Pub, got[0].Msg, got[0].Sig) {
+		t.Fatalf("create: %+v", got)
+	}
+	d, v := e.create(k1)
+	doc := template(k1.Public())
+	doc.VerificationMethod = append(doc.VerificationMethod, did.NewMultikey("#key-2", "", k2.Public()))
+	doc.CapabilityInvocation = append(doc.CapabilityInvocation, did.Ref("#key-2"))
+	up := decoded(t, update(d, v, doc, "#key-1", k1, chainID, idmesh.Signer{VM: "#key-2", Key: k2}))
+	got = idmesh.ExpectedSignatures(e.kv, chainID, up)
+	if len(got) != 2 {
+		t.Fatalf("update: %d checks, want 2", len(got))
+	}
+	for _, c := range got {
+		if !idmesh.VerifySignature(c.Pub, c.Msg, c.Sig) {
+			t.Errorf("update: check by %s does not verify", c.Pub)
+		}
+	}
+	up.Proof[0].VerificationMethod = "#nowhere"
+	if got := idmesh.ExpectedSignatures(e.kv, chainID, up); len(got) != 1 {
+		t.Errorf("a proof naming no key: %d checks, want 1", len(got))
+	}
+	if idmesh.ExpectedSignatures(e.kv, chainID, nil) != nil {
+		t.Error("nil operation")
+	}
+}
+
+// TestVerifyBatch: valid checks are remembered, in chunks; a chunk with a
+// forged signature remembers nothing (Apply checks its signatures alone);
+// checks already in the cache are skipped; P-256 checks are left alone.
+func TestVerifyBatch(t *testing.T) {
+	var checks []idmesh.SignatureCheck
+	for i := range 100 {
+		k := genKey(t, keys.Ed25519, uint64(i))
+		msg := []byte{byte(i)}
+		sig, err := k.Sign(msg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checks = append(checks, idmesh.SignatureCheck{Pub: k.Public(), Msg: msg, Sig: sig})
+	}
+	c := idmesh.NewSigCache(1000)
+	c.VerifyBatch(checks, seeded(9))
+	if c.Len() != 100 {
+		t.Fatalf("%d remembered, want 100", c.Len())
+	}
+	c = idmesh.NewSigCache(1000)
+	forged := append([]idmesh.SignatureCheck(nil), checks...)
+	bad := append([]byte(nil), forged[10].Sig...)
+	bad[1] ^= 1
+	forged[10].Sig = bad
+	c.VerifyBatch(forged, nil)
+	if c.Len() != 100-64 {
+		t.Fatalf("%d remembered with a forged signature in the first chunk, want 36", c.Len())
+	}
+	if c.Verify(forged[10].Pub, forged[10].Msg, forged[10].Sig) {
+		t.Fatal("forged signature verifies")
+	}
+	for _, ch := range checks {
+		if !c.Verify(ch.Pub, ch.Msg, ch.Sig) {
+			t.Fatal("valid signature refused")
+		}
+	}
+	p := genKey(t, keys.P256, 1)
+	sig, _ := p.Sign([]byte("x"))
+	c = idmesh.NewSigCache(10)
+	c.VerifyBatch([]idmesh.SignatureCheck{{Pub: p.Public(), Msg: []byte("x"), Sig: sig}}, nil)
+	if c.Len() != 0 {
+		t.Error("P-256 check remembered by the Ed25519 batch")
+	}
+}

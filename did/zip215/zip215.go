@@ -1,0 +1,217 @@
+package zip215
+
+import (
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/sha512"
+	"io"
+
+	"filippo.io/edwards25519"
+)
+
+// Sizes of the encodings.
+const (
+	// PublicKeySize is the length of an encoded public key A.
+	PublicKeySize = ed25519.PublicKeySize
+	// SignatureSize is the length of a signature R || S.
+	SignatureSize = ed25519.SignatureSize
+)
+
+// MaxBatch is the number of signatures one multi-scalar multiplication
+// checks; a larger [Batch] is checked in chunks of it, which bounds the
+// memory a check takes (about 3 KiB a signature) without costing much:
+// the shared doublings are 256 per chunk.
+const MaxBatch = 256
+
+// decoded is a signature whose encodings parse, ready for the equation.
+type decoded struct {
+	a, r edwards25519.Point
+	s, k edwards25519.Scalar
+}
+
+// decode parses pub and sig and computes k; ok is false when an encoding
+// breaks the rules (a length, a point not on the curve, S >= L).
+func decode(d *decoded, pub, msg, sig []byte) bool {
+	if len(pub) != PublicKeySize || len(sig) != SignatureSize {
+		return false
+	}
+	if _, err := d.a.SetBytes(pub); err != nil {
+		return false
+	}
+	if _, err := d.r.SetBytes(sig[:32]); err != nil {
+		return false
+	}
+	if _, err := d.s.SetCanonicalBytes(sig[32:]); err != nil {
+		return false
+	}
+	h := sha512.New()
+	h.Write(sig[:32])
+	h.Write(pub)
+	h.Write(msg)
+	var digest [sha512.Size]byte
+	if _, err := d.k.SetUniformBytes(h.Sum(digest[:0])); err != nil {
+		return false // unreachable: the digest is 64 bytes
+	}
+	return true
+}
+
+var identity = edwards25519.NewIdentityPoint()
+
+// isSmallOrder reports whether [8]p is the identity.
+func isSmallOrder(p *edwards25519.Point) bool {
+	var q edwards25519.Point
+	return q.MultByCofactor(p).Equal(identity) == 1
+}
+
+// Verify reports whether sig is a valid signature of msg by the public
+// key pub under the ZIP-215 rules. It never panics: wrong lengths are
+// invalid.
+func Verify(pub, msg, sig []byte) bool {
+	var d decoded
+	if !decode(&d, pub, msg, sig) {
+		return false
+	}
+	return d.check()
+}
+
+// check evaluates [8]([S]B - [k]A - R) == identity.
+func (d *decoded) check() bool {
+	var negK edwards25519.Scalar
+	negK.Negate(&d.k)
+	var p edwards25519.Point
+	p.VarTimeDoubleScalarBaseMult(&negK, &d.a, &d.s) // [S]B - [k]A
+	p.Subtract(&p, &d.r)
+	return isSmallOrder(&p)
+}
+
+// Batch collects signatures to check together. The zero value is an empty
+// batch that draws its coefficients from crypto/rand. A Batch is not safe
+// for concurrent use; it keeps the slices given to Add until it is
+// checked, so they must not change before then.
+type Batch struct {
+	// Rand is the source of the 128-bit random coefficients; nil means
+	// crypto/rand. Tests inject a seeded reader. A reader that fails
+	// makes the batch fall back to checking each signature alone, which
+	// gives the same answers.
+	Rand io.Reader
+
+	entries []entry
+}
+
+type entry struct{ pub, msg, sig []byte }
+
+// Add queues the signature sig of msg by pub.
+func (b *Batch) Add(pub, msg, sig []byte) {
+	b.entries = append(b.entries, entry{pub: pub, msg: msg, sig: sig})
+}
+
+// Len returns the number of queued signatures.
+func (b *Batch) Len() int { return len(b.entries) }
+
+// Reset empties the batch, keeping its Rand.
+func (b *Batch) Reset() {
+	clear(b.entries)
+	b.entries = b.entries[:0]
+}
+
+// Verify reports whether every queued signature is valid, as [Verify]
+// would answer for each. An empty batch is valid.
+func (b *Batch) Verify() bool {
+	for start := 0; start < len(b.entries); start += MaxBatch {
+		chunk := b.entries[start:min(start+MaxBatch, len(b.entries))]
+		ds := make([]decoded, len(chunk))
+		for i, e := range chunk {
+			if !decode(&ds[i], e.pub, e.msg, e.sig) {
+				return false
+			}
+		}
+		if !b.verifyDecoded(ds) {
+			return false
+		}
+	}
+	return true
+}
+
+// VerifyEach returns, for each queued signature in order, whether it is
+// valid, as [Verify] would answer. It checks them in batches and checks
+// each signature of a batch that fails alone, to find the bad ones.
+func (b *Batch) VerifyEach() []bool {
+	ok := make([]bool, len(b.entries))
+	for start := 0; start < len(b.entries); start += MaxBatch {
+		chunk := b.entries[start:min(start+MaxBatch, len(b.entries))]
+		ds := make([]decoded, 0, len(chunk))
+		idx := make([]int, 0, len(chunk))
+		for i, e := range chunk {
+			var d decoded
+			if decode(&d, e.pub, e.msg, e.sig) {
+				ds = append(ds, d)
+				idx = append(idx, start+i)
+			}
+		}
+		if b.verifyDecoded(ds) {
+			for _, i := range idx {
+				ok[i] = true
+			}
+			continue
+		}
+		for j := range ds {
+			ok[idx[j]] = ds[j].check()
+		}
+	}
+	return ok
+}
+
+// verifyDecoded checks
+//
+//	[8]( -(Σ z_i S_i) B + Σ z_i R_i + Σ (z_i k_i) A_i ) == identity
+//
+// with independent random 128-bit z_i. If any signature is invalid the
+// sum is the identity with probability at most 2^-128: the cofactor
+// removes the small-order components, and what remains lies in the group
+// of prime order L > 2^252.
+func (b *Batch) verifyDecoded(ds []decoded) bool {
+	switch len(ds) {
+	case 0:
+		return true
+	case 1:
+		return ds[0].check()
+	}
+	rnd := b.Rand
+	if rnd == nil {
+		rnd = rand.Reader
+	}
+	zs := make([]byte, 16*len(ds))
+	if _, err := io.ReadFull(rnd, zs); err != nil {
+		for i := range ds {
+			if !ds[i].check() {
+				return false
+			}
+		}
+		return true
+	}
+	n := len(ds)
+	scalars := make([]edwards25519.Scalar, 1+2*n)
+	points := make([]*edwards25519.Point, 1+2*n)
+	sp := make([]*edwards25519.Scalar, 1+2*n)
+	var sumS edwards25519.Scalar // starts at zero
+	var buf [32]byte
+	for i := range ds {
+		copy(buf[:16], zs[16*i:16*i+16])
+		z := &scalars[1+i]
+		if _, err := z.SetCanonicalBytes(buf[:]); err != nil {
+			panic("zip215: a 128-bit scalar is canonical") // unreachable
+		}
+		sumS.MultiplyAdd(z, &ds[i].s, &sumS)
+		points[1+i] = &ds[i].r
+		scalars[1+n+i].Multiply(z, &ds[i].k)
+		points[1+n+i] = &ds[i].a
+	}
+	scalars[0].Negate(&sumS)
+	points[0] = edwards25519.NewGeneratorPoint()
+	for i := range scalars {
+		sp[i] = &scalars[i]
+	}
+	var sum edwards25519.Point
+	sum.VarTimeMultiScalarMult(sp, points)
+	return isSmallOrder(&sum)
+}

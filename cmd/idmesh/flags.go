@@ -24,7 +24,9 @@ func usageError(msg string) error { return usageErr{msg} }
 
 // oneLine keeps an error message on one line.
 func oneLine(err error) string {
-	return strings.Join(strings.Fields(err.Error()), " ")
+	// An error may carry text from a node, a verifier, an issuer or a
+	// credential: no control or layout character reaches the terminal.
+	return strings.Join(strings.Fields(sanitize(err.Error())), " ")
 }
 
 // commandName is c's path without the program name ("did create"), or

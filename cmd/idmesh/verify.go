@@ -175,22 +175,25 @@ func verifyResult(ctx context.Context, e env, f apiFlags, wait time.Duration, po
 // printTransaction shows a transaction for people: its status, then each
 // credential and its disclosed claims.
 func printTransaction(e env, v api.VPTransaction) {
-	fmt.Fprintf(e.stdout, "transaction %s: %s\n", v.TransactionID, v.Status)
+	// Everything but the ID and the status came from a wallet's answer:
+	// printed through inLine, so that no escape sequence or line break
+	// reaches the terminal.
+	fmt.Fprintf(e.stdout, "transaction %s: %s\n", inLine(v.TransactionID), inLine(v.Status))
 	if v.Error != "" {
-		fmt.Fprintf(e.stdout, "  error: %s\n", v.Error)
+		fmt.Fprintf(e.stdout, "  error: %s\n", inLine(v.Error))
 	}
 	for _, c := range v.Credentials {
 		typ := c.VCT
 		if typ == "" && len(c.Type) > 0 {
 			typ = c.Type[len(c.Type)-1]
 		}
-		fmt.Fprintf(e.stdout, "credential %s (%s, %s)\n  issuer: %s\n", c.ID, c.Format, typ, c.Issuer)
+		fmt.Fprintf(e.stdout, "credential %s (%s, %s)\n  issuer: %s\n", inLine(c.ID), inLine(c.Format), inLine(typ), inLine(c.Issuer))
 		if c.Holder != "" {
-			fmt.Fprintf(e.stdout, "  holder: %s\n", c.Holder)
+			fmt.Fprintf(e.stdout, "  holder: %s\n", inLine(c.Holder))
 		}
 		for _, k := range slices.Sorted(maps.Keys(c.Claims)) {
-			b, _ := json.Marshal(c.Claims[k])
-			fmt.Fprintf(e.stdout, "  %s: %s\n", k, b)
+			b, _ := json.Marshal(c.Claims[k]) // escapes C0 controls, not C1
+			fmt.Fprintf(e.stdout, "  %s: %s\n", inLine(k), inLine(string(b)))
 		}
 	}
 }

@@ -37,7 +37,7 @@ func (r httpResolver) Resolve(ctx context.Context, d string, _ did.Options) (*di
 	defer resp.Body.Close()
 	var res did.ResolutionResult
 	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&res); err != nil || resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("resolve %s: %d %v", d, resp.StatusCode, err)
+		return nil, fmt.Errorf("resolve %s: %d: %w", d, resp.StatusCode, err)
 	}
 	return &res, nil
 }

@@ -10,8 +10,8 @@ import (
 	"github.com/idmesh/idmesh/registry"
 	"github.com/idmesh/idmesh/registry/leveldb"
 	"github.com/idmesh/idmesh/registry/registrytest"
-	"github.com/idmesh/idmesh/registry/snapshot"
 	"github.com/idmesh/idmesh/registry/smt"
+	"github.com/idmesh/idmesh/registry/snapshot"
 )
 
 // testNet is a chain decided by test validators whose keys it holds,

@@ -10,8 +10,8 @@ import (
 	"github.com/idmesh/idmesh/registry"
 	"github.com/idmesh/idmesh/registry/leveldb"
 	"github.com/idmesh/idmesh/registry/registrytest"
-	"github.com/idmesh/idmesh/registry/snapshot"
 	"github.com/idmesh/idmesh/registry/smt"
+	"github.com/idmesh/idmesh/registry/snapshot"
 )
 
 // restore verifies n's header chain and restores chunks into a new

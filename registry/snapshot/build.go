@@ -33,7 +33,8 @@ type indexed struct {
 // at most target bytes (DefaultChunkBytes if target <= 0; a chunk holding
 // a single entry larger than that is the exception), and passes each
 // encoded chunk to emit in order. It returns the number of chunks. Parts
-// are the largest subtrees that fit a chunk, packed in tree-key order.
+// are whole subtrees in tree-key order, each as large as the room left in
+// the chunk allows: a subtree larger than the room is cut into its halves.
 // Build checks every part against the tree as it goes: if the values do
 // not match the root (the state moved on), it fails with
 // ErrStateMismatch.
@@ -100,7 +101,25 @@ func (b *builder) walk(h smt.Hash, depth, lo, hi int, sibs []smt.Hash) error {
 		return fmt.Errorf("no state key under node %s: %w", h, ErrStateMismatch)
 	}
 	size := partSize(sibs, nil) + b.sums[hi] - b.sums[lo]
-	if chunkHeaderSize+1+size > b.target && hi-lo > 1 {
+	room := b.room()
+	switch {
+	case size <= room:
+		return b.add(h, depth, lo, hi, sibs)
+	case hi-lo == 1:
+		// One entry larger than the room: alone in a chunk if need be.
+		if err := b.flush(); err != nil {
+			return err
+		}
+		return b.add(h, depth, lo, hi, sibs)
+	case len(b.chunk.Parts) > 0 && room < b.target/8:
+		// Little room left: start a new chunk rather than cut the
+		// subtree into many small parts.
+		if err := b.flush(); err != nil {
+			return err
+		}
+		return b.walk(h, depth, lo, hi, sibs)
+	default:
+		// Too large for the room: its halves fill it.
 		enc, err := b.src.Node(h)
 		if err != nil {
 			return fmt.Errorf("read node: %w", err)
@@ -117,12 +136,16 @@ func (b *builder) walk(h smt.Hash, depth, lo, hi int, sibs []smt.Hash) error {
 		s[len(s)-1] = l
 		return b.walk(r, depth+1, split, hi, s)
 	}
-	return b.add(h, depth, lo, hi, sibs, size)
+}
+
+// room returns the bytes left for one more part in the current chunk.
+func (b *builder) room() int {
+	return b.target - chunkHeaderSize - uvarintLen(uint64(len(b.chunk.Parts)+1)) - b.size
 }
 
 // add reads the values of idx[lo:hi], checks that they give the node h,
 // and adds them as a part.
-func (b *builder) add(h smt.Hash, depth, lo, hi int, sibs []smt.Hash, size int) error {
+func (b *builder) add(h smt.Hash, depth, lo, hi int, sibs []smt.Hash) error {
 	p := Part{Depth: depth, Siblings: append([]smt.Hash(nil), sibs...), Entries: make([]Entry, hi-lo)}
 	ls := make([]leaf, hi-lo)
 	for i := range p.Entries {
@@ -140,8 +163,8 @@ func (b *builder) add(h smt.Hash, depth, lo, hi int, sibs []smt.Hash, size int) 
 	if got := subtreeHash(ls, depth, nil); got != h {
 		return fmt.Errorf("the values under node %s at depth %d give %s: %w", h, depth, got, ErrStateMismatch)
 	}
-	size = partSize(p.Siblings, p.Entries) // values may have changed size
-	if len(b.chunk.Parts) > 0 && chunkHeaderSize+uvarintLen(uint64(len(b.chunk.Parts)+1))+b.size+size > b.target {
+	size := partSize(p.Siblings, p.Entries)
+	if len(b.chunk.Parts) > 0 && size > b.room() {
 		if err := b.flush(); err != nil {
 			return err
 		}

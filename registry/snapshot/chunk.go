@@ -37,12 +37,13 @@ var (
 	// ErrWrongHeight reports a chunk that says it belongs to another
 	// height than the one being restored.
 	ErrWrongHeight = errors.New("snapshot: chunk of another height")
-	// ErrChunkOrder reports a chunk out of sequence, or entries not in
-	// strictly increasing tree-key order.
+	// ErrChunkOrder reports a chunk out of sequence, a part that does
+	// not come after the previous one (overlapping or left of it), or
+	// entries not in strictly increasing tree-key order.
 	ErrChunkOrder = errors.New("snapshot: chunk out of order")
 	// ErrChunkGap reports a part that does not start where the previous
 	// one ended: something between them was left out (and is not
-	// proven empty), or the parts overlap.
+	// proven empty).
 	ErrChunkGap = errors.New("snapshot: chunk leaves a gap in the state")
 	// ErrChunkProof reports a part whose entries and sibling hashes do
 	// not give the trusted state root: an entry was added, dropped or

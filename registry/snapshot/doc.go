@@ -28,10 +28,10 @@
 //   - entries are in strictly increasing tree-key order (ErrChunkOrder),
 //     chunks come in index order and for the height asked
 //     (ErrChunkOrder, ErrWrongHeight);
-//   - each part starts where the previous one ended: the subtrees in
-//     between must be empty, which the two parts' siblings show, so a
-//     part or a chunk left out, or parts overlapping, are seen at once
-//     (ErrChunkGap);
+//   - each part comes after the previous one (ErrChunkOrder) and starts
+//     where it ended: the subtrees in between must be empty, which the
+//     two parts' siblings show, so a part or a chunk left out is seen at
+//     once (ErrChunkGap);
 //   - the end is not the peer's word: the state is complete (Done) when
 //     a part has only empty subtrees to its right.
 //

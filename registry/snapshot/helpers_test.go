@@ -163,3 +163,17 @@ func grown(t testing.TB) *testNet {
 	n.next(t)
 	return n
 }
+
+func openMemory(t testing.TB) *leveldb.Store {
+	t.Helper()
+	s, err := leveldb.OpenMemory()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func registryOpen(s *leveldb.Store, n *testNet) (*registry.Chain, error) {
+	return registry.OpenChain(s, n.g, machine())
+}

@@ -118,7 +118,7 @@ func follows(prev *smt.Hash, prevDepth int, prevSibs []smt.Hash, path *smt.Hash,
 	}
 	l := commonPrefix(prev, path)
 	if m := min(prevDepth, depth); l >= m {
-		return fmt.Errorf("part overlaps the previous one: %w", ErrChunkGap)
+		return fmt.Errorf("part overlaps the previous one: %w", ErrChunkOrder)
 	}
 	if bit(path, l) == 0 {
 		return fmt.Errorf("part is left of the previous one: %w", ErrChunkOrder)

@@ -228,8 +228,8 @@ func TestRestoreRefusesLies(t *testing.T) {
 	}
 }
 
-// TestDiscardRestore: an unfinished restore can be discarded, after which
-// the store is empty and a restore begins again.
+// TestDiscardRestore: a restore begins only in an empty store; an
+// unfinished one can be discarded, after which a restore begins again.
 func TestDiscardRestore(t *testing.T) {
 	n := grown(t)
 	chunks := n.build(t, 4<<10)
@@ -237,6 +237,9 @@ func TestDiscardRestore(t *testing.T) {
 	trusted, err := snapshot.VerifyHeaders(n.g, n.headers, st.Validators)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if _, err := snapshot.NewRestorer(n.store, n.g, trusted); err == nil {
+		t.Fatal("a restore began in a store holding a chain")
 	}
 	dst := openMemory(t)
 	r, err := snapshot.NewRestorer(dst, n.g, trusted)

@@ -79,13 +79,14 @@ func Build(src Source, height uint64, root smt.Hash, target int, emit func(chunk
 }
 
 type builder struct {
-	src    Source
-	target int
-	emit   func([]byte) error
-	idx    []indexed
-	sums   []int
-	chunk  Chunk
-	size   int // encoded size of chunk so far, without the part count
+	src     Source
+	target  int
+	emit    func([]byte) error
+	idx     []indexed
+	sums    []int
+	chunk   Chunk
+	size    int // encoded size of chunk so far, without the part count
+	entries int // entries in chunk so far
 }
 
 // walk visits the node h at depth, which holds idx[lo:hi], with the
@@ -102,8 +103,9 @@ func (b *builder) walk(h smt.Hash, depth, lo, hi int, sibs []smt.Hash) error {
 	}
 	size := partSize(sibs, nil) + b.sums[hi] - b.sums[lo]
 	room := b.room()
+	parts, entries := len(b.chunk.Parts), b.entries
 	switch {
-	case size <= room:
+	case size <= room && parts < MaxChunkParts && hi-lo <= MaxChunkEntries-entries:
 		return b.add(h, depth, lo, hi, sibs)
 	case hi-lo == 1:
 		// One entry larger than the room: alone in a chunk if need be.
@@ -111,7 +113,7 @@ func (b *builder) walk(h smt.Hash, depth, lo, hi int, sibs []smt.Hash) error {
 			return err
 		}
 		return b.add(h, depth, lo, hi, sibs)
-	case len(b.chunk.Parts) > 0 && room < b.target/8:
+	case parts > 0 && (room < b.target/8 || parts >= MaxChunkParts || MaxChunkEntries-entries < MaxChunkEntries/8):
 		// Little room left: start a new chunk rather than cut the
 		// subtree into many small parts.
 		if err := b.flush(); err != nil {
@@ -164,13 +166,14 @@ func (b *builder) add(h smt.Hash, depth, lo, hi int, sibs []smt.Hash) error {
 		return fmt.Errorf("the values under node %s at depth %d give %s: %w", h, depth, got, ErrStateMismatch)
 	}
 	size := partSize(p.Siblings, p.Entries)
-	if len(b.chunk.Parts) > 0 && size > b.room() {
+	if len(b.chunk.Parts) > 0 && (size > b.room() || len(b.chunk.Parts) >= MaxChunkParts || b.entries+len(p.Entries) > MaxChunkEntries) {
 		if err := b.flush(); err != nil {
 			return err
 		}
 	}
 	b.chunk.Parts = append(b.chunk.Parts, p)
 	b.size += size
+	b.entries += len(p.Entries)
 	return nil
 }
 
@@ -187,6 +190,6 @@ func (b *builder) flush() error {
 	}
 	b.chunk.Parts = b.chunk.Parts[:0]
 	b.chunk.Index++
-	b.size = 0
+	b.size, b.entries = 0, 0
 	return nil
 }

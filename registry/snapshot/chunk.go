@@ -18,6 +18,13 @@ const (
 	// with ErrChunkTooLarge before it is decoded. It leaves room for a
 	// chunk holding one entry as large as a block can write.
 	MaxChunkBytes = 16 << 20
+	// MaxChunkParts bounds the parts of a chunk (a part's siblings take
+	// 8 KiB decoded at most).
+	MaxChunkParts = 1024
+	// MaxChunkEntries bounds the entries of a chunk, all parts together,
+	// so that decoding and hashing a chunk take memory in proportion to
+	// its bytes.
+	MaxChunkEntries = 1 << 18
 	// MaxKeyBytes bounds a state key.
 	MaxKeyBytes = 4096
 	// maxDepth is the number of key bits: the depth of the deepest part.
@@ -257,7 +264,7 @@ func DecodeChunk(b []byte) (*Chunk, error) {
 	}
 	// A part takes at least 2+2 bytes and an entry at least 3: counts
 	// are bounded by what is left before anything is allocated.
-	np := r.uvarint("part count", uint64(len(r.b)/4))
+	np := r.uvarint("part count", min(uint64(len(r.b)/4), MaxChunkParts))
 	if r.err == nil && np == 0 {
 		r.fail("no parts")
 	}
@@ -265,8 +272,10 @@ func DecodeChunk(b []byte) (*Chunk, error) {
 		return nil, r.err
 	}
 	c.Parts = make([]Part, 0, np)
+	entries := 0
 	for range np {
-		p := r.part()
+		p := r.part(MaxChunkEntries - entries)
+		entries += len(p.Entries)
 		if r.err != nil {
 			return nil, r.err
 		}
@@ -278,7 +287,8 @@ func DecodeChunk(b []byte) (*Chunk, error) {
 	return c, nil
 }
 
-func (r *reader) part() Part {
+// part decodes a part of at most maxEntries entries.
+func (r *reader) part(maxEntries int) Part {
 	var p Part
 	d := r.take(2, "depth")
 	if r.err != nil {
@@ -314,7 +324,7 @@ func (r *reader) part() Part {
 			return p
 		}
 	}
-	ne := r.uvarint("entry count", uint64(len(r.b)/3))
+	ne := r.uvarint("entry count", min(uint64(len(r.b)/3), uint64(maxEntries)))
 	if r.err == nil && ne == 0 {
 		r.fail("part without entries")
 	}

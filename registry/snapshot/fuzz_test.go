@@ -3,6 +3,7 @@ package snapshot_test
 import (
 	"bytes"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"sort"
 	"testing"
@@ -124,5 +125,39 @@ func TestSmallStateRoundTrip(t *testing.T) {
 				t.Fatalf("%d entries, target %d: %d chunks, %d seen, done %v, %v", n, target, count, len(seen), v.Done(), err)
 			}
 		}
+	}
+}
+
+// TestChunkBounds: a chunk over the part or entry bound is refused by the
+// decoder, whatever its byte size, so that decoding never costs more
+// memory than a fixed multiple of the bytes a peer sent.
+func TestChunkBounds(t *testing.T) {
+	e := snapshot.Entry{Key: []byte("k"), Value: nil}
+	parts := make([]snapshot.Part, snapshot.MaxChunkParts+1)
+	for i := range parts {
+		parts[i] = snapshot.Part{Depth: 0, Entries: []snapshot.Entry{e}}
+	}
+	many := make([]snapshot.Entry, snapshot.MaxChunkEntries+1)
+	for i := range many {
+		many[i] = e
+	}
+	deep := make([]smt.Hash, 256)
+	for name, c := range map[string]*snapshot.Chunk{
+		"parts":         {Parts: parts},
+		"entries":       {Parts: []snapshot.Part{{Entries: many}}},
+		"entries split": {Parts: []snapshot.Part{{Entries: many[:snapshot.MaxChunkEntries/2+1]}, {Entries: many[:snapshot.MaxChunkEntries/2]}}},
+		"depth":         {Parts: []snapshot.Part{{Depth: 257, Siblings: append(deep, smt.Hash{}), Entries: many[:1]}}},
+	} {
+		b := c.Encode()
+		if len(b) > snapshot.MaxChunkBytes {
+			t.Fatalf("%s: %d bytes", name, len(b))
+		}
+		if _, err := snapshot.DecodeChunk(b); !errors.Is(err, snapshot.ErrMalformed) {
+			t.Errorf("%s: %v, want ErrMalformed", name, err)
+		}
+	}
+	ok := &snapshot.Chunk{Parts: []snapshot.Part{{Depth: 256, Siblings: deep, Entries: many[:snapshot.MaxChunkEntries]}}}
+	if _, err := snapshot.DecodeChunk(ok.Encode()); err != nil {
+		t.Fatalf("chunk at the bounds: %v", err)
 	}
 }

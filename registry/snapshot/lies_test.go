@@ -7,6 +7,8 @@ import (
 	"sort"
 	"testing"
 
+	"github.com/idmesh/idmesh/registry"
+	"github.com/idmesh/idmesh/registry/leveldb"
 	"github.com/idmesh/idmesh/registry/registrytest"
 	"github.com/idmesh/idmesh/registry/smt"
 	"github.com/idmesh/idmesh/registry/snapshot"
@@ -254,5 +256,46 @@ func TestDiscardRestore(t *testing.T) {
 	}
 	if _, err := snapshot.NewRestorer(dst, n.g, trusted); err != nil {
 		t.Fatalf("restore after discard: %v", err)
+	}
+}
+
+// failingSink fails its first RestoreChunk.
+type failingSink struct {
+	*leveldb.Store
+	failed bool
+}
+
+func (s *failingSink) RestoreChunk(h uint64, w []registry.KV, n []smt.Node) error {
+	if !s.failed {
+		s.failed = true
+		return errors.New("disk full")
+	}
+	return s.Store.RestoreChunk(h, w, n)
+}
+
+// TestRestoreWriteFails: a chunk whose write fails is not counted as
+// received: applying it again succeeds and the restore completes.
+func TestRestoreWriteFails(t *testing.T) {
+	n := grown(t)
+	chunks := n.build(t, 4<<10)
+	trusted, err := snapshot.VerifyHeaders(n.g, n.headers, n.chain.State().Validators)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sink := &failingSink{Store: openMemory(t)}
+	r, err := snapshot.NewRestorer(sink, n.g, trusted)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Apply(chunks[0]); err == nil {
+		t.Fatal("failed write reported as success")
+	}
+	for i, c := range chunks {
+		if err := r.Apply(c); err != nil {
+			t.Fatalf("chunk %d: %v", i, err)
+		}
+	}
+	if _, err := r.Finish(n.blocks[len(n.blocks)-1]); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -53,8 +53,10 @@ func (r *Restorer) Verifier() *Verifier { return r.v }
 
 // Apply verifies raw as the next chunk (see Verifier.Verify) and writes
 // its entries with their tree nodes, and the nodes on the path from each
-// part to the root.
+// part to the root. If the write fails, the chunk counts as not received:
+// it can be applied again.
 func (r *Restorer) Apply(raw []byte) error {
+	saved := *r.v
 	parts, err := r.v.Verify(raw)
 	if err != nil {
 		return err
@@ -72,7 +74,9 @@ func (r *Restorer) Apply(raw []byte) error {
 		r.entries += len(p.Entries)
 	}
 	if err := r.sink.RestoreChunk(r.trusted.Header.Height, writes, nodes); err != nil {
-		return fmt.Errorf("restore chunk %d: %w", r.v.Next()-1, err)
+		*r.v = saved
+		r.entries -= len(writes)
+		return fmt.Errorf("restore chunk %d: %w", saved.Next(), err)
 	}
 	return nil
 }

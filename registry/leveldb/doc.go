@@ -16,6 +16,7 @@
 //	                    (the stale journal; empty value)
 //	'V' height(8)       block time of a retained version (unix ns, 8 bytes)
 //	'P'                 the prune floor: versions below it are pruned
+//	'R'                 a restore from a snapshot is under way (restore.go)
 //
 // Everything a block changes is written in one synced batch, so a crash
 // leaves the store at the last complete block.

@@ -30,6 +30,7 @@ const (
 	pStale   = 'O'
 	pVersion = 'V'
 	pFloor   = 'P'
+	// pRestore is in restore.go.
 )
 
 // nodeSize is the length of a node's encoding; a stored node is its
@@ -163,6 +164,11 @@ func (s *Store) SaveGenesis(g *registry.Genesis) error {
 	gb, err := json.Marshal(g)
 	if err != nil {
 		return fmt.Errorf("encode genesis: %w", err)
+	}
+	if r, err := s.restoring(); err != nil {
+		return err
+	} else if r {
+		return fmt.Errorf("save genesis: %w: discard it and sync again", ErrRestoring)
 	}
 	old, err := s.get([]byte{pGenesis}, "genesis")
 	switch {

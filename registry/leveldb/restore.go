@@ -1,0 +1,167 @@
+package leveldb
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/syndtr/goleveldb/leveldb"
+	"github.com/syndtr/goleveldb/leveldb/opt"
+	"github.com/syndtr/goleveldb/leveldb/util"
+
+	"github.com/idmesh/idmesh/registry"
+	"github.com/idmesh/idmesh/registry/smt"
+)
+
+// pRestore marks a store being restored from a snapshot (state sync):
+// written by BeginRestore, deleted by FinishRestore. A store holding it
+// refuses SaveGenesis, so a node never opens a chain over half a state.
+const pRestore = 'R'
+
+// ErrRestoring reports a store that holds an unfinished restore: its
+// state is partial and must be discarded.
+var ErrRestoring = errors.New("store holds an unfinished state sync")
+
+// restoring reports whether the restore mark is set.
+func (s *Store) restoring() (bool, error) {
+	ok, err := s.db.Has([]byte{pRestore}, nil)
+	if err != nil {
+		return false, fmt.Errorf("read restore mark: %w", err)
+	}
+	return ok, nil
+}
+
+// BeginRestore marks the store as being restored from a snapshot. The
+// store must be empty: no genesis, no state, no mark of another restore.
+func (s *Store) BeginRestore() error {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	it := s.db.NewIterator(nil, nil)
+	nonEmpty := it.First()
+	it.Release()
+	if err := it.Error(); err != nil {
+		return fmt.Errorf("begin restore: %w", err)
+	}
+	if nonEmpty {
+		return errors.New("begin restore: the store is not empty")
+	}
+	if err := s.db.Put([]byte{pRestore}, nil, &opt.WriteOptions{Sync: true}); err != nil {
+		return fmt.Errorf("begin restore: %w", err)
+	}
+	return nil
+}
+
+// RestoreChunk writes state values and tree nodes of the state at height
+// in one batch. The nodes are stamped with height, as SaveBlock stamps
+// the nodes a block creates.
+func (s *Store) RestoreChunk(height uint64, writes []registry.KV, nodes []smt.Node) error {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	if ok, err := s.restoring(); err != nil || !ok {
+		return errors.Join(errors.New("restore chunk: no restore begun"), err)
+	}
+	b := new(leveldb.Batch)
+	for _, w := range writes {
+		if w.Value == nil {
+			return fmt.Errorf("restore chunk: nil value for %q", w.Key)
+		}
+		b.Put(key(pState, w.Key), w.Value)
+	}
+	var stamp [binary.MaxVarintLen64]byte
+	sn := binary.PutUvarint(stamp[:], height)
+	val := make([]byte, 0, len(nodes)*(nodeSize+sn))
+	for _, n := range nodes {
+		if len(n.Encoding) != nodeSize {
+			return fmt.Errorf("restore chunk: node of %d bytes: %w", len(n.Encoding), registry.ErrMalformed)
+		}
+		start := len(val)
+		val = append(append(val, n.Encoding...), stamp[:sn]...)
+		b.Put(key(pNode, n.Hash[:]), val[start:])
+	}
+	if err := s.db.Write(b, nil); err != nil {
+		return fmt.Errorf("restore chunk: %w", err)
+	}
+	return nil
+}
+
+// FinishRestore records the genesis, the base block with its commit, the
+// version of its height and the chain state after it, sets the prune
+// floor to its height (no earlier version is held) and removes the
+// restore mark, in one synced batch. The chain then opens at the base
+// block's height and continues from the next.
+func (s *Store) FinishRestore(g *registry.Genesis, base *registry.Block, commit *registry.Commit, st registry.ChainState) error {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	if ok, err := s.restoring(); err != nil || !ok {
+		return errors.Join(errors.New("finish restore: no restore begun"), err)
+	}
+	h := base.Header.Height
+	if st.Height != h || st.LastBlockID != base.ID() || commit == nil || commit.Height != h || commit.BlockID != base.ID() {
+		return fmt.Errorf("finish restore: block %d, its commit and the chain state disagree", h)
+	}
+	gb, err := json.Marshal(g)
+	if err != nil {
+		return fmt.Errorf("encode genesis: %w", err)
+	}
+	sb, err := json.Marshal(st)
+	if err != nil {
+		return fmt.Errorf("encode chain state: %w", err)
+	}
+	id := base.ID()
+	hb := u64(h)
+	b := new(leveldb.Batch)
+	b.Put([]byte{pGenesis}, gb)
+	b.Put(key(pBlock, hb), base.Encode())
+	b.Put(key(pCommit, hb), commit.Encode())
+	b.Put(key(pBlockID, id[:]), hb)
+	b.Put(key(pVersion, hb), binary.BigEndian.AppendUint64(nil, uint64(base.Header.Time.UnixNano())))
+	b.Put([]byte{pFloor}, hb)
+	b.Put([]byte{pMeta}, sb)
+	b.Delete([]byte{pRestore})
+	if err := s.db.Write(b, &opt.WriteOptions{Sync: true}); err != nil {
+		return fmt.Errorf("finish restore: %w", err)
+	}
+	s.floor.Store(h)
+	return nil
+}
+
+// DiscardRestore deletes everything an unfinished restore wrote, so that
+// it can start again. It fails if no restore is under way.
+func (s *Store) DiscardRestore() error {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	if ok, err := s.restoring(); err != nil || !ok {
+		return errors.Join(errors.New("discard restore: no restore under way"), err)
+	}
+	for _, p := range []byte{pState, pNode} {
+		if err := s.deleteRange(util.BytesPrefix([]byte{p})); err != nil {
+			return fmt.Errorf("discard restore: %w", err)
+		}
+	}
+	if err := s.db.Delete([]byte{pRestore}, &opt.WriteOptions{Sync: true}); err != nil {
+		return fmt.Errorf("discard restore: %w", err)
+	}
+	return nil
+}
+
+// deleteRange deletes the keys of r in batches.
+func (s *Store) deleteRange(r *util.Range) error {
+	for {
+		it := s.db.NewIterator(r, nil)
+		b := new(leveldb.Batch)
+		for it.Next() && b.Len() < 10_000 {
+			b.Delete(append([]byte(nil), it.Key()...))
+		}
+		it.Release()
+		if err := it.Error(); err != nil {
+			return err
+		}
+		if b.Len() == 0 {
+			return nil
+		}
+		if err := s.db.Write(b, nil); err != nil {
+			return err
+		}
+	}
+}

@@ -90,6 +90,29 @@ func InnerHash(l, r Hash) Hash {
 	return sha256.Sum256(b[:])
 }
 
+// LeafNode returns the leaf node for key→value, its encoding and hash,
+// as Update stores it (for code that builds trees outside Update, such
+// as state sync's restore).
+func LeafNode(key, value Hash) Node { return newNode(tagLeaf, &key, &value) }
+
+// InnerNode returns the inner node with children l and r, its encoding
+// and hash, as Update stores it.
+func InnerNode(l, r Hash) Node { return newNode(tagInner, &l, &r) }
+
+func newNode(tag byte, a, c *Hash) Node {
+	enc := new([nodeSize]byte)
+	encodeNode(enc, tag, a, c)
+	return Node{Hash: sha256.Sum256(enc[:]), Encoding: enc[:]}
+}
+
+// Bit returns bit i of key k, 0 being the most significant bit of k[0]:
+// the direction at depth i of k's path (0 left, 1 right).
+func Bit(k *Hash, i int) byte { return bit(k, i) }
+
+// SamePrefix reports whether a and b agree on their first n bits: their
+// paths share the node at depth n.
+func SamePrefix(a, b *Hash, n int) bool { return samePrefix(a, b, n) }
+
 func encodeNode(b *[nodeSize]byte, tag byte, a, c *Hash) {
 	b[0] = tag
 	copy(b[1:33], a[:])

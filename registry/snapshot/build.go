@@ -130,7 +130,7 @@ func (b *builder) walk(h smt.Hash, depth, lo, hi int, sibs []smt.Hash) error {
 			return fmt.Errorf("node %s at depth %d is not an inner node over %d keys: %w", h, depth, hi-lo, ErrStateMismatch)
 		}
 		l, r := smt.Hash(enc[1:33]), smt.Hash(enc[33:])
-		split := lo + sort.Search(hi-lo, func(i int) bool { return bit(&b.idx[lo+i].tk, depth) == 1 })
+		split := lo + sort.Search(hi-lo, func(i int) bool { return smt.Bit(&b.idx[lo+i].tk, depth) == 1 })
 		s := append(sibs[:len(sibs):len(sibs)], r)
 		if err := b.walk(l, depth+1, lo, split, s); err != nil {
 			return err

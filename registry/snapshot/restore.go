@@ -144,7 +144,7 @@ func checkNode(r smt.NodeReader, h smt.Hash, depth int, path smt.Hash) (int, err
 	a, b := smt.Hash(enc[1:33]), smt.Hash(enc[33:])
 	switch {
 	case enc[0] == 0x00:
-		if !samePrefix(&a, &path, depth) {
+		if !smt.SamePrefix(&a, &path, depth) {
 			return 0, fmt.Errorf("check tree: leaf %s off its path at depth %d: %w", a, depth, ErrStateMismatch)
 		}
 		return 1, nil

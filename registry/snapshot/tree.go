@@ -13,43 +13,6 @@ type leaf struct {
 	key, value smt.Hash
 }
 
-// bit returns bit i of k: 0 is the most significant bit of k[0].
-func bit(k *smt.Hash, i int) byte {
-	return k[i>>3] >> (7 - uint(i&7)) & 1
-}
-
-// samePrefix reports whether a and b agree on their first n bits.
-func samePrefix(a, b *smt.Hash, n int) bool {
-	full := n >> 3
-	for i := range full {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	if rem := n & 7; rem != 0 {
-		mask := byte(0xff) << (8 - uint(rem))
-		return (a[full]^b[full])&mask == 0
-	}
-	return true
-}
-
-// node encodings, as registry/smt defines them.
-func leafNode(key, value smt.Hash) smt.Node {
-	enc := make([]byte, 65)
-	enc[0] = 0x00
-	copy(enc[1:33], key[:])
-	copy(enc[33:], value[:])
-	return smt.Node{Hash: sha256.Sum256(enc), Encoding: enc}
-}
-
-func innerNode(l, r smt.Hash) smt.Node {
-	enc := make([]byte, 65)
-	enc[0] = 0x01
-	copy(enc[1:33], l[:])
-	copy(enc[33:], r[:])
-	return smt.Node{Hash: sha256.Sum256(enc), Encoding: enc}
-}
-
 // subtreeHash returns the hash of the compact subtree at depth holding
 // exactly leaves (sorted by key, distinct, all on one path of depth
 // bits), as registry/smt builds it: empty, one leaf, or an inner node
@@ -63,18 +26,18 @@ func subtreeHash(leaves []leaf, depth int, collect func(smt.Node)) smt.Hash {
 		if collect == nil {
 			return smt.LeafHash(leaves[0].key, leaves[0].value)
 		}
-		n := leafNode(leaves[0].key, leaves[0].value)
+		n := smt.LeafNode(leaves[0].key, leaves[0].value)
 		collect(n)
 		return n.Hash
 	}
 	// Distinct keys differ before bit 256, so depth < 256 here.
-	split := sort.Search(len(leaves), func(i int) bool { return bit(&leaves[i].key, depth) == 1 })
+	split := sort.Search(len(leaves), func(i int) bool { return smt.Bit(&leaves[i].key, depth) == 1 })
 	l := subtreeHash(leaves[:split], depth+1, collect)
 	r := subtreeHash(leaves[split:], depth+1, collect)
 	if collect == nil {
 		return smt.InnerHash(l, r)
 	}
-	n := innerNode(l, r)
+	n := smt.InnerNode(l, r)
 	collect(n)
 	return n.Hash
 }
@@ -85,14 +48,14 @@ func subtreeHash(leaves []leaf, depth int, collect func(smt.Node)) smt.Hash {
 func fold(h smt.Hash, key *smt.Hash, siblings []smt.Hash, collect func(smt.Node)) smt.Hash {
 	for i := len(siblings) - 1; i >= 0; i-- {
 		l, r := h, siblings[i]
-		if bit(key, i) == 1 {
+		if smt.Bit(key, i) == 1 {
 			l, r = r, l
 		}
 		if collect == nil {
 			h = smt.InnerHash(l, r)
 			continue
 		}
-		n := innerNode(l, r)
+		n := smt.InnerNode(l, r)
 		collect(n)
 		h = n.Hash
 	}
@@ -114,7 +77,7 @@ func leavesOf(p *Part) ([]leaf, error) {
 		if cmpHash(&ls[i-1].key, &ls[i].key) >= 0 {
 			return nil, fmt.Errorf("entry %d (%q) not after entry %d in tree-key order: %w", i, e.Key, i-1, ErrChunkOrder)
 		}
-		if !samePrefix(&ls[0].key, &ls[i].key, p.Depth) {
+		if !smt.SamePrefix(&ls[0].key, &ls[i].key, p.Depth) {
 			return nil, fmt.Errorf("entry %d (%q) is outside the part's subtree at depth %d: %w", i, e.Key, p.Depth, ErrChunkProof)
 		}
 	}

@@ -110,7 +110,7 @@ func follows(prev *smt.Hash, prevDepth int, prevSibs []smt.Hash, path *smt.Hash,
 	if prevDepth < 0 {
 		// Everything left of the first part is empty.
 		for i := range depth {
-			if bit(path, i) == 1 && sibs[i] != smt.Empty {
+			if smt.Bit(path, i) == 1 && sibs[i] != smt.Empty {
 				return fmt.Errorf("the first part leaves out the entries left of it (depth %d): %w", i, ErrChunkGap)
 			}
 		}
@@ -120,16 +120,16 @@ func follows(prev *smt.Hash, prevDepth int, prevSibs []smt.Hash, path *smt.Hash,
 	if m := min(prevDepth, depth); l >= m {
 		return fmt.Errorf("part overlaps the previous one: %w", ErrChunkOrder)
 	}
-	if bit(path, l) == 0 {
+	if smt.Bit(path, l) == 0 {
 		return fmt.Errorf("part is left of the previous one: %w", ErrChunkOrder)
 	}
 	for i := l + 1; i < prevDepth; i++ {
-		if bit(prev, i) == 0 && prevSibs[i] != smt.Empty {
+		if smt.Bit(prev, i) == 0 && prevSibs[i] != smt.Empty {
 			return fmt.Errorf("entries right of the previous part (depth %d) left out: %w", i, ErrChunkGap)
 		}
 	}
 	for i := l + 1; i < depth; i++ {
-		if bit(path, i) == 1 && sibs[i] != smt.Empty {
+		if smt.Bit(path, i) == 1 && sibs[i] != smt.Empty {
 			return fmt.Errorf("entries left of the part (depth %d) left out: %w", i, ErrChunkGap)
 		}
 	}
@@ -139,7 +139,7 @@ func follows(prev *smt.Hash, prevDepth int, prevSibs []smt.Hash, path *smt.Hash,
 // isLast reports whether everything right of the part is empty.
 func isLast(path *smt.Hash, depth int, sibs []smt.Hash) bool {
 	for i := range depth {
-		if bit(path, i) == 0 && sibs[i] != smt.Empty {
+		if smt.Bit(path, i) == 0 && sibs[i] != smt.Empty {
 			return false
 		}
 	}

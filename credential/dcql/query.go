@@ -572,13 +572,9 @@ func str(obj map[string]any, name, where string) (string, error) {
 // identifier reads obj[name] as an id: non-empty, at most MaxIDBytes,
 // of ASCII letters, digits, "_" and "-".
 func identifier(obj map[string]any, name, where string) (string, error) {
-	v, ok := obj[name]
-	if !ok {
-		return "", invalid("%s: %s is required", where, name)
-	}
-	s, ok := v.(string)
-	if !ok {
-		return "", invalid("%s: %s is not a string", where, name)
+	s, err := str(obj, name, where)
+	if err != nil {
+		return "", err
 	}
 	if s == "" {
 		return "", invalid("%s: %s is empty", where, name)

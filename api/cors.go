@@ -28,8 +28,9 @@ const (
 
 // ParseCORSOrigins parses a comma-separated list of exact origins
 // (scheme://host[:port], as a browser sends them in Origin), or "*".
-// Each origin is returned in the browser's form (lower-case scheme and
-// host, no default port kept as written).
+// Each origin is returned in the browser's form: lower-case scheme and
+// host, without the scheme's default port (:443 for https, :80 for http),
+// which a browser never sends in Origin.
 func ParseCORSOrigins(list string) ([]string, error) {
 	var out []string
 	for o := range strings.SplitSeq(list, ",") {
@@ -42,7 +43,11 @@ func ParseCORSOrigins(list string) ([]string, error) {
 			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil || u.Opaque != "" || strings.HasSuffix(o, "/") {
 				return nil, fmt.Errorf("%w: %q (write scheme://host[:port], without a path, or *)", ErrBadOrigin, o)
 			}
-			o = strings.ToLower(u.Scheme + "://" + u.Host)
+			host := strings.TrimSuffix(u.Host, ":") // an empty port is no port
+			if p := u.Port(); (u.Scheme == "https" && p == "443") || (u.Scheme == "http" && p == "80") {
+				host = strings.TrimSuffix(host, ":"+p) // browsers send no default port
+			}
+			o = strings.ToLower(u.Scheme + "://" + host)
 		}
 		if !slices.Contains(out, o) {
 			out = append(out, o)
@@ -83,12 +88,17 @@ func newCORS(origins []string) *cors {
 // to the page), and a preflight from one, or for a method or header it
 // may not use, goes on to the router (405 method-not-allowed).
 func (c *cors) handle(w http.ResponseWriter, r *http.Request) bool {
-	origin := r.Header.Get("Origin")
-	if c == nil || origin == "" {
+	if c == nil {
 		return false
 	}
+	// Every response depends on Origin, one to a request without it too:
+	// a shared cache must not serve it to a page of an allowed origin.
 	h := w.Header()
 	h.Add("Vary", "Origin")
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return false
+	}
 	exact := c.exact[strings.ToLower(origin)]
 	preflight := r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != ""
 	switch {

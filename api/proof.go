@@ -81,6 +81,14 @@ func (s *Server) prove(w http.ResponseWriter, r *http.Request, key []byte) {
 		writeProblem(w, r, http.StatusNotImplemented, ProblemUnavailable, "this node serves no proofs")
 		return
 	}
+	at := r.URL.Query()["height"]
+	// A proof at a past height reads and decodes that height's block:
+	// each client's such proofs count against its request rate (the
+	// verification limits' token bucket), so that one client cannot keep
+	// the MaxLargeReads slots busy. Proofs of the tip do not.
+	if at != nil && s.overRate(w, r, s.hasToken(r), s.limits.client(r)) {
+		return
+	}
 	release, ok := s.largeRead(w, r)
 	if !ok {
 		return
@@ -93,7 +101,6 @@ func (s *Server) prove(w http.ResponseWriter, r *http.Request, key []byte) {
 		height    uint64
 		root      registry.Hash
 		err       error
-		at        = r.URL.Query()["height"]
 	)
 	if at == nil {
 		value, proof, height, root, err = p.ProveKey(key)

@@ -33,6 +33,7 @@ func TestProofAtPrunedHeight(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	p.MinVersions = 1 // the window alone decides here
 	if _, more, err := p.Prune(context.Background(), 0); err != nil || more {
 		t.Fatal(more, err)
 	}

@@ -276,12 +276,16 @@ func (c *Chain) Commit(b *Block, commit *Commit) ([]Result, error) {
 // ProveKey reads a state key with a proof of its value (nil if absent)
 // against the state root of the tip, and returns the height whose header
 // carries that root. It retries if a block lands between the proof and
-// the read, so the value always matches the proof and the height.
+// the read, so the value always matches the proof and the height, and if
+// pruning drops the root it walks once a new tip has replaced it.
 func (c *Chain) ProveKey(key []byte) ([]byte, smt.Proof, uint64, Hash, error) {
 	tk := smt.Hash(Sum(key))
 	for range 8 {
 		st := c.State()
 		p, err := smt.Prove(c.store, smt.Hash(st.StateRoot), tk)
+		if errors.Is(err, smt.ErrMissingNode) && c.State().Height != st.Height {
+			continue // pruning dropped that root under the walk: prove at the new tip
+		}
 		if err != nil {
 			return nil, smt.Proof{}, 0, Hash{}, err
 		}

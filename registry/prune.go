@@ -19,6 +19,14 @@ var ErrPruned = errors.New("state version pruned")
 // of block time.
 const DefaultStateRetention = 24 * time.Hour
 
+// MinRetainedVersions is how many of the latest versions (heights, the
+// tip's included) a Pruner keeps whatever the block times and the
+// retention say: a block time far ahead (one proposer's wrong clock) or a
+// retention shorter than a few block intervals never drops them, so a
+// proof of the tip or of the few heights before it never loses its tree
+// while it is read.
+const MinRetainedVersions = 100
+
 // DefaultPruneBatch is how many journal entries (stale nodes) one prune
 // batch handles: one LevelDB batch, a few milliseconds during which
 // commits wait.
@@ -65,9 +73,11 @@ type VersionStore interface {
 
 // Pruner drops the versions of the state tree older than a retention
 // window, in the background, in bounded batches. The window is measured
-// in block time: the versions of every block whose header time is at
-// most Retention before the tip's are kept, and the tip's always. A
-// version is a height: its root is the state root in that block's header.
+// in block time, from the earlier of the tip's block time and the node's
+// own clock (a proposer's clock ahead of the node's cannot move it): the
+// versions of every block whose header time is at most Retention before
+// that are kept, and the latest MinVersions versions always. A version is
+// a height: its root is the state root in that block's header.
 type Pruner struct {
 	// Chain gives the tip.
 	Chain *Chain
@@ -75,6 +85,11 @@ type Pruner struct {
 	Store VersionStore
 	// Retention is the window; it must be positive.
 	Retention time.Duration
+	// MinVersions is the number of latest versions always kept, the
+	// tip's included (at least 1); NewPruner sets MinRetainedVersions.
+	MinVersions uint64
+	// Now is the node's clock; default time.Now.
+	Now func() time.Time
 	// Batch is the number of journal entries per batch; default
 	// DefaultPruneBatch.
 	Batch int
@@ -98,7 +113,7 @@ func NewPruner(c *Chain, retention time.Duration) (*Pruner, error) {
 		return nil, fmt.Errorf("prune: retention %s is not positive", retention)
 	}
 	vs.JournalStale()
-	return &Pruner{Chain: c, Store: vs, Retention: retention, wake: make(chan struct{}, 1)}, nil
+	return &Pruner{Chain: c, Store: vs, Retention: retention, MinVersions: MinRetainedVersions, wake: make(chan struct{}, 1)}, nil
 }
 
 // Notify wakes Run (after a commit); it never blocks.
@@ -109,17 +124,32 @@ func (p *Pruner) Notify() {
 	}
 }
 
-// Floor returns the floor the window gives at the current tip.
+// Floor returns the floor the window gives at the current tip: the
+// first height whose block time is at most Retention before the earlier
+// of the tip's block time and Now, and never above the first of the
+// latest MinVersions heights.
 func (p *Pruner) Floor() (uint64, error) {
 	st := p.Chain.State()
-	h, ok, err := p.Store.FirstVersionSince(st.LastBlockTime.Add(-p.Retention))
+	ref := st.LastBlockTime
+	now := time.Now
+	if p.Now != nil {
+		now = p.Now
+	}
+	if t := now(); t.Before(ref) {
+		ref = t // a block time ahead of this node's clock does not count
+	}
+	h, ok, err := p.Store.FirstVersionSince(ref.Add(-p.Retention))
 	if err != nil {
 		return 0, fmt.Errorf("prune: %w", err)
 	}
 	if !ok || h > st.Height {
 		h = st.Height
 	}
-	return h, nil
+	keep := max(p.MinVersions, 1)
+	if st.Height+1 < keep {
+		return 0, nil
+	}
+	return min(h, st.Height+1-keep), nil
 }
 
 // Prune runs up to maxBatches batches (all that are needed if maxBatches

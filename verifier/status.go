@@ -280,7 +280,9 @@ func (v *Verifier) statusList(ctx context.Context, url string) (*statuslist.List
 	if err != nil {
 		return nil, 0, err
 	}
-	if tracked {
+	if tracked && c.list.ID == url {
+		// Only under its own id: a URL that names a list with another id
+		// (refused by the caller) never takes room in the cache.
 		v.lists.putCurrent(url, now, c)
 	}
 	return c.list, h, nil

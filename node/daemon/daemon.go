@@ -235,6 +235,7 @@ func New(ctx context.Context, cfg Config) (_ *Daemon, err error) {
 			return nil, err
 		}
 		d.pruner.Log = log
+		d.pruner.Now = cfg.Now
 		d.pruner.Observe = pruneMetrics(reg)
 	}
 

@@ -3,6 +3,7 @@ package leveldb
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"time"
 
@@ -33,25 +34,86 @@ func (s *Store) JournalStale() { s.journal.Store(true) }
 // PruneFloor returns the lowest retained version (0: nothing pruned).
 func (s *Store) PruneFloor() uint64 { return s.floor.Load() }
 
+// MaxVersionBackfill bounds how many heights without a version index
+// entry one FirstVersionSince indexes from their stored blocks.
+const MaxVersionBackfill = 1000
+
 // FirstVersionSince returns the lowest retained height whose block time
-// is t or later.
+// is t or later. Heights without a version index entry (blocks saved by
+// a binary before the index existed) are indexed here from their stored
+// block headers, at most MaxVersionBackfill per call; the first one still
+// unindexed is returned as it is (never prunable until indexed), so the
+// floor never passes a height whose time is not known.
 func (s *Store) FirstVersionSince(t time.Time) (uint64, bool, error) {
-	it := s.db.NewIterator(&util.Range{Start: key(pVersion, u64(s.floor.Load())), Limit: []byte{pVersion + 1}}, nil)
-	defer it.Release()
+	tip := uint64(0)
+	cur, ok, err := s.State()
+	if err != nil {
+		return 0, false, err
+	}
+	if ok {
+		tip = cur.Height
+	}
 	want := t.UnixNano()
-	for it.Next() {
-		k, v := it.Key(), it.Value()
-		if len(k) != 9 || len(v) != 8 {
-			return 0, false, fmt.Errorf("version index: %w", registry.ErrMalformed)
+	next := max(s.floor.Load(), 1) // the next height the index should hold
+	b := new(leveldb.Batch)
+	budget := MaxVersionBackfill
+	// unindexed indexes heights next..limit-1, which have no entry, and
+	// reports the first whose time is want or later, or the first it
+	// could not index.
+	unindexed := func(limit uint64) (uint64, bool, error) {
+		for ; next < limit; next++ {
+			if budget == 0 {
+				return next, true, nil
+			}
+			budget--
+			blk, err := s.Block(next)
+			if errors.Is(err, registry.ErrNotFound) {
+				return next, true, nil // no block to date it: keep it
+			}
+			if err != nil {
+				return 0, false, fmt.Errorf("index version %d: %w", next, err)
+			}
+			at := blk.Header.Time.UnixNano()
+			b.Put(key(pVersion, u64(next)), binary.BigEndian.AppendUint64(nil, uint64(at)))
+			if at >= want {
+				return next, true, nil
+			}
 		}
-		if int64(binary.BigEndian.Uint64(v)) >= want {
-			return binary.BigEndian.Uint64(k[1:]), true, nil
+		return 0, false, nil
+	}
+	h, found, err := func() (uint64, bool, error) {
+		it := s.db.NewIterator(&util.Range{Start: key(pVersion, u64(next)), Limit: []byte{pVersion + 1}}, nil)
+		defer it.Release()
+		for it.Next() {
+			k, v := it.Key(), it.Value()
+			if len(k) != 9 || len(v) != 8 {
+				return 0, false, fmt.Errorf("version index: %w", registry.ErrMalformed)
+			}
+			h := binary.BigEndian.Uint64(k[1:])
+			if h > next {
+				if h, found, err := unindexed(h); err != nil || found {
+					return h, found, err
+				}
+			}
+			if int64(binary.BigEndian.Uint64(v)) >= want {
+				return h, true, nil
+			}
+			next = h + 1
+		}
+		if err := it.Error(); err != nil {
+			return 0, false, fmt.Errorf("read version index: %w", err)
+		}
+		return unindexed(tip + 1)
+	}()
+	if err != nil {
+		return 0, false, err
+	}
+	if b.Len() > 0 {
+		if err := s.db.Write(b, nil); err != nil {
+			return 0, false, fmt.Errorf("index versions: %w", err)
 		}
 	}
-	if err := it.Error(); err != nil {
-		return 0, false, fmt.Errorf("read version index: %w", err)
-	}
-	return 0, false, nil
+	return h, found, nil
 }
 
 // PruneStep raises the floor to floor and handles at most max journal

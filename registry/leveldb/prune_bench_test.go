@@ -94,6 +94,7 @@ func buildPruned(b *testing.B, dir string, n uint64, window time.Duration) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	p.MinVersions = 1 // the window alone decides here
 	var total registry.PruneStats
 	start := time.Now()
 	for done := uint64(0); done < n; done += blockSize {

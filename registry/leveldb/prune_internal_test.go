@@ -224,6 +224,7 @@ func TestPruneKeepsRetainedVersions(t *testing.T) {
 				if p, err = registry.NewPruner(c, time.Duration(rapid.IntRange(1, 8).Draw(rt, "retention"))*time.Second); err != nil {
 					rt.Fatal(err)
 				}
+				p.MinVersions = 1 // the window alone decides here
 				p.Batch = rapid.IntRange(1, 20).Draw(rt, "batch")
 				if _, _, err := p.Prune(context.Background(), rapid.IntRange(1, 3).Draw(rt, "batches")); err != nil {
 					rt.Fatal(err)
@@ -264,6 +265,7 @@ func TestPruneResumesAfterCrash(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			p.MinVersions = 1 // the window alone decides here
 			p.Batch = 3
 			if _, more, err := p.Prune(context.Background(), k); err != nil || !more {
 				t.Fatalf("first %d batches: more %v, %v", k, more, err)
@@ -289,6 +291,7 @@ func TestPruneResumesAfterCrash(t *testing.T) {
 			if p, err = registry.NewPruner(c, 10*time.Second); err != nil {
 				t.Fatal(err)
 			}
+			p.MinVersions = 1 // the window alone decides here
 			if _, more, err := p.Prune(context.Background(), 0); err != nil || more {
 				t.Fatalf("resume: more %v, %v", more, err)
 			}
@@ -322,6 +325,7 @@ func TestPruneStats(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	p.MinVersions = 1 // the window alone decides here
 	var observed registry.PruneStats
 	p.Observe = func(s registry.PruneStats, floor uint64) { observed = observed.Add(s) }
 	total, more, err := p.Prune(context.Background(), 0)
@@ -429,6 +433,7 @@ func pruneCrashChild(t *testing.T, dir string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	p.MinVersions = 1 // the window alone decides here
 	p.Batch = 7
 	go func() { _ = p.Run(context.Background()) }()
 	for i := c.State().Height; ; i++ {
@@ -463,6 +468,7 @@ func TestNoJournalWithoutPruner(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	p.MinVersions = 1 // the window alone decides here
 	if st, _, err := p.Prune(context.Background(), 0); err != nil || st.Nodes != 0 || s.PruneFloor() != 5 {
 		t.Fatalf("prune: %+v floor %d %v", st, s.PruneFloor(), err)
 	}

@@ -176,7 +176,7 @@ func (p *Pruner) Prune(ctx context.Context, maxBatches int) (PruneStats, bool, e
 		}
 		total = total.Add(s)
 		if p.Log != nil && (s != PruneStats{}) {
-			p.Log.Debug("prune batch", "floor", floor, "versions", s.Versions, "nodes", s.Nodes, "bytes", s.Bytes, "more", more)
+			p.Log.DebugContext(ctx, "prune batch", "floor", floor, "versions", s.Versions, "nodes", s.Nodes, "bytes", s.Bytes, "more", more)
 		}
 		if p.Observe != nil {
 			p.Observe(s, floor)
@@ -197,7 +197,7 @@ func (p *Pruner) Run(ctx context.Context) error {
 			_, more, err := p.Prune(ctx, 1)
 			if err != nil {
 				if p.Log != nil {
-					p.Log.Error("prune", "err", err)
+					p.Log.ErrorContext(ctx, "prune", "err", err)
 				}
 				break // try again at the next commit
 			}

@@ -173,7 +173,7 @@ func (s *Store) PruneStep(floor uint64, max int) (registry.PruneStats, bool, err
 				st.Nodes++
 				st.Bytes += uint64(len(nk) + len(v))
 			}
-		case err != leveldb.ErrNotFound:
+		case !errors.Is(err, leveldb.ErrNotFound):
 			it.Release()
 			return registry.PruneStats{}, false, fmt.Errorf("read node: %w", err)
 		}

@@ -13,11 +13,16 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/gorilla/mux"
 
 	"github.com/idmesh/idmesh/credential"
 	"github.com/idmesh/idmesh/credential/jose"
+	"github.com/idmesh/idmesh/did"
 	"github.com/idmesh/idmesh/did/strictjson"
 	"github.com/idmesh/idmesh/issuer"
 )
@@ -62,6 +67,8 @@ const (
 	vpRandomBytes = 32
 	// vpOverhead is what a transaction costs besides its strings.
 	vpOverhead = 1024
+	// MaxTrustedIssuers bounds a request's trusted_issuers.
+	MaxTrustedIssuers = 64
 )
 
 // Problem types of the verifier endpoints.
@@ -135,7 +142,7 @@ func (s *Server) verifierIdentity(r *http.Request) (issuer.Issuer, credential.Si
 }
 
 // handleCreateVPRequest makes a presentation request: {dcql_query,
-// response_mode?, webhook?}.
+// response_mode?, webhook?, trusted_issuers?}.
 func (s *Server) handleCreateVPRequest(w http.ResponseWriter, r *http.Request) {
 	body, ok := readLimited(r, MaxVPRequestBytes)
 	if !ok {
@@ -151,8 +158,8 @@ func (s *Server) handleCreateVPRequest(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, http.StatusBadRequest, ProblemInvalidParameter, fmt.Sprintf(format, a...))
 	}
 	for k := range m {
-		if !slices.Contains([]string{"dcql_query", "response_mode", "webhook"}, k) {
-			bad("unknown member %.64q: the members are dcql_query, response_mode and webhook", k)
+		if !slices.Contains([]string{"dcql_query", "response_mode", "webhook", "trusted_issuers"}, k) {
+			bad("unknown member %.64q: the members are dcql_query, response_mode, webhook and trusted_issuers", k)
 			return
 		}
 	}
@@ -187,6 +194,13 @@ func (s *Server) handleCreateVPRequest(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	var trusted []string
+	if v, has := m["trusted_issuers"]; has {
+		if trusted, err = parseTrustedIssuers(v); err != nil {
+			bad("trusted_issuers: %v", err)
+			return
+		}
+	}
 	iss, signer, err := s.verifierIdentity(r)
 	if err != nil {
 		writeProblem(w, r, http.StatusConflict, ProblemNoVerifierIdentity, err.Error())
@@ -197,6 +211,10 @@ func (s *Server) handleCreateVPRequest(w http.ResponseWriter, r *http.Request) {
 		s.log.Error("presentation request", "err", err)
 		writeProblem(w, r, http.StatusInternalServerError, ProblemInternal, "")
 		return
+	}
+	t.trusted = trusted
+	for _, d := range trusted {
+		t.size += sizeWord + len(d)
 	}
 	if err := s.vp.add(t); err != nil {
 		w.Header().Set("Retry-After", "60")
@@ -214,6 +232,30 @@ func (s *Server) handleCreateVPRequest(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusCreated, out)
+}
+
+// parseTrustedIssuers reads a request's trusted_issuers: an array of 1
+// to MaxTrustedIssuers DIDs, without repeats.
+func parseTrustedIssuers(v any) ([]string, error) {
+	arr, ok := v.([]any)
+	if !ok || len(arr) == 0 || len(arr) > MaxTrustedIssuers {
+		return nil, fmt.Errorf("an array of 1 to %d DIDs is required", MaxTrustedIssuers)
+	}
+	out := make([]string, 0, len(arr))
+	for i, e := range arr {
+		d, ok := e.(string)
+		if !ok {
+			return nil, fmt.Errorf("entry %d is not a string (a DID)", i+1)
+		}
+		if _, err := did.Parse(d); err != nil {
+			return nil, fmt.Errorf("entry %d, %.128q, is not a DID", i+1, d)
+		}
+		if slices.Contains(out, d) {
+			return nil, fmt.Errorf("entry %d, %.128q, is repeated", i+1, d)
+		}
+		out = append(out, d)
+	}
+	return out, nil
 }
 
 // newVPTx makes a transaction and signs its request object.
@@ -333,7 +375,7 @@ func (s *Server) handleVPTransaction(w http.ResponseWriter, r *http.Request) {
 func (s *Server) handleVPResponse(w http.ResponseWriter, r *http.Request) {
 	refuse := func(outcome, desc string) {
 		s.vpMetrics.response(outcome)
-		writeOAuthError(w, http.StatusBadRequest, "invalid_request", desc, nil)
+		writeOAuthError(w, http.StatusBadRequest, "invalid_request", printableText(desc, MaxVPErrorBytes), nil)
 	}
 	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/x-www-form-urlencoded" {
 		refuse("malformed", "the response must be application/x-www-form-urlencoded")
@@ -390,20 +432,64 @@ func (s *Server) handleVPResponse(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{})
 }
 
-// trimDesc is a wallet's error_description as a suffix, bounded.
+// maxDescBytes bounds the wallet's error_description kept in a result.
+const maxDescBytes = 256
+
+// MaxVPErrorBytes bounds a transaction's error text (its reason to fail).
+const MaxVPErrorBytes = 1024
+
+// trimDesc is a wallet's error_description as a suffix, bounded: as sent
+// when it keeps to RFC 6749's characters (section 5.2: %x20-21 /
+// %x23-5B / %x5D-7E), else quoted (Go syntax, ASCII only), so that no
+// control character reaches the result.
 func trimDesc(d string) string {
 	if d == "" {
 		return ""
 	}
-	if len(d) > 256 {
-		d = d[:256]
+	if len(d) > maxDescBytes {
+		d = d[:maxDescBytes]
+	}
+	if strings.IndexFunc(d, func(r rune) bool { return r < 0x20 || r > 0x7e || r == '"' || r == '\\' }) >= 0 {
+		return ": " + strconv.QuoteToASCII(strings.ToValidUTF8(d, "\uFFFD"))
 	}
 	return ": " + d
+}
+
+// printableText is s, which may hold what a wallet presented, as a
+// result or an answer may carry it: every rune that is not printable
+// (C0 and C1 controls, format characters such as bidi overrides, line
+// and paragraph separators, invalid UTF-8) written as a Go escape, and
+// the whole cut at max bytes ("..." marks the cut).
+func printableText(s string, max int) string {
+	var b strings.Builder
+	keep := -1 // the length that leaves room for "..." once the text is cut
+	for i, r := range s {
+		var piece string
+		switch {
+		case r == utf8.RuneError && !strings.HasPrefix(s[i:], "\uFFFD"):
+			piece = fmt.Sprintf("\\x%02x", s[i])
+		case r == ' ' || unicode.IsGraphic(r) && r != utf8.RuneError:
+			piece = string(r)
+		case r < 0x10000:
+			piece = fmt.Sprintf("\\u%04x", r)
+		default:
+			piece = fmt.Sprintf("\\U%08x", r)
+		}
+		if keep < 0 && b.Len()+len(piece) > max-len("...") {
+			keep = b.Len()
+		}
+		if b.Len()+len(piece) > max {
+			return b.String()[:keep] + "..."
+		}
+		b.WriteString(piece)
+	}
+	return b.String()
 }
 
 // complete records a transaction's outcome, logs it (no secrets) and
 // calls its webhook.
 func (s *Server) complete(t *vpTx, creds []VPCredential, failure string, size int) {
+	failure = printableText(failure, MaxVPErrorBytes)
 	v := s.vp.finish(t, creds, failure, size)
 	s.log.Info("presentation response", "transaction", t.id, "status", v.Status, "credentials", len(v.Credentials))
 	if t.webhook != "" {

@@ -18,8 +18,9 @@ type vpCandidate struct {
 
 // vpCredentialQuery is what the verifier needs of one credential query.
 type vpCredentialQuery struct {
-	format  string
-	binding bool // require_cryptographic_holder_binding
+	format   string
+	binding  bool // require_cryptographic_holder_binding
+	multiple bool // more than one presentation may answer it
 }
 
 // dcqlQuery is a parsed DCQL query.
@@ -41,7 +42,7 @@ func (q *dcqlQuery) credentialQuery(id string) (vpCredentialQuery, bool) {
 	if cq == nil {
 		return vpCredentialQuery{}, false
 	}
-	return vpCredentialQuery{format: cq.Format, binding: cq.RequireHolderBinding}, true
+	return vpCredentialQuery{format: cq.Format, binding: cq.RequireHolderBinding, multiple: cq.Multiple}, true
 }
 
 // check decides whether the verified presentations satisfy the query

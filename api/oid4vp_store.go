@@ -15,6 +15,8 @@ import (
 var (
 	// errVPFull reports a store holding its byte bound of transactions.
 	errVPFull = errors.New("the presentation request store is full: try again later")
+	// errVPResultsFull reports results holding their share of the store.
+	errVPResultsFull = errors.New("the results held for relying parties fill their share of the store: try again later")
 	// errVPUnknown reports a transaction or request never made, or
 	// forgotten since it expired.
 	errVPUnknown = errors.New("unknown or expired presentation request")
@@ -93,9 +95,16 @@ type vpTx struct {
 	encKID   string
 	webhook  string
 	hookKey  []byte // the webhook's HMAC key
-	created  time.Time
-	expires  time.Time
-	size     int
+	// trusted are the request's trusted_issuers: when set, a credential
+	// whose issuer is not one of them fails the transaction.
+	trusted []string
+	created time.Time
+	expires time.Time
+	size    int // the bytes the request is charged
+
+	// resultSize (set under the store's lock) is the bytes its result
+	// is charged, within the results' share of the store.
+	resultSize int
 
 	// Set under the store's lock.
 	answered bool // a response was taken (it may still be verifying)
@@ -137,9 +146,12 @@ type vpStore struct {
 	max       int
 
 	mu    sync.Mutex
-	bytes int
-	byID  map[string]*vpTx
-	byRef map[string]*vpTx
+	bytes int // requests and results
+	// resultBytes are the results' share of bytes: at most half the
+	// bound, so that results never keep new requests out.
+	resultBytes int
+	byID        map[string]*vpTx
+	byRef       map[string]*vpTx
 }
 
 func newVPStore(now func() time.Time, random io.Reader, ttl time.Duration, maxBytes int) *vpStore {
@@ -176,6 +188,22 @@ func (st *vpStore) reserve(n int) error {
 	return nil
 }
 
+// reserveResult makes room for a result of n bytes within the results'
+// share (half the bound), sweeping if needed. st.mu is held.
+func (st *vpStore) reserveResult(n int) error {
+	if st.resultBytes+n > st.max/2 {
+		st.sweep()
+		if st.resultBytes+n > st.max/2 {
+			return errVPResultsFull
+		}
+	}
+	if err := st.reserve(n); err != nil {
+		return err
+	}
+	st.resultBytes += n
+	return nil
+}
+
 // sweep forgets the transactions past their keeping time. st.mu is held.
 func (st *vpStore) sweep() {
 	now := st.now()
@@ -183,7 +211,8 @@ func (st *vpStore) sweep() {
 		if !now.Before(t.keepUntil(st.resultTTL)) {
 			delete(st.byID, id)
 			delete(st.byRef, t.ref)
-			st.bytes -= t.size
+			st.bytes -= t.size + t.resultSize
+			st.resultBytes -= t.resultSize
 		}
 	}
 }
@@ -250,10 +279,10 @@ func (st *vpStore) finish(t *vpTx, creds []VPCredential, failure string, resultB
 	defer st.mu.Unlock()
 	t.done = st.now()
 	if failure == "" && resultBytes > 0 {
-		if err := st.reserve(resultBytes); err != nil {
+		if err := st.reserveResult(resultBytes); err != nil {
 			failure = "the verifier could not keep the result: " + err.Error()
 		} else {
-			t.size += resultBytes
+			t.resultSize = resultBytes
 		}
 	}
 	if failure != "" {

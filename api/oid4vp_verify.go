@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/idmesh/idmesh/credential"
+	"github.com/idmesh/idmesh/credential/dcql"
 	"github.com/idmesh/idmesh/credential/jose"
 	"github.com/idmesh/idmesh/did/keys"
 	"github.com/idmesh/idmesh/verifier"
@@ -18,6 +19,10 @@ import (
 
 // errVPNotVerified is the failure of a presentation the pipeline refused.
 var errVPNotVerified = errors.New("presentation not verified")
+
+// errVPUntrustedIssuer is the failure of a credential whose issuer is not
+// among the request's trusted_issuers.
+var errVPUntrustedIssuer = errors.New("untrusted issuer")
 
 // sdRegistered are the SD-JWT VC claims that name, date, bind or track
 // the credential rather than say something about its subject: the
@@ -32,15 +37,33 @@ var sdRegistered = []string{"iss", "iat", "nbf", "exp", "jti", "cnf", "status", 
 // disclosed only. It returns the credentials and the bytes their result
 // is charged.
 func (s *Server) verifyVPToken(ctx context.Context, t *vpTx, token map[string]any) ([]VPCredential, int, error) {
-	presented := map[string][]vpCandidate{}
-	var out []VPCredential
-	for _, id := range slices.Sorted(maps.Keys(token)) {
+	ids := slices.Sorted(maps.Keys(token))
+	// The ids and the number of presentations of each are checked before
+	// any presentation is verified: a response is not worth its
+	// verifications if the query refuses it whatever they find.
+	queries := make(map[string]vpCredentialQuery, len(ids))
+	for _, id := range ids {
 		cq, ok := t.query.credentialQuery(id)
 		if !ok {
 			return nil, 0, fmt.Errorf("vp_token answers credential query %.64q, which the request does not make", id)
 		}
+		switch n := len(token[id].([]any)); {
+		case n > 1 && !cq.multiple:
+			return nil, 0, fmt.Errorf("%w: credential %.64q: %d presentations for a query without multiple", dcql.ErrNotSatisfied, id, n)
+		case n > dcql.MaxPresentations:
+			return nil, 0, fmt.Errorf("%w: credential %.64q: %d presentations, at most %d", dcql.ErrLimit, id, n, dcql.MaxPresentations)
+		}
+		queries[id] = cq
+	}
+	presented := map[string][]vpCandidate{}
+	var out []VPCredential
+	for _, id := range ids {
+		cq := queries[id]
 		for i, p := range token[id].([]any) {
 			c, cand, err := s.verifyPresentation(ctx, t, cq, p)
+			if err == nil && t.trusted != nil && !slices.Contains(t.trusted, c.Issuer) {
+				err = fmt.Errorf("%w: %.128q is not one of the request's trusted_issuers", errVPUntrustedIssuer, c.Issuer)
+			}
 			if err != nil {
 				return nil, 0, fmt.Errorf("vp_token %.64q presentation %d: %w", id, i+1, err)
 			}
@@ -52,11 +75,68 @@ func (s *Server) verifyVPToken(ctx context.Context, t *vpTx, token map[string]an
 	if err := t.query.check(presented); err != nil {
 		return nil, 0, err
 	}
-	b, err := json.Marshal(out)
-	if err != nil {
-		return nil, 0, fmt.Errorf("encode result: %w", err)
+	size := resultSize(out)
+	if size > MaxVPResultBytes {
+		return nil, 0, fmt.Errorf("%w: the disclosed credentials take %d bytes, at most %d are kept", errVPResultTooLarge, size, MaxVPResultBytes)
 	}
-	return out, 2 * len(b), nil
+	return out, size, nil
+}
+
+// MaxVPResultBytes bounds what one answer may store: a verified result
+// whose credentials take more (as resultSize counts them) fails its
+// transaction with errVPResultTooLarge, and only that is kept.
+const MaxVPResultBytes = 64 << 10
+
+// errVPResultTooLarge is the failure of a result over MaxVPResultBytes.
+var errVPResultTooLarge = errors.New("result too large")
+
+// Sizes resultSize charges for Go values besides their bytes: an
+// interface or string header, a map entry, a slice header, a map.
+const (
+	sizeWord  = 16
+	sizeEntry = 48
+	sizeSlice = 24
+	sizeMap   = 48
+	sizeCred  = 160 // a VPCredential without its strings and claims
+)
+
+// resultSize is what a result takes in memory, estimated from its
+// values: every string's bytes plus its header, every map entry, array
+// element and number as the runtime keeps them (at least what its JSON
+// would take).
+func resultSize(creds []VPCredential) int {
+	n := sizeSlice
+	for _, c := range creds {
+		n += sizeCred + len(c.ID) + len(c.Format) + len(c.Issuer) + len(c.VCT) + len(c.Holder) + sizeSlice
+		for _, t := range c.Type {
+			n += sizeWord + len(t)
+		}
+		n += valueSize(c.Claims)
+	}
+	return n
+}
+
+// valueSize is what a decoded JSON value takes in memory (resultSize).
+func valueSize(v any) int {
+	switch x := v.(type) {
+	case map[string]any:
+		n := sizeMap
+		for k, e := range x {
+			n += sizeEntry + len(k) + valueSize(e)
+		}
+		return n
+	case []any:
+		n := sizeSlice
+		for _, e := range x {
+			n += sizeWord + valueSize(e)
+		}
+		return n
+	case string:
+		return sizeWord + len(x)
+	case json.Number:
+		return sizeWord + len(x)
+	}
+	return sizeWord
 }
 
 // verifyPresentation verifies one presentation of credential query cq.
@@ -181,7 +261,7 @@ func (s *Server) verifyJWTVP(ctx context.Context, t *vpTx, cq vpCredentialQuery,
 		return none, vpCandidate{}, fmt.Errorf("VP JWT: %w", err)
 	}
 	if typ, has := c.Header["typ"]; has && typ != jose.TypJWT {
-		return none, vpCandidate{}, fmt.Errorf("VP JWT: typ %v, want JWT", typ)
+		return none, vpCandidate{}, fmt.Errorf("VP JWT: typ %.64q, want JWT", fmt.Sprint(typ))
 	}
 	unverified, err := c.Payload()
 	if err != nil {
@@ -197,10 +277,10 @@ func (s *Server) verifyJWTVP(ctx context.Context, t *vpTx, cq vpCredentialQuery,
 	}
 	key, err := s.verifier.Keys.ResolveKey(ctx, kid, credential.PurposeAuthentication)
 	if err != nil {
-		return none, vpCandidate{}, fmt.Errorf("VP JWT: key %.128s: %w", kid, err)
+		return none, vpCandidate{}, fmt.Errorf("VP JWT: key %.128q: %w", kid, err)
 	}
 	if key.Controller != iss {
-		return none, vpCandidate{}, fmt.Errorf("VP JWT: key %.128s is not the holder's (%.128s)", kid, iss)
+		return none, vpCandidate{}, fmt.Errorf("VP JWT: key %.128q is not the holder's (%.128q)", kid, iss)
 	}
 	payload, err := c.Verify(key.Public)
 	if err != nil {
@@ -236,7 +316,7 @@ func (s *Server) verifyJWTVP(ctx context.Context, t *vpTx, cq vpCredentialQuery,
 		return none, vpCandidate{}, err
 	}
 	if res.Format != FormatJWTVCJSON {
-		return none, vpCandidate{}, fmt.Errorf("VP JWT: the credential is %s, not jwt_vc_json", res.Format)
+		return none, vpCandidate{}, fmt.Errorf("VP JWT: the credential is %.32q, not jwt_vc_json", res.Format)
 	}
 	doc := res.Document
 	cr, err := credential.CredentialFrom(doc)
@@ -244,7 +324,7 @@ func (s *Server) verifyJWTVP(ctx context.Context, t *vpTx, cq vpCredentialQuery,
 		return none, vpCandidate{}, fmt.Errorf("read credential: %w", err)
 	}
 	if cq.binding && !slices.Contains(cr.SubjectIDs(), iss) {
-		return none, vpCandidate{}, fmt.Errorf("holder binding: the credential is not about the presenter %.128s", iss)
+		return none, vpCandidate{}, fmt.Errorf("holder binding: the credential is not about the presenter %.128q", iss)
 	}
 	res.Holder, res.Credentials = iss, []verifier.Result{res}
 	return w3cCredential(FormatJWTVCJSON, res)

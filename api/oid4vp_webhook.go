@@ -15,7 +15,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
-	"strings"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -28,7 +28,17 @@ import (
 const (
 	// WebhookSignatureHeader carries "sha256=" and the hex HMAC-SHA256 of
 	// a webhook call's body, keyed by the transaction's webhook_secret.
+	// It has no time in it: a captured call replays; receivers check
+	// WebhookTimestampSignatureHeader instead.
 	WebhookSignatureHeader = "X-Idmesh-Signature"
+	// WebhookTimestampHeader carries the Unix time (decimal seconds) at
+	// which a webhook call was signed.
+	WebhookTimestampHeader = "X-Idmesh-Timestamp"
+	// WebhookTimestampSignatureHeader carries "sha256=" and the hex
+	// HMAC-SHA256 of WebhookTimestampHeader's value, ".", and the body,
+	// keyed by the webhook_secret: receivers check it and reject calls
+	// whose timestamp is older than a few minutes (replays).
+	WebhookTimestampSignatureHeader = "X-Idmesh-Signature-V2"
 	// WebhookTimeout bounds one webhook call.
 	WebhookTimeout = 10 * time.Second
 	// WebhookAttempts is how many times a call is tried (answers other
@@ -78,9 +88,10 @@ type hookSender struct {
 	slots    chan struct{}
 	backoff  time.Duration
 	metrics  *vpMetrics
+	now      func() time.Time // the timestamp of signatures
 }
 
-func newHookSender(log *slog.Logger, m *vpMetrics) *hookSender {
+func newHookSender(log *slog.Logger, m *vpMetrics, now func() time.Time) *hookSender {
 	mk := func(control func(network, address string, c syscall.RawConn) error) *http.Client {
 		d := &net.Dialer{Timeout: WebhookTimeout, Control: control}
 		t := http.DefaultTransport.(*http.Transport).Clone()
@@ -90,7 +101,7 @@ func newHookSender(log *slog.Logger, m *vpMetrics) *hookSender {
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	}
 	return &hookSender{log: log, public: mk(web.CheckPublic), loopback: mk(checkLoopback), slots: make(chan struct{}, maxWebhooksInFlight),
-		backoff: time.Second, metrics: m}
+		backoff: time.Second, metrics: m, now: now}
 }
 
 // checkLoopback is a net.Dialer Control hook that refuses all but
@@ -121,11 +132,12 @@ func (h *hookSender) send(hook string, key []byte, v VPTransaction) {
 		h.metrics.webhook("dropped")
 		return
 	}
-	mac := hmac.New(sha256.New, key)
-	mac.Write(body)
-	sig := "sha256=" + hex.EncodeToString(mac.Sum(nil))
+	ts := strconv.FormatInt(h.now().Unix(), 10)
+	sig := webhookSignature{ts: ts, body: "sha256=" + hmacHex(key, body), timed: "sha256=" + hmacHex(key, []byte(ts+"."), body)}
+	// checkWebhookURL accepted the URL, whose scheme url.Parse lowercases:
+	// pick the client by that scheme, not by the raw text ("HTTP://").
 	c := h.public
-	if strings.HasPrefix(hook, "http:") {
+	if u, err := url.Parse(hook); err == nil && u.Scheme == "http" {
 		c = h.loopback
 	}
 	go func() {
@@ -145,7 +157,23 @@ func (h *hookSender) send(hook string, key []byte, v VPTransaction) {
 	}()
 }
 
-func (h *hookSender) post(c *http.Client, hook, sig string, body []byte) error {
+// webhookSignature are the signature headers of one webhook call.
+type webhookSignature struct {
+	ts    string // WebhookTimestampHeader
+	body  string // WebhookSignatureHeader
+	timed string // WebhookTimestampSignatureHeader
+}
+
+// hmacHex is the hex HMAC-SHA256 of the parts, in order, keyed by key.
+func hmacHex(key []byte, parts ...[]byte) string {
+	mac := hmac.New(sha256.New, key)
+	for _, p := range parts {
+		mac.Write(p)
+	}
+	return hex.EncodeToString(mac.Sum(nil))
+}
+
+func (h *hookSender) post(c *http.Client, hook string, sig webhookSignature, body []byte) error {
 	ctx, cancel := context.WithTimeout(context.Background(), WebhookTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, hook, bytes.NewReader(body))
@@ -153,7 +181,9 @@ func (h *hookSender) post(c *http.Client, hook, sig string, body []byte) error {
 		return err
 	}
 	req.Header.Set("Content-Type", mediaJSON)
-	req.Header.Set(WebhookSignatureHeader, sig)
+	req.Header.Set(WebhookSignatureHeader, sig.body)
+	req.Header.Set(WebhookTimestampHeader, sig.ts)
+	req.Header.Set(WebhookTimestampSignatureHeader, sig.timed)
 	resp, err := c.Do(req)
 	if err != nil {
 		// Without the URL, which may carry the relying party's secrets,

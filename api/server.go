@@ -251,7 +251,7 @@ func NewServer(cfg Config) (*Server, error) {
 	s.vci = vci
 	s.vp = newVPStore(cfg.Now, cfg.Rand, cfg.VerifierRequestTTL, cfg.VerifierStoreBytes)
 	s.vpMetrics = &vpMetrics{}
-	s.hooks = newHookSender(cfg.Log, s.vpMetrics)
+	s.hooks = newHookSender(cfg.Log, s.vpMetrics, cfg.Now)
 	if cfg.Verifier == nil {
 		keys := &didkeys.CachedKeys{Next: didkeys.DIDKeys{Resolver: capWeb(cfg.Resolver), Index: keyIndex(cfg.Resolver)}}
 		if keys.Next.(didkeys.DIDKeys).Index != nil {
@@ -415,10 +415,14 @@ func (s *Server) instrument(route string, h http.HandlerFunc) http.Handler {
 
 // loggedPath is path as the log may show it: a credential offer's path
 // is a bearer secret (whoever has it fetches the pre-authorized code),
-// so its ID is left out.
+// and so are a presentation request's references (whoever has one reads
+// the request's state or answers it) and a transaction's ID: their IDs
+// are left out.
 func loggedPath(path string) string {
-	if strings.HasPrefix(path, CredentialOffersPath) {
-		return CredentialOffersPath + "{id}"
+	for _, p := range []string{CredentialOffersPath, VerifierRequestObjectsPath, VerifierResponsesPath, VerifierTransactionsPath} {
+		if strings.HasPrefix(path, p) {
+			return p + "{id}"
+		}
 	}
 	return path
 }

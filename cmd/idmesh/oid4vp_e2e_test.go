@@ -75,7 +75,9 @@ func (p *recordingProxy) responses() [][]byte {
 // ldp_vc degree, asked for its degree name, over direct_post.jwt. Then
 // the refusals a relying party counts on: the recorded response posted
 // again (a replayed vp_token), the credential revoked before it is
-// presented, and a query the wallet cannot satisfy (nothing is sent).
+// presented, an issuer the request does not trust (verify request
+// --trusted-issuers), and a query the wallet cannot satisfy (nothing is
+// sent).
 func TestOpenID4VPEndToEnd(t *testing.T) {
 	proxy := newRecordingProxy(t)
 	n := startDevNode(t, "--verifier-did", "rp", "--public-url", proxy.srv.URL)
@@ -212,7 +214,19 @@ func TestOpenID4VPEndToEnd(t *testing.T) {
 		t.Fatalf("transaction: %d %s", tr.status, tr.body)
 	}
 
-	// 4. A query the wallet cannot satisfy: nothing is posted.
+	// 4. The relying party trusts another issuer only (--trusted-issuers):
+	// the wallet presents, the verifier refuses the issuer.
+	tx, uri = request(`{"credentials":[{"id":"age","format":"dc+sd-jwt","meta":{"vct_values":["`+vct+`"]},"claims":[{"path":["age_over_18"]}]}]}`,
+		"--trusted-issuers", rpDID)
+	if _, errOut, code := cli(t, n.url, ks, "wallet", "present", uri, "--yes"); code != 1 || !strings.Contains(errOut, "verifier") {
+		t.Fatalf("present to a verifier trusting another issuer: exit %d, %q", code, errOut)
+	}
+	js, _, code = cli(t, n.url, ks, "verify", "result", "--api-token", n.token, "--json", tx)
+	if p := mustProblem(t, js, ""); code != 1 || !strings.Contains(p.Detail, "untrusted issuer") || !strings.Contains(p.Detail, uni) {
+		t.Fatalf("untrusted issuer: exit %d, %s", code, js)
+	}
+
+	// 5. A query the wallet cannot satisfy: nothing is posted.
 	before := len(proxy.responses())
 	_, uri = request(`{"credentials":[{"id":"lic","format":"dc+sd-jwt","meta":{"vct_values":["` + vct + `"]},"claims":[{"path":["driving_privileges"]}]}]}`)
 	if _, errOut, code := cli(t, n.url, ks, "wallet", "present", uri, "--yes"); code != 1 || !strings.Contains(errOut, "driving_privileges") {

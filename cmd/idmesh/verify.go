@@ -26,30 +26,33 @@ func newVerifyGroupCmd(a *app) *cobra.Command {
 
 func newVerifyRequestCmd(a *app) *cobra.Command {
 	var f apiFlags
-	var dcqlFile, mode, hook, png string
-	c := a.command("request --dcql QUERY.json [--response-mode direct_post|direct_post.jwt] [--webhook URL] [--png FILE]",
+	var dcqlFile, mode, hook, png, trusted string
+	c := a.command("request --dcql QUERY.json [--trusted-issuers DIDS] [--response-mode direct_post|direct_post.jwt] [--webhook URL] [--png FILE]",
 		"make an OpenID4VP presentation request and print its URI and QR code",
 		func(ctx context.Context, e env, pos []string) error {
-			return verifyRequest(ctx, e, f, dcqlFile, mode, hook, png, pos)
+			return verifyRequest(ctx, e, f, dcqlFile, mode, hook, png, trusted, pos)
 		})
 	c.Long = `Ask a wallet for the credentials and claims a DCQL query names (QUERY.json; - for
 standard input), over OpenID for Verifiable Presentations 1.0: the node makes a request
 signed with its verifier DID (client_id decentralized_identifier:DID) and prints the
 openid4vp:// URI and a QR code of it, which a wallet opens (idmesh wallet present URI).
 The request can be answered once before it expires (5 minutes by default); read the
-outcome with idmesh verify result TXID. With --webhook the node also posts the result
+outcome with idmesh verify result TXID. Without --trusted-issuers any issuer whose
+signature verifies is accepted (the result names it); with it, only those. With --webhook the node also posts the result
 to that URL (https, or http to a loopback address), signed with the webhook secret
-printed once here (X-Idmesh-Signature: sha256=HMAC-SHA256 of the body).`
+printed once here (X-Idmesh-Signature-V2: sha256=HMAC-SHA256 of X-Idmesh-Timestamp,
+".", and the body; reject old timestamps).`
 	fs := c.Flags()
 	f.register(fs)
 	fs.StringVar(&dcqlFile, "dcql", "", "the DCQL query, a JSON file (required)")
 	fs.StringVar(&mode, "response-mode", api.ResponseModeDirectPost, "direct_post, or direct_post.jwt for an encrypted response")
 	fs.StringVar(&hook, "webhook", "", "also post the result to this URL")
+	fs.StringVar(&trusted, "trusted-issuers", "", "accept credentials only from these issuers (DIDs, comma-separated)")
 	fs.StringVar(&png, "png", "", "also write the QR code as a PNG image to FILE")
 	return c
 }
 
-func verifyRequest(ctx context.Context, e env, f apiFlags, dcqlFile, mode, hook, png string, pos []string) error {
+func verifyRequest(ctx context.Context, e env, f apiFlags, dcqlFile, mode, hook, png, trusted string, pos []string) error {
 	switch {
 	case len(pos) != 0:
 		return usageError("verify request takes no arguments: give the query with --dcql FILE")
@@ -69,6 +72,9 @@ func verifyRequest(ctx context.Context, e env, f apiFlags, dcqlFile, mode, hook,
 	req := map[string]any{"dcql_query": query, "response_mode": mode}
 	if hook != "" {
 		req["webhook"] = hook
+	}
+	if list := splitList(trusted); len(list) > 0 {
+		req["trusted_issuers"] = list
 	}
 	c, err := f.client()
 	if err != nil {

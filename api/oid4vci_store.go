@@ -114,27 +114,12 @@ func newVCIStore(now func() time.Time, random io.Reader, offerTTL time.Duration,
 }
 
 // randomString returns 256 random bits, base64url.
-func (st *vciStore) randomString() (string, error) {
-	b := make([]byte, secretBytes)
-	if _, err := io.ReadFull(st.rand, b); err != nil {
-		return "", fmt.Errorf("read random: %w", err)
-	}
-	return base64.RawURLEncoding.EncodeToString(b), nil
-}
+func (st *vciStore) randomString() (string, error) { return randomToken(st.rand, secretBytes) }
 
 // reserve makes room for n bytes, sweeping expired entries if needed.
 // st.mu is held.
 func (st *vciStore) reserve(n int) error {
-	if st.bytes+n <= st.max {
-		st.bytes += n
-		return nil
-	}
-	st.sweep()
-	if st.bytes+n > st.max {
-		return errVCIFull
-	}
-	st.bytes += n
-	return nil
+	return reserveBytes(&st.bytes, st.max, n, st.sweep, errVCIFull)
 }
 
 // sweep forgets every expired entry. st.mu is held.

@@ -3,9 +3,7 @@ package api
 import (
 	"crypto/ecdsa"
 	"crypto/subtle"
-	"encoding/base64"
 	"errors"
-	"fmt"
 	"io"
 	"sync"
 	"time"
@@ -166,26 +164,11 @@ func newVPStore(now func() time.Time, random io.Reader, ttl time.Duration, maxBy
 }
 
 // random returns n random bytes, base64url.
-func (st *vpStore) random(n int) (string, error) {
-	b := make([]byte, n)
-	if _, err := io.ReadFull(st.rand, b); err != nil {
-		return "", fmt.Errorf("read random: %w", err)
-	}
-	return base64.RawURLEncoding.EncodeToString(b), nil
-}
+func (st *vpStore) random(n int) (string, error) { return randomToken(st.rand, n) }
 
 // reserve makes room for n bytes, sweeping if needed. st.mu is held.
 func (st *vpStore) reserve(n int) error {
-	if st.bytes+n <= st.max {
-		st.bytes += n
-		return nil
-	}
-	st.sweep()
-	if st.bytes+n > st.max {
-		return errVPFull
-	}
-	st.bytes += n
-	return nil
+	return reserveBytes(&st.bytes, st.max, n, st.sweep, errVPFull)
 }
 
 // reserveResult makes room for a result of n bytes within the results'

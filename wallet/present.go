@@ -87,7 +87,10 @@ func FetchRequest(ctx context.Context, requestURI string, resolver did.Resolver,
 //     resolver to a verification method of that DID's current document
 //     that is authorized for authentication or assertionMethod (DID
 //     Core's relationships for a party proving who it is; OpenID4VP
-//     only requires a key of the DID), neither retired nor compromised,
+//     only requires a key of the DID), listed in the current document
+//     (a method the DID removed is refused as retired), not marked
+//     compromised (when resolver is also a didkeys.Index, or a
+//     did.Methods whose did:idmesh resolver is one),
 //     whose key verifies the signature with the header's alg (which must
 //     fit the key: EdDSA or Ed25519 for Ed25519, ES256 for P-256);
 //   - its response_uri passes CheckURL and the verifier URL policy: a
@@ -124,7 +127,11 @@ func VerifyRequestObject(ctx context.Context, b []byte, ref RequestRef, resolver
 	if resolver == nil {
 		return nil, wrap(fmt.Errorf("%w: no DID resolver", ErrUntrustedRequest))
 	}
-	keys := didkeys.DIDKeys{Resolver: resolver}
+	// A request is fresh: only the DID's current keys sign one, as
+	// only current keys authenticate (a removed key is refused as
+	// retired, or as compromised when it is marked so). Key status comes
+	// from resolver when it is a key history (didkeys.Index).
+	keys := didkeys.DIDKeys{Resolver: resolver, CurrentOnly: true}
 	vk, err := keys.ResolveKey(ctx, r.KeyID, credential.PurposeAuthentication)
 	if errors.Is(err, credential.ErrKeyNotAuthorized) {
 		vk, err = keys.ResolveKey(ctx, r.KeyID, credential.PurposeAssertion)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -11,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
+	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/spf13/cobra"
@@ -256,13 +259,43 @@ func walletPresentVP(ctx context.Context, e env, f walletFlags, yes bool, pos []
 		return err
 	}
 	if e.json {
-		return printJSON(e, map[string]any{"presented": true, "plan": planJSON(plan), "redirect_uri": res.RedirectURI})
+		return printJSONEscaped(e, map[string]any{"presented": true, "plan": planJSON(plan), "redirect_uri": res.RedirectURI})
 	}
 	fmt.Fprintf(e.stdout, "presented to %s: the verifier accepted the response\n", inLine(plan.Verifier))
 	if res.RedirectURI != "" {
 		fmt.Fprintf(e.stdout, "continue at %s\n", inLine(res.RedirectURI))
 	}
 	return nil
+}
+
+// printJSONEscaped is printJSON whose output holds no control or format
+// character: those encoding/json writes raw (DEL, C1 controls, bidi
+// overrides, U+2028-like separators) are written as \u escapes, which
+// decode to the same value. The plan carries a verifier's and an
+// issuer's text.
+func printJSONEscaped(e env, v any) error {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	var out strings.Builder
+	for _, r := range buf.String() {
+		if r == '\n' || (!unicode.IsControl(r) && !unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp)) {
+			out.WriteRune(r)
+			continue
+		}
+		if r > 0xffff {
+			hi, lo := utf16.EncodeRune(r)
+			fmt.Fprintf(&out, "\\u%04x\\u%04x", hi, lo)
+			continue
+		}
+		fmt.Fprintf(&out, "\\u%04x", r)
+	}
+	_, err := io.WriteString(e.stdout, out.String())
+	return err
 }
 
 // isTerminalReader reports whether r is a terminal.

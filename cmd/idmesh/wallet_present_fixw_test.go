@@ -241,3 +241,25 @@ func TestWalletPresentNodeChecks(t *testing.T) {
 		t.Fatalf("compromised key: exit %d: %q", code, errOut)
 	}
 }
+
+// TestWalletPresentJSONEscaped (review 16 finding 2): the --json output
+// of wallet present writes the control and format characters that
+// encoding/json leaves raw (DEL, C1, bidi overrides, tag characters) as
+// \u escapes, and decodes to the same value.
+func TestWalletPresentJSONEscaped(t *testing.T) {
+	in := map[string]any{"shown": map[string]any{"name": "a\u202eb\u0085c\x7fd\U000E0001e\u2028f\x1bg", "ok": "Zoë 日本"}}
+	var out strings.Builder
+	if err := printJSONEscaped(env{stdout: &out}, in); err != nil {
+		t.Fatal(err)
+	}
+	if terminalUnsafe(out.String()) || !strings.Contains(out.String(), `\u202e`) || !strings.Contains(out.String(), "Zoë 日本") {
+		t.Fatalf("output %q", out.String())
+	}
+	var back map[string]any
+	if err := json.Unmarshal([]byte(out.String()), &back); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := back["shown"].(map[string]any)["name"], in["shown"].(map[string]any)["name"]; got != want {
+		t.Fatalf("decoded %q, want %q", got, want)
+	}
+}

@@ -767,7 +767,7 @@ func endpoint(m map[string]any, name string, required bool) (string, error) {
 	}
 	u, err := url.Parse(s)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil {
-		return "", fmt.Errorf("%w: %s %q is not an absolute https URL", ErrMalformed, name, s)
+		return "", fmt.Errorf("%w: %s %s is not an absolute https URL", ErrMalformed, name, quote(s))
 	}
 	return s, nil
 }

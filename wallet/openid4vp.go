@@ -81,15 +81,15 @@ func ParseRequestURI(s string) (RequestRef, error) {
 	s = strings.TrimSpace(s)
 	u, err := url.Parse(s)
 	if err != nil {
-		return RequestRef{}, fmt.Errorf("parse request URI: %w: %w", ErrMalformed, err)
+		return RequestRef{}, fmt.Errorf("parse request URI: %w: %w", ErrMalformed, bounded(err))
 	}
 	q, err := url.ParseQuery(u.RawQuery)
 	if err != nil {
-		return RequestRef{}, fmt.Errorf("parse request URI: %w: query: %w", ErrMalformed, err)
+		return RequestRef{}, fmt.Errorf("parse request URI: %w: query: %w", ErrMalformed, bounded(err))
 	}
 	for name, v := range q {
 		if len(v) > 1 {
-			return RequestRef{}, fmt.Errorf("parse request URI: %w: %s is repeated", ErrMalformed, name)
+			return RequestRef{}, fmt.Errorf("parse request URI: %w: %s is repeated", ErrMalformed, quote(name))
 		}
 	}
 	if _, ok := q["request_uri"]; !ok {
@@ -116,7 +116,7 @@ func ParseRequestURI(s string) (RequestRef, error) {
 	switch m := q.Get("request_uri_method"); m {
 	case "", "get", "post":
 	default:
-		return RequestRef{}, fmt.Errorf("parse request URI: %w: invalid_request_uri_method: request_uri_method %q is neither get nor post", ErrMalformed, m)
+		return RequestRef{}, fmt.Errorf("parse request URI: %w: invalid_request_uri_method: request_uri_method %s is neither get nor post", ErrMalformed, quote(m))
 	}
 	if err := checkRequestURI(ref.RequestURI); err != nil {
 		return RequestRef{}, err
@@ -129,7 +129,7 @@ func ParseRequestURI(s string) (RequestRef, error) {
 func checkRequestURI(s string) error {
 	u, err := url.Parse(s)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil || u.Fragment != "" || strings.Contains(s, "#") {
-		return fmt.Errorf("parse request URI: %w: request_uri %q is not an absolute https URL", ErrMalformed, s)
+		return fmt.Errorf("parse request URI: %w: request_uri %s is not an absolute https URL", ErrMalformed, quote(s))
 	}
 	return nil
 }
@@ -161,6 +161,9 @@ type Request struct {
 	Metadata ClientMetadata
 
 	compact *jose.Compact
+	// fromLoopback is set when the request came from a loopback
+	// request_uri: only then may the response_uri be on loopback.
+	fromLoopback bool
 }
 
 // ClientMetadata is what the wallet reads of a request's client_metadata
@@ -227,11 +230,11 @@ func ParseRequestObject(b []byte) (*Request, error) {
 	}
 	c, err := jose.ParseCompact(s, RequestObjectType, MaxRequestObjectBytes)
 	if err != nil {
-		return nil, fmt.Errorf("parse request object: %w: %w", ErrMalformed, err)
+		return nil, fmt.Errorf("parse request object: %w: %w", ErrMalformed, bounded(err))
 	}
 	claims, err := c.Payload()
 	if err != nil {
-		return nil, fmt.Errorf("parse request object: %w: %w", ErrMalformed, err)
+		return nil, fmt.Errorf("parse request object: %w: %w", ErrMalformed, bounded(err))
 	}
 	r := &Request{Alg: c.Alg, compact: c}
 	wrap := func(err error) error { return fmt.Errorf("parse request object: %w", err) }
@@ -242,23 +245,23 @@ func ParseRequestObject(b []byte) (*Request, error) {
 		return nil, wrap(err)
 	}
 	if r.DID, err = ClientDID(r.ClientID); err != nil {
-		return nil, wrap(err)
+		return nil, wrap(bounded(err))
 	}
 	ku, err := did.ParseURL(r.KeyID)
 	if err != nil || ku.DID.String() != r.DID || ku.Fragment == "" || ku.Path != "" || ku.Query != "" {
-		return nil, wrap(fmt.Errorf("%w: kid %q is not a DID URL of a verification method of %s", ErrUntrustedRequest, r.KeyID, r.DID))
+		return nil, wrap(fmt.Errorf("%w: kid %s is not a DID URL of a verification method of %s", ErrUntrustedRequest, quote(r.KeyID), r.DID))
 	}
 	if r.ResponseType, err = reqString(claims, "response_type"); err != nil {
 		return nil, wrap(err)
 	}
 	if r.ResponseType != ResponseTypeVPToken {
-		return nil, wrap(fmt.Errorf("%w: response_type %q (only vp_token)", ErrUnsupported, r.ResponseType))
+		return nil, wrap(fmt.Errorf("%w: response_type %s (only vp_token)", ErrUnsupported, quote(r.ResponseType)))
 	}
 	if r.ResponseMode, err = reqString(claims, "response_mode"); err != nil {
 		return nil, wrap(err)
 	}
 	if r.ResponseMode != ResponseModeDirectPost && r.ResponseMode != ResponseModeDirectPostJWT {
-		return nil, wrap(fmt.Errorf("%w: response_mode %q (only direct_post and direct_post.jwt)", ErrUnsupported, r.ResponseMode))
+		return nil, wrap(fmt.Errorf("%w: response_mode %s (only direct_post and direct_post.jwt)", ErrUnsupported, quote(r.ResponseMode)))
 	}
 	if _, ok := claims["redirect_uri"]; ok {
 		return nil, wrap(fmt.Errorf("%w: redirect_uri must not be present with response_mode %s", ErrMalformed, r.ResponseMode))
@@ -332,13 +335,13 @@ func ClientDID(clientID string) (string, error) {
 	if !ok {
 		prefix, _, found := strings.Cut(clientID, ":")
 		if !found {
-			return "", fmt.Errorf("%w: client_id %q has no client identifier prefix; the wallet only accepts verifiers identified by a DID (decentralized_identifier:)", ErrUnsupported, clientID)
+			return "", fmt.Errorf("%w: client_id %s has no client identifier prefix; the wallet only accepts verifiers identified by a DID (decentralized_identifier:)", ErrUnsupported, quote(clientID))
 		}
-		return "", fmt.Errorf("%w: client identifier prefix %q; the wallet only accepts verifiers identified by a DID (decentralized_identifier:)", ErrUnsupported, prefix+":")
+		return "", fmt.Errorf("%w: client identifier prefix %s; the wallet only accepts verifiers identified by a DID (decentralized_identifier:)", ErrUnsupported, quote(prefix+":"))
 	}
 	d, err := did.Parse(rest)
 	if err != nil {
-		return "", fmt.Errorf("%w: client_id: %w", ErrMalformed, err)
+		return "", fmt.Errorf("%w: client_id: %w", ErrMalformed, bounded(err))
 	}
 	return d.String(), nil
 }
@@ -358,7 +361,7 @@ func checkAudience(v any) error {
 			}
 		}
 	}
-	return fmt.Errorf("%w: aud %v is not %s (the wallet has no issuer of its own)", ErrMalformed, v, SelfIssuedAudience)
+	return fmt.Errorf("%w: aud %s is not %s (the wallet has no issuer of its own)", ErrMalformed, quoteAny(v), SelfIssuedAudience)
 }
 
 // numericDate reads an optional NumericDate claim (whole or fractional
@@ -374,7 +377,7 @@ func numericDate(m map[string]any, name string) (time.Time, error) {
 	}
 	f, err := n.Float64()
 	if err != nil || f < 0 || f > 1<<40 {
-		return time.Time{}, fmt.Errorf("%w: %s %s is not a NumericDate", ErrMalformed, name, n)
+		return time.Time{}, fmt.Errorf("%w: %s %s is not a NumericDate", ErrMalformed, name, quote(n.String()))
 	}
 	return time.Unix(int64(f), 0).UTC(), nil
 }
@@ -455,7 +458,15 @@ func (md ClientMetadata) enc() (string, error) {
 			return e, nil
 		}
 	}
-	return "", fmt.Errorf("%w: the verifier encrypts responses with %v; the wallet with %v", ErrUnsupported, md.EncValues, supportedEnc)
+	shown := make([]string, 0, 4)
+	for i, e := range md.EncValues {
+		if i == 4 {
+			shown = append(shown, fmt.Sprintf("and %d more", len(md.EncValues)-i))
+			break
+		}
+		shown = append(shown, quote(e))
+	}
+	return "", fmt.Errorf("%w: the verifier encrypts responses with [%s]; the wallet with %v", ErrUnsupported, strings.Join(shown, " "), supportedEnc)
 }
 
 // Errors of OpenID4VP requests.

@@ -49,13 +49,18 @@ type Planned struct {
 	// values; nil for formats without selective disclosure.
 	Disclosed []Claim `json:"disclosed,omitempty"`
 	// Shown is everything the verifier will see of the credential: for
-	// dc+sd-jwt the claims in the clear plus Disclosed; for the other
-	// formats the whole credential.
+	// dc+sd-jwt the claims in the clear plus Disclosed; for jwt_vc_json
+	// the issuer's whole JWT, {"header": ..., "payload": ...} (every
+	// top-level claim, not only vc); for ldp_vc the whole credential.
 	Shown map[string]any `json:"shown"`
 	// Whole is set when the format discloses the whole credential.
 	Whole bool `json:"whole"`
-	// Holder is the ID of the holder key that binds the presentation,
-	// "" when the verifier did not ask for holder binding.
+	// Holder is the ID of the holder key that binds the presentation:
+	// the key the credential is bound to, required when the verifier
+	// asks for holder binding and used when the wallet holds it even if
+	// the verifier does not ask (OpenID4VP allows a key-binding JWT or
+	// a signed VP then, and verifiers that always check binding need
+	// it); "" when the presentation is not signed by the holder.
 	Holder string `json:"holder,omitempty"`
 
 	pointers []string
@@ -165,7 +170,7 @@ func (w *Wallet) Plan(r *Request) (*Plan, error) {
 	if !res.Satisfied {
 		var why []string
 		for _, id := range slices.Sorted(maps.Keys(res.Unsatisfied)) {
-			why = append(why, fmt.Sprintf("%s: %s", id, explain(res.Unsatisfied[id], held)))
+			why = append(why, fmt.Sprintf("%s: %s", clean(id), explain(res.Unsatisfied[id], held)))
 		}
 		return nil, fmt.Errorf("plan presentation: %w: %s", ErrUnsatisfiable, strings.Join(why, "; "))
 	}
@@ -175,10 +180,10 @@ func (w *Wallet) Plan(r *Request) (*Plan, error) {
 		cq := q.Credential(id)
 		hc := held[m.Candidate]
 		pl := Planned{Query: id, Credential: hc.c, bound: cq.RequireHolderBinding}
-		if pl.bound {
-			if hc.holder == nil {
-				return nil, fmt.Errorf("plan presentation: %s: %w: credential %s", id, ErrNoHolderKey, hc.c.ID)
-			}
+		if pl.bound && hc.holder == nil {
+			return nil, fmt.Errorf("plan presentation: %s: %w: credential %s", clean(id), ErrNoHolderKey, hc.c.ID)
+		}
+		if hc.holder != nil {
 			pl.holder = hc.holder
 			pl.Holder = hc.holder.ID
 		}
@@ -186,7 +191,7 @@ func (w *Wallet) Plan(r *Request) (*Plan, error) {
 			pl.Requested = append(pl.Requested, path.String())
 		}
 		if err := pl.show(cands[m.Candidate], m); err != nil {
-			return nil, fmt.Errorf("plan presentation: %s: %w", id, err)
+			return nil, fmt.Errorf("plan presentation: %s: %w", clean(id), err)
 		}
 		p.Credentials = append(p.Credentials, pl)
 	}
@@ -203,10 +208,10 @@ func explain(why string, held []candidate) string {
 	if _, err := fmt.Sscanf(why, "candidate %d:", &i); err == nil && i >= 0 && i < len(held) {
 		if _, rest, ok := strings.Cut(why, ": "); ok {
 			c := held[i].c
-			return fmt.Sprintf("credential %s (%s, %s): %s", c.ID, c.Format, lastOf(c.Types), rest)
+			return fmt.Sprintf("credential %s (%s, %s): %s", c.ID, clean(c.Format), clean(lastOf(c.Types)), clean(rest))
 		}
 	}
-	return why
+	return clean(why)
 }
 
 func lastOf(s []string) string {
@@ -218,7 +223,18 @@ func lastOf(s []string) string {
 
 // show fills what the verifier will see of pl's credential.
 func (pl *Planned) show(cand dcql.Candidate, m dcql.Match) error {
-	if pl.Credential.Format != FormatSDJWT {
+	switch pl.Credential.Format {
+	case FormatJWTVCJSON:
+		// The issuer's JWT goes as it is, inside the VP or alone: all
+		// of its header and claims reach the verifier.
+		header, claims, err := decodeJWT(pl.Credential.Raw)
+		if err != nil {
+			return err
+		}
+		pl.Shown, pl.Whole = map[string]any{"header": header, "payload": claims}, true
+		return nil
+	case FormatSDJWT:
+	default:
 		pl.Shown, pl.Whole = cand.Claims, true
 		return nil
 	}
@@ -264,10 +280,11 @@ func valueAt(v any, ptr string) any {
 
 // Build makes the presentations of p for r at now: for dc+sd-jwt the
 // SD-JWT with only the planned Disclosures and, when the query asks for
-// holder binding, a key-binding JWT (aud the full client_id, nonce,
-// iat, sd_hash); for jwt_vc_json a VP JWT, for ldp_vc a Data Integrity
-// VP (challenge the nonce, domain the client_id), each signed by the
-// holder key; without holder binding, the credential itself.
+// holder binding or the wallet holds the key the credential is bound
+// to, a key-binding JWT (aud the full client_id, nonce, iat, sd_hash);
+// for jwt_vc_json a VP JWT, for ldp_vc a Data Integrity VP (challenge
+// the nonce, domain the client_id), each signed by the holder key;
+// without holder binding and without that key, the credential itself.
 func (p *Plan) Build(ctx context.Context, r *Request, now time.Time) (VPToken, error) {
 	b := Binding{Nonce: r.Nonce, Audience: r.ClientID, Now: now}
 	token := VPToken{}
@@ -278,7 +295,7 @@ func (p *Plan) Build(ctx context.Context, r *Request, now time.Time) (VPToken, e
 		switch {
 		case c.Format == FormatSDJWT:
 			out, err = PresentSDJWT(c, pl.pointers, pl.holder, b)
-		case !pl.bound:
+		case !pl.bound && pl.holder == nil:
 			out = c.Raw
 			if c.Format == FormatLDPVC {
 				out = pl.Shown
@@ -290,10 +307,10 @@ func (p *Plan) Build(ctx context.Context, r *Request, now time.Time) (VPToken, e
 		case c.Format == FormatLDPVC:
 			out, err = PresentLDP(ctx, []Credential{c}, *pl.holder, b)
 		default:
-			err = fmt.Errorf("%w: format %s", ErrUnsupported, c.Format)
+			err = fmt.Errorf("%w: format %s", ErrUnsupported, quote(c.Format))
 		}
 		if err != nil {
-			return nil, fmt.Errorf("build presentation for %s: %w", pl.Query, err)
+			return nil, fmt.Errorf("build presentation for %s: %w", clean(pl.Query), err)
 		}
 		token[pl.Query] = append(token[pl.Query], out)
 	}

@@ -344,10 +344,19 @@ func TestRespondErrors(t *testing.T) {
 }
 
 // TestPresentWithoutHolderBinding: a query that does not require holder
-// binding gets the SD-JWT with only the needed Disclosures and no
-// KB-JWT, and a jwt_vc_json credential as issued.
+// binding, answered by a wallet that does not hold the key the
+// credentials are bound to, gets the SD-JWT with only the needed
+// Disclosures and no KB-JWT, and a jwt_vc_json credential as issued.
+// (With the key held, the wallet binds anyway:
+// TestPresentWithoutHolderBindingUsesHeldKey.)
 func TestPresentWithoutHolderBinding(t *testing.T) {
 	hw := newHolderWallet(t)
+	// The same credentials in a wallet without the holder key.
+	w2, _, _ := MustWallet(t)
+	if _, err := w2.Import([]byte(hw.issued), ""); err != nil {
+		t.Fatal(err)
+	}
+	hw.w = w2
 	jwtvc := MustJWTVCJSON(t, hw.iss)
 	if _, err := hw.w.Import([]byte(jwtvc), ""); err != nil {
 		t.Fatal(err)

@@ -37,13 +37,16 @@ func (o Options) now() time.Time {
 }
 
 // newVPClient is the wallet's client for a verifier: the transport
-// policy of CheckURL and no redirects at all (OpenID4VP section 14.6:
-// the wallet should treat a redirect as an error).
-func newVPClient(o Options) *httpClient {
+// policy of CheckURL, every address it connects to checked by
+// verifierDialPolicy (loopback only when fromLoopback, else public
+// addresses only), no proxy, and no redirects at all (OpenID4VP section
+// 14.6: the wallet should treat a redirect as an error).
+func newVPClient(o Options, fromLoopback bool) *httpClient {
 	hc := newHTTPClient(o)
 	hc.c.CheckRedirect = func(req *http.Request, via []*http.Request) error {
-		return fmt.Errorf("%w: the verifier answered with a redirect to %s://%s, which the wallet does not follow", ErrInsecureURL, req.URL.Scheme, req.URL.Host)
+		return fmt.Errorf("%w: the verifier answered with a redirect to %s, which the wallet does not follow", ErrInsecureURL, quote(req.URL.Scheme+"://"+req.URL.Host))
 	}
+	guardTransport(hc, fromLoopback)
 	return hc
 }
 
@@ -52,25 +55,25 @@ func newVPClient(o Options) *httpClient {
 // (GET, Accept application/oauth-authz-req+jwt, at most
 // MaxRequestObjectBytes, within opts.Timeout, no redirects) and checks
 // it with VerifyRequestObject at opts.Now. resolver resolves the
-// verifier's DID.
+// verifier's DID. The request_uri must pass the verifier URL policy
+// (see VerifyRequestObject): a loopback request_uri is allowed, for
+// local testing, but no other non-public address, and a host name must
+// resolve to a public address.
 func FetchRequest(ctx context.Context, requestURI string, resolver did.Resolver, opts Options) (*Request, error) {
 	ref, err := ParseRequestURI(requestURI)
 	if err != nil {
 		return nil, err
 	}
-	hc := newVPClient(opts)
+	fromLoopback := onLoopback(ref.RequestURI)
+	if err := checkVerifierURL(ref.RequestURI, fromLoopback); err != nil {
+		return nil, fmt.Errorf("fetch request object: request_uri: %w", err)
+	}
+	hc := newVPClient(opts, fromLoopback)
 	b, _, err := hc.do(ctx, http.MethodGet, ref.RequestURI, RequestObjectMediaType, "", nil, "", MaxRequestObjectBytes, EndpointRequestObject)
 	if err != nil {
 		return nil, fmt.Errorf("fetch request object: %w", err)
 	}
-	r, err := VerifyRequestObject(ctx, b, ref, resolver, opts.now())
-	if err != nil {
-		return nil, err
-	}
-	if onLoopback(r.ResponseURI) && !onLoopback(ref.RequestURI) {
-		return nil, fmt.Errorf("verify request object: %w: response_uri %q is on a loopback host, and the request_uri %q is not", ErrInsecureURL, r.ResponseURI, ref.RequestURI)
-	}
-	return r, nil
+	return VerifyRequestObject(ctx, b, ref, resolver, opts.now())
 }
 
 // VerifyRequestObject parses a request object (ParseRequestObject) and
@@ -84,10 +87,21 @@ func FetchRequest(ctx context.Context, requestURI string, resolver did.Resolver,
 //     resolver to a verification method of that DID's current document
 //     that is authorized for authentication or assertionMethod (DID
 //     Core's relationships for a party proving who it is; OpenID4VP
-//     only requires a key of the DID), neither retired nor compromised,
+//     only requires a key of the DID), listed in the current document
+//     (a method the DID removed is refused as retired), not marked
+//     compromised (when resolver is also a didkeys.Index, or a
+//     did.Methods whose did:idmesh resolver is one),
 //     whose key verifies the signature with the header's alg (which must
 //     fit the key: EdDSA or Ed25519 for Ed25519, ES256 for P-256);
-//   - its response_uri passes CheckURL.
+//   - its response_uri passes CheckURL and the verifier URL policy: a
+//     host that is an address literal is a public address, or a
+//     loopback address (or localhost) only when ref.RequestURI is on
+//     loopback too; the unspecified (0.0.0.0, ::), private, link-local
+//     and other special-purpose addresses are refused. Respond applies
+//     the same rule to the addresses a host name resolves to.
+//
+// Every value of the object that an error names is quoted and cut at
+// 128 bytes.
 //
 // Failures of the signature and the key wrap ErrUntrustedRequest;
 // expiry wraps ErrExpired.
@@ -98,7 +112,7 @@ func VerifyRequestObject(ctx context.Context, b []byte, ref RequestRef, resolver
 	}
 	wrap := func(err error) error { return fmt.Errorf("verify request object: %w", err) }
 	if ref.ClientID != "" && r.ClientID != ref.ClientID {
-		return nil, wrap(fmt.Errorf("%w: the request object's client_id %q is not the request URI's %q", ErrUntrustedRequest, r.ClientID, ref.ClientID))
+		return nil, wrap(fmt.Errorf("%w: the request object's client_id %s is not the request URI's %s", ErrUntrustedRequest, quote(r.ClientID), quote(ref.ClientID)))
 	}
 	if !r.Expires.IsZero() && !now.Before(r.Expires.Add(RequestSkew)) {
 		return nil, wrap(fmt.Errorf("%w: at %s (exp)", ErrExpired, r.Expires.Format(time.RFC3339)))
@@ -106,30 +120,35 @@ func VerifyRequestObject(ctx context.Context, b []byte, ref RequestRef, resolver
 	if !r.IssuedAt.IsZero() && r.IssuedAt.After(now.Add(RequestSkew)) {
 		return nil, wrap(fmt.Errorf("%w: issued in the future, at %s (iat)", ErrMalformed, r.IssuedAt.Format(time.RFC3339)))
 	}
-	if err := CheckURL(r.ResponseURI); err != nil {
+	r.fromLoopback = ref.RequestURI != "" && onLoopback(ref.RequestURI)
+	if err := checkVerifierURL(r.ResponseURI, r.fromLoopback); err != nil {
 		return nil, wrap(fmt.Errorf("response_uri: %w", err))
 	}
 	if resolver == nil {
 		return nil, wrap(fmt.Errorf("%w: no DID resolver", ErrUntrustedRequest))
 	}
-	keys := didkeys.DIDKeys{Resolver: resolver}
+	// A request is fresh: only the DID's current keys sign one, as
+	// only current keys authenticate (a removed key is refused as
+	// retired, or as compromised when it is marked so). Key status comes
+	// from resolver when it is a key history (didkeys.Index).
+	keys := didkeys.DIDKeys{Resolver: resolver, CurrentOnly: true}
 	vk, err := keys.ResolveKey(ctx, r.KeyID, credential.PurposeAuthentication)
 	if errors.Is(err, credential.ErrKeyNotAuthorized) {
 		vk, err = keys.ResolveKey(ctx, r.KeyID, credential.PurposeAssertion)
 	}
 	if err != nil {
-		return nil, wrap(fmt.Errorf("%w: key %s: %w", ErrUntrustedRequest, r.KeyID, err))
+		return nil, wrap(fmt.Errorf("%w: key %s: %w", ErrUntrustedRequest, quote(r.KeyID), bounded(err)))
 	}
 	switch {
 	case vk.Controller != "" && vk.Controller != r.DID:
-		return nil, wrap(fmt.Errorf("%w: key %s is controlled by %s, not by %s", ErrUntrustedRequest, r.KeyID, vk.Controller, r.DID))
+		return nil, wrap(fmt.Errorf("%w: key %s is controlled by %s, not by %s", ErrUntrustedRequest, quote(r.KeyID), quote(vk.Controller), quote(r.DID)))
 	case vk.Compromised:
-		return nil, wrap(fmt.Errorf("%w: key %s is marked compromised", ErrUntrustedRequest, r.KeyID))
+		return nil, wrap(fmt.Errorf("%w: key %s is marked compromised", ErrUntrustedRequest, quote(r.KeyID)))
 	case !vk.RetiredAt.IsZero():
-		return nil, wrap(fmt.Errorf("%w: key %s was retired at %s", ErrUntrustedRequest, r.KeyID, vk.RetiredAt.Format(time.RFC3339)))
+		return nil, wrap(fmt.Errorf("%w: key %s was retired at %s", ErrUntrustedRequest, quote(r.KeyID), vk.RetiredAt.Format(time.RFC3339)))
 	}
 	if _, err := r.compact.Verify(vk.Public); err != nil {
-		return nil, wrap(fmt.Errorf("%w: signature: %w", ErrUntrustedRequest, err))
+		return nil, wrap(fmt.Errorf("%w: signature: %w", ErrUntrustedRequest, bounded(err)))
 	}
 	return r, nil
 }
@@ -182,7 +201,7 @@ func Respond(ctx context.Context, r *Request, token VPToken, opts Options) (*Res
 		}
 		form.Set("response", jwe)
 	default:
-		return nil, fmt.Errorf("post response: %w: response_mode %q", ErrUnsupported, r.ResponseMode)
+		return nil, fmt.Errorf("post response: %w: response_mode %s", ErrUnsupported, quote(r.ResponseMode))
 	}
 	return postResponse(ctx, r, form, opts)
 }
@@ -205,10 +224,10 @@ func Decline(ctx context.Context, r *Request, code, description string, opts Opt
 }
 
 func postResponse(ctx context.Context, r *Request, form url.Values, opts Options) (*ResponseResult, error) {
-	if err := CheckURL(r.ResponseURI); err != nil {
+	if err := checkVerifierURL(r.ResponseURI, r.fromLoopback); err != nil {
 		return nil, fmt.Errorf("post response: %w", err)
 	}
-	hc := newVPClient(opts)
+	hc := newVPClient(opts, r.fromLoopback)
 	b, _, err := hc.do(ctx, http.MethodPost, r.ResponseURI, "application/json", "application/x-www-form-urlencoded", []byte(form.Encode()), "", MaxSmallResponseBytes, EndpointResponse)
 	if err != nil {
 		return nil, fmt.Errorf("post response: %w", err)

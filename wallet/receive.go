@@ -38,17 +38,21 @@ type Options struct {
 
 // CheckURL applies the wallet's transport policy to a URL it is about
 // to fetch: https, or http only when the host is a loopback address
-// (127.0.0.0/8, ::1) or localhost. Anything else fails with
-// ErrInsecureURL.
+// (127.0.0.0/8, ::1) or localhost; never the unspecified addresses
+// (0.0.0.0, ::), which reach the local machine. Anything else fails
+// with ErrInsecureURL.
 func CheckURL(raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return fmt.Errorf("%w: %q: %w", ErrInsecureURL, raw, err)
+		return fmt.Errorf("%w: %s: %w", ErrInsecureURL, quote(raw), err)
+	}
+	if ip := net.ParseIP(u.Hostname()); ip != nil && ip.IsUnspecified() {
+		return fmt.Errorf("%w: %s: the unspecified address %s names no host (it reaches this machine)", ErrInsecureURL, quote(raw), ip)
 	}
 	switch u.Scheme {
 	case "https":
 		if u.Host == "" {
-			return fmt.Errorf("%w: %q has no host", ErrInsecureURL, raw)
+			return fmt.Errorf("%w: %s has no host", ErrInsecureURL, quote(raw))
 		}
 		return nil
 	case "http":
@@ -56,9 +60,9 @@ func CheckURL(raw string) error {
 		if ip := net.ParseIP(h); (ip != nil && ip.IsLoopback()) || h == "localhost" {
 			return nil
 		}
-		return fmt.Errorf("%w: %q: http:// only on loopback addresses, https otherwise", ErrInsecureURL, raw)
+		return fmt.Errorf("%w: %s: http:// only on loopback addresses, https otherwise", ErrInsecureURL, quote(raw))
 	}
-	return fmt.Errorf("%w: %q is not an https URL", ErrInsecureURL, raw)
+	return fmt.Errorf("%w: %s is not an https URL", ErrInsecureURL, quote(raw))
 }
 
 // Session is an offer resolved against its issuer: the offer, the
@@ -439,7 +443,7 @@ func (hc *httpClient) do(ctx context.Context, method, u, accept, contentType str
 	}
 	req, err := http.NewRequestWithContext(ctx, method, u, rd)
 	if err != nil {
-		return nil, 0, fmt.Errorf("%s request: %w", endpoint, err)
+		return nil, 0, fmt.Errorf("%s request: %w", endpoint, bounded(err))
 	}
 	req.Header.Set("Accept", accept)
 	if contentType != "" {
@@ -450,7 +454,7 @@ func (hc *httpClient) do(ctx context.Context, method, u, accept, contentType str
 	}
 	resp, err := hc.c.Do(req)
 	if err != nil {
-		return nil, 0, fmt.Errorf("%s request: %w", endpoint, err)
+		return nil, 0, fmt.Errorf("%s request: %w", endpoint, bounded(err))
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, int64(limit)+1))

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,13 +10,18 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync"
 	"time"
+	"unicode"
+	"unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
 	"github.com/idmesh/idmesh/credential/jose"
 	"github.com/idmesh/idmesh/did"
+	"github.com/idmesh/idmesh/did/idmesh"
 	"github.com/idmesh/idmesh/did/jwk"
 	"github.com/idmesh/idmesh/did/key"
 	"github.com/idmesh/idmesh/did/keys"
@@ -34,7 +40,7 @@ func newWalletPresentCmd(a *app) *cobra.Command {
 			if holder != "" {
 				return usageError("wallet present: --holder goes with --challenge (an OpenID4VP request uses the key each credential is bound to)")
 			}
-			return walletPresentVP(ctx, e, f, yes, pos)
+			return cleaned(walletPresentVP(ctx, e, f, yes, pos))
 		})
 	c.Long = `With a REQUEST-URI (openid4vp://?client_id=...&request_uri=..., or the
 https request_uri alone): fetch the verifier's signed request, check it was
@@ -55,15 +61,25 @@ takes it.`
 	return c
 }
 
-// nodeResolver resolves did:idmesh DIDs through the node.
-type nodeResolver struct{ f walletFlags }
+// nodeResolver resolves did:idmesh DIDs through the node. It is also
+// the key history (didkeys.Index) of the DIDs it resolved: the key
+// events their resolution metadata lists (rotatedKeys: keys retired or
+// marked compromised by the DID), so that the wallet refuses a
+// verifier key that its DID retired or marked compromised, even when
+// the document lists the same key material under another id.
+type nodeResolver struct {
+	f walletFlags
 
-func (r nodeResolver) Resolve(ctx context.Context, d string, _ did.Options) (*did.ResolutionResult, error) {
-	c, err := r.f.client()
-	if err != nil {
-		return nil, err
-	}
-	res, err := c.resolve(ctx, d, nil)
+	mu     sync.Mutex
+	events map[string][]idmesh.KeyEvent // by DID
+}
+
+// maxResolvedDIDs bounds the DIDs whose key events one nodeResolver
+// keeps (a request names one verifier).
+const maxResolvedDIDs = 16
+
+func (r *nodeResolver) Resolve(ctx context.Context, d string, _ did.Options) (*did.ResolutionResult, error) {
+	res, err := r.resolve(ctx, d)
 	if err != nil {
 		return nil, err
 	}
@@ -73,10 +89,131 @@ func (r nodeResolver) Resolve(ctx context.Context, d string, _ did.Options) (*di
 	return res, nil
 }
 
+// resolve resolves d through the node and keeps its key events.
+func (r *nodeResolver) resolve(ctx context.Context, d string) (*did.ResolutionResult, error) {
+	c, err := r.f.client()
+	if err != nil {
+		return nil, err
+	}
+	res, err := c.resolve(ctx, d, nil)
+	if err != nil {
+		return nil, err
+	}
+	var events []idmesh.KeyEvent
+	if rk, ok := res.DIDDocumentMetadata.Extra["rotatedKeys"]; ok {
+		b, err := json.Marshal(rk)
+		if err == nil {
+			err = json.Unmarshal(b, &events)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("resolve %s: rotatedKeys: %w", d, err)
+		}
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.events == nil {
+		r.events = make(map[string][]idmesh.KeyEvent)
+	}
+	if _, ok := r.events[d]; ok || len(r.events) < maxResolvedDIDs {
+		r.events[d] = events
+	}
+	return res, nil
+}
+
+// Latest implements didkeys.Index: the DID's document as the node
+// resolves it now.
+func (r *nodeResolver) Latest(ctx context.Context, d string) (*did.Document, bool, error) {
+	res, err := r.resolve(ctx, d)
+	if err != nil {
+		return nil, false, err
+	}
+	return res.DIDDocument, res.DIDDocumentMetadata.Deactivated, nil
+}
+
+// KeyStatus implements didkeys.Index from the key events of the DIDs
+// resolved so far: compromised if one of them marked pub compromised,
+// retired if one retired it, else nil. The node has no lookup of a key
+// by its material across DIDs, so a mark by a DID the wallet did not
+// resolve is not seen (see docs/openid4vp.md).
+func (r *nodeResolver) KeyStatus(_ context.Context, pub keys.PublicKey) (*idmesh.KeyStatus, error) {
+	mb := pub.Multibase()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var st *idmesh.KeyStatus
+	for _, events := range r.events {
+		for _, e := range events {
+			if e.PublicKeyMultibase != mb {
+				continue
+			}
+			if st == nil {
+				st = &idmesh.KeyStatus{PublicKeyMultibase: mb, Type: e.Type, Status: idmesh.KeyRetired}
+			}
+			if e.Status == idmesh.KeyCompromised {
+				st.Status = idmesh.KeyCompromised
+			}
+		}
+	}
+	return st, nil
+}
+
+// RemovedMethod implements didkeys.Index: the latest listed event that
+// removed methodID from d, or nil.
+func (r *nodeResolver) RemovedMethod(_ context.Context, d, methodID string) (*idmesh.KeyEvent, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	events := r.events[d]
+	for i := len(events) - 1; i >= 0; i-- {
+		if did.AbsoluteRef(d, events[i].ID) == methodID {
+			e := events[i]
+			return &e, nil
+		}
+	}
+	return nil, nil
+}
+
+// ResolveVersionNumber implements didkeys.Index. The wallet checks a
+// verifier's request against current keys only (CurrentOnly), which
+// never reads a past version.
+func (r *nodeResolver) ResolveVersionNumber(_ context.Context, d string, n uint64) (*did.ResolutionResult, error) {
+	return nil, fmt.Errorf("resolve %s version %d: %w: the wallet checks verifiers against current keys only", d, n, did.ErrNotFound)
+}
+
 // verifierResolver resolves a verifier's DID: did:idmesh through the
-// node, did:key and did:jwk locally.
+// node (with its key history: see nodeResolver), did:key and did:jwk
+// locally.
 func verifierResolver(f walletFlags) did.Resolver {
-	return did.Methods{"idmesh": nodeResolver{f}, "key": key.Resolver{}, "jwk": jwk.Resolver{}}
+	return did.Methods{"idmesh": &nodeResolver{f: f}, "key": key.Resolver{}, "jwk": jwk.Resolver{}}
+}
+
+// cleanError is an error of `wallet present` as the terminal may show
+// it: its text on one line, without control or format characters (a
+// verifier's data can reach it), at most maxErrorLine bytes; it unwraps
+// to the error, so that its exit code and problem type stay.
+type cleanError struct{ err error }
+
+// maxErrorLine bounds the text of a cleanError.
+const maxErrorLine = 2048
+
+func (e cleanError) Error() string {
+	s := inLine(e.err.Error())
+	if len(s) > maxErrorLine {
+		cut := maxErrorLine
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut] + "..."
+	}
+	return s
+}
+
+func (e cleanError) Unwrap() error { return e.err }
+
+// cleaned wraps err in a cleanError (nil stays nil).
+func cleaned(err error) error {
+	if err == nil {
+		return nil
+	}
+	return cleanError{err}
 }
 
 func walletPresentVP(ctx context.Context, e env, f walletFlags, yes bool, pos []string) error {
@@ -84,7 +221,7 @@ func walletPresentVP(ctx context.Context, e env, f walletFlags, yes bool, pos []
 		return usageError("wallet present takes one REQUEST-URI (or --challenge and credential IDs)")
 	}
 	if _, err := wallet.ParseRequestURI(pos[0]); err != nil {
-		return usageError(fmt.Sprintf("wallet present: %v", err))
+		return usageError("wallet present: " + inLine(err.Error()))
 	}
 	interactive := !yes && isTerminalReader(e.stdin)
 	if !yes && !interactive {
@@ -113,7 +250,7 @@ func walletPresentVP(ctx context.Context, e env, f walletFlags, yes bool, pos []
 	}
 	if interactive && !confirm(e, "Present this to the verifier? [y/N] ") {
 		if _, err := wallet.Decline(ctx, r, "access_denied", "the holder declined", opts); err != nil {
-			e.note("idmesh: telling the verifier failed: %s\n", oneLine(err))
+			e.note("idmesh: telling the verifier failed: %s\n", oneLine(cleaned(err)))
 		}
 		return errors.New("wallet present: declined; nothing was disclosed")
 	}
@@ -122,13 +259,43 @@ func walletPresentVP(ctx context.Context, e env, f walletFlags, yes bool, pos []
 		return err
 	}
 	if e.json {
-		return printJSON(e, map[string]any{"presented": true, "plan": planJSON(plan), "redirect_uri": res.RedirectURI})
+		return printJSONEscaped(e, map[string]any{"presented": true, "plan": planJSON(plan), "redirect_uri": res.RedirectURI})
 	}
 	fmt.Fprintf(e.stdout, "presented to %s: the verifier accepted the response\n", inLine(plan.Verifier))
 	if res.RedirectURI != "" {
 		fmt.Fprintf(e.stdout, "continue at %s\n", inLine(res.RedirectURI))
 	}
 	return nil
+}
+
+// printJSONEscaped is printJSON whose output holds no control or format
+// character: those encoding/json writes raw (DEL, C1 controls, bidi
+// overrides, U+2028-like separators) are written as \u escapes, which
+// decode to the same value. The plan carries a verifier's and an
+// issuer's text.
+func printJSONEscaped(e env, v any) error {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	var out strings.Builder
+	for _, r := range buf.String() {
+		if r == '\n' || (!unicode.IsControl(r) && !unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp)) {
+			out.WriteRune(r)
+			continue
+		}
+		if r > 0xffff {
+			hi, lo := utf16.EncodeRune(r)
+			fmt.Fprintf(&out, "\\u%04x\\u%04x", hi, lo)
+			continue
+		}
+		fmt.Fprintf(&out, "\\u%04x", r)
+	}
+	_, err := io.WriteString(e.stdout, out.String())
+	return err
 }
 
 // isTerminalReader reports whether r is a terminal.
@@ -185,7 +352,7 @@ func printPlan(out io.Writer, p *wallet.Plan) {
 	fmt.Fprintf(out, "response to  %s (%s)\n", inLine(p.ResponseURI), mode)
 	for _, pl := range p.Credentials {
 		c := pl.Credential
-		fmt.Fprintf(out, "\n%s: credential %s  %s  %s  from %s\n", inLine(pl.Query), c.ID, c.Format, inLine(lastType(c.Types)), inLine(orDash(c.Issuer)))
+		fmt.Fprintf(out, "\n%s: credential %s  %s  %s  from %s\n", inLine(pl.Query), inLine(c.ID), inLine(c.Format), inLine(lastType(c.Types)), inLine(orDash(c.Issuer)))
 		if len(pl.Requested) > 0 {
 			fmt.Fprintf(out, "  asks for       %s\n", inLine(strings.Join(pl.Requested, " ")))
 		}
@@ -193,7 +360,11 @@ func printPlan(out io.Writer, p *wallet.Plan) {
 			fmt.Fprintf(out, "  signed by      %s\n", inLine(pl.Holder))
 		}
 		if pl.Whole {
-			fmt.Fprintln(out, "  discloses the WHOLE credential (its format has no selective disclosure):")
+			what := "the WHOLE credential (its format has no selective disclosure)"
+			if c.Format == wallet.FormatJWTVCJSON {
+				what = "the WHOLE credential, the issuer's JWT as it is: its header and every claim (its format has no selective disclosure)"
+			}
+			fmt.Fprintf(out, "  discloses %s:\n", what)
 			printIndentedTo(out, pl.Shown)
 			continue
 		}

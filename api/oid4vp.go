@@ -208,7 +208,7 @@ func (s *Server) handleCreateVPRequest(w http.ResponseWriter, r *http.Request) {
 	}
 	t, err := s.newVPTx(r, iss, signer, query, qb, mode, hook)
 	if err != nil {
-		s.log.Error("presentation request", "err", err)
+		s.log.ErrorContext(r.Context(), "presentation request", "err", err)
 		writeProblem(w, r, http.StatusInternalServerError, ProblemInternal, "")
 		return
 	}
@@ -222,7 +222,7 @@ func (s *Server) handleCreateVPRequest(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.vpMetrics.request(mode)
-	s.log.Info("presentation request", "transaction", t.id, "mode", mode, "webhook", hook != "")
+	s.log.InfoContext(r.Context(), "presentation request", "transaction", t.id, "mode", mode, "webhook", hook != "")
 	base := s.publicBase(r)
 	ref := base + VerifierRequestObjectsPath + t.ref
 	out := VPRequestResponse{TransactionID: t.id, RequestURI: ref,
@@ -291,8 +291,11 @@ func (s *Server) newVPTx(r *http.Request, iss issuer.Issuer, signer credential.S
 		}
 		t.encKey, t.encKID = k, kid
 		pub, err := k.PublicKey.Bytes() // 0x04 || X || Y
-		if err != nil || len(pub) != 65 {
-			return nil, fmt.Errorf("response encryption key: %v", err)
+		if err != nil {
+			return nil, fmt.Errorf("response encryption key: %w", err)
+		}
+		if len(pub) != 65 {
+			return nil, fmt.Errorf("response encryption key: %d bytes, not an uncompressed P-256 point", len(pub))
 		}
 		jwk := map[string]any{"kty": "EC", "crv": "P-256", "x": encodeB64(pub[1:33]), "y": encodeB64(pub[33:]),
 			"kid": kid, "use": "enc", "alg": "ECDH-ES"}

@@ -9,7 +9,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"io"
-	"math/big"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -455,7 +454,11 @@ func requestKey(t *testing.T, r vpRequest) *ecdsa.PublicKey {
 	}
 	x, _ := base64.RawURLEncoding.DecodeString(k["x"].(string))
 	y, _ := base64.RawURLEncoding.DecodeString(k["y"].(string))
-	return &ecdsa.PublicKey{Curve: elliptic.P256(), X: new(big.Int).SetBytes(x), Y: new(big.Int).SetBytes(y)}
+	pub, err := ecdsa.ParseUncompressedPublicKey(elliptic.P256(), append(append([]byte{4}, x...), y...))
+	if err != nil {
+		t.Fatalf("jwk %v: %v", k, err)
+	}
+	return pub
 }
 
 // TestVPDirectPostJWT: with direct_post.jwt the request carries a fresh

@@ -24,7 +24,7 @@ func SyncedState(g *Genesis, h *Header, vals, next *ValidatorSet, r StateReader)
 	case h.ChainID != g.ChainID:
 		return ChainState{}, fmt.Errorf("synced state at %d: chain %q, genesis is %q", h.Height, h.ChainID, g.ChainID)
 	}
-	after := next
+	var after *ValidatorSet
 	b, err := r.Get(keyGovNextVals)
 	switch {
 	case errors.Is(err, ErrNotFound):

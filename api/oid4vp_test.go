@@ -585,6 +585,7 @@ func TestVPWebhook(t *testing.T) {
 	req, body := <-got, <-bodies
 	key, _ := base64.RawURLEncoding.DecodeString(out.WebhookSecret)
 	mac := hmac.New(sha256.New, key)
+	mac.Write([]byte(req.Header.Get(api.WebhookTimestampHeader) + "."))
 	mac.Write(body)
 	if req.URL.Path != "/done" || req.Header.Get(api.WebhookSignatureHeader) != "sha256="+hex.EncodeToString(mac.Sum(nil)) {
 		t.Fatalf("webhook %s %q", req.URL.Path, req.Header.Get(api.WebhookSignatureHeader))

@@ -26,19 +26,15 @@ import (
 
 // Webhook calls.
 const (
-	// WebhookSignatureHeader carries "sha256=" and the hex HMAC-SHA256 of
-	// a webhook call's body, keyed by the transaction's webhook_secret.
-	// It has no time in it: a captured call replays; receivers check
-	// WebhookTimestampSignatureHeader instead.
+	// WebhookSignatureHeader carries "sha256=" and the hex HMAC-SHA256
+	// of WebhookTimestampHeader's value, ".", and the body, keyed by the
+	// transaction's webhook_secret: receivers check it (in constant
+	// time) and reject calls whose timestamp is more than a few minutes
+	// from their clock, so that a captured call does not replay.
 	WebhookSignatureHeader = "X-Idmesh-Signature"
 	// WebhookTimestampHeader carries the Unix time (decimal seconds) at
 	// which a webhook call was signed.
 	WebhookTimestampHeader = "X-Idmesh-Timestamp"
-	// WebhookTimestampSignatureHeader carries "sha256=" and the hex
-	// HMAC-SHA256 of WebhookTimestampHeader's value, ".", and the body,
-	// keyed by the webhook_secret: receivers check it and reject calls
-	// whose timestamp is older than a few minutes (replays).
-	WebhookTimestampSignatureHeader = "X-Idmesh-Signature-V2"
 	// WebhookTimeout bounds one webhook call.
 	WebhookTimeout = 10 * time.Second
 	// WebhookAttempts is how many times a call is tried (answers other
@@ -133,7 +129,7 @@ func (h *hookSender) send(hook string, key []byte, v VPTransaction) {
 		return
 	}
 	ts := strconv.FormatInt(h.now().Unix(), 10)
-	sig := webhookSignature{ts: ts, body: "sha256=" + hmacHex(key, body), timed: "sha256=" + hmacHex(key, []byte(ts+"."), body)}
+	sig := webhookSignature{ts: ts, mac: "sha256=" + hmacHex(key, []byte(ts+"."), body)}
 	// checkWebhookURL accepted the URL, whose scheme url.Parse lowercases:
 	// pick the client by that scheme, not by the raw text ("HTTP://").
 	c := h.public
@@ -159,9 +155,8 @@ func (h *hookSender) send(hook string, key []byte, v VPTransaction) {
 
 // webhookSignature are the signature headers of one webhook call.
 type webhookSignature struct {
-	ts    string // WebhookTimestampHeader
-	body  string // WebhookSignatureHeader
-	timed string // WebhookTimestampSignatureHeader
+	ts  string // WebhookTimestampHeader
+	mac string // WebhookSignatureHeader
 }
 
 // hmacHex is the hex HMAC-SHA256 of the parts, in order, keyed by key.
@@ -181,9 +176,8 @@ func (h *hookSender) post(c *http.Client, hook string, sig webhookSignature, bod
 		return err
 	}
 	req.Header.Set("Content-Type", mediaJSON)
-	req.Header.Set(WebhookSignatureHeader, sig.body)
+	req.Header.Set(WebhookSignatureHeader, sig.mac)
 	req.Header.Set(WebhookTimestampHeader, sig.ts)
-	req.Header.Set(WebhookTimestampSignatureHeader, sig.timed)
 	resp, err := c.Do(req)
 	if err != nil {
 		// Without the URL, which may carry the relying party's secrets,

@@ -40,7 +40,7 @@ The request can be answered once before it expires (5 minutes by default); read 
 outcome with idmesh verify result TXID. Without --trusted-issuers any issuer whose
 signature verifies is accepted (the result names it); with it, only those. With --webhook the node also posts the result
 to that URL (https, or http to a loopback address), signed with the webhook secret
-printed once here (X-Idmesh-Signature-V2: sha256=HMAC-SHA256 of X-Idmesh-Timestamp,
+printed once here (X-Idmesh-Signature: sha256=HMAC-SHA256 of X-Idmesh-Timestamp,
 ".", and the body; reject old timestamps).`
 	fs := c.Flags()
 	f.register(fs)

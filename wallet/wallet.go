@@ -79,8 +79,9 @@ type Credential struct {
 	// under (OpenID4VCI).
 	ConfigurationID string `json:"credential_configuration_id,omitempty"`
 	// Raw is the credential as issued: a compact SD-JWT or JWT, or a
-	// JSON object.
-	Raw string `json:"raw"`
+	// JSON object. It is never empty in a stored credential; empty, it is
+	// left out of the JSON (a summary without the credential itself).
+	Raw string `json:"raw,omitempty"`
 }
 
 // Wallet is a holder's wallet over an open keystore: its keys are the

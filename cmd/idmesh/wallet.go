@@ -236,21 +236,11 @@ func readBounded(e env, name string, limit int) ([]byte, error) {
 	return b, nil
 }
 
-// summary is a credential without its raw form, as list, import and
-// receive print it.
-type summary struct {
-	ID              string    `json:"id"`
-	Format          string    `json:"format"`
-	Issuer          string    `json:"issuer,omitempty"`
-	Types           []string  `json:"types,omitempty"`
-	Received        time.Time `json:"received"`
-	Holder          string    `json:"holder,omitempty"`
-	Source          string    `json:"source,omitempty"`
-	ConfigurationID string    `json:"credential_configuration_id,omitempty"`
-}
-
-func summarize(c wallet.Credential) summary {
-	return summary{c.ID, c.Format, c.Issuer, c.Types, c.Received, c.Holder, c.Source, c.ConfigurationID}
+// summarize returns c without its raw form, as list, import and receive
+// print it.
+func summarize(c wallet.Credential) wallet.Credential {
+	c.Raw = ""
+	return c
 }
 
 // lastType is the most specific type to show: the last one, which is
@@ -264,7 +254,7 @@ func lastType(types []string) string {
 
 func printStored(e env, verb string, cs []wallet.Credential) error {
 	if e.json {
-		out := make([]summary, 0, len(cs))
+		out := make([]wallet.Credential, 0, len(cs))
 		for _, c := range cs {
 			out = append(out, summarize(c))
 		}
@@ -304,7 +294,7 @@ func walletList(e env, f walletFlags, pos []string) error {
 		return err
 	}
 	if e.json {
-		out := make([]summary, 0, len(cs))
+		out := make([]wallet.Credential, 0, len(cs))
 		for _, c := range cs {
 			out = append(out, summarize(c))
 		}

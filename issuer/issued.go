@@ -5,6 +5,9 @@ import (
 	"fmt"
 
 	"github.com/syndtr/goleveldb/leveldb/util"
+
+	"github.com/idmesh/idmesh/credential/statuslist"
+	"github.com/idmesh/idmesh/credential/tokenstatus"
 )
 
 // Bounds of Issued.
@@ -49,6 +52,9 @@ func (s *StatusService) Issued(issuerDID, after string, limit int) (out []Issued
 	}
 	it := s.DB.NewIterator(rng, nil)
 	defer it.Release()
+	// A page's credentials mostly share a few lists: each is read and
+	// decoded once per page, not once per entry.
+	lists := issuedLists{bits: map[string]*statuslist.List{}, tokens: map[string]*tokenstatus.Token{}}
 	last := ""
 	for scanned := 0; it.Next(); scanned++ {
 		id := string(it.Key()[len("m/"):])
@@ -65,7 +71,7 @@ func (s *StatusService) Issued(issuerDID, after string, limit int) (out []Issued
 			}
 			c := Issued{ID: id}
 			for _, r := range refs {
-				c.Entries = append(c.Entries, s.entryState(r))
+				c.Entries = append(c.Entries, s.entryState(r, lists))
 			}
 			out = append(out, c)
 		}
@@ -77,19 +83,41 @@ func (s *StatusService) Issued(issuerDID, after string, limit int) (out []Issued
 	return out, "", nil
 }
 
+// issuedLists are the lists one page of Issued read, by list ID (nil:
+// not readable).
+type issuedLists struct {
+	bits   map[string]*statuslist.List
+	tokens map[string]*tokenstatus.Token
+}
+
 // entryState reads an entry's state from the latest committed list.
-func (s *StatusService) entryState(r EntryRef) IssuedEntry {
+func (s *StatusService) entryState(r EntryRef, lists issuedLists) IssuedEntry {
 	e := IssuedEntry{Purpose: r.Purpose, ListID: r.ListID, Index: r.Index}
 	if r.Purpose == TokenPurpose {
-		if t, err := s.currentToken(r.ListID); err == nil && t.List != nil {
+		t, seen := lists.tokens[r.ListID]
+		if !seen {
+			var err error
+			if t, err = s.currentToken(r.ListID); err != nil {
+				t = nil
+			}
+			lists.tokens[r.ListID] = t
+		}
+		if t != nil && t.List != nil {
 			if v, err := t.List.Get(r.Index); err == nil {
 				e.Value = &v
 			}
 		}
 		return e
 	}
-	l, err := s.Chain.StatusList(r.ListID)
-	if err != nil || l == nil || l.Bits == nil {
+	l, seen := lists.bits[r.ListID]
+	if !seen {
+		var err error
+		if l, err = s.Chain.StatusList(r.ListID); err != nil {
+			l = nil
+		}
+		lists.bits[r.ListID] = l
+	}
+	if l == nil || l.Bits == nil {
 		return e
 	}
 	if v, err := l.Bits.Get(r.Index); err == nil {

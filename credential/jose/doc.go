@@ -66,7 +66,7 @@
 //
 // # What jwx does and what this package checks
 //
-// The signatures are github.com/lestrrat-go/jwx/v3's. The Sign functions,
+// The signatures are made by github.com/lestrrat-go/jwx/v3. The Sign functions,
 // given a [credential.KeySigner], import its private key with jwk.Import
 // and call jws.Sign with the protected headers alg, kid and typ; ES256
 // signatures come out as the 64-byte r||s of RFC 7518 section 3.4. Other
@@ -80,13 +80,19 @@
 // JSON decoder (duplicate member names, nesting depth, trailing data),
 // the header profile above (alg allow-list, no "none", typ, cty, crit,
 // b64, kid), kid resolution, the compromised flag and the check that the
-// resolved key's type fits alg. Only then does jwx check the signature,
-// through jws.VerifyCompactFast with that key and alg (which again
-// refuses an alg that does not fit the key or differs from the header's);
-// a token with "b64":true, which the fast path refuses, goes through
-// jws.Verify. When the kid names the key absolutely, the payload is
-// parsed (by the strict decoder) only after the signature verified, from
-// the bytes jwx decoded; a relative kid needs the issuer or holder, so the
+// resolved key's type fits alg. Only then is the signature checked. An
+// Ed25519 signature (alg EdDSA or Ed25519 with an Ed25519 key) is checked
+// on the parts the parser already split, without a second parse of the
+// token: the signature is decoded and crypto/ed25519 (RFC 8032, what jwx
+// calls too) verifies it over the signing input as received
+// (TestVerifyPartsMatchesJWX and its fuzz test hold this path to jwx's
+// verdicts). An ES256 signature goes to jwx, through
+// jws.VerifyCompactFast with that key and alg (which again refuses an alg
+// that does not fit the key or differs from the header's); a token with
+// "b64":true, which jwx's fast path refuses, goes through jws.Verify.
+// When the kid names the key absolutely, the payload is parsed (by the
+// strict decoder) only after the signature verified, from the bytes that
+// verified; a relative kid needs the issuer or holder, so the
 // payload is parsed first. The controller binding, "iss", the
 // presentation claims and exp/nbf are this package's checks too; jwx's
 // JWT layer is not used, and jwx's parser never decides on its own

@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -390,7 +391,32 @@ func (s *Server) writeVerification(w http.ResponseWriter, res verifier.Result) {
 	if !res.Verified {
 		status = http.StatusBadRequest
 	}
-	writeJSON(w, status, res)
+	// The same bytes as writeJSON's (encoding/json's, and a newline),
+	// appended without reflection into a pooled buffer.
+	buf := resultBuffers.Get().(*[]byte)
+	defer putResultBuffer(buf)
+	b, err := res.AppendJSON((*buf)[:0])
+	if err != nil {
+		writeJSON(w, status, res) // its 500 problem
+		return
+	}
+	*buf = append(b, '\n')
+	w.Header().Set("Content-Type", mediaJSON)
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	_, _ = w.Write(*buf)
+}
+
+// resultBuffers holds the buffers verification results are encoded
+// into; one that grew beyond maxPooledResult is dropped, not kept.
+var resultBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 8<<10); return &b }}
+
+const maxPooledResult = 256 << 10
+
+func putResultBuffer(b *[]byte) {
+	if cap(*b) <= maxPooledResult {
+		resultBuffers.Put(b)
+	}
 }
 
 func (s *Server) handleVerifyCredential(w http.ResponseWriter, r *http.Request) {

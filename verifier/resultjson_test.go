@@ -43,7 +43,7 @@ func TestAppendJSONMatchesEncodingJSON(t *testing.T) {
 		"empty":             []any{},
 		"nilSlice":          []any(nil),
 		"nilMap":            map[string]any(nil),
-		"z": 1.5, "y": 1e21, "x": 0.000001, "w": int64(-3), "v": []string{"a"}, "u": json.RawMessage(`{"b":1,"a":2}`),
+		"z":                 1.5, "y": 1e21, "x": 0.000001, "w": int64(-3), "v": []string{"a"}, "u": json.RawMessage(`{"b":1,"a":2}`),
 		"ключ": "значение", "tab\tkey": "\t\n\r\b\f",
 	}
 	full := verifier.Result{Verified: true, Checks: []string{"parse", "proof", "status"},

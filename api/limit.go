@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
-	"io"
 	"math"
 	"net"
 	"net/http"
@@ -148,7 +147,7 @@ func (s *Server) limitVerify(h http.HandlerFunc) http.HandlerFunc {
 		if !ok {
 			return
 		}
-		r.Body = io.NopCloser(bytes.NewReader(body))
+		r.Body = &readBody{Reader: bytes.NewReader(body), body: body}
 		var cpu *cpuSlot // the slot, given back while did:web documents are fetched
 		if l.slots != nil {
 			t := time.NewTimer(l.wait)
@@ -383,3 +382,13 @@ func (rl *rateLimiter) size() int {
 	defer rl.mu.Unlock()
 	return len(rl.clients)
 }
+
+// readBody is a request body limitVerify has read already: readBody
+// (the method) hands its bytes over again without copying them.
+type readBody struct {
+	*bytes.Reader
+	body []byte
+}
+
+// Close implements io.Closer.
+func (*readBody) Close() error { return nil }

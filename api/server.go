@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -394,7 +395,35 @@ func (r *statusRecorder) WriteHeader(code int) {
 	r.ResponseWriter.WriteHeader(code)
 }
 
+// keptCodes are the status codes whose request-duration series
+// instrument keeps per route once resolved (on the first request that
+// answers it, so that /metrics lists only series that were observed),
+// instead of looking the labels up on every request.
+var keptCodes = [...]int{http.StatusOK, http.StatusCreated, http.StatusBadRequest, http.StatusNotFound}
+
+// observerOf holds a resolved series.
+type observerOf struct{ prometheus.Observer }
+
 func (s *Server) instrument(route string, h http.HandlerFunc) http.Handler {
+	var kept [len(keptCodes)]atomic.Pointer[observerOf]
+	observe := func(code int, d time.Duration) {
+		if s.requests == nil {
+			return
+		}
+		for i, c := range keptCodes {
+			if c != code {
+				continue
+			}
+			o := kept[i].Load()
+			if o == nil {
+				o = &observerOf{s.requests.WithLabelValues(route, strconv.Itoa(code))}
+				kept[i].Store(o)
+			}
+			o.Observe(d.Seconds())
+			return
+		}
+		s.requests.WithLabelValues(route, strconv.Itoa(code)).Observe(d.Seconds())
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w, code: http.StatusOK}
@@ -404,9 +433,7 @@ func (s *Server) instrument(route string, h http.HandlerFunc) http.Handler {
 				writeProblem(rec, r, http.StatusInternalServerError, ProblemInternal, "")
 			}
 			d := time.Since(start)
-			if s.requests != nil {
-				s.requests.WithLabelValues(route, strconv.Itoa(rec.code)).Observe(d.Seconds())
-			}
+			observe(rec.code, d)
 			s.log.DebugContext(r.Context(), "http", "method", r.Method, "path", loggedPath(r.URL.Path), "status", rec.code, "duration", d)
 		}()
 		h(rec, r)
@@ -429,7 +456,12 @@ func loggedPath(path string) string {
 
 // readBody reads a bounded request body, answering 413 or 400 itself.
 func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
+	if rb, ok := r.Body.(*readBody); ok && rb.Len() == len(rb.body) {
+		// Read (within the bound) by limitVerify, not yet by anyone else.
+		_, _ = rb.Seek(0, io.SeekEnd)
+		return rb.body, true
+	}
+	body, err := readAllBounded(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes), r.ContentLength, s.cfg.MaxBodyBytes)
 	var tooBig *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooBig):
@@ -440,6 +472,32 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool)
 		return nil, false
 	}
 	return body, true
+}
+
+// readAllBounded reads rd (already bounded to max bytes) to its end in
+// one buffer of the size the request declared (when that is within
+// max), instead of growing one from 512 bytes.
+func readAllBounded(rd io.Reader, declared, max int64) ([]byte, error) {
+	if declared <= 0 || declared > max {
+		return io.ReadAll(rd)
+	}
+	buf := make([]byte, 0, declared+1) // +1: the read that sees the end
+	for {
+		n, err := rd.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+		if len(buf) == cap(buf) {
+			// More than declared: net/http reports that as an error of
+			// its own; read on as io.ReadAll would.
+			rest, err := io.ReadAll(rd)
+			return append(buf, rest...), err
+		}
+	}
 }
 
 // waitFor parses a "wait" query parameter: a Go duration or "true"

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -29,7 +30,7 @@ func (is *issuer) issue(existing string) string {
 	if id, ok := is.ids[existing]; ok {
 		return id
 	}
-	id := is.prefix + fmt.Sprint(len(is.order))
+	id := is.prefix + strconv.Itoa(len(is.order))
 	is.ids[existing] = id
 	is.order = append(is.order, existing)
 	return id
@@ -161,16 +162,35 @@ func (c *canonicalizer) run() ([]byte, error) {
 		}
 	}
 	// Step 6 and section 5: relabel, serialize, sort.
-	lines := make([]string, len(c.quads))
 	label := func(l string) string { return c.canonical.ids[l] }
+	return sortedLines(len(c.quads), func(i int) quad { return c.quads[i] }, label), nil
+}
+
+// sortedLines serializes n quads (quad(0) to quad(n-1)) as canonical
+// N-Quads lines, naming blank nodes label(l), and returns the lines
+// sorted (by code point, which byte order of UTF-8 is) and concatenated.
+// The lines are written into one buffer and sorted as substrings of it.
+func sortedLines(n int, quad func(int) quad, label func(string) string) []byte {
 	var sb strings.Builder
-	for i, q := range c.quads {
-		sb.Reset()
-		writeQuad(&sb, q, label)
-		lines[i] = sb.String()
+	sb.Grow(n * 128)
+	ends := make([]int, n)
+	for i := range n {
+		writeQuad(&sb, quad(i), label)
+		ends[i] = sb.Len()
+	}
+	all := sb.String()
+	lines := make([]string, n)
+	start := 0
+	for i, end := range ends {
+		lines[i] = all[start:end]
+		start = end
 	}
 	slices.Sort(lines)
-	return []byte(strings.Join(lines, "")), nil
+	out := make([]byte, 0, len(all))
+	for _, l := range lines {
+		out = append(out, l...)
+	}
+	return out
 }
 
 // hashFirstDegree is Hash First Degree Quads (4.6).
@@ -185,15 +205,8 @@ func (c *canonicalizer) hashFirstDegree(n string) string {
 		return "z"
 	}
 	idx := c.bnQuads[n]
-	lines := make([]string, len(idx))
-	var sb strings.Builder
-	for i, qi := range idx {
-		sb.Reset()
-		writeQuad(&sb, c.quads[qi], label)
-		lines[i] = sb.String()
-	}
-	slices.Sort(lines)
-	h := hashString(strings.Join(lines, ""))
+	sum := sha256.Sum256(sortedLines(len(idx), func(i int) quad { return c.quads[idx[i]] }, label))
+	h := hex.EncodeToString(sum[:])
 	c.firstHash[n] = h
 	return h
 }
@@ -325,15 +338,62 @@ func nextPermutation(p []string) bool {
 	return true
 }
 
-// dedupe returns quads without repetitions, in their first order.
+// dedupe returns quads without repetitions, in their first order: quads
+// itself when it has none (the usual case). Equal quads are found by
+// sorting their indexes (ties by index, so that the first of equal quads
+// comes first and the later ones are dropped), which costs less than a
+// map keyed by whole quads.
 func dedupe(quads []quad) []quad {
-	seen := make(map[quad]struct{}, len(quads))
-	out := quads[:0:0]
-	for _, q := range quads {
-		if _, dup := seen[q]; !dup {
-			seen[q] = struct{}{}
+	if len(quads) < 2 {
+		return quads
+	}
+	idx := make([]int, len(quads))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortFunc(idx, func(a, b int) int {
+		if c := compareQuads(&quads[a], &quads[b]); c != 0 {
+			return c
+		}
+		return cmp.Compare(a, b)
+	})
+	var dup []bool
+	for k := 1; k < len(idx); k++ {
+		if quads[idx[k]] == quads[idx[k-1]] {
+			if dup == nil {
+				dup = make([]bool, len(quads))
+			}
+			dup[idx[k]] = true
+		}
+	}
+	if dup == nil {
+		return quads
+	}
+	out := make([]quad, 0, len(quads))
+	for i, q := range quads {
+		if !dup[i] {
 			out = append(out, q)
 		}
 	}
 	return out
+}
+
+// compareQuads orders quads by their terms (any total order will do).
+func compareQuads(a, b *quad) int {
+	for _, t := range [...][2]*term{{&a.s, &b.s}, {&a.p, &b.p}, {&a.o, &b.o}, {&a.g, &b.g}} {
+		x, y := t[0], t[1]
+		if c := cmp.Compare(x.kind, y.kind); c != 0 {
+			return c
+		}
+		if c := strings.Compare(x.value, y.value); c != 0 {
+			return c
+		}
+		if c := strings.Compare(x.datatype, y.datatype); c != 0 {
+			return c
+		}
+		if c := strings.Compare(x.lang, y.lang); c != 0 {
+			return c
+		}
+	}
+	return 0
 }

@@ -6,10 +6,15 @@ import (
 	"github.com/idmesh/idmesh/registry/smt"
 )
 
-// MaxReadKeys bounds the state keys CheckTxReads reports: a check that
-// reads more reports none (ok false), and its transaction is simply
-// checked again after every block.
-const MaxReadKeys = 64
+// MaxReadKeys and MaxReadBytes bound the state keys CheckTxReads
+// reports, so that a mempool keeps at most that much per transaction: a
+// check that reads more reports none (ok false), and its transaction is
+// simply checked again after every block. (A did:idmesh create reads one
+// key.)
+const (
+	MaxReadKeys  = 16
+	MaxReadBytes = 1024
+)
 
 // writeLogHeights is how many recent blocks' written keys a Chain keeps
 // for WrittenSince.
@@ -42,8 +47,8 @@ func (DIDHandler) StateOnly() {}
 // CheckTxReads is CheckTx that also reports what the check read, so that
 // a mempool can tell whether a later block may change its outcome
 // (WrittenSince). ok is false when the handler of t's type is not
-// StateOnly, or the check read tree nodes or more than MaxReadKeys keys,
-// or failed: then nothing is known.
+// StateOnly, or the check read tree nodes or more than MaxReadKeys keys
+// or MaxReadBytes of keys, or failed: then nothing is known.
 func (c *Chain) CheckTxReads(t Tx, now time.Time) (ReadSet, bool, error) {
 	if _, stateOnly := c.m.handlers[t.Type].(StateOnly); !stateOnly {
 		return ReadSet{}, false, c.CheckTx(t, now)
@@ -56,7 +61,7 @@ func (c *Chain) CheckTxReads(t Tx, now time.Time) (ReadSet, bool, error) {
 	if err := c.m.Check(c.nextContext(st, c.blockTime(st, now)), NewOverlay(rec), t); err != nil {
 		return ReadSet{}, false, err
 	}
-	if rec.nodes || len(rec.keys) > MaxReadKeys {
+	if rec.nodes || len(rec.keys) > MaxReadKeys || rec.bytes > MaxReadBytes {
 		return ReadSet{Height: st.Height}, false, nil
 	}
 	rs := ReadSet{Height: st.Height, Keys: make([]string, 0, len(rec.keys))}
@@ -71,12 +76,16 @@ func (c *Chain) CheckTxReads(t Tx, now time.Time) (ReadSet, bool, error) {
 type readRecorder struct {
 	r     StateReader
 	keys  map[string]struct{}
+	bytes int // of the keys
 	nodes bool
 }
 
 func (r *readRecorder) Get(key []byte) ([]byte, error) {
-	if len(r.keys) <= MaxReadKeys {
-		r.keys[string(key)] = struct{}{}
+	if len(r.keys) <= MaxReadKeys && r.bytes <= MaxReadBytes {
+		if _, ok := r.keys[string(key)]; !ok {
+			r.keys[string(key)] = struct{}{}
+			r.bytes += len(key)
+		}
 	}
 	return r.r.Get(key)
 }

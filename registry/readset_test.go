@@ -2,6 +2,7 @@ package registry_test
 
 import (
 	"crypto/ed25519"
+	"fmt"
 	"testing"
 	"time"
 
@@ -85,5 +86,60 @@ func TestCheckTxReadsDID(t *testing.T) {
 	}
 	if _, known := chain.WrittenSince(rs[1]); known {
 		t.Fatal("34 blocks later the chain still claims to know what they all wrote")
+	}
+}
+
+// readsN is a StateOnly handler whose payload "N" makes it read N keys
+// (and "N big" N keys of 100 bytes).
+type readsN struct{}
+
+func (readsN) StateOnly() {}
+
+func (readsN) DeliverTx(_ registry.TxContext, st *registry.Overlay, p []byte) error {
+	var n int
+	var big string
+	fmt.Sscan(string(p), &n, &big)
+	for i := range n {
+		k := fmt.Sprintf("k%d", i)
+		if big != "" {
+			k = fmt.Sprintf("%0100d", i)
+		}
+		_, _ = st.Get([]byte(k))
+	}
+	st.Set([]byte("done"), p)
+	return nil
+}
+
+// TestCheckTxReadsBound: a check that reads more than MaxReadKeys keys,
+// or more than MaxReadBytes of keys, reports nothing (the mempool then
+// checks its transaction again after every block), and repeated reads of
+// one key count once.
+func TestCheckTxReadsBound(t *testing.T) {
+	store, err := leveldb.OpenMemory()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	chain, err := registry.OpenChain(store, registrytest.Genesis(), registry.NewMachine(map[registry.TxType]registry.Handler{registry.TxDIDOperation: readsN{}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := registrytest.Genesis().GenesisTime
+	for _, tc := range []struct {
+		payload string
+		keys    int
+		ok      bool
+	}{
+		{"0", 0, true},
+		{"16", 16, true},
+		{"17", 0, false},
+		{"1000000", 0, false},
+		{"10 big", 10, true},
+		{"11 big", 0, false},
+	} {
+		rs, ok, err := chain.CheckTxReads(registry.Tx{Type: registry.TxDIDOperation, Payload: []byte(tc.payload)}, now)
+		if err != nil || ok != tc.ok || len(rs.Keys) != tc.keys {
+			t.Errorf("%q: %d keys, ok %v, %v; want %d, %v", tc.payload, len(rs.Keys), ok, err, tc.keys, tc.ok)
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"hash/maphash"
 	"time"
 
 	"github.com/idmesh/idmesh/registry/smt"
@@ -21,12 +22,21 @@ const (
 const writeLogHeights = 32
 
 // ReadSet is what a transaction's check read of the committed state: the
-// keys, and the tip height before the check (the reads saw that state or
-// a later one).
+// keys (kept as 64-bit hashes: two keys that collide only cause a
+// needless recheck), and the tip height before the check (the reads saw
+// that state or a later one).
 type ReadSet struct {
 	Height uint64
-	Keys   []string
+	keys   []uint64
 }
+
+// Len returns the number of keys read.
+func (rs ReadSet) Len() int { return len(rs.keys) }
+
+// keySeed hashes state keys for ReadSet and the write log.
+var keySeed = maphash.MakeSeed()
+
+func keyHash(k string) uint64 { return maphash.String(keySeed, k) }
 
 // StateOnly is implemented by a Handler whose DeliverTx succeeds or fails
 // depending only on the payload, the chain ID and the state it reads
@@ -64,9 +74,9 @@ func (c *Chain) CheckTxReads(t Tx, now time.Time) (ReadSet, bool, error) {
 	if rec.nodes || len(rec.keys) > MaxReadKeys || rec.bytes > MaxReadBytes {
 		return ReadSet{Height: st.Height}, false, nil
 	}
-	rs := ReadSet{Height: st.Height, Keys: make([]string, 0, len(rec.keys))}
+	rs := ReadSet{Height: st.Height, keys: make([]uint64, 0, len(rec.keys))}
 	for k := range rec.keys {
-		rs.Keys = append(rs.Keys, k)
+		rs.keys = append(rs.keys, keyHash(k))
 	}
 	return rs, true, nil
 }
@@ -99,16 +109,16 @@ func (r *readRecorder) Node(h smt.Hash) ([]byte, error) {
 // at consecutive heights.
 type writeLog struct {
 	heights []uint64
-	keys    []map[string]struct{}
+	keys    []map[uint64]struct{} // hashes of the keys written (keyHash)
 }
 
 func (w *writeLog) add(height uint64, writes []KV) {
 	if n := len(w.heights); n > 0 && w.heights[n-1]+1 != height {
 		w.heights, w.keys = nil, nil // a gap: what came before is unknown
 	}
-	set := make(map[string]struct{}, len(writes))
+	set := make(map[uint64]struct{}, len(writes))
 	for _, kv := range writes {
-		set[string(kv.Key)] = struct{}{}
+		set[keyHash(string(kv.Key))] = struct{}{}
 	}
 	w.heights = append(w.heights, height)
 	w.keys = append(w.keys, set)
@@ -135,7 +145,7 @@ func (c *Chain) WrittenSince(rs ReadSet) (written, ok bool) {
 		return false, false
 	}
 	for i := n - 1; i >= 0 && w.heights[i] > rs.Height; i-- {
-		for _, k := range rs.Keys {
+		for _, k := range rs.keys {
 			if _, hit := w.keys[i][k]; hit {
 				return true, true
 			}

@@ -63,7 +63,7 @@ func TestCheckTxReadsDID(t *testing.T) {
 		if rs[i], ok, err = chain.CheckTxReads(tx, now); err != nil || !ok {
 			t.Fatalf("create %d: ok %v, %v", i, ok, err)
 		}
-		if n := len(rs[i].Keys); n == 0 || n > registry.MaxReadKeys || rs[i].Height != 0 {
+		if n := rs[i].Len(); n == 0 || n > registry.MaxReadKeys || rs[i].Height != 0 {
 			t.Fatalf("create %d read %d keys at height %d", i, n, rs[i].Height)
 		}
 	}
@@ -138,8 +138,8 @@ func TestCheckTxReadsBound(t *testing.T) {
 		{"11 big", 0, false},
 	} {
 		rs, ok, err := chain.CheckTxReads(registry.Tx{Type: registry.TxDIDOperation, Payload: []byte(tc.payload)}, now)
-		if err != nil || ok != tc.ok || len(rs.Keys) != tc.keys {
-			t.Errorf("%q: %d keys, ok %v, %v; want %d, %v", tc.payload, len(rs.Keys), ok, err, tc.keys, tc.ok)
+		if err != nil || ok != tc.ok || rs.Len() != tc.keys {
+			t.Errorf("%q: %d keys, ok %v, %v; want %d, %v", tc.payload, rs.Len(), ok, err, tc.keys, tc.ok)
 		}
 	}
 }

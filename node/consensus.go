@@ -70,6 +70,12 @@ type Consensus struct {
 	// Metrics, if set, are kept up to date with the engine's height,
 	// round and step, and time its rounds (with Now).
 	Metrics *ConsensusMetrics
+	// Verify, if set, checks the signatures of consensus messages for the
+	// engine (consensus.Config.Verify); nil means
+	// registry.VerifySignature. A node passes the Verify of the
+	// p2p.SigCache its network host checks with, so that each signature
+	// is checked once. It must answer as registry.VerifySignature does.
+	Verify func(pub ed25519.PublicKey, msg, sig []byte) bool
 	// Failpoint, if set, is called at each named point of handling a
 	// Ready, with the height: crash tests make it exit the process there.
 	// Points: "before-wal", "after-wal" (logged, not sent),
@@ -262,7 +268,10 @@ func (c *Consensus) Run(ctx context.Context) error {
 		return err
 	}
 	defer log.Close()
-	cfg := consensus.Config[*registry.Block]{ChainID: st.ChainID, Height: height, LastCommit: last, Signed: signed, WaitForTxs: !c.EmptyBlocks, ID: c.ID, Verify: registry.VerifySignature}
+	cfg := consensus.Config[*registry.Block]{ChainID: st.ChainID, Height: height, LastCommit: last, Signed: signed, WaitForTxs: !c.EmptyBlocks, ID: c.ID, Verify: c.Verify}
+	if cfg.Verify == nil {
+		cfg.Verify = registry.VerifySignature
+	}
 	var self registry.Address
 	pv := c.Signer
 	if pv == nil && c.Key != nil {

@@ -30,7 +30,8 @@ type Mempool struct {
 	mu       sync.Mutex
 	order    []registry.Hash
 	txs      map[registry.Hash]registry.Tx
-	offences map[string]registry.Hash // pending evidence by offence (registry.EvidenceOffence)
+	reads    map[registry.Hash]registry.ReadSet // what a pending tx's last check read, if known
+	offences map[string]registry.Hash           // pending evidence by offence (registry.EvidenceOffence)
 	bytes    int
 	rejected map[registry.Hash]rejection
 	rejOrder []rejectionRef // oldest first; stale refs are skipped
@@ -69,7 +70,7 @@ type rejectionRef struct {
 // NewMempool returns a mempool bounded to maxTxs transactions and
 // maxBytes encoded bytes.
 func NewMempool(maxTxs, maxBytes int) *Mempool {
-	return &Mempool{maxTxs: maxTxs, maxBytes: maxBytes, txs: make(map[registry.Hash]registry.Tx), offences: make(map[string]registry.Hash), rejected: make(map[registry.Hash]rejection), notify: make(chan struct{})}
+	return &Mempool{maxTxs: maxTxs, maxBytes: maxBytes, txs: make(map[registry.Hash]registry.Tx), reads: make(map[registry.Hash]registry.ReadSet), offences: make(map[string]registry.Hash), rejected: make(map[registry.Hash]rejection), notify: make(chan struct{})}
 }
 
 // Add queues a checked transaction.
@@ -193,6 +194,7 @@ func (m *Mempool) Remove(committed []registry.Hash, rejected map[registry.Hash]e
 		if t, ok := m.txs[h]; ok {
 			m.bytes -= len(t.Payload)
 			delete(m.txs, h)
+			delete(m.reads, h)
 			if off, ok := registry.EvidenceOffence(t); ok && m.offences[string(off)] == h {
 				delete(m.offences, string(off))
 			}
@@ -223,6 +225,30 @@ func (m *Mempool) Remove(committed []registry.Hash, rejected map[registry.Hash]e
 		}
 	}
 	m.order = order
+}
+
+// setReads records what the last check of pending transaction h read
+// (ok), or forgets it (not ok); nothing if h is not pending.
+func (m *Mempool) setReads(h registry.Hash, rs registry.ReadSet, ok bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, pending := m.txs[h]; !pending {
+		return
+	}
+	if ok {
+		m.reads[h] = rs
+	} else {
+		delete(m.reads, h)
+	}
+}
+
+// readsOf returns what the last check of pending transaction h read, if
+// known.
+func (m *Mempool) readsOf(h registry.Hash) (registry.ReadSet, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	rs, ok := m.reads[h]
+	return rs, ok
 }
 
 // Rejected returns why a recent transaction was left out of a block: the

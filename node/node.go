@@ -25,8 +25,11 @@ type Node struct {
 
 	gossip func(registry.Tx)
 
-	rechecking  atomic.Bool
-	recheckDone func() // for tests
+	rechecking atomic.Bool
+	// recheckSkipped counts the transactions a recheck left alone
+	// because no block since their check wrote what it read.
+	recheckSkipped atomic.Uint64
+	recheckDone    func() // for tests
 
 	mu      sync.Mutex
 	changed chan struct{} // closed and replaced on every commit
@@ -101,7 +104,8 @@ func (n *Node) submit(t registry.Tx) (registry.Hash, bool, error) {
 	if rec, err := n.Chain.Store().Tx(h); err == nil {
 		return h, false, fmt.Errorf("%w: %w", ErrRejected, registry.Reject(registry.CodeConflict, fmt.Errorf("transaction %s was already committed at height %d (replay)", h, rec.Height)))
 	}
-	if err := n.Chain.CheckTx(t, n.now()); err != nil {
+	rs, known, err := n.Chain.CheckTxReads(t, n.now())
+	if err != nil {
 		n.metrics.rejected.Inc()
 		return h, false, fmt.Errorf("%w: %w", ErrRejected, err)
 	}
@@ -115,6 +119,7 @@ func (n *Node) submit(t registry.Tx) (registry.Hash, bool, error) {
 		}
 		return h, false, err
 	}
+	n.Mempool.setReads(h, rs, known)
 	n.metrics.submitted.Inc()
 	return h, true, nil
 }
@@ -209,6 +214,11 @@ func (n *Node) Committed(b *registry.Block, results []registry.Result) {
 // previous version another update replaced, say), recording why: every
 // node, not only the next proposer, then reports them rejected. It runs
 // in the background and never twice at once.
+//
+// A transaction whose outcome no block since its last check can have
+// changed is not checked again: its handler is registry.StateOnly, and
+// no block committed since wrote a key that check read
+// (registry.Chain.WrittenSince). Every other one is.
 func (n *Node) Recheck() {
 	if !n.rechecking.CompareAndSwap(false, true) {
 		return
@@ -218,9 +228,19 @@ func (n *Node) Recheck() {
 		why := map[registry.Hash]error{}
 		now := n.now()
 		for _, t := range n.Mempool.All() {
-			if err := n.Chain.CheckTx(t, now); err != nil {
-				why[t.Hash()] = err
+			h := t.Hash()
+			if rs, ok := n.Mempool.readsOf(h); ok {
+				if written, known := n.Chain.WrittenSince(rs); known && !written {
+					n.recheckSkipped.Add(1)
+					continue
+				}
 			}
+			rs, known, err := n.Chain.CheckTxReads(t, now)
+			if err != nil {
+				why[h] = err
+				continue
+			}
+			n.Mempool.setReads(h, rs, known)
 		}
 		if len(why) > 0 {
 			n.Mempool.Remove(nil, why)

@@ -24,6 +24,8 @@ type Chain struct {
 	mu    sync.RWMutex
 	state ChainState
 	execs map[Hash]*Execution // executions of blocks not yet committed
+	// writes holds the keys written by recent blocks (WrittenSince).
+	writes writeLog
 }
 
 // OpenChain records g in store if it is new and loads the chain's tip.
@@ -269,6 +271,7 @@ func (c *Chain) Commit(b *Block, commit *Commit) ([]Result, error) {
 	c.mu.Lock()
 	c.state = next
 	clear(c.execs)
+	c.writes.add(next.Height, ex.Writes)
 	c.mu.Unlock()
 	return ex.Results, nil
 }

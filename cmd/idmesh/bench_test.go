@@ -1,13 +1,16 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -25,6 +28,13 @@ import (
 // only with IDMESH_BENCH_NET=1 (make bench sets it):
 //
 //	IDMESH_BENCH_NET=1 go test -run '^$' -bench Network -benchtime 1x ./cmd/idmesh/
+//
+// node-cpu-us/op is the CPU time (user and system, from /proc) the
+// validator processes spent while the operations were submitted, per
+// committed operation and per node. With IDMESH_BENCH_PPROF=dir the
+// validators run a build with the idmesh_pprof tag and write CPU profiles
+// of the load to dir/<benchmark>-node<i>.pprof (the new-node sync is then
+// skipped).
 func BenchmarkNetwork(b *testing.B) {
 	if knob("IDMESH_BENCH_NET") == "" {
 		b.Skip("set IDMESH_BENCH_NET=1 to run validators as processes")
@@ -54,9 +64,26 @@ func benchNetwork(b *testing.B, n, ops, inFlight int) {
 	if logLevel == "" {
 		logLevel = "error"
 	}
+	profDir := knob("IDMESH_BENCH_PPROF")
+	bin := binary
+	if profDir != "" {
+		bin = filepath.Join(b.TempDir(), "idmesh-pprof")
+		if out, err := exec.Command("go", "build", "-tags", "idmesh_pprof", "-o", bin, ".").CombinedOutput(); err != nil {
+			b.Fatalf("build idmesh with profiling: %v\n%s", err, out)
+		}
+	}
 	var nodes []*proc
 	for i := range n {
-		nodes = append(nodes, startNode(b, fmt.Sprintf("node%d", i), "--home", filepath.Join(dir, fmt.Sprintf("node%d", i)), "--log-level", logLevel))
+		var env []string
+		if profDir != "" {
+			name := strings.ReplaceAll(b.Name(), "/", "_")
+			env = append(env, "IDMESH_PPROF_CPU="+filepath.Join(profDir, fmt.Sprintf("%s-node%d.pprof", name, i)))
+		}
+		nodes = append(nodes, startBinary(b, bin, env, fmt.Sprintf("node%d", i), "node", "--home", filepath.Join(dir, fmt.Sprintf("node%d", i)), "--log-level", logLevel))
+	}
+	cpu0 := make([]time.Duration, n)
+	for i, p := range nodes {
+		cpu0[i] = procCPU(p.cmd.Process.Pid)
 	}
 	txs, _, err := registrytest.CreateOps(0, uint64(ops))
 	if err != nil {
@@ -93,6 +120,10 @@ func benchNetwork(b *testing.B, n, ops, inFlight int) {
 	close(next)
 	wg.Wait()
 	elapsed := time.Since(start)
+	var cpu time.Duration
+	for i, p := range nodes {
+		cpu += procCPU(p.cmd.Process.Pid) - cpu0[i]
+	}
 	if b.Failed() {
 		for _, p := range nodes {
 			p.mu.Lock()
@@ -118,6 +149,13 @@ func benchNetwork(b *testing.B, n, ops, inFlight int) {
 		}
 	}
 	b.ReportMetric(float64(extra), "late-rounds")
+	b.ReportMetric(float64(cpu.Microseconds())/float64(ops)/float64(n), "node-cpu-us/op")
+	if profDir != "" {
+		for _, p := range nodes {
+			p.stop()
+		}
+		return
+	}
 
 	// A new full node syncs the chain from a bootstrap peer.
 	var cfg map[string]string
@@ -145,4 +183,30 @@ func benchNetwork(b *testing.B, n, ops, inFlight int) {
 		_ = p.cmd.Process.Kill()
 		_ = p.cmd.Wait()
 	}
+}
+
+// procCPU returns the user and system CPU time process pid has used so
+// far, read from /proc/pid/stat (0 where there is no /proc).
+func procCPU(pid int) time.Duration {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// The command name (field 2) is in parentheses and may hold spaces;
+	// utime and stime are fields 14 and 15, in clock ticks (100 a second
+	// on Linux).
+	i := bytes.LastIndexByte(raw, ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(string(raw[i+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	ut, err1 := strconv.ParseInt(f[11], 10, 64)
+	st, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0
+	}
+	return time.Duration(ut+st) * (time.Second / 100)
 }

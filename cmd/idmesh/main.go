@@ -29,10 +29,19 @@ import (
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "dev"
 
+// profile, if set (only in a build with the idmesh_pprof tag,
+// pprof.go), starts a profile of the process and returns what stops it.
+var profile func() (stop func())
+
 func main() {
+	stopProfile := func() {}
+	if profile != nil {
+		stopProfile = profile()
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv})
 	stop()
+	stopProfile()
 	if err != nil {
 		os.Exit(exitCode(err))
 	}

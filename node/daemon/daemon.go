@@ -168,6 +168,9 @@ type Daemon struct {
 	net    *netInfo
 	self   registry.Address // the validator's address; zero on a full node
 	signer *privval.Signer  // the validator's signer; nil on a full node
+	// sigs remembers the consensus signatures the network host and the
+	// engine verified, so that each is checked once.
+	sigs   *p2p.SigCache
 	api    *api.Server
 	ln     net.Listener // the API's TCP listener
 	httpLn net.Listener // ln, or TLS over it
@@ -240,10 +243,11 @@ func New(ctx context.Context, cfg Config) (_ *Daemon, err error) {
 	}
 
 	var gossip func(registry.Tx)
+	d.sigs = p2p.NewSigCache(p2p.DefaultSigCacheSize)
 	nodeID := d.self
 	d.net = &netInfo{chain: d.chain, self: d.self, bootstrap: len(cfg.Bootstrap) > 0}
 	if len(cfg.P2PListen) > 0 || len(cfg.Bootstrap) > 0 || cfg.MDNS {
-		if d.host, nodeID, err = startNetwork(ctx, cfg, h, d.chain, d.self, reg, log); err != nil {
+		if d.host, nodeID, err = startNetwork(ctx, cfg, h, d.chain, d.self, d.sigs, reg, log); err != nil {
 			return nil, err
 		}
 		d.closers = append(d.closers, d.host.Close)
@@ -341,7 +345,7 @@ func New(ctx context.Context, cfg Config) (_ *Daemon, err error) {
 		}
 	}
 	d.engine = &node.Consensus{Chain: d.chain, Mempool: d.node.Mempool, Key: valKey, Signer: d.signer, WALPath: h.WAL(), Interval: cfg.BlockInterval, Log: log, Committed: committed,
-		Failpoint: cfg.Failpoint, Now: cfg.Now, Metrics: consensusMetrics}
+		Failpoint: cfg.Failpoint, Now: cfg.Now, Metrics: consensusMetrics, Verify: d.sigs.Verify}
 	if cfg.AuditLog != "" {
 		audit, err := os.OpenFile(cfg.AuditLog, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
 		if err != nil {

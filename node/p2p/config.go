@@ -169,6 +169,12 @@ type Config struct {
 	// Blocks, if set, is served to peers through the sync and status
 	// protocols.
 	Blocks BlockSource
+	// Verify, if set, checks the Ed25519 signatures of consensus messages
+	// (votes, proposals, commits); nil means registry.VerifySignature. A
+	// node passes a SigCache's Verify, shared with its engine, so that a
+	// signature is checked once. It must answer as
+	// registry.VerifySignature does.
+	Verify func(pub ed25519.PublicKey, msg, sig []byte) bool
 	// CheckTx, if set, checks gossiped transactions against the chain;
 	// a transaction it refuses is ignored (not forwarded, no penalty:
 	// the peer's state may differ). It is not called for our own.

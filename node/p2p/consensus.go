@@ -509,7 +509,7 @@ func (h *Host) judge(m Message) (Outcome, error) {
 		if !ok {
 			return Rejected, fmt.Errorf("%w: %s at height %d", consensus.ErrNotValidator, v.Validator, height)
 		}
-		if err := v.VerifyWith(registry.VerifySignature, chainID, val); err != nil {
+		if err := v.VerifyWith(h.verify, chainID, val); err != nil {
 			return Rejected, err
 		}
 	case m.Proposal != nil:
@@ -523,7 +523,7 @@ func (h *Host) judge(m Message) (Outcome, error) {
 		if !ok {
 			return Rejected, fmt.Errorf("%w: proposer %s at height %d", consensus.ErrNotValidator, p.Proposer, height)
 		}
-		if !registry.VerifySignature(val.PubKey, p.SignBytes(chainID), p.Signature) {
+		if !h.verify(val.PubKey, p.SignBytes(chainID), p.Signature) {
 			return Rejected, fmt.Errorf("%w: proposal by %s at %d/%d", consensus.ErrBadSignature, p.Proposer, p.Height, p.Round)
 		}
 	case m.Decided != nil:
@@ -531,8 +531,8 @@ func (h *Host) judge(m Message) (Outcome, error) {
 		if d.Block.Header.ChainID != chainID {
 			return Rejected, fmt.Errorf("%w: block of chain %q", ErrWrongChain, d.Block.Header.ChainID)
 		}
-		if err := registry.VerifyCommit(chainID, vs, height, d.Block.ID(), d.Commit); err != nil {
-			return Rejected, err
+		if err := consensus.VerifyCommitWith(h.verify, chainID, vs, height, d.Block.ID(), d.Commit); err != nil {
+			return Rejected, fmt.Errorf("%w: %w", registry.ErrInvalidBlock, err)
 		}
 	default:
 		return Rejected, errors.New("p2p: empty consensus message")

@@ -55,8 +55,9 @@
 // ValidateBasic; a Status must come from its sender (below); a vote's or
 // proposal's signer must be a validator of the message's height
 // (Config.Chain.Validators) and its signature must verify (its From is
-// then bound to the peer it came from, below); a decided block's commit must verify with
-// registry.VerifyCommit. Malformed or wrongly signed messages are rejected
+// then bound to the peer it came from, below); a decided block's commit must verify as
+// registry.VerifyCommit does. Signatures are checked with Config.Verify (a SigCache's, which
+// the node shares with its engine, so each is checked once) or registry.VerifySignature. Malformed or wrongly signed messages are rejected
 // (gossipsub's ValidationReject, which lowers the forwarding peer's score:
 // a few rejections and its gossip is ignored, then it is graylisted);
 // messages for heights more than Config.StaleHeights below the tip, or

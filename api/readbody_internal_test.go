@@ -63,3 +63,34 @@ func TestReadBodyBeyondBound(t *testing.T) {
 		t.Fatalf("readBody = %q, %v (left %d)", body, ok, rb.Len())
 	}
 }
+
+// firstReadProbe records the size of the buffer its first Read is given
+// and then fails, as a client that sent its headers only.
+type firstReadProbe struct{ offered int }
+
+func (p *firstReadProbe) Read(b []byte) (int, error) {
+	if p.offered == 0 {
+		p.offered = len(b)
+	}
+	return 0, io.ErrUnexpectedEOF
+}
+
+// TestReadAllBoundedNoBufferBeforeBytes (security review R1): a request
+// that declares a body of the bound and sends none is given at most
+// firstBodyBuffer bytes, not the declared length; a body of that length
+// that does arrive is still read whole.
+func TestReadAllBoundedNoBufferBeforeBytes(t *testing.T) {
+	const max = 256 << 10
+	p := &firstReadProbe{}
+	if _, err := readAllBounded(p, max, max); err == nil {
+		t.Fatal("a failed read gave no error")
+	}
+	if p.offered > firstBodyBuffer {
+		t.Fatalf("before any body byte arrived, the first read was given %d bytes (declared %d)", p.offered, max)
+	}
+	body := bytes.Repeat([]byte("y"), max)
+	got, err := readAllBounded(iotest.HalfReader(bytes.NewReader(body)), max, max)
+	if err != nil || !bytes.Equal(got, body) {
+		t.Fatalf("a %d-byte body read as %d bytes, %v", max, len(got), err)
+	}
+}

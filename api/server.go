@@ -474,15 +474,26 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool)
 	return body, true
 }
 
-// readAllBounded reads rd (already bounded to max bytes) to its end in
-// one buffer of the size the request declared (when that is within
-// max), instead of growing one from 512 bytes.
+// firstBodyBuffer is the most readAllBounded allocates before any byte
+// of the body has arrived: a client that declares a large body and sends
+// none holds this much, not the declared length (security review R1).
+const firstBodyBuffer = 16 << 10
+
+// readAllBounded reads rd (already bounded to max bytes) to its end,
+// growing one buffer towards the size the request declared (when that is
+// within max) as bytes arrive, instead of from 512 bytes: a body of the
+// declared length is read with no copy beyond the doublings above
+// firstBodyBuffer.
 func readAllBounded(rd io.Reader, declared, max int64) ([]byte, error) {
 	if declared <= 0 || declared > max {
 		return io.ReadAll(rd)
 	}
-	buf := make([]byte, 0, declared+1) // +1: the read that sees the end
+	want := int(declared) + 1 // +1: the read that sees the end
+	buf := make([]byte, 0, min(want, firstBodyBuffer))
 	for {
+		if len(buf) == cap(buf) && cap(buf) < want {
+			buf = slices.Grow(buf, min(want, 2*cap(buf))-len(buf))
+		}
 		n, err := rd.Read(buf[len(buf):cap(buf)])
 		buf = buf[:len(buf)+n]
 		if err == io.EOF {

@@ -165,3 +165,35 @@ func (s *Store) deleteRange(r *util.Range) error {
 		}
 	}
 }
+
+// ScanNodes calls fn for each stored tree node whose hash begins with a
+// byte from first to last (inclusive), in hash order, with its hash and
+// its 65-byte encoding (without its height stamp), until fn returns
+// false. fn must not keep enc. A key of another length than a hash is
+// passed with the hash zero, so that the caller's check of the node
+// refuses it. It reads past LevelDB's block cache.
+func (s *Store) ScanNodes(first, last byte, fn func(h smt.Hash, enc []byte) bool) error {
+	r := &util.Range{Start: []byte{pNode, first}, Limit: []byte{pNode + 1}}
+	if last < 0xff {
+		r.Limit = []byte{pNode, last + 1}
+	}
+	it := s.db.NewIterator(r, &opt.ReadOptions{DontFillCache: true})
+	defer it.Release()
+	for it.Next() {
+		var h smt.Hash
+		if k := it.Key(); len(k) == 1+len(h) {
+			copy(h[:], k[1:])
+		}
+		v := it.Value()
+		if len(v) > nodeSize {
+			v = v[:nodeSize:nodeSize]
+		}
+		if !fn(h, v) {
+			break
+		}
+	}
+	if err := it.Error(); err != nil {
+		return fmt.Errorf("scan nodes: %w", err)
+	}
+	return nil
+}

@@ -61,23 +61,34 @@ func (s *Store) RestoreChunk(height uint64, writes []registry.KV, nodes []smt.No
 	if ok, err := s.restoring(); err != nil || !ok {
 		return errors.Join(errors.New("restore chunk: no restore begun"), err)
 	}
-	b := new(leveldb.Batch)
+	var stamp [binary.MaxVarintLen64]byte
+	sn := binary.PutUvarint(stamp[:], height)
+	// The batch is sized up front: goleveldb grows a large batch by small
+	// steps, copying it each time. A record is a type byte, the key and
+	// the value, each after a varint length.
+	const rec = 1 + 2*binary.MaxVarintLen32
+	size := len(nodes) * (rec + 1 + len(smt.Hash{}) + nodeSize + sn)
+	for _, w := range writes {
+		size += rec + 1 + len(w.Key) + len(w.Value)
+	}
+	b := leveldb.MakeBatchWithConfig(&leveldb.BatchConfig{InitialCapacity: size})
+	var k []byte // Put copies the key
 	for _, w := range writes {
 		if w.Value == nil {
 			return fmt.Errorf("restore chunk: nil value for %q", w.Key)
 		}
-		b.Put(key(pState, w.Key), w.Value)
+		k = append(append(k[:0], pState), w.Key...)
+		b.Put(k, w.Value)
 	}
-	var stamp [binary.MaxVarintLen64]byte
-	sn := binary.PutUvarint(stamp[:], height)
-	val := make([]byte, 0, len(nodes)*(nodeSize+sn))
+	var v [nodeSize + binary.MaxVarintLen64]byte
 	for _, n := range nodes {
 		if len(n.Encoding) != nodeSize {
 			return fmt.Errorf("restore chunk: node of %d bytes: %w", len(n.Encoding), registry.ErrMalformed)
 		}
-		start := len(val)
-		val = append(append(val, n.Encoding...), stamp[:sn]...)
-		b.Put(key(pNode, n.Hash[:]), val[start:])
+		k = append(append(k[:0], pNode), n.Hash[:]...)
+		copy(v[:], n.Encoding)
+		copy(v[nodeSize:], stamp[:sn])
+		b.Put(k, v[:nodeSize+sn])
 	}
 	if err := s.db.Write(b, nil); err != nil {
 		return fmt.Errorf("restore chunk: %w", err)

@@ -27,10 +27,26 @@ type Source interface {
 }
 
 // indexed is a state key with its tree key and its entry's encoded size.
+// It holds no pointer, so that the garbage collector does not scan the
+// millions of them a large state has: the key is at off in block blk of
+// the builder's keys.
 type indexed struct {
 	tk   smt.Hash
-	key  []byte
+	blk  uint32
+	off  uint32
+	klen uint32
 	size int
+}
+
+// keyBlock is the size of the blocks state keys are copied into.
+const keyBlock = 1 << 20
+
+// keys holds the state keys Build indexed, in blocks of keyBlock bytes.
+type keys [][]byte
+
+// of returns the key of e.
+func (ks keys) of(e *indexed) []byte {
+	return ks[e.blk][e.off : e.off+e.klen : e.off+e.klen]
 }
 
 // Build splits the state of height, whose tree has root, into chunks of
@@ -52,12 +68,12 @@ func Build(src Source, height uint64, root smt.Hash, target int, emit func(chunk
 	if target <= 0 {
 		target = DefaultChunkBytes
 	}
-	idx, err := scanKeys(src)
+	idx, ks, err := scanKeys(src)
 	if err != nil {
 		return 0, fmt.Errorf("build snapshot: scan state: %w", err)
 	}
 	slices.SortFunc(idx, func(a, b indexed) int { return bytes.Compare(a.tk[:], b.tk[:]) })
-	f := newFiller(src, idx, height, emit, runtime.GOMAXPROCS(0))
+	f := newFiller(src, idx, ks, height, emit, runtime.GOMAXPROCS(0))
 	defer f.stop()
 	b := &builder{f: f, target: target, chunk: plan{height: height}}
 	// sums[i] is the size of the entries before i.
@@ -79,9 +95,9 @@ func Build(src Source, height uint64, root smt.Hash, target int, emit func(chunk
 }
 
 // scanKeys reads the state's keys with their tree keys and entry sizes.
-// The keys are copied into large blocks rather than one allocation each.
-func scanKeys(src Source) ([]indexed, error) {
+func scanKeys(src Source) ([]indexed, keys, error) {
 	var idx []indexed
+	var ks keys
 	var block []byte
 	var scanErr error
 	err := src.Scan(nil, func(k, v []byte) bool {
@@ -90,17 +106,19 @@ func scanKeys(src Source) ([]indexed, error) {
 			return false
 		}
 		if cap(block)-len(block) < len(k) {
-			block = make([]byte, 0, max(1<<20, len(k)))
+			block = make([]byte, 0, keyBlock)
+			ks = append(ks, block)
 		}
+		e := indexed{tk: sha256.Sum256(k), blk: uint32(len(ks) - 1), off: uint32(len(block)), klen: uint32(len(k)), size: entrySize(len(k), len(v))}
 		block = append(block, k...)
-		key := block[len(block)-len(k) : len(block) : len(block)]
-		idx = append(idx, indexed{tk: sha256.Sum256(key), key: key, size: entrySize(len(k), len(v))})
+		ks[e.blk] = block
+		idx = append(idx, e)
 		return true
 	})
 	if err == nil {
 		err = scanErr
 	}
-	return idx, err
+	return idx, ks, err
 }
 
 // plan is a chunk being planned: its parts, without their values yet.
@@ -225,6 +243,7 @@ func (b *builder) flush() error {
 type filler struct {
 	src    Source
 	idx    []indexed
+	keys   keys
 	height uint64
 	emit   func([]byte) error
 	work   chan *job
@@ -241,9 +260,9 @@ type job struct {
 	done chan struct{}
 }
 
-func newFiller(src Source, idx []indexed, height uint64, emit func([]byte) error, workers int) *filler {
+func newFiller(src Source, idx []indexed, ks keys, height uint64, emit func([]byte) error, workers int) *filler {
 	workers = max(workers, 1)
-	f := &filler{src: src, idx: idx, height: height, emit: emit, limit: 2 * workers}
+	f := &filler{src: src, idx: idx, keys: ks, height: height, emit: emit, limit: 2 * workers}
 	f.work = make(chan *job, f.limit)
 	for range workers {
 		f.wg.Go(func() {
@@ -324,14 +343,15 @@ func (f *filler) fill(p *plan) ([]byte, error) {
 		part := Part{Depth: pp.depth, Siblings: pp.sibs, Entries: make([]Entry, pp.hi-pp.lo)}
 		for k := range part.Entries {
 			e := &f.idx[pp.lo+k]
-			v, err := f.src.Get(e.key)
+			key := f.keys.of(e)
+			v, err := f.src.Get(key)
 			if err != nil {
 				if errors.Is(err, registry.ErrNotFound) {
-					return nil, fmt.Errorf("state key %q vanished: %w", e.key, ErrStateMismatch)
+					return nil, fmt.Errorf("state key %q vanished: %w", key, ErrStateMismatch)
 				}
 				return nil, fmt.Errorf("read state key: %w", err)
 			}
-			part.Entries[k] = Entry{Key: e.key, Value: v}
+			part.Entries[k] = Entry{Key: key, Value: v}
 			ls[k] = leaf{key: e.tk, value: sha256.Sum256(v)}
 		}
 		if got := subtreeHash(ls[:len(part.Entries)], pp.depth, nil); got != pp.h {

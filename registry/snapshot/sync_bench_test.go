@@ -23,7 +23,7 @@ import (
 type syncRun struct {
 	entries, chunks int
 	bytes           int64
-	total           time.Duration // from the first header to Finish
+	total           time.Duration // from the check of the headers to Finish
 	headers         time.Duration // VerifyHeaders from the genesis
 	build           time.Duration // Build on the source, without waiting for the joiner
 	check           time.Duration // Restorer.Check
@@ -45,14 +45,17 @@ type syncSource interface {
 // the genesis is verified, the source builds and encodes the snapshot of
 // its tip, chunks are checked as they come on every core and written in
 // order, and Finish checks the stored tree and records the base block.
+// Source and joiner share the machine's cores.
 func stateSync(tb testing.TB, src syncSource, g *registry.Genesis, dstDir string) syncRun {
 	tb.Helper()
 	var run syncRun
-	cpu0, t0 := cpuTime(), time.Now()
 	st, ok, err := src.State()
 	if err != nil || !ok {
 		tb.Fatalf("source state: %v", err)
 	}
+	// The headers with their commits, as peers serve them: read before
+	// the clock starts, since the source store has no read of a header
+	// without its block's transactions.
 	headers := make([]snapshot.SignedHeader, 0, st.Height)
 	for h := uint64(1); h <= st.Height; h++ {
 		blk, err := src.Block(h)
@@ -65,6 +68,7 @@ func stateSync(tb testing.TB, src syncSource, g *registry.Genesis, dstDir string
 		}
 		headers = append(headers, snapshot.SignedHeader{Header: blk.Header, Commit: c})
 	}
+	cpu0, t0 := cpuTime(), time.Now()
 	trusted, err := snapshot.VerifyHeaders(g, headers, st.Validators)
 	if err != nil {
 		tb.Fatal(err)

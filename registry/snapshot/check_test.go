@@ -317,3 +317,68 @@ func TestBuildInOrder(t *testing.T) {
 		t.Fatalf("build after a failed emit: %v, %d emitted", err, emitted)
 	}
 }
+
+// TestCheckWhileWriting: chunks are checked on several goroutines while
+// the writer writes the earlier ones, one write failing and retried
+// (race detector: Check reads nothing Write changes).
+func TestCheckWhileWriting(t *testing.T) {
+	n := grown(t)
+	chunks := n.build(t, 2<<10)
+	trusted, err := snapshot.VerifyHeaders(n.g, n.headers, n.chain.State().Validators)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sink := &failingSink{Store: openMemory(t)}
+	r, err := snapshot.NewRestorer(sink, n.g, trusted)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raws := make(chan []byte)
+	checked := make(chan *snapshot.Checked, len(chunks))
+	var wg sync.WaitGroup
+	for range 3 {
+		wg.Go(func() {
+			for raw := range raws {
+				c, err := r.Check(raw)
+				if err != nil {
+					t.Error(err)
+					continue
+				}
+				checked <- c
+			}
+		})
+	}
+	go func() {
+		for _, c := range chunks {
+			raws <- c
+		}
+		close(raws)
+		wg.Wait()
+		close(checked)
+	}()
+	pending := map[uint32]*snapshot.Checked{}
+	failed := false
+	for c := range checked {
+		pending[c.Index()] = c
+		for {
+			next, ok := pending[r.Verifier().Next()]
+			if !ok {
+				break
+			}
+			if err := r.Write(next); err != nil {
+				if failed {
+					t.Fatal(err)
+				}
+				failed = true
+				continue // the same chunk again
+			}
+			delete(pending, next.Index())
+		}
+	}
+	if !failed || !r.Verifier().Done() {
+		t.Fatalf("failed %v, done %v", failed, r.Verifier().Done())
+	}
+	if _, err := r.Finish(n.blocks[len(n.blocks)-1]); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -120,7 +120,7 @@ func (r *Restorer) Write(c *Checked) error {
 		}
 		c.collected = true
 	}
-	saved := *r.v
+	saved := r.v.position
 	parts, err := r.v.Accept(c)
 	if err != nil {
 		return err
@@ -148,8 +148,8 @@ func (r *Restorer) Write(c *Checked) error {
 		sum.add(&nodes[i].Hash)
 	}
 	if err := r.sink.RestoreChunk(r.trusted.Header.Height, writes, nodes); err != nil {
-		*r.v = saved
-		return fmt.Errorf("restore chunk %d: %w", saved.Next(), err)
+		r.v.position = saved
+		return fmt.Errorf("restore chunk %d: %w", saved.next, err)
 	}
 	r.entries += len(writes)
 	r.nodes += len(nodes)

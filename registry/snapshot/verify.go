@@ -32,8 +32,15 @@ type Verifier struct {
 	// height and root are fixed: Check reads them from any goroutine.
 	height uint64
 	root   smt.Hash
-	next   uint32
-	done   bool
+	// position changes with each accepted chunk; only Accept's
+	// goroutine touches it.
+	position
+}
+
+// position is where a verifier stands in the snapshot.
+type position struct {
+	next uint32
+	done bool
 	// the last verified part: its path (its first tree key), depth and
 	// siblings; depth < 0 before the first.
 	lastKey   smt.Hash
@@ -45,7 +52,7 @@ type Verifier struct {
 // state root is root. The empty state (root smt.Empty) has no chunks: it
 // is Done at once.
 func NewVerifier(height uint64, root smt.Hash) *Verifier {
-	return &Verifier{height: height, root: root, done: root == smt.Empty, lastDepth: -1}
+	return &Verifier{height: height, root: root, position: position{done: root == smt.Empty, lastDepth: -1}}
 }
 
 // Done reports whether the verified chunks hold the whole state.

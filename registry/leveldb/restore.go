@@ -61,23 +61,34 @@ func (s *Store) RestoreChunk(height uint64, writes []registry.KV, nodes []smt.No
 	if ok, err := s.restoring(); err != nil || !ok {
 		return errors.Join(errors.New("restore chunk: no restore begun"), err)
 	}
-	b := new(leveldb.Batch)
+	var stamp [binary.MaxVarintLen64]byte
+	sn := binary.PutUvarint(stamp[:], height)
+	// The batch is sized up front: goleveldb grows a large batch by small
+	// steps, copying it each time. A record is a type byte, the key and
+	// the value, each after a varint length.
+	const rec = 1 + 2*binary.MaxVarintLen32
+	size := len(nodes) * (rec + 1 + len(smt.Hash{}) + nodeSize + sn)
+	for _, w := range writes {
+		size += rec + 1 + len(w.Key) + len(w.Value)
+	}
+	b := leveldb.MakeBatchWithConfig(&leveldb.BatchConfig{InitialCapacity: size})
+	var k []byte // Put copies the key
 	for _, w := range writes {
 		if w.Value == nil {
 			return fmt.Errorf("restore chunk: nil value for %q", w.Key)
 		}
-		b.Put(key(pState, w.Key), w.Value)
+		k = append(append(k[:0], pState), w.Key...)
+		b.Put(k, w.Value)
 	}
-	var stamp [binary.MaxVarintLen64]byte
-	sn := binary.PutUvarint(stamp[:], height)
-	val := make([]byte, 0, len(nodes)*(nodeSize+sn))
+	var v [nodeSize + binary.MaxVarintLen64]byte
 	for _, n := range nodes {
 		if len(n.Encoding) != nodeSize {
 			return fmt.Errorf("restore chunk: node of %d bytes: %w", len(n.Encoding), registry.ErrMalformed)
 		}
-		start := len(val)
-		val = append(append(val, n.Encoding...), stamp[:sn]...)
-		b.Put(key(pNode, n.Hash[:]), val[start:])
+		k = append(append(k[:0], pNode), n.Hash[:]...)
+		copy(v[:], n.Encoding)
+		copy(v[nodeSize:], stamp[:sn])
+		b.Put(k, v[:nodeSize+sn])
 	}
 	if err := s.db.Write(b, nil); err != nil {
 		return fmt.Errorf("restore chunk: %w", err)
@@ -164,4 +175,36 @@ func (s *Store) deleteRange(r *util.Range) error {
 			return err
 		}
 	}
+}
+
+// ScanNodes calls fn for each stored tree node whose hash begins with a
+// byte from first to last (inclusive), in hash order, with its hash and
+// its 65-byte encoding (without its height stamp), until fn returns
+// false. fn must not keep enc. A key of another length than a hash is
+// passed with the hash zero, so that the caller's check of the node
+// refuses it. It reads past LevelDB's block cache.
+func (s *Store) ScanNodes(first, last byte, fn func(h smt.Hash, enc []byte) bool) error {
+	r := &util.Range{Start: []byte{pNode, first}, Limit: []byte{pNode + 1}}
+	if last < 0xff {
+		r.Limit = []byte{pNode, last + 1}
+	}
+	it := s.db.NewIterator(r, &opt.ReadOptions{DontFillCache: true})
+	defer it.Release()
+	for it.Next() {
+		var h smt.Hash
+		if k := it.Key(); len(k) == 1+len(h) {
+			copy(h[:], k[1:])
+		}
+		v := it.Value()
+		if len(v) > nodeSize {
+			v = v[:nodeSize:nodeSize]
+		}
+		if !fn(h, v) {
+			break
+		}
+	}
+	if err := it.Error(); err != nil {
+		return fmt.Errorf("scan nodes: %w", err)
+	}
+	return nil
 }

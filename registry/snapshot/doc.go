@@ -35,11 +35,20 @@
 //   - the end is not the peer's word: the state is complete (Done) when
 //     a part has only empty subtrees to its right.
 //
+// The first three checks concern one part each and need no other chunk:
+// Verifier.Check does them (and all the hashing), on any goroutine, as
+// chunks arrive in any order; Verifier.Accept then takes checked chunks
+// in index order and does the checks between parts, which are cheap.
+// Verify does both for one chunk.
+//
 // A Restorer writes each verified chunk's entries and tree nodes (those
-// of the part and those on its path to the root) into a Sink
-// (registry/leveldb), then Finish checks that the state is complete,
-// re-hashes the whole tree in the store against the root, and records the
-// base block, its commit and the chain state after it
+// of the part and those on its path to the root, each node once) into a
+// Sink (registry/leveldb): Apply for one chunk, or Check (concurrent)
+// then Write (in order). Finish checks that the state is complete, that
+// the store holds exactly the tree nodes the restore wrote (one pass over
+// the stored nodes, each re-hashed, counted and summed; a walk of the
+// tree from the root for a Sink that cannot list its nodes), and records
+// the base block, its commit and the chain state after it
 // (registry.SyncedState), so that the chain continues with the next block
 // from block sync.
 //

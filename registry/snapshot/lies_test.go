@@ -43,11 +43,28 @@ func sortEntries(es []snapshot.Entry) {
 	})
 }
 
-// TestChunkLies: every kind of lie a peer can tell in a chunk is refused
-// at that chunk with its sentinel error, and leaves the verifier as it
-// was, so that the honest chunk is accepted afterwards and the state
-// completes.
-func TestChunkLies(t *testing.T) {
+// lie is a chunk a peer sends instead of the honest chunk at, and the
+// error that refuses it.
+type lie struct {
+	name string
+	at   int
+	lie  func(t *testing.T) []byte
+	want error
+}
+
+// liesFixture is an honest snapshot, its height and root, and the lies
+// a peer can tell in it.
+type liesFixture struct {
+	chunks [][]byte
+	height uint64
+	root   smt.Hash
+	cases  []lie
+}
+
+// chunkLies returns the snapshot of a grown chain and every kind of lie a
+// peer can tell in a chunk of it.
+func chunkLies(t *testing.T) liesFixture {
+	t.Helper()
 	n := grown(t)
 	old := n.build(t, 4<<10)
 	n.next(t, registrytest.ToyTx("set did:a:00001 changed"))
@@ -81,12 +98,7 @@ func TestChunkLies(t *testing.T) {
 			return c.Encode()
 		}
 	}
-	cases := []struct {
-		name string
-		at   int
-		lie  func(t *testing.T) []byte
-		want error
-	}{
+	cases := []lie{
 		{"key dropped", mid, edit(mid, func(c *snapshot.Chunk) {
 			p := &c.Parts[fat(t, c)]
 			p.Entries = append(p.Entries[:1:1], p.Entries[2:]...)
@@ -152,9 +164,19 @@ func TestChunkLies(t *testing.T) {
 		}, snapshot.ErrChunkTooLarge},
 		{"after the last", len(chunks), edit(0, func(c *snapshot.Chunk) { c.Index = uint32(len(chunks)) }), snapshot.ErrComplete},
 	}
+	return liesFixture{chunks: chunks, height: st.Height, root: root, cases: cases}
+}
+
+// TestChunkLies: every kind of lie a peer can tell in a chunk is refused
+// at that chunk with its sentinel error, and leaves the verifier as it
+// was, so that the honest chunk is accepted afterwards and the state
+// completes.
+func TestChunkLies(t *testing.T) {
+	f := chunkLies(t)
+	chunks, cases := f.chunks, f.cases
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			v := snapshot.NewVerifier(st.Height, root)
+			v := snapshot.NewVerifier(f.height, f.root)
 			for i := range tc.at {
 				if _, err := v.Verify(chunks[i]); err != nil {
 					t.Fatalf("honest chunk %d: %v", i, err)

@@ -3,6 +3,7 @@ package snapshot
 import (
 	"crypto/sha256"
 	"fmt"
+	"slices"
 	"sort"
 
 	"github.com/idmesh/idmesh/registry/smt"
@@ -94,4 +95,75 @@ func cmpHash(a, b *smt.Hash) int {
 		}
 	}
 	return 0
+}
+
+// Node encodings, as registry/smt stores them: a tag, then two hashes.
+const (
+	nodeSize = 65
+	tagLeaf  = 0x00
+	tagInner = 0x01
+)
+
+// nodeArena builds the tree nodes of a chunk's parts into two
+// allocations, one for the nodes and one for their encodings.
+type nodeArena struct {
+	nodes []smt.Node
+	enc   []byte
+}
+
+// grow makes room for the nodes of c's parts: a compact subtree of k
+// leaves has 2k-1 nodes, and a part at depth d has d nodes on its path.
+func (a *nodeArena) grow(c *Chunk) {
+	n := 0
+	for i := range c.Parts {
+		n += 2*len(c.Parts[i].Entries) - 1 + c.Parts[i].Depth
+	}
+	a.nodes = make([]smt.Node, 0, n)
+	a.enc = make([]byte, 0, n*nodeSize)
+}
+
+// add builds the node tag || x || y and returns its hash.
+func (a *nodeArena) add(tag byte, x, y *smt.Hash) smt.Hash {
+	start := len(a.enc)
+	a.enc = append(a.enc, tag)
+	a.enc = append(a.enc, x[:]...)
+	a.enc = append(a.enc, y[:]...)
+	e := a.enc[start:len(a.enc):len(a.enc)]
+	h := smt.Hash(sha256.Sum256(e))
+	a.nodes = append(a.nodes, smt.Node{Hash: h, Encoding: e})
+	return h
+}
+
+// subtree is subtreeHash that builds every node into the arena.
+func (a *nodeArena) subtree(leaves []leaf, depth int) smt.Hash {
+	switch len(leaves) {
+	case 0:
+		return smt.Empty
+	case 1:
+		return a.add(tagLeaf, &leaves[0].key, &leaves[0].value)
+	}
+	split := sort.Search(len(leaves), func(i int) bool { return smt.Bit(&leaves[i].key, depth) == 1 })
+	l := a.subtree(leaves[:split], depth+1)
+	r := a.subtree(leaves[split:], depth+1)
+	return a.add(tagInner, &l, &r)
+}
+
+// part builds the nodes of a part (leavesOf checked): its subtree's, then
+// those on its path, and returns the root they fold into. It sets
+// p.nodes and p.pathNodes, pathNodes[i] being the node at depth i.
+func (a *nodeArena) part(p *VerifiedPart) smt.Hash {
+	start := len(a.nodes)
+	h := a.subtree(p.leaves, p.Depth)
+	mid := len(a.nodes)
+	for i := p.Depth - 1; i >= 0; i-- {
+		l, r := h, p.Siblings[i]
+		if smt.Bit(&p.path, i) == 1 {
+			l, r = r, l
+		}
+		h = a.add(tagInner, &l, &r)
+	}
+	p.nodes = a.nodes[start:mid:mid]
+	p.pathNodes = a.nodes[mid:len(a.nodes):len(a.nodes)]
+	slices.Reverse(p.pathNodes)
+	return h
 }

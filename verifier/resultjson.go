@@ -24,6 +24,12 @@ func (r *Result) AppendJSON(dst []byte) ([]byte, error) {
 }
 
 func (r *Result) appendJSON(b []byte, depth int) ([]byte, error) {
+	if depth > maxAppendDepth {
+		// Deeper than any verifier makes (one level): encoding/json
+		// reports a cycle as an error instead of recursing without end
+		// (security review R1).
+		return appendMarshal(b, r)
+	}
 	var err error
 	b = append(b, `{"verified":`...)
 	b = strconv.AppendBool(b, r.Verified)

@@ -104,3 +104,16 @@ func FuzzAppendJSON(f *testing.F) {
 		checkSameJSON(t, verifier.Result{Credentials: []verifier.Result{r, r}})
 	})
 }
+
+// TestAppendJSONCycle (security review R1): a result that contains
+// itself is an error, as json.Marshal reports it, not a stack overflow.
+func TestAppendJSONCycle(t *testing.T) {
+	cyc := make([]verifier.Result, 1)
+	cyc[0].Credentials = cyc
+	if _, err := json.Marshal(cyc[0]); err == nil {
+		t.Fatal("json.Marshal encoded a cycle")
+	}
+	if _, err := cyc[0].AppendJSON(nil); err == nil {
+		t.Fatal("AppendJSON encoded a cycle")
+	}
+}

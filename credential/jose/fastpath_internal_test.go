@@ -122,3 +122,54 @@ func FuzzVerifyPartsMatchesJWX(f *testing.F) {
 		checkSameVerdict(t, token, k.Public())
 	})
 }
+
+// TestKeyParamsTakeJWXPath (security review R1): validly signed tokens
+// whose key or certificate header parameters are malformed were accepted
+// by the Ed25519 fast path and refused by jwx; such tokens now take
+// jwx's path, so both verdicts agree, and well-formed ones verify.
+func TestKeyParamsTakeJWXPath(t *testing.T) {
+	k, _ := fastPathKeys(t)
+	const payload = `{"issuer":"did:example:issuer"}`
+	for name, tc := range map[string]struct {
+		hdr  string
+		good bool
+	}{
+		"jwk string":      {`{"alg":"EdDSA","b64":true,"jwk":"garbage","kid":"did:example:issuer#key-1","typ":"vc+jwt"}`, false},
+		"jwk incomplete":  {`{"alg":"EdDSA","jwk":{"kty":"OKP"},"kid":"did:example:issuer#key-1","typ":"vc+jwt"}`, true}, // jwx reads it only with b64
+		"x5c number":      {`{"alg":"EdDSA","b64":true,"x5c":5,"kid":"did:example:issuer#key-1","typ":"vc+jwt"}`, false},
+		"jku number":      {`{"alg":"EdDSA","b64":true,"jku":5,"kid":"did:example:issuer#key-1","typ":"vc+jwt"}`, false},
+		"x5t#S256 object": {`{"alg":"EdDSA","b64":true,"x5t#S256":{},"kid":"did:example:issuer#key-1","typ":"vc+jwt"}`, false},
+		"jku string":      {`{"alg":"EdDSA","jku":"https://example.com/k","kid":"did:example:issuer#key-1","typ":"vc+jwt"}`, true},
+	} {
+		token := signedToken(t, k, tc.hdr, payload)
+		p, err := split(token)
+		if err != nil {
+			t.Fatalf("%s: split: %v", name, err)
+		}
+		alg, _, _, err := checkHeader(p.header, kindVC)
+		if err != nil {
+			t.Fatalf("%s: checkHeader: %v", name, err)
+		}
+		checkSameVerdict(t, token, k.Public())
+		if _, err := verifyParts(token, p, alg, k.Public()); (err == nil) != tc.good {
+			t.Errorf("%s: verified %v, want %v (%v)", name, err == nil, tc.good, err)
+		}
+	}
+}
+
+// FuzzSignedHeaderSameVerdict signs each fuzzed header and payload with
+// the test key, so that unlike FuzzVerifyPartsMatchesJWX (which mutates
+// the signed token, breaking its signature) it reaches verdicts that need
+// a valid signature (security review R1).
+func FuzzSignedHeaderSameVerdict(f *testing.F) {
+	k, _ := fastPathKeys(f)
+	f.Add(`{"alg":"EdDSA","kid":"did:example:issuer#key-1","typ":"vc+jwt"}`, `{"issuer":"did:example:issuer"}`)
+	f.Add(`{"alg":"EdDSA","b64":true,"jwk":{"kty":"OKP"},"kid":"k","typ":"vc+jwt"}`, `{}`)
+	f.Add(`{"alg":"EdDSA","x5c":["AA"],"jku":"https://x","kid":"k","typ":"vc+jwt"}`, `{}`)
+	f.Fuzz(func(t *testing.T, header, payload string) {
+		if len(header)+len(payload) > 4096 {
+			return
+		}
+		checkSameVerdict(t, signedToken(t, k, header, payload), k.Public())
+	})
+}

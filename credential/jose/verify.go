@@ -212,7 +212,7 @@ type parts struct {
 // (64 bytes) and [keys.PublicKey.Verify] (crypto/ed25519, RFC 8032, what
 // jwx calls) over the signing input as received. ES256 goes to jwx.
 func verifyParts(token string, p parts, alg string, pub keys.PublicKey) ([]byte, error) {
-	if (alg != AlgEdDSA && alg != AlgEd25519) || pub.Type() != keys.Ed25519 {
+	if (alg != AlgEdDSA && alg != AlgEd25519) || pub.Type() != keys.Ed25519 || hasKeyParams(p.header) {
 		return verifyJWX(token, alg, pub)
 	}
 	sig, err := b64.DecodeString(p.signature)
@@ -227,6 +227,20 @@ func verifyParts(token string, p parts, alg string, pub keys.PublicKey) ([]byte,
 		return nil, credential.Errorf(credential.ParsingError, "verify: payload: %w", err)
 	}
 	return payload, nil
+}
+
+// hasKeyParams reports whether h has a registered header parameter that
+// names or carries a key or certificate (RFC 7515 4.1.2–4.1.8). idmesh
+// reads none of them (keys come from the issuer's DID), but jwx parses
+// and refuses malformed ones, so such a token takes jwx's path and gets
+// the verdict it always had (security review R1).
+func hasKeyParams(h map[string]any) bool {
+	for _, name := range [...]string{"jku", "jwk", "x5u", "x5c", "x5t", "x5t#S256"} {
+		if _, ok := h[name]; ok {
+			return true
+		}
+	}
+	return false
 }
 
 // split checks the compact serialization: exactly three parts of

@@ -2,6 +2,7 @@ package idmesh
 
 import (
 	"bytes"
+	"slices"
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -611,4 +612,249 @@ func (d *fastDecoder) object() (any, bool) {
 			return nil, false
 		}
 	}
+}
+
+// canonicalJSON returns jcs.Transform(b) for b as encoding/json writes
+// values (compact, valid UTF-8): members sorted by the UTF-16 code units
+// of their names, strings and numbers rewritten in RFC 8785 form, in one
+// pass with few allocations. Anything else (white space, repeated
+// names, a \u escape of a surrogate, ...) goes to jcs.Transform, so the
+// result and the error are always jcs's.
+func canonicalJSON(b []byte) ([]byte, error) {
+	if utf8.Valid(b) {
+		c := canonWriter{out: make([]byte, 0, len(b))}
+		if end, ok := c.value(b, 0, 0); ok && end == len(b) {
+			return c.out, nil
+		}
+	}
+	return jcs.Transform(b)
+}
+
+// canonWriter writes compact JSON in canonical form; members is a stack
+// that the objects being written borrow from.
+type canonWriter struct {
+	out     []byte
+	members []canonMember
+}
+
+// canonMember is one member of an object: its name as it stands in the
+// input (quotes included), whether it is plain (ASCII without escapes:
+// it sorts bytewise), else its UTF-16 code units, and its value.
+type canonMember struct {
+	quoted []byte
+	plain  bool
+	units  []uint16
+	val    []byte
+}
+
+// value writes the compact JSON value at b[i] and returns its end.
+func (c *canonWriter) value(b []byte, i, depth int) (int, bool) {
+	if i >= len(b) || depth > maxScanDepth {
+		return 0, false
+	}
+	switch ch := b[i]; {
+	case ch == '"':
+		end, ok := skipRawString(b, i)
+		if !ok {
+			return 0, false
+		}
+		return end, c.str(b[i:end])
+	case ch == '{':
+		return c.object(b, i, depth)
+	case ch == '[':
+		c.out = append(c.out, '[')
+		i++
+		if i < len(b) && b[i] == ']' {
+			c.out = append(c.out, ']')
+			return i + 1, true
+		}
+		for {
+			end, ok := c.value(b, i, depth+1)
+			if !ok || end >= len(b) {
+				return 0, false
+			}
+			switch b[end] {
+			case ',':
+				c.out = append(c.out, ',')
+				i = end + 1
+			case ']':
+				c.out = append(c.out, ']')
+				return end + 1, true
+			default:
+				return 0, false
+			}
+		}
+	case ch == 't' || ch == 'f' || ch == 'n':
+		lit := "null"
+		if ch == 't' {
+			lit = "true"
+		} else if ch == 'f' {
+			lit = "false"
+		}
+		end, ok := skipLiteral(b, i, lit)
+		if ok {
+			c.out = append(c.out, lit...)
+		}
+		return end, ok
+	case ch == '-' || '0' <= ch && ch <= '9':
+		start := i
+		for i < len(b) && isNumberByte(b[i]) {
+			i++
+		}
+		tok := b[start:i]
+		if !validNumber(tok) {
+			return 0, false
+		}
+		f, err := strconv.ParseFloat(string(tok), 64)
+		if err != nil {
+			return 0, false
+		}
+		s, err := jcs.NumberToJSON(f)
+		if err != nil {
+			return 0, false
+		}
+		c.out = append(c.out, s...)
+		return i, true
+	}
+	return 0, false
+}
+
+// str writes the JSON string s (quotes included, escapes checked by
+// skipRawString) in canonical form.
+func (c *canonWriter) str(s []byte) bool {
+	content := s[1 : len(s)-1]
+	if bytes.IndexByte(content, '\\') < 0 {
+		c.out = append(c.out, s...) // no escape, no control character
+		return true
+	}
+	v, ok := unquoteRaw(s)
+	if !ok {
+		return false
+	}
+	c.out = appendCanonicalString(c.out, v)
+	return true
+}
+
+// appendCanonicalString appends v as RFC 8785 writes a string.
+func appendCanonicalString(out []byte, v string) []byte {
+	const hex = "0123456789abcdef"
+	out = append(out, '"')
+	for i := 0; i < len(v); i++ {
+		switch ch := v[i]; ch {
+		case '\\', '"':
+			out = append(out, '\\', ch)
+		case '\b':
+			out = append(out, '\\', 'b')
+		case '\f':
+			out = append(out, '\\', 'f')
+		case '\n':
+			out = append(out, '\\', 'n')
+		case '\r':
+			out = append(out, '\\', 'r')
+		case '\t':
+			out = append(out, '\\', 't')
+		default:
+			if ch < 0x20 {
+				out = append(out, '\\', 'u', '0', '0', hex[ch>>4], hex[ch&0xf])
+			} else {
+				out = append(out, ch)
+			}
+		}
+	}
+	return append(out, '"')
+}
+
+// object writes the object at b[i] with its members in canonical order.
+func (c *canonWriter) object(b []byte, i, depth int) (int, bool) {
+	base := len(c.members)
+	defer func() { c.members = c.members[:base] }()
+	i++
+	end := i + 1
+	if i >= len(b) || b[i] != '}' {
+		for {
+			nend, ok := skipRawString(b, i)
+			if !ok || nend >= len(b) || b[nend] != ':' {
+				return 0, false
+			}
+			m := canonMember{quoted: b[i:nend], plain: true}
+			for _, ch := range m.quoted[1 : len(m.quoted)-1] {
+				if ch == '\\' || ch >= utf8.RuneSelf {
+					m.plain = false
+					break
+				}
+			}
+			if !m.plain {
+				name, ok := unquoteRaw(m.quoted)
+				if !ok {
+					return 0, false
+				}
+				m.units = utf16.Encode([]rune(name))
+			}
+			vend, ok := skipRawValue(b, nend+1, depth+1)
+			if !ok || vend >= len(b) {
+				return 0, false
+			}
+			m.val = b[nend+1 : vend]
+			c.members = append(c.members, m)
+			if b[vend] == '}' {
+				end = vend + 1
+				break
+			}
+			if b[vend] != ',' {
+				return 0, false
+			}
+			i = vend + 1
+		}
+	}
+	ms := c.members[base:]
+	slices.SortFunc(ms, compareMembers)
+	c.out = append(c.out, '{')
+	for k := range ms {
+		if k > 0 {
+			if compareMembers(ms[k-1], ms[k]) == 0 {
+				return 0, false // a repeated name: jcs reports it
+			}
+			c.out = append(c.out, ',')
+		}
+		if ms[k].plain {
+			c.out = append(c.out, ms[k].quoted...)
+		} else if !c.str(ms[k].quoted) {
+			return 0, false
+		}
+		c.out = append(c.out, ':')
+		if vend, ok := c.value(ms[k].val, 0, depth+1); !ok || vend != len(ms[k].val) {
+			return 0, false
+		}
+	}
+	c.out = append(c.out, '}')
+	return end, true
+}
+
+// compareMembers orders members by the UTF-16 code units of their names.
+func compareMembers(x, y canonMember) int {
+	if x.plain && y.plain {
+		return bytes.Compare(x.quoted[1:len(x.quoted)-1], y.quoted[1:len(y.quoted)-1])
+	}
+	xu, yu := x.units, y.units
+	if x.plain {
+		xu = asciiUnits(x.quoted)
+	}
+	if y.plain {
+		yu = asciiUnits(y.quoted)
+	}
+	for i := 0; i < len(xu) && i < len(yu); i++ {
+		if xu[i] != yu[i] {
+			return int(xu[i]) - int(yu[i])
+		}
+	}
+	return len(xu) - len(yu)
+}
+
+// asciiUnits returns the code units of a plain quoted name.
+func asciiUnits(quoted []byte) []uint16 {
+	out := make([]uint16, len(quoted)-2)
+	for i, ch := range quoted[1 : len(quoted)-1] {
+		out[i] = uint16(ch)
+	}
+	return out
 }

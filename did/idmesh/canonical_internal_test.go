@@ -189,3 +189,33 @@ var typedSeeds = []string{
 	`{"type":"a\nb\u0001"}`,
 	`{"type":"é"}`,
 }
+
+// FuzzCanonicalJSON: canonicalJSON gives what jcs.Transform gives, the
+// same bytes or an error, for any input and for any input as
+// encoding/json writes it (the values Apply stores).
+func FuzzCanonicalJSON(f *testing.F) {
+	for _, s := range canonicalSeeds {
+		f.Add([]byte(s))
+	}
+	for _, s := range typedSeeds {
+		f.Add([]byte(s))
+	}
+	f.Add([]byte(`{"a ":1,"a":2,"a!":3,"a\u0000":4}`))
+	f.Add([]byte(`{"b":"\u003c\u003e\u0026","a":9007199254740993,"c":1.5e300,"d":[{"z":1,"y":2}]}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		check := func(in []byte) {
+			want, werr := jcs.Transform(in)
+			got, gerr := canonicalJSON(in)
+			if (werr == nil) != (gerr == nil) || werr != nil && werr.Error() != gerr.Error() || !bytes.Equal(got, want) {
+				t.Fatalf("%q: canonicalJSON %q (%v), jcs %q (%v)", in, got, gerr, want, werr)
+			}
+		}
+		check(b)
+		var v any
+		if json.Unmarshal(b, &v) == nil {
+			if m, err := json.Marshal(v); err == nil {
+				check(m)
+			}
+		}
+	})
+}

@@ -164,9 +164,7 @@ func (m *Machine) finish(r StateReader, root Hash, ov *Overlay, ex *Execution) e
 		return fmt.Errorf("update state tree: %w", err)
 	}
 	if m.nodes != nil {
-		for _, n := range nodes {
-			m.nodes.put(n.Hash, n.Encoding)
-		}
+		m.nodes.keep(newRoot, nodes, stale)
 	}
 	ex.Nodes, ex.Stale, ex.StateRoot = nodes, stale, Hash(newRoot)
 	return nil

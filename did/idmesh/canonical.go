@@ -622,7 +622,7 @@ func (d *fastDecoder) object() (any, bool) {
 // result and the error are always jcs's.
 func canonicalJSON(b []byte) ([]byte, error) {
 	if utf8.Valid(b) {
-		c := canonWriter{out: make([]byte, 0, len(b))}
+		c := canonWriter{out: make([]byte, 0, len(b)), members: make([]canonMember, 0, 16)}
 		if end, ok := c.value(b, 0, 0); ok && end == len(b) {
 			return c.out, nil
 		}

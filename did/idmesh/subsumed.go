@@ -18,7 +18,7 @@ func keptAsSent(sent, kept []byte) bool {
 	if !utf8.Valid(kept) {
 		return false
 	}
-	var c rawComparer
+	c := rawComparer{members: make([]rawMember, 0, 32), elems: make([][]byte, 0, 32)}
 	return c.subsumed(sent, kept, 0)
 }
 

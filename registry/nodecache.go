@@ -1,8 +1,6 @@
 package registry
 
 import (
-	"bytes"
-	"slices"
 	"sync"
 
 	"github.com/idmesh/idmesh/registry/smt"
@@ -169,37 +167,12 @@ func (n cachedNodes) NodeAt(h smt.Hash, depth int) ([]byte, error) {
 	return b, nil
 }
 
-// keep caches the nodes a tree update made (sorted by hash), the upper
-// levels of the new tree under root resident, and moves the stale ones
-// out of the resident nodes.
-func (c *nodeCache) keep(root smt.Hash, nodes []smt.Node, stale []smt.Hash) {
-	c.unpin(stale)
-	find := func(h smt.Hash) ([]byte, bool) {
-		i, ok := slices.BinarySearchFunc(nodes, h, func(n smt.Node, h smt.Hash) int { return bytes.Compare(n.Hash[:], h[:]) })
-		if !ok {
-			return nil, false
-		}
-		return nodes[i].Encoding, true
-	}
-	// The made nodes above residentDepth are the new tree's changed
-	// paths from its root: follow them down.
-	var walk func(h smt.Hash, depth int)
-	walk = func(h smt.Hash, depth int) {
-		if depth >= residentDepth {
-			return
-		}
-		enc, ok := find(h)
-		if !ok {
-			return // an untouched subtree, already cached or not yet read
-		}
-		c.pin(h, enc)
-		if len(enc) == 65 && enc[0] == 0x01 { // an inner node
-			walk(smt.Hash(enc[1:33]), depth+1)
-			walk(smt.Hash(enc[33:65]), depth+1)
-		}
-	}
-	walk(root, 0)
-	for _, n := range nodes {
-		c.put(n.Hash, n.Encoding) // no-op for the ones just pinned
+// Made keeps a node the tree update made: resident above residentDepth
+// (the new tree's changed upper paths), else recent.
+func (n cachedNodes) Made(nd smt.Node, depth int) {
+	if depth < residentDepth {
+		n.c.pin(nd.Hash, nd.Encoding)
+	} else {
+		n.c.put(nd.Hash, nd.Encoding)
 	}
 }

@@ -58,7 +58,8 @@ func TestNodeCache(t *testing.T) {
 
 // TestNodeCacheResidentUpperLevels: after each tree update the resident
 // nodes are exactly the live nodes of the new tree above residentDepth
-// (those the update made are pinned, the stale ones leave), so the next
+// (those the update made are pinned as it makes them, the stale ones
+// leave after it), so the next
 // update finds every upper node in the cache without a store read; and
 // the hit and miss counts say so.
 func TestNodeCacheResidentUpperLevels(t *testing.T) {
@@ -80,7 +81,7 @@ func TestNodeCacheResidentUpperLevels(t *testing.T) {
 			t.Fatal(err)
 		}
 		store.Put(nodes)
-		c.keep(newRoot, nodes, stale)
+		c.unpin(stale)
 		root = newRoot
 		if round > 0 {
 			if st := c.misses; st != 0 {

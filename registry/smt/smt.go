@@ -46,13 +46,16 @@ type NodeReader interface {
 }
 
 // DepthNodeReader is a NodeReader that is also told where in the tree a
-// node is read (0 for the root), so that a cache in front of the store
-// can keep the upper levels, which every update reads. The package
+// node is read or made (0 for the root), so that a cache in front of the
+// store can keep the upper levels, which every update reads. The package
 // calls NodeAt instead of Node when the reader has it; its contract is
-// Node's.
+// Node's. Update calls Made for each node it makes (perhaps more than
+// once for one node, and also for an update that then fails); n's
+// encoding must not be modified.
 type DepthNodeReader interface {
 	NodeReader
 	NodeAt(h Hash, depth int) ([]byte, error)
+	Made(n Node, depth int)
 }
 
 // Node is a tree node to be stored: Hash is SHA-256 of Encoding.

@@ -111,4 +111,9 @@ func benchExecute(b *testing.B, newMachine func() *registry.Machine, fresh bool,
 	// CPU time per operation: execution is single-threaded, so on a quiet
 	// machine this is the wall time; on a loaded one it is the steadier figure.
 	b.ReportMetric(float64((cpuTime()-cpu).Microseconds())/float64(b.N*blockSize), "cpu-µs/op")
+	// The share of the tree update's node reads the machine's cache
+	// answered (of the last machine, for execute-new-machine).
+	if cs := m.NodeCacheStats(); cs.Hits+cs.Misses > 0 {
+		b.ReportMetric(100*float64(cs.Hits)/float64(cs.Hits+cs.Misses), "node-hit-%")
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 
 	"github.com/idmesh/idmesh/did/idmesh"
 )
@@ -28,41 +29,39 @@ var (
 
 // PrepareBlock decodes the block's operations once and verifies their
 // Ed25519 signatures in ZIP-215 batches (idmesh.ExpectedSignatures,
-// SigCache.VerifyBatch) before they run; signatures the node verified
-// already (its mempool fills Sigs) are not verified again. The handler it
-// returns finds the valid ones in its cache; a signature the batch did not
-// cover, or found invalid, is verified (and refused) by Apply as before,
-// so no result changes. Without caches of its own the handler gets
-// caches for this block.
+// SigCache.VerifyBatchParallel) before they run; signatures the node
+// verified already (its mempool fills Sigs) are not verified again. The
+// decoding and the batches run on every core (GOMAXPROCS): they only fill
+// caches, which never change a result; the state is read on this
+// goroutine only. The handler it returns finds the valid ones in its
+// cache; a signature the batch did not cover, or found invalid, is
+// verified (and refused) by Apply as before, so no result changes.
+// Without caches of its own the handler gets caches for this block.
 func (h DIDHandler) PrepareBlock(ctx TxContext, r StateReader, txs []Tx) Handler {
-	n := 0
+	var payloads [][]byte
 	for _, t := range txs {
 		if t.Type == TxDIDOperation {
-			n++
+			payloads = append(payloads, t.Payload)
 		}
 	}
-	if n == 0 {
+	if len(payloads) == 0 {
 		return h
 	}
 	if h.Ops == nil {
-		h.Ops = idmesh.NewOpCache(n)
+		h.Ops = idmesh.NewOpCache(len(payloads))
 	}
 	if h.Sigs == nil {
-		h.Sigs = idmesh.NewSigCache(n * idmesh.MaxProofs)
+		h.Sigs = idmesh.NewSigCache(len(payloads) * idmesh.MaxProofs)
 	}
+	workers := runtime.GOMAXPROCS(0)
 	rd := ReaderOf(r)
 	var checks []idmesh.SignatureCheck
-	for _, t := range txs {
-		if t.Type != TxDIDOperation {
-			continue
+	for _, op := range h.Ops.DecodeAll(payloads, workers) {
+		if op != nil {
+			checks = append(checks, idmesh.ExpectedSignatures(rd, ctx.ChainID, op)...)
 		}
-		op, err := h.Ops.Decode(t.Payload)
-		if err != nil {
-			continue
-		}
-		checks = append(checks, idmesh.ExpectedSignatures(rd, ctx.ChainID, op)...)
 	}
-	h.Sigs.VerifyBatch(checks, h.Rand)
+	h.Sigs.VerifyBatchParallel(checks, h.Rand, workers)
 	return h
 }
 

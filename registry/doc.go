@@ -10,7 +10,12 @@
 // batches (did/zip215, the one signature rule of the consensus path). The
 // state root in every header is the root of a sparse Merkle tree
 // (registry/smt) over the state after the block, so a read can be proven
-// against a header the validators signed. A Chain drives the machine for
+// against a header the validators signed. The tree is updated once per
+// block, from the block's writes sorted by key in one pass (nothing
+// commits to a root after each transaction), and the machine keeps the
+// tree's nodes in a cache bounded in bytes: the live upper levels
+// resident, the rest recent (Machine.NodeCacheStats counts its hits).
+// A Chain drives the machine for
 // whatever decides blocks (the consensus engine): Propose builds the next
 // block, Verify re-executes one built elsewhere, Commit checks its commit
 // and saves everything in one atomic write through a Store

@@ -164,9 +164,9 @@ func (m *Machine) finish(r StateReader, root Hash, ov *Overlay, ex *Execution) e
 		return fmt.Errorf("update state tree: %w", err)
 	}
 	if m.nodes != nil {
-		for _, n := range nodes {
-			m.nodes.put(n.Hash, n.Encoding)
-		}
+		// The nodes the update made are cached already (cachedNodes.Made);
+		// the ones it replaced leave the resident upper levels.
+		m.nodes.unpin(stale)
 	}
 	ex.Nodes, ex.Stale, ex.StateRoot = nodes, stale, Hash(newRoot)
 	return nil

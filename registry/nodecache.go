@@ -6,37 +6,77 @@ import (
 	"github.com/idmesh/idmesh/registry/smt"
 )
 
-// maxCachedNodes bounds the Machine's cache of state tree nodes (65-byte
-// encodings: about 10 MiB with the map's overhead).
-const maxCachedNodes = 1 << 16
+// The Machine's cache of state tree nodes is bounded in bytes, counted
+// per node as its 65-byte encoding, its 32-byte hash and an estimate of
+// the maps' overhead.
+const (
+	// nodeEntryBytes is what one cached node is counted as.
+	nodeEntryBytes = 65 + 32 + 48
+	// maxResidentBytes bounds the resident upper levels: every live node
+	// above residentDepth, which every block's update reads again (a tree
+	// of 3,000,000 pairs has about 131,000 of them: 19 MiB).
+	maxResidentBytes = 24 << 20
+	// residentDepth is the depth from which nodes are only recent: below
+	// it, a path is mostly the one pair's own.
+	residentDepth = 17
+	// maxRecentBytes bounds the other nodes, forgotten oldest first: those
+	// a block read and made, which the next block or a re-execution of the
+	// same block reads again.
+	maxRecentBytes = 12 << 20
+	// maxCachedNodes is the number of recent nodes kept.
+	maxCachedNodes = maxRecentBytes / nodeEntryBytes
+)
 
-// nodeCache keeps state tree nodes by hash: the nodes a block's tree
-// update read and the ones it made, which the next blocks read again (the
-// upper levels of the tree change with every block). A node is named by
-// the hash of its encoding, so a cached node is never stale: the cache
+// nodeCache keeps state tree nodes by hash, in two parts: the resident
+// upper levels of the current tree (above residentDepth: read by every
+// block's update), which leave when an update makes them stale, and the
+// recent nodes (those a block's update read and made below that depth, or
+// that did not fit), forgotten oldest first. A node is named by the hash
+// of its encoding, so a cached node is never stale in content: the cache
 // never changes a result. Only the execution's tree update reads through
 // it, and that reads nodes reachable from the current root, which no
-// pruning removes. Safe for concurrent use; it forgets its oldest first.
+// pruning removes. Safe for concurrent use.
 type nodeCache struct {
-	mu    sync.Mutex
-	items map[smt.Hash][]byte
-	order []smt.Hash
-	next  int
+	mu       sync.Mutex
+	resident map[smt.Hash][]byte
+	items    map[smt.Hash][]byte // the recent nodes
+	order    []smt.Hash          // recent nodes, a ring from next
+	next     int
+	hits     uint64
+	misses   uint64
 }
 
-func newNodeCache() *nodeCache { return &nodeCache{items: make(map[smt.Hash][]byte)} }
+func newNodeCache() *nodeCache {
+	return &nodeCache{resident: make(map[smt.Hash][]byte), items: make(map[smt.Hash][]byte)}
+}
 
 func (c *nodeCache) get(h smt.Hash) ([]byte, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	b, ok := c.items[h]
+	b, ok := c.resident[h]
+	if !ok {
+		b, ok = c.items[h]
+	}
+	if ok {
+		c.hits++
+	} else {
+		c.misses++
+	}
 	return b, ok
 }
 
+// put keeps h among the recent nodes.
 func (c *nodeCache) put(h smt.Hash, b []byte) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.putLocked(h, b)
+}
+
+func (c *nodeCache) putLocked(h smt.Hash, b []byte) {
 	if _, ok := c.items[h]; ok {
+		return
+	}
+	if _, ok := c.resident[h]; ok {
 		return
 	}
 	if len(c.order) < maxCachedNodes {
@@ -49,13 +89,68 @@ func (c *nodeCache) put(h smt.Hash, b []byte) {
 	c.items[h] = b
 }
 
-// cachedNodes reads tree nodes through a nodeCache.
+// pin keeps h among the resident nodes while they have room, else among
+// the recent ones.
+func (c *nodeCache) pin(h smt.Hash, b []byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.resident[h]; ok {
+		return
+	}
+	if (len(c.resident)+1)*nodeEntryBytes > maxResidentBytes {
+		c.putLocked(h, b)
+		return
+	}
+	c.resident[h] = b
+}
+
+// unpin moves stale nodes (of a tree version an update replaced) from the
+// resident nodes to the recent ones: a block executed but not committed
+// leaves them live, and a later execution on the same root reads them.
+func (c *nodeCache) unpin(stale []smt.Hash) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, h := range stale {
+		if b, ok := c.resident[h]; ok {
+			delete(c.resident, h)
+			c.putLocked(h, b)
+		}
+	}
+}
+
+// NodeCacheStats describes a Machine's cache of state tree nodes.
+type NodeCacheStats struct {
+	// Hits and Misses count the tree update's node reads found in the
+	// cache and read from the store.
+	Hits, Misses uint64
+	// ResidentBytes and RecentBytes are the sizes of the two parts, as
+	// counted against their bounds.
+	ResidentBytes, RecentBytes int
+}
+
+// NodeCacheStats returns the counts of m's cache of state tree nodes.
+func (m *Machine) NodeCacheStats() NodeCacheStats {
+	if m.nodes == nil {
+		return NodeCacheStats{}
+	}
+	c := m.nodes
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return NodeCacheStats{Hits: c.hits, Misses: c.misses, ResidentBytes: len(c.resident) * nodeEntryBytes, RecentBytes: len(c.items) * nodeEntryBytes}
+}
+
+// cachedNodes reads tree nodes through a nodeCache. It is an
+// smt.DepthNodeReader, so nodes read above residentDepth stay resident.
 type cachedNodes struct {
 	r smt.NodeReader
 	c *nodeCache
 }
 
-func (n cachedNodes) Node(h smt.Hash) ([]byte, error) {
+var _ smt.DepthNodeReader = cachedNodes{}
+
+func (n cachedNodes) Node(h smt.Hash) ([]byte, error) { return n.NodeAt(h, residentDepth) }
+
+func (n cachedNodes) NodeAt(h smt.Hash, depth int) ([]byte, error) {
 	if b, ok := n.c.get(h); ok {
 		return b, nil
 	}
@@ -63,6 +158,21 @@ func (n cachedNodes) Node(h smt.Hash) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	n.c.put(h, append([]byte(nil), b...))
+	b = append([]byte(nil), b...)
+	if depth < residentDepth {
+		n.c.pin(h, b)
+	} else {
+		n.c.put(h, b)
+	}
 	return b, nil
+}
+
+// Made keeps a node the tree update made: resident above residentDepth
+// (the new tree's changed upper paths), else recent.
+func (n cachedNodes) Made(nd smt.Node, depth int) {
+	if depth < residentDepth {
+		n.c.pin(nd.Hash, nd.Encoding)
+	} else {
+		n.c.put(nd.Hash, nd.Encoding)
+	}
 }

@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"crypto/sha256"
 	"errors"
 	"testing"
 
@@ -52,5 +53,66 @@ func TestNodeCache(t *testing.T) {
 	last := maxCachedNodes + 1
 	if _, ok := c.get(smt.Hash{byte(last), byte(last >> 8), byte(last >> 16)}); !ok {
 		t.Fatal("the newest node is gone")
+	}
+}
+
+// TestNodeCacheResidentUpperLevels: after each tree update the resident
+// nodes are exactly the live nodes of the new tree above residentDepth
+// (those the update made are pinned as it makes them, the stale ones
+// leave after it), so the next
+// update finds every upper node in the cache without a store read; and
+// the hit and miss counts say so.
+func TestNodeCacheResidentUpperLevels(t *testing.T) {
+	store := smt.NewMemStore()
+	c := newNodeCache()
+	r := cachedNodes{r: store, c: c}
+	root := smt.Empty
+	key := func(i int) smt.Hash { return smt.Hash(sha256.Sum256([]byte{byte(i), byte(i >> 8), 'k'})) }
+	val := func(i, v int) smt.Hash { return smt.Hash(sha256.Sum256([]byte{byte(i), byte(i >> 8), byte(v), 'v'})) }
+	for round := range 4 {
+		var changes []smt.Change
+		for i := range 2000 {
+			if i%4 == round || round == 0 {
+				changes = append(changes, smt.Change{Key: key(i), Value: val(i, round)})
+			}
+		}
+		newRoot, nodes, stale, err := smt.UpdateStale(r, root, changes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		store.Put(nodes)
+		c.unpin(stale)
+		root = newRoot
+		if round > 0 {
+			if st := c.misses; st != 0 {
+				t.Fatalf("round %d: %d node reads missed the cache", round, st)
+			}
+		}
+		live := map[smt.Hash]bool{}
+		var walk func(h smt.Hash, depth int)
+		walk = func(h smt.Hash, depth int) {
+			if h == smt.Empty || depth >= residentDepth {
+				return
+			}
+			live[h] = true
+			enc, err := store.Node(h)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if enc[0] == 0x01 {
+				walk(smt.Hash(enc[1:33]), depth+1)
+				walk(smt.Hash(enc[33:65]), depth+1)
+			}
+		}
+		walk(root, 0)
+		if len(live) != len(c.resident) {
+			t.Fatalf("round %d: %d resident nodes, %d live above depth %d", round, len(c.resident), len(live), residentDepth)
+		}
+		for h := range live {
+			if _, ok := c.resident[h]; !ok {
+				t.Fatalf("round %d: live upper node %s not resident", round, h)
+			}
+		}
+		c.hits, c.misses = 0, 0
 	}
 }

@@ -2,6 +2,8 @@ package idmesh
 
 import (
 	"io"
+	"sync"
+	"sync/atomic"
 
 	"github.com/idmesh/idmesh/did"
 	"github.com/idmesh/idmesh/did/keys"
@@ -92,17 +94,18 @@ const batchChunk = 64
 // crypto/rand. A batch accepts what VerifySignature accepts one by one,
 // so the cache never changes a result; c must not be nil.
 func (c *SigCache) VerifyBatch(checks []SignatureCheck, rand io.Reader) {
-	b := zip215.Batch{Rand: rand}
-	pending := make([][32]byte, 0, batchChunk)
-	flush := func() {
-		if b.Len() > 0 && b.Verify() {
-			for _, k := range pending {
-				c.ok.put(k, struct{}{})
-			}
-		}
-		b.Reset()
-		pending = pending[:0]
-	}
+	c.VerifyBatchParallel(checks, rand, 1)
+}
+
+// VerifyBatchParallel is VerifyBatch with the chunks verified by up to
+// workers goroutines (the machine's cores): each chunk is verified and
+// remembered as VerifyBatch does, so the cache holds the same checks
+// whatever the number of workers. rand is read under a lock.
+func (c *SigCache) VerifyBatchParallel(checks []SignatureCheck, rand io.Reader, workers int) {
+	var chunks [][]SignatureCheck
+	var sums [][][32]byte
+	var cur []SignatureCheck
+	var curKeys [][32]byte
 	for _, ch := range checks {
 		if ch.Pub.Type() != keys.Ed25519 {
 			continue
@@ -111,11 +114,82 @@ func (c *SigCache) VerifyBatch(checks []SignatureCheck, rand io.Reader) {
 		if _, hit := c.ok.get(k); hit {
 			continue
 		}
-		pending = append(pending, k)
-		b.Add(ch.Pub.Bytes(), ch.Msg, ch.Sig)
-		if b.Len() == batchChunk {
-			flush()
+		cur, curKeys = append(cur, ch), append(curKeys, k)
+		if len(cur) == batchChunk {
+			chunks, sums = append(chunks, cur), append(sums, curKeys)
+			cur, curKeys = nil, nil
 		}
 	}
-	flush()
+	if len(cur) > 0 {
+		chunks, sums = append(chunks, cur), append(sums, curKeys)
+	}
+	if rand != nil && workers > 1 {
+		rand = &lockedReader{r: rand}
+	}
+	verify := func(i int) {
+		b := zip215.Batch{Rand: rand}
+		for _, ch := range chunks[i] {
+			b.Add(ch.Pub.Bytes(), ch.Msg, ch.Sig)
+		}
+		if b.Verify() {
+			for _, k := range sums[i] {
+				c.ok.put(k, struct{}{})
+			}
+		}
+	}
+	parallel(len(chunks), workers, verify)
+}
+
+// parallel calls f(0) ... f(n-1) on up to workers goroutines and returns
+// when all have returned.
+func parallel(n, workers int, f func(i int)) {
+	workers = min(workers, n)
+	if workers <= 1 {
+		for i := range n {
+			f(i)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				f(i)
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// lockedReader serializes reads of r for goroutines that share it.
+type lockedReader struct {
+	mu sync.Mutex
+	r  io.Reader
+}
+
+func (l *lockedReader) Read(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.r.Read(p)
+}
+
+// DecodeAll decodes payloads (through c: nil decodes every time) on up to
+// workers goroutines and returns each one's operation, nil where it does
+// not decode: Decode's result for each, whatever the number of workers.
+func (c *OpCache) DecodeAll(payloads [][]byte, workers int) []*Operation {
+	ops := make([]*Operation, len(payloads))
+	const per = 32 // payloads a worker takes at a time
+	parallel((len(payloads)+per-1)/per, workers, func(i int) {
+		for j := i * per; j < min((i+1)*per, len(payloads)); j++ {
+			if op, err := c.Decode(payloads[j]); err == nil {
+				ops[j] = op
+			}
+		}
+	})
+	return ops
 }

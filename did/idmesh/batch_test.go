@@ -1,6 +1,7 @@
 package idmesh_test
 
 import (
+	"reflect"
 	"testing"
 
 	"github.com/idmesh/idmesh/did"
@@ -101,5 +102,52 @@ func TestVerifyBatch(t *testing.T) {
 	c.VerifyBatch([]idmesh.SignatureCheck{{Pub: p.Public(), Msg: []byte("x"), Sig: sig}}, nil)
 	if c.Len() != 0 {
 		t.Error("P-256 check remembered by the Ed25519 batch")
+	}
+}
+
+// TestVerifyBatchParallel: with 1 to 4 workers, the same checks are
+// remembered (every chunk but the one with a forged signature), with a
+// shared seeded source of coefficients; and DecodeAll on several workers
+// gives each payload Decode's operation, nil for one that does not
+// decode.
+func TestVerifyBatchParallel(t *testing.T) {
+	var checks []idmesh.SignatureCheck
+	for i := range 300 {
+		k := genKey(t, keys.Ed25519, uint64(i))
+		msg := []byte{byte(i), byte(i >> 8)}
+		sig, err := k.Sign(msg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checks = append(checks, idmesh.SignatureCheck{Pub: k.Public(), Msg: msg, Sig: sig})
+	}
+	bad := append([]byte(nil), checks[130].Sig...)
+	bad[1] ^= 1
+	checks[130].Sig = bad // the third chunk of 64
+	for workers := 1; workers <= 4; workers++ {
+		c := idmesh.NewSigCache(1000)
+		c.VerifyBatchParallel(checks, seeded(uint64(workers)), workers)
+		if c.Len() != 300-64 {
+			t.Fatalf("%d workers: %d remembered, want %d", workers, c.Len(), 300-64)
+		}
+	}
+	var payloads [][]byte
+	for i := range 70 {
+		op, err := idmesh.NewCreate(chainID, genKey(t, keys.Ed25519, uint64(i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := op.Encode()
+		if i%9 == 0 {
+			b = []byte(`{"type":"create"}`)
+		}
+		payloads = append(payloads, b)
+	}
+	ops := idmesh.NewOpCache(100).DecodeAll(payloads, 3)
+	for i, b := range payloads {
+		want, err := idmesh.Decode(b)
+		if (err != nil) != (ops[i] == nil) || err == nil && !reflect.DeepEqual(ops[i], want) {
+			t.Fatalf("payload %d: DecodeAll %v, Decode %v (%v)", i, ops[i], want, err)
+		}
 	}
 }

@@ -33,6 +33,13 @@
 // a high S (the other valid ECDSA signature, (r, n-s)) and a proof the
 // operation does not need (one a third party could drop).
 //
+// Decode checks a payload already in canonical form (as every admitted
+// operation is) in one scan: the form, repeated members and depth at
+// once, a typed decode, and the check that the model drops nothing by
+// comparing the payload with its re-encoding as text; anything that scan
+// cannot vouch for is decoded the long way (strictjson, jcs,
+// encoding/json), which gives every input the same result.
+//
 // The rules are pure: Apply reads and writes a KV and takes time and
 // height from the block; it never touches a clock, the network or disk.
 // docs/did-method.md is the method specification.

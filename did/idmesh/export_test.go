@@ -1,5 +1,7 @@
 package idmesh
 
+import "encoding/json"
+
 // Len returns the number of signatures the cache holds (each one a
 // verification that succeeded).
 func (c *SigCache) Len() int {
@@ -16,3 +18,22 @@ func (op *Operation) BodyFast() ([]byte, error) { return op.body() }
 
 // BodySlow is body by decoding and re-encoding.
 func (op *Operation) BodySlow() ([]byte, error) { return op.bodySlow() }
+
+// DecodeLong is Decode taking the long way for every input (strictjson,
+// jcs and encoding/json throughout), the reference the fast way must match.
+func DecodeLong(b []byte) (*Operation, error) { return decode(b, false) }
+
+// ShortWay reports which of Decode's one-scan checks vouch for b: its
+// canonical form (isCanonical), the typed decode (decodeTyped) and that
+// nothing is dropped (keptAsSent).
+func ShortWay(b []byte) (canonical, typed, kept bool) {
+	if canonical = isCanonical(b); !canonical {
+		return
+	}
+	op, ok := decodeTyped(b)
+	if !ok {
+		return canonical, false, false
+	}
+	norm, err := json.Marshal(op)
+	return canonical, true, err == nil && keptAsSent(b, norm)
+}

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"strings"
@@ -95,25 +96,48 @@ type Proof struct {
 // Decode parses an operation from JSON: bounded size, valid UTF-8, no
 // duplicate or unknown members, then ValidateBasic. Whitespace and member
 // order do not matter: Encode gives the canonical form.
-func Decode(b []byte) (*Operation, error) {
+//
+// A payload already in canonical form (RFC 8785), as every operation
+// admitted to the mempool is, is checked for that form, repeated members
+// and depth in one scan instead of being canonicalized again, and the
+// check that no member is dropped compares the two JSON trees decoded in
+// one pass each; anything that scan cannot vouch for takes the long way
+// (strictjson, jcs, encoding/json), which judges every input the same.
+func Decode(b []byte) (*Operation, error) { return decode(b, true) }
+
+// decode is Decode; fast false always takes the long way (tests compare).
+func decode(b []byte, fast bool) (*Operation, error) {
 	if len(b) > MaxOperationBytes {
 		return nil, fmt.Errorf("%w: %d bytes exceeds %d", ErrInvalidOperation, len(b), MaxOperationBytes)
 	}
 	if !utf8.Valid(b) {
 		return nil, fmt.Errorf("%w: not valid UTF-8", ErrInvalidOperation)
 	}
-	if err := strictjson.CheckDuplicates(b); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalidOperation, err)
+	var canon []byte
+	if fast = fast && isCanonical(b); fast {
+		// Canonical, so jcs.Transform(b) is b; its member names strictly
+		// ascend, so none repeats (strictjson.CheckDuplicates).
+		canon = bytes.Clone(b)
+	} else {
+		if err := strictjson.CheckDuplicates(b); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrInvalidOperation, err)
+		}
+		var err error
+		if canon, err = jcs.Transform(b); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrInvalidOperation, err)
+		}
 	}
-	canon, err := jcs.Transform(b)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalidOperation, err)
+	var op *Operation
+	if fast {
+		op, _ = decodeTyped(canon)
 	}
-	dec := json.NewDecoder(bytes.NewReader(canon))
-	dec.DisallowUnknownFields()
-	op := new(Operation)
-	if err := dec.Decode(op); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalidOperation, err)
+	if op == nil {
+		dec := json.NewDecoder(bytes.NewReader(canon))
+		dec.DisallowUnknownFields()
+		op = new(Operation)
+		if err := dec.Decode(op); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrInvalidOperation, err)
+		}
 	}
 	op.raw = canon
 	if err := op.ValidateBasic(); err != nil {
@@ -125,15 +149,17 @@ func Decode(b []byte) (*Operation, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidOperation, err)
 	}
-	var sent, kept any
-	if err := json.Unmarshal(canon, &sent); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalidOperation, err)
-	}
-	if err := json.Unmarshal(norm, &kept); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalidOperation, err)
-	}
-	if err := subsumed(sent, kept, "operation"); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalidOperation, err)
+	if !fast || !keptAsSent(canon, norm) {
+		var sent, kept any
+		if err := json.Unmarshal(canon, &sent); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrInvalidOperation, err)
+		}
+		if err := json.Unmarshal(norm, &kept); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrInvalidOperation, err)
+		}
+		if err := subsumed(sent, kept, "operation"); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrInvalidOperation, err)
+		}
 	}
 	// Compute the body now: a decoded operation is never modified after,
 	// so it may be shared between goroutines (see OpCache).
@@ -218,7 +244,10 @@ func subsumed(sent, kept any, path string) error {
 		if !ok {
 			return fmt.Errorf("%s: unexpected object", path)
 		}
-		for name, v := range s {
+		// In order of name, so that of several faults the same one is
+		// reported every time.
+		for _, name := range slices.Sorted(maps.Keys(s)) {
+			v := s[name]
 			kv, ok := k[name]
 			if !ok {
 				if isEmpty(v) {

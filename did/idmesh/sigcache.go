@@ -19,7 +19,9 @@ type fifo[V any] struct {
 }
 
 func newFIFO[V any](max int) *fifo[V] {
-	return &fifo[V]{max: max, items: make(map[[32]byte]V, max)}
+	// The map grows as entries come: a cache sized for a block's
+	// possible proofs (64 a operation) holds about one each.
+	return &fifo[V]{max: max, items: make(map[[32]byte]V, min(max, 1024))}
 }
 
 func (f *fifo[V]) get(k [32]byte) (V, bool) {

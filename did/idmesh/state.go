@@ -10,8 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gowebpki/jcs"
-
 	"github.com/idmesh/idmesh/did"
 	"github.com/idmesh/idmesh/did/jwk"
 	"github.com/idmesh/idmesh/did/key"
@@ -123,7 +121,7 @@ func putJSON(kv KV, k []byte, v any) error {
 	if err != nil {
 		return fmt.Errorf("encode state: %w", err)
 	}
-	c, err := jcs.Transform(b)
+	c, err := canonicalJSON(b) // jcs.Transform(b), faster for encoding/json output
 	if err != nil {
 		return fmt.Errorf("canonicalize state: %w", err)
 	}

@@ -37,7 +37,9 @@
 // reading only the nodes on the changed paths, and returns the new root with
 // the nodes it created; the caller writes those into its per-block batch.
 // Applying k changes to a tree of n pairs costs O(k log n) node reads and
-// writes. Old nodes are never modified, so every earlier root stays readable
+// writes; each node on the changed paths is read once, the shared upper
+// paths once for the whole batch. A reader that is a [DepthNodeReader] is
+// told the depth of each node read, for a cache that keeps upper levels. Old nodes are never modified, so every earlier root stays readable
 // for as long as the caller keeps its nodes.
 //
 // # Pruning

@@ -45,6 +45,19 @@ type NodeReader interface {
 	Node(h Hash) ([]byte, error)
 }
 
+// DepthNodeReader is a NodeReader that is also told where in the tree a
+// node is read or made (0 for the root), so that a cache in front of the
+// store can keep the upper levels, which every update reads. The package
+// calls NodeAt instead of Node when the reader has it; its contract is
+// Node's. Update calls Made for each node it makes (perhaps more than
+// once for one node, and also for an update that then fails); n's
+// encoding must not be modified.
+type DepthNodeReader interface {
+	NodeReader
+	NodeAt(h Hash, depth int) ([]byte, error)
+	Made(n Node, depth int)
+}
+
 // Node is a tree node to be stored: Hash is SHA-256 of Encoding.
 type Node struct {
 	// Hash is the node's hash, the key under which it is stored.
@@ -138,7 +151,13 @@ type node struct {
 
 // readNode reads and decodes the non-empty node h found at depth.
 func readNode(r NodeReader, h Hash, depth int) (node, error) {
-	enc, err := r.Node(h)
+	var enc []byte
+	var err error
+	if dr, ok := r.(DepthNodeReader); ok {
+		enc, err = dr.NodeAt(h, depth)
+	} else {
+		enc, err = r.Node(h)
+	}
 	if err != nil {
 		return node{}, fmt.Errorf("read node %s at depth %d: %w", h, depth, err)
 	}

@@ -181,7 +181,7 @@ func (u *updater) join(depth int, l Hash, lk kind, r Hash, rk kind) (Hash, kind,
 			return other, kindLeaf, nil
 		}
 	}
-	return u.emit(tagInner, &l, &r), kindInner, nil
+	return u.emit(tagInner, &l, &r, depth), kindInner, nil
 }
 
 // mergeLeaf applies items to the subtree at depth that is the single leaf
@@ -230,7 +230,7 @@ func (u *updater) build(depth int, items []item) (Hash, kind, error) {
 		if it.keep {
 			return LeafHash(it.key, it.value), kindLeaf, nil
 		}
-		return u.emit(tagLeaf, &it.key, &it.value), kindLeaf, nil
+		return u.emit(tagLeaf, &it.key, &it.value, depth), kindLeaf, nil
 	}
 	if depth >= maxDepth {
 		panic("smt: distinct keys share all 256 bits") // unreachable: keys are deduplicated
@@ -244,11 +244,12 @@ func (u *updater) build(depth int, items []item) (Hash, kind, error) {
 	if err != nil {
 		return Empty, kindUnknown, err
 	}
-	return u.emit(tagInner, &l, &r), kindInner, nil
+	return u.emit(tagInner, &l, &r, depth), kindInner, nil
 }
 
-// emit creates a node, records it and returns its hash.
-func (u *updater) emit(tag byte, a, b *Hash) Hash {
+// emit creates a node at depth, records it, tells a DepthNodeReader and
+// returns its hash.
+func (u *updater) emit(tag byte, a, b *Hash, depth int) Hash {
 	const chunk = 64 * nodeSize
 	if len(u.slab) < nodeSize {
 		u.slab = make([]byte, chunk)
@@ -258,6 +259,9 @@ func (u *updater) emit(tag byte, a, b *Hash) Hash {
 	encodeNode(enc, tag, a, b)
 	h := Hash(sha256.Sum256(enc[:]))
 	u.nodes = append(u.nodes, Node{Hash: h, Encoding: enc[:nodeSize:nodeSize]})
+	if dr, ok := u.r.(DepthNodeReader); ok {
+		dr.Made(u.nodes[len(u.nodes)-1], depth)
+	}
 	return h
 }
 

@@ -63,8 +63,6 @@ func newSnapServer(t *testing.T, dids uint64) *snapServer {
 	return &snapServer{chain: c, snaps: s}
 }
 
-
-
 // liar serves the snapshot of an honest source with one lie.
 type liar struct {
 	p2p.SnapshotSource
@@ -158,7 +156,7 @@ func startHosts(t *testing.T, chain *registry.Chain, sources ...p2p.SnapshotSour
 // emptyView is the chain view of a node with no chain yet.
 type emptyView struct{}
 
-func (emptyView) Height() uint64                                  { return 0 }
+func (emptyView) Height() uint64                                   { return 0 }
 func (emptyView) Validators(uint64) (*registry.ValidatorSet, bool) { return nil, false }
 
 // TestStateSyncFromPeers: a node with an empty store restores the

@@ -29,10 +29,11 @@ type StateSyncProgress struct {
 	// Entries is the number of state entries verified and written;
 	// Bytes the chunk bytes they came in.
 	Entries, Bytes uint64
-	// Refused counts chunks and header batches refused (a peer lied or
-	// sent something malformed); Peers the peers still trusted.
-	Refused uint64
-	Peers   int
+	// Fetched counts the chunks received from peers (before they are
+	// verified); Refused the chunks and header batches refused (a peer
+	// lied or sent something malformed); Peers the peers still trusted.
+	Fetched, Refused uint64
+	Peers            int
 }
 
 // StateSyncPeers is what state sync needs of the network (a *p2p.Host).
@@ -123,7 +124,7 @@ func (s *StateSync) Run(ctx context.Context) (*StateSyncResult, error) {
 		if err != nil {
 			return nil, err
 		}
-		s.prog = StateSyncProgress{Phase: "headers", Height: height, ChunksTotal: uint64(total), Peers: len(peers), Refused: s.prog.Refused}
+		s.prog = StateSyncProgress{Phase: "headers", Height: height, ChunksTotal: uint64(total), Peers: len(peers), Fetched: s.prog.Fetched, Refused: s.prog.Refused}
 		s.report()
 		s.Log.InfoContext(ctx, "state sync: snapshot chosen", "height", height, "chunks", total, "peers", len(peers))
 		res, err := s.restore(ctx, height, peers)
@@ -458,6 +459,7 @@ func (s *StateSync) chunks(ctx context.Context, r *snapshot.Restorer, height uin
 				avoid[c.index] = c.peer
 				continue
 			}
+			s.prog.Fetched++
 			if s.bad[c.peer] || c.index < v.Next() {
 				continue
 			}

@@ -230,3 +230,48 @@ func didOf(t *testing.T, i uint64) string {
 	}
 	return d
 }
+
+// TestStateSyncCrashStartsOver: a state sync stopped halfway (as by a
+// crash) leaves a store that refuses to open as a chain; discarded, as
+// the daemon does at the next start with --state-sync, it syncs again
+// from scratch.
+func TestStateSyncCrashStartsOver(t *testing.T) {
+	srv := newSnapServer(t, 300)
+	client, _ := startHosts(t, srv.chain.Chain, srv.snaps)
+	dir := t.TempDir()
+	store, err := leveldb.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	ss := &node.StateSync{Peers: client, Store: store, Genesis: registrytest.Genesis(), Progress: func(p node.StateSyncProgress) {
+		if p.Chunks == 5 {
+			cancel()
+		}
+	}}
+	if _, err := ss.Run(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("stopped sync: %v", err)
+	}
+	store.Close()
+	if store, err = leveldb.Open(dir); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { store.Close() }()
+	if _, err := registry.OpenChain(store, registrytest.Genesis(), registry.NewMachineDefault()); !errors.Is(err, leveldb.ErrRestoring) {
+		t.Fatalf("chain over a half restore: %v", err)
+	}
+	if err := store.DiscardRestore(); err != nil {
+		t.Fatal(err)
+	}
+	ss = &node.StateSync{Peers: client, Store: store, Genesis: registrytest.Genesis()}
+	ctx2, cancel2 := context.WithTimeout(t.Context(), failsafe)
+	defer cancel2()
+	res, err := ss.Run(ctx2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := registry.OpenChain(store, registrytest.Genesis(), registry.NewMachineDefault())
+	if err != nil || c.State().StateRoot != srv.chain.State().StateRoot || res.State.Height != srv.chain.State().Height {
+		t.Fatalf("after the restart: %v", err)
+	}
+}

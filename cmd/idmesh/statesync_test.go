@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/idmesh/idmesh/node"
 	"github.com/idmesh/idmesh/registry/registrytest"
 )
 
@@ -189,4 +190,24 @@ func startWithin(t *testing.T, d time.Duration, name string, args ...string) *pr
 	}
 	go func() { _, _ = io.Copy(io.Discard, out) }()
 	return p
+}
+
+// TestStateSyncLine: the terminal's state sync line in each phase.
+func TestStateSyncLine(t *testing.T) {
+	for _, c := range []struct {
+		p    node.StateSyncProgress
+		want []string
+	}{
+		{node.StateSyncProgress{Phase: "offers"}, []string{"looking for a snapshot"}},
+		{node.StateSyncProgress{Phase: "headers", Height: 5000, Headers: 1000}, []string{"headers, 1000 of 5000"}},
+		{node.StateSyncProgress{Phase: "chunks", Height: 5000, Chunks: 10, ChunksTotal: 40, Entries: 12345, Bytes: 40e6, Refused: 1},
+			[]string{"25%", "chunks 10 of 40 at height 5000", "12345 entries", "40.0 MB", "4.0 MB/s", "30s left", "1 refused"}},
+	} {
+		got := stateSyncLine(c.p, 10*time.Second)
+		for _, w := range c.want {
+			if !strings.Contains(got, w) {
+				t.Errorf("%s: %q lacks %q", c.p.Phase, got, w)
+			}
+		}
+	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/idmesh/idmesh/api"
+	"github.com/idmesh/idmesh/node"
 	"github.com/idmesh/idmesh/node/daemon"
 	"github.com/idmesh/idmesh/node/home"
 	"github.com/idmesh/idmesh/registry"
@@ -23,7 +24,8 @@ type nodeFlags struct {
 	home, http, chainID, logLevel, logFormat, tlsCert, tlsKey, config string
 	p2p, bootstrap, genesis, auditLog                                 string
 	apiToken, issuerPass, publicURL, requireTrust                     string
-	tls, mdns, requireNodeChallenges                                  bool
+	tls, mdns, requireNodeChallenges, stateSync                       bool
+	snapshotInterval                                                  uint64
 	blockInterval, clockSkew, stateRetention                          time.Duration
 	doubleSignCheckHeight                                             int
 	// The limits of the verification endpoints (api.Config).
@@ -83,6 +85,10 @@ func (f *nodeFlags) register(fs *pflag.FlagSet, dev bool) {
 	fs.StringVar(&f.p2p, "p2p", "", "libp2p listen multiaddrs, comma-separated (e.g. /ip4/127.0.0.1/tcp/27100)")
 	fs.StringVar(&f.bootstrap, "bootstrap", "", "peers to dial, comma-separated full multiaddrs with /p2p/<id>")
 	fs.BoolVar(&f.mdns, "mdns", false, "find peers of the same chain on the local network")
+	fs.BoolVar(&f.stateSync, "state-sync", false,
+		"start an empty store from a state snapshot served by peers (checked against the header chain from the genesis) instead of replaying every block")
+	fs.Uint64Var(&f.snapshotInterval, "snapshot-interval", node.DefaultSnapshotInterval,
+		"take a state snapshot every this many blocks and serve the latest two to syncing peers (HOME/snapshots); 0 serves none")
 	fs.StringVar(&f.genesis, "genesis", "", "genesis file to start a new home from")
 	fs.IntVar(&f.doubleSignCheckHeight, "double-sign-check-height", daemon.DefaultDoubleSignCheckHeight,
 		"before signing, look for this validator's signature in this many of the peers' latest commits above its watermark (0: no check)")
@@ -242,9 +248,11 @@ func serve(ctx context.Context, e env, f nodeFlags) error {
 		VerifyConcurrency: f.verifyConcurrency, VerifyClientSlots: f.verifyClientSlots, VerifyWait: f.verifyWait, VerifyTimeout: f.verifyTimeout,
 		VerifyRate: f.verifyRate, VerifyBurst: f.verifyBurst, TrustedProxies: proxies, OfferTTL: f.offerTTL, CORSOrigins: origins,
 		VerifierDID: f.verifierDID, VerifierRequestTTL: f.verifierRequestTTL,
+		StateSync: f.stateSync, SnapshotInterval: f.snapshotInterval,
 		Log: log}
 	if display != nil {
 		cfg.SyncProgress = display.progress
+		cfg.StateSyncProgress = display.stateProgress
 	}
 	if fp := e.getenv("IDMESH_FAILPOINT"); fp != "" {
 		cfg.Failpoint = failpoint(fp, log)
@@ -252,6 +260,9 @@ func serve(ctx context.Context, e env, f nodeFlags) error {
 	d, err := daemon.New(ctx, cfg)
 	if ge := (*daemon.GenesisError)(nil); errors.As(err, &ge) {
 		return fmt.Errorf("%w (run 'idmesh dev' for a single-validator home, or give --genesis)", err)
+	}
+	if errors.Is(err, daemon.ErrStateSyncNotEmpty) || errors.Is(err, daemon.ErrStateSyncNoPeers) {
+		return usageError("--state-sync: " + err.Error())
 	}
 	if err != nil {
 		return err

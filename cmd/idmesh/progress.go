@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"golang.org/x/term"
+
+	"github.com/idmesh/idmesh/node"
 )
 
 // isTerminal reports whether w is a terminal.
@@ -108,6 +110,8 @@ type syncDisplay struct {
 	fromHeight uint64
 	started    bool
 	lastDraw   time.Time
+	// the state sync's start, for its rate
+	stateBegan time.Time
 }
 
 // syncRedrawEvery bounds how often the status line is redrawn.
@@ -165,6 +169,58 @@ func syncLine(height, target, from uint64, elapsed time.Duration) string {
 		rate := float64(done) / elapsed.Seconds()
 		left := time.Duration(float64(target-height) / rate * float64(time.Second)).Round(time.Second)
 		line += fmt.Sprintf(", %.0f blocks/s, %s left", rate, left)
+	}
+	return line
+}
+
+// stateProgress is daemon.Config.StateSyncProgress: a status line
+// ("state sync: [####      ] 41% chunks 11 of 27 at height 5000,
+// 120000 entries, 44.0 MB, 9.5 MB/s, 3s left") while the snapshot's
+// headers and chunks arrive, cleared when it is restored; block sync's
+// line follows.
+func (s *syncDisplay) stateProgress(p node.StateSyncProgress) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	if p.Phase == "done" {
+		if s.shown != "" {
+			fmt.Fprint(s.w, "\r\033[K")
+			s.shown = ""
+		}
+		return
+	}
+	if s.stateBegan.IsZero() || p.Phase == "offers" {
+		s.stateBegan = now
+	}
+	if s.shown != "" && now.Sub(s.lastDraw) < syncRedrawEvery {
+		return
+	}
+	s.lastDraw = now
+	s.shown = stateSyncLine(p, now.Sub(s.stateBegan))
+	fmt.Fprint(s.w, "\r\033[K"+s.shown)
+}
+
+// stateSyncLine is the status line of a state sync elapsed after it
+// began.
+func stateSyncLine(p node.StateSyncProgress, elapsed time.Duration) string {
+	switch p.Phase {
+	case "offers":
+		return "state sync: looking for a snapshot offered by peers"
+	case "headers":
+		return fmt.Sprintf("state sync: checking headers, %d of %d", p.Headers, p.Height)
+	}
+	total := max(p.ChunksTotal, p.Chunks, 1)
+	pct := int(p.Chunks * 100 / total)
+	filled := pct * maxProgressBar / 100
+	line := fmt.Sprintf("state sync: [%s%s] %d%% chunks %d of %d at height %d, %d entries, %.1f MB",
+		strings.Repeat("#", filled), strings.Repeat(" ", maxProgressBar-filled), pct, p.Chunks, total, p.Height, p.Entries, float64(p.Bytes)/1e6)
+	if p.Chunks > 0 && elapsed > 0 {
+		rate := float64(p.Bytes) / elapsed.Seconds()
+		left := time.Duration(float64(total-p.Chunks) * elapsed.Seconds() / float64(p.Chunks) * float64(time.Second)).Round(time.Second)
+		line += fmt.Sprintf(", %.1f MB/s, %s left", rate/1e6, left)
+	}
+	if p.Refused > 0 {
+		line += fmt.Sprintf(", %d refused", p.Refused)
 	}
 	return line
 }

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -135,6 +136,21 @@ type Config struct {
 	// registry.DefaultStateRetention) keeps every version.
 	StateRetention time.Duration
 
+	// StateSync restores the empty store from a snapshot served by
+	// peers before the node opens its chain (idmesh node --state-sync):
+	// the header chain is checked from the genesis, each chunk against
+	// the state root of the verified header; block sync continues from
+	// the snapshot's height. New fails with ErrStateSyncNotEmpty if the
+	// store already holds a chain, ErrStateSyncNoPeers without a network.
+	// New runs the sync, so its ctx must last as long.
+	StateSync bool
+	// StateSyncProgress, if set, is told how a state sync advances.
+	StateSyncProgress func(node.StateSyncProgress)
+	// SnapshotInterval makes a node on a network take a snapshot of the
+	// state every this many blocks and serve the latest two to peers
+	// (HOME/snapshots); 0 serves none.
+	SnapshotInterval uint64
+
 	// Log receives the node's logs; default none.
 	Log *slog.Logger
 	// SyncProgress, if set, is told the height reached and the target
@@ -178,6 +194,8 @@ type Daemon struct {
 	engine *node.Consensus
 	status *issuer.StatusService // nil without issuers
 	pruner *registry.Pruner      // nil when every version is kept
+	snaps  *node.Snapshots       // nil without a network or interval
+	sets   *node.ValidatorSets   // the validator sets seen, served with headers
 
 	// life ends when Run's work ends (or at Close): gossip of the
 	// transactions clients submit stops with it.
@@ -228,8 +246,26 @@ func New(ctx context.Context, cfg Config) (_ *Daemon, err error) {
 		return nil, err
 	}
 	d.closers = append(d.closers, store.Close)
-	if d.chain, err = registry.OpenChain(store, g, registry.NewMachineDefault()); err != nil {
+	if d.sets, err = node.OpenValidatorSets(filepath.Join(cfg.Home, "validator-sets.json")); err != nil {
 		return nil, err
+	}
+	var synced *node.StateSyncProgress
+	if cfg.StateSync {
+		if synced, err = stateSync(ctx, cfg, h, g, store, d.sets, log); err != nil {
+			return nil, err
+		}
+	}
+	if d.chain, err = registry.OpenChain(store, g, registry.NewMachineDefault()); err != nil {
+		if errors.Is(err, leveldb.ErrRestoring) {
+			return nil, fmt.Errorf("%w (run with --state-sync to start it over)", err)
+		}
+		return nil, err
+	}
+	if gs, err := g.ValidatorSet(); err == nil {
+		err = errors.Join(d.sets.Add(gs), d.sets.AddState(d.chain.State()))
+		if err != nil {
+			return nil, err
+		}
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -247,13 +283,24 @@ func New(ctx context.Context, cfg Config) (_ *Daemon, err error) {
 	nodeID := d.self
 	d.net = &netInfo{chain: d.chain, self: d.self, bootstrap: len(cfg.Bootstrap) > 0}
 	if len(cfg.P2PListen) > 0 || len(cfg.Bootstrap) > 0 || cfg.MDNS {
-		if d.host, nodeID, err = startNetwork(ctx, cfg, h, d.chain, d.self, d.sigs, reg, log); err != nil {
+		var snaps p2p.SnapshotSource
+		if cfg.SnapshotInterval > 0 {
+			d.snaps = &node.Snapshots{Chain: d.chain, View: func() (node.SnapshotView, error) { return store.View() }, Dir: filepath.Join(cfg.Home, "snapshots"),
+				Interval: cfg.SnapshotInterval, Sets: d.sets, Log: log}
+			if err := d.snaps.Open(); err != nil {
+				return nil, err
+			}
+			d.closers = append(d.closers, func() error { d.snaps.Close(); return nil })
+			snaps = d.snaps
+		}
+		if d.host, nodeID, err = startNetwork(ctx, cfg, h, d.chain, d.self, d.sigs, reg, log, snaps); err != nil {
 			return nil, err
 		}
 		d.closers = append(d.closers, d.host.Close)
 		d.net.host = d.host
 		host := d.host
 		registerNetworkMetrics(reg, host)
+		registerSnapshotMetrics(reg, host, synced)
 		gossip = func(t registry.Tx) {
 			if err := host.PublishTx(d.life, t); err != nil {
 				log.WarnContext(d.life, "gossip transaction", "tx", t.Hash(), "err", err)
@@ -342,6 +389,18 @@ func New(ctx context.Context, cfg Config) (_ *Daemon, err error) {
 		committed = func(b *registry.Block, results []registry.Result) {
 			d.node.Committed(b, results)
 			p.Notify()
+		}
+	}
+	if d.host != nil {
+		// Before the next block: the sets for the headers served, and
+		// the snapshot's view of this height.
+		prev := committed
+		committed = func(b *registry.Block, results []registry.Result) {
+			prev(b, results)
+			if err := d.sets.AddState(d.chain.State()); err != nil {
+				log.WarnContext(d.life, "validator sets not saved", "err", err)
+			}
+			d.snaps.Take(b.Header.Height)
 		}
 	}
 	d.engine = &node.Consensus{Chain: d.chain, Mempool: d.node.Mempool, Key: valKey, Signer: d.signer, WALPath: h.WAL(), Interval: cfg.BlockInterval, Log: log, Committed: committed,

@@ -19,7 +19,7 @@ import (
 // startNetwork starts the libp2p host of a node. A node that does not
 // validate is named in consensus messages by an address derived from its
 // network key (returned), so that peers can answer it directly.
-func startNetwork(ctx context.Context, cfg Config, h home.Dir, chain *registry.Chain, self registry.Address, sigs *p2p.SigCache, reg prometheus.Registerer, log *slog.Logger) (*p2p.Host, registry.Address, error) {
+func startNetwork(ctx context.Context, cfg Config, h home.Dir, chain *registry.Chain, self registry.Address, sigs *p2p.SigCache, reg prometheus.Registerer, log *slog.Logger, snaps p2p.SnapshotSource) (*p2p.Host, registry.Address, error) {
 	id, err := p2p.LoadOrCreateIdentity(h.NodeKey())
 	if err != nil {
 		return nil, self, err
@@ -43,6 +43,7 @@ func startNetwork(ctx context.Context, cfg Config, h home.Dir, chain *registry.C
 		Self:       self,
 		Chain:      node.ChainView{Chain: chain},
 		Blocks:     node.BlockSource{Chain: chain},
+		Snapshots:  snaps,
 		// A gossiped transaction that could never fit in a block is
 		// rejected in the gossip validator (a size check, cheap).
 		MaxTxBytes: chain.MaxTxBytes(),

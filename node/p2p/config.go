@@ -175,6 +175,19 @@ type Config struct {
 	// signature is checked once. It must answer as
 	// registry.VerifySignature does.
 	Verify func(pub ed25519.PublicKey, msg, sig []byte) bool
+	// Snapshots, if set, is served to peers through the snapshot
+	// protocol (state sync): its snapshots' chunks, and the signed
+	// headers that make their roots trusted.
+	Snapshots SnapshotSource
+	// SnapshotRate and SnapshotBurst bound the snapshot requests one
+	// peer may make: SnapshotRate a second, SnapshotBurst at once;
+	// defaults DefaultSnapshotRate and DefaultSnapshotBurst. A request
+	// beyond is answered with an error (ErrRateLimited).
+	SnapshotRate  float64
+	SnapshotBurst int
+	// MaxSyncHeaders bounds the headers in one snapshot headers answer
+	// (at most MaxSyncBytes too); default DefaultMaxSyncHeaders.
+	MaxSyncHeaders int
 	// CheckTx, if set, checks gossiped transactions against the chain;
 	// a transaction it refuses is ignored (not forwarded, no penalty:
 	// the peer's state may differ). It is not called for our own.
@@ -255,6 +268,11 @@ func (c *Config) validate() error {
 	def(&c.MaxMessageBytes, DefaultMaxMessageBytes)
 	def(&c.MaxSyncBlocks, DefaultMaxSyncBlocks)
 	def(&c.MaxSyncBytes, DefaultMaxSyncBytes)
+	def(&c.MaxSyncHeaders, DefaultMaxSyncHeaders)
+	def(&c.SnapshotBurst, DefaultSnapshotBurst)
+	if c.SnapshotRate <= 0 {
+		c.SnapshotRate = DefaultSnapshotRate
+	}
 	def(&c.QueueSize, DefaultQueueSize)
 	def(&c.MaxTxBytes, registry.MaxTxBytes)
 	if c.StaleHeights == 0 {

@@ -45,6 +45,8 @@ type Host struct {
 	mdns                    mdns.Service
 
 	protoDirect, protoSync, protoStatus protocol.ID
+	protoSnapshot                       protocol.ID
+	snap                                *snapServer
 
 	bootstrap []peer.AddrInfo
 	found     chan peer.AddrInfo // peers found by mDNS, for the maintain loop
@@ -98,21 +100,23 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		return nil, err
 	}
 	h := &Host{
-		cfg:         cfg,
-		log:         cfg.Log,
-		protoDirect: protocol.ID("/idmesh/" + cfg.ChainID + "/direct/1"),
-		protoSync:   protocol.ID("/idmesh/" + cfg.ChainID + "/sync/1"),
-		protoStatus: protocol.ID("/idmesh/" + cfg.ChainID + "/status/1"),
-		found:       make(chan peer.AddrInfo, 64),
-		outbox:      make(chan Message, cfg.QueueSize),
-		answers:     make(chan Message, cfg.QueueSize),
-		learn:       make(chan route, cfg.QueueSize),
-		gone:        make(chan peer.ID, cfg.QueueSize),
-		cuts:        make(chan cut, replyStreams),
-		recv:        make(chan Message, cfg.QueueSize),
-		txs:         make(chan registry.Tx, cfg.QueueSize),
-		batch:       newTxBatcher(),
-		syncs:       make(chan struct{}, 4),
+		cfg:           cfg,
+		log:           cfg.Log,
+		protoDirect:   protocol.ID("/idmesh/" + cfg.ChainID + "/direct/1"),
+		protoSync:     protocol.ID("/idmesh/" + cfg.ChainID + "/sync/1"),
+		protoStatus:   protocol.ID("/idmesh/" + cfg.ChainID + "/status/1"),
+		protoSnapshot: protocol.ID("/idmesh/" + cfg.ChainID + "/snapshot/1"),
+		snap:          newSnapServer(),
+		found:         make(chan peer.AddrInfo, 64),
+		outbox:        make(chan Message, cfg.QueueSize),
+		answers:       make(chan Message, cfg.QueueSize),
+		learn:         make(chan route, cfg.QueueSize),
+		gone:          make(chan peer.ID, cfg.QueueSize),
+		cuts:          make(chan cut, replyStreams),
+		recv:          make(chan Message, cfg.QueueSize),
+		txs:           make(chan registry.Tx, cfg.QueueSize),
+		batch:         newTxBatcher(),
+		syncs:         make(chan struct{}, 4),
 	}
 	for _, a := range cfg.Bootstrap {
 		pi, err := peer.AddrInfoFromString(a)
@@ -211,6 +215,9 @@ func (h *Host) start(ctx context.Context) error {
 	if cfg.Blocks != nil {
 		h.host.SetStreamHandler(h.protoSync, h.handler(h.handleSync))
 		h.host.SetStreamHandler(h.protoStatus, h.handler(h.handleStatus))
+	}
+	if cfg.Snapshots != nil {
+		h.host.SetStreamHandler(h.protoSnapshot, h.handler(h.handleSnapshot))
 	}
 
 	h.spawn(h.sendLoop)
@@ -349,7 +356,7 @@ func (h *Host) Close() error {
 		if h.mdns != nil {
 			h.mdns.Close()
 		}
-		for _, p := range []protocol.ID{h.protoDirect, h.protoSync, h.protoStatus} {
+		for _, p := range []protocol.ID{h.protoDirect, h.protoSync, h.protoStatus, h.protoSnapshot} {
 			h.host.RemoveStreamHandler(p)
 		}
 		for _, s := range []*pubsub.Subscription{h.consensusSub, h.txSub} {
@@ -523,6 +530,11 @@ type Stats struct {
 	// TxsPublished counts PublishTx calls that succeeded; TxsReceived
 	// transactions from peers handed to Txs.
 	TxsPublished, TxsReceived uint64
+	// SnapshotChunksServed counts snapshot chunks sent to peers,
+	// SnapshotChunksFetched those received from peers (before they are
+	// verified), SnapshotDenied snapshot requests refused because the
+	// peer asked too often or too many were served at once.
+	SnapshotChunksServed, SnapshotChunksFetched, SnapshotDenied uint64
 }
 
 type stats struct {
@@ -546,7 +558,8 @@ func (h *Host) Stats() Stats {
 		Spoofed: s.spoofed.Load(), StatusSent: s.statusSent.Load(), StatusSkipped: s.statusSkipped.Load(),
 		Routes: s.routes.Load(), RoutesEvicted: s.routesEvicted.Load(),
 		ReplyPeers: s.replyPeers.Load(), ReplyEvicted: s.replyEvicted.Load(), ReplyCut: s.replyCut.Load(),
-		ReplyStreams: s.replyStreams.Load(),
+		ReplyStreams:         s.replyStreams.Load(),
+		SnapshotChunksServed: h.snap.served.Load(), SnapshotChunksFetched: h.snap.fetched.Load(), SnapshotDenied: h.snap.denied.Load(),
 	}
 }
 

@@ -1,0 +1,579 @@
+package p2p
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/idmesh/idmesh/registry"
+	"github.com/idmesh/idmesh/registry/snapshot"
+)
+
+// The snapshot protocol (/idmesh/<chainID>/snapshot/1) serves state sync:
+// the snapshots a node offers, their chunks, and the header chain with
+// its commits that makes a snapshot's state root trusted. A request is
+//
+//	u8 version (1) | u8 kind | payload
+//	offers (1):  nothing
+//	chunk (2):   u64 height | u32 index
+//	headers (3): u64 from | u64 to
+//
+// and its answer, after which the server closes the stream:
+//
+//	offers:  u8 tagOffers | u8 count | count × (u64 height | u32 chunks | u32 format | root [32])
+//	chunk:   u8 tagChunk | u32 length | chunk (registry/snapshot's encoding)
+//	headers: (u8 tagHeader | header | commit | validators | next)* | u8 tagEnd
+//	error:   u8 tagError | u32 length | message
+//
+// where header and commit are registry's encodings and validators and
+// next a validator set's JSON or empty, each after a u32 length.
+// validators is the set deciding that height, sent with the first header
+// of an answer and wherever the set changes; next, sent with the last
+// header only, is the set that header names as next.
+
+// Snapshot protocol kinds and answer tags.
+const (
+	snapKindOffers  = 1
+	snapKindChunk   = 2
+	snapKindHeaders = 3
+
+	tagOffers = 3
+	tagChunk  = 4
+	tagHeader = 5
+)
+
+// Bounds of the snapshot protocol.
+const (
+	// MaxSnapshotOffers bounds the offers in one answer.
+	MaxSnapshotOffers = 16
+	// maxSetBytes bounds a validator set's JSON in a headers answer.
+	maxSetBytes = 1 << 20
+	// maxSnapPeers bounds the peers with a request bucket.
+	maxSnapPeers = 1024
+	// snapServes bounds the snapshot requests served at once, and so
+	// the bytes in flight (at most this many chunks of
+	// snapshot.MaxChunkBytes).
+	snapServes = 4
+)
+
+// Defaults of Config's snapshot bounds.
+const (
+	DefaultMaxSyncHeaders = 1000
+	DefaultSnapshotRate   = 50
+	DefaultSnapshotBurst  = 100
+)
+
+// ErrRateLimited reports a snapshot request refused because the peer
+// asked too often or the server was busy.
+var ErrRateLimited = errors.New("p2p: too many requests")
+
+// SnapshotOffer is a snapshot a peer offers. Nothing in it is trusted:
+// the state root a syncing node checks chunks against comes from the
+// verified header of Height, the chunk count only sizes the progress
+// display, and the end of the state is seen in the chunks.
+type SnapshotOffer struct {
+	// Height is the snapshot's height.
+	Height uint64
+	// Chunks is the number of chunks the peer says it has.
+	Chunks uint32
+	// Format is the chunk format version (1).
+	Format uint32
+	// Root is the state root the peer claims.
+	Root registry.Hash
+}
+
+// PeerOffers are the snapshots one peer offers.
+type PeerOffers struct {
+	Peer   string
+	Offers []SnapshotOffer
+}
+
+// HeaderBatch is an answer to FetchHeaders: consecutive signed headers,
+// each with its commit and, where the set deciding it is sent, that set;
+// and the set the last header names as next.
+type HeaderBatch struct {
+	Headers []snapshot.SignedHeader
+	Next    *registry.ValidatorSet
+}
+
+// SnapshotSource is what a host serves through the snapshot protocol.
+// Its methods are called from many goroutines.
+type SnapshotSource interface {
+	// Offers returns the snapshots held, at most MaxSnapshotOffers.
+	Offers() []SnapshotOffer
+	// Chunk returns chunk index of the snapshot at height, or an error
+	// if no such snapshot or chunk is held.
+	Chunk(height uint64, index uint32) ([]byte, error)
+	// Header returns the committed header at height and its commit, or
+	// an error wrapping registry.ErrNotFound.
+	Header(height uint64) (*registry.Header, *registry.Commit, error)
+	// ValidatorSet returns the validator set of hash, if known.
+	ValidatorSet(hash registry.Hash) (*registry.ValidatorSet, bool)
+}
+
+// snapServer holds the serving side's bounds.
+type snapServer struct {
+	serves  chan struct{}
+	mu      sync.Mutex
+	peers   map[peer.ID]*snapBucket
+	served  atomic.Uint64 // chunks served
+	fetched atomic.Uint64 // chunks fetched from peers
+	denied  atomic.Uint64 // requests refused for rate or load
+}
+
+// snapBucket is a token bucket of requests.
+type snapBucket struct {
+	tokens float64
+	last   time.Time
+}
+
+func newSnapServer() *snapServer {
+	return &snapServer{serves: make(chan struct{}, snapServes), peers: make(map[peer.ID]*snapBucket)}
+}
+
+// allow takes a token of p's bucket.
+func (h *Host) snapAllow(p peer.ID) bool {
+	s := h.snap
+	now := h.cfg.Now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b := s.peers[p]
+	if b == nil {
+		if len(s.peers) >= maxSnapPeers {
+			// Drop the peer idle longest.
+			var oldest peer.ID
+			var at time.Time
+			for q, qb := range s.peers {
+				if oldest == "" || qb.last.Before(at) {
+					oldest, at = q, qb.last
+				}
+			}
+			delete(s.peers, oldest)
+		}
+		b = &snapBucket{tokens: float64(h.cfg.SnapshotBurst), last: now}
+		s.peers[p] = b
+	}
+	if d := now.Sub(b.last); d > 0 {
+		b.tokens = min(float64(h.cfg.SnapshotBurst), b.tokens+d.Seconds()*h.cfg.SnapshotRate)
+		b.last = now
+	}
+	if b.tokens < 1 {
+		return false
+	}
+	b.tokens--
+	return true
+}
+
+// handleSnapshot serves one snapshot protocol request.
+func (h *Host) handleSnapshot(s network.Stream) {
+	defer s.Close()
+	fail := func(msg string) {
+		var w writer
+		w.u8(tagError)
+		w.str(msg)
+		if _, err := s.Write(w.b); err != nil {
+			s.Reset()
+		}
+	}
+	if !h.snapAllow(s.Conn().RemotePeer()) {
+		h.snap.denied.Add(1)
+		fail(ErrRateLimited.Error())
+		return
+	}
+	select {
+	case h.snap.serves <- struct{}{}:
+		defer func() { <-h.snap.serves }()
+	default:
+		h.snap.denied.Add(1)
+		fail("busy")
+		return
+	}
+	var head [2]byte
+	if _, err := io.ReadFull(s, head[:]); err != nil || head[0] != wireVersion {
+		s.Reset()
+		return
+	}
+	src := h.cfg.Snapshots
+	switch head[1] {
+	case snapKindOffers:
+		offers := src.Offers()
+		if len(offers) > MaxSnapshotOffers {
+			offers = offers[len(offers)-MaxSnapshotOffers:]
+		}
+		var w writer
+		w.u8(tagOffers)
+		w.u8(uint8(len(offers)))
+		for _, o := range offers {
+			w.u64(o.Height)
+			w.u32(o.Chunks)
+			w.u32(o.Format)
+			w.hash(o.Root)
+		}
+		if _, err := s.Write(w.b); err != nil {
+			s.Reset()
+		}
+	case snapKindChunk:
+		var req [12]byte
+		if _, err := io.ReadFull(s, req[:]); err != nil {
+			s.Reset()
+			return
+		}
+		height, index := binary.BigEndian.Uint64(req[:8]), binary.BigEndian.Uint32(req[8:])
+		c, err := src.Chunk(height, index)
+		if err != nil || len(c) > snapshot.MaxChunkBytes {
+			fail(fmt.Sprintf("no chunk %d of a snapshot at %d", index, height))
+			return
+		}
+		var w writer
+		w.u8(tagChunk)
+		w.bytes(c)
+		if _, err := s.Write(w.b); err != nil {
+			s.Reset()
+			return
+		}
+		h.snap.served.Add(1)
+	case snapKindHeaders:
+		var req [16]byte
+		if _, err := io.ReadFull(s, req[:]); err != nil {
+			s.Reset()
+			return
+		}
+		bw := bufio.NewWriter(s)
+		if err := h.serveHeaders(bw, binary.BigEndian.Uint64(req[:8]), binary.BigEndian.Uint64(req[8:])); err != nil {
+			h.log.Debug("headers request not served", "peer", s.Conn().RemotePeer(), "err", err)
+			s.Reset()
+			return
+		}
+		if err := bw.Flush(); err != nil {
+			s.Reset()
+		}
+	default:
+		fail(fmt.Sprintf("unknown request kind %d", head[1]))
+	}
+}
+
+// serveHeaders writes the answer to a request for the headers from..to:
+// at most MaxSyncHeaders of them and about MaxSyncBytes (at least one).
+func (h *Host) serveHeaders(bw *bufio.Writer, from, to uint64) error {
+	fail := func(msg string) error {
+		var w writer
+		w.u8(tagError)
+		w.str(msg)
+		_, err := bw.Write(w.b)
+		return err
+	}
+	if from == 0 || to < from {
+		return fail(fmt.Sprintf("bad range %d..%d", from, to))
+	}
+	if span := uint64(h.cfg.MaxSyncHeaders) - 1; to-from > span {
+		to = from + span
+	}
+	src := h.cfg.Snapshots
+	type item struct {
+		hd   *registry.Header
+		c    *registry.Commit
+		sets bool
+	}
+	var items []item
+	total := 0
+	var prev registry.Hash
+	for height := from; height <= to; height++ {
+		hd, c, err := src.Header(height)
+		if err != nil {
+			if height == from {
+				if errors.Is(err, registry.ErrNotFound) {
+					return fail(fmt.Sprintf("no header at %d", height))
+				}
+				return fail("header unavailable")
+			}
+			break
+		}
+		size := 1 + 12 + len(hd.Encode()) + len(c.Encode())
+		if height > from && total+size > h.cfg.MaxSyncBytes {
+			break
+		}
+		total += size
+		items = append(items, item{hd: hd, c: c, sets: height == from || hd.ValidatorsHash != prev})
+		prev = hd.ValidatorsHash
+	}
+	setJSON := func(hash registry.Hash) ([]byte, bool) {
+		vs, ok := src.ValidatorSet(hash)
+		if !ok {
+			return nil, false
+		}
+		b, err := json.Marshal(vs)
+		return b, err == nil && len(b) <= maxSetBytes
+	}
+	for i, it := range items {
+		var vals, next []byte
+		var ok bool
+		if it.sets {
+			if vals, ok = setJSON(it.hd.ValidatorsHash); !ok {
+				return fail(fmt.Sprintf("validator set of height %d unavailable", it.hd.Height))
+			}
+		}
+		if i == len(items)-1 {
+			if next, ok = setJSON(it.hd.NextValidatorsHash); !ok {
+				return fail(fmt.Sprintf("next validator set of height %d unavailable", it.hd.Height))
+			}
+		}
+		var w writer
+		w.u8(tagHeader)
+		w.bytes(it.hd.Encode())
+		w.bytes(it.c.Encode())
+		w.bytes(vals)
+		w.bytes(next)
+		if _, err := bw.Write(w.b); err != nil {
+			return err
+		}
+	}
+	return bw.WriteByte(tagEnd)
+}
+
+// snapRequest opens a snapshot stream to peerID, sends req and returns
+// a reader of the answer bounded by limit bytes.
+func (h *Host) snapRequest(ctx context.Context, peerID string, req []byte, limit int64) (network.Stream, *bufio.Reader, error) {
+	p, err := peer.Decode(peerID)
+	if err != nil {
+		return nil, nil, err
+	}
+	s, err := h.host.NewStream(network.WithNoDial(ctx, "snapshot"), p, h.protoSnapshot)
+	if err != nil {
+		return nil, nil, err
+	}
+	s.SetDeadline(h.deadline(ctx))
+	if _, err := s.Write(req); err != nil {
+		s.Reset()
+		return nil, nil, err
+	}
+	_ = s.CloseWrite() // see FetchBlocks
+	return s, bufio.NewReader(io.LimitReader(s, limit)), nil
+}
+
+// readTag reads an answer's tag; an error answer becomes ErrRemote (or
+// ErrRateLimited).
+func readTag(r *bufio.Reader, want ...byte) (byte, error) {
+	tag, err := r.ReadByte()
+	if err != nil {
+		return 0, fmt.Errorf("%w: %w", ErrMalformed, err)
+	}
+	if tag == tagError {
+		msg, err := readField(r, maxErrorBytes)
+		if err != nil {
+			return 0, err
+		}
+		if string(msg) == ErrRateLimited.Error() || string(msg) == "busy" {
+			return 0, fmt.Errorf("%w: %s", ErrRateLimited, msg)
+		}
+		return 0, fmt.Errorf("%w: %s", ErrRemote, msg)
+	}
+	for _, w := range want {
+		if tag == w {
+			return tag, nil
+		}
+	}
+	return 0, fmt.Errorf("%w: answer tag %d", ErrMalformed, tag)
+}
+
+// SnapshotOffersOf asks peerID for the snapshots it offers.
+func (h *Host) SnapshotOffersOf(ctx context.Context, peerID string) ([]SnapshotOffer, error) {
+	s, r, err := h.snapRequest(ctx, peerID, []byte{wireVersion, snapKindOffers}, 2+MaxSnapshotOffers*(8+4+4+32)+maxErrorBytes+5)
+	if err != nil {
+		return nil, fmt.Errorf("p2p: snapshot offers of %s: %w", peerID, err)
+	}
+	defer s.Close()
+	if _, err := readTag(r, tagOffers); err != nil {
+		s.Reset()
+		return nil, fmt.Errorf("p2p: snapshot offers of %s: %w", peerID, err)
+	}
+	rest, err := io.ReadAll(r)
+	if err != nil {
+		s.Reset()
+		return nil, fmt.Errorf("p2p: snapshot offers of %s: %w: %w", peerID, ErrMalformed, err)
+	}
+	rd := reader{b: rest}
+	n := int(rd.u8())
+	if n > MaxSnapshotOffers && rd.err == nil {
+		rd.err = fmt.Errorf("%w: %d offers", ErrTooLarge, n)
+	}
+	var out []SnapshotOffer
+	for i := 0; i < n && rd.err == nil; i++ {
+		out = append(out, SnapshotOffer{Height: rd.u64(), Chunks: rd.u32(), Format: rd.u32(), Root: rd.hash()})
+	}
+	if err := rd.finish(); err != nil {
+		return nil, fmt.Errorf("p2p: snapshot offers of %s: %w", peerID, err)
+	}
+	return out, nil
+}
+
+// SnapshotOffers asks every connected peer, at most eight at a time, for
+// the snapshots it offers; peers that offer none or fail to answer are
+// left out.
+func (h *Host) SnapshotOffers(ctx context.Context) []PeerOffers {
+	peers := h.host.Network().Peers()
+	res := make([]PeerOffers, len(peers))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(8)
+	for i, p := range peers {
+		g.Go(func() error {
+			if offs, err := h.SnapshotOffersOf(gctx, p.String()); err == nil {
+				res[i] = PeerOffers{Peer: p.String(), Offers: offs}
+			}
+			return nil
+		})
+	}
+	g.Wait()
+	var out []PeerOffers
+	for _, r := range res {
+		if len(r.Offers) > 0 {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// FetchSnapshotChunk asks peerID for chunk index of its snapshot at
+// height. Nothing is verified here: the caller checks the chunk with a
+// snapshot.Verifier (or Restorer) against a trusted root.
+func (h *Host) FetchSnapshotChunk(ctx context.Context, peerID string, height uint64, index uint32) ([]byte, error) {
+	var w writer
+	w.u8(wireVersion)
+	w.u8(snapKindChunk)
+	w.u64(height)
+	w.u32(index)
+	s, r, err := h.snapRequest(ctx, peerID, w.b, 1+4+snapshot.MaxChunkBytes+1)
+	if err != nil {
+		return nil, fmt.Errorf("p2p: fetch chunk %d at %d from %s: %w", index, height, peerID, err)
+	}
+	defer s.Close()
+	if _, err := readTag(r, tagChunk); err != nil {
+		s.Reset()
+		return nil, fmt.Errorf("p2p: fetch chunk %d at %d from %s: %w", index, height, peerID, err)
+	}
+	c, err := readField(r, snapshot.MaxChunkBytes)
+	if err == nil {
+		if _, e := r.ReadByte(); e != io.EOF {
+			err = fmt.Errorf("%w: bytes after the chunk", ErrMalformed)
+		}
+	}
+	if err != nil {
+		s.Reset()
+		return nil, fmt.Errorf("p2p: fetch chunk %d at %d from %s: %w", index, height, peerID, err)
+	}
+	h.snap.fetched.Add(1)
+	return c, nil
+}
+
+// FetchHeaders asks peerID for the signed headers from..to (inclusive).
+// The peer answers with a prefix of the range (at most
+// Config.MaxSyncHeaders headers or about MaxSyncBytes); the caller asks
+// again from the height after the last. Only the shape is checked here:
+// the heights run from `from` without gaps and each commit names its
+// header's height and ID. The caller checks the chain
+// (snapshot.HeaderChain or VerifyHeaders) before trusting any of it.
+func (h *Host) FetchHeaders(ctx context.Context, peerID string, from, to uint64) (HeaderBatch, error) {
+	if from == 0 || to < from {
+		return HeaderBatch{}, fmt.Errorf("p2p: fetch headers: bad range %d..%d", from, to)
+	}
+	var w writer
+	w.u8(wireVersion)
+	w.u8(snapKindHeaders)
+	w.u64(from)
+	w.u64(to)
+	s, r, err := h.snapRequest(ctx, peerID, w.b, int64(h.cfg.MaxSyncBytes+h.cfg.MaxMessageBytes+4*maxSetBytes))
+	if err != nil {
+		return HeaderBatch{}, fmt.Errorf("p2p: fetch headers from %s: %w", peerID, err)
+	}
+	defer s.Close()
+	b, err := h.readHeaders(r, from)
+	if err != nil {
+		s.Reset()
+		return HeaderBatch{}, fmt.Errorf("p2p: fetch headers from %s: %w", peerID, err)
+	}
+	return b, nil
+}
+
+// readHeaders reads a headers answer.
+func (h *Host) readHeaders(r *bufio.Reader, from uint64) (HeaderBatch, error) {
+	var out HeaderBatch
+	for {
+		tag, err := readTag(r, tagHeader, tagEnd)
+		if err != nil {
+			return HeaderBatch{}, err
+		}
+		if tag == tagEnd {
+			if _, e := r.ReadByte(); e != io.EOF {
+				return HeaderBatch{}, fmt.Errorf("%w: bytes after the end", ErrMalformed)
+			}
+			return out, nil
+		}
+		if out.Next != nil {
+			return HeaderBatch{}, fmt.Errorf("%w: a header after the one with the next set", ErrMalformed)
+		}
+		if len(out.Headers) >= h.cfg.MaxSyncHeaders {
+			return HeaderBatch{}, fmt.Errorf("%w: more than %d headers", ErrTooLarge, h.cfg.MaxSyncHeaders)
+		}
+		rh, err := readField(r, registry.MaxChainIDBytes+512)
+		if err != nil {
+			return HeaderBatch{}, err
+		}
+		rc, err := readField(r, h.cfg.MaxMessageBytes)
+		if err != nil {
+			return HeaderBatch{}, err
+		}
+		rv, err := readField(r, maxSetBytes)
+		if err != nil {
+			return HeaderBatch{}, err
+		}
+		rn, err := readField(r, maxSetBytes)
+		if err != nil {
+			return HeaderBatch{}, err
+		}
+		hd, err := registry.DecodeHeader(rh)
+		if err != nil {
+			return HeaderBatch{}, fmt.Errorf("%w: header: %w", ErrMalformed, err)
+		}
+		c, err := registry.DecodeCommit(rc)
+		if err != nil {
+			return HeaderBatch{}, fmt.Errorf("%w: commit: %w", ErrMalformed, err)
+		}
+		want := from + uint64(len(out.Headers))
+		if hd.Height != want || c.Height != want || c.BlockID != hd.ID() {
+			return HeaderBatch{}, fmt.Errorf("%w: header %d (commit for %d) where %d was due", ErrMalformed, hd.Height, c.Height, want)
+		}
+		sh := snapshot.SignedHeader{Header: *hd, Commit: c}
+		if sh.Validators, err = decodeSet(rv); err != nil {
+			return HeaderBatch{}, err
+		}
+		if out.Next, err = decodeSet(rn); err != nil {
+			return HeaderBatch{}, err
+		}
+		out.Headers = append(out.Headers, sh)
+	}
+}
+
+// decodeSet decodes a validator set's JSON; empty is none.
+func decodeSet(b []byte) (*registry.ValidatorSet, error) {
+	if len(b) == 0 {
+		return nil, nil
+	}
+	var vs registry.ValidatorSet
+	if err := json.Unmarshal(b, &vs); err != nil {
+		return nil, fmt.Errorf("%w: validator set: %w", ErrMalformed, err)
+	}
+	if err := vs.Validate(); err != nil {
+		return nil, fmt.Errorf("%w: validator set: %w", ErrMalformed, err)
+	}
+	return &vs, nil
+}

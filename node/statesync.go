@@ -1,0 +1,470 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"time"
+
+	"github.com/idmesh/idmesh/node/p2p"
+	"github.com/idmesh/idmesh/registry"
+	"github.com/idmesh/idmesh/registry/snapshot"
+)
+
+// StateSyncProgress reports how a state sync advances.
+type StateSyncProgress struct {
+	// Phase is "offers" (looking for a snapshot), "headers" (checking
+	// the header chain), "chunks" (fetching and verifying the state) or
+	// "done".
+	Phase string
+	// Height is the snapshot's height (0 before one is chosen).
+	Height uint64
+	// Headers is the number of headers checked.
+	Headers uint64
+	// Chunks is the number of chunks verified and written; ChunksTotal
+	// the number the peers said they have (their word, for display).
+	Chunks, ChunksTotal uint64
+	// Entries is the number of state entries verified and written;
+	// Bytes the chunk bytes they came in.
+	Entries, Bytes uint64
+	// Fetched counts the chunks received from peers (before they are
+	// verified); Refused the chunks and header batches refused (a peer
+	// lied or sent something malformed); Peers the peers still trusted.
+	Fetched, Refused uint64
+	Peers            int
+}
+
+// StateSyncPeers is what state sync needs of the network (a *p2p.Host).
+type StateSyncPeers interface {
+	SnapshotOffers(ctx context.Context) []p2p.PeerOffers
+	FetchHeaders(ctx context.Context, peerID string, from, to uint64) (p2p.HeaderBatch, error)
+	FetchSnapshotChunk(ctx context.Context, peerID string, height uint64, index uint32) ([]byte, error)
+	FetchBlocks(ctx context.Context, peerID string, from, to uint64) ([]p2p.Decided, error)
+}
+
+// StateSync restores a node's empty store from a snapshot its peers
+// serve, trusting only the genesis.
+type StateSync struct {
+	// Peers is the network.
+	Peers StateSyncPeers
+	// Store is the empty store restored into.
+	Store snapshot.Sink
+	// Genesis is the chain's genesis: the only thing trusted.
+	Genesis *registry.Genesis
+	// Parallel is the number of chunks fetched at once; default 4.
+	Parallel int
+	// RequestTimeout bounds one request to a peer; default 30 s.
+	RequestTimeout time.Duration
+	// Retry is how long to wait between looks for offers while no peer
+	// offers a snapshot; default 1 s.
+	Retry time.Duration
+	// Progress, if set, is told of each step.
+	Progress func(StateSyncProgress)
+	// Log receives the sync's log lines; default none.
+	Log *slog.Logger
+
+	prog StateSyncProgress
+	bad  map[string]bool // peers that lied: never asked again
+	// gaveUp holds the offers (peer and height) that could not be
+	// served: not picked again.
+	gaveUp map[offerKey]bool
+}
+
+type offerKey struct {
+	peer   string
+	height uint64
+}
+
+// ErrNoSnapshot reports that no peer offered a snapshot that could be
+// restored.
+var ErrNoSnapshot = errors.New("state sync: no usable snapshot offered")
+
+// StateSyncResult is what a finished state sync established.
+type StateSyncResult struct {
+	// State is the chain state after the snapshot's height.
+	State registry.ChainState
+	// Sets are the validator sets of the verified header chain, the
+	// genesis set first.
+	Sets []*registry.ValidatorSet
+	// Progress is the last progress report.
+	Progress StateSyncProgress
+}
+
+// Run looks for the highest snapshot offered, checks the header chain
+// from the genesis to its height (each header decided by the set the
+// previous one named and committed by more than two thirds of it), takes
+// the state root from the verified header, fetches the chunks from the
+// peers offering that height, several at once, verifies each against
+// that root as it arrives (a refused chunk is asked of another peer, and
+// a peer that lied is not asked again) and writes them, then records
+// the snapshot's block as the store's first. The store must be empty;
+// after an error it holds an unfinished restore (and refuses to open as
+// a chain) until it is discarded.
+func (s *StateSync) Run(ctx context.Context) (*StateSyncResult, error) {
+	if s.Log == nil {
+		s.Log = slog.New(slog.DiscardHandler)
+	}
+	if s.Parallel <= 0 {
+		s.Parallel = 4
+	}
+	if s.RequestTimeout <= 0 {
+		s.RequestTimeout = 30 * time.Second
+	}
+	if s.Retry <= 0 {
+		s.Retry = time.Second
+	}
+	s.bad = map[string]bool{}
+	s.gaveUp = map[offerKey]bool{}
+	s.prog = StateSyncProgress{Phase: "offers"}
+	s.report()
+	for {
+		height, peers, total, err := s.pick(ctx)
+		if err != nil {
+			return nil, err
+		}
+		s.prog = StateSyncProgress{Phase: "headers", Height: height, ChunksTotal: uint64(total), Peers: len(peers), Fetched: s.prog.Fetched, Refused: s.prog.Refused}
+		s.report()
+		s.Log.InfoContext(ctx, "state sync: snapshot chosen", "height", height, "chunks", total, "peers", len(peers))
+		res, err := s.restore(ctx, height, peers)
+		if err == nil {
+			s.prog.Phase = "done"
+			s.report()
+			res.Progress = s.prog
+			return res, nil
+		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		if !errors.Is(err, errPeersExhausted) {
+			return nil, err
+		}
+		// Every peer of that height failed or lied: look again, without
+		// those offers.
+		for _, q := range peers {
+			s.gaveUp[offerKey{q, height}] = true
+		}
+		s.Log.WarnContext(ctx, "state sync: no peer could serve the snapshot, looking again", "height", height, "err", err)
+		if err := sleep(ctx, s.Retry); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// errPeersExhausted reports that no peer is left to ask.
+var errPeersExhausted = errors.New("state sync: no peer left to ask")
+
+func (s *StateSync) report() {
+	if s.Progress != nil {
+		s.Progress(s.prog)
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// pick waits for offers and returns the highest height offered in the
+// format this node reads, the peers offering it and the largest chunk
+// count they claim.
+func (s *StateSync) pick(ctx context.Context) (uint64, []string, uint32, error) {
+	warned := false
+	for {
+		var best uint64
+		var peers []string
+		var total uint32
+		for _, po := range s.Peers.SnapshotOffers(ctx) {
+			if s.bad[po.Peer] {
+				continue
+			}
+			for _, o := range po.Offers {
+				if o.Format != SnapshotFormat || o.Height == 0 || s.gaveUp[offerKey{po.Peer, o.Height}] {
+					continue
+				}
+				switch {
+				case o.Height > best:
+					best, peers, total = o.Height, []string{po.Peer}, o.Chunks
+				case o.Height == best && !slices.Contains(peers, po.Peer):
+					peers = append(peers, po.Peer)
+					total = max(total, o.Chunks)
+				}
+			}
+		}
+		if best > 0 {
+			return best, peers, total, nil
+		}
+		if !warned {
+			warned = true
+			s.Log.InfoContext(ctx, "state sync: waiting for a peer to offer a snapshot")
+		}
+		if err := sleep(ctx, s.Retry); err != nil {
+			return 0, nil, 0, fmt.Errorf("%w: %w", ErrNoSnapshot, err)
+		}
+	}
+}
+
+// peerSet hands out the peers still trusted, in turn.
+type peerSet struct {
+	s     *StateSync
+	peers []string
+	next  int
+	fails map[string]int
+}
+
+// get returns a peer other than avoid if there is one.
+func (p *peerSet) get(avoid string) (string, bool) {
+	var ok []string
+	for _, q := range p.peers {
+		if !p.s.bad[q] && p.fails[q] < 3 {
+			ok = append(ok, q)
+		}
+	}
+	if len(ok) == 0 {
+		return "", false
+	}
+	for range ok {
+		q := ok[p.next%len(ok)]
+		p.next++
+		if q != avoid || len(ok) == 1 {
+			return q, true
+		}
+	}
+	return ok[0], true
+}
+
+// lied marks q as a liar.
+func (p *peerSet) lied(q string, what string, err error) {
+	p.s.bad[q] = true
+	p.s.prog.Refused++
+	p.s.Log.Warn("state sync: peer refused", "peer", q, "what", what, "err", err)
+}
+
+// failed counts a failure of q (a timeout, an error answer): three and
+// it is not asked again in this attempt.
+func (p *peerSet) failed(q string, what string, err error) {
+	p.fails[q]++
+	p.s.Log.Debug("state sync: request failed", "peer", q, "what", what, "err", err)
+}
+
+func (p *peerSet) alive() int {
+	n := 0
+	for _, q := range p.peers {
+		if !p.s.bad[q] && p.fails[q] < 3 {
+			n++
+		}
+	}
+	return n
+}
+
+// restore syncs the snapshot at height from peers.
+func (s *StateSync) restore(ctx context.Context, height uint64, peers []string) (*StateSyncResult, error) {
+	ps := &peerSet{s: s, peers: peers, fails: map[string]int{}}
+	trusted, sets, err := s.headers(ctx, height, ps)
+	if err != nil {
+		return nil, err
+	}
+	s.prog.Phase = "chunks"
+	s.report()
+	r, err := snapshot.NewRestorer(s.Store, s.Genesis, trusted)
+	if err != nil {
+		return nil, fmt.Errorf("state sync: %w", err)
+	}
+	if err := s.chunks(ctx, r, height, uint32(s.prog.ChunksTotal), ps); err != nil {
+		return nil, err
+	}
+	// The snapshot's block, whose header is the trusted one.
+	for {
+		q, ok := ps.get("")
+		if !ok {
+			return nil, fmt.Errorf("%w: block %d", errPeersExhausted, height)
+		}
+		rctx, cancel := context.WithTimeout(ctx, s.RequestTimeout)
+		got, err := s.Peers.FetchBlocks(rctx, q, height, height)
+		cancel()
+		if err != nil || len(got) != 1 {
+			ps.failed(q, "base block", err)
+			continue
+		}
+		if got[0].Block.ID() != trusted.Header.ID() {
+			ps.lied(q, "base block", snapshot.ErrUntrustedHeader)
+			continue
+		}
+		st, err := r.Finish(got[0].Block)
+		if err != nil {
+			return nil, fmt.Errorf("state sync: %w", err)
+		}
+		return &StateSyncResult{State: st, Sets: append(sets, trusted.NextValidators)}, nil
+	}
+}
+
+// headers fetches and checks the header chain 1..height.
+func (s *StateSync) headers(ctx context.Context, height uint64, ps *peerSet) (*snapshot.Trusted, []*registry.ValidatorSet, error) {
+	hc, err := snapshot.NewHeaderChain(s.Genesis)
+	if err != nil {
+		return nil, nil, err
+	}
+	var next *registry.ValidatorSet
+	last := ""
+	for hc.Height() < height {
+		if err := ctx.Err(); err != nil {
+			return nil, nil, err
+		}
+		q, ok := ps.get(last)
+		if !ok {
+			return nil, nil, fmt.Errorf("%w: headers from %d", errPeersExhausted, hc.Height()+1)
+		}
+		last = q
+		rctx, cancel := context.WithTimeout(ctx, s.RequestTimeout)
+		b, err := s.Peers.FetchHeaders(rctx, q, hc.Height()+1, height)
+		cancel()
+		if err != nil || len(b.Headers) == 0 {
+			if errors.Is(err, p2p.ErrMalformed) || errors.Is(err, p2p.ErrTooLarge) {
+				ps.lied(q, "headers", err)
+			} else {
+				ps.failed(q, "headers", err)
+			}
+			continue
+		}
+		if err := hc.Add(b.Headers); err != nil {
+			ps.lied(q, "headers", err)
+			continue
+		}
+		next = b.Next
+		ps.fails[q] = 0
+		s.prog.Headers = hc.Height()
+		s.report()
+	}
+	trusted, err := hc.Trusted(next)
+	if err != nil {
+		// The next set came from the peer of the last batch: it lied
+		// about it, or did not know it. Ask the others.
+		for {
+			q, ok := ps.get(last)
+			if !ok {
+				return nil, nil, fmt.Errorf("%w: next validator set at %d: %w", errPeersExhausted, height, err)
+			}
+			last = q
+			rctx, cancel := context.WithTimeout(ctx, s.RequestTimeout)
+			b, ferr := s.Peers.FetchHeaders(rctx, q, height, height)
+			cancel()
+			if ferr != nil || len(b.Headers) != 1 {
+				ps.failed(q, "next validator set", ferr)
+				continue
+			}
+			if trusted, err = hc.Trusted(b.Next); err == nil {
+				break
+			}
+			ps.lied(q, "next validator set", err)
+		}
+	}
+	return trusted, hc.Sets(), nil
+}
+
+// chunk is a fetched chunk or why not.
+type chunkResult struct {
+	index uint32
+	peer  string
+	raw   []byte
+	err   error
+}
+
+// chunks fetches, verifies and writes the chunks until the state is
+// complete: up to Parallel chunks are in flight, from the peers in turn,
+// and applied in order as they arrive.
+func (s *StateSync) chunks(ctx context.Context, r *snapshot.Restorer, height uint64, total uint32, ps *peerSet) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	results := make(chan chunkResult, s.Parallel)
+	inflight := map[uint32]bool{}
+	ready := map[uint32]chunkResult{}
+	avoid := map[uint32]string{}
+	v := r.Verifier()
+	launch := func(i uint32) bool {
+		q, ok := ps.get(avoid[i])
+		if !ok {
+			return false
+		}
+		inflight[i] = true
+		go func() {
+			rctx, cancel := context.WithTimeout(ctx, s.RequestTimeout)
+			defer cancel()
+			raw, err := s.Peers.FetchSnapshotChunk(rctx, q, height, i)
+			select {
+			case results <- chunkResult{index: i, peer: q, raw: raw, err: err}:
+			case <-ctx.Done():
+			}
+		}()
+		return true
+	}
+	for !v.Done() {
+		next := v.Next()
+		// Keep Parallel chunks in flight or waiting, from next on, up to
+		// the count the peers claimed (beyond it one at a time: the
+		// state's end is seen in the chunks, not taken from the offer).
+		for i := next; i < next+uint32(s.Parallel) && (i == next || i < total); i++ {
+			if _, ok := ready[i]; ok || inflight[i] {
+				continue
+			}
+			if !launch(i) {
+				if len(inflight) == 0 {
+					return fmt.Errorf("%w: chunk %d", errPeersExhausted, i)
+				}
+				break
+			}
+		}
+		if c, ok := ready[next]; ok {
+			delete(ready, next)
+			if err := r.Apply(c.raw); err != nil {
+				if errors.Is(err, snapshot.ErrMalformed) || errors.Is(err, snapshot.ErrChunkTooLarge) || errors.Is(err, snapshot.ErrWrongHeight) ||
+					errors.Is(err, snapshot.ErrChunkOrder) || errors.Is(err, snapshot.ErrChunkGap) || errors.Is(err, snapshot.ErrChunkProof) || errors.Is(err, snapshot.ErrComplete) {
+					ps.lied(c.peer, fmt.Sprintf("chunk %d", next), err)
+					avoid[next] = c.peer
+					// Chunks from the liar still waiting are dropped.
+					for i, w := range ready {
+						if w.peer == c.peer {
+							delete(ready, i)
+						}
+					}
+					continue
+				}
+				return fmt.Errorf("state sync: %w", err)
+			}
+			ps.fails[c.peer] = 0
+			s.prog.Chunks++
+			s.prog.Bytes += uint64(len(c.raw))
+			s.prog.Entries = uint64(r.Entries())
+			s.prog.Peers = ps.alive()
+			s.report()
+			continue
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case c := <-results:
+			delete(inflight, c.index)
+			if c.err != nil {
+				if errors.Is(c.err, p2p.ErrMalformed) || errors.Is(c.err, p2p.ErrTooLarge) {
+					ps.lied(c.peer, fmt.Sprintf("chunk %d", c.index), c.err)
+				} else {
+					ps.failed(c.peer, fmt.Sprintf("chunk %d", c.index), c.err)
+				}
+				avoid[c.index] = c.peer
+				continue
+			}
+			s.prog.Fetched++
+			if s.bad[c.peer] || c.index < v.Next() {
+				continue
+			}
+			ready[c.index] = c
+		}
+	}
+	return nil
+}

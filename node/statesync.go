@@ -368,17 +368,29 @@ func (s *StateSync) headers(ctx context.Context, height uint64, ps *peerSet) (*s
 	return trusted, hc.Sets(), nil
 }
 
-// chunk is a fetched chunk or why not.
+// chunkResult is a fetched chunk, checked on its own against the
+// trusted root, or why not: err, the fetch failed; lie, the peer's answer
+// was refused.
 type chunkResult struct {
-	index uint32
-	peer  string
-	raw   []byte
-	err   error
+	index   uint32
+	peer    string
+	size    int
+	checked *snapshot.Checked
+	err     error
+	lie     error
+}
+
+// isChunkLie reports whether err refuses a chunk for what it holds (a
+// lie, or another state), not for this node's trouble.
+func isChunkLie(err error) bool {
+	return errors.Is(err, snapshot.ErrMalformed) || errors.Is(err, snapshot.ErrChunkTooLarge) || errors.Is(err, snapshot.ErrWrongHeight) ||
+		errors.Is(err, snapshot.ErrChunkOrder) || errors.Is(err, snapshot.ErrChunkGap) || errors.Is(err, snapshot.ErrChunkProof) || errors.Is(err, snapshot.ErrComplete)
 }
 
 // chunks fetches, verifies and writes the chunks until the state is
 // complete: up to Parallel chunks are in flight, from the peers in turn,
-// and applied in order as they arrive.
+// each checked against the trusted root by the goroutine that fetched it
+// (on every core), and written in order.
 func (s *StateSync) chunks(ctx context.Context, r *snapshot.Restorer, height uint64, total uint32, ps *peerSet) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -397,8 +409,20 @@ func (s *StateSync) chunks(ctx context.Context, r *snapshot.Restorer, height uin
 			rctx, cancel := context.WithTimeout(ctx, s.RequestTimeout)
 			defer cancel()
 			raw, err := s.Peers.FetchSnapshotChunk(rctx, q, height, i)
+			res := chunkResult{index: i, peer: q, size: len(raw), err: err}
+			if err == nil {
+				res.checked, err = r.Check(raw)
+				switch {
+				case err != nil && isChunkLie(err):
+					res.lie = err
+				case err != nil:
+					res.err = err
+				case res.checked.Index() != i:
+					res.lie = fmt.Errorf("%w: chunk %d asked, chunk %d answered", snapshot.ErrChunkOrder, i, res.checked.Index())
+				}
+			}
 			select {
-			case results <- chunkResult{index: i, peer: q, raw: raw, err: err}:
+			case results <- res:
 			case <-ctx.Done():
 			}
 		}()
@@ -422,9 +446,8 @@ func (s *StateSync) chunks(ctx context.Context, r *snapshot.Restorer, height uin
 		}
 		if c, ok := ready[next]; ok {
 			delete(ready, next)
-			if err := r.Apply(c.raw); err != nil {
-				if errors.Is(err, snapshot.ErrMalformed) || errors.Is(err, snapshot.ErrChunkTooLarge) || errors.Is(err, snapshot.ErrWrongHeight) ||
-					errors.Is(err, snapshot.ErrChunkOrder) || errors.Is(err, snapshot.ErrChunkGap) || errors.Is(err, snapshot.ErrChunkProof) || errors.Is(err, snapshot.ErrComplete) {
+			if err := r.Write(c.checked); err != nil {
+				if isChunkLie(err) {
 					ps.lied(c.peer, fmt.Sprintf("chunk %d", next), err)
 					avoid[next] = c.peer
 					// Chunks from the liar still waiting are dropped.
@@ -439,7 +462,7 @@ func (s *StateSync) chunks(ctx context.Context, r *snapshot.Restorer, height uin
 			}
 			ps.fails[c.peer] = 0
 			s.prog.Chunks++
-			s.prog.Bytes += uint64(len(c.raw))
+			s.prog.Bytes += uint64(c.size)
 			s.prog.Entries = uint64(r.Entries())
 			s.prog.Peers = ps.alive()
 			s.report()
@@ -450,6 +473,11 @@ func (s *StateSync) chunks(ctx context.Context, r *snapshot.Restorer, height uin
 			return ctx.Err()
 		case c := <-results:
 			delete(inflight, c.index)
+			if c.lie != nil {
+				ps.lied(c.peer, fmt.Sprintf("chunk %d", c.index), c.lie)
+				avoid[c.index] = c.peer
+				continue
+			}
 			if c.err != nil {
 				if errors.Is(c.err, p2p.ErrMalformed) || errors.Is(c.err, p2p.ErrTooLarge) {
 					ps.lied(c.peer, fmt.Sprintf("chunk %d", c.index), c.err)

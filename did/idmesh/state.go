@@ -40,8 +40,6 @@ const (
 // key events of its history. The events themselves live under their own
 // keys (keystatus.go), so that a record stays small however long the
 // history: every resolution decodes it.
-//
-// The stored form leaves out the DID, which the key holds (storedRecord).
 type Record struct {
 	DID         string    `json:"did"`
 	Versions    uint64    `json:"versions"`
@@ -90,7 +88,7 @@ type Env struct {
 
 // State keys. All did:idmesh state lives under "did\x00":
 //
-//	did\x00r\x00 <DID>                      the record (storedRecord)
+//	did\x00r\x00 <DID>                      the record (Record)
 //	did\x00v\x00 <DID> 0x00 <u64 n>         version n (storedVersion)
 //	did\x00i\x00 <DID> 0x00 <versionId>     n, for a version n that a later
 //	                                        one replaced: the record names
@@ -143,16 +141,6 @@ func putJSON(kv KV, k []byte, v any) error {
 	return nil
 }
 
-// storedRecord is the stored form of a Record: the DID is in its key.
-type storedRecord struct {
-	Versions         uint64    `json:"versions"`
-	VersionID        string    `json:"versionId"`
-	Created          time.Time `json:"created"`
-	Updated          time.Time `json:"updated"`
-	Deactivated      bool      `json:"deactivated,omitempty"`
-	RotatedKeysTotal uint64    `json:"rotatedKeysTotal,omitempty"`
-}
-
 // storedVersion is the stored form of a Version: its number is in its
 // key, and its document is relative to the DID (relativeDocument), as an
 // operation carries it.
@@ -168,16 +156,18 @@ type storedVersion struct {
 
 // LoadRecord returns the record of DID d, or ErrNotFound.
 func LoadRecord(r Reader, d string) (*Record, error) {
-	var sr storedRecord
-	ok, err := getJSON(r, recordKey(d), &sr)
+	var rec Record
+	ok, err := getJSON(r, recordKey(d), &rec)
 	if err != nil {
 		return nil, err
 	}
 	if !ok {
 		return nil, fmt.Errorf("%w: %s", ErrNotFound, d)
 	}
-	return &Record{DID: d, Versions: sr.Versions, VersionID: sr.VersionID, Created: sr.Created, Updated: sr.Updated,
-		Deactivated: sr.Deactivated, RotatedKeysTotal: sr.RotatedKeysTotal}, nil
+	if rec.DID != d {
+		return nil, fmt.Errorf("decode state %q: the record of another DID", recordKey(d))
+	}
+	return &rec, nil
 }
 
 // LoadVersion returns version n (1-based) of DID d.
@@ -379,9 +369,7 @@ func applyChange(kv KV, env Env, op *Operation, subject, vid string, input []byt
 // save writes rec and its new latest version ver, and the index entry
 // of the version ver replaces (the record no longer names it).
 func save(kv KV, rec *Record, ver *Version) error {
-	sr := storedRecord{Versions: rec.Versions, VersionID: rec.VersionID, Created: rec.Created, Updated: rec.Updated,
-		Deactivated: rec.Deactivated, RotatedKeysTotal: rec.RotatedKeysTotal}
-	if err := putJSON(kv, recordKey(rec.DID), &sr); err != nil {
+	if err := putJSON(kv, recordKey(rec.DID), rec); err != nil {
 		return err
 	}
 	sv := storedVersion{VersionID: ver.VersionID, Previous: ver.Previous, Time: ver.Time, Height: ver.Height,

@@ -112,7 +112,7 @@ func checkFormat(db *leveldb.DB) error {
 		return fmt.Errorf("read store format: %w", err)
 	}
 	f, n := binary.Uvarint(v)
-	if n != len(v) {
+	if n <= 0 || n != len(v) {
 		return fmt.Errorf("%w mark %x: %w", ErrFormat, v, registry.ErrMalformed)
 	}
 	if f != Format {

@@ -43,7 +43,7 @@ func BenchmarkStoragePruned(b *testing.B) {
 
 func storagePruned(b *testing.B, dir string, n uint64, window time.Duration) {
 	done := filepath.Join(dir, "complete")
-	if _, err := os.Stat(done); err != nil {
+	if _, err := os.Stat(done); err != nil || registrytest.OldFormat(dir) {
 		buildPruned(b, dir, n, window)
 		if err := os.WriteFile(done, nil, 0o644); err != nil {
 			b.Fatal(err)

@@ -46,7 +46,7 @@ mutation:
 
 ## bench: the benchmarks of docs/benchmarks.md (no -race). The first run builds a
 ## 1,000,000-DID store under .bench/ (about 5 minutes), and pruned stores of 100,000 and
-## 1,000,000 DIDs (BenchmarkStoragePruned, about 30 minutes), that later runs reuse.
+## 1,000,000 DIDs, and of 300,000 for the trend (BenchmarkStoragePruned, about 40 minutes), that later runs reuse.
 BENCH_DIR ?= $(CURDIR)/.bench
 bench:
 	IDMESH_BENCH_DIR=$(BENCH_DIR) $(GO) test -run '^$$' -bench . -benchmem -count 1 -timeout 90m ./registry/... ./did/... ./credential/... ./issuer/... ./verifier/... ./api/... ./node/...

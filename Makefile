@@ -46,10 +46,10 @@ mutation:
 
 ## bench: the benchmarks of docs/benchmarks.md (no -race). The first run builds a
 ## 1,000,000-DID store under .bench/ (about 5 minutes), and pruned stores of 100,000 and
-## 1,000,000 DIDs (BenchmarkStoragePruned, about 30 minutes), and chains of 100,000 and
-## 300,000 DIDs for BenchmarkStateSyncDIDs (about 8 minutes), that later runs reuse. State
-## sync runs on its own line: it reads api's 1,000,000-DID store, which LevelDB's lock keeps
-## from two packages' benchmarks at once.
+## 1,000,000 DIDs and of 300,000 for the trend (BenchmarkStoragePruned, about 40 minutes),
+## and chains of 100,000 and 300,000 DIDs for BenchmarkStateSyncDIDs (about 8 minutes), that
+## later runs reuse. State sync runs on its own line: it reads api's 1,000,000-DID store,
+## which LevelDB's lock keeps from two packages' benchmarks at once.
 BENCH_DIR ?= $(CURDIR)/.bench
 bench:
 	IDMESH_BENCH_DIR=$(BENCH_DIR) $(GO) test -run '^$$' -bench . -skip 'StateSyncDIDs' -benchmem -count 1 -timeout 90m ./registry/... ./did/... ./credential/... ./issuer/... ./verifier/... ./api/... ./node/...

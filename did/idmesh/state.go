@@ -84,7 +84,17 @@ type Env struct {
 	Sigs *SigCache
 }
 
-// State keys. All did:idmesh state lives under "did\x00".
+// State keys. All did:idmesh state lives under "did\x00":
+//
+//	did\x00r\x00 <DID>                      the record (Record)
+//	did\x00v\x00 <DID> 0x00 <u64 n>         version n (storedVersion)
+//	did\x00i\x00 <DID> 0x00 <versionId>     n, for a version n that a later
+//	                                        one replaced: the record names
+//	                                        the latest, so it has no entry
+//
+// A create writes two keys (the record and version 1); an update or a
+// deactivate rewrites the record and adds the new version and the index
+// entry of the version it replaces.
 func recordKey(d string) []byte { return append([]byte("did\x00r\x00"), d...) }
 
 func versionKey(d string, n uint64) []byte {
@@ -129,6 +139,19 @@ func putJSON(kv KV, k []byte, v any) error {
 	return nil
 }
 
+// storedVersion is the stored form of a Version: its number is in its
+// key, and its document is relative to the DID (relativeDocument), as an
+// operation carries it.
+type storedVersion struct {
+	VersionID        string        `json:"versionId"`
+	Previous         string        `json:"previous,omitempty"`
+	Time             time.Time     `json:"time"`
+	Height           uint64        `json:"height"`
+	Deactivated      bool          `json:"deactivated,omitempty"`
+	Document         *did.Document `json:"document"`
+	RotatedKeysTotal uint64        `json:"rotatedKeysTotal,omitempty"`
+}
+
 // LoadRecord returns the record of DID d, or ErrNotFound.
 func LoadRecord(r Reader, d string) (*Record, error) {
 	var rec Record
@@ -139,24 +162,44 @@ func LoadRecord(r Reader, d string) (*Record, error) {
 	if !ok {
 		return nil, fmt.Errorf("%w: %s", ErrNotFound, d)
 	}
+	if rec.DID != d {
+		return nil, fmt.Errorf("decode state %q: the record of another DID", recordKey(d))
+	}
 	return &rec, nil
 }
 
 // LoadVersion returns version n (1-based) of DID d.
 func LoadVersion(r Reader, d string, n uint64) (*Version, error) {
-	var v Version
-	ok, err := getJSON(r, versionKey(d, n), &v)
+	var sv storedVersion
+	ok, err := getJSON(r, versionKey(d, n), &sv)
 	if err != nil {
 		return nil, err
 	}
 	if !ok {
 		return nil, fmt.Errorf("%w: %s version %d", ErrNotFound, d, n)
 	}
-	return &v, nil
+	if sv.Document == nil {
+		return nil, fmt.Errorf("decode state %q: version without a document", versionKey(d, n))
+	}
+	absolutize(sv.Document, d)
+	return &Version{Number: n, VersionID: sv.VersionID, Previous: sv.Previous, Time: sv.Time, Height: sv.Height,
+		Deactivated: sv.Deactivated, Document: sv.Document, RotatedKeysTotal: sv.RotatedKeysTotal}, nil
 }
 
-// VersionNumber returns the number of the version with the given versionId.
+// VersionNumber returns the number of the version with the given
+// versionId: the record's for the latest version, the index's for an
+// earlier one.
 func VersionNumber(r Reader, d, versionID string) (uint64, error) {
+	rec, err := LoadRecord(r, d)
+	if errors.Is(err, ErrNotFound) {
+		return 0, fmt.Errorf("%w: %s has no version %s", ErrNotFound, d, versionID)
+	}
+	if err != nil {
+		return 0, err
+	}
+	if rec.VersionID == versionID {
+		return rec.Versions, nil
+	}
 	b, ok, err := r.Get(versionIndexKey(d, versionID))
 	if err != nil {
 		return 0, err
@@ -165,6 +208,66 @@ func VersionNumber(r Reader, d, versionID string) (uint64, error) {
 		return 0, fmt.Errorf("%w: %s has no version %s", ErrNotFound, d, versionID)
 	}
 	return binary.BigEndian.Uint64(b), nil
+}
+
+// relativeDocument returns a copy of doc, an absolute document of DID
+// subject (as prepareDocument makes it), in the relative form an
+// operation carries: no id, "#frag" for the ids and references of
+// subject's own methods and services, and an empty controller where it
+// is subject. absolutize turns it back into doc: the DID is stored once,
+// in the key, instead of in every id.
+func relativeDocument(doc *did.Document, subject string) *did.Document {
+	c := doc.Clone()
+	rewriteRefs(c, func(ref string) string { return relative(subject, ref) }, func(ctl string) string {
+		if ctl == subject {
+			return ""
+		}
+		return ctl
+	})
+	if c.ID == subject {
+		c.ID = ""
+	}
+	return c
+}
+
+// absolutize makes a document read from state absolute for subject, in
+// place: the inverse of relativeDocument (and what did.Document.WithID
+// does, without the copy).
+func absolutize(doc *did.Document, subject string) {
+	rewriteRefs(doc, func(ref string) string { return did.AbsoluteRef(subject, ref) }, func(ctl string) string {
+		if ctl == "" {
+			return subject
+		}
+		return ctl
+	})
+	if doc.ID == "" {
+		doc.ID = subject
+	}
+}
+
+// rewriteRefs maps, in place, every method and service id and every
+// relationship reference of doc through ref, and every method's
+// controller through ctl.
+func rewriteRefs(doc *did.Document, ref, ctl func(string) string) {
+	fix := func(vm *did.VerificationMethod) {
+		vm.ID, vm.Controller = ref(vm.ID), ctl(vm.Controller)
+	}
+	for i := range doc.VerificationMethod {
+		fix(&doc.VerificationMethod[i])
+	}
+	for _, rels := range []*[]did.Relationship{&doc.Authentication, &doc.AssertionMethod, &doc.KeyAgreement, &doc.CapabilityInvocation, &doc.CapabilityDelegation} {
+		for i := range *rels {
+			r := &(*rels)[i]
+			if r.Embedded != nil {
+				fix(r.Embedded)
+			} else {
+				r.Reference = ref(r.Reference)
+			}
+		}
+	}
+	for i := range doc.Service {
+		doc.Service[i].ID = ref(doc.Service[i].ID)
+	}
 }
 
 // Apply checks op against the state in kv and, if it is valid and
@@ -261,14 +364,20 @@ func applyChange(kv KV, env Env, op *Operation, subject, vid string, input []byt
 	return save(kv, rec, next)
 }
 
+// save writes rec and its new latest version ver, and the index entry
+// of the version ver replaces (the record no longer names it).
 func save(kv KV, rec *Record, ver *Version) error {
 	if err := putJSON(kv, recordKey(rec.DID), rec); err != nil {
 		return err
 	}
-	if err := putJSON(kv, versionKey(rec.DID, ver.Number), ver); err != nil {
+	sv := storedVersion{VersionID: ver.VersionID, Previous: ver.Previous, Time: ver.Time, Height: ver.Height,
+		Deactivated: ver.Deactivated, Document: relativeDocument(ver.Document, rec.DID), RotatedKeysTotal: ver.RotatedKeysTotal}
+	if err := putJSON(kv, versionKey(rec.DID, ver.Number), &sv); err != nil {
 		return err
 	}
-	kv.Set(versionIndexKey(rec.DID, ver.VersionID), binary.BigEndian.AppendUint64(nil, ver.Number))
+	if ver.Number > 1 {
+		kv.Set(versionIndexKey(rec.DID, ver.Previous), binary.BigEndian.AppendUint64(nil, ver.Number-1))
+	}
 	return nil
 }
 

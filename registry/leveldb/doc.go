@@ -8,7 +8,7 @@
 //	'B' height(8)       block
 //	'C' height(8)       the block's own commit (seen commit)
 //	'I' blockID(32)     height(8)
-//	'T' txHash(32)      height(8) index(4) code(4) log
+//	'T' txHash(32)      uvarint height, index and code, then the log
 //	'S' stateKey        state value
 //	'N' nodeHash(32)    state tree node: its 65-byte encoding, then the
 //	                    uvarint height that last created it (its stamp)
@@ -17,6 +17,9 @@
 //	'V' height(8)       block time of a retained version (unix ns, 8 bytes)
 //	'P'                 the prune floor: versions below it are pruned
 //	'R'                 a restore from a snapshot is under way (restore.go)
+//	'F'                 the store's format (uvarint, Format): Open refuses
+//	                    a store of another format, or one holding a chain
+//	                    without the mark (format 1), with ErrFormat
 //
 // Everything a block changes is written in one synced batch, so a crash
 // leaves the store at the last complete block.

@@ -238,20 +238,29 @@ func (s *Store) Compact() error {
 }
 
 // Sizes returns LevelDB's estimate of the bytes on disk under each key
-// prefix (blocks 'B', tree nodes 'N', state 'S', ...), for benchmarks.
+// prefix (blocks 'B', tree nodes 'N', state 'S', ...), for benchmarks,
+// and of the did:idmesh state under each of its kinds of key: "S.did.r"
+// the records, "S.did.v" the versions, "S.did.i" the version index, and
+// so on (did/idmesh/state.go and keystatus.go).
 func (s *Store) Sizes() (map[string]int64, error) {
-	prefixes := []byte{pMeta, pGenesis, pBlock, pCommit, pBlockID, pTx, pState, pNode, pStale, pVersion, pFloor}
-	ranges := make([]util.Range, len(prefixes))
-	for i, p := range prefixes {
-		ranges[i] = util.Range{Start: []byte{p}, Limit: []byte{p + 1}}
+	prefixes := []byte{pMeta, pGenesis, pBlock, pCommit, pBlockID, pTx, pState, pNode, pStale, pVersion, pFloor, pFormat}
+	var names []string
+	var ranges []util.Range
+	for _, p := range prefixes {
+		names = append(names, string(p))
+		ranges = append(ranges, util.Range{Start: []byte{p}, Limit: []byte{p + 1}})
+	}
+	for _, c := range "rvikehm" {
+		names = append(names, "S.did."+string(c))
+		ranges = append(ranges, *util.BytesPrefix(key(pState, []byte("did\x00"), []byte{byte(c), 0})))
 	}
 	sizes, err := s.db.SizeOf(ranges)
 	if err != nil {
 		return nil, fmt.Errorf("size of store: %w", err)
 	}
-	out := make(map[string]int64, len(prefixes))
-	for i, p := range prefixes {
-		out[string(p)] = sizes[i]
+	out := make(map[string]int64, len(names))
+	for i, n := range names {
+		out[n] = sizes[i]
 	}
 	return out, nil
 }

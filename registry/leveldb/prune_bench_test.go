@@ -14,13 +14,15 @@ import (
 	"github.com/idmesh/idmesh/registry/registrytest"
 )
 
-// BenchmarkStoragePruned builds a store of n DIDs (blocks of 5,000
-// creates, a second apart, as the store of api's BenchmarkResolve1M)
-// while a pruner keeps the state-tree versions of the last w seconds of
-// block time (w+1 blocks), then compacts it and reports its size per DID
-// and the share of each kind of entry (LevelDB's estimate per key
-// prefix: B blocks, N tree nodes, O stale journal, S state, T
-// transaction index, V version index). It needs IDMESH_BENCH_DIR (make
+// BenchmarkStoragePruned builds a store of n DIDs (100,000, 300,000 for
+// the trend, 1,000,000; blocks of 5,000 creates, a second apart, as the
+// store of api's BenchmarkResolve1M) while a pruner keeps the state-tree
+// versions of the last w seconds of block time (w+1 blocks), then
+// compacts it and reports its size per DID and the share of each kind of
+// entry (LevelDB's estimate per key prefix: B blocks, N tree nodes, O
+// stale journal, S state, T transaction index, V version index; and
+// within S, S.did.r the DID records, S.did.v their versions, S.did.i the
+// version index). It needs IDMESH_BENCH_DIR (make
 // bench sets it); each store is built once, under its own directory, and
 // later runs measure it again.
 //
@@ -30,20 +32,22 @@ func BenchmarkStoragePruned(b *testing.B) {
 	if dir == "" {
 		b.Skip("set IDMESH_BENCH_DIR (make bench does) for the pruned store")
 	}
-	for _, n := range []uint64{100_000, 1_000_000} {
-		for _, w := range []int{1, 10} {
-			b.Run(fmt.Sprintf("%dk/w=%d", n/1000, w), func(b *testing.B) {
-				for b.Loop() {
-					storagePruned(b, filepath.Join(dir, fmt.Sprintf("pruned-%d-w%d", n, w)), n, time.Duration(w)*time.Second)
-				}
-			})
-		}
+	for _, c := range []struct {
+		n uint64
+		w int
+	}{{100_000, 1}, {100_000, 10}, {300_000, 10}, {1_000_000, 1}, {1_000_000, 10}} {
+		n, w := c.n, c.w
+		b.Run(fmt.Sprintf("%dk/w=%d", n/1000, w), func(b *testing.B) {
+			for b.Loop() {
+				storagePruned(b, filepath.Join(dir, fmt.Sprintf("pruned-%d-w%d", n, w)), n, time.Duration(w)*time.Second)
+			}
+		})
 	}
 }
 
 func storagePruned(b *testing.B, dir string, n uint64, window time.Duration) {
 	done := filepath.Join(dir, "complete")
-	if _, err := os.Stat(done); err != nil {
+	if _, err := os.Stat(done); err != nil || registrytest.OldFormat(dir) {
 		buildPruned(b, dir, n, window)
 		if err := os.WriteFile(done, nil, 0o644); err != nil {
 			b.Fatal(err)

@@ -7,6 +7,7 @@ import (
 	"bufio"
 	"crypto/ed25519"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -201,12 +202,13 @@ type Stored struct {
 }
 
 // EnsureStore returns the store of n DIDs in dir, building it first if it
-// is missing or incomplete. A finished store has dir/dids.txt.
+// is missing, incomplete or of another store format (leveldb.ErrFormat).
+// A finished store has dir/dids.txt.
 func EnsureStore(dir string, n uint64, progress func(done uint64)) (*Stored, error) {
 	list := filepath.Join(dir, "dids.txt")
 	if b, err := os.ReadFile(list); err == nil {
 		dids := strings.Fields(string(b))
-		if uint64(len(dids)) == n {
+		if uint64(len(dids)) == n && !OldFormat(filepath.Join(dir, "chain")) {
 			return &Stored{Dir: filepath.Join(dir, "chain"), DIDs: dids}, nil
 		}
 	}
@@ -243,6 +245,16 @@ func EnsureStore(dir string, n uint64, progress func(done uint64)) (*Stored, err
 		return nil, err
 	}
 	return &Stored{Dir: filepath.Join(dir, "chain"), DIDs: dids}, os.Rename(list+".tmp", list)
+}
+
+// OldFormat reports whether the store in dir is of another store format
+// than this build's, so that a benchmark rebuilds it.
+func OldFormat(dir string) bool {
+	s, err := leveldb.Open(dir)
+	if err == nil {
+		s.Close()
+	}
+	return errors.Is(err, leveldb.ErrFormat)
 }
 
 // DirSize returns the bytes of the files under dir.

@@ -129,6 +129,7 @@ func (s *Store) FinishRestore(g *registry.Genesis, base *registry.Block, commit 
 	b.Put(key(pVersion, hb), binary.BigEndian.AppendUint64(nil, uint64(base.Header.Time.UnixNano())))
 	b.Put([]byte{pFloor}, hb)
 	b.Put([]byte{pMeta}, sb)
+	b.Put([]byte{pFormat}, formatMark()) // in the same synced write: a crash right after never looks like format 1
 	b.Delete([]byte{pRestore})
 	if err := s.db.Write(b, &opt.WriteOptions{Sync: true}); err != nil {
 		return fmt.Errorf("finish restore: %w", err)

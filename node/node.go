@@ -26,6 +26,9 @@ type Node struct {
 	gossip func(registry.Tx)
 
 	rechecking atomic.Bool
+	// recheckAgain asks the running recheck for one more pass: a block
+	// committed during a pass may invalidate what it already passed.
+	recheckAgain atomic.Bool
 	// recheckSkipped counts the transactions a recheck left alone
 	// because no block since their check wrote what it read.
 	recheckSkipped atomic.Uint64
@@ -213,42 +216,59 @@ func (n *Node) Committed(b *registry.Block, results []registry.Result) {
 // last block left, and drops those that no longer pass (an update whose
 // previous version another update replaced, say), recording why: every
 // node, not only the next proposer, then reports them rejected. It runs
-// in the background and never twice at once.
+// in the background and never twice at once: a Recheck while one runs
+// makes it run one more pass, since the block that called it may have
+// invalidated what the running pass already passed.
 //
 // A transaction whose outcome no block since its last check can have
 // changed is not checked again: its handler is registry.StateOnly, and
 // no block committed since wrote a key that check read
 // (registry.Chain.WrittenSince). Every other one is.
 func (n *Node) Recheck() {
+	n.recheckAgain.Store(true)
 	if !n.rechecking.CompareAndSwap(false, true) {
-		return
+		return // the running recheck runs once more (security review R2)
 	}
 	go func() {
-		defer n.rechecking.Store(false)
-		why := map[registry.Hash]error{}
-		now := n.now()
-		for _, t := range n.Mempool.All() {
-			h := t.Hash()
-			if rs, ok := n.Mempool.readsOf(h); ok {
-				if written, known := n.Chain.WrittenSince(rs); known && !written {
-					n.recheckSkipped.Add(1)
-					continue
+		for {
+			for n.recheckAgain.Swap(false) {
+				n.recheckOnce()
+				if n.recheckDone != nil {
+					n.recheckDone()
 				}
 			}
-			rs, known, err := n.Chain.CheckTxReads(t, now)
-			if err != nil {
-				why[h] = err
-				continue
+			n.rechecking.Store(false)
+			// A Recheck between the last Swap and the Store saw the
+			// flag still set and left its request: take it.
+			if !n.recheckAgain.Load() || !n.rechecking.CompareAndSwap(false, true) {
+				return
 			}
-			n.Mempool.setReads(h, rs, known)
-		}
-		if len(why) > 0 {
-			n.Mempool.Remove(nil, why)
-		}
-		if n.recheckDone != nil {
-			n.recheckDone()
 		}
 	}()
+}
+
+// recheckOnce is one pass of Recheck over the pending transactions.
+func (n *Node) recheckOnce() {
+	why := map[registry.Hash]error{}
+	now := n.now()
+	for _, t := range n.Mempool.All() {
+		h := t.Hash()
+		if rs, ok := n.Mempool.readsOf(h); ok {
+			if written, known := n.Chain.WrittenSince(rs); known && !written {
+				n.recheckSkipped.Add(1)
+				continue
+			}
+		}
+		rs, known, err := n.Chain.CheckTxReads(t, now)
+		if err != nil {
+			why[h] = err
+			continue
+		}
+		n.Mempool.setReads(h, rs, known)
+	}
+	if len(why) > 0 {
+		n.Mempool.Remove(nil, why)
+	}
 }
 
 // notify wakes everyone waiting on Changed.

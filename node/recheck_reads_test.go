@@ -3,6 +3,7 @@ package node
 import (
 	"crypto/ed25519"
 	"fmt"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -184,5 +185,77 @@ func TestRecheckTimeDependent(t *testing.T) {
 	}
 	if s := r.n.recheckSkipped.Load(); s != 0 {
 		t.Fatalf("%d transactions of a time-dependent handler left alone", s)
+	}
+}
+
+// gateToy is stateOnlyToy whose "wait" command reads 17 keys (so its
+// reads are never known and it is checked on every recheck) and, while
+// armed, blocks its check until released.
+type gateToy struct {
+	stateOnlyToy
+	armed   atomic.Bool
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (g *gateToy) DeliverTx(ctx registry.TxContext, st *registry.Overlay, p []byte) error {
+	if string(p) != "wait" {
+		return g.stateOnlyToy.DeliverTx(ctx, st, p)
+	}
+	for i := range 17 {
+		_, _ = st.Get(fmt.Appendf(nil, "w%d", i))
+	}
+	if g.armed.CompareAndSwap(true, false) {
+		g.entered <- struct{}{}
+		<-g.release
+	}
+	st.Set([]byte("waited"), []byte("1"))
+	return nil
+}
+
+// TestRecheckDuringRecheck (security review R2): a block committed while
+// the previous block's recheck runs, and that invalidates a transaction
+// that recheck already passed, gets a recheck pass of its own: the
+// transaction is rejected at once, not left pending until a later block
+// (on a quiet chain, indefinitely). On the old code the second Recheck
+// returned because one was running.
+func TestRecheckDuringRecheck(t *testing.T) {
+	g := &gateToy{entered: make(chan struct{}), release: make(chan struct{})}
+	r := newRecheckRig(t, registry.NewMachine(map[registry.TxType]registry.Handler{registry.TxDIDOperation: g}))
+	addr := registry.AddressOf(r.key.Public().(ed25519.PublicKey))
+	commit := func(cmd string) (*registry.Block, []registry.Result) {
+		st := r.chain.State()
+		blk, _, err := r.chain.Propose([]registry.Tx{registrytest.ToyTx(cmd)}, st.LastBlockTime.Add(time.Second), addr, r.lastCommit())
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := blk.ID()
+		c := &registry.Commit{Height: blk.Header.Height, BlockID: id, Signatures: []registry.CommitSig{{Validator: addr, Signature: ed25519.Sign(r.key, registry.VoteSignBytes("c", blk.Header.Height, 0, id))}}}
+		res, err := r.chain.Commit(blk, c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.n.Mempool.Remove(blk.TxHashes(), nil)
+		return blk, res
+	}
+	wait := func(what string) {
+		select {
+		case <-r.done:
+		case <-time.After(30 * time.Second):
+			t.Fatalf("%s did not run", what)
+		}
+	}
+	tx := r.submit("setonce k 1", "wait")[0] // T reads k; the slow one after it
+	g.armed.Store(true)
+	b1, res1 := commit("set a 1")
+	r.n.Committed(b1, res1) // pass 1: T skipped (a is not k), then held in "wait"
+	<-g.entered
+	b2, res2 := commit("set k 0") // makes T invalid
+	r.n.Committed(b2, res2)
+	close(g.release)
+	wait("pass 1")
+	wait("the pass for the block committed during pass 1")
+	if s := r.status(tx); s != TxRejected {
+		t.Fatalf("T, invalid since block %d, is %v", b2.Header.Height, s)
 	}
 }

@@ -2,7 +2,9 @@ package registry
 
 import (
 	"crypto/ed25519"
+	"fmt"
 
+	"github.com/idmesh/idmesh/did/zip215"
 	"github.com/idmesh/idmesh/node/consensus"
 )
 
@@ -28,5 +30,14 @@ const MaxTotalPower = consensus.MaxTotalPower
 // AddressOf returns the address of an Ed25519 public key.
 func AddressOf(pub ed25519.PublicKey) Address { return consensus.AddressOf(pub) }
 
-// NewValidatorSet sorts vals by address and validates them.
-func NewValidatorSet(vals []Validator) (*ValidatorSet, error) { return consensus.NewValidatorSet(vals) }
+// NewValidatorSet sorts vals by address and validates them, refusing a
+// weak key (zip215.WeakKey: small order or not canonically encoded),
+// with which anyone could sign as that validator (security review R2).
+func NewValidatorSet(vals []Validator) (*ValidatorSet, error) {
+	for i, v := range vals {
+		if zip215.WeakKey(v.PubKey) {
+			return nil, fmt.Errorf("%w: validator %d: public key %x is of small order or not canonically encoded", consensus.ErrInvalidValidatorSet, i, []byte(v.PubKey))
+		}
+	}
+	return consensus.NewValidatorSet(vals)
+}

@@ -1,6 +1,7 @@
 package zip215
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/sha512"
@@ -61,6 +62,24 @@ var identity = edwards25519.NewIdentityPoint()
 func isSmallOrder(p *edwards25519.Point) bool {
 	var q edwards25519.Point
 	return q.MultByCofactor(p).Equal(identity) == 1
+}
+
+// WeakKey reports whether pub is unfit to be a signer's key: not 32
+// bytes, not a point of the curve, not the canonical encoding of its
+// point, or of small order ([8]A is the identity). ZIP-215 (like RFC 8032
+// as crypto/ed25519 implements it) accepts signatures by a small-order
+// key that anyone can make, such as R = identity, S = 0 for every message
+// under the identity key; a set of signers (validators) must refuse such
+// keys, and one key must have one encoding (one address).
+func WeakKey(pub []byte) bool {
+	if len(pub) != PublicKeySize {
+		return true
+	}
+	var a edwards25519.Point
+	if _, err := a.SetBytes(pub); err != nil {
+		return true
+	}
+	return !bytes.Equal(a.Bytes(), pub) || isSmallOrder(&a)
 }
 
 // Verify reports whether sig is a valid signature of msg by the public

@@ -423,3 +423,35 @@ func itoa(n int) string {
 	}
 	return string(b)
 }
+
+// TestWeakKey: every small-order encoding (canonical or not) is weak, as
+// are wrong lengths, non-points and a non-canonical encoding of a good
+// key; real keys are not (security review R2: a validator with a
+// small-order key could be impersonated by anyone).
+func TestWeakKey(t *testing.T) {
+	v := loadSmallOrder(t)
+	for i, e := range v.Encodings {
+		if !zip215.WeakKey(unhex(t, e)) {
+			t.Errorf("small-order encoding %d is not weak", i)
+		}
+	}
+	for _, pub := range [][]byte{nil, make([]byte, 31), make([]byte, 33)} {
+		if !zip215.WeakKey(pub) {
+			t.Errorf("a %d-byte key is not weak", len(pub))
+		}
+	}
+	notPoint := bytes.Repeat([]byte{0xff}, 32) // y = 2^255-1 mod p with sign: not on the curve
+	notPoint[0] = 0x02
+	if _, err := new(edwards25519.Point).SetBytes(notPoint); err == nil {
+		t.Fatal("the test's non-point decodes")
+	}
+	if !zip215.WeakKey(notPoint) {
+		t.Error("a non-point is not weak")
+	}
+	for seed := range byte(16) {
+		pub := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{seed}, 32)).Public().(ed25519.PublicKey)
+		if zip215.WeakKey(pub) {
+			t.Errorf("key %x is weak", []byte(pub))
+		}
+	}
+}

@@ -67,14 +67,11 @@ type StateSync struct {
 
 	prog StateSyncProgress
 	bad  map[string]bool // peers that lied: never asked again
-	// gaveUp holds the offers (peer and height) that could not be
-	// served: not picked again.
-	gaveUp map[offerKey]bool
-}
-
-type offerKey struct {
-	peer   string
-	height uint64
+	// gaveUp holds the peers that could not serve a snapshot they
+	// offered: their offers are not picked again in this run, whatever
+	// height they name (security review R3: a peer offering ever higher
+	// heights it cannot serve starved the sync).
+	gaveUp map[string]bool
 }
 
 // ErrNoSnapshot reports that no peer offered a snapshot that could be
@@ -116,7 +113,7 @@ func (s *StateSync) Run(ctx context.Context) (*StateSyncResult, error) {
 		s.Retry = time.Second
 	}
 	s.bad = map[string]bool{}
-	s.gaveUp = map[offerKey]bool{}
+	s.gaveUp = map[string]bool{}
 	s.prog = StateSyncProgress{Phase: "offers"}
 	s.report()
 	for {
@@ -143,7 +140,10 @@ func (s *StateSync) Run(ctx context.Context) (*StateSyncResult, error) {
 		// Every peer of that height failed or lied: look again, without
 		// those offers.
 		for _, q := range peers {
-			s.gaveUp[offerKey{q, height}] = true
+			s.gaveUp[q] = true
+		}
+		if len(s.gaveUp) > maxGaveUp {
+			return nil, fmt.Errorf("%w: %d peers could not serve what they offered", ErrNoSnapshot, len(s.gaveUp))
 		}
 		s.Log.WarnContext(ctx, "state sync: no peer could serve the snapshot, looking again", "height", height, "err", err)
 		if err := sleep(ctx, s.Retry); err != nil {
@@ -151,6 +151,15 @@ func (s *StateSync) Run(ctx context.Context) (*StateSyncResult, error) {
 		}
 	}
 }
+
+// restoreDiscarder is a Sink that can drop an unfinished restore
+// (registry/leveldb.Store).
+type restoreDiscarder interface{ DiscardRestore() error }
+
+// maxGaveUp bounds the peers whose offers a run has given up on; past it
+// the run fails (ErrNoSnapshot) rather than keep a table a peer that
+// cycles identities could grow.
+const maxGaveUp = 4096
 
 // errPeersExhausted reports that no peer is left to ask.
 var errPeersExhausted = errors.New("state sync: no peer left to ask")
@@ -186,7 +195,7 @@ func (s *StateSync) pick(ctx context.Context) (uint64, []string, uint32, error) 
 				continue
 			}
 			for _, o := range po.Offers {
-				if o.Format != SnapshotFormat || o.Height == 0 || s.gaveUp[offerKey{po.Peer, o.Height}] {
+				if o.Format != SnapshotFormat || o.Height == 0 || s.gaveUp[po.Peer] {
 					continue
 				}
 				switch {
@@ -273,12 +282,36 @@ func (s *StateSync) restore(ctx context.Context, height uint64, peers []string) 
 	}
 	s.prog.Phase = "chunks"
 	s.report()
-	r, err := snapshot.NewRestorer(s.Store, s.Genesis, trusted)
-	if err != nil {
-		return nil, fmt.Errorf("state sync: %w", err)
-	}
-	if err := s.chunks(ctx, r, height, uint32(s.prog.ChunksTotal), ps); err != nil {
-		return nil, err
+	var r *snapshot.Restorer
+	for r == nil {
+		// All the chunks of an attempt come from one peer, its source:
+		// nothing fixes where a chunk starts, so when chunks of two
+		// peers do not follow each other, either may have lied (or the
+		// two cut the state differently); from one source, a chunk that
+		// does not follow is its source's lie (security review R3). A
+		// source that fails or lies ends the attempt, and the next
+		// starts over with another.
+		src, ok := ps.get("")
+		if !ok {
+			return nil, fmt.Errorf("%w: chunks of %d", errPeersExhausted, height)
+		}
+		if d, ok := s.Store.(restoreDiscarder); ok {
+			// What an earlier attempt wrote before it failed (security
+			// review R3: a retry refused its own store).
+			_ = d.DiscardRestore() // an error: no restore under way
+		}
+		s.prog.Chunks, s.prog.Entries, s.prog.Bytes = 0, 0, 0
+		if r, err = snapshot.NewRestorer(s.Store, s.Genesis, trusted); err != nil {
+			return nil, fmt.Errorf("state sync: %w", err)
+		}
+		err := s.chunks(ctx, r, height, uint32(s.prog.ChunksTotal), ps, src)
+		switch {
+		case errors.Is(err, errSourceFailed):
+			s.Log.WarnContext(ctx, "state sync: starting the chunks over from another peer", "height", height, "peer", src, "err", err)
+			r = nil
+		case err != nil:
+			return nil, err
+		}
 	}
 	// The snapshot's block, whose header is the trusted one.
 	for {
@@ -387,29 +420,28 @@ func isChunkLie(err error) bool {
 		errors.Is(err, snapshot.ErrChunkOrder) || errors.Is(err, snapshot.ErrChunkGap) || errors.Is(err, snapshot.ErrChunkProof) || errors.Is(err, snapshot.ErrComplete)
 }
 
+// errSourceFailed reports that an attempt's source lied or failed.
+var errSourceFailed = errors.New("state sync: the peer serving the chunks failed")
+
 // chunks fetches, verifies and writes the chunks until the state is
-// complete: up to Parallel chunks are in flight, from the peers in turn,
-// each checked against the trusted root by the goroutine that fetched it
-// (on every core), and written in order.
-func (s *StateSync) chunks(ctx context.Context, r *snapshot.Restorer, height uint64, total uint32, ps *peerSet) error {
+// complete, all from src: up to Parallel chunks are in flight, each
+// checked against the trusted root by the goroutine that fetched it (on
+// every core), and written in order. It returns errSourceFailed when src
+// lied (it is marked) or failed three times.
+func (s *StateSync) chunks(ctx context.Context, r *snapshot.Restorer, height uint64, total uint32, ps *peerSet, src string) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	results := make(chan chunkResult, s.Parallel)
 	inflight := map[uint32]bool{}
 	ready := map[uint32]chunkResult{}
-	avoid := map[uint32]string{}
 	v := r.Verifier()
-	launch := func(i uint32) bool {
-		q, ok := ps.get(avoid[i])
-		if !ok {
-			return false
-		}
+	launch := func(i uint32) {
 		inflight[i] = true
 		go func() {
 			rctx, cancel := context.WithTimeout(ctx, s.RequestTimeout)
 			defer cancel()
-			raw, err := s.Peers.FetchSnapshotChunk(rctx, q, height, i)
-			res := chunkResult{index: i, peer: q, size: len(raw), err: err}
+			raw, err := s.Peers.FetchSnapshotChunk(rctx, src, height, i)
+			res := chunkResult{index: i, peer: src, size: len(raw), err: err}
 			if err == nil {
 				res.checked, err = r.Check(raw)
 				switch {
@@ -426,7 +458,10 @@ func (s *StateSync) chunks(ctx context.Context, r *snapshot.Restorer, height uin
 			case <-ctx.Done():
 			}
 		}()
-		return true
+	}
+	lie := func(i uint32, err error) error {
+		ps.lied(src, fmt.Sprintf("chunk %d", i), err)
+		return fmt.Errorf("%w: %w", errSourceFailed, err)
 	}
 	for !v.Done() {
 		next := v.Next()
@@ -434,33 +469,19 @@ func (s *StateSync) chunks(ctx context.Context, r *snapshot.Restorer, height uin
 		// the count the peers claimed (beyond it one at a time: the
 		// state's end is seen in the chunks, not taken from the offer).
 		for i := next; i < next+uint32(s.Parallel) && (i == next || i < total); i++ {
-			if _, ok := ready[i]; ok || inflight[i] {
-				continue
-			}
-			if !launch(i) {
-				if len(inflight) == 0 {
-					return fmt.Errorf("%w: chunk %d", errPeersExhausted, i)
-				}
-				break
+			if _, ok := ready[i]; !ok && !inflight[i] {
+				launch(i)
 			}
 		}
 		if c, ok := ready[next]; ok {
 			delete(ready, next)
 			if err := r.Write(c.checked); err != nil {
 				if isChunkLie(err) {
-					ps.lied(c.peer, fmt.Sprintf("chunk %d", next), err)
-					avoid[next] = c.peer
-					// Chunks from the liar still waiting are dropped.
-					for i, w := range ready {
-						if w.peer == c.peer {
-							delete(ready, i)
-						}
-					}
-					continue
+					return lie(next, err)
 				}
 				return fmt.Errorf("state sync: %w", err)
 			}
-			ps.fails[c.peer] = 0
+			ps.fails[src] = 0
 			s.prog.Chunks++
 			s.prog.Bytes += uint64(c.size)
 			s.prog.Entries = uint64(r.Entries())
@@ -474,24 +495,22 @@ func (s *StateSync) chunks(ctx context.Context, r *snapshot.Restorer, height uin
 		case c := <-results:
 			delete(inflight, c.index)
 			if c.lie != nil {
-				ps.lied(c.peer, fmt.Sprintf("chunk %d", c.index), c.lie)
-				avoid[c.index] = c.peer
-				continue
+				return lie(c.index, c.lie)
 			}
 			if c.err != nil {
 				if errors.Is(c.err, p2p.ErrMalformed) || errors.Is(c.err, p2p.ErrTooLarge) {
-					ps.lied(c.peer, fmt.Sprintf("chunk %d", c.index), c.err)
-				} else {
-					ps.failed(c.peer, fmt.Sprintf("chunk %d", c.index), c.err)
+					return lie(c.index, c.err)
 				}
-				avoid[c.index] = c.peer
-				continue
+				ps.failed(src, fmt.Sprintf("chunk %d", c.index), c.err)
+				if ps.fails[src] >= 3 {
+					return fmt.Errorf("%w: %w", errSourceFailed, c.err)
+				}
+				continue // asked again by the loop
 			}
 			s.prog.Fetched++
-			if s.bad[c.peer] || c.index < v.Next() {
-				continue
+			if c.index >= v.Next() {
+				ready[c.index] = c
 			}
-			ready[c.index] = c
 		}
 	}
 	return nil

@@ -64,7 +64,17 @@ const (
 	// snapServes bounds the snapshot requests served at once, and so
 	// the bytes in flight (at most this many chunks of
 	// snapshot.MaxChunkBytes).
-	snapServes = 4
+	snapServes = 8
+	// snapServesPerPeer bounds those of one peer (a joining node
+	// fetches 4 chunks at once): one peer cannot hold every slot.
+	snapServesPerPeer = 4
+	// snapRequestRead bounds the time a peer has to send its request
+	// (at most 18 bytes), before it takes a slot: a peer that sends
+	// slowly holds none (security review R3).
+	snapRequestRead = 2 * time.Second
+	// snapMinRate is the slowest a peer may read an answer: a chunk's
+	// write must end within snapRequestRead plus its size at this rate.
+	snapMinRate = 256 << 10 // bytes a second
 )
 
 // Defaults of Config's snapshot bounds.
@@ -127,9 +137,10 @@ type snapServer struct {
 	serves  chan struct{}
 	mu      sync.Mutex
 	peers   map[peer.ID]*snapBucket
-	served  atomic.Uint64 // chunks served
-	fetched atomic.Uint64 // chunks fetched from peers
-	denied  atomic.Uint64 // requests refused for rate or load
+	busy    map[peer.ID]int // requests being served, by peer (under mu)
+	served  atomic.Uint64   // chunks served
+	fetched atomic.Uint64   // chunks fetched from peers
+	denied  atomic.Uint64   // requests refused for rate or load
 }
 
 // snapBucket is a token bucket of requests.
@@ -139,7 +150,7 @@ type snapBucket struct {
 }
 
 func newSnapServer() *snapServer {
-	return &snapServer{serves: make(chan struct{}, snapServes), peers: make(map[peer.ID]*snapBucket)}
+	return &snapServer{serves: make(chan struct{}, snapServes), peers: make(map[peer.ID]*snapBucket), busy: make(map[peer.ID]int)}
 }
 
 // allow takes a token of p's bucket.
@@ -175,6 +186,35 @@ func (h *Host) snapAllow(p peer.ID) bool {
 	return true
 }
 
+// snapTake takes a serving slot for p: one of snapServes, and one of
+// p's snapServesPerPeer.
+func (h *Host) snapTake(p peer.ID) bool {
+	s := h.snap
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.busy[p] >= snapServesPerPeer {
+		return false
+	}
+	select {
+	case s.serves <- struct{}{}:
+	default:
+		return false
+	}
+	s.busy[p]++
+	return true
+}
+
+// snapRelease gives back p's slot.
+func (h *Host) snapRelease(p peer.ID) {
+	s := h.snap
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	<-s.serves
+	if s.busy[p]--; s.busy[p] <= 0 {
+		delete(s.busy, p)
+	}
+}
+
 // handleSnapshot serves one snapshot protocol request.
 func (h *Host) handleSnapshot(s network.Stream) {
 	defer s.Close()
@@ -186,24 +226,39 @@ func (h *Host) handleSnapshot(s network.Stream) {
 			s.Reset()
 		}
 	}
-	if !h.snapAllow(s.Conn().RemotePeer()) {
+	p := s.Conn().RemotePeer()
+	if !h.snapAllow(p) {
 		h.snap.denied.Add(1)
 		fail(ErrRateLimited.Error())
 		return
 	}
-	select {
-	case h.snap.serves <- struct{}{}:
-		defer func() { <-h.snap.serves }()
-	default:
-		h.snap.denied.Add(1)
-		fail("busy")
-		return
-	}
+	// The whole request is read before a slot is taken, within
+	// snapRequestRead.
+	s.SetReadDeadline(time.Now().Add(snapRequestRead))
 	var head [2]byte
 	if _, err := io.ReadFull(s, head[:]); err != nil || head[0] != wireVersion {
 		s.Reset()
 		return
 	}
+	var req [16]byte
+	switch head[1] {
+	case snapKindChunk:
+		if _, err := io.ReadFull(s, req[:12]); err != nil {
+			s.Reset()
+			return
+		}
+	case snapKindHeaders:
+		if _, err := io.ReadFull(s, req[:16]); err != nil {
+			s.Reset()
+			return
+		}
+	}
+	if !h.snapTake(p) {
+		h.snap.denied.Add(1)
+		fail("busy")
+		return
+	}
+	defer h.snapRelease(p)
 	src := h.cfg.Snapshots
 	switch head[1] {
 	case snapKindOffers:
@@ -224,17 +279,15 @@ func (h *Host) handleSnapshot(s network.Stream) {
 			s.Reset()
 		}
 	case snapKindChunk:
-		var req [12]byte
-		if _, err := io.ReadFull(s, req[:]); err != nil {
-			s.Reset()
-			return
-		}
-		height, index := binary.BigEndian.Uint64(req[:8]), binary.BigEndian.Uint32(req[8:])
+		height, index := binary.BigEndian.Uint64(req[:8]), binary.BigEndian.Uint32(req[8:12])
 		c, err := src.Chunk(height, index)
 		if err != nil || len(c) > snapshot.MaxChunkBytes {
 			fail(fmt.Sprintf("no chunk %d of a snapshot at %d", index, height))
 			return
 		}
+		// A peer that reads slower than snapMinRate loses the answer
+		// and frees the slot.
+		s.SetWriteDeadline(time.Now().Add(snapRequestRead + time.Duration(len(c))*time.Second/snapMinRate))
 		var w writer
 		w.u8(tagChunk)
 		w.bytes(c)
@@ -244,11 +297,6 @@ func (h *Host) handleSnapshot(s network.Stream) {
 		}
 		h.snap.served.Add(1)
 	case snapKindHeaders:
-		var req [16]byte
-		if _, err := io.ReadFull(s, req[:]); err != nil {
-			s.Reset()
-			return
-		}
 		bw := bufio.NewWriter(s)
 		if err := h.serveHeaders(bw, binary.BigEndian.Uint64(req[:8]), binary.BigEndian.Uint64(req[8:])); err != nil {
 			h.log.Debug("headers request not served", "peer", s.Conn().RemotePeer(), "err", err)

@@ -172,6 +172,36 @@ func (s *Snapshots) done() {
 	s.wg.Done()
 }
 
+// writeSynced writes b to a new file at path and syncs it, so that after a
+// power loss a snapshot's files are whole or the snapshot is not there
+// (security review R3: a truncated chunk made joiners refuse an honest
+// server as a liar).
+func writeSynced(path string, b []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// syncDir syncs a directory's entries.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
 // build writes the chunks of the view's state and adds the snapshot.
 func (s *Snapshots) build(v SnapshotView, st registry.ChainState) {
 	defer s.done()
@@ -186,7 +216,7 @@ func (s *Snapshots) build(v SnapshotView, st registry.ChainState) {
 			if err := s.ctx.Err(); err != nil {
 				return err
 			}
-			if err := os.WriteFile(filepath.Join(tmp, strconv.Itoa(n)), c, 0o600); err != nil {
+			if err := writeSynced(filepath.Join(tmp, strconv.Itoa(n)), c); err != nil {
 				return err
 			}
 			n++
@@ -197,12 +227,18 @@ func (s *Snapshots) build(v SnapshotView, st registry.ChainState) {
 	if err == nil {
 		var b []byte
 		if b, err = json.Marshal(m); err == nil {
-			err = os.WriteFile(filepath.Join(tmp, "meta.json"), b, 0o600)
+			err = writeSynced(filepath.Join(tmp, "meta.json"), b)
 		}
+	}
+	if err == nil {
+		err = syncDir(tmp) // the files' names, before the rename makes them a snapshot
 	}
 	if err == nil {
 		_ = os.RemoveAll(final)
 		err = os.Rename(tmp, final)
+	}
+	if err == nil {
+		err = syncDir(s.Dir)
 	}
 	if err != nil {
 		_ = os.RemoveAll(tmp)

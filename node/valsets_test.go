@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -323,5 +324,53 @@ func TestValidatorSetsSaveRetried(t *testing.T) {
 	}
 	if _, err := node.OpenValidatorSets(path); err == nil {
 		t.Fatal("a torn file opened")
+	}
+}
+
+// TestHeadersRefusedWithoutSet: a node whose record lacks a set (a home
+// from before sets were recorded after block sync) never guesses it: it
+// answers headers that need it with an error naming the height, and
+// serves those that do not.
+func TestHeadersRefusedWithoutSet(t *testing.T) {
+	src := newGovChain(t)
+	src.next(t, toys("a", 10)...)
+	src.next(t, src.change(t, 1, 2, 3))
+	src.next(t, toys("b", 10)...)
+	src.next(t, toys("c", 10)...)
+	sets, err := node.OpenValidatorSets("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gs, _ := src.g.ValidatorSet()
+	if err := sets.Add(gs); err != nil { // the genesis set only
+		t.Fatal(err)
+	}
+	snaps := &node.Snapshots{Chain: src.chain, View: func() (node.SnapshotView, error) { return nil, fmt.Errorf("no views") }, Dir: t.TempDir(), Sets: sets}
+	if err := snaps.Open(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(snaps.Close)
+	ctx, cancel := context.WithTimeout(t.Context(), failsafe)
+	defer cancel()
+	server, err := p2p.New(ctx, p2p.Config{ChainID: src.g.ChainID, Chain: node.ChainView{Chain: src.chain}, Blocks: node.BlockSource{Chain: src.chain}, Snapshots: snaps})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { server.Close() })
+	client, err := p2p.New(ctx, p2p.Config{ChainID: src.g.ChainID, Chain: emptyView{}, Bootstrap: []string{server.Addrs()[0]}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { client.Close() })
+	waitPeers(t, ctx, client, 1)
+	peer := client.Peers()[0]
+	// Headers 1 and 2 are decided by the genesis set, which names the
+	// new set as next from height 2 on.
+	if b, err := client.FetchHeaders(ctx, peer, 1, 1); err != nil || len(b.Headers) != 1 || b.Next == nil {
+		t.Fatalf("header 1: %+v %v", b, err)
+	}
+	_, err = client.FetchHeaders(ctx, peer, 1, 4)
+	if err == nil || !strings.Contains(err.Error(), "validator set of height") {
+		t.Fatalf("headers across the missing set: %v", err)
 	}
 }

@@ -48,12 +48,14 @@ mutation:
 ## 1,000,000-DID store under .bench/ (about 5 minutes), and pruned stores of 100,000 and
 ## 1,000,000 DIDs and of 300,000 for the trend (BenchmarkStoragePruned, about 40 minutes),
 ## and chains of 100,000 and 300,000 DIDs for BenchmarkStateSyncDIDs (about 8 minutes), that
-## later runs reuse. State sync runs on its own line: it reads api's 1,000,000-DID store,
-## which LevelDB's lock keeps from two packages' benchmarks at once.
+## later runs reuse. State sync runs on its own lines (in process, then over libp2p on
+## loopback): it reads the stores of other packages' benchmarks, which LevelDB's lock keeps
+## from two packages' benchmarks at once.
 BENCH_DIR ?= $(CURDIR)/.bench
 bench:
-	IDMESH_BENCH_DIR=$(BENCH_DIR) $(GO) test -run '^$$' -bench . -skip 'StateSyncDIDs' -benchmem -count 1 -timeout 90m ./registry/... ./did/... ./credential/... ./issuer/... ./verifier/... ./api/... ./node/...
+	IDMESH_BENCH_DIR=$(BENCH_DIR) $(GO) test -run '^$$' -bench . -skip 'StateSyncDIDs|StateSyncNetwork' -benchmem -count 1 -timeout 90m ./registry/... ./did/... ./credential/... ./issuer/... ./verifier/... ./api/... ./node/...
 	IDMESH_BENCH_DIR=$(BENCH_DIR) $(GO) test -run '^$$' -bench 'StateSyncDIDs' -benchtime 1x -count 1 -timeout 120m ./registry/snapshot/
+	IDMESH_BENCH_DIR=$(BENCH_DIR) $(GO) test -run '^$$' -bench 'StateSyncNetwork' -benchtime 1x -count 1 -timeout 60m ./node/
 	IDMESH_BENCH_NET=1 $(GO) test -run '^$$' -bench 'Network|Revocations|VerifyHTTPProcess' -benchtime 1x -timeout 20m ./cmd/idmesh/
 
 ## fuzz: run every fuzz target for FUZZTIME each

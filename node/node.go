@@ -24,6 +24,7 @@ type Node struct {
 	metrics *metrics
 
 	gossip func(registry.Tx)
+	sets   *ValidatorSets // nil: none recorded
 
 	rechecking atomic.Bool
 	// recheckAgain asks the running recheck for one more pass: a block
@@ -51,6 +52,10 @@ type Options struct {
 	// Gossip, if set, is given every transaction this node accepts from
 	// a client, to spread it to the network.
 	Gossip func(registry.Tx)
+	// ValidatorSets, if set, records the validator sets of the chain
+	// state after every block committed (Committed), by consensus or
+	// by block sync, for the headers served to syncing peers.
+	ValidatorSets *ValidatorSets
 }
 
 // New returns a node on chain.
@@ -67,7 +72,7 @@ func New(chain *registry.Chain, o Options) (*Node, error) {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
-	n := &Node{Chain: chain, Mempool: NewMempool(o.MaxPendingTxs, o.MaxPendingBytes), now: o.Now, log: o.Log, changed: make(chan struct{}), gossip: o.Gossip}
+	n := &Node{Chain: chain, Mempool: NewMempool(o.MaxPendingTxs, o.MaxPendingBytes), now: o.Now, log: o.Log, changed: make(chan struct{}), gossip: o.Gossip, sets: o.ValidatorSets}
 	m, err := newMetrics(o.Registerer, n)
 	if err != nil {
 		return nil, err
@@ -191,8 +196,15 @@ func (n *Node) Changed() <-chan struct{} {
 	return n.changed
 }
 
-// Committed is called by the engine after each block is saved.
+// Committed is called after each block is saved, by the engine and by
+// block sync (Sync). It records the state's validator sets first
+// (Options.ValidatorSets).
 func (n *Node) Committed(b *registry.Block, results []registry.Result) {
+	if n.sets != nil {
+		if err := n.sets.AddState(n.Chain.State()); err != nil {
+			n.log.Warn("validator sets not saved (tried again at the next block)", "height", b.Header.Height, "err", err)
+		}
+	}
 	n.metrics.blocks.Inc()
 	for _, r := range results {
 		if r.OK() {

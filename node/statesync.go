@@ -16,9 +16,13 @@ import (
 // StateSyncProgress reports how a state sync advances.
 type StateSyncProgress struct {
 	// Phase is "offers" (looking for a snapshot), "headers" (checking
-	// the header chain), "chunks" (fetching and verifying the state) or
-	// "done".
+	// the header chain), "chunks" (fetching and verifying the state),
+	// "block" (fetching the snapshot's block from the peers), "finish"
+	// (checking the restored tree and recording the block) or "done".
 	Phase string
+	// Waited is how long the "block" or "finish" phase has run: they
+	// are reported as they begin and then every Heartbeat.
+	Waited time.Duration
 	// Height is the snapshot's height (0 before one is chosen).
 	Height uint64
 	// Headers is the number of headers checked.
@@ -60,8 +64,14 @@ type StateSync struct {
 	// Retry is how long to wait between looks for offers while no peer
 	// offers a snapshot; default 1 s.
 	Retry time.Duration
-	// Progress, if set, is told of each step.
+	// Progress, if set, is told of each step (never from two goroutines
+	// at once).
 	Progress func(StateSyncProgress)
+	// Heartbeat is how often Progress is told again while the base block
+	// is fetched and the restore finished; default 1 s.
+	Heartbeat time.Duration
+	// Now is the clock of Waited; default time.Now.
+	Now func() time.Time
 	// Log receives the sync's log lines; default none.
 	Log *slog.Logger
 
@@ -111,6 +121,12 @@ func (s *StateSync) Run(ctx context.Context) (*StateSyncResult, error) {
 	}
 	if s.Retry <= 0 {
 		s.Retry = time.Second
+	}
+	if s.Heartbeat <= 0 {
+		s.Heartbeat = time.Second
+	}
+	if s.Now == nil {
+		s.Now = time.Now
 	}
 	s.bad = map[string]bool{}
 	s.gaveUp = map[string]bool{}
@@ -314,28 +330,78 @@ func (s *StateSync) restore(ctx context.Context, height uint64, peers []string) 
 		}
 	}
 	// The snapshot's block, whose header is the trusted one.
-	for {
-		q, ok := ps.get("")
-		if !ok {
-			return nil, fmt.Errorf("%w: block %d", errPeersExhausted, height)
+	var base *registry.Block
+	err = s.phase(ctx, "block", func() error {
+		for {
+			q, ok := ps.get("")
+			if !ok {
+				return fmt.Errorf("%w: block %d", errPeersExhausted, height)
+			}
+			rctx, cancel := context.WithTimeout(ctx, s.RequestTimeout)
+			got, err := s.Peers.FetchBlocks(rctx, q, height, height)
+			cancel()
+			if err != nil || len(got) != 1 {
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
+				ps.failed(q, "base block", err)
+				continue
+			}
+			if got[0].Block.ID() != trusted.Header.ID() {
+				ps.lied(q, "base block", snapshot.ErrUntrustedHeader)
+				continue
+			}
+			base = got[0].Block
+			return nil
 		}
-		rctx, cancel := context.WithTimeout(ctx, s.RequestTimeout)
-		got, err := s.Peers.FetchBlocks(rctx, q, height, height)
-		cancel()
-		if err != nil || len(got) != 1 {
-			ps.failed(q, "base block", err)
-			continue
-		}
-		if got[0].Block.ID() != trusted.Header.ID() {
-			ps.lied(q, "base block", snapshot.ErrUntrustedHeader)
-			continue
-		}
-		st, err := r.Finish(got[0].Block)
-		if err != nil {
-			return nil, fmt.Errorf("state sync: %w", err)
-		}
-		return &StateSyncResult{State: st, Sets: append(sets, trusted.NextValidators)}, nil
+	})
+	if err != nil {
+		return nil, err
 	}
+	var st registry.ChainState
+	err = s.phase(ctx, "finish", func() (err error) {
+		st, err = r.Finish(base)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("state sync: %w", err)
+	}
+	return &StateSyncResult{State: st, Sets: append(sets, trusted.NextValidators)}, nil
+}
+
+// phase runs fn as phase name, reporting it as it begins and then every
+// Heartbeat with the time it has run (Waited), from a copy of the
+// progress: fn may change s.prog, and Progress is never called from two
+// goroutines at once.
+func (s *StateSync) phase(ctx context.Context, name string, fn func() error) error {
+	s.prog.Phase, s.prog.Waited = name, 0
+	s.report()
+	began := s.Now()
+	p := s.prog
+	stop, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(s.Heartbeat)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				p.Waited = s.Now().Sub(began)
+				if s.Progress != nil {
+					s.Progress(p)
+				}
+			}
+		}
+	}()
+	err := fn()
+	close(stop)
+	<-done
+	s.prog.Waited = s.Now().Sub(began)
+	return err
 }
 
 // headers fetches and checks the header chain 1..height.

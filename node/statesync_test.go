@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -273,5 +275,68 @@ func TestStateSyncCrashStartsOver(t *testing.T) {
 	c, err := registry.OpenChain(store, registrytest.Genesis(), registry.NewMachineDefault())
 	if err != nil || c.State().StateRoot != srv.chain.State().StateRoot || res.State.Height != srv.chain.State().Height {
 		t.Fatalf("after the restart: %v", err)
+	}
+}
+
+// slowBlocks holds back the base block until released.
+type slowBlocks struct {
+	node.StateSyncPeers
+	release chan struct{}
+}
+
+func (s *slowBlocks) FetchBlocks(ctx context.Context, peerID string, from, to uint64) ([]p2p.Decided, error) {
+	select {
+	case <-s.release:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	return s.StateSyncPeers.FetchBlocks(ctx, peerID, from, to)
+}
+
+// TestStateSyncReportsBaseBlockWait: between the last chunk and the end,
+// progress says the base block is being fetched and for how long (the
+// block is held back until such a report arrives), then that the
+// restore is being finished.
+func TestStateSyncReportsBaseBlockWait(t *testing.T) {
+	srv := newSnapServer(t, 100)
+	client, _ := startHosts(t, srv.chain.Chain, srv.snaps)
+	store, err := leveldb.OpenMemory()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	peers := &slowBlocks{StateSyncPeers: client, release: make(chan struct{})}
+	var clock atomic.Int64
+	var once sync.Once
+	var reports []node.StateSyncProgress
+	ss := &node.StateSync{Peers: peers, Store: store, Genesis: registrytest.Genesis(), Heartbeat: time.Millisecond,
+		Now: func() time.Time { return time.Unix(clock.Add(1), 0) }, // a second a call
+		Progress: func(p node.StateSyncProgress) {
+			reports = append(reports, p)
+			if p.Phase == "block" && p.Waited > 0 {
+				once.Do(func() { close(peers.release) })
+			}
+		}}
+	ctx, cancel := context.WithTimeout(t.Context(), failsafe)
+	defer cancel()
+	res, err := ss.Run(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var waited bool
+	var phases []string
+	for _, p := range reports {
+		if len(phases) == 0 || phases[len(phases)-1] != p.Phase {
+			phases = append(phases, p.Phase)
+		}
+		if p.Phase == "block" && p.Waited >= time.Second && p.Chunks == res.Progress.Chunks && p.Height == res.State.Height {
+			waited = true
+		}
+	}
+	if !waited {
+		t.Errorf("no report of the wait for the base block: %+v", reports)
+	}
+	if want := []string{"offers", "headers", "chunks", "block", "finish", "done"}; !slices.Equal(phases, want) {
+		t.Errorf("phases %v, want %v", phases, want)
 	}
 }

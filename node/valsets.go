@@ -18,12 +18,21 @@ const maxValidatorSets = 100_000
 // ValidatorSets remembers every validator set a node has seen deciding
 // its chain, by hash, in a file: a node serving headers to a syncing
 // peer sends the set with each header where it changes, and the chain
-// state keeps only the current ones. Safe for concurrent use.
+// state keeps only the current ones. The node records the sets of its
+// state after every block it commits, whichever way the block came
+// (consensus or block sync: Node.Committed, Options.ValidatorSets) and
+// those of the header chain a state sync verified. The file is replaced
+// atomically (written aside, synced, renamed, the directory synced); a
+// save that failed is tried again at the next Add. A set the file lacks
+// is never guessed: the header it decided is refused to peers ("validator
+// set of height h unavailable"). Safe for concurrent use.
 type ValidatorSets struct {
 	path string
 	mu   sync.Mutex
 	m    map[registry.Hash]*registry.ValidatorSet
 	list []*registry.ValidatorSet
+	// dirty: sets held in memory that the file lacks (a save failed).
+	dirty bool
 }
 
 // OpenValidatorSets loads the sets kept at path (none if the file does
@@ -68,19 +77,51 @@ func (v *ValidatorSets) Add(sets ...*registry.ValidatorSet) error {
 		v.list = append(v.list, vs)
 		added = true
 	}
-	if !added || v.path == "" {
+	if (!added && !v.dirty) || v.path == "" {
 		return nil
 	}
+	if err := v.save(); err != nil {
+		v.dirty = true
+		return err
+	}
+	v.dirty = false
+	return nil
+}
+
+// save replaces the file with the sets held, atomically: a crash leaves
+// the old file or the new one, never a part of either.
+func (v *ValidatorSets) save() error {
 	b, err := json.Marshal(v.list)
 	if err != nil {
 		return fmt.Errorf("encode validator sets: %w", err)
 	}
-	tmp := v.path + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+	path := filepath.Clean(v.path)
+	tmp := path + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
 		return fmt.Errorf("save validator sets: %w", err)
 	}
-	if err := os.Rename(tmp, filepath.Clean(v.path)); err != nil {
+	_, err = f.Write(b)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		_ = os.Remove(tmp)
 		return fmt.Errorf("save validator sets: %w", err)
+	}
+	// The rename is durable once the directory is.
+	if d, err := os.Open(filepath.Dir(path)); err == nil {
+		err = d.Sync()
+		_ = d.Close()
+		if err != nil {
+			return fmt.Errorf("save validator sets: sync directory: %w", err)
+		}
 	}
 	return nil
 }
@@ -88,6 +129,13 @@ func (v *ValidatorSets) Add(sets ...*registry.ValidatorSet) error {
 // AddState records the sets of a chain state.
 func (v *ValidatorSets) AddState(st registry.ChainState) error {
 	return v.Add(st.LastValidators, st.Validators, st.NextValidators)
+}
+
+// Len returns the number of sets known.
+func (v *ValidatorSets) Len() int {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return len(v.list)
 }
 
 // Get returns the set of hash, if known.

@@ -208,6 +208,12 @@ func stateSyncLine(p node.StateSyncProgress, elapsed time.Duration) string {
 		return "state sync: looking for a snapshot offered by peers"
 	case "headers":
 		return fmt.Sprintf("state sync: checking headers, %d of %d", p.Headers, p.Height)
+	case "block":
+		return fmt.Sprintf("state sync: %d chunks, %d entries restored; fetching block %d, the snapshot's base (%s)",
+			p.Chunks, p.Entries, p.Height, p.Waited.Round(time.Second))
+	case "finish":
+		return fmt.Sprintf("state sync: checking the restored state, %d entries, and recording block %d (%s)",
+			p.Entries, p.Height, p.Waited.Round(time.Second))
 	}
 	total := max(p.ChunksTotal, p.Chunks, 1)
 	pct := int(p.Chunks * 100 / total)

@@ -202,6 +202,10 @@ func TestStateSyncLine(t *testing.T) {
 		{node.StateSyncProgress{Phase: "headers", Height: 5000, Headers: 1000}, []string{"headers, 1000 of 5000"}},
 		{node.StateSyncProgress{Phase: "chunks", Height: 5000, Chunks: 10, ChunksTotal: 40, Entries: 12345, Bytes: 40e6, Refused: 1},
 			[]string{"25%", "chunks 10 of 40 at height 5000", "12345 entries", "40.0 MB", "4.0 MB/s", "30s left", "1 refused"}},
+		{node.StateSyncProgress{Phase: "block", Height: 5000, Chunks: 40, Entries: 12345, Waited: 3 * time.Second},
+			[]string{"40 chunks", "12345 entries", "fetching block 5000", "(3s)"}},
+		{node.StateSyncProgress{Phase: "finish", Height: 5000, Entries: 12345, Waited: 7 * time.Second},
+			[]string{"checking the restored state", "12345 entries", "block 5000", "(7s)"}},
 	} {
 		got := stateSyncLine(c.p, 10*time.Second)
 		for _, w := range c.want {

@@ -307,7 +307,7 @@ func New(ctx context.Context, cfg Config) (_ *Daemon, err error) {
 			}
 		}
 	}
-	if d.node, err = node.New(d.chain, node.Options{Log: log, Registerer: reg, Gossip: gossip, Now: cfg.Now}); err != nil {
+	if d.node, err = node.New(d.chain, node.Options{Log: log, Registerer: reg, Gossip: gossip, Now: cfg.Now, ValidatorSets: d.sets}); err != nil {
 		return nil, err
 	}
 	resolver := did.Methods{
@@ -392,14 +392,11 @@ func New(ctx context.Context, cfg Config) (_ *Daemon, err error) {
 		}
 	}
 	if d.host != nil {
-		// Before the next block: the sets for the headers served, and
-		// the snapshot's view of this height.
+		// Before the next block: the snapshot's view of this height (the
+		// node's Committed recorded the validator sets).
 		prev := committed
 		committed = func(b *registry.Block, results []registry.Result) {
 			prev(b, results)
-			if err := d.sets.AddState(d.chain.State()); err != nil {
-				log.WarnContext(d.life, "validator sets not saved", "err", err)
-			}
 			d.snaps.Take(b.Header.Height)
 		}
 	}

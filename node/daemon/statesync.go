@@ -60,7 +60,7 @@ func stateSync(ctx context.Context, cfg Config, h home.Dir, g *registry.Genesis,
 		if p.Phase != phase || time.Since(lastLog) >= 2*time.Second {
 			phase, lastLog = p.Phase, time.Now()
 			log.InfoContext(ctx, "state sync", "phase", p.Phase, "height", p.Height, "headers", p.Headers, "chunks", p.Chunks, "of", p.ChunksTotal,
-				"entries", p.Entries, "bytes", p.Bytes, "refused", p.Refused)
+				"entries", p.Entries, "bytes", p.Bytes, "refused", p.Refused, "waited", p.Waited.Round(time.Millisecond))
 		}
 		if cfg.StateSyncProgress != nil {
 			cfg.StateSyncProgress(p)

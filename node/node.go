@@ -11,6 +11,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/idmesh/idmesh/did/idmesh"
 	"github.com/idmesh/idmesh/registry"
 	"github.com/idmesh/idmesh/registry/smt"
 )
@@ -93,6 +94,13 @@ func (n *Node) Submit(t registry.Tx) (registry.Hash, error) {
 func (n *Node) SubmitGossiped(t registry.Tx) (registry.Hash, error) {
 	h, _, err := n.submit(t)
 	return h, err
+}
+
+// DecodeOperation decodes a did:idmesh operation a client submitted
+// through the chain's decoded-operation cache (registry.Chain.DecodeOperation),
+// so that the API's decoding is the one the operation's check uses.
+func (n *Node) DecodeOperation(b []byte) (*idmesh.Operation, error) {
+	return n.Chain.DecodeOperation(b)
 }
 
 // submit checks and queues t, and reports whether it was new here.

@@ -61,7 +61,9 @@ func TestCheckTxSkipsRecordsSameVerdict(t *testing.T) {
 			s[3] ^= 1
 			op.Proof[0].Signature = string(s)
 		},
-		func(op *idmesh.Operation) { op.Document.Controller = append(op.Document.Controller, "did:idmesh:zNoSuchDID") },
+		func(op *idmesh.Operation) {
+			op.Document.Controller = append(op.Document.Controller, "did:idmesh:zNoSuchDID")
+		},
 	} {
 		var op idmesh.Operation
 		if err := json.Unmarshal(txs[4+i].Payload, &op); err != nil {

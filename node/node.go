@@ -327,7 +327,9 @@ func newMetrics(r prometheus.Registerer, n *Node) (*metrics, error) {
 	pending := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "idmesh_mempool_txs", Help: "Transactions waiting for a block."}, func() float64 { return float64(n.Mempool.Len()) })
 	pendingBytes := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "idmesh_mempool_bytes", Help: "Payload bytes of the transactions waiting for a block (what the mempool's byte bound counts)."},
 		func() float64 { return float64(n.Mempool.Bytes()) })
-	for _, c := range []prometheus.Collector{m.submitted, m.rejected, m.blocks, m.txs, m.height, m.jailed, pending, pendingBytes, m.blockBytes, m.blockInterval} {
+	decoded := prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "idmesh_operations_decoded_total", Help: "did:idmesh operations decoded (what the decoded-operation cache could not answer): once per submitted operation when it was sent in canonical form."},
+		func() float64 { return float64(n.Chain.OperationDecodes()) })
+	for _, c := range []prometheus.Collector{m.submitted, m.rejected, m.blocks, m.txs, m.height, m.jailed, pending, pendingBytes, decoded, m.blockBytes, m.blockInterval} {
 		if err := r.Register(c); err != nil {
 			return nil, fmt.Errorf("register metrics: %w", err)
 		}

@@ -26,6 +26,23 @@ type SubmitResponse struct {
 	Height    uint64        `json:"height,omitempty"`
 }
 
+// OperationDecoder is a Ledger that decodes submitted operations through
+// its node's cache (node.Node.DecodeOperation), so that the operation is
+// decoded once per request, not again by the mempool's check. Its result
+// must be idmesh.Decode's.
+type OperationDecoder interface {
+	DecodeOperation(b []byte) (*idmesh.Operation, error)
+}
+
+// decodeOperation decodes a submitted operation, through the ledger's
+// cache when it has one.
+func (s *Server) decodeOperation(b []byte) (*idmesh.Operation, error) {
+	if d, ok := s.ledger.(OperationDecoder); ok {
+		return d.DecodeOperation(b)
+	}
+	return idmesh.Decode(b)
+}
+
 // handleSubmitOperation serves POST /v1/operations: a signed did:idmesh
 // operation in JSON. It answers 202 with the transaction hash once the
 // operation passed its checks and is pending; with ?wait=DURATION it
@@ -44,7 +61,7 @@ func (s *Server) handleSubmitOperation(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, http.StatusBadRequest, ProblemInvalidJSON, "the body is not a JSON document")
 		return
 	}
-	op, err := idmesh.Decode(body)
+	op, err := s.decodeOperation(body)
 	if err != nil {
 		writeProblem(w, r, http.StatusBadRequest, ProblemInvalidOperation, err.Error())
 		return

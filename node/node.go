@@ -11,6 +11,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/idmesh/idmesh/did/idmesh"
 	"github.com/idmesh/idmesh/registry"
 	"github.com/idmesh/idmesh/registry/smt"
 )
@@ -101,6 +102,13 @@ func (n *Node) Submit(t registry.Tx) (registry.Hash, error) {
 func (n *Node) SubmitGossiped(t registry.Tx) (registry.Hash, error) {
 	h, _, err := n.submit(t)
 	return h, err
+}
+
+// DecodeOperation decodes a did:idmesh operation a client submitted
+// through the chain's decoded-operation cache (registry.Chain.DecodeOperation),
+// so that the API's decoding is the one the operation's check uses.
+func (n *Node) DecodeOperation(b []byte) (*idmesh.Operation, error) {
+	return n.Chain.DecodeOperation(b)
 }
 
 // submit checks and queues t, and reports whether it was new here.
@@ -351,7 +359,9 @@ func newMetrics(r prometheus.Registerer, n *Node) (*metrics, error) {
 	pending := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "idmesh_mempool_txs", Help: "Transactions waiting for a block."}, func() float64 { return float64(n.Mempool.Len()) })
 	pendingBytes := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "idmesh_mempool_bytes", Help: "Payload bytes of the transactions waiting for a block (what the mempool's byte bound counts)."},
 		func() float64 { return float64(n.Mempool.Bytes()) })
-	for _, c := range []prometheus.Collector{m.submitted, m.rejected, m.blocks, m.txs, m.height, m.jailed, pending, pendingBytes, m.blockBytes, m.blockInterval} {
+	decoded := prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "idmesh_operations_decoded_total", Help: "did:idmesh operations decoded (what the decoded-operation cache could not answer): once per submitted operation when it was sent in canonical form."},
+		func() float64 { return float64(n.Chain.OperationDecodes()) })
+	for _, c := range []prometheus.Collector{m.submitted, m.rejected, m.blocks, m.txs, m.height, m.jailed, pending, pendingBytes, decoded, m.blockBytes, m.blockInterval} {
 		if err := r.Register(c); err != nil {
 			return nil, fmt.Errorf("register metrics: %w", err)
 		}

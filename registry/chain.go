@@ -88,7 +88,7 @@ func (c *Chain) CheckTx(t Tx, now time.Time) error {
 		return Reject(CodeInvalid, fmt.Errorf("%w: %d bytes encoded, at most %d fit in a block of max_block_bytes %d", ErrTxTooLargeForBlock, n, limit, c.maxBytes))
 	}
 	st := c.State()
-	return c.m.Check(c.nextContext(st, c.blockTime(st, now)), NewOverlay(c.store), t)
+	return c.m.checkDiscard(c.nextContext(st, c.blockTime(st, now)), NewOverlay(c.store), t)
 }
 
 // blockTime keeps block times strictly increasing whatever the clock says.

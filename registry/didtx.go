@@ -25,6 +25,7 @@ type DIDHandler struct {
 var (
 	_ Handler       = DIDHandler{}
 	_ BlockPreparer = DIDHandler{}
+	_ Checker       = DIDHandler{}
 )
 
 // PrepareBlock decodes the block's operations once and verifies their
@@ -71,7 +72,56 @@ func (h DIDHandler) DeliverTx(ctx TxContext, st *Overlay, payload []byte) error 
 	if err != nil {
 		return Reject(CodeInvalid, err)
 	}
-	err = idmesh.Apply(KVOf(st), idmesh.Env{ChainID: ctx.ChainID, Height: ctx.Height, Time: ctx.Time, Sigs: h.Sigs}, op)
+	return didResult(idmesh.Apply(KVOf(st), h.env(ctx), op))
+}
+
+// CheckOnly decodes one operation and judges it as DeliverTx would
+// (idmesh.Check: the same checks and reads, the same result), without
+// building the records DeliverTx writes; st gets no writes.
+func (h DIDHandler) CheckOnly(ctx TxContext, st *Overlay, payload []byte) error {
+	op, err := h.Ops.Decode(payload)
+	if err != nil {
+		return Reject(CodeInvalid, err)
+	}
+	return didResult(idmesh.Check(ReaderOf(st), h.env(ctx), op))
+}
+
+func (h DIDHandler) env(ctx TxContext) idmesh.Env {
+	return idmesh.Env{ChainID: ctx.ChainID, Height: ctx.Height, Time: ctx.Time, Sigs: h.Sigs}
+}
+
+// DecodeSubmitted decodes an operation a client submitted through the
+// handler's cache (idmesh.OpCache.DecodeSubmitted), so that the check of
+// its transaction does not decode it again.
+func (h DIDHandler) DecodeSubmitted(b []byte) (*idmesh.Operation, error) {
+	return h.Ops.DecodeSubmitted(b)
+}
+
+// DecodeOperation decodes an operation a client submitted, as the check
+// of its transaction will (idmesh.Decode), through the cache of the
+// chain's DID handler (DIDHandler.DecodeSubmitted): when b is the
+// operation's canonical encoding, the payload of its transaction, that
+// check finds it decoded. Without such a handler it decodes every time.
+func (c *Chain) DecodeOperation(b []byte) (*idmesh.Operation, error) {
+	if h, ok := c.m.handlers[TxDIDOperation].(DIDHandler); ok {
+		return h.DecodeSubmitted(b)
+	}
+	return idmesh.Decode(b)
+}
+
+// OperationDecodes returns the number of did:idmesh operations the
+// chain's DID handler decoded (idmesh.OpCache.Decodes): what its cache
+// could not answer. 0 without a cache.
+func (c *Chain) OperationDecodes() uint64 {
+	if h, ok := c.m.handlers[TxDIDOperation].(DIDHandler); ok {
+		return h.Ops.Decodes()
+	}
+	return 0
+}
+
+// didResult maps an error of idmesh.Apply or idmesh.Check to its result
+// code.
+func didResult(err error) error {
 	switch {
 	case err == nil:
 		return nil

@@ -76,6 +76,14 @@ type Admitter interface {
 	Admit(payload []byte) error
 }
 
+// Checker is a Handler that can judge a transaction without building its
+// writes, for a check whose writes are thrown away (Chain.CheckTx, the
+// mempool's): CheckOnly must return the error DeliverTx would on the same
+// state and read the same keys, so that nothing but the cost changes.
+type Checker interface {
+	CheckOnly(ctx TxContext, st *Overlay, payload []byte) error
+}
+
 // BlockPreparer is a Handler with work to do once per block before its
 // transactions run, such as verifying all their signatures in one batch.
 // Execute calls PrepareBlock with the state before the block and uses the
@@ -176,13 +184,28 @@ func (m *Machine) finish(r StateReader, root Hash, ov *Overlay, ex *Execution) e
 // to the store, as the mempool and a block builder do. On success its
 // writes stay in ov, so later checks see them.
 func (m *Machine) Check(ctx TxContext, ov *Overlay, t Tx) error {
+	return m.check(ctx, ov, t, false)
+}
+
+// checkDiscard is Check for a caller that throws ov away: a Checker
+// handler judges t without building its writes, which ov does not get.
+func (m *Machine) checkDiscard(ctx TxContext, ov *Overlay, t Tx) error {
+	return m.check(ctx, ov, t, true)
+}
+
+func (m *Machine) check(ctx TxContext, ov *Overlay, t Tx, discard bool) error {
 	ctx.TxHash = t.Hash()
 	if a, ok := m.handlers[t.Type].(Admitter); ok {
 		if err := a.Admit(t.Payload); err != nil {
 			return err
 		}
 	}
-	err := deliver(m.handlers, ctx, ov, t)
+	var err error
+	if c, ok := m.handlers[t.Type].(Checker); ok && discard {
+		err = checkOnly(c, ctx, ov, t)
+	} else {
+		err = deliver(m.handlers, ctx, ov, t)
+	}
 	var fatal *fatalError
 	if errors.As(err, &fatal) {
 		return fatal.err
@@ -216,6 +239,21 @@ func deliver(handlers map[TxType]Handler, ctx TxContext, ov *Overlay, t Tx) (err
 	}
 	child.mergeInto(ov)
 	return nil
+}
+
+// checkOnly is deliver for a Checker whose writes are not wanted: the
+// same basic validation and read-error handling, CheckOnly in place of
+// DeliverTx, and nothing merged into ov.
+func checkOnly(c Checker, ctx TxContext, ov *Overlay, t Tx) error {
+	if err := t.ValidateBasic(); err != nil {
+		return Reject(CodeInvalid, err)
+	}
+	child := NewOverlay(ov)
+	err := c.CheckOnly(ctx, child, t.Payload)
+	if child.readErr != nil {
+		return &fatalError{err: child.readErr}
+	}
+	return err
 }
 
 // Overlay buffers writes over a StateReader. Reads see the overlay's own

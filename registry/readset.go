@@ -68,7 +68,7 @@ func (c *Chain) CheckTxReads(t Tx, now time.Time) (ReadSet, bool, error) {
 	}
 	st := c.State()
 	rec := &readRecorder{r: c.store, keys: make(map[string]struct{})}
-	if err := c.m.Check(c.nextContext(st, c.blockTime(st, now)), NewOverlay(rec), t); err != nil {
+	if err := c.m.checkDiscard(c.nextContext(st, c.blockTime(st, now)), NewOverlay(rec), t); err != nil {
 		return ReadSet{}, false, err
 	}
 	if rec.nodes || len(rec.keys) > MaxReadKeys || rec.bytes > MaxReadBytes {

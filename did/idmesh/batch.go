@@ -133,7 +133,7 @@ func (c *SigCache) VerifyBatchParallel(checks []SignatureCheck, rand io.Reader, 
 		}
 		if b.Verify() {
 			for _, k := range sums[i] {
-				c.ok.put(k, struct{}{})
+				c.ok.put(k, struct{}{}, 0)
 			}
 		}
 	}

@@ -40,6 +40,11 @@
 // cannot vouch for is decoded the long way (strictjson, jcs,
 // encoding/json), which gives every input the same result.
 //
+// Check gives Apply's verdict without building its writes, for checks
+// whose writes are thrown away (the mempool's); OpCache keeps decoded
+// operations, bounded in entries and bytes, so that a node decodes an
+// operation once from its submission to its block.
+//
 // The rules are pure: Apply reads and writes a KV and takes time and
 // height from the block; it never touches a clock, the network or disk.
 // docs/did-method.md is the method specification.

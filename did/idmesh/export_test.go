@@ -37,3 +37,13 @@ func ShortWay(b []byte) (canonical, typed, kept bool) {
 	norm, err := json.Marshal(op)
 	return canonical, true, err == nil && keptAsSent(b, norm)
 }
+
+// NewOpCacheBytes is NewOpCache with maxBytes in place of OpCacheBytes.
+func NewOpCacheBytes(max, maxBytes int) *OpCache {
+	c := NewOpCache(max)
+	c.ops.maxCost = maxBytes
+	return c
+}
+
+// OpCost exposes opCost.
+func OpCost(n int) int { return opCost(n) }

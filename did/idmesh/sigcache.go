@@ -1,21 +1,31 @@
 package idmesh
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"sync"
+	"sync/atomic"
 
 	"github.com/idmesh/idmesh/did/keys"
 	"github.com/idmesh/idmesh/did/zip215"
 )
 
-// fifo is a bounded map that forgets its oldest entries first. It is safe
-// for concurrent use.
+// fifo is a bounded map that forgets its oldest entries first: it holds
+// at most max entries and, when maxCost > 0, entries whose costs (given
+// to put) add up to at most maxCost. It is safe for concurrent use.
 type fifo[V any] struct {
-	max int
+	max     int
+	maxCost int
 
 	mu    sync.Mutex
 	items map[[32]byte]V
-	order [][32]byte
+	order []fifoEntry
+	cost  int
+}
+
+type fifoEntry struct {
+	k    [32]byte
+	cost int
 }
 
 func newFIFO[V any](max int) *fifo[V] {
@@ -31,18 +41,31 @@ func (f *fifo[V]) get(k [32]byte) (V, bool) {
 	return v, ok
 }
 
-func (f *fifo[V]) put(k [32]byte, v V) {
+func (f *fifo[V]) put(k [32]byte, v V, cost int) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if _, ok := f.items[k]; ok {
 		return
 	}
-	if len(f.order) >= f.max {
-		delete(f.items, f.order[0])
+	if f.max <= 0 || (f.maxCost > 0 && cost > f.maxCost) {
+		return // it could never be held
+	}
+	for len(f.order) > 0 && (len(f.order) >= f.max || (f.maxCost > 0 && f.cost+cost > f.maxCost)) {
+		delete(f.items, f.order[0].k)
+		f.cost -= f.order[0].cost
+		f.order[0] = fifoEntry{}
 		f.order = f.order[1:]
 	}
 	f.items[k] = v
-	f.order = append(f.order, k)
+	f.order = append(f.order, fifoEntry{k: k, cost: cost})
+	f.cost += cost
+}
+
+// size returns the number of entries and their cost.
+func (f *fifo[V]) size() (n, cost int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.items), f.cost
 }
 
 // SigCache remembers signatures that verified, so that a node checks an
@@ -92,20 +115,45 @@ func (c *SigCache) Verify(pub keys.PublicKey, msg, sig []byte) bool {
 	if !VerifySignature(pub, msg, sig) {
 		return false
 	}
-	c.ok.put(k, struct{}{})
+	c.ok.put(k, struct{}{}, 0)
 	return true
 }
 
 // OpCache keeps decoded operations by the SHA-256 of their encoding, so a
-// node decodes an operation once (when it enters the mempool) and not
-// again when it proposes or re-executes the block. Decoding is
-// deterministic and decoded operations are never modified, so the cache
-// never changes a result. It is safe for concurrent use and bounded; nil
-// decodes every time.
-type OpCache struct{ ops *fifo[*Operation] }
+// node decodes an operation once (when its API receives it or it enters
+// the mempool) and not again when it is checked, proposed or re-executed.
+// Decoding is deterministic and decoded operations are never modified,
+// so the cache never changes a result. It is safe for concurrent use and
+// bounded in entries and in bytes (OpCacheBytes); nil decodes every time.
+type OpCache struct {
+	ops     *fifo[*Operation]
+	decodes atomic.Uint64
+}
 
-// NewOpCache returns a cache of at most max operations.
-func NewOpCache(max int) *OpCache { return &OpCache{ops: newFIFO[*Operation](max)} }
+// OpCacheBytes bounds the memory of an OpCache: each operation counts
+// opCost of its encoding (its decoded form and the encoding it keeps).
+const OpCacheBytes = 64 << 20
+
+// opCost is what an operation decoded from n bytes counts against
+// OpCacheBytes: the encoding it keeps (raw and body) and a decoded model
+// of about as much again, and a fixed share for the structures.
+func opCost(n int) int { return 4*n + 1024 }
+
+// NewOpCache returns a cache of at most max operations and OpCacheBytes.
+func NewOpCache(max int) *OpCache {
+	f := newFIFO[*Operation](max)
+	f.maxCost = OpCacheBytes
+	return &OpCache{ops: f}
+}
+
+// Decodes returns the number of decodings c made: the requests it could
+// not answer from what it holds.
+func (c *OpCache) Decodes() uint64 {
+	if c == nil {
+		return 0
+	}
+	return c.decodes.Load()
+}
 
 // Decode returns Decode(b), from the cache when b was decoded before.
 // Only operations that decode are cached.
@@ -117,10 +165,47 @@ func (c *OpCache) Decode(b []byte) (*Operation, error) {
 	if op, ok := c.ops.get(k); ok {
 		return op, nil
 	}
+	c.decodes.Add(1)
 	op, err := Decode(b)
 	if err != nil {
 		return nil, err
 	}
-	c.ops.put(k, op)
+	c.ops.put(k, op, opCost(len(b)))
 	return op, nil
+}
+
+// DecodeSubmitted returns Decode(b) for an operation a client submitted,
+// from the cache when b was decoded before, and keeps it only when b is
+// the operation's canonical encoding (Encode), the payload its
+// transaction will carry: then the mempool's check (Decode of that
+// payload through c) finds it, and the node decodes the operation once.
+// Other spellings are not kept: their transaction carries other bytes,
+// and a client's variants must not crowd out the operations that will
+// be checked.
+func (c *OpCache) DecodeSubmitted(b []byte) (*Operation, error) {
+	if c == nil {
+		return Decode(b)
+	}
+	k := sha256.Sum256(b)
+	if op, ok := c.ops.get(k); ok {
+		return op, nil
+	}
+	c.decodes.Add(1)
+	op, err := Decode(b)
+	if err != nil {
+		return nil, err
+	}
+	if canon, err := op.Encode(); err == nil && bytes.Equal(canon, b) {
+		c.ops.put(k, op, opCost(len(b)))
+	}
+	return op, nil
+}
+
+// Len returns the number of operations c holds and what they count
+// against OpCacheBytes.
+func (c *OpCache) Len() (n, cost int) {
+	if c == nil {
+		return 0, 0
+	}
+	return c.ops.size()
 }

@@ -127,6 +127,9 @@ func getJSON(r Reader, k []byte, v any) (bool, error) {
 }
 
 func putJSON(kv KV, k []byte, v any) error {
+	if _, dry := kv.(checkKV); dry {
+		return nil // Check: the record is not built (see Check)
+	}
 	b, err := json.Marshal(v)
 	if err != nil {
 		return fmt.Errorf("encode state: %w", err)
@@ -297,6 +300,29 @@ func Apply(kv KV, env Env, op *Operation) error {
 	}
 }
 
+// Check returns the error Apply would return for op on the state r,
+// without building what Apply writes: it makes every check Apply makes,
+// reads what Apply reads (in the same order, so a read-set recorder sees
+// the same keys) and verifies the same signatures (through env.Sigs), but
+// it neither encodes nor canonicalizes the record, the version, the key
+// events and key marks, which a mempool's check would throw away.
+//
+// The verdicts are equal because Apply never reads a key it wrote for
+// the same operation (its reads all come before its writes, but the key
+// marks, each read once for a distinct key), and because encoding a
+// record cannot fail: it holds strings, numbers, booleans, the block's
+// time and the operation's document, which Decode encoded already and
+// whose values came from canonical JSON. FuzzCheckAgreesWithApply and
+// TestCheckAgreesWithApply compare both over random operations and
+// states.
+func Check(r Reader, env Env, op *Operation) error { return Apply(checkKV{r}, env, op) }
+
+// checkKV is the KV of Check: reads go to the state, writes nowhere, and
+// putJSON and save build nothing for it.
+type checkKV struct{ Reader }
+
+func (checkKV) Set(key, value []byte) {}
+
 func applyCreate(kv KV, env Env, op *Operation, subject, vid string, input []byte) error {
 	if _, err := LoadRecord(kv, subject); err == nil {
 		return fmt.Errorf("%w: %s already exists", ErrConflict, subject)
@@ -367,6 +393,9 @@ func applyChange(kv KV, env Env, op *Operation, subject, vid string, input []byt
 // save writes rec and its new latest version ver, and the index entry
 // of the version ver replaces (the record no longer names it).
 func save(kv KV, rec *Record, ver *Version) error {
+	if _, dry := kv.(checkKV); dry {
+		return nil // Check: nothing to read, nothing built
+	}
 	if err := putJSON(kv, recordKey(rec.DID), rec); err != nil {
 		return err
 	}

@@ -135,7 +135,7 @@ func (l *logBuf) String() string {
 	return l.b.String()
 }
 
-func r3Sync(t *testing.T, peers *r3Peers, timeout time.Duration) (*node.StateSyncResult, error, string) {
+func r3Sync(t *testing.T, peers *r3Peers, timeout time.Duration) (*node.StateSyncResult, string, error) {
 	t.Helper()
 	store, err := leveldb.OpenMemory()
 	if err != nil {
@@ -148,7 +148,7 @@ func r3Sync(t *testing.T, peers *r3Peers, timeout time.Duration) (*node.StateSyn
 	ctx, cancel := context.WithTimeout(t.Context(), timeout)
 	defer cancel()
 	res, err := ss.Run(ctx)
-	return res, err, logs.String()
+	return res, logs.String(), err
 }
 
 // otherLayout returns the chunks of srv's snapshot built with another
@@ -196,7 +196,7 @@ func TestStateSyncOtherLayoutNotBlamed(t *testing.T) {
 		}},
 		"honest": {srv: srv},
 	}}
-	_, err, logs := r3Sync(t, peers, 30*time.Second)
+	_, logs, err := r3Sync(t, peers, 30*time.Second)
 	t.Logf("layouts: %d small chunks, %d honest; log:\n%s", len(small), srv.snaps.Offers()[0].Chunks, logs)
 	if strings.Contains(logs, `msg="state sync: peer refused" peer=honest`) {
 		t.Errorf("the honest peer was refused as a liar:\n%s", grepLines(logs, "peer=honest"))
@@ -223,7 +223,7 @@ func TestStateSyncEverHigherOffers(t *testing.T) {
 			return p2p.HeaderBatch{}, fmt.Errorf("%w: no header at %d", p2p.ErrRemote, from)
 		}},
 	}}
-	_, err, logs := r3Sync(t, peers, 30*time.Second)
+	_, logs, err := r3Sync(t, peers, 30*time.Second)
 	if err != nil {
 		t.Fatalf("state sync failed with an honest peer serving a snapshot at %d: %v (the bidder made %d offers, refused: %v)",
 			h, err, peers.peers["bidder"].calls, strings.Contains(logs, `msg="state sync: peer refused" peer=bidder`))
@@ -254,7 +254,7 @@ func TestStateSyncRetryDiscards(t *testing.T) {
 			return srv.snaps.Offers()
 		}},
 	}}
-	res, err, _ := r3Sync(t, peers, 30*time.Second)
+	res, _, err := r3Sync(t, peers, 30*time.Second)
 	if err != nil {
 		t.Fatalf("state sync failed though a second peer served the snapshot: %v", err)
 	}

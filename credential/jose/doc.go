@@ -85,8 +85,11 @@
 // on the parts the parser already split, without a second parse of the
 // token: the signature is decoded and crypto/ed25519 (RFC 8032, what jwx
 // calls too) verifies it over the signing input as received
-// (TestVerifyPartsMatchesJWX and its fuzz test hold this path to jwx's
-// verdicts). An ES256 signature goes to jwx, through
+// (TestVerifyPartsMatchesJWX and two fuzz tests, one signing each fuzzed
+// header, hold this path to jwx's verdicts). A token with a key or
+// certificate header parameter (jku, jwk, x5u, x5c, x5t, x5t#S256), which
+// jwx parses and may refuse, takes jwx's path. An ES256 signature goes to
+// jwx, through
 // jws.VerifyCompactFast with that key and alg (which again refuses an alg
 // that does not fit the key or differs from the header's); a token with
 // "b64":true, which jwx's fast path refuses, goes through jws.Verify.

@@ -358,25 +358,14 @@ func utf16Units(content []byte) []uint16 {
 	return out
 }
 
-// decodeJSON decodes b as encoding/json decodes JSON into an any
+// fastDecoder decodes JSON as encoding/json decodes it into an any
 // (map[string]any, []any, string, float64, bool, nil), in one pass, for
 // the values of the operation the model keeps as any (@context entries,
-// publicKeyJwk). ok is false where it would not be sure to give
-// encoding/json's value: a repeated member name, a \u escape of a
+// publicKeyJwk). A method's ok is false where it would not be sure to
+// give encoding/json's value: a repeated member name, a \u escape of a
 // surrogate, invalid UTF-8, a number out of range, nesting beyond
 // maxScanDepth, or anything that is not JSON; the caller then uses
 // encoding/json.
-func decodeJSON(b []byte) (v any, ok bool) {
-	d := fastDecoder{b: b}
-	d.space()
-	v, ok = d.value()
-	if !ok {
-		return nil, false
-	}
-	d.space()
-	return v, d.i == len(d.b)
-}
-
 type fastDecoder struct {
 	b     []byte
 	i     int
@@ -686,9 +675,10 @@ func (c *canonWriter) value(b []byte, i, depth int) (int, bool) {
 		}
 	case ch == 't' || ch == 'f' || ch == 'n':
 		lit := "null"
-		if ch == 't' {
+		switch ch {
+		case 't':
 			lit = "true"
-		} else if ch == 'f' {
+		case 'f':
 			lit = "false"
 		}
 		end, ok := skipLiteral(b, i, lit)

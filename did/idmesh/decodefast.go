@@ -15,7 +15,7 @@ import (
 // false and Decode uses encoding/json, which gives the same result or
 // the error. Strings and numbers inside @context entries and
 // publicKeyJwk are decoded as encoding/json decodes into an any
-// (decodeJSON).
+// (fastDecoder).
 func decodeTyped(b []byte) (op *Operation, ok bool) {
 	d := typedDecoder{fastDecoder{b: b}}
 	op = new(Operation)

@@ -310,9 +310,13 @@ func Apply(kv KV, env Env, op *Operation) error {
 // The verdicts are equal because Apply never reads a key it wrote for
 // the same operation (its reads all come before its writes, but the key
 // marks, each read once for a distinct key), and because encoding a
-// record cannot fail: it holds strings, numbers, booleans, the block's
-// time and the operation's document, which Decode encoded already and
-// whose values came from canonical JSON. FuzzCheckAgreesWithApply and
+// record cannot fail for a block time of the years 0 to 9999: it holds
+// strings, numbers, booleans, that time and the operation's document,
+// which Decode encoded already and whose values came from canonical
+// JSON. (encoding/json refuses other years, where Apply fails and Check
+// would not; block times are between 1677 and 2262, the range of the
+// header's UnixNano, and a mempool's check uses the local clock:
+// security review R4.) FuzzCheckAgreesWithApply and
 // TestCheckAgreesWithApply compare both over random operations and
 // states.
 func Check(r Reader, env Env, op *Operation) error { return Apply(checkKV{r}, env, op) }

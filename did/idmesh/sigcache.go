@@ -161,20 +161,7 @@ func (c *OpCache) Decodes() uint64 {
 // Decode returns Decode(b), from the cache when b was decoded before.
 // Only operations that decode are cached.
 func (c *OpCache) Decode(b []byte) (*Operation, error) {
-	if c == nil {
-		return Decode(b)
-	}
-	k := sha256.Sum256(b)
-	if op, ok := c.ops.get(k); ok {
-		return op, nil
-	}
-	c.decodes.Add(1)
-	op, err := Decode(b)
-	if err != nil {
-		return nil, err
-	}
-	c.ops.put(k, op, opCost(len(b)))
-	return op, nil
+	return c.decode(b, func(*Operation) bool { return true })
 }
 
 // DecodeSubmitted returns Decode(b) for an operation a client submitted,
@@ -186,6 +173,15 @@ func (c *OpCache) Decode(b []byte) (*Operation, error) {
 // and a client's variants must not crowd out the operations that will
 // be checked.
 func (c *OpCache) DecodeSubmitted(b []byte) (*Operation, error) {
+	return c.decode(b, func(op *Operation) bool {
+		canon, err := op.Encode()
+		return err == nil && bytes.Equal(canon, b)
+	})
+}
+
+// decode answers Decode(b) from the cache or decodes it, keeping what
+// decodes when keep says so.
+func (c *OpCache) decode(b []byte, keep func(*Operation) bool) (*Operation, error) {
 	if c == nil {
 		return Decode(b)
 	}
@@ -198,7 +194,7 @@ func (c *OpCache) DecodeSubmitted(b []byte) (*Operation, error) {
 	if err != nil {
 		return nil, err
 	}
-	if canon, err := op.Encode(); err == nil && bytes.Equal(canon, b) {
+	if keep(op) {
 		c.ops.put(k, op, opCost(len(b)))
 	}
 	return op, nil

@@ -328,18 +328,9 @@ func utf16Units(content []byte) []uint16 {
 				out = append(out, uint16(v))
 				i += 6
 				continue
-			case 'b':
-				out = append(out, '\b')
-			case 'f':
-				out = append(out, '\f')
-			case 'n':
-				out = append(out, '\n')
-			case 'r':
-				out = append(out, '\r')
-			case 't':
-				out = append(out, '\t')
-			default: // '"' or '\\'
-				out = append(out, uint16(content[i+1]))
+			default: // a one-character escape (the scan checked it)
+				ch, _ := simpleEscape(content[i+1])
+				out = append(out, uint16(ch))
 			}
 			i += 2
 		case c >= utf8.RuneSelf:
@@ -470,18 +461,6 @@ func (d *fastDecoder) escaped(start int) (string, bool) {
 				return "", false
 			}
 			switch e := d.b[d.i+1]; e {
-			case '"', '\\', '/':
-				out = append(out, e)
-			case 'b':
-				out = append(out, '\b')
-			case 'f':
-				out = append(out, '\f')
-			case 'n':
-				out = append(out, '\n')
-			case 'r':
-				out = append(out, '\r')
-			case 't':
-				out = append(out, '\t')
 			case 'u':
 				if d.i+6 > len(d.b) {
 					return "", false
@@ -494,7 +473,11 @@ func (d *fastDecoder) escaped(start int) (string, bool) {
 				d.i += 6
 				continue
 			default:
-				return "", false
+				ch, ok := simpleEscape(e)
+				if !ok {
+					return "", false
+				}
+				out = append(out, ch)
 			}
 			d.i += 2
 		case c >= utf8.RuneSelf:
@@ -847,4 +830,24 @@ func asciiUnits(quoted []byte) []uint16 {
 		out[i] = uint16(ch)
 	}
 	return out
+}
+
+// simpleEscape returns the byte a one-character JSON escape \e stands
+// for (RFC 8259 section 7), and false for any other e.
+func simpleEscape(e byte) (byte, bool) {
+	switch e {
+	case '"', '\\', '/':
+		return e, true
+	case 'b':
+		return '\b', true
+	case 'f':
+		return '\f', true
+	case 'n':
+		return '\n', true
+	case 'r':
+		return '\r', true
+	case 't':
+		return '\t', true
+	}
+	return 0, false
 }

@@ -521,26 +521,26 @@ func authorize(r Reader, sigs *SigCache, auth, prev, next *did.Document, subject
 		if !pub.IsCanonicalSignature(sig) {
 			return fmt.Errorf("%w: proof by %s: a P-256 signature must have a low S (s <= n/2): (r, n-s) would be a second encoding of the operation", ErrInvalidOperation, relative(subject, ref))
 		}
-		if want := canon[pub.Multibase()]; want != relative(subject, ref) {
+		if want := canon[pub]; want != relative(subject, ref) {
 			return fmt.Errorf("%w: proof by %s must name %s, the first method holding its key: the reference is not signed, so one key has one spelling", ErrInvalidOperation, relative(subject, ref), want)
 		}
-		checked = append(checked, checkedProof{ref: ref, auth: isAuth, key: pub.Multibase(), pub: pub, sig: sig})
+		checked = append(checked, checkedProof{ref: ref, auth: isAuth, pub: pub, sig: sig})
 	}
 	if !slices.ContainsFunc(checked, func(c checkedProof) bool { return c.auth }) {
 		return fmt.Errorf("%w: no proof by a capabilityInvocation key of a controller of %s: a proof by a key the operation adds proves possession only", ErrUnauthorized, subject)
 	}
-	proven := make(map[string]int, len(checked)) // added key -> proofs by it
-	isAdded := make(map[string]bool, len(added))
+	proven := make(map[keys.PublicKey]int, len(checked)) // added key -> proofs by it
+	isAdded := make(map[keys.PublicKey]bool, len(added))
 	for _, k := range added {
-		isAdded[k.pub.Multibase()] = true
+		isAdded[k.pub] = true
 	}
 	for _, c := range checked {
-		if isAdded[c.key] {
-			proven[c.key]++
+		if isAdded[c.pub] {
+			proven[c.pub]++
 		}
 	}
 	for _, k := range added {
-		if proven[k.pub.Multibase()] == 0 {
+		if proven[k.pub] == 0 {
 			return fmt.Errorf("%w: key %s is added without a proof of possession", ErrUnauthorized, relative(subject, k.id))
 		}
 	}
@@ -555,7 +555,7 @@ func authorize(r Reader, sigs *SigCache, auth, prev, next *did.Document, subject
 	return nil
 }
 
-// canonicalRefs returns, for each key (by multibase) that a proof could
+// canonicalRefs returns, for each key that a proof could
 // be by, the one reference a proof by it must name: the smallest, in byte
 // order of its normalised form (relative "#frag" for subject, absolute
 // otherwise), of the authorizing methods holding the key; for a key no
@@ -568,25 +568,25 @@ func authorize(r Reader, sigs *SigCache, auth, prev, next *did.Document, subject
 // valid under other names is valid under these (perhaps without proofs
 // then not needed), and no DID is locked out. Keys that do not decode are
 // skipped: a proof naming one is refused anyway.
-func canonicalRefs(allowed map[string]did.VerificationMethod, addedByID map[string]keys.PublicKey, subject string) map[string]string {
-	out := make(map[string]string, len(allowed)+len(addedByID))
-	keep := func(m map[string]string, mb, ref string) {
-		if cur, ok := m[mb]; !ok || ref < cur {
-			m[mb] = ref
+func canonicalRefs(allowed map[string]did.VerificationMethod, addedByID map[string]keys.PublicKey, subject string) map[keys.PublicKey]string {
+	out := make(map[keys.PublicKey]string, len(allowed)+len(addedByID))
+	keep := func(m map[keys.PublicKey]string, pub keys.PublicKey, ref string) {
+		if cur, ok := m[pub]; !ok || ref < cur {
+			m[pub] = ref
 		}
 	}
 	for ref, vm := range allowed {
 		if pub, err := vm.PublicKey(); err == nil {
-			keep(out, pub.Multibase(), relative(subject, ref))
+			keep(out, pub, relative(subject, ref))
 		}
 	}
-	possession := make(map[string]string, len(addedByID))
+	possession := make(map[keys.PublicKey]string, len(addedByID))
 	for ref, pub := range addedByID {
-		keep(possession, pub.Multibase(), relative(subject, ref))
+		keep(possession, pub, relative(subject, ref))
 	}
-	for mb, ref := range possession {
-		if _, ok := out[mb]; !ok {
-			out[mb] = ref
+	for pub, ref := range possession {
+		if _, ok := out[pub]; !ok {
+			out[pub] = ref
 		}
 	}
 	return out
@@ -599,7 +599,6 @@ func canonicalRefs(allowed map[string]did.VerificationMethod, addedByID map[stri
 type checkedProof struct {
 	ref  string
 	auth bool
-	key  string
 	pub  keys.PublicKey
 	sig  []byte
 }
@@ -612,7 +611,7 @@ type checkedProof struct {
 // operation invalid), so an operation none of whose proofs can be removed
 // alone has no valid proper subset of proofs either: a third party cannot
 // drop proofs to give it a second encoding.
-func unneeded(checked []checkedProof, proven map[string]int) (checkedProof, bool) {
+func unneeded(checked []checkedProof, proven map[keys.PublicKey]int) (checkedProof, bool) {
 	auths := 0
 	for _, c := range checked {
 		if c.auth {
@@ -620,7 +619,7 @@ func unneeded(checked []checkedProof, proven map[string]int) (checkedProof, bool
 		}
 	}
 	for _, c := range checked {
-		if c.auth && auths == 1 || proven[c.key] == 1 {
+		if c.auth && auths == 1 || proven[c.pub] == 1 {
 			continue
 		}
 		return c, true
@@ -637,25 +636,25 @@ func addedKeys(prev, next *did.Document, subject string) ([]heldKey, map[string]
 	if next == nil {
 		return nil, byID
 	}
-	held := make(map[string]bool)
+	held := make(map[keys.PublicKey]bool)
 	if prev != nil {
 		for _, vm := range prev.AllMethods() {
 			if pub, err := vm.PublicKey(); err == nil {
-				held[pub.Multibase()] = true
+				held[pub] = true
 			}
 		}
 	}
 	var out []heldKey
-	seen := make(map[string]int) // multibase -> index in out
+	seen := make(map[keys.PublicKey]int) // key -> index in out
 	for _, vm := range next.AllMethods() {
 		pub, err := vm.PublicKey()
-		if err != nil || pub.Algorithm() == "" || held[pub.Multibase()] {
+		if err != nil || pub.Algorithm() == "" || held[pub] {
 			continue
 		}
 		byID[did.AbsoluteRef(subject, vm.ID)] = pub
-		i, ok := seen[pub.Multibase()]
+		i, ok := seen[pub]
 		if !ok {
-			seen[pub.Multibase()] = len(out)
+			seen[pub] = len(out)
 			out = append(out, heldKey{id: vm.ID, pub: pub})
 		} else if relative(subject, did.AbsoluteRef(subject, vm.ID)) < relative(subject, did.AbsoluteRef(subject, out[i].id)) {
 			out[i].id = vm.ID

@@ -157,18 +157,28 @@ type storedVersion struct {
 
 // LoadRecord returns the record of DID d, or ErrNotFound.
 func LoadRecord(r Reader, d string) (*Record, error) {
-	var rec Record
-	ok, err := getJSON(r, recordKey(d), &rec)
+	rec, ok, err := loadRecord(r, d)
 	if err != nil {
 		return nil, err
 	}
 	if !ok {
 		return nil, fmt.Errorf("%w: %s", ErrNotFound, d)
 	}
-	if rec.DID != d {
-		return nil, fmt.Errorf("decode state %q: the record of another DID", recordKey(d))
+	return rec, nil
+}
+
+// loadRecord is LoadRecord with ok false for an absent record, which
+// costs no error value: a create reads a record that is not there.
+func loadRecord(r Reader, d string) (*Record, bool, error) {
+	var rec Record
+	ok, err := getJSON(r, recordKey(d), &rec)
+	if err != nil || !ok {
+		return nil, false, err
 	}
-	return &rec, nil
+	if rec.DID != d {
+		return nil, false, fmt.Errorf("decode state %q: the record of another DID", recordKey(d))
+	}
+	return &rec, true, nil
 }
 
 // LoadVersion returns version n (1-based) of DID d.
@@ -328,10 +338,10 @@ type checkKV struct{ Reader }
 func (checkKV) Set(key, value []byte) {}
 
 func applyCreate(kv KV, env Env, op *Operation, subject, vid string, input []byte) error {
-	if _, err := LoadRecord(kv, subject); err == nil {
-		return fmt.Errorf("%w: %s already exists", ErrConflict, subject)
-	} else if !errors.Is(err, ErrNotFound) {
+	if _, exists, err := loadRecord(kv, subject); err != nil {
 		return err
+	} else if exists {
+		return fmt.Errorf("%w: %s already exists", ErrConflict, subject)
 	}
 	doc, err := prepareDocument(kv, op.Document, subject)
 	if err != nil {
@@ -400,12 +410,12 @@ func save(kv KV, rec *Record, ver *Version) error {
 	if _, dry := kv.(checkKV); dry {
 		return nil // Check: nothing to read, nothing built
 	}
-	if err := putJSON(kv, recordKey(rec.DID), rec); err != nil {
+	if err := putRecord(kv, rec); err != nil {
 		return err
 	}
 	sv := storedVersion{VersionID: ver.VersionID, Previous: ver.Previous, Time: ver.Time, Height: ver.Height,
 		Deactivated: ver.Deactivated, Document: relativeDocument(ver.Document, rec.DID), RotatedKeysTotal: ver.RotatedKeysTotal}
-	if err := putJSON(kv, versionKey(rec.DID, ver.Number), &sv); err != nil {
+	if err := putVersion(kv, versionKey(rec.DID, ver.Number), &sv); err != nil {
 		return err
 	}
 	if ver.Number > 1 {

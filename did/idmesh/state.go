@@ -231,16 +231,22 @@ func VersionNumber(r Reader, d, versionID string) (uint64, error) {
 // in the key, instead of in every id.
 func relativeDocument(doc *did.Document, subject string) *did.Document {
 	c := doc.Clone()
-	rewriteRefs(c, func(ref string) string { return relative(subject, ref) }, func(ctl string) string {
+	relativize(c, subject)
+	return c
+}
+
+// relativize is relativeDocument in place, for a document nobody else
+// holds.
+func relativize(doc *did.Document, subject string) {
+	rewriteRefs(doc, func(ref string) string { return relative(subject, ref) }, func(ctl string) string {
 		if ctl == subject {
 			return ""
 		}
 		return ctl
 	})
-	if c.ID == subject {
-		c.ID = ""
+	if doc.ID == subject {
+		doc.ID = ""
 	}
-	return c
 }
 
 // absolutize makes a document read from state absolute for subject, in
@@ -405,7 +411,10 @@ func applyChange(kv KV, env Env, op *Operation, subject, vid string, input []byt
 }
 
 // save writes rec and its new latest version ver, and the index entry
-// of the version ver replaces (the record no longer names it).
+// of the version ver replaces (the record no longer names it). It takes
+// ver.Document, which it makes relative in place: applyCreate and
+// applyChange make that document for ver alone (prepareDocument's copy,
+// or a new one for a deactivate) and save is the last thing they do.
 func save(kv KV, rec *Record, ver *Version) error {
 	if _, dry := kv.(checkKV); dry {
 		return nil // Check: nothing to read, nothing built
@@ -413,8 +422,9 @@ func save(kv KV, rec *Record, ver *Version) error {
 	if err := putRecord(kv, rec); err != nil {
 		return err
 	}
+	relativize(ver.Document, rec.DID)
 	sv := storedVersion{VersionID: ver.VersionID, Previous: ver.Previous, Time: ver.Time, Height: ver.Height,
-		Deactivated: ver.Deactivated, Document: relativeDocument(ver.Document, rec.DID), RotatedKeysTotal: ver.RotatedKeysTotal}
+		Deactivated: ver.Deactivated, Document: ver.Document, RotatedKeysTotal: ver.RotatedKeysTotal}
 	if err := putVersion(kv, versionKey(rec.DID, ver.Number), &sv); err != nil {
 		return err
 	}

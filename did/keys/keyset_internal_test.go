@@ -2,6 +2,7 @@ package keys
 
 import (
 	"encoding/binary"
+	"sync"
 	"testing"
 
 	"github.com/mr-tron/base58"
@@ -122,5 +123,28 @@ func TestParseMultibaseCachedSameAnswer(t *testing.T) {
 		if _, ok := parsedMultibase.get(s); ok {
 			t.Errorf("%q: a failure cached", s)
 		}
+	}
+}
+
+// TestKeyCacheConcurrent: goroutines adding and reading past the bound
+// (run with -race) always get a key back for the string it was added
+// under, or nothing.
+func TestKeyCacheConcurrent(t *testing.T) {
+	c := &keyCache{max: 4, maxLen: 8, items: make(map[string]PublicKey)}
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 200 {
+				s := string(rune('a' + (g+i)%16))
+				c.add(s, PublicKey{t: Ed25519, b: s})
+				if k, ok := c.get(s); ok && k.b != s {
+					t.Errorf("%q: got the key of %q", s, k.b)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if len(c.items) > 4 || len(c.order) > 4 {
+		t.Errorf("%d items, %d in order; bound 4", len(c.items), len(c.order))
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/idmesh/idmesh/registry"
+	"github.com/idmesh/idmesh/registry/leveldb"
 	"github.com/idmesh/idmesh/registry/registrytest"
 )
 
@@ -116,4 +117,75 @@ func benchExecute(b *testing.B, newMachine func() *registry.Machine, fresh bool,
 	if cs := m.NodeCacheStats(); cs.Hits+cs.Misses > 0 {
 		b.ReportMetric(100*float64(cs.Hits)/float64(cs.Hits+cs.Misses), "node-hit-%")
 	}
+}
+
+// BenchmarkAdmission measures the mempool's admission check of
+// did:idmesh creates a node's peers gossip to it (CheckTxReads, each
+// operation new to the node: decoded, its signature verified, its rules
+// checked), per operation: one by one ("single"), and with each burst of
+// 64 prepared first (run first, so that the process warming up counts
+// against it), its signatures verified in ZIP-215 batches
+// (Chain.PrepareChecks, what the node's gossip receiver does: "batched").
+// With -benchtime 128x or less every operation is new to the process.
+// cpu-µs/op is the steadier figure on a loaded machine; ed25519.Verify in
+// BenchmarkApply is the baseline of the same run.
+//
+//	go test -run '^$' -bench Admission ./registry/
+func BenchmarkAdmission(b *testing.B) {
+	const burst, pool = 64, 64 * 128
+	for i, batched := range []bool{true, false} {
+		name := "single"
+		if batched {
+			name = "batched"
+		}
+		// Operations of their own, so that no key is known to the
+		// process's caches of parsed keys from the other run.
+		txs, _, err := registrytest.CreateOps(uint64(2_000_000+i*pool), pool)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(name, func(b *testing.B) {
+			var chain *registry.Chain
+			next := pool
+			now := registrytest.Genesis().GenesisTime
+			var cpu time.Duration
+			for b.Loop() {
+				if next == pool { // fresh caches: every operation new to the node
+					b.StopTimer()
+					chain = openBenchChain(b)
+					next = 0
+					b.StartTimer()
+				}
+				start := cpuTime()
+				in := txs[next : next+burst]
+				if batched {
+					chain.PrepareChecks(in)
+				}
+				for _, t := range in {
+					if _, _, err := chain.CheckTxReads(t, now); err != nil {
+						b.Fatal(err)
+					}
+				}
+				cpu += cpuTime() - start
+				next += burst
+			}
+			b.ReportMetric(float64(cpu.Microseconds())/float64(b.N*burst), "cpu-µs/op")
+			b.ReportMetric(float64(b.N*burst)/b.Elapsed().Seconds(), "ops/s")
+		})
+	}
+}
+
+// openBenchChain opens an empty chain in memory with the default machine
+// (the node's DID handler and its caches).
+func openBenchChain(b *testing.B) *registry.Chain {
+	store, err := leveldb.OpenMemory()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { store.Close() })
+	chain, err := registry.OpenChain(store, registrytest.Genesis(), registry.NewMachineDefault())
+	if err != nil {
+		b.Fatal(err)
+	}
+	return chain
 }

@@ -7,7 +7,9 @@
 // clock, and a result per transaction (a failed one changes nothing);
 // a handler that is a BlockPreparer first sees the whole block, which the
 // did:idmesh handler uses to verify the block's signatures in ZIP-215
-// batches (did/zip215, the one signature rule of the consensus path). The
+// batches (did/zip215, the one signature rule of the consensus path), and
+// Chain.PrepareChecks does the same for a burst of transactions about to
+// be checked (a node's gossiped ones); neither decides anything. The
 // state root in every header is the root of a sparse Merkle tree
 // (registry/smt) over the state after the block, so a read can be proven
 // against a header the validators signed. The tree is updated once per

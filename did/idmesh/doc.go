@@ -43,7 +43,10 @@
 // Check gives Apply's verdict without building its writes, for checks
 // whose writes are thrown away (the mempool's); OpCache keeps decoded
 // operations, bounded in entries and bytes, so that a node decodes an
-// operation once from its submission to its block.
+// operation once from its submission to its block; a decoded operation
+// keeps its digest, versionId and DID. Records and versions are written
+// in RFC 8785 form directly, but for a version's document, which goes
+// through encoding/json as before; the bytes are the same.
 //
 // The rules are pure: Apply reads and writes a KV and takes time and
 // height from the block; it never touches a clock, the network or disk.

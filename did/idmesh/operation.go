@@ -81,6 +81,11 @@ type Operation struct {
 
 	raw    []byte // the canonical JSON this operation was decoded from
 	bodyOf []byte // body() of raw, computed once
+	// What bodyOf determines, computed once by decode (see ids): its
+	// digest, versionId and, for a create, DID. Empty otherwise.
+	digest  *[32]byte
+	vid     string
+	subject string
 }
 
 // Proof is one signature over the operation's signing input.
@@ -169,7 +174,25 @@ func decode(b []byte, fast bool) (*Operation, error) {
 	if err := op.normalizeProofs(); err != nil {
 		return nil, err
 	}
+	op.ids()
 	return op, nil
+}
+
+// ids computes once what a decoded operation's body determines: the
+// digest, the versionId and a create's DID, which every check, batch and
+// execution of the operation asks for (each a SHA-256 of the body, the
+// DID also a base58 encoding). The body of a decoded operation is
+// computed once too, so these are what Digest, VersionID and SubjectDID
+// would compute from it.
+func (op *Operation) ids() {
+	if op.bodyOf == nil {
+		return
+	}
+	d := sha256.Sum256(op.bodyOf)
+	op.digest, op.vid = &d, hex.EncodeToString(d[:])
+	if op.Type == Create {
+		op.subject = "did:" + Method + ":" + base58.Encode(d[:])
+	}
 }
 
 // normalizeProofs writes every proof's reference to a key of the
@@ -436,6 +459,9 @@ func skipValue(b []byte, i int) (int, bool) {
 // Digest returns SHA-256 of the canonical operation without its proofs.
 // It is the versionId of the version the operation makes.
 func (op *Operation) Digest() ([32]byte, error) {
+	if op.digest != nil {
+		return *op.digest, nil
+	}
 	b, err := op.body()
 	if err != nil {
 		return [32]byte{}, err
@@ -445,6 +471,9 @@ func (op *Operation) Digest() ([32]byte, error) {
 
 // VersionID returns the versionId of the version this operation makes.
 func (op *Operation) VersionID() (string, error) {
+	if op.vid != "" {
+		return op.vid, nil
+	}
 	d, err := op.Digest()
 	if err != nil {
 		return "", err
@@ -457,6 +486,9 @@ func (op *Operation) VersionID() (string, error) {
 func (op *Operation) SubjectDID() (string, error) {
 	if op.Type != Create {
 		return op.DID, nil
+	}
+	if op.subject != "" {
+		return op.subject, nil
 	}
 	d, err := op.Digest()
 	if err != nil {
@@ -482,7 +514,7 @@ func (op *Operation) SigningInput(chainID string) ([]byte, error) {
 // Call it after the operation is complete: changing the operation after
 // signing invalidates the proofs.
 func (op *Operation) Sign(chainID, vm string, k keys.PrivateKey) error {
-	op.raw, op.bodyOf = nil, nil
+	op.raw, op.bodyOf, op.digest, op.vid, op.subject = nil, nil, nil, "", ""
 	in, err := op.SigningInput(chainID)
 	if err != nil {
 		return err

@@ -157,18 +157,28 @@ type storedVersion struct {
 
 // LoadRecord returns the record of DID d, or ErrNotFound.
 func LoadRecord(r Reader, d string) (*Record, error) {
-	var rec Record
-	ok, err := getJSON(r, recordKey(d), &rec)
+	rec, ok, err := loadRecord(r, d)
 	if err != nil {
 		return nil, err
 	}
 	if !ok {
 		return nil, fmt.Errorf("%w: %s", ErrNotFound, d)
 	}
-	if rec.DID != d {
-		return nil, fmt.Errorf("decode state %q: the record of another DID", recordKey(d))
+	return rec, nil
+}
+
+// loadRecord is LoadRecord with ok false for an absent record, which
+// costs no error value: a create reads a record that is not there.
+func loadRecord(r Reader, d string) (*Record, bool, error) {
+	var rec Record
+	ok, err := getJSON(r, recordKey(d), &rec)
+	if err != nil || !ok {
+		return nil, false, err
 	}
-	return &rec, nil
+	if rec.DID != d {
+		return nil, false, fmt.Errorf("decode state %q: the record of another DID", recordKey(d))
+	}
+	return &rec, true, nil
 }
 
 // LoadVersion returns version n (1-based) of DID d.
@@ -221,16 +231,22 @@ func VersionNumber(r Reader, d, versionID string) (uint64, error) {
 // in the key, instead of in every id.
 func relativeDocument(doc *did.Document, subject string) *did.Document {
 	c := doc.Clone()
-	rewriteRefs(c, func(ref string) string { return relative(subject, ref) }, func(ctl string) string {
+	relativize(c, subject)
+	return c
+}
+
+// relativize is relativeDocument in place, for a document nobody else
+// holds.
+func relativize(doc *did.Document, subject string) {
+	rewriteRefs(doc, func(ref string) string { return relative(subject, ref) }, func(ctl string) string {
 		if ctl == subject {
 			return ""
 		}
 		return ctl
 	})
-	if c.ID == subject {
-		c.ID = ""
+	if doc.ID == subject {
+		doc.ID = ""
 	}
-	return c
 }
 
 // absolutize makes a document read from state absolute for subject, in
@@ -328,10 +344,10 @@ type checkKV struct{ Reader }
 func (checkKV) Set(key, value []byte) {}
 
 func applyCreate(kv KV, env Env, op *Operation, subject, vid string, input []byte) error {
-	if _, err := LoadRecord(kv, subject); err == nil {
-		return fmt.Errorf("%w: %s already exists", ErrConflict, subject)
-	} else if !errors.Is(err, ErrNotFound) {
+	if _, exists, err := loadRecord(kv, subject); err != nil {
 		return err
+	} else if exists {
+		return fmt.Errorf("%w: %s already exists", ErrConflict, subject)
 	}
 	doc, err := prepareDocument(kv, op.Document, subject)
 	if err != nil {
@@ -395,17 +411,21 @@ func applyChange(kv KV, env Env, op *Operation, subject, vid string, input []byt
 }
 
 // save writes rec and its new latest version ver, and the index entry
-// of the version ver replaces (the record no longer names it).
+// of the version ver replaces (the record no longer names it). It takes
+// ver.Document, which it makes relative in place: applyCreate and
+// applyChange make that document for ver alone (prepareDocument's copy,
+// or a new one for a deactivate) and save is the last thing they do.
 func save(kv KV, rec *Record, ver *Version) error {
 	if _, dry := kv.(checkKV); dry {
 		return nil // Check: nothing to read, nothing built
 	}
-	if err := putJSON(kv, recordKey(rec.DID), rec); err != nil {
+	if err := putRecord(kv, rec); err != nil {
 		return err
 	}
+	relativize(ver.Document, rec.DID)
 	sv := storedVersion{VersionID: ver.VersionID, Previous: ver.Previous, Time: ver.Time, Height: ver.Height,
-		Deactivated: ver.Deactivated, Document: relativeDocument(ver.Document, rec.DID), RotatedKeysTotal: ver.RotatedKeysTotal}
-	if err := putJSON(kv, versionKey(rec.DID, ver.Number), &sv); err != nil {
+		Deactivated: ver.Deactivated, Document: ver.Document, RotatedKeysTotal: ver.RotatedKeysTotal}
+	if err := putVersion(kv, versionKey(rec.DID, ver.Number), &sv); err != nil {
 		return err
 	}
 	if ver.Number > 1 {
@@ -521,26 +541,26 @@ func authorize(r Reader, sigs *SigCache, auth, prev, next *did.Document, subject
 		if !pub.IsCanonicalSignature(sig) {
 			return fmt.Errorf("%w: proof by %s: a P-256 signature must have a low S (s <= n/2): (r, n-s) would be a second encoding of the operation", ErrInvalidOperation, relative(subject, ref))
 		}
-		if want := canon[pub.Multibase()]; want != relative(subject, ref) {
+		if want := canon[pub]; want != relative(subject, ref) {
 			return fmt.Errorf("%w: proof by %s must name %s, the first method holding its key: the reference is not signed, so one key has one spelling", ErrInvalidOperation, relative(subject, ref), want)
 		}
-		checked = append(checked, checkedProof{ref: ref, auth: isAuth, key: pub.Multibase(), pub: pub, sig: sig})
+		checked = append(checked, checkedProof{ref: ref, auth: isAuth, pub: pub, sig: sig})
 	}
 	if !slices.ContainsFunc(checked, func(c checkedProof) bool { return c.auth }) {
 		return fmt.Errorf("%w: no proof by a capabilityInvocation key of a controller of %s: a proof by a key the operation adds proves possession only", ErrUnauthorized, subject)
 	}
-	proven := make(map[string]int, len(checked)) // added key -> proofs by it
-	isAdded := make(map[string]bool, len(added))
+	proven := make(map[keys.PublicKey]int, len(checked)) // added key -> proofs by it
+	isAdded := make(map[keys.PublicKey]bool, len(added))
 	for _, k := range added {
-		isAdded[k.pub.Multibase()] = true
+		isAdded[k.pub] = true
 	}
 	for _, c := range checked {
-		if isAdded[c.key] {
-			proven[c.key]++
+		if isAdded[c.pub] {
+			proven[c.pub]++
 		}
 	}
 	for _, k := range added {
-		if proven[k.pub.Multibase()] == 0 {
+		if proven[k.pub] == 0 {
 			return fmt.Errorf("%w: key %s is added without a proof of possession", ErrUnauthorized, relative(subject, k.id))
 		}
 	}
@@ -555,7 +575,7 @@ func authorize(r Reader, sigs *SigCache, auth, prev, next *did.Document, subject
 	return nil
 }
 
-// canonicalRefs returns, for each key (by multibase) that a proof could
+// canonicalRefs returns, for each key that a proof could
 // be by, the one reference a proof by it must name: the smallest, in byte
 // order of its normalised form (relative "#frag" for subject, absolute
 // otherwise), of the authorizing methods holding the key; for a key no
@@ -568,25 +588,25 @@ func authorize(r Reader, sigs *SigCache, auth, prev, next *did.Document, subject
 // valid under other names is valid under these (perhaps without proofs
 // then not needed), and no DID is locked out. Keys that do not decode are
 // skipped: a proof naming one is refused anyway.
-func canonicalRefs(allowed map[string]did.VerificationMethod, addedByID map[string]keys.PublicKey, subject string) map[string]string {
-	out := make(map[string]string, len(allowed)+len(addedByID))
-	keep := func(m map[string]string, mb, ref string) {
-		if cur, ok := m[mb]; !ok || ref < cur {
-			m[mb] = ref
+func canonicalRefs(allowed map[string]did.VerificationMethod, addedByID map[string]keys.PublicKey, subject string) map[keys.PublicKey]string {
+	out := make(map[keys.PublicKey]string, len(allowed)+len(addedByID))
+	keep := func(m map[keys.PublicKey]string, pub keys.PublicKey, ref string) {
+		if cur, ok := m[pub]; !ok || ref < cur {
+			m[pub] = ref
 		}
 	}
 	for ref, vm := range allowed {
 		if pub, err := vm.PublicKey(); err == nil {
-			keep(out, pub.Multibase(), relative(subject, ref))
+			keep(out, pub, relative(subject, ref))
 		}
 	}
-	possession := make(map[string]string, len(addedByID))
+	possession := make(map[keys.PublicKey]string, len(addedByID))
 	for ref, pub := range addedByID {
-		keep(possession, pub.Multibase(), relative(subject, ref))
+		keep(possession, pub, relative(subject, ref))
 	}
-	for mb, ref := range possession {
-		if _, ok := out[mb]; !ok {
-			out[mb] = ref
+	for pub, ref := range possession {
+		if _, ok := out[pub]; !ok {
+			out[pub] = ref
 		}
 	}
 	return out
@@ -599,7 +619,6 @@ func canonicalRefs(allowed map[string]did.VerificationMethod, addedByID map[stri
 type checkedProof struct {
 	ref  string
 	auth bool
-	key  string
 	pub  keys.PublicKey
 	sig  []byte
 }
@@ -612,7 +631,7 @@ type checkedProof struct {
 // operation invalid), so an operation none of whose proofs can be removed
 // alone has no valid proper subset of proofs either: a third party cannot
 // drop proofs to give it a second encoding.
-func unneeded(checked []checkedProof, proven map[string]int) (checkedProof, bool) {
+func unneeded(checked []checkedProof, proven map[keys.PublicKey]int) (checkedProof, bool) {
 	auths := 0
 	for _, c := range checked {
 		if c.auth {
@@ -620,7 +639,7 @@ func unneeded(checked []checkedProof, proven map[string]int) (checkedProof, bool
 		}
 	}
 	for _, c := range checked {
-		if c.auth && auths == 1 || proven[c.key] == 1 {
+		if c.auth && auths == 1 || proven[c.pub] == 1 {
 			continue
 		}
 		return c, true
@@ -637,25 +656,25 @@ func addedKeys(prev, next *did.Document, subject string) ([]heldKey, map[string]
 	if next == nil {
 		return nil, byID
 	}
-	held := make(map[string]bool)
+	held := make(map[keys.PublicKey]bool)
 	if prev != nil {
 		for _, vm := range prev.AllMethods() {
 			if pub, err := vm.PublicKey(); err == nil {
-				held[pub.Multibase()] = true
+				held[pub] = true
 			}
 		}
 	}
 	var out []heldKey
-	seen := make(map[string]int) // multibase -> index in out
+	seen := make(map[keys.PublicKey]int) // key -> index in out
 	for _, vm := range next.AllMethods() {
 		pub, err := vm.PublicKey()
-		if err != nil || pub.Algorithm() == "" || held[pub.Multibase()] {
+		if err != nil || pub.Algorithm() == "" || held[pub] {
 			continue
 		}
 		byID[did.AbsoluteRef(subject, vm.ID)] = pub
-		i, ok := seen[pub.Multibase()]
+		i, ok := seen[pub]
 		if !ok {
-			seen[pub.Multibase()] = len(out)
+			seen[pub] = len(out)
 			out = append(out, heldKey{id: vm.ID, pub: pub})
 		} else if relative(subject, did.AbsoluteRef(subject, vm.ID)) < relative(subject, did.AbsoluteRef(subject, out[i].id)) {
 			out[i].id = vm.ID

@@ -1,6 +1,12 @@
 package keys
 
-import "testing"
+import (
+	"encoding/binary"
+	"sync"
+	"testing"
+
+	"github.com/mr-tron/base58"
+)
 
 // TestKeySetBounded: the set of checked keys forgets its oldest beyond
 // its bound and answers only for keys it was given.
@@ -31,5 +37,114 @@ func TestCheckedKeyRemembered(t *testing.T) {
 	}
 	if validEd25519.has([32]byte(small)) {
 		t.Fatal("rejected key remembered")
+	}
+}
+
+// TestKeyCacheBounded: the cache of parsed keys forgets its oldest
+// beyond its bound, keeps nothing longer than its maxLen and answers
+// only for strings it was given.
+func TestKeyCacheBounded(t *testing.T) {
+	c := &keyCache{max: 3, maxLen: 4, items: make(map[string]PublicKey)}
+	k := PublicKey{t: Ed25519, b: "k"}
+	for _, s := range []string{"a", "b", "a", "c", "d", "e", "toolong"} {
+		c.add(s, k)
+	}
+	for _, s := range []string{"a", "b", "c", "d", "e", "toolong"} {
+		_, got := c.get(s)
+		if want := s == "c" || s == "d" || s == "e"; got != want {
+			t.Errorf("%q: cached %v, want %v", s, got, want)
+		}
+	}
+	if len(c.items) != 3 || len(c.order) != 3 {
+		t.Errorf("%d items, %d in order; want 3", len(c.items), len(c.order))
+	}
+}
+
+// TestParseMultibaseCachedSameAnswer: a parse answered by the cache is
+// the parse without it, for good keys of every type (also a P-256 key
+// written uncompressed, kept compressed), and a string that fails is
+// never cached, so it fails again with the same error.
+func TestParseMultibaseCachedSameAnswer(t *testing.T) {
+	good := []string{
+		"z6Mkn7x4bDadndy2bU6X3yyUYGkzRx5NxFXzVzCFFJ5U3EQZ",
+	}
+	for _, typ := range []Type{Ed25519, P256} {
+		priv, err := Generate(typ, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		good = append(good, priv.Public().Multibase())
+		if typ == P256 {
+			pub, err := priv.Public().ecdsa()
+			if err != nil {
+				t.Fatal(err)
+			}
+			raw, err := pub.Bytes() // uncompressed SEC1
+			if err != nil {
+				t.Fatal(err)
+			}
+			good = append(good, "z"+base58.Encode(append(binary.AppendUvarint(nil, codecP256), raw...)))
+		}
+		if typ == Ed25519 {
+			u, err := edwardsToMontgomery(priv.Public().Bytes())
+			if err != nil {
+				t.Fatal(err)
+			}
+			x, err := FromRaw(X25519, u)
+			if err != nil {
+				t.Fatal(err)
+			}
+			good = append(good, x.Multibase())
+		}
+	}
+	bad := []string{"", "z", "f00", "z6Mkn7x4bDadndy2bU6X3yyUYGkzRx5NxFXzVzCFFJ5U3EQ", "z11111111111111111111111111111111111"}
+	for _, s := range good {
+		want, err := parseMultibase(s)
+		if err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+		for range 2 {
+			got, err := ParseMultibase(s)
+			if err != nil || !got.Equal(want) {
+				t.Fatalf("%s: got %v, %v; want %v", s, got, err, want)
+			}
+		}
+		if _, ok := parsedMultibase.get(s); !ok {
+			t.Errorf("%s: not cached", s)
+		}
+	}
+	for _, s := range bad {
+		_, want := parseMultibase(s)
+		for range 2 {
+			if _, err := ParseMultibase(s); err == nil || err.Error() != want.Error() {
+				t.Fatalf("%q: error %v, want %v", s, err, want)
+			}
+		}
+		if _, ok := parsedMultibase.get(s); ok {
+			t.Errorf("%q: a failure cached", s)
+		}
+	}
+}
+
+// TestKeyCacheConcurrent: goroutines adding and reading past the bound
+// (run with -race) always get a key back for the string it was added
+// under, or nothing.
+func TestKeyCacheConcurrent(t *testing.T) {
+	c := &keyCache{max: 4, maxLen: 8, items: make(map[string]PublicKey)}
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 200 {
+				s := string(rune('a' + (g+i)%16))
+				c.add(s, PublicKey{t: Ed25519, b: s})
+				if k, ok := c.get(s); ok && k.b != s {
+					t.Errorf("%q: got the key of %q", s, k.b)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if len(c.items) > 4 || len(c.order) > 4 {
+		t.Errorf("%d items, %d in order; bound 4", len(c.items), len(c.order))
 	}
 }

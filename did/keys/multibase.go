@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"strings"
+	"sync"
 
 	"github.com/mr-tron/base58"
 	"github.com/multiformats/go-multicodec"
@@ -50,6 +52,67 @@ func (p PublicKey) Multibase() string {
 // input, wrong lengths and invalid points wrap [ErrInvalidKey]. An
 // uncompressed P-256 point is accepted and stored compressed.
 func ParseMultibase(s string) (PublicKey, error) {
+	if k, ok := parsedMultibase.get(s); ok {
+		return k, nil
+	}
+	k, err := parseMultibase(s)
+	if err == nil {
+		parsedMultibase.add(s, k)
+	}
+	return k, err
+}
+
+// parsedMultibase remembers the keys ParseMultibase parsed: a key is
+// parsed several times on its way through a ledger operation (document
+// validation, authorization, the batch of its block's signatures), and
+// base58 decoding is most of the cost. Parsing is a pure function of the
+// string, and only successes are kept, so the cache never changes an
+// answer. Bounded: 8,192 strings of at most 96 bytes (a P-256 key
+// written uncompressed), each with its key of at most 33, about 2 MiB
+// with the map's own overhead.
+var parsedMultibase = &keyCache{max: 8192, maxLen: 96, items: make(map[string]PublicKey)}
+
+// keyCache is a bounded map from a key's encoding to the key that
+// forgets its oldest first; safe for concurrent use.
+type keyCache struct {
+	max, maxLen int
+	mu          sync.Mutex
+	items       map[string]PublicKey
+	order       []string
+	next        int
+}
+
+func (c *keyCache) get(s string) (PublicKey, bool) {
+	if len(s) > c.maxLen {
+		return PublicKey{}, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	k, ok := c.items[s]
+	return k, ok
+}
+
+func (c *keyCache) add(s string, k PublicKey) {
+	if len(s) > c.maxLen {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.items[s]; ok {
+		return
+	}
+	s = strings.Clone(s) // not a view of a larger document
+	if len(c.order) < c.max {
+		c.order = append(c.order, s)
+	} else {
+		delete(c.items, c.order[c.next])
+		c.order[c.next] = s
+		c.next = (c.next + 1) % c.max
+	}
+	c.items[s] = k
+}
+
+func parseMultibase(s string) (PublicKey, error) {
 	if len(s) < 2 || len(s) > maxMultibaseLen {
 		return PublicKey{}, fmt.Errorf("parse multibase: %w: length %d", ErrInvalidKey, len(s))
 	}

@@ -101,8 +101,12 @@ func registerNodeMetrics(reg prometheus.Registerer, info *netInfo) {
 	)
 }
 
-// receiveTxs queues transactions gossiped by peers.
+// receiveTxs queues transactions gossiped by peers. It takes what is
+// queued at once (up to registry.MaxPrepareChecks) and has the chain
+// verify the signatures of those not pending already in batches
+// (registry.Chain.PrepareChecks) before checking each as before.
 func receiveTxs(ctx context.Context, host *p2p.Host, n *node.Node, log *slog.Logger) {
+	batch := make([]registry.Tx, 0, registry.MaxPrepareChecks)
 	for {
 		select {
 		case <-ctx.Done():
@@ -111,8 +115,32 @@ func receiveTxs(ctx context.Context, host *p2p.Host, n *node.Node, log *slog.Log
 			if !ok {
 				return
 			}
-			if _, err := n.SubmitGossiped(t); err != nil {
-				log.DebugContext(ctx, "gossiped transaction refused", "tx", t.Hash(), "err", err)
+			batch, ok = append(batch[:0], t), true
+		drain:
+			for ok && len(batch) < cap(batch) {
+				select {
+				case t, ok = <-host.Txs():
+					if ok {
+						batch = append(batch, t)
+					}
+				default:
+					break drain
+				}
+			}
+			fresh := make([]registry.Tx, 0, len(batch))
+			for _, t := range batch {
+				if !n.Mempool.Has(t.Hash()) {
+					fresh = append(fresh, t)
+				}
+			}
+			n.Chain.PrepareChecks(fresh)
+			for _, t := range batch {
+				if _, err := n.SubmitGossiped(t); err != nil {
+					log.DebugContext(ctx, "gossiped transaction refused", "tx", t.Hash(), "err", err)
+				}
+			}
+			if !ok {
+				return
 			}
 		}
 	}

@@ -154,6 +154,7 @@ func TestDocumentStringForms(t *testing.T) {
 }
 
 func TestValidate(t *testing.T) {
+	long := strings.Repeat("l", did.MaxStringLength+1)
 	tests := []struct {
 		name   string
 		mutate func(*did.Document)
@@ -220,6 +221,19 @@ func TestValidate(t *testing.T) {
 			}
 		}, "service: 67 entries"},
 		{"long string", func(d *did.Document) { d.VerificationMethod[0].Type = strings.Repeat("T", did.MaxStringLength+1) }, "exceeds 2048"},
+		// Each length check names where it failed (the locations are
+		// formatted only for an error).
+		{"long context", func(d *did.Document) { d.Context = append(d.Context, "https://x.example/"+long) }, "@context[4]: 2067 bytes exceeds 2048"},
+		{"long controller", func(d *did.Document) { d.Controller = did.StringSet{"did:example:a", "did:example:" + long[12:]} }, "controller[1]: 2049 bytes exceeds 2048"},
+		{"long alsoKnownAs", func(d *did.Document) { d.AlsoKnownAs = []string{"https://a.example", long} }, "alsoKnownAs[1]: 2049 bytes"},
+		{"long vm id", func(d *did.Document) { d.VerificationMethod[1].ID = long }, "verificationMethod[1].id: 2049 bytes"},
+		{"long vm key", func(d *did.Document) { d.VerificationMethod[0].PublicKeyMultibase = long }, "verificationMethod[0].publicKeyMultibase: 2049 bytes"},
+		{"long embedded vm controller", func(d *did.Document) { d.KeyAgreement[0].Embedded.Controller = long }, "keyAgreement[0].controller: 2049 bytes"},
+		{"long reference", func(d *did.Document) { d.AssertionMethod[0].Reference = long }, "assertionMethod[0]: 2049 bytes"},
+		{"long service type", func(d *did.Document) { d.Service[1].Type[1] = long }, "service[1].type[1]: 2049 bytes"},
+		{"long service endpoint entry", func(d *did.Document) {
+			d.Service[0].ServiceEndpoint = json.RawMessage(`["https://a.example","https://b.example/` + long + `"]`)
+		}, "service[0].serviceEndpoint[1]: 2067 bytes"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 )
 
 // Bounds enforced by [Document.Validate].
@@ -91,7 +92,7 @@ func (d *Document) Validate() error {
 		return invalid("controller: %d entries exceeds %d", len(d.Controller), MaxControllers)
 	}
 	for i, c := range d.Controller {
-		if err := checkLen(fmt.Sprintf("controller[%d]", i), c); err != nil {
+		if err := checkLenAt("controller", i, c); err != nil {
 			return err
 		}
 		if _, err := Parse(c); err != nil {
@@ -102,7 +103,7 @@ func (d *Document) Validate() error {
 		return invalid("alsoKnownAs: %d entries exceeds %d", len(d.AlsoKnownAs), MaxAlsoKnownAs)
 	}
 	for i, a := range d.AlsoKnownAs {
-		if err := checkLen(fmt.Sprintf("alsoKnownAs[%d]", i), a); err != nil {
+		if err := checkLenAt("alsoKnownAs", i, a); err != nil {
 			return err
 		}
 		if !isURI(a) {
@@ -122,7 +123,7 @@ func (d *Document) Validate() error {
 		return invalid("verificationMethod: %d entries exceeds %d", len(d.VerificationMethod), MaxVerificationMethods)
 	}
 	for i, vm := range d.VerificationMethod {
-		where := fmt.Sprintf("verificationMethod[%d]", i)
+		where := indexed("verificationMethod", i)
 		if err := validateMethod(where, vm); err != nil {
 			return err
 		}
@@ -136,7 +137,7 @@ func (d *Document) Validate() error {
 			return invalid("%s: %d entries exceeds %d", rel, len(entries), MaxRelationshipEntries)
 		}
 		for i, r := range entries {
-			where := fmt.Sprintf("%s[%d]", rel, i)
+			where := indexed(rel, i)
 			if r.Embedded != nil {
 				if err := validateMethod(where, *r.Embedded); err != nil {
 					return err
@@ -155,7 +156,7 @@ func (d *Document) Validate() error {
 		return invalid("service: %d entries exceeds %d", len(d.Service), MaxServices)
 	}
 	for i, s := range d.Service {
-		where := fmt.Sprintf("service[%d]", i)
+		where := indexed("service", i)
 		if err := validateService(where, s); err != nil {
 			return err
 		}
@@ -179,7 +180,7 @@ func (d *Document) validateContext() error {
 	for i, c := range d.Context {
 		switch c := c.(type) {
 		case string:
-			if err := checkLen(fmt.Sprintf("@context[%d]", i), c); err != nil {
+			if err := checkLenAt("@context", i, c); err != nil {
 				return err
 			}
 		case map[string]any:
@@ -188,6 +189,20 @@ func (d *Document) validateContext() error {
 		}
 	}
 	return nil
+}
+
+// checkLenAt is checkLen of the i-th entry of name; the location is
+// formatted only for an error.
+func checkLenAt(name string, i int, s string) error {
+	if len(s) > MaxStringLength {
+		return checkLen(indexed(name, i), s)
+	}
+	return nil
+}
+
+// indexed returns name[i], the location of an array entry in errors.
+func indexed(name string, i int) string {
+	return name + "[" + strconv.Itoa(i) + "]"
 }
 
 func checkLen(where, s string) error {
@@ -201,8 +216,8 @@ func validateMethod(where string, vm VerificationMethod) error {
 	for _, f := range []struct{ name, v string }{
 		{"id", vm.ID}, {"type", vm.Type}, {"controller", vm.Controller}, {"publicKeyMultibase", vm.PublicKeyMultibase},
 	} {
-		if err := checkLen(where+"."+f.name, f.v); err != nil {
-			return err
+		if len(f.v) > MaxStringLength {
+			return checkLen(where+"."+f.name, f.v)
 		}
 	}
 	u, err := ParseURL(vm.ID)
@@ -265,7 +280,7 @@ func validateService(where string, s Service) error {
 		if t == "" {
 			return invalid("%s.type[%d] is empty", where, i)
 		}
-		if err := checkLen(fmt.Sprintf("%s.type[%d]", where, i), t); err != nil {
+		if err := checkLenAt(where+".type", i, t); err != nil {
 			return err
 		}
 	}
@@ -285,7 +300,7 @@ func validateService(where string, s Service) error {
 			return invalid("%s.serviceEndpoint is an empty array", where)
 		}
 		for i, e := range arr {
-			if err := checkEndpoint(fmt.Sprintf("%s.serviceEndpoint[%d]", where, i), e); err != nil {
+			if err := checkEndpoint(indexed(where+".serviceEndpoint", i), e); err != nil {
 				return err
 			}
 		}

@@ -290,6 +290,7 @@ func (s *StateSync) crossCheckOnce(ctx context.Context, height uint64, ours regi
 			continue
 		}
 		s.prog.Conflicts++
+		s.report()
 		s.Log.WarnContext(ctx, "state sync: peers disagree on a verified header", "height", a.height,
 			"peer", server, "block", want, "other_peer", a.peer, "other_block", other)
 		conflicts = append(conflicts, fmt.Sprintf("at height %d the chain served by %s holds block %s, the chain of %s block %s", a.height, server, want, a.peer, other))

@@ -297,6 +297,9 @@ func serve(ctx context.Context, e env, f nodeFlags) error {
 	if errors.Is(err, daemon.ErrStateSyncNotEmpty) || errors.Is(err, daemon.ErrStateSyncNoPeers) {
 		return usageError("--state-sync: " + err.Error())
 	}
+	if errors.Is(err, node.ErrTrustMismatch) && f.trust != nil {
+		return fmt.Errorf("--state-sync-trust %s: %w", f.trust, err)
+	}
 	if err != nil {
 		return err
 	}

@@ -103,6 +103,9 @@ type StateSync struct {
 	// failure is why an offer was refused for its chain (a checkpoint
 	// mismatch, a conflict): Run fails with it when no offer is left.
 	failure error
+	// verifyBudget bounds the check of the chain of each peer that
+	// answers the cross-check with another header.
+	verifyBudget time.Duration
 }
 
 // ErrNoSnapshot reports that no peer offered a snapshot that could be
@@ -339,10 +342,15 @@ func (p *peerSet) alive() int {
 func (s *StateSync) restore(ctx context.Context, height uint64, peers []string) (*StateSyncResult, error) {
 	ps := &peerSet{s: s, peers: peers, fails: map[string]int{}}
 	ids := s.witnessHeights(height)
+	began := s.Now()
 	trusted, sets, server, err := s.headers(ctx, height, ps, ids)
 	if err != nil {
 		return nil, err
 	}
+	// A peer proving another header has its chain checked from the
+	// genesis too, within twice the time this one took (and at least
+	// RequestTimeout).
+	s.verifyBudget = max(s.RequestTimeout, 2*s.Now().Sub(began))
 	// Before the target header is taken: do other peers hold it too?
 	if err := s.crossCheck(ctx, height, trusted.Header.ID(), ids, server); err != nil {
 		if errors.Is(err, ErrHeaderConflict) {
@@ -505,7 +513,9 @@ func (s *StateSync) chain(ctx context.Context, height uint64, ps *peerSet, ids m
 			b.Headers, b.Next = b.Headers[:n], nil
 		}
 		if err := s.trustCheck(q, from, b.Headers); err != nil {
-			s.failure = err
+			if report { // the offer's chain, not a cross-check's
+				s.failure = err
+			}
 			ps.lied(q, "headers", err)
 			continue
 		}

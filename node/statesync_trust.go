@@ -276,7 +276,9 @@ func (s *StateSync) crossCheckOnce(ctx context.Context, height uint64, ours regi
 			s.refuse(a.peer, "cross-check header", fmt.Errorf("%w: peer %s serves block %s at height %d, below the checkpoint, on another chain than the checkpoint's", ErrTrustMismatch, a.peer, got, a.height))
 			continue
 		}
-		other, err := s.verifyOther(ctx, a.peer, a.height, a.header)
+		vctx, cancel := context.WithTimeout(ctx, s.verifyBudget)
+		other, err := s.verifyOther(vctx, a.peer, a.height, a.header)
+		cancel()
 		if err != nil {
 			if ctx.Err() != nil {
 				return 0, ctx.Err()

@@ -203,6 +203,21 @@ type listed struct{ *r3Peers }
 
 func (l listed) Peers() []string { return l.order }
 
+// stalled answers header ranges of peer only when ctx ends (a peer that
+// stops answering), its one-header answers as its peers do.
+type stalled struct {
+	listed
+	peer string
+}
+
+func (s stalled) FetchHeaders(ctx context.Context, id string, from, to uint64) (p2p.HeaderBatch, error) {
+	if id == s.peer && from != to {
+		<-ctx.Done()
+		return p2p.HeaderBatch{}, ctx.Err()
+	}
+	return s.listed.FetchHeaders(ctx, id, from, to)
+}
+
 // lrSync syncs an empty store of the long-range genesis from peers.
 func lrSync(t *testing.T, peers node.StateSyncPeers, timeout time.Duration, set func(*node.StateSync)) (*node.StateSyncResult, string, *leveldb.Store, error) {
 	t.Helper()
@@ -412,7 +427,8 @@ func TestStateSyncCrossCheckAgrees(t *testing.T) {
 // re-aimed; a header signed by a validator set of their own, as many
 // peers at once). Each is refused as a liar, none counts as a conflict,
 // at most the bound of peers is asked, and the sync completes from the
-// real peer.
+// real peer. A peer whose chain never comes is given up within the
+// bound.
 func TestStateSyncCrossCheckLiars(t *testing.T) {
 	real, _ := longRange(t)
 	rs := real.serve(t)
@@ -442,9 +458,12 @@ func TestStateSyncCrossCheckLiars(t *testing.T) {
 			return b, nil
 		}
 	}
-	ps := &r3Peers{order: []string{"real", "altered"}, peers: map[string]*r3Peer{
+	ps := &r3Peers{order: []string{"real", "altered", "stall"}, peers: map[string]*r3Peer{
 		"real":    {srv: rs},
 		"altered": {srv: rs, heads: forged("altered"), offers: func(int) []p2p.SnapshotOffer { return nil }},
+		// Its own set's header, then its chain from the genesis never
+		// comes (stalled): the check of its chain is bounded.
+		"stall": {srv: rs, offers: func(int) []p2p.SnapshotOffer { return nil }, heads: forged("own set")},
 	}}
 	asked := map[string]bool{}
 	for i := range 40 {
@@ -459,9 +478,15 @@ func TestStateSyncCrossCheckLiars(t *testing.T) {
 		}}
 	}
 	var prog node.StateSyncProgress
-	res, logs, _, err := lrSync(t, listed{ps}, failsafe, func(s *node.StateSync) { s.Progress = func(p node.StateSyncProgress) { prog = p } })
+	res, logs, _, err := lrSync(t, stalled{listed{ps}, "stall"}, failsafe, func(s *node.StateSync) {
+		s.Progress = func(p node.StateSyncProgress) { prog = p }
+		s.RequestTimeout = 300 * time.Millisecond
+	})
 	if err != nil || res.State.StateRoot != real.chain.State().StateRoot {
 		t.Fatalf("sync with lying witnesses: %v\n%s", err, logs)
+	}
+	if !strings.Contains(logs, `msg="state sync: a peer's different header did not verify" peer=stall`) {
+		t.Errorf("the stalling peer's chain was not given up:\n%s", grepLines(logs, "stall"))
 	}
 	if prog.Conflicts != 0 || strings.Contains(logs, "peers disagree") {
 		t.Fatalf("a liar counted as a conflict:\n%s", logs)
@@ -471,8 +496,8 @@ func TestStateSyncCrossCheckLiars(t *testing.T) {
 	}
 	ps.mu.Lock()
 	defer ps.mu.Unlock()
-	if len(asked) == 0 || len(asked)+1 > 16 {
-		t.Errorf("%d of 40 sybils asked (and the altered peer), want 1 to 16 in all", len(asked))
+	if len(asked) == 0 || len(asked)+2 > 16 {
+		t.Errorf("%d of 40 sybils asked (and the altered and stalling peers), want 1 to 16 in all", len(asked))
 	}
 	for id := range asked {
 		if !strings.Contains(logs, `msg="state sync: peer refused" peer=`+id+" ") {

@@ -130,7 +130,13 @@ type StateSyncResult struct {
 // peers offering that height, several at once, verifies each against
 // that root as it arrives (a refused chunk is asked of another peer, and
 // a peer that lied is not asked again) and writes them, then records
-// the snapshot's block as the store's first. The store must be empty;
+// the snapshot's block as the store's first. With Trust, the header chain
+// must hold the checkpoint's block and offers below its height are
+// refused; before the chunks, other peers are asked for the target
+// header (crossCheck), and a different header one of them proves from
+// the genesis refuses the offer. When no offer is left after such a
+// refusal, Run fails with its reason (ErrTrustMismatch,
+// ErrHeaderConflict). The store must be empty;
 // after an error it holds an unfinished restore (and refuses to open as
 // a chain) until it is discarded.
 func (s *StateSync) Run(ctx context.Context) (*StateSyncResult, error) {

@@ -545,3 +545,47 @@ func TestStateSyncCheckpointSettlesConflict(t *testing.T) {
 		})
 	}
 }
+
+// TestStateSyncLongRangeOverP2P: the same through libp2p hosts (the
+// real snapshot protocol, three headers an answer; the cross-check asks
+// the host's connected peers): without a checkpoint the fork and the real
+// chain conflict and the sync fails; with one the real state is restored.
+func TestStateSyncLongRangeOverP2P(t *testing.T) {
+	real, fork := longRange(t)
+	rs, fs := real.serve(t), fork.serve(t)
+	ctx, cancel := context.WithTimeout(t.Context(), failsafe)
+	defer cancel()
+	var boot []string
+	for _, n := range []struct {
+		c   *registry.Chain
+		src p2p.SnapshotSource
+	}{{fork.chain, fs.snaps}, {real.chain, rs.snaps}} {
+		h, err := p2p.New(ctx, p2p.Config{ChainID: registrytest.ChainID, Chain: node.ChainView{Chain: n.c}, Blocks: node.BlockSource{Chain: n.c}, Snapshots: n.src, MaxSyncHeaders: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { h.Close() })
+		boot = append(boot, h.Addrs()[0])
+	}
+	client, err := p2p.New(ctx, p2p.Config{ChainID: registrytest.ChainID, Chain: emptyView{}, Bootstrap: boot})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { client.Close() })
+	for len(client.Peers()) < 2 {
+		if ctx.Err() != nil {
+			t.Fatal("peers not connected")
+		}
+		time.Sleep(10 * time.Millisecond) // polling the connection count
+	}
+	_, logs, store, err := lrSync(t, client, failsafe, nil)
+	if !errors.Is(err, node.ErrHeaderConflict) || strings.Count(logs, "peers disagree on a verified header") != 2 {
+		t.Fatalf("without a checkpoint: %v\n%s", err, logs)
+	}
+	emptyStore(t, store)
+	trust := node.StateSyncTrust{Height: 4, BlockID: real.blockID(t, 4)}
+	res, logs, _, err := lrSync(t, client, failsafe, func(s *node.StateSync) { s.Trust = &trust })
+	if err != nil || res.State.StateRoot != real.chain.State().StateRoot {
+		t.Fatalf("with a checkpoint: %v\n%s", err, logs)
+	}
+}

@@ -46,7 +46,8 @@ func runWithin(t *testing.T, d time.Duration, args ...string) (string, int) {
 // (no chain, no genesis, no unfinished restore); started again on that
 // home with the block ID the validator serves at that height, it syncs,
 // resolves a DID of the snapshot and follows the chain, its conflict
-// counter at 0.
+// counter at 0. A node started without the flag syncs as before and
+// warns that the chain is trusted from the genesis only.
 func TestStateSyncTrustProcesses(t *testing.T) {
 	if testing.Short() {
 		t.Skip("processes")
@@ -142,6 +143,23 @@ func TestStateSyncTrustProcesses(t *testing.T) {
 		t.Fatal("no idmesh_statesync_header_conflicts_total")
 	}
 	late.stop()
+
+	// Without the flag: as before, with a warning that the chain is
+	// trusted from the genesis only, and one that no other peer confirmed
+	// the header (the validator is the only peer).
+	plain := startWithin(t, time.Minute, "plain", "node", "--home", filepath.Join(dir, "plain"), "--genesis", filepath.Join(dir, "node0", "genesis.json"),
+		"--http", "127.0.0.1:0", "--p2p", "/ip4/127.0.0.1/tcp/0", "--bootstrap", boot, "--state-sync", "--log-level", "info")
+	plain.waitHeight(t, snap, time.Minute)
+	plain.mu.Lock()
+	logs = plain.logs.String()
+	plain.mu.Unlock()
+	for _, w := range []string{`level=WARN msg="state sync: no checkpoint (--state-sync-trust HEIGHT:BLOCKID): the chain is trusted from the genesis only`,
+		`level=WARN msg="state sync: no other peer confirmed the header`, `msg="state synced"`} {
+		if !strings.Contains(logs, w) {
+			t.Errorf("no %q in the log:\n%s", w, tail(logs, 3000))
+		}
+	}
+	plain.stop()
 }
 
 // TestStateSyncTrustFlags: bad --state-sync-trust and

@@ -38,6 +38,10 @@ type StateSyncProgress struct {
 	// lied or sent something malformed); Peers the peers still trusted.
 	Fetched, Refused uint64
 	Peers            int
+	// Conflicts counts the peers whose header chain, verified from the
+	// genesis like the chosen one, held another block at a height the
+	// cross-check asked (a fork signed by a validator set).
+	Conflicts uint64
 }
 
 // StateSyncPeers is what state sync needs of the network (a *p2p.Host).
@@ -49,7 +53,7 @@ type StateSyncPeers interface {
 }
 
 // StateSync restores a node's empty store from a snapshot its peers
-// serve, trusting only the genesis.
+// serve, trusting only the genesis and, if given, a checkpoint (Trust).
 type StateSync struct {
 	// Peers is the network.
 	Peers StateSyncPeers
@@ -74,6 +78,17 @@ type StateSync struct {
 	Now func() time.Time
 	// Log receives the sync's log lines; default none.
 	Log *slog.Logger
+	// Trust, if set, is a checkpoint the verified header chain must
+	// hold; offers below its height are refused. Without it the chain is
+	// trusted from the genesis alone.
+	Trust *StateSyncTrust
+	// CrossCheck says whether the target header must be confirmed by
+	// another peer than the one that served it when no checkpoint is
+	// given; default CrossCheckBestEffort.
+	CrossCheck CrossCheckMode
+	// CrossCheckWait is how long a required cross-check waits for
+	// another peer to confirm; default DefaultCrossCheckWait.
+	CrossCheckWait time.Duration
 
 	prog StateSyncProgress
 	bad  map[string]bool // peers that lied: never asked again
@@ -82,6 +97,15 @@ type StateSync struct {
 	// height they name (security review R3: a peer offering ever higher
 	// heights it cannot serve starved the sync).
 	gaveUp map[string]bool
+	// offered holds the heights each peer offered at the last look, for
+	// the cross-check.
+	offered map[string][]uint64
+	// failure is why an offer was refused for its chain (a checkpoint
+	// mismatch, a conflict): Run fails with it when no offer is left.
+	failure error
+	// verifyBudget bounds the check of the chain of each peer that
+	// answers the cross-check with another header.
+	verifyBudget time.Duration
 }
 
 // ErrNoSnapshot reports that no peer offered a snapshot that could be
@@ -106,7 +130,13 @@ type StateSyncResult struct {
 // peers offering that height, several at once, verifies each against
 // that root as it arrives (a refused chunk is asked of another peer, and
 // a peer that lied is not asked again) and writes them, then records
-// the snapshot's block as the store's first. The store must be empty;
+// the snapshot's block as the store's first. With Trust, the header chain
+// must hold the checkpoint's block and offers below its height are
+// refused; before the chunks, other peers are asked for the target
+// header (crossCheck), and a different header one of them proves from
+// the genesis refuses the offer. When no offer is left after such a
+// refusal, Run fails with its reason (ErrTrustMismatch,
+// ErrHeaderConflict). The store must be empty;
 // after an error it holds an unfinished restore (and refuses to open as
 // a chain) until it is discarded.
 func (s *StateSync) Run(ctx context.Context) (*StateSyncResult, error) {
@@ -128,6 +158,13 @@ func (s *StateSync) Run(ctx context.Context) (*StateSyncResult, error) {
 	if s.Now == nil {
 		s.Now = time.Now
 	}
+	if s.CrossCheckWait <= 0 {
+		s.CrossCheckWait = DefaultCrossCheckWait
+	}
+	if s.Trust != nil && s.Trust.Height == 0 {
+		return nil, fmt.Errorf("state sync: checkpoint at height 0: %w", ErrTrustSyntax)
+	}
+	s.failure = nil
 	s.bad = map[string]bool{}
 	s.gaveUp = map[string]bool{}
 	s.prog = StateSyncProgress{Phase: "offers"}
@@ -137,7 +174,8 @@ func (s *StateSync) Run(ctx context.Context) (*StateSyncResult, error) {
 		if err != nil {
 			return nil, err
 		}
-		s.prog = StateSyncProgress{Phase: "headers", Height: height, ChunksTotal: uint64(total), Peers: len(peers), Fetched: s.prog.Fetched, Refused: s.prog.Refused}
+		s.prog = StateSyncProgress{Phase: "headers", Height: height, ChunksTotal: uint64(total), Peers: len(peers), Fetched: s.prog.Fetched, Refused: s.prog.Refused,
+			Conflicts: s.prog.Conflicts}
 		s.report()
 		s.Log.InfoContext(ctx, "state sync: snapshot chosen", "height", height, "chunks", total, "peers", len(peers))
 		res, err := s.restore(ctx, height, peers)
@@ -150,11 +188,11 @@ func (s *StateSync) Run(ctx context.Context) (*StateSyncResult, error) {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		if !errors.Is(err, errPeersExhausted) {
+		if !errors.Is(err, errPeersExhausted) && !errors.Is(err, errOfferRefused) {
 			return nil, err
 		}
-		// Every peer of that height failed or lied: look again, without
-		// those offers.
+		// Every peer of that height failed or lied, or its chain was
+		// refused: look again, without those offers.
 		for _, q := range peers {
 			s.gaveUp[q] = true
 		}
@@ -180,6 +218,10 @@ const maxGaveUp = 4096
 // errPeersExhausted reports that no peer is left to ask.
 var errPeersExhausted = errors.New("state sync: no peer left to ask")
 
+// errOfferRefused reports an offer whose verified header chain was
+// refused (peers disagree on it).
+var errOfferRefused = errors.New("state sync: offer refused")
+
 func (s *StateSync) report() {
 	if s.Progress != nil {
 		s.Progress(s.prog)
@@ -201,17 +243,31 @@ func sleep(ctx context.Context, d time.Duration) error {
 // format this node reads, the peers offering it and the largest chunk
 // count they claim.
 func (s *StateSync) pick(ctx context.Context) (uint64, []string, uint32, error) {
-	warned := false
+	warned, below := false, false
 	for {
 		var best uint64
 		var peers []string
 		var total uint32
+		s.offered = map[string][]uint64{}
 		for _, po := range s.Peers.SnapshotOffers(ctx) {
 			if s.bad[po.Peer] {
 				continue
 			}
 			for _, o := range po.Offers {
-				if o.Format != SnapshotFormat || o.Height == 0 || s.gaveUp[po.Peer] {
+				if o.Format != SnapshotFormat || o.Height == 0 {
+					continue
+				}
+				if len(s.offered[po.Peer]) < p2p.MaxSnapshotOffers {
+					s.offered[po.Peer] = append(s.offered[po.Peer], o.Height)
+				}
+				if s.gaveUp[po.Peer] {
+					continue
+				}
+				if s.Trust != nil && o.Height < s.Trust.Height {
+					if !below {
+						below = true
+						s.Log.WarnContext(ctx, "state sync: refusing offers below the checkpoint's height", "peer", po.Peer, "height", o.Height, "checkpoint", s.Trust.Height)
+					}
 					continue
 				}
 				switch {
@@ -225,6 +281,9 @@ func (s *StateSync) pick(ctx context.Context) (uint64, []string, uint32, error) 
 		}
 		if best > 0 {
 			return best, peers, total, nil
+		}
+		if s.failure != nil {
+			return 0, nil, 0, s.failure
 		}
 		if !warned {
 			warned = true
@@ -266,11 +325,7 @@ func (p *peerSet) get(avoid string) (string, bool) {
 }
 
 // lied marks q as a liar.
-func (p *peerSet) lied(q string, what string, err error) {
-	p.s.bad[q] = true
-	p.s.prog.Refused++
-	p.s.Log.Warn("state sync: peer refused", "peer", q, "what", what, "err", err)
-}
+func (p *peerSet) lied(q string, what string, err error) { p.s.refuse(q, what, err) }
 
 // failed counts a failure of q (a timeout, an error answer): three and
 // it is not asked again in this attempt.
@@ -292,8 +347,22 @@ func (p *peerSet) alive() int {
 // restore syncs the snapshot at height from peers.
 func (s *StateSync) restore(ctx context.Context, height uint64, peers []string) (*StateSyncResult, error) {
 	ps := &peerSet{s: s, peers: peers, fails: map[string]int{}}
-	trusted, sets, err := s.headers(ctx, height, ps)
+	ids := s.witnessHeights(height)
+	began := s.Now()
+	trusted, sets, server, err := s.headers(ctx, height, ps, ids)
 	if err != nil {
+		return nil, err
+	}
+	// A peer proving another header has its chain checked from the
+	// genesis too, within twice the time this one took (and at least
+	// RequestTimeout).
+	s.verifyBudget = max(s.RequestTimeout, 2*s.Now().Sub(began))
+	// Before the target header is taken: do other peers hold it too?
+	if err := s.crossCheck(ctx, height, trusted.Header.ID(), ids, server); err != nil {
+		if errors.Is(err, ErrHeaderConflict) {
+			s.failure = err
+			return nil, fmt.Errorf("%w: %w", errOfferRefused, err)
+		}
 		return nil, err
 	}
 	s.prog.Phase = "chunks"
@@ -404,25 +473,37 @@ func (s *StateSync) phase(ctx context.Context, name string, fn func() error) err
 	return err
 }
 
-// headers fetches and checks the header chain 1..height.
-func (s *StateSync) headers(ctx context.Context, height uint64, ps *peerSet) (*snapshot.Trusted, []*registry.ValidatorSet, error) {
+// verifiedChain is a header chain checked from the genesis.
+type verifiedChain struct {
+	hc *snapshot.HeaderChain
+	// next is the next set the last batch came with; peer served it.
+	next *registry.ValidatorSet
+	peer string
+	// last is the header at the chain's height.
+	last registry.Header
+}
+
+// chain fetches and checks the header chain 1..height from the peers of
+// ps, each batch against the checkpoint too, and fills ids with the IDs
+// at the heights it holds keys of. report tells Progress of each batch.
+func (s *StateSync) chain(ctx context.Context, height uint64, ps *peerSet, ids map[uint64]registry.Hash, report bool) (*verifiedChain, error) {
 	hc, err := snapshot.NewHeaderChain(s.Genesis)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	var next *registry.ValidatorSet
-	last := ""
+	c := &verifiedChain{hc: hc}
 	for hc.Height() < height {
 		if err := ctx.Err(); err != nil {
-			return nil, nil, err
+			return nil, err
 		}
-		q, ok := ps.get(last)
+		q, ok := ps.get(c.peer)
 		if !ok {
-			return nil, nil, fmt.Errorf("%w: headers from %d", errPeersExhausted, hc.Height()+1)
+			return nil, fmt.Errorf("%w: headers from %d", errPeersExhausted, hc.Height()+1)
 		}
-		last = q
+		c.peer = q
+		from := hc.Height() + 1
 		rctx, cancel := context.WithTimeout(ctx, s.RequestTimeout)
-		b, err := s.Peers.FetchHeaders(rctx, q, hc.Height()+1, height)
+		b, err := s.Peers.FetchHeaders(rctx, q, from, height)
 		cancel()
 		if err != nil || len(b.Headers) == 0 {
 			if errors.Is(err, p2p.ErrMalformed) || errors.Is(err, p2p.ErrTooLarge) {
@@ -432,23 +513,54 @@ func (s *StateSync) headers(ctx context.Context, height uint64, ps *peerSet) (*s
 			}
 			continue
 		}
+		if n := height - from + 1; uint64(len(b.Headers)) > n {
+			// Past the height asked: not this chain's business, and the
+			// next set belongs to the last header sent.
+			b.Headers, b.Next = b.Headers[:n], nil
+		}
+		if err := s.trustCheck(q, from, b.Headers); err != nil {
+			if report { // the offer's chain, not a cross-check's
+				s.failure = err
+			}
+			ps.lied(q, "headers", err)
+			continue
+		}
 		if err := hc.Add(b.Headers); err != nil {
 			ps.lied(q, "headers", err)
 			continue
 		}
-		next = b.Next
+		for i := range b.Headers {
+			if _, ok := ids[from+uint64(i)]; ok {
+				ids[from+uint64(i)] = b.Headers[i].Header.ID()
+			}
+		}
+		c.next, c.last = b.Next, b.Headers[len(b.Headers)-1].Header
 		ps.fails[q] = 0
-		s.prog.Headers = hc.Height()
-		s.report()
+		if report {
+			s.prog.Headers = hc.Height()
+			s.report()
+		}
 	}
-	trusted, err := hc.Trusted(next)
+	return c, nil
+}
+
+// headers fetches and checks the header chain 1..height; it returns the
+// target header as trusted, the sets met, and the peer that served the
+// target header.
+func (s *StateSync) headers(ctx context.Context, height uint64, ps *peerSet, ids map[uint64]registry.Hash) (*snapshot.Trusted, []*registry.ValidatorSet, string, error) {
+	c, err := s.chain(ctx, height, ps, ids, true)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	hc, last := c.hc, c.peer
+	trusted, err := hc.Trusted(c.next)
 	if err != nil {
 		// The next set came from the peer of the last batch: it lied
 		// about it, or did not know it. Ask the others.
 		for {
 			q, ok := ps.get(last)
 			if !ok {
-				return nil, nil, fmt.Errorf("%w: next validator set at %d: %w", errPeersExhausted, height, err)
+				return nil, nil, "", fmt.Errorf("%w: next validator set at %d: %w", errPeersExhausted, height, err)
 			}
 			last = q
 			rctx, cancel := context.WithTimeout(ctx, s.RequestTimeout)
@@ -464,7 +576,7 @@ func (s *StateSync) headers(ctx context.Context, height uint64, ps *peerSet) (*s
 			ps.lied(q, "next validator set", err)
 		}
 	}
-	return trusted, hc.Sets(), nil
+	return trusted, hc.Sets(), c.peer, nil
 }
 
 // chunkResult is a fetched chunk, checked on its own against the

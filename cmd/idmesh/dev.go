@@ -39,6 +39,11 @@ type nodeFlags struct {
 	// offerTTL is api.Config.OfferTTL.
 	offerTTL    time.Duration
 	corsOrigins string
+	// The state sync's checkpoint (HEIGHT:BLOCKID) and cross-check mode
+	// as given (idmesh node only), and as runNode parsed them.
+	stateSyncTrust, stateSyncCrossCheck string
+	trust                               *node.StateSyncTrust
+	crossCheck                          node.CrossCheckMode
 }
 
 // The bounds of --offer-ttl: an offer must outlive a holder's scan of
@@ -87,6 +92,10 @@ func (f *nodeFlags) register(fs *pflag.FlagSet, dev bool) {
 	fs.BoolVar(&f.mdns, "mdns", false, "find peers of the same chain on the local network")
 	fs.BoolVar(&f.stateSync, "state-sync", false,
 		"start an empty store from a state snapshot served by peers (checked against the header chain from the genesis) instead of replaying every block")
+	fs.StringVar(&f.stateSyncTrust, "state-sync-trust", "",
+		"HEIGHT:BLOCKID: with --state-sync, the verified header chain must hold this block (hex ID) at this height, and offers below it are refused; without it the chain is trusted from the genesis only")
+	fs.StringVar(&f.stateSyncCrossCheck, "state-sync-cross-check", "best-effort",
+		"best-effort or required: with --state-sync, whether another peer must confirm the snapshot's header when no --state-sync-trust is given (best-effort goes on with a warning)")
 	fs.Uint64Var(&f.snapshotInterval, "snapshot-interval", node.DefaultSnapshotInterval,
 		"take a state snapshot every this many blocks and serve the latest two to syncing peers (HOME/snapshots); 0 serves none")
 	fs.StringVar(&f.genesis, "genesis", "", "genesis file to start a new home from")
@@ -179,6 +188,9 @@ func newNodeCmd(a *app) *cobra.Command {
 }
 
 func runNode(ctx context.Context, e env, f nodeFlags) error {
+	if err := f.parseStateSync(); err != nil {
+		return err // before anything is created
+	}
 	if f.genesis != "" {
 		if err := home.Dir(f.home).AdoptGenesis(f.genesis); err != nil {
 			return err
@@ -186,6 +198,24 @@ func runNode(ctx context.Context, e env, f nodeFlags) error {
 	}
 	f.issuerPass = e.getenv("IDMESH_ISSUER_PASSPHRASE")
 	return serve(ctx, e, f)
+}
+
+// parseStateSync parses --state-sync-trust and --state-sync-cross-check
+// into f.trust and f.crossCheck; errors are usage errors.
+func (f *nodeFlags) parseStateSync() error {
+	if f.stateSyncTrust != "" {
+		t, err := node.ParseStateSyncTrust(f.stateSyncTrust)
+		if err != nil {
+			return usageError("--state-sync-trust: " + err.Error())
+		}
+		f.trust = &t
+	}
+	m, err := node.ParseCrossCheckMode(f.stateSyncCrossCheck)
+	if err != nil {
+		return usageError("--state-sync-cross-check: " + err.Error())
+	}
+	f.crossCheck = m
+	return nil
 }
 
 func fileExists(p string) bool {
@@ -248,8 +278,11 @@ func serve(ctx context.Context, e env, f nodeFlags) error {
 		VerifyConcurrency: f.verifyConcurrency, VerifyClientSlots: f.verifyClientSlots, VerifyWait: f.verifyWait, VerifyTimeout: f.verifyTimeout,
 		VerifyRate: f.verifyRate, VerifyBurst: f.verifyBurst, TrustedProxies: proxies, OfferTTL: f.offerTTL, CORSOrigins: origins,
 		VerifierDID: f.verifierDID, VerifierRequestTTL: f.verifierRequestTTL,
-		StateSync: f.stateSync, SnapshotInterval: f.snapshotInterval,
+		StateSync: f.stateSync, SnapshotInterval: f.snapshotInterval, StateSyncTrust: f.trust, StateSyncCrossCheck: f.crossCheck,
 		Log: log}
+	if f.trust != nil && !f.stateSync {
+		log.InfoContext(ctx, "--state-sync-trust has no effect without --state-sync", "checkpoint", f.trust.String())
+	}
 	if display != nil {
 		cfg.SyncProgress = display.progress
 		cfg.StateSyncProgress = display.stateProgress
@@ -263,6 +296,9 @@ func serve(ctx context.Context, e env, f nodeFlags) error {
 	}
 	if errors.Is(err, daemon.ErrStateSyncNotEmpty) || errors.Is(err, daemon.ErrStateSyncNoPeers) {
 		return usageError("--state-sync: " + err.Error())
+	}
+	if errors.Is(err, node.ErrTrustMismatch) && f.trust != nil {
+		return fmt.Errorf("--state-sync-trust %s: %w", f.trust, err)
 	}
 	if err != nil {
 		return err

@@ -146,6 +146,11 @@ type Config struct {
 	StateSync bool
 	// StateSyncProgress, if set, is told how a state sync advances.
 	StateSyncProgress func(node.StateSyncProgress)
+	// StateSyncTrust, if set, is a checkpoint the state sync's header
+	// chain must hold (node.StateSync.Trust); StateSyncCrossCheck says
+	// whether another peer must confirm the target header without one.
+	StateSyncTrust      *node.StateSyncTrust
+	StateSyncCrossCheck node.CrossCheckMode
 	// SnapshotInterval makes a node on a network take a snapshot of the
 	// state every this many blocks and serve the latest two to peers
 	// (HOME/snapshots); 0 serves none.

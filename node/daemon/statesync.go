@@ -53,10 +53,16 @@ func stateSync(ctx context.Context, cfg Config, h home.Dir, g *registry.Genesis,
 		return nil, err
 	}
 	defer host.Close()
+	if cfg.StateSyncTrust == nil {
+		log.WarnContext(ctx, "state sync: no checkpoint (--state-sync-trust HEIGHT:BLOCKID): the chain is trusted from the genesis only, and a validator set since replaced could sign a fork it cannot tell apart",
+			"cross_check", cfg.StateSyncCrossCheck.String())
+	} else {
+		log.InfoContext(ctx, "state sync: checkpoint", "height", cfg.StateSyncTrust.Height, "block", cfg.StateSyncTrust.BlockID)
+	}
 	log.InfoContext(ctx, "state sync: looking for snapshots")
 	began, lastLog := time.Now(), time.Time{}
 	phase := ""
-	ss := &node.StateSync{Peers: host, Store: store, Genesis: g, Log: log, Progress: func(p node.StateSyncProgress) {
+	ss := &node.StateSync{Peers: host, Store: store, Genesis: g, Log: log, Trust: cfg.StateSyncTrust, CrossCheck: cfg.StateSyncCrossCheck, Progress: func(p node.StateSyncProgress) {
 		if p.Phase != phase || time.Since(lastLog) >= 2*time.Second {
 			phase, lastLog = p.Phase, time.Now()
 			log.InfoContext(ctx, "state sync", "phase", p.Phase, "height", p.Height, "headers", p.Headers, "chunks", p.Chunks, "of", p.ChunksTotal,
@@ -86,11 +92,12 @@ func (noChain) Height() uint64                                   { return 0 }
 func (noChain) Validators(uint64) (*registry.ValidatorSet, bool) { return nil, false }
 
 // registerSnapshotMetrics exports the snapshot chunks served to peers,
-// and those fetched and refused by this node's state sync.
+// and those fetched and refused by this node's state sync, and the header
+// conflicts its cross-check met.
 func registerSnapshotMetrics(reg prometheus.Registerer, host *p2p.Host, synced *node.StateSyncProgress) {
-	var fetched, refused float64
+	var fetched, refused, conflicts float64
 	if synced != nil {
-		fetched, refused = float64(synced.Fetched), float64(synced.Refused)
+		fetched, refused, conflicts = float64(synced.Fetched), float64(synced.Refused), float64(synced.Conflicts)
 	}
 	reg.MustRegister(
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "idmesh_snapshot_chunks_served_total", Help: "State snapshot chunks sent to syncing peers."},
@@ -101,5 +108,7 @@ func registerSnapshotMetrics(reg prometheus.Registerer, host *p2p.Host, synced *
 			func() float64 { return fetched }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "idmesh_snapshot_chunks_refused_total", Help: "Snapshot chunks and header batches this node's state sync refused (a peer lied or sent something malformed)."},
 			func() float64 { return refused }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "idmesh_statesync_header_conflicts_total", Help: "Peers whose header chain, verified from the genesis, held another block than the one this node's state sync chose (a fork signed by a validator set)."},
+			func() float64 { return conflicts }),
 	)
 }

@@ -1,0 +1,374 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/idmesh/idmesh/registry"
+	"github.com/idmesh/idmesh/registry/snapshot"
+)
+
+// Weak subjectivity (security review, long-range attack): a validator
+// set that governance replaced still holds keys that decided real
+// heights, and may sign another chain from there that every header check
+// from the genesis accepts. Two checks narrow it: a trusted checkpoint
+// (StateSync.Trust), a block ID the operator got from a source they
+// trust, which the verified header chain must hold; and a cross-check of
+// the target header with other peers (StateSync.CrossCheck).
+
+// StateSyncTrust is a trusted checkpoint: the block ID the header chain
+// must hold at Height (idmesh node --state-sync-trust HEIGHT:BLOCKID).
+type StateSyncTrust struct {
+	// Height is the checkpoint's height (at least 1).
+	Height uint64
+	// BlockID is the ID of the block at Height (its header's hash).
+	BlockID registry.Hash
+}
+
+// String returns the checkpoint as HEIGHT:BLOCKID, the form
+// ParseStateSyncTrust reads.
+func (t StateSyncTrust) String() string { return fmt.Sprintf("%d:%s", t.Height, t.BlockID) }
+
+// maxTrustBytes bounds the text of a checkpoint: 20 digits, a colon and
+// 64 hex digits.
+const maxTrustBytes = 20 + 1 + 64
+
+// ErrTrustSyntax reports a checkpoint that is not HEIGHT:BLOCKID.
+var ErrTrustSyntax = errors.New("want HEIGHT:BLOCKID, a decimal height of at least 1 and the block's 64-digit hex ID")
+
+// ParseStateSyncTrust reads a checkpoint written HEIGHT:BLOCKID: a
+// decimal height of at least 1 without sign, leading zeros or spaces, one
+// colon, and the block ID as 64 hex digits. Errors wrap ErrTrustSyntax.
+func ParseStateSyncTrust(s string) (StateSyncTrust, error) {
+	if len(s) > maxTrustBytes {
+		return StateSyncTrust{}, fmt.Errorf("parse checkpoint: %d bytes: %w", len(s), ErrTrustSyntax)
+	}
+	hs, id, ok := strings.Cut(s, ":")
+	if !ok {
+		return StateSyncTrust{}, fmt.Errorf("parse checkpoint %q: no colon: %w", s, ErrTrustSyntax)
+	}
+	if hs == "" || hs[0] == '0' || strings.TrimLeft(hs, "0123456789") != "" {
+		return StateSyncTrust{}, fmt.Errorf("parse checkpoint %q: height %q: %w", s, hs, ErrTrustSyntax)
+	}
+	h, err := strconv.ParseUint(hs, 10, 64)
+	if err != nil {
+		return StateSyncTrust{}, fmt.Errorf("parse checkpoint %q: height %q out of range: %w", s, hs, ErrTrustSyntax)
+	}
+	bid, err := registry.ParseHash(id)
+	if err != nil {
+		return StateSyncTrust{}, fmt.Errorf("parse checkpoint %q: block ID: %w", s, ErrTrustSyntax)
+	}
+	return StateSyncTrust{Height: h, BlockID: bid}, nil
+}
+
+// CrossCheckMode says what state sync does when no peer other than the
+// one that served the target header answers the cross-check.
+type CrossCheckMode int
+
+const (
+	// CrossCheckBestEffort proceeds with a warning (a lone peer is the
+	// common case in small test networks).
+	CrossCheckBestEffort CrossCheckMode = iota
+	// CrossCheckRequired refuses to proceed unless another peer confirms
+	// the header, or a trusted checkpoint is given (StateSync.Trust).
+	CrossCheckRequired
+)
+
+// String returns the mode's name as the flag spells it.
+func (m CrossCheckMode) String() string {
+	if m == CrossCheckRequired {
+		return "required"
+	}
+	return "best-effort"
+}
+
+// ErrCrossCheckMode reports a cross-check mode that is neither
+// best-effort nor required.
+var ErrCrossCheckMode = errors.New("want best-effort or required")
+
+// ParseCrossCheckMode reads "best-effort" or "required" (exactly).
+func ParseCrossCheckMode(s string) (CrossCheckMode, error) {
+	switch s {
+	case "best-effort":
+		return CrossCheckBestEffort, nil
+	case "required":
+		return CrossCheckRequired, nil
+	}
+	if len(s) > 32 {
+		s = s[:32] + "…"
+	}
+	return 0, fmt.Errorf("parse cross-check mode %q: %w", s, ErrCrossCheckMode)
+}
+
+// Errors of the checkpoint and the cross-check.
+var (
+	// ErrTrustMismatch reports that the peers' header chains do not hold
+	// the trusted checkpoint's block (a wrong checkpoint, or peers on a
+	// fork).
+	ErrTrustMismatch = errors.New("the header chain does not hold the checkpoint's block (a wrong checkpoint, or peers on another chain)")
+	// ErrHeaderConflict reports two header chains, each verified from
+	// the genesis, that hold different blocks at the same height: a
+	// fork signed by a validator set (a long-range attack), which only a
+	// trusted checkpoint can settle.
+	ErrHeaderConflict = errors.New("peers disagree on a header verified from the genesis")
+	// ErrNotCrossChecked reports, with CrossCheckRequired and no
+	// checkpoint, that no other peer confirmed the target header.
+	ErrNotCrossChecked = errors.New("no other peer confirmed the header")
+)
+
+// Bounds of the cross-check.
+const (
+	// maxCrossCheckPeers bounds the peers asked for the target header.
+	maxCrossCheckPeers = 16
+	// crossCheckParallel bounds the requests in flight.
+	crossCheckParallel = 4
+	// maxWitnessHeights bounds the heights below the target whose IDs
+	// are kept to cross-check with a peer that lacks the target (the
+	// heights of its own snapshot offers).
+	maxWitnessHeights = 64
+	// DefaultCrossCheckWait is StateSync.CrossCheckWait's default.
+	DefaultCrossCheckWait = 30 * time.Second
+)
+
+// peerLister is what lists the connected peers (a *p2p.Host); without
+// it the cross-check asks the peers that offered snapshots.
+type peerLister interface{ Peers() []string }
+
+// trustCheck checks the batch that starts at from against the
+// checkpoint: nil if the batch does not reach its height or holds its
+// block there.
+func (s *StateSync) trustCheck(q string, from uint64, batch []snapshot.SignedHeader) error {
+	t := s.Trust
+	if t == nil || t.Height < from || t.Height-from >= uint64(len(batch)) {
+		return nil
+	}
+	if got := batch[t.Height-from].Header.ID(); got != t.BlockID {
+		return fmt.Errorf("%w: peer %s serves block %s at height %d, the checkpoint says %s", ErrTrustMismatch, q, got, t.Height, t.BlockID)
+	}
+	return nil
+}
+
+// witnessHeights returns the heights below target of the peers'
+// offers, the highest maxWitnessHeights: the header chain keeps its
+// IDs there for the cross-check.
+func (s *StateSync) witnessHeights(target uint64) map[uint64]registry.Hash {
+	var hs []uint64
+	for _, os := range s.offered {
+		for _, h := range os {
+			if h < target && !slices.Contains(hs, h) {
+				hs = append(hs, h)
+			}
+		}
+	}
+	slices.Sort(hs)
+	if len(hs) > maxWitnessHeights {
+		hs = hs[len(hs)-maxWitnessHeights:]
+	}
+	m := make(map[uint64]registry.Hash, len(hs)+1)
+	for _, h := range hs {
+		m[h] = registry.Hash{}
+	}
+	return m
+}
+
+// crossAnswer is one peer's answer to the cross-check.
+type crossAnswer struct {
+	peer   string
+	height uint64
+	header *snapshot.SignedHeader
+	err    error
+}
+
+// crossCheck asks other peers than server for the header at height and
+// compares it with the verified one (ours; ids holds the verified IDs of
+// lower heights a peer lacking height is asked instead). A peer that
+// answers a different header is asked for its header chain from the
+// genesis: verified, the two chains conflict (ErrHeaderConflict); not, it
+// lied. With no confirmation it warns, or, in CrossCheckRequired mode
+// without a checkpoint, asks again every Retry for CrossCheckWait and
+// then fails (ErrNotCrossChecked).
+func (s *StateSync) crossCheck(ctx context.Context, height uint64, ours registry.Hash, ids map[uint64]registry.Hash, server string) error {
+	began := s.Now()
+	for {
+		agreed, err := s.crossCheckOnce(ctx, height, ours, ids, server)
+		if err != nil {
+			return err
+		}
+		if agreed > 0 {
+			s.Log.InfoContext(ctx, "state sync: header cross-checked", "height", height, "block", ours, "agreed", agreed)
+			return nil
+		}
+		if s.CrossCheck != CrossCheckRequired || s.Trust != nil {
+			s.Log.WarnContext(ctx, "state sync: no other peer confirmed the header, going on the word of the peer that served it", "height", height, "block", ours, "peer", server)
+			return nil
+		}
+		if waited := s.Now().Sub(began); waited >= s.CrossCheckWait {
+			return fmt.Errorf("%w at height %d (block %s, served by %s) within %s, and the cross-check is required without a checkpoint", ErrNotCrossChecked, height, ours, server, s.CrossCheckWait)
+		}
+		s.Log.InfoContext(ctx, "state sync: waiting for another peer to confirm the header", "height", height)
+		if err := sleep(ctx, s.Retry); err != nil {
+			return err
+		}
+	}
+}
+
+// crossCheckOnce asks the other peers once; it returns how many
+// confirmed the header.
+func (s *StateSync) crossCheckOnce(ctx context.Context, height uint64, ours registry.Hash, ids map[uint64]registry.Hash, server string) (int, error) {
+	var cands []string
+	if l, ok := s.Peers.(peerLister); ok {
+		cands = l.Peers()
+	} else {
+		for q := range s.offered {
+			cands = append(cands, q)
+		}
+		slices.Sort(cands)
+	}
+	cands = slices.DeleteFunc(slices.Clone(cands), func(q string) bool { return q == server || s.bad[q] })
+	cands = slices.Compact(cands)
+	if len(cands) > maxCrossCheckPeers {
+		cands = cands[:maxCrossCheckPeers]
+	}
+	answers := make([]crossAnswer, len(cands))
+	var wg sync.WaitGroup
+	slots := make(chan struct{}, crossCheckParallel)
+	for i, q := range cands {
+		wg.Go(func() {
+			select {
+			case slots <- struct{}{}:
+			case <-ctx.Done():
+				answers[i] = crossAnswer{peer: q, err: ctx.Err()}
+				return
+			}
+			defer func() { <-slots }()
+			answers[i] = s.askHeader(ctx, q, height, ids)
+		})
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	agreed := 0
+	var conflicts []string
+	for _, a := range answers {
+		if a.err != nil {
+			s.Log.DebugContext(ctx, "state sync: cross-check unanswered", "peer", a.peer, "height", height, "err", a.err)
+			continue
+		}
+		want := ours
+		if a.height != height {
+			want = ids[a.height]
+		}
+		got := a.header.Header.ID()
+		if got == want {
+			agreed++
+			continue
+		}
+		if t := s.Trust; t != nil && a.height < t.Height {
+			// Ours holds the checkpoint, which descends from ours here:
+			// no chain through another block here can hold it.
+			s.refuse(a.peer, "cross-check header", fmt.Errorf("%w: peer %s serves block %s at height %d, below the checkpoint, on another chain than the checkpoint's", ErrTrustMismatch, a.peer, got, a.height))
+			continue
+		}
+		vctx, cancel := context.WithTimeout(ctx, s.verifyBudget)
+		other, err := s.verifyOther(vctx, a.peer, a.height, a.header)
+		cancel()
+		if err != nil {
+			if ctx.Err() != nil {
+				return 0, ctx.Err()
+			}
+			s.Log.WarnContext(ctx, "state sync: a peer's different header did not verify", "peer", a.peer, "height", a.height, "block", got, "err", err)
+			continue
+		}
+		if other == want {
+			// Its verified chain holds our block: its first answer lied.
+			s.refuse(a.peer, "cross-check header", fmt.Errorf("%w: header %d answered as %s, its chain holds %s", snapshot.ErrUntrustedHeader, a.height, got, other))
+			continue
+		}
+		s.prog.Conflicts++
+		s.report()
+		s.Log.WarnContext(ctx, "state sync: peers disagree on a verified header", "height", a.height,
+			"peer", server, "block", want, "other_peer", a.peer, "other_block", other)
+		conflicts = append(conflicts, fmt.Sprintf("at height %d the chain served by %s holds block %s, the chain of %s block %s", a.height, server, want, a.peer, other))
+	}
+	if len(conflicts) > 0 {
+		return 0, fmt.Errorf("%w (%s): a validator set signed two chains; give a checkpoint (HEIGHT:BLOCKID) from a source you trust", ErrHeaderConflict, strings.Join(conflicts, "; "))
+	}
+	return agreed, nil
+}
+
+// askHeader asks q for its header at height, or, if it has none there,
+// at the highest height below of its offers whose verified ID is known.
+func (s *StateSync) askHeader(ctx context.Context, q string, height uint64, ids map[uint64]registry.Hash) crossAnswer {
+	a := s.fetchOne(ctx, q, height)
+	if a.err == nil || ctx.Err() != nil {
+		return a
+	}
+	lower := uint64(0)
+	for _, h := range s.offered[q] {
+		if _, ok := ids[h]; ok && h < height && h > lower {
+			lower = h
+		}
+	}
+	if lower == 0 {
+		return a
+	}
+	return s.fetchOne(ctx, q, lower)
+}
+
+// fetchOne asks q for the one header at height.
+func (s *StateSync) fetchOne(ctx context.Context, q string, height uint64) crossAnswer {
+	rctx, cancel := context.WithTimeout(ctx, s.RequestTimeout)
+	defer cancel()
+	b, err := s.Peers.FetchHeaders(rctx, q, height, height)
+	switch {
+	case err != nil:
+		return crossAnswer{peer: q, height: height, err: err}
+	case len(b.Headers) != 1 || b.Headers[0].Header.Height != height:
+		return crossAnswer{peer: q, height: height, err: fmt.Errorf("%d headers answered for height %d", len(b.Headers), height)}
+	}
+	return crossAnswer{peer: q, height: height, header: &b.Headers[0]}
+}
+
+// verifyOther checks that a peer's header sh at height, which differs
+// from the verified one, is verified too: first its commit against the
+// set it came with (cheap: a peer without keys is refused here), then the
+// peer's whole header chain from the genesis to height, with the
+// checkpoint. It returns the ID the peer's verified chain holds at
+// height. A peer whose claim does not verify is marked a liar.
+func (s *StateSync) verifyOther(ctx context.Context, q string, height uint64, sh *snapshot.SignedHeader) (registry.Hash, error) {
+	h := &sh.Header
+	id := h.ID()
+	lie := func(err error) (registry.Hash, error) {
+		s.refuse(q, "cross-check header", err)
+		return registry.Hash{}, err
+	}
+	switch {
+	case h.ChainID != s.Genesis.ChainID:
+		return lie(fmt.Errorf("%w: chain %q", snapshot.ErrUntrustedHeader, h.ChainID))
+	case sh.Validators == nil || sh.Validators.Hash() != h.ValidatorsHash:
+		return lie(fmt.Errorf("%w: header %d without the set it names", snapshot.ErrUntrustedHeader, height))
+	}
+	if err := registry.VerifyCommit(s.Genesis.ChainID, sh.Validators, height, id, sh.Commit); err != nil {
+		return lie(fmt.Errorf("%w: header %d: %w", snapshot.ErrUntrustedHeader, height, err))
+	}
+	ps := &peerSet{s: s, peers: []string{q}, fails: map[string]int{}}
+	c, err := s.chain(ctx, height, ps, nil, false)
+	if err != nil {
+		return registry.Hash{}, err
+	}
+	return c.last.ID(), nil
+}
+
+// refuse marks q as a liar.
+func (s *StateSync) refuse(q, what string, err error) {
+	s.bad[q] = true
+	s.prog.Refused++
+	s.Log.Warn("state sync: peer refused", "peer", q, "what", what, "err", err)
+}

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"runtime/metrics"
 	"strings"
 	"sync/atomic"
@@ -58,25 +59,24 @@ func processCPU() time.Duration {
 // gc-cpu-us/op the part of it the garbage collector used (runtime/metrics).
 func BenchmarkSubmitOperation(b *testing.B) {
 	const clients = 256
-	txs, _, err := registrytest.CreateOps(0, 60_000)
-	if err != nil {
-		b.Fatal(err)
-	}
-	var next atomic.Uint64 // operations are never submitted twice across runs
-	take := func() registry.Tx { return txs[next.Add(1)-1] }
 	client := benchClient()
 	client.Transport.(*http.Transport).MaxIdleConnsPerHost = clients
 
+	// run submits b.N operations made for this run (each run has a chain
+	// of its own), so that the live heap holds only these.
 	run := func(b *testing.B, op func(registry.Tx)) {
-		if b.N > len(txs)-int(next.Load()) {
-			b.Skip("not enough operations prepared")
+		txs, _, err := registrytest.CreateOps(0, uint64(b.N))
+		if err != nil {
+			b.Fatal(err)
 		}
+		var next atomic.Uint64
 		b.SetParallelism((clients + 1) / 2)
+		runtime.GC()
 		cpu0, gc0 := processCPU(), gcCPU()
 		b.ResetTimer()
 		b.RunParallel(func(pb *testing.PB) {
 			for pb.Next() {
-				op(take())
+				op(txs[next.Add(1)-1])
 			}
 		})
 		b.StopTimer()

@@ -38,7 +38,25 @@ type Mempool struct {
 	rejSeq   uint64
 	notify   chan struct{} // closed and replaced when a tx arrives
 	onReject func()        // called, outside the lock, after rejections are recorded
+	// leaving holds, for the pending transactions someone waits on
+	// (Leaving), the channel Remove closes when the transaction leaves:
+	// at most one entry per pending transaction.
+	leaving map[registry.Hash]*leaveWait
 }
+
+// leaveWait is a channel closed when a pending transaction leaves the
+// mempool, and how many wait on it.
+type leaveWait struct {
+	ch      chan struct{}
+	waiters int
+}
+
+// closedChan is returned by Leaving for a transaction not pending.
+var closedChan = func() chan struct{} {
+	c := make(chan struct{})
+	close(c)
+	return c
+}()
 
 const maxRejected = 10_000
 
@@ -70,7 +88,7 @@ type rejectionRef struct {
 // NewMempool returns a mempool bounded to maxTxs transactions and
 // maxBytes encoded bytes.
 func NewMempool(maxTxs, maxBytes int) *Mempool {
-	return &Mempool{maxTxs: maxTxs, maxBytes: maxBytes, txs: make(map[registry.Hash]registry.Tx), reads: make(map[registry.Hash]registry.ReadSet), offences: make(map[string]registry.Hash), rejected: make(map[registry.Hash]rejection), notify: make(chan struct{})}
+	return &Mempool{maxTxs: maxTxs, maxBytes: maxBytes, txs: make(map[registry.Hash]registry.Tx), reads: make(map[registry.Hash]registry.ReadSet), offences: make(map[string]registry.Hash), rejected: make(map[registry.Hash]rejection), notify: make(chan struct{}), leaving: make(map[registry.Hash]*leaveWait)}
 }
 
 // Add queues a checked transaction.
@@ -182,6 +200,38 @@ func (m *Mempool) All() []registry.Tx {
 	return out
 }
 
+// Leaving reports whether transaction h is pending and, if it is,
+// returns a channel closed when it leaves the mempool (Remove: committed
+// or rejected) and a function to call once no longer waiting, which
+// forgets the channel when no one else waits on it. A waiter is woken by
+// its own transaction's departure only, not by every block. For a
+// transaction not pending the channel is closed and release does
+// nothing.
+func (m *Mempool) Leaving(h registry.Hash) (left <-chan struct{}, release func(), pending bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.txs[h]; !ok {
+		return closedChan, func() {}, false
+	}
+	w := m.leaving[h]
+	if w == nil {
+		w = &leaveWait{ch: make(chan struct{})}
+		m.leaving[h] = w
+	}
+	w.waiters++
+	return w.ch, func() {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		// Remove deleted the entry when it closed the channel; a later
+		// entry for the same hash (pending again) is someone else's.
+		if m.leaving[h] == w {
+			if w.waiters--; w.waiters == 0 {
+				delete(m.leaving, h)
+			}
+		}
+	}, true
+}
+
 // Remove drops committed transactions, and records rejected ones with
 // their error (which carries the result code, registry.CodeOf).
 func (m *Mempool) Remove(committed []registry.Hash, rejected map[registry.Hash]error) {
@@ -198,6 +248,10 @@ func (m *Mempool) Remove(committed []registry.Hash, rejected map[registry.Hash]e
 			if off, ok := registry.EvidenceOffence(t); ok && m.offences[string(off)] == h {
 				delete(m.offences, string(off))
 			}
+		}
+		if w, ok := m.leaving[h]; ok {
+			close(w.ch)
+			delete(m.leaving, h)
 		}
 	}
 	for _, h := range committed {

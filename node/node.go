@@ -300,19 +300,31 @@ func (n *Node) notify() {
 }
 
 // WaitStatus waits until transaction h is committed or rejected, or ctx
-// ends, and returns its last status.
+// ends, and returns its last status. It wakes when h leaves the mempool
+// (Mempool.Leaving), not at every commit: with many clients waiting, a
+// block wakes only those whose transactions it holds. While h is
+// pending nothing else is read; its status is read once it has left.
 func (n *Node) WaitStatus(ctx context.Context, h registry.Hash) (TxStatus, error) {
 	for {
-		ch := n.Changed()
+		left, release, pending := n.Mempool.Leaving(h)
+		if pending {
+			// A transaction leaves the mempool after its block is
+			// saved, or when rejected: then left is closed.
+			select {
+			case <-ctx.Done():
+				release()
+				return TxStatus{Hash: h, Status: TxPending}, nil
+			case <-left:
+				release()
+				continue
+			}
+		}
 		s, err := n.Status(h)
 		if err != nil || s.Status != TxPending {
 			return s, err
 		}
-		select {
-		case <-ctx.Done():
-			return s, nil
-		case <-ch:
-		}
+		// Pending, though not when Leaving looked: added in between
+		// (submitted again after a rejection); wait on it now.
 	}
 }
 

@@ -351,10 +351,15 @@ func (s *Store) SaveBlock(u *registry.BlockUpdate) error {
 		b.Put(key(pNode, n.Hash[:]), val[start:])
 	}
 	hb := u64(h)
-	if s.journal.Load() {
+	if s.journal.Load() && len(u.Stale) > 0 {
+		// One record for the block rather than one key per node: each
+		// key costs a skip-list insert in LevelDB's memtable, a record a
+		// copy (prune.go).
+		j := make([]byte, 0, len(u.Stale)*len(u.Stale[0]))
 		for _, st := range u.Stale {
-			b.Put(key(pStale, hb, st[:]), nil)
+			j = append(j, st[:]...)
 		}
+		b.Put(key(pStale, hb), j)
 	}
 	b.Put(key(pVersion, hb), binary.BigEndian.AppendUint64(nil, uint64(u.Block.Header.Time.UnixNano())))
 	sb, err := json.Marshal(u.State)
@@ -383,7 +388,7 @@ func saveBlockBytes(u *registry.BlockUpdate, blockBytes int) int {
 		n += rec + len(w.Key) + len(w.Value)
 	}
 	n += len(u.Nodes) * (rec + 32 + nodeSize + binary.MaxVarintLen64)
-	n += len(u.Stale) * (rec + 40)
+	n += rec + 8 + len(u.Stale)*32
 	return n
 }
 

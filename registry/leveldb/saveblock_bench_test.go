@@ -64,34 +64,45 @@ func recordCreates(b *testing.B, fill, blocks, size int) (filled, measured []*re
 
 // BenchmarkSaveBlock measures the write side of a commit: SaveBlock of
 // blocks of 500 did:idmesh creates, on a store on disk that already
-// holds 10,000 DIDs and journals stale tree nodes (as a node with a
-// pruner does). The blocks are executed once beforehand; each iteration
-// replays them onto a new store, so only SaveBlock and LevelDB's
-// background work (memtable flushes, compactions) run while measured.
-// It reports CPU per operation (the process's, compactions included),
-// the bytes allocated per operation (LevelDB's included), and what one
-// operation writes: keys and bytes per op.
+// holds 10,000 DIDs, journaling stale tree nodes as a node with a pruner
+// does ("pruner") or not ("no-pruner", idmesh node's default). The
+// blocks are executed once beforehand; each iteration replays them onto
+// a new store, so only SaveBlock and LevelDB's background work (memtable
+// flushes, compactions) run while measured. It reports CPU per operation
+// (the process's, compactions included), the bytes allocated per
+// operation (LevelDB's included), and what one operation writes: keys
+// and bytes (key and value, before LevelDB's framing) per op.
 //
 //	go test -run '^$' -bench SaveBlock -benchtime 3x ./registry/leveldb/
 func BenchmarkSaveBlock(b *testing.B) {
 	const fill, blocks, size = 10_000, 40, 500
 	filled, measured := recordCreates(b, fill, blocks, size)
-	var keys, bytes int
+	for _, journal := range []bool{true, false} {
+		name := "pruner"
+		if !journal {
+			name = "no-pruner"
+		}
+		b.Run(name, func(b *testing.B) { benchSaveBlock(b, filled, measured, size, journal) })
+	}
+}
+
+func benchSaveBlock(b *testing.B, filled, measured []*registry.BlockUpdate, size int, journal bool) {
+	var keys, bytes, nodes, stale int
 	for _, u := range measured {
-		// block, commit, block ID; transactions, state, nodes; the stale
-		// journal's record; version, chain state
-		keys += 3 + len(u.Block.Txs) + len(u.Writes) + len(u.Nodes) + 1 + 2
+		nodes, stale = nodes+len(u.Nodes), stale+len(u.Stale)
+		// block, commit, block ID; transactions, state, nodes; version,
+		// chain state; the stale journal's record
+		keys += 3 + len(u.Block.Txs) + len(u.Writes) + len(u.Nodes) + 2
 		for _, w := range u.Writes {
 			bytes += len(w.Key) + len(w.Value)
 		}
-		bytes += len(u.Nodes)*(33+65+3) + 9 + len(u.Stale)*32 + len(u.Block.Encode())
+		bytes += len(u.Nodes)*(33+65+3) + len(u.Block.Encode())
+		if journal && len(u.Stale) > 0 {
+			keys++
+			bytes += 9 + len(u.Stale)*32
+		}
 	}
-	ops := blocks * size
-	var nw, nn, ns int
-	for _, u := range measured {
-		nw, nn, ns = nw+len(u.Writes), nn+len(u.Nodes), ns+len(u.Stale)
-	}
-	b.Logf("per op: %.2f state writes, %.2f nodes, %.2f stale", float64(nw)/float64(ops), float64(nn)/float64(ops), float64(ns)/float64(ops))
+	ops := len(measured) * size
 	var cpu, wall time.Duration
 	var alloc uint64
 	var ms runtime.MemStats
@@ -104,7 +115,9 @@ func BenchmarkSaveBlock(b *testing.B) {
 		pprof.Do(context.Background(), pprof.Labels("store", "replay"), func(context.Context) {
 			s, err = leveldb.Open(b.TempDir())
 			if err == nil {
-				s.JournalStale()
+				if journal {
+					s.JournalStale()
+				}
 				err = s.SaveGenesis(registrytest.Genesis())
 			}
 			if err == nil {
@@ -146,6 +159,8 @@ func BenchmarkSaveBlock(b *testing.B) {
 	b.ReportMetric(float64(cpu.Nanoseconds())/1e3/n, "cpu-µs/op")
 	b.ReportMetric(float64(wall.Nanoseconds())/1e3/n, "wall-µs/op")
 	b.ReportMetric(float64(alloc)/n, "alloc-B/op")
+	b.ReportMetric(float64(nodes)/float64(ops), "tree-nodes/op")
+	b.ReportMetric(float64(stale)/float64(ops), "stale-nodes/op")
 	b.ReportMetric(float64(keys)/float64(ops), "keys/op")
 	b.ReportMetric(float64(bytes)/float64(ops), "B/op-written")
 }

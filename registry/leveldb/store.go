@@ -446,9 +446,10 @@ func appendTxRecord(b []byte, h uint64, i uint32, r registry.Result) []byte {
 // blocks; a larger one (a block of large state values) is dropped.
 const maxKeptBatch = 16 << 20
 
-// batch returns the Store's batch, empty, with room for about n bytes
-// (SaveBlock's, under wmu): reusing it saves allocating and clearing a
-// buffer of the block's size, and growing its index, for every block.
+// batch returns SaveBlock's batch (under wmu), empty: the one kept from
+// the previous block, which grows as needed, or a new one with room for
+// about n bytes. Reusing it saves allocating and clearing a buffer of
+// the block's size, and growing its index, for every block.
 func (s *Store) batch(n int) *leveldb.Batch {
 	b := s.saveBatch
 	if b == nil {

@@ -15,7 +15,10 @@ import (
 
 // Pruning. SaveBlock stamps every node it writes with the block's height
 // and, once JournalStale was called, journals the nodes the block's
-// version dropped ('O' height hash).
+// version dropped: one record per block ('O' height, the hashes), or, as
+// stores journaled before the record existed hold, one entry per node
+// ('O' height hash); a batch handles both. A batch that fills inside a
+// record writes back its rest with the deletions it made.
 // A node's life is a series of intervals [created, dropped) of heights:
 // content addressing lets a node leave the tree and come back. A journal
 // entry (s, node) with s at or below the floor f belongs to an interval
@@ -116,8 +119,8 @@ func (s *Store) FirstVersionSince(t time.Time) (uint64, bool, error) {
 	return h, found, nil
 }
 
-// PruneStep raises the floor to floor and handles at most max journal
-// entries below it (and as many version index entries) in one batch.
+// PruneStep raises the floor to floor and handles at most max journaled
+// stale nodes below it (and as many version index entries) in one batch.
 // Commits wait while it runs.
 func (s *Store) PruneStep(floor uint64, max int) (registry.PruneStats, bool, error) {
 	var st registry.PruneStats
@@ -151,34 +154,52 @@ func (s *Store) PruneStep(floor uint64, max int) (registry.PruneStats, bool, err
 	limit := key(pStale, u64(floor+1))
 	it := s.db.NewIterator(&util.Range{Start: start, Limit: limit}, nil)
 	n, more := 0, false
-	var last []byte
+	var last, partial []byte
 	for it.Next() {
 		if n == max {
 			more = true
 			break
 		}
-		n++
-		k := it.Key()
-		if len(k) != 1+8+32 {
+		k, v := it.Key(), it.Value()
+		var hashes []byte
+		switch {
+		case len(k) == 1+8 && len(v)%32 == 0: // a block's record
+			hashes = v
+		case len(k) == 1+8+32 && len(v) == 0: // one node (an older journal)
+			hashes = k[9:]
+		default:
 			it.Release()
-			return registry.PruneStats{}, false, fmt.Errorf("stale journal key %x: %w", k, registry.ErrMalformed)
+			return registry.PruneStats{}, false, fmt.Errorf("stale journal entry %x: %w", k, registry.ErrMalformed)
 		}
 		height := binary.BigEndian.Uint64(k[1:9])
-		nk := key(pNode, k[9:])
-		v, err := s.db.Get(nk, nil)
-		switch {
-		case err == nil:
-			if stampOf(v) < height {
-				b.Delete(nk)
-				st.Nodes++
-				st.Bytes += uint64(len(nk) + len(v))
+		take := min(len(hashes)/32, max-n)
+		for i := range take {
+			nk := key(pNode, hashes[32*i:32*i+32])
+			v, err := s.db.Get(nk, nil)
+			switch {
+			case err == nil:
+				if stampOf(v) < height {
+					b.Delete(nk)
+					st.Nodes++
+					st.Bytes += uint64(len(nk) + len(v))
+				}
+			case !errors.Is(err, leveldb.ErrNotFound):
+				it.Release()
+				return registry.PruneStats{}, false, fmt.Errorf("read node: %w", err)
 			}
-		case !errors.Is(err, leveldb.ErrNotFound):
-			it.Release()
-			return registry.PruneStats{}, false, fmt.Errorf("read node: %w", err)
+		}
+		n += take
+		if rest := hashes[32*take:]; len(rest) > 0 {
+			// The batch is full inside a record: it keeps the rest, which
+			// the next batch starts from.
+			b.Put(k, rest)
+			st.Bytes += uint64(32 * take)
+			partial = bytes.Clone(k)
+			more = true
+			break
 		}
 		b.Delete(k)
-		st.Bytes += uint64(len(k))
+		st.Bytes += uint64(len(k) + len(v))
 		last = append(last[:0], k...)
 	}
 	err = it.Error()
@@ -207,7 +228,10 @@ func (s *Store) PruneStep(floor uint64, max int) (registry.PruneStats, bool, err
 			return registry.PruneStats{}, false, fmt.Errorf("prune below %d: %w", floor, err)
 		}
 	}
-	if last != nil {
+	switch {
+	case partial != nil:
+		s.cursor = partial // what is left of it
+	case last != nil:
 		// Everything up to last is done; a later entry sorts after it.
 		s.cursor = append(bytes.Clone(last), 0)
 	}

@@ -30,9 +30,9 @@ func TestNodeRefusesOldStoreFormat(t *testing.T) {
 		want []string
 	}{
 		{"format 1", map[string][]byte{"G": []byte(`{"chain_id":"old"}`), "M": []byte(`{"height":7}`)},
-			[]string{"store format 1 is older than this idmesh's format 2", "re-sync from genesis", "idmesh node --state-sync"}},
-		{"format 3", map[string][]byte{"F": encbin.AppendUvarint(nil, leveldb.Format+1), "G": []byte(`{}`)},
-			[]string{"store format 3 is newer than this idmesh's format 2", "run a newer idmesh"}},
+			[]string{"store format 1 is older than this idmesh's format 3", "re-sync from genesis", "idmesh node --state-sync"}},
+		{"format 4", map[string][]byte{"F": encbin.AppendUvarint(nil, leveldb.Format+1), "G": []byte(`{}`)},
+			[]string{"store format 4 is newer than this idmesh's format 3", "run a newer idmesh"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tn := t.TempDir()

@@ -44,17 +44,18 @@ func TestOpenRefusesOtherFormats(t *testing.T) {
 		kv   map[string][]byte
 		want []string // in the message; nil: opens
 	}{
-		{"format 1 with a genesis", map[string][]byte{"G": []byte(`{"chain_id":"x"}`), "M": []byte(`{}`)}, []string{"store format 1 is older than this idmesh's format 2", "re-sync from genesis", "idmesh node --state-sync"}},
+		{"format 1 with a genesis", map[string][]byte{"G": []byte(`{"chain_id":"x"}`), "M": []byte(`{}`)}, []string{"store format 1 is older than this idmesh's format 3", "re-sync from genesis", "idmesh node --state-sync"}},
 		{"format 1 with a chain state only", map[string][]byte{"M": []byte(`{}`)}, []string{"store format 1 is older"}},
-		{"format 3", map[string][]byte{"F": mark(3), "G": []byte(`{}`)}, []string{"store format 3 is newer than this idmesh's format 2", "run a newer idmesh"}},
+		{"format 4", map[string][]byte{"F": mark(4), "G": []byte(`{}`)}, []string{"store format 4 is newer than this idmesh's format 3", "run a newer idmesh"}},
 		{"format 0", map[string][]byte{"F": mark(0)}, []string{"store format 0 is older"}},
 		{"a huge format", map[string][]byte{"F": mark(1 << 62)}, []string{"is newer"}},
 		{"an unreadable mark", map[string][]byte{"F": {0x80}}, []string{"store format mark 80", "malformed"}},
-		{"a mark with trailing bytes", map[string][]byte{"F": {2, 0}}, []string{"store format mark 0200"}},
+		{"a mark with trailing bytes", map[string][]byte{"F": {3, 0}}, []string{"store format mark 0300"}},
 		{"an empty mark", map[string][]byte{"F": {}}, []string{"store format mark"}},
 		{"empty", nil, nil},
 		{"a restore under way", map[string][]byte{"R": nil, "Sdid": []byte("v")}, nil},
-		{"format 2", map[string][]byte{"F": mark(2)}, nil},
+		{"format 2 (upgraded)", map[string][]byte{"F": mark(2)}, nil},
+		{"format 3", map[string][]byte{"F": mark(3)}, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -173,5 +174,34 @@ func checkMark(t *testing.T, dir string) {
 	v, err := db.Get([]byte("F"), nil)
 	if f, n := binary.Uvarint(v); err != nil || n != len(v) || f != leveldb.Format {
 		t.Fatalf("format mark %x: %v", v, err)
+	}
+}
+
+// TestOpenUpgradesFormat2: a format 2 store (whose journal holds one key
+// per stale node, which format 3 still prunes) opens, and its mark is
+// rewritten to Format, so that an idmesh of format 2, whose pruner cannot
+// read format 3's journal records, refuses it from then on.
+func TestOpenUpgradesFormat2(t *testing.T) {
+	dir := rawStore(t, map[string][]byte{"F": binary.AppendUvarint(nil, 2)})
+	s, err := leveldb.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	checkMark(t, dir)
+	// An empty store is not marked by opening: its first genesis marks it.
+	empty := rawStore(t, nil)
+	s, err = leveldb.Open(empty)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	db, err := goleveldb.OpenFile(empty, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if has, err := db.Has([]byte("F"), nil); err != nil || has {
+		t.Fatalf("empty store marked: %v %v", has, err)
 	}
 }

@@ -122,7 +122,7 @@ func (s *Store) FirstVersionSince(t time.Time) (uint64, bool, error) {
 // PruneStep raises the floor to floor and handles at most max journaled
 // stale nodes below it (and as many version index entries) in one batch.
 // Commits wait while it runs.
-func (s *Store) PruneStep(floor uint64, max int) (registry.PruneStats, bool, error) {
+func (s *Store) PruneStep(floor uint64, max int) (_ registry.PruneStats, _ bool, err error) {
 	var st registry.PruneStats
 	if max <= 0 {
 		max = registry.DefaultPruneBatch
@@ -141,8 +141,15 @@ func (s *Store) PruneStep(floor uint64, max int) (registry.PruneStats, bool, err
 		b.Put([]byte{pFloor}, u64(floor))
 		// Readers of versions below the new floor now get ErrPruned; one
 		// that was already walking such a tree finds a node missing and
-		// then sees the floor (registry.Chain.ProveKeyAt).
+		// then sees the floor (registry.Chain.ProveKeyAt). If the step
+		// fails before its batch is written, nothing was deleted and the
+		// floor goes back to what the store records.
 		s.floor.Store(floor)
+		defer func() {
+			if err != nil {
+				s.floor.Store(old)
+			}
+		}()
 	} else {
 		floor = old
 	}

@@ -41,8 +41,15 @@ const (
 // did:idmesh state (no version index entry for the latest version, the
 // DID stored once per value) and so every state root, and the
 // transaction index (uvarints). A store without the mark that holds a
-// chain was written in format 1, before the mark existed.
-const Format = 2
+// chain was written in format 1, before the mark existed. Format 3
+// journals a block's stale tree nodes as one record per height; it reads
+// format 2's journal entries too, so a format 2 store is upgraded in
+// place when opened (its mark rewritten), and an older idmesh, whose
+// pruner cannot read the records, refuses the store instead.
+const Format = 3
+
+// upgradable is the oldest format Open upgrades to Format in place.
+const upgradable = 2
 
 // ErrFormat reports a store written in another format than Format: it
 // cannot be read, only replaced.
@@ -96,8 +103,10 @@ func Open(dir string) (*Store, error) {
 	return s, nil
 }
 
-// checkFormat returns nil for an empty store or one of Format, and an
-// ErrFormat naming the store's format and what to do otherwise.
+// checkFormat returns nil for an empty store or one of Format, upgrades
+// a store of an upgradable format to Format (a synced rewrite of its
+// mark), and returns an ErrFormat naming the store's format and what to
+// do otherwise.
 func checkFormat(db *leveldb.DB) error {
 	v, err := db.Get([]byte{pFormat}, nil)
 	if errors.Is(err, leveldb.ErrNotFound) {
@@ -119,10 +128,16 @@ func checkFormat(db *leveldb.DB) error {
 	if n <= 0 || n != len(v) {
 		return fmt.Errorf("%w mark %x: %w", ErrFormat, v, registry.ErrMalformed)
 	}
-	if f != Format {
-		return formatError(f)
+	switch {
+	case f == Format:
+		return nil
+	case f >= upgradable && f < Format:
+		if err := db.Put([]byte{pFormat}, formatMark(), &opt.WriteOptions{Sync: true}); err != nil {
+			return fmt.Errorf("upgrade store format %d to %d: %w", f, Format, err)
+		}
+		return nil
 	}
-	return nil
+	return formatError(f)
 }
 
 func formatError(f uint64) error {

@@ -150,8 +150,8 @@ func (s *Server) limitVerify(h http.HandlerFunc) http.HandlerFunc {
 		r.Body = &readBody{Reader: bytes.NewReader(body), body: body}
 		var cpu *cpuSlot // the slot, given back while did:web documents are fetched
 		if l.slots != nil {
-			t := time.NewTimer(l.wait)
-			defer t.Stop()
+			t := waitTimer{d: l.wait}
+			defer t.stop()
 			busy := func(detail string) {
 				if r.Context().Err() != nil {
 					return // the client is gone
@@ -167,13 +167,13 @@ func (s *Server) limitVerify(h http.HandlerFunc) http.HandlerFunc {
 					return
 				}
 				defer l.leave(client, cs)
-				if !acquire(cs.ch, t.C, r) {
+				if !acquire(cs.ch, &t, r) {
 					busy("this client's verification slot stayed taken by its other verification; retry later")
 					return
 				}
 				defer func() { <-cs.ch }()
 			}
-			if !acquire(l.slots, t.C, r) {
+			if !acquire(l.slots, &t, r) {
 				busy("every verification slot is taken; retry later")
 				return
 			}
@@ -190,9 +190,9 @@ func (s *Server) limitVerify(h http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
-// acquire takes a slot of sem, waiting until expired fires at most;
-// false if none came or the request ended first.
-func acquire(sem chan struct{}, expired <-chan time.Time, r *http.Request) bool {
+// acquire takes a slot of sem, waiting until t expires at most; false
+// if none came or the request ended first.
+func acquire(sem chan struct{}, t *waitTimer, r *http.Request) bool {
 	select {
 	case sem <- struct{}{}:
 		return true
@@ -201,10 +201,34 @@ func acquire(sem chan struct{}, expired <-chan time.Time, r *http.Request) bool 
 	select {
 	case sem <- struct{}{}:
 		return true
-	case <-expired:
+	case <-t.expired():
 		return false
 	case <-r.Context().Done():
 		return false
+	}
+}
+
+// waitTimer bounds a request's waits for its slots together: it starts
+// on the first wait (a slot free at once needs no timer, the common
+// case) and fires d after that.
+type waitTimer struct {
+	d time.Duration
+	t *time.Timer
+}
+
+// expired returns the channel that fires when the wait is over,
+// starting the timer on the first call.
+func (w *waitTimer) expired() <-chan time.Time {
+	if w.t == nil {
+		w.t = time.NewTimer(w.d)
+	}
+	return w.t.C
+}
+
+// stop releases the timer, if it started.
+func (w *waitTimer) stop() {
+	if w.t != nil {
+		w.t.Stop()
 	}
 }
 

@@ -85,7 +85,13 @@ type verifyLimits struct {
 	clientSlots int
 	mu          sync.Mutex
 	inflight    map[netip.Addr]*clientSlot
+	// free are client slots whose last request left, empty, for the
+	// next client that joins (at most maxFreeClientSlots).
+	free []*clientSlot
 }
+
+// maxFreeClientSlots bounds the client slots kept for reuse.
+const maxFreeClientSlots = 64
 
 // clientSlot is one client's slots: a semaphore of clientSlots, and the
 // requests of the client that hold or wait for one.
@@ -242,7 +248,11 @@ func (l *verifyLimits) join(client netip.Addr) *clientSlot {
 		if len(l.inflight) >= maxInflightClients {
 			return nil
 		}
-		cs = &clientSlot{ch: make(chan struct{}, l.clientSlots)}
+		if n := len(l.free); n > 0 {
+			cs, l.free = l.free[n-1], l.free[:n-1]
+		} else {
+			cs = &clientSlot{ch: make(chan struct{}, l.clientSlots)}
+		}
 		l.inflight[client] = cs
 	}
 	cs.refs++
@@ -256,6 +266,11 @@ func (l *verifyLimits) leave(client netip.Addr, cs *clientSlot) {
 	defer l.mu.Unlock()
 	if cs.refs--; cs.refs == 0 {
 		delete(l.inflight, client)
+		// Every request of the client gave its slot back before leaving:
+		// the semaphore is empty, as a new one is.
+		if len(cs.ch) == 0 && len(l.free) < maxFreeClientSlots {
+			l.free = append(l.free, cs)
+		}
 	}
 }
 

@@ -25,8 +25,10 @@ import (
 // template's key); the template is made only when Canonicalize
 // gives each probe value exactly once, as such a literal and such an IRI,
 // and a second pair of probe values put into it gives what Canonicalize
-// gives for them. Anything else (other members, other values, bounds or a
-// budget in opts, safe mode off) is canonicalized by Canonicalize.
+// gives for them. A budget in opts is charged what Canonicalize takes
+// for the probes (the same for both), or, when it cannot cover that,
+// left to Canonicalize. Anything else (other members, other values,
+// bounds in opts, safe mode off) is canonicalized by Canonicalize.
 func CanonicalizeConfig(ctx context.Context, cfg map[string]any, opts Options) ([]byte, error) {
 	if out, ok := configFast(ctx, cfg, opts); ok {
 		return out, nil
@@ -48,6 +50,9 @@ type configKey struct {
 type configTemplate struct {
 	lines [][]string // each line's text around its values
 	vals  [][]int    // which value (0: created, 1: verificationMethod) goes between them
+	// spent is what Canonicalize takes from a budget for it (the same
+	// for both probes).
+	spent Spent
 }
 
 var (
@@ -83,14 +88,17 @@ func configFast(ctx context.Context, cfg map[string]any, opts Options) ([]byte, 
 	if t == nil {
 		return nil, false
 	}
+	if opts.Budget != nil && !opts.Budget.takeIfCovers(t.spent, opts.limits()) {
+		return nil, false
+	}
 	return t.fill(created, vm), true
 }
 
 // defaultBounds reports whether opts are Canonicalize's defaults (safe
-// mode, the package bounds, no budget), under which the template was
-// made.
+// mode, the package bounds), under which the template was made; a
+// Budget is charged what Canonicalize would take from it.
 func defaultBounds(o Options) bool {
-	return !o.AllowUndefinedTerms && o.Budget == nil && o.MaxQuads == 0 && o.MaxBlankNodes == 0 && o.MaxWork == 0 &&
+	return !o.AllowUndefinedTerms && o.MaxQuads == 0 && o.MaxBlankNodes == 0 && o.MaxWork == 0 &&
 		o.MaxNodes == 0 && o.MaxContexts == 0 && o.MaxNodeMapWork == 0
 }
 
@@ -223,7 +231,7 @@ func probeIRIFor(key configKey, local string) string {
 // result where they are; the template has no lines when the probe values
 // do not come out as plain substitutions.
 func makeConfigTemplate(ctx context.Context, key configKey, cfg map[string]any) *configTemplate {
-	probe := func(created, vm string) (string, bool) {
+	probe := func(created, vm string) (string, Spent, bool) {
 		p := make(map[string]any, len(cfg))
 		for k, v := range cfg {
 			p[k] = v
@@ -232,12 +240,13 @@ func makeConfigTemplate(ctx context.Context, key configKey, cfg map[string]any) 
 			p["created"] = created
 		}
 		p["verificationMethod"] = vm
-		out, err := Canonicalize(ctx, p, Options{})
-		return string(out), err == nil
+		b := NewBudget(Options{})
+		out, err := Canonicalize(ctx, p, Options{Budget: b})
+		return string(out), b.Spent(), err == nil
 	}
 	none := &configTemplate{}
 	vm1, vm2 := probeIRIFor(key, probeIRI), probeIRIFor(key, probeIRI2)
-	out, ok := probe(probeCreated, vm1)
+	out, spent, ok := probe(probeCreated, vm1)
 	if !ok {
 		return none
 	}
@@ -248,7 +257,8 @@ func makeConfigTemplate(ctx context.Context, key configKey, cfg map[string]any) 
 	if key.created && (strings.Count(out, probeCreated) != 1 || strings.Count(out, "\""+probeCreated+"\"^^<") != 1) {
 		return none
 	}
-	t := &configTemplate{}
+	spent.Documents = 0
+	t := &configTemplate{spent: spent}
 	for _, line := range strings.SplitAfter(out, "\n") {
 		if line == "" {
 			continue
@@ -274,8 +284,9 @@ func makeConfigTemplate(ctx context.Context, key configKey, cfg map[string]any) 
 		t.vals = append(t.vals, vals)
 	}
 	// The template must give what Canonicalize gives for other values.
-	out2, ok := probe(probeCreated2, vm2)
-	if !ok || string(t.fill(probeCreated2, vm2)) != out2 {
+	out2, spent2, ok := probe(probeCreated2, vm2)
+	spent2.Documents = 0
+	if !ok || string(t.fill(probeCreated2, vm2)) != out2 || spent2 != spent {
 		return none
 	}
 	return t

@@ -16,8 +16,15 @@ import (
 // reports whether the template gave it.
 func checkConfigSame(t *testing.T, cfg map[string]any) bool {
 	t.Helper()
-	want, wantErr := Canonicalize(t.Context(), cfg, Options{})
-	got, err := CanonicalizeConfig(t.Context(), cfg, Options{})
+	wb, gb := NewBudget(Options{}), NewBudget(Options{})
+	want, wantErr := Canonicalize(t.Context(), cfg, Options{Budget: wb})
+	got, err := CanonicalizeConfig(t.Context(), cfg, Options{Budget: gb})
+	if wantErr == nil && gb.Spent() != wb.Spent() {
+		t.Fatalf("config %v: took %+v from the budget, Canonicalize %+v", cfg, gb.Spent(), wb.Spent())
+	}
+	if g, w := CanonicalizeConfig(t.Context(), cfg, Options{}); !bytes.Equal(g, want) || (w == nil) != (wantErr == nil) {
+		t.Fatalf("config %v: without a budget %s %v", cfg, g, w)
+	}
 	switch {
 	case (err == nil) != (wantErr == nil):
 		t.Fatalf("config %v: CanonicalizeConfig error %v, Canonicalize error %v", cfg, err, wantErr)
@@ -126,9 +133,21 @@ func TestCanonicalizeConfigSame(t *testing.T) {
 	if _, err := CanonicalizeConfig(t.Context(), cfg, Options{MaxQuads: 2}); credential.CodeOf(err, "") != credential.LimitExceededError {
 		t.Fatalf("2 quads at most: %v", err)
 	}
+	// A budget is charged as Canonicalize charges it; one that cannot
+	// cover the configuration gets Canonicalize's refusal.
 	b := NewBudget(Options{})
-	if _, ok := configFast(t.Context(), cfg, Options{Budget: b}); ok {
-		t.Fatal("the template under a budget")
+	if _, ok := configFast(t.Context(), cfg, Options{Budget: b}); !ok || b.Spent().Documents != 1 || b.Spent().Quads == 0 {
+		t.Fatalf("the template under a budget: %v, spent %+v", ok, b.Spent())
+	}
+	for _, spend := range []Spent{{Quads: DefaultMaxQuads}, {Quads: DefaultMaxQuads - 1}, {BlankNodes: DefaultMaxBlankNodes}, {NodeMapWork: DefaultMaxNodeMapWork}, {Work: DefaultMaxWork}} {
+		gb, wb := NewBudget(Options{}), NewBudget(Options{})
+		gb.take(spend)
+		wb.take(spend)
+		_, err := CanonicalizeConfig(t.Context(), cfg, Options{Budget: gb})
+		_, wantErr := Canonicalize(t.Context(), cfg, Options{Budget: wb})
+		if (err == nil) != (wantErr == nil) || credential.CodeOf(err, "") != credential.CodeOf(wantErr, "") || gb.Spent() != wb.Spent() {
+			t.Fatalf("budget spent %+v: %v (spent %+v), Canonicalize %v (spent %+v)", spend, err, gb.Spent(), wantErr, wb.Spent())
+		}
 	}
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()

@@ -39,3 +39,40 @@ func TestInflightTableBounded(t *testing.T) {
 		t.Fatal("a per-client slot with one slot")
 	}
 }
+
+// TestClientSlotReuse: a client slot is reused only after its last
+// request left, and only empty; the free list is bounded.
+func TestClientSlotReuse(t *testing.T) {
+	l := newVerifyLimits(Config{VerifyConcurrency: 2, VerifyClientSlots: 3})
+	a, b := netip.MustParseAddr("192.0.2.1"), netip.MustParseAddr("192.0.2.2")
+	ca := l.join(a)
+	ca.ch <- struct{}{} // a's request holds its slot
+	if cb := l.join(b); cb == ca {
+		t.Fatal("b got the slot of a, which a still holds")
+	} else {
+		l.leave(b, cb)
+	}
+	l.leave(a, ca) // left without giving its slot back: not reused
+	for range 3 {
+		c := l.join(b)
+		if c == ca {
+			t.Fatal("a slot left full was reused")
+		}
+		if len(c.ch) != 0 || cap(c.ch) != 3 {
+			t.Fatalf("a reused slot holds %d of %d", len(c.ch), cap(c.ch))
+		}
+		c.ch <- struct{}{}
+		<-c.ch
+		l.leave(b, c)
+	}
+	var many []*clientSlot
+	for i := range 2 * maxFreeClientSlots {
+		many = append(many, l.join(netip.AddrFrom4([4]byte{10, 0, byte(i >> 8), byte(i)})))
+	}
+	for i, c := range many {
+		l.leave(netip.AddrFrom4([4]byte{10, 0, byte(i >> 8), byte(i)}), c)
+	}
+	if len(l.free) > maxFreeClientSlots {
+		t.Fatalf("%d free slots kept, at most %d", len(l.free), maxFreeClientSlots)
+	}
+}

@@ -85,7 +85,13 @@ type verifyLimits struct {
 	clientSlots int
 	mu          sync.Mutex
 	inflight    map[netip.Addr]*clientSlot
+	// free are client slots whose last request left, empty, for the
+	// next client that joins (at most maxFreeClientSlots).
+	free []*clientSlot
 }
+
+// maxFreeClientSlots bounds the client slots kept for reuse.
+const maxFreeClientSlots = 64
 
 // clientSlot is one client's slots: a semaphore of clientSlots, and the
 // requests of the client that hold or wait for one.
@@ -150,8 +156,8 @@ func (s *Server) limitVerify(h http.HandlerFunc) http.HandlerFunc {
 		r.Body = &readBody{Reader: bytes.NewReader(body), body: body}
 		var cpu *cpuSlot // the slot, given back while did:web documents are fetched
 		if l.slots != nil {
-			t := time.NewTimer(l.wait)
-			defer t.Stop()
+			t := waitTimer{d: l.wait}
+			defer t.stop()
 			busy := func(detail string) {
 				if r.Context().Err() != nil {
 					return // the client is gone
@@ -167,13 +173,13 @@ func (s *Server) limitVerify(h http.HandlerFunc) http.HandlerFunc {
 					return
 				}
 				defer l.leave(client, cs)
-				if !acquire(cs.ch, t.C, r) {
+				if !acquire(cs.ch, &t, r) {
 					busy("this client's verification slot stayed taken by its other verification; retry later")
 					return
 				}
 				defer func() { <-cs.ch }()
 			}
-			if !acquire(l.slots, t.C, r) {
+			if !acquire(l.slots, &t, r) {
 				busy("every verification slot is taken; retry later")
 				return
 			}
@@ -190,9 +196,9 @@ func (s *Server) limitVerify(h http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
-// acquire takes a slot of sem, waiting until expired fires at most;
-// false if none came or the request ended first.
-func acquire(sem chan struct{}, expired <-chan time.Time, r *http.Request) bool {
+// acquire takes a slot of sem, waiting until t expires at most; false
+// if none came or the request ended first.
+func acquire(sem chan struct{}, t *waitTimer, r *http.Request) bool {
 	select {
 	case sem <- struct{}{}:
 		return true
@@ -201,10 +207,34 @@ func acquire(sem chan struct{}, expired <-chan time.Time, r *http.Request) bool 
 	select {
 	case sem <- struct{}{}:
 		return true
-	case <-expired:
+	case <-t.expired():
 		return false
 	case <-r.Context().Done():
 		return false
+	}
+}
+
+// waitTimer bounds a request's waits for its slots together: it starts
+// on the first wait (a slot free at once needs no timer, the common
+// case) and fires d after that.
+type waitTimer struct {
+	d time.Duration
+	t *time.Timer
+}
+
+// expired returns the channel that fires when the wait is over,
+// starting the timer on the first call.
+func (w *waitTimer) expired() <-chan time.Time {
+	if w.t == nil {
+		w.t = time.NewTimer(w.d)
+	}
+	return w.t.C
+}
+
+// stop releases the timer, if it started.
+func (w *waitTimer) stop() {
+	if w.t != nil {
+		w.t.Stop()
 	}
 }
 
@@ -218,7 +248,11 @@ func (l *verifyLimits) join(client netip.Addr) *clientSlot {
 		if len(l.inflight) >= maxInflightClients {
 			return nil
 		}
-		cs = &clientSlot{ch: make(chan struct{}, l.clientSlots)}
+		if n := len(l.free); n > 0 {
+			cs, l.free = l.free[n-1], l.free[:n-1]
+		} else {
+			cs = &clientSlot{ch: make(chan struct{}, l.clientSlots)}
+		}
 		l.inflight[client] = cs
 	}
 	cs.refs++
@@ -232,6 +266,11 @@ func (l *verifyLimits) leave(client netip.Addr, cs *clientSlot) {
 	defer l.mu.Unlock()
 	if cs.refs--; cs.refs == 0 {
 		delete(l.inflight, client)
+		// Every request of the client gave its slot back before leaving:
+		// the semaphore is empty, as a new one is.
+		if len(cs.ch) == 0 && len(l.free) < maxFreeClientSlots {
+			l.free = append(l.free, cs)
+		}
 	}
 }
 

@@ -177,6 +177,7 @@ type Server struct {
 	resolver did.Resolver
 	log      *slog.Logger
 	router   *mux.Router
+	static   staticRoutes // the routes without variables, by path and method
 	requests *prometheus.HistogramVec
 	creds    credentialMetrics
 	cache    *responseCache
@@ -301,8 +302,10 @@ func NewServer(cfg Config) (*Server, error) {
 		}
 	}
 	routes := s.routes()
-	for _, rt := range routes {
-		s.router.Handle(rt.path, s.instrument(rt.name, rt.h)).Methods(methods(rt.method)...).Name(rt.name)
+	handlers := make([]http.Handler, len(routes))
+	for i, rt := range routes {
+		handlers[i] = s.instrument(rt.name, rt.h)
+		s.router.Handle(rt.path, handlers[i]).Methods(methods(rt.method)...).Name(rt.name)
 	}
 	if cfg.Registry != nil {
 		s.router.Handle("/metrics", promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{})).Methods(methods(http.MethodGet)...)
@@ -318,6 +321,7 @@ func NewServer(cfg Config) (*Server, error) {
 		w.Header().Set("Allow", strings.Join(s.allowed(r), ", "))
 		writeProblem(w, r, http.StatusMethodNotAllowed, ProblemMethodNotAllowed, r.Method+" is not allowed here")
 	})
+	s.static = newStaticRoutes(s.router, routes, handlers)
 	return s, nil
 }
 
@@ -382,7 +386,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if s.cors.handle(w, r) {
 		return // a preflight, answered
 	}
-	s.router.ServeHTTP(w, r.WithContext(withRequestID(r.Context(), id)))
+	r = r.WithContext(withRequestID(r.Context(), id))
+	if h := s.static.handler(r); h != nil {
+		h.ServeHTTP(w, r)
+		return
+	}
+	s.router.ServeHTTP(w, r)
 }
 
 type statusRecorder struct {
@@ -434,7 +443,9 @@ func (s *Server) instrument(route string, h http.HandlerFunc) http.Handler {
 			}
 			d := time.Since(start)
 			observe(rec.code, d)
-			s.log.DebugContext(r.Context(), "http", "method", r.Method, "path", loggedPath(r.URL.Path), "status", rec.code, "duration", d)
+			if s.log.Enabled(r.Context(), slog.LevelDebug) {
+				s.log.DebugContext(r.Context(), "http", "method", r.Method, "path", loggedPath(r.URL.Path), "status", rec.code, "duration", d)
+			}
 		}()
 		h(rec, r)
 	})

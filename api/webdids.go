@@ -16,7 +16,9 @@ import (
 // distinct DIDs it fetched (at most MaxWebDIDsPerVerification) and those
 // that failed, which fail again without another fetch.
 type webDIDs struct {
-	mu     sync.Mutex
+	mu sync.Mutex
+	// seen and failed are made on the first did:web DID (most
+	// verifications resolve none).
 	seen   map[string]bool
 	failed map[string]error
 	cpu    *cpuSlot // the request's verification slot, or nil
@@ -28,7 +30,7 @@ type webDIDsKey struct{}
 // verification slot the request holds (nil if none), which is given back
 // while a did:web document is fetched.
 func withWebDIDs(ctx context.Context, cpu *cpuSlot) context.Context {
-	return context.WithValue(ctx, webDIDsKey{}, &webDIDs{seen: map[string]bool{}, failed: map[string]error{}, cpu: cpu})
+	return context.WithValue(ctx, webDIDsKey{}, &webDIDs{cpu: cpu})
 }
 
 // cpuSlot is a verification slot (of verifyLimits.slots) that a request
@@ -116,6 +118,9 @@ func (c webCap) Resolve(ctx context.Context, d string, opts did.Options) (*did.R
 		return nil, fmt.Errorf("resolve %s: %w: not fetched, this verification request already resolved %d did:web DIDs (the most one request may)",
 			d, did.ErrNotFound, MaxWebDIDsPerVerification)
 	}
+	if w.seen == nil {
+		w.seen = map[string]bool{}
+	}
 	w.seen[d] = true
 	w.mu.Unlock()
 	w.cpu.release()
@@ -128,6 +133,9 @@ func (c webCap) Resolve(ctx context.Context, d string, opts did.Options) (*did.R
 			err = fmt.Errorf("%w (the verification's deadline passed)", err)
 		}
 		w.mu.Lock()
+		if w.failed == nil {
+			w.failed = map[string]error{}
+		}
 		w.failed[d] = err
 		w.mu.Unlock()
 	}

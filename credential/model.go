@@ -314,6 +314,27 @@ func types(m map[string]any, what string) ([]string, error) {
 	return nil, malformed("%s: type must be a string or an array", what)
 }
 
+// checkTypes checks m's type as types does (the same errors) without
+// making the list.
+func checkTypes(m map[string]any, what string) error {
+	switch v := m["type"].(type) {
+	case string:
+		return nil
+	case []any:
+		for _, e := range v {
+			if s, ok := e.(string); !ok || s == "" {
+				return malformed("%s: type entries must be strings", what)
+			}
+		}
+		if len(v) == 0 {
+			return malformed("%s: type is empty", what)
+		}
+		return nil
+	}
+	_, err := types(m, what)
+	return err
+}
+
 // idOf reads a member that is a URL or an object with an id URL.
 func idOf(raw any, name string, required bool) (string, error) {
 	switch v := raw.(type) {
@@ -383,7 +404,7 @@ func typedObjects(m map[string]any, name string, needID bool) ([]map[string]any,
 		return nil, err
 	}
 	for _, o := range objs {
-		if _, err := types(o, name); err != nil {
+		if err := checkTypes(o, name); err != nil {
 			return nil, err
 		}
 		id, err := OptionalURL(o, "id")

@@ -65,7 +65,7 @@ func (v *Verifier) VerifyPresentation(ctx context.Context, in any, opts Options)
 	p, err := credential.PresentationFrom(obj)
 	if err == nil {
 		// The members read below must be what the proof signs.
-		err = ld.CheckTerms(ctx, withoutClaims(obj, token != ""), ld.Options{Budget: budget})
+		err = ld.CheckTerms(ctx, obj, ld.Options{Budget: budget, Ignore: claimsOf(token != "")})
 	}
 	if err == nil && p.Enveloped {
 		err = credential.Errorf(credential.MalformedValueError, "an enveloped presentation must not envelope another")

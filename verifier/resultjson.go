@@ -15,8 +15,8 @@ const maxAppendDepth = 900
 // AppendJSON appends r's JSON encoding to dst: byte for byte what
 // json.Marshal(r) gives, and an error exactly when it fails, without
 // encoding/json's reflection for the result's own fields and the usual
-// values of its document (objects, arrays, strings, booleans, null).
-// Other values (numbers, SD-JWT claims, anything a caller put in a
+// values of its document (objects, arrays, strings, json.Number, booleans,
+// null). Other values (float64 numbers, SD-JWT claims, anything a caller put in a
 // document by hand) and strings that need escaping are encoded by
 // encoding/json, one value at a time, so the output stays the same.
 func (r *Result) AppendJSON(dst []byte) ([]byte, error) {
@@ -173,6 +173,17 @@ func appendValue(b []byte, v any, depth int) ([]byte, error) {
 		return strconv.AppendBool(b, x), nil
 	case string:
 		return appendString(b, x)
+	case json.Number:
+		// As encoding/json writes it: the text itself ("" is 0), once it
+		// is a valid JSON number (else json.Marshal's error).
+		n := string(x)
+		if n == "" {
+			n = "0"
+		}
+		if !validNumber(n) {
+			return appendMarshal(b, v)
+		}
+		return append(b, n...), nil
 	case map[string]any:
 		if x == nil {
 			return append(b, "null"...), nil
@@ -195,6 +206,44 @@ func appendValue(b []byte, v any, depth int) ([]byte, error) {
 		return append(b, ']'), nil
 	}
 	return appendMarshal(b, v)
+}
+
+// validNumber reports whether s is a JSON number (RFC 8259 section 6).
+func validNumber(s string) bool {
+	i := 0
+	if i < len(s) && s[i] == '-' {
+		i++
+	}
+	digits := func() int {
+		n := 0
+		for i < len(s) && '0' <= s[i] && s[i] <= '9' {
+			i++
+			n++
+		}
+		return n
+	}
+	switch {
+	case i < len(s) && s[i] == '0':
+		i++
+	case digits() == 0:
+		return false
+	}
+	if i < len(s) && s[i] == '.' {
+		i++
+		if digits() == 0 {
+			return false
+		}
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		if digits() == 0 {
+			return false
+		}
+	}
+	return i == len(s)
 }
 
 // appendObject appends m with its members sorted by name, as

@@ -71,6 +71,8 @@ func TestAppendJSONMatchesEncodingJSON(t *testing.T) {
 		{"NaN refused", verifier.Result{Document: map[string]any{"n": math.NaN()}}},
 		{"function refused", verifier.Result{Document: map[string]any{"f": func() {}}}},
 		{"bad number refused", verifier.Result{Document: map[string]any{"n": json.Number("1x")}}},
+		{"numbers", verifier.Result{Document: map[string]any{"a": json.Number(""), "b": json.Number("0"), "c": json.Number("-0"), "d": json.Number("1e5"),
+			"e": json.Number("-1.5E+3"), "f": json.Number("1796434874"), "g": []any{json.Number("0.25e-7"), json.Number("12345678901234567890123")}}}},
 		{"cycle refused", verifier.Result{Document: cyclic}},
 		{"invalid UTF-8 key", verifier.Result{Document: map[string]any{"\xff\xfe": "a", "<": ">"}}},
 	}
@@ -102,6 +104,25 @@ func FuzzAppendJSON(f *testing.F) {
 		}
 		checkSameJSON(t, r)
 		checkSameJSON(t, verifier.Result{Credentials: []verifier.Result{r, r}})
+	})
+}
+
+// TestAppendJSONNumbers: json.Number values that are not JSON numbers are
+// refused as encoding/json refuses them.
+func TestAppendJSONNumbers(t *testing.T) {
+	for _, n := range []string{"01", "-", "1.", ".5", " 1", "1 ", "+1", "1e", "NaN", "0x1", "1e+", "--1", "1_000", "-01", "0.", "1.e5", "Infinity", "\u0031"} {
+		checkSameJSON(t, verifier.Result{Document: map[string]any{"n": json.Number(n)}})
+	}
+}
+
+// FuzzAppendJSONNumber: any json.Number encodes (or fails) as
+// encoding/json encodes it.
+func FuzzAppendJSONNumber(f *testing.F) {
+	for _, n := range []string{"0", "-1.5e+10", "", "01", "1.", "x"} {
+		f.Add(n)
+	}
+	f.Fuzz(func(t *testing.T, n string) {
+		checkSameJSON(t, verifier.Result{Document: map[string]any{"n": json.Number(n), "m": []any{json.Number(n)}}})
 	})
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -230,7 +229,7 @@ func (v *Verifier) VerifyCredential(ctx context.Context, in any, opts Options) R
 	c, err := credential.CredentialFrom(obj)
 	if err == nil {
 		// The members read below must be what the proof signs.
-		err = ld.CheckTerms(ctx, withoutClaims(obj, token != ""), ld.Options{Budget: opts.budget})
+		err = ld.CheckTerms(ctx, obj, ld.Options{Budget: opts.budget, Ignore: claimsOf(token != "")})
 	}
 	if err == nil && c.Enveloped {
 		err = credential.Errorf(credential.MalformedValueError, "an enveloped credential must not envelope another")
@@ -288,22 +287,13 @@ func (v *Verifier) VerifyCredential(ctx context.Context, in any, opts Options) R
 // gives meaning to.
 var jwtClaims = []string{"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "nonce", "cnf"}
 
-// withoutClaims returns obj without jwtClaims when it is a JWT's payload
-// (a copy, if any is present), for ld.CheckTerms.
-func withoutClaims(obj map[string]any, jwt bool) map[string]any {
-	if !jwt {
-		return obj
+// claimsOf returns the members ld.CheckTerms leaves out of a document:
+// jwtClaims when it is a JWT's payload.
+func claimsOf(jwt bool) []string {
+	if jwt {
+		return jwtClaims
 	}
-	out := obj
-	for _, c := range jwtClaims {
-		if _, ok := obj[c]; ok {
-			if len(out) == len(obj) {
-				out = maps.Clone(obj)
-			}
-			delete(out, c)
-		}
-	}
-	return out
+	return nil
 }
 
 // checkBounds refuses a document over credential/ld's bounds on size and

@@ -5,6 +5,7 @@ import (
 	"reflect"
 
 	"github.com/idmesh/idmesh/credential"
+	"github.com/idmesh/idmesh/credential/ld"
 )
 
 // rdfcSuite is eddsa-rdfc-2022 (section 3.2).
@@ -69,7 +70,7 @@ func rdfcConfig(ctx context.Context, doc, options map[string]any, lo ldOptions) 
 	} else {
 		delete(cfg, "@context")
 	}
-	b, err := canonicalizeRDF(ctx, cfg, lo)
+	b, err := ld.CanonicalizeConfig(ctx, cfg, ld.Options{AllowUndefinedTerms: lo.allowUndefinedTerms, Budget: lo.budget})
 	if err != nil {
 		return nil, credential.Errorf(transformCode(err), "canonicalize proof configuration: %w", err)
 	}

@@ -1,7 +1,6 @@
 package jose
 
 import (
-	"bytes"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -88,19 +87,14 @@ func Unenvelope(obj map[string]any) (token, mediaType string, err error) {
 // the URL needs no decoding (no percent-escapes, not base64), the common
 // case of enveloped credentials.
 func DataURLText(u string) (text, mediaType string, err error) {
-	mt, data, err := ParseDataURL(u)
+	mt, data, err := dataURL(u)
 	if err != nil {
 		return "", "", err
 	}
-	if !utf8.Valid(data) {
+	if !utf8.ValidString(data) {
 		return "", "", credential.Errorf(credential.ParsingError, "data URL: %w: data is not UTF-8", ErrInvalidDataURL)
 	}
-	// ParseDataURL checked the URL; when the data needed no decoding it
-	// equals the text after the comma, which u already holds.
-	if raw := u[strings.IndexByte(u, ',')+1:]; len(raw) == len(data) {
-		return raw, mt, nil
-	}
-	return string(data), mt, nil
+	return data, mt, nil
 }
 
 // Enveloped is a secured credential found in a presentation.
@@ -158,8 +152,18 @@ func EnvelopedCredentials(pres map[string]any) ([]Enveloped, error) {
 // cannot hold (spaces, controls, non-ASCII, '#'), bad escapes and bad
 // base64. Errors wrap [ErrInvalidDataURL] and carry PARSING_ERROR.
 func ParseDataURL(u string) (mediaType string, data []byte, err error) {
-	bad := func(format string, args ...any) (string, []byte, error) {
-		return "", nil, credential.Errorf(credential.ParsingError, "parse data URL: %w: "+format, append([]any{ErrInvalidDataURL}, args...)...)
+	mt, d, err := dataURL(u)
+	if err != nil {
+		return "", nil, err
+	}
+	return mt, []byte(d), nil
+}
+
+// dataURL is ParseDataURL with the data as a string: the part of u after
+// the comma itself (no copy) when it holds no escapes and is not base64.
+func dataURL(u string) (mediaType string, data string, err error) {
+	bad := func(format string, args ...any) (string, string, error) {
+		return "", "", credential.Errorf(credential.ParsingError, "parse data URL: %w: "+format, append([]any{ErrInvalidDataURL}, args...)...)
 	}
 	if len(u) > MaxDataURLBytes {
 		return bad("%d bytes, at most %d", len(u), MaxDataURLBytes)
@@ -201,12 +205,14 @@ func ParseDataURL(u string) (mediaType string, data []byte, err error) {
 	}
 	if isBase64 {
 		// The decoder skips CR and LF even in strict mode: refuse them first.
-		if i := bytes.IndexAny(decoded, "\r\n"); i >= 0 {
+		if i := strings.IndexAny(decoded, "\r\n"); i >= 0 {
 			return bad("base64: line break at %d", i)
 		}
-		if decoded, err = base64.StdEncoding.Strict().DecodeString(string(decoded)); err != nil {
+		b, err := base64.StdEncoding.Strict().DecodeString(decoded)
+		if err != nil {
 			return bad("base64: %v", err)
 		}
+		decoded = string(b)
 	}
 	if len(params) > 0 {
 		mt += ";" + strings.Join(params, ";")
@@ -265,33 +271,34 @@ var urlChars = func() (t [256]bool) {
 	return t
 }()
 
-// unescapeData validates the characters of s and decodes %XX escapes.
-func unescapeData(s string) ([]byte, error) {
+// unescapeData validates the characters of s and decodes %XX escapes;
+// without escapes it returns s itself.
+func unescapeData(s string) (string, error) {
 	if strings.IndexByte(s, '%') < 0 {
 		for i := 0; i < len(s); i++ {
 			if !isURLChar(s[i]) {
-				return nil, fmt.Errorf("character %q at %d is not allowed in a URL", s[i], i)
+				return "", fmt.Errorf("character %q at %d is not allowed in a URL", s[i], i)
 			}
 		}
-		return []byte(s), nil
+		return s, nil
 	}
 	out := make([]byte, 0, len(s))
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if !isURLChar(c) {
-			return nil, fmt.Errorf("character %q at %d is not allowed in a URL", c, i)
+			return "", fmt.Errorf("character %q at %d is not allowed in a URL", c, i)
 		}
 		if c != '%' {
 			out = append(out, c)
 			continue
 		}
 		if i+2 >= len(s) || unhex(s[i+1]) < 0 || unhex(s[i+2]) < 0 {
-			return nil, fmt.Errorf("bad percent-escape at %d", i)
+			return "", fmt.Errorf("bad percent-escape at %d", i)
 		}
 		out = append(out, byte(unhex(s[i+1])<<4|unhex(s[i+2])))
 		i += 2
 	}
-	return out, nil
+	return string(out), nil
 }
 
 func unhex(c byte) int {

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"strings"
 	"time"
+	"unicode/utf8"
+	"unsafe"
 
 	"github.com/idmesh/idmesh/credential"
 	"github.com/idmesh/idmesh/did/keys"
@@ -54,6 +56,38 @@ func kindOf(mediaType string) (*kind, error) {
 		return kindVP, nil
 	}
 	return nil, credential.Errorf(credential.ParsingError, "verify: %w: %q", ErrUnsupportedMediaType, mediaType)
+}
+
+// isType reports whether normalizeType(t) == want, for a want that
+// normalizeType returns (lowercase, with a "/"), without building the
+// normalized string when t is ASCII (a header's typ and cty, on every
+// verification).
+func isType(t, want string) bool {
+	for i := 0; i < len(t); i++ {
+		if t[i] >= utf8.RuneSelf {
+			return normalizeType(t) == want
+		}
+	}
+	if strings.IndexByte(t, '/') < 0 {
+		const app = "application/"
+		if len(want) < len(app) || want[:len(app)] != app {
+			return false
+		}
+		want = want[len(app):]
+	}
+	if len(t) != len(want) {
+		return false
+	}
+	for i := 0; i < len(t); i++ {
+		c := t[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != want[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // normalizeType lowercases a media type and adds the "application/" that
@@ -219,7 +253,7 @@ func verifyParts(token string, p parts, alg string, pub keys.PublicKey) ([]byte,
 	if err != nil {
 		return nil, credential.Errorf(credential.ParsingError, "verify: signature: %w", err)
 	}
-	if err := pub.VerifyError([]byte(p.signingInput), sig); err != nil {
+	if err := pub.VerifyError(readOnlyBytes(p.signingInput), sig); err != nil {
 		return nil, credential.Errorf(credential.CryptographicSecurityError, "verify: %w", err)
 	}
 	payload, err := b64.DecodeString(p.payload)
@@ -227,6 +261,13 @@ func verifyParts(token string, p parts, alg string, pub keys.PublicKey) ([]byte,
 		return nil, credential.Errorf(credential.ParsingError, "verify: payload: %w", err)
 	}
 	return payload, nil
+}
+
+// readOnlyBytes returns s's bytes without copying them (the signing
+// input is a kilobyte or more of every token), for a callee that only
+// reads them: signature verification.
+func readOnlyBytes(s string) []byte {
+	return unsafe.Slice(unsafe.StringData(s), len(s))
 }
 
 // hasKeyParams reports whether h has a registered header parameter that
@@ -343,11 +384,11 @@ func checkHeader(h map[string]any, k *kind) (alg string, kt keys.Type, kid strin
 	if !ok {
 		return "", "", "", credential.Errorf(credential.MalformedValueError, "verify: typ is missing or not a string, want %q", k.typ)
 	}
-	if normalizeType(typ) != k.typ {
+	if !isType(typ, k.typ) {
 		return "", "", "", credential.Errorf(credential.MalformedValueError, "verify: typ %q, want %q", typ, k.typ)
 	}
 	if v, ok := h["cty"]; ok {
-		if cty, ok := v.(string); !ok || normalizeType(cty) != k.cty {
+		if cty, ok := v.(string); !ok || !isType(cty, k.cty) {
 			return "", "", "", credential.Errorf(credential.MalformedValueError, "verify: cty %v, want %q", v, k.cty)
 		}
 	}

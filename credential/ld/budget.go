@@ -117,3 +117,21 @@ func (b *Budget) take(s Spent) {
 	b.used.Work += s.Work
 	b.used.NodeMapWork += s.NodeMapWork
 }
+
+// takeIfCovers charges s to b as a Canonicalize call that spent it
+// would (one more document), if b's remains cover s within lim (the
+// bounds of the call's options, which Canonicalize clamps to b); false,
+// charging nothing, when they do not (Canonicalize then decides).
+func (b *Budget) takeIfCovers(s Spent, lim bounds) bool {
+	b.mu.Lock()
+	if b.quads <= 0 || b.blanks <= 0 || b.work <= 0 || b.nodeMapWork <= 0 ||
+		s.Quads > min(lim.quads, b.quads) || s.BlankNodes > min(lim.blanks, b.blanks) ||
+		s.Work > min(lim.work, b.work) || s.NodeMapWork > min(lim.nodeMapWork, b.nodeMapWork) {
+		b.mu.Unlock()
+		return false
+	}
+	b.used.Documents++
+	b.mu.Unlock()
+	b.take(s)
+	return true
+}

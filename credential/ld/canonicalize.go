@@ -68,6 +68,10 @@ type Options struct {
 	// comparisons of node map generation, with the same conventions
 	// (DefaultMaxNodes, DefaultMaxContexts, DefaultMaxNodeMapWork).
 	MaxNodes, MaxContexts, MaxNodeMapWork int
+	// Ignore names top-level members of the document that are not
+	// JSON-LD (the registered claims of a JWT's payload): CheckTerms reads
+	// the document as if they were absent. Canonicalize does not read it.
+	Ignore []string
 	// Budget, when set, is shared with other calls (the documents of one
 	// request): the bounds on quads, blank nodes, work and node-map work
 	// are then at most what remains of it, and this call's work is taken

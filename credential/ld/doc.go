@@ -38,6 +38,12 @@
 //     json-gold's own normalizer is not used: it defaults to URGNA2012,
 //     escapes differently and has no bound on work.
 //
+// [CanonicalizeConfig] is Canonicalize for a Data Integrity proof
+// configuration: one of the usual shape is filled into a template that
+// Canonicalize made once for its context, type, cryptosuite, purpose and
+// verification method's IRI scheme (bounded, checked against a second
+// probe), with the same result and the same charge to a [Budget].
+//
 // # What the checks read
 //
 // [CheckTerms] decides whether the JSON members a verifier reads by name

@@ -282,15 +282,25 @@ func hasProtected(result map[string]any) bool {
 // A presentation's credentials (verifiableCredential) are not walked:
 // each is a graph of its own, expanded from an empty context, and the
 // verifier checks each on its own. The registered claims of a JWT are
-// not JSON-LD: a caller removes them first. Other errors are those of
+// not JSON-LD: a caller names them in opts.Ignore (or removes them).
+// Other errors are those of
 // expansion: UnknownContextError for a context
 // URL that is not bundled, UndefinedTermError, ParsingError (a protected
 // term redefined), LimitExceededError.
 func CheckTerms(ctx context.Context, doc map[string]any, opts Options) error {
 	std := standardTerms()
-	if credential.CheckPlain(doc) == nil && (&fastPath{std: std, seen: map[string]bool{}}).ok(doc, true) {
+	// The fast path reads doc without the ignored members. CheckPlain
+	// refuses a document for one of its members, so one that passes
+	// passes without some of them; only one that fails is checked again
+	// without them (a copy).
+	plain := credential.CheckPlain(doc) == nil
+	if !plain && hasAny(doc, opts.Ignore) {
+		plain = credential.CheckPlain(without(doc, opts.Ignore)) == nil
+	}
+	if plain && (&fastPath{std: std, ignore: opts.Ignore}).ok(doc, true) {
 		return nil
 	}
+	doc = without(doc, opts.Ignore)
 	if err := ctx.Err(); err != nil {
 		return credential.Errorf(credential.MalformedValueError, "check terms: %w", err)
 	}
@@ -386,6 +396,34 @@ func inlineImports(v any, in bool) bool {
 	return false
 }
 
+// without returns doc without the members of names: doc itself when it
+// has none of them, else a copy.
+func without(doc map[string]any, names []string) map[string]any {
+	if !hasAny(doc, names) {
+		return doc
+	}
+	out := doc
+	for _, n := range names {
+		if _, ok := doc[n]; ok {
+			if len(out) == len(doc) {
+				out = maps.Clone(doc)
+			}
+			delete(out, n)
+		}
+	}
+	return out
+}
+
+// hasAny reports whether doc has a member of names.
+func hasAny(doc map[string]any, names []string) bool {
+	for _, n := range names {
+		if _, ok := doc[n]; ok {
+			return true
+		}
+	}
+	return false
+}
+
 // fastPath walks a document that credential.CheckPlain accepts and
 // reports whether it may skip expansion: no "id" repeats on two objects
 // (a presentation's credentials, checked on their own, aside), no type
@@ -393,20 +431,49 @@ func inlineImports(v any, in bool) bool {
 // bundled term and a colon (which JSON-LD would read as a compact IRI:
 // "sec:x").
 type fastPath struct {
-	std  *standard
+	std *standard
+	// ignore are top-level members left out (Options.Ignore).
+	ignore []string
+	// ids are the first objects' ids, seen the others' (most documents
+	// have a few: no map for them).
+	ids  [8]string
+	nids int
 	seen map[string]bool
+}
+
+// see records id, reporting false if an object had it already.
+func (f *fastPath) see(id string) bool {
+	for _, s := range f.ids[:f.nids] {
+		if s == id {
+			return false
+		}
+	}
+	if f.seen[id] {
+		return false
+	}
+	if f.nids < len(f.ids) {
+		f.ids[f.nids] = id
+		f.nids++
+		return true
+	}
+	if f.seen == nil {
+		f.seen = map[string]bool{}
+	}
+	f.seen[id] = true
+	return true
 }
 
 func (f *fastPath) ok(v any, top bool) bool {
 	switch x := v.(type) {
 	case map[string]any:
-		if id, isString := x["id"].(string); isString {
-			if f.seen[id] {
-				return false
-			}
-			f.seen[id] = true
+		if id, isString := x["id"].(string); isString && !(top && slices.Contains(f.ignore, "id")) && !f.see(id) {
+			return false
 		}
-		switch t := x["type"].(type) {
+		t := x["type"]
+		if top && slices.Contains(f.ignore, "type") {
+			t = nil
+		}
+		switch t := t.(type) {
 		case string:
 			if strings.Contains(t, ":") {
 				return false
@@ -419,7 +486,7 @@ func (f *fastPath) ok(v any, top bool) bool {
 			}
 		}
 		for k, e := range x {
-			if top && k == "verifiableCredential" {
+			if top && (k == "verifiableCredential" || slices.Contains(f.ignore, k)) {
 				continue // a presentation's credentials are checked on their own
 			}
 			if !f.ok(e, false) {

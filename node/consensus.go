@@ -435,12 +435,15 @@ func (c *Consensus) handle(e *consensus.Engine[*registry.Block], log *wal.Log[p2
 			return fmt.Errorf("consensus: %w", err)
 		}
 		c.lastBlock.Store(d.Block)
-		c.Mempool.Remove(d.Block.TxHashes(), nil)
 		c.Log.Info("committed block", "height", d.Block.Header.Height, "round", d.Commit.Round, "txs", len(d.Block.Txs), "block", d.Block.ID())
 		c.logJailed(d.Block, results)
 		if c.Committed != nil {
 			c.Committed(d.Block, results)
 		}
+		// Leaving the mempool wakes the block's waiters (WaitStatus): only
+		// once the node's bookkeeping of the block (Committed: validator
+		// sets, metrics) is done, so that a client told "committed" sees it.
+		c.Mempool.Remove(d.Block.TxHashes(), nil)
 	}
 	if len(rd.Decided) > 0 {
 		c.failpoint("after-commit", rd.Decided[len(rd.Decided)-1].Block.Header.Height)

@@ -106,8 +106,8 @@ func Sync(ctx context.Context, host *p2p.Host, n *Node, log *slog.Logger, progre
 				if err != nil {
 					return fmt.Errorf("sync block %d from %s: %w", d.Block.Header.Height, j.peer, err)
 				}
-				n.Mempool.Remove(d.Block.TxHashes(), nil)
 				n.Committed(d.Block, results)
+				n.Mempool.Remove(d.Block.TxHashes(), nil) // wakes the waiters, after Committed
 				saved++
 			}
 			if len(j.got) == 0 || j.got[len(j.got)-1].Block.Header.Height != j.to {

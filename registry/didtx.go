@@ -18,7 +18,11 @@ type DIDHandler struct {
 	// Ops caches decoded operations the same way; nil decodes every time.
 	Ops *idmesh.OpCache
 	// Rand supplies the coefficients of batch signature verification
-	// (PrepareBlock); nil means crypto/rand. It never changes a result.
+	// (PrepareBlock, Chain.PrepareChecks); nil means crypto/rand. A batch
+	// is sound only if whoever signed its signatures cannot predict the
+	// coefficients: with a reader they can foresee, a forged signature
+	// can pass a batch and enter Sigs. So it must stay nil (or be another
+	// unpredictable source) outside tests; never a seeded reader.
 	Rand io.Reader
 }
 
@@ -123,27 +127,41 @@ func (c *Chain) OperationDecodes() uint64 {
 // call; the rest are simply checked one by one.
 const MaxPrepareChecks = 256
 
+// MaxPrepareSignatures bounds the signatures PrepareChecks verifies in
+// batches in one call: four chunks of 64. The operations whose
+// signatures would pass it are checked one by one.
+const MaxPrepareSignatures = 256
+
 // PrepareChecks readies the checks of transactions that are about to be
 // checked one by one (CheckTx, CheckTxReads), as a node does with those
 // its peers gossip in bursts: the did:idmesh operations among them are
 // decoded into the DID handler's cache, and the Ed25519 signatures their
-// proofs name (idmesh.ExpectedSignatures on the committed state) are
-// verified in ZIP-215 batches into its signature cache
-// (idmesh.SigCache.VerifyBatch), about half the work of one by one.
+// proofs name are verified in ZIP-215 batches into its signature cache
+// (idmesh.SigCache.VerifyBatchUntrusted), about half the work of one by
+// one.
 //
 // It decides nothing. A batch accepts exactly what single ZIP-215
 // checks accept and the cache keeps only the signatures of chunks that
 // verified, so every check gives the result it gives without this call;
 // a signature the batch did not cover, or a chunk that failed, is
-// verified alone by the check, as before (then that chunk cost about
-// half a verification per signature more). Transactions committed
-// already (replays, refused by the node before any check) and those that
-// could never fit in a block are left out, so none costs a verification
-// its check would not make but those refused by the check's other
-// rules. At most MaxPrepareChecks transactions are looked at; a call
-// with fewer than two signatures to verify does nothing (a batch of one
-// costs more than a single check). Without a DID handler with both
-// caches it does nothing.
+// verified alone by the check, as before.
+//
+// Its cost is bounded for whoever gossips. Only the signatures of
+// operations that pass the cheap rules the check applies before it
+// verifies any (idmesh.AdmissionSignatures on the committed state: a
+// create of a DID that does not exist, a change of a live DID at its
+// current version, controllers that exist) and carry at most
+// idmesh.MaxAdmissionProofs proofs are batched, so an operation the
+// check refuses costs at most what an accepted one of its size costs;
+// transactions committed already (replays) and those that could never
+// fit in a block are left out. At most MaxPrepareChecks transactions are
+// looked at and MaxPrepareSignatures signatures verified; signatures
+// whose encodings cannot verify are left to the checks, and after one
+// chunk fails no further chunk is batched, so a burst wastes at most one
+// chunk's multi-scalar multiplication (about half a verification for
+// each of 64 signatures). A call with fewer than two signatures to
+// verify does nothing (a batch of one costs more than a single check).
+// Without a DID handler with both caches it does nothing.
 func (c *Chain) PrepareChecks(txs []Tx) {
 	h, ok := c.m.handlers[TxDIDOperation].(DIDHandler)
 	if !ok || h.Sigs == nil || h.Ops == nil {
@@ -154,6 +172,9 @@ func (c *Chain) PrepareChecks(txs []Tx) {
 	limit := c.MaxTxBytes()
 	var checks []idmesh.SignatureCheck
 	for _, t := range txs[:min(len(txs), MaxPrepareChecks)] {
+		if len(checks) >= MaxPrepareSignatures {
+			break
+		}
 		if t.Type != TxDIDOperation || t.Size() > limit {
 			continue
 		}
@@ -164,12 +185,13 @@ func (c *Chain) PrepareChecks(txs []Tx) {
 		if err != nil {
 			continue
 		}
-		checks = append(checks, idmesh.ExpectedSignatures(rd, st.ChainID, op)...)
+		sigs := idmesh.AdmissionSignatures(rd, st.ChainID, op)
+		checks = append(checks, sigs[:min(len(sigs), MaxPrepareSignatures-len(checks))]...)
 	}
 	if len(checks) < 2 {
 		return
 	}
-	h.Sigs.VerifyBatch(checks, h.Rand)
+	h.Sigs.VerifyBatchUntrusted(checks, h.Rand)
 }
 
 // didResult maps an error of idmesh.Apply or idmesh.Check to its result

@@ -5,6 +5,8 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"filippo.io/edwards25519"
+
 	"github.com/idmesh/idmesh/did"
 	"github.com/idmesh/idmesh/did/keys"
 	"github.com/idmesh/idmesh/did/zip215"
@@ -34,6 +36,80 @@ func ExpectedSignatures(r Reader, chainID string, op *Operation) []SignatureChec
 	if err != nil {
 		return nil
 	}
+	var cur *did.Document
+	if op.Type != Create {
+		if rec, err := LoadRecord(r, subject); err == nil {
+			if v, err := LoadVersion(r, subject, rec.Versions); err == nil {
+				cur = v.Document
+			}
+		}
+	}
+	return expectedSignatures(chainID, op, subject, cur)
+}
+
+// MaxAdmissionProofs is the number of proofs above which
+// AdmissionSignatures batches none of an operation's signatures: an
+// ordinary operation carries one proof, or two when it adds a key.
+const MaxAdmissionProofs = 2
+
+// AdmissionSignatures returns the signature checks worth verifying in a
+// batch ahead of Check for op, an operation a peer gossiped, on the state
+// r: ExpectedSignatures's, but none (nil) unless op passes the rules Check
+// applies before it verifies a signature that need no more than a few
+// reads, and carries at most MaxAdmissionProofs proofs. The rules: op is
+// well formed (Operation.ValidateBasic); for a create, the DID has no
+// record yet; for an update or a deactivate, the record exists, is not
+// deactivated and is at version op.Previous; every did:idmesh controller
+// a new document names exists and is not deactivated (as prepareDocument
+// requires). So an operation Check refuses for its state costs no
+// verification here either, as Check verifies signatures last for that
+// reason (authorize), and one it refuses for a later rule costs at most
+// MaxAdmissionProofs batched signatures, what an accepted operation of
+// its size costs; an operation with more proofs is left to Check, which
+// verifies none of them unless all its other rules hold.
+func AdmissionSignatures(r Reader, chainID string, op *Operation) []SignatureCheck {
+	if op == nil || len(op.Proof) == 0 || len(op.Proof) > MaxAdmissionProofs || op.ValidateBasic() != nil {
+		return nil
+	}
+	subject, err := op.SubjectDID()
+	if err != nil {
+		return nil
+	}
+	var cur *did.Document
+	if op.Type == Create {
+		if _, exists, err := loadRecord(r, subject); err != nil || exists {
+			return nil
+		}
+	} else {
+		rec, err := LoadRecord(r, subject)
+		if err != nil || rec.Deactivated || op.Previous != rec.VersionID {
+			return nil
+		}
+		v, err := LoadVersion(r, subject, rec.Versions)
+		if err != nil {
+			return nil
+		}
+		cur = v.Document
+	}
+	if op.Document != nil {
+		for _, c := range op.Document.Controller {
+			if c == subject {
+				continue
+			}
+			if checkControllerMethod(c) != nil {
+				return nil
+			}
+			if _, err := controllerDocument(r, c); err != nil {
+				return nil
+			}
+		}
+	}
+	return expectedSignatures(chainID, op, subject, cur)
+}
+
+// expectedSignatures is ExpectedSignatures for op of DID subject, whose
+// current document (nil for a create, or when unknown) is cur.
+func expectedSignatures(chainID string, op *Operation, subject string, cur *did.Document) []SignatureCheck {
 	input, err := op.SigningInput(chainID)
 	if err != nil {
 		return nil
@@ -42,12 +118,8 @@ func ExpectedSignatures(r Reader, chainID string, op *Operation) []SignatureChec
 	if op.Document != nil {
 		docs = append(docs, op.Document)
 	}
-	if op.Type != Create {
-		if rec, err := LoadRecord(r, subject); err == nil {
-			if v, err := LoadVersion(r, subject, rec.Versions); err == nil && v.Document != nil {
-				docs = append(docs, v.Document)
-			}
-		}
+	if cur != nil {
+		docs = append(docs, cur)
 	}
 	out := make([]SignatureCheck, 0, len(op.Proof))
 	for _, p := range op.Proof {
@@ -90,11 +162,15 @@ const batchChunk = 64
 // that verifies, so that Apply finds them in c. A chunk that fails is
 // not remembered: Apply checks each of its signatures alone, with the
 // cheap checks first, as without the batch; P-256 checks are left to
-// Apply too. rand supplies the batch coefficients; nil means
-// crypto/rand. A batch accepts what VerifySignature accepts one by one,
-// so the cache never changes a result; c must not be nil.
+// Apply too. rand supplies the batch coefficients and must be
+// unpredictable to whoever signed the checks (a batch is sound only for
+// coefficients its signers cannot foresee); nil means crypto/rand. A
+// batch accepts what VerifySignature accepts one by one, so the cache
+// never changes a result; c must not be nil. It suits checks a proposer
+// chose (a block's); for checks anybody may choose, see
+// VerifyBatchUntrusted.
 func (c *SigCache) VerifyBatch(checks []SignatureCheck, rand io.Reader) {
-	c.VerifyBatchParallel(checks, rand, 1)
+	c.verifyBatch(checks, rand, 1, false)
 }
 
 // VerifyBatchParallel is VerifyBatch with the chunks verified by up to
@@ -102,12 +178,33 @@ func (c *SigCache) VerifyBatch(checks []SignatureCheck, rand io.Reader) {
 // remembered as VerifyBatch does, so the cache holds the same checks
 // whatever the number of workers. rand is read under a lock.
 func (c *SigCache) VerifyBatchParallel(checks []SignatureCheck, rand io.Reader, workers int) {
+	c.verifyBatch(checks, rand, workers, false)
+}
+
+// VerifyBatchUntrusted is VerifyBatch for checks whoever sent them
+// composed (operations peers gossip), so that one bad signature wastes
+// little: checks whose encodings cannot verify (a signature that is not
+// 64 bytes, S >= L, R not a point of the curve: see decodable) are left
+// out before the chunks are made, so that such a signature spoils no
+// chunk, and after a chunk fails no further chunk of the call is
+// verified (a breaker). Apply (or Check) verifies what was left out
+// alone, as without the batch, so a call wastes at most one chunk's
+// multi-scalar multiplication, about half a verification for each of its
+// signatures.
+func (c *SigCache) VerifyBatchUntrusted(checks []SignatureCheck, rand io.Reader) {
+	c.verifyBatch(checks, rand, 1, true)
+}
+
+// verifyBatch is VerifyBatchParallel, and VerifyBatchUntrusted when
+// untrusted (then with workers 1, so that the breaker stops every chunk
+// after the first that fails).
+func (c *SigCache) verifyBatch(checks []SignatureCheck, rand io.Reader, workers int, untrusted bool) {
 	var chunks [][]SignatureCheck
 	var sums [][][32]byte
 	var cur []SignatureCheck
 	var curKeys [][32]byte
 	for _, ch := range checks {
-		if ch.Pub.Type() != keys.Ed25519 {
+		if ch.Pub.Type() != keys.Ed25519 || untrusted && !decodable(ch.Sig) {
 			continue
 		}
 		k := sigKey(ch.Pub, ch.Msg, ch.Sig)
@@ -126,18 +223,43 @@ func (c *SigCache) VerifyBatchParallel(checks []SignatureCheck, rand io.Reader, 
 	if rand != nil && workers > 1 {
 		rand = &lockedReader{r: rand}
 	}
+	var failed atomic.Bool
 	verify := func(i int) {
+		if untrusted && failed.Load() {
+			return
+		}
 		b := zip215.Batch{Rand: rand}
 		for _, ch := range chunks[i] {
 			b.Add(ch.Pub.Bytes(), ch.Msg, ch.Sig)
 		}
-		if b.Verify() {
-			for _, k := range sums[i] {
-				c.ok.put(k, struct{}{}, 0)
-			}
+		if !b.Verify() {
+			failed.Store(true)
+			return
+		}
+		for _, k := range sums[i] {
+			c.ok.put(k, struct{}{}, 0)
 		}
 	}
 	parallel(len(chunks), workers, verify)
+}
+
+// decodable reports whether the encoding of an Ed25519 signature can
+// verify under ZIP-215: 64 bytes, R (its first half) a point of the curve
+// in any encoding and S (its second) below the group order L. The batch
+// refuses a chunk holding any other; the key is not looked at, as a
+// keys.PublicKey of type Ed25519 is a point already. It costs one point
+// decompression, about a tenth of what the signature costs in a batch.
+func decodable(sig []byte) bool {
+	if len(sig) != zip215.SignatureSize {
+		return false
+	}
+	var s edwards25519.Scalar
+	if _, err := s.SetCanonicalBytes(sig[32:]); err != nil {
+		return false
+	}
+	var r edwards25519.Point
+	_, err := r.SetBytes(sig[:32])
+	return err == nil
 }
 
 // parallel calls f(0) ... f(n-1) on up to workers goroutines and returns

@@ -2,6 +2,7 @@ package idmesh_test
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/idmesh/idmesh/did"
@@ -149,5 +150,79 @@ func TestVerifyBatchParallel(t *testing.T) {
 		if (err != nil) != (ops[i] == nil) || err == nil && !reflect.DeepEqual(ops[i], want) {
 			t.Fatalf("payload %d: DecodeAll %v, Decode %v (%v)", i, ops[i], want, err)
 		}
+	}
+}
+
+// TestAdmissionSignatures: AdmissionSignatures gives ExpectedSignatures's
+// checks for an operation that passes the check's rules before its
+// signatures and carries at most MaxAdmissionProofs proofs, and nothing
+// for one refused for the state (a create of a DID that exists, a change
+// of a DID nobody created, of a deactivated one or of a version that is
+// not the latest, a controller nobody created), one with three proofs
+// (valid though it is), one that is not well formed, or none.
+func TestAdmissionSignatures(t *testing.T) {
+	e := newEnv(t)
+	k1, k2, k3 := genKey(t, keys.Ed25519, 1), genKey(t, keys.Ed25519, 2), genKey(t, keys.Ed25519, 3)
+	d, v := e.create(k1)
+	gone, gv := e.create(k3)
+	deact := &idmesh.Operation{Type: idmesh.Deactivate, DID: gone, Previous: gv}
+	if err := deact.Sign(chainID, "#key-1", k3); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.apply(deact); err != nil {
+		t.Fatal(err)
+	}
+	gv, _ = deact.VersionID()
+	signed := func(op *idmesh.Operation, k keys.PrivateKey) *idmesh.Operation {
+		if err := op.Sign(chainID, "#key-1", k); err != nil {
+			t.Fatal(err)
+		}
+		return decoded(t, op)
+	}
+	newCreate := signed(&idmesh.Operation{Type: idmesh.Create, Document: template(k2.Public())}, k2)
+	existing := signed(&idmesh.Operation{Type: idmesh.Create, Document: template(k1.Public())}, k1)
+	nobody := genKey(t, keys.Ed25519, 4)
+	ghost, err := signed(&idmesh.Operation{Type: idmesh.Create, Document: template(nobody.Public())}, nobody).SubjectDID()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ghostDoc := template(k2.Public())
+	ghostDoc.Controller = did.StringSet{ghost}
+	ghostCtl := signed(&idmesh.Operation{Type: idmesh.Create, Document: ghostDoc}, k2)
+	addKey := template(k1.Public())
+	addKey.VerificationMethod = append(addKey.VerificationMethod, did.NewMultikey("#key-2", "", k2.Public()))
+	addKey.CapabilityInvocation = append(addKey.CapabilityInvocation, did.Ref("#key-2"))
+	two := decoded(t, update(d, v, addKey, "#key-1", k1, chainID, idmesh.Signer{VM: "#key-2", Key: k2}))
+	addTwo := addKey.Clone()
+	addTwo.VerificationMethod = append(addTwo.VerificationMethod, did.NewMultikey("#key-3", "", k3.Public()))
+	three := decoded(t, update(d, v, addTwo, "#key-1", k1, chainID, idmesh.Signer{VM: "#key-2", Key: k2}, idmesh.Signer{VM: "#key-3", Key: k3}))
+	if err := idmesh.Check(e.kv, idmesh.Env{ChainID: chainID, Time: e.now}, three); err != nil {
+		t.Fatalf("the update with three proofs is refused: %v", err)
+	}
+	for _, tc := range []struct {
+		name string
+		op   *idmesh.Operation
+		want int
+	}{
+		{"create of a new DID", newCreate, 1},
+		{"update with two proofs", two, 2},
+		{"update at the latest version", decoded(t, update(d, v, template(k1.Public()), "#key-1", k1, chainID)), 1},
+		{"create of a DID that exists", existing, 0},
+		{"create naming a controller nobody created", ghostCtl, 0},
+		{"update of a DID nobody created", decoded(t, update(ghost, v, template(nobody.Public()), "#key-1", nobody, chainID)), 0},
+		{"update of a deactivated DID", decoded(t, update(gone, gv, template(k3.Public()), "#key-1", k3, chainID)), 0},
+		{"update of a version not the latest", decoded(t, update(d, strings.Repeat("ab", 32), template(k1.Public()), "#key-1", k1, chainID)), 0},
+		{"update with three proofs", three, 0},
+		{"no operation", nil, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := idmesh.AdmissionSignatures(e.kv, chainID, tc.op)
+			if len(got) != tc.want {
+				t.Fatalf("%d checks, want %d", len(got), tc.want)
+			}
+			if want := idmesh.ExpectedSignatures(e.kv, chainID, tc.op); tc.want > 0 && !reflect.DeepEqual(got, want) {
+				t.Fatalf("checks %v, ExpectedSignatures %v", got, want)
+			}
+		})
 	}
 }

@@ -100,13 +100,28 @@ type StateSync struct {
 	// offered holds the heights each peer offered at the last look, for
 	// the cross-check.
 	offered map[string][]uint64
-	// failure is why an offer was refused for its chain (a checkpoint
-	// mismatch, a conflict): Run fails with it when no offer is left.
+	// failure is why an offer was refused for its verified chain (a
+	// checkpoint mismatch): Run fails with it when no offer is left.
 	failure error
-	// verifyBudget bounds the check of the chain of each peer that
-	// answers the cross-check with another header.
+	// verifyBudget bounds the proof of each peer that answers the
+	// cross-check with another header (proveFork).
 	verifyBudget time.Duration
+	// ours holds the ID and set hash of each header of the offer's
+	// verified chain (height h at index h-1), ourSets its sets: a
+	// witness's fork is proven where it parts from it.
+	ours    []ourHeader
+	ourSets map[registry.Hash]*registry.ValidatorSet
 }
+
+// ourHeader is a header of the verified chain: its ID and the hash of
+// the set that decided it.
+type ourHeader struct{ id, vals registry.Hash }
+
+// maxBelowCheckpointWait bounds, on the sync's clock (Now), how long Run
+// waits while every offer is below the checkpoint's height (security
+// review R6: a checkpoint above the chain's tip, or a mistyped height,
+// waited forever).
+const maxBelowCheckpointWait = 10 * time.Minute
 
 // ErrNoSnapshot reports that no peer offered a snapshot that could be
 // restored.
@@ -130,16 +145,26 @@ type StateSyncResult struct {
 // peers offering that height, several at once, verifies each against
 // that root as it arrives (a refused chunk is asked of another peer, and
 // a peer that lied is not asked again) and writes them, then records
-// the snapshot's block as the store's first. With Trust, the header chain
-// must hold the checkpoint's block and offers below its height are
-// refused; before the chunks, other peers are asked for the target
-// header (crossCheck), and a different header one of them proves from
-// the genesis refuses the offer. When no offer is left after such a
-// refusal, Run fails with its reason (ErrTrustMismatch,
-// ErrHeaderConflict). The store must be empty;
-// after an error it holds an unfinished restore (and refuses to open as
-// a chain) until it is discarded.
-func (s *StateSync) Run(ctx context.Context) (*StateSyncResult, error) {
+// the snapshot's block as the store's first. With Trust, the verified
+// header chain must hold the checkpoint's block (a verified chain that
+// does not refuses the offer; when no offer is left Run fails with
+// ErrTrustMismatch), offers below its height are refused, and when for
+// maxBelowCheckpointWait no offer reaches it Run fails (ErrNoSnapshot).
+// Before the chunks, other peers are asked for the target header
+// (crossCheck): a different header one of them proves to be committed by
+// the set that decided ours there ends the run (ErrHeaderConflict). The
+// store must be empty; when Run fails it discards what it wrote
+// (restoreDiscarder), except when ctx ends: then the store holds an
+// unfinished restore (and refuses to open as a chain) until it is
+// discarded.
+func (s *StateSync) Run(ctx context.Context) (res *StateSyncResult, err error) {
+	defer func() {
+		if d, ok := s.Store.(restoreDiscarder); ok && err != nil && ctx.Err() == nil {
+			// Security review R6: a mismatch left an earlier offer's
+			// unfinished restore.
+			_ = d.DiscardRestore() // an error: no restore under way
+		}
+	}()
 	if s.Log == nil {
 		s.Log = slog.New(slog.DiscardHandler)
 	}
@@ -188,7 +213,7 @@ func (s *StateSync) Run(ctx context.Context) (*StateSyncResult, error) {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		if !errors.Is(err, errPeersExhausted) && !errors.Is(err, errOfferRefused) {
+		if !errors.Is(err, errPeersExhausted) {
 			return nil, err
 		}
 		// Every peer of that height failed or lied, or its chain was
@@ -218,10 +243,6 @@ const maxGaveUp = 4096
 // errPeersExhausted reports that no peer is left to ask.
 var errPeersExhausted = errors.New("state sync: no peer left to ask")
 
-// errOfferRefused reports an offer whose verified header chain was
-// refused (peers disagree on it).
-var errOfferRefused = errors.New("state sync: offer refused")
-
 func (s *StateSync) report() {
 	if s.Progress != nil {
 		s.Progress(s.prog)
@@ -244,6 +265,8 @@ func sleep(ctx context.Context, d time.Duration) error {
 // count they claim.
 func (s *StateSync) pick(ctx context.Context) (uint64, []string, uint32, error) {
 	warned, below := false, false
+	var belowSince time.Time
+	var highest uint64
 	for {
 		var best uint64
 		var peers []string
@@ -264,6 +287,7 @@ func (s *StateSync) pick(ctx context.Context) (uint64, []string, uint32, error) 
 					continue
 				}
 				if s.Trust != nil && o.Height < s.Trust.Height {
+					highest = max(highest, o.Height)
 					if !below {
 						below = true
 						s.Log.WarnContext(ctx, "state sync: refusing offers below the checkpoint's height", "peer", po.Peer, "height", o.Height, "checkpoint", s.Trust.Height)
@@ -284,6 +308,13 @@ func (s *StateSync) pick(ctx context.Context) (uint64, []string, uint32, error) 
 		}
 		if s.failure != nil {
 			return 0, nil, 0, s.failure
+		}
+		if highest > 0 {
+			if belowSince.IsZero() {
+				belowSince = s.Now()
+			} else if waited := s.Now().Sub(belowSince); waited >= maxBelowCheckpointWait {
+				return 0, nil, 0, fmt.Errorf("%w: the checkpoint's height %d is above every offer for %s (the highest %d)", ErrNoSnapshot, s.Trust.Height, waited, highest)
+			}
 		}
 		if !warned {
 			warned = true
@@ -347,22 +378,19 @@ func (p *peerSet) alive() int {
 // restore syncs the snapshot at height from peers.
 func (s *StateSync) restore(ctx context.Context, height uint64, peers []string) (*StateSyncResult, error) {
 	ps := &peerSet{s: s, peers: peers, fails: map[string]int{}}
-	ids := s.witnessHeights(height)
 	began := s.Now()
-	trusted, sets, server, err := s.headers(ctx, height, ps, ids)
+	trusted, sets, server, err := s.headers(ctx, height, ps)
 	if err != nil {
 		return nil, err
 	}
-	// A peer proving another header has its chain checked from the
-	// genesis too, within twice the time this one took (and at least
-	// RequestTimeout).
+	// A peer proving another header does so within twice the time this
+	// chain took (and at least RequestTimeout).
 	s.verifyBudget = max(s.RequestTimeout, 2*s.Now().Sub(began))
-	// Before the target header is taken: do other peers hold it too?
-	if err := s.crossCheck(ctx, height, trusted.Header.ID(), ids, server); err != nil {
-		if errors.Is(err, ErrHeaderConflict) {
-			s.failure = err
-			return nil, fmt.Errorf("%w: %w", errOfferRefused, err)
-		}
+	// Before the target header is taken: do other peers hold it too? A
+	// proven conflict ends the run (security review R6): which chain is
+	// real only a checkpoint below the fork can say, and the next
+	// offer's honest witnesses may be kept from answering.
+	if err := s.crossCheck(ctx, height, trusted.Header.ID(), server); err != nil {
 		return nil, err
 	}
 	s.prog.Phase = "chunks"
@@ -484,14 +512,17 @@ type verifiedChain struct {
 }
 
 // chain fetches and checks the header chain 1..height from the peers of
-// ps, each batch against the checkpoint too, and fills ids with the IDs
-// at the heights it holds keys of. report tells Progress of each batch.
-func (s *StateSync) chain(ctx context.Context, height uint64, ps *peerSet, ids map[uint64]registry.Hash, report bool) (*verifiedChain, error) {
+// ps, then each verified batch against the checkpoint, keeps the chain's
+// IDs and sets (s.ours, s.ourSets: the cross-check compares witnesses'
+// headers with them) and tells Progress of each batch.
+func (s *StateSync) chain(ctx context.Context, height uint64, ps *peerSet) (*verifiedChain, error) {
 	hc, err := snapshot.NewHeaderChain(s.Genesis)
 	if err != nil {
 		return nil, err
 	}
 	c := &verifiedChain{hc: hc}
+	s.ours, s.ourSets = s.ours[:0], map[registry.Hash]*registry.ValidatorSet{}
+	sets := 0 // of hc.Sets(), in s.ourSets
 	for hc.Height() < height {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -518,28 +549,38 @@ func (s *StateSync) chain(ctx context.Context, height uint64, ps *peerSet, ids m
 			// next set belongs to the last header sent.
 			b.Headers, b.Next = b.Headers[:n], nil
 		}
-		if err := s.trustCheck(q, from, b.Headers); err != nil {
-			if report { // the offer's chain, not a cross-check's
-				s.failure = err
-			}
-			ps.lied(q, "headers", err)
-			continue
-		}
+		// Verified first, then compared with the checkpoint: a header
+		// no set signed is a lie, not a mismatch (security review R6).
 		if err := hc.Add(b.Headers); err != nil {
 			ps.lied(q, "headers", err)
 			continue
 		}
-		for i := range b.Headers {
-			if _, ok := ids[from+uint64(i)]; ok {
-				ids[from+uint64(i)] = b.Headers[i].Header.ID()
+		if err := s.trustCheck(q, from, b.Headers); err != nil {
+			// Verified and off the checkpoint: a fork signed by a set
+			// (or a wrong checkpoint). The chain holds it now: start
+			// over from the genesis without that peer.
+			s.failure = err
+			ps.lied(q, "headers", err)
+			if hc, err = snapshot.NewHeaderChain(s.Genesis); err != nil {
+				return nil, err
 			}
+			c.hc, c.next = hc, nil
+			s.ours, s.ourSets, sets = s.ours[:0], map[registry.Hash]*registry.ValidatorSet{}, 0
+			s.prog.Headers = 0
+			continue
 		}
+		for i := range b.Headers {
+			h := from + uint64(i)
+			s.ours = append(s.ours[:h-1], ourHeader{id: b.Headers[i].Header.ID(), vals: b.Headers[i].Header.ValidatorsHash})
+		}
+		for _, vs := range hc.Sets()[sets:] {
+			s.ourSets[vs.Hash()] = vs
+		}
+		sets = len(hc.Sets())
 		c.next, c.last = b.Next, b.Headers[len(b.Headers)-1].Header
 		ps.fails[q] = 0
-		if report {
-			s.prog.Headers = hc.Height()
-			s.report()
-		}
+		s.prog.Headers = hc.Height()
+		s.report()
 	}
 	return c, nil
 }
@@ -547,8 +588,8 @@ func (s *StateSync) chain(ctx context.Context, height uint64, ps *peerSet, ids m
 // headers fetches and checks the header chain 1..height; it returns the
 // target header as trusted, the sets met, and the peer that served the
 // target header.
-func (s *StateSync) headers(ctx context.Context, height uint64, ps *peerSet, ids map[uint64]registry.Hash) (*snapshot.Trusted, []*registry.ValidatorSet, string, error) {
-	c, err := s.chain(ctx, height, ps, ids, true)
+func (s *StateSync) headers(ctx context.Context, height uint64, ps *peerSet) (*snapshot.Trusted, []*registry.ValidatorSet, string, error) {
+	c, err := s.chain(ctx, height, ps)
 	if err != nil {
 		return nil, nil, "", err
 	}

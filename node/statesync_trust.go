@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/idmesh/idmesh/node/p2p"
 	"github.com/idmesh/idmesh/registry"
 	"github.com/idmesh/idmesh/registry/snapshot"
 )
@@ -128,10 +129,6 @@ const (
 	maxCrossCheckPeers = 16
 	// crossCheckParallel bounds the requests in flight.
 	crossCheckParallel = 4
-	// maxWitnessHeights bounds the heights below the target whose IDs
-	// are kept to cross-check with a peer that lacks the target (the
-	// heights of its own snapshot offers).
-	maxWitnessHeights = 64
 	// DefaultCrossCheckWait is StateSync.CrossCheckWait's default.
 	DefaultCrossCheckWait = 30 * time.Second
 )
@@ -154,27 +151,22 @@ func (s *StateSync) trustCheck(q string, from uint64, batch []snapshot.SignedHea
 	return nil
 }
 
-// witnessHeights returns the heights below target of the peers'
-// offers, the highest maxWitnessHeights: the header chain keeps its
-// IDs there for the cross-check.
-func (s *StateSync) witnessHeights(target uint64) map[uint64]registry.Hash {
+// fallbackHeights returns the heights a witness without a header at
+// target is asked at, in turn, until it holds one: target-1, target-2,
+// target-4, ... and 1 (at most 65). The joiner chooses them: offers
+// cannot push them out (security review R6).
+func fallbackHeights(target uint64) []uint64 {
 	var hs []uint64
-	for _, os := range s.offered {
-		for _, h := range os {
-			if h < target && !slices.Contains(hs, h) {
-				hs = append(hs, h)
-			}
+	for step := uint64(1); step < target; step *= 2 {
+		hs = append(hs, target-step)
+		if step > target/2 {
+			break
 		}
 	}
-	slices.Sort(hs)
-	if len(hs) > maxWitnessHeights {
-		hs = hs[len(hs)-maxWitnessHeights:]
+	if target > 1 && hs[len(hs)-1] != 1 {
+		hs = append(hs, 1)
 	}
-	m := make(map[uint64]registry.Hash, len(hs)+1)
-	for _, h := range hs {
-		m[h] = registry.Hash{}
-	}
-	return m
+	return hs
 }
 
 // crossAnswer is one peer's answer to the cross-check.
@@ -183,20 +175,22 @@ type crossAnswer struct {
 	height uint64
 	header *snapshot.SignedHeader
 	err    error
+	// lie says the answer was malformed: the peer is refused.
+	lie bool
 }
 
 // crossCheck asks other peers than server for the header at height and
-// compares it with the verified one (ours; ids holds the verified IDs of
-// lower heights a peer lacking height is asked instead). A peer that
-// answers a different header is asked for its header chain from the
-// genesis: verified, the two chains conflict (ErrHeaderConflict); not, it
-// lied. With no confirmation it warns, or, in CrossCheckRequired mode
+// compares it with the verified one (ours; s.ours holds the verified
+// IDs of the lower heights a peer lacking height is asked at instead). A peer that
+// answers a different header must prove it where its chain parts from
+// ours (proveFork): proven, a set signed two chains and the run ends
+// (ErrHeaderConflict); not, the peer is refused. With no confirmation it warns, or, in CrossCheckRequired mode
 // without a checkpoint, asks again every Retry for CrossCheckWait and
 // then fails (ErrNotCrossChecked).
-func (s *StateSync) crossCheck(ctx context.Context, height uint64, ours registry.Hash, ids map[uint64]registry.Hash, server string) error {
+func (s *StateSync) crossCheck(ctx context.Context, height uint64, ours registry.Hash, server string) error {
 	began := s.Now()
 	for {
-		agreed, err := s.crossCheckOnce(ctx, height, ours, ids, server)
+		agreed, err := s.crossCheckOnce(ctx, height, ours, server)
 		if err != nil {
 			return err
 		}
@@ -220,7 +214,7 @@ func (s *StateSync) crossCheck(ctx context.Context, height uint64, ours registry
 
 // crossCheckOnce asks the other peers once; it returns how many
 // confirmed the header.
-func (s *StateSync) crossCheckOnce(ctx context.Context, height uint64, ours registry.Hash, ids map[uint64]registry.Hash, server string) (int, error) {
+func (s *StateSync) crossCheckOnce(ctx context.Context, height uint64, ours registry.Hash, server string) (int, error) {
 	var cands []string
 	if l, ok := s.Peers.(peerLister); ok {
 		cands = l.Peers()
@@ -232,6 +226,19 @@ func (s *StateSync) crossCheckOnce(ctx context.Context, height uint64, ours regi
 	}
 	cands = slices.DeleteFunc(slices.Clone(cands), func(q string) bool { return q == server || s.bad[q] })
 	cands = slices.Compact(cands)
+	// Peers that offered snapshots hold headers: asked first, so that
+	// IDs that offer nothing cannot crowd them out (security review R6).
+	slices.SortStableFunc(cands, func(a, b string) int {
+		_, oa := s.offered[a]
+		_, ob := s.offered[b]
+		switch {
+		case oa && !ob:
+			return -1
+		case ob && !oa:
+			return 1
+		}
+		return 0
+	})
 	if len(cands) > maxCrossCheckPeers {
 		cands = cands[:maxCrossCheckPeers]
 	}
@@ -247,7 +254,7 @@ func (s *StateSync) crossCheckOnce(ctx context.Context, height uint64, ours regi
 				return
 			}
 			defer func() { <-slots }()
-			answers[i] = s.askHeader(ctx, q, height, ids)
+			answers[i] = s.askHeader(ctx, q, height)
 		})
 	}
 	wg.Wait()
@@ -257,13 +264,17 @@ func (s *StateSync) crossCheckOnce(ctx context.Context, height uint64, ours regi
 	agreed := 0
 	var conflicts []string
 	for _, a := range answers {
+		if a.lie {
+			s.refuse(a.peer, "cross-check header", a.err)
+			continue
+		}
 		if a.err != nil {
 			s.Log.DebugContext(ctx, "state sync: cross-check unanswered", "peer", a.peer, "height", height, "err", a.err)
 			continue
 		}
 		want := ours
 		if a.height != height {
-			want = ids[a.height]
+			want = s.ours[a.height-1].id
 		}
 		got := a.header.Header.ID()
 		if got == want {
@@ -277,49 +288,75 @@ func (s *StateSync) crossCheckOnce(ctx context.Context, height uint64, ours regi
 			continue
 		}
 		vctx, cancel := context.WithTimeout(ctx, s.verifyBudget)
-		other, err := s.verifyOther(vctx, a.peer, a.height, a.header)
+		at, err := s.proveFork(vctx, a.peer, a.height, a.header)
 		cancel()
 		if err != nil {
 			if ctx.Err() != nil {
 				return 0, ctx.Err()
 			}
+			// Not proven in time, or not at all: not asked again.
 			s.Log.WarnContext(ctx, "state sync: a peer's different header did not verify", "peer", a.peer, "height", a.height, "block", got, "err", err)
-			continue
-		}
-		if other == want {
-			// Its verified chain holds our block: its first answer lied.
-			s.refuse(a.peer, "cross-check header", fmt.Errorf("%w: header %d answered as %s, its chain holds %s", snapshot.ErrUntrustedHeader, a.height, got, other))
+			s.refuse(a.peer, "cross-check header", fmt.Errorf("block %s at height %d not proven: %w", got, a.height, err))
 			continue
 		}
 		s.prog.Conflicts++
 		s.report()
 		s.Log.WarnContext(ctx, "state sync: peers disagree on a verified header", "height", a.height,
-			"peer", server, "block", want, "other_peer", a.peer, "other_block", other)
-		conflicts = append(conflicts, fmt.Sprintf("at height %d the chain served by %s holds block %s, the chain of %s block %s", a.height, server, want, a.peer, other))
+			"peer", server, "block", want, "other_peer", a.peer, "other_block", got, "parted_at", at)
+		conflicts = append(conflicts, fmt.Sprintf("at height %d the chain served by %s holds block %s, the chain of %s block %s (they part at height %d, both committed by the set that decided it)", a.height, server, want, a.peer, got, at))
 	}
 	if len(conflicts) > 0 {
-		return 0, fmt.Errorf("%w (%s): a validator set signed two chains; give a checkpoint (HEIGHT:BLOCKID) from a source you trust", ErrHeaderConflict, strings.Join(conflicts, "; "))
+		return 0, fmt.Errorf("%w (conflicts: %d; %s): a validator set signed two chains; give a checkpoint (HEIGHT:BLOCKID) from a source you trust", ErrHeaderConflict, len(conflicts), strings.Join(conflicts, "; "))
 	}
 	return agreed, nil
 }
 
-// askHeader asks q for its header at height, or, if it has none there,
-// at the highest height below of its offers whose verified ID is known.
-func (s *StateSync) askHeader(ctx context.Context, q string, height uint64, ids map[uint64]registry.Hash) crossAnswer {
+// askHeader asks q for its header at height, or, if it answers that it
+// has none there (p2p.ErrRemote), for its highest header below: first at
+// fallbackHeights(height) until it holds one, then by halves between that
+// and the lowest height it lacks (security review R6: a witness was asked
+// only at offered heights, which a fork's IDs chose).
+func (s *StateSync) askHeader(ctx context.Context, q string, height uint64) crossAnswer {
 	a := s.fetchOne(ctx, q, height)
-	if a.err == nil || ctx.Err() != nil {
+	if !a.noHeader() {
 		return a
 	}
-	lower := uint64(0)
-	for _, h := range s.offered[q] {
-		if _, ok := ids[h]; ok && h < height && h > lower {
-			lower = h
+	lacks, found := height, crossAnswer{}
+	for _, h := range fallbackHeights(height) {
+		b := s.fetchOne(ctx, q, h)
+		if !b.noHeader() {
+			found = b
+			break
+		}
+		lacks = h
+	}
+	if found.header == nil {
+		if found.err != nil || found.lie {
+			return found
+		}
+		return a
+	}
+	for lacks-found.height > 1 {
+		mid := found.height + (lacks-found.height)/2
+		b := s.fetchOne(ctx, q, mid)
+		switch {
+		case b.noHeader():
+			lacks = mid
+		case b.lie:
+			return b
+		case b.err != nil:
+			return found // the highest it answered
+		default:
+			found = b
 		}
 	}
-	if lower == 0 {
-		return a
-	}
-	return s.fetchOne(ctx, q, lower)
+	return found
+}
+
+// noHeader reports whether the answer says the peer holds no header
+// there (an error answer, not a failure to answer).
+func (a crossAnswer) noHeader() bool {
+	return a.err != nil && !a.lie && errors.Is(a.err, p2p.ErrRemote)
 }
 
 // fetchOne asks q for the one header at height.
@@ -328,42 +365,14 @@ func (s *StateSync) fetchOne(ctx context.Context, q string, height uint64) cross
 	defer cancel()
 	b, err := s.Peers.FetchHeaders(rctx, q, height, height)
 	switch {
+	case errors.Is(err, p2p.ErrMalformed) || errors.Is(err, p2p.ErrTooLarge):
+		return crossAnswer{peer: q, height: height, lie: true, err: err}
 	case err != nil:
 		return crossAnswer{peer: q, height: height, err: err}
 	case len(b.Headers) != 1 || b.Headers[0].Header.Height != height:
-		return crossAnswer{peer: q, height: height, err: fmt.Errorf("%d headers answered for height %d", len(b.Headers), height)}
+		return crossAnswer{peer: q, height: height, lie: true, err: fmt.Errorf("%w: %d headers answered for height %d", p2p.ErrMalformed, len(b.Headers), height)}
 	}
 	return crossAnswer{peer: q, height: height, header: &b.Headers[0]}
-}
-
-// verifyOther checks that a peer's header sh at height, which differs
-// from the verified one, is verified too: first its commit against the
-// set it came with (cheap: a peer without keys is refused here), then the
-// peer's whole header chain from the genesis to height, with the
-// checkpoint. It returns the ID the peer's verified chain holds at
-// height. A peer whose claim does not verify is marked a liar.
-func (s *StateSync) verifyOther(ctx context.Context, q string, height uint64, sh *snapshot.SignedHeader) (registry.Hash, error) {
-	h := &sh.Header
-	id := h.ID()
-	lie := func(err error) (registry.Hash, error) {
-		s.refuse(q, "cross-check header", err)
-		return registry.Hash{}, err
-	}
-	switch {
-	case h.ChainID != s.Genesis.ChainID:
-		return lie(fmt.Errorf("%w: chain %q", snapshot.ErrUntrustedHeader, h.ChainID))
-	case sh.Validators == nil || sh.Validators.Hash() != h.ValidatorsHash:
-		return lie(fmt.Errorf("%w: header %d without the set it names", snapshot.ErrUntrustedHeader, height))
-	}
-	if err := registry.VerifyCommit(s.Genesis.ChainID, sh.Validators, height, id, sh.Commit); err != nil {
-		return lie(fmt.Errorf("%w: header %d: %w", snapshot.ErrUntrustedHeader, height, err))
-	}
-	ps := &peerSet{s: s, peers: []string{q}, fails: map[string]int{}}
-	c, err := s.chain(ctx, height, ps, nil, false)
-	if err != nil {
-		return registry.Hash{}, err
-	}
-	return c.last.ID(), nil
 }
 
 // refuse marks q as a liar.
@@ -371,4 +380,53 @@ func (s *StateSync) refuse(q, what string, err error) {
 	s.bad[q] = true
 	s.prog.Refused++
 	s.Log.Warn("state sync: peer refused", "peer", q, "what", what, "err", err)
+}
+
+// proveFork finds where q's chain, whose header sh at height differs
+// from ours, parts from ours (one header a request, by halves: at most
+// 64 requests, each within RequestTimeout), and checks q's header there
+// against our verified chain: it must follow our header below and be
+// committed by the set that decided ours there. Then that set signed two
+// headers at one height: a fork, proven without the rest of q's chain
+// (security review R6: each witness's chain was fetched and checked from
+// the genesis). It returns the height where the chains part; an error
+// says the fork is not proven (the caller refuses q).
+func (s *StateSync) proveFork(ctx context.Context, q string, height uint64, sh *snapshot.SignedHeader) (uint64, error) {
+	if height == 0 || height > uint64(len(s.ours)) {
+		return 0, fmt.Errorf("no verified header at %d", height)
+	}
+	lo, hi, top := uint64(0), height, sh
+	for hi-lo > 1 {
+		mid := lo + (hi-lo)/2
+		a := s.fetchOne(ctx, q, mid)
+		if a.err != nil {
+			return 0, fmt.Errorf("header %d: %w", mid, a.err)
+		}
+		if a.header.Header.ID() == s.ours[mid-1].id {
+			lo = mid
+		} else {
+			hi, top = mid, a.header
+		}
+	}
+	var prev registry.Hash // the genesis: height 1 follows none
+	if lo > 0 {
+		prev = s.ours[lo-1].id
+	}
+	h, want := &top.Header, s.ours[hi-1]
+	set := s.ourSets[want.vals]
+	switch {
+	case set == nil:
+		return 0, fmt.Errorf("no verified set of height %d", hi)
+	case h.ChainID != s.Genesis.ChainID || h.Height != hi || h.LastBlockID != prev || h.ValidatorsHash != want.vals:
+		return 0, fmt.Errorf("%w: header %d does not follow the verified chain", snapshot.ErrUntrustedHeader, hi)
+	}
+	if err := registry.VerifyCommit(s.Genesis.ChainID, set, hi, h.ID(), top.Commit); err != nil {
+		return 0, fmt.Errorf("%w: header %d: %w", snapshot.ErrUntrustedHeader, hi, err)
+	}
+	if t := s.Trust; t != nil && hi <= t.Height {
+		// Ours holds the checkpoint: a chain parting from it at or
+		// below its height does not.
+		return 0, fmt.Errorf("%w: peer %s's chain parts from the checkpoint's at height %d", ErrTrustMismatch, q, hi)
+	}
+	return hi, nil
 }

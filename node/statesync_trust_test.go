@@ -367,10 +367,12 @@ func forkHeaders(t *testing.T, srv *snapServer) []snapshot.SignedHeader {
 // TestStateSyncLongRangeCrossCheck: without a checkpoint, the fork and
 // the real chain both verify from the genesis. The fork's snapshot
 // (height 8, above the real tip) is cross-checked with the real peer,
-// which has no header 8 and is asked at its own offer's height (6)
-// instead; the real peer's snapshot is cross-checked with the fork at 6.
-// Both conflicts are logged with the peers and blocks and counted, and
-// the sync fails with ErrHeaderConflict, the store left empty.
+// which has no header 8 and is asked for its highest header below (6)
+// instead.
+// The conflict is logged with the peers and blocks and counted, and the
+// sync fails with ErrHeaderConflict at once (security review R6: a proven
+// conflict ends the run, the next offer is not tried), naming the count,
+// the store left empty.
 func TestStateSyncLongRangeCrossCheck(t *testing.T) {
 	real, fork := longRange(t)
 	rs, fs := real.serve(t), fork.serve(t)
@@ -386,11 +388,11 @@ func TestStateSyncLongRangeCrossCheck(t *testing.T) {
 			t.Errorf("the error %q does not name %s", err, w)
 		}
 	}
-	if n := strings.Count(logs, `msg="state sync: peers disagree on a verified header"`); n != 2 {
-		t.Errorf("%d conflicts logged, want 2:\n%s", n, logs)
+	if n := strings.Count(logs, `msg="state sync: peers disagree on a verified header"`); n != 1 {
+		t.Errorf("%d conflicts logged, want 1:\n%s", n, logs)
 	}
-	if prog.Conflicts != 2 {
-		t.Errorf("conflicts counted: %d, want 2", prog.Conflicts)
+	if prog.Conflicts != 1 || !strings.Contains(err.Error(), "conflicts: 1;") {
+		t.Errorf("conflicts counted: %d, want 1, named in %q", prog.Conflicts, err)
 	}
 	if strings.Contains(logs, "state sync: peer refused") {
 		t.Errorf("a peer was refused as a liar:\n%s", grepLines(logs, "peer refused"))
@@ -579,7 +581,7 @@ func TestStateSyncLongRangeOverP2P(t *testing.T) {
 		time.Sleep(10 * time.Millisecond) // polling the connection count
 	}
 	_, logs, store, err := lrSync(t, client, failsafe, nil)
-	if !errors.Is(err, node.ErrHeaderConflict) || strings.Count(logs, "peers disagree on a verified header") != 2 {
+	if !errors.Is(err, node.ErrHeaderConflict) || strings.Count(logs, "peers disagree on a verified header") != 1 {
 		t.Fatalf("without a checkpoint: %v\n%s", err, logs)
 	}
 	emptyStore(t, store)

@@ -66,7 +66,7 @@ func stateSync(ctx context.Context, cfg Config, h home.Dir, g *registry.Genesis,
 		if p.Phase != phase || time.Since(lastLog) >= 2*time.Second {
 			phase, lastLog = p.Phase, time.Now()
 			log.InfoContext(ctx, "state sync", "phase", p.Phase, "height", p.Height, "headers", p.Headers, "chunks", p.Chunks, "of", p.ChunksTotal,
-				"entries", p.Entries, "bytes", p.Bytes, "refused", p.Refused, "waited", p.Waited.Round(time.Millisecond))
+				"entries", p.Entries, "bytes", p.Bytes, "refused", p.Refused, "conflicts", p.Conflicts, "waited", p.Waited.Round(time.Millisecond))
 		}
 		if cfg.StateSyncProgress != nil {
 			cfg.StateSyncProgress(p)
@@ -80,7 +80,7 @@ func stateSync(ctx context.Context, cfg Config, h home.Dir, g *registry.Genesis,
 		return nil, err
 	}
 	log.InfoContext(ctx, "state synced", "height", res.State.Height, "entries", res.Progress.Entries, "chunks", res.Progress.Chunks,
-		"bytes", res.Progress.Bytes, "refused", res.Progress.Refused, "took", time.Since(began).Round(time.Millisecond))
+		"bytes", res.Progress.Bytes, "refused", res.Progress.Refused, "conflicts", res.Progress.Conflicts, "took", time.Since(began).Round(time.Millisecond))
 	return &res.Progress, nil
 }
 

@@ -539,12 +539,18 @@ func (h *Host) FetchHeaders(ctx context.Context, peerID string, from, to uint64)
 	w.u8(snapKindHeaders)
 	w.u64(from)
 	w.u64(to)
-	s, r, err := h.snapRequest(ctx, peerID, w.b, int64(h.cfg.MaxSyncBytes+h.cfg.MaxMessageBytes+4*maxSetBytes))
+	// The answer is bounded by the range asked too (security review R6:
+	// a one-header answer could take 28 MiB).
+	limit := int64(h.cfg.MaxSyncBytes + h.cfg.MaxMessageBytes + 4*maxSetBytes)
+	if n := to - from + 1; n < uint64(h.cfg.MaxSyncHeaders) {
+		limit = min(limit, int64(n)*h.maxHeaderBytes()+1)
+	}
+	s, r, err := h.snapRequest(ctx, peerID, w.b, limit)
 	if err != nil {
 		return HeaderBatch{}, fmt.Errorf("p2p: fetch headers from %s: %w", peerID, err)
 	}
 	defer s.Close()
-	b, err := h.readHeaders(r, from)
+	b, err := h.readHeaders(r, from, to)
 	if err != nil {
 		s.Reset()
 		return HeaderBatch{}, fmt.Errorf("p2p: fetch headers from %s: %w", peerID, err)
@@ -552,8 +558,15 @@ func (h *Host) FetchHeaders(ctx context.Context, peerID string, from, to uint64)
 	return b, nil
 }
 
-// readHeaders reads a headers answer.
-func (h *Host) readHeaders(r *bufio.Reader, from uint64) (HeaderBatch, error) {
+// maxHeaderBytes bounds one header of a headers answer: its tag, and
+// the header, commit and two sets, each with its length.
+func (h *Host) maxHeaderBytes() int64 {
+	return int64(1 + 4 + registry.MaxChainIDBytes + 512 + 4 + h.cfg.MaxMessageBytes + 2*(4+maxSetBytes))
+}
+
+// readHeaders reads a headers answer to a request for from..to: more
+// headers than asked is ErrTooLarge.
+func (h *Host) readHeaders(r *bufio.Reader, from, to uint64) (HeaderBatch, error) {
 	var out HeaderBatch
 	for {
 		tag, err := readTag(r, tagHeader, tagEnd)
@@ -571,6 +584,9 @@ func (h *Host) readHeaders(r *bufio.Reader, from uint64) (HeaderBatch, error) {
 		}
 		if len(out.Headers) >= h.cfg.MaxSyncHeaders {
 			return HeaderBatch{}, fmt.Errorf("%w: more than %d headers", ErrTooLarge, h.cfg.MaxSyncHeaders)
+		}
+		if n := uint64(len(out.Headers)); n > to-from {
+			return HeaderBatch{}, fmt.Errorf("%w: more than the %d headers asked", ErrTooLarge, n)
 		}
 		rh, err := readField(r, registry.MaxChainIDBytes+512)
 		if err != nil {

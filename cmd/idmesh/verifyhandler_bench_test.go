@@ -2,17 +2,12 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/idmesh/idmesh/node/daemon"
-	"github.com/idmesh/idmesh/node/home"
 )
 
 // handlerWriter is a ResponseWriter that keeps the status and counts the
@@ -48,40 +43,10 @@ func handlerCPU() time.Duration {
 //
 //	go test -run '^$' -bench VerifyHandler -benchtime 5000x ./cmd/idmesh/
 func BenchmarkVerifyHandler(b *testing.B) {
-	dir := b.TempDir()
-	if _, err := home.Dir(dir).InitSingle("idmesh-bench", time.Now()); err != nil {
-		b.Fatal(err)
-	}
-	const token = "bench-token"
-	d, err := daemon.New(b.Context(), daemon.Config{Home: dir, HTTPAddr: "127.0.0.1:0", APIToken: token, IssuerPassphrase: "bench passphrase",
-		BlockInterval: 10 * time.Millisecond, VerifyRate: -1})
-	if err != nil {
-		b.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- d.Run(ctx) }()
-	b.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			b.Errorf("run: %v", err)
-		}
-		_ = d.Close()
-	})
+	d := startBenchDaemon(b)
 	h := d.Handler()
-	post := func(path string, body any) (int, []byte) {
-		raw, _ := json.Marshal(body)
-		req, _ := http.NewRequest(http.MethodPost, d.BaseURL()+path, bytes.NewReader(raw))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Authorization", "Bearer "+token)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer resp.Body.Close()
-		out, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, out
-	}
+	n := benchNode{url: d.BaseURL(), token: benchToken}
+	post := func(path string, body any) (int, []byte) { return n.post(b, path, body) }
 	code, out := post("/v1/issuers", map[string]any{"name": "uni"})
 	var iss struct{ DID string }
 	if err := json.Unmarshal(out, &iss); code != http.StatusCreated || err != nil {

@@ -424,14 +424,19 @@ type benchNode struct {
 	url, token, did string
 }
 
-func startBenchNode(b testing.TB) benchNode {
+// benchToken is the API token of the nodes startBenchDaemon starts.
+const benchToken = "bench-token"
+
+// startBenchDaemon starts an idmesh dev node in this process (so that a
+// CPU profile of the benchmark shows it), without a verification rate
+// limit, stopped when the benchmark ends.
+func startBenchDaemon(b testing.TB) *daemon.Daemon {
 	b.Helper()
 	dir := b.TempDir()
 	if _, err := home.Dir(dir).InitSingle("idmesh-bench", time.Now()); err != nil {
 		b.Fatal(err)
 	}
-	const token = "bench-token"
-	d, err := daemon.New(b.Context(), daemon.Config{Home: dir, HTTPAddr: "127.0.0.1:0", APIToken: token, IssuerPassphrase: "bench passphrase",
+	d, err := daemon.New(b.Context(), daemon.Config{Home: dir, HTTPAddr: "127.0.0.1:0", APIToken: benchToken, IssuerPassphrase: "bench passphrase",
 		BlockInterval: 10 * time.Millisecond, VerifyRate: -1})
 	if err != nil {
 		b.Fatal(err)
@@ -446,7 +451,13 @@ func startBenchNode(b testing.TB) benchNode {
 		}
 		_ = d.Close()
 	})
-	n := benchNode{url: d.BaseURL(), token: token}
+	return d
+}
+
+func startBenchNode(b testing.TB) benchNode {
+	b.Helper()
+	d := startBenchDaemon(b)
+	n := benchNode{url: d.BaseURL(), token: benchToken}
 	code, out := n.post(b, "/v1/issuers", map[string]any{"name": "uni"})
 	if code != http.StatusCreated {
 		b.Fatalf("issuer: %d %s", code, out)

@@ -330,7 +330,9 @@ func activeContext(local any, safe bool, opts *jsonld.JsonLdOptions) (*ctxNode, 
 func contextKey(local any) (string, bool) {
 	switch v := local.(type) {
 	case string:
-		return v, true
+		// A URL with a newline is no bundled context; as a key it would
+		// be the list of the URLs it joins.
+		return v, !strings.Contains(v, "\n")
 	case []any:
 		parts := make([]string, len(v))
 		for i, e := range v {

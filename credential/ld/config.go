@@ -56,13 +56,26 @@ type configTemplate struct {
 }
 
 var (
-	configTemplates     sync.Map // configKey → *configTemplate
+	configTemplates     sync.Map // configKey → *configTemplate (with lines)
 	configTemplateCount atomic.Int64
+	// configNone are keys found to have no template, apart, so that keys
+	// no honest configuration shares (failed probes) never take the
+	// templates' room; cleared when full.
+	configNone      sync.Map // configKey → struct{}
+	configNoneCount atomic.Int64
 )
 
-// maxConfigTemplates bounds the templates kept (and the keys found to
-// have none); past it, a configuration of a new key is canonicalized by
-// Canonicalize, with no probe.
+// maxConfigKeyBytes bounds the @context text of a key kept (an honest
+// configuration names a few contexts); a longer list goes to Canonicalize.
+const maxConfigKeyBytes = 1 << 10
+
+// maxConfigTemplates bounds the templates kept, and apart the keys found
+// to have none (at most maxConfigKeyBytes each, so both sets stay under
+// about 300 kB of keys). A new template replaces an arbitrary one when
+// full; the set of keys without one is emptied when full. A key seen
+// again after it left is probed again: two canonicalizations of a
+// proof configuration, a bounded multiple of what the request's own
+// verification canonicalizes.
 const maxConfigTemplates = 256
 
 // Probe values: characters of the accepted sets, in no real
@@ -115,7 +128,7 @@ func configShape(cfg map[string]any) (configKey, string, string, bool) {
 		return k, "", "", false
 	}
 	contexts, ok := contextKey(cfg["@context"])
-	if !ok {
+	if !ok || len(contexts) > maxConfigKeyBytes {
 		return k, "", "", false
 	}
 	k.contexts, k.created = contexts, hasCreated
@@ -195,21 +208,37 @@ func isScheme(s string) bool {
 // shape when there is none yet; nil when there is no fast path for key.
 func configTemplateFor(ctx context.Context, key configKey, cfg map[string]any) *configTemplate {
 	if t, ok := configTemplates.Load(key); ok {
-		return t.(*configTemplate).usable()
+		return t.(*configTemplate)
 	}
-	if configTemplateCount.Load() >= maxConfigTemplates {
-		// Full: no probes (each costs two canonicalizations) for keys
-		// that would not be kept.
+	if _, none := configNone.Load(key); none {
 		return nil
 	}
 	t := makeConfigTemplate(ctx, key, cfg)
 	if ctx.Err() != nil {
 		return nil // a cancelled probe says nothing about the key
 	}
+	if t.usable() == nil {
+		if configNoneCount.Add(1) > maxConfigTemplates {
+			configNone.Clear()
+			configNoneCount.Store(1)
+		}
+		configNone.Store(key, struct{}{})
+		return nil
+	}
+	if configTemplateCount.Load() >= maxConfigTemplates {
+		// Full: one template leaves (map order: an arbitrary one), so
+		// that the first keys seen, an attacker's, cannot hold the cache.
+		configTemplates.Range(func(k, _ any) bool {
+			if _, gone := configTemplates.LoadAndDelete(k); gone {
+				configTemplateCount.Add(-1)
+			}
+			return false
+		})
+	}
 	if _, loaded := configTemplates.LoadOrStore(key, t); !loaded {
 		configTemplateCount.Add(1)
 	}
-	return t.usable()
+	return t
 }
 
 func (t *configTemplate) usable() *configTemplate {

@@ -192,17 +192,20 @@ func plainOf(s string, set [256]bool, maxLen int) bool {
 
 // isScheme reports whether s is an RFC 3986 scheme.
 func isScheme(s string) bool {
-	if s == "" || !('a' <= s[0] && s[0] <= 'z' || 'A' <= s[0] && s[0] <= 'Z') {
+	if s == "" || !isAlpha(s[0]) {
 		return false
 	}
 	for i := 1; i < len(s); i++ {
-		c := s[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '+' || c == '-' || c == '.') {
+		if c := s[i]; !isAlpha(c) && !isDigit(c) && c != '+' && c != '-' && c != '.' {
 			return false
 		}
 	}
 	return true
 }
+
+func isAlpha(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 
 // configTemplateFor returns the template of key, making it from cfg's
 // shape when there is none yet; nil when there is no fast path for key.

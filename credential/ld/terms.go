@@ -466,7 +466,8 @@ func (f *fastPath) see(id string) bool {
 func (f *fastPath) ok(v any, top bool) bool {
 	switch x := v.(type) {
 	case map[string]any:
-		if id, isString := x["id"].(string); isString && !(top && slices.Contains(f.ignore, "id")) && !f.see(id) {
+		ignored := top && slices.Contains(f.ignore, "id")
+		if id, isString := x["id"].(string); isString && !ignored && !f.see(id) {
 			return false
 		}
 		t := x["type"]

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/idmesh/idmesh/did/strictjson"
 )
 
 // maxAppendDepth is how deep AppendJSON walks a document itself; deeper
@@ -180,7 +182,7 @@ func appendValue(b []byte, v any, depth int) ([]byte, error) {
 		if n == "" {
 			n = "0"
 		}
-		if !validNumber(n) {
+		if !strictjson.IsNumber(n) {
 			return appendMarshal(b, v)
 		}
 		return append(b, n...), nil
@@ -206,44 +208,6 @@ func appendValue(b []byte, v any, depth int) ([]byte, error) {
 		return append(b, ']'), nil
 	}
 	return appendMarshal(b, v)
-}
-
-// validNumber reports whether s is a JSON number (RFC 8259 section 6).
-func validNumber(s string) bool {
-	i := 0
-	if i < len(s) && s[i] == '-' {
-		i++
-	}
-	digits := func() int {
-		n := 0
-		for i < len(s) && '0' <= s[i] && s[i] <= '9' {
-			i++
-			n++
-		}
-		return n
-	}
-	switch {
-	case i < len(s) && s[i] == '0':
-		i++
-	case digits() == 0:
-		return false
-	}
-	if i < len(s) && s[i] == '.' {
-		i++
-		if digits() == 0 {
-			return false
-		}
-	}
-	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
-		i++
-		if i < len(s) && (s[i] == '+' || s[i] == '-') {
-			i++
-		}
-		if digits() == 0 {
-			return false
-		}
-	}
-	return i == len(s)
 }
 
 // appendObject appends m with its members sorted by name, as

@@ -97,7 +97,7 @@ func (s *canonScanner) number() bool {
 		s.i++
 	}
 	tok := s.b[start:s.i]
-	if !s.atEnd() || !validNumber(tok) {
+	if !s.atEnd() || !strictjson.IsNumber(tok) {
 		return false
 	}
 	f, err := strconv.ParseFloat(string(tok), 64)
@@ -110,47 +110,6 @@ func (s *canonScanner) number() bool {
 
 func isNumberByte(c byte) bool {
 	return '0' <= c && c <= '9' || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E'
-}
-
-// validNumber reports whether tok matches the RFC 8259 number grammar:
-// -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
-func validNumber(tok []byte) bool {
-	i := 0
-	digits := func() int {
-		n := 0
-		for i < len(tok) && '0' <= tok[i] && tok[i] <= '9' {
-			i++
-			n++
-		}
-		return n
-	}
-	if i < len(tok) && tok[i] == '-' {
-		i++
-	}
-	switch {
-	case i < len(tok) && tok[i] == '0':
-		i++
-	case i < len(tok) && '1' <= tok[i] && tok[i] <= '9':
-		digits()
-	default:
-		return false
-	}
-	if i < len(tok) && tok[i] == '.' {
-		i++
-		if digits() == 0 {
-			return false
-		}
-	}
-	if i < len(tok) && (tok[i] == 'e' || tok[i] == 'E') {
-		i++
-		if i < len(tok) && (tok[i] == '+' || tok[i] == '-') {
-			i++
-		}
-		if digits() == 0 {
-			return false
-		}
-	}
-	return i == len(tok)
 }
 
 // str checks the canonical string at s.i and returns the span of its
@@ -398,7 +357,7 @@ func (d *fastDecoder) value() (any, bool) {
 			d.i++
 		}
 		tok := d.b[start:d.i]
-		if !validNumber(tok) {
+		if !strictjson.IsNumber(tok) {
 			return nil, false
 		}
 		f, err := strconv.ParseFloat(string(tok), 64)
@@ -675,7 +634,7 @@ func (c *canonWriter) value(b []byte, i, depth int) (int, bool) {
 			i++
 		}
 		tok := b[start:i]
-		if !validNumber(tok) {
+		if !strictjson.IsNumber(tok) {
 			return 0, false
 		}
 		f, err := strconv.ParseFloat(string(tok), 64)

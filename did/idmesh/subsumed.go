@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/idmesh/idmesh/did/strictjson"
 )
 
 // keptAsSent reports whether subsumed would find every member and value
@@ -115,7 +117,7 @@ func (c *rawComparer) subsumed(sent, kept []byte, depth int) bool {
 	case 't', 'f', 'n':
 		return bytes.Equal(sent, kept)
 	}
-	if !validNumber(sent) || !validNumber(kept) {
+	if !strictjson.IsNumber(sent) || !strictjson.IsNumber(kept) {
 		return false
 	}
 	a, err := strconv.ParseFloat(string(sent), 64)
@@ -282,7 +284,7 @@ func skipRawValue(b []byte, i, depth int) (int, bool) {
 		for i < len(b) && isNumberByte(b[i]) {
 			i++
 		}
-		return i, validNumber(b[start:i])
+		return i, strictjson.IsNumber(b[start:i])
 	}
 	return 0, false
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/ecdh"
 	"fmt"
-	"sync"
 
 	"filippo.io/edwards25519"
 )
@@ -80,40 +79,17 @@ func checkEd25519(b []byte) error {
 // validation, authorization), and the check (a square root and an
 // inversion) is most of the cost of parsing. The check is a pure function
 // of the bytes, so the set never changes an answer.
-var validEd25519 = &keySet{max: 8192, items: make(map[[32]byte]struct{})}
+var validEd25519 = &keySet{fifo[[32]byte, struct{}]{max: 8192}}
 
-// keySet is a bounded set of 32-byte keys that forgets its oldest first;
-// safe for concurrent use.
-type keySet struct {
-	max   int
-	mu    sync.Mutex
-	items map[[32]byte]struct{}
-	order [][32]byte
-	next  int
-}
+// keySet is a bounded set of 32-byte keys.
+type keySet struct{ fifo[[32]byte, struct{}] }
 
 func (s *keySet) has(k [32]byte) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	_, ok := s.items[k]
+	_, ok := s.get(k)
 	return ok
 }
 
-func (s *keySet) add(k [32]byte) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, ok := s.items[k]; ok {
-		return
-	}
-	if len(s.order) < s.max {
-		s.order = append(s.order, k)
-	} else {
-		delete(s.items, s.order[s.next])
-		s.order[s.next] = k
-		s.next = (s.next + 1) % s.max
-	}
-	s.items[k] = struct{}{}
-}
+func (s *keySet) add(k [32]byte) { s.put(k, struct{}{}) }
 
 // edwardsToMontgomery converts an Ed25519 public key to its X25519 form,
 // u = (1+y)/(1-y).

@@ -11,7 +11,7 @@ import (
 // TestKeySetBounded: the set of checked keys forgets its oldest beyond
 // its bound and answers only for keys it was given.
 func TestKeySetBounded(t *testing.T) {
-	s := &keySet{max: 3, items: make(map[[32]byte]struct{})}
+	s := &keySet{fifo[[32]byte, struct{}]{max: 3}}
 	for i := range 5 {
 		s.add([32]byte{byte(i)})
 		s.add([32]byte{byte(i)})
@@ -44,7 +44,7 @@ func TestCheckedKeyRemembered(t *testing.T) {
 // beyond its bound, keeps nothing longer than its maxLen and answers
 // only for strings it was given.
 func TestKeyCacheBounded(t *testing.T) {
-	c := &keyCache{max: 3, maxLen: 4, items: make(map[string]PublicKey)}
+	c := &keyCache{fifo: fifo[string, PublicKey]{max: 3}, maxLen: 4}
 	k := PublicKey{t: Ed25519, b: "k"}
 	for _, s := range []string{"a", "b", "a", "c", "d", "e", "toolong"} {
 		c.add(s, k)
@@ -130,7 +130,7 @@ func TestParseMultibaseCachedSameAnswer(t *testing.T) {
 // (run with -race) always get a key back for the string it was added
 // under, or nothing.
 func TestKeyCacheConcurrent(t *testing.T) {
-	c := &keyCache{max: 4, maxLen: 8, items: make(map[string]PublicKey)}
+	c := &keyCache{fifo: fifo[string, PublicKey]{max: 4}, maxLen: 8}
 	var wg sync.WaitGroup
 	for g := range 8 {
 		wg.Go(func() {

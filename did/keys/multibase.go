@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"strings"
-	"sync"
 
 	"github.com/mr-tron/base58"
 	"github.com/multiformats/go-multicodec"
@@ -70,46 +69,26 @@ func ParseMultibase(s string) (PublicKey, error) {
 // answer. Bounded: 8,192 strings of at most 96 bytes (a P-256 key
 // written uncompressed), each with its key of at most 33, about 2 MiB
 // with the map's own overhead.
-var parsedMultibase = &keyCache{max: 8192, maxLen: 96, items: make(map[string]PublicKey)}
+var parsedMultibase = &keyCache{fifo: fifo[string, PublicKey]{max: 8192}, maxLen: 96}
 
-// keyCache is a bounded map from a key's encoding to the key that
-// forgets its oldest first; safe for concurrent use.
+// keyCache maps a key's encoding (at most maxLen bytes) to the key.
 type keyCache struct {
-	max, maxLen int
-	mu          sync.Mutex
-	items       map[string]PublicKey
-	order       []string
-	next        int
+	fifo[string, PublicKey]
+	maxLen int
 }
 
 func (c *keyCache) get(s string) (PublicKey, bool) {
 	if len(s) > c.maxLen {
 		return PublicKey{}, false
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	k, ok := c.items[s]
-	return k, ok
+	return c.fifo.get(s)
 }
 
 func (c *keyCache) add(s string, k PublicKey) {
 	if len(s) > c.maxLen {
 		return
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if _, ok := c.items[s]; ok {
-		return
-	}
-	s = strings.Clone(s) // not a view of a larger document
-	if len(c.order) < c.max {
-		c.order = append(c.order, s)
-	} else {
-		delete(c.items, c.order[c.next])
-		c.order[c.next] = s
-		c.next = (c.next + 1) % c.max
-	}
-	c.items[s] = k
+	c.put(strings.Clone(s), k) // not a view of a larger document
 }
 
 func parseMultibase(s string) (PublicKey, error) {

@@ -108,6 +108,11 @@ func (b *Budget) clamp(lim *bounds) bool {
 func (b *Budget) take(s Spent) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	b.takeLocked(s)
+}
+
+// takeLocked is take with b.mu held.
+func (b *Budget) takeLocked(s Spent) {
 	b.quads -= s.Quads
 	b.blanks -= s.BlankNodes
 	b.work -= s.Work
@@ -124,14 +129,15 @@ func (b *Budget) take(s Spent) {
 // charging nothing, when they do not (Canonicalize then decides).
 func (b *Budget) takeIfCovers(s Spent, lim bounds) bool {
 	b.mu.Lock()
+	defer b.mu.Unlock()
 	if b.quads <= 0 || b.blanks <= 0 || b.work <= 0 || b.nodeMapWork <= 0 ||
 		s.Quads > min(lim.quads, b.quads) || s.BlankNodes > min(lim.blanks, b.blanks) ||
 		s.Work > min(lim.work, b.work) || s.NodeMapWork > min(lim.nodeMapWork, b.nodeMapWork) {
-		b.mu.Unlock()
 		return false
 	}
+	// The check and the charge under one lock, so that two callers
+	// cannot both pass the check and overdraw b.
 	b.used.Documents++
-	b.mu.Unlock()
-	b.take(s)
+	b.takeLocked(s)
 	return true
 }

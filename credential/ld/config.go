@@ -70,9 +70,9 @@ var (
 const maxConfigKeyBytes = 1 << 10
 
 // maxConfigTemplates bounds the templates kept, and apart the keys found
-// to have none (at most maxConfigKeyBytes each, so both sets stay under
-// about 300 kB of keys). A new template replaces an arbitrary one when
-// full; the set of keys without one is emptied when full. A key seen
+// to have none (at most maxConfigKeyBytes each, so both sets together
+// hold at most 512 KiB of keys). A new template replaces an arbitrary
+// one when full; the set of keys without one is emptied when full. A key seen
 // again after it left is probed again: two canonicalizations of a
 // proof configuration, a bounded multiple of what the request's own
 // verification canonicalizes.

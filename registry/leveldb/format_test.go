@@ -93,8 +93,8 @@ func TestOpenRefusesOtherFormats(t *testing.T) {
 }
 
 // TestFormatMarked: a new chain's store is marked with Format by its
-// genesis and reopens; so is a store whose genesis was written without
-// the mark by a restore (it gets the mark from the next SaveGenesis).
+// genesis and reopens; so is a store restored from a snapshot (marked by
+// the restore's finish, in the same write as its genesis).
 func TestFormatMarked(t *testing.T) {
 	dir := t.TempDir()
 	s, err := leveldb.Open(dir)

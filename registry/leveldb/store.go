@@ -260,9 +260,9 @@ func (s *Store) SaveGenesis(g *registry.Genesis) error {
 		if !bytes.Equal(old, gb) {
 			return fmt.Errorf("save genesis: the store holds a different genesis (chain %s)", chainOf(old))
 		}
-		// A store restored from a snapshot gets its mark here, as Open
-		// let it in (its genesis came with the restore).
-		return s.markFormat()
+		// Marked already: by this write when the chain began, or by
+		// FinishRestore's (Open refuses a genesis without a mark).
+		return nil
 	case !errors.Is(err, registry.ErrNotFound):
 		return err
 	}
@@ -280,21 +280,6 @@ func (s *Store) SaveGenesis(g *registry.Genesis) error {
 	b.Put([]byte{pMeta}, sb)
 	if err := s.db.Write(b, &opt.WriteOptions{Sync: true}); err != nil {
 		return fmt.Errorf("save genesis: %w", err)
-	}
-	return nil
-}
-
-// markFormat records Format if the store has no mark yet.
-func (s *Store) markFormat() error {
-	has, err := s.db.Has([]byte{pFormat}, nil)
-	if err != nil {
-		return fmt.Errorf("read store format: %w", err)
-	}
-	if has {
-		return nil
-	}
-	if err := s.db.Put([]byte{pFormat}, formatMark(), &opt.WriteOptions{Sync: true}); err != nil {
-		return fmt.Errorf("mark store format: %w", err)
 	}
 	return nil
 }
@@ -340,7 +325,7 @@ func (s *Store) SaveBlock(u *registry.BlockUpdate) error {
 	}
 	id := u.Block.ID()
 	blk := u.Block.Encode()
-	b := s.batch(saveBlockBytes(u, len(blk)))
+	b := s.batch(u, len(blk))
 	defer s.release(b)
 	// The batch copies keys and values: k and v are scratch space.
 	var k []byte
@@ -461,14 +446,15 @@ func appendTxRecord(b []byte, h uint64, i uint32, r registry.Result) []byte {
 // blocks; a larger one (a block of large state values) is dropped.
 const maxKeptBatch = 16 << 20
 
-// batch returns SaveBlock's batch (under wmu), empty: the one kept from
-// the previous block, which grows as needed, or a new one with room for
-// about n bytes. Reusing it saves allocating and clearing a buffer of
-// the block's size, and growing its index, for every block.
-func (s *Store) batch(n int) *leveldb.Batch {
+// batch returns SaveBlock's batch for u (under wmu), empty: the one kept
+// from the previous block, which grows as needed, or a new one with room
+// for about what u writes (saveBlockBytes). Reusing it saves allocating
+// and clearing a buffer of the block's size, and growing its index, for
+// every block.
+func (s *Store) batch(u *registry.BlockUpdate, blockBytes int) *leveldb.Batch {
 	b := s.saveBatch
 	if b == nil {
-		return leveldb.MakeBatch(n)
+		return leveldb.MakeBatch(saveBlockBytes(u, blockBytes))
 	}
 	s.saveBatch = nil
 	b.Reset()

@@ -56,6 +56,7 @@ func UpdateStale(r NodeReader, root Hash, changes []Change) (Hash, []Node, []Has
 		}
 	}
 	u := updater{r: r}
+	u.made, _ = r.(DepthNodeReader)
 	newRoot, _, err := u.update(root, kindUnknown, 0, items)
 	if err != nil {
 		return Empty, nil, nil, fmt.Errorf("update: %w", err)
@@ -111,6 +112,7 @@ func sortNodes(nodes []Node) []Node {
 // updater holds the state of one Update call.
 type updater struct {
 	r     NodeReader
+	made  DepthNodeReader // r, if it is told of the nodes made
 	nodes []Node
 	stale []Hash // nodes of the old tree the new one no longer holds
 	slab  []byte // backing store for created encodings
@@ -259,8 +261,8 @@ func (u *updater) emit(tag byte, a, b *Hash, depth int) Hash {
 	encodeNode(enc, tag, a, b)
 	h := Hash(sha256.Sum256(enc[:]))
 	u.nodes = append(u.nodes, Node{Hash: h, Encoding: enc[:nodeSize:nodeSize]})
-	if dr, ok := u.r.(DepthNodeReader); ok {
-		dr.Made(u.nodes[len(u.nodes)-1], depth)
+	if u.made != nil {
+		u.made.Made(u.nodes[len(u.nodes)-1], depth)
 	}
 	return h
 }

@@ -1,6 +1,7 @@
 package node
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -107,22 +108,12 @@ func (s *Snapshots) Open() error {
 		}
 		held = append(held, m)
 	}
-	slices.SortFunc(held, func(a, b snapManifest) int { return cmpU64(a.Height, b.Height) })
+	slices.SortFunc(held, func(a, b snapManifest) int { return cmp.Compare(a.Height, b.Height) })
 	s.mu.Lock()
 	s.held = held
 	s.mu.Unlock()
 	s.prune()
 	return nil
-}
-
-func cmpU64(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // Close stops a snapshot being built and waits for it.

@@ -97,31 +97,17 @@ func (v *ValidatorSets) save() error {
 	}
 	path := filepath.Clean(v.path)
 	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
+	// A temporary file left by a failed write is replaced by the next save.
+	if err := writeSynced(tmp, b); err != nil {
 		return fmt.Errorf("save validator sets: %w", err)
 	}
-	_, err = f.Write(b)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
+	if err := os.Rename(tmp, path); err != nil {
 		_ = os.Remove(tmp)
 		return fmt.Errorf("save validator sets: %w", err)
 	}
 	// The rename is durable once the directory is.
-	if d, err := os.Open(filepath.Dir(path)); err == nil {
-		err = d.Sync()
-		_ = d.Close()
-		if err != nil {
-			return fmt.Errorf("save validator sets: sync directory: %w", err)
-		}
+	if err := syncDir(filepath.Dir(path)); err != nil {
+		return fmt.Errorf("save validator sets: sync directory: %w", err)
 	}
 	return nil
 }

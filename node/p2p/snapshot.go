@@ -329,9 +329,9 @@ func (h *Host) serveHeaders(bw *bufio.Writer, from, to uint64) error {
 	}
 	src := h.cfg.Snapshots
 	type item struct {
-		hd   *registry.Header
-		c    *registry.Commit
-		sets bool
+		hd     *registry.Header
+		hb, cb []byte // their encodings, made once
+		sets   bool
 	}
 	var items []item
 	total := 0
@@ -347,12 +347,13 @@ func (h *Host) serveHeaders(bw *bufio.Writer, from, to uint64) error {
 			}
 			break
 		}
-		size := 1 + 12 + len(hd.Encode()) + len(c.Encode())
+		hb, cb := hd.Encode(), c.Encode()
+		size := 1 + 12 + len(hb) + len(cb)
 		if height > from && total+size > h.cfg.MaxSyncBytes {
 			break
 		}
 		total += size
-		items = append(items, item{hd: hd, c: c, sets: height == from || hd.ValidatorsHash != prev})
+		items = append(items, item{hd: hd, hb: hb, cb: cb, sets: height == from || hd.ValidatorsHash != prev})
 		prev = hd.ValidatorsHash
 	}
 	setJSON := func(hash registry.Hash) ([]byte, bool) {
@@ -378,8 +379,8 @@ func (h *Host) serveHeaders(bw *bufio.Writer, from, to uint64) error {
 		}
 		var w writer
 		w.u8(tagHeader)
-		w.bytes(it.hd.Encode())
-		w.bytes(it.c.Encode())
+		w.bytes(it.hb)
+		w.bytes(it.cb)
 		w.bytes(vals)
 		w.bytes(next)
 		if _, err := bw.Write(w.b); err != nil {

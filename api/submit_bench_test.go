@@ -168,33 +168,9 @@ func submitBenchNode(b *testing.B, commit bool) *node.Node {
 	if err != nil {
 		b.Fatal(err)
 	}
-	if !commit {
-		b.Cleanup(func() { _ = c.Close() })
-		return n
+	b.Cleanup(func() { _ = c.Close() }) // cleanups run last first: after commitPending's
+	if commit {
+		commitPending(b, c, n, 500)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-n.Mempool.Wait():
-			}
-			blk, err := c.CommitBlock(n.Mempool.Reap(500, 4<<20))
-			if err != nil {
-				b.Error(err)
-				return
-			}
-			n.Mempool.Remove(blk.TxHashes(), nil)
-			n.Committed(blk, nil)
-		}
-	}()
-	b.Cleanup(func() {
-		cancel()
-		<-done
-		_ = c.Close()
-	})
 	return n
 }

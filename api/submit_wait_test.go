@@ -13,10 +13,10 @@ import (
 	"github.com/idmesh/idmesh/registry/registrytest"
 )
 
-// commitPending commits what s's node has pending, in blocks of at most
-// perBlock, as consensus would (save, drop from the mempool, Committed),
-// until the test ends.
-func commitPending(t *testing.T, s *chainServer, perBlock int) {
+// commitPending commits what n has pending on c, in blocks of at most
+// perBlock, as consensus would (save, Committed, then drop from the
+// mempool, which wakes the waiters), until the test ends.
+func commitPending(tb testing.TB, c *registrytest.Chain, n *node.Node, perBlock int) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
@@ -25,18 +25,18 @@ func commitPending(t *testing.T, s *chainServer, perBlock int) {
 			select {
 			case <-ctx.Done():
 				return
-			case <-s.node.Mempool.Wait():
+			case <-n.Mempool.Wait():
 			}
-			blk, err := s.chain.CommitBlock(s.node.Mempool.Reap(perBlock, 4<<20))
+			blk, err := c.CommitBlock(n.Mempool.Reap(perBlock, 4<<20))
 			if err != nil {
-				t.Error(err)
+				tb.Error(err)
 				return
 			}
-			s.node.Mempool.Remove(blk.TxHashes(), nil)
-			s.node.Committed(blk, nil)
+			n.Committed(blk, nil)
+			n.Mempool.Remove(blk.TxHashes(), nil)
 		}
 	}()
-	t.Cleanup(func() {
+	tb.Cleanup(func() {
 		cancel()
 		<-done
 	})
@@ -95,7 +95,7 @@ func TestSubmitWaitManyClients(t *testing.T) {
 	for i := 1; i < ops; i++ {
 		wg.Go(func() { post(i) })
 	}
-	commitPending(t, s, 8)
+	commitPending(t, s.chain, s.node, 8)
 	wg.Wait()
 	close(answers)
 	heights := map[int]uint64{}

@@ -2,10 +2,7 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
-	"fmt"
 	"net/http"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -22,15 +19,6 @@ func (w *handlerWriter) Header() http.Header         { return w.h }
 func (w *handlerWriter) WriteHeader(c int)           { w.code = c }
 func (w *handlerWriter) Write(p []byte) (int, error) { w.n += len(p); return len(p), nil }
 
-// handlerCPU is the process's CPU time (user and system) so far.
-func handlerCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		panic(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 // BenchmarkVerifyHandler measures POST /credentials/verify in the node's
 // own handler, without the network: an idmesh dev node assembled in the
 // process (as BenchmarkVerifyHTTPProcess assembles it), 200 distinct
@@ -45,38 +33,13 @@ func handlerCPU() time.Duration {
 func BenchmarkVerifyHandler(b *testing.B) {
 	d := startBenchDaemon(b)
 	h := d.Handler()
-	n := benchNode{url: d.BaseURL(), token: benchToken}
-	post := func(path string, body any) (int, []byte) { return n.post(b, path, body) }
-	code, out := post("/v1/issuers", map[string]any{"name": "uni"})
-	var iss struct{ DID string }
-	if err := json.Unmarshal(out, &iss); code != http.StatusCreated || err != nil {
-		b.Fatalf("issuer: %d %s", code, out)
-	}
+	n := benchNodeOn(b, d)
 	for _, format := range []string{"vc+jwt", "eddsa-rdfc-2022"} {
-		bodies := make([][]byte, 200)
-		for i := range bodies {
-			cred := map[string]any{
-				"@context": []any{"https://www.w3.org/ns/credentials/v2", "https://www.w3.org/ns/credentials/examples/v2"},
-				"type":     []any{"VerifiableCredential", "ExampleDegreeCredential"},
-				"issuer":   iss.DID,
-				"credentialSubject": map[string]any{
-					"id":     fmt.Sprintf("did:example:bench-subject-%d", i),
-					"degree": map[string]any{"type": "ExampleBachelorDegree", "name": "Bachelor of Science and Arts"},
-				},
-			}
-			code, out := post("/credentials/issue", map[string]any{"credential": cred, "options": map[string]any{"format": format}})
-			var issued struct {
-				VC json.RawMessage `json:"verifiableCredential"`
-			}
-			if err := json.Unmarshal(out, &issued); code != http.StatusCreated || err != nil {
-				b.Fatalf("issue %s: %d %s", format, code, out)
-			}
-			bodies[i], _ = json.Marshal(map[string]any{"verifiableCredential": issued.VC})
-		}
+		bodies := n.issueBench(b, format, 200)
 		b.Run(format, func(b *testing.B) {
 			b.ReportAllocs()
 			i := 0
-			cpu0 := handlerCPU()
+			cpu0 := cpuTime()
 			for b.Loop() {
 				req, _ := http.NewRequest(http.MethodPost, "/credentials/verify", bytes.NewReader(bodies[i%len(bodies)]))
 				req.Header.Set("Content-Type", "application/json")
@@ -88,7 +51,7 @@ func BenchmarkVerifyHandler(b *testing.B) {
 				}
 				i++
 			}
-			b.ReportMetric(float64(handlerCPU()-cpu0)/float64(time.Microsecond)/float64(b.N), "cpu-µs/op")
+			b.ReportMetric(float64(cpuTime()-cpu0)/float64(time.Microsecond)/float64(b.N), "cpu-µs/op")
 		})
 	}
 }

@@ -456,7 +456,13 @@ func startBenchDaemon(b testing.TB) *daemon.Daemon {
 
 func startBenchNode(b testing.TB) benchNode {
 	b.Helper()
-	d := startBenchDaemon(b)
+	return benchNodeOn(b, startBenchDaemon(b))
+}
+
+// benchNodeOn registers an issuer on d's chain and returns d as a
+// benchNode issuing as it.
+func benchNodeOn(b testing.TB, d *daemon.Daemon) benchNode {
+	b.Helper()
 	n := benchNode{url: d.BaseURL(), token: benchToken}
 	code, out := n.post(b, "/v1/issuers", map[string]any{"name": "uni"})
 	if code != http.StatusCreated {

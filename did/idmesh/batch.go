@@ -5,8 +5,6 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"filippo.io/edwards25519"
-
 	"github.com/idmesh/idmesh/did"
 	"github.com/idmesh/idmesh/did/keys"
 	"github.com/idmesh/idmesh/did/zip215"
@@ -204,7 +202,7 @@ func (c *SigCache) verifyBatch(checks []SignatureCheck, rand io.Reader, workers 
 	var cur []SignatureCheck
 	var curKeys [][32]byte
 	for _, ch := range checks {
-		if ch.Pub.Type() != keys.Ed25519 || untrusted && !decodable(ch.Sig) {
+		if ch.Pub.Type() != keys.Ed25519 || untrusted && !zip215.SignatureDecodes(ch.Sig) {
 			continue
 		}
 		k := sigKey(ch.Pub, ch.Msg, ch.Sig)
@@ -241,25 +239,6 @@ func (c *SigCache) verifyBatch(checks []SignatureCheck, rand io.Reader, workers 
 		}
 	}
 	parallel(len(chunks), workers, verify)
-}
-
-// decodable reports whether the encoding of an Ed25519 signature can
-// verify under ZIP-215: 64 bytes, R (its first half) a point of the curve
-// in any encoding and S (its second) below the group order L. The batch
-// refuses a chunk holding any other; the key is not looked at, as a
-// keys.PublicKey of type Ed25519 is a point already. It costs one point
-// decompression, about a tenth of what the signature costs in a batch.
-func decodable(sig []byte) bool {
-	if len(sig) != zip215.SignatureSize {
-		return false
-	}
-	var s edwards25519.Scalar
-	if _, err := s.SetCanonicalBytes(sig[32:]); err != nil {
-		return false
-	}
-	var r edwards25519.Point
-	_, err := r.SetBytes(sig[:32])
-	return err == nil
 }
 
 // parallel calls f(0) ... f(n-1) on up to workers goroutines and returns

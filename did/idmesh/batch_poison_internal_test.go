@@ -136,7 +136,7 @@ func TestVerifyBatchUntrustedEncodingFilter(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			checks := honestChecks(t, 64)
 			checks[17].Sig = tc.mutate(append([]byte(nil), checks[17].Sig...))
-			if got := decodable(checks[17].Sig); got != tc.decodable {
+			if got := zip215.SignatureDecodes(checks[17].Sig); got != tc.decodable {
 				t.Fatalf("decodable %v, want %v", got, tc.decodable)
 			}
 			if tc.decodable {
@@ -183,10 +183,10 @@ func FuzzDecodable(f *testing.F) {
 	f.Add([]byte{1})
 	f.Add(append(append([]byte(nil), checks[0].Sig[:63]...), 0xff))
 	f.Fuzz(func(t *testing.T, sig []byte) {
-		if zip215.Verify(pub, msg, sig) && !decodable(sig) {
+		if zip215.Verify(pub, msg, sig) && !zip215.SignatureDecodes(sig) {
 			t.Fatalf("a valid signature %x is dropped", sig)
 		}
-		if len(sig) == 64 && !decodable(sig) {
+		if len(sig) == 64 && !zip215.SignatureDecodes(sig) {
 			var b zip215.Batch
 			b.Add(pub, msg, sig)
 			b.Add(pub, msg, checks[0].Sig)

@@ -33,16 +33,13 @@ type decoded struct {
 // decode parses pub and sig and computes k; ok is false when an encoding
 // breaks the rules (a length, a point not on the curve, S >= L).
 func decode(d *decoded, pub, msg, sig []byte) bool {
-	if len(pub) != PublicKeySize || len(sig) != SignatureSize {
+	if len(pub) != PublicKeySize {
 		return false
 	}
 	if _, err := d.a.SetBytes(pub); err != nil {
 		return false
 	}
-	if _, err := d.r.SetBytes(sig[:32]); err != nil {
-		return false
-	}
-	if _, err := d.s.SetCanonicalBytes(sig[32:]); err != nil {
+	if !decodeSignature(d, sig) {
 		return false
 	}
 	h := sha512.New()
@@ -54,6 +51,28 @@ func decode(d *decoded, pub, msg, sig []byte) bool {
 		return false // unreachable: the digest is 64 bytes
 	}
 	return true
+}
+
+// decodeSignature parses sig's R and S into d; false when an encoding
+// breaks the rules (the length, R not on the curve, S >= L).
+func decodeSignature(d *decoded, sig []byte) bool {
+	if len(sig) != SignatureSize {
+		return false
+	}
+	if _, err := d.r.SetBytes(sig[:32]); err != nil {
+		return false
+	}
+	_, err := d.s.SetCanonicalBytes(sig[32:])
+	return err == nil
+}
+
+// SignatureDecodes reports whether sig's encodings follow the rules
+// Verify and Batch apply before any equation (the length, R a point, S
+// canonical): one that does not is refused by both, whatever the key and
+// message. It costs one point decompression.
+func SignatureDecodes(sig []byte) bool {
+	var d decoded
+	return decodeSignature(&d, sig)
 }
 
 var identity = edwards25519.NewIdentityPoint()

@@ -44,59 +44,18 @@ type Trusted struct {
 // last header names as next. It returns the last header as trusted; its
 // state root is the root a snapshot of that height is verified against.
 // Errors wrap ErrUntrustedHeader and, for a commit, the reason
-// (registry.ErrInvalidBlock, registry.ErrInsufficientPower).
+// (registry.ErrInvalidBlock, registry.ErrInsufficientPower). It is a
+// HeaderChain given the whole chain in one batch.
 func VerifyHeaders(g *registry.Genesis, chain []SignedHeader, next *registry.ValidatorSet) (*Trusted, error) {
-	if err := g.Validate(); err != nil {
-		return nil, fmt.Errorf("verify headers: %w: %w", ErrUntrustedHeader, err)
+	hc, err := NewHeaderChain(g)
+	if err != nil {
+		return nil, err
 	}
 	if len(chain) == 0 {
 		return nil, fmt.Errorf("verify headers: no headers: %w", ErrUntrustedHeader)
 	}
-	vs, err := g.ValidatorSet()
-	if err != nil {
-		return nil, fmt.Errorf("verify headers: %w: %w", ErrUntrustedHeader, err)
+	if err := hc.Add(chain); err != nil {
+		return nil, err
 	}
-	want := vs.Hash() // the hash of the set deciding the next height
-	var prevID registry.Hash
-	prevTime := g.GenesisTime
-	for i := range chain {
-		s := &chain[i]
-		h := &s.Header
-		height := uint64(i) + 1
-		switch {
-		case h.ChainID != g.ChainID:
-			return nil, fmt.Errorf("verify header %d: chain %q, want %q: %w", height, h.ChainID, g.ChainID, ErrUntrustedHeader)
-		case h.Height != height:
-			return nil, fmt.Errorf("verify header %d: height %d: %w", height, h.Height, ErrUntrustedHeader)
-		case h.LastBlockID != prevID:
-			return nil, fmt.Errorf("verify header %d: previous block %s, want %s: %w", height, h.LastBlockID, prevID, ErrUntrustedHeader)
-		case !h.Time.After(prevTime):
-			return nil, fmt.Errorf("verify header %d: time %s not after %s: %w", height, h.Time, prevTime, ErrUntrustedHeader)
-		}
-		if s.Validators != nil {
-			if err := s.Validators.Validate(); err != nil {
-				return nil, fmt.Errorf("verify header %d: %w: %w", height, ErrUntrustedHeader, err)
-			}
-			vs = s.Validators
-		}
-		if got := vs.Hash(); got != want || h.ValidatorsHash != want {
-			return nil, fmt.Errorf("verify header %d: validator set %s, header says %s, the previous header named %s: %w", height, got, h.ValidatorsHash, want, ErrUntrustedHeader)
-		}
-		id := h.ID()
-		if err := registry.VerifyCommit(g.ChainID, vs, height, id, s.Commit); err != nil {
-			return nil, fmt.Errorf("verify header %d: %w: %w", height, ErrUntrustedHeader, err)
-		}
-		want, prevID, prevTime = h.NextValidatorsHash, id, h.Time
-	}
-	if next == nil {
-		return nil, fmt.Errorf("verify headers: no next validator set: %w", ErrUntrustedHeader)
-	}
-	if err := next.Validate(); err != nil {
-		return nil, fmt.Errorf("verify headers: next validators: %w: %w", ErrUntrustedHeader, err)
-	}
-	if next.Hash() != want {
-		return nil, fmt.Errorf("verify headers: next validator set %s, the last header names %s: %w", next.Hash(), want, ErrUntrustedHeader)
-	}
-	last := chain[len(chain)-1]
-	return &Trusted{Header: last.Header, Commit: last.Commit, Validators: vs, NextValidators: next}, nil
+	return hc.Trusted(next)
 }

@@ -90,7 +90,8 @@ func Open(dir string) (*Store, error) {
 		// Snappy compression is goleveldb's default (opt.DefaultCompression).
 		// Blocks of 8 KiB rather than 4 give it more of the repeated JSON
 		// names of state values to share: 3% less store, for about 2 µs more
-		// CPU per read that misses the block cache (docs/benchmarks.md).
+		// CPU per read that misses the block cache (measured once, not by a
+		// benchmark in the tree: docs/benchmarks.md).
 		BlockSize: 8 << 10,
 	})
 	if err != nil {

@@ -292,17 +292,33 @@ func (s *Snapshots) Chunk(height uint64, index uint32) ([]byte, error) {
 	return b, nil
 }
 
-// Header returns the header at height and its commit.
+// Header returns the header at height and its commit. A store that can
+// decode a block's header alone (the LevelDB store) does: one request
+// asks for up to a thousand headers, and decoding their blocks whole
+// would cost up to a thousand blocks' transactions.
 func (s *Snapshots) Header(height uint64) (*registry.Header, *registry.Commit, error) {
-	b, err := s.Chain.Store().Block(height)
+	st := s.Chain.Store()
+	var hd *registry.Header
+	if hs, ok := st.(interface {
+		BlockHeader(uint64) (*registry.Header, error)
+	}); ok {
+		h, err := hs.BlockHeader(height)
+		if err != nil {
+			return nil, nil, err
+		}
+		hd = h
+	} else {
+		b, err := st.Block(height)
+		if err != nil {
+			return nil, nil, err
+		}
+		hd = &b.Header
+	}
+	c, err := st.Commit(height)
 	if err != nil {
 		return nil, nil, err
 	}
-	c, err := s.Chain.Store().Commit(height)
-	if err != nil {
-		return nil, nil, err
-	}
-	return &b.Header, c, nil
+	return hd, c, nil
 }
 
 // ValidatorSet returns the validator set of hash, if known.

@@ -90,6 +90,20 @@ func DecodeHeader(b []byte) (*Header, error) {
 	return h, nil
 }
 
+// DecodeBlockHeader decodes the header of an encoded block (the first
+// part of Block.Encode's bytes), without decoding its transactions or
+// commit: what serving a header needs, at a cost that does not grow with
+// the block.
+func DecodeBlockHeader(raw []byte) (*Header, error) {
+	d := decoder{b: raw}
+	h := new(Header)
+	h.decode(&d)
+	if d.err != nil {
+		return nil, fmt.Errorf("decode block header: %w", d.err)
+	}
+	return h, nil
+}
+
 // The commit types are the consensus engine's: it builds commits from
 // precommits, and the chain stores them.
 type (

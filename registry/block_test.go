@@ -236,6 +236,28 @@ func FuzzDecodeBlock(f *testing.F) {
 	})
 }
 
+// FuzzDecodeBlockHeader: the header DecodeBlockHeader reads from a
+// block's bytes is the one DecodeBlock decodes, for every block
+// DecodeBlock accepts.
+func FuzzDecodeBlockHeader(f *testing.F) {
+	f.Add(sampleBlock().Encode())
+	f.Add(sampleBlock().Header.Encode())
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		hd, herr := registry.DecodeBlockHeader(data)
+		blk, err := registry.DecodeBlock(data)
+		if err != nil {
+			return
+		}
+		if herr != nil {
+			t.Fatalf("a block decodes but its header does not: %v", herr)
+		}
+		if !bytes.Equal(hd.Encode(), blk.Header.Encode()) {
+			t.Fatal("DecodeBlockHeader read another header than DecodeBlock")
+		}
+	})
+}
+
 func FuzzDecodeTx(f *testing.F) {
 	f.Add(registry.Tx{Type: registry.TxDIDOperation, Payload: []byte(`{}`)}.Encode())
 	f.Add([]byte{1, 1, 0})

@@ -496,6 +496,16 @@ func (s *Store) Block(height uint64) (*registry.Block, error) {
 	return registry.DecodeBlock(v)
 }
 
+// BlockHeader returns the header of the block at height, decoding
+// nothing else of it.
+func (s *Store) BlockHeader(height uint64) (*registry.Header, error) {
+	v, err := s.get(key(pBlock, u64(height)), fmt.Sprintf("block %d", height))
+	if err != nil {
+		return nil, err
+	}
+	return registry.DecodeBlockHeader(v)
+}
+
 // Commit returns the seen commit of the block at height.
 func (s *Store) Commit(height uint64) (*registry.Commit, error) {
 	v, err := s.get(key(pCommit, u64(height)), fmt.Sprintf("commit %d", height))

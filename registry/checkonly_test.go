@@ -21,7 +21,7 @@ func (a applyingDID) DeliverTx(ctx registry.TxContext, st *registry.Overlay, p [
 func (a applyingDID) Admit(p []byte) error { return a.h.Admit(p) }
 func (applyingDID) StateOnly()             {}
 
-func openDIDChain(t *testing.T, h registry.Handler) *registry.Chain {
+func openDIDChain(t testing.TB, h registry.Handler) *registry.Chain {
 	t.Helper()
 	store, err := leveldb.OpenMemory()
 	if err != nil {

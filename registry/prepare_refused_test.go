@@ -19,23 +19,8 @@ import (
 	"github.com/idmesh/idmesh/did/idmesh"
 	"github.com/idmesh/idmesh/did/keys"
 	"github.com/idmesh/idmesh/registry"
-	"github.com/idmesh/idmesh/registry/leveldb"
 	"github.com/idmesh/idmesh/registry/registrytest"
 )
-
-func openDIDChainTB(t testing.TB, h registry.Handler) *registry.Chain {
-	t.Helper()
-	store, err := leveldb.OpenMemory()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	chain, err := registry.OpenChain(store, registrytest.Genesis(), registry.NewMachine(map[registry.TxType]registry.Handler{registry.TxDIDOperation: h}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return chain
-}
 
 // coefBytes counts the coefficient bytes batches draw: 16 per signature
 // that went into a multi-scalar multiplication.
@@ -110,7 +95,7 @@ func refusedOp(t testing.TB, seed uint64, n int, create bool) registry.Tx {
 func TestPrepareChecksSkipsOperationsRefusedWithoutVerification(t *testing.T) {
 	rnd := &coefBytes{r: rand.NewChaCha8([32]byte{5})}
 	h := registry.DIDHandler{Sigs: idmesh.NewSigCache(1000), Ops: idmesh.NewOpCache(1000), Rand: rnd}
-	c := openDIDChainTB(t, h)
+	c := openDIDChain(t, h)
 	var burst []registry.Tx
 	for i := range 4 {
 		burst = append(burst, refusedOp(t, uint64(i), did.MaxVerificationMethods, i%2 == 1))
@@ -138,7 +123,7 @@ func BenchmarkAdmissionRefusedUpdate(b *testing.B) {
 	for _, prepare := range []bool{false, true} {
 		b.Run(fmt.Sprintf("prepare=%v", prepare), func(b *testing.B) {
 			h := registry.DIDHandler{Sigs: idmesh.NewSigCache(100_000), Ops: idmesh.NewOpCache(20_000)}
-			c := openDIDChainTB(b, h)
+			c := openDIDChain(b, h)
 			txs := make([]registry.Tx, b.N)
 			for i := range txs {
 				txs[i] = refusedUpdate(b, uint64(i), did.MaxVerificationMethods)
@@ -189,7 +174,7 @@ func BenchmarkAdmissionPoisonedBurst(b *testing.B) {
 				bursts[i] = txs
 			}
 			h := registry.DIDHandler{Sigs: idmesh.NewSigCache(100_000), Ops: idmesh.NewOpCache(20_000)}
-			c := openDIDChainTB(b, h)
+			c := openDIDChain(b, h)
 			now := registrytest.Genesis().GenesisTime
 			b.ResetTimer()
 			cpu0 := cpuTime()

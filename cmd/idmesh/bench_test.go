@@ -22,8 +22,8 @@ import (
 // BenchmarkNetwork runs N validators as processes on loopback and measures
 // committed DID operations per second and the time from submission to
 // commit (each client waits for its operation's commit before sending the
-// next; 1,024 clients for 4 validators, 256 for 7 and 10; operations go
-// to the nodes in turn), then how fast a new full node syncs the
+// next; 256, 512 and 1,024 clients for 4 validators, 256 for 7 and 10;
+// operations go to the nodes in turn), then how fast a new full node syncs the
 // resulting chain. It needs the binary and real processes, so it runs
 // only with IDMESH_BENCH_NET=1 (make bench sets it):
 //
@@ -31,7 +31,10 @@ import (
 //
 // node-cpu-us/op is the CPU time (user and system, from /proc) the
 // validator processes spent while the operations were submitted, per
-// committed operation and per node. With IDMESH_BENCH_PPROF=dir the
+// committed operation and per node; client-cpu-us/op is the CPU time of
+// the clients (this process) per operation. The clients are the lean
+// HTTP/1.1 client of loadgen_test.go; IDMESH_BENCH_CLIENT=nethttp uses
+// net/http's client instead. With IDMESH_BENCH_PPROF=dir the
 // validators run a build with the idmesh_pprof tag and write CPU profiles
 // of the load to dir/<benchmark>-node<i>.pprof (the new-node sync is then
 // skipped).
@@ -89,25 +92,52 @@ func benchNetwork(b *testing.B, n, ops, inFlight int) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	// The clients are the lean HTTP/1.1 client of loadgen_test.go (one
+	// keep-alive connection each, one request in flight), as for goal 1:
+	// they share the validators' two cores, and net/http's client cost
+	// about 60 µs of CPU per request. Client i sends to node i mod n.
+	// IDMESH_BENCH_CLIENT=nethttp uses net/http's client instead.
+	nethttp := knob("IDMESH_BENCH_CLIENT") == clientNetHTTP
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: inFlight, MaxConnsPerHost: inFlight}}
+	targets := make([]*leanTarget, n)
+	for j, p := range nodes {
+		var bodies [][]byte
+		for i := j; i < ops; i += n {
+			bodies = append(bodies, txs[i].Payload)
+		}
+		t, err := newLeanTarget(loadSpec{Method: http.MethodPost, URL: p.url + "/v1/operations?wait=30s", Bodies: bodies})
+		if err != nil {
+			b.Fatal(err)
+		}
+		targets[j] = t
+	}
 	lat := make([]time.Duration, ops)
 	var wg sync.WaitGroup
-	next := make(chan int)
+	next := make([]chan int, n)
+	for j := range next {
+		next[j] = make(chan int)
+	}
+	clientCPU0 := cpuTime()
 	start := time.Now()
-	for range inFlight {
+	for w := range inFlight {
+		j := w % n
 		wg.Go(func() {
-			for i := range next {
-				url := nodes[i%n].url + "/v1/operations?wait=30s"
+			conn := newLeanConn(targets[j], http.StatusOK, []byte(`"status":"committed"`))
+			defer conn.close()
+			if err := conn.setUntil(start.Add(10 * time.Minute)); err != nil {
+				b.Error(err)
+				return
+			}
+			for i := range next[j] {
 				t0 := time.Now()
-				resp, err := client.Post(url, "application/json", strings.NewReader(string(txs[i].Payload)))
-				if err != nil {
-					b.Error(err)
-					continue
+				var err error
+				if nethttp {
+					err = postNetHTTP(client, nodes[j].url+"/v1/operations?wait=30s", txs[i].Payload)
+				} else {
+					err = conn.do(i / n) // targets[j] holds ops j, j+n, ...
 				}
-				body, _ := io.ReadAll(resp.Body)
-				resp.Body.Close()
-				if resp.StatusCode != http.StatusOK {
-					b.Errorf("operation %d: HTTP %d %s", i, resp.StatusCode, body)
+				if err != nil {
+					b.Errorf("operation %d: %v", i, err)
 					continue
 				}
 				lat[i] = time.Since(t0)
@@ -115,11 +145,14 @@ func benchNetwork(b *testing.B, n, ops, inFlight int) {
 		})
 	}
 	for i := range ops {
-		next <- i
+		next[i%n] <- i
 	}
-	close(next)
+	for _, c := range next {
+		close(c)
+	}
 	wg.Wait()
 	elapsed := time.Since(start)
+	clientCPU := cpuTime() - clientCPU0
 	var cpu time.Duration
 	for i, p := range nodes {
 		cpu += procCPU(p.cmd.Process.Pid) - cpu0[i]
@@ -150,6 +183,7 @@ func benchNetwork(b *testing.B, n, ops, inFlight int) {
 	}
 	b.ReportMetric(float64(extra), "late-rounds")
 	b.ReportMetric(float64(cpu.Microseconds())/float64(ops)/float64(n), "node-cpu-us/op")
+	b.ReportMetric(float64(clientCPU.Microseconds())/float64(ops), "client-cpu-us/op")
 	if profDir != "" {
 		for _, p := range nodes {
 			p.stop()
@@ -183,6 +217,21 @@ func benchNetwork(b *testing.B, n, ops, inFlight int) {
 		_ = p.cmd.Process.Kill()
 		_ = p.cmd.Wait()
 	}
+}
+
+// postNetHTTP posts body to url with client and checks that the answer
+// is a committed operation, as the lean client checks it.
+func postNetHTTP(client *http.Client, url string, body []byte) error {
+	resp, err := client.Post(url, "application/json", bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	got, err := io.ReadAll(io.LimitReader(resp.Body, leanMaxBody))
+	if err != nil {
+		return fmt.Errorf("read answer: %w", err)
+	}
+	return checkAnswer(http.StatusOK, []byte(`"status":"committed"`), resp.StatusCode, got)
 }
 
 // procCPU returns the user and system CPU time process pid has used so

@@ -315,7 +315,7 @@ func (v *verifier) verifyOne(ctx context.Context, i int) error {
 	if err != nil {
 		return err
 	}
-	if !ed25519.Verify(ed25519.PublicKey(key.Public.Bytes()), data, sig) {
+	if !key.Public.Verify(data, sig) {
 		return credential.Errorf(credential.ProofVerificationError, "%w", ErrInvalidSignature)
 	}
 	return nil

@@ -96,10 +96,7 @@ func (p PublicKey) Algorithm() string {
 func (p PublicKey) Verify(msg, sig []byte) bool {
 	switch p.t {
 	case Ed25519:
-		if len(sig) != ed25519.SignatureSize {
-			return false
-		}
-		return ed25519.Verify(ed25519.PublicKey(p.b), msg, sig)
+		return verifyEd25519(p.b, msg, sig)
 	case P256:
 		if len(sig) != SignatureSize {
 			return false

@@ -1,0 +1,243 @@
+package keys
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"encoding/hex"
+	"encoding/json"
+	"os"
+	"sync"
+	"testing"
+
+	"filippo.io/edwards25519"
+)
+
+// ed25519Order is L, the order of edwards25519's prime subgroup, little
+// endian: a signature with s = s' + L is s' written non-canonically.
+var ed25519Order = [32]byte{0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10}
+
+// sameAsStd checks verifyEd25519 against crypto/ed25519.Verify, twice:
+// the second call meets the key's remembered point.
+func sameAsStd(tb testing.TB, pub, msg, sig []byte) bool {
+	tb.Helper()
+	want := ed25519.Verify(pub, msg, sig)
+	for i := range 2 {
+		if got := verifyEd25519(string(pub), msg, sig); got != want {
+			tb.Fatalf("call %d: verifyEd25519(%x, %x, %x) = %v, crypto/ed25519 says %v", i, pub, msg, sig, got, want)
+		}
+	}
+	return want
+}
+
+// TestVerifyEd25519SmallOrder: the 196 small-order cases of ZIP 215
+// (every pair of the 14 encodings of small-order points, canonical and
+// not, as key and R, with s = 0) get crypto/ed25519's answers, which the
+// file records (12 of 196 accepted).
+func TestVerifyEd25519SmallOrder(t *testing.T) {
+	raw, err := os.ReadFile("../zip215/testdata/small_order.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v struct {
+		Message string
+		Cases   []struct {
+			PublicKey, Signature string
+			CryptoEd25519        bool
+		}
+	}
+	if err := json.Unmarshal(raw, &v); err != nil {
+		t.Fatal(err)
+	}
+	msg, _ := hex.DecodeString(v.Message)
+	if len(v.Cases) != 196 {
+		t.Fatalf("%d cases, want 196", len(v.Cases))
+	}
+	accepted := 0
+	for _, c := range v.Cases {
+		pub, _ := hex.DecodeString(c.PublicKey)
+		sig, _ := hex.DecodeString(c.Signature)
+		if got := sameAsStd(t, pub, msg, sig); got != c.CryptoEd25519 {
+			t.Fatalf("key %s sig %s: %v, the file says crypto/ed25519 answers %v", c.PublicKey, c.Signature, got, c.CryptoEd25519)
+		}
+		if c.CryptoEd25519 {
+			accepted++
+		}
+	}
+	if accepted != 12 {
+		t.Fatalf("%d accepted, want 12", accepted)
+	}
+}
+
+// TestVerifyEd25519Edges: valid signatures and every way of spoiling
+// one that crypto/ed25519 has a rule for.
+func TestVerifyEd25519Edges(t *testing.T) {
+	seed := bytes.Repeat([]byte{7}, ed25519.SeedSize)
+	priv := ed25519.NewKeyFromSeed(seed)
+	pub := priv.Public().(ed25519.PublicKey)
+	msg := []byte("idmesh")
+	sig := ed25519.Sign(priv, msg)
+	change := func(f func(s []byte)) []byte {
+		s := bytes.Clone(sig)
+		f(s)
+		return s
+	}
+	nonCanonicalS := change(func(s []byte) {
+		var carry uint16
+		for i := range 32 {
+			v := uint16(s[32+i]) + uint16(ed25519Order[i]) + carry
+			s[32+i], carry = byte(v), v>>8
+		}
+	})
+	// The key's y written as y + p where that fits in 255 bits: only for
+	// y < 19, so take the point with y = 1 (the identity) and y = 2^255-20
+	// (the point with y = -1, of order 2).
+	identity := edwards25519.NewIdentityPoint().Bytes()
+	identityPlusP := bytes.Clone(identity)
+	identityPlusP[0] += 0xed // 1 + (2^255 - 19): low byte 0x01 + 0xed
+	for i := 1; i < 31; i++ {
+		identityPlusP[i] = 0xff
+	}
+	identityPlusP[31] = 0x7f
+	notAPoint := bytes.Repeat([]byte{0}, 32)
+	notAPoint[0] = 2 // y = 2 gives no x on the curve
+	for _, c := range []struct {
+		name     string
+		pub, sig []byte
+		msg      []byte
+		want     bool
+	}{
+		{"valid", pub, sig, msg, true},
+		{"other message", pub, sig, []byte("idmesh!"), false},
+		{"R changed", pub, change(func(s []byte) { s[0] ^= 1 }), msg, false},
+		{"s changed", pub, change(func(s []byte) { s[40] ^= 1 }), msg, false},
+		{"s + L", pub, nonCanonicalS, msg, false},
+		{"top bits of s", pub, change(func(s []byte) { s[63] |= 0x20 }), msg, false},
+		{"short", pub, sig[:63], msg, false},
+		{"long", pub, append(bytes.Clone(sig), 0), msg, false},
+		{"empty", pub, nil, msg, false},
+		{"other key", ed25519.NewKeyFromSeed(bytes.Repeat([]byte{8}, 32)).Public().(ed25519.PublicKey), sig, msg, false},
+		{"key not a point", notAPoint, sig, msg, false},
+		{"identity key", identity, sig, msg, false},
+		{"identity key written with y + p", identityPlusP, sig, msg, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if got := sameAsStd(t, c.pub, c.msg, c.sig); got != c.want {
+				t.Fatalf("got %v, want %v", got, c.want)
+			}
+		})
+	}
+	// A short key is refused, where crypto/ed25519 would panic.
+	if verifyEd25519(string(pub[:31]), msg, sig) {
+		t.Fatal("a 31-byte key verified")
+	}
+}
+
+// TestVerifyEd25519NonCanonicalKeyAccepted: a signature by a key whose
+// encoding is not canonical (small y written as y + p) verifies exactly
+// when crypto/ed25519 says so; the identity signs s = 0, R = identity.
+func TestVerifyEd25519NonCanonicalKeyAccepted(t *testing.T) {
+	identity := edwards25519.NewIdentityPoint().Bytes()
+	nonCanonical := bytes.Clone(identity)
+	nonCanonical[0] += 0xed
+	for i := 1; i < 31; i++ {
+		nonCanonical[i] = 0xff
+	}
+	nonCanonical[31] = 0x7f
+	sig := append(bytes.Clone(identity), make([]byte, 32)...)
+	for _, pub := range [][]byte{identity, nonCanonical} {
+		if !sameAsStd(t, pub, []byte("any"), sig) {
+			t.Fatalf("key %x: crypto/ed25519 refuses (R, s) = (identity, 0); the test's premise is wrong", pub)
+		}
+	}
+}
+
+// TestEd25519PointsBounded: the cache keeps at most its maximum, keeps
+// only keys that are points, and answers the same once full.
+func TestEd25519PointsBounded(t *testing.T) {
+	old := ed25519Points
+	ed25519Points = &fifo[string, *edwards25519.Point]{max: 8}
+	t.Cleanup(func() { ed25519Points = old })
+	msg := []byte("m")
+	for i := range 40 {
+		priv := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{byte(i)}, 32))
+		if !sameAsStd(t, priv.Public().(ed25519.PublicKey), msg, ed25519.Sign(priv, msg)) {
+			t.Fatalf("key %d: refused", i)
+		}
+	}
+	notAPoint := make([]byte, 32)
+	notAPoint[0] = 2
+	sameAsStd(t, notAPoint, msg, make([]byte, 64))
+	ed25519Points.mu.Lock()
+	n := len(ed25519Points.items)
+	_, kept := ed25519Points.items[string(notAPoint)]
+	ed25519Points.mu.Unlock()
+	if n != 8 || kept {
+		t.Fatalf("%d keys kept (want 8), the non-point kept: %v", n, kept)
+	}
+}
+
+// TestVerifyEd25519Concurrent: one key's point shared by goroutines that
+// verify with it (run with -race).
+func TestVerifyEd25519Concurrent(t *testing.T) {
+	priv := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{9}, 32))
+	pub := string(priv.Public().(ed25519.PublicKey))
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 20 {
+				msg := []byte{byte(g), byte(i)}
+				sig := ed25519.Sign(priv, msg)
+				if !verifyEd25519(pub, msg, sig) || verifyEd25519(pub, append(msg, 0), sig) {
+					t.Errorf("goroutine %d, message %d: wrong answer", g, i)
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// FuzzVerifyEd25519: any key, message and signature get crypto/ed25519's
+// answer. Seeds: a valid signature (mutations of it stay near the valid
+// set) and the identity's.
+func FuzzVerifyEd25519(f *testing.F) {
+	priv := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{5}, 32))
+	msg := []byte("fuzz")
+	f.Add([]byte(priv.Public().(ed25519.PublicKey)), msg, ed25519.Sign(priv, msg))
+	id := edwards25519.NewIdentityPoint().Bytes()
+	f.Add(id, msg, append(bytes.Clone(id), make([]byte, 32)...))
+	f.Fuzz(func(t *testing.T, pub, msg, sig []byte) {
+		if len(pub) != ed25519.PublicKeySize {
+			if verifyEd25519(string(pub), msg, sig) {
+				t.Fatal("a key of the wrong length verified")
+			}
+			return
+		}
+		sameAsStd(t, pub, msg, sig)
+	})
+}
+
+// BenchmarkVerifyEd25519: crypto/ed25519.Verify and verifyEd25519 with
+// its key's point remembered, in the same run, for a 600-byte message
+// (a vc+jwt signing input's size):
+//
+//	go test -run '^$' -bench VerifyEd25519 -count 3 ./did/keys/
+func BenchmarkVerifyEd25519(b *testing.B) {
+	priv := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{3}, 32))
+	pub := priv.Public().(ed25519.PublicKey)
+	msg := bytes.Repeat([]byte{'a'}, 600)
+	sig := ed25519.Sign(priv, msg)
+	b.Run("crypto-ed25519", func(b *testing.B) {
+		for b.Loop() {
+			if !ed25519.Verify(pub, msg, sig) {
+				b.Fatal("refused")
+			}
+		}
+	})
+	b.Run("remembered-point", func(b *testing.B) {
+		for b.Loop() {
+			if !verifyEd25519(string(pub), msg, sig) {
+				b.Fatal("refused")
+			}
+		}
+	})
+}

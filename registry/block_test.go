@@ -233,6 +233,9 @@ func FuzzDecodeBlock(f *testing.F) {
 		if !bytes.Equal(blk.Encode(), data) {
 			t.Fatal("a decoded block re-encodes differently: two encodings for one block")
 		}
+		if !bytes.Equal(blk.Encoding(), data) {
+			t.Fatal("a decoded block's Encoding is not the bytes it came from")
+		}
 		defer registry.SetVerifyTxMemo(false)()
 		for i, tx := range blk.Txs {
 			if tx.Hash() != registry.Sum(tx.Encode()) {

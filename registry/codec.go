@@ -28,8 +28,9 @@ func (e *encoder) i64(v int64)  { e.u64(uint64(v)) }
 func (e *encoder) fixed(b []byte) {
 	e.b = append(e.b, b...)
 }
+func (e *encoder) uvarint(v uint64) { e.b = binary.AppendUvarint(e.b, v) }
 func (e *encoder) bytes(b []byte) {
-	e.b = binary.AppendUvarint(e.b, uint64(len(b)))
+	e.uvarint(uint64(len(b)))
 	e.b = append(e.b, b...)
 }
 func (e *encoder) str(s string) { e.bytes([]byte(s)) }

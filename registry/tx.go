@@ -100,11 +100,16 @@ func (t Tx) WithHash() Tx {
 
 // Encode returns the deterministic encoding: version, type, payload.
 func (t Tx) Encode() []byte {
-	e := encoder{b: make([]byte, 0, 2+5+len(t.Payload))}
+	e := encoder{b: make([]byte, 0, t.Size())}
+	t.encode(&e)
+	return e.b
+}
+
+// encode appends the encoding (Size bytes) to e.
+func (t *Tx) encode(e *encoder) {
 	e.u8(txVersion)
 	e.u8(uint8(t.Type))
 	e.bytes(t.Payload)
-	return e.b
 }
 
 // Hash returns SHA-256 of the encoding; it names the transaction. A Tx

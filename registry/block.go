@@ -223,6 +223,8 @@ func (b *Block) Encode() []byte {
 }
 
 // DecodeBlock decodes an encoded block and checks it with ValidateBasic.
+// The block keeps raw for Encoding: the caller must not change raw
+// afterwards (its transactions' payloads are copies of their own).
 func DecodeBlock(raw []byte) (*Block, error) {
 	d := decoder{b: raw}
 	b := new(Block)
@@ -234,7 +236,9 @@ func DecodeBlock(raw []byte) (*Block, error) {
 	} else {
 		b.Txs = make([]Tx, 0, n)
 		for i := 0; i < n && d.err == nil; i++ {
-			tb := d.bytes("tx", MaxTxBytes)
+			// DecodeTx copies the payload: the tx's encoding is not
+			// copied first.
+			tb := d.view("tx", MaxTxBytes)
 			if d.err != nil {
 				break
 			}

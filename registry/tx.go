@@ -140,8 +140,8 @@ func (t Tx) hashPayload() Hash {
 }
 
 // DecodeTx decodes an encoded transaction and checks it structurally. The
-// Tx remembers its hash (WithHash) and its payload is a part of b: the
-// caller must not change b afterwards.
+// payload is a copy (b stays the caller's) and the Tx remembers its hash
+// (WithHash).
 func DecodeTx(b []byte) (Tx, error) {
 	if len(b) > MaxTxBytes {
 		return Tx{}, fmt.Errorf("decode tx: %w: %d bytes exceeds %d", ErrMalformed, len(b), MaxTxBytes)

@@ -468,7 +468,7 @@ func evidenceTx(ev consensus.Evidence, vs *registry.ValidatorSet) (registry.Tx, 
 	if err != nil {
 		return registry.Tx{}, fmt.Errorf("encode evidence: %w", err)
 	}
-	return registry.Tx{Type: registry.TxEvidence, Payload: b}, nil
+	return registry.Tx{Type: registry.TxEvidence, Payload: b}.WithHash(), nil
 }
 
 // submitEvidence queues a transaction recording ev, so that it is

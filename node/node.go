@@ -90,6 +90,7 @@ var ErrRejected = errors.New("transaction rejected")
 // transaction already pending is accepted again (idempotent). The
 // returned error wraps ErrRejected and a registry.TxError with the code.
 func (n *Node) Submit(t registry.Tx) (registry.Hash, error) {
+	t = t.WithHash() // hashed once here, for the mempool, gossip and the block
 	h, fresh, err := n.submit(t)
 	if err == nil && fresh && n.gossip != nil {
 		n.gossip(t)
@@ -100,7 +101,7 @@ func (n *Node) Submit(t registry.Tx) (registry.Hash, error) {
 // SubmitGossiped queues a transaction that came from the network: the
 // same checks, and no gossip of its own (the network already spreads it).
 func (n *Node) SubmitGossiped(t registry.Tx) (registry.Hash, error) {
-	h, _, err := n.submit(t)
+	h, _, err := n.submit(t.WithHash())
 	return h, err
 }
 

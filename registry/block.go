@@ -1,9 +1,11 @@
 package registry
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"errors"
 	"fmt"
+	"testing"
 	"time"
 
 	"github.com/idmesh/idmesh/did/zip215"
@@ -156,6 +158,33 @@ type Block struct {
 	Header     Header  `json:"header"`
 	Txs        []Tx    `json:"txs"`
 	LastCommit *Commit `json:"last_commit,omitempty"`
+
+	// enc is the encoding b was decoded from (DecodeBlock) or that
+	// Chain.Propose made (nil: none), and encHeader the length of its
+	// header: Encoding's.
+	enc       []byte
+	encHeader int
+}
+
+// Encoding returns Encode's bytes without encoding again when it can: a
+// block from DecodeBlock or Chain.Propose remembers its bytes, returned
+// while their header is still b's (its ID). For a block that passes
+// ValidateBasic that is all of it: the header commits to the
+// transactions (TxRoot, a Merkle tree of their encodings' hashes) and to
+// the last commit (LastCommitHash, its encoding's hash). So a caller
+// must call it only on a block that passes ValidateBasic (as Chain.Commit
+// and the proposal it sends do), and must not change the bytes it
+// returns. Otherwise it is Encode.
+func (b *Block) Encoding() []byte {
+	if b.enc != nil && b.encHeader <= len(b.enc) && Sum(b.enc[:b.encHeader]) == b.ID() {
+		return b.enc
+	}
+	return b.Encode()
+}
+
+// encodeOnce encodes b and remembers the bytes for Encoding.
+func (b *Block) encodeOnce() {
+	b.enc, b.encHeader = b.Encode(), b.Header.size()
 }
 
 // ID returns the block ID (the header's).
@@ -176,11 +205,13 @@ func (b *Block) TxHashes() []Hash {
 
 // Encode returns the block's deterministic encoding.
 func (b *Block) Encode() []byte {
-	var e encoder
+	e := encoder{b: make([]byte, 0, b.Size())}
 	b.Header.encode(&e)
 	e.u32(uint32(len(b.Txs)))
-	for _, t := range b.Txs {
-		e.bytes(t.Encode())
+	for i := range b.Txs {
+		t := &b.Txs[i]
+		e.uvarint(uint64(t.Size()))
+		t.encode(&e)
 	}
 	if b.LastCommit == nil {
 		e.u8(0)
@@ -192,17 +223,22 @@ func (b *Block) Encode() []byte {
 }
 
 // DecodeBlock decodes an encoded block and checks it with ValidateBasic.
+// The block keeps raw for Encoding: the caller must not change raw
+// afterwards (its transactions' payloads are copies of their own).
 func DecodeBlock(raw []byte) (*Block, error) {
 	d := decoder{b: raw}
 	b := new(Block)
 	b.Header.decode(&d)
+	headerLen := len(raw) - len(d.b)
 	n := int(d.u32("tx count"))
 	if n > MaxBlockTxs || n > len(d.b)/2 {
 		d.fail("tx count")
 	} else {
 		b.Txs = make([]Tx, 0, n)
 		for i := 0; i < n && d.err == nil; i++ {
-			tb := d.bytes("tx", MaxTxBytes)
+			// DecodeTx copies the payload: the tx's encoding is not
+			// copied first.
+			tb := d.view("tx", MaxTxBytes)
 			if d.err != nil {
 				break
 			}
@@ -234,6 +270,7 @@ func DecodeBlock(raw []byte) (*Block, error) {
 	if err := b.ValidateBasic(); err != nil {
 		return nil, err
 	}
+	b.enc, b.encHeader = raw, headerLen
 	return b, nil
 }
 
@@ -266,4 +303,21 @@ func (b *Block) ValidateBasic() error {
 		return fmt.Errorf("%w: last commit is not for the previous block", ErrInvalidBlock)
 	}
 	return nil
+}
+
+// verifyEncoded makes BlockUpdate.BlockBytes compare Encoded with
+// Block.Encode(): on in test binaries, off in the node.
+var verifyEncoded = testing.Testing()
+
+// BlockBytes returns the bytes a store saves for u's block: Encoded, or
+// Block.Encode() if Encoded is nil. In test binaries an Encoded that is
+// not Block.Encode() is an error.
+func (u *BlockUpdate) BlockBytes() ([]byte, error) {
+	if u.Encoded == nil {
+		return u.Block.Encode(), nil
+	}
+	if verifyEncoded && !bytes.Equal(u.Encoded, u.Block.Encode()) {
+		return nil, fmt.Errorf("block %d: %w: BlockUpdate.Encoded is not the block's encoding", u.Block.Header.Height, ErrInvalidBlock)
+	}
+	return u.Encoded, nil
 }

@@ -233,6 +233,15 @@ func FuzzDecodeBlock(f *testing.F) {
 		if !bytes.Equal(blk.Encode(), data) {
 			t.Fatal("a decoded block re-encodes differently: two encodings for one block")
 		}
+		if !bytes.Equal(blk.Encoding(), data) {
+			t.Fatal("a decoded block's Encoding is not the bytes it came from")
+		}
+		defer registry.SetVerifyTxMemo(false)()
+		for i, tx := range blk.Txs {
+			if tx.Hash() != registry.Sum(tx.Encode()) {
+				t.Fatalf("tx %d: the hash a decoded block remembers is not its encoding's", i)
+			}
+		}
 	})
 }
 
@@ -268,6 +277,10 @@ func FuzzDecodeTx(f *testing.F) {
 		}
 		if !bytes.Equal(tx.Encode(), data) {
 			t.Fatal("a decoded tx re-encodes differently")
+		}
+		defer registry.SetVerifyTxMemo(false)()
+		if tx.Hash() != registry.Sum(data) {
+			t.Fatal("the hash a decoded tx remembers is not its encoding's")
 		}
 	})
 }

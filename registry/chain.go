@@ -170,6 +170,7 @@ func (c *Chain) Propose(candidates []Tx, now time.Time, proposer Address, lastCo
 		// Broken invariant: the loop above keeps the block in bounds.
 		return nil, nil, fmt.Errorf("propose: %w", err)
 	}
+	b.encodeOnce() // for the proposal's message and SaveBlock
 	c.remember(b.ID(), ex)
 	return b, rejected, nil
 }
@@ -265,7 +266,7 @@ func (c *Chain) Commit(b *Block, commit *Commit) ([]Result, error) {
 	if scheduled != nil {
 		next.NextValidators = scheduled
 	}
-	if err := c.store.SaveBlock(&BlockUpdate{Block: b, Commit: commit, Results: ex.Results, Writes: ex.Writes, Nodes: ex.Nodes, Stale: ex.Stale, State: next}); err != nil {
+	if err := c.store.SaveBlock(&BlockUpdate{Block: b, Encoded: b.Encoding(), Commit: commit, Results: ex.Results, Writes: ex.Writes, Nodes: ex.Nodes, Stale: ex.Stale, State: next}); err != nil {
 		return nil, err
 	}
 	c.mu.Lock()

@@ -28,8 +28,9 @@ func (e *encoder) i64(v int64)  { e.u64(uint64(v)) }
 func (e *encoder) fixed(b []byte) {
 	e.b = append(e.b, b...)
 }
+func (e *encoder) uvarint(v uint64) { e.b = binary.AppendUvarint(e.b, v) }
 func (e *encoder) bytes(b []byte) {
-	e.b = binary.AppendUvarint(e.b, uint64(len(b)))
+	e.uvarint(uint64(len(b)))
 	e.b = append(e.b, b...)
 }
 func (e *encoder) str(s string) { e.bytes([]byte(s)) }
@@ -110,13 +111,20 @@ func (d *decoder) length(what string, limit int) int {
 	return int(n)
 }
 
+// bytes reads a length-prefixed field into a copy of its own, so that
+// what is decoded never shares the caller's buffer.
 func (d *decoder) bytes(what string, limit int) []byte {
-	n := d.length(what, limit)
-	b := d.take(n, what)
+	b := d.view(what, limit)
 	if b == nil {
 		return nil
 	}
 	return append([]byte(nil), b...)
+}
+
+// view reads a length-prefixed field as a part of the decoded bytes,
+// without copying: for a field that is decoded further at once.
+func (d *decoder) view(what string, limit int) []byte {
+	return d.take(d.length(what, limit), what)
 }
 
 func (d *decoder) str(what string, limit int) string { return string(d.bytes(what, limit)) }

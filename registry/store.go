@@ -45,7 +45,11 @@ type KV struct {
 
 // BlockUpdate is everything one block changes, saved atomically.
 type BlockUpdate struct {
-	Block   *Block
+	Block *Block
+	// Encoded is Block's encoding if the caller has it (nil: the store
+	// encodes Block). It must equal Block.Encode(); BlockBytes returns
+	// it, and checks that in test binaries.
+	Encoded []byte
 	Commit  *Commit // this block's own commit (the seen commit)
 	Results []Result
 	Writes  []KV       // sorted by key

@@ -26,11 +26,26 @@ func TestMessageRoundTrip(t *testing.T) {
 	k := validatorKeys[0]
 	p := &p2p.Proposal{Height: 1, Round: 2, POLRound: consensus.NilRound, Block: b, Proposer: addrOf(k)}
 	p.Signature = ed25519.Sign(k, p.SignBytes(testChainID))
+	// A decoded block keeps its bytes (registry.Block.Encoding): sent
+	// as it is, or with another header, it must carry its own bytes.
+	decoded, err := registry.DecodeBlock(b.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed, err := registry.DecodeBlock(b.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed.Header.Time = changed.Header.Time.Add(1)
+	withBlock := func(blk *registry.Block) *p2p.Proposal { q := *p; q.Block = blk; return &q }
 	msgs := map[string]p2p.Message{
-		"vote":     signedVote(k, 7, 3),
-		"proposal": {From: addrOf(k), Proposal: p},
-		"decided":  {From: addrOf(k), To: addrOf(validatorKeys[1]), Decided: &p2p.Decided{Block: b, Commit: c}},
-		"status":   {From: addrOf(k), Status: &consensus.Status{Height: 9, Round: 2, Stuck: true, Has: [2]consensus.RoundHas{{Proposal: true, Prevotes: []byte{5}}, {Precommits: []byte{1, 2}}}}},
+		"vote":                        signedVote(k, 7, 3),
+		"proposal":                    {From: addrOf(k), Proposal: p},
+		"proposal of a decoded block": {From: addrOf(k), Proposal: withBlock(decoded)},
+		"proposal of a changed block": {From: addrOf(k), Proposal: withBlock(changed)},
+		"decided":                     {From: addrOf(k), To: addrOf(validatorKeys[1]), Decided: &p2p.Decided{Block: b, Commit: c}},
+		"decided, a changed block":    {From: addrOf(k), Decided: &p2p.Decided{Block: changed, Commit: c}},
+		"status":                      {From: addrOf(k), Status: &consensus.Status{Height: 9, Round: 2, Stuck: true, Has: [2]consensus.RoundHas{{Proposal: true, Prevotes: []byte{5}}, {Precommits: []byte{1, 2}}}}},
 	}
 	for name, m := range msgs {
 		t.Run(name, func(t *testing.T) {
@@ -54,6 +69,10 @@ func TestMessageRoundTrip(t *testing.T) {
 			}
 			if m.Proposal != nil && got.Proposal.Block.ID() != m.Proposal.Block.ID() {
 				t.Fatal("block ID changed")
+			}
+			if m.Proposal != nil && !bytes.Equal(got.Proposal.Block.Encode(), m.Proposal.Block.Encode()) ||
+				m.Decided != nil && !bytes.Equal(got.Decided.Block.Encode(), m.Decided.Block.Encode()) {
+				t.Fatal("the message carries other bytes than its block's encoding")
 			}
 			for i := range raw {
 				if _, err := p2p.DecodeMessage(raw[:i]); err == nil {

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/idmesh/idmesh/node/consensus"
 	"github.com/idmesh/idmesh/registry"
@@ -99,7 +100,11 @@ func EncodeMessage(m Message) ([]byte, error) {
 		w.u32(uint32(p.POLRound))
 		w.fixed(p.Proposer[:])
 		w.bytes(p.Signature)
-		w.bytes(p.Block.Encode())
+		// The block a proposer made (or a node decoded) keeps its bytes:
+		// Encoding does not encode it again.
+		enc := p.Block.Encoding()
+		w.b = slices.Grow(w.b, 4+len(enc))
+		w.bytes(enc)
 	case m.Status != nil:
 		st := m.Status
 		w.u64(st.Height)
@@ -124,7 +129,9 @@ func EncodeMessage(m Message) ([]byte, error) {
 		if d.Block == nil || d.Commit == nil {
 			return nil, fmt.Errorf("encode message: %w: decided without block or commit", consensus.ErrInvalidMessage)
 		}
-		w.bytes(d.Block.Encode())
+		enc := d.Block.Encoding()
+		w.b = slices.Grow(w.b, 4+len(enc)+4+d.Commit.Size())
+		w.bytes(enc)
 		w.bytes(d.Commit.Encode())
 	}
 	return w.b, nil

@@ -325,7 +325,10 @@ func (s *Store) SaveBlock(u *registry.BlockUpdate) error {
 		return fmt.Errorf("save block %d: %d results for %d transactions", h, len(u.Results), len(u.Block.Txs))
 	}
 	id := u.Block.ID()
-	blk := u.Block.Encode()
+	blk, err := u.BlockBytes()
+	if err != nil {
+		return fmt.Errorf("save block %d: %w", h, err)
+	}
 	b := s.batch(u, len(blk))
 	defer s.release(b)
 	// The batch copies keys and values: k and v are scratch space.

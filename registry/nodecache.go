@@ -36,72 +36,97 @@ const (
 // never changes a result. Only the execution's tree update reads through
 // it, and that reads nodes reachable from the current root, which no
 // pruning removes. Safe for concurrent use.
+//
+// Both parts share one map, so that a read, a node kept or a node moved
+// from one part to the other costs one look-up of its hash (each a likely
+// cache miss in a map of this size) rather than one per part: an entry
+// says which part holds it, and a recent entry its place in the ring of
+// recent nodes, which forgets only the entry still at that place.
 type nodeCache struct {
 	mu       sync.Mutex
-	resident map[smt.Hash][]byte
-	items    map[smt.Hash][]byte // the recent nodes
-	order    []smt.Hash          // recent nodes, a ring from next
+	entries  map[smt.Hash]cacheEntry
+	resident int        // entries of the resident part
+	order    []smt.Hash // recent nodes, a ring from next
 	next     int
 	hits     uint64
 	misses   uint64
+	// maxResident and maxRecent bound the parts' entries
+	// (maxResidentBytes and maxCachedNodes; tests make them small).
+	maxResident, maxRecent int
+}
+
+// cacheEntry is a cached node's encoding and its part: slot is 0 for a
+// resident node, else 1 + its place in the ring of recent nodes.
+type cacheEntry struct {
+	enc  []byte
+	slot int32
 }
 
 func newNodeCache() *nodeCache {
-	return &nodeCache{resident: make(map[smt.Hash][]byte), items: make(map[smt.Hash][]byte)}
+	return &nodeCache{entries: make(map[smt.Hash]cacheEntry), maxResident: maxResidentBytes / nodeEntryBytes, maxRecent: maxCachedNodes}
 }
 
 func (c *nodeCache) get(h smt.Hash) ([]byte, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	b, ok := c.resident[h]
-	if !ok {
-		b, ok = c.items[h]
-	}
+	e, ok := c.entries[h]
 	if ok {
 		c.hits++
 	} else {
 		c.misses++
 	}
-	return b, ok
+	return e.enc, ok
 }
 
 // put keeps h among the recent nodes.
 func (c *nodeCache) put(h smt.Hash, b []byte) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.putLocked(h, b)
+	if _, ok := c.entries[h]; !ok {
+		c.entries[h] = cacheEntry{enc: b, slot: c.ring(h)}
+	}
 }
 
-func (c *nodeCache) putLocked(h smt.Hash, b []byte) {
-	if _, ok := c.items[h]; ok {
-		return
-	}
-	if _, ok := c.resident[h]; ok {
-		return
-	}
-	if len(c.order) < maxCachedNodes {
+// ring takes the next place in the ring of recent nodes for h, forgetting
+// the node at that place if it is still there (not pinned or moved since),
+// and returns the place as an entry's slot. The caller stores h's entry.
+func (c *nodeCache) ring(h smt.Hash) int32 {
+	if len(c.order) < c.maxRecent {
 		c.order = append(c.order, h)
-	} else {
-		delete(c.items, c.order[c.next])
-		c.order[c.next] = h
-		c.next = (c.next + 1) % maxCachedNodes
+		return int32(len(c.order))
 	}
-	c.items[h] = b
+	i := c.next
+	slot := int32(i + 1)
+	if e, ok := c.entries[c.order[i]]; ok && e.slot == slot {
+		delete(c.entries, c.order[i])
+	}
+	c.order[i] = h
+	c.next = (i + 1) % c.maxRecent
+	return slot
 }
 
 // pin keeps h among the resident nodes while they have room, else among
-// the recent ones.
+// the recent ones. A recent node pinned becomes resident, leaving its
+// place in the ring to the node that comes there next.
 func (c *nodeCache) pin(h smt.Hash, b []byte) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if _, ok := c.resident[h]; ok {
+	e, ok := c.entries[h]
+	if ok && e.slot == 0 {
 		return
 	}
-	if (len(c.resident)+1)*nodeEntryBytes > maxResidentBytes {
-		c.putLocked(h, b)
+	if c.resident >= c.maxResident {
+		if !ok {
+			c.entries[h] = cacheEntry{enc: b, slot: c.ring(h)}
+		}
 		return
 	}
-	c.resident[h] = b
+	if !ok {
+		e.enc = b
+	}
+	e.slot = 0
+	c.entries[h] = e
+	c.resident++
 }
 
 // unpin moves stale nodes (of a tree version an update replaced) from the
@@ -111,9 +136,10 @@ func (c *nodeCache) unpin(stale []smt.Hash) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, h := range stale {
-		if b, ok := c.resident[h]; ok {
-			delete(c.resident, h)
-			c.putLocked(h, b)
+		if e, ok := c.entries[h]; ok && e.slot == 0 {
+			c.resident--
+			e.slot = c.ring(h)
+			c.entries[h] = e
 		}
 	}
 }
@@ -136,7 +162,7 @@ func (m *Machine) NodeCacheStats() NodeCacheStats {
 	c := m.nodes
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return NodeCacheStats{Hits: c.hits, Misses: c.misses, ResidentBytes: len(c.resident) * nodeEntryBytes, RecentBytes: len(c.items) * nodeEntryBytes}
+	return NodeCacheStats{Hits: c.hits, Misses: c.misses, ResidentBytes: c.resident * nodeEntryBytes, RecentBytes: (len(c.entries) - c.resident) * nodeEntryBytes}
 }
 
 // cachedNodes reads tree nodes through a nodeCache. It is an

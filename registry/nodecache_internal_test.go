@@ -44,8 +44,8 @@ func TestNodeCache(t *testing.T) {
 	for i := range maxCachedNodes + 2 {
 		c.put(smt.Hash{byte(i), byte(i >> 8), byte(i >> 16)}, []byte{1})
 	}
-	if len(c.items) != maxCachedNodes {
-		t.Fatalf("%d nodes kept, want %d", len(c.items), maxCachedNodes)
+	if n := len(c.entries) - c.resident; n != maxCachedNodes {
+		t.Fatalf("%d nodes kept, want %d", n, maxCachedNodes)
 	}
 	if _, ok := c.get(smt.Hash{0}); ok {
 		t.Fatal("the oldest node is still kept")
@@ -105,11 +105,11 @@ func TestNodeCacheResidentUpperLevels(t *testing.T) {
 			}
 		}
 		walk(root, 0)
-		if len(live) != len(c.resident) {
-			t.Fatalf("round %d: %d resident nodes, %d live above depth %d", round, len(c.resident), len(live), residentDepth)
+		if len(live) != c.resident {
+			t.Fatalf("round %d: %d resident nodes, %d live above depth %d", round, c.resident, len(live), residentDepth)
 		}
 		for h := range live {
-			if _, ok := c.resident[h]; !ok {
+			if e, ok := c.entries[h]; !ok || e.slot != 0 {
 				t.Fatalf("round %d: live upper node %s not resident", round, h)
 			}
 		}

@@ -146,3 +146,57 @@ func TestUpdateStaleExamples(t *testing.T) {
 		t.Fatalf("stale %v, want %v", s5, want)
 	}
 }
+
+// TestUpdateStaleLargeBatches: batches large enough that an update keeps
+// its new and stale nodes in several of its largest chunks give the
+// naive root, and new and stale nodes that are exactly the difference
+// between the versions.
+func TestUpdateStaleLargeBatches(t *testing.T) {
+	model := make(map[smt.Hash]smt.Hash)
+	var changes []smt.Change
+	for i := range 12_000 {
+		k, v := hashN("k", uint64(i)), hashN("v", uint64(i))
+		model[k] = v
+		changes = append(changes, smt.Change{Key: k, Value: v})
+	}
+	store := smt.NewMemStore()
+	root := smt.Empty
+	for round := range 2 {
+		newRoot, created, stale, err := smt.UpdateStale(store, root, changes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := naiveRoot(model); newRoot != want {
+			t.Fatalf("round %d: root %s, naive %s", round, newRoot, want)
+		}
+		if len(created) <= 3*4096 {
+			t.Fatalf("round %d: %d nodes created: too few to fill several chunks", round, len(created))
+		}
+		store.Put(created)
+		before, after := reachable(t, store, root), reachable(t, store, newRoot)
+		var got []smt.Hash
+		for _, n := range created {
+			got = append(got, n.Hash)
+		}
+		if !slices.Equal(got, sortedSet(minus(after, before))) {
+			t.Fatalf("round %d: %d created, not the %d nodes the new version adds", round, len(got), len(minus(after, before)))
+		}
+		if !slices.Equal(stale, sortedSet(minus(before, after))) {
+			t.Fatalf("round %d: %d stale, not the %d nodes the new version drops", round, len(stale), len(minus(before, after)))
+		}
+		// Next: delete a third of the keys, change a third.
+		changes = changes[:0]
+		for i := range 12_000 {
+			k := hashN("k", uint64(i))
+			switch i % 3 {
+			case 0:
+				delete(model, k)
+				changes = append(changes, smt.Change{Key: k, Delete: true})
+			case 1:
+				model[k] = hashN("w", uint64(i))
+				changes = append(changes, smt.Change{Key: k, Value: model[k]})
+			}
+		}
+		root = newRoot
+	}
+}

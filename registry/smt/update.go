@@ -61,8 +61,8 @@ func UpdateStale(r NodeReader, root Hash, changes []Change) (Hash, []Node, []Has
 	if err != nil {
 		return Empty, nil, nil, fmt.Errorf("update: %w", err)
 	}
-	nodes := sortNodes(u.nodes)
-	return newRoot, nodes, staleNodes(u.stale, nodes), nil
+	nodes := sortNodes(&u.nodes)
+	return newRoot, nodes, staleNodes(u.stale.all(), nodes), nil
 }
 
 // staleNodes returns stale sorted, without duplicates and without any
@@ -83,28 +83,70 @@ func staleNodes(stale []Hash, created []Node) []Hash {
 }
 
 // sortNodes returns nodes sorted by hash without duplicates. It sorts small
-// (prefix, index) pairs rather than moving the nodes themselves.
-func sortNodes(nodes []Node) []Node {
+// (prefix, node) pairs rather than moving the nodes themselves.
+func sortNodes(nodes *chunked[Node]) []Node {
 	type ref struct {
 		prefix uint64
-		i      int
+		n      *Node
 	}
-	refs := make([]ref, len(nodes))
-	for i := range nodes {
-		refs[i] = ref{binary.BigEndian.Uint64(nodes[i].Hash[:8]), i}
+	refs := make([]ref, 0, nodes.n)
+	for _, c := range nodes.chunks {
+		for i := range c {
+			refs = append(refs, ref{binary.BigEndian.Uint64(c[i].Hash[:8]), &c[i]})
+		}
 	}
 	slices.SortFunc(refs, func(a, b ref) int {
 		if c := cmp.Compare(a.prefix, b.prefix); c != 0 {
 			return c
 		}
-		return bytes.Compare(nodes[a.i].Hash[:], nodes[b.i].Hash[:])
+		return bytes.Compare(a.n.Hash[:], b.n.Hash[:])
 	})
-	out := make([]Node, 0, len(nodes))
+	out := make([]Node, 0, len(refs))
 	for _, r := range refs {
-		if n := len(out); n > 0 && out[n-1].Hash == nodes[r.i].Hash {
+		if n := len(out); n > 0 && out[n-1].Hash == r.n.Hash {
 			continue
 		}
-		out = append(out, nodes[r.i])
+		out = append(out, *r.n)
+	}
+	return out
+}
+
+// chunked is an append-only list kept in chunks of growing size, so that
+// growing it never moves what it holds (an update of a large block makes
+// tens of thousands of nodes: a slice grown by appending copies them over
+// and over into new memory).
+type chunked[T any] struct {
+	chunks [][]T
+	n      int
+}
+
+const (
+	firstChunk = 32
+	maxChunk   = 4096
+)
+
+// add appends v and returns where it is kept.
+func (c *chunked[T]) add(v T) *T {
+	k := len(c.chunks)
+	if k == 0 || len(c.chunks[k-1]) == cap(c.chunks[k-1]) {
+		size := firstChunk
+		if k > 0 {
+			size = min(2*cap(c.chunks[k-1]), maxChunk)
+		}
+		c.chunks = append(c.chunks, make([]T, 0, size))
+		k++
+	}
+	last := &c.chunks[k-1]
+	*last = append(*last, v)
+	c.n++
+	return &(*last)[len(*last)-1]
+}
+
+// all returns the elements in order, in one slice of their number.
+func (c *chunked[T]) all() []T {
+	out := make([]T, 0, c.n)
+	for _, ch := range c.chunks {
+		out = append(out, ch...)
 	}
 	return out
 }
@@ -113,9 +155,9 @@ func sortNodes(nodes []Node) []Node {
 type updater struct {
 	r     NodeReader
 	made  DepthNodeReader // r, if it is told of the nodes made
-	nodes []Node
-	stale []Hash // nodes of the old tree the new one no longer holds
-	slab  []byte // backing store for created encodings
+	nodes chunked[Node]
+	stale chunked[Hash] // nodes of the old tree the new one no longer holds
+	slab  []byte        // backing store for created encodings
 }
 
 // update applies items (sorted, all sharing the first depth bits of their
@@ -157,7 +199,7 @@ func (u *updater) update(h Hash, k kind, depth int, items []item) (Hash, kind, e
 	}
 	// An inner node's hash fixes its place (its keys and its depth), and
 	// that place now holds something else: it left the tree.
-	u.stale = append(u.stale, h)
+	u.stale.add(h)
 	return u.join(depth, l, lk, r, rk)
 }
 
@@ -205,7 +247,7 @@ func (u *updater) mergeLeaf(h Hash, depth int, key, value Hash, items []item) (H
 					merged = append(merged, it)
 				}
 				if it.del || !it.keep {
-					u.stale = append(u.stale, h)
+					u.stale.add(h)
 				}
 				continue
 			}
@@ -260,9 +302,9 @@ func (u *updater) emit(tag byte, a, b *Hash, depth int) Hash {
 	u.slab = u.slab[nodeSize:]
 	encodeNode(enc, tag, a, b)
 	h := Hash(sha256.Sum256(enc[:]))
-	u.nodes = append(u.nodes, Node{Hash: h, Encoding: enc[:nodeSize:nodeSize]})
+	n := u.nodes.add(Node{Hash: h, Encoding: enc[:nodeSize:nodeSize]})
 	if u.made != nil {
-		u.made.Made(u.nodes[len(u.nodes)-1], depth)
+		u.made.Made(*n, depth)
 	}
 	return h
 }

@@ -338,7 +338,7 @@ func split(token string) (parts, error) {
 	if err := checkBase64(token[j+1:]); err != nil {
 		return parts{}, credential.Errorf(credential.ParsingError, "verify: signature: %w", err)
 	}
-	if p.header, err = strictjson.Object(hb, 0); err != nil {
+	if p.header, err = strictjson.ObjectString(string(hb), 0); err != nil {
 		return parts{}, credential.Errorf(credential.ParsingError, "verify: protected header: %w", err)
 	}
 	return p, nil
@@ -444,9 +444,11 @@ func decodePayloadB64(s string) (map[string]any, error) {
 	return decodePayload(b)
 }
 
-// decodePayload parses the payload as one strict JSON object.
+// decodePayload parses the payload as one strict JSON object, whose
+// strings are parts of one copy of b (strictjson.ObjectString): the
+// payload is bounded by the token's size.
 func decodePayload(b []byte) (map[string]any, error) {
-	m, err := strictjson.Object(b, 0)
+	m, err := strictjson.ObjectString(string(b), 0)
 	if err != nil {
 		return nil, credential.Errorf(credential.ParsingError, "verify: payload: %w", err)
 	}

@@ -1,16 +1,16 @@
 package strictjson
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"unicode"
 	"unicode/utf16"
 	"unicode/utf8"
 )
 
-// decodeObject decodes b as one JSON object in a single pass, with the
+// decodeObject decodes data as one JSON object in a single pass, with the
 // rules and the result of strictjson.Object (duplicate member names,
 // nesting beyond MaxDepth and trailing data are errors wrapping
 // its sentinels; numbers are json.Number; invalid UTF-8 and lone
@@ -18,8 +18,13 @@ import (
 // tokenizes the input and then decodes it again by reflection, which made
 // it more than half of Verify; TestDecodeObjectMatchesStrictJSON and
 // FuzzDecodeObject hold the two to the same answers.
-func decodeObject(b []byte) (map[string]any, error) {
-	d := jsonDecoder{data: b}
+//
+// With keep, data is immutable (a string the result may keep): names,
+// strings without escapes and numbers are substrings of it, not copies.
+// Without keep, data may be the caller's bytes seen as a string for the
+// call only: every string of the result is a copy.
+func decodeObject(data string, keep bool) (map[string]any, error) {
+	d := jsonDecoder{data: data, keep: keep}
 	d.skipSpace()
 	if d.pos >= len(d.data) || d.data[d.pos] != '{' {
 		return nil, errors.New("not a JSON object")
@@ -36,9 +41,22 @@ func decodeObject(b []byte) (map[string]any, error) {
 }
 
 type jsonDecoder struct {
-	data  []byte
+	data  string
 	pos   int
 	depth int
+	// keep: the result may hold substrings of data (see decodeObject).
+	keep bool
+	// elems holds the elements of the arrays being decoded, innermost
+	// last, so that each array is allocated once, at its length.
+	elems []any
+}
+
+// sub returns data[i:j], shared with data when the decoder may keep it.
+func (d *jsonDecoder) sub(i, j int) string {
+	if d.keep {
+		return d.data[i:j]
+	}
+	return strings.Clone(d.data[i:j])
 }
 
 func (d *jsonDecoder) syntax(what string) error {
@@ -81,7 +99,7 @@ func (d *jsonDecoder) value() (any, error) {
 }
 
 func (d *jsonDecoder) literal(lit string) error {
-	if !bytes.HasPrefix(d.data[d.pos:], []byte(lit)) {
+	if !strings.HasPrefix(d.data[d.pos:], lit) {
 		return d.syntax("bad literal")
 	}
 	d.pos += len(lit)
@@ -152,19 +170,19 @@ func (d *jsonDecoder) array() (any, error) {
 	if err := d.enter(); err != nil {
 		return nil, err
 	}
-	a := []any{}
 	d.skipSpace()
 	if d.pos < len(d.data) && d.data[d.pos] == ']' {
 		d.pos++
 		d.depth--
-		return a, nil
+		return []any{}, nil
 	}
+	start := len(d.elems)
 	for {
 		v, err := d.value()
 		if err != nil {
 			return nil, err
 		}
-		a = append(a, v)
+		d.elems = append(d.elems, v)
 		d.skipSpace()
 		if d.pos >= len(d.data) {
 			return nil, d.syntax("unexpected end in array")
@@ -176,6 +194,10 @@ func (d *jsonDecoder) array() (any, error) {
 		case ']':
 			d.pos++
 			d.depth--
+			a := make([]any, len(d.elems)-start)
+			copy(a, d.elems[start:])
+			clear(d.elems[start:])
+			d.elems = d.elems[:start]
 			return a, nil
 		default:
 			return nil, d.syntax("expected ',' or ']'")
@@ -217,7 +239,7 @@ func (d *jsonDecoder) number() (any, error) {
 			return nil, d.syntax("bad exponent")
 		}
 	}
-	return json.Number(d.data[start:d.pos]), nil
+	return json.Number(d.sub(start, d.pos)), nil
 }
 
 // string decodes the string at d.pos (on its opening quote).
@@ -228,7 +250,7 @@ func (d *jsonDecoder) string() (string, error) {
 	for d.pos < len(d.data) {
 		c := d.data[d.pos]
 		if c == '"' {
-			s := string(d.data[start:d.pos])
+			s := d.sub(start, d.pos)
 			d.pos++
 			return s, nil
 		}
@@ -294,7 +316,7 @@ func (d *jsonDecoder) string() (string, error) {
 			buf = append(buf, c)
 			d.pos++
 		default:
-			r, size := utf8.DecodeRune(d.data[d.pos:])
+			r, size := utf8.DecodeRuneInString(d.data[d.pos:])
 			if r == utf8.RuneError && size == 1 {
 				buf = utf8.AppendRune(buf, unicode.ReplacementChar)
 			} else {
@@ -312,8 +334,8 @@ func (d *jsonDecoder) hex4(i int) rune {
 		return -1
 	}
 	var r rune
-	for _, c := range d.data[i : i+4] {
-		v := unhex(c)
+	for j := i; j < i+4; j++ {
+		v := unhex(d.data[j])
 		if v < 0 {
 			return -1
 		}

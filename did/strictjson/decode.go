@@ -176,6 +176,9 @@ func (d *jsonDecoder) array() (any, error) {
 		d.depth--
 		return []any{}, nil
 	}
+	if d.elems == nil {
+		d.elems = make([]any, 0, 8)
+	}
 	start := len(d.elems)
 	for {
 		v, err := d.value()
@@ -246,7 +249,11 @@ func (d *jsonDecoder) number() (any, error) {
 func (d *jsonDecoder) string() (string, error) {
 	d.pos++
 	start := d.pos
-	// Fast path: printable ASCII without escapes.
+	// Fast path: printable ASCII without escapes, eight bytes at a time
+	// while none of them ends it or leaves it, then byte by byte.
+	for d.pos+8 <= len(d.data) && !special8(load64(d.data, d.pos)) {
+		d.pos += 8
+	}
 	for d.pos < len(d.data) {
 		c := d.data[d.pos]
 		if c == '"' {
@@ -326,6 +333,28 @@ func (d *jsonDecoder) string() (string, error) {
 		}
 	}
 	return "", d.syntax("unterminated string")
+}
+
+// Bytes repeated in each of a word's eight bytes.
+const (
+	ones  = 0x0101010101010101
+	highs = 0x8080808080808080
+)
+
+// load64 returns the eight bytes of s at i as a little-endian word.
+func load64(s string, i int) uint64 {
+	s = s[i : i+8]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
+
+// special8 reports whether any byte of w ends or leaves the fast path of
+// a string: '"', '\\', a control byte (< 0x20) or a non-ASCII byte. It
+// never misses one (a word it reports may hold none: then the byte loop
+// decides).
+func special8(w uint64) bool {
+	zero := func(x uint64) uint64 { return (x - ones) &^ x & highs } // a byte of x is 0
+	return (w&highs | zero(w^('"'*ones)) | zero(w^('\\'*ones)) | (w-0x20*ones)&^w&highs) != 0
 }
 
 // hex4 reads four hex digits at i, or returns -1.

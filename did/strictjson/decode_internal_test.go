@@ -159,3 +159,22 @@ func TestArrayCapacity(t *testing.T) {
 		}
 	}
 }
+
+// TestSpecial8 checks the word test of the string fast path against the
+// byte test, for every byte at every place of a word of plain bytes and
+// beside every other byte.
+func TestSpecial8(t *testing.T) {
+	special := func(c byte) bool { return c == '"' || c == '\\' || c < 0x20 || c >= utf8.RuneSelf }
+	for c := range 256 {
+		for other := range 256 {
+			for i := range 8 {
+				w := []byte("aaaaaaaa")
+				w[i], w[(i+1)%8] = byte(c), byte(other)
+				want := special(byte(c)) || special(byte(other))
+				if got := special8(load64(string(w), 0)); got != want {
+					t.Fatalf("%q: special8 = %v, want %v", w, got, want)
+				}
+			}
+		}
+	}
+}

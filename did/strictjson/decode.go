@@ -24,20 +24,27 @@ import (
 // Without keep, data may be the caller's bytes seen as a string for the
 // call only: every string of the result is a copy.
 func decodeObject(data string, keep bool) (map[string]any, error) {
+	m, _, err := decodeObjectMarshaled(data, keep)
+	return m, err
+}
+
+// decodeObjectMarshaled is decodeObject that also reports whether data
+// is byte for byte what encoding/json's Marshal writes for the result.
+func decodeObjectMarshaled(data string, keep bool) (map[string]any, bool, error) {
 	d := jsonDecoder{data: data, keep: keep}
 	d.skipSpace()
 	if d.pos >= len(d.data) || d.data[d.pos] != '{' {
-		return nil, errors.New("not a JSON object")
+		return nil, false, errors.New("not a JSON object")
 	}
 	v, err := d.value()
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	d.skipSpace()
 	if d.pos != len(d.data) {
-		return nil, ErrTrailing
+		return nil, false, ErrTrailing
 	}
-	return v.(map[string]any), nil
+	return v.(map[string]any), !d.differs, nil
 }
 
 type jsonDecoder struct {
@@ -49,6 +56,11 @@ type jsonDecoder struct {
 	// elems holds the elements of the arrays being decoded, innermost
 	// last, so that each array is allocated once, at its length.
 	elems []any
+	// differs is set at the first sign that data is not byte for byte
+	// what encoding/json's Marshal writes for the result (see
+	// ObjectStringMarshaled): space, members out of order, a string
+	// Marshal would write otherwise.
+	differs bool
 }
 
 // sub returns data[i:j], shared with data when the decoder may keep it.
@@ -68,6 +80,7 @@ func (d *jsonDecoder) skipSpace() {
 		switch d.data[d.pos] {
 		case ' ', '\t', '\n', '\r':
 			d.pos++
+			d.differs = true
 		default:
 			return
 		}
@@ -120,6 +133,7 @@ func (d *jsonDecoder) object() (any, error) {
 		return nil, err
 	}
 	m := map[string]any{}
+	var prev string
 	d.skipSpace()
 	if d.pos < len(d.data) && d.data[d.pos] == '}' {
 		d.pos++
@@ -134,6 +148,10 @@ func (d *jsonDecoder) object() (any, error) {
 		if err != nil {
 			return nil, err
 		}
+		if len(m) > 0 && k <= prev {
+			d.differs = true // Marshal sorts the names
+		}
+		prev = k
 		if _, dup := m[k]; dup {
 			return nil, fmt.Errorf("%w %q", ErrDuplicate, k)
 		}
@@ -250,7 +268,8 @@ func (d *jsonDecoder) string() (string, error) {
 	d.pos++
 	start := d.pos
 	// Fast path: printable ASCII without escapes, eight bytes at a time
-	// while none of them ends it or leaves it, then byte by byte.
+	// while none of them ends it, leaves it or is one Marshal escapes,
+	// then byte by byte.
 	for d.pos+8 <= len(d.data) && !special8(load64(d.data, d.pos)) {
 		d.pos += 8
 	}
@@ -264,8 +283,13 @@ func (d *jsonDecoder) string() (string, error) {
 		if c == '\\' || c < 0x20 || c >= utf8.RuneSelf {
 			break
 		}
+		if c == '<' || c == '>' || c == '&' {
+			d.differs = true // Marshal escapes them
+		}
 		d.pos++
 	}
+	// Escapes and non-ASCII text (which Marshal may write otherwise).
+	d.differs = true
 	buf := make([]byte, 0, d.pos-start+16)
 	buf = append(buf, d.data[start:d.pos]...)
 	for d.pos < len(d.data) {
@@ -349,12 +373,13 @@ func load64(s string, i int) uint64 {
 }
 
 // special8 reports whether any byte of w ends or leaves the fast path of
-// a string: '"', '\\', a control byte (< 0x20) or a non-ASCII byte. It
-// never misses one (a word it reports may hold none: then the byte loop
-// decides).
+// a string: '"', '\\', a control byte (< 0x20) or a non-ASCII byte, or
+// is one encoding/json escapes: '<', '>' or '&'. It never misses one (a
+// word it reports may hold none: then the byte loop decides).
 func special8(w uint64) bool {
 	zero := func(x uint64) uint64 { return (x - ones) &^ x & highs } // a byte of x is 0
-	return (w&highs | zero(w^('"'*ones)) | zero(w^('\\'*ones)) | (w-0x20*ones)&^w&highs) != 0
+	return (w&highs | zero(w^('"'*ones)) | zero(w^('\\'*ones)) | (w-0x20*ones)&^w&highs |
+		zero(w^('<'*ones)) | zero(w^('>'*ones)) | zero(w^('&'*ones))) != 0
 }
 
 // hex4 reads four hex digits at i, or returns -1.

@@ -31,6 +31,9 @@ var jsonCorpus = []string{
 	`{"a":[1,2,3]x}`, `{"a":[1,2 3]}`, `{"a":[1,{"b":2,"b":3}]}`, `{"a":[1,[2,"\x"]]}`, `{"a":"é\u0301"}`,
 	`{"k":"v","K":"v","k\u0000":"v"}`, "{\"a\":\"\xc3\"}", "{\"\xff\":1,\"\xfe\":2}", "{\"\xff\":1,\"\xff\":2}",
 	`{"a":` + strings.Repeat(`[1,`, 63) + `1` + strings.Repeat("]", 63) + `}`,
+	`{"a":1,"b":2}`, `{"b":1,"a":2}`, `{"a":"x<y"}`, `{"a":"x&y","b":">"}`, `{"a":{"c":1,"b":2}}`, `{"a":[{"y":1,"x":2}]}`,
+	`{"a":[],"b":{},"c":null,"d":true,"e":false,"f":-1.5e+3}`, `{"a":1,"a":1}`, `{"":1,"a":2}`, `{"a":"\/"}`,
+	`{"ab":1,"a":2}`, `{"a":2,"ab":1}`, `{"A":1,"a":2}`, `{"a": 1}`, `{"a":1} `, `{"a":"abcdefgh<ijklmnop"}`,
 }
 
 func TestDecodeObjectMatchesReflection(t *testing.T) {
@@ -102,6 +105,34 @@ func checkDecodeObject(t *testing.T, b []byte) {
 			t.Fatalf("%q (keep %v): decodeObject = %s, strictjson = %s", b, keep, g, w)
 		}
 	}
+	checkMarshaled(t, b)
+}
+
+// checkMarshaled holds the marshaled report of decodeObjectMarshaled to
+// encoding/json: when it says so, Marshal writes the input for the
+// result; and when Marshal does for an ASCII input without escapes, it
+// says so.
+func checkMarshaled(t *testing.T, b []byte) {
+	t.Helper()
+	m, marshaled, err := decodeObjectMarshaled(string(b), true)
+	if err != nil {
+		return
+	}
+	out, err := json.Marshal(m)
+	if err != nil {
+		t.Fatalf("%q: Marshal: %v", b, err)
+	}
+	same := bytes.Equal(out, b)
+	if marshaled && !same {
+		t.Fatalf("%q: reported as Marshal's text, which is %s", b, out)
+	}
+	plain := true // ASCII without escapes
+	for _, c := range b {
+		plain = plain && c < utf8.RuneSelf && c != '\\'
+	}
+	if plain && same && !marshaled {
+		t.Fatalf("%q: Marshal's text, reported as not", b)
+	}
 }
 
 // TestObjectCopies checks that Object's result holds no byte of its
@@ -164,7 +195,9 @@ func TestArrayCapacity(t *testing.T) {
 // byte test, for every byte at every place of a word of plain bytes and
 // beside every other byte.
 func TestSpecial8(t *testing.T) {
-	special := func(c byte) bool { return c == '"' || c == '\\' || c < 0x20 || c >= utf8.RuneSelf }
+	special := func(c byte) bool {
+		return c == '"' || c == '\\' || c < 0x20 || c >= utf8.RuneSelf || c == '<' || c == '>' || c == '&'
+	}
 	for c := range 256 {
 		for other := range 256 {
 			for i := range 8 {

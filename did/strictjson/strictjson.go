@@ -99,8 +99,20 @@ func Object(b []byte, maxBytes int) (map[string]any, error) {
 // that any of them keeps all of s in memory. Use it where s is bounded
 // and the result is short-lived (a request's body or token).
 func ObjectString(s string, maxBytes int) (map[string]any, error) {
+	m, _, err := ObjectStringMarshaled(s, maxBytes)
+	return m, err
+}
+
+// ObjectStringMarshaled is [ObjectString] that also reports whether s is
+// byte for byte what encoding/json's Marshal writes for the result: no
+// space, members sorted by name, every string printable ASCII that Marshal
+// writes as it is (no escapes, none of '<', '>' and '&'), numbers as they
+// are. A caller that would encode the result again can then use s itself.
+// (It reports false for some texts Marshal does write, such as non-ASCII
+// strings.)
+func ObjectStringMarshaled(s string, maxBytes int) (map[string]any, bool, error) {
 	if maxBytes > 0 && len(s) > maxBytes {
-		return nil, fmt.Errorf("%w: %d bytes, at most %d", ErrTooLarge, len(s), maxBytes)
+		return nil, false, fmt.Errorf("%w: %d bytes, at most %d", ErrTooLarge, len(s), maxBytes)
 	}
-	return decodeObject(s, true)
+	return decodeObjectMarshaled(s, true)
 }

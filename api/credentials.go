@@ -62,6 +62,17 @@ func (s *Server) credentialRoutes() []route {
 // readObject reads a bounded, strict JSON object body, answering itself
 // on failure.
 func (s *Server) readObject(w http.ResponseWriter, r *http.Request) (map[string]any, bool) {
+	return s.readObjectAs(w, r, false)
+}
+
+// readRequestObject is readObject for a body whose object does not
+// outlive the request (a verification's): its strings are parts of one
+// copy of the body (strictjson.ObjectString), not one copy each.
+func (s *Server) readRequestObject(w http.ResponseWriter, r *http.Request) (map[string]any, bool) {
+	return s.readObjectAs(w, r, true)
+}
+
+func (s *Server) readObjectAs(w http.ResponseWriter, r *http.Request, shared bool) (map[string]any, bool) {
 	body, ok := s.readBody(w, r)
 	if !ok {
 		return nil, false
@@ -69,7 +80,13 @@ func (s *Server) readObject(w http.ResponseWriter, r *http.Request) (map[string]
 	if len(body) == 0 {
 		return map[string]any{}, true
 	}
-	m, err := strictjson.Object(body, int(s.cfg.MaxBodyBytes))
+	var m map[string]any
+	var err error
+	if shared {
+		m, err = strictjson.ObjectString(string(body), int(s.cfg.MaxBodyBytes))
+	} else {
+		m, err = strictjson.Object(body, int(s.cfg.MaxBodyBytes))
+	}
 	if err != nil {
 		writeProblem(w, r, http.StatusBadRequest, ProblemInvalidJSON, err.Error())
 		return nil, false
@@ -429,7 +446,7 @@ func (s *Server) handleVerifyPresentation(w http.ResponseWriter, r *http.Request
 
 // verify runs a VC-API verification of the body's member.
 func (s *Server) verify(w http.ResponseWriter, r *http.Request, kind, member string, run func(context.Context, any, verifier.Options) verifier.Result) {
-	m, ok := s.readObject(w, r)
+	m, ok := s.readRequestObject(w, r)
 	if !ok {
 		return
 	}

@@ -26,3 +26,7 @@ func ListCacheBytes(v *Verifier) int { return v.lists.size() }
 func StatusCheck(ctx context.Context, v *Verifier, c *credential.Credential) (uint64, error) {
 	return v.status(ctx, c)
 }
+
+// SignedText returns the JSON text AppendJSON writes for r's Document
+// without encoding it, or "" when it encodes it.
+func SignedText(r Result) string { return r.signed.of(r.Document) }

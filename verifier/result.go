@@ -2,6 +2,7 @@ package verifier
 
 import (
 	"errors"
+	"reflect"
 
 	"github.com/idmesh/idmesh/credential"
 )
@@ -93,6 +94,27 @@ type Result struct {
 	Disclosed *DisclosedClaims `json:"disclosedClaims,omitempty"`
 	// Credentials are the results of a presentation's credentials.
 	Credentials []Result `json:"credentialResults,omitempty"`
+
+	// signed is the JSON text of a JWT's payload, when it is what
+	// encoding/json writes for the payload (jose.VerifyJSON); AppendJSON
+	// writes it for Document while Document is still that payload.
+	signed signedText
+}
+
+// signedText is a decoded JSON object and its JSON text.
+type signedText struct {
+	text string
+	obj  map[string]any
+	n    int // members of obj when it was decoded
+}
+
+// of returns the text when doc is still obj (the same map, with as many
+// members), else "".
+func (s signedText) of(doc map[string]any) string {
+	if s.text == "" || len(doc) != s.n || reflect.ValueOf(doc).UnsafePointer() != reflect.ValueOf(s.obj).UnsafePointer() {
+		return ""
+	}
+	return s.text
 }
 
 func newResult() Result {

@@ -20,7 +20,12 @@ const maxAppendDepth = 900
 // values of its document (objects, arrays, strings, json.Number, booleans,
 // null). Other values (float64 numbers, SD-JWT claims, anything a caller put in a
 // document by hand) and strings that need escaping are encoded by
-// encoding/json, one value at a time, so the output stays the same.
+// encoding/json, one value at a time, so the output stays the same. A
+// Document that is a JWT payload as the verifier decoded it, whose text is
+// what encoding/json writes for it (as idmesh issues them), is written as
+// that text: a caller that changes a member of such a Document in place
+// must clear or replace the map (a new map, or one with more or fewer
+// members, is encoded).
 func (r *Result) AppendJSON(dst []byte) ([]byte, error) {
 	return r.appendJSON(dst, 0)
 }
@@ -105,7 +110,9 @@ func (r *Result) appendJSON(b []byte, depth int) ([]byte, error) {
 	}
 	if len(r.Document) > 0 {
 		b = append(b, `,"document":`...)
-		if b, err = appendObject(b, r.Document, depth+1); err != nil {
+		if text := r.signed.of(r.Document); text != "" {
+			b = append(b, text...)
+		} else if b, err = appendObject(b, r.Document, depth+1); err != nil {
 			return nil, err
 		}
 	}

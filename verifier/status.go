@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -147,6 +148,10 @@ func (c *listCache) put(k [32]byte, l *cachedList) {
 // putCurrent records l as url's version at height h. A list that is not
 // kept under its hash (too large) is not kept here either.
 func (c *listCache) putCurrent(url string, h uint64, l *cachedList) {
+	// The URL may be a substring of a request's body or token (a map
+	// assignment keeps the new key): a copy keeps len(url) bytes, as
+	// accounted, not the request.
+	url = strings.Clone(url)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.m[l.key] != l {

@@ -308,7 +308,10 @@ func checkBounds(obj map[string]any) error {
 // must verify before its payload is worth parsing. A failure is recorded
 // under parse or proof.
 func (v *Verifier) verifyJWS(ctx context.Context, token, media, format string, o jose.VerifyOptions, res *Result) (map[string]any, credential.VerificationKey, bool) {
-	obj, key, err := jose.Verify(ctx, token, media, v.Keys, o)
+	obj, text, key, err := jose.VerifyJSON(ctx, token, media, v.Keys, o)
+	if err == nil {
+		res.signed = signedText{text: text, obj: obj, n: len(obj)}
+	}
 	return recordJOSE(obj, key, err, format, res)
 }
 

@@ -285,6 +285,10 @@ func (c *CachedKeys) put(k [2]string, v credential.VerificationKey, h uint64) {
 		maxBytes = DefaultCachedKeysBytes
 	}
 	size := len(k[0]) + len(k[1]) + len(v.ID) + len(v.Controller) + len(v.MethodType) + keyEntryOverhead
+	// The strings may be parts of a request (a kid is a substring of the
+	// token's decoded header): copies keep size bytes, not the request.
+	k = [2]string{strings.Clone(k[0]), strings.Clone(k[1])}
+	v.ID, v.Controller, v.MethodType = strings.Clone(v.ID), strings.Clone(v.Controller), strings.Clone(v.MethodType)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if old, ok := c.m[k]; ok {

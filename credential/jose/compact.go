@@ -66,7 +66,8 @@ func ParseCompact(token, typ string, maxBytes int) (*Compact, error) {
 // one strict JSON object (duplicate members, deep nesting and trailing
 // data refused; numbers as json.Number).
 func (c *Compact) Payload() (map[string]any, error) {
-	return decodePayloadB64(c.payload)
+	m, _, err := decodePayloadB64(c.payload)
+	return m, err
 }
 
 // Verify checks the signature with pub, which must be of c.KeyType, and
@@ -81,7 +82,8 @@ func (c *Compact) Verify(pub keys.PublicKey) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return decodePayload(raw)
+	m, _, err := decodePayload(raw)
+	return m, err
 }
 
 // SignCompact returns the compact JWS of payload, which must be one

@@ -111,97 +111,108 @@ func normalizeType(t string) string {
 // json.Number. See the package documentation for what it rejects; every
 // error wraps a [credential.Error].
 func Verify(ctx context.Context, token string, mediaType string, resolver credential.KeyResolver, opts VerifyOptions) (map[string]any, credential.VerificationKey, error) {
+	payload, _, key, err := VerifyJSON(ctx, token, mediaType, resolver, opts)
+	return payload, key, err
+}
+
+// VerifyJSON is [Verify] that also returns the payload's JSON text when it
+// is byte for byte what encoding/json's Marshal writes for the payload it
+// returns (as idmesh's issuer signs it), else "": a caller that encodes
+// the payload again can use the text instead, as long as it has not
+// changed the payload.
+func VerifyJSON(ctx context.Context, token string, mediaType string, resolver credential.KeyResolver, opts VerifyOptions) (payload map[string]any, text string, key credential.VerificationKey, err error) {
 	var none credential.VerificationKey
 	k, err := kindOf(mediaType)
 	if err != nil {
-		return nil, none, err
+		return nil, "", none, err
 	}
-	payload, subject, key, err := verifySigned(ctx, token, k, resolver, opts.MaxBytes, func(payload map[string]any) (string, error) { return subjectOf(payload, k) })
+	payload, text, subject, key, err := verifySigned(ctx, token, k, resolver, opts.MaxBytes, func(payload map[string]any) (string, error) { return subjectOf(payload, k) })
 	if err != nil {
-		return nil, none, err
+		return nil, "", none, err
 	}
 	if subject != "" && key.Controller != subject {
-		return nil, none, credential.Errorf(credential.IssuerMismatchError, "verify: key %s is controlled by %q, not the %s %q", key.ID, key.Controller, k.subject, subject)
+		return nil, "", none, credential.Errorf(credential.IssuerMismatchError, "verify: key %s is controlled by %q, not the %s %q", key.ID, key.Controller, k.subject, subject)
 	}
 	if err := checkClaims(payload, subject, k, opts); err != nil {
-		return nil, none, err
+		return nil, "", none, err
 	}
 	if !key.RetiredAt.IsZero() {
 		claimed, err := claimedTime(payload)
 		if err != nil {
-			return nil, none, err
+			return nil, "", none, err
 		}
 		if err := key.CheckClaimedTime(claimed); err != nil {
-			return nil, none, err
+			return nil, "", none, err
 		}
 	}
-	return payload, key, nil
+	return payload, text, key, nil
 }
 
 // verifySigned checks token's size, form and header for kind k, resolves
 // its kid for k.purpose (a relative kid against the subject that
 // subjectOf reads from the payload: the issuer or holder), refuses a
 // compromised key or one the alg does not fit, and verifies the
-// signature. It returns the payload, its subject and the key. An absolute
+// signature. It returns the payload, its JSON text when it is Marshal's
+// (see [VerifyJSON]), its subject and the key. An absolute
 // kid names the key on its own: the signature is checked before the
 // payload is read.
-func verifySigned(ctx context.Context, token string, k *kind, resolver credential.KeyResolver, maxBytes int, subjectOf func(map[string]any) (string, error)) (map[string]any, string, credential.VerificationKey, error) {
+func verifySigned(ctx context.Context, token string, k *kind, resolver credential.KeyResolver, maxBytes int, subjectOf func(map[string]any) (string, error)) (map[string]any, string, string, credential.VerificationKey, error) {
 	var none credential.VerificationKey
 	if maxBytes <= 0 {
 		maxBytes = DefaultMaxBytes
 	}
 	if len(token) > maxBytes {
-		return nil, "", none, credential.Errorf(credential.ParsingError, "verify: token of %d bytes exceeds %d", len(token), maxBytes)
+		return nil, "", "", none, credential.Errorf(credential.ParsingError, "verify: token of %d bytes exceeds %d", len(token), maxBytes)
 	}
 	p, err := split(token)
 	if err != nil {
-		return nil, "", none, err
+		return nil, "", "", none, err
 	}
 	alg, keyType, kid, err := checkHeader(p.header, k)
 	if err != nil {
-		return nil, "", none, err
+		return nil, "", "", none, err
 	}
 	var payload map[string]any
-	var subject string
+	var text, subject string
 	methodID := kid
 	if !isAbsolute(kid) {
-		if payload, err = decodePayloadB64(p.payload); err != nil {
-			return nil, "", none, err
+		if payload, text, err = decodePayloadB64(p.payload); err != nil {
+			return nil, "", "", none, err
 		}
 		if subject, err = subjectOf(payload); err != nil {
-			return nil, "", none, err
+			return nil, "", "", none, err
 		}
 		if methodID, err = resolveRelative(kid, subject); err != nil {
-			return nil, "", none, err
+			return nil, "", "", none, err
 		}
 	}
 	if resolver == nil {
-		return nil, "", none, credential.Errorf(credential.CryptographicSecurityError, "verify: no key resolver")
+		return nil, "", "", none, credential.Errorf(credential.CryptographicSecurityError, "verify: no key resolver")
 	}
 	key, err := resolver.ResolveKey(ctx, methodID, k.purpose)
 	if err != nil {
-		return nil, "", none, credential.Errorf(credential.CryptographicSecurityError, "resolve %s: %w", methodID, err)
+		return nil, "", "", none, credential.Errorf(credential.CryptographicSecurityError, "resolve %s: %w", methodID, err)
 	}
 	if key.Compromised {
-		return nil, "", none, credential.Errorf(credential.KeyCompromisedError, "verify: key %s is compromised", key.ID)
+		return nil, "", "", none, credential.Errorf(credential.KeyCompromisedError, "verify: key %s is compromised", key.ID)
 	}
 	if key.Public.Type() != keyType {
-		return nil, "", none, credential.Errorf(credential.CryptographicSecurityError, "verify: %w: alg does not fit the %q key %s", ErrUnsupportedAlgorithm, key.Public.Type(), methodID)
+		return nil, "", "", none, credential.Errorf(credential.CryptographicSecurityError, "verify: %w: alg does not fit the %q key %s", ErrUnsupportedAlgorithm, key.Public.Type(), methodID)
 	}
 	raw, err := verifyParts(token, p, alg, key.Public)
 	if err != nil {
-		return nil, "", none, err
+		return nil, "", "", none, err
 	}
 	if payload == nil {
 		// The payload that verified, base64-decoded: parse that.
-		if payload, err = decodePayload(raw); err != nil {
-			return nil, "", none, err
+		if payload, text, err = decodePayload(raw); err != nil {
+			return nil, "", "", none, err
 		}
 		if subject, err = subjectOf(payload); err != nil {
-			return nil, "", none, err
+			return nil, "", "", none, err
 		}
 	}
-	return payload, subject, key, nil
+	return payload, text, subject, key, nil
 }
 
 // claimedTime is when the token says it was signed: the "iat" claim,
@@ -338,7 +349,7 @@ func split(token string) (parts, error) {
 	if err := checkBase64(token[j+1:]); err != nil {
 		return parts{}, credential.Errorf(credential.ParsingError, "verify: signature: %w", err)
 	}
-	if p.header, err = strictjson.Object(hb, 0); err != nil {
+	if p.header, err = strictjson.ObjectString(string(hb), 0); err != nil {
 		return parts{}, credential.Errorf(credential.ParsingError, "verify: protected header: %w", err)
 	}
 	return p, nil
@@ -436,21 +447,28 @@ func base64URLValue(c byte) byte {
 }
 
 // decodePayloadB64 decodes a checked base64url payload and parses it.
-func decodePayloadB64(s string) (map[string]any, error) {
+func decodePayloadB64(s string) (map[string]any, string, error) {
 	b, err := b64.DecodeString(s)
 	if err != nil {
-		return nil, credential.Errorf(credential.ParsingError, "verify: payload: %w", err)
+		return nil, "", credential.Errorf(credential.ParsingError, "verify: payload: %w", err)
 	}
 	return decodePayload(b)
 }
 
-// decodePayload parses the payload as one strict JSON object.
-func decodePayload(b []byte) (map[string]any, error) {
-	m, err := strictjson.Object(b, 0)
+// decodePayload parses the payload as one strict JSON object, whose
+// strings are parts of one copy of b (strictjson.ObjectString): the
+// payload is bounded by the token's size. It also returns that copy when
+// it is what encoding/json's Marshal writes for the object, else "".
+func decodePayload(b []byte) (map[string]any, string, error) {
+	text := string(b)
+	m, marshaled, err := strictjson.ObjectStringMarshaled(text, 0)
 	if err != nil {
-		return nil, credential.Errorf(credential.ParsingError, "verify: payload: %w", err)
+		return nil, "", credential.Errorf(credential.ParsingError, "verify: payload: %w", err)
 	}
-	return m, nil
+	if !marshaled {
+		text = ""
+	}
+	return m, text, nil
 }
 
 // subjectOf returns the issuer of a credential (required) or the holder of

@@ -1,16 +1,16 @@
 package strictjson
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"unicode"
 	"unicode/utf16"
 	"unicode/utf8"
 )
 
-// decodeObject decodes b as one JSON object in a single pass, with the
+// decodeObject decodes data as one JSON object in a single pass, with the
 // rules and the result of strictjson.Object (duplicate member names,
 // nesting beyond MaxDepth and trailing data are errors wrapping
 // its sentinels; numbers are json.Number; invalid UTF-8 and lone
@@ -18,27 +18,57 @@ import (
 // tokenizes the input and then decodes it again by reflection, which made
 // it more than half of Verify; TestDecodeObjectMatchesStrictJSON and
 // FuzzDecodeObject hold the two to the same answers.
-func decodeObject(b []byte) (map[string]any, error) {
-	d := jsonDecoder{data: b}
+//
+// With keep, data is immutable (a string the result may keep): names,
+// strings without escapes and numbers are substrings of it, not copies.
+// Without keep, data may be the caller's bytes seen as a string for the
+// call only: every string of the result is a copy.
+func decodeObject(data string, keep bool) (map[string]any, error) {
+	m, _, err := decodeObjectMarshaled(data, keep)
+	return m, err
+}
+
+// decodeObjectMarshaled is decodeObject that also reports whether data
+// is byte for byte what encoding/json's Marshal writes for the result.
+func decodeObjectMarshaled(data string, keep bool) (map[string]any, bool, error) {
+	d := jsonDecoder{data: data, keep: keep}
 	d.skipSpace()
 	if d.pos >= len(d.data) || d.data[d.pos] != '{' {
-		return nil, errors.New("not a JSON object")
+		return nil, false, errors.New("not a JSON object")
 	}
 	v, err := d.value()
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	d.skipSpace()
 	if d.pos != len(d.data) {
-		return nil, ErrTrailing
+		return nil, false, ErrTrailing
 	}
-	return v.(map[string]any), nil
+	return v.(map[string]any), !d.differs, nil
 }
 
 type jsonDecoder struct {
-	data  []byte
+	data  string
 	pos   int
 	depth int
+	// keep: the result may hold substrings of data (see decodeObject).
+	keep bool
+	// elems holds the elements of the arrays being decoded, innermost
+	// last, so that each array is allocated once, at its length.
+	elems []any
+	// differs is set at the first sign that data is not byte for byte
+	// what encoding/json's Marshal writes for the result (see
+	// ObjectStringMarshaled): space, members out of order, a string
+	// Marshal would write otherwise.
+	differs bool
+}
+
+// sub returns data[i:j], shared with data when the decoder may keep it.
+func (d *jsonDecoder) sub(i, j int) string {
+	if d.keep {
+		return d.data[i:j]
+	}
+	return strings.Clone(d.data[i:j])
 }
 
 func (d *jsonDecoder) syntax(what string) error {
@@ -50,6 +80,7 @@ func (d *jsonDecoder) skipSpace() {
 		switch d.data[d.pos] {
 		case ' ', '\t', '\n', '\r':
 			d.pos++
+			d.differs = true
 		default:
 			return
 		}
@@ -81,7 +112,7 @@ func (d *jsonDecoder) value() (any, error) {
 }
 
 func (d *jsonDecoder) literal(lit string) error {
-	if !bytes.HasPrefix(d.data[d.pos:], []byte(lit)) {
+	if !strings.HasPrefix(d.data[d.pos:], lit) {
 		return d.syntax("bad literal")
 	}
 	d.pos += len(lit)
@@ -102,6 +133,7 @@ func (d *jsonDecoder) object() (any, error) {
 		return nil, err
 	}
 	m := map[string]any{}
+	var prev string
 	d.skipSpace()
 	if d.pos < len(d.data) && d.data[d.pos] == '}' {
 		d.pos++
@@ -116,6 +148,10 @@ func (d *jsonDecoder) object() (any, error) {
 		if err != nil {
 			return nil, err
 		}
+		if len(m) > 0 && k <= prev {
+			d.differs = true // Marshal sorts the names
+		}
+		prev = k
 		if _, dup := m[k]; dup {
 			return nil, fmt.Errorf("%w %q", ErrDuplicate, k)
 		}
@@ -152,19 +188,22 @@ func (d *jsonDecoder) array() (any, error) {
 	if err := d.enter(); err != nil {
 		return nil, err
 	}
-	a := []any{}
 	d.skipSpace()
 	if d.pos < len(d.data) && d.data[d.pos] == ']' {
 		d.pos++
 		d.depth--
-		return a, nil
+		return []any{}, nil
 	}
+	if d.elems == nil {
+		d.elems = make([]any, 0, 8)
+	}
+	start := len(d.elems)
 	for {
 		v, err := d.value()
 		if err != nil {
 			return nil, err
 		}
-		a = append(a, v)
+		d.elems = append(d.elems, v)
 		d.skipSpace()
 		if d.pos >= len(d.data) {
 			return nil, d.syntax("unexpected end in array")
@@ -176,6 +215,10 @@ func (d *jsonDecoder) array() (any, error) {
 		case ']':
 			d.pos++
 			d.depth--
+			a := make([]any, len(d.elems)-start)
+			copy(a, d.elems[start:])
+			clear(d.elems[start:])
+			d.elems = d.elems[:start]
 			return a, nil
 		default:
 			return nil, d.syntax("expected ',' or ']'")
@@ -217,26 +260,36 @@ func (d *jsonDecoder) number() (any, error) {
 			return nil, d.syntax("bad exponent")
 		}
 	}
-	return json.Number(d.data[start:d.pos]), nil
+	return json.Number(d.sub(start, d.pos)), nil
 }
 
 // string decodes the string at d.pos (on its opening quote).
 func (d *jsonDecoder) string() (string, error) {
 	d.pos++
 	start := d.pos
-	// Fast path: printable ASCII without escapes.
+	// Fast path: printable ASCII without escapes, eight bytes at a time
+	// while none of them ends it, leaves it or is one Marshal escapes,
+	// then byte by byte.
+	for d.pos+8 <= len(d.data) && !special8(load64(d.data, d.pos)) {
+		d.pos += 8
+	}
 	for d.pos < len(d.data) {
 		c := d.data[d.pos]
 		if c == '"' {
-			s := string(d.data[start:d.pos])
+			s := d.sub(start, d.pos)
 			d.pos++
 			return s, nil
 		}
 		if c == '\\' || c < 0x20 || c >= utf8.RuneSelf {
 			break
 		}
+		if c == '<' || c == '>' || c == '&' {
+			d.differs = true // Marshal escapes them
+		}
 		d.pos++
 	}
+	// Escapes and non-ASCII text (which Marshal may write otherwise).
+	d.differs = true
 	buf := make([]byte, 0, d.pos-start+16)
 	buf = append(buf, d.data[start:d.pos]...)
 	for d.pos < len(d.data) {
@@ -294,7 +347,7 @@ func (d *jsonDecoder) string() (string, error) {
 			buf = append(buf, c)
 			d.pos++
 		default:
-			r, size := utf8.DecodeRune(d.data[d.pos:])
+			r, size := utf8.DecodeRuneInString(d.data[d.pos:])
 			if r == utf8.RuneError && size == 1 {
 				buf = utf8.AppendRune(buf, unicode.ReplacementChar)
 			} else {
@@ -306,14 +359,37 @@ func (d *jsonDecoder) string() (string, error) {
 	return "", d.syntax("unterminated string")
 }
 
+// Bytes repeated in each of a word's eight bytes.
+const (
+	ones  = 0x0101010101010101
+	highs = 0x8080808080808080
+)
+
+// load64 returns the eight bytes of s at i as a little-endian word.
+func load64(s string, i int) uint64 {
+	s = s[i : i+8]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
+
+// special8 reports whether any byte of w ends or leaves the fast path of
+// a string: '"', '\\', a control byte (< 0x20) or a non-ASCII byte, or
+// is one encoding/json escapes: '<', '>' or '&'. It never misses one (a
+// word it reports may hold none: then the byte loop decides).
+func special8(w uint64) bool {
+	zero := func(x uint64) uint64 { return (x - ones) &^ x & highs } // a byte of x is 0
+	return (w&highs | zero(w^('"'*ones)) | zero(w^('\\'*ones)) | (w-0x20*ones)&^w&highs |
+		zero(w^('<'*ones)) | zero(w^('>'*ones)) | zero(w^('&'*ones))) != 0
+}
+
 // hex4 reads four hex digits at i, or returns -1.
 func (d *jsonDecoder) hex4(i int) rune {
 	if i+4 > len(d.data) {
 		return -1
 	}
 	var r rune
-	for _, c := range d.data[i : i+4] {
-		v := unhex(c)
+	for j := i; j < i+4; j++ {
+		v := unhex(d.data[j])
 		if v < 0 {
 			return -1
 		}

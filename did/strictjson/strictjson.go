@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"unsafe"
 )
 
 // MaxDepth is the deepest nesting of arrays and objects accepted.
@@ -87,5 +88,31 @@ func Object(b []byte, maxBytes int) (map[string]any, error) {
 	if maxBytes > 0 && len(b) > maxBytes {
 		return nil, fmt.Errorf("%w: %d bytes, at most %d", ErrTooLarge, len(b), maxBytes)
 	}
-	return decodeObject(b)
+	// The bytes are only read during the call, and every string of the
+	// result is copied from them.
+	return decodeObject(unsafe.String(unsafe.SliceData(b), len(b)), false)
+}
+
+// ObjectString is [Object] for a string: the same rules, errors and
+// result, but the result's names, numbers and strings without escapes
+// are substrings of s, not copies (one allocation fewer per string), so
+// that any of them keeps all of s in memory. Use it where s is bounded
+// and the result is short-lived (a request's body or token).
+func ObjectString(s string, maxBytes int) (map[string]any, error) {
+	m, _, err := ObjectStringMarshaled(s, maxBytes)
+	return m, err
+}
+
+// ObjectStringMarshaled is [ObjectString] that also reports whether s is
+// byte for byte what encoding/json's Marshal writes for the result: no
+// space, members sorted by name, every string printable ASCII that Marshal
+// writes as it is (no escapes, none of '<', '>' and '&'), numbers as they
+// are. A caller that would encode the result again can then use s itself.
+// (It reports false for some texts Marshal does write, such as non-ASCII
+// strings.)
+func ObjectStringMarshaled(s string, maxBytes int) (map[string]any, bool, error) {
+	if maxBytes > 0 && len(s) > maxBytes {
+		return nil, false, fmt.Errorf("%w: %d bytes, at most %d", ErrTooLarge, len(s), maxBytes)
+	}
+	return decodeObjectMarshaled(s, true)
 }

@@ -117,7 +117,7 @@ func (n *Node) submit(t registry.Tx) (registry.Hash, bool, error) {
 	if n.Mempool.Has(h) {
 		return h, false, nil
 	}
-	if rec, err := n.Chain.Store().Tx(h); err == nil {
+	if rec, err := n.Chain.CommittedTx(h); err == nil {
 		return h, false, fmt.Errorf("%w: %w", ErrRejected, registry.Reject(registry.CodeConflict, fmt.Errorf("transaction %s was already committed at height %d (replay)", h, rec.Height)))
 	}
 	rs, known, err := n.Chain.CheckTxReads(t, n.now())

@@ -271,8 +271,9 @@ func (n *Node) Recheck() {
 func (n *Node) recheckOnce() {
 	why := map[registry.Hash]error{}
 	now := n.now()
-	for _, t := range n.Mempool.All() {
-		h := t.Hash()
+	hashes, txs := n.Mempool.pending()
+	for i, t := range txs {
+		h := hashes[i]
 		if rs, ok := n.Mempool.readsOf(h); ok {
 			if written, known := n.Chain.WrittenSince(rs); known && !written {
 				n.recheckSkipped.Add(1)

@@ -243,7 +243,9 @@ func (n *Node) Committed(b *registry.Block, results []registry.Result) {
 // A transaction whose outcome no block since its last check can have
 // changed is not checked again: its handler is registry.StateOnly, and
 // no block committed since wrote a key that check read
-// (registry.Chain.WrittenSince). Every other one is.
+// (registry.Chain.WrittenSince). Nor is one a committed block holds
+// (it leaves the mempool once the block's bookkeeping is done). Every
+// other one is.
 func (n *Node) Recheck() {
 	n.recheckAgain.Store(true)
 	if !n.rechecking.CompareAndSwap(false, true) {
@@ -279,6 +281,12 @@ func (n *Node) recheckOnce() {
 				n.recheckSkipped.Add(1)
 				continue
 			}
+		}
+		// The block that called the recheck leaves the mempool after
+		// Committed (the consensus driver's order): its transactions,
+		// which wrote what they read, are not judged again.
+		if _, err := n.Chain.CommittedTx(h); err == nil {
+			continue
 		}
 		rs, known, err := n.Chain.CheckTxReads(t, now)
 		if err != nil {

@@ -32,20 +32,31 @@ func (s *hookStore) SaveBlock(u *registry.BlockUpdate) error {
 	return err
 }
 
-// openTipChain opens a chain in memory with the default machine on a
-// hookStore.
-func openTipChain(t *testing.T) (*registry.Chain, *hookStore) {
+// openChainOn opens a chain in memory with the default machine on the
+// store wrap makes of the memory store.
+func openChainOn(t *testing.T, wrap func(registry.Store) registry.Store) *registry.Chain {
 	t.Helper()
 	store, err := leveldb.OpenMemory()
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
-	hs := &hookStore{Store: store}
-	chain, err := registry.OpenChain(hs, registrytest.Genesis(), registry.NewMachineDefault())
+	chain, err := registry.OpenChain(wrap(store), registrytest.Genesis(), registry.NewMachineDefault())
 	if err != nil {
 		t.Fatal(err)
 	}
+	return chain
+}
+
+// openTipChain opens a chain in memory with the default machine on a
+// hookStore.
+func openTipChain(t *testing.T) (*registry.Chain, *hookStore) {
+	t.Helper()
+	var hs *hookStore
+	chain := openChainOn(t, func(s registry.Store) registry.Store {
+		hs = &hookStore{Store: s}
+		return hs
+	})
 	return chain, hs
 }
 
@@ -225,17 +236,12 @@ func TestAdmissionReadsOnce(t *testing.T) {
 	var chains []*registry.Chain
 	var stores []*countStore
 	for range 2 {
-		store, err := leveldb.OpenMemory()
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { store.Close() })
-		cs := &countStore{Store: store}
-		chain, err := registry.OpenChain(cs, registrytest.Genesis(), registry.NewMachineDefault())
-		if err != nil {
-			t.Fatal(err)
-		}
-		chains, stores = append(chains, chain), append(stores, cs)
+		var cs *countStore
+		chains = append(chains, openChainOn(t, func(s registry.Store) registry.Store {
+			cs = &countStore{Store: s}
+			return cs
+		}))
+		stores = append(stores, cs)
 	}
 	for _, c := range chains {
 		c.PrepareChecks(txs)

@@ -9,8 +9,23 @@ import (
 	"github.com/idmesh/idmesh/did/keys"
 )
 
-// decodedCreate returns create, signed on chain "c" by k, as the mempool
-// holds it: decoded from its encoding.
+// newTestCreate returns a create signed on chain "c" by a new Ed25519
+// key, and the key.
+func newTestCreate(t *testing.T) (*Operation, keys.PrivateKey) {
+	t.Helper()
+	k, err := keys.Generate(keys.Ed25519, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	create, err := NewCreate("c", k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return create, k
+}
+
+// decodedCreate returns create as the mempool holds it: decoded from its
+// encoding.
 func decodedCreate(t *testing.T, create *Operation) *Operation {
 	t.Helper()
 	b, err := create.Encode()
@@ -30,14 +45,7 @@ func decodedCreate(t *testing.T, create *Operation) *Operation {
 // document is not valid for is still refused, an operation that was not
 // decoded is validated every time, and Sign forgets the pass.
 func TestDocumentCheckedOnce(t *testing.T) {
-	k, err := keys.Generate(keys.Ed25519, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	create, err := NewCreate("c", k)
-	if err != nil {
-		t.Fatal(err)
-	}
+	create, k := newTestCreate(t)
 	op := decodedCreate(t, create)
 	subject, _ := op.SubjectDID()
 	r := memKV{}
@@ -74,14 +82,7 @@ func TestDocumentCheckedOnce(t *testing.T) {
 // fails the checks (a key that does not parse) fails them at every
 // check, with the same error, and nothing is remembered.
 func TestDocumentInvalidCheckedEveryTime(t *testing.T) {
-	k, err := keys.Generate(keys.Ed25519, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	create, err := NewCreate("c", k)
-	if err != nil {
-		t.Fatal(err)
-	}
+	create, k := newTestCreate(t)
 	create.Document.VerificationMethod = append(create.Document.VerificationMethod, did.VerificationMethod{ID: "#bad", Type: "Multikey", PublicKeyMultibase: "zBAD"})
 	create.Proof = nil
 	if err := create.Sign("c", "#key-1", k); err != nil {

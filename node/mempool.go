@@ -3,6 +3,7 @@ package node
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 
@@ -191,13 +192,20 @@ func (m *Mempool) Reap(maxTxs, maxBytes int) []registry.Tx {
 
 // All returns every pending transaction in arrival order.
 func (m *Mempool) All() []registry.Tx {
+	_, txs := m.pending()
+	return txs
+}
+
+// pending returns every pending transaction in arrival order, with its
+// hash, so that a pass over them (Node.Recheck) hashes none again.
+func (m *Mempool) pending() ([]registry.Hash, []registry.Tx) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	out := make([]registry.Tx, 0, len(m.order))
+	txs := make([]registry.Tx, 0, len(m.order))
 	for _, h := range m.order {
-		out = append(out, m.txs[h])
+		txs = append(txs, m.txs[h])
 	}
-	return out
+	return slices.Clone(m.order), txs
 }
 
 // Leaving reports whether transaction h is pending and, if it is,

@@ -118,7 +118,7 @@ func (n *Node) submit(t registry.Tx) (registry.Hash, bool, error) {
 	if n.Mempool.Has(h) {
 		return h, false, nil
 	}
-	if rec, err := n.Chain.Store().Tx(h); err == nil {
+	if rec, err := n.Chain.CommittedTx(h); err == nil {
 		return h, false, fmt.Errorf("%w: %w", ErrRejected, registry.Reject(registry.CodeConflict, fmt.Errorf("transaction %s was already committed at height %d (replay)", h, rec.Height)))
 	}
 	rs, known, err := n.Chain.CheckTxReads(t, n.now())
@@ -244,7 +244,9 @@ func (n *Node) Committed(b *registry.Block, results []registry.Result) {
 // A transaction whose outcome no block since its last check can have
 // changed is not checked again: its handler is registry.StateOnly, and
 // no block committed since wrote a key that check read
-// (registry.Chain.WrittenSince). Every other one is.
+// (registry.Chain.WrittenSince). Nor is one a committed block holds
+// (it leaves the mempool once the block's bookkeeping is done). Every
+// other one is.
 func (n *Node) Recheck() {
 	n.recheckAgain.Store(true)
 	if !n.rechecking.CompareAndSwap(false, true) {
@@ -272,13 +274,20 @@ func (n *Node) Recheck() {
 func (n *Node) recheckOnce() {
 	why := map[registry.Hash]error{}
 	now := n.now()
-	for _, t := range n.Mempool.All() {
-		h := t.Hash()
+	hashes, txs := n.Mempool.pending()
+	for i, t := range txs {
+		h := hashes[i]
 		if rs, ok := n.Mempool.readsOf(h); ok {
 			if written, known := n.Chain.WrittenSince(rs); known && !written {
 				n.recheckSkipped.Add(1)
 				continue
 			}
+		}
+		// The block that called the recheck leaves the mempool after
+		// Committed (the consensus driver's order): its transactions,
+		// which wrote what they read, are not judged again.
+		if _, err := n.Chain.CommittedTx(h); err == nil {
+			continue
 		}
 		rs, known, err := n.Chain.CheckTxReads(t, now)
 		if err != nil {

@@ -259,3 +259,42 @@ func TestRecheckDuringRecheck(t *testing.T) {
 		t.Fatalf("T, invalid since block %d, is %v", b2.Header.Height, s)
 	}
 }
+
+// TestRecheckSkipsCommitted: in the consensus driver's order (Committed,
+// whose recheck sees the block's transactions still pending, then the
+// mempool's Remove), the block's own transactions, which wrote the keys
+// they read, are not checked again nor reported rejected; a pending one
+// the block made invalid still is.
+func TestRecheckSkipsCommitted(t *testing.T) {
+	r := newRecheckRig(t, registry.NewMachine(map[registry.TxType]registry.Handler{registry.TxDIDOperation: stateOnlyToy{}}))
+	hs := r.submit("setonce k 1", "setonce k 2")
+	st := r.chain.State()
+	r.now = st.LastBlockTime.Add(time.Second)
+	addr := registry.AddressOf(r.key.Public().(ed25519.PublicKey))
+	blk, _, err := r.chain.Propose([]registry.Tx{registrytest.ToyTx("setonce k 1")}, r.now, addr, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := blk.ID()
+	c := &registry.Commit{Height: 1, BlockID: id, Signatures: []registry.CommitSig{{Validator: addr, Signature: ed25519.Sign(r.key, registry.VoteSignBytes("c", 1, 0, id))}}}
+	res, err := r.chain.Commit(blk, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.n.Committed(blk, res)
+	select {
+	case <-r.done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("recheck did not run")
+	}
+	if err, ok := r.n.Mempool.Rejected(hs[0]); ok {
+		t.Fatalf("the committed transaction was judged again: %v", err)
+	}
+	if err, ok := r.n.Mempool.Rejected(hs[1]); !ok || registry.CodeOf(err) != registry.CodeConflict {
+		t.Fatalf("the one the block made invalid: %v %v", err, ok)
+	}
+	r.n.Mempool.Remove(blk.TxHashes(), nil)
+	if s := r.status(hs[0]); s != TxCommitted {
+		t.Fatalf("committed transaction: %v", s)
+	}
+}

@@ -26,6 +26,9 @@ type Chain struct {
 	execs map[Hash]*Execution // executions of blocks not yet committed
 	// writes holds the keys written by recent blocks (WrittenSince).
 	writes writeLog
+	// reads caches the reads of the tip's state (tipReads); replaced
+	// after every commit.
+	reads *tipReads
 }
 
 // OpenChain records g in store if it is new and loads the chain's tip.
@@ -46,7 +49,7 @@ func OpenChain(store Store, g *Genesis, m *Machine) (*Chain, error) {
 	if st.ChainID != g.ChainID {
 		return nil, fmt.Errorf("open chain: store is chain %q, genesis is %q", st.ChainID, g.ChainID)
 	}
-	return &Chain{store: store, m: m, maxBytes: g.BlockBytes(), state: st, execs: make(map[Hash]*Execution)}, nil
+	return &Chain{store: store, m: m, maxBytes: g.BlockBytes(), state: st, execs: make(map[Hash]*Execution), reads: newTipReads()}, nil
 }
 
 // State returns the chain state after the last committed block.
@@ -87,8 +90,8 @@ func (c *Chain) CheckTx(t Tx, now time.Time) error {
 	if n, limit := t.Size(), c.MaxTxBytes(); n > limit {
 		return Reject(CodeInvalid, fmt.Errorf("%w: %d bytes encoded, at most %d fit in a block of max_block_bytes %d", ErrTxTooLargeForBlock, n, limit, c.maxBytes))
 	}
-	st := c.State()
-	return c.m.checkDiscard(c.nextContext(st, c.blockTime(st, now)), NewOverlay(c.store), t)
+	st, r := c.tip()
+	return c.m.checkDiscard(c.nextContext(st, c.blockTime(st, now)), NewOverlay(r), t)
 }
 
 // blockTime keeps block times strictly increasing whatever the clock says.
@@ -115,9 +118,9 @@ type Rejected struct {
 // roots after applying the kept transactions. lastCommit must be the
 // commit of the current tip (nil at height 1).
 func (c *Chain) Propose(candidates []Tx, now time.Time, proposer Address, lastCommit *Commit) (*Block, []Rejected, error) {
-	st := c.State()
+	st, r := c.tip()
 	ctx := c.nextContext(st, c.blockTime(st, now))
-	ov := NewOverlay(c.store)
+	ov := NewOverlay(r)
 	var kept []Tx
 	var rejected []Rejected
 	room, maxTx := c.maxBytes-EmptyProposalBytes(st.ChainID, lastCommit), c.MaxTxBytes()
@@ -200,7 +203,7 @@ func (c *Chain) verify(b *Block) (*Execution, error) {
 	if err := checkBlockBytes(b, c.maxBytes); err != nil {
 		return nil, err
 	}
-	st := c.State()
+	st, r := c.tip()
 	h := &b.Header
 	switch {
 	case h.ChainID != st.ChainID:
@@ -228,7 +231,7 @@ func (c *Chain) verify(b *Block) (*Execution, error) {
 	c.mu.RUnlock()
 	if ex == nil {
 		var err error
-		ex, err = c.m.Execute(c.store, st.StateRoot, c.nextContext(st, h.Time), b.Txs)
+		ex, err = c.m.Execute(r, st.StateRoot, c.nextContext(st, h.Time), b.Txs)
 		if err != nil {
 			return nil, err
 		}
@@ -271,6 +274,8 @@ func (c *Chain) Commit(b *Block, commit *Commit) ([]Result, error) {
 	}
 	c.mu.Lock()
 	c.state = next
+	// After the block is saved: see tipReads.
+	c.reads = newTipReads()
 	clear(c.execs)
 	c.writes.add(next.Height, ex.Writes)
 	c.mu.Unlock()

@@ -167,8 +167,8 @@ func (c *Chain) PrepareChecks(txs []Tx) {
 	if !ok || h.Sigs == nil || h.Ops == nil {
 		return
 	}
-	st := c.State()
-	rd := ReaderOf(c.store)
+	st, r := c.tip()
+	rd := ReaderOf(r)
 	limit := c.MaxTxBytes()
 	var checks []idmesh.SignatureCheck
 	for _, t := range txs[:min(len(txs), MaxPrepareChecks)] {
@@ -178,7 +178,7 @@ func (c *Chain) PrepareChecks(txs []Tx) {
 		if t.Type != TxDIDOperation || t.Size() > limit {
 			continue
 		}
-		if _, err := c.store.Tx(t.Hash()); err == nil {
+		if _, err := c.CommittedTx(t.Hash()); err == nil {
 			continue
 		}
 		op, err := h.Ops.Decode(t.Payload)

@@ -66,8 +66,8 @@ func (c *Chain) CheckTxReads(t Tx, now time.Time) (ReadSet, bool, error) {
 	if n, limit := t.Size(), c.MaxTxBytes(); n > limit {
 		return ReadSet{}, false, c.CheckTx(t, now)
 	}
-	st := c.State()
-	rec := &readRecorder{r: c.store, keys: make(map[string]struct{})}
+	st, r := c.tip()
+	rec := &readRecorder{r: r, keys: make(map[string]struct{})}
 	if err := c.m.checkDiscard(c.nextContext(st, c.blockTime(st, now)), NewOverlay(rec), t); err != nil {
 		return ReadSet{}, false, err
 	}

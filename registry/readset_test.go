@@ -1,10 +1,8 @@
 package registry_test
 
 import (
-	"crypto/ed25519"
 	"fmt"
 	"testing"
-	"time"
 
 	"github.com/idmesh/idmesh/registry"
 	"github.com/idmesh/idmesh/registry/leveldb"
@@ -15,23 +13,7 @@ import (
 // chain's validator.
 func commitTxs(t *testing.T, chain *registry.Chain, txs ...registry.Tx) {
 	t.Helper()
-	st := chain.State()
-	key := registrytest.ValidatorKey
-	addr := registry.AddressOf(key.Public().(ed25519.PublicKey))
-	var last *registry.Commit
-	if st.Height > 0 {
-		var err error
-		if last, err = chain.Store().Commit(st.Height); err != nil {
-			t.Fatal(err)
-		}
-	}
-	blk, rej, err := chain.Propose(txs, st.LastBlockTime.Add(time.Second), addr, last)
-	if err != nil || len(rej) > 0 {
-		t.Fatalf("propose: %v %v", rej, err)
-	}
-	id := blk.ID()
-	h := blk.Header.Height
-	c := &registry.Commit{Height: h, BlockID: id, Signatures: []registry.CommitSig{{Validator: addr, Signature: ed25519.Sign(key, registry.VoteSignBytes(st.ChainID, h, 0, id))}}}
+	blk, c := proposeOn(t, chain, txs...)
 	if _, err := chain.Commit(blk, c); err != nil {
 		t.Fatal(err)
 	}

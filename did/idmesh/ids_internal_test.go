@@ -32,14 +32,7 @@ func sameIDs(t *testing.T, op *Operation) {
 // keeps are the ones computed from the body; Sign drops them with the
 // body, so that a re-signed operation has its new ids.
 func TestDecodeKeepsIDs(t *testing.T) {
-	k, err := keys.Generate(keys.Ed25519, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	create, err := NewCreate("c", k)
-	if err != nil {
-		t.Fatal(err)
-	}
+	create, k := newTestCreate(t)
 	subject, _ := create.SubjectDID()
 	vid, _ := create.VersionID()
 	up := &Operation{Type: Update, DID: subject, Previous: vid, Document: &did.Document{Context: []any{did.ContextV1}, AlsoKnownAs: []string{"https://example.com/"}}}

@@ -86,6 +86,9 @@ type Operation struct {
 	digest  *[32]byte
 	vid     string
 	subject string
+	// checked remembers the document's state-free checks (docCheck);
+	// set by decode only.
+	checked *docCheck
 }
 
 // Proof is one signature over the operation's signing input.
@@ -175,6 +178,7 @@ func decode(b []byte, fast bool) (*Operation, error) {
 		return nil, err
 	}
 	op.ids()
+	op.checked = new(docCheck)
 	return op, nil
 }
 
@@ -514,7 +518,7 @@ func (op *Operation) SigningInput(chainID string) ([]byte, error) {
 // Call it after the operation is complete: changing the operation after
 // signing invalidates the proofs.
 func (op *Operation) Sign(chainID, vm string, k keys.PrivateKey) error {
-	op.raw, op.bodyOf, op.digest, op.vid, op.subject = nil, nil, nil, "", ""
+	op.raw, op.bodyOf, op.digest, op.vid, op.subject, op.checked = nil, nil, nil, "", "", nil
 	in, err := op.SigningInput(chainID)
 	if err != nil {
 		return err

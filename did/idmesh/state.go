@@ -349,7 +349,7 @@ func applyCreate(kv KV, env Env, op *Operation, subject, vid string, input []byt
 	} else if exists {
 		return fmt.Errorf("%w: %s already exists", ErrConflict, subject)
 	}
-	doc, err := prepareDocument(kv, op.Document, subject)
+	doc, err := prepareDocument(kv, op, subject)
 	if err != nil {
 		return err
 	}
@@ -378,7 +378,7 @@ func applyChange(kv KV, env Env, op *Operation, subject, vid string, input []byt
 	}
 	var doc *did.Document // the new document of an update
 	if op.Type == Update {
-		if doc, err = prepareDocument(kv, op.Document, subject); err != nil {
+		if doc, err = prepareDocument(kv, op, subject); err != nil {
 			return err
 		}
 	}
@@ -437,7 +437,8 @@ func save(kv KV, rec *Record, ver *Version) error {
 // prepareDocument makes a submitted document absolute for subject and
 // validates it, including the method's own rules: controllers of the
 // allowed methods that exist, and somebody left who can sign changes.
-func prepareDocument(r Reader, d *did.Document, subject string) (*did.Document, error) {
+func prepareDocument(r Reader, op *Operation, subject string) (*did.Document, error) {
+	d := op.Document
 	if d.ID != "" && d.ID != subject {
 		return nil, fmt.Errorf("%w: document id %s is not %s", ErrInvalidOperation, d.ID, subject)
 	}
@@ -445,8 +446,11 @@ func prepareDocument(r Reader, d *did.Document, subject string) (*did.Document, 
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidOperation, err)
 	}
-	if err := doc.Validate(); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalidOperation, err)
+	if !op.documentValidFor(subject) {
+		if err := doc.Validate(); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrInvalidOperation, err)
+		}
+		op.documentValid(subject)
 	}
 	for _, c := range doc.Controller {
 		if err := checkControllerMethod(c); err != nil {

@@ -1,0 +1,108 @@
+package idmesh
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/idmesh/idmesh/did"
+	"github.com/idmesh/idmesh/did/keys"
+)
+
+// newTestCreate returns a create signed on chain "c" by a new Ed25519
+// key, and the key.
+func newTestCreate(t *testing.T) (*Operation, keys.PrivateKey) {
+	t.Helper()
+	k, err := keys.Generate(keys.Ed25519, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	create, err := NewCreate("c", k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return create, k
+}
+
+// decodedCreate returns create as the mempool holds it: decoded from its
+// encoding.
+func decodedCreate(t *testing.T, create *Operation) *Operation {
+	t.Helper()
+	b, err := create.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	op, err := Decode(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return op
+}
+
+// TestDocumentCheckedOnce: a decoded operation's document passes
+// prepareDocument's state-free checks once for its DID; later calls get
+// equal, separate documents (Apply rewrites its own in place), a DID the
+// document is not valid for is still refused, an operation that was not
+// decoded is validated every time, and Sign forgets the pass.
+func TestDocumentCheckedOnce(t *testing.T) {
+	create, k := newTestCreate(t)
+	op := decodedCreate(t, create)
+	subject, _ := op.SubjectDID()
+	r := memKV{}
+	first, err := prepareDocument(r, op, subject)
+	if err != nil || !op.documentValidFor(subject) {
+		t.Fatalf("%v, remembered %v", err, op.documentValidFor(subject))
+	}
+	again, err := prepareDocument(r, op, subject)
+	if err != nil || again == first || !reflect.DeepEqual(first, again) {
+		t.Fatalf("second: %v, same pointer %v", err, again == first)
+	}
+	// A DID of did.MaxStringLength bytes, which WithID accepts, makes
+	// the ids of the document's keys too long: the pass for subject says
+	// nothing of it.
+	long := "did:idmesh:" + strings.Repeat("z", did.MaxStringLength-len("did:idmesh:"))
+	if _, err := prepareDocument(r, op, long); err == nil || !strings.Contains(err.Error(), "verificationMethod[0].id") {
+		t.Fatalf("a key id too long: %v", err)
+	}
+	if _, err := prepareDocument(r, op, subject); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := prepareDocument(r, create, subject); err != nil || create.documentValidFor(subject) {
+		t.Fatalf("an operation not decoded: %v, remembered %v", err, create.documentValidFor(subject))
+	}
+	if err := op.Sign("c", "#key-1", k); err != nil {
+		t.Fatal(err)
+	}
+	if op.documentValidFor(subject) {
+		t.Fatal("Sign kept the pass")
+	}
+}
+
+// TestDocumentInvalidCheckedEveryTime: a decoded operation whose document
+// fails the checks (a key that does not parse) fails them at every
+// check, with the same error, and nothing is remembered.
+func TestDocumentInvalidCheckedEveryTime(t *testing.T) {
+	create, k := newTestCreate(t)
+	create.Document.VerificationMethod = append(create.Document.VerificationMethod, did.VerificationMethod{ID: "#bad", Type: "Multikey", PublicKeyMultibase: "zBAD"})
+	create.Proof = nil
+	if err := create.Sign("c", "#key-1", k); err != nil {
+		t.Fatal(err)
+	}
+	op := decodedCreate(t, create)
+	subject, _ := op.SubjectDID()
+	var first error
+	for i := range 3 {
+		err := Check(memKV{}, Env{ChainID: "c"}, op)
+		if err == nil {
+			t.Fatalf("check %d passed", i)
+		}
+		if i == 0 {
+			first = err
+		} else if err.Error() != first.Error() {
+			t.Fatalf("check %d: %v, first %v", i, err, first)
+		}
+	}
+	if op.documentValidFor(subject) {
+		t.Fatal("a failing document was remembered")
+	}
+}

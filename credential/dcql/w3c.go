@@ -175,7 +175,7 @@ func bundledContext(url string) (any, bool) {
 	if json.Unmarshal(b, &doc) != nil {
 		return nil, false
 	}
-	v, _ := contextDocs.LoadOrStore(url, doc["@context"])
+	v, _ := contextDocs.LoadOrStore(strings.Clone(url), doc["@context"]) // not a view of the request (review R8)
 	return v, true
 }
 

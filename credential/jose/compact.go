@@ -66,7 +66,7 @@ func ParseCompact(token, typ string, maxBytes int) (*Compact, error) {
 // one strict JSON object (duplicate members, deep nesting and trailing
 // data refused; numbers as json.Number).
 func (c *Compact) Payload() (map[string]any, error) {
-	m, _, err := decodePayloadB64(c.payload)
+	m, _, err := decodePayloadB64(c.payload, false)
 	return m, err
 }
 
@@ -82,7 +82,7 @@ func (c *Compact) Verify(pub keys.PublicKey) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, _, err := decodePayload(raw)
+	m, _, err := decodePayload(raw, false)
 	return m, err
 }
 

@@ -178,7 +178,7 @@ func VerifyJWTVC(ctx context.Context, token string, resolver credential.KeyResol
 	if opts.Nonce != "" || opts.Audience != "" {
 		return nil, none, credential.Errorf(credential.MalformedValueError, "verify: nonce and audience bind presentations only")
 	}
-	payload, _, iss, key, err := verifySigned(ctx, token, kindJWTVC, resolver, opts.MaxBytes, issClaim)
+	payload, _, iss, key, err := verifySigned(ctx, token, kindJWTVC, resolver, opts.MaxBytes, false, issClaim)
 	if err != nil {
 		return nil, none, err
 	}

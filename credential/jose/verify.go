@@ -111,7 +111,7 @@ func normalizeType(t string) string {
 // json.Number. See the package documentation for what it rejects; every
 // error wraps a [credential.Error].
 func Verify(ctx context.Context, token string, mediaType string, resolver credential.KeyResolver, opts VerifyOptions) (map[string]any, credential.VerificationKey, error) {
-	payload, _, key, err := VerifyJSON(ctx, token, mediaType, resolver, opts)
+	payload, _, key, err := verify(ctx, token, mediaType, resolver, opts, false)
 	return payload, key, err
 }
 
@@ -119,14 +119,22 @@ func Verify(ctx context.Context, token string, mediaType string, resolver creden
 // is byte for byte what encoding/json's Marshal writes for the payload it
 // returns (as idmesh's issuer signs it), else "": a caller that encodes
 // the payload again can use the text instead, as long as it has not
-// changed the payload.
+// changed the payload. The payload's strings share one copy of the
+// token's payload: a caller keeps the result for one request, or copies
+// what it keeps ([Verify] returns strings of their own).
 func VerifyJSON(ctx context.Context, token string, mediaType string, resolver credential.KeyResolver, opts VerifyOptions) (payload map[string]any, text string, key credential.VerificationKey, err error) {
+	return verify(ctx, token, mediaType, resolver, opts, true)
+}
+
+// verify is [Verify] and [VerifyJSON]; shared says how the payload is
+// decoded (see decodePayload).
+func verify(ctx context.Context, token string, mediaType string, resolver credential.KeyResolver, opts VerifyOptions, shared bool) (payload map[string]any, text string, key credential.VerificationKey, err error) {
 	var none credential.VerificationKey
 	k, err := kindOf(mediaType)
 	if err != nil {
 		return nil, "", none, err
 	}
-	payload, text, subject, key, err := verifySigned(ctx, token, k, resolver, opts.MaxBytes, func(payload map[string]any) (string, error) { return subjectOf(payload, k) })
+	payload, text, subject, key, err := verifySigned(ctx, token, k, resolver, opts.MaxBytes, shared, func(payload map[string]any) (string, error) { return subjectOf(payload, k) })
 	if err != nil {
 		return nil, "", none, err
 	}
@@ -156,7 +164,7 @@ func VerifyJSON(ctx context.Context, token string, mediaType string, resolver cr
 // (see [VerifyJSON]), its subject and the key. An absolute
 // kid names the key on its own: the signature is checked before the
 // payload is read.
-func verifySigned(ctx context.Context, token string, k *kind, resolver credential.KeyResolver, maxBytes int, subjectOf func(map[string]any) (string, error)) (map[string]any, string, string, credential.VerificationKey, error) {
+func verifySigned(ctx context.Context, token string, k *kind, resolver credential.KeyResolver, maxBytes int, shared bool, subjectOf func(map[string]any) (string, error)) (map[string]any, string, string, credential.VerificationKey, error) {
 	var none credential.VerificationKey
 	if maxBytes <= 0 {
 		maxBytes = DefaultMaxBytes
@@ -176,7 +184,7 @@ func verifySigned(ctx context.Context, token string, k *kind, resolver credentia
 	var text, subject string
 	methodID := kid
 	if !isAbsolute(kid) {
-		if payload, text, err = decodePayloadB64(p.payload); err != nil {
+		if payload, text, err = decodePayloadB64(p.payload, shared); err != nil {
 			return nil, "", "", none, err
 		}
 		if subject, err = subjectOf(payload); err != nil {
@@ -205,7 +213,7 @@ func verifySigned(ctx context.Context, token string, k *kind, resolver credentia
 	}
 	if payload == nil {
 		// The payload that verified, base64-decoded: parse that.
-		if payload, text, err = decodePayload(raw); err != nil {
+		if payload, text, err = decodePayload(raw, shared); err != nil {
 			return nil, "", "", none, err
 		}
 		if subject, err = subjectOf(payload); err != nil {
@@ -446,20 +454,32 @@ func base64URLValue(c byte) byte {
 	return 63 // '_'
 }
 
-// decodePayloadB64 decodes a checked base64url payload and parses it.
-func decodePayloadB64(s string) (map[string]any, string, error) {
+// decodePayloadB64 decodes a checked base64url payload and parses it
+// (see decodePayload).
+func decodePayloadB64(s string, shared bool) (map[string]any, string, error) {
 	b, err := b64.DecodeString(s)
 	if err != nil {
 		return nil, "", credential.Errorf(credential.ParsingError, "verify: payload: %w", err)
 	}
-	return decodePayload(b)
+	return decodePayload(b, shared)
 }
 
-// decodePayload parses the payload as one strict JSON object, whose
-// strings are parts of one copy of b (strictjson.ObjectString): the
-// payload is bounded by the token's size. It also returns that copy when
-// it is what encoding/json's Marshal writes for the object, else "".
-func decodePayload(b []byte) (map[string]any, string, error) {
+// decodePayload parses the payload as one strict JSON object. With
+// shared, for a result that lives one request ([VerifyJSON]), its
+// strings are parts of one copy of b (strictjson.ObjectString; the
+// payload is bounded by the token's size), and it also returns that copy
+// when it is what encoding/json's Marshal writes for the object, else
+// "". Without, every string is its own copy: what a caller keeps (a
+// cache, a stored OpenID4VP result) keeps no more than itself (review
+// R8).
+func decodePayload(b []byte, shared bool) (map[string]any, string, error) {
+	if !shared {
+		m, err := strictjson.Object(b, 0)
+		if err != nil {
+			return nil, "", credential.Errorf(credential.ParsingError, "verify: payload: %w", err)
+		}
+		return m, "", nil
+	}
 	text := string(b)
 	m, marshaled, err := strictjson.ObjectStringMarshaled(text, 0)
 	if err != nil {

@@ -320,7 +320,9 @@ func activeContext(local any, safe bool, opts *jsonld.JsonLdOptions) (*ctxNode, 
 	if !cacheable || c.RevertToPreviousContext() != c || ctxCacheSize.Load() >= maxCachedContexts {
 		return nil, c, nil
 	}
-	n, loaded := ctxCache.LoadOrStore(ctxKey{safe, key}, &ctxNode{ctx: c})
+	// The key outlives the document: its own copy, not a substring of
+	// the request (review R8).
+	n, loaded := ctxCache.LoadOrStore(ctxKey{safe, strings.Clone(key)}, &ctxNode{ctx: c})
 	if !loaded {
 		ctxCacheSize.Add(1)
 	}

@@ -45,6 +45,15 @@ type configKey struct {
 	slashes                       bool // the IRI's scheme is followed by "//"
 }
 
+// clone returns k with its own copies of its strings: a key outlives the
+// request its strings came from, which may be substrings of the whole
+// request (strictjson.ObjectString), and must not keep it (review R8).
+func (k configKey) clone() configKey {
+	k.contexts, k.typ, k.suite = strings.Clone(k.contexts), strings.Clone(k.typ), strings.Clone(k.suite)
+	k.purpose, k.scheme = strings.Clone(k.purpose), strings.Clone(k.scheme)
+	return k
+}
+
 // configTemplate is the canonical N-Quads of a configuration with the
 // probe values, split where they go; nil lines: no fast path for the key.
 type configTemplate struct {
@@ -220,6 +229,7 @@ func configTemplateFor(ctx context.Context, key configKey, cfg map[string]any) *
 	if ctx.Err() != nil {
 		return nil // a cancelled probe says nothing about the key
 	}
+	key = key.clone()
 	if t.usable() == nil {
 		if configNoneCount.Add(1) > maxConfigTemplates {
 			configNone.Clear()

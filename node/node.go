@@ -1,6 +1,7 @@
 package node
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -90,7 +91,11 @@ var ErrRejected = errors.New("transaction rejected")
 // transaction already pending is accepted again (idempotent). The
 // returned error wraps ErrRejected and a registry.TxError with the code.
 func (n *Node) Submit(t registry.Tx) (registry.Hash, error) {
-	t = t.WithHash() // hashed once here, for the mempool, gossip and the block
+	// The node's own copy, hashed once here for the mempool, gossip and
+	// the block: a caller that reuses its buffer afterwards cannot change
+	// the bytes behind the hash (review R8, M1).
+	t.Payload = bytes.Clone(t.Payload)
+	t = t.WithHash()
 	h, fresh, err := n.submit(t)
 	if err == nil && fresh && n.gossip != nil {
 		n.gossip(t)
@@ -274,6 +279,8 @@ func (n *Node) Recheck() {
 func (n *Node) recheckOnce() {
 	why := map[registry.Hash]error{}
 	now := n.now()
+	tip := n.Chain.State().Height
+	var late []registry.Hash
 	hashes, txs := n.Mempool.pending()
 	for i, t := range txs {
 		h := hashes[i]
@@ -285,8 +292,14 @@ func (n *Node) recheckOnce() {
 		}
 		// The block that called the recheck leaves the mempool after
 		// Committed (the consensus driver's order): its transactions,
-		// which wrote what they read, are not judged again.
-		if _, err := n.Chain.CommittedTx(h); err == nil {
+		// which wrote what they read, are not judged again. One
+		// committed by an earlier block entered the mempool after that
+		// block's Remove (its check raced the commit): it leaves now,
+		// as committed (review R8, L1).
+		if rec, err := n.Chain.CommittedTx(h); err == nil {
+			if rec.Height < tip {
+				late = append(late, h)
+			}
 			continue
 		}
 		rs, known, err := n.Chain.CheckTxReads(t, now)
@@ -296,8 +309,8 @@ func (n *Node) recheckOnce() {
 		}
 		n.Mempool.setReads(h, rs, known)
 	}
-	if len(why) > 0 {
-		n.Mempool.Remove(nil, why)
+	if len(why) > 0 || len(late) > 0 {
+		n.Mempool.Remove(late, why)
 	}
 }
 

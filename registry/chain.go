@@ -269,7 +269,15 @@ func (c *Chain) Commit(b *Block, commit *Commit) ([]Result, error) {
 	if scheduled != nil {
 		next.NextValidators = scheduled
 	}
+	// From here the store may hold the next block: checks on other
+	// goroutines stop using this tip's reads (see tipReads).
+	c.mu.RLock()
+	c.reads.closed.Store(true)
+	c.mu.RUnlock()
 	if err := c.store.SaveBlock(&BlockUpdate{Block: b, Encoded: b.Encoding(), Commit: commit, Results: ex.Results, Writes: ex.Writes, Nodes: ex.Nodes, Stale: ex.Stale, State: next}); err != nil {
+		c.mu.Lock()
+		c.reads = newTipReads() // the store may or may not hold the block: read it again
+		c.mu.Unlock()
 		return nil, err
 	}
 	c.mu.Lock()

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"sync"
+	"sync/atomic"
 
 	"github.com/idmesh/idmesh/registry/smt"
 )
@@ -19,9 +20,10 @@ const MaxTipReadBytes = 4 << 20
 const MaxTipReadValue = 4 << 10
 
 // tipReadEntryCost is what one entry counts against MaxTipReadBytes
-// besides its key and value: the map entry, the string and slice headers
-// and the allocations' rounding.
-const tipReadEntryCost = 96
+// besides its key, its value and the text of a kept error: the map
+// entry, the string and slice headers, the error's own allocations and
+// the allocations' rounding (measured: TestR8ATipReadsHoldWhatTheyCount).
+const tipReadEntryCost = 160
 
 // tipReads remembers the reads of the committed state made at one tip,
 // values and absences alike, and the transactions found not committed
@@ -40,6 +42,12 @@ const tipReadEntryCost = 96
 //
 // It is safe for concurrent use and bounded in bytes (MaxTipReadBytes).
 type tipReads struct {
+	// closed is set just before the block that ends this tip is saved:
+	// from then on every read goes to the store and nothing is kept, so
+	// that a check that starts once the store holds the next block reads
+	// that block's state (review R8, L2).
+	closed atomic.Bool
+
 	mu    sync.Mutex
 	vals  map[string]tipRead
 	noTx  map[Hash]error // transactions not committed: the store's error
@@ -66,6 +74,9 @@ func (t *tipReads) room(n int) bool {
 // it was read before. Only values (of at most MaxTipReadValue bytes) and
 // absences are kept, never another error.
 func (t *tipReads) get(r StateReader, key []byte) ([]byte, error) {
+	if t.closed.Load() {
+		return r.Get(key)
+	}
 	t.mu.Lock()
 	e, hit := t.vals[string(key)]
 	t.mu.Unlock()
@@ -84,10 +95,14 @@ func (t *tipReads) get(r StateReader, key []byte) ([]byte, error) {
 	default:
 		return v, err
 	}
+	n := len(key) + len(e.v)
+	if e.err != nil {
+		n += len(e.err.Error())
+	}
 	t.mu.Lock()
-	if _, dup := t.vals[string(key)]; !dup && t.room(len(key)+len(e.v)) {
+	if _, dup := t.vals[string(key)]; !dup && !t.closed.Load() && t.room(n) {
 		t.vals[string(key)] = e
-		t.bytes += len(key) + len(e.v) + tipReadEntryCost
+		t.bytes += n + tipReadEntryCost
 	}
 	t.mu.Unlock()
 	return v, err
@@ -96,6 +111,9 @@ func (t *tipReads) get(r StateReader, key []byte) ([]byte, error) {
 // tx returns what s.Tx(h) returned at this tip, from the cache when h
 // was found not committed before. Only absences are kept.
 func (t *tipReads) tx(s Store, h Hash) (TxRecord, error) {
+	if t.closed.Load() {
+		return s.Tx(h)
+	}
 	t.mu.Lock()
 	err, hit := t.noTx[h]
 	t.mu.Unlock()
@@ -104,10 +122,11 @@ func (t *tipReads) tx(s Store, h Hash) (TxRecord, error) {
 	}
 	rec, err := s.Tx(h)
 	if errors.Is(err, ErrNotFound) {
+		n := len(h) + len(err.Error())
 		t.mu.Lock()
-		if _, dup := t.noTx[h]; !dup && t.room(len(h)) {
+		if _, dup := t.noTx[h]; !dup && !t.closed.Load() && t.room(n) {
 			t.noTx[h] = err
-			t.bytes += len(h) + tipReadEntryCost
+			t.bytes += n + tipReadEntryCost
 		}
 		t.mu.Unlock()
 	}

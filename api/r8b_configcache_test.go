@@ -7,7 +7,6 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http/httptest"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -107,13 +106,7 @@ func TestR8bVerifyRequestsPinned(t *testing.T) {
 	}
 	verify(bodies[0])
 	bodies[0] = nil
-	heap := func() uint64 {
-		runtime.GC()
-		runtime.GC()
-		var ms runtime.MemStats
-		runtime.ReadMemStats(&ms)
-		return ms.HeapAlloc
-	}
+	heap := settledHeap
 	before := heap()
 	for i := 1; i <= m; i++ {
 		verify(bodies[i])

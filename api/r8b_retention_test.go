@@ -58,13 +58,7 @@ func TestR8bVPResultPinsPayload(t *testing.T) {
 		}
 	}
 	answer() // warm up every cache on the way
-	heap := func() uint64 {
-		runtime.GC()
-		runtime.GC()
-		var m runtime.MemStats
-		runtime.ReadMemStats(&m)
-		return m.HeapAlloc
-	}
+	heap := settledHeap
 	before := heap()
 	const n = 16
 	for range n {
@@ -78,4 +72,14 @@ func TestR8bVPResultPinsPayload(t *testing.T) {
 		t.Fatalf("%d kept results hold %d KiB: each keeps its VP JWT's payload (%d KiB of padding nobody reads)", n, grown>>10, len(padding)>>10)
 	}
 	runtime.KeepAlive(s)
+}
+
+// settledHeap returns the bytes of the heap that stay after two
+// collections: what a test's leftovers still hold.
+func settledHeap() uint64 {
+	runtime.GC()
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
 }

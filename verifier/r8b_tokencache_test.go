@@ -56,13 +56,7 @@ func TestR8bTokenCachePinsPayload(t *testing.T) {
 		src.put(tokenURI, []byte("x")) // the chain moved on: only the cache holds the version
 	}
 	read(0)
-	heap := func() uint64 {
-		runtime.GC()
-		runtime.GC()
-		var m runtime.MemStats
-		runtime.ReadMemStats(&m)
-		return m.HeapAlloc
-	}
+	heap := settledHeap
 	before := heap()
 	const n = 16
 	for i := range n {
@@ -75,4 +69,14 @@ func TestR8bTokenCachePinsPayload(t *testing.T) {
 		t.Fatalf("%d cached versions hold %d KiB, charged %d KiB: each keeps its %d KiB of padding", n, grown>>10, n*charged>>10, len(padding)>>10)
 	}
 	runtime.KeepAlive(tl)
+}
+
+// settledHeap returns the bytes of the heap that stay after two
+// collections: what a test's leftovers still hold.
+func settledHeap() uint64 {
+	runtime.GC()
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
 }

@@ -3,7 +3,6 @@ package ld_test
 import (
 	"encoding/json"
 	"fmt"
-	"runtime"
 	"strings"
 	"testing"
 
@@ -20,13 +19,7 @@ import (
 // body: a client that sends proofs of new shapes (before any signature
 // is checked) makes the cache keep up to 512 request bodies.
 func TestR8bConfigCachePinsRequest(t *testing.T) {
-	heap := func() uint64 {
-		runtime.GC()
-		runtime.GC()
-		var m runtime.MemStats
-		runtime.ReadMemStats(&m)
-		return m.HeapAlloc
-	}
+	heap := settledHeap
 	padding := strings.Repeat("A", 200<<10)
 	config := func(i int) {
 		b, _ := json.Marshal(map[string]any{"padding": padding, "proof": map[string]any{

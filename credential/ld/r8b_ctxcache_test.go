@@ -18,13 +18,7 @@ import (
 // strictjson.ObjectString, that string is a substring of the whole
 // request body or JWT payload, which the cache then keeps forever.
 func TestR8bContextCachePinsRequest(t *testing.T) {
-	heap := func() uint64 {
-		runtime.GC()
-		runtime.GC()
-		var m runtime.MemStats
-		runtime.ReadMemStats(&m)
-		return m.HeapAlloc
-	}
+	heap := settledHeap
 	padding := strings.Repeat("A", 200<<10)
 	canon := func(url string) {
 		b, _ := json.Marshal(map[string]any{"@context": []any{url}, "padding": padding, "id": "urn:x:1"})
@@ -46,4 +40,14 @@ func TestR8bContextCachePinsRequest(t *testing.T) {
 	if grown > int64(n)*(64<<10) {
 		t.Fatalf("the context cache holds %d KiB after %d documents of one context URL: each keeps its %d KiB document text", grown>>10, n, len(padding)>>10)
 	}
+}
+
+// settledHeap returns the bytes of the heap that stay after two
+// collections: what a test's leftovers still hold.
+func settledHeap() uint64 {
+	runtime.GC()
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
 }

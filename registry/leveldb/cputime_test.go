@@ -1,0 +1,6 @@
+package leveldb_test
+
+import "github.com/idmesh/idmesh/registry/registrytest"
+
+// cpuTime is the process's CPU time (registrytest.CPUTime).
+var cpuTime = registrytest.CPUTime

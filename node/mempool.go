@@ -190,12 +190,6 @@ func (m *Mempool) Reap(maxTxs, maxBytes int) []registry.Tx {
 	return out
 }
 
-// All returns every pending transaction in arrival order.
-func (m *Mempool) All() []registry.Tx {
-	_, txs := m.pending()
-	return txs
-}
-
 // pending returns every pending transaction in arrival order, with its
 // hash, so that a pass over them (Node.Recheck) hashes none again.
 func (m *Mempool) pending() ([]registry.Hash, []registry.Tx) {

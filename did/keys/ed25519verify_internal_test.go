@@ -6,6 +6,7 @@ import (
 	"crypto/fips140"
 	"encoding/hex"
 	"encoding/json"
+	"math"
 	"os"
 	"sync"
 	"testing"
@@ -17,12 +18,16 @@ import (
 // endian: a signature with s = s' + L is s' written non-canonically.
 var ed25519Order = [32]byte{0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10}
 
-// sameAsStd checks verifyEd25519 against crypto/ed25519.Verify, twice:
-// the second call meets the key's remembered point.
+// sameAsStd checks verifyEd25519 against crypto/ed25519.Verify, three
+// times: the second call meets the key's remembered point, the third its
+// table of multiples (ed25519comb.go).
 func sameAsStd(tb testing.TB, pub, msg, sig []byte) bool {
 	tb.Helper()
 	want := ed25519.Verify(pub, msg, sig)
-	for i := range 2 {
+	for i := range 3 {
+		if k, ok := ed25519Points.get(string(pub)); i == 2 && ok {
+			ed25519Tables.put(string(pub), newCombTable(k.minusA))
+		}
 		if got := verifyEd25519(string(pub), msg, sig); got != want {
 			tb.Fatalf("call %d: verifyEd25519(%x, %x, %x) = %v, crypto/ed25519 says %v", i, pub, msg, sig, got, want)
 		}
@@ -158,9 +163,10 @@ func TestEd25519PointsBounded(t *testing.T) {
 	if fips140.Enabled() {
 		t.Skip("under GODEBUG=fips140 verification is crypto/ed25519's, without the cache")
 	}
-	old := ed25519Points
-	ed25519Points = &fifo[string, *edwards25519.Point]{max: 8}
-	t.Cleanup(func() { ed25519Points = old })
+	old, oldTables := ed25519Points, ed25519Tables
+	ed25519Points = &fifo[string, *ed25519Key]{max: 8}
+	ed25519Tables = &fifo[string, *combTable]{max: 2}
+	t.Cleanup(func() { ed25519Points, ed25519Tables = old, oldTables })
 	msg := []byte("m")
 	for i := range 40 {
 		priv := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{byte(i)}, 32))
@@ -177,6 +183,12 @@ func TestEd25519PointsBounded(t *testing.T) {
 	ed25519Points.mu.Unlock()
 	if n != 8 || kept {
 		t.Fatalf("%d keys kept (want 8), the non-point kept: %v", n, kept)
+	}
+	ed25519Tables.mu.Lock()
+	n = len(ed25519Tables.items)
+	ed25519Tables.mu.Unlock()
+	if n != 2 {
+		t.Fatalf("%d tables kept, want 2", n)
 	}
 }
 
@@ -220,9 +232,10 @@ func FuzzVerifyEd25519(f *testing.F) {
 	})
 }
 
-// BenchmarkVerifyEd25519: crypto/ed25519.Verify and verifyEd25519 with
-// its key's point remembered, in the same run, for a 600-byte message
-// (a vc+jwt signing input's size):
+// BenchmarkVerifyEd25519: crypto/ed25519.Verify, verifyEd25519 with its
+// key's point remembered, and verifyEd25519 with its key's table of
+// multiples, in the same run, for a 600-byte message (a vc+jwt signing
+// input's size); and the table's building:
 //
 //	go test -run '^$' -bench VerifyEd25519 -count 3 ./did/keys/
 func BenchmarkVerifyEd25519(b *testing.B) {
@@ -238,10 +251,32 @@ func BenchmarkVerifyEd25519(b *testing.B) {
 		}
 	})
 	b.Run("remembered-point", func(b *testing.B) {
+		old := combEvery
+		combEvery = math.MaxUint64 // no table
+		defer func() { combEvery = old }()
 		for b.Loop() {
 			if !verifyEd25519(string(pub), msg, sig) {
 				b.Fatal("refused")
 			}
+		}
+	})
+	b.Run("table", func(b *testing.B) {
+		for range combEvery {
+			verifyEd25519(string(pub), msg, sig)
+		}
+		if _, ok := ed25519Tables.get(string(pub)); !ok {
+			b.Fatal("no table")
+		}
+		for b.Loop() {
+			if !verifyEd25519(string(pub), msg, sig) {
+				b.Fatal("refused")
+			}
+		}
+	})
+	b.Run("build-table", func(b *testing.B) {
+		a, _ := new(edwards25519.Point).SetBytes(pub)
+		for b.Loop() {
+			newCombTable(a)
 		}
 	})
 }

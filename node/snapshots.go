@@ -297,28 +297,39 @@ func (s *Snapshots) Chunk(height uint64, index uint32) ([]byte, error) {
 // asks for up to a thousand headers, and decoding their blocks whole
 // would cost up to a thousand blocks' transactions.
 func (s *Snapshots) Header(height uint64) (*registry.Header, *registry.Commit, error) {
+	hd, c, _, err := s.HeaderRead(height)
+	return hd, c, err
+}
+
+// HeaderRead is Header, with the bytes read from the store for the
+// header (p2p bounds a headers answer's reads with it): a few hundred
+// for a block saved with its header apart, the whole block for one
+// saved before (registry/leveldb.Store.BlockHeaderRead). A store
+// without BlockHeaderRead counts nothing.
+func (s *Snapshots) HeaderRead(height uint64) (*registry.Header, *registry.Commit, int, error) {
 	st := s.Chain.Store()
 	var hd *registry.Header
+	read := 0
 	if hs, ok := st.(interface {
-		BlockHeader(uint64) (*registry.Header, error)
+		BlockHeaderRead(uint64) (*registry.Header, int, error)
 	}); ok {
-		h, err := hs.BlockHeader(height)
+		h, n, err := hs.BlockHeaderRead(height)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, n, err
 		}
-		hd = h
+		hd, read = h, n
 	} else {
 		b, err := st.Block(height)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, 0, err
 		}
 		hd = &b.Header
 	}
 	c, err := st.Commit(height)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, read, err
 	}
-	return hd, c, nil
+	return hd, c, read, nil
 }
 
 // ValidatorSet returns the validator set of hash, if known.

@@ -212,6 +212,11 @@ func TestStateSyncFromPeers(t *testing.T) {
 			if _, err := store.Block(1); !errors.Is(err, registry.ErrNotFound) {
 				t.Fatalf("block 1 on the restored node: %v", err)
 			}
+			// The base block's header has its own key: serving it reads
+			// the header, not the block.
+			if hd, n, err := store.BlockHeaderRead(st.Height); err != nil || hd.Height != st.Height || n != len(hd.Encode()) {
+				t.Fatalf("base header: %+v, %d bytes read, %v", hd, n, err)
+			}
 			first := didOf(t, 0)
 			if _, err := store.Get(idmesh.RecordKey(first)); err != nil {
 				t.Errorf("DID %s not restored: %v", first, err)

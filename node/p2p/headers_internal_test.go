@@ -3,6 +3,7 @@ package p2p
 import (
 	"bufio"
 	"bytes"
+	"crypto/ed25519"
 	"errors"
 	"testing"
 
@@ -113,4 +114,73 @@ func FuzzReadHeaders(f *testing.F) {
 			}
 		}
 	})
+}
+
+// readingSource serves the headers of chain and says each took perRead
+// bytes to read, as a store holding headers only inside their blocks
+// would.
+type readingSource struct {
+	chain   []*registry.Block
+	vals    *registry.ValidatorSet
+	perRead int
+	reads   int
+}
+
+func (r *readingSource) Offers() []SnapshotOffer              { return nil }
+func (r *readingSource) Chunk(uint64, uint32) ([]byte, error) { return nil, registry.ErrNotFound }
+func (r *readingSource) ValidatorSet(registry.Hash) (*registry.ValidatorSet, bool) {
+	return r.vals, true
+}
+
+func (r *readingSource) Header(height uint64) (*registry.Header, *registry.Commit, error) {
+	hd, c, _, err := r.HeaderRead(height)
+	return hd, c, err
+}
+
+func (r *readingSource) HeaderRead(height uint64) (*registry.Header, *registry.Commit, int, error) {
+	if height == 0 || height > uint64(len(r.chain)) {
+		return nil, nil, 0, registry.ErrNotFound
+	}
+	r.reads++
+	b := r.chain[height-1]
+	return &b.Header, &registry.Commit{Height: height, BlockID: b.ID()}, r.perRead, nil
+}
+
+// TestServeHeadersBoundsReads: a headers answer stops once its reads
+// from the store reach maxHeaderReads (at least one header), however
+// many headers were asked and however small they are to send.
+func TestServeHeadersBoundsReads(t *testing.T) {
+	chain := headersChain(t, 40)
+	key := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{1}, ed25519.SeedSize))
+	vals, err := registry.NewValidatorSet([]registry.Validator{{PubKey: key.Public().(ed25519.PublicKey), Power: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name    string
+		perRead int
+		want    int
+	}{
+		{"header keys", 400, 40},
+		{"4 MiB blocks", 4 << 20, maxHeaderReads / (4 << 20)},
+		{"blocks above the bound", maxHeaderReads + 1, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			src := &readingSource{chain: chain, vals: vals, perRead: tc.perRead}
+			h := &Host{cfg: Config{ChainID: "fuzz", MaxSyncHeaders: 1000, MaxMessageBytes: DefaultMaxMessageBytes, MaxSyncBytes: DefaultMaxSyncBytes, Snapshots: src}}
+			var out bytes.Buffer
+			bw := bufio.NewWriter(&out)
+			if err := h.serveHeaders(bw, 1, 40); err != nil {
+				t.Fatal(err)
+			}
+			bw.Flush()
+			b, err := h.readHeaders(bufio.NewReader(&out), 1, 40)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(b.Headers) != tc.want || src.reads != tc.want {
+				t.Fatalf("%d headers sent, %d read; want %d", len(b.Headers), src.reads, tc.want)
+			}
+		})
+	}
 }

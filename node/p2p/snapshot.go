@@ -132,6 +132,19 @@ type SnapshotSource interface {
 	ValidatorSet(hash registry.Hash) (*registry.ValidatorSet, bool)
 }
 
+// headerReader is a SnapshotSource that reports the bytes each header
+// took to read from its store (node.Snapshots does): a headers answer
+// stops once maxHeaderReads bytes were read, so that a store holding
+// headers only inside their blocks (up to 4 MiB each) is not made to
+// read 1,000 blocks for one request.
+type headerReader interface {
+	HeaderRead(height uint64) (*registry.Header, *registry.Commit, int, error)
+}
+
+// maxHeaderReads bounds the bytes read from the store for one headers
+// answer (at least one header is read).
+const maxHeaderReads = 32 << 20
+
 // snapServer holds the serving side's bounds.
 type snapServer struct {
 	serves  chan struct{}
@@ -312,7 +325,8 @@ func (h *Host) handleSnapshot(s network.Stream) {
 }
 
 // serveHeaders writes the answer to a request for the headers from..to:
-// at most MaxSyncHeaders of them and about MaxSyncBytes (at least one).
+// at most MaxSyncHeaders of them and about MaxSyncBytes (at least one),
+// read with at most about maxHeaderReads bytes from the store.
 func (h *Host) serveHeaders(bw *bufio.Writer, from, to uint64) error {
 	fail := func(msg string) error {
 		var w writer
@@ -334,10 +348,22 @@ func (h *Host) serveHeaders(bw *bufio.Writer, from, to uint64) error {
 		sets   bool
 	}
 	var items []item
-	total := 0
+	total, read := 0, 0
+	header := func(height uint64) (*registry.Header, *registry.Commit, error) {
+		hr, ok := src.(headerReader)
+		if !ok {
+			return src.Header(height)
+		}
+		hd, c, n, err := hr.HeaderRead(height)
+		read += n
+		return hd, c, err
+	}
 	var prev registry.Hash
 	for height := from; height <= to; height++ {
-		hd, c, err := src.Header(height)
+		if height > from && read >= maxHeaderReads {
+			break
+		}
+		hd, c, err := header(height)
 		if err != nil {
 			if height == from {
 				if errors.Is(err, registry.ErrNotFound) {

@@ -274,7 +274,7 @@ func (s *Store) Compact() error {
 // the records, "S.did.v" the versions, "S.did.i" the version index, and
 // so on (did/idmesh/state.go and keystatus.go).
 func (s *Store) Sizes() (map[string]int64, error) {
-	prefixes := []byte{pMeta, pGenesis, pBlock, pCommit, pBlockID, pTx, pState, pNode, pStale, pVersion, pFloor, pFormat}
+	prefixes := []byte{pMeta, pGenesis, pBlock, pHeader, pCommit, pBlockID, pTx, pState, pNode, pStale, pVersion, pFloor, pFormat}
 	var names []string
 	var ranges []util.Range
 	for _, p := range prefixes {

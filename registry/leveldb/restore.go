@@ -124,6 +124,7 @@ func (s *Store) FinishRestore(g *registry.Genesis, base *registry.Block, commit 
 	b := new(leveldb.Batch)
 	b.Put([]byte{pGenesis}, gb)
 	b.Put(key(pBlock, hb), base.Encode())
+	b.Put(key(pHeader, hb), base.Header.Encode())
 	b.Put(key(pCommit, hb), commit.Encode())
 	b.Put(key(pBlockID, id[:]), hb)
 	b.Put(key(pVersion, hb), binary.BigEndian.AppendUint64(nil, uint64(base.Header.Time.UnixNano())))

@@ -33,6 +33,11 @@ const (
 	pVersion = 'V'
 	pFloor   = 'P'
 	pFormat  = 'F'
+	// pHeader holds each block's header alone (since 2026-12-05), so
+	// that serving headers (state sync) reads a few hundred bytes a
+	// height, not the whole block of up to 4 MiB. Blocks saved before
+	// have none: their headers are read from the block.
+	pHeader = 'H'
 	// pRestore is in restore.go.
 )
 
@@ -339,6 +344,7 @@ func (s *Store) SaveBlock(u *registry.BlockUpdate) error {
 		b.Put(append(append(k[:0], pCommit), hb...), u.Commit.Encode())
 	}
 	b.Put(append(append(k[:0], pBlockID), id[:]...), hb)
+	b.Put(append(append(k[:0], pHeader), hb...), u.Block.Header.Encode())
 	// The transaction index in hash order, as the other groups of keys
 	// (state keys, tree nodes) come: LevelDB's memtable inserts a run of
 	// ascending keys faster than scattered ones, its search paths staying
@@ -500,13 +506,34 @@ func (s *Store) Block(height uint64) (*registry.Block, error) {
 }
 
 // BlockHeader returns the header of the block at height, decoding
-// nothing else of it.
+// nothing else of it. It reads the header's own key, or, for a block
+// saved before headers had one, the block (see BlockHeaderRead).
 func (s *Store) BlockHeader(height uint64) (*registry.Header, error) {
-	v, err := s.get(key(pBlock, u64(height)), fmt.Sprintf("block %d", height))
-	if err != nil {
-		return nil, err
+	h, _, err := s.BlockHeaderRead(height)
+	return h, err
+}
+
+// BlockHeaderRead is BlockHeader, with the bytes it read from the
+// store: a caller that serves many headers bounds its reads with it.
+func (s *Store) BlockHeaderRead(height uint64) (*registry.Header, int, error) {
+	hb := u64(height)
+	v, err := s.db.Get(key(pHeader, hb), nil)
+	switch {
+	case err == nil:
+		h, err := registry.DecodeHeader(v)
+		if err != nil {
+			return nil, len(v), fmt.Errorf("header %d: %w", height, err)
+		}
+		return h, len(v), nil
+	case !errors.Is(err, leveldb.ErrNotFound):
+		return nil, 0, fmt.Errorf("read header %d: %w", height, err)
 	}
-	return registry.DecodeBlockHeader(v)
+	v, err = s.get(key(pBlock, hb), fmt.Sprintf("block %d", height))
+	if err != nil {
+		return nil, 0, err
+	}
+	h, err := registry.DecodeBlockHeader(v)
+	return h, len(v), err
 }
 
 // Commit returns the seen commit of the block at height.

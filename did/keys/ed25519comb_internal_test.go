@@ -163,19 +163,99 @@ func mustScalar(t *testing.T, v byte) *edwards25519.Scalar {
 // TestVerifyEd25519BuildsTable: a key gets its table on its combEvery-th
 // check, and the answers stay crypto/ed25519's before and after.
 func TestVerifyEd25519BuildsTable(t *testing.T) {
+	freshKeyCaches(t, 4096, &tableSet{max: 64, buildEvery: 64})
 	priv := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{11}, 32))
 	pub := priv.Public().(ed25519.PublicKey)
-	for i := range 2 * int(combEvery) {
+	hasTable := func() bool {
+		k, ok := ed25519Points.get(string(pub))
+		return ok && k.tab.Load() != nil
+	}
+	for i := range 2 * combEvery {
 		msg := []byte{byte(i)}
 		sig := ed25519.Sign(priv, msg)
-		_, had := ed25519Tables.get(string(pub))
+		had := hasTable()
 		if !verifyEd25519(string(pub), msg, sig) || verifyEd25519(string(pub), append(msg, 1), sig) {
 			t.Fatalf("check %d: wrong answer (table before it: %v)", i, had)
 		}
-		_, has := ed25519Tables.get(string(pub))
 		// The two calls above count two checks each time round.
-		if wantTable := 2*(i+1) >= int(combEvery); has != wantTable {
-			t.Fatalf("after %d checks: table %v, want %v", 2*(i+1), has, wantTable)
+		if want := 2*(i+1) >= combEvery; hasTable() != want {
+			t.Fatalf("after %d checks: table %v, want %v", 2*(i+1), hasTable(), want)
 		}
+	}
+}
+
+// newKeys returns n distinct keys with a signature of msg each.
+func newKeys(n int, seed byte, msg []byte) (pubs []string, sigs [][]byte) {
+	for i := range n {
+		s := bytes.Repeat([]byte{seed}, 32)
+		s[0], s[1] = byte(i), byte(i>>8)
+		priv := ed25519.NewKeyFromSeed(s)
+		pubs = append(pubs, string(priv.Public().(ed25519.PublicKey)))
+		sigs = append(sigs, ed25519.Sign(priv, msg))
+	}
+	return pubs, sigs
+}
+
+// TestTableBudget: keys each checked combEvery times (as an attacker
+// sending many keys would) get at most one build per buildEvery checks,
+// plus one.
+func TestTableBudget(t *testing.T) {
+	ts := &tableSet{max: 64, buildEvery: 64}
+	freshKeyCaches(t, 4096, ts)
+	msg := []byte("m")
+	pubs, sigs := newKeys(300, 21, msg)
+	for i, pub := range pubs {
+		for range combEvery {
+			if !verifyEd25519(pub, msg, sigs[i]) {
+				t.Fatalf("key %d refused", i)
+			}
+		}
+	}
+	checks, builds := ts.checks.Load(), ts.builds.Load()
+	if checks != 300*combEvery || builds > checks/ts.buildEvery+1 || builds == 0 {
+		t.Fatalf("%d checks, %d builds: want at most %d", checks, builds, checks/ts.buildEvery+1)
+	}
+}
+
+// TestTableClock: an issuer's key checked between others keeps its table
+// while a flood of one-off keys takes and loses theirs; the set never
+// holds more than its maximum.
+func TestTableClock(t *testing.T) {
+	ts := &tableSet{max: 4, buildEvery: 1}
+	freshKeyCaches(t, 4096, ts)
+	msg := []byte("m")
+	issuer, issuerSigs := newKeys(1, 31, msg)
+	flood, floodSigs := newKeys(200, 32, msg)
+	check := func(pub string, sig []byte) {
+		t.Helper()
+		if !verifyEd25519(pub, msg, sig) {
+			t.Fatal("refused")
+		}
+	}
+	for range combEvery {
+		check(issuer[0], issuerSigs[0])
+	}
+	k, _ := ed25519Points.get(issuer[0])
+	first := k.tab.Load()
+	if first == nil {
+		t.Fatal("the issuer's key has no table")
+	}
+	for i, pub := range flood {
+		for range combEvery {
+			check(pub, floodSigs[i])
+		}
+		check(issuer[0], issuerSigs[0])
+		if k.tab.Load() != first {
+			t.Fatalf("after %d flood keys the issuer's key lost its table", i+1)
+		}
+		ts.mu.Lock()
+		n := len(ts.ring)
+		ts.mu.Unlock()
+		if n > 4 {
+			t.Fatalf("%d tables held, at most 4", n)
+		}
+	}
+	if ts.builds.Load() < 100 {
+		t.Fatalf("%d builds: the flood did not take tables", ts.builds.Load())
 	}
 }

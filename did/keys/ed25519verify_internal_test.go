@@ -6,6 +6,7 @@ import (
 	"crypto/fips140"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"sync"
@@ -25,8 +26,8 @@ func sameAsStd(tb testing.TB, pub, msg, sig []byte) bool {
 	tb.Helper()
 	want := ed25519.Verify(pub, msg, sig)
 	for i := range 3 {
-		if k, ok := ed25519Points.get(string(pub)); i == 2 && ok {
-			ed25519Tables.put(string(pub), newCombTable(k.minusA))
+		if k, ok := ed25519Points.get(string(pub)); i == 2 && ok && k.tab.Load() == nil {
+			k.tab.Store(newCombTable(k.minusA))
 		}
 		if got := verifyEd25519(string(pub), msg, sig); got != want {
 			tb.Fatalf("call %d: verifyEd25519(%x, %x, %x) = %v, crypto/ed25519 says %v", i, pub, msg, sig, got, want)
@@ -163,16 +164,18 @@ func TestEd25519PointsBounded(t *testing.T) {
 	if fips140.Enabled() {
 		t.Skip("under GODEBUG=fips140 verification is crypto/ed25519's, without the cache")
 	}
-	old, oldTables := ed25519Points, ed25519Tables
-	ed25519Points = &fifo[string, *ed25519Key]{max: 8}
-	ed25519Tables = &fifo[string, *combTable]{max: 2}
-	t.Cleanup(func() { ed25519Points, ed25519Tables = old, oldTables })
+	freshKeyCaches(t, 8, &tableSet{max: 2, buildEvery: 1})
 	msg := []byte("m")
 	for i := range 40 {
 		priv := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{byte(i)}, 32))
-		if !sameAsStd(t, priv.Public().(ed25519.PublicKey), msg, ed25519.Sign(priv, msg)) {
-			t.Fatalf("key %d: refused", i)
+		pub := priv.Public().(ed25519.PublicKey)
+		sig := ed25519.Sign(priv, msg)
+		for range combEvery {
+			if !verifyEd25519(string(pub), msg, sig) {
+				t.Fatalf("key %d: refused", i)
+			}
 		}
+		sameAsStd(t, pub, msg, sig)
 	}
 	notAPoint := make([]byte, 32)
 	notAPoint[0] = 2
@@ -185,10 +188,10 @@ func TestEd25519PointsBounded(t *testing.T) {
 		t.Fatalf("%d keys kept (want 8), the non-point kept: %v", n, kept)
 	}
 	ed25519Tables.mu.Lock()
-	n = len(ed25519Tables.items)
+	n = len(ed25519Tables.ring)
 	ed25519Tables.mu.Unlock()
-	if n != 2 {
-		t.Fatalf("%d tables kept, want 2", n)
+	if n != 2 || ed25519Tables.builds.Load() != 40 {
+		t.Fatalf("%d tables kept (want 2), %d built (want 40)", n, ed25519Tables.builds.Load())
 	}
 }
 
@@ -235,7 +238,8 @@ func FuzzVerifyEd25519(f *testing.F) {
 // BenchmarkVerifyEd25519: crypto/ed25519.Verify, verifyEd25519 with its
 // key's point remembered, and verifyEd25519 with its key's table of
 // multiples, in the same run, for a 600-byte message (a vc+jwt signing
-// input's size); and the table's building:
+// input's size); 64 and 1,000 keys in turn with and without tables; and
+// the table's building:
 //
 //	go test -run '^$' -bench VerifyEd25519 -count 3 ./did/keys/
 func BenchmarkVerifyEd25519(b *testing.B) {
@@ -251,9 +255,9 @@ func BenchmarkVerifyEd25519(b *testing.B) {
 		}
 	})
 	b.Run("remembered-point", func(b *testing.B) {
-		old := combEvery
-		combEvery = math.MaxUint64 // no table
-		defer func() { combEvery = old }()
+		ts := &tableSet{max: 64, buildEvery: 64}
+		ts.builds.Store(math.MaxUint64) // no build allowed
+		freshKeyCaches(b, 4096, ts)
 		for b.Loop() {
 			if !verifyEd25519(string(pub), msg, sig) {
 				b.Fatal("refused")
@@ -261,10 +265,11 @@ func BenchmarkVerifyEd25519(b *testing.B) {
 		}
 	})
 	b.Run("table", func(b *testing.B) {
+		freshKeyCaches(b, 4096, &tableSet{max: 64, buildEvery: 64})
 		for range combEvery {
 			verifyEd25519(string(pub), msg, sig)
 		}
-		if _, ok := ed25519Tables.get(string(pub)); !ok {
+		if k, ok := ed25519Points.get(string(pub)); !ok || k.tab.Load() == nil {
 			b.Fatal("no table")
 		}
 		for b.Loop() {
@@ -273,10 +278,41 @@ func BenchmarkVerifyEd25519(b *testing.B) {
 			}
 		}
 	})
+	// Keys in turn, as a verifier sees many issuers (or an attacker sends
+	// many keys): without tables, and with them (their build budget and
+	// eviction at work).
+	for _, n := range []int{64, 1000} {
+		pubs, sigs := newKeys(n, 41, msg)
+		for _, tables := range []bool{false, true} {
+			b.Run(fmt.Sprintf("keys=%d/tables=%v", n, tables), func(b *testing.B) {
+				ts := &tableSet{max: 64, buildEvery: 64}
+				if !tables {
+					ts.builds.Store(math.MaxUint64)
+				}
+				freshKeyCaches(b, 4096, ts)
+				i := 0
+				for b.Loop() {
+					if !verifyEd25519(pubs[i%n], msg, sigs[i%n]) {
+						b.Fatal("refused")
+					}
+					i++
+				}
+			})
+		}
+	}
 	b.Run("build-table", func(b *testing.B) {
 		a, _ := new(edwards25519.Point).SetBytes(pub)
 		for b.Loop() {
 			newCombTable(a)
 		}
 	})
+}
+
+// freshKeyCaches gives verifyEd25519 empty caches, ed25519Points of
+// pointsMax keys and the table set ts, until tb ends.
+func freshKeyCaches(tb testing.TB, pointsMax int, ts *tableSet) {
+	tb.Helper()
+	oldPoints, oldTables := ed25519Points, ed25519Tables
+	ed25519Points, ed25519Tables = &fifo[string, *ed25519Key]{max: pointsMax}, ts
+	tb.Cleanup(func() { ed25519Points, ed25519Tables = oldPoints, oldTables })
 }

@@ -75,11 +75,16 @@ const (
 const (
 	ProblemInvalidDCQL        = ProblemBase + "invalid-dcql-query"
 	ProblemNoVerifierIdentity = ProblemBase + "no-verifier-identity"
+	// ProblemResponseCode (403) answers a read of a verified
+	// transaction made with a redirect_uri without the response_code
+	// the wallet's redirect carried, or with another.
+	ProblemResponseCode = ProblemBase + "response-code"
 )
 
 func init() {
 	titles[ProblemInvalidDCQL] = "The DCQL query is invalid"
 	titles[ProblemNoVerifierIdentity] = "This node has no verifier identity"
+	titles[ProblemResponseCode] = "The result needs the response code of the wallet's redirect"
 }
 
 // encValues are the content encryptions accepted in direct_post.jwt
@@ -158,8 +163,8 @@ func (s *Server) handleCreateVPRequest(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, http.StatusBadRequest, ProblemInvalidParameter, fmt.Sprintf(format, a...))
 	}
 	for k := range m {
-		if !slices.Contains([]string{"dcql_query", "response_mode", "webhook", "trusted_issuers"}, k) {
-			bad("unknown member %.64q: the members are dcql_query, response_mode, webhook and trusted_issuers", k)
+		if !slices.Contains([]string{"dcql_query", "response_mode", "webhook", "trusted_issuers", "redirect_uri"}, k) {
+			bad("unknown member %.64q: the members are dcql_query, response_mode, webhook, trusted_issuers and redirect_uri", k)
 			return
 		}
 	}
@@ -189,8 +194,23 @@ func (s *Server) handleCreateVPRequest(w http.ResponseWriter, r *http.Request) {
 	var hook string
 	if v, has := m["webhook"]; has {
 		hook, _ = v.(string)
-		if err := checkWebhookURL(hook); err != nil {
+		if err := checkRPURL(hook); err != nil {
 			bad("webhook: %v", err)
+			return
+		}
+	}
+	var redirect string
+	if v, has := m["redirect_uri"]; has {
+		redirect, _ = v.(string)
+		if err := checkRPURL(redirect); err != nil {
+			bad("redirect_uri: %v", err)
+			return
+		}
+		if hook != "" {
+			// A webhook would deliver the result without the response
+			// code, to whoever made the request: the session binding
+			// the redirect is for would not hold.
+			bad("redirect_uri and webhook exclude each other: a webhook delivers the result without the response code")
 			return
 		}
 	}
@@ -216,6 +236,8 @@ func (s *Server) handleCreateVPRequest(w http.ResponseWriter, r *http.Request) {
 	for _, d := range trusted {
 		t.size += sizeWord + len(d)
 	}
+	t.redirect = redirect
+	t.size += len(redirect)
 	if err := s.vp.add(t); err != nil {
 		w.Header().Set("Retry-After", "60")
 		writeProblem(w, r, http.StatusServiceUnavailable, ProblemUnavailable, err.Error())
@@ -363,7 +385,11 @@ func (s *Server) handleRequestObject(w http.ResponseWriter, r *http.Request) {
 // handleVPTransaction answers the relying party's backend with a
 // transaction's state and, once verified, the disclosed claims.
 func (s *Server) handleVPTransaction(w http.ResponseWriter, r *http.Request) {
-	v, err := s.vp.transaction(mux.Vars(r)["id"])
+	v, err := s.vp.transaction(mux.Vars(r)["id"], r.URL.Query().Get("response_code"))
+	if errors.Is(err, errVPResponseCode) {
+		writeProblem(w, r, http.StatusForbidden, ProblemResponseCode, err.Error())
+		return
+	}
 	if err != nil {
 		writeProblem(w, r, http.StatusNotFound, ProblemNotFound, "no such transaction: it was never made, or its result was forgotten")
 		return
@@ -417,22 +443,48 @@ func (s *Server) handleVPResponse(w http.ResponseWriter, r *http.Request) {
 	if form.err != "" {
 		// The wallet declined (or failed): the transaction fails with
 		// its reason.
-		s.complete(t, nil, "the wallet answered "+form.err+trimDesc(form.errDesc), 0)
+		s.complete(t, nil, "the wallet answered "+form.err+trimDesc(form.errDesc), 0, "")
 		s.vpMetrics.response("declined")
-		w.Header().Set("Cache-Control", "no-store")
-		writeJSON(w, http.StatusOK, map[string]any{})
+		s.answerResponse(w, r, t, "")
 		return
 	}
 	creds, size, err := s.verifyVPToken(r.Context(), t, form.vpToken)
 	if err != nil {
-		s.complete(t, nil, err.Error(), 0)
+		s.complete(t, nil, err.Error(), 0, "")
 		refuse("refused", err.Error())
 		return
 	}
-	s.complete(t, creds, "", size)
+	code := ""
+	if t.redirect != "" {
+		if code, err = s.vp.random(vpRandomBytes); err != nil {
+			s.complete(t, nil, "the verifier could not make a response code", 0, "")
+			s.log.ErrorContext(r.Context(), "response code", "err", err)
+			writeOAuthError(w, http.StatusInternalServerError, "server_error", "", nil)
+			return
+		}
+	}
+	s.complete(t, creds, "", size, code)
 	s.vpMetrics.response("verified")
+	s.answerResponse(w, r, t, code)
+}
+
+// answerResponse answers a response the verifier took (OpenID4VP
+// section 8.2): {} or, for a request made with a redirect_uri, that URI
+// for the wallet to open, with the response code in its fragment when
+// the presentation was verified (the relying party's front end gives the
+// code to its backend, which reads the result with it: only the browser
+// the wallet came back to can have it, section 14.2).
+func (s *Server) answerResponse(w http.ResponseWriter, r *http.Request, t *vpTx, code string) {
+	out := map[string]any{}
+	if t.redirect != "" {
+		u := t.redirect
+		if code != "" {
+			u += "#response_code=" + code
+		}
+		out["redirect_uri"] = u
+	}
 	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusOK, map[string]any{})
+	writeJSON(w, http.StatusOK, out)
 }
 
 // maxDescBytes bounds the wallet's error_description kept in a result.
@@ -491,9 +543,9 @@ func printableText(s string, max int) string {
 
 // complete records a transaction's outcome, logs it (no secrets) and
 // calls its webhook.
-func (s *Server) complete(t *vpTx, creds []VPCredential, failure string, size int) {
+func (s *Server) complete(t *vpTx, creds []VPCredential, failure string, size int, responseCode string) {
 	failure = printableText(failure, MaxVPErrorBytes)
-	v := s.vp.finish(t, creds, failure, size)
+	v := s.vp.finish(t, creds, failure, size, responseCode)
 	s.log.Info("presentation response", "transaction", t.id, "status", v.Status, "credentials", len(v.Credentials))
 	if t.webhook != "" {
 		s.hooks.send(t.webhook, t.hookKey, v)

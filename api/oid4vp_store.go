@@ -2,6 +2,7 @@ package api
 
 import (
 	"crypto/ecdsa"
+	"crypto/sha256"
 	"crypto/subtle"
 	"errors"
 	"io"
@@ -25,6 +26,10 @@ var (
 	errVPAnswered = errors.New("the presentation request was already answered")
 	// errVPState reports a response whose state is not the request's.
 	errVPState = errors.New("state does not match the request's")
+	// errVPResponseCode reports a read of a verified result of a
+	// request made with a redirect_uri, without its response code or
+	// with another.
+	errVPResponseCode = errors.New("the request was made with a redirect_uri: its result is read with the response_code the wallet's redirect carried (in its fragment)")
 )
 
 // Defaults of the OpenID4VP verifier's state.
@@ -96,9 +101,15 @@ type vpTx struct {
 	// trusted are the request's trusted_issuers: when set, a credential
 	// whose issuer is not one of them fails the transaction.
 	trusted []string
-	created time.Time
-	expires time.Time
-	size    int // the bytes the request is charged
+	// redirect is the request's redirect_uri: the wallet is sent there
+	// after its response, and a verified result is read only with the
+	// response code of that redirect, whose SHA-256 is codeHash (set
+	// under the store's lock).
+	redirect string
+	codeHash [sha256.Size]byte
+	created  time.Time
+	expires  time.Time
+	size     int // the bytes the request is charged
 
 	// resultSize (set under the store's lock) is the bytes its result
 	// is charged, within the results' share of the store.
@@ -257,10 +268,13 @@ func (st *vpStore) take(t *vpTx, state string) error {
 // finish records the outcome of a taken request: its credentials when
 // verified, else the reason it failed. The result is charged to the
 // store (a result over the bound is replaced by its failure).
-func (st *vpStore) finish(t *vpTx, creds []VPCredential, failure string, resultBytes int) VPTransaction {
+func (st *vpStore) finish(t *vpTx, creds []VPCredential, failure string, resultBytes int, responseCode string) VPTransaction {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	t.done = st.now()
+	if responseCode != "" {
+		t.codeHash = sha256.Sum256([]byte(responseCode))
+	}
 	if failure == "" && resultBytes > 0 {
 		if err := st.reserveResult(resultBytes); err != nil {
 			failure = "the verifier could not keep the result: " + err.Error()
@@ -276,13 +290,22 @@ func (st *vpStore) finish(t *vpTx, creds []VPCredential, failure string, resultB
 	return t.view(t.done)
 }
 
-// transaction returns what the relying party sees of a transaction.
-func (st *vpStore) transaction(id string) (VPTransaction, error) {
+// transaction returns what the relying party sees of a transaction:
+// for a request made with a redirect_uri, a verified result only with
+// the response code the wallet was redirected with.
+func (st *vpStore) transaction(id, responseCode string) (VPTransaction, error) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	t, ok := st.byID[id]
 	if !ok || !st.now().Before(t.keepUntil(st.resultTTL)) {
 		return VPTransaction{}, errVPUnknown
 	}
-	return t.view(st.now()), nil
+	v := t.view(st.now())
+	if t.redirect != "" && v.Status == VPVerified {
+		got := sha256.Sum256([]byte(responseCode))
+		if responseCode == "" || subtle.ConstantTimeCompare(got[:], t.codeHash[:]) != 1 {
+			return VPTransaction{}, errVPResponseCode
+		}
+	}
+	return v, nil
 }

@@ -384,14 +384,20 @@ func TestVPCreateRefusals(t *testing.T) {
 		status int
 		typ    string
 	}{
-		"not JSON":         {`{`, http.StatusBadRequest, api.ProblemInvalidJSON},
-		"no query":         {`{}`, http.StatusBadRequest, api.ProblemInvalidParameter},
-		"invalid query":    {`{"dcql_query":{"credentials":[]}}`, http.StatusBadRequest, api.ProblemInvalidDCQL},
-		"unknown member":   {`{"dcql_query":{},"nope":1}`, http.StatusBadRequest, api.ProblemInvalidParameter},
-		"response mode":    {`{"dcql_query":{"credentials":[{"id":"a","format":"dc+sd-jwt","meta":{"vct_values":["x"]}}]},"response_mode":"fragment"}`, http.StatusBadRequest, api.ProblemInvalidParameter},
-		"http webhook":     {`{"dcql_query":{"credentials":[{"id":"a","format":"dc+sd-jwt","meta":{"vct_values":["x"]}}]},"webhook":"http://rp.example/hook"}`, http.StatusBadRequest, api.ProblemInvalidParameter},
-		"webhook userinfo": {`{"dcql_query":{"credentials":[{"id":"a","format":"dc+sd-jwt","meta":{"vct_values":["x"]}}]},"webhook":"https://u:p@rp.example/hook"}`, http.StatusBadRequest, api.ProblemInvalidParameter},
-		"oversized":        {`{"dcql_query":{"x":"` + strings.Repeat("a", api.MaxVPRequestBytes) + `"}}`, http.StatusRequestEntityTooLarge, api.ProblemBodyTooLarge},
+		"not JSON":              {`{`, http.StatusBadRequest, api.ProblemInvalidJSON},
+		"no query":              {`{}`, http.StatusBadRequest, api.ProblemInvalidParameter},
+		"invalid query":         {`{"dcql_query":{"credentials":[]}}`, http.StatusBadRequest, api.ProblemInvalidDCQL},
+		"unknown member":        {`{"dcql_query":{},"nope":1}`, http.StatusBadRequest, api.ProblemInvalidParameter},
+		"response mode":         {`{"dcql_query":{"credentials":[{"id":"a","format":"dc+sd-jwt","meta":{"vct_values":["x"]}}]},"response_mode":"fragment"}`, http.StatusBadRequest, api.ProblemInvalidParameter},
+		"http webhook":          {`{"dcql_query":{"credentials":[{"id":"a","format":"dc+sd-jwt","meta":{"vct_values":["x"]}}]},"webhook":"http://rp.example/hook"}`, http.StatusBadRequest, api.ProblemInvalidParameter},
+		"webhook userinfo":      {`{"dcql_query":{"credentials":[{"id":"a","format":"dc+sd-jwt","meta":{"vct_values":["x"]}}]},"webhook":"https://u:p@rp.example/hook"}`, http.StatusBadRequest, api.ProblemInvalidParameter},
+		"http redirect":         {`{"dcql_query":{"credentials":[{"id":"a","format":"dc+sd-jwt","meta":{"vct_values":["x"]}}]},"redirect_uri":"http://rp.example/done"}`, http.StatusBadRequest, api.ProblemInvalidParameter},
+		"redirect fragment":     {`{"dcql_query":{"credentials":[{"id":"a","format":"dc+sd-jwt","meta":{"vct_values":["x"]}}]},"redirect_uri":"https://rp.example/done#x"}`, http.StatusBadRequest, api.ProblemInvalidParameter},
+		"relative redirect":     {`{"dcql_query":{"credentials":[{"id":"a","format":"dc+sd-jwt","meta":{"vct_values":["x"]}}]},"redirect_uri":"/done"}`, http.StatusBadRequest, api.ProblemInvalidParameter},
+		"redirect not a string": {`{"dcql_query":{"credentials":[{"id":"a","format":"dc+sd-jwt","meta":{"vct_values":["x"]}}]},"redirect_uri":1}`, http.StatusBadRequest, api.ProblemInvalidParameter},
+		"long redirect":         {`{"dcql_query":{"credentials":[{"id":"a","format":"dc+sd-jwt","meta":{"vct_values":["x"]}}]},"redirect_uri":"https://rp.example/` + strings.Repeat("a", api.MaxWebhookURLBytes) + `"}`, http.StatusBadRequest, api.ProblemInvalidParameter},
+		"redirect and webhook":  {`{"dcql_query":{"credentials":[{"id":"a","format":"dc+sd-jwt","meta":{"vct_values":["x"]}}]},"redirect_uri":"https://rp.example/done","webhook":"https://rp.example/hook"}`, http.StatusBadRequest, api.ProblemInvalidParameter},
+		"oversized":             {`{"dcql_query":{"x":"` + strings.Repeat("a", api.MaxVPRequestBytes) + `"}}`, http.StatusRequestEntityTooLarge, api.ProblemBodyTooLarge},
 	} {
 		p := problemOf(t, post(t, s.c, s.url+api.VerifierRequestsPath, []byte(tc.body), "Authorization", "Bearer "+sdToken), tc.status)
 		if p.Type != tc.typ {
@@ -796,5 +802,99 @@ func TestVPWebhookRetry(t *testing.T) {
 	var v api.VPTransaction
 	if string(first) != string(second) || json.Unmarshal(second, &v) != nil || v.Status != api.VPFailed || v.TransactionID != out.TransactionID {
 		t.Fatalf("webhook calls %s / %s", first, second)
+	}
+}
+
+// TestVPRedirectResponseCode: a request made with a redirect_uri sends
+// the wallet back there after its answer (OpenID4VP section 8.2), with a
+// fresh response code in the fragment when the presentation verified;
+// the verified result is read only with that code (403 response-code
+// without it or with another, the same code of another transaction
+// included), while pending, failed and declined transactions read as
+// before. A request without redirect_uri answers {} and needs no code.
+func TestVPRedirectResponseCode(t *testing.T) {
+	s := newVPServer(t, nil)
+	issued := MustCompact(t, s.issue(t, "uni", s.request(pidClaims())))
+	const front = "https://rp.example/done?session=1"
+	present := func(out api.VPRequestResponse) answer {
+		r := s.fetch(t, out)
+		pres := s.presentSD(t, issued, s.holder, r.str("nonce"), r.str("client_id"), "/age_over_18")
+		return s.respond(t, r.str("response_uri"), vpTokenForm("pid", pres, r.str("state")))
+	}
+	read := func(id, code string) (int, []byte) {
+		u := s.url + api.VerifierTransactionsPath + id
+		if code != "" {
+			u += "?response_code=" + url.QueryEscape(code)
+		}
+		req, _ := http.NewRequest(http.MethodGet, u, nil)
+		req.Header.Set("Authorization", "Bearer "+sdToken)
+		resp, err := s.c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, b
+	}
+	codeOf := func(a answer) string {
+		t.Helper()
+		var m map[string]string
+		if a.status != http.StatusOK || json.Unmarshal(a.body, &m) != nil || len(m) != 1 || !strings.HasPrefix(m["redirect_uri"], front+"#response_code=") {
+			t.Fatalf("response answer: %d %s", a.status, a.body)
+		}
+		code := strings.TrimPrefix(m["redirect_uri"], front+"#response_code=")
+		if len(code) < 43 {
+			t.Fatalf("response code %q: want 256 random bits", code)
+		}
+		return code
+	}
+
+	out := s.create(t, map[string]any{"dcql_query": pidQuery(), "redirect_uri": front})
+	if v, _ := s.transaction(t, out.TransactionID); v.Status != api.VPPending {
+		t.Fatalf("pending transaction %+v", v)
+	}
+	code := codeOf(present(out))
+	for _, wrong := range []string{"", code[:len(code)-1], code + "A", strings.ToUpper(code)} {
+		if wrong == code {
+			continue
+		}
+		status, b := read(out.TransactionID, wrong)
+		var p api.Problem
+		if status != http.StatusForbidden || json.Unmarshal(b, &p) != nil || p.Type != api.ProblemResponseCode || strings.Contains(string(b), "age_over_18") {
+			t.Fatalf("read with code %q: %d %s", wrong, status, b)
+		}
+	}
+	status, b := read(out.TransactionID, code)
+	var v api.VPTransaction
+	if status != http.StatusOK || json.Unmarshal(b, &v) != nil || v.Status != api.VPVerified || v.Credentials[0].Claims["age_over_18"] != true {
+		t.Fatalf("read with the code: %d %s", status, b)
+	}
+	// A second transaction's code is its own.
+	out2 := s.create(t, map[string]any{"dcql_query": pidQuery(), "redirect_uri": front})
+	code2 := codeOf(present(out2))
+	if code2 == code {
+		t.Fatal("two transactions got the same response code")
+	}
+	if status, _ := read(out2.TransactionID, code); status != http.StatusForbidden {
+		t.Fatalf("another transaction's code: %d", status)
+	}
+	// A declined request sends the wallet back without a code, and its
+	// failure reads without one.
+	out3 := s.create(t, map[string]any{"dcql_query": pidQuery(), "redirect_uri": front})
+	r3 := s.fetch(t, out3)
+	a := s.respond(t, r3.str("response_uri"), url.Values{"error": {"access_denied"}, "state": {r3.str("state")}})
+	if a.status != http.StatusOK || strings.TrimSpace(string(a.body)) != `{"redirect_uri":"https://rp.example/done?session=1"}` {
+		t.Fatalf("declined answer: %d %s", a.status, a.body)
+	}
+	if v, _ := s.transaction(t, out3.TransactionID); v.Status != api.VPFailed || !strings.Contains(v.Error, "access_denied") {
+		t.Fatalf("declined transaction %+v", v)
+	}
+	// Without redirect_uri: {} and the result reads without a code.
+	out4 := s.create(t, map[string]any{"dcql_query": pidQuery()})
+	if a := present(out4); a.status != http.StatusOK || strings.TrimSpace(string(a.body)) != "{}" {
+		t.Fatalf("answer without redirect_uri: %d %s", a.status, a.body)
+	}
+	if v, _ := s.transaction(t, out4.TransactionID); v.Status != api.VPVerified {
+		t.Fatalf("transaction without redirect_uri %+v", v)
 	}
 }

@@ -45,9 +45,10 @@ const (
 	maxWebhooksInFlight = 64
 )
 
-// checkWebhookURL accepts https URLs, and http ones to a loopback
-// address (tests, a relying party on the same host); no user info.
-func checkWebhookURL(raw string) error {
+// checkRPURL accepts a relying party's URL (a webhook, a redirect_uri):
+// https, or http to a loopback address (tests, a relying party on the
+// same host); absolute, without user info or fragment.
+func checkRPURL(raw string) error {
 	if raw == "" || len(raw) > MaxWebhookURLBytes {
 		return fmt.Errorf("a URL of 1 to %d bytes is required", MaxWebhookURLBytes)
 	}
@@ -130,7 +131,7 @@ func (h *hookSender) send(hook string, key []byte, v VPTransaction) {
 	}
 	ts := strconv.FormatInt(h.now().Unix(), 10)
 	sig := webhookSignature{ts: ts, mac: "sha256=" + hmacHex(key, []byte(ts+"."), body)}
-	// checkWebhookURL accepted the URL, whose scheme url.Parse lowercases:
+	// checkRPURL accepted the URL, whose scheme url.Parse lowercases:
 	// pick the client by that scheme, not by the raw text ("HTTP://").
 	c := h.public
 	if u, err := url.Parse(hook); err == nil && u.Scheme == "http" {

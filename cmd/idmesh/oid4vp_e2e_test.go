@@ -253,3 +253,68 @@ func findPath(t *testing.T, p *recordingProxy, i int) string {
 	t.Fatalf("no response %d", i)
 	return ""
 }
+
+// TestOpenID4VPRedirectEndToEnd: a same-device request through the
+// binary (verify request --redirect-uri): the wallet (idmesh wallet
+// present) is sent to the relying party's page with a response code in
+// the fragment; verify result without that code, or with another, exits
+// 1 with the response-code problem, also after --wait; with it the
+// result shows the disclosed claim. --redirect-uri with --webhook is a
+// usage error.
+func TestOpenID4VPRedirectEndToEnd(t *testing.T) {
+	n := startDevNode(t, "--verifier-did", "rp")
+	uni := n.createIssuer(t, "uni")
+	n.createIssuer(t, "rp")
+	ks := filepath.Join(t.TempDir(), "wallet.json")
+	created := mustOneJSON(t, mustCLI(t, n.url, ks, "wallet", "keys", "create", "--json")).(map[string]any)
+	holderJWK, _ := json.Marshal(holderPublic(t, created["did"].(string)).JWK())
+	vct := n.url + "/vct/person"
+	claims, _ := json.Marshal(map[string]any{"vct": vct, "given_name": "Alice", "age_over_18": true})
+	sd := strings.TrimSpace(mustCLI(t, n.url, ks, "vc", "issue", "--api-token", n.token, "--issuer", "uni", "--format", "dc+sd-jwt",
+		"--holder-key", writeFile(t, "holder.jwk", string(holderJWK)), writeFile(t, "claims.json", string(claims))))
+	mustCLI(t, n.url, ks, "wallet", "import", writeFile(t, "sd.txt", sd))
+	query := writeFile(t, "q.json", `{"credentials":[{"id":"age","format":"dc+sd-jwt","meta":{"vct_values":["`+vct+`"]},"claims":[{"path":["age_over_18"]}]}]}`)
+
+	const front = "http://127.0.0.1:9/signed-in?session=abc"
+	if _, errOut, code := cli(t, n.url, ks, "verify", "request", "--api-token", n.token, "--dcql", query, "--redirect-uri", front, "--webhook", "http://127.0.0.1:9/hook"); code != 2 || !strings.Contains(errOut, "exclude each other") {
+		t.Fatalf("--redirect-uri with --webhook: exit %d: %s", code, errOut)
+	}
+	var req map[string]string
+	if err := json.Unmarshal([]byte(mustCLI(t, n.url, ks, "verify", "request", "--api-token", n.token, "--dcql", query, "--redirect-uri", front, "--json")), &req); err != nil {
+		t.Fatal(err)
+	}
+	tx := req["transaction_id"]
+	presented := mustOneJSON(t, mustCLI(t, n.url, ks, "wallet", "present", req["uri"], "--yes", "--json")).(map[string]any)
+	redirect, _ := presented["redirect_uri"].(string)
+	if !strings.HasPrefix(redirect, front+"#response_code=") {
+		t.Fatalf("wallet present: redirect_uri %q", redirect)
+	}
+	code := strings.TrimPrefix(redirect, front+"#response_code=")
+	for _, args := range [][]string{nil, {"--response-code", code + "x"}, {"--wait", "5s"}} {
+		out, errOut, exit := cli(t, n.url, ks, append([]string{"verify", "result", "--api-token", n.token, tx}, args...)...)
+		wantHint := args == nil || args[0] == "--wait" // no code given: the error says how to give it
+		if exit != 1 || !strings.Contains(errOut, "response code") || strings.Contains(out, "age_over_18") || strings.Contains(errOut, "--response-code CODE") != wantHint {
+			t.Fatalf("verify result %v: exit %d: %s %s", args, exit, out, errOut)
+		}
+	}
+	out := mustCLI(t, n.url, ks, "verify", "result", "--api-token", n.token, "--response-code", code, "--json", tx)
+	var r struct {
+		Status      string `json:"status"`
+		Credentials []struct {
+			Issuer string
+			Claims map[string]any
+		} `json:"credentials"`
+	}
+	if err := json.Unmarshal([]byte(out), &r); err != nil || r.Status != "verified" || len(r.Credentials) != 1 || r.Credentials[0].Issuer != uni ||
+		r.Credentials[0].Claims["age_over_18"] != true || strings.Contains(out, "Alice") {
+		t.Fatalf("verify result --response-code: %s %v", out, err)
+	}
+	// The human form of wallet present says where to continue.
+	var req2 map[string]string
+	if err := json.Unmarshal([]byte(mustCLI(t, n.url, ks, "verify", "request", "--api-token", n.token, "--dcql", query, "--redirect-uri", front, "--json")), &req2); err != nil {
+		t.Fatal(err)
+	}
+	if out := mustCLI(t, n.url, ks, "wallet", "present", req2["uri"], "--yes"); !strings.Contains(out, "continue at "+front+"#response_code=") {
+		t.Fatalf("wallet present: %s", out)
+	}
+}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"net/http"
@@ -26,11 +27,11 @@ func newVerifyGroupCmd(a *app) *cobra.Command {
 
 func newVerifyRequestCmd(a *app) *cobra.Command {
 	var f apiFlags
-	var dcqlFile, mode, hook, png, trusted string
-	c := a.command("request --dcql QUERY.json [--trusted-issuers DIDS] [--response-mode direct_post|direct_post.jwt] [--webhook URL] [--png FILE]",
+	var o vpRequestOptions
+	c := a.command("request --dcql QUERY.json [--trusted-issuers DIDS] [--response-mode direct_post|direct_post.jwt] [--webhook URL | --redirect-uri URL] [--png FILE]",
 		"make an OpenID4VP presentation request and print its URI and QR code",
 		func(ctx context.Context, e env, pos []string) error {
-			return verifyRequest(ctx, e, f, dcqlFile, mode, hook, png, trusted, pos)
+			return verifyRequest(ctx, e, f, o, pos)
 		})
 	c.Long = `Ask a wallet for the credentials and claims a DCQL query names (QUERY.json; - for
 standard input), over OpenID for Verifiable Presentations 1.0: the node makes a request
@@ -41,18 +42,29 @@ outcome with idmesh verify result TXID. Without --trusted-issuers any issuer who
 signature verifies is accepted (the result names it); with it, only those. With --webhook the node also posts the result
 to that URL (https, or http to a loopback address), signed with the webhook secret
 printed once here (X-Idmesh-Signature: sha256=HMAC-SHA256 of X-Idmesh-Timestamp,
-".", and the body; reject old timestamps).`
+".", and the body; reject old timestamps). With --redirect-uri (a same-device flow) the
+wallet is sent to that URL after answering, with response_code=CODE in its fragment
+when the presentation verified; the verified result is then read only with that code
+(idmesh verify result TXID --response-code CODE), which only the browser the wallet
+came back to has. --redirect-uri and --webhook exclude each other.`
 	fs := c.Flags()
 	f.register(fs)
-	fs.StringVar(&dcqlFile, "dcql", "", "the DCQL query, a JSON file (required)")
-	fs.StringVar(&mode, "response-mode", api.ResponseModeDirectPost, "direct_post, or direct_post.jwt for an encrypted response")
-	fs.StringVar(&hook, "webhook", "", "also post the result to this URL")
-	fs.StringVar(&trusted, "trusted-issuers", "", "accept credentials only from these issuers (DIDs, comma-separated)")
-	fs.StringVar(&png, "png", "", "also write the QR code as a PNG image to FILE")
+	fs.StringVar(&o.dcqlFile, "dcql", "", "the DCQL query, a JSON file (required)")
+	fs.StringVar(&o.mode, "response-mode", api.ResponseModeDirectPost, "direct_post, or direct_post.jwt for an encrypted response")
+	fs.StringVar(&o.hook, "webhook", "", "also post the result to this URL")
+	fs.StringVar(&o.redirect, "redirect-uri", "", "send the wallet to this URL after its answer, with the response code")
+	fs.StringVar(&o.trusted, "trusted-issuers", "", "accept credentials only from these issuers (DIDs, comma-separated)")
+	fs.StringVar(&o.png, "png", "", "also write the QR code as a PNG image to FILE")
 	return c
 }
 
-func verifyRequest(ctx context.Context, e env, f apiFlags, dcqlFile, mode, hook, png, trusted string, pos []string) error {
+// vpRequestOptions are verify request's flags.
+type vpRequestOptions struct {
+	dcqlFile, mode, hook, redirect, png, trusted string
+}
+
+func verifyRequest(ctx context.Context, e env, f apiFlags, o vpRequestOptions, pos []string) error {
+	dcqlFile, mode, hook, png, trusted := o.dcqlFile, o.mode, o.hook, o.png, o.trusted
 	switch {
 	case len(pos) != 0:
 		return usageError("verify request takes no arguments: give the query with --dcql FILE")
@@ -60,6 +72,8 @@ func verifyRequest(ctx context.Context, e env, f apiFlags, dcqlFile, mode, hook,
 		return usageError("verify request: --dcql QUERY.json is required")
 	case mode != api.ResponseModeDirectPost && mode != api.ResponseModeDirectPostJWT:
 		return usageError("verify request: --response-mode must be direct_post or direct_post.jwt")
+	case hook != "" && o.redirect != "":
+		return usageError("verify request: --redirect-uri and --webhook exclude each other (a webhook delivers the result without the response code)")
 	}
 	doc, err := readDocument(e, dcqlFile)
 	if err != nil {
@@ -72,6 +86,9 @@ func verifyRequest(ctx context.Context, e env, f apiFlags, dcqlFile, mode, hook,
 	req := map[string]any{"dcql_query": query, "response_mode": mode}
 	if hook != "" {
 		req["webhook"] = hook
+	}
+	if o.redirect != "" {
+		req["redirect_uri"] = o.redirect
 	}
 	if list := splitList(trusted); len(list) > 0 {
 		req["trusted_issuers"] = list
@@ -110,22 +127,25 @@ func verifyRequest(ctx context.Context, e env, f apiFlags, dcqlFile, mode, hook,
 func newVerifyResultCmd(a *app) *cobra.Command {
 	var f apiFlags
 	var wait time.Duration
-	c := a.command("result TXID [--wait DURATION]", "show the result of an OpenID4VP presentation request",
+	var code string
+	c := a.command("result TXID [--wait DURATION] [--response-code CODE]", "show the result of an OpenID4VP presentation request",
 		func(ctx context.Context, e env, pos []string) error {
-			return verifyResult(ctx, e, f, wait, pos)
+			return verifyResult(ctx, e, f, wait, code, pos)
 		})
 	c.Long = `Show where a presentation request stands (pending, verified, failed or expired)
 and, once verified, each credential presented: its issuer, type and exactly the
 claims the wallet disclosed. With --wait, wait up to DURATION for the wallet's
 answer. Exits 1 when the request failed or expired (or is still pending after
---wait).`
+--wait). A request made with --redirect-uri gives its verified result only with
+--response-code, the code the wallet's redirect carried.`
 	fs := c.Flags()
 	f.register(fs)
 	fs.DurationVar(&wait, "wait", 0, "wait up to this long while the request is pending (e.g. 2m)")
+	fs.StringVar(&code, "response-code", "", "the response code of the wallet's redirect (requests made with --redirect-uri)")
 	return c
 }
 
-func verifyResult(ctx context.Context, e env, f apiFlags, wait time.Duration, pos []string) error {
+func verifyResult(ctx context.Context, e env, f apiFlags, wait time.Duration, code string, pos []string) error {
 	switch {
 	case len(pos) != 1:
 		return usageError("verify result takes one transaction ID")
@@ -139,7 +159,17 @@ func verifyResult(ctx context.Context, e env, f apiFlags, wait time.Duration, po
 	deadline := time.Now().Add(wait)
 	var v api.VPTransaction
 	for {
-		if _, err := c.do(ctx, http.MethodGet, api.VerifierTransactionsPath+url.PathEscape(pos[0]), nil, "", &v); err != nil {
+		path := api.VerifierTransactionsPath + url.PathEscape(pos[0])
+		if code != "" {
+			path += "?response_code=" + url.QueryEscape(code)
+		}
+		if _, err := c.do(ctx, http.MethodGet, path, nil, "", &v); err != nil {
+			if pe := (*problemError)(nil); errors.As(err, &pe) && pe.p.Type == api.ProblemResponseCode {
+				if code == "" {
+					return fmt.Errorf("verify result: the request was made with --redirect-uri: give the response code the wallet's redirect carried (--response-code CODE): %w", err)
+				}
+				return fmt.Errorf("verify result: not the response code of this transaction: %w", err)
+			}
 			return fmt.Errorf("verify result: %w", err)
 		}
 		if v.Status != api.VPPending || !time.Now().Before(deadline) {

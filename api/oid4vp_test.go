@@ -147,7 +147,23 @@ func vpTokenForm(id string, pres any, state string) url.Values {
 // transaction reads a transaction over HTTP.
 func (s *vpServer) transaction(t *testing.T, id string) (api.VPTransaction, []byte) {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, s.url+api.VerifierTransactionsPath+id, nil)
+	status, b := s.readTransaction(t, id, "")
+	var v api.VPTransaction
+	if status != http.StatusOK || json.Unmarshal(b, &v) != nil {
+		t.Fatalf("transaction: %d %s", status, b)
+	}
+	return v, b
+}
+
+// readTransaction reads a transaction over HTTP with a response code
+// (none when empty) and returns the status and body.
+func (s *vpServer) readTransaction(t *testing.T, id, code string) (int, []byte) {
+	t.Helper()
+	u := s.url + api.VerifierTransactionsPath + id
+	if code != "" {
+		u += "?response_code=" + url.QueryEscape(code)
+	}
+	req, _ := http.NewRequest(http.MethodGet, u, nil)
 	req.Header.Set("Authorization", "Bearer "+sdToken)
 	resp, err := s.c.Do(req)
 	if err != nil {
@@ -155,11 +171,7 @@ func (s *vpServer) transaction(t *testing.T, id string) (api.VPTransaction, []by
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	var v api.VPTransaction
-	if resp.StatusCode != http.StatusOK || json.Unmarshal(b, &v) != nil {
-		t.Fatalf("transaction: %d %s", resp.StatusCode, b)
-	}
-	return v, b
+	return resp.StatusCode, b
 }
 
 // oauthError checks a 400 OAuth error answer and returns its description.
@@ -821,21 +833,7 @@ func TestVPRedirectResponseCode(t *testing.T) {
 		pres := s.presentSD(t, issued, s.holder, r.str("nonce"), r.str("client_id"), "/age_over_18")
 		return s.respond(t, r.str("response_uri"), vpTokenForm("pid", pres, r.str("state")))
 	}
-	read := func(id, code string) (int, []byte) {
-		u := s.url + api.VerifierTransactionsPath + id
-		if code != "" {
-			u += "?response_code=" + url.QueryEscape(code)
-		}
-		req, _ := http.NewRequest(http.MethodGet, u, nil)
-		req.Header.Set("Authorization", "Bearer "+sdToken)
-		resp, err := s.c.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, b
-	}
+	read := func(id, code string) (int, []byte) { return s.readTransaction(t, id, code) }
 	codeOf := func(a answer) string {
 		t.Helper()
 		var m map[string]string

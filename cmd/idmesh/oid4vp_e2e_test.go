@@ -262,17 +262,7 @@ func findPath(t *testing.T, p *recordingProxy, i int) string {
 // result shows the disclosed claim. --redirect-uri with --webhook is a
 // usage error.
 func TestOpenID4VPRedirectEndToEnd(t *testing.T) {
-	n := startDevNode(t, "--verifier-did", "rp")
-	uni := n.createIssuer(t, "uni")
-	n.createIssuer(t, "rp")
-	ks := filepath.Join(t.TempDir(), "wallet.json")
-	created := mustOneJSON(t, mustCLI(t, n.url, ks, "wallet", "keys", "create", "--json")).(map[string]any)
-	holderJWK, _ := json.Marshal(holderPublic(t, created["did"].(string)).JWK())
-	vct := n.url + "/vct/person"
-	claims, _ := json.Marshal(map[string]any{"vct": vct, "given_name": "Alice", "age_over_18": true})
-	sd := strings.TrimSpace(mustCLI(t, n.url, ks, "vc", "issue", "--api-token", n.token, "--issuer", "uni", "--format", "dc+sd-jwt",
-		"--holder-key", writeFile(t, "holder.jwk", string(holderJWK)), writeFile(t, "claims.json", string(claims))))
-	mustCLI(t, n.url, ks, "wallet", "import", writeFile(t, "sd.txt", sd))
+	n, uni, ks, vct := ageWallet(t)
 	query := writeFile(t, "q.json", `{"credentials":[{"id":"age","format":"dc+sd-jwt","meta":{"vct_values":["`+vct+`"]},"claims":[{"path":["age_over_18"]}]}]}`)
 
 	const front = "http://127.0.0.1:9/signed-in?session=abc"

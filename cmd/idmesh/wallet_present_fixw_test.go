@@ -184,17 +184,7 @@ func TestWalletPresentTerminalSafe(t *testing.T) {
 //     with a key-binding JWT (the wallet holds the bound key), and the
 //     transaction is verified.
 func TestWalletPresentNodeChecks(t *testing.T) {
-	n := startDevNode(t, "--verifier-did", "rp")
-	uni := n.createIssuer(t, "uni")
-	n.createIssuer(t, "rp")
-	ks := filepath.Join(t.TempDir(), "wallet.json")
-	created := mustOneJSON(t, mustCLI(t, n.url, ks, "wallet", "keys", "create", "--json")).(map[string]any)
-	holderJWK, _ := json.Marshal(holderPublic(t, created["did"].(string)).JWK())
-	vct := n.url + "/vct/person"
-	claims, _ := json.Marshal(map[string]any{"vct": vct, "given_name": "Alice", "age_over_18": true})
-	sd := strings.TrimSpace(mustCLI(t, n.url, ks, "vc", "issue", "--api-token", n.token, "--issuer", "uni", "--format", "dc+sd-jwt",
-		"--holder-key", writeFile(t, "holder.jwk", string(holderJWK)), writeFile(t, "claims.json", string(claims))))
-	mustCLI(t, n.url, ks, "wallet", "import", writeFile(t, "sd.txt", sd))
+	n, uni, ks, vct := ageWallet(t)
 
 	// Interop: no holder binding asked for, idmesh's verifier.
 	query := `{"credentials":[{"id":"age","format":"dc+sd-jwt","require_cryptographic_holder_binding":false,"meta":{"vct_values":["` + vct + `"]},"claims":[{"path":["age_over_18"]}]}]}`
@@ -262,4 +252,24 @@ func TestWalletPresentJSONEscaped(t *testing.T) {
 	if got, want := back["shown"].(map[string]any)["name"], in["shown"].(map[string]any)["name"]; got != want {
 		t.Fatalf("decoded %q, want %q", got, want)
 	}
+}
+
+// ageWallet starts a dev node verifying as "rp" with an issuer "uni",
+// and a wallet holding an SD-JWT VC of uni's (vct the node's
+// /vct/person) with given_name Alice and age_over_18, bound to the
+// wallet's key.
+func ageWallet(t *testing.T) (n devNode, uni, ks, vct string) {
+	t.Helper()
+	n = startDevNode(t, "--verifier-did", "rp")
+	uni = n.createIssuer(t, "uni")
+	n.createIssuer(t, "rp")
+	ks = filepath.Join(t.TempDir(), "wallet.json")
+	created := mustOneJSON(t, mustCLI(t, n.url, ks, "wallet", "keys", "create", "--json")).(map[string]any)
+	holderJWK, _ := json.Marshal(holderPublic(t, created["did"].(string)).JWK())
+	vct = n.url + "/vct/person"
+	claims, _ := json.Marshal(map[string]any{"vct": vct, "given_name": "Alice", "age_over_18": true})
+	sd := strings.TrimSpace(mustCLI(t, n.url, ks, "vc", "issue", "--api-token", n.token, "--issuer", "uni", "--format", "dc+sd-jwt",
+		"--holder-key", writeFile(t, "holder.jwk", string(holderJWK)), writeFile(t, "claims.json", string(claims))))
+	mustCLI(t, n.url, ks, "wallet", "import", writeFile(t, "sd.txt", sd))
+	return n, uni, ks, vct
 }

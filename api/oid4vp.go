@@ -75,7 +75,7 @@ const (
 const (
 	ProblemInvalidDCQL        = ProblemBase + "invalid-dcql-query"
 	ProblemNoVerifierIdentity = ProblemBase + "no-verifier-identity"
-	// ProblemResponseCode (403) answers a read of a verified
+	// ProblemResponseCode (403) answers a read of the result of a
 	// transaction made with a redirect_uri without the response_code
 	// the wallet's redirect carried, or with another.
 	ProblemResponseCode = ProblemBase + "response-code"
@@ -440,22 +440,11 @@ func (s *Server) handleVPResponse(w http.ResponseWriter, r *http.Request) {
 		refuse(outcome, err.Error())
 		return
 	}
-	if form.err != "" {
-		// The wallet declined (or failed): the transaction fails with
-		// its reason.
-		s.complete(t, nil, "the wallet answered "+form.err+trimDesc(form.errDesc), 0, "")
-		s.vpMetrics.response("declined")
-		s.answerResponse(w, r, t, "")
-		return
-	}
-	creds, size, err := s.verifyVPToken(r.Context(), t, form.vpToken)
-	if err != nil {
-		s.complete(t, nil, err.Error(), 0, "")
-		refuse("refused", err.Error())
-		return
-	}
+	// A request made with a redirect_uri gets a response code whatever
+	// the outcome: every result of it is read only with the code.
 	code := ""
 	if t.redirect != "" {
+		var err error
 		if code, err = s.vp.random(vpRandomBytes); err != nil {
 			s.complete(t, nil, "the verifier could not make a response code", 0, "")
 			s.log.ErrorContext(r.Context(), "response code", "err", err)
@@ -463,25 +452,46 @@ func (s *Server) handleVPResponse(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	s.complete(t, creds, "", size, code)
-	s.vpMetrics.response("verified")
-	s.answerResponse(w, r, t, code)
+	if form.err != "" {
+		// The wallet declined (or failed): the transaction fails with
+		// its reason.
+		s.complete(t, nil, "the wallet answered "+form.err+trimDesc(form.errDesc), 0, code)
+		s.vpMetrics.response("declined")
+		s.answerResponse(w, t, code)
+		return
+	}
+	creds, size, err := s.verifyVPToken(r.Context(), t, form.vpToken)
+	if err != nil {
+		s.complete(t, nil, err.Error(), 0, code)
+		if t.redirect != "" {
+			// The wallet is sent back all the same: the relying party's
+			// page reads the failure with the code (OpenID4VP leaves the
+			// verification's outcome to the verifier).
+			s.vpMetrics.response("refused")
+			s.answerResponse(w, t, code)
+			return
+		}
+		refuse("refused", err.Error())
+		return
+	}
+	if v := s.complete(t, creds, "", size, code); v.Status != VPVerified {
+		s.vpMetrics.response("refused") // the result could not be kept
+	} else {
+		s.vpMetrics.response("verified")
+	}
+	s.answerResponse(w, t, code)
 }
 
 // answerResponse answers a response the verifier took (OpenID4VP
 // section 8.2): {} or, for a request made with a redirect_uri, that URI
-// for the wallet to open, with the response code in its fragment when
-// the presentation was verified (the relying party's front end gives the
-// code to its backend, which reads the result with it: only the browser
-// the wallet came back to can have it, section 14.2).
-func (s *Server) answerResponse(w http.ResponseWriter, r *http.Request, t *vpTx, code string) {
+// for the wallet to open with the response code in its fragment (the
+// relying party's front end gives the code to its backend, which reads
+// the result with it: only the browser the wallet came back to can have
+// it, section 14.2).
+func (s *Server) answerResponse(w http.ResponseWriter, t *vpTx, code string) {
 	out := map[string]any{}
 	if t.redirect != "" {
-		u := t.redirect
-		if code != "" {
-			u += "#response_code=" + code
-		}
-		out["redirect_uri"] = u
+		out["redirect_uri"] = t.redirect + "#response_code=" + code
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusOK, out)
@@ -543,13 +553,14 @@ func printableText(s string, max int) string {
 
 // complete records a transaction's outcome, logs it (no secrets) and
 // calls its webhook.
-func (s *Server) complete(t *vpTx, creds []VPCredential, failure string, size int, responseCode string) {
+func (s *Server) complete(t *vpTx, creds []VPCredential, failure string, size int, responseCode string) VPTransaction {
 	failure = printableText(failure, MaxVPErrorBytes)
 	v := s.vp.finish(t, creds, failure, size, responseCode)
 	s.log.Info("presentation response", "transaction", t.id, "status", v.Status, "credentials", len(v.Credentials))
 	if t.webhook != "" {
 		s.hooks.send(t.webhook, t.hookKey, v)
 	}
+	return v
 }
 
 // encodeB64 is base64url without padding.

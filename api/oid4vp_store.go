@@ -26,9 +26,8 @@ var (
 	errVPAnswered = errors.New("the presentation request was already answered")
 	// errVPState reports a response whose state is not the request's.
 	errVPState = errors.New("state does not match the request's")
-	// errVPResponseCode reports a read of a verified result of a
-	// request made with a redirect_uri, without its response code or
-	// with another.
+	// errVPResponseCode reports a read of the result of a request made
+	// with a redirect_uri, without its response code or with another.
 	errVPResponseCode = errors.New("the request was made with a redirect_uri: its result is read with the response_code the wallet's redirect carried (in its fragment)")
 )
 
@@ -102,7 +101,7 @@ type vpTx struct {
 	// whose issuer is not one of them fails the transaction.
 	trusted []string
 	// redirect is the request's redirect_uri: the wallet is sent there
-	// after its response, and a verified result is read only with the
+	// after its response, and its result is read only with the
 	// response code of that redirect, whose SHA-256 is codeHash (set
 	// under the store's lock).
 	redirect string
@@ -291,8 +290,9 @@ func (st *vpStore) finish(t *vpTx, creds []VPCredential, failure string, resultB
 }
 
 // transaction returns what the relying party sees of a transaction:
-// for a request made with a redirect_uri, a verified result only with
-// the response code the wallet was redirected with.
+// for a request made with a redirect_uri, a result (verified or failed)
+// only with the response code the wallet was redirected with; pending
+// and expired transactions read without it.
 func (st *vpStore) transaction(id, responseCode string) (VPTransaction, error) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
@@ -301,7 +301,7 @@ func (st *vpStore) transaction(id, responseCode string) (VPTransaction, error) {
 		return VPTransaction{}, errVPUnknown
 	}
 	v := t.view(st.now())
-	if t.redirect != "" && v.Status == VPVerified {
+	if t.redirect != "" && !t.done.IsZero() {
 		got := sha256.Sum256([]byte(responseCode))
 		if responseCode == "" || subtle.ConstantTimeCompare(got[:], t.codeHash[:]) != 1 {
 			return VPTransaction{}, errVPResponseCode

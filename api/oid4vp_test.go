@@ -818,20 +818,23 @@ func TestVPWebhookRetry(t *testing.T) {
 }
 
 // TestVPRedirectResponseCode: a request made with a redirect_uri sends
-// the wallet back there after its answer (OpenID4VP section 8.2), with a
-// fresh response code in the fragment when the presentation verified;
-// the verified result is read only with that code (403 response-code
-// without it or with another, the same code of another transaction
-// included), while pending, failed and declined transactions read as
-// before. A request without redirect_uri answers {} and needs no code.
+// the wallet back there after its answer (OpenID4VP section 8.2) with a
+// fresh response code in the fragment, whatever the outcome (verified,
+// refused, declined); the result is read only with that code (403
+// response-code without it or with another, another transaction's
+// included, also after the request's answer window), while a pending
+// transaction reads as before. The code is none of the values the
+// request object gave out (state, nonce, its reference). A request
+// without redirect_uri answers {} and needs no code.
 func TestVPRedirectResponseCode(t *testing.T) {
 	s := newVPServer(t, nil)
 	issued := MustCompact(t, s.issue(t, "uni", s.request(pidClaims())))
 	const front = "https://rp.example/done?session=1"
+	var last vpRequest
 	present := func(out api.VPRequestResponse) answer {
-		r := s.fetch(t, out)
-		pres := s.presentSD(t, issued, s.holder, r.str("nonce"), r.str("client_id"), "/age_over_18")
-		return s.respond(t, r.str("response_uri"), vpTokenForm("pid", pres, r.str("state")))
+		last = s.fetch(t, out)
+		pres := s.presentSD(t, issued, s.holder, last.str("nonce"), last.str("client_id"), "/age_over_18")
+		return s.respond(t, last.str("response_uri"), vpTokenForm("pid", pres, last.str("state")))
 	}
 	read := func(id, code string) (int, []byte) { return s.readTransaction(t, id, code) }
 	codeOf := func(a answer) string {
@@ -846,26 +849,42 @@ func TestVPRedirectResponseCode(t *testing.T) {
 		}
 		return code
 	}
+	refused := func(id, code string) {
+		t.Helper()
+		status, b := read(id, code)
+		var p api.Problem
+		if status != http.StatusForbidden || json.Unmarshal(b, &p) != nil || p.Type != api.ProblemResponseCode ||
+			strings.Contains(string(b), "age_over_18") || strings.Contains(string(b), `"status":"`) || strings.Contains(string(b), "untrusted") {
+			t.Fatalf("read with code %q: %d %s", code, status, b)
+		}
+	}
+	readWith := func(id, code string) api.VPTransaction {
+		t.Helper()
+		status, b := read(id, code)
+		var v api.VPTransaction
+		if status != http.StatusOK || json.Unmarshal(b, &v) != nil {
+			t.Fatalf("read with the code: %d %s", status, b)
+		}
+		return v
+	}
 
 	out := s.create(t, map[string]any{"dcql_query": pidQuery(), "redirect_uri": front})
 	if v, _ := s.transaction(t, out.TransactionID); v.Status != api.VPPending {
 		t.Fatalf("pending transaction %+v", v)
 	}
 	code := codeOf(present(out))
-	for _, wrong := range []string{"", code[:len(code)-1], code + "A", strings.ToUpper(code)} {
-		if wrong == code {
-			continue
-		}
-		status, b := read(out.TransactionID, wrong)
-		var p api.Problem
-		if status != http.StatusForbidden || json.Unmarshal(b, &p) != nil || p.Type != api.ProblemResponseCode || strings.Contains(string(b), "age_over_18") {
-			t.Fatalf("read with code %q: %d %s", wrong, status, b)
+	for _, given := range []string{last.str("state"), last.str("nonce"), strings.TrimPrefix(out.RequestURI, s.url+api.VerifierRequestObjectsPath), out.TransactionID} {
+		if given == code {
+			t.Fatalf("the response code is a value the request gave out: %q", code)
 		}
 	}
-	status, b := read(out.TransactionID, code)
-	var v api.VPTransaction
-	if status != http.StatusOK || json.Unmarshal(b, &v) != nil || v.Status != api.VPVerified || v.Credentials[0].Claims["age_over_18"] != true {
-		t.Fatalf("read with the code: %d %s", status, b)
+	for _, wrong := range []string{"", code[:len(code)-1], code + "A", strings.ToUpper(code), last.str("state")} {
+		if wrong != code {
+			refused(out.TransactionID, wrong)
+		}
+	}
+	if v := readWith(out.TransactionID, code); v.Status != api.VPVerified || v.Credentials[0].Claims["age_over_18"] != true {
+		t.Fatalf("verified result %+v", v)
 	}
 	// A second transaction's code is its own.
 	out2 := s.create(t, map[string]any{"dcql_query": pidQuery(), "redirect_uri": front})
@@ -873,18 +892,22 @@ func TestVPRedirectResponseCode(t *testing.T) {
 	if code2 == code {
 		t.Fatal("two transactions got the same response code")
 	}
-	if status, _ := read(out2.TransactionID, code); status != http.StatusForbidden {
-		t.Fatalf("another transaction's code: %d", status)
+	refused(out2.TransactionID, code)
+	// A presentation the verifier refuses (an issuer the request does not
+	// trust) sends the wallet back with a code all the same; its failure,
+	// which names the issuer, reads only with the code.
+	out5 := s.create(t, map[string]any{"dcql_query": pidQuery(), "redirect_uri": front, "trusted_issuers": []string{"did:example:other"}})
+	code5 := codeOf(present(out5))
+	refused(out5.TransactionID, "")
+	if v := readWith(out5.TransactionID, code5); v.Status != api.VPFailed || !strings.Contains(v.Error, "untrusted issuer") {
+		t.Fatalf("refused presentation %+v", v)
 	}
-	// A declined request sends the wallet back without a code, and its
-	// failure reads without one.
+	// A declined request: the same.
 	out3 := s.create(t, map[string]any{"dcql_query": pidQuery(), "redirect_uri": front})
 	r3 := s.fetch(t, out3)
-	a := s.respond(t, r3.str("response_uri"), url.Values{"error": {"access_denied"}, "state": {r3.str("state")}})
-	if a.status != http.StatusOK || strings.TrimSpace(string(a.body)) != `{"redirect_uri":"https://rp.example/done?session=1"}` {
-		t.Fatalf("declined answer: %d %s", a.status, a.body)
-	}
-	if v, _ := s.transaction(t, out3.TransactionID); v.Status != api.VPFailed || !strings.Contains(v.Error, "access_denied") {
+	code3 := codeOf(s.respond(t, r3.str("response_uri"), url.Values{"error": {"access_denied"}, "state": {r3.str("state")}}))
+	refused(out3.TransactionID, "")
+	if v := readWith(out3.TransactionID, code3); v.Status != api.VPFailed || !strings.Contains(v.Error, "access_denied") {
 		t.Fatalf("declined transaction %+v", v)
 	}
 	// Without redirect_uri: {} and the result reads without a code.
@@ -894,5 +917,12 @@ func TestVPRedirectResponseCode(t *testing.T) {
 	}
 	if v, _ := s.transaction(t, out4.TransactionID); v.Status != api.VPVerified {
 		t.Fatalf("transaction without redirect_uri %+v", v)
+	}
+	// Past the request's answer window (results stay 10 minutes): still
+	// only with the code.
+	s.clock.Add(6 * time.Minute)
+	refused(out.TransactionID, "")
+	if v := readWith(out.TransactionID, code); v.Status != api.VPVerified {
+		t.Fatalf("verified result after the window %+v", v)
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"net/netip"
 	"net/url"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -52,9 +53,22 @@ func checkRPURL(raw string) error {
 	if raw == "" || len(raw) > MaxWebhookURLBytes {
 		return fmt.Errorf("a URL of 1 to %d bytes is required", MaxWebhookURLBytes)
 	}
+	// RFC 3986 characters only (a space, quote, angle bracket or
+	// non-ASCII byte is not a URI's), and no '#': a fragment, even an
+	// empty one, is refused.
+	for i := range len(raw) {
+		if c := raw[i]; c >= 0x80 || !uriChar[c] {
+			return fmt.Errorf("the URL holds %q, which a URI does not (RFC 3986; percent-encode it)", raw[i:i+1])
+		}
+	}
 	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" || u.User != nil || u.Fragment != "" {
+	if err != nil || u.Host == "" || u.User != nil || strings.Contains(raw, "#") {
 		return errors.New("an absolute URL without user info or fragment is required")
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return fmt.Errorf("port %q is not 1 to 65535", p)
+		}
 	}
 	switch u.Scheme {
 	case "https":
@@ -66,6 +80,15 @@ func checkRPURL(raw string) error {
 	}
 	return errors.New("use https (http only to a loopback address)")
 }
+
+// uriChar marks the ASCII bytes a URI may hold (RFC 3986 section 2:
+// unreserved, reserved and '%').
+var uriChar = func() (t [128]bool) {
+	for _, c := range "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~:/?#[]@!$&'()*+,;=%" {
+		t[c] = true
+	}
+	return t
+}()
 
 func isLoopbackHost(h string) bool {
 	if h == "localhost" {

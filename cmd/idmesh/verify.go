@@ -44,7 +44,7 @@ to that URL (https, or http to a loopback address), signed with the webhook secr
 printed once here (X-Idmesh-Signature: sha256=HMAC-SHA256 of X-Idmesh-Timestamp,
 ".", and the body; reject old timestamps). With --redirect-uri (a same-device flow) the
 wallet is sent to that URL after answering, with response_code=CODE in its fragment
-when the presentation verified; the verified result is then read only with that code
+(whatever the outcome); the result is then read only with that code
 (idmesh verify result TXID --response-code CODE), which only the browser the wallet
 came back to has. --redirect-uri and --webhook exclude each other.`
 	fs := c.Flags()
@@ -136,7 +136,7 @@ func newVerifyResultCmd(a *app) *cobra.Command {
 and, once verified, each credential presented: its issuer, type and exactly the
 claims the wallet disclosed. With --wait, wait up to DURATION for the wallet's
 answer. Exits 1 when the request failed or expired (or is still pending after
---wait). A request made with --redirect-uri gives its verified result only with
+--wait). A request made with --redirect-uri gives its result only with
 --response-code, the code the wallet's redirect carried.`
 	fs := c.Flags()
 	f.register(fs)

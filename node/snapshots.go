@@ -304,8 +304,8 @@ func (s *Snapshots) Header(height uint64) (*registry.Header, *registry.Commit, e
 // HeaderRead is Header, with the bytes read from the store for the
 // header (p2p bounds a headers answer's reads with it): a few hundred
 // for a block saved with its header apart, the whole block for one
-// saved before (registry/leveldb.Store.BlockHeaderRead). A store
-// without BlockHeaderRead counts nothing.
+// saved before (registry/leveldb.Store.BlockHeaderRead), and the
+// block's encoded size for a store that reads only whole blocks.
 func (s *Snapshots) HeaderRead(height uint64) (*registry.Header, *registry.Commit, int, error) {
 	st := s.Chain.Store()
 	var hd *registry.Header
@@ -323,7 +323,7 @@ func (s *Snapshots) HeaderRead(height uint64) (*registry.Header, *registry.Commi
 		if err != nil {
 			return nil, nil, 0, err
 		}
-		hd = &b.Header
+		hd, read = &b.Header, len(b.Encoding())
 	}
 	c, err := st.Commit(height)
 	if err != nil {

@@ -96,10 +96,10 @@ func (l *liar) Chunk(height uint64, index uint32) ([]byte, error) {
 	return raw, nil
 }
 
-func (l *liar) Header(height uint64) (*registry.Header, *registry.Commit, error) {
-	h, c, err := l.SnapshotSource.Header(height)
+func (l *liar) HeaderRead(height uint64) (*registry.Header, *registry.Commit, int, error) {
+	h, c, n, err := l.SnapshotSource.HeaderRead(height)
 	if err != nil || l.lie != "forged header" {
-		return h, c, err
+		return h, c, n, err
 	}
 	// Another state root, with a commit naming the forged header: its
 	// signatures cannot match.
@@ -107,7 +107,7 @@ func (l *liar) Header(height uint64) (*registry.Header, *registry.Commit, error)
 	f.StateRoot[0] ^= 1
 	fc := *c
 	fc.BlockID = f.ID()
-	return &f, &fc, nil
+	return &f, &fc, n, nil
 }
 
 func (l *liar) Offers() []p2p.SnapshotOffer {
@@ -213,7 +213,10 @@ func TestStateSyncFromPeers(t *testing.T) {
 				t.Fatalf("block 1 on the restored node: %v", err)
 			}
 			// The base block's header has its own key: serving it reads
-			// the header, not the block.
+			// the header, not the block; so does the server's.
+			if hd, _, n, err := srv.snaps.HeaderRead(st.Height); err != nil || n != len(hd.Encode()) {
+				t.Fatalf("served header: %d bytes read, %v", n, err)
+			}
 			if hd, n, err := store.BlockHeaderRead(st.Height); err != nil || hd.Height != st.Height || n != len(hd.Encode()) {
 				t.Fatalf("base header: %+v, %d bytes read, %v", hd, n, err)
 			}

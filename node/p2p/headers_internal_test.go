@@ -132,11 +132,6 @@ func (r *readingSource) ValidatorSet(registry.Hash) (*registry.ValidatorSet, boo
 	return r.vals, true
 }
 
-func (r *readingSource) Header(height uint64) (*registry.Header, *registry.Commit, error) {
-	hd, c, _, err := r.HeaderRead(height)
-	return hd, c, err
-}
-
 func (r *readingSource) HeaderRead(height uint64) (*registry.Header, *registry.Commit, int, error) {
 	if height == 0 || height > uint64(len(r.chain)) {
 		return nil, nil, 0, registry.ErrNotFound

@@ -125,20 +125,16 @@ type SnapshotSource interface {
 	// Chunk returns chunk index of the snapshot at height, or an error
 	// if no such snapshot or chunk is held.
 	Chunk(height uint64, index uint32) ([]byte, error)
-	// Header returns the committed header at height and its commit, or
-	// an error wrapping registry.ErrNotFound.
-	Header(height uint64) (*registry.Header, *registry.Commit, error)
+	// HeaderRead returns the committed header at height and its commit,
+	// or an error wrapping registry.ErrNotFound; and the bytes it read
+	// from its store for them (a headers answer stops once its reads
+	// reach maxHeaderReads, so that a store holding headers only inside
+	// their blocks, up to 4 MiB each, is not made to read 1,000 blocks
+	// for one request). A source that cannot tell counts what it must
+	// have read: the block's size.
+	HeaderRead(height uint64) (*registry.Header, *registry.Commit, int, error)
 	// ValidatorSet returns the validator set of hash, if known.
 	ValidatorSet(hash registry.Hash) (*registry.ValidatorSet, bool)
-}
-
-// headerReader is a SnapshotSource that reports the bytes each header
-// took to read from its store (node.Snapshots does): a headers answer
-// stops once maxHeaderReads bytes were read, so that a store holding
-// headers only inside their blocks (up to 4 MiB each) is not made to
-// read 1,000 blocks for one request.
-type headerReader interface {
-	HeaderRead(height uint64) (*registry.Header, *registry.Commit, int, error)
 }
 
 // maxHeaderReads bounds the bytes read from the store for one headers
@@ -350,11 +346,7 @@ func (h *Host) serveHeaders(bw *bufio.Writer, from, to uint64) error {
 	var items []item
 	total, read := 0, 0
 	header := func(height uint64) (*registry.Header, *registry.Commit, error) {
-		hr, ok := src.(headerReader)
-		if !ok {
-			return src.Header(height)
-		}
-		hd, c, n, err := hr.HeaderRead(height)
+		hd, c, n, err := src.HeaderRead(height)
 		read += n
 		return hd, c, err
 	}

@@ -39,11 +39,11 @@ func (m *memSnapshots) Chunk(height uint64, index uint32) ([]byte, error) {
 	return m.chunks[index], nil
 }
 
-func (m *memSnapshots) Header(height uint64) (*registry.Header, *registry.Commit, error) {
+func (m *memSnapshots) HeaderRead(height uint64) (*registry.Header, *registry.Commit, int, error) {
 	if height != 1 {
-		return nil, nil, registry.ErrNotFound
+		return nil, nil, 0, registry.ErrNotFound
 	}
-	return &m.block.Header, m.commit, nil
+	return &m.block.Header, m.commit, len(m.block.Header.Encode()), nil
 }
 
 func (m *memSnapshots) ValidatorSet(h registry.Hash) (*registry.ValidatorSet, bool) {

@@ -551,8 +551,9 @@ func printableText(s string, max int) string {
 	return b.String()
 }
 
-// complete records a transaction's outcome, logs it (no secrets) and
-// calls its webhook.
+// complete records a transaction's outcome (with the response code of
+// a request made with a redirect_uri), logs it (no secrets), calls its
+// webhook and returns what the relying party sees of it.
 func (s *Server) complete(t *vpTx, creds []VPCredential, failure string, size int, responseCode string) VPTransaction {
 	failure = printableText(failure, MaxVPErrorBytes)
 	v := s.vp.finish(t, creds, failure, size, responseCode)

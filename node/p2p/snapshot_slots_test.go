@@ -21,7 +21,7 @@ func attacker(t *testing.T, server testNode) (interface {
 	NewStream(context.Context, peer.ID, ...protocol.ID) (network.Stream, error)
 }, peer.ID) {
 	t.Helper()
-	h, err := libp2p.New(libp2p.ListenAddrStrings("/ip4/127.0.0.1/tcp/0"))
+	h, err := libp2p.New(libp2p.ListenAddrStrings("/ip4/127.0.0.1/tcp/0"), libp2p.DisableMetrics())
 	if err != nil {
 		t.Fatal(err)
 	}

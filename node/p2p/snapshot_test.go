@@ -152,7 +152,7 @@ func TestSnapshotClientBounds(t *testing.T) {
 	}
 	for name, answer := range append2(answers, "slow") {
 		t.Run(name, func(t *testing.T) {
-			h, err := libp2p.New(libp2p.ListenAddrStrings("/ip4/127.0.0.1/tcp/0"))
+			h, err := libp2p.New(libp2p.ListenAddrStrings("/ip4/127.0.0.1/tcp/0"), libp2p.DisableMetrics())
 			if err != nil {
 				t.Fatal(err)
 			}

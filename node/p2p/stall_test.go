@@ -33,7 +33,7 @@ func TestStatusPastStallingPeers(t *testing.T) {
 	proto := protocol.ID("/idmesh/" + testChainID + "/direct/1")
 	var stallers []host.Host
 	for range 40 {
-		h, err := libp2p.New(libp2p.ListenAddrStrings("/ip4/127.0.0.1/tcp/0"))
+		h, err := libp2p.New(libp2p.ListenAddrStrings("/ip4/127.0.0.1/tcp/0"), libp2p.DisableMetrics())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -146,7 +146,7 @@ func TestReplyStreamTimeoutCuts(t *testing.T) {
 	statuses := answerStatuses(server, decidedFirst())
 
 	release := make(chan struct{})
-	staller, err := libp2p.New(libp2p.ListenAddrStrings("/ip4/127.0.0.1/tcp/0"))
+	staller, err := libp2p.New(libp2p.ListenAddrStrings("/ip4/127.0.0.1/tcp/0"), libp2p.DisableMetrics())
 	if err != nil {
 		t.Fatal(err)
 	}

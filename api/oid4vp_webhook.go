@@ -17,6 +17,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -44,6 +45,11 @@ const (
 	// maxWebhooksInFlight bounds the webhook deliveries under way; past
 	// it a delivery is dropped (the result stays readable).
 	maxWebhooksInFlight = 64
+	// maxWebhooksPerHost bounds the deliveries under way to one host
+	// (host and port), so that a relying party whose endpoint hangs (for
+	// up to WebhookAttempts × WebhookTimeout a call) cannot take every
+	// slot from the others.
+	maxWebhooksPerHost = 8
 )
 
 // checkRPURL accepts a relying party's URL (a webhook, a redirect_uri):
@@ -100,7 +106,8 @@ func isLoopbackHost(h string) bool {
 
 // hookSender delivers webhook calls: https to public addresses only (the
 // did:web dialer policy), http to loopback only; each call bounded in
-// time and retried a few times, the deliveries under way bounded.
+// time and retried a few times, the deliveries under way bounded, in all
+// and per host.
 type hookSender struct {
 	log      *slog.Logger
 	public   *http.Client
@@ -109,6 +116,9 @@ type hookSender struct {
 	backoff  time.Duration
 	metrics  *vpMetrics
 	now      func() time.Time // the timestamp of signatures
+
+	mu      sync.Mutex
+	perHost map[string]int // deliveries under way, by host (under mu)
 }
 
 func newHookSender(log *slog.Logger, m *vpMetrics, now func() time.Time) *hookSender {
@@ -121,7 +131,7 @@ func newHookSender(log *slog.Logger, m *vpMetrics, now func() time.Time) *hookSe
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	}
 	return &hookSender{log: log, public: mk(web.CheckPublic), loopback: mk(checkLoopback), slots: make(chan struct{}, maxWebhooksInFlight),
-		backoff: time.Second, metrics: m, now: now}
+		backoff: time.Second, metrics: m, now: now, perHost: map[string]int{}}
 }
 
 // checkLoopback is a net.Dialer Control hook that refuses all but
@@ -145,6 +155,18 @@ func (h *hookSender) send(hook string, key []byte, v VPTransaction) {
 		h.log.Error("webhook", "transaction", v.TransactionID, "err", err)
 		return
 	}
+	// checkRPURL accepted the URL, whose scheme url.Parse lowercases:
+	// pick the client by that scheme, not by the raw text ("HTTP://").
+	u, err := url.Parse(hook)
+	if err != nil {
+		h.log.Error("webhook", "transaction", v.TransactionID, "err", "unparsable URL")
+		return
+	}
+	c := h.public
+	if u.Scheme == "http" {
+		c = h.loopback
+	}
+	host := strings.ToLower(u.Host)
 	select {
 	case h.slots <- struct{}{}:
 	default:
@@ -152,16 +174,17 @@ func (h *hookSender) send(hook string, key []byte, v VPTransaction) {
 		h.metrics.webhook("dropped")
 		return
 	}
+	if !h.takeHost(host) {
+		<-h.slots
+		h.log.Warn("webhook dropped: too many deliveries under way to its host", "transaction", v.TransactionID)
+		h.metrics.webhook("dropped")
+		return
+	}
 	ts := strconv.FormatInt(h.now().Unix(), 10)
 	sig := webhookSignature{ts: ts, mac: "sha256=" + hmacHex(key, []byte(ts+"."), body)}
-	// checkRPURL accepted the URL, whose scheme url.Parse lowercases:
-	// pick the client by that scheme, not by the raw text ("HTTP://").
-	c := h.public
-	if u, err := url.Parse(hook); err == nil && u.Scheme == "http" {
-		c = h.loopback
-	}
 	go func() {
 		defer func() { <-h.slots }()
+		defer h.leaveHost(host)
 		for i := range WebhookAttempts {
 			if i > 0 {
 				time.Sleep(h.backoff * time.Duration(i))
@@ -175,6 +198,28 @@ func (h *hookSender) send(hook string, key []byte, v VPTransaction) {
 		}
 		h.metrics.webhook("failed")
 	}()
+}
+
+// takeHost counts one more delivery to host, unless it has
+// maxWebhooksPerHost under way.
+func (h *hookSender) takeHost(host string) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.perHost[host] >= maxWebhooksPerHost {
+		return false
+	}
+	h.perHost[host]++
+	return true
+}
+
+// leaveHost counts one delivery to host less; a host without any leaves
+// the table.
+func (h *hookSender) leaveHost(host string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.perHost[host]--; h.perHost[host] <= 0 {
+		delete(h.perHost, host)
+	}
 }
 
 // webhookSignature are the signature headers of one webhook call.

@@ -32,7 +32,11 @@ import (
 // node-cpu-us/op is the CPU time (user and system, from /proc) the
 // validator processes spent while the operations were submitted, per
 // committed operation and per node; client-cpu-us/op is the CPU time of
-// the clients (this process) per operation. The clients are the lean
+// the clients (this process) per operation. raw-verify-cpu-us is the CPU
+// time of one raw ed25519.Verify measured for 1 s before the nodes
+// start, and node-cpu-x-raw is node-cpu-us/op in such verifications: the
+// machine's speed varies by a fifth or more within a day, and the ratio
+// compares runs made at different times. The clients are the lean
 // HTTP/1.1 client of loadgen_test.go; IDMESH_BENCH_CLIENT=nethttp uses
 // net/http's client instead. With IDMESH_BENCH_PPROF=dir the
 // validators run a build with the idmesh_pprof tag and write CPU profiles
@@ -57,6 +61,9 @@ func BenchmarkNetwork(b *testing.B) {
 // for its operation's commit before sending the next: throughput is
 // inFlight divided by the commit latency, up to what the network can do.
 func benchNetwork(b *testing.B, n, ops, inFlight int) {
+	// Raw ed25519.Verify on this machine now, before anything starts:
+	// the yardstick of node-cpu-x-raw.
+	raw := rawVerifyRate(600, rawSpan)
 	dir := b.TempDir()
 	base := freeBase(b, n+1)
 	out, errOut, code := cli(b, "", "", "testnet", "init", "--validators", fmt.Sprint(n), "--dir", dir, "--base-port", fmt.Sprint(base), "--chain-id", registrytest.ChainID)
@@ -182,7 +189,10 @@ func benchNetwork(b *testing.B, n, ops, inFlight int) {
 		}
 	}
 	b.ReportMetric(float64(extra), "late-rounds")
-	b.ReportMetric(float64(cpu.Microseconds())/float64(ops)/float64(n), "node-cpu-us/op")
+	nodeCPU := float64(cpu.Microseconds()) / float64(ops) / float64(n)
+	b.ReportMetric(nodeCPU, "node-cpu-us/op")
+	b.ReportMetric(float64(raw.cpu)/float64(time.Microsecond), "raw-verify-cpu-us")
+	b.ReportMetric(nodeCPU/(float64(raw.cpu)/float64(time.Microsecond)), "node-cpu-x-raw")
 	b.ReportMetric(float64(clientCPU.Microseconds())/float64(ops), "client-cpu-us/op")
 	if profDir != "" {
 		for _, p := range nodes {

@@ -287,6 +287,14 @@ func TestOpenID4VPRedirectEndToEnd(t *testing.T) {
 			t.Fatalf("verify result %v: exit %d: %s %s", args, exit, out, errOut)
 		}
 	}
+	// The code from standard input (kept out of the process list), then
+	// on the command line.
+	if out, errOut, exit := cliIn(t, ks, code+"\n", "verify", "result", "--node", n.url, "--api-token", n.token, "--response-code", "-", "--json", tx); exit != 0 || !strings.Contains(out, `"status": "verified"`) || !strings.Contains(out, `"age_over_18": true`) {
+		t.Fatalf("verify result --response-code -: exit %d: %s %s", exit, out, errOut)
+	}
+	if _, errOut, exit := cliIn(t, ks, "", "verify", "result", "--node", n.url, "--api-token", n.token, "--response-code", "-", tx); exit != 2 || !strings.Contains(errOut, "standard input must hold the code") {
+		t.Fatalf("verify result --response-code - with nothing on standard input: exit %d: %s", exit, errOut)
+	}
 	out := mustCLI(t, n.url, ks, "verify", "result", "--api-token", n.token, "--response-code", code, "--json", tx)
 	var r struct {
 		Status      string `json:"status"`

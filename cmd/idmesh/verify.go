@@ -5,11 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"net/http"
 	"net/url"
 	"os"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -124,6 +126,10 @@ func verifyRequest(ctx context.Context, e env, f apiFlags, o vpRequestOptions, p
 	return nil
 }
 
+// maxResponseCodeBytes bounds a response code read from standard input
+// (the node's are 43 characters).
+const maxResponseCodeBytes = 256
+
 func newVerifyResultCmd(a *app) *cobra.Command {
 	var f apiFlags
 	var wait time.Duration
@@ -137,11 +143,12 @@ and, once verified, each credential presented: its issuer, type and exactly the
 claims the wallet disclosed. With --wait, wait up to DURATION for the wallet's
 answer. Exits 1 when the request failed or expired (or is still pending after
 --wait). A request made with --redirect-uri gives its result only with
---response-code, the code the wallet's redirect carried.`
+--response-code, the code the wallet's redirect carried (- reads it from standard
+input, which keeps it out of the process list and the shell's history).`
 	fs := c.Flags()
 	f.register(fs)
 	fs.DurationVar(&wait, "wait", 0, "wait up to this long while the request is pending (e.g. 2m)")
-	fs.StringVar(&code, "response-code", "", "the response code of the wallet's redirect (requests made with --redirect-uri)")
+	fs.StringVar(&code, "response-code", "", "the response code of the wallet's redirect (requests made with --redirect-uri; - for standard input)")
 	return c
 }
 
@@ -151,6 +158,15 @@ func verifyResult(ctx context.Context, e env, f apiFlags, wait time.Duration, co
 		return usageError("verify result takes one transaction ID")
 	case wait < 0:
 		return usageError("verify result: --wait must not be negative")
+	}
+	if code == "-" {
+		b, err := io.ReadAll(io.LimitReader(e.stdin, maxResponseCodeBytes+1))
+		if err != nil {
+			return fmt.Errorf("verify result: read the response code: %w", err)
+		}
+		if code = strings.TrimSpace(string(b)); code == "" || len(code) > maxResponseCodeBytes {
+			return usageError(fmt.Sprintf("verify result: --response-code -: standard input must hold the code (1 to %d bytes)", maxResponseCodeBytes))
+		}
 	}
 	c, err := f.client()
 	if err != nil {

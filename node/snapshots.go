@@ -292,20 +292,13 @@ func (s *Snapshots) Chunk(height uint64, index uint32) ([]byte, error) {
 	return b, nil
 }
 
-// Header returns the header at height and its commit. A store that can
-// decode a block's header alone (the LevelDB store) does: one request
-// asks for up to a thousand headers, and decoding their blocks whole
-// would cost up to a thousand blocks' transactions.
-func (s *Snapshots) Header(height uint64) (*registry.Header, *registry.Commit, error) {
-	hd, c, _, err := s.HeaderRead(height)
-	return hd, c, err
-}
-
-// HeaderRead is Header, with the bytes read from the store for the
-// header (p2p bounds a headers answer's reads with it): a few hundred
-// for a block saved with its header apart, the whole block for one
-// saved before (registry/leveldb.Store.BlockHeaderRead), and the
-// block's encoded size for a store that reads only whole blocks.
+// HeaderRead returns the header at height and its commit, with the
+// bytes read from the store for the header (p2p bounds a headers
+// answer's reads with them): a few hundred for a block saved with its
+// header apart, the whole block for one saved before
+// (registry/leveldb.Store.BlockHeaderRead), and the block's encoded size
+// for a store that reads only whole blocks. A store that can read a
+// header alone is never made to decode the block.
 func (s *Snapshots) HeaderRead(height uint64) (*registry.Header, *registry.Commit, int, error) {
 	st := s.Chain.Store()
 	var hd *registry.Header

@@ -38,7 +38,7 @@ func (l localPeers) FetchHeaders(_ context.Context, _ string, from, to uint64) (
 	var b p2p.HeaderBatch
 	var prev registry.Hash
 	for h := from; h <= to; h++ {
-		hd, c, err := l.snaps.Header(h)
+		hd, c, _, err := l.snaps.HeaderRead(h)
 		if err != nil {
 			return b, err
 		}

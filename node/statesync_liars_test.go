@@ -66,7 +66,7 @@ func honestHeaders(srv *snapServer, from, to uint64) (p2p.HeaderBatch, error) {
 	var b p2p.HeaderBatch
 	var prev registry.Hash
 	for h := from; h <= to && h < from+50; h++ {
-		hd, c, err := srv.snaps.Header(h)
+		hd, c, _, err := srv.snaps.HeaderRead(h)
 		if err != nil {
 			if h == from {
 				return b, fmt.Errorf("%w: no header at %d", p2p.ErrRemote, h)

@@ -505,16 +505,10 @@ func (s *Store) Block(height uint64) (*registry.Block, error) {
 	return registry.DecodeBlock(v)
 }
 
-// BlockHeader returns the header of the block at height, decoding
-// nothing else of it. It reads the header's own key, or, for a block
-// saved before headers had one, the block (see BlockHeaderRead).
-func (s *Store) BlockHeader(height uint64) (*registry.Header, error) {
-	h, _, err := s.BlockHeaderRead(height)
-	return h, err
-}
-
-// BlockHeaderRead is BlockHeader, with the bytes it read from the
-// store: a caller that serves many headers bounds its reads with it.
+// BlockHeaderRead returns the header of the block at height, decoding
+// nothing else of it, and the bytes it read from the store (a caller that
+// serves many headers bounds its reads with them): the header's own key,
+// or, for a block saved before headers had one, the whole block.
 func (s *Store) BlockHeaderRead(height uint64) (*registry.Header, int, error) {
 	hb := u64(height)
 	v, err := s.db.Get(key(pHeader, hb), nil)

@@ -66,18 +66,17 @@ type vpRequestOptions struct {
 }
 
 func verifyRequest(ctx context.Context, e env, f apiFlags, o vpRequestOptions, pos []string) error {
-	dcqlFile, mode, hook, png, trusted := o.dcqlFile, o.mode, o.hook, o.png, o.trusted
 	switch {
 	case len(pos) != 0:
 		return usageError("verify request takes no arguments: give the query with --dcql FILE")
-	case dcqlFile == "":
+	case o.dcqlFile == "":
 		return usageError("verify request: --dcql QUERY.json is required")
-	case mode != api.ResponseModeDirectPost && mode != api.ResponseModeDirectPostJWT:
+	case o.mode != api.ResponseModeDirectPost && o.mode != api.ResponseModeDirectPostJWT:
 		return usageError("verify request: --response-mode must be direct_post or direct_post.jwt")
-	case hook != "" && o.redirect != "":
+	case o.hook != "" && o.redirect != "":
 		return usageError("verify request: --redirect-uri and --webhook exclude each other (a webhook delivers the result without the response code)")
 	}
-	doc, err := readDocument(e, dcqlFile)
+	doc, err := readDocument(e, o.dcqlFile)
 	if err != nil {
 		return fmt.Errorf("verify request: %w", err)
 	}
@@ -85,14 +84,14 @@ func verifyRequest(ctx context.Context, e env, f apiFlags, o vpRequestOptions, p
 	if !ok {
 		return usageError("verify request: the DCQL query must be a JSON object")
 	}
-	req := map[string]any{"dcql_query": query, "response_mode": mode}
-	if hook != "" {
-		req["webhook"] = hook
+	req := map[string]any{"dcql_query": query, "response_mode": o.mode}
+	if o.hook != "" {
+		req["webhook"] = o.hook
 	}
 	if o.redirect != "" {
 		req["redirect_uri"] = o.redirect
 	}
-	if list := splitList(trusted); len(list) > 0 {
+	if list := splitList(o.trusted); len(list) > 0 {
 		req["trusted_issuers"] = list
 	}
 	c, err := f.client()
@@ -108,9 +107,9 @@ func verifyRequest(ctx context.Context, e env, f apiFlags, o vpRequestOptions, p
 	if err != nil {
 		return fmt.Errorf("verify request: encode QR code: %w", err)
 	}
-	if png != "" {
+	if o.png != "" {
 		code.Scale = 8
-		if err := os.WriteFile(png, code.PNG(), 0o644); err != nil {
+		if err := os.WriteFile(o.png, code.PNG(), 0o644); err != nil {
 			return fmt.Errorf("verify request: write --png: %w", err)
 		}
 	}

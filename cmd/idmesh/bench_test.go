@@ -41,7 +41,8 @@ import (
 // net/http's client instead. With IDMESH_BENCH_PPROF=dir the
 // validators run a build with the idmesh_pprof tag and write CPU profiles
 // of the load to dir/<benchmark>-node<i>.pprof (the new-node sync is then
-// skipped).
+// skipped). IDMESH_BENCH_OPS=n submits n operations in every case instead
+// of its own count (longer runs reach the store's compactions).
 func BenchmarkNetwork(b *testing.B) {
 	if knob("IDMESH_BENCH_NET") == "" {
 		b.Skip("set IDMESH_BENCH_NET=1 to run validators as processes")
@@ -49,6 +50,9 @@ func BenchmarkNetwork(b *testing.B) {
 	// Seven and ten validator processes share the same two cores, so they
 	// get a lighter load.
 	for _, c := range []struct{ n, ops, inFlight int }{{4, 6000, 1024}, {4, 3000, 256}, {4, 6000, 512}, {7, 2000, 256}, {10, 2000, 256}} {
+		if v, err := strconv.Atoi(knob("IDMESH_BENCH_OPS")); err == nil && v > 0 {
+			c.ops = v
+		}
 		b.Run(fmt.Sprintf("validators=%d/clients=%d", c.n, c.inFlight), func(b *testing.B) {
 			for b.Loop() {
 				benchNetwork(b, c.n, c.ops, c.inFlight)

@@ -89,16 +89,7 @@ var (
 // Open opens or creates the store in dir. It refuses a store written in
 // another format (ErrFormat), with what to do in the message.
 func Open(dir string) (*Store, error) {
-	db, err := leveldb.OpenFile(dir, &opt.Options{
-		BlockCacheCapacity: 64 << 20,
-		WriteBuffer:        16 << 20,
-		// Snappy compression is goleveldb's default (opt.DefaultCompression).
-		// Blocks of 8 KiB rather than 4 give it more of the repeated JSON
-		// names of state values to share: 3% less store, for about 2 µs more
-		// CPU per read that misses the block cache (measured once, not by a
-		// benchmark in the tree: docs/benchmarks.md).
-		BlockSize: 8 << 10,
-	})
+	db, err := leveldb.OpenFile(dir, options())
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", dir, err)
 	}
@@ -107,6 +98,32 @@ func Open(dir string) (*Store, error) {
 		return nil, fmt.Errorf("open store %s: %w", dir, err)
 	}
 	return s, nil
+}
+
+// bloomBitsPerKey is the size of the Bloom filter each table keeps of
+// its keys: 10 bits a key, about 1% false positives.
+const bloomBitsPerKey = 10
+
+// options returns the LevelDB options of a store on disk.
+func options() *opt.Options {
+	return &opt.Options{
+		BlockCacheCapacity: 64 << 20,
+		WriteBuffer:        16 << 20,
+		// Snappy compression is goleveldb's default (opt.DefaultCompression).
+		// Blocks of 8 KiB rather than 4 give it more of the repeated JSON
+		// names of state values to share: 3% less store, for about 2 µs more
+		// CPU per read that misses the block cache (measured once, not by a
+		// benchmark in the tree: docs/benchmarks.md).
+		BlockSize: 8 << 10,
+		// Every create reads keys that are not there (its DID's record, its
+		// transaction in the replay index): without a filter each such read
+		// searches a block of every level-0 table and of each deeper level.
+		// keyFilter keeps one of state and transaction keys only. A table
+		// written without it (by an older idmesh) is read as before, and an
+		// older idmesh ignores it; compactions add it. BenchmarkGetAbsent
+		// measures it.
+		Filter: newKeyFilter(bloomBitsPerKey),
+	}
 }
 
 // checkFormat returns nil for an empty store or one of Format, upgrades

@@ -9,6 +9,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io/fs"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -260,7 +261,10 @@ func OldFormat(dir string) bool {
 // DirSize returns the bytes of the files under dir.
 func DirSize(dir string) (int64, error) {
 	var total int64
-	err := filepath.Walk(dir, func(_ string, fi os.FileInfo, err error) error {
+	err := filepath.Walk(dir, func(path string, fi os.FileInfo, err error) error {
+		if errors.Is(err, fs.ErrNotExist) && path != dir {
+			return nil // removed since the directory was read: LevelDB drops compacted tables in the background
+		}
 		if err != nil {
 			return err
 		}

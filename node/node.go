@@ -27,6 +27,8 @@ type Node struct {
 
 	gossip func(registry.Tx)
 	sets   *ValidatorSets // nil: none recorded
+	// prep batches the signature checks of concurrent submissions.
+	prep preparer
 
 	rechecking atomic.Bool
 	// recheckAgain asks the running recheck for one more pass: a block
@@ -81,6 +83,7 @@ func New(chain *registry.Chain, o Options) (*Node, error) {
 	}
 	n.metrics = m
 	n.Mempool.onReject = n.notify
+	n.prep.prepare = n.PrepareChecks
 	return n, nil
 }
 
@@ -96,11 +99,27 @@ func (n *Node) Submit(t registry.Tx) (registry.Hash, error) {
 	// the bytes behind the hash (review R8, M1).
 	t.Payload = bytes.Clone(t.Payload)
 	t = t.WithHash()
+	if !n.Mempool.Has(t.Hash()) {
+		n.prep.do(t)
+	}
 	h, fresh, err := n.submit(t)
 	if err == nil && fresh && n.gossip != nil {
 		n.gossip(t)
 	}
 	return h, err
+}
+
+// PrepareChecks prepares the checks of the transactions not pending
+// already (registry.Chain.PrepareChecks): a batch's signatures are
+// verified together before each is submitted.
+func (n *Node) PrepareChecks(txs []registry.Tx) {
+	fresh := txs[:0:0]
+	for _, t := range txs {
+		if !n.Mempool.Has(t.Hash()) {
+			fresh = append(fresh, t)
+		}
+	}
+	n.Chain.PrepareChecks(fresh)
 }
 
 // SubmitGossiped queues a transaction that came from the network: the

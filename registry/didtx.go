@@ -159,8 +159,10 @@ const MaxPrepareSignatures = 256
 // whose encodings cannot verify are left to the checks, and after one
 // chunk fails no further chunk is batched, so a burst wastes at most one
 // chunk's multi-scalar multiplication (about half a verification for
-// each of 64 signatures). A call with fewer than two signatures to
-// verify does nothing (a batch of one costs more than a single check).
+// each of 64 signatures). A single signature is verified alone, into the
+// cache either way (idmesh.SigCache keeps failures too), so that a
+// caller batching submissions (node.Node.Submit) does the verification
+// while it holds the others back, which makes their batch.
 // Without a DID handler with both caches it does nothing.
 func (c *Chain) PrepareChecks(txs []Tx) {
 	h, ok := c.m.handlers[TxDIDOperation].(DIDHandler)
@@ -188,10 +190,13 @@ func (c *Chain) PrepareChecks(txs []Tx) {
 		sigs := idmesh.AdmissionSignatures(rd, st.ChainID, op)
 		checks = append(checks, sigs[:min(len(sigs), MaxPrepareSignatures-len(checks))]...)
 	}
-	if len(checks) < 2 {
-		return
+	switch len(checks) {
+	case 0:
+	case 1: // a batch of one costs more than a single verification
+		h.Sigs.Verify(checks[0].Pub, checks[0].Msg, checks[0].Sig)
+	default:
+		h.Sigs.VerifyBatchUntrusted(checks, h.Rand)
 	}
-	h.Sigs.VerifyBatchUntrusted(checks, h.Rand)
 }
 
 // didResult maps an error of idmesh.Apply or idmesh.Check to its result

@@ -144,8 +144,10 @@ func TestPrepareChecksSameVerdict(t *testing.T) {
 }
 
 // TestPrepareChecksBounded: PrepareChecks looks at no more than
-// MaxPrepareChecks transactions, skips committed ones, and does nothing
-// for fewer than two signatures or without the DID handler's caches.
+// MaxPrepareChecks transactions, skips committed ones, makes no batch
+// (which reads randomness) for fewer than two signatures, verifying a
+// single one alone into the cache, and does nothing without the DID
+// handler's caches.
 func TestPrepareChecksBounded(t *testing.T) {
 	txs, _, err := registrytest.CreateOps(0, registry.MaxPrepareChecks+3)
 	if err != nil {
@@ -170,6 +172,12 @@ func TestPrepareChecksBounded(t *testing.T) {
 	}
 	if n, ran := batches(fresh(), nil, txs[:1]); ran || n != 1 {
 		t.Errorf("one signature: %d decoded, batch %v; want 1 and none", n, ran)
+	}
+	// The one signature is in the cache: the check finds it there.
+	h := fresh()
+	batches(h, nil, txs[:1])
+	if got := h.Sigs.Len(); got != 1 {
+		t.Errorf("one signature: %d signatures cached, want 1", got)
 	}
 	if n, ran := batches(fresh(), txs[:2], txs[:3]); ran || n != 1 {
 		t.Errorf("two committed of three: %d decoded, batch %v; want 1 and none", n, ran)

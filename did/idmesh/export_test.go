@@ -2,14 +2,6 @@ package idmesh
 
 import "encoding/json"
 
-// Len returns the number of signatures the cache holds (each one a
-// verification that succeeded).
-func (c *SigCache) Len() int {
-	c.ok.mu.Lock()
-	defer c.ok.mu.Unlock()
-	return len(c.ok.items)
-}
-
 // WithoutMember exposes withoutMember.
 func WithoutMember(obj []byte, key string) ([]byte, bool) { return withoutMember(obj, key) }
 

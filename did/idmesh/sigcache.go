@@ -70,13 +70,19 @@ func (f *fifo[V]) size() (n, cost int) {
 
 // SigCache remembers signatures that verified, so that a node checks an
 // operation's signature once (when it enters the mempool) and not again
-// when it proposes, re-executes or commits the block. Verification is
-// deterministic, so the cache never changes a result. It is safe for
-// concurrent use and bounded; nil is a valid, empty cache.
-type SigCache struct{ ok *fifo[struct{}] }
+// when it proposes, re-executes or commits the block, and, apart, a few
+// that did not (a submission's signature verified ahead of its check
+// fails once, not twice). Verification is deterministic, so the cache
+// never changes a result. It is safe for concurrent use and bounded;
+// failures are kept apart so that they cannot push out successes. nil is
+// a valid, empty cache.
+type SigCache struct{ ok, bad *fifo[struct{}] }
 
-// NewSigCache returns a cache of at most max verified signatures.
-func NewSigCache(max int) *SigCache { return &SigCache{ok: newFIFO[struct{}](max)} }
+// NewSigCache returns a cache of at most max verified signatures and
+// max/8 failed ones.
+func NewSigCache(max int) *SigCache {
+	return &SigCache{ok: newFIFO[struct{}](max), bad: newFIFO[struct{}](max / 8)}
+}
 
 func sigKey(pub keys.PublicKey, msg, sig []byte) [32]byte {
 	h := sha256.New()
@@ -112,11 +118,25 @@ func (c *SigCache) Verify(pub keys.PublicKey, msg, sig []byte) bool {
 	if _, hit := c.ok.get(k); hit {
 		return true
 	}
+	if _, hit := c.bad.get(k); hit {
+		return false
+	}
 	if !VerifySignature(pub, msg, sig) {
+		c.bad.put(k, struct{}{}, 0)
 		return false
 	}
 	c.ok.put(k, struct{}{}, 0)
 	return true
+}
+
+// Len returns the number of signatures the cache holds as verified
+// (failures not counted).
+func (c *SigCache) Len() int {
+	if c == nil {
+		return 0
+	}
+	n, _ := c.ok.size()
+	return n
 }
 
 // OpCache keeps decoded operations by the SHA-256 of their encoding, so a

@@ -127,13 +127,7 @@ func receiveTxs(ctx context.Context, host *p2p.Host, n *node.Node, log *slog.Log
 					break drain
 				}
 			}
-			fresh := make([]registry.Tx, 0, len(batch))
-			for _, t := range batch {
-				if !n.Mempool.Has(t.Hash()) {
-					fresh = append(fresh, t)
-				}
-			}
-			n.Chain.PrepareChecks(fresh)
+			n.PrepareChecks(batch)
 			for _, t := range batch {
 				if _, err := n.SubmitGossiped(t); err != nil {
 					log.DebugContext(ctx, "gossiped transaction refused", "tx", t.Hash(), "err", err)

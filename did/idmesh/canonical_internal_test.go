@@ -152,7 +152,7 @@ func FuzzDecodeTyped(f *testing.F) {
 		if !isCanonical(b) {
 			return
 		}
-		fast, ok := decodeTyped(b)
+		fast, _, ok := decodeTyped(b)
 		if !ok {
 			return
 		}

@@ -16,8 +16,24 @@ import (
 // the error. Strings and numbers inside @context entries and
 // publicKeyJwk are decoded as encoding/json decodes into an any
 // (fastDecoder).
-func decodeTyped(b []byte) (op *Operation, ok bool) {
-	d := typedDecoder{fastDecoder{b: b}}
+//
+// kept reports that nothing of b is dropped by the model: that subsumed
+// finds every member and value of b in what json.Marshal writes for op,
+// as keptAsSent would show, so Decode need not encode op to compare.
+// It holds because every member decodeTyped takes lands in a field that
+// json.Marshal writes back with the same value (strings are valid UTF-8
+// without surrogates, so they survive; @context, publicKeyJwk and
+// serviceEndpoint values are re-encoded to the same tree; a string the
+// model writes as a one-element array, or the reverse, subsumed takes
+// as the same), except where a field is omitempty: a slice or map sent
+// empty ([] or {}) is left out, which subsumed allows, but a string
+// sent empty ("") is left out too, which it does not. kept is false
+// when did, previous or a method's publicKeyMultibase is sent as "" (the
+// omitempty strings of Operation, did.Document and its parts);
+// TestTypedKeptMatchesKeptAsSent and FuzzTypedKept hold kept to
+// json.Marshal and keptAsSent.
+func decodeTyped(b []byte) (op *Operation, kept, ok bool) {
+	d := typedDecoder{fastDecoder: fastDecoder{b: b}}
 	op = new(Operation)
 	if !d.object(func(name string) bool {
 		switch name {
@@ -28,10 +44,12 @@ func decodeTyped(b []byte) (op *Operation, ok bool) {
 		case "did":
 			var ok bool
 			op.DID, ok = d.string()
+			d.dropped = d.dropped || op.DID == "" // omitempty
 			return ok
 		case "previous":
 			var ok bool
 			op.Previous, ok = d.string()
+			d.dropped = d.dropped || op.Previous == "" // omitempty
 			return ok
 		case "document":
 			op.Document = new(did.Document)
@@ -60,15 +78,20 @@ func decodeTyped(b []byte) (op *Operation, ok bool) {
 		}
 		return false
 	}) || d.i != len(b) {
-		return nil, false
+		return nil, false, false
 	}
-	return op, true
+	return op, !d.dropped, true
 }
 
 // typedDecoder reads canonical JSON (no white space) into typed values.
 // Each method reads one value at d.i and reports false for a value it
 // does not take: the wrong JSON type, null, or a member it does not know.
-type typedDecoder struct{ fastDecoder }
+// dropped records a member whose value json.Marshal leaves out although
+// subsumed counts it (an omitempty string sent as "").
+type typedDecoder struct {
+	fastDecoder
+	dropped bool
+}
 
 func (d *typedDecoder) peek(c byte) bool { return d.i < len(d.b) && d.b[d.i] == c }
 
@@ -232,6 +255,7 @@ func (d *typedDecoder) method(vm *did.VerificationMethod) bool {
 			vm.Controller, ok = d.string()
 		case "publicKeyMultibase":
 			vm.PublicKeyMultibase, ok = d.string()
+			d.dropped = d.dropped || vm.PublicKeyMultibase == "" // omitempty
 		case "publicKeyJwk":
 			if !d.peek('{') {
 				return false

@@ -1,7 +1,5 @@
 package idmesh
 
-import "encoding/json"
-
 // WithoutMember exposes withoutMember.
 func WithoutMember(obj []byte, key string) ([]byte, bool) { return withoutMember(obj, key) }
 
@@ -17,17 +15,13 @@ func DecodeLong(b []byte) (*Operation, error) { return decode(b, false) }
 
 // ShortWay reports which of Decode's one-scan checks vouch for b: its
 // canonical form (isCanonical), the typed decode (decodeTyped) and that
-// nothing is dropped (keptAsSent).
+// nothing is dropped (decodeTyped's kept).
 func ShortWay(b []byte) (canonical, typed, kept bool) {
 	if canonical = isCanonical(b); !canonical {
 		return
 	}
-	op, ok := decodeTyped(b)
-	if !ok {
-		return canonical, false, false
-	}
-	norm, err := json.Marshal(op)
-	return canonical, true, err == nil && keptAsSent(b, norm)
+	_, kept, typed = decodeTyped(b)
+	return canonical, typed, kept
 }
 
 // NewOpCacheBytes is NewOpCache with maxBytes in place of OpCacheBytes.

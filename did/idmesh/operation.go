@@ -107,9 +107,9 @@ type Proof struct {
 //
 // A payload already in canonical form (RFC 8785), as every operation
 // admitted to the mempool is, is checked for that form, repeated members
-// and depth in one scan instead of being canonicalized again, and the
-// check that no member is dropped compares the two JSON trees decoded in
-// one pass each; anything that scan cannot vouch for takes the long way
+// and depth in one scan instead of being canonicalized again, decoded in
+// one pass, and shown by that pass to lose no member (no encoding again
+// to compare); anything those cannot vouch for takes the long way
 // (strictjson, jcs, encoding/json), which judges every input the same.
 func Decode(b []byte) (*Operation, error) { return decode(b, true) }
 
@@ -136,8 +136,9 @@ func decode(b []byte, fast bool) (*Operation, error) {
 		}
 	}
 	var op *Operation
+	kept := false // shown that the model drops nothing of canon
 	if fast {
-		op, _ = decodeTyped(canon)
+		op, kept, _ = decodeTyped(canon)
 	}
 	if op == nil {
 		dec := json.NewDecoder(bytes.NewReader(canon))
@@ -153,20 +154,11 @@ func decode(b []byte, fast bool) (*Operation, error) {
 	}
 	// What is signed (the JSON as sent) must be what is stored (the JSON
 	// as understood): no member may be dropped on the way, however deep.
-	norm, err := json.Marshal(op)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalidOperation, err)
-	}
-	if !fast || !keptAsSent(canon, norm) {
-		var sent, kept any
-		if err := json.Unmarshal(canon, &sent); err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrInvalidOperation, err)
-		}
-		if err := json.Unmarshal(norm, &kept); err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrInvalidOperation, err)
-		}
-		if err := subsumed(sent, kept, "operation"); err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrInvalidOperation, err)
+	// The typed decode shows it for what it took (see decodeTyped);
+	// anything else is encoded again and compared.
+	if !kept {
+		if err := checkKept(op, canon, fast); err != nil {
+			return nil, err
 		}
 	}
 	// Compute the body now: a decoded operation is never modified after,
@@ -180,6 +172,31 @@ func decode(b []byte, fast bool) (*Operation, error) {
 	op.ids()
 	op.checked = new(docCheck)
 	return op, nil
+}
+
+// checkKept checks that json.Marshal(op) keeps every member and value of
+// canon, the canonical JSON op was decoded from: by keptAsSent when fast
+// (canon was shown canonical), else, or when keptAsSent cannot show it,
+// by subsumed on the decoded trees, which gives the reason.
+func checkKept(op *Operation, canon []byte, fast bool) error {
+	norm, err := json.Marshal(op)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidOperation, err)
+	}
+	if fast && keptAsSent(canon, norm) {
+		return nil
+	}
+	var sent, kept any
+	if err := json.Unmarshal(canon, &sent); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidOperation, err)
+	}
+	if err := json.Unmarshal(norm, &kept); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidOperation, err)
+	}
+	if err := subsumed(sent, kept, "operation"); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidOperation, err)
+	}
+	return nil
 }
 
 // ids computes once what a decoded operation's body determines: the

@@ -36,7 +36,11 @@ import (
 // time of one raw ed25519.Verify measured for 1 s before the nodes
 // start, and node-cpu-x-raw is node-cpu-us/op in such verifications: the
 // machine's speed varies by a fifth or more within a day, and the ratio
-// compares runs made at different times. The clients are the lean
+// compares runs made at different times. consensus-copies/msg and
+// txs-copies/msg are the copies of each peer's gossip message a node
+// received (first copy plus relays, from /metrics), consensus-B/msg and
+// txs-B/msg the size of a first copy, and *-dup-B/op the relays' bytes
+// per operation and node. The clients are the lean
 // HTTP/1.1 client of loadgen_test.go; IDMESH_BENCH_CLIENT=nethttp uses
 // net/http's client instead. With IDMESH_BENCH_PPROF=dir the
 // validators run a build with the idmesh_pprof tag and write CPU profiles
@@ -198,6 +202,7 @@ func benchNetwork(b *testing.B, n, ops, inFlight int) {
 	b.ReportMetric(float64(raw.cpu)/float64(time.Microsecond), "raw-verify-cpu-us")
 	b.ReportMetric(nodeCPU/(float64(raw.cpu)/float64(time.Microsecond)), "node-cpu-x-raw")
 	b.ReportMetric(float64(clientCPU.Microseconds())/float64(ops), "client-cpu-us/op")
+	reportGossip(b, nodes, ops)
 	if profDir != "" {
 		for _, p := range nodes {
 			p.stop()
@@ -272,4 +277,26 @@ func procCPU(pid int) time.Duration {
 		return 0
 	}
 	return time.Duration(ut+st) * (time.Second / 100)
+}
+
+// reportGossip reports, summed over the nodes, how many copies of each
+// gossip message a node receives per topic (first copy plus
+// duplicates), and the duplicates' data bytes per operation and node.
+func reportGossip(b *testing.B, nodes []*proc, ops int) {
+	for _, topic := range []string{"consensus", "txs"} {
+		var first, firstBytes, dups, dupBytes float64
+		for _, p := range nodes {
+			m := metricsOf(b, p.url)
+			l := `{topic="` + topic + `"}`
+			first += m["idmesh_p2p_gossip_received_total"+l]
+			firstBytes += m["idmesh_p2p_gossip_received_bytes_total"+l]
+			dups += m["idmesh_p2p_gossip_duplicates_total"+l]
+			dupBytes += m["idmesh_p2p_gossip_duplicate_bytes_total"+l]
+		}
+		if first > 0 {
+			b.ReportMetric((first+dups)/first, topic+"-copies/msg")
+			b.ReportMetric(firstBytes/first, topic+"-B/msg")
+		}
+		b.ReportMetric(dupBytes/float64(ops)/float64(len(nodes)), topic+"-dup-B/op")
+	}
 }

@@ -52,7 +52,7 @@ func awaitReadyz(t *testing.T, p *proc, within time.Duration) {
 }
 
 // metricsOf scrapes /metrics into series → value.
-func metricsOf(t *testing.T, node string) map[string]float64 {
+func metricsOf(t testing.TB, node string) map[string]float64 {
 	t.Helper()
 	r := get(t, node+"/metrics", "")
 	if r.status != 200 {

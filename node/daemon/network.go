@@ -65,7 +65,8 @@ func startNetwork(ctx context.Context, cfg Config, h home.Dir, chain *registry.C
 // registerNetworkMetrics exports the host's counters of what peers
 // could not make it do: Status messages refused for claiming another
 // sender, and answers dropped beyond a peer's reply rate or for want of
-// a route (never broadcast instead).
+// a route (never broadcast instead); and of the gossip per topic: first
+// copies of peers' messages and duplicates.
 func registerNetworkMetrics(reg prometheus.Registerer, host *p2p.Host) {
 	counter := func(name, help string, f func(p2p.Stats) uint64) prometheus.Collector {
 		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, func() float64 { return float64(f(host.Stats())) })
@@ -88,6 +89,31 @@ func registerNetworkMetrics(reg prometheus.Registerer, host *p2p.Host) {
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "idmesh_p2p_reply_peers", Help: "Peers with answer state (rate budget, queue)."},
 			func() float64 { return float64(host.Stats().ReplyPeers) }),
 	)
+	// Gossip per topic: first copies of peers' messages and the further
+	// copies dropped as duplicates (with their bytes), which cost
+	// transport and decoding but no validation.
+	for _, t := range []struct {
+		name string
+		of   func(p2p.Stats) p2p.GossipStats
+	}{
+		{"consensus", func(s p2p.Stats) p2p.GossipStats { return s.GossipConsensus }},
+		{"txs", func(s p2p.Stats) p2p.GossipStats { return s.GossipTxs }},
+	} {
+		gossip := func(name, help string, f func(p2p.GossipStats) uint64) prometheus.Collector {
+			return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help, ConstLabels: prometheus.Labels{"topic": t.name}},
+				func() float64 { return float64(f(t.of(host.Stats()))) })
+		}
+		reg.MustRegister(
+			gossip("idmesh_p2p_gossip_received_total", "First copies of peers' gossip messages, validated.",
+				func(s p2p.GossipStats) uint64 { return s.Received }),
+			gossip("idmesh_p2p_gossip_received_bytes_total", "Data bytes of the first copies of peers' gossip messages.",
+				func(s p2p.GossipStats) uint64 { return s.ReceivedBytes }),
+			gossip("idmesh_p2p_gossip_duplicates_total", "Further copies of gossip messages already seen, dropped before validation.",
+				func(s p2p.GossipStats) uint64 { return s.Duplicates }),
+			gossip("idmesh_p2p_gossip_duplicate_bytes_total", "Data bytes of the gossip duplicates dropped.",
+				func(s p2p.GossipStats) uint64 { return s.DuplicateBytes }),
+		)
+	}
 }
 
 // registerNodeMetrics exports, in every mode (0 without a network), the

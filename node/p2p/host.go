@@ -62,7 +62,8 @@ type Host struct {
 	seq     atomic.Uint64 // consensus envelope sequence
 	syncs   chan struct{} // bounds the sync requests served at once
 
-	stats stats
+	stats  stats
+	gossip *gossipTracer // per-topic gossip counts (Stats)
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -183,6 +184,7 @@ func (h *Host) start(ctx context.Context) error {
 	// The gossipsub protocol ID is our own, so that raising the message
 	// size bound cannot make us join the public libp2p network's meshes.
 	gossipProto := protocol.ID("/idmesh/meshsub/1.2.0")
+	h.gossip = &gossipTracer{consensus: topicPrefix + "/consensus/1", txs: topicPrefix + "/txs/1"}
 	ps, err := pubsub.NewGossipSub(h.ctx, h.host,
 		pubsub.WithGossipSubProtocols([]protocol.ID{gossipProto}, func(f pubsub.GossipSubFeature, p protocol.ID) bool {
 			return p == gossipProto && (f == pubsub.GossipSubFeatureMesh || f == pubsub.GossipSubFeaturePX || f == pubsub.GossipSubFeatureIdontwant)
@@ -199,6 +201,7 @@ func (h *Host) start(ctx context.Context) error {
 		pubsub.WithValidateQueueSize(cfg.QueueSize),
 		pubsub.WithPeerScore(scoreParams(topicPrefix+"/consensus/1", topicPrefix+"/txs/1")),
 		pubsub.WithLogger(h.log.With("component", "gossipsub")),
+		pubsub.WithRawTracer(h.gossip),
 	)
 	if err != nil {
 		return fmt.Errorf("p2p: start gossipsub: %w", err)
@@ -535,6 +538,10 @@ type Stats struct {
 	// verified), SnapshotDenied snapshot requests refused because the
 	// peer asked too often or too many were served at once.
 	SnapshotChunksServed, SnapshotChunksFetched, SnapshotDenied uint64
+	// GossipConsensus and GossipTxs count the gossip messages from peers
+	// on the consensus and the transaction topic: first copies and
+	// duplicates dropped.
+	GossipConsensus, GossipTxs GossipStats
 }
 
 type stats struct {
@@ -560,6 +567,7 @@ func (h *Host) Stats() Stats {
 		ReplyPeers: s.replyPeers.Load(), ReplyEvicted: s.replyEvicted.Load(), ReplyCut: s.replyCut.Load(),
 		ReplyStreams:         s.replyStreams.Load(),
 		SnapshotChunksServed: h.snap.served.Load(), SnapshotChunksFetched: h.snap.fetched.Load(), SnapshotDenied: h.snap.denied.Load(),
+		GossipConsensus: h.gossip.counts[0].load(), GossipTxs: h.gossip.counts[1].load(),
 	}
 }
 

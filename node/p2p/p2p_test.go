@@ -270,6 +270,14 @@ func TestTxGossip(t *testing.T) {
 		}
 	}
 	mustBeEmpty(t, nodes[2].Txs(), "own transaction")
+	// Each batch reached each other host first once; a relay's copy is a
+	// duplicate (at most one per host and batch among three hosts).
+	for i, want := range []uint64{1, 2, 1} {
+		g := nodes[i].Stats().GossipTxs
+		if g.Received != want || g.ReceivedBytes == 0 || g.Duplicates > want || g.DuplicateBytes > g.ReceivedBytes {
+			t.Errorf("host %d: gossip %+v, want %d received", i, g, want)
+		}
+	}
 }
 
 // blockSource serves a registrytest chain.

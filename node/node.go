@@ -92,6 +92,7 @@ var ErrRejected = errors.New("transaction rejected")
 
 // Submit checks t against the committed state and queues it. A
 // transaction already pending is accepted again (idempotent). The
+// signatures of concurrent calls are verified together (preparer). The
 // returned error wraps ErrRejected and a registry.TxError with the code.
 func (n *Node) Submit(t registry.Tx) (registry.Hash, error) {
 	// The node's own copy, hashed once here for the mempool, gossip and

@@ -55,15 +55,22 @@ func (p *preparer) do(t registry.Tx) {
 	p.queue = append(p.queue[:0], p.queue[n:]...)
 	p.mu.Unlock()
 
+	// The calls of the batch go, and the lead passes on, even if prepare
+	// panics (net/http recovers a handler's panic and serves on).
+	defer p.release(batch[1:])
 	txs := make([]registry.Tx, n)
 	for i, b := range batch {
 		txs[i] = b.tx
 	}
 	p.prepare(txs)
-	for _, b := range batch[1:] {
+}
+
+// release lets the calls of a prepared batch return and hands the lead
+// to the head of the queue, or marks the preparer idle.
+func (p *preparer) release(batch []*prepCall) {
+	for _, b := range batch {
 		b.done <- false
 	}
-
 	p.mu.Lock()
 	if len(p.queue) == 0 {
 		p.busy = false

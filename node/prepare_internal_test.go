@@ -132,3 +132,27 @@ func TestPreparerBatchesWaiting(t *testing.T) {
 		})
 	}
 }
+
+// TestPreparerSurvivesPanic: a prepare that panics still lets the calls
+// of its batch return and the next call prepare.
+func TestPreparerSurvivesPanic(t *testing.T) {
+	calls := 0
+	p := &preparer{prepare: func([]registry.Tx) {
+		calls++
+		if calls == 1 {
+			panic("prepare failed")
+		}
+	}}
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Fatal("the panic did not reach the caller")
+			}
+		}()
+		p.do(registry.Tx{Payload: []byte("a")})
+	}()
+	p.do(registry.Tx{Payload: []byte("b")}) // would block forever if busy stayed set
+	if calls != 2 || p.busy {
+		t.Fatalf("calls %d, busy %v; want 2, false", calls, p.busy)
+	}
+}

@@ -2,12 +2,11 @@ package idmesh_test
 
 import (
 	"encoding/json"
+	"flag"
 	"maps"
 	"math/rand/v2"
-	"os"
 	"reflect"
 	"slices"
-	"strconv"
 	"testing"
 
 	"github.com/gowebpki/jcs"
@@ -15,19 +14,18 @@ import (
 	"github.com/idmesh/idmesh/did/idmesh"
 )
 
+// Flags of TestReviewDecodeDifferential, for longer runs than make
+// test's: go test -run DecodeDifferential ./did/idmesh/ -args -decodediff.n 500000
+var (
+	decodeDiffN    = flag.Int("decodediff.n", 5000, "samples of TestReviewDecodeDifferential")
+	decodeDiffSeed = flag.Uint64("decodediff.seed", 1, "seed of TestReviewDecodeDifferential")
+)
+
 // TestReviewDecodeDifferential (review R11): random structural mutations
 // of valid operations, canonicalized, decode alike by Decode and the long
 // way (encoding/json, json.Marshal and subsumed every time).
-// IDMESH_REVIEW_N sets the number of samples.
 func TestReviewDecodeDifferential(t *testing.T) {
-	n := 5000
-	if s := os.Getenv("IDMESH_REVIEW_N"); s != "" {
-		n, _ = strconv.Atoi(s)
-	}
-	seed := uint64(1)
-	if s := os.Getenv("IDMESH_REVIEW_SEED"); s != "" {
-		seed, _ = strconv.ParseUint(s, 10, 64)
-	}
+	n, seed := *decodeDiffN, *decodeDiffSeed
 	rng := rand.New(rand.NewPCG(seed, 99))
 	var roots []any
 	for i, b := range decodeSeeds(t) {

@@ -14,10 +14,11 @@ import (
 //
 // There is no goroutine of its own and no wait for company: a call that
 // finds no batch running prepares its transaction at once (a batch of
-// one, which PrepareChecks leaves to the check); calls that arrive while
-// a batch runs queue, and the first of them prepares the queue as the
-// next batch (at most registry.MaxPrepareChecks transactions) when the
-// running one ends. A call waits at most for the batch before its own.
+// one: its signature verified alone, into the cache, which is what makes
+// the time for later calls to queue); calls that arrive while a batch
+// runs queue, and the first of them prepares the queue as the next batch
+// (at most registry.MaxPrepareChecks transactions) when the running one
+// ends. A call waits at most for the batch before its own.
 type preparer struct {
 	prepare func([]registry.Tx)
 

@@ -138,6 +138,7 @@ func BenchmarkSubmitOperation(b *testing.B) {
 					b.Errorf("status %v, %v", st.Status, err)
 				}
 			})
+			reportPrepared(b, n)
 		})
 		b.Run("http"+suffix, func(b *testing.B) {
 			n := submitBenchNode(b, wait)
@@ -152,8 +153,21 @@ func BenchmarkSubmitOperation(b *testing.B) {
 				u, code = u+"?wait=30s", http.StatusOK
 			}
 			run(b, func(t registry.Tx) { post(b, u, code, t) })
+			reportPrepared(b, n)
 		})
 	}
+}
+
+// reportPrepared reports how n's submissions had their signatures
+// verified (node.PrepareStats): the transactions per batch, and the share
+// of them prepared alone, without a batch.
+func reportPrepared(b *testing.B, n *node.Node) {
+	s := n.PrepareStats()
+	if s.Batches == 0 {
+		return
+	}
+	b.ReportMetric(float64(s.Txs)/float64(s.Batches), "txs/prepare-batch")
+	b.ReportMetric(float64(s.Alone)/float64(s.Txs), "prepared-alone/op")
 }
 
 // submitBenchNode returns a node on a fresh in-memory chain; if commit,

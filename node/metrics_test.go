@@ -64,6 +64,13 @@ func TestOperatorMetrics(t *testing.T) {
 	if v := gather(t, reg)["idmesh_mempool_bytes"]; v != float64(len(a.Payload)+len(b.Payload)) {
 		t.Fatalf("mempool bytes %v, want %d", v, len(a.Payload)+len(b.Payload))
 	}
+	// Two submissions one after the other: each prepared alone.
+	got = gather(t, reg)
+	for name, want := range map[string]float64{"idmesh_submit_prepare_batches_total": 2, "idmesh_submit_prepared_txs_total": 2, "idmesh_submit_prepared_alone_total": 2} {
+		if got[name] != want {
+			t.Errorf("%s = %v, want %v", name, got[name], want)
+		}
+	}
 
 	clock := newClock(genesisTime.Add(time.Hour))
 	changed := n.Changed()

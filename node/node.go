@@ -416,7 +416,16 @@ func newMetrics(r prometheus.Registerer, n *Node) (*metrics, error) {
 		func() float64 { return float64(n.Mempool.Bytes()) })
 	decoded := prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "idmesh_operations_decoded_total", Help: "did:idmesh operations decoded (what the decoded-operation cache could not answer): once per submitted operation when it was sent in canonical form."},
 		func() float64 { return float64(n.Chain.OperationDecodes()) })
-	for _, c := range []prometheus.Collector{m.submitted, m.rejected, m.blocks, m.txs, m.height, m.jailed, pending, pendingBytes, decoded, m.blockBytes, m.blockInterval} {
+	prepared := func(name, help string, f func(PrepareStats) uint64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, func() float64 { return float64(f(n.PrepareStats())) })
+	}
+	prepBatches := prepared("idmesh_submit_prepare_batches_total", "Batches in which submissions had their signatures verified together before their checks.",
+		func(s PrepareStats) uint64 { return s.Batches })
+	prepTxs := prepared("idmesh_submit_prepared_txs_total", "Submissions prepared in those batches.",
+		func(s PrepareStats) uint64 { return s.Txs })
+	prepAlone := prepared("idmesh_submit_prepared_alone_total", "Batches of a single submission (no other arrived while the one before ran).",
+		func(s PrepareStats) uint64 { return s.Alone })
+	for _, c := range []prometheus.Collector{m.submitted, m.rejected, m.blocks, m.txs, m.height, m.jailed, pending, pendingBytes, decoded, m.blockBytes, m.blockInterval, prepBatches, prepTxs, prepAlone} {
 		if err := r.Register(c); err != nil {
 			return nil, fmt.Errorf("register metrics: %w", err)
 		}

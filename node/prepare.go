@@ -2,6 +2,7 @@ package node
 
 import (
 	"sync"
+	"sync/atomic"
 
 	"github.com/idmesh/idmesh/registry"
 )
@@ -21,6 +22,10 @@ import (
 // ends. A call waits at most for the batch before its own.
 type preparer struct {
 	prepare func([]registry.Tx)
+
+	// What the preparer did (PrepareStats): batches prepared, the
+	// transactions in them, and the batches of one.
+	batches, txs, alone atomic.Uint64
 
 	mu    sync.Mutex
 	busy  bool // a batch is being prepared
@@ -59,6 +64,11 @@ func (p *preparer) do(t registry.Tx) {
 	// The calls of the batch go, and the lead passes on, even if prepare
 	// panics (net/http recovers a handler's panic and serves on).
 	defer p.release(batch[1:])
+	p.batches.Add(1)
+	p.txs.Add(uint64(n))
+	if n == 1 {
+		p.alone.Add(1)
+	}
 	txs := make([]registry.Tx, n)
 	for i, b := range batch {
 		txs[i] = b.tx
@@ -81,4 +91,14 @@ func (p *preparer) release(batch []*prepCall) {
 	next := p.queue[0]
 	p.mu.Unlock()
 	next.done <- true
+}
+
+// PrepareStats counts what Submit's preparer did since the node started:
+// the batches it prepared, the transactions in them, and the batches of a
+// single transaction (a call that found no company).
+type PrepareStats struct{ Batches, Txs, Alone uint64 }
+
+// PrepareStats returns what Submit's preparer did since the node started.
+func (n *Node) PrepareStats() PrepareStats {
+	return PrepareStats{Batches: n.prep.batches.Load(), Txs: n.prep.txs.Load(), Alone: n.prep.alone.Load()}
 }

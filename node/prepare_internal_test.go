@@ -124,6 +124,13 @@ func TestPreparerBatchesWaiting(t *testing.T) {
 					t.Errorf("batch of %d, at most %d", len(b), registry.MaxPrepareChecks)
 				}
 			}
+			wantAlone := uint64(1) // the first call
+			if waiting%registry.MaxPrepareChecks == 1 {
+				wantAlone++ // the last batch of those that waited holds one
+			}
+			if b, n, alone := p.batches.Load(), p.txs.Load(), p.alone.Load(); b != uint64(len(batches)) || n != uint64(waiting+1) || alone != wantAlone {
+				t.Errorf("counted %d batches of %d transactions, %d alone; want %d, %d, %d", b, n, alone, len(batches), waiting+1, wantAlone)
+			}
 			p.mu.Lock()
 			defer p.mu.Unlock()
 			if p.busy || len(p.queue) != 0 {

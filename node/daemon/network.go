@@ -68,8 +68,11 @@ func startNetwork(ctx context.Context, cfg Config, h home.Dir, chain *registry.C
 // a route (never broadcast instead); and of the gossip per topic: first
 // copies of peers' messages and duplicates.
 func registerNetworkMetrics(reg prometheus.Registerer, host *p2p.Host) {
+	labelled := func(name, help string, labels prometheus.Labels, f func(p2p.Stats) uint64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help, ConstLabels: labels}, func() float64 { return float64(f(host.Stats())) })
+	}
 	counter := func(name, help string, f func(p2p.Stats) uint64) prometheus.Collector {
-		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, func() float64 { return float64(f(host.Stats())) })
+		return labelled(name, help, nil, f)
 	}
 	reg.MustRegister(
 		counter("idmesh_p2p_spoofed_status_total", "Consensus Status messages refused because their sender was not the peer that sent them.",
@@ -100,8 +103,7 @@ func registerNetworkMetrics(reg prometheus.Registerer, host *p2p.Host) {
 		{"txs", func(s p2p.Stats) p2p.GossipStats { return s.GossipTxs }},
 	} {
 		gossip := func(name, help string, f func(p2p.GossipStats) uint64) prometheus.Collector {
-			return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help, ConstLabels: prometheus.Labels{"topic": t.name}},
-				func() float64 { return float64(f(t.of(host.Stats()))) })
+			return labelled(name, help, prometheus.Labels{"topic": t.name}, func(s p2p.Stats) uint64 { return f(t.of(s)) })
 		}
 		reg.MustRegister(
 			gossip("idmesh_p2p_gossip_received_total", "First copies of peers' gossip messages, validated.",

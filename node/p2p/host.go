@@ -63,7 +63,7 @@ type Host struct {
 	syncs   chan struct{} // bounds the sync requests served at once
 
 	stats  stats
-	gossip *gossipTracer // per-topic gossip counts (Stats)
+	gossip gossipTracer // per-topic gossip counts (Stats)
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -181,10 +181,11 @@ func (h *Host) start(ctx context.Context) error {
 		}
 	}})
 	topicPrefix := "/idmesh/" + cfg.ChainID
+	consensusTopic, txTopic := topicPrefix+"/consensus/1", topicPrefix+"/txs/1"
 	// The gossipsub protocol ID is our own, so that raising the message
 	// size bound cannot make us join the public libp2p network's meshes.
 	gossipProto := protocol.ID("/idmesh/meshsub/1.2.0")
-	h.gossip = &gossipTracer{consensus: topicPrefix + "/consensus/1", txs: topicPrefix + "/txs/1"}
+	h.gossip = gossipTracer{consensus: consensusTopic, txs: txTopic}
 	ps, err := pubsub.NewGossipSub(h.ctx, h.host,
 		pubsub.WithGossipSubProtocols([]protocol.ID{gossipProto}, func(f pubsub.GossipSubFeature, p protocol.ID) bool {
 			return p == gossipProto && (f == pubsub.GossipSubFeatureMesh || f == pubsub.GossipSubFeaturePX || f == pubsub.GossipSubFeatureIdontwant)
@@ -199,18 +200,18 @@ func (h *Host) start(ctx context.Context) error {
 		pubsub.WithMaxMessageSize(cfg.MaxMessageBytes+64<<10),
 		pubsub.WithPeerOutboundQueueSize(cfg.QueueSize),
 		pubsub.WithValidateQueueSize(cfg.QueueSize),
-		pubsub.WithPeerScore(scoreParams(topicPrefix+"/consensus/1", topicPrefix+"/txs/1")),
+		pubsub.WithPeerScore(scoreParams(consensusTopic, txTopic)),
 		pubsub.WithLogger(h.log.With("component", "gossipsub")),
-		pubsub.WithRawTracer(h.gossip),
+		pubsub.WithRawTracer(&h.gossip),
 	)
 	if err != nil {
 		return fmt.Errorf("p2p: start gossipsub: %w", err)
 	}
 	h.ps = ps
-	if h.consensusTopic, h.consensusSub, err = h.join(topicPrefix+"/consensus/1", h.validateConsensus); err != nil {
+	if h.consensusTopic, h.consensusSub, err = h.join(consensusTopic, h.validateConsensus); err != nil {
 		return err
 	}
-	if h.txTopic, h.txSub, err = h.join(topicPrefix+"/txs/1", h.validateTx); err != nil {
+	if h.txTopic, h.txSub, err = h.join(txTopic, h.validateTx); err != nil {
 		return err
 	}
 

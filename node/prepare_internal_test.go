@@ -63,38 +63,25 @@ func TestPreparerBatchesWaiting(t *testing.T) {
 			}
 			wg.Add(1)
 			go call(0)
-			for { // the first call is preparing, alone
-				mu.Lock()
-				started := len(batches) == 1
-				mu.Unlock()
-				if started {
-					break
+			started := func(k int) func() bool {
+				return func() bool {
+					mu.Lock()
+					defer mu.Unlock()
+					return len(batches) == k
 				}
-				runtime.Gosched()
 			}
+			waitUntil(started(1)) // the first call is preparing, alone
 			for i := 1; i <= waiting; i++ {
 				wg.Add(1)
 				go call(i)
 			}
-			for { // all of them queued behind it
+			waitUntil(func() bool { // all of them queued behind it
 				p.mu.Lock()
-				queued := len(p.queue)
-				p.mu.Unlock()
-				if queued == waiting {
-					break
-				}
-				runtime.Gosched()
-			}
+				defer p.mu.Unlock()
+				return len(p.queue) == waiting
+			})
 			close(release[0])
-			for { // the second batch runs: a call it holds must not return
-				mu.Lock()
-				started := len(batches) == 2
-				mu.Unlock()
-				if started {
-					break
-				}
-				runtime.Gosched()
-			}
+			waitUntil(started(2)) // the second batch runs: a call it holds must not return
 			for range 1000 {
 				runtime.Gosched()
 			}
@@ -137,6 +124,13 @@ func TestPreparerBatchesWaiting(t *testing.T) {
 				t.Errorf("preparer left busy=%v with %d queued", p.busy, len(p.queue))
 			}
 		})
+	}
+}
+
+// waitUntil yields until cond holds.
+func waitUntil(cond func() bool) {
+	for !cond() {
+		runtime.Gosched()
 	}
 }
 

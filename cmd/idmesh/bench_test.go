@@ -47,6 +47,9 @@ import (
 // of the load to dir/<benchmark>-node<i>.pprof (the new-node sync is then
 // skipped). IDMESH_BENCH_OPS=n submits n operations in every case instead
 // of its own count (longer runs reach the store's compactions).
+// node-minflt/op is the validators' minor page faults in the same window,
+// per operation and node; IDMESH_BENCH_HUGEPAGES=off runs them with
+// --huge-pages=false (the heap on 4 KiB pages, as before stop 28).
 func BenchmarkNetwork(b *testing.B) {
 	if knob("IDMESH_BENCH_NET") == "" {
 		b.Skip("set IDMESH_BENCH_NET=1 to run validators as processes")
@@ -90,6 +93,14 @@ func benchNetwork(b *testing.B, n, ops, inFlight int) {
 			b.Fatalf("build idmesh with profiling: %v\n%s", err, out)
 		}
 	}
+	var nodeFlags []string
+	switch hp := knob("IDMESH_BENCH_HUGEPAGES"); hp {
+	case "", "on":
+	case "off":
+		nodeFlags = append(nodeFlags, "--huge-pages=false")
+	default:
+		b.Fatalf("IDMESH_BENCH_HUGEPAGES=%q: on or off", hp)
+	}
 	var nodes []*proc
 	for i := range n {
 		var env []string
@@ -97,11 +108,12 @@ func benchNetwork(b *testing.B, n, ops, inFlight int) {
 			name := strings.ReplaceAll(b.Name(), "/", "_")
 			env = append(env, "IDMESH_PPROF_CPU="+filepath.Join(profDir, fmt.Sprintf("%s-node%d.pprof", name, i)))
 		}
-		nodes = append(nodes, startBinary(b, bin, env, fmt.Sprintf("node%d", i), "node", "--home", filepath.Join(dir, fmt.Sprintf("node%d", i)), "--log-level", logLevel))
+		args := append([]string{"node", "--home", filepath.Join(dir, fmt.Sprintf("node%d", i)), "--log-level", logLevel}, nodeFlags...)
+		nodes = append(nodes, startBinary(b, bin, env, fmt.Sprintf("node%d", i), args...))
 	}
-	cpu0 := make([]time.Duration, n)
+	cpu0, flt0 := make([]time.Duration, n), make([]int64, n)
 	for i, p := range nodes {
-		cpu0[i] = procCPU(p.cmd.Process.Pid)
+		cpu0[i], flt0[i] = procCPU(p.cmd.Process.Pid), procMinFlt(p.cmd.Process.Pid)
 	}
 	txs, _, err := registrytest.CreateOps(0, uint64(ops))
 	if err != nil {
@@ -169,8 +181,10 @@ func benchNetwork(b *testing.B, n, ops, inFlight int) {
 	elapsed := time.Since(start)
 	clientCPU := cpuTime() - clientCPU0
 	var cpu time.Duration
+	var flt int64
 	for i, p := range nodes {
 		cpu += procCPU(p.cmd.Process.Pid) - cpu0[i]
+		flt += procMinFlt(p.cmd.Process.Pid) - flt0[i]
 	}
 	if b.Failed() {
 		for _, p := range nodes {
@@ -199,6 +213,7 @@ func benchNetwork(b *testing.B, n, ops, inFlight int) {
 	b.ReportMetric(float64(extra), "late-rounds")
 	nodeCPU := float64(cpu.Microseconds()) / float64(ops) / float64(n)
 	b.ReportMetric(nodeCPU, "node-cpu-us/op")
+	b.ReportMetric(float64(flt)/float64(ops)/float64(n), "node-minflt/op")
 	b.ReportMetric(float64(raw.cpu)/float64(time.Microsecond), "raw-verify-cpu-us")
 	b.ReportMetric(nodeCPU/(float64(raw.cpu)/float64(time.Microsecond)), "node-cpu-x-raw")
 	b.ReportMetric(float64(clientCPU.Microseconds())/float64(ops), "client-cpu-us/op")
@@ -253,21 +268,26 @@ func postNetHTTP(client *http.Client, url string, body []byte) error {
 	return checkAnswer(http.StatusOK, []byte(`"status":"committed"`), resp.StatusCode, got)
 }
 
-// procCPU returns the user and system CPU time process pid has used so
-// far, read from /proc/pid/stat (0 where there is no /proc).
-func procCPU(pid int) time.Duration {
+// procStat returns the fields of /proc/pid/stat after the command name
+// (field 2, in parentheses, may hold spaces): field k of proc(5) is at
+// index k-3. nil where there is no /proc.
+func procStat(pid int) []string {
 	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
-		return 0
+		return nil
 	}
-	// The command name (field 2) is in parentheses and may hold spaces;
-	// utime and stime are fields 14 and 15, in clock ticks (100 a second
-	// on Linux).
 	i := bytes.LastIndexByte(raw, ')')
 	if i < 0 {
-		return 0
+		return nil
 	}
-	f := strings.Fields(string(raw[i+1:]))
+	return strings.Fields(string(raw[i+1:]))
+}
+
+// procCPU returns the user and system CPU time process pid has used so
+// far (0 where there is no /proc): utime and stime are fields 14 and 15,
+// in clock ticks (100 a second on Linux).
+func procCPU(pid int) time.Duration {
+	f := procStat(pid)
 	if len(f) < 13 {
 		return 0
 	}
@@ -277,6 +297,20 @@ func procCPU(pid int) time.Duration {
 		return 0
 	}
 	return time.Duration(ut+st) * (time.Second / 100)
+}
+
+// procMinFlt returns the minor page faults of process pid so far (field
+// 10; 0 where there is no /proc).
+func procMinFlt(pid int) int64 {
+	f := procStat(pid)
+	if len(f) < 8 {
+		return 0
+	}
+	n, err := strconv.ParseInt(f[7], 10, 64)
+	if err != nil {
+		return 0
+	}
+	return n
 }
 
 // reportGossip reports, summed over the nodes, how many copies of each

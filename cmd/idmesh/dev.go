@@ -39,6 +39,8 @@ type nodeFlags struct {
 	// offerTTL is api.Config.OfferTTL.
 	offerTTL    time.Duration
 	corsOrigins string
+	// hugePages is daemon.Config.HugePages.
+	hugePages bool
 	// The state sync's checkpoint (HEIGHT:BLOCKID) and cross-check mode
 	// as given (idmesh node only), and as runNode parsed them.
 	stateSyncTrust, stateSyncCrossCheck string
@@ -81,6 +83,7 @@ func (f *nodeFlags) register(fs *pflag.FlagSet, dev bool) {
 	fs.DurationVar(&f.verifierRequestTTL, "verifier-request-ttl", api.DefaultVPRequestTTL, "how long an OpenID4VP presentation request may be answered (1s to 1h)")
 	fs.StringVar(&f.trustedProxies, "trusted-proxies", "", "proxies (CIDR prefixes, comma-separated) whose X-Forwarded-For names the client for --verify-rate")
 	fs.DurationVar(&f.offerTTL, "offer-ttl", api.DefaultOfferTTL, "how long an OpenID4VCI credential offer and its pre-authorized code stay valid (1s to 24h)")
+	fs.BoolVar(&f.hugePages, "huge-pages", true, "mark the heap for transparent huge pages where the kernel gives them on request (THP madvise mode): far fewer page faults (docs/operations.md)")
 	fs.StringVar(&f.corsOrigins, "cors-origins", "", "origins whose web pages may call the API, comma-separated exact origins (https://wallet.example), or * for reads without the token from any (default none)")
 	if dev {
 		fs.StringVar(&f.chainID, "chain-id", "idmesh-dev", "chain ID of a new dev chain")
@@ -278,6 +281,7 @@ func serve(ctx context.Context, e env, f nodeFlags) error {
 		VerifyConcurrency: f.verifyConcurrency, VerifyClientSlots: f.verifyClientSlots, VerifyWait: f.verifyWait, VerifyTimeout: f.verifyTimeout,
 		VerifyRate: f.verifyRate, VerifyBurst: f.verifyBurst, TrustedProxies: proxies, OfferTTL: f.offerTTL, CORSOrigins: origins,
 		VerifierDID: f.verifierDID, VerifierRequestTTL: f.verifierRequestTTL,
+		HugePages: f.hugePages,
 		StateSync: f.stateSync, SnapshotInterval: f.snapshotInterval, StateSyncTrust: f.trust, StateSyncCrossCheck: f.crossCheck,
 		Log: log}
 	if f.trust != nil && !f.stateSync {

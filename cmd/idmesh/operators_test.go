@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/idmesh/idmesh/api"
+	"github.com/idmesh/idmesh/node/hugepage"
 	"github.com/idmesh/idmesh/registry/registrytest"
 )
 
@@ -77,6 +78,18 @@ var operatorSeries = []string{
 	"idmesh_consensus_height", "idmesh_consensus_round", "idmesh_consensus_step",
 	"idmesh_consensus_round_duration_seconds_count", "idmesh_block_interval_seconds_count", "idmesh_block_bytes_count",
 	"idmesh_mempool_bytes", "idmesh_p2p_peers", "idmesh_sync_blocks_behind", "idmesh_statuslist_cache_hits_total",
+	"idmesh_heap_huge_pages", "idmesh_process_anon_huge_pages_bytes",
+}
+
+// thpOnRequest reports whether this machine's kernel gives transparent
+// huge pages on request (mode madvise or always), as --huge-pages needs.
+func thpOnRequest() bool {
+	raw, err := os.ReadFile(hugepage.ModeFile)
+	if err != nil {
+		return false
+	}
+	mode, err := hugepage.ParseMode(string(raw))
+	return err == nil && mode != hugepage.ModeNever
 }
 
 // commitCreate posts a DID create to node and waits for its commit.
@@ -119,6 +132,11 @@ func TestReadyzAndMetricsDev(t *testing.T) {
 	if m["idmesh_consensus_height"] < 2 || m["idmesh_block_bytes_count"] < 2 || m["idmesh_mempool_bytes"] != 0 || m["idmesh_p2p_peers"] != 0 || m["idmesh_sync_blocks_behind"] != 0 {
 		t.Errorf("dev metrics: height %v, blocks %v, mempool bytes %v, peers %v, behind %v", m["idmesh_consensus_height"], m["idmesh_block_bytes_count"],
 			m["idmesh_mempool_bytes"], m["idmesh_p2p_peers"], m["idmesh_sync_blocks_behind"])
+	}
+	// --huge-pages is on by default: the heap is marked where the kernel
+	// allows it.
+	if want := thpOnRequest(); (m["idmesh_heap_huge_pages"] == 1) != want {
+		t.Errorf("idmesh_heap_huge_pages = %v where the kernel gives huge pages on request: %v", m["idmesh_heap_huge_pages"], want)
 	}
 }
 

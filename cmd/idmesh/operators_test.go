@@ -78,7 +78,7 @@ var operatorSeries = []string{
 	"idmesh_consensus_height", "idmesh_consensus_round", "idmesh_consensus_step",
 	"idmesh_consensus_round_duration_seconds_count", "idmesh_block_interval_seconds_count", "idmesh_block_bytes_count",
 	"idmesh_mempool_bytes", "idmesh_p2p_peers", "idmesh_sync_blocks_behind", "idmesh_statuslist_cache_hits_total",
-	"idmesh_heap_huge_pages", "idmesh_process_anon_huge_pages_bytes",
+	"idmesh_heap_huge_pages_enabled",
 }
 
 // thpOnRequest reports whether this machine's kernel gives transparent
@@ -135,8 +135,8 @@ func TestReadyzAndMetricsDev(t *testing.T) {
 	}
 	// --huge-pages is on by default: the heap is marked where the kernel
 	// allows it.
-	if want := thpOnRequest(); (m["idmesh_heap_huge_pages"] == 1) != want {
-		t.Errorf("idmesh_heap_huge_pages = %v where the kernel gives huge pages on request: %v", m["idmesh_heap_huge_pages"], want)
+	if want := thpOnRequest(); (m["idmesh_heap_huge_pages_enabled"] == 1) != want {
+		t.Errorf("idmesh_heap_huge_pages_enabled = %v where the kernel gives huge pages on request: %v", m["idmesh_heap_huge_pages_enabled"], want)
 	}
 }
 

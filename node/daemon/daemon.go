@@ -288,7 +288,7 @@ func New(ctx context.Context, cfg Config) (_ *Daemon, err error) {
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	registerHeapMetrics(reg, d.hugeHeap != nil)
+	reg.MustRegister(newHugePageCollector(d.hugeHeap))
 	if cfg.StateRetention > 0 {
 		if d.pruner, err = registry.NewPruner(d.chain, cfg.StateRetention); err != nil {
 			return nil, err

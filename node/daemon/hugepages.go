@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -26,23 +28,45 @@ func adviseHeap(ctx context.Context, log *slog.Logger) *hugepage.Heap {
 	return h
 }
 
-// registerHeapMetrics exports whether the heap is marked for huge pages
-// and how much of the process's memory is on them.
-func registerHeapMetrics(reg prometheus.Registerer, marked bool) {
+// hugePageCollector exports whether the heap is marked for huge pages
+// and how much of the process's memory is on them. The latter walks the
+// process's page tables (/proc/self/smaps_rollup), so a scrape reads it
+// at most every anonHugeEvery and nothing is exported when it fails.
+type hugePageCollector struct {
+	heap            *hugepage.Heap // nil: not marked
+	enabled, onHuge *prometheus.Desc
+	mu              sync.Mutex
+	at              time.Time
+	bytes           int64
+	err             error
+}
+
+const anonHugeEvery = 10 * time.Second
+
+func newHugePageCollector(h *hugepage.Heap) *hugePageCollector {
+	return &hugePageCollector{heap: h,
+		enabled: prometheus.NewDesc("idmesh_heap_huge_pages_enabled", "1 if the Go heap is marked for transparent huge pages (--huge-pages) and its last mark succeeded, 0 if not.", nil, nil),
+		onHuge:  prometheus.NewDesc("idmesh_process_anon_huge_pages_bytes", "The process's anonymous memory on huge pages (AnonHugePages of /proc/self/smaps_rollup, read at most every 10 s).", nil, nil)}
+}
+
+// Describe implements prometheus.Collector.
+func (c *hugePageCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.enabled; ch <- c.onHuge }
+
+// Collect implements prometheus.Collector.
+func (c *hugePageCollector) Collect(ch chan<- prometheus.Metric) {
 	on := 0.0
-	if marked {
+	if c.heap != nil && c.heap.Err() == nil {
 		on = 1
 	}
-	reg.MustRegister(
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "idmesh_heap_huge_pages", Help: "1 if the Go heap is marked for transparent huge pages (--huge-pages), 0 if not."},
-			func() float64 { return on }),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "idmesh_process_anon_huge_pages_bytes", Help: "The process's anonymous memory on huge pages (AnonHugePages of /proc/self/smaps_rollup; 0 where unknown)."},
-			func() float64 {
-				n, err := hugepage.AnonHugeBytes()
-				if err != nil {
-					return 0
-				}
-				return float64(n)
-			}),
-	)
+	ch <- prometheus.MustNewConstMetric(c.enabled, prometheus.GaugeValue, on)
+	c.mu.Lock()
+	if now := time.Now(); c.at.IsZero() || now.Sub(c.at) >= anonHugeEvery {
+		c.bytes, c.err = hugepage.AnonHugeBytes()
+		c.at = now
+	}
+	n, err := c.bytes, c.err
+	c.mu.Unlock()
+	if err == nil {
+		ch <- prometheus.MustNewConstMetric(c.onHuge, prometheus.GaugeValue, float64(n))
+	}
 }

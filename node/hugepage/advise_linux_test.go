@@ -1,17 +1,20 @@
+//go:build linux && (amd64 || arm64 || ppc64le || s390x || riscv64 || loong64)
+
 package hugepage
 
 import (
 	"bufio"
-	"errors"
 	"os"
 	"runtime"
 	"slices"
-	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 	"unsafe"
 )
+
+const testHuge = 2 << 20
 
 // requireTHP skips the test where the kernel gives no huge pages on
 // request.
@@ -36,10 +39,11 @@ func vmaFlags(t *testing.T, addr uintptr) []string {
 	}
 	defer f.Close()
 	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, maxMapsLine)
 	in := false
 	for sc.Scan() {
 		line := sc.Text()
-		if lo, hi, ok := mappingRange(line); ok {
+		if lo, hi, _, err := parseMapping(line); err == nil {
 			in = lo <= addr && addr < hi
 			continue
 		}
@@ -54,42 +58,30 @@ func vmaFlags(t *testing.T, addr uintptr) []string {
 	return nil
 }
 
-// mappingRange parses the "lo-hi perms ..." header of a mapping in
-// smaps.
-func mappingRange(line string) (lo, hi uintptr, ok bool) {
-	r, _, found := strings.Cut(line, " ")
-	if !found {
-		return 0, 0, false
-	}
-	a, b, found := strings.Cut(r, "-")
-	if !found {
-		return 0, 0, false
-	}
-	x, err1 := strconv.ParseUint(a, 16, 64)
-	y, err2 := strconv.ParseUint(b, 16, 64)
-	if err1 != nil || err2 != nil {
-		return 0, 0, false
-	}
-	return uintptr(x), uintptr(y), true
-}
-
 func marked(flags []string) bool { return slices.Contains(flags, "hg") }
+
+// mustAdvise calls Advise and stops it at the test's end.
+func mustAdvise(t *testing.T, reserve int) *Heap {
+	t.Helper()
+	requireTHP(t)
+	h, err := Advise(reserve)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(h.Stop)
+	return h
+}
 
 // TestAdviseMarksTheReserve: the reserve's address space, which the
 // heap's growth reuses, is marked, and an allocation made in it after
 // Advise lies in marked memory.
 func TestAdviseMarksTheReserve(t *testing.T) {
-	requireTHP(t)
 	const reserve = 64 << 20
-	h, err := Advise(reserve)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer h.Stop()
+	h := mustAdvise(t, reserve)
 	if h.Reserve != reserve || h.Marks() == 0 {
 		t.Fatalf("reserve %d, marks %d", h.Reserve, h.Marks())
 	}
-	for a := h.start; a < h.start+reserve; a += hugeSize {
+	for a := h.start; a < h.start+reserve; a += testHuge {
 		if f := vmaFlags(t, a); !marked(f) {
 			t.Fatalf("the reserve at %#x: a mapping without hg: %v", a, f)
 		}
@@ -107,73 +99,93 @@ func TestAdviseMarksTheReserve(t *testing.T) {
 	runtime.KeepAlive(b)
 }
 
-// TestAdviseMarksLaterPieces: a piece of heap mapped beyond the reserve
-// is marked after the next collection.
-func TestAdviseMarksLaterPieces(t *testing.T) {
-	requireTHP(t)
-	h, err := Advise(hugeSize)
+// TestMarkCoversNewMappings: a mapping that extends the heap's run (as
+// the runtime's next piece of heap does) is unmarked when it comes and
+// marked by the next mark. The test maps it itself, right after the run.
+func TestMarkCoversNewMappings(t *testing.T) {
+	h := mustAdvise(t, testHuge)
+	f, err := os.Open("/proc/self/maps")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer h.Stop()
-	// Far more than the reserve and whatever the heap had free: the
-	// runtime maps a new piece for it.
-	// Its last page lies in the new piece (the object may start in the
-	// freed reserve).
-	big := make([]byte, 256<<20)
-	addr := uintptr(unsafe.Pointer(unsafe.SliceData(big))) + uintptr(len(big)) - 1
-	if addr < h.lo || addr >= h.lo+window {
-		t.Skipf("the object's end %#x is outside the window from %#x", addr, h.lo)
+	hi, err := RunEnd(f, h.lo)
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
 	}
-	if f := vmaFlags(t, addr); marked(f) {
-		t.Skipf("the new piece at %#x is marked already: %v", addr, f)
+	const mapFixedNoreplace = 0x100000
+	p, _, e := syscall.Syscall6(syscall.SYS_MMAP, hi, testHuge, syscall.PROT_READ|syscall.PROT_WRITE,
+		syscall.MAP_PRIVATE|syscall.MAP_ANONYMOUS|mapFixedNoreplace, ^uintptr(0), 0)
+	if e != 0 || p != hi {
+		t.Skipf("cannot map at the run's end %#x: %v (%#x)", hi, e, p)
 	}
-	before := h.Marks()
+	t.Cleanup(func() { syscall.Syscall(syscall.SYS_MUNMAP, hi, testHuge, 0) })
+	if fl := vmaFlags(t, hi); marked(fl) {
+		t.Fatalf("a fresh mapping at %#x is marked: %v", hi, fl)
+	}
+	m := h.Marks()
+	if err := h.mark(); err != nil {
+		t.Fatal(err)
+	}
+	if fl := vmaFlags(t, hi); !marked(fl) || h.Marks() != m+1 {
+		t.Errorf("after a mark the new mapping's flags are %v, marks %d → %d", fl, m, h.Marks())
+	}
+}
+
+// TestMarksAfterCollections: each collection marks the heap again.
+func TestMarksAfterCollections(t *testing.T) {
+	h := mustAdvise(t, testHuge)
+	for want := h.Marks() + 3; h.Marks() < want; {
+		waitMarks(t, h, h.Marks()+1)
+	}
+	if err := h.Err(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// waitMarks collects garbage until h has marked n times.
+func waitMarks(t *testing.T, h *Heap, n uint64) {
+	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
-	for h.Marks() == before {
+	for h.Marks() < n {
 		if time.Now().After(deadline) {
-			t.Fatal("no mark after collections for 30 s")
+			t.Fatalf("%d marks after 30 s of collections, want %d", h.Marks(), n)
 		}
 		runtime.GC()
 		runtime.Gosched()
 	}
-	if f := vmaFlags(t, addr); !marked(f) {
-		t.Errorf("a 256 MiB object's mapping has no hg after a collection: %v", f)
-	}
-	runtime.KeepAlive(big)
 }
 
-// TestAdviseStop: after Stop no collection marks the heap again (one
-// cleanup already running may still mark once).
-func TestAdviseStop(t *testing.T) {
+// TestAdviseShared: the advice is the process's; it ends with the last
+// Stop, and the chain of marks after collections ends with it.
+func TestAdviseShared(t *testing.T) {
 	requireTHP(t)
-	h, err := Advise(hugeSize)
+	h, err := Advise(testHuge)
 	if err != nil {
 		t.Fatal(err)
 	}
+	h2, err := Advise(64 << 20)
+	if err != nil || h2 != h {
+		t.Fatalf("a second Advise: %p, %v; want the first's %p", h2, err, h)
+	}
 	h.Stop()
-	m := h.Marks()
+	waitMarks(t, h, h.Marks()+1) // still marking after one of two Stops
+	h2.Stop()
+	// At most one cleanup already queued runs, sees the stop and does
+	// not re-arm.
+	a := h.arms.Load()
 	for range 5 {
 		runtime.GC()
 	}
-	if got := h.Marks(); got > m+1 {
-		t.Errorf("%d marks after Stop", got-m)
+	if got := h.arms.Load(); got > a+1 { // one cleanup may be past its check of the stop
+		t.Errorf("re-armed %d times after the last Stop", got-a)
 	}
-}
-
-func TestAdviseGodebugOff(t *testing.T) {
-	t.Setenv("GODEBUG", "disablethp=1")
-	if _, err := Advise(hugeSize); !errors.Is(err, ErrUnavailable) {
-		t.Fatalf("Advise with GODEBUG=disablethp=1: %v, want ErrUnavailable", err)
-	}
-}
-
-func TestAnonHugeBytes(t *testing.T) {
-	n, err := AnonHugeBytes()
+	h3, err := Advise(testHuge)
 	if err != nil {
-		t.Skipf("no smaps_rollup: %v", err)
+		t.Fatal(err)
 	}
-	if n < 0 {
-		t.Fatal(n)
+	defer h3.Stop()
+	if h3 == h {
+		t.Error("Advise after the last Stop returned the stopped advice")
 	}
 }

@@ -2,22 +2,26 @@ package hugepage
 
 import "testing"
 
-func TestThpOffByGodebug(t *testing.T) {
-	for in, want := range map[string]bool{
-		"":                          false,
-		"disablethp=1":              true,
-		"disablethp=0":              false,
-		"gctrace=1,disablethp=1":    true,
-		"gctrace=1, disablethp=1":   false, // the runtime does not trim either
-		"disablethp=2":              true,
-		"disablethp=1,disablethp=x": true,
-		"madvdontneed=1":            false,
-		"xdisablethp=1":             false,
-		"disablethp=1,disablethp=0": false, // the last wins, as in the runtime
-		"disablethp=0,disablethp=1": true,
+func TestGodebugOff(t *testing.T) {
+	for in, want := range map[string]string{
+		"":                              "",
+		",":                             "",
+		"disablethp=1":                  "disablethp=1",
+		"disablethp=0":                  "",
+		"gctrace=1,disablethp=1":        "disablethp=1",
+		"gctrace=1, disablethp=1":       "", // the runtime does not trim either
+		"disablethp=2":                  "disablethp=2",
+		"disablethp=1,disablethp=x":     "disablethp=1", // not a number: no change
+		"disablethp=1,disablethp=0":     "",             // the last wins
+		"disablethp=99999999999":        "",             // not a 32-bit number
+		"madvdontneed=1":                "",
+		"madvdontneed=0":                "madvdontneed=0",
+		"madvdontneed=0,madvdontneed=1": "",
+		"harddecommit=1":                "harddecommit=1",
+		"xdisablethp=1":                 "",
 	} {
-		if got := thpOffByGodebug(in); got != want {
-			t.Errorf("thpOffByGodebug(%q) = %v, want %v", in, got, want)
+		if got := godebugOff(in); got != want {
+			t.Errorf("godebugOff(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

@@ -22,19 +22,38 @@
 // allocation, never touched, so it costs no memory), marks that range,
 // and frees the allocation: the heap's later growth reuses the marked
 // address space, lowest addresses first. Pieces mapped beyond the reserve
-// are marked after every garbage collection, so that their pages fault
-// as huge pages once the runtime has returned them to the kernel and
-// reuses them.
+// are marked after every garbage collection (the run of anonymous
+// mappings from the reserve's arena up, read from /proc/self/maps), so
+// that their pages fault as huge pages once the runtime has returned
+// them to the kernel and reuses them.
 //
 // Nothing changes in what memory holds: the mark is a hint, and the
 // kernel falls back to 4 KiB pages when it has no huge page to give. In
 // "always" mode the mark changes nothing; in "never" mode, with GODEBUG
-// disablethp=1, or on other systems, Advise returns an error wrapping
-// [ErrUnavailable] and does nothing.
+// disablethp=1, madvdontneed=0 or harddecommit=1, under strict
+// overcommit, or on other systems, Advise returns an error wrapping
+// [ErrUnavailable] and does nothing. The advice is the process's (the
+// heap is): every Advise shares it.
+//
+// # Costs
+//
+// The Go runtime stopped marking its heap itself (Go 1.21.1, GODEBUG
+// disablethp, go.dev/issue/64332) because of memory overuse: the kernel's
+// khugepaged may collapse a marked 2 MiB range that holds any page back
+// into a whole huge page (khugepaged/max_ptes_none, 511 by default), so
+// memory the runtime handed back can return, and resident memory exceed
+// what the runtime counts, by up to the sparse parts of the marked range.
+// A fault in marked memory may also wait for the kernel to compact
+// memory into a free huge page (defrag "madvise", the default). For a
+// node whose heap is mostly live and steady that is a small price;
+// --huge-pages=false turns it off (docs/operations.md).
 package hugepage
 
 import (
+	"bufio"
 	"errors"
+	"fmt"
+	"io"
 	"strconv"
 	"strings"
 )
@@ -103,19 +122,87 @@ func ParseAnonHuge(s string) (int64, error) {
 	return 0, errors.New("smaps: no AnonHugePages line")
 }
 
-// thpOffByGodebug reports whether GODEBUG (as given) sets disablethp to
-// a non-zero number, read as the runtime reads it (the last setting
-// wins; one that is not a number changes nothing): the
-// runtime then marks its heap NOHUGEPAGE, and the user asked for no huge
-// pages.
-func thpOffByGodebug(godebug string) bool {
-	off := false
-	for kv := range strings.SplitSeq(godebug, ",") {
-		if v, ok := strings.CutPrefix(kv, "disablethp="); ok {
-			if n, err := strconv.Atoi(v); err == nil {
-				off = n != 0
-			}
+// godebugOff returns why the GODEBUG settings (as the runtime reads
+// them: comma-separated, the last setting of a name winning, one that is
+// not a 32-bit number changing nothing) rule out marking the heap, or "":
+// disablethp asks for no huge pages; with madvdontneed=0 the runtime
+// zeroes memory it handed back, so the reserve would be touched; with
+// harddecommit the runtime maps freed memory again, without the mark.
+func godebugOff(settings string) string {
+	val := map[string]int64{"madvdontneed": 1}
+	for kv := range strings.SplitSeq(settings, ",") {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok {
+			continue
+		}
+		if n, err := strconv.ParseInt(v, 10, 32); err == nil {
+			val[k] = n
 		}
 	}
-	return off
+	switch {
+	case val["disablethp"] != 0:
+		return "disablethp=" + strconv.FormatInt(val["disablethp"], 10)
+	case val["madvdontneed"] == 0:
+		return "madvdontneed=0"
+	case val["harddecommit"] != 0:
+		return "harddecommit=" + strconv.FormatInt(val["harddecommit"], 10)
+	}
+	return ""
+}
+
+// ErrNoRun reports that no anonymous mapping holds the address RunEnd
+// was given.
+var ErrNoRun = errors.New("no anonymous mapping there")
+
+// maxMapsLine bounds a line of /proc/self/maps (a path is at most 4,096
+// bytes).
+const maxMapsLine = 8 << 10
+
+// RunEnd reads a /proc/<pid>/maps listing and returns the end of the run
+// of anonymous mappings (no file, no name) that holds lo, each starting
+// where the one before ends: the Go heap's arenas, mapped and reserved.
+// It stops at the first gap or named or file mapping.
+func RunEnd(maps io.Reader, lo uintptr) (uintptr, error) {
+	sc := bufio.NewScanner(maps)
+	sc.Buffer(make([]byte, 0, 4096), maxMapsLine)
+	var end uintptr
+	in := false
+	for sc.Scan() {
+		start, stop, anon, err := parseMapping(sc.Text())
+		if err != nil {
+			return 0, err
+		}
+		switch {
+		case !in && anon && start <= lo && lo < stop:
+			in, end = true, stop
+		case in && anon && start == end:
+			end = stop
+		case in:
+			return end, nil
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return 0, fmt.Errorf("maps: %w", err)
+	}
+	if !in {
+		return 0, fmt.Errorf("%w: %#x", ErrNoRun, lo)
+	}
+	return end, nil
+}
+
+// parseMapping parses one line of /proc/<pid>/maps: "start-end perms
+// offset dev inode [path]". anon is true for a mapping of no file and no
+// name ([heap], [stack] and the like are named).
+func parseMapping(line string) (start, end uintptr, anon bool, err error) {
+	f := strings.Fields(line)
+	if len(f) < 5 {
+		return 0, 0, false, fmt.Errorf("maps: short line %.80q", line)
+	}
+	a, b, ok := strings.Cut(f[0], "-")
+	x, err1 := strconv.ParseUint(a, 16, 64)
+	y, err2 := strconv.ParseUint(b, 16, 64)
+	if !ok || err1 != nil || err2 != nil || y <= x || uint64(uintptr(y)) != y {
+		return 0, 0, false, fmt.Errorf("maps: bad range %.80q", f[0])
+	}
+	return uintptr(x), uintptr(y), f[4] == "0" && len(f) == 5, nil
 }

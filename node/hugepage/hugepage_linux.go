@@ -1,11 +1,15 @@
+//go:build linux && (amd64 || arm64 || ppc64le || s390x || riscv64 || loong64)
+
 package hugepage
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"runtime"
 	"runtime/debug"
+	"strconv"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"unsafe"
@@ -13,15 +17,22 @@ import (
 
 const (
 	madvHugepage = 14 // MADV_HUGEPAGE
-	hugeSize     = 2 << 20
 	// arenaSize is the Go heap's arena size on 64-bit Linux: the heap is
 	// mapped in arenas aligned to it, growing upwards.
 	arenaSize = 64 << 20
-	// window is how far above the reserve's arena later pieces of the
-	// heap are looked for after each collection. madvise skips the
-	// holes, and walks only the mappings in the range.
-	window = 64 << 30
+	// sizeFile holds the size of a huge page.
+	sizeFile = "/sys/kernel/mm/transparent_hugepage/hpage_pmd_size"
+	// overcommitFile holds the kernel's overcommit policy (2: strict).
+	overcommitFile = "/proc/sys/vm/overcommit_memory"
 )
+
+// process is the one advice of this process: the heap is the process's,
+// so every Advise shares it, and the last Stop ends it.
+var process struct {
+	mu   sync.Mutex
+	heap *Heap
+	refs int
+}
 
 // Heap is the huge-page advice in force for the process's Go heap.
 type Heap struct {
@@ -30,20 +41,39 @@ type Heap struct {
 	// Reserve is the address space marked up front.
 	Reserve int
 
-	lo      uintptr // the start of the reserve's arena
+	lo      uintptr // the start of the reserve's arena: the heap's run of mappings
 	start   uintptr // the reserve's
 	stopped atomic.Bool
 	marks   atomic.Uint64
+	arms    atomic.Uint64
+	err     atomic.Pointer[error] // the last mark's, nil after a success
 }
 
 // Advise marks the Go heap for huge pages: reserve bytes of it up front,
 // and its later pieces after every garbage collection until Stop. Call
 // it early, before the heap grows: memory already touched stays on
 // 4 KiB pages. reserve is lowered to a quarter of the memory limit
-// (debug.SetMemoryLimit) if that is lower.
+// (debug.SetMemoryLimit) if that is lower. The advice is the process's:
+// a second Advise before the last Stop returns the same Heap (and its
+// reserve); call Stop once for each Advise that succeeded.
 func Advise(reserve int) (*Heap, error) {
-	if thpOffByGodebug(os.Getenv("GODEBUG")) {
-		return nil, fmt.Errorf("%w: GODEBUG disablethp", ErrUnavailable)
+	process.mu.Lock()
+	defer process.mu.Unlock()
+	if process.heap != nil {
+		process.refs++
+		return process.heap, nil
+	}
+	h, err := advise(reserve)
+	if err != nil {
+		return nil, err
+	}
+	process.heap, process.refs = h, 1
+	return h, nil
+}
+
+func advise(reserve int) (*Heap, error) {
+	if reason := godebugOff(buildGodebug() + "," + os.Getenv("GODEBUG")); reason != "" {
+		return nil, fmt.Errorf("%w: GODEBUG %s", ErrUnavailable, reason)
 	}
 	raw, err := os.ReadFile(ModeFile)
 	if err != nil {
@@ -56,25 +86,38 @@ func Advise(reserve int) (*Heap, error) {
 	if mode == ModeNever {
 		return nil, fmt.Errorf("%w: the kernel's mode is %q (%s)", ErrUnavailable, mode, ModeFile)
 	}
+	// Under strict overcommit the reserve would be charged for the
+	// process's life (the runtime never unmaps its heap).
+	if raw, err := os.ReadFile(overcommitFile); err == nil && strings.TrimSpace(string(raw)) == "2" {
+		return nil, fmt.Errorf("%w: strict overcommit (%s is 2)", ErrUnavailable, overcommitFile)
+	}
+	huge := 2 << 20
+	if raw, err := os.ReadFile(sizeFile); err == nil {
+		if n, err := strconv.Atoi(strings.TrimSpace(string(raw))); err == nil && n > 0 && n&(n-1) == 0 {
+			huge = n
+		}
+	}
 	if limit := debug.SetMemoryLimit(-1); int64(reserve) > limit/4 {
 		reserve = int(limit / 4)
 	}
-	reserve &^= hugeSize - 1
-	if reserve < hugeSize {
-		reserve = hugeSize
-	}
-	// One large allocation maps reserve bytes of fresh heap, which the
-	// runtime does not touch (fresh mappings are known to be zero).
+	reserve = max(reserve&^(huge-1), huge)
+	// Hand the heap's free memory back to the kernel first: a large
+	// allocation that the runtime can place in memory it used before
+	// would be zeroed, page by page. Memory handed back is zero when
+	// touched again, and the runtime knows it (GODEBUG madvdontneed=1,
+	// the default, checked above).
+	debug.FreeOSMemory()
+	// One large allocation maps reserve bytes of heap, which the runtime
+	// does not touch.
 	buf := make([]byte, reserve)
 	start := uintptr(unsafe.Pointer(unsafe.SliceData(buf)))
 	h := &Heap{Mode: mode, Reserve: reserve, lo: start &^ (arenaSize - 1), start: start}
-	err = madvise(h.lo, start+uintptr(reserve)-h.lo)
+	err = h.mark()
 	runtime.KeepAlive(buf)
 	buf = nil
 	if err != nil {
-		return nil, fmt.Errorf("%w: madvise: %w", ErrUnavailable, err)
+		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
-	h.marks.Add(1)
 	// Free the reserve and hand it back to the kernel now (it was never
 	// touched, so this is cheap), rather than leave it to the background
 	// scavenger, a few pages at a time.
@@ -83,13 +126,50 @@ func Advise(reserve int) (*Heap, error) {
 	return h, nil
 }
 
-// Stop ends the marking after collections. Marks already made stay. A
-// mark that fails (it cannot, once Advise succeeded) stops it too.
-func (h *Heap) Stop() { h.stopped.Store(true) }
+// Stop ends the marking after collections once every Advise that
+// returned h is stopped. Marks already made stay.
+func (h *Heap) Stop() {
+	process.mu.Lock()
+	defer process.mu.Unlock()
+	if process.heap != h {
+		return
+	}
+	if process.refs--; process.refs == 0 {
+		h.stopped.Store(true)
+		process.heap = nil
+	}
+}
 
 // Marks returns how many times the heap was marked: once by Advise,
 // then once after each garbage collection.
 func (h *Heap) Marks() uint64 { return h.marks.Load() }
+
+// Err returns the error of the last mark after a collection, nil if it
+// succeeded. A failed mark is tried again after the next collection.
+func (h *Heap) Err() error {
+	if p := h.err.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// mark marks the heap's run of mappings from lo.
+func (h *Heap) mark() error {
+	f, err := os.Open("/proc/self/maps")
+	if err != nil {
+		return err
+	}
+	hi, err := RunEnd(f, h.lo)
+	f.Close()
+	if err != nil {
+		return err
+	}
+	if err := madvise(h.lo, hi-h.lo); err != nil {
+		return fmt.Errorf("madvise %#x-%#x: %w", h.lo, hi, err)
+	}
+	h.marks.Add(1)
+	return nil
+}
 
 // sentinel is garbage from birth: its cleanup runs after the next
 // collection. It holds a pointer and is 64 bytes, so the runtime gives
@@ -100,29 +180,44 @@ type sentinel struct {
 	_ [56]byte
 }
 
-// arm marks the heap's window after the next collection, and re-arms.
+// arm marks the heap after the next collection, and re-arms.
 func (h *Heap) arm() {
+	h.arms.Add(1)
 	runtime.AddCleanup(new(sentinel), func(h *Heap) {
 		if h.stopped.Load() {
 			return
 		}
-		if err := madvise(h.lo, window); err != nil {
-			h.stopped.Store(true)
-			return
+		if err := h.mark(); err != nil {
+			h.err.Store(&err)
+		} else {
+			h.err.Store(nil)
 		}
-		h.marks.Add(1)
 		h.arm()
 	}, h)
 }
 
-// madvise marks [lo, lo+n) MADV_HUGEPAGE. ENOMEM reports holes in the
-// range, which the kernel skips after marking the mappings around them.
+// madvise marks [lo, lo+n) MADV_HUGEPAGE.
 func madvise(lo, n uintptr) error {
-	_, _, e := syscall.Syscall(syscall.SYS_MADVISE, lo, n, madvHugepage)
-	if e != 0 && !errors.Is(e, syscall.ENOMEM) {
+	if _, _, e := syscall.Syscall(syscall.SYS_MADVISE, lo, n, madvHugepage); e != 0 {
 		return e
 	}
 	return nil
+}
+
+// buildGodebug returns the GODEBUG settings built into the binary (go.mod
+// godebug lines and //go:debug directives), which the runtime applies
+// before the environment's.
+func buildGodebug() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return ""
+	}
+	for _, s := range bi.Settings {
+		if s.Key == "DefaultGODEBUG" {
+			return s.Value
+		}
+	}
+	return ""
 }
 
 // AnonHugeBytes returns the process's anonymous memory on huge pages,

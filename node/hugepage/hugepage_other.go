@@ -1,4 +1,4 @@
-//go:build !linux
+//go:build !(linux && (amd64 || arm64 || ppc64le || s390x || riscv64 || loong64))
 
 package hugepage
 
@@ -14,9 +14,10 @@ type Heap struct {
 }
 
 // Advise returns an error wrapping ErrUnavailable: transparent huge
-// pages are a Linux feature.
+// pages are a Linux feature, and the heap's layout here is that of
+// 64-bit systems.
 func Advise(reserve int) (*Heap, error) {
-	return nil, fmt.Errorf("%w: not Linux", ErrUnavailable)
+	return nil, fmt.Errorf("%w: not 64-bit Linux", ErrUnavailable)
 }
 
 // Stop does nothing.
@@ -25,7 +26,10 @@ func (h *Heap) Stop() {}
 // Marks returns 0.
 func (h *Heap) Marks() uint64 { return 0 }
 
+// Err returns nil.
+func (h *Heap) Err() error { return nil }
+
 // AnonHugeBytes returns an error wrapping ErrUnavailable.
 func AnonHugeBytes() (int64, error) {
-	return 0, fmt.Errorf("%w: not Linux", ErrUnavailable)
+	return 0, fmt.Errorf("%w: not 64-bit Linux", ErrUnavailable)
 }

@@ -48,7 +48,8 @@ import (
 // skipped). IDMESH_BENCH_OPS=n submits n operations in every case instead
 // of its own count (longer runs reach the store's compactions).
 // node-minflt/op is the validators' minor page faults in the same window,
-// per operation and node; IDMESH_BENCH_HUGEPAGES=off runs them with
+// per operation and node, node-rss-MiB their mean resident memory at its
+// end; IDMESH_BENCH_HUGEPAGES=off runs them with
 // --huge-pages=false (the heap on 4 KiB pages, as before stop 28).
 func BenchmarkNetwork(b *testing.B) {
 	if knob("IDMESH_BENCH_NET") == "" {
@@ -214,6 +215,11 @@ func benchNetwork(b *testing.B, n, ops, inFlight int) {
 	nodeCPU := float64(cpu.Microseconds()) / float64(ops) / float64(n)
 	b.ReportMetric(nodeCPU, "node-cpu-us/op")
 	b.ReportMetric(float64(flt)/float64(ops)/float64(n), "node-minflt/op")
+	var rss int64
+	for _, p := range nodes {
+		rss += procRSS(p.cmd.Process.Pid)
+	}
+	b.ReportMetric(float64(rss)/float64(n)/(1<<20), "node-rss-MiB")
 	b.ReportMetric(float64(raw.cpu)/float64(time.Microsecond), "raw-verify-cpu-us")
 	b.ReportMetric(nodeCPU/(float64(raw.cpu)/float64(time.Microsecond)), "node-cpu-x-raw")
 	b.ReportMetric(float64(clientCPU.Microseconds())/float64(ops), "client-cpu-us/op")
@@ -297,6 +303,20 @@ func procCPU(pid int) time.Duration {
 		return 0
 	}
 	return time.Duration(ut+st) * (time.Second / 100)
+}
+
+// procRSS returns the resident memory of process pid in bytes (field 24,
+// in pages; 0 where there is no /proc).
+func procRSS(pid int) int64 {
+	f := procStat(pid)
+	if len(f) < 22 {
+		return 0
+	}
+	n, err := strconv.ParseInt(f[21], 10, 64)
+	if err != nil {
+		return 0
+	}
+	return n * int64(os.Getpagesize())
 }
 
 // procMinFlt returns the minor page faults of process pid so far (field

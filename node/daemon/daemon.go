@@ -214,8 +214,10 @@ type Daemon struct {
 	stop context.CancelFunc
 
 	closers []func() error // in the order opened; Close runs them backwards
-	// hugeHeap is the heap's huge-page advice (Config.HugePages), or nil.
+	// hugeHeap is the heap's huge-page advice (Config.HugePages), or nil
+	// and hugeErr says why; Run logs which.
 	hugeHeap *hugepage.Heap
+	hugeErr  error
 }
 
 // New assembles a node from cfg.Home and listens on cfg.HTTPAddr (and
@@ -234,7 +236,7 @@ func New(ctx context.Context, cfg Config) (_ *Daemon, err error) {
 		}
 	}()
 	if cfg.HugePages {
-		d.hugeHeap = adviseHeap(ctx, log)
+		d.hugeHeap, d.hugeErr = hugepage.Advise(hugepage.DefaultReserve)
 		if d.hugeHeap != nil {
 			d.closers = append(d.closers, func() error { d.hugeHeap.Stop(); return nil })
 		}
@@ -454,6 +456,9 @@ func New(ctx context.Context, cfg Config) (_ *Daemon, err error) {
 // lets the engine stop, and returns the first failure, or nil. Run may be
 // called once; Close must follow.
 func (d *Daemon) Run(ctx context.Context) error {
+	if d.cfg.HugePages {
+		logHeapAdvice(ctx, d.log, d.hugeHeap, d.hugeErr)
+	}
 	grp, gctx := errgroup.WithContext(ctx)
 	context.AfterFunc(gctx, d.stop)
 	httpSrv := &http.Server{Handler: d.api, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(d.log.Handler(), slog.LevelWarn),

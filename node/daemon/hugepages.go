@@ -12,20 +12,18 @@ import (
 	"github.com/idmesh/idmesh/node/hugepage"
 )
 
-// adviseHeap marks the Go heap for huge pages (Config.HugePages) and
-// logs the outcome; nil where the kernel gives none on request.
-func adviseHeap(ctx context.Context, log *slog.Logger) *hugepage.Heap {
-	h, err := hugepage.Advise(hugepage.DefaultReserve)
+// logHeapAdvice logs the outcome of Config.HugePages' hugepage.Advise.
+// Run logs it rather than New, so that a node that fails to start says
+// only why, on one line.
+func logHeapAdvice(ctx context.Context, log *slog.Logger, h *hugepage.Heap, err error) {
 	switch {
+	case h != nil:
+		log.InfoContext(ctx, "heap marked for transparent huge pages", "thp", h.Mode, "reserve_mib", h.Reserve>>20)
 	case errors.Is(err, hugepage.ErrUnavailable):
 		log.InfoContext(ctx, "heap on 4 KiB pages", "reason", err)
-		return nil
-	case err != nil:
+	default:
 		log.WarnContext(ctx, "heap on 4 KiB pages", "err", err)
-		return nil
 	}
-	log.InfoContext(ctx, "heap marked for transparent huge pages", "thp", h.Mode, "reserve_mib", h.Reserve>>20)
-	return h
 }
 
 // hugePageCollector exports whether the heap is marked for huge pages

@@ -1,7 +1,6 @@
 package keys
 
 import (
-	"bytes"
 	"crypto/ecdh"
 	"fmt"
 
@@ -51,9 +50,7 @@ func decodeEd25519(b []byte) (*edwards25519.Point, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ed25519 key: %w: not on curve", ErrInvalidKey)
 	}
-	// SetBytes accepts non-canonical encodings (y >= p, or -0); the
-	// canonical one is what Bytes gives back.
-	if !bytes.Equal(p.Bytes(), b) {
+	if !canonicalEd25519(b) {
 		return nil, fmt.Errorf("ed25519 key: %w: non-canonical encoding", ErrInvalidKey)
 	}
 	if new(edwards25519.Point).MultByCofactor(p).Equal(edwards25519.NewIdentityPoint()) == 1 {
@@ -73,6 +70,31 @@ func checkEd25519(b []byte) error {
 	validEd25519.add([32]byte(b))
 	return nil
 }
+
+// canonicalEd25519 reports whether the encoding b of a point that
+// edwards25519's SetBytes accepted is the canonical one, the one Bytes
+// gives back, without Bytes' field inversion. SetBytes accepts two kinds
+// of non-canonical encodings: y >= p (the point of y - p), and "-0", the
+// sign bit set where x = 0, which is so only for y = 1 and y = p - 1.
+func canonicalEd25519(b []byte) bool {
+	y := [32]byte(b)
+	y[31] &= 0x7f
+	if !lessThanP(y[:]) {
+		return false
+	}
+	return b[31]&0x80 == 0 || (y != yOne && y != yMinusOne)
+}
+
+// yOne and yMinusOne are 1 and p - 1, little-endian: the y of the two
+// points with x = 0.
+var (
+	yOne      = [32]byte{1}
+	yMinusOne = func() [32]byte {
+		y := [32]byte(fieldP)
+		y[0]--
+		return y
+	}()
+)
 
 // validEd25519 remembers Ed25519 keys that passed the check: a key is
 // parsed several times on its way through a ledger operation (document

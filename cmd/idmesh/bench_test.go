@@ -47,6 +47,8 @@ import (
 // of the load to dir/<benchmark>-node<i>.pprof (the new-node sync is then
 // skipped). IDMESH_BENCH_OPS=n submits n operations in every case instead
 // of its own count (longer runs reach the store's compactions).
+// IDMESH_BENCH_WARMUP=w first submits w operations that are not measured
+// (blocks counts the measured ones; the new node syncs them all).
 // node-minflt/op is the validators' minor page faults in the same window,
 // per operation and node, node-rss-MiB their mean resident memory at its
 // end; IDMESH_BENCH_HUGEPAGES=off runs them with
@@ -112,11 +114,15 @@ func benchNetwork(b *testing.B, n, ops, inFlight int) {
 		args := append([]string{"node", "--home", filepath.Join(dir, fmt.Sprintf("node%d", i)), "--log-level", logLevel}, nodeFlags...)
 		nodes = append(nodes, startBinary(b, bin, env, fmt.Sprintf("node%d", i), args...))
 	}
-	cpu0, flt0 := make([]time.Duration, n), make([]int64, n)
-	for i, p := range nodes {
-		cpu0[i], flt0[i] = procCPU(p.cmd.Process.Pid), procMinFlt(p.cmd.Process.Pid)
+	// IDMESH_BENCH_WARMUP=w submits w operations first, unmeasured: the
+	// figures are then those of validators whose heaps, caches and store
+	// have been in use, not of processes just started.
+	warm := 0
+	if v, err := strconv.Atoi(knob("IDMESH_BENCH_WARMUP")); err == nil && v > 0 {
+		warm = v
 	}
-	txs, _, err := registrytest.CreateOps(0, uint64(ops))
+	total := warm + ops
+	txs, _, err := registrytest.CreateOps(0, uint64(total))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -130,7 +136,7 @@ func benchNetwork(b *testing.B, n, ops, inFlight int) {
 	targets := make([]*leanTarget, n)
 	for j, p := range nodes {
 		var bodies [][]byte
-		for i := j; i < ops; i += n {
+		for i := j; i < total; i += n {
 			bodies = append(bodies, txs[i].Payload)
 		}
 		t, err := newLeanTarget(loadSpec{Method: http.MethodPost, URL: p.url + "/v1/operations?wait=30s", Bodies: bodies})
@@ -139,47 +145,62 @@ func benchNetwork(b *testing.B, n, ops, inFlight int) {
 		}
 		targets[j] = t
 	}
-	lat := make([]time.Duration, ops)
-	var wg sync.WaitGroup
-	next := make([]chan int, n)
-	for j := range next {
-		next[j] = make(chan int)
+	lat := make([]time.Duration, total)
+	// submit sends operations from to to-1 from inFlight clients and
+	// returns when all are committed.
+	submit := func(from, to int) {
+		var wg sync.WaitGroup
+		next := make([]chan int, n)
+		for j := range next {
+			next[j] = make(chan int)
+		}
+		start := time.Now()
+		for w := range inFlight {
+			j := w % n
+			wg.Go(func() {
+				conn := newLeanConn(targets[j], http.StatusOK, []byte(`"status":"committed"`))
+				defer conn.close()
+				if err := conn.setUntil(start.Add(10 * time.Minute)); err != nil {
+					b.Error(err)
+					return
+				}
+				for i := range next[j] {
+					t0 := time.Now()
+					var err error
+					if nethttp {
+						err = postNetHTTP(client, nodes[j].url+"/v1/operations?wait=30s", txs[i].Payload)
+					} else {
+						err = conn.do(i / n) // targets[j] holds ops j, j+n, ...
+					}
+					if err != nil {
+						b.Errorf("operation %d: %v", i, err)
+						continue
+					}
+					lat[i] = time.Since(t0)
+				}
+			})
+		}
+		for i := from; i < to; i++ {
+			next[i%n] <- i
+		}
+		for _, c := range next {
+			close(c)
+		}
+		wg.Wait()
+	}
+	if warm > 0 {
+		submit(0, warm)
+	}
+	height0 := nodes[0].status(b).Height
+	cpu0, flt0 := make([]time.Duration, n), make([]int64, n)
+	for i, p := range nodes {
+		cpu0[i], flt0[i] = procCPU(p.cmd.Process.Pid), procMinFlt(p.cmd.Process.Pid)
 	}
 	clientCPU0 := cpuTime()
 	start := time.Now()
-	for w := range inFlight {
-		j := w % n
-		wg.Go(func() {
-			conn := newLeanConn(targets[j], http.StatusOK, []byte(`"status":"committed"`))
-			defer conn.close()
-			if err := conn.setUntil(start.Add(10 * time.Minute)); err != nil {
-				b.Error(err)
-				return
-			}
-			for i := range next[j] {
-				t0 := time.Now()
-				var err error
-				if nethttp {
-					err = postNetHTTP(client, nodes[j].url+"/v1/operations?wait=30s", txs[i].Payload)
-				} else {
-					err = conn.do(i / n) // targets[j] holds ops j, j+n, ...
-				}
-				if err != nil {
-					b.Errorf("operation %d: %v", i, err)
-					continue
-				}
-				lat[i] = time.Since(t0)
-			}
-		})
-	}
-	for i := range ops {
-		next[i%n] <- i
-	}
-	for _, c := range next {
-		close(c)
-	}
-	wg.Wait()
+	submit(warm, total)
 	elapsed := time.Since(start)
+	lat = lat[warm:]
 	clientCPU := cpuTime() - clientCPU0
 	var cpu time.Duration
 	var flt int64
@@ -200,9 +221,9 @@ func benchNetwork(b *testing.B, n, ops, inFlight int) {
 	b.ReportMetric(float64(lat[len(lat)/2].Milliseconds()), "p50-ms")
 	b.ReportMetric(float64(lat[len(lat)*99/100].Milliseconds()), "p99-ms")
 	height := nodes[0].status(b).Height
-	b.ReportMetric(float64(height), "blocks")
+	b.ReportMetric(float64(height-height0), "blocks")
 	extra := 0 // blocks decided after round 0
-	for h := uint64(1); h <= height; h++ {
+	for h := height0 + 1; h <= height; h++ {
 		var blk struct {
 			Commit struct{ Round int } `json:"commit"`
 		}
@@ -223,7 +244,7 @@ func benchNetwork(b *testing.B, n, ops, inFlight int) {
 	b.ReportMetric(float64(raw.cpu)/float64(time.Microsecond), "raw-verify-cpu-us")
 	b.ReportMetric(nodeCPU/(float64(raw.cpu)/float64(time.Microsecond)), "node-cpu-x-raw")
 	b.ReportMetric(float64(clientCPU.Microseconds())/float64(ops), "client-cpu-us/op")
-	reportGossip(b, nodes, ops)
+	reportGossip(b, nodes, total)
 	if profDir != "" {
 		for _, p := range nodes {
 			p.stop()
@@ -252,7 +273,7 @@ func benchNetwork(b *testing.B, n, ops, inFlight int) {
 		late.mu.Unlock()
 	}
 	b.ReportMetric(float64(height)/took.Seconds(), "sync-blocks/s")
-	b.ReportMetric(float64(ops)/took.Seconds(), "sync-ops/s")
+	b.ReportMetric(float64(total)/took.Seconds(), "sync-ops/s")
 	for _, p := range append(nodes, late) {
 		_ = p.cmd.Process.Kill()
 		_ = p.cmd.Wait()

@@ -12,7 +12,7 @@ import (
 // BenchmarkCheckEd25519 measures the curve check of an Ed25519 key the
 // node has not seen (every create's new key, on every node), against raw
 // ed25519.Verify in the same run (bytes-round-trip is the check before
-// stop 28, which compared the encoding with Bytes' canonical one):
+// 2026-12-05, which compared the encoding with Bytes' canonical one):
 //
 //	go test -run '^$' -bench CheckEd25519 ./did/keys/
 func BenchmarkCheckEd25519(b *testing.B) {
@@ -32,7 +32,7 @@ func BenchmarkCheckEd25519(b *testing.B) {
 			i++
 		}
 	})
-	b.Run("bytes-round-trip", func(b *testing.B) { // the check before stop 28
+	b.Run("bytes-round-trip", func(b *testing.B) { // the check before 2026-12-05
 		i := 0
 		for b.Loop() {
 			p, err := new(edwards25519.Point).SetBytes(pubs[i%n])

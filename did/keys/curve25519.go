@@ -77,6 +77,9 @@ func checkEd25519(b []byte) error {
 // of non-canonical encodings: y >= p (the point of y - p), and "-0", the
 // sign bit set where x = 0, which is so only for y = 1 and y = p - 1.
 func canonicalEd25519(b []byte) bool {
+	if len(b) != 32 {
+		return false
+	}
 	y := [32]byte(b)
 	y[31] &= 0x7f
 	if !lessThanP(y[:]) {
@@ -98,8 +101,8 @@ var (
 
 // validEd25519 remembers Ed25519 keys that passed the check: a key is
 // parsed several times on its way through a ledger operation (document
-// validation, authorization), and the check (a square root and an
-// inversion) is most of the cost of parsing. The check is a pure function
+// validation, authorization), and the check (a square root and a
+// multiplication by the cofactor) is most of the cost of parsing. The check is a pure function
 // of the bytes, so the set never changes an answer.
 var validEd25519 = &keySet{fifo[[32]byte, struct{}]{max: 8192}}
 

@@ -48,6 +48,10 @@ type nodeCache struct {
 	resident int        // entries of the resident part
 	order    []smt.Hash // recent nodes, a ring from next
 	next     int
+	deleted  int // entries deleted since entries was last rebuilt
+	// minRebuild is the fewest deletions after which entries is rebuilt
+	// (defaultMinRebuild; tests make it small).
+	minRebuild int
 	hits     uint64
 	misses   uint64
 	// maxResident and maxRecent bound the parts' entries
@@ -63,7 +67,8 @@ type cacheEntry struct {
 }
 
 func newNodeCache() *nodeCache {
-	return &nodeCache{entries: make(map[smt.Hash]cacheEntry), maxResident: maxResidentBytes / nodeEntryBytes, maxRecent: maxCachedNodes}
+	return &nodeCache{entries: make(map[smt.Hash]cacheEntry), maxResident: maxResidentBytes / nodeEntryBytes, maxRecent: maxCachedNodes,
+		minRebuild: defaultMinRebuild}
 }
 
 func (c *nodeCache) get(h smt.Hash) ([]byte, bool) {
@@ -99,10 +104,32 @@ func (c *nodeCache) ring(h smt.Hash) int32 {
 	slot := int32(i + 1)
 	if e, ok := c.entries[c.order[i]]; ok && e.slot == slot {
 		delete(c.entries, c.order[i])
+		if c.deleted++; c.deleted >= max(len(c.entries), c.minRebuild) {
+			c.rebuild()
+		}
 	}
 	c.order[i] = h
 	c.next = (i + 1) % c.maxRecent
 	return slot
+}
+
+// defaultMinRebuild is the fewest deletions after which a cache's map
+// is rebuilt.
+const defaultMinRebuild = 4096
+
+// rebuild copies the entries into a fresh map. A Go map that has seen
+// as many deletions as it holds entries keeps their tombstones, and its
+// look-ups probe further: a hit in a cache of 100,000 recent nodes after
+// 500,000 puts took 131 ns without rebuilds against 73 with
+// (BenchmarkNodeCacheChurned). Rebuilding after as many deletions as
+// entries costs one insertion per deletion. (maps.Clone would copy the
+// tombstones too.)
+func (c *nodeCache) rebuild() {
+	fresh := make(map[smt.Hash]cacheEntry, len(c.entries))
+	for h, e := range c.entries {
+		fresh[h] = e
+	}
+	c.entries, c.deleted = fresh, 0
 }
 
 // pin keeps h among the resident nodes while they have room, else among

@@ -41,6 +41,7 @@ func TestNodeCacheModel(t *testing.T) {
 		c := newNodeCache()
 		c.maxResident = rapid.IntRange(1, 6).Draw(t, "maxResident")
 		c.maxRecent = rapid.IntRange(1, 6).Draw(t, "maxRecent")
+		c.minRebuild = rapid.IntRange(1, 4).Draw(t, "minRebuild") // the map rebuilt often
 		m := &cacheModel{maxResident: c.maxResident, maxRecent: c.maxRecent, resident: map[smt.Hash]bool{}, last: map[smt.Hash]int{}}
 		const universe = 12
 		hash := func(i int) smt.Hash { return smt.Hash{byte(i), 0xee} }

@@ -17,10 +17,14 @@ type fifo[V any] struct {
 	max     int
 	maxCost int
 
-	mu    sync.Mutex
-	items map[[32]byte]V
-	order []fifoEntry
-	cost  int
+	mu      sync.Mutex
+	items   map[[32]byte]V
+	order   []fifoEntry
+	cost    int
+	deleted int // entries deleted since items was last rebuilt
+	// minRebuild is the fewest deletions after which items is rebuilt
+	// (defaultMinRebuild; tests make it small).
+	minRebuild int
 }
 
 type fifoEntry struct {
@@ -31,7 +35,7 @@ type fifoEntry struct {
 func newFIFO[V any](max int) *fifo[V] {
 	// The map grows as entries come: a cache sized for a block's
 	// possible proofs (64 a operation) holds about one each.
-	return &fifo[V]{max: max, items: make(map[[32]byte]V, min(max, 1024))}
+	return &fifo[V]{max: max, items: make(map[[32]byte]V, min(max, 1024)), minRebuild: defaultMinRebuild}
 }
 
 func (f *fifo[V]) get(k [32]byte) (V, bool) {
@@ -52,6 +56,9 @@ func (f *fifo[V]) put(k [32]byte, v V, cost int) {
 	}
 	for len(f.order) > 0 && (len(f.order) >= f.max || (f.maxCost > 0 && f.cost+cost > f.maxCost)) {
 		delete(f.items, f.order[0].k)
+		if f.deleted++; f.deleted >= max(len(f.items), f.minRebuild) {
+			f.rebuild()
+		}
 		f.cost -= f.order[0].cost
 		f.order[0] = fifoEntry{}
 		f.order = f.order[1:]
@@ -59,6 +66,22 @@ func (f *fifo[V]) put(k [32]byte, v V, cost int) {
 	f.items[k] = v
 	f.order = append(f.order, fifoEntry{k: k, cost: cost})
 	f.cost += cost
+}
+
+// defaultMinRebuild is the fewest deletions after which a fifo's map is
+// rebuilt.
+const defaultMinRebuild = 4096
+
+// rebuild copies the entries into a fresh map: a Go map that has seen as
+// many deletions as it holds entries keeps their tombstones, and a hit
+// probes about twice as long (registry's nodeCache measures it). One
+// insertion per deletion. (maps.Clone would copy the tombstones too.)
+func (f *fifo[V]) rebuild() {
+	fresh := make(map[[32]byte]V, len(f.items))
+	for k, v := range f.items {
+		fresh[k] = v
+	}
+	f.items, f.deleted = fresh, 0
 }
 
 // size returns the number of entries and their cost.

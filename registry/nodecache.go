@@ -52,8 +52,8 @@ type nodeCache struct {
 	// minRebuild is the fewest deletions after which entries is rebuilt
 	// (defaultMinRebuild; tests make it small).
 	minRebuild int
-	hits     uint64
-	misses   uint64
+	hits       uint64
+	misses     uint64
 	// maxResident and maxRecent bound the parts' entries
 	// (maxResidentBytes and maxCachedNodes; tests make them small).
 	maxResident, maxRecent int

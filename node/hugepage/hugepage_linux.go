@@ -113,8 +113,7 @@ func advise(reserve int) (*Heap, error) {
 	start := uintptr(unsafe.Pointer(unsafe.SliceData(buf)))
 	h := &Heap{Mode: mode, Reserve: reserve, lo: start &^ (arenaSize - 1), start: start}
 	err = h.mark()
-	runtime.KeepAlive(buf)
-	buf = nil
+	runtime.KeepAlive(buf) // dead from here: the collection below frees it
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}

@@ -228,7 +228,12 @@ func (c *SigCache) verifyBatch(checks []SignatureCheck, rand io.Reader, workers 
 		}
 		b := zip215.Batch{Rand: rand}
 		for _, ch := range chunks[i] {
-			b.Add(ch.Pub.Bytes(), ch.Msg, ch.Sig)
+			pub := ch.Pub.Bytes()
+			if a, ok := keys.Ed25519Point(pub); ok { // checked when the key was parsed
+				b.AddWithKey(a, pub, ch.Msg, ch.Sig)
+			} else {
+				b.Add(pub, ch.Msg, ch.Sig)
+			}
 		}
 		if !b.Verify() {
 			failed.Store(true)

@@ -126,7 +126,11 @@ func sigKey(pub keys.PublicKey, msg, sig []byte) [32]byte {
 // [keys.PublicKey.Verify].
 func VerifySignature(pub keys.PublicKey, msg, sig []byte) bool {
 	if pub.Type() == keys.Ed25519 {
-		return zip215.Verify(pub.Bytes(), msg, sig)
+		b := pub.Bytes()
+		if a, ok := keys.Ed25519Point(b); ok {
+			return zip215.VerifyWithKey(a, b, msg, sig)
+		}
+		return zip215.Verify(b, msg, sig)
 	}
 	return pub.Verify(msg, sig)
 }

@@ -64,11 +64,24 @@ func checkEd25519(b []byte) error {
 	if len(b) == Ed25519Size && validEd25519.has([32]byte(b)) {
 		return nil
 	}
-	if _, err := decodeEd25519(b); err != nil {
+	p, err := decodeEd25519(b)
+	if err != nil {
 		return err
 	}
-	validEd25519.add([32]byte(b))
+	validEd25519.add([32]byte(b), p)
 	return nil
+}
+
+// Ed25519Point returns the point of the Ed25519 key pub (the point
+// edwards25519's SetBytes decodes from it) if pub passed this process's
+// key check recently and is still remembered: a signature check then
+// need not decompress it again. The point is shared and must not be
+// modified.
+func Ed25519Point(pub []byte) (*edwards25519.Point, bool) {
+	if len(pub) != Ed25519Size {
+		return nil, false
+	}
+	return validEd25519.get([32]byte(pub))
 }
 
 // canonicalEd25519 reports whether the encoding b of a point that
@@ -99,22 +112,23 @@ var (
 	}()
 )
 
-// validEd25519 remembers Ed25519 keys that passed the check: a key is
+// validEd25519 remembers Ed25519 keys that passed the check, with their
+// points (Ed25519Point): a key is
 // parsed several times on its way through a ledger operation (document
 // validation, authorization), and the check (a square root and a
 // multiplication by the cofactor) is most of the cost of parsing. The check is a pure function
 // of the bytes, so the set never changes an answer.
-var validEd25519 = &keySet{fifo[[32]byte, struct{}]{max: 8192}}
+var validEd25519 = &keySet{fifo[[32]byte, *edwards25519.Point]{max: 8192}}
 
-// keySet is a bounded set of 32-byte keys.
-type keySet struct{ fifo[[32]byte, struct{}] }
+// keySet is a bounded set of 32-byte keys and their points.
+type keySet struct{ fifo[[32]byte, *edwards25519.Point] }
 
 func (s *keySet) has(k [32]byte) bool {
 	_, ok := s.get(k)
 	return ok
 }
 
-func (s *keySet) add(k [32]byte) { s.put(k, struct{}{}) }
+func (s *keySet) add(k [32]byte, p *edwards25519.Point) { s.put(k, p) }
 
 // edwardsToMontgomery converts an Ed25519 public key to its X25519 form,
 // u = (1+y)/(1-y).

@@ -1,20 +1,22 @@
 package keys
 
 import (
+	"crypto/ed25519"
 	"encoding/binary"
 	"sync"
 	"testing"
 
+	"filippo.io/edwards25519"
 	"github.com/mr-tron/base58"
 )
 
 // TestKeySetBounded: the set of checked keys forgets its oldest beyond
 // its bound and answers only for keys it was given.
 func TestKeySetBounded(t *testing.T) {
-	s := &keySet{fifo[[32]byte, struct{}]{max: 3}}
+	s := &keySet{fifo[[32]byte, *edwards25519.Point]{max: 3}}
 	for i := range 5 {
-		s.add([32]byte{byte(i)})
-		s.add([32]byte{byte(i)})
+		s.add([32]byte{byte(i)}, edwards25519.NewGeneratorPoint())
+		s.add([32]byte{byte(i)}, edwards25519.NewGeneratorPoint())
 	}
 	for i := range 5 {
 		if got, want := s.has([32]byte{byte(i)}), i >= 2; got != want {
@@ -146,5 +148,32 @@ func TestKeyCacheConcurrent(t *testing.T) {
 	wg.Wait()
 	if len(c.items) > 4 || len(c.order) > 4 {
 		t.Errorf("%d items, %d in order; bound 4", len(c.items), len(c.order))
+	}
+}
+
+// TestEd25519Point: a key that passed the check gives back the point
+// SetBytes decodes from it; a key never checked, or rejected, gives none.
+func TestEd25519Point(t *testing.T) {
+	var seed [32]byte
+	binary.LittleEndian.PutUint64(seed[:], 0x5eed)
+	pub := []byte(ed25519.NewKeyFromSeed(seed[:]).Public().(ed25519.PublicKey))
+	if _, ok := Ed25519Point(pub); ok {
+		t.Fatal("a key never checked has a point")
+	}
+	if err := checkEd25519(pub); err != nil {
+		t.Fatal(err)
+	}
+	p, ok := Ed25519Point(pub)
+	want, err := new(edwards25519.Point).SetBytes(pub)
+	if !ok || err != nil || p.Equal(want) != 1 {
+		t.Fatalf("Ed25519Point after the check: %v, %v", ok, err)
+	}
+	small := make([]byte, 32)
+	_ = checkEd25519(small)
+	if _, ok := Ed25519Point(small); ok {
+		t.Fatal("a rejected key has a point")
+	}
+	if _, ok := Ed25519Point(pub[:31]); ok {
+		t.Fatal("a short key has a point")
 	}
 }

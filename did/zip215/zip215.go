@@ -33,10 +33,18 @@ type decoded struct {
 // decode parses pub and sig and computes k; ok is false when an encoding
 // breaks the rules (a length, a point not on the curve, S >= L).
 func decode(d *decoded, pub, msg, sig []byte) bool {
+	return decodeWithKey(d, nil, pub, msg, sig)
+}
+
+// decodeWithKey is decode with pub's point a already decoded (nil: decode
+// it here).
+func decodeWithKey(d *decoded, a *edwards25519.Point, pub, msg, sig []byte) bool {
 	if len(pub) != PublicKeySize {
 		return false
 	}
-	if _, err := d.a.SetBytes(pub); err != nil {
+	if a != nil {
+		d.a.Set(a)
+	} else if _, err := d.a.SetBytes(pub); err != nil {
 		return false
 	}
 	if !decodeSignature(d, sig) {
@@ -112,6 +120,18 @@ func Verify(pub, msg, sig []byte) bool {
 	return d.check()
 }
 
+// VerifyWithKey is [Verify] for a key whose point a the caller decoded
+// already: a must be the point edwards25519's SetBytes decodes from pub
+// (as did/keys' Ed25519Point gives it); it is not modified. The answer is
+// Verify's.
+func VerifyWithKey(a *edwards25519.Point, pub, msg, sig []byte) bool {
+	var d decoded
+	if !decodeWithKey(&d, a, pub, msg, sig) {
+		return false
+	}
+	return d.check()
+}
+
 // check evaluates [8]([S]B - [k]A - R) == identity.
 func (d *decoded) check() bool {
 	var negK edwards25519.Scalar
@@ -136,11 +156,22 @@ type Batch struct {
 	entries []entry
 }
 
-type entry struct{ pub, msg, sig []byte }
+type entry struct {
+	a             *edwards25519.Point // pub's, or nil
+	pub, msg, sig []byte
+}
 
 // Add queues the signature sig of msg by pub.
 func (b *Batch) Add(pub, msg, sig []byte) {
 	b.entries = append(b.entries, entry{pub: pub, msg: msg, sig: sig})
+}
+
+// AddWithKey is Add for a key whose point a the caller decoded already:
+// a must be the point edwards25519's SetBytes decodes from pub (as
+// did/keys' Ed25519Point gives it). It is kept until the batch is checked
+// and not modified.
+func (b *Batch) AddWithKey(a *edwards25519.Point, pub, msg, sig []byte) {
+	b.entries = append(b.entries, entry{a: a, pub: pub, msg: msg, sig: sig})
 }
 
 // Len returns the number of queued signatures.
@@ -159,7 +190,7 @@ func (b *Batch) Verify() bool {
 		chunk := b.entries[start:min(start+MaxBatch, len(b.entries))]
 		ds := make([]decoded, len(chunk))
 		for i, e := range chunk {
-			if !decode(&ds[i], e.pub, e.msg, e.sig) {
+			if !decodeWithKey(&ds[i], e.a, e.pub, e.msg, e.sig) {
 				return false
 			}
 		}
@@ -181,7 +212,7 @@ func (b *Batch) VerifyEach() []bool {
 		idx := make([]int, 0, len(chunk))
 		for i, e := range chunk {
 			var d decoded
-			if decode(&d, e.pub, e.msg, e.sig) {
+			if decodeWithKey(&d, e.a, e.pub, e.msg, e.sig) {
 				ds = append(ds, d)
 				idx = append(idx, start+i)
 			}

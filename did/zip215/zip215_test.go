@@ -175,6 +175,7 @@ func TestSmallOrderVectors(t *testing.T) {
 			legacy++
 		}
 		all.Add(pub, msg, sig)
+		checkWithKey(t, pub, msg, sig, true)
 	}
 	if !all.Verify() {
 		t.Error("the batch of all 196 cases is rejected")
@@ -187,6 +188,39 @@ func TestSmallOrderVectors(t *testing.T) {
 	if legacy != 12 {
 		t.Errorf("crypto/ed25519 accepts %d cases; the record says 12", legacy)
 	}
+}
+
+// checkWithKey checks that VerifyWithKey and Batch.AddWithKey, given the
+// point SetBytes decodes from pub, answer want as Verify does, and leave
+// the point as it was. A pub that does not decode has no point to give.
+func checkWithKey(t *testing.T, pub, msg, sig []byte, want bool) {
+	t.Helper()
+	a, err := new(edwards25519.Point).SetBytes(pub)
+	if err != nil || len(pub) != zip215.PublicKeySize {
+		return
+	}
+	before := new(edwards25519.Point).Set(a)
+	if got := zip215.VerifyWithKey(a, pub, msg, sig); got != want {
+		t.Errorf("VerifyWithKey = %v, want %v", got, want)
+	}
+	b := zip215.Batch{Rand: newSeeded(5)}
+	for _, h := range honest(2) {
+		b.AddWithKey(must(new(edwards25519.Point).SetBytes(h.pub)), h.pub, h.msg, h.sig)
+	}
+	b.AddWithKey(a, pub, msg, sig)
+	if got, each := b.Verify(), b.VerifyEach(); got != want || !each[0] || !each[1] || each[2] != want {
+		t.Errorf("a batch by AddWithKey: Verify %v, VerifyEach %v; want %v", got, each, want)
+	}
+	if a.Equal(before) != 1 {
+		t.Error("the key's point was modified")
+	}
+}
+
+func must(p *edwards25519.Point, err error) *edwards25519.Point {
+	if err != nil {
+		panic(err)
+	}
+	return p
 }
 
 // torsionKey returns a key A = [a]B + T with a small-order component T
@@ -294,6 +328,7 @@ func TestRules(t *testing.T) {
 			if !each[0] || !each[1] || !each[2] || each[3] != tc.want {
 				t.Errorf("VerifyEach = %v, want three true then %v", each, tc.want)
 			}
+			checkWithKey(t, tc.pub, tc.msg, tc.sig, tc.want)
 		})
 	}
 	if ed25519.Verify(tpub, []byte("torsion"), tsig) {
@@ -414,6 +449,25 @@ func BenchmarkVerify(b *testing.B) {
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n)/1000, "µs/sig")
 		})
 	}
+	// The keys' points decoded already (AddWithKey), as when the node
+	// checked the keys when it parsed them.
+	cs := honest(64)
+	points := make([]*edwards25519.Point, len(cs))
+	for i, c := range cs {
+		points[i] = must(new(edwards25519.Point).SetBytes(c.pub))
+	}
+	b.Run("batch=64-keys-decoded", func(b *testing.B) {
+		for b.Loop() {
+			var bt zip215.Batch
+			for i, c := range cs {
+				bt.AddWithKey(points[i], c.pub, c.msg, c.sig)
+			}
+			if !bt.Verify() {
+				b.Fatal("rejected")
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(cs))/1000, "µs/sig")
+	})
 }
 
 func itoa(n int) string {

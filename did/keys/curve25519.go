@@ -121,7 +121,9 @@ var (
 var validEd25519 = &keySet{fifo[[32]byte, *edwards25519.Point]{max: 8192}}
 
 // keySet is a bounded set of 32-byte keys and their points.
-type keySet struct{ fifo[[32]byte, *edwards25519.Point] }
+type keySet struct {
+	fifo[[32]byte, *edwards25519.Point]
+}
 
 func (s *keySet) has(k [32]byte) bool {
 	_, ok := s.get(k)

@@ -229,8 +229,8 @@ func (c *SigCache) verifyBatch(checks []SignatureCheck, rand io.Reader, workers 
 		b := zip215.Batch{Rand: rand}
 		for _, ch := range chunks[i] {
 			pub := ch.Pub.Bytes()
-			if a, ok := keys.Ed25519Point(pub); ok { // checked when the key was parsed
-				b.AddWithKey(a, pub, ch.Msg, ch.Sig)
+			if k, ok := keys.Ed25519Key(pub); ok { // checked when it was parsed
+				b.AddKey(k, ch.Msg, ch.Sig)
 			} else {
 				b.Add(pub, ch.Msg, ch.Sig)
 			}

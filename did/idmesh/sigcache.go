@@ -127,8 +127,8 @@ func sigKey(pub keys.PublicKey, msg, sig []byte) [32]byte {
 func VerifySignature(pub keys.PublicKey, msg, sig []byte) bool {
 	if pub.Type() == keys.Ed25519 {
 		b := pub.Bytes()
-		if a, ok := keys.Ed25519Point(b); ok {
-			return zip215.VerifyWithKey(a, b, msg, sig)
+		if k, ok := keys.Ed25519Key(b); ok { // checked when it was parsed
+			return zip215.VerifyKey(k, msg, sig)
 		}
 		return zip215.Verify(b, msg, sig)
 	}

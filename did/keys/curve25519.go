@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"filippo.io/edwards25519"
+
+	"github.com/idmesh/idmesh/did/zip215"
 )
 
 // Checks on Curve25519 and edwards25519 public keys that the standard
@@ -42,42 +44,47 @@ var lowOrderProbe = func() *ecdh.PrivateKey {
 	return k
 }()
 
-// decodeEd25519 returns the point b encodes, if b is the canonical
-// encoding of a point on edwards25519 that is not of small order (the
-// identity included).
-func decodeEd25519(b []byte) (*edwards25519.Point, error) {
-	p, err := new(edwards25519.Point).SetBytes(b)
+// decodeEd25519 returns b parsed for ZIP-215 verification (its point
+// decoded), if b is the canonical encoding of a point on edwards25519
+// that is not of small order (the identity included).
+func decodeEd25519(b []byte) (*zip215.Key, error) {
+	k, err := zip215.ParseKey(b)
 	if err != nil {
 		return nil, fmt.Errorf("ed25519 key: %w: not on curve", ErrInvalidKey)
 	}
 	if !canonicalEd25519(b) {
 		return nil, fmt.Errorf("ed25519 key: %w: non-canonical encoding", ErrInvalidKey)
 	}
-	if new(edwards25519.Point).MultByCofactor(p).Equal(edwards25519.NewIdentityPoint()) == 1 {
+	p := k.Point()
+	if new(edwards25519.Point).MultByCofactor(&p).Equal(edwards25519.NewIdentityPoint()) == 1 {
 		return nil, fmt.Errorf("ed25519 key: %w: small-order point", ErrInvalidKey)
 	}
-	return p, nil
+	return k, nil
 }
 
 // checkEd25519 validates an Ed25519 public key.
 func checkEd25519(b []byte) error {
-	if len(b) == Ed25519Size && validEd25519.has([32]byte(b)) {
+	if len(b) != Ed25519Size {
+		_, err := decodeEd25519(b)
+		return err
+	}
+	c := [32]byte(b) // one copy: what is decoded is what is remembered
+	if validEd25519.has(c) {
 		return nil
 	}
-	p, err := decodeEd25519(b)
+	k, err := decodeEd25519(c[:])
 	if err != nil {
 		return err
 	}
-	validEd25519.add([32]byte(b), p)
+	validEd25519.add(c, k)
 	return nil
 }
 
-// Ed25519Point returns the point of the Ed25519 key pub (the point
-// edwards25519's SetBytes decodes from it) if pub passed this process's
+// Ed25519Key returns the Ed25519 key pub parsed for ZIP-215 verification
+// (zip215.VerifyKey, zip215.Batch.AddKey), if pub passed this process's
 // key check recently and is still remembered: a signature check then
-// need not decompress it again. The point is shared and must not be
-// modified.
-func Ed25519Point(pub []byte) (*edwards25519.Point, bool) {
+// need not decompress it again.
+func Ed25519Key(pub []byte) (*zip215.Key, bool) {
 	if len(pub) != Ed25519Size {
 		return nil, false
 	}
@@ -113,16 +120,16 @@ var (
 )
 
 // validEd25519 remembers Ed25519 keys that passed the check, with their
-// points (Ed25519Point): a key is
+// parsed forms (Ed25519Key): a key is
 // parsed several times on its way through a ledger operation (document
 // validation, authorization), and the check (a square root and a
 // multiplication by the cofactor) is most of the cost of parsing. The check is a pure function
 // of the bytes, so the set never changes an answer.
-var validEd25519 = &keySet{fifo[[32]byte, *edwards25519.Point]{max: 8192}}
+var validEd25519 = &keySet{fifo[[32]byte, *zip215.Key]{max: 8192}}
 
-// keySet is a bounded set of 32-byte keys and their points.
+// keySet is a bounded set of 32-byte keys and their parsed forms.
 type keySet struct {
-	fifo[[32]byte, *edwards25519.Point]
+	fifo[[32]byte, *zip215.Key]
 }
 
 func (s *keySet) has(k [32]byte) bool {
@@ -130,15 +137,16 @@ func (s *keySet) has(k [32]byte) bool {
 	return ok
 }
 
-func (s *keySet) add(k [32]byte, p *edwards25519.Point) { s.put(k, p) }
+func (s *keySet) add(k [32]byte, key *zip215.Key) { s.put(k, key) }
 
 // edwardsToMontgomery converts an Ed25519 public key to its X25519 form,
 // u = (1+y)/(1-y).
 func edwardsToMontgomery(b []byte) ([]byte, error) {
-	p, err := decodeEd25519(b)
+	k, err := decodeEd25519(b)
 	if err != nil {
 		return nil, err
 	}
+	p := k.Point()
 	return p.BytesMontgomery(), nil
 }
 

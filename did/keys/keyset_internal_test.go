@@ -1,6 +1,7 @@
 package keys
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"encoding/binary"
 	"sync"
@@ -8,15 +9,17 @@ import (
 
 	"filippo.io/edwards25519"
 	"github.com/mr-tron/base58"
+
+	"github.com/idmesh/idmesh/did/zip215"
 )
 
 // TestKeySetBounded: the set of checked keys forgets its oldest beyond
 // its bound and answers only for keys it was given.
 func TestKeySetBounded(t *testing.T) {
-	s := &keySet{fifo[[32]byte, *edwards25519.Point]{max: 3}}
+	s := &keySet{fifo[[32]byte, *zip215.Key]{max: 3}}
 	for i := range 5 {
-		s.add([32]byte{byte(i)}, edwards25519.NewGeneratorPoint())
-		s.add([32]byte{byte(i)}, edwards25519.NewGeneratorPoint())
+		s.add([32]byte{byte(i)}, nil)
+		s.add([32]byte{byte(i)}, nil)
 	}
 	for i := range 5 {
 		if got, want := s.has([32]byte{byte(i)}), i >= 2; got != want {
@@ -151,29 +154,41 @@ func TestKeyCacheConcurrent(t *testing.T) {
 	}
 }
 
-// TestEd25519Point: a key that passed the check gives back the point
-// SetBytes decodes from it; a key never checked, or rejected, gives none.
-func TestEd25519Point(t *testing.T) {
-	var seed [32]byte
-	binary.LittleEndian.PutUint64(seed[:], 0x5eed)
-	pub := []byte(ed25519.NewKeyFromSeed(seed[:]).Public().(ed25519.PublicKey))
-	if _, ok := Ed25519Point(pub); ok {
-		t.Fatal("a key never checked has a point")
+// TestEd25519Key: a key that passed the check gives back its parsed form,
+// whose encoding is the key's and whose point is the one SetBytes decodes
+// from it, for each of many keys (a FIFO that paired a key with another's
+// form fails it); a key never checked, or rejected, gives none.
+func TestEd25519Key(t *testing.T) {
+	var pubs [][]byte
+	for i := range 64 {
+		var seed [32]byte
+		binary.LittleEndian.PutUint64(seed[:], 0x5eed+uint64(i))
+		pubs = append(pubs, []byte(ed25519.NewKeyFromSeed(seed[:]).Public().(ed25519.PublicKey)))
 	}
-	if err := checkEd25519(pub); err != nil {
-		t.Fatal(err)
+	if _, ok := Ed25519Key(pubs[0]); ok {
+		t.Fatal("a key never checked has a parsed form")
 	}
-	p, ok := Ed25519Point(pub)
-	want, err := new(edwards25519.Point).SetBytes(pub)
-	if !ok || err != nil || p.Equal(want) != 1 {
-		t.Fatalf("Ed25519Point after the check: %v, %v", ok, err)
+	for _, pub := range pubs {
+		if err := checkEd25519(pub); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, pub := range pubs {
+		k, ok := Ed25519Key(pub)
+		if !ok {
+			t.Fatalf("key %d: no parsed form after the check", i)
+		}
+		want, err := new(edwards25519.Point).SetBytes(pub)
+		if p := k.Point(); err != nil || p.Equal(want) != 1 || !bytes.Equal(k.Bytes(), pub) {
+			t.Fatalf("key %d: the parsed form is not the key's", i)
+		}
 	}
 	small := make([]byte, 32)
 	_ = checkEd25519(small)
-	if _, ok := Ed25519Point(small); ok {
-		t.Fatal("a rejected key has a point")
+	if _, ok := Ed25519Key(small); ok {
+		t.Fatal("a rejected key has a parsed form")
 	}
-	if _, ok := Ed25519Point(pub[:31]); ok {
-		t.Fatal("a short key has a point")
+	if _, ok := Ed25519Key(pubs[0][:31]); ok {
+		t.Fatal("a short key has a parsed form")
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/sha512"
+	"fmt"
 	"io"
 
 	"filippo.io/edwards25519"
@@ -33,20 +34,23 @@ type decoded struct {
 // decode parses pub and sig and computes k; ok is false when an encoding
 // breaks the rules (a length, a point not on the curve, S >= L).
 func decode(d *decoded, pub, msg, sig []byte) bool {
-	return decodeWithKey(d, nil, pub, msg, sig)
-}
-
-// decodeWithKey is decode with pub's point a already decoded (nil: decode
-// it here).
-func decodeWithKey(d *decoded, a *edwards25519.Point, pub, msg, sig []byte) bool {
 	if len(pub) != PublicKeySize {
 		return false
 	}
-	if a != nil {
-		d.a.Set(a)
-	} else if _, err := d.a.SetBytes(pub); err != nil {
+	if _, err := d.a.SetBytes(pub); err != nil {
 		return false
 	}
+	return decodeRest(d, pub, msg, sig)
+}
+
+// decodeKey is decode for a key already parsed.
+func decodeKey(d *decoded, k *Key, msg, sig []byte) bool {
+	d.a.Set(&k.a)
+	return decodeRest(d, k.pub[:], msg, sig)
+}
+
+// decodeRest parses sig and computes k, d.a being pub's point.
+func decodeRest(d *decoded, pub, msg, sig []byte) bool {
 	if !decodeSignature(d, sig) {
 		return false
 	}
@@ -120,13 +124,40 @@ func Verify(pub, msg, sig []byte) bool {
 	return d.check()
 }
 
-// VerifyWithKey is [Verify] for a key whose point a the caller decoded
-// already: a must be the point edwards25519's SetBytes decodes from pub
-// (as did/keys' Ed25519Point gives it); it is not modified. The answer is
-// Verify's.
-func VerifyWithKey(a *edwards25519.Point, pub, msg, sig []byte) bool {
+// Key is an Ed25519 public key parsed for verification: its encoding and
+// the point it decodes to under the ZIP-215 rules. Only ParseKey makes
+// one, so the two always agree, and nothing changes it after: a Key may
+// be shared by goroutines and cached, and verifying with it saves the
+// key's decompression.
+type Key struct {
+	a   edwards25519.Point
+	pub [PublicKeySize]byte
+}
+
+// ParseKey parses pub as Verify does (any encoding of a point on the
+// curve: non-canonical and small-order ones too).
+func ParseKey(pub []byte) (*Key, error) {
+	if len(pub) != PublicKeySize {
+		return nil, fmt.Errorf("zip215: a public key is %d bytes, not %d", PublicKeySize, len(pub))
+	}
+	k := &Key{pub: [PublicKeySize]byte(pub)}
+	if _, err := k.a.SetBytes(pub); err != nil {
+		return nil, fmt.Errorf("zip215: public key: %w", err)
+	}
+	return k, nil
+}
+
+// Point returns a copy of k's point.
+func (k *Key) Point() edwards25519.Point { return k.a }
+
+// Bytes returns a copy of k's encoding.
+func (k *Key) Bytes() []byte { return bytes.Clone(k.pub[:]) }
+
+// VerifyKey is Verify(k's encoding, msg, sig), without decompressing the
+// key.
+func VerifyKey(k *Key, msg, sig []byte) bool {
 	var d decoded
-	if !decodeWithKey(&d, a, pub, msg, sig) {
+	if !decodeKey(&d, k, msg, sig) {
 		return false
 	}
 	return d.check()
@@ -157,7 +188,7 @@ type Batch struct {
 }
 
 type entry struct {
-	a             *edwards25519.Point // pub's, or nil
+	key           *Key // pub's, or nil
 	pub, msg, sig []byte
 }
 
@@ -166,12 +197,18 @@ func (b *Batch) Add(pub, msg, sig []byte) {
 	b.entries = append(b.entries, entry{pub: pub, msg: msg, sig: sig})
 }
 
-// AddWithKey is Add for a key whose point a the caller decoded already:
-// a must be the point edwards25519's SetBytes decodes from pub (as
-// did/keys' Ed25519Point gives it). It is kept until the batch is checked
-// and not modified.
-func (b *Batch) AddWithKey(a *edwards25519.Point, pub, msg, sig []byte) {
-	b.entries = append(b.entries, entry{a: a, pub: pub, msg: msg, sig: sig})
+// AddKey queues the signature sig of msg by k (as Add of k's encoding,
+// without decompressing the key).
+func (b *Batch) AddKey(k *Key, msg, sig []byte) {
+	b.entries = append(b.entries, entry{key: k, msg: msg, sig: sig})
+}
+
+// decodeEntry decodes e into d.
+func decodeEntry(d *decoded, e entry) bool {
+	if e.key != nil {
+		return decodeKey(d, e.key, e.msg, e.sig)
+	}
+	return decode(d, e.pub, e.msg, e.sig)
 }
 
 // Len returns the number of queued signatures.
@@ -190,7 +227,7 @@ func (b *Batch) Verify() bool {
 		chunk := b.entries[start:min(start+MaxBatch, len(b.entries))]
 		ds := make([]decoded, len(chunk))
 		for i, e := range chunk {
-			if !decodeWithKey(&ds[i], e.a, e.pub, e.msg, e.sig) {
+			if !decodeEntry(&ds[i], e) {
 				return false
 			}
 		}
@@ -212,7 +249,7 @@ func (b *Batch) VerifyEach() []bool {
 		idx := make([]int, 0, len(chunk))
 		for i, e := range chunk {
 			var d decoded
-			if decodeWithKey(&d, e.a, e.pub, e.msg, e.sig) {
+			if decodeEntry(&d, e) {
 				ds = append(ds, d)
 				idx = append(idx, start+i)
 			}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"math/rand/v2"
 	"os"
+	"sync"
 	"testing"
 
 	"filippo.io/edwards25519"
@@ -190,37 +191,50 @@ func TestSmallOrderVectors(t *testing.T) {
 	}
 }
 
-// checkWithKey checks that VerifyWithKey and Batch.AddWithKey, given the
-// point SetBytes decodes from pub, answer want as Verify does, and leave
-// the point as it was. A pub that does not decode has no point to give.
+// checkWithKey checks that VerifyKey and Batch.AddKey, given pub parsed
+// by ParseKey, answer want as Verify does, from several goroutines at
+// once (a Key is shared read-only; -race watches), and leave the key as
+// it was. A pub that does not parse has no Key.
 func checkWithKey(t *testing.T, pub, msg, sig []byte, want bool) {
 	t.Helper()
-	a, err := new(edwards25519.Point).SetBytes(pub)
-	if err != nil || len(pub) != zip215.PublicKeySize {
+	k, err := zip215.ParseKey(pub)
+	if err != nil {
+		if _, err2 := new(edwards25519.Point).SetBytes(pub); err2 == nil && len(pub) == zip215.PublicKeySize {
+			t.Fatalf("ParseKey refuses %x, which decodes: %v", pub, err)
+		}
 		return
 	}
-	before := new(edwards25519.Point).Set(a)
-	if got := zip215.VerifyWithKey(a, pub, msg, sig); got != want {
-		t.Errorf("VerifyWithKey = %v, want %v", got, want)
+	before, enc := k.Point(), k.Bytes()
+	if !bytes.Equal(enc, pub) {
+		t.Fatalf("the Key's encoding %x is not %x", enc, pub)
 	}
-	b := zip215.Batch{Rand: newSeeded(5)}
-	for _, h := range honest(2) {
-		b.AddWithKey(must(new(edwards25519.Point).SetBytes(h.pub)), h.pub, h.msg, h.sig)
+	var wg sync.WaitGroup
+	for g := range 3 {
+		wg.Go(func() {
+			if got := zip215.VerifyKey(k, msg, sig); got != want {
+				t.Errorf("VerifyKey = %v, want %v", got, want)
+			}
+			b := zip215.Batch{Rand: newSeeded(byte(5 + g))}
+			for _, h := range honest(2) {
+				b.AddKey(must(zip215.ParseKey(h.pub)), h.msg, h.sig)
+			}
+			b.AddKey(k, msg, sig)
+			if got, each := b.Verify(), b.VerifyEach(); got != want || !each[0] || !each[1] || each[2] != want {
+				t.Errorf("a batch by AddKey: Verify %v, VerifyEach %v; want %v", got, each, want)
+			}
+		})
 	}
-	b.AddWithKey(a, pub, msg, sig)
-	if got, each := b.Verify(), b.VerifyEach(); got != want || !each[0] || !each[1] || each[2] != want {
-		t.Errorf("a batch by AddWithKey: Verify %v, VerifyEach %v; want %v", got, each, want)
-	}
-	if a.Equal(before) != 1 {
-		t.Error("the key's point was modified")
+	wg.Wait()
+	if p := k.Point(); p.Equal(&before) != 1 || !bytes.Equal(k.Bytes(), pub) {
+		t.Error("the Key was modified")
 	}
 }
 
-func must(p *edwards25519.Point, err error) *edwards25519.Point {
+func must[T any](v T, err error) T {
 	if err != nil {
 		panic(err)
 	}
-	return p
+	return v
 }
 
 // torsionKey returns a key A = [a]B + T with a small-order component T
@@ -449,18 +463,18 @@ func BenchmarkVerify(b *testing.B) {
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n)/1000, "µs/sig")
 		})
 	}
-	// The keys' points decoded already (AddWithKey), as when the node
-	// checked the keys when it parsed them.
+	// The keys parsed already (AddKey), as when the node checked them
+	// when it parsed them.
 	cs := honest(64)
-	points := make([]*edwards25519.Point, len(cs))
+	ks := make([]*zip215.Key, len(cs))
 	for i, c := range cs {
-		points[i] = must(new(edwards25519.Point).SetBytes(c.pub))
+		ks[i] = must(zip215.ParseKey(c.pub))
 	}
 	b.Run("batch=64-keys-decoded", func(b *testing.B) {
 		for b.Loop() {
 			var bt zip215.Batch
 			for i, c := range cs {
-				bt.AddWithKey(points[i], c.pub, c.msg, c.sig)
+				bt.AddKey(ks[i], c.msg, c.sig)
 			}
 			if !bt.Verify() {
 				b.Fatal("rejected")

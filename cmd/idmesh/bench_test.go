@@ -328,26 +328,20 @@ func procCPU(pid int) time.Duration {
 
 // procRSS returns the resident memory of process pid in bytes (field 24,
 // in pages; 0 where there is no /proc).
-func procRSS(pid int) int64 {
-	f := procStat(pid)
-	if len(f) < 22 {
-		return 0
-	}
-	n, err := strconv.ParseInt(f[21], 10, 64)
-	if err != nil {
-		return 0
-	}
-	return n * int64(os.Getpagesize())
-}
+func procRSS(pid int) int64 { return procStatInt(pid, 24) * int64(os.Getpagesize()) }
 
 // procMinFlt returns the minor page faults of process pid so far (field
 // 10; 0 where there is no /proc).
-func procMinFlt(pid int) int64 {
+func procMinFlt(pid int) int64 { return procStatInt(pid, 10) }
+
+// procStatInt returns field k (as proc(5) numbers them, k >= 3) of
+// /proc/pid/stat as a number, 0 where there is none.
+func procStatInt(pid, k int) int64 {
 	f := procStat(pid)
-	if len(f) < 8 {
+	if len(f) <= k-3 {
 		return 0
 	}
-	n, err := strconv.ParseInt(f[7], 10, 64)
+	n, err := strconv.ParseInt(f[k-3], 10, 64)
 	if err != nil {
 		return 0
 	}

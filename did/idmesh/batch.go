@@ -228,11 +228,10 @@ func (c *SigCache) verifyBatch(checks []SignatureCheck, rand io.Reader, workers 
 		}
 		b := zip215.Batch{Rand: rand}
 		for _, ch := range chunks[i] {
-			pub := ch.Pub.Bytes()
-			if k, ok := keys.Ed25519Key(pub); ok { // checked when it was parsed
+			if k, ok := ch.Pub.ZIP215Key(); ok { // checked when it was parsed
 				b.AddKey(k, ch.Msg, ch.Sig)
 			} else {
-				b.Add(pub, ch.Msg, ch.Sig)
+				b.Add(ch.Pub.Bytes(), ch.Msg, ch.Sig)
 			}
 		}
 		if !b.Verify() {

@@ -126,11 +126,10 @@ func sigKey(pub keys.PublicKey, msg, sig []byte) [32]byte {
 // [keys.PublicKey.Verify].
 func VerifySignature(pub keys.PublicKey, msg, sig []byte) bool {
 	if pub.Type() == keys.Ed25519 {
-		b := pub.Bytes()
-		if k, ok := keys.Ed25519Key(b); ok { // checked when it was parsed
+		if k, ok := pub.ZIP215Key(); ok { // checked when it was parsed
 			return zip215.VerifyKey(k, msg, sig)
 		}
-		return zip215.Verify(b, msg, sig)
+		return zip215.Verify(pub.Bytes(), msg, sig)
 	}
 	return pub.Verify(msg, sig)
 }

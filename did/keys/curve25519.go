@@ -80,15 +80,23 @@ func checkEd25519(b []byte) error {
 	return nil
 }
 
-// Ed25519Key returns the Ed25519 key pub parsed for ZIP-215 verification
-// (zip215.VerifyKey, zip215.Batch.AddKey), if pub passed this process's
+// ZIP215Key returns p parsed for ZIP-215 verification (zip215.VerifyKey,
+// zip215.Batch.AddKey) if p is an Ed25519 key that passed this process's
 // key check recently and is still remembered: a signature check then
-// need not decompress it again.
-func Ed25519Key(pub []byte) (*zip215.Key, bool) {
+// need not decompress it again, nor copy its bytes.
+func (p PublicKey) ZIP215Key() (*zip215.Key, bool) {
+	if p.t != Ed25519 {
+		return nil, false
+	}
+	return checkedKey(p.b)
+}
+
+// checkedKey is ZIP215Key for the key's bytes pub.
+func checkedKey(pub string) (*zip215.Key, bool) {
 	if len(pub) != Ed25519Size {
 		return nil, false
 	}
-	return validEd25519.get([32]byte(pub))
+	return validEd25519.get([32]byte([]byte(pub)))
 }
 
 // canonicalEd25519 reports whether the encoding b of a point that
@@ -120,7 +128,7 @@ var (
 )
 
 // validEd25519 remembers Ed25519 keys that passed the check, with their
-// parsed forms (Ed25519Key): a key is
+// parsed forms (PublicKey.ZIP215Key): a key is
 // parsed several times on its way through a ledger operation (document
 // validation, authorization), and the check (a square root and a
 // multiplication by the cofactor) is most of the cost of parsing. The check is a pure function

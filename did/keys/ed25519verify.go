@@ -32,9 +32,15 @@ func verifyEd25519(pub string, msg, sig []byte) bool {
 	}
 	key, ok := ed25519Points.get(pub)
 	if !ok {
-		a, err := new(edwards25519.Point).SetBytes([]byte(pub))
-		if err != nil {
-			return false // not a point: crypto/ed25519 refuses the key
+		var a *edwards25519.Point
+		if k, checked := checkedKey(pub); checked { // decoded by the key check already
+			p := k.Point()
+			a = &p
+		} else {
+			var err error
+			if a, err = new(edwards25519.Point).SetBytes([]byte(pub)); err != nil {
+				return false // not a point: crypto/ed25519 refuses the key
+			}
 		}
 		key = &ed25519Key{minusA: new(edwards25519.Point).Negate(a)}
 		ed25519Points.put(pub, key)

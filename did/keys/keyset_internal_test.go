@@ -154,7 +154,7 @@ func TestKeyCacheConcurrent(t *testing.T) {
 	}
 }
 
-// TestEd25519Key: a key that passed the check gives back its parsed form,
+// TestEd25519Key (PublicKey.ZIP215Key): a key that passed the check gives back its parsed form,
 // whose encoding is the key's and whose point is the one SetBytes decodes
 // from it, for each of many keys (a FIFO that paired a key with another's
 // form fails it); a key never checked, or rejected, gives none.
@@ -165,7 +165,7 @@ func TestEd25519Key(t *testing.T) {
 		binary.LittleEndian.PutUint64(seed[:], 0x5eed+uint64(i))
 		pubs = append(pubs, []byte(ed25519.NewKeyFromSeed(seed[:]).Public().(ed25519.PublicKey)))
 	}
-	if _, ok := Ed25519Key(pubs[0]); ok {
+	if _, ok := checkedKey(string(pubs[0])); ok {
 		t.Fatal("a key never checked has a parsed form")
 	}
 	for _, pub := range pubs {
@@ -174,7 +174,7 @@ func TestEd25519Key(t *testing.T) {
 		}
 	}
 	for i, pub := range pubs {
-		k, ok := Ed25519Key(pub)
+		k, ok := checkedKey(string(pub))
 		if !ok {
 			t.Fatalf("key %d: no parsed form after the check", i)
 		}
@@ -185,10 +185,10 @@ func TestEd25519Key(t *testing.T) {
 	}
 	small := make([]byte, 32)
 	_ = checkEd25519(small)
-	if _, ok := Ed25519Key(small); ok {
+	if _, ok := checkedKey(string(small)); ok {
 		t.Fatal("a rejected key has a parsed form")
 	}
-	if _, ok := Ed25519Key(pubs[0][:31]); ok {
+	if _, ok := checkedKey(string(pubs[0][:31])); ok {
 		t.Fatal("a short key has a parsed form")
 	}
 }

@@ -58,7 +58,7 @@ func (c *hugePageCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	ch <- prometheus.MustNewConstMetric(c.enabled, prometheus.GaugeValue, on)
 	c.mu.Lock()
-	if now := time.Now(); c.at.IsZero() || now.Sub(c.at) >= anonHugeEvery {
+	if now := time.Now(); now.Sub(c.at) >= anonHugeEvery { // c.at zero: long ago
 		c.bytes, c.err = hugepage.AnonHugeBytes()
 		c.at = now
 	}

@@ -18,7 +18,7 @@ const testHuge = 2 << 20
 
 // requireTHP skips the test where the kernel gives no huge pages on
 // request.
-func requireTHP(t *testing.T) {
+func requireTHP(t testing.TB) {
 	t.Helper()
 	raw, err := os.ReadFile(ModeFile)
 	if err != nil {

@@ -53,6 +53,10 @@ import (
 // per operation and node, node-rss-MiB their mean resident memory at its
 // end; IDMESH_BENCH_HUGEPAGES=off runs them with
 // --huge-pages=false (the heap on 4 KiB pages, as before stop 28).
+// IDMESH_BENCH_NODE_FLAGS adds flags to every validator's command line
+// (for example "--block-interval 50ms"). submit-batch-txs and
+// submit-alone-% describe how HTTP submissions had their signatures
+// verified (reportPrepare).
 func BenchmarkNetwork(b *testing.B) {
 	if knob("IDMESH_BENCH_NET") == "" {
 		b.Skip("set IDMESH_BENCH_NET=1 to run validators as processes")
@@ -104,6 +108,7 @@ func benchNetwork(b *testing.B, n, ops, inFlight int) {
 	default:
 		b.Fatalf("IDMESH_BENCH_HUGEPAGES=%q: on or off", hp)
 	}
+	nodeFlags = append(nodeFlags, strings.Fields(knob("IDMESH_BENCH_NODE_FLAGS"))...)
 	var nodes []*proc
 	for i := range n {
 		var env []string
@@ -245,6 +250,7 @@ func benchNetwork(b *testing.B, n, ops, inFlight int) {
 	b.ReportMetric(nodeCPU/(float64(raw.cpu)/float64(time.Microsecond)), "node-cpu-x-raw")
 	b.ReportMetric(float64(clientCPU.Microseconds())/float64(ops), "client-cpu-us/op")
 	reportGossip(b, nodes, total)
+	reportPrepare(b, nodes)
 	if profDir != "" {
 		for _, p := range nodes {
 			p.stop()
@@ -346,6 +352,25 @@ func procStatInt(pid, k int) int64 {
 		return 0
 	}
 	return n
+}
+
+// reportPrepare reports how the validators' HTTP submissions had their
+// signatures verified (node/prepare.go), summed over the nodes and the
+// whole run (warm-up included): submit-batch-txs is the mean number of
+// submissions a batch held, submit-alone-% the share of submissions
+// verified alone.
+func reportPrepare(b *testing.B, nodes []*proc) {
+	var batches, txs, alone float64
+	for _, p := range nodes {
+		m := metricsOf(b, p.url)
+		batches += m["idmesh_submit_prepare_batches_total"]
+		txs += m["idmesh_submit_prepared_txs_total"]
+		alone += m["idmesh_submit_prepared_alone_total"]
+	}
+	if batches > 0 && txs > 0 {
+		b.ReportMetric(txs/batches, "submit-batch-txs")
+		b.ReportMetric(100*alone/txs, "submit-alone-%")
+	}
 }
 
 // reportGossip reports, summed over the nodes, how many copies of each

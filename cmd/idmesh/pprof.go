@@ -11,7 +11,8 @@ import (
 // A build with the idmesh_pprof tag (BenchmarkNetwork builds one when
 // IDMESH_BENCH_PPROF names a directory) writes a CPU profile of the whole
 // process to the file IDMESH_PPROF_CPU names, until the process exits
-// cleanly (SIGTERM). Release builds have no such variable.
+// cleanly (SIGTERM), and then its allocations' profile to that name with
+// .allocs added. Release builds have no such variable.
 func init() {
 	path := os.Getenv("IDMESH_PPROF_CPU")
 	if path == "" {
@@ -32,6 +33,11 @@ func init() {
 		return func() {
 			pprof.StopCPUProfile()
 			f.Close()
+			// What the process allocated, beside its CPU profile.
+			if a, err := os.Create(path + ".allocs"); err == nil {
+				_ = pprof.Lookup("allocs").WriteTo(a, 0)
+				a.Close()
+			}
 		}
 	}
 }

@@ -49,6 +49,8 @@ import (
 // of its own count (longer runs reach the store's compactions).
 // IDMESH_BENCH_WARMUP=w first submits w operations that are not measured
 // (blocks counts the measured ones; the new node syncs them all).
+// node-sys-us/op is the part of node-cpu-us/op spent in the kernel
+// (system calls, page faults, the loopback network's processing).
 // node-minflt/op is the validators' minor page faults in the same window,
 // per operation and node, node-rss-MiB their mean resident memory at its
 // end; IDMESH_BENCH_HUGEPAGES=off runs them with
@@ -197,9 +199,9 @@ func benchNetwork(b *testing.B, n, ops, inFlight int) {
 		submit(0, warm)
 	}
 	height0 := nodes[0].status(b).Height
-	cpu0, flt0 := make([]time.Duration, n), make([]int64, n)
+	cpu0, sys0, flt0 := make([]time.Duration, n), make([]time.Duration, n), make([]int64, n)
 	for i, p := range nodes {
-		cpu0[i], flt0[i] = procCPU(p.cmd.Process.Pid), procMinFlt(p.cmd.Process.Pid)
+		cpu0[i], sys0[i], flt0[i] = procCPU(p.cmd.Process.Pid), procSys(p.cmd.Process.Pid), procMinFlt(p.cmd.Process.Pid)
 	}
 	clientCPU0 := cpuTime()
 	start := time.Now()
@@ -207,10 +209,11 @@ func benchNetwork(b *testing.B, n, ops, inFlight int) {
 	elapsed := time.Since(start)
 	lat = lat[warm:]
 	clientCPU := cpuTime() - clientCPU0
-	var cpu time.Duration
+	var cpu, sys time.Duration
 	var flt int64
 	for i, p := range nodes {
 		cpu += procCPU(p.cmd.Process.Pid) - cpu0[i]
+		sys += procSys(p.cmd.Process.Pid) - sys0[i]
 		flt += procMinFlt(p.cmd.Process.Pid) - flt0[i]
 	}
 	if b.Failed() {
@@ -240,6 +243,7 @@ func benchNetwork(b *testing.B, n, ops, inFlight int) {
 	b.ReportMetric(float64(extra), "late-rounds")
 	nodeCPU := float64(cpu.Microseconds()) / float64(ops) / float64(n)
 	b.ReportMetric(nodeCPU, "node-cpu-us/op")
+	b.ReportMetric(float64(sys.Microseconds())/float64(ops)/float64(n), "node-sys-us/op")
 	b.ReportMetric(float64(flt)/float64(ops)/float64(n), "node-minflt/op")
 	var rss int64
 	for _, p := range nodes {
@@ -330,6 +334,12 @@ func procCPU(pid int) time.Duration {
 		return 0
 	}
 	return time.Duration(ut+st) * (time.Second / 100)
+}
+
+// procSys returns the CPU time process pid has used in the kernel so far
+// (stime, field 15, in clock ticks; 0 where there is no /proc).
+func procSys(pid int) time.Duration {
+	return time.Duration(procStatInt(pid, 15)) * (time.Second / 100)
 }
 
 // procRSS returns the resident memory of process pid in bytes (field 24,

@@ -324,16 +324,7 @@ func procStat(pid int) []string {
 // far (0 where there is no /proc): utime and stime are fields 14 and 15,
 // in clock ticks (100 a second on Linux).
 func procCPU(pid int) time.Duration {
-	f := procStat(pid)
-	if len(f) < 13 {
-		return 0
-	}
-	ut, err1 := strconv.ParseInt(f[11], 10, 64)
-	st, err2 := strconv.ParseInt(f[12], 10, 64)
-	if err1 != nil || err2 != nil {
-		return 0
-	}
-	return time.Duration(ut+st) * (time.Second / 100)
+	return time.Duration(procStatInt(pid, 14)+procStatInt(pid, 15)) * (time.Second / 100)
 }
 
 // procSys returns the CPU time process pid has used in the kernel so far

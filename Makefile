@@ -30,11 +30,12 @@ CLEANENV = env $$(env | sed -n 's/^\(IDMESH_[A-Za-z0-9_]*\)=.*/-u \1/p')
 
 ## test: unit, property, fuzz-seed and end-to-end tests, with the race detector; then
 ## the tests that drive goleveldb through failed compactions, whose error path races in
-## goleveldb itself (registry/leveldb/tablebuf_norace_internal_test.go), without it
+## goleveldb itself (TestNoRace..., registry/leveldb/tablebuf_norace_internal_test.go),
+## without it
 test:
 	$(GO) vet ./...
 	$(CLEANENV) $(GO) test -race -count=1 -timeout 25m ./...
-	$(CLEANENV) $(GO) test -count=1 -timeout 5m -run 'RecoverAfterWriteError' ./registry/leveldb/
+	$(CLEANENV) $(GO) test -count=1 -timeout 5m -run '^TestNoRace' ./registry/leveldb/
 
 ## test-long: make test, then 100,000 consensus simulation seeds and the longer crash
 ## runs (without -race, on every core; hours on 2 cores)

@@ -24,8 +24,9 @@ const tableWriteBuffer = 256 << 10
 // Sync flushes the buffer first, and Close flushes it too; a table left
 // unfinished by a crash is one the manifest never named, which LevelDB
 // removes when it opens. A failed write is reported once, to the write,
-// Sync or Close that met it; the Close after it then only closes the
-// file, so that LevelDB drops the table and builds it again.
+// Sync or Close that met it: a Close after a failed write or Sync only
+// closes the file, and a Close after a Close does nothing, so that
+// LevelDB can drop the table and build it again.
 type bufferedTables struct {
 	storage.Storage
 	size int
@@ -52,9 +53,16 @@ type bufferedWriter struct {
 	// Writer keeps its error, so a Close that flushed again would fail
 	// every time and leave compactions stuck (review R15).
 	failed bool
+	// closed is set by the first Close, which closed the file and
+	// reported any error; a later Close (goleveldb's drop, after a Close
+	// that failed) answers nil, for the same reason (review R16).
+	closed bool
 }
 
 func (w *bufferedWriter) Write(p []byte) (int, error) {
+	if w.closed {
+		return 0, storage.ErrClosed
+	}
 	n, err := w.buf.Write(p)
 	if err != nil {
 		w.failed = true
@@ -64,6 +72,9 @@ func (w *bufferedWriter) Write(p []byte) (int, error) {
 
 // Sync flushes the buffer and syncs the file.
 func (w *bufferedWriter) Sync() error {
+	if w.closed {
+		return storage.ErrClosed
+	}
 	if err := w.buf.Flush(); err != nil {
 		w.failed = true
 		return err
@@ -72,8 +83,13 @@ func (w *bufferedWriter) Sync() error {
 }
 
 // Close flushes the buffer, unless a write already failed, and closes the
-// file, which it closes even if the flush failed.
+// file, which it closes even if the flush failed. Only the first Close
+// does anything.
 func (w *bufferedWriter) Close() error {
+	if w.closed {
+		return nil
+	}
+	w.closed = true
 	var ferr error
 	if !w.failed {
 		ferr = w.buf.Flush()

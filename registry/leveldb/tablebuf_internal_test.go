@@ -36,8 +36,9 @@ func (w *recordingWriter) Close() error { w.closed = true; return w.cloErr }
 
 // TestBufferedWriter: writes reach the file only when the buffer fills,
 // on Sync (before the file's own sync) and on Close, in order and whole;
-// a failed flush is reported once, by the Sync or Write that met it, and
-// the Close after it only closes the file (review R15: goleveldb drops a
+// a failed flush is reported once, by the Sync, Write or Close that met
+// it: the Close after a failed Sync or Write only closes the file, and a
+// second Close does nothing (reviews R15 and R16: goleveldb drops a
 // failed table only after a Close without error).
 func TestBufferedWriter(t *testing.T) {
 	rec := &recordingWriter{}
@@ -98,6 +99,18 @@ func TestBufferedWriter(t *testing.T) {
 	if err := w.Close(); !errors.Is(err, boom) || !bad.closed {
 		t.Fatalf("Close whose flush fails: %v, closed %v; want %v and closed", err, bad.closed, boom)
 	}
+	// The Close after it (goleveldb's drop) does nothing and answers nil
+	// (review R16), and the writer takes nothing more.
+	bad.closed = false
+	if err := w.Close(); err != nil || bad.closed {
+		t.Fatalf("second Close: %v, closed the file again %v; want nil and no close", err, bad.closed)
+	}
+	if _, err := w.Write([]byte("x")); !errors.Is(err, storage.ErrClosed) {
+		t.Fatalf("Write after Close: %v, want %v", err, storage.ErrClosed)
+	}
+	if err := w.Sync(); !errors.Is(err, storage.ErrClosed) {
+		t.Fatalf("Sync after Close: %v, want %v", err, storage.ErrClosed)
+	}
 }
 
 // TestBufferedTablesOnlyTables: only table files are buffered.
@@ -117,7 +130,12 @@ func TestBufferedTablesOnlyTables(t *testing.T) {
 		w.Close()
 	}
 	s.size = 0
-	if w, _ := s.Create(storage.FileDesc{Type: storage.TypeTable, Num: 2}); func() bool { _, ok := w.(*bufferedWriter); return ok }() {
+	w, err := s.Create(storage.FileDesc{Type: storage.TypeTable, Num: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	if _, ok := w.(*bufferedWriter); ok {
 		t.Error("size 0: a table is buffered")
 	}
 }

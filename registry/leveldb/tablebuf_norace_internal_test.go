@@ -69,59 +69,11 @@ func (w *failingWriter) Write(p []byte) (int, error) {
 func TestNoRaceBufferedTablesRecoverAfterWriteError(t *testing.T) {
 	for _, size := range []int{0, 64 << 10} {
 		t.Run(strconv.Itoa(size), func(t *testing.T) {
-			fs, err := storage.OpenFile(t.TempDir(), false)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer fs.Close()
 			var fail atomic.Bool
-			o := &opt.Options{WriteBuffer: 256 << 10, BlockSize: 8 << 10, Compression: opt.NoCompression}
-			db, err := leveldb.Open(bufferedTables{Storage: failingTables{Storage: fs, fail: &fail, limit: 300 << 10}, size: size}, o)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer db.Close()
-			value := make([]byte, 200)
-			put := func(from, n int) error {
-				for i := from; i < from+n; i++ {
-					if err := db.Put(fmt.Appendf(nil, "k%08d", i), value, nil); err != nil {
-						return fmt.Errorf("put %d: %w", i, err)
-					}
-				}
-				return nil
-			}
-			if err := put(0, 8000); err != nil {
-				t.Fatal(err)
-			}
-			if err := db.CompactRange(util.Range{}); err != nil {
-				t.Fatal(err)
-			}
-			if err := put(0, 2000); err != nil {
-				t.Fatal(err)
-			}
-			fail.Store(true)
-			if err := db.CompactRange(util.Range{}); err == nil {
-				t.Fatal("a compaction with failing table writes succeeded")
-			}
-			fail.Store(false)
-			// goleveldb retries the failed compaction after a backoff (a
-			// second, doubling), and CompactRange answers with its error
-			// until then: ask until it succeeds. A writer that cannot drop
-			// the failed table never does.
-			deadline := time.Now().Add(30 * time.Second)
-			for {
-				err := db.CompactRange(util.Range{})
-				if err == nil {
-					break
-				}
-				if time.Now().After(deadline) {
-					t.Fatalf("compaction 30 s after the writes recovered: %v", err)
-				}
-				time.Sleep(20 * time.Millisecond) // polling a background retry
-			}
-			if err := put(10_000, 8000); err != nil { // several memtables' worth
-				t.Fatalf("after the writes recovered: %v", err)
-			}
+			db, put := compactThroughFault(t, size, func(fs storage.Storage) storage.Storage {
+				return failingTables{Storage: fs, fail: &fail, limit: 300 << 10}
+			}, func(on bool) { fail.Store(on) }, nil)
+			put(10_000, 8000) // several memtables' worth
 			for _, i := range []int{0, 1999, 7999, 10_000, 17_999} {
 				if _, err := db.Get(fmt.Appendf(nil, "k%08d", i), nil); err != nil {
 					t.Fatalf("get %d: %v", i, err)
@@ -129,6 +81,63 @@ func TestNoRaceBufferedTablesRecoverAfterWriteError(t *testing.T) {
 			}
 		})
 	}
+}
+
+// compactThroughFault opens a database on a fresh directory's storage,
+// wrapped by wrap and then by bufferedTables of size, writes 8,000 keys
+// and compacts them, writes 2,000 of them again, turns the fault on and
+// requires a compaction to fail, turns it off, and requires a compaction
+// to succeed within 30 s. It returns the open database and its put.
+func compactThroughFault(t *testing.T, size int, wrap func(storage.Storage) storage.Storage, fault func(on bool), o *opt.Options) (*leveldb.DB, func(from, n int)) {
+	t.Helper()
+	fs, err := storage.OpenFile(t.TempDir(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { fs.Close() })
+	if o == nil {
+		o = &opt.Options{WriteBuffer: 256 << 10, BlockSize: 8 << 10, Compression: opt.NoCompression}
+	}
+	db, err := leveldb.Open(bufferedTables{Storage: wrap(fs), size: size}, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	value := make([]byte, 200)
+	put := func(from, n int) {
+		t.Helper()
+		for i := from; i < from+n; i++ {
+			if err := db.Put(fmt.Appendf(nil, "k%08d", i), value, nil); err != nil {
+				t.Fatalf("put %d: %v", i, err)
+			}
+		}
+	}
+	put(0, 8000)
+	if err := db.CompactRange(util.Range{}); err != nil {
+		t.Fatal(err)
+	}
+	put(0, 2000)
+	fault(true)
+	if err := db.CompactRange(util.Range{}); err == nil {
+		t.Fatal("a compaction under the fault succeeded")
+	}
+	fault(false)
+	// goleveldb retries the failed compaction after a backoff (a second,
+	// doubling), and CompactRange answers with its error until then: ask
+	// until it succeeds. A writer that cannot drop the failed table never
+	// does.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		err := db.CompactRange(util.Range{})
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("compaction 30 s after the fault cleared: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond) // polling a background retry
+	}
+	return db, put
 }
 
 // unreadableTables makes reads of table data between 16 and 64 KiB fail
@@ -190,48 +199,16 @@ func (r *unreadableReader) ReadAt(p []byte, off int64) (int, error) {
 func TestNoRaceBufferedTablesRecoverAfterReadError(t *testing.T) {
 	for _, size := range []int{0, 64 << 10} {
 		t.Run(strconv.Itoa(size), func(t *testing.T) {
-			fs, err := storage.OpenFile(t.TempDir(), false)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer fs.Close()
 			var readFail, writeFail atomic.Bool
 			o := &opt.Options{WriteBuffer: 256 << 10, BlockSize: 8 << 10, Compression: opt.NoCompression, DisableBlockCache: true}
-			db, err := leveldb.Open(bufferedTables{Storage: unreadableTables{Storage: fs, readFail: &readFail, writeFail: &writeFail}, size: size}, o)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer db.Close()
-			value := make([]byte, 200)
-			put := func(from, n int) {
-				for i := from; i < from+n; i++ {
-					if err := db.Put(fmt.Appendf(nil, "k%08d", i), value, nil); err != nil {
-						t.Fatalf("put %d: %v", i, err)
-					}
+			compactThroughFault(t, size, func(fs storage.Storage) storage.Storage {
+				return unreadableTables{Storage: fs, readFail: &readFail, writeFail: &writeFail}
+			}, func(on bool) {
+				readFail.Store(on)
+				if !on {
+					writeFail.Store(false)
 				}
-			}
-			put(0, 8000)
-			if err := db.CompactRange(util.Range{}); err != nil {
-				t.Fatal(err)
-			}
-			put(0, 2000)
-			readFail.Store(true)
-			if err := db.CompactRange(util.Range{}); err == nil {
-				t.Fatal("a compaction with unreadable tables succeeded")
-			}
-			readFail.Store(false)
-			writeFail.Store(false)
-			deadline := time.Now().Add(30 * time.Second)
-			for {
-				err := db.CompactRange(util.Range{})
-				if err == nil {
-					break
-				}
-				if time.Now().After(deadline) {
-					t.Fatalf("compaction 30 s after the faults cleared: %v", err)
-				}
-				time.Sleep(20 * time.Millisecond) // polling a background retry
-			}
+			}, o)
 		})
 	}
 }

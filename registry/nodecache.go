@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"maps"
 	"sync"
 
 	"github.com/idmesh/idmesh/registry/smt"
@@ -126,9 +127,7 @@ const defaultMinRebuild = 4096
 // tombstones too.)
 func (c *nodeCache) rebuild() {
 	fresh := make(map[smt.Hash]cacheEntry, len(c.entries))
-	for h, e := range c.entries {
-		fresh[h] = e
-	}
+	maps.Copy(fresh, c.entries)
 	c.entries, c.deleted = fresh, 0
 }
 

@@ -199,9 +199,9 @@ func benchNetwork(b *testing.B, n, ops, inFlight int) {
 		submit(0, warm)
 	}
 	height0 := nodes[0].status(b).Height
-	cpu0, sys0, flt0 := make([]time.Duration, n), make([]time.Duration, n), make([]int64, n)
+	before := make([]procSample, n)
 	for i, p := range nodes {
-		cpu0[i], sys0[i], flt0[i] = procCPU(p.cmd.Process.Pid), procSys(p.cmd.Process.Pid), procMinFlt(p.cmd.Process.Pid)
+		before[i] = sampleProc(p.cmd.Process.Pid)
 	}
 	clientCPU0 := cpuTime()
 	start := time.Now()
@@ -210,11 +210,13 @@ func benchNetwork(b *testing.B, n, ops, inFlight int) {
 	lat = lat[warm:]
 	clientCPU := cpuTime() - clientCPU0
 	var cpu, sys time.Duration
-	var flt int64
+	var flt, rss int64
 	for i, p := range nodes {
-		cpu += procCPU(p.cmd.Process.Pid) - cpu0[i]
-		sys += procSys(p.cmd.Process.Pid) - sys0[i]
-		flt += procMinFlt(p.cmd.Process.Pid) - flt0[i]
+		now := sampleProc(p.cmd.Process.Pid)
+		cpu += now.cpu - before[i].cpu
+		sys += now.sys - before[i].sys
+		flt += now.minflt - before[i].minflt
+		rss += now.rss
 	}
 	if b.Failed() {
 		for _, p := range nodes {
@@ -245,10 +247,6 @@ func benchNetwork(b *testing.B, n, ops, inFlight int) {
 	b.ReportMetric(nodeCPU, "node-cpu-us/op")
 	b.ReportMetric(float64(sys.Microseconds())/float64(ops)/float64(n), "node-sys-us/op")
 	b.ReportMetric(float64(flt)/float64(ops)/float64(n), "node-minflt/op")
-	var rss int64
-	for _, p := range nodes {
-		rss += procRSS(p.cmd.Process.Pid)
-	}
 	b.ReportMetric(float64(rss)/float64(n)/(1<<20), "node-rss-MiB")
 	b.ReportMetric(float64(raw.cpu)/float64(time.Microsecond), "raw-verify-cpu-us")
 	b.ReportMetric(nodeCPU/(float64(raw.cpu)/float64(time.Microsecond)), "node-cpu-x-raw")
@@ -320,39 +318,35 @@ func procStat(pid int) []string {
 	return strings.Fields(string(raw[i+1:]))
 }
 
-// procCPU returns the user and system CPU time process pid has used so
-// far (0 where there is no /proc): utime and stime are fields 14 and 15,
-// in clock ticks (100 a second on Linux).
-func procCPU(pid int) time.Duration {
-	return time.Duration(procStatInt(pid, 14)+procStatInt(pid, 15)) * (time.Second / 100)
+// procSample is what /proc/<pid>/stat says of a process at one moment
+// (all zero where there is no /proc): its CPU time in user space and the
+// kernel (utime and stime, fields 14 and 15, in clock ticks of 10 ms),
+// the part in the kernel, its minor page faults (field 10) and its
+// resident memory (field 24, in pages).
+type procSample struct {
+	cpu, sys    time.Duration
+	minflt, rss int64
 }
 
-// procSys returns the CPU time process pid has used in the kernel so far
-// (stime, field 15, in clock ticks; 0 where there is no /proc).
-func procSys(pid int) time.Duration {
-	return time.Duration(procStatInt(pid, 15)) * (time.Second / 100)
-}
-
-// procRSS returns the resident memory of process pid in bytes (field 24,
-// in pages; 0 where there is no /proc).
-func procRSS(pid int) int64 { return procStatInt(pid, 24) * int64(os.Getpagesize()) }
-
-// procMinFlt returns the minor page faults of process pid so far (field
-// 10; 0 where there is no /proc).
-func procMinFlt(pid int) int64 { return procStatInt(pid, 10) }
-
-// procStatInt returns field k (as proc(5) numbers them, k >= 3) of
-// /proc/pid/stat as a number, 0 where there is none.
-func procStatInt(pid, k int) int64 {
+func sampleProc(pid int) procSample {
 	f := procStat(pid)
-	if len(f) <= k-3 {
-		return 0
+	field := func(k int) int64 { // field k as proc(5) numbers them
+		if len(f) <= k-3 {
+			return 0
+		}
+		n, err := strconv.ParseInt(f[k-3], 10, 64)
+		if err != nil {
+			return 0
+		}
+		return n
 	}
-	n, err := strconv.ParseInt(f[k-3], 10, 64)
-	if err != nil {
-		return 0
+	tick := time.Second / 100
+	return procSample{
+		cpu:    time.Duration(field(14)+field(15)) * tick,
+		sys:    time.Duration(field(15)) * tick,
+		minflt: field(10),
+		rss:    field(24) * int64(os.Getpagesize()),
 	}
-	return n
 }
 
 // reportPrepare reports how the validators' HTTP submissions had their

@@ -3,6 +3,7 @@ package idmesh
 import (
 	"bytes"
 	"crypto/sha256"
+	"maps"
 	"sync"
 	"sync/atomic"
 
@@ -78,9 +79,7 @@ const defaultMinRebuild = 4096
 // insertion per deletion. (maps.Clone would copy the tombstones too.)
 func (f *fifo[V]) rebuild() {
 	fresh := make(map[[32]byte]V, len(f.items))
-	for k, v := range f.items {
-		fresh[k] = v
-	}
+	maps.Copy(fresh, f.items)
 	f.items, f.deleted = fresh, 0
 }
 

@@ -12,3 +12,6 @@ func (s *Store) DBForTest() *goleveldb.DB { return s.db }
 
 // TableWriteBuffer is tableWriteBuffer.
 const TableWriteBuffer = tableWriteBuffer
+
+// BenchStateKey is benchStateKey.
+var BenchStateKey = benchStateKey

@@ -52,8 +52,16 @@ type Consensus struct {
 	// Tick is the engine's clock period; default 10ms. Timeouts are in
 	// ticks (consensus.Config[*registry.Block] defaults: propose 300ms + 100ms per round).
 	Tick time.Duration
-	// Interval is the minimum time between blocks; default 100ms.
+	// Interval is how long after a commit the next block waits for
+	// transactions; default 100ms. With Quiet it may start sooner.
 	Interval time.Duration
+	// Quiet, if positive, starts the next block before Interval is over,
+	// once the mempool holds transactions and has taken no new one for
+	// Quiet, checked from a fifth of Interval on: the wait exists to
+	// gather the transactions that clients send when their last ones
+	// commit, and once those stopped coming it only leaves the cores
+	// idle (docs/benchmarks.md, stop 30). Zero waits the whole Interval.
+	Quiet time.Duration
 	// EmptyBlocks makes blocks even with no transactions pending.
 	EmptyBlocks bool
 	Now         func() time.Time
@@ -320,10 +328,9 @@ func (c *Consensus) Run(ctx context.Context) error {
 	if c.Transport != nil {
 		incoming = c.Transport.Receive()
 	}
-	// ready is when the next block may start: after Interval since the
-	// last commit, once transactions are waiting.
-	var interval <-chan time.Time
-	pending := c.Mempool.Wait()
+	// The next block may start once transactions are waiting, Interval
+	// after the last commit or sooner (Quiet).
+	w := blockWait{pending: c.Mempool.Wait()}
 	type where struct {
 		h       uint64
 		r       int32
@@ -351,13 +358,13 @@ func (c *Consensus) Run(ctx context.Context) error {
 		// The engine may have work before any event: a height resumed
 		// from the log decides at once.
 		if e.HasReady() {
-			if err := c.handle(e, log, pv, &interval, &pending); err != nil {
+			if err := c.handle(e, log, pv, &w); err != nil {
 				return err
 			}
 			moved()
 		}
-		if interval == nil && pending == nil && e.Waiting() {
-			pending = c.Mempool.Wait()
+		if w.interval == nil && w.pending == nil && e.Waiting() {
+			w.pending = c.Mempool.Wait()
 		}
 		select {
 		case <-ctx.Done():
@@ -368,18 +375,36 @@ func (c *Consensus) Run(ctx context.Context) error {
 			if err := e.Step(m); err != nil {
 				c.Log.DebugContext(ctx, "consensus message refused", "from", m.From, "err", err)
 			}
-		case <-interval:
-			interval = nil
-		case <-pending:
-			pending = nil
+		case <-w.interval:
+			w.interval, w.quiet = nil, nil
+		case <-w.quiet:
+			w.quiet = nil
+			if n := c.Mempool.Len(); n > 0 && n == w.quietLen {
+				c.Log.DebugContext(ctx, "mempool quiet: the next block starts before the interval", "mempool", n)
+				w.interval = nil
+			} else {
+				w.quietLen, w.quiet = n, c.After(c.Quiet)
+			}
+		case <-w.pending:
+			w.pending = nil
 			e.TxsAvailable()
 		}
 	}
 }
 
+// blockWait is what the next block waits for: interval, the time after
+// the last commit (nil once over), and pending, transactions in the
+// mempool; quiet checks every Quiet whether the mempool stopped growing
+// (quietLen, its length at the last check; -1 before the first).
+type blockWait struct {
+	interval, quiet <-chan time.Time
+	quietLen        int
+	pending         <-chan struct{}
+}
+
 // handle carries out one Ready: log what was signed, send, commit the
 // decided blocks in order, then Advance.
-func (c *Consensus) handle(e *consensus.Engine[*registry.Block], log *wal.Log[p2p.Message], pv *privval.Signer, interval *<-chan time.Time, pending *<-chan struct{}) error {
+func (c *Consensus) handle(e *consensus.Engine[*registry.Block], log *wal.Log[p2p.Message], pv *privval.Signer, w *blockWait) error {
 	rd := e.Ready()
 	signedAt := uint64(0)
 	if len(rd.Persist) > 0 {
@@ -450,7 +475,10 @@ func (c *Consensus) handle(e *consensus.Engine[*registry.Block], log *wal.Log[p2
 		if err := log.Reset(); err != nil {
 			return fmt.Errorf("consensus: %w", err)
 		}
-		*interval, *pending = c.After(c.Interval), nil
+		w.interval, w.pending, w.quiet = c.After(c.Interval), nil, nil
+		if c.Quiet > 0 {
+			w.quiet, w.quietLen = c.After(c.Interval/5), -1
+		}
 	}
 	if err := e.Advance(); err != nil {
 		return fmt.Errorf("consensus: %w", err)

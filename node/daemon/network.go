@@ -31,13 +31,8 @@ func startNetwork(ctx context.Context, cfg Config, h home.Dir, chain *registry.C
 		}
 		self = registry.AddressOf(raw)
 	}
-	st := chain.State()
-	validators := 0
-	if st.Validators != nil {
-		validators = len(st.Validators.Validators)
-	}
 	pc := p2p.Config{
-		ChainID:     st.ChainID,
+		ChainID:     chain.State().ChainID,
 		ListenAddrs: cfg.P2PListen,
 		Identity:    id,
 		Bootstrap:   cfg.Bootstrap,
@@ -52,11 +47,6 @@ func startNetwork(ctx context.Context, cfg Config, h home.Dir, chain *registry.C
 		// A gossiped transaction that could never fit in a block is
 		// rejected in the gossip validator (a size check, cheap).
 		MaxTxBytes: chain.MaxTxBytes(),
-		// Relays to half the validators (at most gossipsub's 6): with
-		// few validators, all connected, relaying to every peer only
-		// multiplied the copies (p2p.MeshDegreeFor). The set at start
-		// counts; a restart picks up a changed one.
-		MeshDegree: p2p.MeshDegreeFor(validators),
 		// One signature cache for the gossip validator and the engine.
 		Verify: sigs.Verify,
 		// No CheckTx in the gossip validator: gossipsub validates every

@@ -202,12 +202,6 @@ type Config struct {
 	// peer. It is called from validation goroutines and must not block.
 	OnVerdict func(Verdict)
 
-	// MeshDegree is the gossipsub mesh degree: how many peers the host
-	// relays a peer's message to (its own go to every peer); default
-	// DefaultMeshDegree. A node sets MeshDegreeFor its validator count.
-	// From MinMeshDegree to DefaultMeshDegree.
-	MeshDegree int
-
 	// StaleHeights: consensus messages for heights more than this below
 	// Chain.Height() are ignored; default DefaultStaleHeights.
 	StaleHeights uint64
@@ -280,10 +274,6 @@ func (c *Config) validate() error {
 		c.SnapshotRate = DefaultSnapshotRate
 	}
 	def(&c.QueueSize, DefaultQueueSize)
-	def(&c.MeshDegree, DefaultMeshDegree)
-	if _, err := gossipParams(c.MeshDegree); err != nil {
-		return err
-	}
 	def(&c.MaxTxBytes, registry.MaxTxBytes)
 	if c.StaleHeights == 0 {
 		c.StaleHeights = DefaultStaleHeights

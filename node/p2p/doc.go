@@ -33,14 +33,6 @@
 //     (registry.Tx.Encode, at most Config.MaxTxBytes: no more than
 //     registry.MaxTxBytes and than what fits in a block).
 //
-// A host publishes its own messages to every peer subscribed to the
-// topic (flood publishing) and relays a peer's message, once it passes
-// the topic validator, to its mesh peers except the one it came from:
-// Config.MeshDegree of them, which a node sets from its chain's
-// validator count (MeshDegreeFor: half of them, rounded up, from 2 to
-// gossipsub's default of 6). Few validators are all connected to one
-// another, so relaying to every peer only multiplied the copies.
-//
 // A gossip message's ID is SHA-256 of its data, so a host drops what it
 // has already seen. For transactions the ID is the transaction hash: a
 // transaction submitted at several nodes travels once. For consensus

@@ -49,10 +49,3 @@ func (h *Host) PublishAsRelay(m Message, origin string) error {
 // SetMaxReplyPeers lowers the bound on the peers with reply state (1,024)
 // in c, so that a test can fill the table with a few hosts.
 func SetMaxReplyPeers(c *Config, n int) { c.maxReplyPeers = n }
-
-// MeshParams returns the mesh bounds gossipsub is given for mesh degree
-// d: D, Dlo and Dhi.
-func MeshParams(d int) (D, Dlo, Dhi int, err error) {
-	p, err := gossipParams(d)
-	return p.D, p.Dlo, p.Dhi, err
-}

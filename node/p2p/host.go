@@ -186,10 +186,6 @@ func (h *Host) start(ctx context.Context) error {
 	// size bound cannot make us join the public libp2p network's meshes.
 	gossipProto := protocol.ID("/idmesh/meshsub/1.2.0")
 	h.gossip = gossipTracer{consensus: consensusTopic, txs: txTopic}
-	params, err := gossipParams(cfg.MeshDegree)
-	if err != nil {
-		return err
-	}
 	ps, err := pubsub.NewGossipSub(h.ctx, h.host,
 		pubsub.WithGossipSubProtocols([]protocol.ID{gossipProto}, func(f pubsub.GossipSubFeature, p protocol.ID) bool {
 			return p == gossipProto && (f == pubsub.GossipSubFeatureMesh || f == pubsub.GossipSubFeaturePX || f == pubsub.GossipSubFeatureIdontwant)
@@ -198,8 +194,6 @@ func (h *Host) start(ctx context.Context) error {
 		// mesh: one hop to each connected validator, and publishing
 		// works before the mesh forms (the first heartbeat).
 		pubsub.WithFloodPublish(true),
-		// Relays to MeshDegree peers (MeshDegreeFor).
-		pubsub.WithGossipSubParams(params),
 		pubsub.WithMessageSignaturePolicy(pubsub.StrictNoSign),
 		pubsub.WithNoAuthor(),
 		pubsub.WithMessageIdFn(messageID),

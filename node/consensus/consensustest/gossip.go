@@ -51,24 +51,12 @@ type Gossip struct {
 }
 
 // DefaultGossip returns go-libp2p-pubsub's defaults, which node/p2p
-// keeps from 11 validators on: D 6 (5 to 12), Dlazy 6, gossip factor
-// 0.25, a heartbeat of one second, IHAVE over the last 3 heartbeats from
-// a cache of 5, IDONTWANT from 1 KiB, at most 5,000 IDs an IHAVE.
+// keeps: D 6 (5 to 12), Dlazy 6, gossip factor 0.25, a heartbeat of one
+// second, IHAVE over the last 3 heartbeats from a cache of 5, IDONTWANT
+// from 1 KiB, at most 5,000 IDs an IHAVE.
 func DefaultGossip() *Gossip {
 	return &Gossip{D: 6, Dlo: 5, Dhi: 12, Dlazy: 6, GossipFactor: 0.25, Heartbeat: 1000,
 		HistoryGossip: 3, HistoryLength: 5, IDontWantBytes: 1024, MaxIHaveLength: 5000}
-}
-
-// GossipFor returns the gossip of a node of a chain of n validators, as
-// node/p2p sets it (p2p.MeshDegreeFor, whose tests hold the two
-// together): DefaultGossip with a mesh of half the validators, rounded
-// up, from 2 to 6 peers, kept between max(2, D-1) and D below 6.
-func GossipFor(n int) *Gossip {
-	g := DefaultGossip()
-	if d := min(g.D, max(2, (n+1)/2)); d < g.D {
-		g.D, g.Dlo, g.Dhi = d, max(2, d-1), d
-	}
-	return g
 }
 
 // control is a gossip control message.

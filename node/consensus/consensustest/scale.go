@@ -26,10 +26,10 @@ type ScaleConfig struct {
 
 // DefaultScale returns the scale run of docs/scale.md for n validators
 // and k heights: DefaultWAN (20 to 150 ms one way), 1% of messages lost,
-// gossipsub with node/p2p's parameters for n validators (GossipFor), the
-// node's 100 ms block interval, no block payload and no bandwidth limit.
+// gossipsub with node/p2p's parameters, the node's 100 ms block interval,
+// no block payload and no bandwidth limit.
 func DefaultScale(n int, k uint64) ScaleConfig {
-	return ScaleConfig{Validators: n, Heights: k, Seed: 1, WAN: DefaultWAN, Loss: 0.01, Gossip: GossipFor(n), BlockInterval: 100}
+	return ScaleConfig{Validators: n, Heights: k, Seed: 1, WAN: DefaultWAN, Loss: 0.01, Gossip: DefaultGossip(), BlockInterval: 100}
 }
 
 // NodeTiming sets an engine's timeouts to a node's: the engine's defaults

@@ -66,14 +66,16 @@ type member struct {
 	done   chan error
 }
 
-// TestClusterOfFour runs four validators with real chains and the real
-// driver over an in-memory transport: they commit the same blocks, keep
-// going with one of them stopped, and switch validator sets at H+2.
-func TestClusterOfFour(t *testing.T) {
+// startCluster starts n validators of equal power with real chains and
+// the real driver over an in-memory transport; adjust, if set, changes
+// each driver's configuration before it runs. It returns the members
+// (stopped at cleanup), the validators and the hub.
+func startCluster(t *testing.T, n int, adjust func(*node.Consensus)) ([]*member, []registry.Validator, *hub) {
+	t.Helper()
 	const chainID = registrytest.ChainID
 	var vals []registry.Validator
 	var keys []ed25519.PrivateKey
-	for i := range 4 {
+	for i := range n {
 		k := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{byte(10 + i)}, 32))
 		keys = append(keys, k)
 		vals = append(vals, registry.Validator{PubKey: k.Public().(ed25519.PublicKey), Power: 10})
@@ -91,18 +93,34 @@ func TestClusterOfFour(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		n, err := node.New(chain, node.Options{})
+		nd, err := node.New(chain, node.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		addr := registry.AddressOf(k.Public().(ed25519.PublicKey))
-		c := &node.Consensus{Chain: chain, Mempool: n.Mempool, Key: k, WALPath: filepath.Join(t.TempDir(), fmt.Sprint("wal", i)),
-			Transport: h.port(addr), Tick: 2 * time.Millisecond, Interval: time.Millisecond, Committed: n.Committed}
+		c := &node.Consensus{Chain: chain, Mempool: nd.Mempool, Key: k, WALPath: filepath.Join(t.TempDir(), fmt.Sprint("wal", i)),
+			Transport: h.port(addr), Tick: 2 * time.Millisecond, Interval: time.Millisecond, Committed: nd.Committed}
+		if adjust != nil {
+			adjust(c)
+		}
 		ctx, cancel := context.WithCancel(context.Background())
-		m := &member{key: k, node: n, cancel: cancel, done: make(chan error, 1)}
+		m := &member{key: k, node: nd, cancel: cancel, done: make(chan error, 1)}
 		go func() { m.done <- c.Run(ctx) }()
 		t.Cleanup(func() { m.stop(t) })
 		ms = append(ms, m)
+	}
+	return ms, vals, h
+}
+
+// TestClusterOfFour runs four validators with real chains and the real
+// driver over an in-memory transport: they commit the same blocks, keep
+// going with one of them stopped, and switch validator sets at H+2.
+func TestClusterOfFour(t *testing.T) {
+	const chainID = registrytest.ChainID
+	ms, vals, h := startCluster(t, 4, nil)
+	keys := make([]ed25519.PrivateKey, len(ms))
+	for i, m := range ms {
+		keys[i] = m.key
 	}
 
 	// submit gives a transaction to every running member, as transaction

@@ -55,12 +55,19 @@ type Consensus struct {
 	// Interval is how long after a commit the next block waits for
 	// transactions; default 100ms. With Quiet it may start sooner.
 	Interval time.Duration
-	// Quiet, if positive, starts the next block before Interval is over,
-	// once the mempool holds transactions and has taken no new one for
-	// Quiet, checked from a fifth of Interval on: the wait exists to
-	// gather the transactions that clients send when their last ones
+	// Quiet, if positive, lets this validator propose the next block
+	// before Interval is over, when it is the height's first proposer and
+	// its mempool holds at least QuietMinTxs transactions and took no new
+	// one for Quiet, checked from a fifth of Interval on: the wait exists
+	// to gather the transactions that clients send when their last ones
 	// commit, and once those stopped coming it only leaves the cores
-	// idle (docs/benchmarks.md, stop 30). Zero waits the whole Interval.
+	// idle (docs/benchmarks.md, stop 30). The other validators wait the
+	// whole Interval, as before, so that their propose timeouts start no
+	// sooner than the proposer's block could come; they prevote on a
+	// proposal that arrives while they wait. Fewer transactions wait the
+	// whole Interval too, so that a trickle of one transaction after
+	// each commit cannot multiply the blocks. Zero waits the whole
+	// Interval.
 	Quiet time.Duration
 	// EmptyBlocks makes blocks even with no transactions pending.
 	EmptyBlocks bool
@@ -379,10 +386,13 @@ func (c *Consensus) Run(ctx context.Context) error {
 			w.interval, w.quiet = nil, nil
 		case <-w.quiet:
 			w.quiet = nil
-			if n := c.Mempool.Len(); n > 0 && n == w.quietLen {
+			proposer := self != (registry.Address{}) && e.Proposer(0) == self
+			n := c.Mempool.Len()
+			switch start, again := quietStart(e.Waiting(), proposer, n, w.quietLen); {
+			case start:
 				c.Log.DebugContext(ctx, "mempool quiet: the next block starts before the interval", "mempool", n)
 				w.interval = nil
-			} else {
+			case again:
 				w.quietLen, w.quiet = n, c.After(c.Quiet)
 			}
 		case <-w.pending:
@@ -390,6 +400,25 @@ func (c *Consensus) Run(ctx context.Context) error {
 			e.TxsAvailable()
 		}
 	}
+}
+
+// QuietMinTxs is the fewest pending transactions for which Quiet starts
+// a block before Interval is over.
+const QuietMinTxs = 16
+
+// quietStart is the Quiet rule at one check: start reports that the
+// next block may start now, again that the mempool should be checked
+// again in Quiet. Only a validator waiting to start the height and
+// proposing its first round starts early, with at least QuietMinTxs
+// pending and as many as at the last check (last; -1 before the first).
+func quietStart(waiting, proposer bool, n, last int) (start, again bool) {
+	switch {
+	case !waiting || !proposer:
+		return false, false
+	case n >= QuietMinTxs && n == last:
+		return true, false
+	}
+	return false, true
 }
 
 // blockWait is what the next block waits for: interval, the time after

@@ -2,11 +2,12 @@ package node_test
 
 import (
 	"context"
-	"strings"
+	"fmt"
 	"testing"
 	"time"
 
 	"github.com/idmesh/idmesh/node"
+	"github.com/idmesh/idmesh/registry"
 	"github.com/idmesh/idmesh/registry/registrytest"
 )
 
@@ -17,9 +18,11 @@ type timer struct {
 }
 
 // TestConsensusQuietMempool: with Quiet, the next block starts before
-// Interval is over once the mempool holds transactions and did not grow
-// between two checks, Quiet apart, the first a fifth of Interval after
-// the commit; while it grows, or while it is empty, the block waits.
+// Interval is over once the mempool holds at least QuietMinTxs
+// transactions and did not grow between two checks, Quiet apart, the
+// first a fifth of Interval after the commit; while it grows, holds
+// fewer, or is empty, the block waits for the interval. (One validator:
+// it proposes every height. TestQuietStart has the other cases.)
 func TestConsensusQuietMempool(t *testing.T) {
 	const interval, quiet = time.Hour, time.Minute // labels: the test fires every timer
 	tn := mustNet(t, registrytest.ToyMachine())
@@ -37,7 +40,14 @@ func TestConsensusQuietMempool(t *testing.T) {
 			}
 			return c
 		}}
-	mustSubmit(t, n, toyTx("set a 1"))
+	sent := 0
+	submit := func(k int) {
+		for range k {
+			sent++
+			mustSubmit(t, n, toyTx(fmt.Sprintf("set k%d %d", sent, sent)))
+		}
+	}
+	submit(1)
 	changed := n.Changed()
 	go func() { errc <- p.Run(ctx) }()
 	defer func() {
@@ -62,57 +72,110 @@ func TestConsensusQuietMempool(t *testing.T) {
 		}
 		return nil
 	}
-	// committed waits for block h and returns its timers: the interval's
-	// and the first quiet check's.
-	committed := func(h uint64) (chan time.Time, chan time.Time) {
+	// committed waits for block h, checks that it holds txs transactions,
+	// and returns its timers: the interval's and the first quiet check's.
+	committed := func(h uint64, txs int) (chan time.Time, chan time.Time) {
 		t.Helper()
 		mustRecv(t, changed, "a block")
 		if got := n.State().Height; got != h {
 			t.Fatalf("height %d, want %d", got, h)
 		}
+		if got := len(mustBlock(t, n, h).Txs); got != txs {
+			t.Fatalf("block %d holds %d transactions, want %d", h, got, txs)
+		}
 		changed = n.Changed()
 		return next(interval), next(interval / 5)
 	}
-	height := func(want uint64) {
+	// waits checks that no block started: the driver, having asked for
+	// its next timer, has handled the last one.
+	waits := func(h uint64) {
 		t.Helper()
-		if got := n.State().Height; got != want {
-			t.Fatalf("height %d, want %d", got, want)
+		if got := n.State().Height; got != h {
+			t.Fatalf("height %d, want %d", got, h)
 		}
 	}
 
-	_, check := committed(1)
-	// One transaction; the first check sees it, the next sees no more:
-	// the block starts, the interval still running.
-	mustSubmit(t, n, toyTx("set b 2"))
+	_, check := committed(1, 1) // the first block starts at once
+	// Enough transactions; the first check sees them, the next sees no
+	// more: the block starts, the interval still running.
+	submit(node.QuietMinTxs)
 	check <- genesisTime
 	check = next(quiet)
-	height(1)
+	waits(1)
 	check <- genesisTime
-	_, check = committed(2)
+	_, check = committed(2, node.QuietMinTxs)
 
 	// The mempool grows between two checks: the block waits for a check
-	// that finds it unchanged, and takes both.
-	mustSubmit(t, n, toyTx("set c 3"))
+	// that finds it unchanged, and takes them all.
+	submit(node.QuietMinTxs)
 	check <- genesisTime
 	check = next(quiet)
-	mustSubmit(t, n, toyTx("set d 4"))
+	submit(1)
 	check <- genesisTime
 	check = next(quiet)
-	height(2)
+	waits(2)
 	check <- genesisTime
-	intervalTimer, check := committed(3)
-	if got := strings.Join(payloads(mustBlock(t, n, 3).Txs), ","); got != "set c 3,set d 4" {
-		t.Fatalf("block 3 holds %q", got)
-	}
+	intervalTimer, check := committed(3, node.QuietMinTxs+1)
 
-	// An empty mempool starts nothing, however quiet; at the interval's
-	// end the checks stop, and the next transaction starts a block.
+	// Fewer than node.QuietMinTxs wait for the interval, however quiet.
+	submit(node.QuietMinTxs - 1)
 	check <- genesisTime
 	check = next(quiet)
 	check <- genesisTime
 	next(quiet)
-	height(3)
+	waits(3)
 	intervalTimer <- genesisTime
-	mustSubmit(t, n, toyTx("set e 5"))
-	committed(4)
+	intervalTimer, check = committed(4, node.QuietMinTxs-1)
+
+	// So does an empty mempool; at the interval's end the checks stop,
+	// and the next transaction starts a block.
+	check <- genesisTime
+	check = next(quiet)
+	check <- genesisTime
+	next(quiet)
+	waits(4)
+	intervalTimer <- genesisTime
+	submit(1)
+	committed(5, 1)
+}
+
+// TestClusterQuietMempool: four validators whose blocks wait 5 s for
+// transactions after a commit, with Quiet: a batch of QuietMinTxs
+// creates given to every validator commits long before the interval is
+// over, started early by the height's proposer alone; the others,
+// still waiting, prevote on its proposal.
+func TestClusterQuietMempool(t *testing.T) {
+	const interval = 5 * time.Second
+	ms, _, _ := startCluster(t, 4, func(c *node.Consensus) { c.Interval, c.Quiet = interval, time.Millisecond })
+	txs, _, err := registrytest.CreateOps(0, 1+node.QuietMinTxs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	commit := func(txs []registry.Tx) {
+		t.Helper()
+		for _, m := range ms {
+			for _, tx := range txs {
+				if _, err := m.node.Submit(tx); err != nil && !committedSoon(m.node, tx.Hash()) {
+					t.Fatalf("submit: %v", err)
+				}
+			}
+		}
+		for _, m := range ms {
+			for _, tx := range txs {
+				if s, err := m.node.WaitStatus(ctx, tx.Hash()); err != nil || s.Status != node.TxCommitted {
+					t.Fatalf("tx %s: %+v %v", tx.Hash(), s, err)
+				}
+			}
+		}
+	}
+	commit(txs[:1]) // the first block starts at once
+	start := time.Now()
+	commit(txs[1:])
+	if took := time.Since(start); took >= interval*4/5 {
+		t.Fatalf("the batch committed after %v: the block waited for the %v interval", took, interval)
+	} else {
+		t.Logf("the batch committed after %v (interval %v)", took, interval)
+	}
 }

@@ -5,50 +5,74 @@ import (
 	"net/http"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/idmesh/idmesh/did"
 	"github.com/idmesh/idmesh/did/idmesh"
 	"github.com/idmesh/idmesh/did/keys"
+	"github.com/idmesh/idmesh/node"
 )
 
-// TestBlockQuiet: a node whose blocks wait 10 s for transactions after a
-// commit (--block-interval) starts the next block once its mempool is
-// quiet (--block-quiet, 10 ms by default), from a fifth of the interval
-// on: a DID created after a first block commits in about 2 s, not 10.
-// A negative --block-quiet is a usage error (exit 2, one line).
+// TestBlockQuiet: a node whose blocks wait 3 s for transactions after a
+// commit (--block-interval) starts the next block once at least
+// node.QuietMinTxs are pending and its mempool is quiet (--block-quiet,
+// 10 ms by default), from a fifth of the interval on: a batch of creates
+// sent after a first block commits in well under the 3 s, and with
+// --block-quiet 0 in no less. A negative or sub-millisecond
+// --block-quiet is a usage error (exit 2, one line).
 func TestBlockQuiet(t *testing.T) {
-	_, errOut, code := cli(t, "", "", "dev", "--home", t.TempDir(), "--http", "127.0.0.1:0", "--block-quiet", "-1ms")
-	if code != 2 || !strings.Contains(errOut, "--block-quiet") || strings.Count(strings.TrimSpace(errOut), "\n") != 0 {
-		t.Fatalf("exit %d: %q", code, errOut)
-	}
-
-	n := startDev(t, filepath.Join(t.TempDir(), "home"), "--block-interval", "10s")
-	chainID := status(t, n.url).ChainID
-	create := func() time.Duration {
-		t.Helper()
-		k, _ := keys.Generate(keys.Ed25519, rand.Reader)
-		ref := []did.Relationship{did.Ref("#key-1")}
-		op := &idmesh.Operation{Type: idmesh.Create, Document: &did.Document{Context: []any{did.ContextV1, did.ContextMultikey},
-			VerificationMethod: []did.VerificationMethod{did.NewMultikey("#key-1", "", k.Public())}, CapabilityInvocation: ref}}
-		if err := op.Sign(chainID, "#key-1", k); err != nil {
-			t.Fatal(err)
+	for _, bad := range []string{"-1ms", "500us"} {
+		_, errOut, code := cli(t, "", "", "dev", "--home", t.TempDir(), "--http", "127.0.0.1:0", "--block-quiet", bad)
+		if code != 2 || !strings.Contains(errOut, "--block-quiet") || strings.Count(strings.TrimSpace(errOut), "\n") != 0 {
+			t.Fatalf("--block-quiet %s: exit %d: %q", bad, code, errOut)
 		}
-		b, err := op.Encode()
-		if err != nil {
-			t.Fatal(err)
+	}
+	const interval = 3 * time.Second
+	// batch creates k DIDs at once and returns how long they took to
+	// commit.
+	batch := func(n *proc, chainID string, k int) time.Duration {
+		t.Helper()
+		bodies := make([][]byte, k)
+		for i := range bodies {
+			key, _ := keys.Generate(keys.Ed25519, rand.Reader)
+			ref := []did.Relationship{did.Ref("#key-1")}
+			op := &idmesh.Operation{Type: idmesh.Create, Document: &did.Document{Context: []any{did.ContextV1, did.ContextMultikey},
+				VerificationMethod: []did.VerificationMethod{did.NewMultikey("#key-1", "", key.Public())}, CapabilityInvocation: ref}}
+			if err := op.Sign(chainID, "#key-1", key); err != nil {
+				t.Fatal(err)
+			}
+			b, err := op.Encode()
+			if err != nil {
+				t.Fatal(err)
+			}
+			bodies[i] = b
 		}
 		start := time.Now()
-		if r := post(t, n.url+"/v1/operations?wait=60s", b); r.status != http.StatusOK {
-			t.Fatalf("create: %d %s", r.status, r.body)
+		var wg sync.WaitGroup
+		for _, b := range bodies {
+			wg.Go(func() {
+				if r := post(t, n.url+"/v1/operations?wait=60s", b); r.status != http.StatusOK {
+					t.Errorf("create: %d %s", r.status, r.body)
+				}
+			})
 		}
+		wg.Wait()
 		return time.Since(start)
 	}
-	create() // the first block starts at once
-	if took := create(); took >= 8*time.Second {
-		t.Fatalf("the second create took %v: the block waited out the 10 s interval", took)
-	} else {
-		t.Logf("the second create committed in %v", took)
+	for _, quiet := range []bool{true, false} {
+		args := []string{"--block-interval", interval.String()}
+		if !quiet {
+			args = append(args, "--block-quiet", "0")
+		}
+		n := startDev(t, filepath.Join(t.TempDir(), "home"), args...)
+		chainID := status(t, n.url).ChainID
+		batch(n, chainID, 1) // the first block starts at once
+		took := batch(n, chainID, node.QuietMinTxs)
+		t.Logf("quiet %v: %d creates committed in %v", quiet, node.QuietMinTxs, took)
+		if quiet && took >= interval*4/5 || !quiet && took < interval*9/10 {
+			t.Fatalf("quiet %v: %d creates committed in %v, with a %v interval", quiet, node.QuietMinTxs, took, interval)
+		}
 	}
 }

@@ -64,7 +64,7 @@ func (f *nodeFlags) register(fs *pflag.FlagSet, dev bool) {
 	fs.StringVar(&f.tlsKey, "tls-key", "", "the certificate's private key (PEM)")
 	fs.StringVar(&f.config, "config", "", "JSON file of flag values")
 	fs.DurationVar(&f.blockInterval, "block-interval", 100*time.Millisecond, "how long after a commit the next block waits for transactions")
-	fs.DurationVar(&f.blockQuiet, "block-quiet", 10*time.Millisecond, "start the next block sooner (from a fifth of --block-interval) once the mempool has taken no transaction for this long; 0 waits the whole interval")
+	fs.DurationVar(&f.blockQuiet, "block-quiet", 10*time.Millisecond, fmt.Sprintf("as the next proposer, start the next block sooner (from a fifth of --block-interval) once at least %d transactions are pending and none came for this long; 0 waits the whole interval", node.QuietMinTxs))
 	fs.DurationVar(&f.stateRetention, "state-retention", registry.DefaultStateRetention,
 		"keep the state-tree versions of the blocks of this much block time before the tip (proofs at older heights answer 410); 0 keeps every version")
 	fs.StringVar(&f.auditLog, "audit-log", "", "append every consensus message this validator signs to this file (JSON lines)")
@@ -271,8 +271,8 @@ func serve(ctx context.Context, e env, f nodeFlags) error {
 	if err != nil {
 		return usageError("--cors-origins: " + err.Error())
 	}
-	if f.blockQuiet < 0 {
-		return usageError(fmt.Sprintf("--block-quiet %s: must be 0 (wait the whole --block-interval) or positive", f.blockQuiet))
+	if f.blockQuiet < 0 || f.blockQuiet > 0 && f.blockQuiet < time.Millisecond {
+		return usageError(fmt.Sprintf("--block-quiet %s: must be 0 (wait the whole --block-interval) or at least 1ms", f.blockQuiet))
 	}
 	if f.stateRetention < 0 {
 		return usageError(fmt.Sprintf("--state-retention %s: must be 0 (keep every version) or positive", f.stateRetention))

@@ -360,6 +360,10 @@ func stepAfter(t VoteType) Step {
 // proposer returns the proposer of round r at the current height.
 func (e *Engine[B]) proposer(r int32) Address { return e.sched.proposer(e.height, r) }
 
+// Proposer returns the validator that proposes round r of the engine's
+// current height.
+func (e *Engine[B]) Proposer(r int32) Address { return e.proposer(r) }
+
 // HasReady reports whether the driver has work.
 func (e *Engine[B]) HasReady() bool { return !e.ready.empty() }
 

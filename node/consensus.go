@@ -67,7 +67,7 @@ type Consensus struct {
 	// proposal that arrives while they wait. Fewer transactions wait the
 	// whole Interval too, so that a trickle of one transaction after
 	// each commit cannot multiply the blocks. Zero waits the whole
-	// Interval.
+	// Interval; a positive value is at least MinQuiet.
 	Quiet time.Duration
 	// EmptyBlocks makes blocks even with no transactions pending.
 	EmptyBlocks bool
@@ -121,6 +121,9 @@ func (c *Consensus) defaults() {
 	}
 	if c.Interval <= 0 {
 		c.Interval = 100 * time.Millisecond
+	}
+	if c.Quiet > 0 {
+		c.Quiet = max(c.Quiet, MinQuiet)
 	}
 	if c.Now == nil {
 		c.Now = time.Now
@@ -405,6 +408,10 @@ func (c *Consensus) Run(ctx context.Context) error {
 // QuietMinTxs is the fewest pending transactions for which Quiet starts
 // a block before Interval is over.
 const QuietMinTxs = 16
+
+// MinQuiet is the shortest Quiet: a positive one below is raised to it,
+// so that the checks cannot keep a core busy.
+const MinQuiet = time.Millisecond
 
 // quietStart is the Quiet rule at one check: start reports that the
 // next block may start now, again that the mempool should be checked

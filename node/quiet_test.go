@@ -2,6 +2,7 @@ package node_test
 
 import (
 	"context"
+	"crypto/ed25519"
 	"fmt"
 	"testing"
 	"time"
@@ -177,5 +178,61 @@ func TestClusterQuietMempool(t *testing.T) {
 		t.Fatalf("the batch committed after %v: the block waited for the %v interval", took, interval)
 	} else {
 		t.Logf("the batch committed after %v (interval %v)", took, interval)
+	}
+}
+
+// TestClusterQuietOnlyProposer: only the height's first proposer starts
+// a block early. A batch of node.QuietMinTxs creates goes to every
+// validator but that one, whose mempool stays empty: the others wait
+// the whole interval (2 s) before starting the height, and the block
+// comes from the next round's proposer after it. Were they to start
+// early too, their round 0 would time out in milliseconds and the batch
+// would commit in under half a second.
+func TestClusterQuietOnlyProposer(t *testing.T) {
+	const interval = 2 * time.Second
+	ms, vals, _ := startCluster(t, 4, func(c *node.Consensus) { c.Interval, c.Quiet = interval, time.Millisecond })
+	vs, err := registry.NewValidatorSet(vals)
+	if err != nil {
+		t.Fatal(err)
+	}
+	txs, _, err := registrytest.CreateOps(0, 1+node.QuietMinTxs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	commit := func(txs []registry.Tx, skip registry.Address) {
+		t.Helper()
+		var others []*member
+		for _, m := range ms {
+			if registry.AddressOf(m.key.Public().(ed25519.PublicKey)) != skip {
+				others = append(others, m)
+			}
+		}
+		for _, m := range others {
+			for _, tx := range txs {
+				if _, err := m.node.Submit(tx); err != nil && !committedSoon(m.node, tx.Hash()) {
+					t.Fatalf("submit: %v", err)
+				}
+			}
+		}
+		for _, m := range others {
+			for _, tx := range txs {
+				if s, err := m.node.WaitStatus(ctx, tx.Hash()); err != nil || s.Status != node.TxCommitted {
+					t.Fatalf("tx %s: %+v %v", tx.Hash(), s, err)
+				}
+			}
+		}
+	}
+	commit(txs[:1], registry.Address{}) // block 1, at once
+	if h := ms[0].node.State().Height; h != 1 {
+		t.Fatalf("height %d after the first transaction", h)
+	}
+	start := time.Now()
+	commit(txs[1:], vs.Proposer(2, 0))
+	took := time.Since(start)
+	t.Logf("without the proposer, the batch committed after %v (interval %v)", took, interval)
+	if took < interval*9/10 {
+		t.Fatalf("the batch committed after %v: a validator other than the proposer started the height early", took)
 	}
 }

@@ -59,6 +59,10 @@ func newSchedule(vs *ValidatorSet) schedule {
 	return s
 }
 
+// Proposer returns the validator of vs that proposes round r of height
+// h, as an engine deciding with vs schedules it.
+func (vs *ValidatorSet) Proposer(h uint64, r int32) Address { return newSchedule(vs).proposer(h, r) }
+
 // proposer returns the proposer of height h, round r. Heights and rounds
 // both advance the schedule, so a round that fails moves to the next
 // proposer and every height starts one step further.

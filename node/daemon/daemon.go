@@ -92,10 +92,11 @@ type Config struct {
 	// BlockInterval is how long after a commit the next block waits for
 	// transactions; default the engine's (100ms).
 	BlockInterval time.Duration
-	// BlockQuiet, if positive, starts the next block sooner, from a
-	// fifth of BlockInterval on, once the mempool has taken no
-	// transaction for that long (node.Consensus.Quiet); zero waits the
-	// whole interval.
+	// BlockQuiet, if positive, lets this validator, as the next height's
+	// proposer, start its block sooner, from a fifth of BlockInterval on,
+	// once at least node.QuietMinTxs transactions are pending and none
+	// came for that long (node.Consensus.Quiet, at least
+	// node.MinQuiet); zero waits the whole interval.
 	BlockQuiet time.Duration
 	// AuditLog, if set, is a file to which every consensus message this
 	// validator signs is appended (JSON lines, created 0600).

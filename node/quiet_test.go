@@ -152,28 +152,9 @@ func TestClusterQuietMempool(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
-	defer cancel()
-	commit := func(txs []registry.Tx) {
-		t.Helper()
-		for _, m := range ms {
-			for _, tx := range txs {
-				if _, err := m.node.Submit(tx); err != nil && !committedSoon(m.node, tx.Hash()) {
-					t.Fatalf("submit: %v", err)
-				}
-			}
-		}
-		for _, m := range ms {
-			for _, tx := range txs {
-				if s, err := m.node.WaitStatus(ctx, tx.Hash()); err != nil || s.Status != node.TxCommitted {
-					t.Fatalf("tx %s: %+v %v", tx.Hash(), s, err)
-				}
-			}
-		}
-	}
-	commit(txs[:1]) // the first block starts at once
+	commitOn(t, ms, txs[:1]) // the first block starts at once
 	start := time.Now()
-	commit(txs[1:])
+	commitOn(t, ms, txs[1:])
 	if took := time.Since(start); took >= interval*4/5 {
 		t.Fatalf("the batch committed after %v: the block waited for the %v interval", took, interval)
 	} else {
@@ -199,40 +180,43 @@ func TestClusterQuietOnlyProposer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
-	defer cancel()
-	commit := func(txs []registry.Tx, skip registry.Address) {
-		t.Helper()
-		var others []*member
-		for _, m := range ms {
-			if registry.AddressOf(m.key.Public().(ed25519.PublicKey)) != skip {
-				others = append(others, m)
-			}
-		}
-		for _, m := range others {
-			for _, tx := range txs {
-				if _, err := m.node.Submit(tx); err != nil && !committedSoon(m.node, tx.Hash()) {
-					t.Fatalf("submit: %v", err)
-				}
-			}
-		}
-		for _, m := range others {
-			for _, tx := range txs {
-				if s, err := m.node.WaitStatus(ctx, tx.Hash()); err != nil || s.Status != node.TxCommitted {
-					t.Fatalf("tx %s: %+v %v", tx.Hash(), s, err)
-				}
-			}
-		}
-	}
-	commit(txs[:1], registry.Address{}) // block 1, at once
+	commitOn(t, ms, txs[:1]) // block 1, at once
 	if h := ms[0].node.State().Height; h != 1 {
 		t.Fatalf("height %d after the first transaction", h)
 	}
+	var others []*member
+	for _, m := range ms {
+		if registry.AddressOf(m.key.Public().(ed25519.PublicKey)) != vs.Proposer(2, 0) {
+			others = append(others, m)
+		}
+	}
 	start := time.Now()
-	commit(txs[1:], vs.Proposer(2, 0))
+	commitOn(t, others, txs[1:])
 	took := time.Since(start)
 	t.Logf("without the proposer, the batch committed after %v (interval %v)", took, interval)
 	if took < interval*9/10 {
 		t.Fatalf("the batch committed after %v: a validator other than the proposer started the height early", took)
+	}
+}
+
+// commitOn gives txs to the members and waits until each has committed
+// them all.
+func commitOn(t *testing.T, ms []*member, txs []registry.Tx) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	for _, m := range ms {
+		for _, tx := range txs {
+			if _, err := m.node.Submit(tx); err != nil && !committedSoon(m.node, tx.Hash()) {
+				t.Fatalf("submit: %v", err)
+			}
+		}
+	}
+	for _, m := range ms {
+		for _, tx := range txs {
+			if s, err := m.node.WaitStatus(ctx, tx.Hash()); err != nil || s.Status != node.TxCommitted {
+				t.Fatalf("tx %s: %+v %v", tx.Hash(), s, err)
+			}
+		}
 	}
 }

@@ -101,11 +101,14 @@ func advise(reserve int) (*Heap, error) {
 		reserve = int(limit / 4)
 	}
 	reserve = max(reserve&^(huge-1), huge)
-	// Hand the heap's free memory back to the kernel first: a large
-	// allocation that the runtime can place in memory it used before
-	// would be zeroed, page by page. Memory handed back is zero when
-	// touched again, and the runtime knows it (GODEBUG madvdontneed=1,
-	// the default, checked above).
+	// Hand the heap's free memory back to the kernel first. This does
+	// not make the allocation below free of zeroing: the runtime zeroes a
+	// large allocation that starts in address space its heap used before
+	// (mheap.allocNeedsZero goes by each arena's zeroedBase, not by what
+	// was handed back), and then touches the whole reserve. That happens
+	// when free pages lie at the top of the used heap; seen once in a
+	// profile (docs/benchmarks.md, stop 30: about 0.5 s of CPU at a
+	// validator's start), left to fix.
 	debug.FreeOSMemory()
 	// One large allocation maps reserve bytes of heap, which the runtime
 	// does not touch.

@@ -35,6 +35,8 @@ CLEANENV = env $$(env | sed -n 's/^\(IDMESH_[A-Za-z0-9_]*\)=.*/-u \1/p')
 test:
 	$(GO) vet ./...
 	$(CLEANENV) $(GO) test -race -count=1 -timeout 25m ./...
+	@n=$$($(GO) test -list '^TestNoRace' ./registry/leveldb/ | grep -c '^TestNoRace'); \
+		if [ "$$n" -lt 2 ]; then echo "make test: $$n TestNoRace tests in registry/leveldb, want 2"; exit 1; fi
 	$(CLEANENV) $(GO) test -count=1 -timeout 5m -run '^TestNoRace' ./registry/leveldb/
 
 ## test-long: make test, then 100,000 consensus simulation seeds and the longer crash

@@ -1,6 +1,9 @@
 package node
 
-import "testing"
+import (
+	"testing"
+	"time"
+)
 
 func TestQuietStart(t *testing.T) {
 	for _, tc := range []struct {
@@ -21,6 +24,18 @@ func TestQuietStart(t *testing.T) {
 		start, again := quietStart(tc.waiting, tc.proposer, tc.n, tc.last)
 		if start != tc.start || again != tc.again {
 			t.Errorf("%s: start %v again %v, want %v %v", tc.name, start, again, tc.start, tc.again)
+		}
+	}
+}
+
+// TestQuietFloor: a positive Quiet below MinQuiet is raised to it, so
+// that the checks cannot keep a core busy; zero stays off.
+func TestQuietFloor(t *testing.T) {
+	for _, tc := range []struct{ in, want time.Duration }{{0, 0}, {time.Nanosecond, MinQuiet}, {MinQuiet, MinQuiet}, {5 * time.Millisecond, 5 * time.Millisecond}} {
+		c := &Consensus{Quiet: tc.in}
+		c.defaults()
+		if c.Quiet != tc.want {
+			t.Errorf("Quiet %v became %v, want %v", tc.in, c.Quiet, tc.want)
 		}
 	}
 }

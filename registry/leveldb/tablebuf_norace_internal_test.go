@@ -155,7 +155,7 @@ func (s unreadableTables) Create(fd storage.FileDesc) (storage.Writer, error) {
 	if err != nil || fd.Type != storage.TypeTable {
 		return w, err
 	}
-	return &stoppedWriter{Writer: w, fail: s.writeFail}, nil
+	return &failingWriter{Writer: w, s: failingTables{fail: s.writeFail}}, nil // every write fails while writeFail is set
 }
 
 func (s unreadableTables) Open(fd storage.FileDesc) (storage.Reader, error) {
@@ -164,18 +164,6 @@ func (s unreadableTables) Open(fd storage.FileDesc) (storage.Reader, error) {
 		return r, err
 	}
 	return &unreadableReader{Reader: r, s: s}, nil
-}
-
-type stoppedWriter struct {
-	storage.Writer
-	fail *atomic.Bool
-}
-
-func (w *stoppedWriter) Write(p []byte) (int, error) {
-	if w.fail.Load() {
-		return 0, errNoSpace
-	}
-	return w.Writer.Write(p)
 }
 
 type unreadableReader struct {

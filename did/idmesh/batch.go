@@ -197,26 +197,38 @@ func (c *SigCache) VerifyBatchUntrusted(checks []SignatureCheck, rand io.Reader)
 // untrusted (then with workers 1, so that the breaker stops every chunk
 // after the first that fails).
 func (c *SigCache) verifyBatch(checks []SignatureCheck, rand io.Reader, workers int, untrusted bool) {
-	var chunks [][]SignatureCheck
-	var sums [][][32]byte
-	var cur []SignatureCheck
-	var curKeys [][32]byte
+	// A chunk's checks, their cache keys and, when untrusted, their
+	// signatures parsed by the encoding filter, which the batch then
+	// need not decompress again.
+	type chunk struct {
+		checks []SignatureCheck
+		sums   [][32]byte
+		sigs   []*zip215.Signature
+	}
+	var chunks []chunk
+	var cur chunk
 	for _, ch := range checks {
-		if ch.Pub.Type() != keys.Ed25519 || untrusted && !zip215.SignatureDecodes(ch.Sig) {
+		if ch.Pub.Type() != keys.Ed25519 {
 			continue
 		}
 		k := sigKey(ch.Pub, ch.Msg, ch.Sig)
 		if _, hit := c.ok.get(k); hit {
 			continue
 		}
-		cur, curKeys = append(cur, ch), append(curKeys, k)
-		if len(cur) == batchChunk {
-			chunks, sums = append(chunks, cur), append(sums, curKeys)
-			cur, curKeys = nil, nil
+		if untrusted {
+			s, err := zip215.ParseSignature(ch.Sig)
+			if err != nil {
+				continue
+			}
+			cur.sigs = append(cur.sigs, s)
+		}
+		cur.checks, cur.sums = append(cur.checks, ch), append(cur.sums, k)
+		if len(cur.checks) == batchChunk {
+			chunks, cur = append(chunks, cur), chunk{}
 		}
 	}
-	if len(cur) > 0 {
-		chunks, sums = append(chunks, cur), append(sums, curKeys)
+	if len(cur.checks) > 0 {
+		chunks = append(chunks, cur)
 	}
 	if rand != nil && workers > 1 {
 		rand = &lockedReader{r: rand}
@@ -227,10 +239,19 @@ func (c *SigCache) verifyBatch(checks []SignatureCheck, rand io.Reader, workers 
 			return
 		}
 		b := zip215.Batch{Rand: rand}
-		for _, ch := range chunks[i] {
-			if k, ok := ch.Pub.ZIP215Key(); ok { // checked when it was parsed
+		ck := chunks[i]
+		for j, ch := range ck.checks {
+			k, ok := ch.Pub.ZIP215Key() // checked when it was parsed
+			switch {
+			case ck.sigs != nil:
+				var pub []byte
+				if !ok {
+					pub = ch.Pub.Bytes()
+				}
+				b.AddParsed(k, pub, ch.Msg, ck.sigs[j])
+			case ok:
 				b.AddKey(k, ch.Msg, ch.Sig)
-			} else {
+			default:
 				b.Add(ch.Pub.Bytes(), ch.Msg, ch.Sig)
 			}
 		}
@@ -238,7 +259,7 @@ func (c *SigCache) verifyBatch(checks []SignatureCheck, rand io.Reader, workers 
 			failed.Store(true)
 			return
 		}
-		for _, k := range sums[i] {
+		for _, k := range ck.sums {
 			c.ok.put(k, struct{}{}, 0)
 		}
 	}

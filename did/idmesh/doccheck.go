@@ -1,18 +1,64 @@
 package idmesh
 
-import "sync/atomic"
+import (
+	"sync/atomic"
+
+	"github.com/idmesh/idmesh/did"
+)
 
 // docCheck remembers the DID for which a decoded operation's document
 // passed the checks of prepareDocument that read no state (the document
-// made absolute for that DID, did.Document.Validate): they depend on the
-// document and the DID only, and a decoded operation is never modified,
-// so the mempool's check, the proposal and the block's execution of one
-// operation validate its document once. Only a pass is remembered: a
+// made absolute for that DID, did.Document.Validate), and, for a create
+// whose document names no other controller, the chain on which its
+// proofs passed authorize: they depend on the operation, the DID and the
+// chain only, and a decoded operation is never modified, so the
+// mempool's check, the proposal and the block's execution of one
+// operation validate its document and verify its create's proofs once. Only a pass is remembered: a
 // document that fails is validated again each time, as before, and
 // costs no memory. A pointer in Operation, so that copying an Operation
 // copies no atomic value.
 type docCheck struct {
 	validFor atomic.Pointer[string]
+	// authorized holds the chain for which a create's proofs passed
+	// authorize, when that read no state (see createAuthorized).
+	authorized atomic.Pointer[authorizedCreate]
+}
+
+// authorizedCreate names what a create's authorization depended on: the
+// DID its document was made absolute for and the chain whose ID its
+// signing input holds.
+type authorizedCreate struct{ subject, chainID string }
+
+// createAuthorizedFor reports whether op, a create, passed authorize for
+// subject on chain chainID before, with a document that names no
+// controller but subject (never for an operation that was not decoded).
+func (op *Operation) createAuthorizedFor(subject, chainID string) bool {
+	if op.checked == nil {
+		return false
+	}
+	a := op.checked.authorized.Load()
+	return a != nil && a.subject == subject && a.chainID == chainID
+}
+
+// createAuthorized records that op, a create of subject on chain chainID,
+// passed authorize with doc, its document made absolute, if that check
+// read no state: every controller doc names is subject, so the keys that
+// may sign are doc's own, and the check (the proofs' keys and
+// references, a proof for every added key, no proof more than needed,
+// the signatures) depends on op, subject and the signing input alone. A
+// create whose document names another controller reads that
+// controller's current document, which a block may change, and is not
+// recorded.
+func (op *Operation) createAuthorized(subject, chainID string, doc *did.Document) {
+	if op.checked == nil || op.Type != Create {
+		return
+	}
+	for _, c := range doc.ControllerDIDs() {
+		if c != subject {
+			return
+		}
+	}
+	op.checked.authorized.Store(&authorizedCreate{subject: subject, chainID: chainID})
 }
 
 // documentValidFor reports whether op's document passed the checks for

@@ -353,8 +353,11 @@ func applyCreate(kv KV, env Env, op *Operation, subject, vid string, input []byt
 	if err != nil {
 		return err
 	}
-	if err := authorize(kv, env.Sigs, doc, nil, doc, subject, op, input); err != nil {
-		return err
+	if !op.createAuthorizedFor(subject, env.ChainID) {
+		if err := authorize(kv, env.Sigs, doc, nil, doc, subject, op, input); err != nil {
+			return err
+		}
+		op.createAuthorized(subject, env.ChainID, doc)
 	}
 	rec := &Record{DID: subject, Versions: 1, VersionID: vid, Created: env.Time, Updated: env.Time}
 	ver := &Version{Number: 1, VersionID: vid, Time: env.Time, Height: env.Height, Document: doc}

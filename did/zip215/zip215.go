@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/sha512"
+	"errors"
 	"fmt"
 	"io"
 
@@ -54,15 +55,23 @@ func decodeRest(d *decoded, pub, msg, sig []byte) bool {
 	if !decodeSignature(d, sig) {
 		return false
 	}
+	d.k = challenge(sig[:32], pub, msg)
+	return true
+}
+
+// challenge returns k = SHA-512(R || A || M) mod L over the encodings as
+// given.
+func challenge(r, pub, msg []byte) edwards25519.Scalar {
 	h := sha512.New()
-	h.Write(sig[:32])
+	h.Write(r)
 	h.Write(pub)
 	h.Write(msg)
 	var digest [sha512.Size]byte
-	if _, err := d.k.SetUniformBytes(h.Sum(digest[:0])); err != nil {
-		return false // unreachable: the digest is 64 bytes
+	var k edwards25519.Scalar
+	if _, err := k.SetUniformBytes(h.Sum(digest[:0])); err != nil {
+		panic("zip215: a SHA-512 digest is 64 bytes") // unreachable
 	}
-	return true
+	return k
 }
 
 // decodeSignature parses sig's R and S into d; false when an encoding
@@ -81,11 +90,40 @@ func decodeSignature(d *decoded, sig []byte) bool {
 // SignatureDecodes reports whether sig's encodings follow the rules
 // Verify and Batch apply before any equation (the length, R a point, S
 // canonical): one that does not is refused by both, whatever the key and
-// message. It costs one point decompression.
+// message. It costs one point decompression; [ParseSignature] answers
+// the same and keeps the decompressed point.
 func SignatureDecodes(sig []byte) bool {
 	var d decoded
 	return decodeSignature(&d, sig)
 }
+
+// Signature is a signature parsed for verification: its encoding and
+// the point R and scalar S it decodes to under the ZIP-215 rules. Only
+// ParseSignature makes one, so the two always agree, and nothing changes
+// it after; a batch given one ([Batch.AddParsed]) does not decompress R
+// again.
+type Signature struct {
+	r   edwards25519.Point
+	s   edwards25519.Scalar
+	raw [SignatureSize]byte
+}
+
+// ParseSignature parses sig as Verify does (the length, R any encoding
+// of a point on the curve, S canonical): it fails exactly where
+// SignatureDecodes answers false.
+func ParseSignature(sig []byte) (*Signature, error) {
+	if len(sig) != SignatureSize {
+		return nil, fmt.Errorf("zip215: a signature is %d bytes, not %d", SignatureSize, len(sig))
+	}
+	var d decoded
+	if !decodeSignature(&d, sig) {
+		return nil, errors.New("zip215: signature: R is not a point of the curve, or S is not below the group order")
+	}
+	return &Signature{r: d.r, s: d.s, raw: [SignatureSize]byte(sig)}, nil
+}
+
+// Bytes returns a copy of s's encoding.
+func (s *Signature) Bytes() []byte { return bytes.Clone(s.raw[:]) }
 
 var identity = edwards25519.NewIdentityPoint()
 
@@ -190,6 +228,7 @@ type Batch struct {
 type entry struct {
 	key           *Key // pub's, or nil
 	pub, msg, sig []byte
+	parsed        *Signature // sig's, or nil
 }
 
 // Add queues the signature sig of msg by pub.
@@ -203,12 +242,34 @@ func (b *Batch) AddKey(k *Key, msg, sig []byte) {
 	b.entries = append(b.entries, entry{key: k, msg: msg, sig: sig})
 }
 
+// AddParsed queues the parsed signature s of msg by pub, or by k when k
+// is not nil (then pub is not read): as Add or AddKey of s's encoding,
+// without decompressing R again.
+func (b *Batch) AddParsed(k *Key, pub, msg []byte, s *Signature) {
+	b.entries = append(b.entries, entry{key: k, pub: pub, msg: msg, sig: s.raw[:], parsed: s})
+}
+
 // decodeEntry decodes e into d.
 func decodeEntry(d *decoded, e entry) bool {
-	if e.key != nil {
-		return decodeKey(d, e.key, e.msg, e.sig)
+	if e.parsed == nil {
+		if e.key != nil {
+			return decodeKey(d, e.key, e.msg, e.sig)
+		}
+		return decode(d, e.pub, e.msg, e.sig)
 	}
-	return decode(d, e.pub, e.msg, e.sig)
+	pub := e.pub
+	if e.key != nil {
+		d.a.Set(&e.key.a)
+		pub = e.key.pub[:]
+	} else if len(pub) != PublicKeySize {
+		return false
+	} else if _, err := d.a.SetBytes(pub); err != nil {
+		return false
+	}
+	d.r.Set(&e.parsed.r)
+	d.s.Set(&e.parsed.s)
+	d.k = challenge(e.parsed.raw[:32], pub, e.msg)
+	return true
 }
 
 // Len returns the number of queued signatures.

@@ -177,6 +177,7 @@ func TestSmallOrderVectors(t *testing.T) {
 		}
 		all.Add(pub, msg, sig)
 		checkWithKey(t, pub, msg, sig, true)
+		checkParsed(t, pub, msg, sig, true)
 	}
 	if !all.Verify() {
 		t.Error("the batch of all 196 cases is rejected")
@@ -227,6 +228,49 @@ func checkWithKey(t *testing.T, pub, msg, sig []byte, want bool) {
 	wg.Wait()
 	if p := k.Point(); p.Equal(&before) != 1 || !bytes.Equal(k.Bytes(), pub) {
 		t.Error("the Key was modified")
+	}
+}
+
+// checkParsed checks that ParseSignature refuses exactly what
+// SignatureDecodes does, and that a batch given sig parsed (AddParsed,
+// by the key's bytes and by its Key) answers want as Verify does, from
+// several goroutines at once (a Signature is shared read-only; -race
+// watches).
+func checkParsed(t *testing.T, pub, msg, sig []byte, want bool) {
+	t.Helper()
+	s, err := zip215.ParseSignature(sig)
+	if (err == nil) != zip215.SignatureDecodes(sig) {
+		t.Fatalf("ParseSignature error %v, SignatureDecodes %v", err, zip215.SignatureDecodes(sig))
+	}
+	if err != nil {
+		if want {
+			t.Fatal("ParseSignature refuses a signature Verify accepts")
+		}
+		return
+	}
+	k, _ := zip215.ParseKey(pub)
+	var wg sync.WaitGroup
+	for g := range 3 {
+		wg.Go(func() {
+			for _, key := range []*zip215.Key{nil, k} {
+				b := zip215.Batch{Rand: newSeeded(byte(9 + g))}
+				for _, h := range honest(2) {
+					b.Add(h.pub, h.msg, h.sig)
+				}
+				byBytes := pub
+				if key != nil {
+					byBytes = nil // AddParsed does not read pub then
+				}
+				b.AddParsed(key, byBytes, msg, s)
+				if got, each := b.Verify(), b.VerifyEach(); got != want || !each[0] || !each[1] || each[2] != want {
+					t.Errorf("a batch by AddParsed (Key %v): Verify %v, VerifyEach %v; want %v", key != nil, got, each, want)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if !bytes.Equal(s.Bytes(), sig) {
+		t.Error("the Signature was modified")
 	}
 }
 
@@ -343,6 +387,7 @@ func TestRules(t *testing.T) {
 				t.Errorf("VerifyEach = %v, want three true then %v", each, tc.want)
 			}
 			checkWithKey(t, tc.pub, tc.msg, tc.sig, tc.want)
+			checkParsed(t, tc.pub, tc.msg, tc.sig, tc.want)
 		})
 	}
 	if ed25519.Verify(tpub, []byte("torsion"), tsig) {

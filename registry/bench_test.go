@@ -189,3 +189,93 @@ func openBenchChain(b *testing.B) *registry.Chain {
 	}
 	return chain
 }
+
+// BenchmarkValidatorPath measures the CPU a validator spends on each
+// did:idmesh create from its admission to its commit, without the
+// network: two chains that already hold the same 10,000 DIDs, a
+// proposer and a validator, admit every create as a peer's gossip
+// reaches a node (Chain.PrepareChecks on bursts of 64, then
+// CheckTxReads for each); the proposer then proposes and commits blocks
+// of 256 (Propose checks each operation again), and the validator
+// decodes each block from its encoding, verifies it (executes it) and
+// commits it. The figures, per operation: "proposer-cpu-µs/op" and
+// "validator-cpu-µs/op", the work of each role, and "mean-cpu-µs/op"
+// for a network of four (one proposer, three validators a block); a
+// network's validators also gossip, vote and answer HTTP. Each operation
+// is new to the process, as a network's are; ed25519.Verify in
+// BenchmarkApply is the baseline of the same run.
+//
+//	go test -run '^$' -bench ValidatorPath -benchtime 40x ./registry/
+func BenchmarkValidatorPath(b *testing.B) {
+	const block, burst = 256, 64
+	open := func() *registrytest.Chain {
+		c, err := registrytest.Open("")
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { c.Close() })
+		if _, err := c.Fill(0, 10_000, 1000, nil); err != nil {
+			b.Fatal(err)
+		}
+		return c
+	}
+	prop, val := open(), open()
+	if prop.State().LastBlockID != val.State().LastBlockID {
+		b.Fatal("the two chains differ after the same blocks")
+	}
+	next := uint64(3_000_000)
+	admit := func(c *registrytest.Chain, txs []registry.Tx) {
+		now := c.State().LastBlockTime.Add(time.Second)
+		for i := 0; i < len(txs); i += burst {
+			in := txs[i:min(i+burst, len(txs))]
+			c.PrepareChecks(in)
+			for _, t := range in {
+				if _, _, err := c.CheckTxReads(t, now); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+	}
+	var propCPU, valCPU time.Duration
+	for b.Loop() {
+		b.StopTimer()
+		txs, _, err := registrytest.CreateOps(next, block)
+		if err != nil {
+			b.Fatal(err)
+		}
+		next += block
+		b.StartTimer()
+
+		start := cpuTime()
+		admit(prop, txs)
+		blk, err := prop.CommitBlock(txs)
+		if err != nil {
+			b.Fatal(err)
+		}
+		propCPU += cpuTime() - start
+		commit, err := prop.Store.Commit(blk.Header.Height)
+		if err != nil {
+			b.Fatal(err)
+		}
+		raw := blk.Encode()
+
+		start = cpuTime()
+		admit(val, txs)
+		got, err := registry.DecodeBlock(raw)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := val.Verify(got); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := val.Commit(got, commit); err != nil {
+			b.Fatal(err)
+		}
+		valCPU += cpuTime() - start
+	}
+	ops := float64(b.N * block)
+	p, v := float64(propCPU.Microseconds())/ops, float64(valCPU.Microseconds())/ops
+	b.ReportMetric(p, "proposer-cpu-µs/op")
+	b.ReportMetric(v, "validator-cpu-µs/op")
+	b.ReportMetric((p+3*v)/4, "mean-cpu-µs/op")
+}

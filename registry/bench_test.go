@@ -1,7 +1,9 @@
 package registry_test
 
 import (
+	"context"
 	"crypto/ed25519"
+	"runtime/pprof"
 	"testing"
 	"time"
 
@@ -192,7 +194,7 @@ func openBenchChain(b *testing.B) *registry.Chain {
 
 // BenchmarkValidatorPath measures the CPU a validator spends on each
 // did:idmesh create from its admission to its commit, without the
-// network: two chains that already hold the same 10,000 DIDs, a
+// network: two chains on disk that already hold the same 10,000 DIDs, a
 // proposer and a validator, admit every create as a peer's gossip
 // reaches a node (Chain.PrepareChecks on bursts of 64, then
 // CheckTxReads for each); the proposer then proposes and commits blocks
@@ -203,13 +205,15 @@ func openBenchChain(b *testing.B) *registry.Chain {
 // for a network of four (one proposer, three validators a block); a
 // network's validators also gossip, vote and answer HTTP. Each operation
 // is new to the process, as a network's are; ed25519.Verify in
-// BenchmarkApply is the baseline of the same run.
+// BenchmarkApply is the baseline of the same run. The CPU is the
+// process's, so the store's compactions count; a CPU profile labels each
+// role's work (-tagfocus role=validator).
 //
 //	go test -run '^$' -bench ValidatorPath -benchtime 40x ./registry/
 func BenchmarkValidatorPath(b *testing.B) {
 	const block, burst = 256, 64
 	open := func() *registrytest.Chain {
-		c, err := registrytest.Open("")
+		c, err := registrytest.Open(b.TempDir()) // on disk, as a node's
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -247,8 +251,11 @@ func BenchmarkValidatorPath(b *testing.B) {
 		b.StartTimer()
 
 		start := cpuTime()
-		admit(prop, txs)
-		blk, err := prop.CommitBlock(txs)
+		var blk *registry.Block
+		pprof.Do(context.Background(), pprof.Labels("role", "proposer"), func(context.Context) {
+			admit(prop, txs)
+			blk, err = prop.CommitBlock(txs)
+		})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -260,15 +267,18 @@ func BenchmarkValidatorPath(b *testing.B) {
 		raw := blk.Encode()
 
 		start = cpuTime()
-		admit(val, txs)
-		got, err := registry.DecodeBlock(raw)
+		pprof.Do(context.Background(), pprof.Labels("role", "validator"), func(context.Context) {
+			admit(val, txs)
+			var got *registry.Block
+			if got, err = registry.DecodeBlock(raw); err != nil {
+				return
+			}
+			if err = val.Verify(got); err != nil {
+				return
+			}
+			_, err = val.Commit(got, commit)
+		})
 		if err != nil {
-			b.Fatal(err)
-		}
-		if err := val.Verify(got); err != nil {
-			b.Fatal(err)
-		}
-		if _, err := val.Commit(got, commit); err != nil {
 			b.Fatal(err)
 		}
 		valCPU += cpuTime() - start

@@ -26,12 +26,21 @@ import (
 	"github.com/idmesh/idmesh/registry/registrytest"
 )
 
-// freeBase finds a base port P with P..P+k and P+100..P+100+k free.
+// freeBase finds a base port P with P..P+k and P+100..P+100+k free,
+// below the kernel's range of ephemeral ports where it can: a port free
+// now but in that range may be taken by any outgoing connection (the
+// benchmark's clients, a node's dials) before the node that is to
+// listen on it starts, which failed BenchmarkNetwork with "address
+// already in use".
 func freeBase(t testing.TB, k int) int {
 	t.Helper()
 	r := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), uint64(os.Getpid())))
+	lo, span := 20000, 30000
+	if first, ok := ephemeralStart(); ok && first-200-k > lo+1000 {
+		span = first - 200 - k - lo
+	}
 	for range 50 {
-		base := 20000 + r.IntN(30000)
+		base := lo + r.IntN(span)
 		ok := true
 		var lns []net.Listener
 		for i := range k {
@@ -53,6 +62,20 @@ func freeBase(t testing.TB, k int) int {
 	}
 	t.Fatal("no free port range")
 	return 0
+}
+
+// ephemeralStart returns the first port of the kernel's range of
+// ephemeral ports (Linux), and false where it cannot be read.
+func ephemeralStart() (int, bool) {
+	raw, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err != nil {
+		return 0, false
+	}
+	var first, last int
+	if _, err := fmt.Sscan(string(raw), &first, &last); err != nil || first <= 0 {
+		return 0, false
+	}
+	return first, true
 }
 
 // proc is a node process of the testnet.

@@ -181,8 +181,9 @@ func (c *SigCache) VerifyBatchParallel(checks []SignatureCheck, rand io.Reader, 
 
 // VerifyBatchUntrusted is VerifyBatch for checks whoever sent them
 // composed (operations peers gossip), so that one bad signature wastes
-// little: checks whose encodings cannot verify (a signature that is not
-// 64 bytes, S >= L, R not a point of the curve: see decodable) are left
+// little: checks not in the cache whose encodings cannot verify (a
+// signature that is not 64 bytes, S >= L, R not a point of the curve:
+// zip215.ParseSignature, whose parsed R the batch then reuses) are left
 // out before the chunks are made, so that such a signature spoils no
 // chunk, and after a chunk fails no further chunk of the call is
 // verified (a breaker). Apply (or Check) verifies what was left out

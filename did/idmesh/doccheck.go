@@ -2,6 +2,7 @@ package idmesh
 
 import (
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/idmesh/idmesh/did"
 )
@@ -18,6 +19,16 @@ import (
 // costs no memory. A pointer in Operation, so that copying an Operation
 // copies no atomic value.
 type docCheck struct {
+	// owner, doc and proof are the operation decode made, its document
+	// and its proofs: the memos answer only for that object with those
+	// parts, so that a shallow copy of a decoded operation, or one whose
+	// document or proofs were replaced (which no caller does: a decoded
+	// operation is never modified), is checked in full (review R19).
+	owner  *Operation
+	doc    *did.Document
+	proof  *Proof
+	nProof int
+
 	validFor atomic.Pointer[string]
 	// authorized holds the chain for which a create's proofs passed
 	// authorize, when that read no state (see createAuthorized).
@@ -29,14 +40,30 @@ type docCheck struct {
 // signing input holds.
 type authorizedCreate struct{ subject, chainID string }
 
+// newDocCheck returns the memos of op, just decoded.
+func newDocCheck(op *Operation) *docCheck {
+	return &docCheck{owner: op, doc: op.Document, proof: unsafe.SliceData(op.Proof), nProof: len(op.Proof)}
+}
+
+// memos returns op's memos if op is the operation they were made for,
+// with the same document and proofs, else nil.
+func (op *Operation) memos() *docCheck {
+	c := op.checked
+	if c == nil || c.owner != op || c.doc != op.Document || c.proof != unsafe.SliceData(op.Proof) || c.nProof != len(op.Proof) {
+		return nil
+	}
+	return c
+}
+
 // createAuthorizedFor reports whether op, a create, passed authorize for
 // subject on chain chainID before, with a document that names no
 // controller but subject (never for an operation that was not decoded).
 func (op *Operation) createAuthorizedFor(subject, chainID string) bool {
-	if op.checked == nil {
+	c := op.memos()
+	if c == nil {
 		return false
 	}
-	a := op.checked.authorized.Load()
+	a := c.authorized.Load()
 	return a != nil && a.subject == subject && a.chainID == chainID
 }
 
@@ -50,7 +77,8 @@ func (op *Operation) createAuthorizedFor(subject, chainID string) bool {
 // controller's current document, which a block may change, and is not
 // recorded.
 func (op *Operation) createAuthorized(subject, chainID string, doc *did.Document) {
-	if op.checked == nil || op.Type != Create {
+	c := op.memos()
+	if c == nil || op.Type != Create {
 		return
 	}
 	for _, c := range doc.ControllerDIDs() {
@@ -58,22 +86,23 @@ func (op *Operation) createAuthorized(subject, chainID string, doc *did.Document
 			return
 		}
 	}
-	op.checked.authorized.Store(&authorizedCreate{subject: subject, chainID: chainID})
+	c.authorized.Store(&authorizedCreate{subject: subject, chainID: chainID})
 }
 
 // documentValidFor reports whether op's document passed the checks for
 // subject before (never for an operation that was not decoded).
 func (op *Operation) documentValidFor(subject string) bool {
-	if op.checked == nil {
+	c := op.memos()
+	if c == nil {
 		return false
 	}
-	p := op.checked.validFor.Load()
+	p := c.validFor.Load()
 	return p != nil && *p == subject
 }
 
 // documentValid records that op's document passed the checks for subject.
 func (op *Operation) documentValid(subject string) {
-	if op.checked != nil {
-		op.checked.validFor.Store(&subject)
+	if c := op.memos(); c != nil {
+		c.validFor.Store(&subject)
 	}
 }

@@ -106,3 +106,50 @@ func TestDocumentInvalidCheckedEveryTime(t *testing.T) {
 		t.Fatal("a failing document was remembered")
 	}
 }
+
+// TestMemosAnswerForTheirOperation: the memos of a decoded create answer
+// only for that object with its own document and proofs. A shallow copy
+// (which shares the memos) and an operation whose document or proofs
+// were replaced are checked in full, so a changed document or a bogus
+// proof is refused even after the original passed (review R19).
+func TestMemosAnswerForTheirOperation(t *testing.T) {
+	create, _ := newTestCreate(t)
+	op := decodedCreate(t, create)
+	subject, _ := op.SubjectDID()
+	env := Env{ChainID: "c", Sigs: NewSigCache(16)}
+	if err := Check(memKV{}, env, op); err != nil {
+		t.Fatal(err)
+	}
+	if !op.createAuthorizedFor(subject, "c") || !op.documentValidFor(subject) {
+		t.Fatal("the decoded create's pass was not remembered")
+	}
+	copied := *op
+	if copied.createAuthorizedFor(subject, "c") || copied.documentValidFor(subject) {
+		t.Fatal("a shallow copy answers from the original's memos")
+	}
+	other, _ := newTestCreate(t)
+	swapped := *op
+	swapped.Document = other.Document // another key: the proof does not verify under it
+	if err := Check(memKV{}, env, &swapped); err == nil {
+		t.Fatal("a copy with another document passes")
+	}
+	bogus := *op
+	bogus.Proof = []Proof{{VerificationMethod: "#key-1", Signature: "AAAA"}}
+	if err := Check(memKV{}, env, &bogus); err == nil {
+		t.Fatal("a copy with a bogus proof passes")
+	}
+	// In place, as no caller does: the memos no longer answer either.
+	doc := op.Document
+	op.Document = other.Document
+	if op.createAuthorizedFor(subject, "c") || op.documentValidFor(subject) {
+		t.Fatal("the memos answer after the document was replaced")
+	}
+	op.Document = doc
+	op.Proof = bogus.Proof
+	if op.createAuthorizedFor(subject, "c") {
+		t.Fatal("the memo answers after the proofs were replaced")
+	}
+	if err := Check(memKV{}, env, op); err == nil {
+		t.Fatal("the operation with its proofs replaced passes")
+	}
+}

@@ -170,7 +170,7 @@ func decode(b []byte, fast bool) (*Operation, error) {
 		return nil, err
 	}
 	op.ids()
-	op.checked = new(docCheck)
+	op.checked = newDocCheck(op)
 	return op, nil
 }
 

@@ -106,6 +106,7 @@ type Signature struct {
 	r   edwards25519.Point
 	s   edwards25519.Scalar
 	raw [SignatureSize]byte
+	ok  bool // made by ParseSignature: a zero Signature verifies nothing
 }
 
 // ParseSignature parses sig as Verify does (the length, R any encoding
@@ -119,11 +120,16 @@ func ParseSignature(sig []byte) (*Signature, error) {
 	if !decodeSignature(&d, sig) {
 		return nil, errors.New("zip215: signature: R is not a point of the curve, or S is not below the group order")
 	}
-	return &Signature{r: d.r, s: d.s, raw: [SignatureSize]byte(sig)}, nil
+	return &Signature{r: d.r, s: d.s, raw: [SignatureSize]byte(sig), ok: true}, nil
 }
 
-// Bytes returns a copy of s's encoding.
-func (s *Signature) Bytes() []byte { return bytes.Clone(s.raw[:]) }
+// Bytes returns a copy of s's encoding (nil for a zero Signature).
+func (s *Signature) Bytes() []byte {
+	if !s.ok {
+		return nil
+	}
+	return bytes.Clone(s.raw[:])
+}
 
 var identity = edwards25519.NewIdentityPoint()
 
@@ -244,8 +250,13 @@ func (b *Batch) AddKey(k *Key, msg, sig []byte) {
 
 // AddParsed queues the parsed signature s of msg by pub, or by k when k
 // is not nil (then pub is not read): as Add or AddKey of s's encoding,
-// without decompressing R again.
+// without decompressing R again. A nil or zero s (not made by
+// ParseSignature) is an invalid signature.
 func (b *Batch) AddParsed(k *Key, pub, msg []byte, s *Signature) {
+	if s == nil || !s.ok {
+		b.entries = append(b.entries, entry{key: k, pub: pub, msg: msg}) // no signature: fails to decode
+		return
+	}
 	b.entries = append(b.entries, entry{key: k, pub: pub, msg: msg, sig: s.raw[:], parsed: s})
 }
 

@@ -274,6 +274,27 @@ func checkParsed(t *testing.T, pub, msg, sig []byte, want bool) {
 	}
 }
 
+// TestZeroSignature: a Signature not made by ParseSignature, or none,
+// is an invalid signature in a batch, not a panic (review R19).
+func TestZeroSignature(t *testing.T) {
+	h := honest(2)
+	for name, s := range map[string]*zip215.Signature{"nil": nil, "zero": new(zip215.Signature)} {
+		b := zip215.Batch{Rand: newSeeded(1)}
+		b.Add(h[0].pub, h[0].msg, h[0].sig)
+		b.AddParsed(must(zip215.ParseKey(h[1].pub)), nil, h[1].msg, s)
+		b.AddParsed(nil, h[1].pub, h[1].msg, s)
+		if b.Verify() {
+			t.Errorf("%s: a batch with it verifies", name)
+		}
+		if each := b.VerifyEach(); !each[0] || each[1] || each[2] {
+			t.Errorf("%s: VerifyEach %v", name, each)
+		}
+	}
+	if new(zip215.Signature).Bytes() != nil {
+		t.Error("a zero Signature has an encoding")
+	}
+}
+
 func must[T any](v T, err error) T {
 	if err != nil {
 		panic(err)

@@ -2,7 +2,6 @@ package idmesh
 
 import (
 	"sync/atomic"
-	"unsafe"
 
 	"github.com/idmesh/idmesh/did"
 )
@@ -14,20 +13,19 @@ import (
 // proofs passed authorize: they depend on the operation, the DID and the
 // chain only, and a decoded operation is never modified, so the
 // mempool's check, the proposal and the block's execution of one
-// operation validate its document and verify its create's proofs once. Only a pass is remembered: a
-// document that fails is validated again each time, as before, and
-// costs no memory. A pointer in Operation, so that copying an Operation
-// copies no atomic value.
+// operation validate its document and verify its create's proofs once.
+// Only a pass is remembered: a document that fails is validated again
+// each time, as before, and costs no memory. A pointer in Operation, so
+// that copying an Operation copies no atomic value.
 type docCheck struct {
 	// owner, doc and proof are the operation decode made, its document
 	// and its proofs: the memos answer only for that object with those
 	// parts, so that a shallow copy of a decoded operation, or one whose
 	// document or proofs were replaced (which no caller does: a decoded
 	// operation is never modified), is checked in full (review R19).
-	owner  *Operation
-	doc    *did.Document
-	proof  *Proof
-	nProof int
+	owner *Operation
+	doc   *did.Document
+	proof []Proof
 
 	validFor atomic.Pointer[string]
 	// authorized holds the chain for which a create's proofs passed
@@ -42,14 +40,20 @@ type authorizedCreate struct{ subject, chainID string }
 
 // newDocCheck returns the memos of op, just decoded.
 func newDocCheck(op *Operation) *docCheck {
-	return &docCheck{owner: op, doc: op.Document, proof: unsafe.SliceData(op.Proof), nProof: len(op.Proof)}
+	return &docCheck{owner: op, doc: op.Document, proof: op.Proof}
+}
+
+// sameSlice reports whether a and b are the same slice: the same length
+// and, if not empty, the same first element.
+func sameSlice(a, b []Proof) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
 }
 
 // memos returns op's memos if op is the operation they were made for,
 // with the same document and proofs, else nil.
 func (op *Operation) memos() *docCheck {
 	c := op.checked
-	if c == nil || c.owner != op || c.doc != op.Document || c.proof != unsafe.SliceData(op.Proof) || c.nProof != len(op.Proof) {
+	if c == nil || c.owner != op || c.doc != op.Document || !sameSlice(c.proof, op.Proof) {
 		return nil
 	}
 	return c
@@ -81,8 +85,8 @@ func (op *Operation) createAuthorized(subject, chainID string, doc *did.Document
 	if c == nil || op.Type != Create {
 		return
 	}
-	for _, c := range doc.ControllerDIDs() {
-		if c != subject {
+	for _, ctl := range doc.ControllerDIDs() {
+		if ctl != subject {
 			return
 		}
 	}

@@ -51,41 +51,7 @@ func FuzzSingleEqualsBatch(f *testing.F) {
 		if each[2] != single || !each[0] || !each[1] || !each[3] || !each[4] {
 			t.Fatalf("VerifyEach %v, single %v", each, single)
 		}
-		// The parsed path: ParseSignature fails where SignatureDecodes
-		// says no, and a batch given the parsed signature, by key or by
-		// bytes, answers as Verify.
-		ps, err := zip215.ParseSignature(sig)
-		if (err == nil) != zip215.SignatureDecodes(sig) {
-			t.Fatalf("ParseSignature error %v, SignatureDecodes %v", err, zip215.SignatureDecodes(sig))
-		}
-		if err != nil {
-			if single {
-				t.Fatal("Verify accepts a signature ParseSignature refuses")
-			}
-			return
-		}
-		if !bytes.Equal(ps.Bytes(), sig) {
-			t.Fatal("a parsed signature's Bytes differ from its encoding")
-		}
-		key, _ := zip215.ParseKey(pub) // nil where pub is no point: then by bytes
-		for _, k := range []*zip215.Key{nil, key} {
-			p := zip215.Batch{Rand: newSeeded(xor ^ at)}
-			for i, c := range others {
-				if i == 1 {
-					byBytes := pub
-					if k != nil {
-						byBytes = nil // not read then
-					}
-					p.AddParsed(k, byBytes, msg, ps)
-				}
-				p.Add(c.pub, c.msg, c.sig)
-			}
-			if got := p.Verify(); got != single {
-				t.Fatalf("parsed batch (key %v) %v, single %v", k != nil, got, single)
-			}
-			if each := p.VerifyEach(); each[1] != single {
-				t.Fatalf("parsed VerifyEach (key %v) %v, single %v", k != nil, each, single)
-			}
-		}
+		// The parsed path, by key and by key bytes, answers as Verify.
+		checkParsed(t, pub, msg, sig, single)
 	})
 }

@@ -28,7 +28,9 @@ type ConsensusMetrics struct {
 // Values of idmesh_consensus_step.
 const (
 	// StepMetricIdle: the engine is not running yet (start-up sync), or
-	// waits for transactions before the height's first round.
+	// waits for transactions before the height's first round and has
+	// not moved on (a validator that prevotes on a proposal while it
+	// waits shows the prevote's step).
 	StepMetricIdle = 0
 	// The steps of a round, as consensus.Step numbers them: 1 propose,
 	// 2 prevote, 3 precommit, 4 decided (the height is decided and its
@@ -48,9 +50,9 @@ func NewConsensusMetrics(r prometheus.Registerer) (*ConsensusMetrics, error) {
 		round: prometheus.NewGauge(prometheus.GaugeOpts{Name: "idmesh_consensus_round",
 			Help: "Round of the height the consensus engine is deciding (0 is the first)."}),
 		step: prometheus.NewGauge(prometheus.GaugeOpts{Name: "idmesh_consensus_step",
-			Help: "Step of the round: 0 idle (engine not started, or waiting for transactions), 1 propose, 2 prevote, 3 precommit, 4 decided."}),
+			Help: "Step of the round: 0 idle (engine not started, or waiting for transactions before the height's first round moved on), 1 propose, 2 prevote, 3 precommit, 4 decided."}),
 		roundDuration: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "idmesh_consensus_round_duration_seconds",
-			Help:    "Wall time of each consensus round, from its start (or the end of the wait for transactions) to the next round or height.",
+			Help:    "Wall time of each consensus round, from its start (or the end of the wait for transactions, or the step a proposal moved it to while it waited) to the next round or height.",
 			Buckets: prometheus.ExponentialBuckets(0.01, 2, 12)}),
 	}
 	for _, c := range []prometheus.Collector{m.height, m.round, m.step, m.roundDuration} {
@@ -64,10 +66,18 @@ func NewConsensusMetrics(r prometheus.Registerer) (*ConsensusMetrics, error) {
 // update records where the engine stands at now: the gauges, and the
 // duration of a round that ended (the round or height changed, or the
 // engine started waiting for transactions).
+//
+// An engine that waits for transactions still takes part in a round a
+// proposal starts meanwhile (Engine.TxsAvailable): under load most
+// validators prevote and precommit a height's block before their own
+// wait ends. Only an engine that waits and has not moved past round 0's
+// propose step is idle; one that has is shown at its step, and its
+// round is timed from when it moved.
 func (m *ConsensusMetrics) update(h uint64, r int32, s consensus.Step, waiting bool, now time.Time) {
 	if m == nil {
 		return
 	}
+	waiting = waiting && r == 0 && s <= consensus.StepPropose
 	step := int(s)
 	if waiting {
 		step = StepMetricIdle

@@ -213,7 +213,7 @@ func (c *SigCache) verifyBatch(checks []SignatureCheck, rand io.Reader, workers 
 			continue
 		}
 		k := sigKey(ch.Pub, ch.Msg, ch.Sig)
-		if _, hit := c.ok.get(k); hit {
+		if _, hit := c.ok.Get(k); hit {
 			continue
 		}
 		if untrusted {
@@ -261,7 +261,7 @@ func (c *SigCache) verifyBatch(checks []SignatureCheck, rand io.Reader, workers 
 			return
 		}
 		for _, k := range ck.sums {
-			c.ok.put(k, struct{}{}, 0)
+			c.ok.Put(k, struct{}{}, 0)
 		}
 	}
 	parallel(len(chunks), workers, verify)

@@ -52,7 +52,7 @@ func TestVerifyBatchUntrustedShortSignatureSpoilsNoChunk(t *testing.T) {
 	checks[17].Sig = []byte{1}
 	c := NewSigCache(1000)
 	c.VerifyBatchUntrusted(checks, rand.NewChaCha8([32]byte{7}))
-	if n, _ := c.ok.size(); n != 63 {
+	if n, _ := c.ok.Len(); n != 63 {
 		t.Fatalf("%d of 63 honest signatures cached after one 1-byte signature in their chunk", n)
 	}
 }
@@ -145,7 +145,7 @@ func TestVerifyBatchUntrustedEncodingFilter(t *testing.T) {
 			rnd := &coefCountingReader{r: rand.NewChaCha8([32]byte{9})}
 			c := NewSigCache(1000)
 			c.VerifyBatchUntrusted(checks, rnd)
-			if n, _ := c.ok.size(); n != 63 || rnd.n != 16*63 {
+			if n, _ := c.ok.Len(); n != 63 || rnd.n != 16*63 {
 				t.Fatalf("%d of 63 honest signatures cached, %d in the multiplication", n, rnd.n/16)
 			}
 		})
@@ -163,12 +163,12 @@ func TestVerifyBatchUntrustedBreakerKeepsEarlierChunks(t *testing.T) {
 	checks[2*batchChunk+3].Sig = s
 	c := NewSigCache(10_000)
 	c.VerifyBatchUntrusted(checks, rand.NewChaCha8([32]byte{10}))
-	if n, _ := c.ok.size(); n != 2*batchChunk {
+	if n, _ := c.ok.Len(); n != 2*batchChunk {
 		t.Fatalf("untrusted: %d cached, want %d", n, 2*batchChunk)
 	}
 	c = NewSigCache(10_000)
 	c.VerifyBatch(checks, rand.NewChaCha8([32]byte{10}))
-	if n, _ := c.ok.size(); n != 3*batchChunk {
+	if n, _ := c.ok.Len(); n != 3*batchChunk {
 		t.Fatalf("trusted: %d cached, want %d", n, 3*batchChunk)
 	}
 }

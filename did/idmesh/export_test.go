@@ -27,7 +27,7 @@ func ShortWay(b []byte) (canonical, typed, kept bool) {
 // NewOpCacheBytes is NewOpCache with maxBytes in place of OpCacheBytes.
 func NewOpCacheBytes(max, maxBytes int) *OpCache {
 	c := NewOpCache(max)
-	c.ops.maxCost = maxBytes
+	c.ops.SetMaxCost(maxBytes)
 	return c
 }
 

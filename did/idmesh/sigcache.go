@@ -3,92 +3,12 @@ package idmesh
 import (
 	"bytes"
 	"crypto/sha256"
-	"maps"
-	"sync"
 	"sync/atomic"
 
+	"github.com/idmesh/idmesh/did/internal/fifo"
 	"github.com/idmesh/idmesh/did/keys"
 	"github.com/idmesh/idmesh/did/zip215"
 )
-
-// fifo is a bounded map that forgets its oldest entries first: it holds
-// at most max entries and, when maxCost > 0, entries whose costs (given
-// to put) add up to at most maxCost. It is safe for concurrent use.
-type fifo[V any] struct {
-	max     int
-	maxCost int
-
-	mu      sync.Mutex
-	items   map[[32]byte]V
-	order   []fifoEntry
-	cost    int
-	deleted int // entries deleted since items was last rebuilt
-	// minRebuild is the fewest deletions after which items is rebuilt
-	// (defaultMinRebuild; tests make it small).
-	minRebuild int
-}
-
-type fifoEntry struct {
-	k    [32]byte
-	cost int
-}
-
-func newFIFO[V any](max int) *fifo[V] {
-	// The map grows as entries come: a cache sized for a block's
-	// possible proofs (64 a operation) holds about one each.
-	return &fifo[V]{max: max, items: make(map[[32]byte]V, min(max, 1024)), minRebuild: defaultMinRebuild}
-}
-
-func (f *fifo[V]) get(k [32]byte) (V, bool) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	v, ok := f.items[k]
-	return v, ok
-}
-
-func (f *fifo[V]) put(k [32]byte, v V, cost int) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if _, ok := f.items[k]; ok {
-		return
-	}
-	if f.max <= 0 || (f.maxCost > 0 && cost > f.maxCost) {
-		return // it could never be held
-	}
-	for len(f.order) > 0 && (len(f.order) >= f.max || (f.maxCost > 0 && f.cost+cost > f.maxCost)) {
-		delete(f.items, f.order[0].k)
-		if f.deleted++; f.deleted >= max(len(f.items), f.minRebuild) {
-			f.rebuild()
-		}
-		f.cost -= f.order[0].cost
-		f.order[0] = fifoEntry{}
-		f.order = f.order[1:]
-	}
-	f.items[k] = v
-	f.order = append(f.order, fifoEntry{k: k, cost: cost})
-	f.cost += cost
-}
-
-// defaultMinRebuild is the fewest deletions after which a fifo's map is
-// rebuilt.
-const defaultMinRebuild = 4096
-
-// rebuild copies the entries into a fresh map: a Go map that has seen as
-// many deletions as it holds entries keeps their tombstones, and a hit
-// probes about twice as long (registry's nodeCache measures it). One
-// insertion per deletion. (maps.Clone would copy the tombstones too.)
-func (f *fifo[V]) rebuild() {
-	fresh := make(map[[32]byte]V, len(f.items))
-	maps.Copy(fresh, f.items)
-	f.items, f.deleted = fresh, 0
-}
-
-// size returns the number of entries and their cost.
-func (f *fifo[V]) size() (n, cost int) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return len(f.items), f.cost
-}
 
 // SigCache remembers signatures that verified, so that a node checks an
 // operation's signature once (when it enters the mempool) and not again
@@ -98,12 +18,12 @@ func (f *fifo[V]) size() (n, cost int) {
 // never changes a result. It is safe for concurrent use and bounded;
 // failures are kept apart so that they cannot push out successes. nil is
 // a valid, empty cache.
-type SigCache struct{ ok, bad *fifo[struct{}] }
+type SigCache struct{ ok, bad *fifo.Map[[32]byte, struct{}] }
 
 // NewSigCache returns a cache of at most max verified signatures and
 // max/8 failed ones.
 func NewSigCache(max int) *SigCache {
-	return &SigCache{ok: newFIFO[struct{}](max), bad: newFIFO[struct{}](max / 8)}
+	return &SigCache{ok: fifo.New[[32]byte, struct{}](max), bad: fifo.New[[32]byte, struct{}](max / 8)}
 }
 
 func sigKey(pub keys.PublicKey, msg, sig []byte) [32]byte {
@@ -140,17 +60,17 @@ func (c *SigCache) Verify(pub keys.PublicKey, msg, sig []byte) bool {
 		return VerifySignature(pub, msg, sig)
 	}
 	k := sigKey(pub, msg, sig)
-	if _, hit := c.ok.get(k); hit {
+	if _, hit := c.ok.Get(k); hit {
 		return true
 	}
-	if _, hit := c.bad.get(k); hit {
+	if _, hit := c.bad.Get(k); hit {
 		return false
 	}
 	if !VerifySignature(pub, msg, sig) {
-		c.bad.put(k, struct{}{}, 0)
+		c.bad.Put(k, struct{}{}, 0)
 		return false
 	}
-	c.ok.put(k, struct{}{}, 0)
+	c.ok.Put(k, struct{}{}, 0)
 	return true
 }
 
@@ -160,7 +80,7 @@ func (c *SigCache) Len() int {
 	if c == nil {
 		return 0
 	}
-	n, _ := c.ok.size()
+	n, _ := c.ok.Len()
 	return n
 }
 
@@ -171,7 +91,7 @@ func (c *SigCache) Len() int {
 // so the cache never changes a result. It is safe for concurrent use and
 // bounded in entries and in bytes (OpCacheBytes); nil decodes every time.
 type OpCache struct {
-	ops     *fifo[*Operation]
+	ops     *fifo.Map[[32]byte, *Operation]
 	decodes atomic.Uint64
 }
 
@@ -189,8 +109,8 @@ func opCost(n int) int { return 24*n + 1024 }
 
 // NewOpCache returns a cache of at most max operations and OpCacheBytes.
 func NewOpCache(max int) *OpCache {
-	f := newFIFO[*Operation](max)
-	f.maxCost = OpCacheBytes
+	f := fifo.New[[32]byte, *Operation](max)
+	f.SetMaxCost(OpCacheBytes)
 	return &OpCache{ops: f}
 }
 
@@ -231,7 +151,7 @@ func (c *OpCache) decode(b []byte, keep func(*Operation) bool) (*Operation, erro
 		return Decode(b)
 	}
 	k := sha256.Sum256(b)
-	if op, ok := c.ops.get(k); ok {
+	if op, ok := c.ops.Get(k); ok {
 		return op, nil
 	}
 	c.decodes.Add(1)
@@ -240,7 +160,7 @@ func (c *OpCache) decode(b []byte, keep func(*Operation) bool) (*Operation, erro
 		return nil, err
 	}
 	if keep(op) {
-		c.ops.put(k, op, opCost(len(b)))
+		c.ops.Put(k, op, opCost(len(b)))
 	}
 	return op, nil
 }
@@ -251,5 +171,5 @@ func (c *OpCache) Len() (n, cost int) {
 	if c == nil {
 		return 0, 0
 	}
-	return c.ops.size()
+	return c.ops.Len()
 }

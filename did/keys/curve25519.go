@@ -6,6 +6,7 @@ import (
 
 	"filippo.io/edwards25519"
 
+	"github.com/idmesh/idmesh/did/internal/fifo"
 	"github.com/idmesh/idmesh/did/zip215"
 )
 
@@ -133,19 +134,21 @@ var (
 // validation, authorization), and the check (a square root and a
 // multiplication by the cofactor) is most of the cost of parsing. The check is a pure function
 // of the bytes, so the set never changes an answer.
-var validEd25519 = &keySet{fifo[[32]byte, *zip215.Key]{max: 8192}}
+var validEd25519 = &keySet{fifo.New[[32]byte, *zip215.Key](8192)}
 
 // keySet is a bounded set of 32-byte keys and their parsed forms.
 type keySet struct {
-	fifo[[32]byte, *zip215.Key]
+	m *fifo.Map[[32]byte, *zip215.Key]
 }
 
 func (s *keySet) has(k [32]byte) bool {
-	_, ok := s.get(k)
+	_, ok := s.m.Get(k)
 	return ok
 }
 
-func (s *keySet) add(k [32]byte, key *zip215.Key) { s.put(k, key) }
+func (s *keySet) get(k [32]byte) (*zip215.Key, bool) { return s.m.Get(k) }
+
+func (s *keySet) add(k [32]byte, key *zip215.Key) { s.m.Put(k, key, 0) }
 
 // edwardsToMontgomery converts an Ed25519 public key to its X25519 form,
 // u = (1+y)/(1-y).

@@ -167,7 +167,7 @@ func TestVerifyEd25519BuildsTable(t *testing.T) {
 	priv := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{11}, 32))
 	pub := priv.Public().(ed25519.PublicKey)
 	hasTable := func() bool {
-		k, ok := ed25519Points.get(string(pub))
+		k, ok := ed25519Points.Get(string(pub))
 		return ok && k.tab.Load() != nil
 	}
 	for i := range 2 * combEvery {
@@ -235,7 +235,7 @@ func TestTableClock(t *testing.T) {
 	for range combEvery {
 		check(issuer[0], issuerSigs[0])
 	}
-	k, _ := ed25519Points.get(issuer[0])
+	k, _ := ed25519Points.Get(issuer[0])
 	first := k.tab.Load()
 	if first == nil {
 		t.Fatal("the issuer's key has no table")

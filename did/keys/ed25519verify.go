@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 
 	"filippo.io/edwards25519"
+
+	"github.com/idmesh/idmesh/did/internal/fifo"
 )
 
 // verifyEd25519 reports whether sig is a valid signature of msg by the
@@ -30,7 +32,7 @@ func verifyEd25519(pub string, msg, sig []byte) bool {
 	if fips140.Enabled() {
 		return ed25519.Verify(ed25519.PublicKey(pub), msg, sig)
 	}
-	key, ok := ed25519Points.get(pub)
+	key, ok := ed25519Points.Get(pub)
 	if !ok {
 		var a *edwards25519.Point
 		if k, checked := checkedKey(pub); checked { // decoded by the key check already
@@ -43,7 +45,7 @@ func verifyEd25519(pub string, msg, sig []byte) bool {
 			}
 		}
 		key = &ed25519Key{minusA: new(edwards25519.Point).Negate(a)}
-		ed25519Points.put(pub, key)
+		ed25519Points.Put(pub, key, 0)
 	}
 	if sig[63]&224 != 0 {
 		return false
@@ -119,7 +121,7 @@ func (k *ed25519Key) table() *combTable {
 // ed25519Tables). Decoding is a pure function of the key's bytes and
 // only valid points are kept, so the cache never changes an answer; a
 // peer that sends many keys only makes others be decoded again.
-var ed25519Points = &fifo[string, *ed25519Key]{max: 4096}
+var ed25519Points = fifo.New[string, *ed25519Key](4096)
 
 // ed25519Tables bounds the keys' tables: 64 of them (30 KiB each, about
 // 2 MiB), and one build per buildEvery checks, counted over all keys.

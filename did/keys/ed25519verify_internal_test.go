@@ -13,6 +13,8 @@ import (
 	"testing"
 
 	"filippo.io/edwards25519"
+
+	"github.com/idmesh/idmesh/did/internal/fifo"
 )
 
 // ed25519Order is L, the order of edwards25519's prime subgroup, little
@@ -26,7 +28,7 @@ func sameAsStd(tb testing.TB, pub, msg, sig []byte) bool {
 	tb.Helper()
 	want := ed25519.Verify(pub, msg, sig)
 	for i := range 3 {
-		if k, ok := ed25519Points.get(string(pub)); i == 2 && ok && k.tab.Load() == nil {
+		if k, ok := ed25519Points.Get(string(pub)); i == 2 && ok && k.tab.Load() == nil {
 			k.tab.Store(newCombTable(k.minusA))
 		}
 		if got := verifyEd25519(string(pub), msg, sig); got != want {
@@ -180,10 +182,8 @@ func TestEd25519PointsBounded(t *testing.T) {
 	notAPoint := make([]byte, 32)
 	notAPoint[0] = 2
 	sameAsStd(t, notAPoint, msg, make([]byte, 64))
-	ed25519Points.mu.Lock()
-	n := len(ed25519Points.items)
-	_, kept := ed25519Points.items[string(notAPoint)]
-	ed25519Points.mu.Unlock()
+	n, _ := ed25519Points.Len()
+	_, kept := ed25519Points.Get(string(notAPoint))
 	if n != 8 || kept {
 		t.Fatalf("%d keys kept (want 8), the non-point kept: %v", n, kept)
 	}
@@ -269,7 +269,7 @@ func BenchmarkVerifyEd25519(b *testing.B) {
 		for range combEvery {
 			verifyEd25519(string(pub), msg, sig)
 		}
-		if k, ok := ed25519Points.get(string(pub)); !ok || k.tab.Load() == nil {
+		if k, ok := ed25519Points.Get(string(pub)); !ok || k.tab.Load() == nil {
 			b.Fatal("no table")
 		}
 		for b.Loop() {
@@ -313,6 +313,6 @@ func BenchmarkVerifyEd25519(b *testing.B) {
 func freshKeyCaches(tb testing.TB, pointsMax int, ts *tableSet) {
 	tb.Helper()
 	oldPoints, oldTables := ed25519Points, ed25519Tables
-	ed25519Points, ed25519Tables = &fifo[string, *ed25519Key]{max: pointsMax}, ts
+	ed25519Points, ed25519Tables = fifo.New[string, *ed25519Key](pointsMax), ts
 	tb.Cleanup(func() { ed25519Points, ed25519Tables = oldPoints, oldTables })
 }

@@ -10,13 +10,14 @@ import (
 	"filippo.io/edwards25519"
 	"github.com/mr-tron/base58"
 
+	"github.com/idmesh/idmesh/did/internal/fifo"
 	"github.com/idmesh/idmesh/did/zip215"
 )
 
 // TestKeySetBounded: the set of checked keys forgets its oldest beyond
 // its bound and answers only for keys it was given.
 func TestKeySetBounded(t *testing.T) {
-	s := &keySet{fifo[[32]byte, *zip215.Key]{max: 3}}
+	s := &keySet{fifo.New[[32]byte, *zip215.Key](3)}
 	for i := range 5 {
 		s.add([32]byte{byte(i)}, nil)
 		s.add([32]byte{byte(i)}, nil)
@@ -26,8 +27,8 @@ func TestKeySetBounded(t *testing.T) {
 			t.Errorf("key %d: has %v, want %v", i, got, want)
 		}
 	}
-	if len(s.items) != 3 || len(s.order) != 3 {
-		t.Errorf("%d items, %d in order; want 3", len(s.items), len(s.order))
+	if n, _ := s.m.Len(); n != 3 {
+		t.Errorf("%d items; want 3", n)
 	}
 }
 
@@ -49,7 +50,7 @@ func TestCheckedKeyRemembered(t *testing.T) {
 // beyond its bound, keeps nothing longer than its maxLen and answers
 // only for strings it was given.
 func TestKeyCacheBounded(t *testing.T) {
-	c := &keyCache{fifo: fifo[string, PublicKey]{max: 3}, maxLen: 4}
+	c := &keyCache{m: fifo.New[string, PublicKey](3), maxLen: 4}
 	k := PublicKey{t: Ed25519, b: "k"}
 	for _, s := range []string{"a", "b", "a", "c", "d", "e", "toolong"} {
 		c.add(s, k)
@@ -60,8 +61,8 @@ func TestKeyCacheBounded(t *testing.T) {
 			t.Errorf("%q: cached %v, want %v", s, got, want)
 		}
 	}
-	if len(c.items) != 3 || len(c.order) != 3 {
-		t.Errorf("%d items, %d in order; want 3", len(c.items), len(c.order))
+	if n, _ := c.m.Len(); n != 3 {
+		t.Errorf("%d items; want 3", n)
 	}
 }
 
@@ -135,7 +136,7 @@ func TestParseMultibaseCachedSameAnswer(t *testing.T) {
 // (run with -race) always get a key back for the string it was added
 // under, or nothing.
 func TestKeyCacheConcurrent(t *testing.T) {
-	c := &keyCache{fifo: fifo[string, PublicKey]{max: 4}, maxLen: 8}
+	c := &keyCache{m: fifo.New[string, PublicKey](4), maxLen: 8}
 	var wg sync.WaitGroup
 	for g := range 8 {
 		wg.Go(func() {
@@ -149,8 +150,8 @@ func TestKeyCacheConcurrent(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if len(c.items) > 4 || len(c.order) > 4 {
-		t.Errorf("%d items, %d in order; bound 4", len(c.items), len(c.order))
+	if n, _ := c.m.Len(); n > 4 {
+		t.Errorf("%d items; bound 4", n)
 	}
 }
 

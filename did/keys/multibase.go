@@ -8,6 +8,8 @@ import (
 
 	"github.com/mr-tron/base58"
 	"github.com/multiformats/go-multicodec"
+
+	"github.com/idmesh/idmesh/did/internal/fifo"
 )
 
 // Multicodec codes of the public keys (https://github.com/multiformats/multicodec).
@@ -69,11 +71,11 @@ func ParseMultibase(s string) (PublicKey, error) {
 // answer. Bounded: 8,192 strings of at most 96 bytes (a P-256 key
 // written uncompressed), each with its key of at most 33, about 2 MiB
 // with the map's own overhead.
-var parsedMultibase = &keyCache{fifo: fifo[string, PublicKey]{max: 8192}, maxLen: 96}
+var parsedMultibase = &keyCache{m: fifo.New[string, PublicKey](8192), maxLen: 96}
 
 // keyCache maps a key's encoding (at most maxLen bytes) to the key.
 type keyCache struct {
-	fifo[string, PublicKey]
+	m      *fifo.Map[string, PublicKey]
 	maxLen int
 }
 
@@ -81,14 +83,14 @@ func (c *keyCache) get(s string) (PublicKey, bool) {
 	if len(s) > c.maxLen {
 		return PublicKey{}, false
 	}
-	return c.fifo.get(s)
+	return c.m.Get(s)
 }
 
 func (c *keyCache) add(s string, k PublicKey) {
 	if len(s) > c.maxLen {
 		return
 	}
-	c.put(strings.Clone(s), k) // not a view of a larger document
+	c.m.Put(strings.Clone(s), k, 0) // not a view of a larger document
 }
 
 func parseMultibase(s string) (PublicKey, error) {

@@ -1,0 +1,119 @@
+package fifo
+
+import (
+	"reflect"
+	"testing"
+)
+
+// TestRebuild: a Map whose map is rebuilt after every few deletions
+// holds exactly the newest max entries, with their values and costs,
+// whatever the rebuilds; and it does rebuild.
+func TestRebuild(t *testing.T) {
+	for _, c := range []struct{ max, minRebuild, puts int }{{1, 1, 50}, {5, 1, 200}, {5, 3, 200}, {64, 2, 1000}} {
+		m := New[[32]byte, int](c.max)
+		m.minRebuild = c.minRebuild
+		key := func(i int) (k [32]byte) { k[0], k[1] = byte(i), byte(i>>8); return }
+		rebuilds := 0
+		for i := range c.puts {
+			before := reflect.ValueOf(m.items).UnsafePointer()
+			m.Put(key(i), i, 1)
+			if reflect.ValueOf(m.items).UnsafePointer() != before {
+				rebuilds++
+			}
+			for j := max(0, i-c.max-2); j <= i; j++ {
+				v, ok := m.Get(key(j))
+				if want := j > i-c.max; ok != want || ok && v != j {
+					t.Fatalf("max %d, after %d puts: Get(%d) = %d, %v; want held %v", c.max, i+1, j, v, ok, want)
+				}
+			}
+			if n, cost := m.Len(); n != min(i+1, c.max) || cost != n {
+				t.Fatalf("max %d, after %d puts: Len %d, cost %d", c.max, i+1, n, cost)
+			}
+		}
+		if rebuilds == 0 {
+			t.Errorf("max %d, min rebuild %d: %d puts and no rebuild", c.max, c.minRebuild, c.puts)
+		}
+	}
+}
+
+// TestCostBound: entries are forgotten oldest first until the costs fit;
+// one that could never fit is not added, nor is anything into a Map of
+// no entries; a key held already is not replaced.
+func TestCostBound(t *testing.T) {
+	m := New[string, int](10)
+	m.SetMaxCost(10)
+	for i, k := range []string{"a", "b", "c"} {
+		m.Put(k, i, 4)
+	}
+	if _, ok := m.Get("a"); ok {
+		t.Fatal("a kept: costs 12 > 10")
+	}
+	if n, cost := m.Len(); n != 2 || cost != 8 {
+		t.Fatalf("Len %d, cost %d; want 2, 8", n, cost)
+	}
+	m.Put("huge", 9, 11)
+	if _, ok := m.Get("huge"); ok {
+		t.Fatal("an entry above the bound was added")
+	}
+	if _, ok := m.Get("b"); !ok {
+		t.Fatal("an entry above the bound made room anyway")
+	}
+	m.Put("b", 99, 1)
+	if v, _ := m.Get("b"); v != 1 {
+		t.Fatalf("b = %d: replaced", v)
+	}
+	none := New[string, int](0)
+	none.Put("x", 1, 0)
+	if n, _ := none.Len(); n != 0 {
+		t.Fatal("a Map of no entries holds one")
+	}
+}
+
+// FuzzModel: any sequence of puts leaves exactly the entries a simple
+// model keeps (the newest that fit both bounds, oldest forgotten first),
+// with rebuilds after every deletion or two.
+func FuzzModel(f *testing.F) {
+	f.Add([]byte{1, 2, 3, 1, 4, 5, 6, 7}, uint8(3), uint8(0))
+	f.Add([]byte{9, 9, 9, 8, 7, 200, 3}, uint8(5), uint8(12))
+	f.Fuzz(func(t *testing.T, ops []byte, maxN, maxCost uint8) {
+		m := New[byte, int](int(maxN % 16))
+		m.minRebuild = 1 + int(maxN%2)
+		m.SetMaxCost(int(maxCost % 32))
+		type kv struct {
+			k    byte
+			cost int
+		}
+		var model []kv
+		for i, b := range ops {
+			k, cost := b%16, int(b/16)
+			m.Put(k, i, cost)
+			held := false
+			for _, e := range model {
+				held = held || e.k == k
+			}
+			fits := m.max > 0 && (m.maxCost == 0 || cost <= m.maxCost)
+			if !held && fits {
+				sum := cost
+				for _, e := range model {
+					sum += e.cost
+				}
+				for len(model) > 0 && (len(model) >= m.max || (m.maxCost > 0 && sum > m.maxCost)) {
+					sum -= model[0].cost
+					model = model[1:]
+				}
+				model = append(model, kv{k, cost})
+			}
+			n, total := m.Len()
+			want := 0
+			for _, e := range model {
+				want += e.cost
+				if _, ok := m.Get(e.k); !ok {
+					t.Fatalf("after %d puts: %d not held", i+1, e.k)
+				}
+			}
+			if n != len(model) || total != want {
+				t.Fatalf("after %d puts: Len %d, cost %d; model %d, %d", i+1, n, total, len(model), want)
+			}
+		}
+	})
+}

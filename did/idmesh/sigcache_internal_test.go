@@ -47,4 +47,3 @@ func TestSigCacheKeepsFailuresApart(t *testing.T) {
 		t.Fatalf("%d successes kept after the failures, want 1", n)
 	}
 }
-

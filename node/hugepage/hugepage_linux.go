@@ -101,17 +101,17 @@ func advise(reserve int) (*Heap, error) {
 		reserve = int(limit / 4)
 	}
 	reserve = max(reserve&^(huge-1), huge)
-	// Hand the heap's free memory back to the kernel first. This does
-	// not make the allocation below free of zeroing: the runtime zeroes a
-	// large allocation that starts in address space its heap used before
-	// (mheap.allocNeedsZero goes by each arena's zeroedBase, not by what
-	// was handed back), and then touches the whole reserve. That happens
-	// when free pages lie at the top of the used heap; seen once in a
-	// profile (docs/benchmarks.md, stop 30: about 0.5 s of CPU at a
-	// validator's start), left to fix.
-	debug.FreeOSMemory()
 	// One large allocation maps reserve bytes of heap, which the runtime
-	// does not touch.
+	// does not touch unless it must zero it: it zeroes a large allocation
+	// that starts in address space its heap used before (mheap.
+	// allocNeedsZero goes by each arena's zeroedBase, not by what was
+	// handed back to the kernel), and so touches the whole reserve. That
+	// happens when free pages lie at the top of the used heap; seen once
+	// in a profile (docs/benchmarks.md, stop 30: about 0.5 s of CPU at a
+	// validator's start), left to fix. No collection runs first: it
+	// would only free more of the used heap for the allocation to start
+	// in. (One did, with debug.FreeOSMemory, on the belief that memory
+	// handed back would not need zeroing; it does.)
 	buf := make([]byte, reserve)
 	start := uintptr(unsafe.Pointer(unsafe.SliceData(buf)))
 	h := &Heap{Mode: mode, Reserve: reserve, lo: start &^ (arenaSize - 1), start: start}

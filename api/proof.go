@@ -49,8 +49,8 @@ type ProofResponse struct {
 }
 
 // handleProof serves GET /v1/proofs/dids/{did}: the DID's record (its
-// latest versionId, version count, deactivation and rotated keys) with
-// an inclusion or non-inclusion proof.
+// latest version with its document, version count, deactivation and
+// count of rotated keys) with an inclusion or non-inclusion proof.
 func (s *Server) handleProof(w http.ResponseWriter, r *http.Request) {
 	d := mux.Vars(r)["did"]
 	if err := idmesh.ValidateDID(d); err != nil {

@@ -28,9 +28,14 @@ const DefaultSnapshotInterval = 1000
 // one when a new one is taken can finish.
 const snapshotsKept = 2
 
-// SnapshotFormat is the chunk format version a node offers
-// (registry/snapshot's chunk version).
-const SnapshotFormat = 1
+// SnapshotFormat is the format of the snapshots a node offers, and the
+// only one it restores: registry/snapshot's chunks (version 1) of the
+// state of registry/leveldb's store Format. 1 was the state of store
+// format 3; 2 that of format 4, where a DID's record holds its latest
+// version. State of another layout is never restored: its root checks
+// out against the chain's headers, but this idmesh would misread it and
+// compute other roots from there on.
+const SnapshotFormat = 2
 
 // SnapshotView is a consistent read view of a store, from which the
 // snapshot of its height is built (registry/leveldb's View).

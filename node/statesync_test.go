@@ -112,8 +112,15 @@ func (l *liar) HeaderRead(height uint64) (*registry.Header, *registry.Commit, in
 
 func (l *liar) Offers() []p2p.SnapshotOffer {
 	os := l.SnapshotSource.Offers()
-	if l.lie == "higher offer" {
+	switch l.lie {
+	case "higher offer":
 		os = append(os, p2p.SnapshotOffer{Height: l.height + 50, Chunks: 3, Format: node.SnapshotFormat})
+	case "older format":
+		// The same snapshot, said to hold state of another layout.
+		os = slices.Clone(os)
+		for i := range os {
+			os[i].Format = node.SnapshotFormat - 1
+		}
 	}
 	return os
 }
@@ -165,7 +172,8 @@ func (emptyView) Validators(uint64) (*registry.ValidatorSet, bool) { return nil,
 // snapshot of a chain of DIDs from two peers, one honest and one that
 // lies (an altered chunk, a chunk of another height, a chunk left out, a
 // forged header with its commit, an offer of a snapshot it does not
-// have): each lie is refused, the honest peer is asked instead, and the
+// have, a snapshot of another format, which is never asked for): each
+// lie is refused, the honest peer is asked instead, and the
 // restored store opens as the chain at the snapshot's height, with the
 // same state root, resolving a DID, holding no block below, and taking
 // the next block.
@@ -175,7 +183,7 @@ func TestStateSyncFromPeers(t *testing.T) {
 	if o := srv.snaps.Offers(); len(o) != 1 || o[0].Chunks < 3 {
 		t.Fatalf("offers %+v: want one snapshot of several chunks", o)
 	}
-	for _, lie := range []string{"altered chunk", "wrong height", "chunk left out", "forged header", "higher offer"} {
+	for _, lie := range []string{"altered chunk", "wrong height", "chunk left out", "forged header", "higher offer", "older format"} {
 		t.Run(lie, func(t *testing.T) {
 			l := &liar{SnapshotSource: srv.snaps, lie: lie, height: st.Height}
 			client, _ := startHosts(t, srv.chain.Chain, l, srv.snaps)
@@ -198,6 +206,9 @@ func TestStateSyncFromPeers(t *testing.T) {
 			}
 			if last.Phase != "done" || last.Chunks == 0 || last.Entries == 0 || last.Bytes == 0 || last.Headers != st.Height {
 				t.Fatalf("progress %+v", last)
+			}
+			if lie == "older format" && l.asked.Load() != 0 {
+				t.Fatalf("%d chunks asked of a peer offering only a snapshot of another format", l.asked.Load())
 			}
 			if lie != "higher offer" && last.Refused == 0 && l.asked.Load() > 0 {
 				t.Fatalf("the lie %q was not refused: %+v", lie, last)

@@ -30,9 +30,11 @@ func TestNodeRefusesOldStoreFormat(t *testing.T) {
 		want []string
 	}{
 		{"format 1", map[string][]byte{"G": []byte(`{"chain_id":"old"}`), "M": []byte(`{"height":7}`)},
-			[]string{"store format 1 is older than this idmesh's format 3", "re-sync from genesis", "idmesh node --state-sync"}},
-		{"format 4", map[string][]byte{"F": encbin.AppendUvarint(nil, leveldb.Format+1), "G": []byte(`{}`)},
-			[]string{"store format 4 is newer than this idmesh's format 3", "run a newer idmesh"}},
+			[]string{fmt.Sprintf("store format 1 is older than this idmesh's format %d", leveldb.Format), "re-sync from genesis", "idmesh node --state-sync"}},
+		{"the previous format", map[string][]byte{"F": encbin.AppendUvarint(nil, leveldb.Format-1), "G": []byte(`{}`)},
+			[]string{fmt.Sprintf("store format %d is older than this idmesh's format %d (state roots changed)", leveldb.Format-1, leveldb.Format), "re-sync from genesis"}},
+		{"the next format", map[string][]byte{"F": encbin.AppendUvarint(nil, leveldb.Format+1), "G": []byte(`{}`)},
+			[]string{fmt.Sprintf("store format %d is newer than this idmesh's format %d", leveldb.Format+1, leveldb.Format), "run a newer idmesh"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tn := t.TempDir()

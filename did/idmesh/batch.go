@@ -36,10 +36,8 @@ func ExpectedSignatures(r Reader, chainID string, op *Operation) []SignatureChec
 	}
 	var cur *did.Document
 	if op.Type != Create {
-		if rec, err := LoadRecord(r, subject); err == nil {
-			if v, err := LoadVersion(r, subject, rec.Versions); err == nil {
-				cur = v.Document
-			}
+		if _, v, _, err := loadLatest(r, subject); err == nil {
+			cur = v.Document
 		}
 	}
 	return expectedSignatures(chainID, op, subject, cur)
@@ -79,12 +77,8 @@ func AdmissionSignatures(r Reader, chainID string, op *Operation) []SignatureChe
 			return nil
 		}
 	} else {
-		rec, err := LoadRecord(r, subject)
+		rec, v, _, err := loadLatest(r, subject)
 		if err != nil || rec.Deactivated || op.Previous != rec.VersionID {
-			return nil
-		}
-		v, err := LoadVersion(r, subject, rec.Versions)
-		if err != nil {
 			return nil
 		}
 		cur = v.Document

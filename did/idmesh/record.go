@@ -11,23 +11,26 @@ import (
 // its decimal digits, as strconv writes it.
 const maxExactInt = 1 << 53
 
-// encodeRecord returns the state value of rec, the bytes putJSON stores
-// (RFC 8785 of encoding/json's output), written directly: a record is
-// written by every create, update and deactivate. ok is false when it
-// cannot vouch for the result (a string that needs escaping, a number
-// beyond 2^53, a time encoding/json refuses or writes otherwise); the
-// caller then takes putJSON's way, which gives the answer, or the error.
+// encodeRecord returns the state value of rec with latest, its latest
+// version's stored bytes (versionBytes), the bytes putJSON stores for a
+// storedRecord (RFC 8785 of encoding/json's output), written directly: a
+// record is written by every create, update and deactivate. latest is
+// canonical JSON already, and RFC 8785 writes a member's value as it
+// canonicalizes alone. ok is false when it cannot vouch for the result
+// (a string that needs escaping, a number beyond 2^53, a time
+// encoding/json refuses or writes otherwise); the caller then takes
+// putJSON's way, which gives the answer, or the error.
 // TestEncodeRecordMatchesJSON and FuzzEncodeRecord hold both to the same
 // bytes.
-func encodeRecord(rec *Record) ([]byte, bool) {
-	if rec.Versions > maxExactInt || rec.RotatedKeysTotal > maxExactInt || !plainString(rec.DID) || !plainString(rec.VersionID) {
+func encodeRecord(rec *Record, latest []byte) ([]byte, bool) {
+	if len(latest) == 0 || rec.Versions > maxExactInt || rec.RotatedKeysTotal > maxExactInt || !plainString(rec.DID) || !plainString(rec.VersionID) {
 		return nil, false
 	}
 	// Members in RFC 8785 order (UTF-16 code units; all ASCII here):
-	// created, deactivated, did, rotatedKeysTotal, updated, versionId,
-	// versions; encoding/json omits deactivated when false and
+	// created, deactivated, did, latest, rotatedKeysTotal, updated,
+	// versionId, versions; encoding/json omits deactivated when false and
 	// rotatedKeysTotal when 0 (omitempty).
-	b := make([]byte, 0, 160+len(rec.DID)+len(rec.VersionID))
+	b := make([]byte, 0, 170+len(rec.DID)+len(rec.VersionID)+len(latest))
 	b = append(b, `{"created":`...)
 	var ok bool
 	if b, ok = appendTime(b, rec.Created); !ok {
@@ -38,7 +41,8 @@ func encodeRecord(rec *Record) ([]byte, bool) {
 	}
 	b = append(b, `,"did":"`...)
 	b = append(b, rec.DID...)
-	b = append(b, '"')
+	b = append(b, `","latest":`...)
+	b = append(b, latest...)
 	if rec.RotatedKeysTotal != 0 {
 		b = append(b, `,"rotatedKeysTotal":`...)
 		b = strconv.AppendUint(b, rec.RotatedKeysTotal, 10)
@@ -80,16 +84,14 @@ func plainString(s string) bool {
 	return true
 }
 
-// putRecord writes rec under its key, as putJSON would.
-func putRecord(kv KV, rec *Record) error {
-	if _, dry := kv.(checkKV); dry {
-		return nil // Check: the record is not built (see Check)
-	}
-	if b, ok := encodeRecord(rec); ok {
+// putRecord writes rec with latest, the stored bytes of its latest
+// version, under its key, as putJSON would.
+func putRecord(kv KV, rec *Record, latest []byte) error {
+	if b, ok := encodeRecord(rec, latest); ok {
 		kv.Set(recordKey(rec.DID), b)
 		return nil
 	}
-	return putJSON(kv, recordKey(rec.DID), rec)
+	return putJSON(kv, recordKey(rec.DID), &storedRecord{Record: *rec, Latest: latest})
 }
 
 // encodeVersion returns the state value of sv, the bytes putJSON stores,
@@ -143,11 +145,11 @@ func encodeVersion(sv *storedVersion) ([]byte, bool) {
 	return append(b, `"}`...), true
 }
 
-// putVersion writes sv under k, as putJSON would.
-func putVersion(kv KV, k []byte, sv *storedVersion) error {
+// versionBytes returns the stored bytes of sv, as putJSON would write
+// them.
+func versionBytes(sv *storedVersion) ([]byte, error) {
 	if b, ok := encodeVersion(sv); ok {
-		kv.Set(k, b)
-		return nil
+		return b, nil
 	}
-	return putJSON(kv, k, sv)
+	return canonicalBytes(sv)
 }

@@ -35,12 +35,9 @@ func (r *Resolver) Resolve(_ context.Context, d string, opts did.Options) (*did.
 	if opts.VersionID != "" && !opts.VersionTime.IsZero() {
 		return nil, fmt.Errorf("%w: versionId and versionTime are exclusive", did.ErrInvalidOptions)
 	}
-	rec, err := LoadRecord(r.State, d)
-	if errors.Is(err, ErrNotFound) {
-		return nil, fmt.Errorf("%w: %s", did.ErrNotFound, d)
-	}
+	rec, latest, err := r.latest(d)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", did.ErrInternal, err)
+		return nil, err
 	}
 	n := rec.Versions
 	switch {
@@ -49,11 +46,33 @@ func (r *Resolver) Resolve(_ context.Context, d string, opts did.Options) (*did.
 			return nil, wrapNotFound(err)
 		}
 	case !opts.VersionTime.IsZero():
-		if n, err = r.versionAt(d, rec.Versions, opts.VersionTime); err != nil {
+		if n, err = r.versionAt(d, rec, latest, opts.VersionTime); err != nil {
 			return nil, wrapNotFound(err)
 		}
 	}
-	return r.version(d, rec, n)
+	return r.version(d, rec, latest, n)
+}
+
+// latest reads the record of d with its latest version, with errors as
+// Resolve returns them.
+func (r *Resolver) latest(d string) (*Record, *Version, error) {
+	rec, latest, _, err := loadLatest(r.State, d)
+	if errors.Is(err, ErrNotFound) {
+		return nil, nil, fmt.Errorf("%w: %s", did.ErrNotFound, d)
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: %w", did.ErrInternal, err)
+	}
+	return rec, latest, nil
+}
+
+// load returns version n of d, whose record and latest version are rec
+// and latest: the latest itself, or one read.
+func (r *Resolver) load(d string, rec *Record, latest *Version, n uint64) (*Version, error) {
+	if n == rec.Versions {
+		return latest, nil
+	}
+	return loadReplaced(r.State, d, n)
 }
 
 // ResolveVersionNumber returns version n (1 for the create) of d, as
@@ -63,22 +82,20 @@ func (r *Resolver) ResolveVersionNumber(_ context.Context, d string, n uint64) (
 	if err := ValidateDID(d); err != nil {
 		return nil, fmt.Errorf("%w: %w", did.ErrInvalidDID, err)
 	}
-	rec, err := LoadRecord(r.State, d)
-	if errors.Is(err, ErrNotFound) {
-		return nil, fmt.Errorf("%w: %s", did.ErrNotFound, d)
-	}
+	rec, latest, err := r.latest(d)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", did.ErrInternal, err)
+		return nil, err
 	}
 	if n == 0 || n > rec.Versions {
 		return nil, fmt.Errorf("%w: %s has no version %d", did.ErrNotFound, d, n)
 	}
-	return r.version(d, rec, n)
+	return r.version(d, rec, latest, n)
 }
 
-// version builds the resolution result of version n of d.
-func (r *Resolver) version(d string, rec *Record, n uint64) (*did.ResolutionResult, error) {
-	v, err := LoadVersion(r.State, d, n)
+// version builds the resolution result of version n of d, whose record
+// and latest version are rec and latest.
+func (r *Resolver) version(d string, rec *Record, latest *Version, n uint64) (*did.ResolutionResult, error) {
+	v, err := r.load(d, rec, latest, n)
 	if err != nil {
 		return nil, wrapNotFound(err)
 	}
@@ -91,7 +108,7 @@ func (r *Resolver) version(d string, rec *Record, n uint64) (*did.ResolutionResu
 		md.Updated = xmlTime(v.Time)
 	}
 	if v.Number < rec.Versions {
-		next, err := LoadVersion(r.State, d, v.Number+1)
+		next, err := r.load(d, rec, latest, v.Number+1)
 		if err != nil {
 			return nil, wrapNotFound(err)
 		}
@@ -124,11 +141,11 @@ func (r *Resolver) version(d string, rec *Record, n uint64) (*did.ResolutionResu
 }
 
 // versionAt finds the latest version whose time is at or before t by
-// binary search over the version numbers 1..latest.
-func (r *Resolver) versionAt(d string, latest uint64, t time.Time) (uint64, error) {
+// binary search over the version numbers 1..rec.Versions.
+func (r *Resolver) versionAt(d string, rec *Record, latest *Version, t time.Time) (uint64, error) {
 	var ferr error
-	i := sort.Search(int(latest), func(i int) bool {
-		v, err := LoadVersion(r.State, d, uint64(i)+1)
+	i := sort.Search(int(rec.Versions), func(i int) bool {
+		v, err := r.load(d, rec, latest, uint64(i)+1)
 		if err != nil {
 			ferr = err
 			return true
@@ -154,22 +171,15 @@ func wrapNotFound(err error) error {
 }
 
 // Latest returns the latest document of d and whether d is deactivated,
-// without building the metadata: two state reads, for verifiers that
-// need only the current keys.
+// without building the metadata: one state read, for verifiers that need
+// only the current keys.
 func (r *Resolver) Latest(_ context.Context, d string) (*did.Document, bool, error) {
 	if err := ValidateDID(d); err != nil {
 		return nil, false, fmt.Errorf("%w: %w", did.ErrInvalidDID, err)
 	}
-	rec, err := LoadRecord(r.State, d)
-	if errors.Is(err, ErrNotFound) {
-		return nil, false, fmt.Errorf("%w: %s", did.ErrNotFound, d)
-	}
+	rec, v, err := r.latest(d)
 	if err != nil {
-		return nil, false, fmt.Errorf("%w: %w", did.ErrInternal, err)
-	}
-	v, err := LoadVersion(r.State, d, rec.Versions)
-	if err != nil {
-		return nil, false, wrapNotFound(err)
+		return nil, false, err
 	}
 	return v.Document, rec.Deactivated, nil
 }

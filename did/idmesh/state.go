@@ -86,15 +86,19 @@ type Env struct {
 
 // State keys. All did:idmesh state lives under "did\x00":
 //
-//	did\x00r\x00 <DID>                      the record (Record)
-//	did\x00v\x00 <DID> 0x00 <u64 n>         version n (storedVersion)
-//	did\x00i\x00 <DID> 0x00 <versionId>     n, for a version n that a later
-//	                                        one replaced: the record names
-//	                                        the latest, so it has no entry
+//	did\x00r\x00 <DID>                      the record with its latest
+//	                                        version (storedRecord)
+//	did\x00v\x00 <DID> 0x00 <u64 n>         version n (storedVersion), for a
+//	                                        version n that a later one
+//	                                        replaced
+//	did\x00i\x00 <DID> 0x00 <versionId>     n, for such a version n: the
+//	                                        record names the latest
 //
-// A create writes two keys (the record and version 1); an update or a
-// deactivate rewrites the record and adds the new version and the index
-// entry of the version it replaces.
+// A create writes one key, the record holding version 1: one leaf of
+// the state tree, whose path is most of what a create costs to commit.
+// An update or a deactivate rewrites the record with the new version,
+// and moves the version it replaces, byte for byte, to its version key
+// and index entry.
 func recordKey(d string) []byte { return append([]byte("did\x00r\x00"), d...) }
 
 func versionKey(d string, n uint64) []byte {
@@ -112,7 +116,8 @@ func versionIndexKey(d, versionID string) []byte {
 // RecordKey returns the state key of a DID's record, for proofs.
 func RecordKey(d string) []byte { return recordKey(d) }
 
-// VersionKey returns the state key of version n of a DID, for proofs.
+// VersionKey returns the state key of version n of a DID, which holds it
+// once a later version replaced it (the record holds the latest).
 func VersionKey(d string, n uint64) []byte { return versionKey(d, n) }
 
 func getJSON(r Reader, k []byte, v any) (bool, error) {
@@ -130,16 +135,35 @@ func putJSON(kv KV, k []byte, v any) error {
 	if _, dry := kv.(checkKV); dry {
 		return nil // Check: the record is not built (see Check)
 	}
-	b, err := json.Marshal(v)
+	c, err := canonicalBytes(v)
 	if err != nil {
-		return fmt.Errorf("encode state: %w", err)
-	}
-	c, err := canonicalJSON(b) // jcs.Transform(b), faster for encoding/json output
-	if err != nil {
-		return fmt.Errorf("canonicalize state: %w", err)
+		return err
 	}
 	kv.Set(k, c)
 	return nil
+}
+
+// canonicalBytes returns the state value of v: RFC 8785 of encoding/json's
+// output.
+func canonicalBytes(v any) ([]byte, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("encode state: %w", err)
+	}
+	c, err := canonicalJSON(b) // jcs.Transform(b), faster for encoding/json output
+	if err != nil {
+		return nil, fmt.Errorf("canonicalize state: %w", err)
+	}
+	return c, nil
+}
+
+// storedRecord is the stored form of a Record: the record's members and,
+// under "latest", its latest version as storedVersion stores it (the
+// canonical bytes that move to the version's own key when an update
+// replaces it).
+type storedRecord struct {
+	Record
+	Latest json.RawMessage `json:"latest"`
 }
 
 // storedVersion is the stored form of a Version: its number is in its
@@ -170,29 +194,88 @@ func LoadRecord(r Reader, d string) (*Record, error) {
 // loadRecord is LoadRecord with ok false for an absent record, which
 // costs no error value: a create reads a record that is not there.
 func loadRecord(r Reader, d string) (*Record, bool, error) {
-	var rec Record
-	ok, err := getJSON(r, recordKey(d), &rec)
+	sr, ok, err := loadStored(r, d)
 	if err != nil || !ok {
 		return nil, false, err
 	}
-	if rec.DID != d {
-		return nil, false, fmt.Errorf("decode state %q: the record of another DID", recordKey(d))
-	}
-	return &rec, true, nil
+	return &sr.Record, true, nil
 }
 
-// LoadVersion returns version n (1-based) of DID d.
+// loadStored reads the stored record of d, with its latest version's
+// bytes; ok is false if d has no record.
+func loadStored(r Reader, d string) (*storedRecord, bool, error) {
+	var sr storedRecord
+	ok, err := getJSON(r, recordKey(d), &sr)
+	if err != nil || !ok {
+		return nil, false, err
+	}
+	if sr.DID != d {
+		return nil, false, fmt.Errorf("decode state %q: the record of another DID", recordKey(d))
+	}
+	if sr.Versions == 0 || len(sr.Latest) == 0 || sr.Latest[0] != '{' {
+		return nil, false, fmt.Errorf("decode state %q: a record without its latest version", recordKey(d))
+	}
+	return &sr, true, nil
+}
+
+// loadLatest returns the record of d and its latest version, from the
+// one state key that holds both, and the version's stored bytes; the
+// error wraps ErrNotFound if d has no record.
+func loadLatest(r Reader, d string) (*Record, *Version, []byte, error) {
+	sr, ok, err := loadStored(r, d)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if !ok {
+		return nil, nil, nil, fmt.Errorf("%w: %s", ErrNotFound, d)
+	}
+	v, err := decodeVersion(recordKey(d), d, sr.Versions, sr.Latest)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return &sr.Record, v, sr.Latest, nil
+}
+
+// LoadVersion returns version n (1-based) of DID d. The record rules: n
+// is one of its versions, the latest is the one it holds, and an earlier
+// one is under its version key.
 func LoadVersion(r Reader, d string, n uint64) (*Version, error) {
-	var sv storedVersion
-	ok, err := getJSON(r, versionKey(d, n), &sv)
+	sr, ok, err := loadStored(r, d)
+	if err != nil {
+		return nil, err
+	}
+	if !ok || n == 0 || n > sr.Versions {
+		return nil, fmt.Errorf("%w: %s version %d", ErrNotFound, d, n)
+	}
+	if n == sr.Versions {
+		return decodeVersion(recordKey(d), d, n, sr.Latest)
+	}
+	return loadReplaced(r, d, n)
+}
+
+// loadReplaced returns version n of d, which a later version replaced:
+// the caller has checked n against the record.
+func loadReplaced(r Reader, d string, n uint64) (*Version, error) {
+	k := versionKey(d, n)
+	b, ok, err := r.Get(k)
 	if err != nil {
 		return nil, err
 	}
 	if !ok {
 		return nil, fmt.Errorf("%w: %s version %d", ErrNotFound, d, n)
 	}
+	return decodeVersion(k, d, n, b)
+}
+
+// decodeVersion decodes b, the stored bytes of version n of d found
+// under state key k (named in errors).
+func decodeVersion(k []byte, d string, n uint64, b []byte) (*Version, error) {
+	var sv storedVersion
+	if err := json.Unmarshal(b, &sv); err != nil {
+		return nil, fmt.Errorf("decode state %q: %w", k, err)
+	}
 	if sv.Document == nil {
-		return nil, fmt.Errorf("decode state %q: version without a document", versionKey(d, n))
+		return nil, fmt.Errorf("decode state %q: version without a document", k)
 	}
 	absolutize(sv.Document, d)
 	return &Version{Number: n, VersionID: sv.VersionID, Previous: sv.Previous, Time: sv.Time, Height: sv.Height,
@@ -213,14 +296,24 @@ func VersionNumber(r Reader, d, versionID string) (uint64, error) {
 	if rec.VersionID == versionID {
 		return rec.Versions, nil
 	}
-	b, ok, err := r.Get(versionIndexKey(d, versionID))
+	n, ok, err := indexedVersion(r, d, versionID)
 	if err != nil {
 		return 0, err
 	}
-	if !ok || len(b) != 8 {
+	if !ok {
 		return 0, fmt.Errorf("%w: %s has no version %s", ErrNotFound, d, versionID)
 	}
-	return binary.BigEndian.Uint64(b), nil
+	return n, nil
+}
+
+// indexedVersion returns the number of the version of d with the given
+// versionId from the index, which holds every version but the latest.
+func indexedVersion(r Reader, d, versionID string) (uint64, bool, error) {
+	b, ok, err := r.Get(versionIndexKey(d, versionID))
+	if err != nil || !ok || len(b) != 8 {
+		return 0, false, err
+	}
+	return binary.BigEndian.Uint64(b), true, nil
 }
 
 // relativeDocument returns a copy of doc, an absolute document of DID
@@ -361,11 +454,11 @@ func applyCreate(kv KV, env Env, op *Operation, subject, vid string, input []byt
 	}
 	rec := &Record{DID: subject, Versions: 1, VersionID: vid, Created: env.Time, Updated: env.Time}
 	ver := &Version{Number: 1, VersionID: vid, Time: env.Time, Height: env.Height, Document: doc}
-	return save(kv, rec, ver)
+	return save(kv, rec, ver, nil)
 }
 
 func applyChange(kv KV, env Env, op *Operation, subject, vid string, input []byte) error {
-	rec, err := LoadRecord(kv, subject)
+	rec, cur, curBytes, err := loadLatest(kv, subject)
 	if err != nil {
 		return err
 	}
@@ -374,10 +467,6 @@ func applyChange(kv KV, env Env, op *Operation, subject, vid string, input []byt
 	}
 	if op.Previous != rec.VersionID {
 		return fmt.Errorf("%w: previous %s is not the current version %s of %s", ErrConflict, op.Previous, rec.VersionID, subject)
-	}
-	cur, err := LoadVersion(kv, subject, rec.Versions)
-	if err != nil {
-		return err
 	}
 	var doc *did.Document // the new document of an update
 	if op.Type == Update {
@@ -400,7 +489,11 @@ func applyChange(kv KV, env Env, op *Operation, subject, vid string, input []byt
 		}
 		next.Document = doc
 	}
-	if _, err := VersionNumber(kv, subject, vid); err == nil {
+	// The record is at hand: only the index is read (VersionNumber would
+	// decode the record again).
+	if _, exists, err := indexedVersion(kv, subject, vid); err != nil {
+		return err
+	} else if exists || vid == rec.VersionID {
 		return fmt.Errorf("%w: version %s already exists", ErrConflict, vid)
 	}
 	if hist != nil {
@@ -410,31 +503,35 @@ func applyChange(kv KV, env Env, op *Operation, subject, vid string, input []byt
 		next.RotatedKeysTotal = rec.RotatedKeysTotal
 	}
 	rec.Versions, rec.VersionID, rec.Updated = next.Number, vid, env.Time
-	return save(kv, rec, next)
+	return save(kv, rec, next, curBytes)
 }
 
-// save writes rec and its new latest version ver, and the index entry
-// of the version ver replaces (the record no longer names it). It takes
-// ver.Document, which it makes relative in place: applyCreate and
-// applyChange make that document for ver alone (prepareDocument's copy,
-// or a new one for a deactivate) and save is the last thing they do.
-func save(kv KV, rec *Record, ver *Version) error {
+// save writes rec with its new latest version ver and, for an update or
+// a deactivate, moves the version ver replaces to its own key, as prev
+// (its stored bytes, from the record ver replaces), with its index entry
+// (the record no longer names it). It takes ver.Document, which it makes
+// relative in place: applyCreate and applyChange make that document for
+// ver alone (prepareDocument's copy, or a new one for a deactivate) and
+// save is the last thing they do.
+func save(kv KV, rec *Record, ver *Version, prev []byte) error {
 	if _, dry := kv.(checkKV); dry {
 		return nil // Check: nothing to read, nothing built
-	}
-	if err := putRecord(kv, rec); err != nil {
-		return err
 	}
 	relativize(ver.Document, rec.DID)
 	sv := storedVersion{VersionID: ver.VersionID, Previous: ver.Previous, Time: ver.Time, Height: ver.Height,
 		Deactivated: ver.Deactivated, Document: ver.Document, RotatedKeysTotal: ver.RotatedKeysTotal}
-	if err := putVersion(kv, versionKey(rec.DID, ver.Number), &sv); err != nil {
+	latest, err := versionBytes(&sv)
+	if err != nil {
 		return err
 	}
 	if ver.Number > 1 {
+		if len(prev) == 0 {
+			return fmt.Errorf("save %s version %d: no stored bytes for version %d", rec.DID, ver.Number, ver.Number-1)
+		}
+		kv.Set(versionKey(rec.DID, ver.Number-1), prev)
 		kv.Set(versionIndexKey(rec.DID, ver.Previous), binary.BigEndian.AppendUint64(nil, ver.Number-1))
 	}
-	return nil
+	return putRecord(kv, rec, latest)
 }
 
 // prepareDocument makes a submitted document absolute for subject and
@@ -770,7 +867,7 @@ func controllerDocument(r Reader, c string) (*did.Document, error) {
 		}
 		return doc, nil
 	case Method:
-		rec, err := LoadRecord(r, c)
+		rec, v, _, err := loadLatest(r, c)
 		if errors.Is(err, ErrNotFound) {
 			return nil, fmt.Errorf("%w: controller %s does not exist", ErrUnauthorized, c)
 		}
@@ -779,10 +876,6 @@ func controllerDocument(r Reader, c string) (*did.Document, error) {
 		}
 		if rec.Deactivated {
 			return nil, fmt.Errorf("%w: controller %s is deactivated", ErrUnauthorized, c)
-		}
-		v, err := LoadVersion(r, c, rec.Versions)
-		if err != nil {
-			return nil, err
 		}
 		return v.Document, nil
 	}

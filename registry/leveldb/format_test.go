@@ -44,18 +44,19 @@ func TestOpenRefusesOtherFormats(t *testing.T) {
 		kv   map[string][]byte
 		want []string // in the message; nil: opens
 	}{
-		{"format 1 with a genesis", map[string][]byte{"G": []byte(`{"chain_id":"x"}`), "M": []byte(`{}`)}, []string{"store format 1 is older than this idmesh's format 3", "re-sync from genesis", "idmesh node --state-sync"}},
+		{"format 1 with a genesis", map[string][]byte{"G": []byte(`{"chain_id":"x"}`), "M": []byte(`{}`)}, []string{"store format 1 is older than this idmesh's format 4", "re-sync from genesis", "idmesh node --state-sync"}},
 		{"format 1 with a chain state only", map[string][]byte{"M": []byte(`{}`)}, []string{"store format 1 is older"}},
-		{"format 4", map[string][]byte{"F": mark(4), "G": []byte(`{}`)}, []string{"store format 4 is newer than this idmesh's format 3", "run a newer idmesh"}},
+		{"format 5", map[string][]byte{"F": mark(5), "G": []byte(`{}`)}, []string{"store format 5 is newer than this idmesh's format 4", "run a newer idmesh"}},
 		{"format 0", map[string][]byte{"F": mark(0)}, []string{"store format 0 is older"}},
 		{"a huge format", map[string][]byte{"F": mark(1 << 62)}, []string{"is newer"}},
 		{"an unreadable mark", map[string][]byte{"F": {0x80}}, []string{"store format mark 80", "malformed"}},
-		{"a mark with trailing bytes", map[string][]byte{"F": {3, 0}}, []string{"store format mark 0300"}},
+		{"a mark with trailing bytes", map[string][]byte{"F": {4, 0}}, []string{"store format mark 0400"}},
 		{"an empty mark", map[string][]byte{"F": {}}, []string{"store format mark"}},
 		{"empty", nil, nil},
 		{"a restore under way", map[string][]byte{"R": nil, "Sdid": []byte("v")}, nil},
-		{"format 2 (upgraded)", map[string][]byte{"F": mark(2)}, nil},
-		{"format 3", map[string][]byte{"F": mark(3)}, nil},
+		{"format 2", map[string][]byte{"F": mark(2)}, []string{"store format 2 is older than this idmesh's format 4", "state roots changed"}},
+		{"format 3 (the state before a record held its latest version)", map[string][]byte{"F": mark(3)}, []string{"store format 3 is older", "re-sync from genesis"}},
+		{"format 4", map[string][]byte{"F": mark(4)}, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -177,21 +178,11 @@ func checkMark(t *testing.T, dir string) {
 	}
 }
 
-// TestOpenUpgradesFormat2: a format 2 store (whose journal holds one key
-// per stale node, which format 3 still prunes) opens, and its mark is
-// rewritten to Format, so that an idmesh of format 2, whose pruner cannot
-// read format 3's journal records, refuses it from then on.
-func TestOpenUpgradesFormat2(t *testing.T) {
-	dir := rawStore(t, map[string][]byte{"F": binary.AppendUvarint(nil, 2)})
-	s, err := leveldb.Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.Close()
-	checkMark(t, dir)
-	// An empty store is not marked by opening: its first genesis marks it.
+// TestEmptyStoreUnmarked: opening an empty store does not mark it: its
+// first genesis does.
+func TestEmptyStoreUnmarked(t *testing.T) {
 	empty := rawStore(t, nil)
-	s, err = leveldb.Open(empty)
+	s, err := leveldb.Open(empty)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -47,14 +47,17 @@ const (
 // DID stored once per value) and so every state root, and the
 // transaction index (uvarints). A store without the mark that holds a
 // chain was written in format 1, before the mark existed. Format 3
-// journals a block's stale tree nodes as one record per height; it reads
-// format 2's journal entries too, so a format 2 store is upgraded in
-// place when opened (its mark rewritten), and an older idmesh, whose
-// pruner cannot read the records, refuses the store instead.
-const Format = 3
+// journals a block's stale tree nodes as one record per height (it
+// still reads format 2's entries, one key per node). Format 4 (issue 18)
+// keeps a DID's latest version in its record, so that a create writes
+// one state key: every state root changed again, and a store of an
+// earlier format is refused.
+const Format = 4
 
-// upgradable is the oldest format Open upgrades to Format in place.
-const upgradable = 2
+// upgradable is the oldest format Open upgrades to Format in place: a
+// format whose state this one reads and whose roots it computes alike,
+// as format 3 upgraded format 2. None is older than Format today.
+const upgradable = 4
 
 // ErrFormat reports a store written in another format than Format: it
 // cannot be read, only replaced.

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/syndtr/goleveldb/leveldb"
 )
@@ -14,14 +15,15 @@ import (
 // tables and a level 1 hold them, as on a node), with the store's options
 // and with the same options without the Bloom filter: absent keys are
 // what every create reads (its record, its transaction in the replay
-// index), present ones what updates and resolutions read.
+// index), present ones what updates and resolutions read. absence-filter
+// is the store as it opens, with its absence filter (absent.go) built.
 //
 //	go test -run '^$' -bench GetAbsent ./registry/leveldb/
 func BenchmarkGetAbsent(b *testing.B) {
 	for _, c := range []struct {
-		name   string
-		filter bool
-	}{{"bloom", true}, {"no-filter", false}} {
+		name           string
+		filter, absent bool
+	}{{"bloom", true, false}, {"no-filter", false, false}, {"absence-filter", true, true}} {
 		b.Run(c.name, func(b *testing.B) {
 			o := options()
 			if !c.filter {
@@ -44,6 +46,14 @@ func BenchmarkGetAbsent(b *testing.B) {
 				}
 			}
 			s := &Store{db: db}
+			if c.absent {
+				if s, err = newStore(db); err != nil {
+					b.Fatal(err)
+				}
+				for s.absent.cur.Load() == nil {
+					time.Sleep(time.Millisecond)
+				}
+			}
 			for _, absent := range []bool{true, false} {
 				name := "present"
 				if absent {
@@ -57,7 +67,7 @@ func BenchmarkGetAbsent(b *testing.B) {
 							k += n
 						}
 						i += 7919
-						_, err := s.get(benchStateKey(k), "state key")
+						_, err := s.Get(benchStateKey(k)[1:]) // without pState
 						if (err != nil) != absent {
 							b.Fatalf("key %d: %v", k, err)
 						}

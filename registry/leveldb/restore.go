@@ -79,6 +79,7 @@ func (s *Store) RestoreChunk(height uint64, writes []registry.KV, nodes []smt.No
 		}
 		k = append(append(k[:0], pState), w.Key...)
 		b.Put(k, w.Value)
+		s.addKey(k)
 	}
 	var v [nodeSize + binary.MaxVarintLen64]byte
 	for _, n := range nodes {
@@ -93,6 +94,7 @@ func (s *Store) RestoreChunk(height uint64, writes []registry.KV, nodes []smt.No
 	if err := s.db.Write(b, nil); err != nil {
 		return fmt.Errorf("restore chunk: %w", err)
 	}
+	s.written()
 	return nil
 }
 

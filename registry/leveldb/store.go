@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"math"
 	"slices"
 	"sync"
@@ -84,6 +85,9 @@ type Store struct {
 	// cursor is where the next prune batch starts in the journal: the
 	// entries before it are done, and new ones are always above it.
 	cursor []byte
+	// absent answers reads of absent state keys and transactions
+	// (absent.go).
+	absent absentFilter
 }
 
 var (
@@ -210,6 +214,10 @@ func newStore(db *leveldb.DB) (*Store, error) {
 	default:
 		s.floor.Store(binary.BigEndian.Uint64(v))
 	}
+	s.absent.seed = maphash.MakeSeed()
+	s.wmu.Lock()
+	s.startBuild()
+	s.wmu.Unlock()
 	return s, nil
 }
 
@@ -224,6 +232,7 @@ func OpenMemory() (*Store, error) {
 
 // Close closes the database, and its directory's storage if it has one.
 func (s *Store) Close() error {
+	s.stopFilter()
 	err := s.db.Close()
 	if s.stor != nil {
 		err = errors.Join(err, s.stor.Close())
@@ -259,7 +268,17 @@ func (s *Store) get(k []byte, what string) ([]byte, error) {
 }
 
 // Get returns the current value of a state key.
-func (s *Store) Get(k []byte) ([]byte, error) { return s.get(key(pState, k), "state key") }
+func (s *Store) Get(k []byte) ([]byte, error) {
+	sk := key(pState, k)
+	if s.absent.absent(sk) {
+		return nil, errAbsentState
+	}
+	return s.get(sk, "state key")
+}
+
+// errAbsentState is Get's error for a key the absence filter rules out,
+// as s.get words it.
+var errAbsentState = fmt.Errorf("state key: %w", registry.ErrNotFound)
 
 // Node returns a state tree node.
 func (s *Store) Node(h smt.Hash) ([]byte, error) {
@@ -406,6 +425,7 @@ func (s *Store) SaveBlock(u *registry.BlockUpdate) error {
 		k = append(append(k[:0], pTx), t.hash[:]...)
 		v = appendTxRecord(v[:0], h, uint32(t.i), u.Results[t.i])
 		b.Put(k, v)
+		s.addKey(k)
 	}
 	for _, w := range u.Writes {
 		k = append(append(k[:0], pState), w.Key...)
@@ -413,6 +433,7 @@ func (s *Store) SaveBlock(u *registry.BlockUpdate) error {
 			b.Delete(k)
 		} else {
 			b.Put(k, w.Value)
+			s.addKey(k)
 		}
 	}
 	// Each node is stamped with the height that (last) created it, and,
@@ -444,6 +465,7 @@ func (s *Store) SaveBlock(u *registry.BlockUpdate) error {
 	if err := s.db.Write(b, &opt.WriteOptions{Sync: true}); err != nil {
 		return fmt.Errorf("save block %d: %w", h, err)
 	}
+	s.written()
 	return nil
 }
 
@@ -597,7 +619,11 @@ func (s *Store) HeightOf(id registry.Hash) (uint64, error) {
 
 // Tx returns the record of a committed transaction.
 func (s *Store) Tx(hash registry.Hash) (registry.TxRecord, error) {
-	v, err := s.get(key(pTx, hash[:]), "transaction "+hash.String())
+	k := key(pTx, hash[:])
+	if s.absent.absent(k) {
+		return registry.TxRecord{}, fmt.Errorf("transaction %s: %w", hash, registry.ErrNotFound)
+	}
+	v, err := s.get(k, "transaction "+hash.String())
 	if err != nil {
 		return registry.TxRecord{}, err
 	}

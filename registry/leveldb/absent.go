@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 
 	"github.com/syndtr/goleveldb/leveldb"
+	"github.com/syndtr/goleveldb/leveldb/opt"
 	"github.com/syndtr/goleveldb/leveldb/util"
 )
 
@@ -52,21 +53,24 @@ type bloom struct {
 }
 
 func newBloom(keys int) *bloom {
-	n := max(keys, absentMinKeys) * absentBitsPerKey
+	keys = max(keys, absentMinKeys, 1)
+	n := keys * absentBitsPerKey
 	size := uint64(1) << bits.Len64(uint64(n-1)) // bits, a power of two >= n
-	return &bloom{words: make([]atomic.Uint64, max(size/64, 1)), mask: size - 1, keys: max(keys, absentMinKeys)}
+	return &bloom{words: make([]atomic.Uint64, max(size/64, 1)), mask: size - 1, keys: keys}
 }
 
 // add sets the probes of the key whose hash is h.
-func (b *bloom) add(h uint64) {
+func (b *bloom) add(h uint64) (set bool) {
 	h1, h2 := h, h>>32|1
 	for i := range uint64(absentProbes) {
 		bit := (h1 + i*h2) & b.mask
 		w := &b.words[bit>>6]
 		if m := uint64(1) << (bit & 63); w.Load()&m == 0 {
 			w.Or(m)
+			set = true
 		}
 	}
+	return set
 }
 
 // has reports whether the key whose hash is h may have been added.
@@ -87,16 +91,20 @@ type absentFilter struct {
 	cur  atomic.Pointer[bloom] // nil until the first build is done
 
 	// Under Store.wmu:
-	added    int      // keys added to cur since it was built
+	added    int      // keys cur holds (those that set a bit)
 	outgrown bool     // added passed cur's capacity: build a larger one
+	retryAt  int      // after a failed build, added must reach this first
 	building bool     // a build runs
 	pending  []uint64 // keys written while it runs, for it to add
+	closed   bool     // Close began: no build starts
 
 	stop atomic.Bool
 	wg   sync.WaitGroup
 
 	built atomic.Uint64 // completed builds
-	hits  atomic.Uint64 // reads it answered
+	// hits counts the reads it answered (tests; one atomic add on a path
+	// that saves microseconds).
+	hits atomic.Uint64
 }
 
 // hash returns the filter hash of a store key.
@@ -117,7 +125,7 @@ func (f *absentFilter) absent(k []byte) bool {
 // s.wmu.
 func (s *Store) startBuild() {
 	f := &s.absent
-	if f.building || f.stop.Load() {
+	if f.building || f.closed {
 		return
 	}
 	f.building = true
@@ -128,21 +136,24 @@ func (s *Store) startBuild() {
 		return // closed: reads go to LevelDB
 	}
 	f.wg.Add(1)
-	go s.build(snap)
+	go s.build(snap, f.added)
 }
 
-// build scans snap's filtered keys and, under s.wmu, makes a filter of
-// them and of the keys written since (pending) the current one.
-func (s *Store) build(snap *leveldb.Snapshot) {
+// build scans snap's filtered keys (about hint of them), makes a filter
+// of them and, under s.wmu, adds the keys written since (pending) and
+// makes it the current one. A build that fails leaves the current filter
+// (or none, which sends every read to LevelDB) and is not retried before
+// the keys added double.
+func (s *Store) build(snap *leveldb.Snapshot, hint int) {
 	f := &s.absent
 	defer f.wg.Done()
 	if buildHook != nil {
 		buildHook()
 	}
-	var hs []uint64
+	hs := make([]uint64, 0, hint+hint/4)
 	ok := true
 	for _, p := range []byte{pState, pTx} {
-		it := snap.NewIterator(util.BytesPrefix([]byte{p}), nil)
+		it := snap.NewIterator(util.BytesPrefix([]byte{p}), &opt.ReadOptions{DontFillCache: true})
 		for it.Next() {
 			if len(hs)&1023 == 0 && f.stop.Load() {
 				ok = false
@@ -159,20 +170,27 @@ func (s *Store) build(snap *leveldb.Snapshot) {
 		}
 	}
 	snap.Release()
-	s.wmu.Lock()
-	defer s.wmu.Unlock()
+	// Fill the new filter from the scan before taking the lock: it is
+	// private until published; only the keys written meanwhile need wmu.
+	var b *bloom
 	if ok {
-		n := len(hs) + len(f.pending)
-		b := newBloom(2 * n)
+		b = newBloom(2 * len(hs))
 		for _, h := range hs {
 			b.add(h)
 		}
+	}
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	if ok {
 		for _, h := range f.pending {
 			b.add(h)
 		}
 		f.cur.Store(b)
-		f.added = n
+		f.added = len(hs) + len(f.pending)
+		f.outgrown = f.added > b.keys
 		f.built.Add(1)
+	} else {
+		f.retryAt = max(2*f.added, absentMinKeys)
 	}
 	f.building, f.pending = false, nil
 }
@@ -183,9 +201,10 @@ func (s *Store) addKey(k []byte) {
 	f := &s.absent
 	h := f.hash(k)
 	if b := f.cur.Load(); b != nil {
-		b.add(h)
-		f.added++
-		f.outgrown = f.outgrown || f.added > b.keys
+		if b.add(h) { // a key already held sets no bit: not counted
+			f.added++
+		}
+		f.outgrown = f.outgrown || f.added > b.keys && f.added >= f.retryAt
 	}
 	if f.building {
 		f.pending = append(f.pending, h)
@@ -202,8 +221,13 @@ func (s *Store) written() {
 	}
 }
 
-// stopFilter ends a build under way and waits for it.
+// stopFilter ends a build under way, waits for it and turns the filter
+// off: a read after Close gets LevelDB's error.
 func (s *Store) stopFilter() {
+	s.wmu.Lock()
+	s.absent.closed = true
+	s.wmu.Unlock()
 	s.absent.stop.Store(true)
 	s.absent.wg.Wait()
+	s.absent.cur.Store(nil)
 }

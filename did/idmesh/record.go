@@ -2,6 +2,7 @@ package idmesh
 
 import (
 	"encoding/json"
+	"github.com/idmesh/idmesh/did"
 	"strconv"
 	"time"
 )
@@ -106,12 +107,15 @@ func encodeVersion(sv *storedVersion) ([]byte, bool) {
 	}
 	doc := []byte("null")
 	if sv.Document != nil {
-		raw, err := json.Marshal(sv.Document)
-		if err != nil {
-			return nil, false
-		}
-		if doc, err = canonicalJSON(raw); err != nil {
-			return nil, false
+		var ok bool
+		if doc, ok = appendDocument(make([]byte, 0, 512), sv.Document); !ok {
+			raw, err := json.Marshal(sv.Document)
+			if err != nil {
+				return nil, false
+			}
+			if doc, err = canonicalJSON(raw); err != nil {
+				return nil, false
+			}
 		}
 	}
 	// Members in RFC 8785 order: deactivated, document, height, previous,
@@ -152,4 +156,149 @@ func versionBytes(sv *storedVersion) ([]byte, error) {
 		return b, nil
 	}
 	return canonicalBytes(sv)
+}
+
+// appendDocument appends d as canonicalJSON(json.Marshal(d)) writes it,
+// written directly for a document of the usual shape: every string
+// plain (plainString), contexts that are strings, no publicKeyJwk and
+// service endpoints that are strings. ok is false for any other, which
+// the caller encodes the slow way. Members go in RFC 8785 order, with
+// encoding/json's omissions (omitempty) and did's own forms (a StringSet
+// of one is a string; a Relationship is its reference or its embedded
+// method). TestEncodeRecordMatchesJSON and FuzzEncodeRecord hold both
+// ways to the same bytes.
+func appendDocument(b []byte, d *did.Document) ([]byte, bool) {
+	ok := true
+	str := func(s string) {
+		if !plainString(s) {
+			ok = false
+		}
+		b = append(b, '"')
+		b = append(b, s...)
+		b = append(b, '"')
+	}
+	strs := func(name string, v []string) {
+		b = append(b, name...)
+		b = append(b, '[')
+		for i, s := range v {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			str(s)
+		}
+		b = append(b, ']')
+	}
+	set := func(v did.StringSet) {
+		switch {
+		case len(v) == 1:
+			str(v[0])
+		case v == nil:
+			b = append(b, "[]"...)
+		default:
+			strs("", v)
+		}
+	}
+	method := func(vm *did.VerificationMethod) {
+		if len(vm.PublicKeyJwk) != 0 {
+			ok = false
+			return
+		}
+		b = append(b, `{"controller":`...)
+		str(vm.Controller)
+		b = append(b, `,"id":`...)
+		str(vm.ID)
+		if vm.PublicKeyMultibase != "" {
+			b = append(b, `,"publicKeyMultibase":`...)
+			str(vm.PublicKeyMultibase)
+		}
+		b = append(b, `,"type":`...)
+		str(vm.Type)
+		b = append(b, '}')
+	}
+	rels := func(name string, v []did.Relationship) {
+		if len(v) == 0 {
+			return
+		}
+		b = append(b, name...)
+		b = append(b, '[')
+		for i := range v {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			if v[i].Embedded != nil {
+				method(v[i].Embedded)
+			} else {
+				str(v[i].Reference)
+			}
+		}
+		b = append(b, ']')
+	}
+	// RFC 8785 order: @context, alsoKnownAs, assertionMethod,
+	// authentication, capabilityDelegation, capabilityInvocation,
+	// controller, id, keyAgreement, service, verificationMethod.
+	b = append(b, `{"@context":`...)
+	if d.Context == nil {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, '[')
+		for i, c := range d.Context {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			s, isStr := c.(string)
+			if !isStr {
+				return nil, false
+			}
+			str(s)
+		}
+		b = append(b, ']')
+	}
+	if len(d.AlsoKnownAs) != 0 {
+		strs(`,"alsoKnownAs":`, d.AlsoKnownAs)
+	}
+	rels(`,"assertionMethod":`, d.AssertionMethod)
+	rels(`,"authentication":`, d.Authentication)
+	rels(`,"capabilityDelegation":`, d.CapabilityDelegation)
+	rels(`,"capabilityInvocation":`, d.CapabilityInvocation)
+	if len(d.Controller) != 0 {
+		b = append(b, `,"controller":`...)
+		set(d.Controller)
+	}
+	b = append(b, `,"id":`...)
+	str(d.ID)
+	rels(`,"keyAgreement":`, d.KeyAgreement)
+	if len(d.Service) != 0 {
+		b = append(b, `,"service":[`...)
+		for i := range d.Service {
+			sv := &d.Service[i]
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, `{"id":`...)
+			str(sv.ID)
+			// A string endpoint, quoted in the raw JSON with nothing
+			// around it; anything else takes the slow way.
+			e := sv.ServiceEndpoint
+			if len(e) < 2 || e[0] != '"' || e[len(e)-1] != '"' || !plainString(string(e[1:len(e)-1])) {
+				return nil, false
+			}
+			b = append(b, `,"serviceEndpoint":`...)
+			b = append(b, e...)
+			b = append(b, `,"type":`...)
+			set(sv.Type)
+			b = append(b, '}')
+		}
+		b = append(b, ']')
+	}
+	if len(d.VerificationMethod) != 0 {
+		b = append(b, `,"verificationMethod":[`...)
+		for i := range d.VerificationMethod {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			method(&d.VerificationMethod[i])
+		}
+		b = append(b, ']')
+	}
+	return append(b, '}'), ok
 }

@@ -80,6 +80,38 @@ func TestEncodeRecordMatchesJSON(t *testing.T) {
 	if _, ok := encodeVersion(&storedVersion{VersionID: "v", Previous: "p", Time: at, Height: 3, Document: doc}); !ok {
 		t.Fatal("encodeVersion leaves a plain version to putJSON")
 	}
+	// Documents of the usual shapes are written directly (appendDocument),
+	// the others the slow way; both give putJSON's bytes.
+	emb := did.VerificationMethod{ID: "#key-2", Type: did.TypeMultikey, PublicKeyMultibase: "z6MkiTBz1ymuepAQ4HEHYSF1H8quG5GLVVQR3djdX3mDooWp"}
+	plain := []*did.Document{
+		{Context: []any{did.ContextV1, did.ContextMultikey},
+			VerificationMethod: []did.VerificationMethod{{ID: "#key-1", Type: "Multikey", PublicKeyMultibase: "z6Mkn7x4bDadndy2bU6X3yyUYGkzRx5NxFXzVzCFFJ5U3EQZ"}},
+			Authentication:     []did.Relationship{did.Ref("#key-1")}, AssertionMethod: []did.Relationship{did.Ref("#key-1")},
+			CapabilityInvocation: []did.Relationship{did.Ref("#key-1"), {Embedded: &emb}}, CapabilityDelegation: []did.Relationship{{Embedded: &emb}},
+			KeyAgreement: []did.Relationship{did.Ref("#key-1")}},
+		{Context: []any{did.ContextV1}, ID: d, AlsoKnownAs: []string{"https://example.com", ""}, Controller: did.StringSet{d},
+			Service: []did.Service{{ID: "#s", Type: did.StringSet{"LinkedDomains"}, ServiceEndpoint: json.RawMessage(`"https://example.com/` + d + `"`)},
+				{ID: "#t", Type: did.StringSet{"A", "B"}, ServiceEndpoint: json.RawMessage(`""`)}, {ID: "#u", Type: did.StringSet{}, ServiceEndpoint: json.RawMessage(`"x"`)},
+				{ID: "#v", ServiceEndpoint: json.RawMessage(`"y"`)}}},
+		{Context: []any{}, Controller: did.StringSet{d, "did:key:z6Mkn7x4bDadndy2bU6X3yyUYGkzRx5NxFXzVzCFFJ5U3EQZ"}},
+		{},
+	}
+	slow := []*did.Document{
+		doc, // a context object, a number, an object endpoint
+		{Context: []any{did.ContextV1}, Service: []did.Service{{ID: "#s", ServiceEndpoint: json.RawMessage(` "https://a" `)}}},
+		{Context: []any{did.ContextV1}, Service: []did.Service{{ID: "#s", ServiceEndpoint: json.RawMessage(`"a\/b"`)}}},
+		{Context: []any{did.ContextV1}, Service: []did.Service{{ID: "#s", ServiceEndpoint: json.RawMessage(`"<a>"`)}}},
+		{Context: []any{did.ContextV1}, VerificationMethod: []did.VerificationMethod{{ID: "#k", Type: "JsonWebKey", PublicKeyJwk: map[string]any{"kty": "OKP"}}}},
+		{Context: []any{did.ContextV1}, ID: "did:example:é"},
+		{Context: []any{did.ContextV1}, AlsoKnownAs: []string{"a&b"}},
+	}
+	for i, dc := range append(plain, slow...) {
+		_, ok := appendDocument(nil, dc)
+		if ok != (i < len(plain)) {
+			t.Fatalf("document %d: written directly %v", i, ok)
+		}
+		sameAsPutJSON(t, "document "+string(rune('0'+i)), &storedVersion{VersionID: "v", Time: at, Height: 1, Document: dc})
+	}
 	for i, tm := range times {
 		for j, s := range strs {
 			for k, n := range nums {
@@ -100,12 +132,15 @@ func TestEncodeRecordMatchesJSON(t *testing.T) {
 // bytes and errors over any strings, numbers, flags and times.
 func FuzzEncodeRecord(f *testing.F) {
 	f.Add("did:idmesh:x", "v", uint64(1), uint64(0), int64(1764896523), int64(0), int32(0), false, `{"a":1}`)
+	f.Add("did:idmesh:x", "v", uint64(2), uint64(0), int64(1764896523), int64(0), int32(0), false, `"https://example.com"`)
 	f.Add("did:idmesh:<x>", "\xff", uint64(1<<53+1), uint64(3), int64(-62167219300), int64(999), int32(-3600), true, `"é"`)
 	f.Fuzz(func(t *testing.T, d, vid string, n, rot uint64, sec, nsec int64, zone int32, deact bool, endpoint string) {
 		tm := time.Unix(sec, nsec).In(time.FixedZone("z", int(zone)))
 		var doc *did.Document
 		if json.Valid([]byte(endpoint)) {
-			doc = &did.Document{Context: []any{did.ContextV1}, AlsoKnownAs: []string{d},
+			vm := did.VerificationMethod{ID: "#" + vid, Type: "Multikey", Controller: d, PublicKeyMultibase: vid}
+			doc = &did.Document{Context: []any{did.ContextV1, vid}, AlsoKnownAs: []string{d}, ID: d, Controller: did.StringSet{d, vid}[:1+int(n%2)],
+				VerificationMethod: []did.VerificationMethod{vm}, Authentication: []did.Relationship{did.Ref(vid), {Embedded: &vm}},
 				Service: []did.Service{{ID: "#" + vid, Type: did.StringSet{vid}, ServiceEndpoint: json.RawMessage(endpoint)}}}
 		}
 		sv := &storedVersion{VersionID: vid, Previous: d, Time: tm, Height: n, Deactivated: deact, Document: doc, RotatedKeysTotal: rot}
@@ -115,5 +150,36 @@ func FuzzEncodeRecord(f *testing.F) {
 			latest = latestBytes
 		}
 		sameAsPutJSON(t, "record", &storedRecord{Record{DID: d, Versions: n, VersionID: vid, Created: tm, Updated: tm.UTC(), Deactivated: deact, RotatedKeysTotal: rot}, latest})
+	})
+}
+
+// BenchmarkEncodeVersion encodes the stored version of a create's usual
+// document: directly (appendDocument) and the slow way (encoding/json,
+// then canonicalJSON), the way every version was encoded before.
+//
+//	go test -run '^$' -bench EncodeVersion ./did/idmesh/
+func BenchmarkEncodeVersion(b *testing.B) {
+	ref := []did.Relationship{did.Ref("#key-1")}
+	doc := &did.Document{Context: []any{did.ContextV1, did.ContextMultikey},
+		VerificationMethod: []did.VerificationMethod{{ID: "#key-1", Type: did.TypeMultikey, PublicKeyMultibase: "z6Mkn7x4bDadndy2bU6X3yyUYGkzRx5NxFXzVzCFFJ5U3EQZ"}},
+		Authentication:     ref, AssertionMethod: ref, CapabilityInvocation: ref}
+	sv := &storedVersion{VersionID: "3b5c3f1a9d2e4c6b8a7f0e1d2c3b4a5968778695a4b3c2d1e0f1a2b3c4d5e6f7", Time: time.Unix(1764896523, 0).UTC(), Height: 7, Document: doc}
+	b.Run("direct", func(b *testing.B) {
+		for b.Loop() {
+			if _, ok := encodeVersion(sv); !ok {
+				b.Fatal("not encoded")
+			}
+		}
+	})
+	b.Run("encoding-json", func(b *testing.B) {
+		for b.Loop() {
+			raw, err := json.Marshal(sv.Document)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := canonicalJSON(raw); err != nil {
+				b.Fatal(err)
+			}
+		}
 	})
 }

@@ -2,9 +2,10 @@ package idmesh
 
 import (
 	"encoding/json"
-	"github.com/idmesh/idmesh/did"
 	"strconv"
 	"time"
+
+	"github.com/idmesh/idmesh/did"
 )
 
 // maxExactInt is 2^53: RFC 8785 writes numbers as IEEE 754 doubles, which

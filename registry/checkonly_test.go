@@ -18,8 +18,8 @@ type applyingDID struct{ h registry.DIDHandler }
 func (a applyingDID) DeliverTx(ctx registry.TxContext, st *registry.Overlay, p []byte) error {
 	return a.h.DeliverTx(ctx, st, p)
 }
-func (a applyingDID) Admit(p []byte) error { return a.h.Admit(p) }
-func (applyingDID) StateOnly()             {}
+func (a applyingDID) Admit(ctx registry.TxContext, p []byte) error { return a.h.Admit(ctx, p) }
+func (applyingDID) StateOnly()                                     {}
 
 func openDIDChain(t testing.TB, h registry.Handler) *registry.Chain {
 	t.Helper()

@@ -44,9 +44,11 @@ var (
 // Without caches of its own the handler gets caches for this block.
 func (h DIDHandler) PrepareBlock(ctx TxContext, r StateReader, txs []Tx) Handler {
 	var payloads [][]byte
+	var keys [][32]byte
 	for _, t := range txs {
 		if t.Type == TxDIDOperation {
 			payloads = append(payloads, t.Payload)
+			keys = append(keys, t.Hash())
 		}
 	}
 	if len(payloads) == 0 {
@@ -61,7 +63,7 @@ func (h DIDHandler) PrepareBlock(ctx TxContext, r StateReader, txs []Tx) Handler
 	workers := runtime.GOMAXPROCS(0)
 	rd := ReaderOf(r)
 	var checks []idmesh.SignatureCheck
-	for _, op := range h.Ops.DecodeAll(payloads, workers) {
+	for _, op := range h.Ops.DecodeAll(keys, payloads, workers) {
 		if op != nil {
 			checks = append(checks, idmesh.ExpectedSignatures(rd, ctx.ChainID, op)...)
 		}
@@ -70,9 +72,26 @@ func (h DIDHandler) PrepareBlock(ctx TxContext, r StateReader, txs []Tx) Handler
 	return h
 }
 
+// decode decodes payload through the handler's cache, keyed by its
+// transaction's hash (ctx.TxHash, which the machine sets for payload):
+// the payload is not hashed again. Without that hash it is (Decode). In
+// test binaries a hash that is not payload's panics: the cache would
+// answer another operation for it.
+func (h DIDHandler) decode(ctx TxContext, payload []byte) (*idmesh.Operation, error) {
+	if ctx.TxHash == (Hash{}) {
+		return h.Ops.Decode(payload)
+	}
+	if verifyTxMemo {
+		if want := (Tx{Type: TxDIDOperation, Payload: payload}).Hash(); ctx.TxHash != want {
+			panic(fmt.Sprintf("registry: transaction hash %s for a payload whose hash is %s", ctx.TxHash, want))
+		}
+	}
+	return h.Ops.DecodeKeyed(ctx.TxHash, payload)
+}
+
 // DeliverTx decodes and applies one operation.
 func (h DIDHandler) DeliverTx(ctx TxContext, st *Overlay, payload []byte) error {
-	op, err := h.Ops.Decode(payload)
+	op, err := h.decode(ctx, payload)
 	if err != nil {
 		return Reject(CodeInvalid, err)
 	}
@@ -83,7 +102,7 @@ func (h DIDHandler) DeliverTx(ctx TxContext, st *Overlay, payload []byte) error 
 // (idmesh.Check: the same checks and reads, the same result), without
 // building the records DeliverTx writes; st gets no writes.
 func (h DIDHandler) CheckOnly(ctx TxContext, st *Overlay, payload []byte) error {
-	op, err := h.Ops.Decode(payload)
+	op, err := h.decode(ctx, payload)
 	if err != nil {
 		return Reject(CodeInvalid, err)
 	}
@@ -98,7 +117,7 @@ func (h DIDHandler) env(ctx TxContext) idmesh.Env {
 // handler's cache (idmesh.OpCache.DecodeSubmitted), so that the check of
 // its transaction does not decode it again.
 func (h DIDHandler) DecodeSubmitted(b []byte) (*idmesh.Operation, error) {
-	return h.Ops.DecodeSubmitted(b)
+	return h.Ops.DecodeSubmittedKeyed(Tx{Type: TxDIDOperation, Payload: b}.Hash(), b)
 }
 
 // DecodeOperation decodes an operation a client submitted, as the check
@@ -183,7 +202,7 @@ func (c *Chain) PrepareChecks(txs []Tx) {
 		if _, err := c.CommittedTx(t.Hash()); err == nil {
 			continue
 		}
-		op, err := h.Ops.Decode(t.Payload)
+		op, err := h.Ops.DecodeKeyed(t.Hash(), t.Payload)
 		if err != nil {
 			continue
 		}
@@ -222,8 +241,8 @@ func didResult(err error) error {
 // that one operation enters the mempool and a block under one hash.
 // DeliverTx accepts both, as blocks committed before this rule may hold
 // other spellings.
-func (h DIDHandler) Admit(payload []byte) error {
-	op, err := h.Ops.Decode(payload)
+func (h DIDHandler) Admit(ctx TxContext, payload []byte) error {
+	op, err := h.decode(ctx, payload)
 	if err != nil {
 		return Reject(CodeInvalid, err)
 	}

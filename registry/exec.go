@@ -71,9 +71,10 @@ type Handler interface {
 
 // Admitter is a Handler with rules for new transactions only: Check (the
 // mempool and the proposer) applies them, the execution of a block does
-// not, so that blocks committed before a rule existed still execute.
+// not, so that blocks committed before a rule existed still execute. ctx
+// is as for DeliverTx (ctx.TxHash is payload's transaction's hash).
 type Admitter interface {
-	Admit(payload []byte) error
+	Admit(ctx TxContext, payload []byte) error
 }
 
 // Checker is a Handler that can judge a transaction without building its
@@ -196,7 +197,7 @@ func (m *Machine) checkDiscard(ctx TxContext, ov *Overlay, t Tx) error {
 func (m *Machine) check(ctx TxContext, ov *Overlay, t Tx, discard bool) error {
 	ctx.TxHash = t.Hash()
 	if a, ok := m.handlers[t.Type].(Admitter); ok {
-		if err := a.Admit(t.Payload); err != nil {
+		if err := a.Admit(ctx, t.Payload); err != nil {
 			return err
 		}
 	}

@@ -302,12 +302,20 @@ func (l *lockedReader) Read(p []byte) (int, error) {
 // DecodeAll decodes payloads (through c: nil decodes every time) on up to
 // workers goroutines and returns each one's operation, nil where it does
 // not decode: Decode's result for each, whatever the number of workers.
-func (c *OpCache) DecodeAll(payloads [][]byte, workers int) []*Operation {
+// keys, if not nil, holds each payload's key (DecodeKeyed).
+func (c *OpCache) DecodeAll(keys [][32]byte, payloads [][]byte, workers int) []*Operation {
 	ops := make([]*Operation, len(payloads))
 	const per = 32 // payloads a worker takes at a time
 	parallel((len(payloads)+per-1)/per, workers, func(i int) {
 		for j := i * per; j < min((i+1)*per, len(payloads)); j++ {
-			if op, err := c.Decode(payloads[j]); err == nil {
+			var op *Operation
+			var err error
+			if keys != nil {
+				op, err = c.DecodeKeyed(keys[j], payloads[j])
+			} else {
+				op, err = c.Decode(payloads[j])
+			}
+			if err == nil {
 				ops[j] = op
 			}
 		}

@@ -144,7 +144,7 @@ func TestVerifyBatchParallel(t *testing.T) {
 		}
 		payloads = append(payloads, b)
 	}
-	ops := idmesh.NewOpCache(100).DecodeAll(payloads, 3)
+	ops := idmesh.NewOpCache(100).DecodeAll(nil, payloads, 3)
 	for i, b := range payloads {
 		want, err := idmesh.Decode(b)
 		if (err != nil) != (ops[i] == nil) || err == nil && !reflect.DeepEqual(ops[i], want) {

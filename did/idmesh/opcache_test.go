@@ -15,7 +15,7 @@ import (
 
 // signedCreate returns the canonical encoding of a create by key seed,
 // whose document carries a service of pad bytes.
-func signedCreate(t *testing.T, seed uint64, pad int) []byte {
+func signedCreate(t testing.TB, seed uint64, pad int) []byte {
 	t.Helper()
 	k := genKey(t, keys.Ed25519, seed)
 	doc := template(k.Public())
@@ -116,5 +116,67 @@ func TestOpCacheBoundedInBytes(t *testing.T) {
 	}
 	if idmesh.OpCacheBytes/idmesh.OpCost(idmesh.MaxOperationBytes) < 64 {
 		t.Fatal("OpCacheBytes holds fewer than 64 operations of the largest size")
+	}
+}
+
+// TestOpCacheDecodeKeyed: an operation decoded under a caller's key (a
+// transaction's hash) is found under that key, for DecodeKeyed and
+// DecodeSubmittedKeyed alike, without decoding again; under b's own
+// digest (Decode) it is not, and another key holds nothing.
+func TestOpCacheDecodeKeyed(t *testing.T) {
+	b := signedCreate(t, 41, 0)
+	key := [32]byte{1, 2, 3}
+	c := idmesh.NewOpCache(100)
+	op, err := c.DecodeSubmittedKeyed(key, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again, err := c.DecodeKeyed(key, b); err != nil || again != op || c.Decodes() != 1 {
+		t.Fatalf("the keyed check decoded the submission again (%d decodings, %v)", c.Decodes(), err)
+	}
+	if other, err := c.Decode(b); err != nil || other == op || c.Decodes() != 2 {
+		t.Fatalf("Decode found the keyed entry (%d decodings, %v)", c.Decodes(), err)
+	}
+	if other, err := c.DecodeKeyed([32]byte{4}, b); err != nil || other == op || c.Decodes() != 3 {
+		t.Fatalf("another key found the entry (%d decodings, %v)", c.Decodes(), err)
+	}
+	ops := c.DecodeAll([][32]byte{key}, [][]byte{b}, 2)
+	if ops[0] != op || c.Decodes() != 3 {
+		t.Fatalf("DecodeAll with the key decoded again (%d decodings)", c.Decodes())
+	}
+}
+
+// BenchmarkOpCacheHit looks up a decoded create of about 1 KiB, as each
+// node's admission, check and execution of an operation do: by the
+// payload's own SHA-256 (Decode) and by a key the caller holds already
+// (DecodeKeyed, the transaction's hash).
+//
+//	go test -run '^$' -bench OpCacheHit ./did/idmesh/
+func BenchmarkOpCacheHit(b *testing.B) {
+	p := signedCreate(b, 42, 300)
+	c := idmesh.NewOpCache(100)
+	key := [32]byte{9}
+	if _, err := c.Decode(p); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := c.DecodeKeyed(key, p); err != nil {
+		b.Fatal(err)
+	}
+	b.Run("digest", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := c.Decode(p); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("keyed", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := c.DecodeKeyed(key, p); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	if c.Decodes() != 2 {
+		b.Fatalf("%d decodings, want 2", c.Decodes())
 	}
 }

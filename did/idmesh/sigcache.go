@@ -126,8 +126,20 @@ func (c *OpCache) Decodes() uint64 {
 // Decode returns Decode(b), from the cache when b was decoded before.
 // Only operations that decode are cached.
 func (c *OpCache) Decode(b []byte) (*Operation, error) {
-	return c.decode(b, func(*Operation) bool { return true })
+	return c.decode(sha256.Sum256(b), b, keepAll)
 }
+
+// DecodeKeyed is Decode for a caller that holds a digest of b already,
+// key: SHA-256 of an encoding that b alone determines and that holds b
+// whole (registry passes its transaction's hash), so that no other bytes
+// have that key, as none have b's own SHA-256, which Decode uses. It
+// saves hashing b again on every look-up; an operation found under one
+// kind of key is not found under the other (it is decoded again).
+func (c *OpCache) DecodeKeyed(key [32]byte, b []byte) (*Operation, error) {
+	return c.decode(key, b, keepAll)
+}
+
+func keepAll(*Operation) bool { return true }
 
 // DecodeSubmitted returns Decode(b) for an operation a client submitted,
 // from the cache when b was decoded before, and keeps it only when b is
@@ -138,19 +150,23 @@ func (c *OpCache) Decode(b []byte) (*Operation, error) {
 // and a client's variants must not crowd out the operations that will
 // be checked.
 func (c *OpCache) DecodeSubmitted(b []byte) (*Operation, error) {
-	return c.decode(b, func(op *Operation) bool {
+	return c.DecodeSubmittedKeyed(sha256.Sum256(b), b)
+}
+
+// DecodeSubmittedKeyed is DecodeSubmitted with key as for DecodeKeyed.
+func (c *OpCache) DecodeSubmittedKeyed(key [32]byte, b []byte) (*Operation, error) {
+	return c.decode(key, b, func(op *Operation) bool {
 		canon, err := op.Encode()
 		return err == nil && bytes.Equal(canon, b)
 	})
 }
 
-// decode answers Decode(b) from the cache or decodes it, keeping what
-// decodes when keep says so.
-func (c *OpCache) decode(b []byte, keep func(*Operation) bool) (*Operation, error) {
+// decode answers Decode(b) from the cache under k, b's key, or decodes
+// it, keeping what decodes when keep says so.
+func (c *OpCache) decode(k [32]byte, b []byte, keep func(*Operation) bool) (*Operation, error) {
 	if c == nil {
 		return Decode(b)
 	}
-	k := sha256.Sum256(b)
 	if op, ok := c.ops.Get(k); ok {
 		return op, nil
 	}

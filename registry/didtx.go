@@ -74,19 +74,20 @@ func (h DIDHandler) PrepareBlock(ctx TxContext, r StateReader, txs []Tx) Handler
 
 // decode decodes payload through the handler's cache, keyed by its
 // transaction's hash (ctx.TxHash, which the machine sets for payload):
-// the payload is not hashed again. Without that hash it is (Decode). In
-// test binaries a hash that is not payload's panics: the cache would
-// answer another operation for it.
+// the payload is not hashed again; without that hash it is. The cache
+// answers only for the bytes it decoded, so a wrong hash costs a
+// decoding, never another operation; in test binaries it panics, as the
+// bug it is.
 func (h DIDHandler) decode(ctx TxContext, payload []byte) (*idmesh.Operation, error) {
-	if ctx.TxHash == (Hash{}) {
-		return h.Ops.Decode(payload)
-	}
-	if verifyTxMemo {
-		if want := (Tx{Type: TxDIDOperation, Payload: payload}).Hash(); ctx.TxHash != want {
-			panic(fmt.Sprintf("registry: transaction hash %s for a payload whose hash is %s", ctx.TxHash, want))
+	key := ctx.TxHash
+	if key == (Hash{}) {
+		key = Tx{Type: TxDIDOperation, Payload: payload}.Hash()
+	} else if verifyTxMemo {
+		if want := (Tx{Type: TxDIDOperation, Payload: payload}).Hash(); key != want {
+			panic(fmt.Sprintf("registry: transaction hash %s for a payload whose hash is %s", key, want))
 		}
 	}
-	return h.Ops.DecodeKeyed(ctx.TxHash, payload)
+	return h.Ops.DecodeKeyed(key, payload)
 }
 
 // DeliverTx decodes and applies one operation.

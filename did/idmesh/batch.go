@@ -1,6 +1,7 @@
 package idmesh
 
 import (
+	"fmt"
 	"io"
 	"sync"
 	"sync/atomic"
@@ -304,6 +305,9 @@ func (l *lockedReader) Read(p []byte) (int, error) {
 // not decode: Decode's result for each, whatever the number of workers.
 // keys, if not nil, holds each payload's key (DecodeKeyed).
 func (c *OpCache) DecodeAll(keys [][32]byte, payloads [][]byte, workers int) []*Operation {
+	if keys != nil && len(keys) != len(payloads) {
+		panic(fmt.Sprintf("idmesh: DecodeAll of %d payloads with %d keys", len(payloads), len(keys)))
+	}
 	ops := make([]*Operation, len(payloads))
 	const per = 32 // payloads a worker takes at a time
 	parallel((len(payloads)+per-1)/per, workers, func(i int) {

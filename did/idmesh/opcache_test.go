@@ -144,6 +144,36 @@ func TestOpCacheDecodeKeyed(t *testing.T) {
 	if ops[0] != op || c.Decodes() != 3 {
 		t.Fatalf("DecodeAll with the key decoded again (%d decodings)", c.Decodes())
 	}
+	// Other bytes under the same key (a caller's bug) get their own
+	// operation, decoded, and the entry stays (review R22).
+	other := signedCreate(t, 43, 0)
+	want, err := idmesh.Decode(other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.DecodeKeyed(key, other)
+	if err != nil || got == op || c.Decodes() != 4 {
+		t.Fatalf("other bytes under the key: %v, %d decodings", err, c.Decodes())
+	}
+	if g, _ := got.Digest(); g != mustDigest(t, want) {
+		t.Fatal("other bytes under the key decoded to another operation")
+	}
+	if again, err := c.DecodeKeyed(key, b); err != nil || again != op || c.Decodes() != 4 {
+		t.Fatalf("the entry was replaced (%d decodings, %v)", c.Decodes(), err)
+	}
+	// Bytes that are not an operation, under its key, are refused.
+	if _, err := c.DecodeKeyed(key, []byte("not an operation")); err == nil {
+		t.Fatal("junk under a cached key decoded")
+	}
+}
+
+func mustDigest(t *testing.T, op *idmesh.Operation) [32]byte {
+	t.Helper()
+	d, err := op.Digest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
 }
 
 // BenchmarkOpCacheHit looks up a decoded create of about 1 KiB, as each

@@ -91,8 +91,16 @@ func (c *SigCache) Len() int {
 // so the cache never changes a result. It is safe for concurrent use and
 // bounded in entries and in bytes (OpCacheBytes); nil decodes every time.
 type OpCache struct {
-	ops     *fifo.Map[[32]byte, *Operation]
+	ops     *fifo.Map[[32]byte, opEntry]
 	decodes atomic.Uint64
+}
+
+// opEntry is a decoded operation with the bytes it was decoded from: a
+// look-up answers only for the same bytes, whatever key a caller passes
+// (review R22).
+type opEntry struct {
+	op  *Operation
+	src []byte
 }
 
 // OpCacheBytes bounds the memory of an OpCache: each operation counts
@@ -109,7 +117,7 @@ func opCost(n int) int { return 24*n + 1024 }
 
 // NewOpCache returns a cache of at most max operations and OpCacheBytes.
 func NewOpCache(max int) *OpCache {
-	f := fifo.New[[32]byte, *Operation](max)
+	f := fifo.New[[32]byte, opEntry](max)
 	f.SetMaxCost(OpCacheBytes)
 	return &OpCache{ops: f}
 }
@@ -131,10 +139,11 @@ func (c *OpCache) Decode(b []byte) (*Operation, error) {
 
 // DecodeKeyed is Decode for a caller that holds a digest of b already,
 // key: SHA-256 of an encoding that b alone determines and that holds b
-// whole (registry passes its transaction's hash), so that no other bytes
-// have that key, as none have b's own SHA-256, which Decode uses. It
-// saves hashing b again on every look-up; an operation found under one
-// kind of key is not found under the other (it is decoded again).
+// whole (registry passes its transaction's hash). It saves hashing b
+// again on every look-up. The cache still compares the bytes it decoded
+// with b, so a key that is not b's (a caller's bug) costs a decoding,
+// never another operation; an operation kept under one kind of key is
+// not found under the other (it is decoded again).
 func (c *OpCache) DecodeKeyed(key [32]byte, b []byte) (*Operation, error) {
 	return c.decode(key, b, keepAll)
 }
@@ -167,8 +176,13 @@ func (c *OpCache) decode(k [32]byte, b []byte, keep func(*Operation) bool) (*Ope
 	if c == nil {
 		return Decode(b)
 	}
-	if op, ok := c.ops.Get(k); ok {
-		return op, nil
+	if e, ok := c.ops.Get(k); ok {
+		if bytes.Equal(e.src, b) {
+			return e.op, nil
+		}
+		// Other bytes under this key: decoded, and the entry kept.
+		c.decodes.Add(1)
+		return Decode(b)
 	}
 	c.decodes.Add(1)
 	op, err := Decode(b)
@@ -176,7 +190,12 @@ func (c *OpCache) decode(k [32]byte, b []byte, keep func(*Operation) bool) (*Ope
 		return nil, err
 	}
 	if keep(op) {
-		c.ops.Put(k, op, opCost(len(b)))
+		// The operation keeps its canonical form, usually b itself.
+		src, cost := op.raw, opCost(len(b))
+		if !bytes.Equal(src, b) {
+			src, cost = bytes.Clone(b), cost+len(b)
+		}
+		c.ops.Put(k, opEntry{op: op, src: src}, cost)
 	}
 	return op, nil
 }

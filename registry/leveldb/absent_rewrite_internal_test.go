@@ -50,3 +50,22 @@ func TestAbsentRewrites(t *testing.T) {
 		t.Fatalf("%d builds for about 1,010 distinct keys", b)
 	}
 }
+
+// TestAbsentFilterSize backs the memory the docs give (docs/operations.md,
+// docs/security.md): 1 MiB at least; a build for n keys held sizes its
+// filter for 2n, 2.5 to 5 bytes a key once past 419,000 keys, and 8 MiB
+// for the 2,000,000 keys of a store of 1,000,000 DIDs.
+func TestAbsentFilterSize(t *testing.T) {
+	bytesOf := func(b *bloom) int { return 8 * len(b.words) }
+	if got := bytesOf(newBloom(0)); got != 1<<20 {
+		t.Fatalf("the smallest filter takes %d bytes, want 1 MiB", got)
+	}
+	if got := bytesOf(newBloom(2 * 2_000_000)); got != 8<<20 {
+		t.Fatalf("the filter of 2,000,000 keys takes %d bytes, want 8 MiB", got)
+	}
+	for _, n := range []int{419_431, 500_000, 838_861, 1_000_000, 3_000_000, 10_000_000} {
+		if per := float64(bytesOf(newBloom(2*n))) / float64(n); per < 2.5 || per > 5 {
+			t.Errorf("%d keys: %.2f bytes a key, want 2.5 to 5", n, per)
+		}
+	}
+}

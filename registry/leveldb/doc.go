@@ -14,9 +14,6 @@
 //	                    uvarint height that last created it (its stamp)
 //	'O' height(8)       the nodes the version of height dropped (the
 //	                    stale journal): their hashes, 32 bytes each
-//	'O' height(8) nodeHash(32)  one node the version of height dropped
-//	                    (empty value): the journal as blocks saved before
-//	                    the per-block record wrote it, still pruned
 //	'V' height(8)       block time of a retained version (unix ns, 8 bytes)
 //	'P'                 the prune floor: versions below it are pruned
 //	'R'                 a restore from a snapshot is under way (restore.go)

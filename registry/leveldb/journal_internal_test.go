@@ -1,42 +1,15 @@
 package leveldb
 
 import (
-	"context"
 	"encoding/binary"
 	"errors"
 	"testing"
-	"time"
 
-	"github.com/syndtr/goleveldb/leveldb"
 	"github.com/syndtr/goleveldb/leveldb/util"
-	"pgregory.net/rapid"
 
 	"github.com/idmesh/idmesh/registry"
 	"github.com/idmesh/idmesh/registry/smt"
 )
-
-// unpackJournal rewrites the per-block journal records of the heights
-// for which old is true as one entry per node ('O' height hash), the
-// journal stores written before the record existed hold.
-func unpackJournal(t tb, s *Store, old func(height uint64) bool) {
-	t.Helper()
-	b := new(leveldb.Batch)
-	it := s.db.NewIterator(util.BytesPrefix([]byte{pStale}), nil)
-	for it.Next() {
-		k, v := it.Key(), it.Value()
-		if len(k) != 9 || !old(bytesHeight(k)) {
-			continue
-		}
-		for i := 0; i < len(v); i += 32 {
-			b.Put(key(pStale, k[1:9], v[i:i+32]), nil)
-		}
-		b.Delete(k)
-	}
-	it.Release()
-	if err := s.db.Write(b, nil); err != nil {
-		t.Fatal(err)
-	}
-}
 
 func bytesHeight(k []byte) uint64 { return binary.BigEndian.Uint64(k[1:9]) }
 
@@ -72,68 +45,17 @@ func TestSaveBlockJournalRecord(t *testing.T) {
 	}
 }
 
-// TestPruneOlderJournal prunes stores whose journal mixes the per-block
-// records with the per-node entries earlier blocks were journaled as
-// (random heights in the older form), in random batch sizes that often
-// end inside a record: the result is exactly the complete prune of the
-// retained versions, and the same count of nodes as with records only.
-func TestPruneOlderJournal(t *testing.T) {
-	rapid.Check(t, func(rt *rapid.T) {
-		blocks := rapid.SliceOfN(rapid.Custom(randomBlock), 2, 20).Draw(rt, "blocks")
-		old := rapid.SliceOfN(rapid.Bool(), len(blocks)+1, len(blocks)+1).Draw(rt, "old")
-		batch := rapid.IntRange(1, 20).Draw(rt, "batch")
-		retention := time.Duration(rapid.IntRange(1, 8).Draw(rt, "retention")) * time.Second
-		var nodes [2]uint64
-		for i, mixed := range []bool{false, true} {
-			s, err := OpenMemory()
-			if err != nil {
-				rt.Fatal(err)
-			}
-			s.JournalStale()
-			c := pruneChain(rt, s)
-			want := map[uint64][]string{}
-			if want[0], err = proofs(rt, c, 0); err != nil {
-				rt.Fatal(err)
-			}
-			for _, cmds := range blocks {
-				commitCmds(rt, c, cmds)
-				h := c.State().Height
-				if want[h], err = proofs(rt, c, h); err != nil {
-					rt.Fatal(err)
-				}
-			}
-			if mixed {
-				unpackJournal(rt, s, func(h uint64) bool { return old[h] })
-			}
-			p, err := registry.NewPruner(c, retention)
-			if err != nil {
-				rt.Fatal(err)
-			}
-			p.MinVersions = 1
-			p.Batch = batch
-			st, more, err := p.Prune(context.Background(), 0)
-			if err != nil || more {
-				rt.Fatalf("prune: more %v, %v", more, err)
-			}
-			nodes[i] = st.Nodes
-			checkPruned(rt, s, c, want)
-			s.Close()
-		}
-		if nodes[0] != nodes[1] {
-			rt.Fatalf("%d nodes pruned from records, %d from the mixed journal", nodes[0], nodes[1])
-		}
-	})
-}
-
 // TestPruneMalformedJournal: a journal record whose length is not a
-// multiple of 32, or a per-node entry with a value, is refused with
-// ErrMalformed rather than read as hashes.
+// multiple of 32, or a key that is not a height, is refused with
+// ErrMalformed rather than read as hashes; so is a per-node entry, the
+// journal of format 2, whose stores this idmesh refuses.
 func TestPruneMalformedJournal(t *testing.T) {
 	for name, kv := range map[string][2][]byte{
-		"record":     {key(pStale, u64(1)), make([]byte, 33)},
-		"entry":      {key(pStale, u64(1), make([]byte, 32)), []byte{1}},
-		"short key":  {key(pStale, make([]byte, 7)), nil},
-		"entry+byte": {key(pStale, u64(1), make([]byte, 33)), nil},
+		"record":         {key(pStale, u64(1)), make([]byte, 33)},
+		"entry":          {key(pStale, u64(1), make([]byte, 32)), []byte{1}},
+		"short key":      {key(pStale, make([]byte, 7)), nil},
+		"entry+byte":     {key(pStale, u64(1), make([]byte, 33)), nil},
+		"format 2 entry": {key(pStale, u64(1), make([]byte, 32)), nil},
 	} {
 		t.Run(name, func(t *testing.T) {
 			s, err := OpenMemory()

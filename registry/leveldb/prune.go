@@ -15,10 +15,9 @@ import (
 
 // Pruning. SaveBlock stamps every node it writes with the block's height
 // and, once JournalStale was called, journals the nodes the block's
-// version dropped: one record per block ('O' height, the hashes), or, as
-// stores journaled before the record existed hold, one entry per node
-// ('O' height hash); a batch handles both. A batch that fills inside a
-// record writes back its rest with the deletions it made.
+// version dropped: one record per block ('O' height, the hashes). A
+// batch that fills inside a record writes back its rest with the
+// deletions it made.
 // A node's life is a series of intervals [created, dropped) of heights:
 // content addressing lets a node leave the tree and come back. A journal
 // entry (s, node) with s at or below the floor f belongs to an interval
@@ -168,16 +167,11 @@ func (s *Store) PruneStep(floor uint64, max int) (_ registry.PruneStats, _ bool,
 			break
 		}
 		k, v := it.Key(), it.Value()
-		var hashes []byte
-		switch {
-		case len(k) == 1+8 && len(v)%32 == 0: // a block's record
-			hashes = v
-		case len(k) == 1+8+32 && len(v) == 0: // one node (an older journal)
-			hashes = k[9:]
-		default:
+		if len(k) != 1+8 || len(v)%32 != 0 {
 			it.Release()
 			return registry.PruneStats{}, false, fmt.Errorf("stale journal entry %x: %w", k, registry.ErrMalformed)
 		}
+		hashes := v
 		height := binary.BigEndian.Uint64(k[1:9])
 		take := min(len(hashes)/32, max-n)
 		for i := range take {

@@ -48,17 +48,11 @@ const (
 // DID stored once per value) and so every state root, and the
 // transaction index (uvarints). A store without the mark that holds a
 // chain was written in format 1, before the mark existed. Format 3
-// journals a block's stale tree nodes as one record per height (it
-// still reads format 2's entries, one key per node). Format 4 (issue 18)
-// keeps a DID's latest version in its record, so that a create writes
-// one state key: every state root changed again, and a store of an
-// earlier format is refused.
+// journals a block's stale tree nodes as one record per height instead
+// of one key per node. Format 4 (issue 18) keeps a DID's latest version
+// in its record, so that a create writes one state key: every state root
+// changed again, and a store of any earlier format is refused.
 const Format = 4
-
-// upgradable is the oldest format Open upgrades to Format in place: a
-// format whose state this one reads and whose roots it computes alike,
-// as format 3 upgraded format 2. None is older than Format today.
-const upgradable = 4
 
 // ErrFormat reports a store written in another format than Format: it
 // cannot be read, only replaced.
@@ -150,10 +144,8 @@ func options() *opt.Options {
 	}
 }
 
-// checkFormat returns nil for an empty store or one of Format, upgrades
-// a store of an upgradable format to Format (a synced rewrite of its
-// mark), and returns an ErrFormat naming the store's format and what to
-// do otherwise.
+// checkFormat returns nil for an empty store or one of Format, and an
+// ErrFormat naming the store's format and what to do otherwise.
 func checkFormat(db *leveldb.DB) error {
 	v, err := db.Get([]byte{pFormat}, nil)
 	if errors.Is(err, leveldb.ErrNotFound) {
@@ -175,13 +167,7 @@ func checkFormat(db *leveldb.DB) error {
 	if n <= 0 || n != len(v) {
 		return fmt.Errorf("%w mark %x: %w", ErrFormat, v, registry.ErrMalformed)
 	}
-	switch {
-	case f == Format:
-		return nil
-	case f >= upgradable && f < Format:
-		if err := db.Put([]byte{pFormat}, formatMark(), &opt.WriteOptions{Sync: true}); err != nil {
-			return fmt.Errorf("upgrade store format %d to %d: %w", f, Format, err)
-		}
+	if f == Format {
 		return nil
 	}
 	return formatError(f)

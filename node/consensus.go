@@ -100,10 +100,10 @@ type Consensus struct {
 	Failpoint func(point string, height uint64)
 
 	// lastBlock is the block this driver committed last, kept for
-	// chainApp.Decided: a late vote for the height just decided is
-	// answered with its block (consensus.Engine.helpPeer) at almost every
-	// height, and reading and decoding it from the store again costs a
-	// few microseconds per operation it holds.
+	// chainApp.Decided: a peer that stays one height behind is answered
+	// with it (consensus.Engine.helpPeer), and reading and decoding it
+	// from the store again costs a few microseconds per operation it
+	// holds.
 	lastBlock atomic.Pointer[registry.Block]
 }
 

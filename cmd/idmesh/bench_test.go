@@ -388,4 +388,11 @@ func reportGossip(b *testing.B, nodes []*proc, ops int) {
 		}
 		b.ReportMetric(dupBytes/float64(ops)/float64(len(nodes)), topic+"-dup-B/op")
 	}
+	// Direct answers (decided blocks, proposals and votes a peer lacks).
+	var direct float64
+	for _, p := range nodes {
+		direct += metricsOf(b, p.url)["idmesh_p2p_direct_sent_bytes_total"]
+	}
+	b.ReportMetric(direct/float64(ops)/float64(len(nodes)), "direct-B/op")
+
 }

@@ -219,6 +219,7 @@ type Engine[B Block] struct {
 	commit *Commit // of height-1
 
 	proposals  map[int32]*Proposal[B]
+	proposalAt map[int32]uint64 // the tick each round's proposal came
 	prevotes   map[int32]*voteSet
 	precommits map[int32]*voteSet
 	senders    map[int32]map[Address]bool // who sent anything at a round
@@ -228,11 +229,12 @@ type Engine[B Block] struct {
 	timeouts   []timeout
 	future     futureBuf[B]
 	seenEv     map[[2]Hash]bool
-	replied    map[replyKey]bool // catch-up replies in this rebroadcast period
-	perPeer    map[Address]int   // and their number per peer
-	progressAt uint64            // tick of the last change of height, round or step
-	progress   [3]uint64         // the height, round and step seen then
-	caughtUp   bool              // the last decision came from a peer's Decided
+	replied    map[replyKey]bool  // catch-up replies in this rebroadcast period
+	perPeer    map[Address]int    // and their number per peer
+	lagging    map[Address]uint64 // peers whose Status named the height before this one, not stuck
+	progressAt uint64             // tick of the last change of height, round or step
+	progress   [3]uint64          // the height, round and step seen then
+	caughtUp   bool               // the last decision came from a peer's Decided
 	lastResend uint64
 	waiting    bool // WaitForTxs: round 0 not started yet
 	txsReady   bool // WaitForTxs: TxsAvailable was called at this height
@@ -247,7 +249,7 @@ func New[B Block](cfg Config[B]) (*Engine[B], error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	e := &Engine[B]{cfg: cfg, height: cfg.Height, commit: cfg.LastCommit, replied: make(map[replyKey]bool), perPeer: make(map[Address]int), self: cfg.ID, cover: map[string]int{}}
+	e := &Engine[B]{cfg: cfg, height: cfg.Height, commit: cfg.LastCommit, replied: make(map[replyKey]bool), perPeer: make(map[Address]int), lagging: make(map[Address]uint64), self: cfg.ID, cover: map[string]int{}}
 	if cfg.Signer != nil {
 		e.self = cfg.Signer.Address()
 	}
@@ -310,6 +312,7 @@ func (e *Engine[B]) resetHeight() error {
 	e.lockedRound, e.lockedID = NilRound, Hash{}
 	e.validRound, e.validBlock = NilRound, zero[B]()
 	e.proposals = make(map[int32]*Proposal[B])
+	e.proposalAt = make(map[int32]uint64)
 	e.prevotes = make(map[int32]*voteSet)
 	e.precommits = make(map[int32]*voteSet)
 	e.senders = make(map[int32]map[Address]bool)
@@ -319,6 +322,7 @@ func (e *Engine[B]) resetHeight() error {
 	e.txsReady, e.waiting = false, false
 	e.timeouts = nil
 	e.seenEv = make(map[[2]Hash]bool)
+	clear(e.lagging)
 	return nil
 }
 
@@ -472,7 +476,9 @@ func (e *Engine[B]) step1(m Message[B]) error {
 	if m.Status != nil {
 		switch {
 		case h < e.height:
-			e.helpPeer(m.From, h)
+			if e.behind(m.From, h, m.Status.Stuck) {
+				e.helpPeer(m.From, h)
+			}
 		case h == e.height && e.step != StepDecided && m.From != (Address{}) && m.From != e.self:
 			if e.mayReply(replyKey{m.From, h}) {
 				e.answer(m.From, m.Status)
@@ -482,7 +488,13 @@ func (e *Engine[B]) step1(m Message[B]) error {
 	}
 	switch {
 	case h < e.height:
-		e.helpPeer(m.From, h)
+		// A late proposal, vote or decided block: its sender is behind,
+		// or was. Under load the slowest validator's votes arrive after
+		// the others decide at nearly every height, and it decides from
+		// the same gossip a moment later; answering each late vote with
+		// the block sent every node about one copy of every block, all
+		// duplicates. A peer that stays behind says so in its Status,
+		// which every node sends once a period (behind).
 		return nil
 	case h > e.height || e.step == StepDecided:
 		return e.keepFuture(m, h)
@@ -497,10 +509,10 @@ func (e *Engine[B]) step1(m Message[B]) error {
 	}
 }
 
-// helpPeer answers a peer that sent a message for a height this engine
-// already decided with that height's block and commit, at most once per
-// peer and height, and maxRepliesPerPeer times per peer, in a rebroadcast
-// period.
+// helpPeer answers a peer whose Status names a height this engine
+// already decided (and that is behind enough: see behind) with that
+// height's block and commit, at most once per peer and height, and
+// maxRepliesPerPeer times per peer, in a rebroadcast period.
 func (e *Engine[B]) helpPeer(peer Address, h uint64) {
 	if peer == (Address{}) || peer == e.self || !e.mayReply(replyKey{peer, h}) {
 		return // (the budget is spent before the block is read)
@@ -510,6 +522,28 @@ func (e *Engine[B]) helpPeer(peer Address, h uint64) {
 		return
 	}
 	e.send(Message[B]{To: peer, Decided: &Decided[B]{Block: b, Commit: c}})
+}
+
+// behind reports whether a peer whose Status names height h, below this
+// engine's, is to be sent that height's decided block (helpPeer): when
+// it is two or more heights behind, when it says it is stuck (no progress
+// for a whole period, or it signs nothing and so always asks), or when
+// its previous Status named the same height, one below this one: it has
+// stayed there for a period. A peer one height behind and moving is
+// usually deciding from gossip already, and gets no block it is about to
+// have (lagging remembers such peers for the current height only, at
+// most 10,000).
+func (e *Engine[B]) behind(peer Address, h uint64, stuck bool) bool {
+	if stuck || h+1 < e.height {
+		return true
+	}
+	if last, ok := e.lagging[peer]; ok && last == h {
+		return true
+	}
+	if len(e.lagging) < 10_000 {
+		e.lagging[peer] = h
+	}
+	return false
 }
 
 // mayReply reports whether k's answer fits this period's budget (once per
@@ -551,6 +585,7 @@ func (e *Engine[B]) addProposal(p *Proposal[B]) {
 		return
 	}
 	e.proposals[p.Round] = p
+	e.proposalAt[p.Round] = e.tick
 	e.sender(p.Round, p.Proposer)
 }
 

@@ -166,7 +166,11 @@ func (e *Engine[B]) has(r int32) RoundHas {
 // and the one before; if this node is in a later round, that round's
 // messages (so that the peer can follow, by the f+1 rule); and if the
 // peer is stuck, every proposal and vote of this node's valid round (the
-// proof of lock the peer may need to accept a re-proposal).
+// proof of lock the peer may need to accept a re-proposal). A proposal
+// (a whole block) goes to a peer that is not stuck only once this node
+// has held it for a rebroadcast period: before that, the gossip is most
+// likely still bringing it, and under load such answers were a fifth of
+// a block a height to each validator, all of them copies.
 func (e *Engine[B]) answer(peer Address, st *Status) {
 	sendSet := func(s *voteSet, have []byte) {
 		if s == nil {
@@ -182,7 +186,7 @@ func (e *Engine[B]) answer(peer Address, st *Status) {
 		}
 	}
 	sendRound := func(r int32, has *RoundHas) {
-		if p, ok := e.proposals[r]; ok && (has == nil || !has.Proposal) {
+		if p, ok := e.proposals[r]; ok && (has == nil || !has.Proposal) && (st.Stuck || e.tick-e.proposalAt[r] >= uint64(e.cfg.RebroadcastTicks)) {
 			e.send(Message[B]{To: peer, Proposal: p})
 		}
 		var pv, pc []byte

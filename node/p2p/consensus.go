@@ -244,6 +244,7 @@ func (h *Host) queueReply(rs *replies, p peer.ID, to registry.Address, raw []byt
 			err := h.sendDirect(h.ctx, p, raw)
 			if err == nil {
 				h.stats.directSent.Add(1)
+				h.stats.directSentBytes.Add(uint64(len(raw)))
 				continue
 			}
 			if h.ctx.Err() != nil {

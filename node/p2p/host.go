@@ -501,10 +501,11 @@ type Stats struct {
 	// Published counts consensus messages we broadcast (including
 	// fallbacks); Delivered those from peers handed to Receive.
 	Published, Delivered uint64
-	// DirectSent counts direct messages a peer acknowledged; Dropped
-	// messages Send dropped because its queue was full. Fallbacks is
-	// always zero: a direct message is never broadcast instead.
-	DirectSent, Fallbacks, Dropped uint64
+	// DirectSent counts direct messages a peer acknowledged
+	// (DirectSentBytes their bytes); Dropped messages Send dropped because
+	// its queue was full. Fallbacks is always zero: a direct message is
+	// never broadcast instead.
+	DirectSent, DirectSentBytes, Fallbacks, Dropped uint64
 	// Unroutable counts direct messages dropped because no route to
 	// their addressee is known. ReplyDropped (ReplyDroppedBytes) counts
 	// direct messages (their bytes) dropped beyond the addressee peer's
@@ -551,7 +552,7 @@ type stats struct {
 	unroutable, replyDropped, replyDroppedBytes, spoofed atomic.Uint64
 	statusSent, statusSkipped, routes                    atomic.Uint64
 	routesEvicted, replyPeers, replyEvicted, replyCut    atomic.Uint64
-	replyStreams                                         atomic.Uint64
+	replyStreams, directSentBytes                        atomic.Uint64
 }
 
 // Stats returns the host's counters.
@@ -559,7 +560,7 @@ func (h *Host) Stats() Stats {
 	s := &h.stats
 	return Stats{
 		Published: s.published.Load(), Delivered: s.delivered.Load(),
-		DirectSent: s.directSent.Load(), Fallbacks: s.fallbacks.Load(), Dropped: s.dropped.Load(),
+		DirectSent: s.directSent.Load(), DirectSentBytes: s.directSentBytes.Load(), Fallbacks: s.fallbacks.Load(), Dropped: s.dropped.Load(),
 		Rejected: s.rejected.Load(), Ignored: s.ignored.Load(),
 		TxsPublished: s.txsPublished.Load(), TxsReceived: s.txsReceived.Load(),
 		Unroutable: s.unroutable.Load(), ReplyDropped: s.replyDropped.Load(), ReplyDroppedBytes: s.replyDroppedBytes.Load(),

@@ -12,7 +12,8 @@ import (
 )
 
 // SignatureCheck is one signature check an operation's proof asks for:
-// Sig is Pub's signature of Msg (the operation's signing input).
+// Sig is Pub's signature of Msg (the operation's signing input). Msg may
+// be shared with the operation's memos: read it, never modify it.
 type SignatureCheck struct {
 	Pub      keys.PublicKey
 	Msg, Sig []byte
@@ -103,7 +104,7 @@ func AdmissionSignatures(r Reader, chainID string, op *Operation) []SignatureChe
 // expectedSignatures is ExpectedSignatures for op of DID subject, whose
 // current document (nil for a create, or when unknown) is cur.
 func expectedSignatures(chainID string, op *Operation, subject string, cur *did.Document) []SignatureCheck {
-	input, err := op.SigningInput(chainID)
+	input, err := op.signingInput(chainID)
 	if err != nil {
 		return nil
 	}

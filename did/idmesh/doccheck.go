@@ -31,6 +31,15 @@ type docCheck struct {
 	// authorized holds the chain for which a create's proofs passed
 	// authorize, when that read no state (see createAuthorized).
 	authorized atomic.Pointer[authorizedCreate]
+	// signed holds the signing input for the last chain asked
+	// (signingInput).
+	signed atomic.Pointer[signingInputFor]
+}
+
+// signingInputFor is an operation's signing input on one chain.
+type signingInputFor struct {
+	chainID string
+	input   []byte
 }
 
 // authorizedCreate names what a create's authorization depended on: the

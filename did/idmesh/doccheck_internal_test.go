@@ -153,3 +153,30 @@ func TestMemosAnswerForTheirOperation(t *testing.T) {
 		t.Fatal("the operation with its proofs replaced passes")
 	}
 }
+
+// TestSigningInputRemembered: a decoded operation's signing input is made
+// once per chain and equals SigningInput's; another chain gets its own;
+// an operation that was not decoded gets a fresh one every time.
+func TestSigningInputRemembered(t *testing.T) {
+	create, _ := newTestCreate(t)
+	op := decodedCreate(t, create)
+	for _, chain := range []string{"c", "other", "c"} {
+		want, err := op.SigningInput(chain)
+		if err != nil {
+			t.Fatal(err)
+		}
+		first, err := op.signingInput(chain)
+		if err != nil || string(first) != string(want) {
+			t.Fatalf("chain %s: %v, %q, want %q", chain, err, first, want)
+		}
+		again, _ := op.signingInput(chain)
+		if &again[0] != &first[0] {
+			t.Errorf("chain %s: made twice", chain)
+		}
+	}
+	a, _ := create.signingInput("c")
+	b, _ := create.signingInput("c")
+	if &a[0] == &b[0] {
+		t.Error("an operation that was not decoded shares its signing input")
+	}
+}

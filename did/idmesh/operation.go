@@ -531,6 +531,25 @@ func (op *Operation) SigningInput(chainID string) ([]byte, error) {
 	return append(in, b...), nil
 }
 
+// signingInput is SigningInput, made once per decoded operation and chain
+// (an operation is checked at admission and again in its block, each
+// check asking for it): the caller must not modify what it returns.
+func (op *Operation) signingInput(chainID string) ([]byte, error) {
+	c := op.memos()
+	if c == nil {
+		return op.SigningInput(chainID)
+	}
+	if p := c.signed.Load(); p != nil && p.chainID == chainID {
+		return p.input, nil
+	}
+	in, err := op.SigningInput(chainID)
+	if err != nil {
+		return nil, err
+	}
+	c.signed.Store(&signingInputFor{chainID: chainID, input: in})
+	return in, nil
+}
+
 // Sign appends a proof by key k, named vm, over the operation on chainID.
 // Call it after the operation is complete: changing the operation after
 // signing invalidates the proofs.

@@ -397,7 +397,7 @@ func Apply(kv KV, env Env, op *Operation) error {
 	if err != nil {
 		return err
 	}
-	input, err := op.SigningInput(env.ChainID)
+	input, err := op.signingInput(env.ChainID)
 	if err != nil {
 		return err
 	}

@@ -532,7 +532,8 @@ func (e *Engine[B]) helpPeer(peer Address, h uint64) {
 // stayed there for a period. A peer one height behind and moving is
 // usually deciding from gossip already, and gets no block it is about to
 // have (lagging remembers such peers for the current height only, at
-// most 10,000).
+// most 10,000; once it is full, every such peer is answered, within
+// mayReply's budget).
 func (e *Engine[B]) behind(peer Address, h uint64, stuck bool) bool {
 	if stuck || h+1 < e.height {
 		return true
@@ -540,9 +541,13 @@ func (e *Engine[B]) behind(peer Address, h uint64, stuck bool) bool {
 	if last, ok := e.lagging[peer]; ok && last == h {
 		return true
 	}
-	if len(e.lagging) < 10_000 {
-		e.lagging[peer] = h
+	if len(e.lagging) >= 10_000 {
+		// Full (many peers, or many network keys): answer as before
+		// lagging existed, within mayReply's budget, rather than never
+		// answer a peer that comes after them at this height.
+		return true
 	}
+	e.lagging[peer] = h
 	return false
 }
 

@@ -49,3 +49,43 @@ func TestHelpPeerAfterLaggingIsFull(t *testing.T) {
 		t.Errorf("a peer one behind, 5 Statuses after 10,000 others': %d decided blocks, want 1", got)
 	}
 }
+
+// lagging holds the peers of the current height only: 10,000 peers one
+// height behind at height 2 are forgotten when the engine decides it, so
+// at height 3 a new peer one behind waits for its second Status (a map
+// never emptied would stay full and answer everyone at once, as before
+// lagging existed).
+func TestLaggingClearedEachHeight(t *testing.T) {
+	env := newPaperEnv(t, 0)
+	b1 := env.block(1)
+	c1 := consensustest.MakeCommit(paperChain, env.signers[1:], 1, 0, b1.ID())
+	env.mustStep(consensustest.Message{From: env.signers[1].Address(), Decided: &consensustest.Decided{Block: b1, Commit: c1}})
+	for i := range 10_000 {
+		var a consensus.Address
+		binary.BigEndian.PutUint32(a[:4], uint32(i+1000))
+		_ = env.step(consensustest.Message{From: a, Status: &consensus.Status{Height: 1}})
+	}
+	proposer := consensustest.NewApp(consensustest.AppConfig{ChainID: paperChain, Validators: env.validators, Self: env.signers[1].Address()})
+	if err := proposer.Commit(consensustest.Decided{Block: b1, Commit: c1}); err != nil {
+		t.Fatal(err)
+	}
+	b2, err := proposer.ProposeBlock(2, 0, c1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c2 := consensustest.MakeCommit(paperChain, env.signers[1:], 2, 0, b2.ID())
+	env.mustStep(consensustest.Message{From: env.signers[1].Address(), Decided: &consensustest.Decided{Block: b2, Commit: c2}})
+	if env.e.Height() != 3 {
+		t.Fatalf("engine at height %d, want 3", env.e.Height())
+	}
+	late := consensus.Address{1}
+	before := len(env.out)
+	_ = env.step(consensustest.Message{From: late, Status: &consensus.Status{Height: 2}})
+	if got := decidedTo(env.out[before:])[late]; got != 0 {
+		t.Errorf("a peer one behind, first Status at the next height: %d decided blocks, want 0", got)
+	}
+	_ = env.step(consensustest.Message{From: late, Status: &consensus.Status{Height: 2}})
+	if got := decidedTo(env.out[before:])[late]; got != 1 {
+		t.Errorf("the same peer's second Status: %d decided blocks, want 1", got)
+	}
+}

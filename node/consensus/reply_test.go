@@ -176,10 +176,15 @@ func TestProposalAnsweredAfterAPeriod(t *testing.T) {
 	if p, _ := answered(consensus.Address{7}, stuck); p != 1 {
 		t.Errorf("a stuck peer: %d proposals sent, want 1", p)
 	}
-	for range period {
+	for range period - 1 {
 		e.Tick()
 		drain()
 	}
+	if p, _ := answered(consensus.Address{8}, lacking); p != 0 {
+		t.Errorf("a moving peer, proposal held a period less one tick: %d proposals sent, want 0", p)
+	}
+	e.Tick()
+	drain()
 	if p, _ := answered(signers[3].Address(), lacking); p != 1 {
 		t.Errorf("a moving peer, proposal held a period: %d proposals sent, want 1", p)
 	}

@@ -9,8 +9,8 @@ import (
 )
 
 // oneBehindEngine returns an engine one height above a decided chain of
-// 30 heights, and that top height.
-func oneBehindEngine(t *testing.T) (*consensus.Engine[*consensustest.Block], uint64) {
+// 30 heights, and that chain's last block and commit.
+func oneBehindEngine(t *testing.T) (*consensus.Engine[*consensustest.Block], *consensustest.Block, *consensus.Commit) {
 	t.Helper()
 	s := consensustest.New(consensustest.Config{Seed: 1, Powers: consensustest.Powers(4, false), MaxDelay: 1, TargetHeight: 30})
 	s.Run()
@@ -24,7 +24,7 @@ func oneBehindEngine(t *testing.T) (*consensus.Engine[*consensustest.Block], uin
 	if err != nil {
 		t.Fatal(err)
 	}
-	return e, last.Header.Height
+	return e, last, commit
 }
 
 // Peers with fresh network keys (free: a Status is bound to the
@@ -34,7 +34,8 @@ func oneBehindEngine(t *testing.T) (*consensus.Engine[*consensustest.Block], uin
 // stuck, must still be answered at its second Status, not never at this
 // height.
 func TestHelpPeerAfterLaggingIsFull(t *testing.T) {
-	e, top := oneBehindEngine(t)
+	e, last, _ := oneBehindEngine(t)
+	top := last.Header.Height
 	for i := range 10_000 {
 		var a consensus.Address
 		binary.BigEndian.PutUint32(a[:4], uint32(i+1000))

@@ -71,19 +71,8 @@ func decidedTo(msgs []consensustest.Message) map[consensus.Address]int {
 // same height. Under load, answering every late vote sent a block a
 // height to each of the slowest validators, all of them copies.
 func TestHelpOnlyPeersThatStayBehind(t *testing.T) {
-	s := consensustest.New(consensustest.Config{Seed: 1, Powers: consensustest.Powers(4, false), MaxDelay: 1, TargetHeight: 30})
-	s.Run()
-	n := s.Nodes()[0]
-	last, commit := n.App.Last()
-	if last.Header.Height < 30 {
-		t.Fatalf("chain at %d", last.Header.Height)
-	}
+	e, last, commit := oneBehindEngine(t)
 	top := last.Header.Height // the engine decides top+1; peers at top are one behind
-	e, err := consensus.New[*consensustest.Block](consensustest.EngineConfig{ChainID: "sim", Height: top + 1, LastCommit: commit,
-		App: n.App, ID: consensus.Address{9}, RebroadcastTicks: 1 << 30})
-	if err != nil {
-		t.Fatal(err)
-	}
 	late, moving, stuck, far, sender := consensus.Address{1}, consensus.Address{2}, consensus.Address{3}, consensus.Address{4}, consensus.Address{5}
 	steps := []struct {
 		name string

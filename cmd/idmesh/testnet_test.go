@@ -123,6 +123,13 @@ func startBinary(t testing.TB, bin string, env []string, name string, args ...st
 			_ = p.cmd.Process.Kill()
 			_ = p.cmd.Wait()
 		}
+		if t.Failed() {
+			// What each process said, so that a node that died or
+			// stalled under a failing test can be told.
+			p.mu.Lock()
+			t.Logf("%s (%v):\n%s", name, p.cmd.ProcessState, tail(p.logs.String(), 4000))
+			p.mu.Unlock()
+		}
 	})
 	sc := bufio.NewScanner(out)
 	for sc.Scan() {

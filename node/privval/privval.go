@@ -88,7 +88,12 @@ func writeFileSync(path string, b []byte) error {
 	if err != nil {
 		return err
 	}
-	defer os.Remove(f.Name())
+	renamed := false
+	defer func() {
+		if !renamed {
+			os.Remove(f.Name())
+		}
+	}()
 	if _, err := f.Write(b); err != nil {
 		f.Close()
 		return err
@@ -107,6 +112,7 @@ func writeFileSync(path string, b []byte) error {
 	if err := os.Rename(f.Name(), path); err != nil {
 		return err
 	}
+	renamed = true // (a removal of its old name would fail: a system call for nothing at every signature)
 	d, err := os.Open(dir)
 	if err != nil {
 		return err

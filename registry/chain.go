@@ -287,6 +287,7 @@ func (c *Chain) Commit(b *Block, commit *Commit) ([]Result, error) {
 	clear(c.execs)
 	c.writes.add(next.Height, ex.Writes)
 	c.mu.Unlock()
+	c.m.committed(b.Txs)
 	return ex.Results, nil
 }
 

@@ -94,6 +94,14 @@ type BlockPreparer interface {
 	PrepareBlock(ctx TxContext, r StateReader, txs []Tx) Handler
 }
 
+// CommitObserver is a Handler told, after a block is saved, of its
+// transactions (all of them, of every type): a handler with caches of
+// work for transactions in flight can drop what it kept for them. It must
+// not change what any later call returns, only what it costs.
+type CommitObserver interface {
+	Committed(txs []Tx)
+}
+
 // Machine is the deterministic state machine: given the state after block
 // H-1 and block H's transactions it computes every write, each
 // transaction's result and the new state root. It has no clock,
@@ -101,6 +109,16 @@ type BlockPreparer interface {
 type Machine struct {
 	handlers map[TxType]Handler
 	nodes    *nodeCache // state tree nodes, by hash
+}
+
+// committed tells the handlers that observe commits of a saved block's
+// transactions.
+func (m *Machine) committed(txs []Tx) {
+	for _, h := range m.handlers {
+		if o, ok := h.(CommitObserver); ok {
+			o.Committed(txs)
+		}
+	}
 }
 
 // NewMachine returns a machine with the given handler per transaction type.

@@ -131,6 +131,17 @@ func (c *OpCache) Decodes() uint64 {
 	return c.decodes.Load()
 }
 
+// Forget drops the operation kept under key (as for DecodeKeyed), if
+// any: for a node that has committed its transaction, which its checks
+// will not ask for again (a repeat is refused as committed before it is
+// decoded). The cache then holds the operations in flight, not the last
+// thousands committed.
+func (c *OpCache) Forget(key [32]byte) {
+	if c != nil {
+		c.ops.Delete(key)
+	}
+}
+
 // Decode returns Decode(b), from the cache when b was decoded before.
 // Only operations that decode are cached.
 func (c *OpCache) Decode(b []byte) (*Operation, error) {

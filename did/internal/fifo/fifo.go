@@ -6,7 +6,9 @@
 package fifo
 
 import (
+	"cmp"
 	"maps"
+	"slices"
 	"sync"
 )
 
@@ -17,19 +19,31 @@ type Map[K comparable, V any] struct {
 	max     int
 	maxCost int
 
-	mu      sync.Mutex
-	items   map[K]V
-	order   []entry[K] // oldest first
-	cost    int
+	mu    sync.Mutex
+	items map[K]slot[V]
+	// order is the entries oldest first, with those Delete removed
+	// (dead: their sequence number no longer items') until they reach
+	// the front or a compaction drops them.
+	order   []entry[K]
+	dead    int // dead entries in order
+	seq     uint64
+	cost    int // of the entries held
 	deleted int // entries deleted since items was last rebuilt
 	// minRebuild is the fewest deletions after which items is rebuilt
 	// (defaultMinRebuild; tests make it small).
 	minRebuild int
 }
 
+// slot is a held value and the sequence number of its entry in order.
+type slot[V any] struct {
+	v   V
+	seq uint64
+}
+
 type entry[K comparable] struct {
 	k    K
 	cost int
+	seq  uint64
 }
 
 // defaultMinRebuild is the fewest deletions after which a Map's map is
@@ -40,7 +54,7 @@ const defaultMinRebuild = 4096
 func New[K comparable, V any](max int) *Map[K, V] {
 	// The map grows as entries come: a cache sized for the worst case
 	// mostly holds far fewer.
-	return &Map[K, V]{max: max, items: make(map[K]V, min(max, 1024)), minRebuild: defaultMinRebuild}
+	return &Map[K, V]{max: max, items: make(map[K]slot[V], min(max, 1024)), minRebuild: defaultMinRebuild}
 }
 
 // SetMaxCost bounds the sum of the entries' costs (0: no bound); call it
@@ -55,8 +69,8 @@ func (m *Map[K, V]) SetMaxCost(c int) {
 func (m *Map[K, V]) Get(k K) (V, bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	v, ok := m.items[k]
-	return v, ok
+	s, ok := m.items[k]
+	return s.v, ok
 }
 
 // Put adds k with v and cost unless m holds k already, forgetting the
@@ -71,18 +85,61 @@ func (m *Map[K, V]) Put(k K, v V, cost int) {
 	if m.max <= 0 || (m.maxCost > 0 && cost > m.maxCost) {
 		return
 	}
-	for len(m.order) > 0 && (len(m.order) >= m.max || (m.maxCost > 0 && m.cost+cost > m.maxCost)) {
-		delete(m.items, m.order[0].k)
-		if m.deleted++; m.deleted >= max(len(m.items), m.minRebuild) {
-			m.rebuild()
-		}
-		m.cost -= m.order[0].cost
+	for len(m.order) > 0 && (len(m.items) >= m.max || (m.maxCost > 0 && m.cost+cost > m.maxCost)) {
+		e := m.order[0]
 		m.order[0] = entry[K]{}
 		m.order = m.order[1:]
+		if s, ok := m.items[e.k]; !ok || s.seq != e.seq {
+			m.dead-- // removed by Delete: its cost is gone already
+			continue
+		}
+		m.remove(e.k, e.cost)
 	}
-	m.items[k] = v
-	m.order = append(m.order, entry[K]{k: k, cost: cost})
+	m.seq++
+	m.items[k] = slot[V]{v: v, seq: m.seq}
+	m.order = append(m.order, entry[K]{k: k, cost: cost, seq: m.seq})
 	m.cost += cost
+}
+
+// Delete forgets k, if m holds it: for an answer its callers will not ask
+// for again, so that it does not hold memory until it is the oldest.
+func (m *Map[K, V]) Delete(k K) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	s, ok := m.items[k]
+	if !ok {
+		return
+	}
+	// Its entry in order is found by its sequence number: order is
+	// sorted by it.
+	i, found := slices.BinarySearchFunc(m.order, s.seq, func(e entry[K], seq uint64) int { return cmp.Compare(e.seq, seq) })
+	if !found { // cannot happen: every held key has its entry
+		panic("fifo: a held key without its entry")
+	}
+	m.remove(k, m.order[i].cost)
+	m.dead++
+	// Dead entries cost order's memory and nothing else; once they are
+	// most of it, order is copied without them (amortized: at least as
+	// many deletions as the live entries copied).
+	if m.dead > len(m.order)/2 && m.dead >= 64 {
+		live := make([]entry[K], 0, len(m.items)+len(m.items)/4)
+		for _, e := range m.order {
+			if s, ok := m.items[e.k]; ok && s.seq == e.seq {
+				live = append(live, e)
+			}
+		}
+		m.order, m.dead = live, 0
+	}
+}
+
+// remove deletes k, whose entry costs cost, from items, rebuilding the
+// map after many deletions.
+func (m *Map[K, V]) remove(k K, cost int) {
+	delete(m.items, k)
+	m.cost -= cost
+	if m.deleted++; m.deleted >= max(len(m.items), m.minRebuild) {
+		m.rebuild()
+	}
 }
 
 // rebuild copies the entries into a fresh map: a Go map that has seen as
@@ -90,7 +147,7 @@ func (m *Map[K, V]) Put(k K, v V, cost int) {
 // probes about twice as long (registry's nodeCache measures it). One
 // insertion per deletion. (maps.Clone would copy the tombstones too.)
 func (m *Map[K, V]) rebuild() {
-	fresh := make(map[K]V, len(m.items))
+	fresh := make(map[K]slot[V], len(m.items))
 	maps.Copy(fresh, m.items)
 	m.items, m.deleted = fresh, 0
 }

@@ -552,7 +552,7 @@ func (h *Host) readConsensus() {
 		if msg.ReceivedFrom == h.self || msg.Local {
 			continue
 		}
-		m, ok := msg.ValidatorData.(Message)
+		m, ok := takeValidated[Message](msg)
 		if !ok {
 			continue
 		}

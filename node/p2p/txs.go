@@ -216,6 +216,17 @@ func (h *Host) validateTx(_ context.Context, from peer.ID, msg *pubsub.Message) 
 	return h.verdict(topic, from, Accepted, nil)
 }
 
+// takeValidated returns what the topic validator decoded from msg (its
+// ValidatorData) and drops it from msg: gossipsub keeps a delivered
+// message a few heartbeats for peers that ask for it (its message
+// cache), and needs its bytes only, not a decoded copy of every
+// transaction or block in it.
+func takeValidated[T any](msg *pubsub.Message) (T, bool) {
+	v, ok := msg.ValidatorData.(T)
+	msg.ValidatorData = nil
+	return v, ok
+}
+
 // readTxs hands validated transactions from peers to Txs, each once.
 func (h *Host) readTxs() {
 	for {
@@ -226,7 +237,7 @@ func (h *Host) readTxs() {
 		if msg.ReceivedFrom == h.self || msg.Local {
 			continue
 		}
-		txs, ok := msg.ValidatorData.([]registry.Tx)
+		txs, ok := takeValidated[[]registry.Tx](msg)
 		if !ok {
 			continue
 		}

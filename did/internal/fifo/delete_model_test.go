@@ -32,7 +32,7 @@ func TestDeleteModelLong(t *testing.T) {
 		m.SetMaxCost(c.maxCost)
 		var model []modelIntEntry
 		compactions := 0
-		for i := range 60_000 {
+		for i := range 15_000 {
 			k := r.IntN(c.keys)
 			if r.IntN(100) < c.pctDelete {
 				before := m.dead

@@ -132,10 +132,12 @@ func (c *OpCache) Decodes() uint64 {
 }
 
 // Forget drops the operation kept under key (as for DecodeKeyed), if
-// any: for a node that has committed its transaction, which its checks
-// will not ask for again (a repeat is refused as committed before it is
-// decoded). The cache then holds the operations in flight, not the last
-// thousands committed.
+// any: for a node that has committed its transaction, whose checks
+// rarely ask for it again (a node's submission path refuses a repeat as
+// committed before decoding it). The cache then holds the operations in
+// flight, not the last thousands committed. An operation decoded again
+// after its Forget (a check racing the commit, a repeat through
+// Chain.CheckTx) is kept again, until it is the oldest, as before.
 func (c *OpCache) Forget(key [32]byte) {
 	if c != nil {
 		c.ops.Delete(key)

@@ -549,11 +549,9 @@ func (h *Host) readConsensus() {
 		if err != nil {
 			return
 		}
-		if msg.ReceivedFrom == h.self || msg.Local {
-			continue
-		}
+		// Taken from our own messages too, which gossipsub caches alike.
 		m, ok := takeValidated[Message](msg)
-		if !ok {
+		if !ok || msg.ReceivedFrom == h.self || msg.Local {
 			continue
 		}
 		if !h.deliver(m) {

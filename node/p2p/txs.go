@@ -234,11 +234,9 @@ func (h *Host) readTxs() {
 		if err != nil {
 			return
 		}
-		if msg.ReceivedFrom == h.self || msg.Local {
-			continue
-		}
+		// Taken from our own messages too, which gossipsub caches alike.
 		txs, ok := takeValidated[[]registry.Tx](msg)
-		if !ok {
+		if !ok || msg.ReceivedFrom == h.self || msg.Local {
 			continue
 		}
 		for _, t := range txs {

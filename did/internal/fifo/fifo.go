@@ -23,7 +23,8 @@ type Map[K comparable, V any] struct {
 	items map[K]slot[V]
 	// order is the entries oldest first, with those Delete removed
 	// (dead: their sequence number no longer items') until they reach
-	// the front or a compaction drops them.
+	// the front or a compaction drops them: at most twice max plus 64
+	// entries (Delete compacts once the dead outnumber the live).
 	order   []entry[K]
 	dead    int // dead entries in order
 	seq     uint64

@@ -56,7 +56,10 @@ import (
 // end; IDMESH_BENCH_HUGEPAGES=off runs them with
 // --huge-pages=false (the heap on 4 KiB pages, as before stop 28).
 // IDMESH_BENCH_NODE_FLAGS adds flags to every validator's command line
-// (for example "--block-interval 50ms"). submit-batch-txs and
+// (for example "--block-interval 50ms"). IDMESH_BENCH_BASELINE=rev runs
+// validators built from git revision rev and this tree's alternately,
+// IDMESH_BENCH_PAIRS pairs (default 4), and reports both and their
+// ratios (benchNetworkAgainst). submit-batch-txs and
 // submit-alone-% describe how HTTP submissions had their signatures
 // verified (reportPrepare).
 func BenchmarkNetwork(b *testing.B) {
@@ -71,16 +74,133 @@ func BenchmarkNetwork(b *testing.B) {
 		}
 		b.Run(fmt.Sprintf("validators=%d/clients=%d", c.n, c.inFlight), func(b *testing.B) {
 			for b.Loop() {
-				benchNetwork(b, c.n, c.ops, c.inFlight)
+				if rev := knob("IDMESH_BENCH_BASELINE"); rev != "" {
+					benchNetworkAgainst(b, rev, c.n, c.ops, c.inFlight)
+				} else {
+					benchNetwork(b, "", c.n, c.ops, c.inFlight, true)
+				}
 			}
 		})
 	}
 }
 
+// netRun is what one run of benchNetwork measured: committed operations
+// a second, the validators' CPU (all of it and the kernel's part) per
+// operation and node, the commit latency's median and 99th percentile in
+// milliseconds, and the validators' minor faults per operation and node
+// and mean resident memory in MiB.
+type netRun struct{ opsPerSec, cpu, sys, p50, p99, minflt, rss float64 }
+
+// benchNetworkAgainst runs benchNetwork with the validators of baseline,
+// a git revision of this repository (IDMESH_BENCH_BASELINE), and with
+// this tree's, alternately, IDMESH_BENCH_PAIRS times each (default 4; the
+// first of each pair alternates too), and reports this tree's means
+// beside the baseline's (base-*) and the mean of the pairs' ratios: the
+// machine's speed drifts by a fifth or more within minutes, so only runs
+// interleaved in one process compare. The other metrics are the last
+// run's. The harness, the clients and `testnet init` are this tree's;
+// the baseline must run with the homes it makes.
+func benchNetworkAgainst(b *testing.B, baseline string, n, ops, inFlight int) {
+	base := baselineBinary(b, baseline)
+	pairs := 4
+	if v, err := strconv.Atoi(knob("IDMESH_BENCH_PAIRS")); err == nil && v > 0 {
+		pairs = v
+	}
+	var cur, old []netRun
+	for i := range pairs {
+		if i%2 == 0 {
+			old = append(old, benchNetwork(b, base, n, ops, inFlight, false))
+			cur = append(cur, benchNetwork(b, "", n, ops, inFlight, false))
+		} else {
+			cur = append(cur, benchNetwork(b, "", n, ops, inFlight, false))
+			old = append(old, benchNetwork(b, base, n, ops, inFlight, false))
+		}
+		b.Logf("pair %d: baseline %.0f ops/s %.1f µs, this tree %.0f ops/s %.1f µs", i+1, old[i].opsPerSec, old[i].cpu, cur[i].opsPerSec, cur[i].cpu)
+	}
+	mean := func(rs []netRun, f func(netRun) float64) float64 {
+		var sum float64
+		for _, r := range rs {
+			sum += f(r)
+		}
+		return sum / float64(len(rs))
+	}
+	for _, m := range []struct {
+		unit string
+		f    func(netRun) float64
+	}{
+		{"ops/s", func(r netRun) float64 { return r.opsPerSec }},
+		{"node-cpu-us/op", func(r netRun) float64 { return r.cpu }},
+		{"node-sys-us/op", func(r netRun) float64 { return r.sys }},
+		{"p50-ms", func(r netRun) float64 { return r.p50 }},
+		{"p99-ms", func(r netRun) float64 { return r.p99 }},
+		{"node-minflt/op", func(r netRun) float64 { return r.minflt }},
+		{"node-rss-MiB", func(r netRun) float64 { return r.rss }},
+	} {
+		b.ReportMetric(mean(cur, m.f), m.unit)
+		b.ReportMetric(mean(old, m.f), "base-"+m.unit)
+	}
+	var opsRatio, cpuRatio, faster float64
+	for i := range cur {
+		opsRatio += cur[i].opsPerSec / old[i].opsPerSec / float64(pairs)
+		cpuRatio += cur[i].cpu / old[i].cpu / float64(pairs)
+		if cur[i].opsPerSec > old[i].opsPerSec {
+			faster++
+		}
+	}
+	b.ReportMetric(opsRatio, "ops-ratio")
+	b.ReportMetric(cpuRatio, "cpu-ratio")
+	b.ReportMetric(faster, "faster-pairs")
+	b.ReportMetric(float64(pairs), "pairs")
+}
+
+// baselines holds the idmesh binaries built per git revision in this
+// process (baselineBinary).
+var baselines struct {
+	sync.Mutex
+	bin map[string]string
+}
+
+// baselineBinary returns idmesh built from revision rev of the repository
+// this test runs in (git archive into a temporary directory, go build),
+// building it once per process.
+func baselineBinary(b *testing.B, rev string) string {
+	baselines.Lock()
+	defer baselines.Unlock()
+	if bin, ok := baselines.bin[rev]; ok {
+		return bin
+	}
+	root, err := exec.Command("git", "rev-parse", "--show-toplevel").Output()
+	if err != nil {
+		b.Fatalf("IDMESH_BENCH_BASELINE needs a git checkout: %v", err)
+	}
+	dir, err := os.MkdirTemp("", "idmesh-baseline-")
+	if err != nil {
+		b.Fatal(err)
+	}
+	archive := exec.Command("sh", "-c", `git -C "$1" archive "$2" | tar -x -C "$3"`, "sh", strings.TrimSpace(string(root)), rev, dir)
+	if out, err := archive.CombinedOutput(); err != nil {
+		b.Fatalf("git archive %s: %v\n%s", rev, err, out)
+	}
+	bin := filepath.Join(dir, "idmesh")
+	build := exec.Command("go", "build", "-o", bin, "./cmd/idmesh")
+	build.Dir = dir
+	if out, err := build.CombinedOutput(); err != nil {
+		b.Fatalf("build idmesh at %s: %v\n%s", rev, err, out)
+	}
+	if baselines.bin == nil {
+		baselines.bin = map[string]string{}
+	}
+	baselines.bin[rev] = bin
+	return bin
+}
+
 // benchNetwork submits ops operations from inFlight clients, each waiting
 // for its operation's commit before sending the next: throughput is
 // inFlight divided by the commit latency, up to what the network can do.
-func benchNetwork(b *testing.B, n, ops, inFlight int) {
+// The validators run bin ("": this tree's idmesh, or its profiling build
+// with IDMESH_BENCH_PPROF); with syncNode, a new full node then syncs
+// the chain (sync-blocks/s).
+func benchNetwork(b *testing.B, bin string, n, ops, inFlight int, syncNode bool) netRun {
 	// Raw ed25519.Verify on this machine now, before anything starts:
 	// the yardstick of node-cpu-x-raw.
 	raw := rawVerifyRate(600, rawSpan)
@@ -95,8 +215,10 @@ func benchNetwork(b *testing.B, n, ops, inFlight int) {
 		logLevel = "error"
 	}
 	profDir := knob("IDMESH_BENCH_PPROF")
-	bin := binary
-	if profDir != "" {
+	if bin == "" {
+		bin = binary
+	}
+	if profDir != "" && bin == binary {
 		bin = filepath.Join(b.TempDir(), "idmesh-pprof")
 		if out, err := exec.Command("go", "build", "-tags", "idmesh_pprof", "-o", bin, ".").CombinedOutput(); err != nil {
 			b.Fatalf("build idmesh with profiling: %v\n%s", err, out)
@@ -227,9 +349,18 @@ func benchNetwork(b *testing.B, n, ops, inFlight int) {
 		b.FailNow()
 	}
 	slices.Sort(lat)
-	b.ReportMetric(float64(ops)/elapsed.Seconds(), "ops/s")
-	b.ReportMetric(float64(lat[len(lat)/2].Milliseconds()), "p50-ms")
-	b.ReportMetric(float64(lat[len(lat)*99/100].Milliseconds()), "p99-ms")
+	run := netRun{
+		opsPerSec: float64(ops) / elapsed.Seconds(),
+		cpu:       float64(cpu.Microseconds()) / float64(ops) / float64(n),
+		sys:       float64(sys.Microseconds()) / float64(ops) / float64(n),
+		p50:       float64(lat[len(lat)/2].Milliseconds()),
+		p99:       float64(lat[len(lat)*99/100].Milliseconds()),
+		minflt:    float64(flt) / float64(ops) / float64(n),
+		rss:       float64(rss) / float64(n) / (1 << 20),
+	}
+	b.ReportMetric(run.opsPerSec, "ops/s")
+	b.ReportMetric(run.p50, "p50-ms")
+	b.ReportMetric(run.p99, "p99-ms")
 	height := nodes[0].status(b).Height
 	b.ReportMetric(float64(height-height0), "blocks")
 	extra := 0 // blocks decided after round 0
@@ -243,11 +374,11 @@ func benchNetwork(b *testing.B, n, ops, inFlight int) {
 		}
 	}
 	b.ReportMetric(float64(extra), "late-rounds")
-	nodeCPU := float64(cpu.Microseconds()) / float64(ops) / float64(n)
+	nodeCPU := run.cpu
 	b.ReportMetric(nodeCPU, "node-cpu-us/op")
-	b.ReportMetric(float64(sys.Microseconds())/float64(ops)/float64(n), "node-sys-us/op")
-	b.ReportMetric(float64(flt)/float64(ops)/float64(n), "node-minflt/op")
-	b.ReportMetric(float64(rss)/float64(n)/(1<<20), "node-rss-MiB")
+	b.ReportMetric(run.sys, "node-sys-us/op")
+	b.ReportMetric(run.minflt, "node-minflt/op")
+	b.ReportMetric(run.rss, "node-rss-MiB")
 	b.ReportMetric(float64(raw.cpu)/float64(time.Microsecond), "raw-verify-cpu-us")
 	b.ReportMetric(nodeCPU/(float64(raw.cpu)/float64(time.Microsecond)), "node-cpu-x-raw")
 	b.ReportMetric(float64(clientCPU.Microseconds())/float64(ops), "client-cpu-us/op")
@@ -257,7 +388,14 @@ func benchNetwork(b *testing.B, n, ops, inFlight int) {
 		for _, p := range nodes {
 			p.stop()
 		}
-		return
+		return run
+	}
+	if !syncNode {
+		for _, p := range nodes {
+			_ = p.cmd.Process.Kill()
+			_ = p.cmd.Wait()
+		}
+		return run
 	}
 
 	// A new full node syncs the chain from a bootstrap peer.
@@ -286,6 +424,7 @@ func benchNetwork(b *testing.B, n, ops, inFlight int) {
 		_ = p.cmd.Process.Kill()
 		_ = p.cmd.Wait()
 	}
+	return run
 }
 
 // postNetHTTP posts body to url with client and checks that the answer

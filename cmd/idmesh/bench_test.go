@@ -115,7 +115,8 @@ func benchNetworkAgainst(b *testing.B, baseline string, n, ops, inFlight int) {
 			cur = append(cur, benchNetwork(b, "", n, ops, inFlight, false))
 			old = append(old, benchNetwork(b, base, n, ops, inFlight, false))
 		}
-		b.Logf("pair %d: baseline %.0f ops/s %.1f µs, this tree %.0f ops/s %.1f µs", i+1, old[i].opsPerSec, old[i].cpu, cur[i].opsPerSec, cur[i].cpu)
+		b.Logf("pair %d: baseline %.0f ops/s %.1f µs p99 %.0f ms, this tree %.0f ops/s %.1f µs p99 %.0f ms",
+			i+1, old[i].opsPerSec, old[i].cpu, old[i].p99, cur[i].opsPerSec, cur[i].cpu, cur[i].p99)
 	}
 	mean := func(rs []netRun, f func(netRun) float64) float64 {
 		var sum float64

@@ -206,7 +206,7 @@ func benchNetwork(b *testing.B, bin string, n, ops, inFlight int, syncNode bool)
 	// the yardstick of node-cpu-x-raw.
 	raw := rawVerifyRate(600, rawSpan)
 	dir := b.TempDir()
-	base := freeBase(b, n+1)
+	base := freeBase(b, n)
 	out, errOut, code := cli(b, "", "", "testnet", "init", "--validators", fmt.Sprint(n), "--dir", dir, "--base-port", fmt.Sprint(base), "--chain-id", registrytest.ChainID)
 	if code != 0 {
 		b.Fatalf("testnet init: %s %s", out, errOut)
@@ -406,7 +406,7 @@ func benchNetwork(b *testing.B, bin string, n, ops, inFlight int, syncNode bool)
 	}
 	t0 := time.Now()
 	late := startNode(b, "late", "--home", filepath.Join(dir, "late"), "--genesis", filepath.Join(dir, "node0", "genesis.json"),
-		"--http", fmt.Sprintf("127.0.0.1:%d", base+n), "--p2p", "/ip4/127.0.0.1/tcp/0", "--bootstrap", strings.Split(cfg["bootstrap"], ",")[0], "--log-level", "info")
+		"--http", "127.0.0.1:0", "--p2p", "/ip4/127.0.0.1/tcp/0", "--bootstrap", strings.Split(cfg["bootstrap"], ",")[0], "--log-level", "info")
 	for late.status(b).Height < height {
 		if time.Since(t0) > 5*time.Minute {
 			b.Fatal("the new node did not sync")

@@ -154,30 +154,15 @@ func benchNetworkAgainst(b *testing.B, baseline string, n, ops, inFlight int) {
 	b.ReportMetric(float64(pairs), "pairs")
 }
 
-// baselines holds the idmesh binaries built per git revision in this
-// process (baselineBinary).
-var baselines struct {
-	sync.Mutex
-	bin map[string]string
-}
-
 // baselineBinary returns idmesh built from revision rev of the repository
-// this test runs in (git archive into a temporary directory, go build),
-// building it once per process.
+// this test runs in (git archive into b's temporary directory, go build),
+// removed with it.
 func baselineBinary(b *testing.B, rev string) string {
-	baselines.Lock()
-	defer baselines.Unlock()
-	if bin, ok := baselines.bin[rev]; ok {
-		return bin
-	}
 	root, err := exec.Command("git", "rev-parse", "--show-toplevel").Output()
 	if err != nil {
 		b.Fatalf("IDMESH_BENCH_BASELINE needs a git checkout: %v", err)
 	}
-	dir, err := os.MkdirTemp("", "idmesh-baseline-")
-	if err != nil {
-		b.Fatal(err)
-	}
+	dir := b.TempDir()
 	archive := exec.Command("sh", "-c", `git -C "$1" archive "$2" | tar -x -C "$3"`, "sh", strings.TrimSpace(string(root)), rev, dir)
 	if out, err := archive.CombinedOutput(); err != nil {
 		b.Fatalf("git archive %s: %v\n%s", rev, err, out)
@@ -188,10 +173,6 @@ func baselineBinary(b *testing.B, rev string) string {
 	if out, err := build.CombinedOutput(); err != nil {
 		b.Fatalf("build idmesh at %s: %v\n%s", rev, err, out)
 	}
-	if baselines.bin == nil {
-		baselines.bin = map[string]string{}
-	}
-	baselines.bin[rev] = bin
 	return bin
 }
 

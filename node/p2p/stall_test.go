@@ -117,8 +117,10 @@ func TestReplyTableFullEvicts(t *testing.T) {
 	})
 	server, first, second := nodes[0], nodes[1], nodes[2]
 	answerStatuses(server, decidedFirst())
+	// A Status goes to both peers: first's second after both acknowledged
+	// its first.
 	for i, client := range []testNode{first, second, first} {
-		client.Send(p2p.Message{Status: &consensus.Status{Height: 1}})
+		askStatus(t, client, []uint64{0, 0, 2}[i], 1)
 		if got := receiveDecided(t, client.Receive()); got.To != client.NodeAddress() {
 			t.Fatalf("answer %d went to %v, want %v", i, got.To, client.NodeAddress())
 		}

@@ -25,7 +25,7 @@ func TestNetworkMetrics(t *testing.T) {
 	if code != http.StatusOK {
 		t.Fatalf("/metrics: %d", code)
 	}
-	for _, name := range []string{"idmesh_p2p_spoofed_status_total", "idmesh_p2p_replies_dropped_total", "idmesh_p2p_replies_dropped_bytes_total", "idmesh_p2p_direct_sent_total", "idmesh_p2p_direct_sent_bytes_total", "idmesh_p2p_unroutable_total", "idmesh_p2p_routes_evicted_total", "idmesh_p2p_reply_peers_evicted_total", "idmesh_p2p_reply_peers_cut_total", "idmesh_p2p_reply_peers"} {
+	for _, name := range []string{"idmesh_p2p_spoofed_status_total", "idmesh_p2p_replies_dropped_total", "idmesh_p2p_replies_dropped_bytes_total", "idmesh_p2p_direct_sent_total", "idmesh_p2p_direct_sent_bytes_total", "idmesh_p2p_unroutable_total", "idmesh_p2p_routes_evicted_total", "idmesh_p2p_reply_peers_evicted_total", "idmesh_p2p_reply_peers_cut_total", "idmesh_p2p_gossip_relinks_total", "idmesh_p2p_reply_peers"} {
 		if !strings.Contains(string(body), "\n"+name+" 0\n") {
 			t.Errorf("/metrics lacks %s at 0", name)
 		}

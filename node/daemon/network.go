@@ -65,8 +65,9 @@ func startNetwork(ctx context.Context, cfg Config, h home.Dir, chain *registry.C
 // registerNetworkMetrics exports the host's counters of what peers
 // could not make it do: Status messages refused for claiming another
 // sender, and answers dropped beyond a peer's reply rate or for want of
-// a route (never broadcast instead); and of the gossip per topic: first
-// copies of peers' messages and duplicates.
+// a route (never broadcast instead); of gossip links mended (peers
+// disconnected to be dialed again); and of the gossip per topic: first copies of peers'
+// messages and duplicates.
 func registerNetworkMetrics(reg prometheus.Registerer, host *p2p.Host) {
 	labelled := func(name, help string, labels prometheus.Labels, f func(p2p.Stats) uint64) prometheus.Collector {
 		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help, ConstLabels: labels}, func() float64 { return float64(f(host.Stats())) })
@@ -93,6 +94,8 @@ func registerNetworkMetrics(reg prometheus.Registerer, host *p2p.Host) {
 			func(s p2p.Stats) uint64 { return s.ReplyEvicted }),
 		counter("idmesh_p2p_reply_peers_cut_total", "Peers whose answer queue and state were dropped because a stream to them timed out.",
 			func(s p2p.Stats) uint64 { return s.ReplyCut }),
+		counter("idmesh_p2p_gossip_relinks_total", "Peers disconnected, to be dialed again, because gossipsub had lost their topic subscriptions while connected.",
+			func(s p2p.Stats) uint64 { return s.GossipRelinks }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "idmesh_p2p_reply_peers", Help: "Peers with answer state (rate budget, queue)."},
 			func() float64 { return float64(host.Stats().ReplyPeers) }),
 	)

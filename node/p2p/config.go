@@ -122,6 +122,9 @@ const (
 	DefaultRequestTimeout  = 30 * time.Second
 	DefaultDialTimeout     = 5 * time.Second
 	DefaultRedialInterval  = 10 * time.Second
+	// DefaultLinkCheckInterval: a gossip link lost while connected is
+	// mended within two to three of these (linkWatch).
+	DefaultLinkCheckInterval = 3 * time.Second
 )
 
 // MinReplyRate returns the lowest reply rate a Host accepts for a
@@ -227,6 +230,11 @@ type Config struct {
 	// RedialInterval is how often bootstrap peers that are not connected
 	// are dialed again; default DefaultRedialInterval.
 	RedialInterval time.Duration
+	// LinkCheckInterval is how often the host looks for connected peers
+	// that gossipsub has lost from a topic; one missing at two checks in
+	// a row is disconnected and dialed again. Default
+	// DefaultLinkCheckInterval.
+	LinkCheckInterval time.Duration
 
 	// ReplyRate bounds, in bytes per second, the direct messages (the
 	// engine's answers: decided blocks, proposals, votes) sent to one
@@ -286,6 +294,7 @@ func (c *Config) validate() error {
 	defDur(&c.RequestTimeout, DefaultRequestTimeout)
 	defDur(&c.DialTimeout, DefaultDialTimeout)
 	defDur(&c.RedialInterval, DefaultRedialInterval)
+	defDur(&c.LinkCheckInterval, DefaultLinkCheckInterval)
 	c.ReplyRate = max(c.ReplyRate, MinReplyRate(c.MaxMessageBytes))
 	if c.ReplyBurst <= 0 {
 		c.ReplyBurst = c.ReplyRate

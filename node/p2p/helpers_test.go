@@ -112,8 +112,17 @@ type testNode struct {
 }
 
 // MustHosts starts n hosts on loopback, host i bootstrapping from hosts
-// 0..i-1, and waits until each has the others on both topics. Host i's
-// validator key is validatorKeys[i]. Hosts are closed at cleanup.
+// 0..i-1, and waits until each has exactly one connection to each other
+// host and knows it subscribed to both topics. Host i's validator key is
+// validatorKeys[i]. Hosts are closed at cleanup.
+//
+// The hosts listen on TCP only, so that each pair has one connection:
+// a host dialing another over TCP and QUIC at once may keep one
+// connection and close the other after the listener accepted it, and
+// when gossipsub's stream to the peer was on the closed one, the
+// listener loses the link until its link watch cuts and redials it
+// (TestLinkLostWhileConnected), seconds later, while a test's message
+// is on its way. These tests are about messages, not transports.
 func MustHosts(tb testing.TB, chain p2p.ChainView, n int, adjust func(i int, c *p2p.Config)) []testNode {
 	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), failsafe)
@@ -123,11 +132,12 @@ func MustHosts(tb testing.TB, chain p2p.ChainView, n int, adjust func(i int, c *
 	for i := range nodes {
 		v := make(verdicts, 1024)
 		cfg := p2p.Config{
-			ChainID:   testChainID,
-			Bootstrap: boot,
-			Self:      addrOf(validatorKeys[i]),
-			Chain:     chain,
-			OnVerdict: v.record,
+			ChainID:     testChainID,
+			ListenAddrs: []string{"/ip4/127.0.0.1/tcp/0"},
+			Bootstrap:   boot,
+			Self:        addrOf(validatorKeys[i]),
+			Chain:       chain,
+			OnVerdict:   v.record,
 		}
 		if adjust != nil {
 			adjust(i, &cfg)
@@ -147,6 +157,16 @@ func MustHosts(tb testing.TB, chain p2p.ChainView, n int, adjust func(i int, c *
 	for i, nd := range nodes {
 		if err := nd.WaitPeers(ctx, n-1); err != nil {
 			tb.Fatalf("host %d: %v", i, err)
+		}
+	}
+	for i, a := range nodes {
+		for j, b := range nodes {
+			for i != j && !a.Linked(b.ID()) {
+				if ctx.Err() != nil {
+					tb.Fatalf("host %d has no single gossip link to host %d", i, j)
+				}
+				time.Sleep(time.Millisecond)
+			}
 		}
 	}
 	return nodes

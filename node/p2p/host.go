@@ -182,13 +182,10 @@ func (h *Host) start(ctx context.Context) error {
 	}})
 	topicPrefix := "/idmesh/" + cfg.ChainID
 	consensusTopic, txTopic := topicPrefix+"/consensus/1", topicPrefix+"/txs/1"
-	// The gossipsub protocol ID is our own, so that raising the message
-	// size bound cannot make us join the public libp2p network's meshes.
-	gossipProto := protocol.ID("/idmesh/meshsub/1.2.0")
 	h.gossip = gossipTracer{consensus: consensusTopic, txs: txTopic}
 	ps, err := pubsub.NewGossipSub(h.ctx, h.host,
-		pubsub.WithGossipSubProtocols([]protocol.ID{gossipProto}, func(f pubsub.GossipSubFeature, p protocol.ID) bool {
-			return p == gossipProto && (f == pubsub.GossipSubFeatureMesh || f == pubsub.GossipSubFeaturePX || f == pubsub.GossipSubFeatureIdontwant)
+		pubsub.WithGossipSubProtocols([]protocol.ID{gossipProtocol}, func(f pubsub.GossipSubFeature, p protocol.ID) bool {
+			return p == gossipProtocol && (f == pubsub.GossipSubFeatureMesh || f == pubsub.GossipSubFeaturePX || f == pubsub.GossipSubFeatureIdontwant)
 		}),
 		// Our own messages go to every subscribed peer, not only to our
 		// mesh: one hop to each connected validator, and publishing
@@ -450,15 +447,21 @@ func waitTopicPeers(ctx context.Context, t *pubsub.Topic, n int) error {
 	return nil
 }
 
-// maintain redials bootstrap peers that are not connected and dials
-// peers found by mDNS, until the host closes.
+// maintain redials bootstrap peers that are not connected, dials peers
+// found by mDNS and checks the gossip links (checkLinks), until the host
+// closes.
 func (h *Host) maintain() {
 	t := time.NewTicker(h.cfg.RedialInterval)
 	defer t.Stop()
+	links := time.NewTicker(h.cfg.LinkCheckInterval)
+	defer links.Stop()
+	var w linkWatch
 	for {
 		select {
 		case <-h.ctx.Done():
 			return
+		case <-links.C:
+			h.checkLinks(&w)
 		case pi := <-h.found:
 			h.spawn(func() { h.dial(h.ctx, pi) })
 		case <-t.C:
@@ -540,6 +543,10 @@ type Stats struct {
 	// verified), SnapshotDenied snapshot requests refused because the
 	// peer asked too often or too many were served at once.
 	SnapshotChunksServed, SnapshotChunksFetched, SnapshotDenied uint64
+	// GossipRelinks counts peers disconnected because gossipsub had lost
+	// their subscriptions while connected, so that a new connection
+	// (dialed by the bootstrapping side) starts over (linkWatch).
+	GossipRelinks uint64
 	// GossipConsensus and GossipTxs count the gossip messages from peers
 	// on the consensus and the transaction topic: first copies and
 	// duplicates dropped.
@@ -552,7 +559,7 @@ type stats struct {
 	unroutable, replyDropped, replyDroppedBytes, spoofed atomic.Uint64
 	statusSent, statusSkipped, routes                    atomic.Uint64
 	routesEvicted, replyPeers, replyEvicted, replyCut    atomic.Uint64
-	replyStreams, directSentBytes                        atomic.Uint64
+	replyStreams, directSentBytes, relinks               atomic.Uint64
 }
 
 // Stats returns the host's counters.
@@ -569,6 +576,7 @@ func (h *Host) Stats() Stats {
 		ReplyPeers: s.replyPeers.Load(), ReplyEvicted: s.replyEvicted.Load(), ReplyCut: s.replyCut.Load(),
 		ReplyStreams:         s.replyStreams.Load(),
 		SnapshotChunksServed: h.snap.served.Load(), SnapshotChunksFetched: h.snap.fetched.Load(), SnapshotDenied: h.snap.denied.Load(),
+		GossipRelinks:   s.relinks.Load(),
 		GossipConsensus: h.gossip.counts[0].load(), GossipTxs: h.gossip.counts[1].load(),
 	}
 }

@@ -94,7 +94,7 @@ func registerNetworkMetrics(reg prometheus.Registerer, host *p2p.Host) {
 			func(s p2p.Stats) uint64 { return s.ReplyEvicted }),
 		counter("idmesh_p2p_reply_peers_cut_total", "Peers whose answer queue and state were dropped because a stream to them timed out.",
 			func(s p2p.Stats) uint64 { return s.ReplyCut }),
-		counter("idmesh_p2p_gossip_relinks_total", "Peers disconnected, to be dialed again, because gossipsub had lost their topic subscriptions while connected.",
+		counter("idmesh_p2p_gossip_relinks_total", "Peers disconnected, to be dialed again, because gossipsub had lost their topic subscriptions while they were connected.",
 			func(s p2p.Stats) uint64 { return s.GossipRelinks }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "idmesh_p2p_reply_peers", Help: "Peers with answer state (rate budget, queue)."},
 			func() float64 { return float64(host.Stats().ReplyPeers) }),

@@ -123,7 +123,8 @@ const (
 	DefaultDialTimeout     = 5 * time.Second
 	DefaultRedialInterval  = 10 * time.Second
 	// DefaultLinkCheckInterval: a gossip link lost while connected is
-	// mended within two to three of these (linkWatch).
+	// cut within three of these and dialed again one to two later
+	// (linkWatch).
 	DefaultLinkCheckInterval = 3 * time.Second
 )
 
@@ -231,9 +232,9 @@ type Config struct {
 	// are dialed again; default DefaultRedialInterval.
 	RedialInterval time.Duration
 	// LinkCheckInterval is how often the host looks for connected peers
-	// that gossipsub has lost from a topic; one missing at two checks in
-	// a row is disconnected and dialed again. Default
-	// DefaultLinkCheckInterval.
+	// of its chain that gossipsub has lost from its topics; one missing
+	// at two checks in a row is disconnected and dialed again one to two
+	// intervals later. Default DefaultLinkCheckInterval.
 	LinkCheckInterval time.Duration
 
 	// ReplyRate bounds, in bytes per second, the direct messages (the

@@ -14,11 +14,11 @@
 // multiaddrs ending in /p2p/<id>, redialed while disconnected), Connect,
 // and optionally mDNS on the local network (service "_idmesh-<first 6 hex
 // digits of SHA-256 of the chain ID>._udp"). Every
-// Config.LinkCheckInterval (3 s) a host looks for connected peers that
-// speak its gossip protocol but are missing from one of its topics, which
-// gossipsub leaves behind when its stream to a peer dies while another
-// connection stays up; one missing at two checks in a row is
-// disconnected and dialed again (Stats.GossipRelinks).
+// Config.LinkCheckInterval (3 s) a host looks for connected peers of its
+// chain that are on none of its topics, which gossipsub leaves behind
+// when its stream to a peer dies while the peer stays connected; one
+// missing at two checks in a row is disconnected and dialed again
+// (Stats.GossipRelinks).
 //
 // # Gossip topics
 //

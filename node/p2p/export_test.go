@@ -98,3 +98,7 @@ func (h *Host) TopicPeers() []string {
 	}
 	return out
 }
+
+// LinkChecks returns how many times the host has checked its gossip
+// links.
+func (h *Host) LinkChecks() uint64 { return h.linkChecks.Load() }

@@ -62,8 +62,9 @@ type Host struct {
 	seq     atomic.Uint64 // consensus envelope sequence
 	syncs   chan struct{} // bounds the sync requests served at once
 
-	stats  stats
-	gossip gossipTracer // per-topic gossip counts (Stats)
+	stats      stats
+	gossip     gossipTracer  // per-topic gossip counts (Stats)
+	linkChecks atomic.Uint64 // checkLinks runs, for tests
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -543,9 +544,9 @@ type Stats struct {
 	// verified), SnapshotDenied snapshot requests refused because the
 	// peer asked too often or too many were served at once.
 	SnapshotChunksServed, SnapshotChunksFetched, SnapshotDenied uint64
-	// GossipRelinks counts peers disconnected because gossipsub had lost
-	// their subscriptions while connected, so that a new connection
-	// (dialed by the bootstrapping side) starts over (linkWatch).
+	// GossipRelinks counts peers disconnected, to be dialed again,
+	// because gossipsub had lost their subscriptions while they were
+	// connected (linkWatch).
 	GossipRelinks uint64
 	// GossipConsensus and GossipTxs count the gossip messages from peers
 	// on the consensus and the transaction topic: first copies and

@@ -162,53 +162,6 @@ func TestConsensusGossip(t *testing.T) {
 	}
 }
 
-// TestLinkLostWhileConnected: when a host's gossipsub stream to a peer
-// dies while the connection stays up, gossipsub opens another but
-// forgets the peer's subscriptions, and would never publish to it again
-// (linkWatch). The host's link watch finds the connected peer missing
-// from its topics and closes the connection; the link is whole again
-// once one side dials: at once when the lost peer is the host's
-// bootstrap peer, at the peer's next redial when the peer dialed the
-// host. Then the host's messages reach the peer. Two hosts, so no third
-// can relay; host 1 bootstraps from host 0.
-func TestLinkLostWhileConnected(t *testing.T) {
-	for _, tc := range []struct {
-		name        string
-		lost, other int           // the host whose stream dies, and its peer
-		redial      time.Duration // host 1's RedialInterval
-	}{
-		// Host 1 must dial at once: its next redial is an hour away.
-		{"bootstrap peer", 1, 0, time.Hour},
-		{"peer that dialed", 0, 1, 250 * time.Millisecond},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			chain := newTestChain(t, validatorKeys...)
-			nodes := MustHosts(t, chain, 2, func(i int, c *p2p.Config) {
-				c.LinkCheckInterval = 250 * time.Millisecond
-				if i == 1 {
-					c.RedialInterval = tc.redial
-				}
-			})
-			a, b := nodes[tc.lost], nodes[tc.other]
-			if n, err := a.ResetGossipStreams(b.ID()); err != nil || n != 1 {
-				t.Fatalf("reset %d streams: %v", n, err)
-			}
-			deadline := time.Now().Add(failsafe)
-			for a.Stats().GossipRelinks == 0 || !a.Linked(b.ID()) || !b.Linked(a.ID()) {
-				if time.Now().After(deadline) {
-					t.Fatalf("the link was not mended: %d relinks; the host's topic peers %v", a.Stats().GossipRelinks, a.TopicPeers())
-				}
-				time.Sleep(time.Millisecond)
-			}
-			vote := signedVote(a.key, 5, 0)
-			a.Send(vote)
-			if got := mustReceive(t, b.Receive()); got.Vote == nil || !bytes.Equal(got.Vote.Signature, vote.Vote.Signature) {
-				t.Fatalf("the peer received %+v", got)
-			}
-		})
-	}
-}
-
 // TestDirect: a message with To goes over a direct stream to the host its
 // validator was heard from, and only there; without a route it is
 // dropped, never broadcast. (Host b's network key is its validator key,

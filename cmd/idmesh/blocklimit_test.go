@@ -63,7 +63,7 @@ func TestLargeBlockFlood(t *testing.T) {
 	if testing.Short() {
 		t.Skip("processes")
 	}
-	_, nodes := startTestnet(t, t.TempDir(), 4, 0, nil)
+	nodes := startTestnet(t, t.TempDir(), 4, nil)
 
 	const total = 200
 	ops := make([][]byte, total)

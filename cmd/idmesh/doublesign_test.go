@@ -61,7 +61,7 @@ func TestRestoredHomeRefusesToSign(t *testing.T) {
 	}
 	dir := t.TempDir()
 	home := func(i int) string { return filepath.Join(dir, fmt.Sprintf("node%d", i)) }
-	_, nodes := startTestnet(t, dir, 4, 0, nil)
+	nodes := startTestnet(t, dir, 4, nil)
 	txs, _, err := registrytest.CreateOps(0, 8)
 	if err != nil {
 		t.Fatal(err)

@@ -21,7 +21,7 @@ func TestCredentialsAcrossNodes(t *testing.T) {
 	const token = "test-token-for-every-node"
 	t.Setenv("IDMESH_API_TOKEN", token)
 	t.Setenv("IDMESH_ISSUER_PASSPHRASE", "issuer passphrase")
-	_, procs := startTestnet(t, t.TempDir(), 4, 0, nil)
+	procs := startTestnet(t, t.TempDir(), 4, nil)
 	var nodes []devNode
 	for _, p := range procs {
 		nodes = append(nodes, devNode{proc: p, token: token})

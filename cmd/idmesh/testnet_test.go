@@ -205,13 +205,13 @@ func tail(s string, n int) string {
 	return s
 }
 
-// startTestnet runs `testnet init` with n validators in dir (with spare
-// more free ports above theirs) and starts each validator's node with
-// extra(i) arguments (extra may be nil); it returns the base port and the
-// nodes.
-func startTestnet(t *testing.T, dir string, n, spare int, extra func(i int) []string) (int, []*proc) {
+// startTestnet runs `testnet init` with n validators in dir and starts
+// each validator's node with extra(i) arguments (extra may be nil). A
+// node started later binds port 0 and names its address in its banner:
+// a port chosen now and bound later could be taken in between.
+func startTestnet(t *testing.T, dir string, n int, extra func(i int) []string) []*proc {
 	t.Helper()
-	base := freeBase(t, n+spare)
+	base := freeBase(t, n)
 	mustCLI(t, "", "", "testnet", "init", "--validators", fmt.Sprint(n), "--dir", dir, "--base-port", fmt.Sprint(base), "--chain-id", registrytest.ChainID)
 	var nodes []*proc
 	for i := range n {
@@ -221,7 +221,7 @@ func startTestnet(t *testing.T, dir string, n, spare int, extra func(i int) []st
 		}
 		nodes = append(nodes, startNode(t, fmt.Sprintf("node%d", i), args...))
 	}
-	return base, nodes
+	return nodes
 }
 
 // TestTestnetProcesses is the network issue's story through real
@@ -236,7 +236,7 @@ func TestTestnetProcesses(t *testing.T) {
 	}
 	dir := t.TempDir()
 	audit := func(i int) string { return filepath.Join(dir, fmt.Sprintf("audit%d.jsonl", i)) }
-	_, nodes := startTestnet(t, dir, 4, 0, func(i int) []string { return []string{"--audit-log", audit(i)} })
+	nodes := startTestnet(t, dir, 4, func(i int) []string { return []string{"--audit-log", audit(i)} })
 
 	const total = 1000
 	txs, dids, err := registrytest.CreateOps(0, total)

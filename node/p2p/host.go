@@ -28,6 +28,12 @@ import (
 	"github.com/idmesh/idmesh/registry"
 )
 
+// gossipProtocol is the gossipsub protocol ID, our own, so that raising
+// the message size bound cannot make us join the public libp2p
+// network's meshes. Every chain uses it; topics and the other protocols
+// name the chain.
+const gossipProtocol = protocol.ID("/idmesh/meshsub/1.2.0")
+
 // Host is a libp2p host on one chain: it gossips consensus messages and
 // transactions, sends direct consensus messages, and serves and fetches
 // blocks. It implements node.Transport. Its methods are safe for

@@ -7,13 +7,7 @@ import (
 
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
-	"github.com/libp2p/go-libp2p/core/protocol"
 )
-
-// gossipProtocol is the gossipsub protocol ID, our own, so that raising
-// the message size bound cannot make us join the public libp2p
-// network's meshes.
-const gossipProtocol = protocol.ID("/idmesh/meshsub/1.2.0")
 
 // linkStrikes is how many checks in a row must find a connected peer
 // missing from our topics before its connection is cut: one miss may be
